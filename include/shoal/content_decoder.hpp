@@ -1,0 +1,19 @@
+// content_decoder: undoes Content-Encoding (gzip, deflate) with a cap on the
+// decoded size, so a decompression bomb costs at most `cap` bytes of memory.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace shoal {
+
+enum class decode_status { ok, too_large, corrupt, unsupported };
+
+// Decodes `in` encoded with `encoding` (a Content-Encoding value: "gzip",
+// "x-gzip", "deflate", "identity" or empty) into out, at most cap bytes.
+// On too_large, out holds the first cap bytes.
+decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
+                             std::string& out);
+
+}  // namespace shoal

@@ -1,0 +1,80 @@
+// fetcher: one HTTP/1.1 GET per URL, over plain TCP or TLS, with keep-alive
+// connection reuse per host, a DNS cache, redirects, retries with backoff,
+// content decoding with a cap, and one deadline per attempt that covers every
+// phase (connect, TLS, request, response, body).
+//
+// All of Beast and OpenSSL lives behind this header in fetcher.cpp, which is
+// compiled once. One fetcher per worker process, on the worker's io_context;
+// any number of coroutines may call fetch() at once.
+//
+//   shoal::fetcher f(io, cfg);
+//   shoal::fetch_result r = co_await f.fetch(url);   // never throws for per-URL failures
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "shoal/record.hpp"
+#include "shoal/url.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace shoal {
+
+struct fetch_config {
+    double timeout_s = 30;
+    std::size_t max_body = 8u << 20;
+    unsigned retries = 2;
+    unsigned max_redirects = 10;
+    unsigned per_host = 0;  // connections to one origin from this fetcher; 0 = no limit
+    bool insecure = false;
+    std::string ca_file;
+    std::string user_agent = "shoal/0.1";
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct fetch_result {
+    int status = -1;             // last HTTP status received, -1 if none
+    std::string final_url;       // after redirects
+    std::string body;            // decoded (gzip/deflate undone), at most max_body bytes
+    std::string content_type;
+    std::uint32_t attempts = 0;  // tries of the last request (1 + retries used)
+    error_stage stage = error_stage::none;
+    std::string error_code;
+    std::string error_message;
+};
+
+struct fetch_counters {
+    std::uint64_t connections = 0;       // TCP connections opened
+    std::uint64_t reused = 0;            // requests sent on a kept-alive connection
+    std::uint64_t tls_handshakes = 0;
+    std::uint64_t tls_resumed = 0;       // handshakes that resumed a session
+};
+
+class fetcher {
+public:
+    // Throws setup_error when the TLS settings cannot be applied (bad --ca-file).
+    fetcher(boost::asio::io_context& io, fetch_config cfg);
+    ~fetcher();
+    fetcher(const fetcher&) = delete;
+    fetcher& operator=(const fetcher&) = delete;
+
+    boost::asio::awaitable<fetch_result> fetch(target_url url);
+
+    // Closes idle kept-alive connections.
+    void close_idle();
+    const fetch_counters& counters() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace shoal

@@ -1,0 +1,55 @@
+// The command line of `shoal crawl` (the contract in the README and
+// DESIGN.md), parsed into one plain struct that every process reads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace shoal {
+
+enum class output_format { jsonl, csv };
+
+struct crawl_options {
+    std::string input = "-";   // URL file; "-" = stdin
+    std::string output = "-";  // result file; "-" = stdout
+    output_format format = output_format::jsonl;
+    unsigned processes = 0;        // worker processes alive at once (0 = CPU count)
+    unsigned concurrency = 512;    // fetches in flight per worker
+    std::size_t chunk_size = 10000;
+    unsigned per_host = 0;         // 0 = no limit
+    std::string rules;             // rules file; empty = built-in rules
+    double timeout_s = 30;         // one attempt, every phase
+    std::size_t max_body = 8u << 20;  // decoded bytes
+    unsigned retries = 2;
+    unsigned max_redirects = 10;
+    bool insecure = false;
+    std::string ca_file;
+    std::string user_agent = "shoal/0.1";
+    std::vector<std::pair<std::string, std::string>> headers;
+    bool resume = false;
+    bool force = false;            // resume even when the options differ
+    std::string stats_path;
+    double grace_s = 10;           // how long in-flight fetches may finish after a signal
+    bool progress = true;          // progress line when stderr is a terminal
+    bool quiet = false;            // no summary on stderr
+};
+
+// What the command line asked for.
+struct command {
+    enum class kind { crawl, help, version } what = kind::help;
+    crawl_options crawl;
+    std::string help_text;
+};
+
+// Parses argv. Throws setup_error(exit_code::usage) with a one-line message
+// on bad usage; `--help` gives kind::help with the text to print.
+command parse_command_line(int argc, char** argv);
+
+// The options a resumed run must share with the run that wrote the output,
+// as one line (used to refuse resuming with different options).
+std::string resume_fingerprint(const crawl_options& o);
+
+}  // namespace shoal

@@ -1,0 +1,57 @@
+// Price normalisation: turns the price text of real shops ("$1,299.00",
+// "1.299,00 €", "от 1 299 руб.", "¥59.00") into an exact decimal amount and an
+// ISO 4217 currency code.
+//
+//   auto p = shoal::parse_price("1.299,00 €");   // {"1299.00", "EUR", "1.299,00 €"}
+//   auto q = shoal::parse_price("59,-", "EUR");  // {"59", "EUR", "59,-"}
+//   auto r = shoal::parse_price("Call for price"); // nullopt
+//
+// Amounts are kept as decimal strings, never floats, so runs diff exactly.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace shoal {
+
+struct price {
+    // Decimal string: digits, at most one '.', no separators, no sign. The
+    // digits after the decimal point are kept as written ("1299.00", "59",
+    // "0.5"); leading zeros of the integer part are dropped except a single 0.
+    std::string amount;
+    // ISO 4217 code ("USD", "EUR", "CNY", ...) or empty when unknown.
+    std::string currency;
+    // The text looked at: entities decoded, whitespace runs collapsed to one
+    // ASCII space, trimmed, invalid UTF-8 replaced by U+FFFD, capped at
+    // max_price_input bytes of input. Always valid UTF-8.
+    std::string raw;
+};
+
+// Bytes of input (after leading whitespace) that parse_price looks at.
+inline constexpr std::size_t max_price_input = 256;
+
+// Parses a price out of `text` (UTF-8). HTML entities should already be
+// decoded, but "&yen;", "&euro;", "&pound;", "&nbsp;", "&#36;", "&#x20AC;"
+// style entities are accepted too (also double-escaped "&amp;euro;").
+//
+// The amount is the first number that carries a currency (a symbol, code or
+// local name right before or after it; for a range "10 - 20 €" the first
+// number of the range); failing that, the first plain number. Numbers glued
+// to letters ("128GB", "X200") and percentages are never amounts.
+//
+// Separators: when both '.' and ',' occur the last one is the decimal point;
+// a single '.' or ',' followed by exactly 3 digits is a thousands separator
+// (unless the integer part is 0); followed by other digit counts it is the
+// decimal point. Spaces (incl. NBSP, U+202F, thin space) and apostrophes are
+// thousands separators between digit groups of 3.
+//
+// `currency_hint` (an ISO code, case-insensitive) is used when the text names
+// no currency, and to resolve shared symbols: "$" (CAD, AUD, ...), "¥" (CNY),
+// "kr" (DKK, NOK, ISK), "Rs" (PKR, LKR, ...), "£" (EGP, ...).
+//
+// Returns nullopt when there is no usable number ("", "Free", "Call for
+// price"). Never throws; safe on any bytes; cost bounded by max_price_input.
+std::optional<price> parse_price(std::string_view text, std::string_view currency_hint = {});
+
+}  // namespace shoal

@@ -1,0 +1,55 @@
+// progress: counts of a run as records reach the writer, the live progress
+// line on a terminal, and the summary (text on stderr, JSON for --stats).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shoal/record.hpp"
+
+namespace shoal {
+
+class run_stats {
+public:
+    run_stats();
+    void add(const record& r);
+
+    std::uint64_t records() const { return records_; }
+    std::uint64_t errors() const { return errors_; }
+    double seconds() const;
+
+    // Multi-line human summary, and the same as one JSON object.
+    std::string summary() const;
+    std::string json() const;
+
+    // Latency quantile in ms (q in [0,1]) over fetched records.
+    double latency_ms(double q) const;
+
+private:
+    std::chrono::steady_clock::time_point start_;
+    std::uint64_t records_ = 0, errors_ = 0, bytes_ = 0, fetched_ = 0;
+    std::array<std::uint64_t, 6> by_class_{};  // none, 1xx .. 5xx
+    std::array<std::uint64_t, 10> by_stage_{};
+    std::uint64_t with_title_ = 0, with_price_ = 0;
+    std::vector<std::uint32_t> latency_;  // log-scale buckets, ~1% wide
+};
+
+// Redraws one status line on stderr at most a few times a second.
+class progress_line {
+public:
+    // total < 0: unknown (stdin). Draws nothing unless enabled.
+    progress_line(bool enabled, std::int64_t total);
+    void update(const run_stats& s, bool force = false);
+    void finish();  // clears the line
+
+private:
+    bool enabled_;
+    std::int64_t total_;
+    std::chrono::steady_clock::time_point last_{};
+    bool drawn_ = false;
+};
+
+}  // namespace shoal

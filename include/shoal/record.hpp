@@ -1,0 +1,50 @@
+// record: the one result of one input line, and how it is written out as a
+// JSONL object or a CSV row. Output is always valid UTF-8, whatever bytes the
+// page, the URL or the server held.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "shoal/price.hpp"
+
+namespace shoal {
+
+// Where a fetch failed. `none` means the record has no error.
+enum class error_stage : std::uint8_t {
+    none, connect, tls, request, response, body, decode, redirect, input, crash
+};
+std::string_view to_string(error_stage s);
+
+struct record {
+    std::uint64_t line = 0;
+    std::string url;
+    std::string final_url;
+    int status = -1;  // -1: no HTTP status received
+    double elapsed_ms = 0;
+    std::uint64_t bytes = 0;  // decoded body bytes
+    std::uint32_t attempts = 0;
+    std::optional<std::string> title;
+    std::optional<shoal::price> price;
+    // Custom rule results: name -> a JSON value, already rendered.
+    std::vector<std::pair<std::string, std::string>> fields;
+    error_stage stage = error_stage::none;
+    std::string error_code;     // short snake_case token, e.g. "timeout"
+    std::string error_message;  // human readable
+};
+
+// Appends the record as one JSON object and a newline.
+void append_jsonl(const record& r, std::string& out);
+
+// The CSV header line (with newline) and one RFC 4180 row per record.
+void append_csv_header(std::string& out);
+void append_csv_row(const record& r, std::string& out);
+
+// Appends s as a JSON string literal (quotes included), repairing invalid UTF-8.
+void append_json_string(std::string_view s, std::string& out);
+
+}  // namespace shoal

@@ -1,0 +1,34 @@
+// resume: what an existing output file already holds, so that a resumed run
+// (--resume) skips those lines, and the run fingerprint that refuses to mix
+// records made with different options.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "shoal/done_lines.hpp"
+#include "shoal/options.hpp"
+
+namespace shoal {
+
+struct existing_output {
+    std::uint64_t records = 0;      // lines marked done
+    std::uint64_t cut_bytes = 0;    // bytes of a torn last line that were cut off
+    std::uint64_t unreadable = 0;   // lines that are not records (skipped, kept)
+    bool has_csv_header = false;
+};
+
+// Reads the output at path (JSONL or CSV), marks each record's line done,
+// and truncates a torn last line. A missing or empty file gives {}.
+// Throws setup_error(exit_code::file) when the file cannot be read or cut.
+existing_output load_existing_output(const std::string& path, output_format format,
+                                     done_lines& done);
+
+// The sidecar file beside the output that holds the run fingerprint.
+std::string fingerprint_path(const std::string& output);
+
+// For a fresh run: writes the fingerprint. For --resume: compares it and
+// throws setup_error(exit_code::usage) on a mismatch unless options.force.
+void check_fingerprint(const crawl_options& options);
+
+}  // namespace shoal

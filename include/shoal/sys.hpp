@@ -1,0 +1,43 @@
+// Thin wrappers over the POSIX calls shoal makes: EINTR is retried in one
+// place, errno is kept, and failures that stop the run become setup_error.
+#pragma once
+
+#include <cerrno>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "shoal/error.hpp"
+
+namespace shoal::sys {
+
+// Calls f() again while it fails with EINTR. Returns its last result; errno
+// is whatever the last call left.
+template <class F>
+auto retry_eintr(F f) {
+    auto r = f();
+    while (r == -1 && errno == EINTR) r = f();
+    return r;
+}
+
+// Writes all n bytes to a blocking fd. Returns false with errno set on error.
+bool write_all(int fd, const void* data, std::size_t n);
+
+// Throws setup_error(code, what + ": " + strerror(errno)).
+[[noreturn]] void throw_errno(exit_code code, const std::string& what);
+
+void set_nonblocking(int fd);
+void set_cloexec(int fd);
+
+// Gives this process a title that `ps` shows, e.g. "shoal: worker 7 lines 1-100".
+// REQUIRES: init_process_title was called once from main with argc/argv.
+void init_process_title(int argc, char** argv);
+void set_process_title(std::string_view title);
+
+// Raises RLIMIT_NOFILE's soft limit to the hard limit. Returns the new soft limit.
+std::size_t raise_fd_limit();
+
+// Number of CPUs this process may run on (at least 1).
+unsigned cpu_count();
+
+}  // namespace shoal::sys

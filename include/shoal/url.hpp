@@ -1,0 +1,36 @@
+// url: checks an input line or a redirect's Location and splits it into what
+// a fetch needs. Only absolute http and https URLs are usable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace shoal {
+
+struct target_url {
+    bool https = false;
+    std::string host;      // without brackets for IPv6 literals; lower case
+    std::uint16_t port = 0;
+    std::string target;    // path and query, e.g. "/p/1.html?x=1"; never empty
+    bool ip_literal = false;
+    std::string url;       // the whole URL, normalised (no fragment)
+
+    // "host:port" as used for pools and per-host limits, with the scheme.
+    std::string origin() const;
+};
+
+struct url_error {
+    std::string code;     // e.g. "unsupported_scheme"
+    std::string message;  // e.g. "scheme 'ftp' is not http or https"
+};
+
+// Parses an absolute http(s) URL.
+std::variant<target_url, url_error> parse_url(std::string_view text);
+
+// Resolves a Location header against the URL it came from.
+std::variant<target_url, url_error> resolve_location(const target_url& base,
+                                                     std::string_view location);
+
+}  // namespace shoal

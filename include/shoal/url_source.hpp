@@ -1,0 +1,55 @@
+// url_source: streams a URL list line by line, never holding the whole file.
+//
+//   shoal::url_source src(fd);
+//   shoal::input_line line;
+//   while (src.next(line)) use(line.number, line.text);
+//
+// Blank lines and lines whose first non-blank character is '#' are skipped;
+// CRLF is accepted and surrounding spaces and tabs are trimmed. `number` is
+// the 1-based line number in the file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace shoal {
+
+struct input_line {
+    std::uint64_t number = 0;
+    std::string text;  // at most max_line_bytes + 1 bytes; longer lines are cut there
+};
+
+class url_source {
+public:
+    // Lines longer than this are cut to max_line_bytes + 1 bytes, so that the
+    // worker rejects them as too long without the supervisor holding them.
+    static constexpr std::size_t max_line_bytes = 8192;
+
+    // Reads from fd (not owned). REQUIRES: fd open for reading.
+    explicit url_source(int fd);
+    url_source(const url_source&) = delete;
+    url_source& operator=(const url_source&) = delete;
+
+    // Fills `out` with the next usable line. Returns false at end of input.
+    // Throws setup_error(exit_code::file) on a read error.
+    bool next(input_line& out);
+
+    std::uint64_t lines_read() const { return line_no_; }
+
+private:
+    bool fill();
+
+    int fd_;
+    std::vector<char> buf_;
+    std::size_t begin_ = 0, end_ = 0;
+    bool eof_ = false;
+    std::uint64_t line_no_ = 0;
+};
+
+// Counts the lines url_source would yield from a regular file without
+// keeping them. Returns -1 when path is not a regular file (stdin, a pipe).
+std::int64_t count_url_lines(const std::string& path);
+
+}  // namespace shoal

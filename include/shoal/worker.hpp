@@ -1,0 +1,26 @@
+// worker: the process that crawls one chunk. One io_context, up to
+// --concurrency coroutines ("lanes") each taking the next line of the chunk,
+// fetching it, extracting title and price, and sending the record as a frame
+// to the writer. A full pipe (a slow writer or disk) makes lanes wait instead
+// of buffering without limit.
+#pragma once
+
+#include "shoal/chunker.hpp"
+#include "shoal/options.hpp"
+
+namespace shoal {
+
+struct worker_setup {
+    const crawl_options& options;
+    const chunk& work;
+    unsigned worker_no = 0;
+    unsigned per_host = 0;  // this worker's share of --per-host (0 = no limit)
+    int records_fd = -1;    // pipe to the writer (write end)
+    int status_fd = -1;     // pipe to the supervisor: one byte 'd' when all lines are taken
+};
+
+// Runs the chunk to the end. Returns the process exit status: 0 when every
+// line has a record, 3 when stopped by a signal.
+int run_worker(const worker_setup& setup);
+
+}  // namespace shoal

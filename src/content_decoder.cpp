@@ -1,0 +1,91 @@
+// gzip and deflate decoding with zlib, capped (see content_decoder.hpp).
+#include "shoal/content_decoder.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace shoal {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Inflates with the given windowBits (31 = gzip, 15 = zlib, -15 = raw).
+decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap, std::string& out) {
+    z_stream z{};
+    if (inflateInit2(&z, window_bits) != Z_OK) return decode_status::corrupt;
+    out.clear();
+    // Guess the decoded size (pages compress 3-5x), grow as needed up to cap.
+    out.resize(std::min(cap, std::max<std::size_t>(in.size() * 4, 16384)));
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    std::size_t produced = 0;
+    decode_status result = decode_status::ok;
+    for (;;) {
+        if (produced == out.size()) {
+            if (out.size() >= cap) {
+                result = decode_status::too_large;
+                break;
+            }
+            out.resize(std::min(cap, out.size() * 2));
+        }
+        z.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+        z.avail_out = static_cast<uInt>(out.size() - produced);
+        int rc = inflate(&z, Z_NO_FLUSH);
+        produced = out.size() - z.avail_out;
+        if (rc == Z_STREAM_END) {
+            // Concatenated gzip members: keep going on what is left.
+            if (window_bits == 31 && z.avail_in > 0 && inflateReset(&z) == Z_OK) continue;
+            break;
+        }
+        if (rc == Z_BUF_ERROR && z.avail_out != 0) {
+            result = decode_status::corrupt;  // input ended early: truncated stream
+            break;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            result = decode_status::corrupt;
+            break;
+        }
+    }
+    inflateEnd(&z);
+    out.resize(produced);
+    return result;
+}
+
+}  // namespace
+
+decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
+                             std::string& out) {
+    encoding = trim(encoding);
+    if (encoding.empty() || iequals(encoding, "identity")) {
+        if (in.size() > cap) {
+            out.assign(in.substr(0, cap));
+            return decode_status::too_large;
+        }
+        out.assign(in);
+        return decode_status::ok;
+    }
+    if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip"))
+        return inflate_all(in, 31, cap, out);
+    if (iequals(encoding, "deflate")) {
+        // "deflate" should be zlib-wrapped; some servers send raw deflate.
+        auto rc = inflate_all(in, 15, cap, out);
+        if (rc == decode_status::corrupt) rc = inflate_all(in, -15, cap, out);
+        return rc;
+    }
+    return decode_status::unsupported;
+}
+
+}  // namespace shoal

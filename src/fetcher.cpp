@@ -1,0 +1,463 @@
+// HTTP/1.1 and HTTPS fetching with Boost.Beast and OpenSSL (see fetcher.hpp).
+// The only translation unit that includes Beast and Asio's SSL.
+#include "shoal/fetcher.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <chrono>
+#include <deque>
+#include <random>
+#include <unordered_map>
+
+#include "shoal/content_decoder.hpp"
+#include "shoal/error.hpp"
+
+namespace shoal {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+using namespace net::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t max_header_bytes = 64 * 1024;
+constexpr std::size_t max_idle_per_origin = 64;
+
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+// One open connection. Exactly one of plain/tls is set.
+struct connection {
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<tls_stream> tls;
+    beast::flat_buffer buffer;
+
+    beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+};
+
+// What one request/response exchange gave.
+struct attempt {
+    error_stage stage = error_stage::none;
+    std::string code, message;
+    bool retryable = false;
+    int status = -1;
+    std::string location, content_type, content_encoding;
+    double retry_after_s = 0;
+    std::string raw_body;
+};
+
+bool is_redirect(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+std::string code_of(const boost::system::error_code& ec) {
+    if (ec == beast::error::timeout) return "timeout";
+    if (ec == net::error::connection_refused) return "connection_refused";
+    if (ec == net::error::connection_reset) return "connection_reset";
+    if (ec == net::error::eof || ec == http::error::end_of_stream) return "connection_closed";
+    if (ec == net::error::host_not_found || ec == net::error::host_not_found_try_again)
+        return "dns_not_found";
+    if (ec == net::error::network_unreachable) return "network_unreachable";
+    if (ec == net::error::host_unreachable) return "host_unreachable";
+    if (ec == net::error::broken_pipe) return "broken_pipe";
+    if (ec == net::error::no_descriptors) return "too_many_open_files";
+    if (ec == http::error::body_limit) return "body_too_large";
+    if (ec == http::error::header_limit) return "header_too_large";
+    if (ec == http::error::partial_message) return "truncated_body";
+    if (ec == http::error::bad_chunk || ec == http::error::bad_chunk_extension)
+        return "bad_chunked_encoding";
+    if (ec.category() == http::make_error_code(http::error::end_of_stream).category())
+        return "bad_response";
+    if (ec.category() == net::error::get_ssl_category()) {
+        if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED)
+            return "certificate_verify_failed";
+        return "tls_error";
+    }
+    if (ec == net::ssl::error::stream_truncated) return "tls_truncated";
+    return "io_error";
+}
+
+bool is_transient(const boost::system::error_code& ec) {
+    return ec == beast::error::timeout || ec == net::error::connection_refused ||
+           ec == net::error::connection_reset || ec == net::error::eof ||
+           ec == http::error::end_of_stream || ec == net::error::network_unreachable ||
+           ec == net::error::host_unreachable || ec == net::error::broken_pipe ||
+           ec == net::error::host_not_found_try_again || ec == net::error::no_descriptors;
+}
+
+void fail(attempt& a, error_stage stage, const boost::system::error_code& ec) {
+    a.stage = stage;
+    a.code = code_of(ec);
+    a.message = ec.message();
+    a.retryable = is_transient(ec);
+}
+
+double parse_retry_after(std::string_view v) {
+    double s = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9') return 0;  // an HTTP date: use our own backoff
+        s = s * 10 + (c - '0');
+        if (s > 3600) return 3600;
+    }
+    return s;
+}
+
+}  // namespace
+
+struct fetcher::impl {
+    net::io_context& io;
+    fetch_config cfg;
+    ssl::context tls_ctx{ssl::context::tls_client};
+    std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
+    std::unordered_map<std::string, std::vector<tcp::endpoint>> dns_cache;
+    std::unordered_map<std::string, SSL_SESSION*> sessions;
+    // Per-origin gate: connections in use and coroutines waiting for one.
+    struct gate {
+        unsigned busy = 0;
+        std::deque<net::steady_timer*> waiting;
+    };
+    std::unordered_map<std::string, gate> gates;
+    fetch_counters counters;
+    std::minstd_rand rng{std::random_device{}()};
+
+    impl(net::io_context& io_, fetch_config cfg_) : io(io_), cfg(std::move(cfg_)) { setup_tls(); }
+
+    ~impl() {
+        for (auto& [k, s] : sessions) SSL_SESSION_free(s);
+    }
+
+    void setup_tls() {
+        tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                            ssl::context::no_tlsv1_1);
+        SSL_CTX_set_session_cache_mode(tls_ctx.native_handle(), SSL_SESS_CACHE_CLIENT |
+                                                                     SSL_SESS_CACHE_NO_INTERNAL);
+        if (cfg.insecure) {
+            tls_ctx.set_verify_mode(ssl::verify_none);
+            return;
+        }
+        tls_ctx.set_verify_mode(ssl::verify_peer);
+        boost::system::error_code ec;
+        if (!cfg.ca_file.empty()) tls_ctx.load_verify_file(cfg.ca_file, ec);
+        else tls_ctx.set_default_verify_paths(ec);
+        if (ec)
+            throw setup_error(exit_code::usage,
+                              "cannot load CA certificates" +
+                                  (cfg.ca_file.empty() ? std::string() : " from " + cfg.ca_file) +
+                                  ": " + ec.message());
+    }
+
+    clock_type::duration timeout() const {
+        return std::chrono::duration_cast<clock_type::duration>(
+            std::chrono::duration<double>(cfg.timeout_s));
+    }
+
+    // Waits for a free connection slot to origin (only with --per-host).
+    net::awaitable<void> acquire(const std::string& origin) {
+        if (cfg.per_host == 0) co_return;
+        gate& g = gates[origin];
+        while (g.busy >= cfg.per_host) {
+            net::steady_timer wake(io, net::steady_timer::time_point::max());
+            g.waiting.push_back(&wake);
+            co_await wake.async_wait(use_tuple);
+        }
+        ++g.busy;
+    }
+
+    void release(const std::string& origin) {
+        if (cfg.per_host == 0) return;
+        gate& g = gates[origin];
+        --g.busy;
+        if (!g.waiting.empty()) {
+            g.waiting.front()->cancel();
+            g.waiting.pop_front();
+        }
+    }
+
+    std::unique_ptr<connection> take_idle(const std::string& origin) {
+        auto it = idle.find(origin);
+        if (it == idle.end() || it->second.empty()) return nullptr;
+        auto c = std::move(it->second.back());
+        it->second.pop_back();
+        return c;
+    }
+
+    void put_idle(const std::string& origin, std::unique_ptr<connection> c) {
+        auto& v = idle[origin];
+        if (v.size() >= max_idle_per_origin) return;  // closes c
+        c->tcp().expires_never();
+        v.push_back(std::move(c));
+    }
+
+    // Resolves host (cached per fetcher; IP literals without a resolver call).
+    net::awaitable<std::vector<tcp::endpoint>> resolve(const target_url& u, clock_type::time_point deadline,
+                                                       boost::system::error_code& ec) {
+        if (u.ip_literal) {
+            co_return std::vector<tcp::endpoint>{
+                tcp::endpoint(net::ip::make_address(u.host), u.port)};
+        }
+        auto it = dns_cache.find(u.host);
+        if (it == dns_cache.end()) {
+            tcp::resolver resolver(io);
+            net::steady_timer timer(io, deadline);
+            auto result = co_await (resolver.async_resolve(u.host, "", use_tuple) ||
+                                    timer.async_wait(use_tuple));
+            if (result.index() == 1) {
+                ec = beast::error::timeout;
+                co_return std::vector<tcp::endpoint>{};
+            }
+            auto [rec, results] = std::get<0>(result);
+            if (rec) {
+                ec = rec;
+                co_return std::vector<tcp::endpoint>{};
+            }
+            std::vector<tcp::endpoint> eps;
+            for (const auto& r : results) eps.push_back(r.endpoint());
+            it = dns_cache.emplace(u.host, std::move(eps)).first;
+        }
+        std::vector<tcp::endpoint> eps = it->second;
+        for (auto& ep : eps) ep.port(u.port);
+        co_return eps;
+    }
+
+    // Opens a new connection (TCP, then TLS for https).
+    net::awaitable<std::unique_ptr<connection>> connect(const target_url& u,
+                                                        clock_type::time_point deadline,
+                                                        attempt& a) {
+        boost::system::error_code ec;
+        auto endpoints = co_await resolve(u, deadline, ec);
+        if (ec) {
+            fail(a, error_stage::connect, ec);
+            co_return nullptr;
+        }
+        auto c = std::make_unique<connection>();
+        beast::tcp_stream stream(io);
+        stream.expires_at(deadline);
+        auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+        if (cec) {
+            fail(a, error_stage::connect, cec);
+            co_return nullptr;
+        }
+        ++counters.connections;
+        stream.socket().set_option(tcp::no_delay(true), ec);
+        if (!u.https) {
+            c->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
+            co_return c;
+        }
+        c->tls = std::make_unique<tls_stream>(std::move(stream), tls_ctx);
+        if (!co_await handshake(*c->tls, u, a)) co_return nullptr;
+        co_return c;
+    }
+
+    net::awaitable<bool> handshake(tls_stream& s, const target_url& u, attempt& a) {
+        SSL* ssl_handle = s.native_handle();
+        if (!u.ip_literal) SSL_set_tlsext_host_name(ssl_handle, u.host.c_str());
+        if (!cfg.insecure) {
+            X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
+            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            if (u.ip_literal) X509_VERIFY_PARAM_set1_ip_asc(param, u.host.c_str());
+            else X509_VERIFY_PARAM_set1_host(param, u.host.c_str(), u.host.size());
+        }
+        auto found = sessions.find(u.origin());
+        if (found != sessions.end()) SSL_set_session(ssl_handle, found->second);
+        ++counters.tls_handshakes;
+        auto [ec] = co_await s.async_handshake(ssl::stream_base::client, use_tuple);
+        if (ec) {
+            fail(a, error_stage::tls, ec);
+            long verify = SSL_get_verify_result(ssl_handle);
+            if (verify != X509_V_OK) {
+                a.code = "certificate_verify_failed";
+                a.message = std::string("certificate verify failed: ") +
+                            X509_verify_cert_error_string(verify);
+            }
+            a.retryable = ec == beast::error::timeout;
+            co_return false;
+        }
+        if (SSL_session_reused(ssl_handle)) ++counters.tls_resumed;
+        co_return true;
+    }
+
+    // Keeps the session of a finished exchange for the next handshake to origin.
+    void remember_session(tls_stream& s, const std::string& origin) {
+        SSL_SESSION* sess = SSL_get1_session(s.native_handle());
+        if (sess == nullptr) return;
+        auto [it, inserted] = sessions.try_emplace(origin, sess);
+        if (!inserted) {
+            SSL_SESSION_free(it->second);
+            it->second = sess;
+        }
+    }
+
+    template <class Stream>
+    net::awaitable<void> exchange(Stream& stream, connection& c, const target_url& u, attempt& a,
+                                  bool& keep_alive, bool& got_bytes) {
+        http::request<http::empty_body> req{http::verb::get, u.target, 11};
+        bool default_port = u.port == (u.https ? 443 : 80);
+        std::string host = u.host.find(':') != std::string::npos ? '[' + u.host + ']' : u.host;
+        if (!default_port) host += ':' + std::to_string(u.port);
+        req.set(http::field::host, host);
+        req.set(http::field::user_agent, cfg.user_agent);
+        req.set(http::field::accept, "text/html,application/xhtml+xml,*/*;q=0.8");
+        req.set(http::field::accept_encoding, "gzip, deflate");
+        for (const auto& [k, v] : cfg.headers) req.set(k, v);
+
+        // Send the request.
+        auto [wec, wn] = co_await http::async_write(stream, req, use_tuple);
+        if (wec) {
+            fail(a, error_stage::request, wec);
+            co_return;
+        }
+        // Read the response.
+        http::response_parser<http::string_body> parser;
+        parser.header_limit(max_header_bytes);
+        parser.body_limit(cfg.max_body);
+        auto [rec, rn] = co_await http::async_read(stream, c.buffer, parser, use_tuple);
+        got_bytes = parser.got_some();
+        if (parser.is_header_done()) {
+            const auto& res = parser.get();
+            a.status = static_cast<int>(res.result_int());
+            a.location = std::string(res[http::field::location]);
+            a.content_type = std::string(res[http::field::content_type]);
+            a.content_encoding = std::string(res[http::field::content_encoding]);
+            a.retry_after_s = parse_retry_after(res[http::field::retry_after]);
+        }
+        if (rec) {
+            fail(a, parser.is_header_done() ? error_stage::body : error_stage::response, rec);
+            co_return;
+        }
+        keep_alive = parser.get().keep_alive();
+        a.raw_body = parser.release().body();
+    }
+
+    // One request on a kept-alive or new connection. A kept-alive connection
+    // that the server closed meanwhile is replaced once, without counting.
+    net::awaitable<attempt> attempt_once(const target_url& u) {
+        attempt a;
+        const std::string origin = u.origin();
+        auto deadline = clock_type::now() + timeout();
+        co_await acquire(origin);
+        for (int round = 0; round < 2; ++round) {
+            a = attempt{};
+            auto c = take_idle(origin);
+            bool reused = c != nullptr;
+            if (!c) c = co_await connect(u, deadline, a);
+            if (!c) break;
+            if (reused) ++counters.reused;
+            c->tcp().expires_at(deadline);
+            bool keep_alive = false, got_bytes = false;
+            if (c->tls) co_await exchange(*c->tls, *c, u, a, keep_alive, got_bytes);
+            else co_await exchange(*c->plain, *c, u, a, keep_alive, got_bytes);
+            if (reused && a.stage != error_stage::none && !got_bytes && a.code != "timeout")
+                continue;  // stale keep-alive connection
+            if (a.stage == error_stage::none) {
+                if (c->tls) remember_session(*c->tls, origin);
+                if (keep_alive) put_idle(origin, std::move(c));
+            }
+            break;
+        }
+        release(origin);
+        co_return a;
+    }
+
+    net::awaitable<void> sleep(double seconds) {
+        net::steady_timer t(io, std::chrono::duration_cast<clock_type::duration>(
+                                    std::chrono::duration<double>(seconds)));
+        co_await t.async_wait(use_tuple);
+    }
+
+    double backoff(unsigned retry, double retry_after) {
+        double base = 0.2 * static_cast<double>(1u << std::min(retry, 10u));
+        std::uniform_real_distribution<double> jitter(0.5, 1.5);
+        double wait = std::min(base * jitter(rng), 5.0);
+        return std::min(std::max(wait, retry_after), 30.0);
+    }
+
+    // A request with retries on connect errors, timeouts, 429 and 5xx.
+    net::awaitable<attempt> with_retries(const target_url& u, std::uint32_t& attempts) {
+        attempts = 0;
+        for (;;) {
+            attempt a = co_await attempt_once(u);
+            ++attempts;
+            bool retry_status = a.stage == error_stage::none && (a.status == 429 || a.status >= 500);
+            bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
+            if (!retry || attempts > cfg.retries) co_return a;
+            co_await sleep(backoff(attempts - 1, a.retry_after_s));
+        }
+    }
+
+    net::awaitable<fetch_result> fetch(target_url url) {
+        fetch_result r;
+        for (unsigned redirects = 0;; ++redirects) {
+            r.final_url = url.url;
+            attempt a = co_await with_retries(url, r.attempts);
+            r.status = a.status;
+            if (a.stage != error_stage::none) {
+                r.stage = a.stage;
+                r.error_code = std::move(a.code);
+                r.error_message = std::move(a.message);
+                co_return r;
+            }
+            if (is_redirect(a.status) && !a.location.empty()) {
+                if (redirects >= cfg.max_redirects) {
+                    r.stage = error_stage::redirect;
+                    r.error_code = "too_many_redirects";
+                    r.error_message = "more than " + std::to_string(cfg.max_redirects) + " redirects";
+                    co_return r;
+                }
+                auto next = resolve_location(url, a.location);
+                if (auto* e = std::get_if<url_error>(&next)) {
+                    r.stage = error_stage::redirect;
+                    r.error_code = e->code;
+                    r.error_message = "redirect to '" + a.location + "': " + e->message;
+                    co_return r;
+                }
+                url = std::move(std::get<target_url>(next));
+                continue;
+            }
+            r.content_type = std::move(a.content_type);
+            auto rc = decode_content(a.content_encoding, a.raw_body, cfg.max_body, r.body);
+            if (rc == decode_status::too_large) {
+                r.stage = error_stage::body;
+                r.error_code = "body_too_large";
+                r.error_message = "decoded body larger than " + std::to_string(cfg.max_body) + " bytes";
+            } else if (rc == decode_status::corrupt) {
+                r.stage = error_stage::decode;
+                r.error_code = "corrupt_encoding";
+                r.error_message = "cannot decode the " + a.content_encoding + " body";
+            } else if (rc == decode_status::unsupported) {
+                r.stage = error_stage::decode;
+                r.error_code = "unsupported_encoding";
+                r.error_message = "Content-Encoding '" + a.content_encoding + "' is not supported";
+            }
+            co_return r;
+        }
+    }
+};
+
+fetcher::fetcher(net::io_context& io, fetch_config cfg)
+    : impl_(std::make_unique<impl>(io, std::move(cfg))) {}
+
+fetcher::~fetcher() = default;
+
+net::awaitable<fetch_result> fetcher::fetch(target_url url) {
+    return impl_->fetch(std::move(url));
+}
+
+void fetcher::close_idle() { impl_->idle.clear(); }
+
+const fetch_counters& fetcher::counters() const { return impl_->counters; }
+
+}  // namespace shoal

@@ -1,0 +1,162 @@
+// Frame encoding and decoding of records (wire format in frame.hpp).
+#include "shoal/frame.hpp"
+
+#include <zlib.h>
+
+#include <cstring>
+
+namespace shoal {
+namespace {
+
+void put_u32(std::uint32_t v, char* p) {
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+std::uint32_t get_u32(const char* p) {
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= std::uint32_t{static_cast<unsigned char>(p[i])} << (8 * i);
+    return v;
+}
+
+void put_varint(std::uint64_t v, std::string& out) {
+    while (v >= 0x80) {
+        out += static_cast<char>((v & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out += static_cast<char>(v);
+}
+
+void put_string(std::string_view s, std::string& out) {
+    put_varint(s.size(), out);
+    out.append(s);
+}
+
+class reader {
+public:
+    explicit reader(std::string_view s) : s_(s) {}
+    bool varint(std::uint64_t& v) {
+        v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (pos_ >= s_.size()) return false;
+            auto b = static_cast<unsigned char>(s_[pos_++]);
+            v |= std::uint64_t{b & 0x7fu} << shift;
+            if ((b & 0x80) == 0) return true;
+        }
+        return false;
+    }
+    bool string(std::string& out) {
+        std::uint64_t n = 0;
+        if (!varint(n) || n > s_.size() - pos_) return false;
+        out.assign(s_.data() + pos_, n);
+        pos_ += n;
+        return true;
+    }
+    bool done() const { return pos_ == s_.size(); }
+
+private:
+    std::string_view s_;
+    std::size_t pos_ = 0;
+};
+
+// Bits of the presence byte.
+constexpr unsigned has_title = 1, has_price = 2;
+
+void encode_record(const record& r, std::string& out) {
+    put_varint(r.line, out);
+    put_string(r.url, out);
+    put_string(r.final_url, out);
+    put_varint(static_cast<std::uint64_t>(r.status + 1), out);
+    put_varint(static_cast<std::uint64_t>(r.elapsed_ms * 1000.0), out);  // microseconds
+    put_varint(r.bytes, out);
+    put_varint(r.attempts, out);
+    out += static_cast<char>((r.title ? has_title : 0) | (r.price ? has_price : 0));
+    if (r.title) put_string(*r.title, out);
+    if (r.price) {
+        put_string(r.price->amount, out);
+        put_string(r.price->currency, out);
+        put_string(r.price->raw, out);
+    }
+    put_varint(r.fields.size(), out);
+    for (const auto& [k, v] : r.fields) {
+        put_string(k, out);
+        put_string(v, out);
+    }
+    out += static_cast<char>(r.stage);
+    put_string(r.error_code, out);
+    put_string(r.error_message, out);
+}
+
+}  // namespace
+
+void append_frame(const record& r, std::string& out) {
+    std::size_t start = out.size();
+    out.append(frame_header_bytes, '\0');
+    encode_record(r, out);
+    std::size_t len = out.size() - start - frame_header_bytes;
+    auto payload = reinterpret_cast<const Bytef*>(out.data() + start + frame_header_bytes);
+    auto crc = static_cast<std::uint32_t>(::crc32(0L, payload, static_cast<uInt>(len)));
+    put_u32(frame_magic, out.data() + start);
+    put_u32(static_cast<std::uint32_t>(len), out.data() + start + 4);
+    put_u32(crc, out.data() + start + 8);
+}
+
+bool decode_record(std::string_view payload, record& r) {
+    reader in(payload);
+    std::uint64_t status = 0, micros = 0, attempts = 0, nfields = 0;
+    r = record{};
+    if (!in.varint(r.line) || !in.string(r.url) || !in.string(r.final_url) ||
+        !in.varint(status) || !in.varint(micros) || !in.varint(r.bytes) || !in.varint(attempts))
+        return false;
+    if (status > 1000 || attempts > 0xffffffffu) return false;
+    r.status = static_cast<int>(status) - 1;
+    r.elapsed_ms = static_cast<double>(micros) / 1000.0;
+    r.attempts = static_cast<std::uint32_t>(attempts);
+    std::uint64_t flags = 0;
+    if (!in.varint(flags) || flags > 3) return false;
+    if (flags & has_title) {
+        r.title.emplace();
+        if (!in.string(*r.title)) return false;
+    }
+    if (flags & has_price) {
+        r.price.emplace();
+        if (!in.string(r.price->amount) || !in.string(r.price->currency) ||
+            !in.string(r.price->raw))
+            return false;
+    }
+    if (!in.varint(nfields) || nfields > payload.size()) return false;
+    r.fields.resize(nfields);
+    for (auto& [k, v] : r.fields)
+        if (!in.string(k) || !in.string(v)) return false;
+    std::uint64_t stage = 0;
+    if (!in.varint(stage) || stage > static_cast<std::uint64_t>(error_stage::crash)) return false;
+    r.stage = static_cast<error_stage>(stage);
+    return in.string(r.error_code) && in.string(r.error_message) && in.done();
+}
+
+frame_decoder::status frame_decoder::next(record& r) {
+    if (corrupt_) return status::corrupt;
+    if (buf_.size() - pos_ < frame_header_bytes) return status::need_more;
+    const char* h = buf_.data() + pos_;
+    std::uint32_t len = get_u32(h + 4);
+    if (get_u32(h) != frame_magic || len > max_payload) {
+        corrupt_ = true;
+        return status::corrupt;
+    }
+    if (buf_.size() - pos_ - frame_header_bytes < len) return status::need_more;
+    const char* payload = h + frame_header_bytes;
+    auto crc = static_cast<std::uint32_t>(
+        ::crc32(0L, reinterpret_cast<const Bytef*>(payload), static_cast<uInt>(len)));
+    if (crc != get_u32(h + 8) || !decode_record(std::string_view(payload, len), r)) {
+        corrupt_ = true;
+        return status::corrupt;
+    }
+    pos_ += frame_header_bytes + len;
+    // Drop consumed bytes once they dominate the buffer.
+    if (pos_ > 65536 && pos_ * 2 > buf_.size()) {
+        buf_.erase(0, pos_);
+        pos_ = 0;
+    }
+    return status::record;
+}
+
+}  // namespace shoal

@@ -1,0 +1,33 @@
+// shoal: the command-line entry point. Parses the command line, runs the
+// command, and turns setup errors into one line and the documented exit code.
+#include <cstdio>
+#include <exception>
+
+#include "shoal/error.hpp"
+#include "shoal/options.hpp"
+#include "shoal/supervisor.hpp"
+#include "shoal/sys.hpp"
+
+int main(int argc, char** argv) {
+    try {
+        shoal::command cmd = shoal::parse_command_line(argc, argv);
+        shoal::sys::init_process_title(argc, argv);
+        switch (cmd.what) {
+            case shoal::command::kind::help:
+                std::fputs(cmd.help_text.c_str(), stdout);
+                return 0;
+            case shoal::command::kind::version:
+                std::puts("shoal 0.1.0");
+                return 0;
+            case shoal::command::kind::crawl:
+                return shoal::run_crawl(cmd.crawl);
+        }
+    } catch (const shoal::setup_error& e) {
+        std::fprintf(stderr, "shoal: %s\n", e.what());
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "shoal: internal error: %s\n", e.what());
+        return static_cast<int>(shoal::exit_code::internal);
+    }
+    return 0;
+}

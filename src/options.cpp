@@ -1,0 +1,143 @@
+// Command-line parsing for shoal with CLI11: every option, its default and
+// its range, checked before any process is forked or any URL fetched.
+#include "shoal/options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <sstream>
+
+#include "shoal/error.hpp"
+#include "shoal/sys.hpp"
+
+namespace shoal {
+namespace {
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+    return s.size() >= suffix.size() &&
+           std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
+                      [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+}
+
+std::pair<std::string, std::string> split_header(const std::string& h) {
+    auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0)
+        throw setup_error(exit_code::usage, "--header wants 'Name: value', got '" + h + "'");
+    std::string name = h.substr(0, colon);
+    std::string value = h.substr(colon + 1);
+    auto first = value.find_first_not_of(" \t");
+    value = first == std::string::npos ? std::string() : value.substr(first);
+    for (char c : name + value)
+        if (c == '\r' || c == '\n' || c == '\0')
+            throw setup_error(exit_code::usage, "--header must not contain line breaks");
+    for (char c : name)
+        if (c == ' ' || c == '\t')
+            throw setup_error(exit_code::usage, "--header name must not contain spaces: '" + h + "'");
+    return {name, value};
+}
+
+void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::string>& headers) {
+    crawl.add_option("URL_FILE", o.input, "file with one URL per line; '-' reads stdin")->required();
+    crawl.add_option("-o,--output", o.output,
+                     "result file: .jsonl (default format) or .csv by extension; '-' = stdout")
+        ->capture_default_str();
+    crawl.add_option("-p,--processes", o.processes,
+                     "worker processes alive at once (default: CPU count, here " +
+                         std::to_string(sys::cpu_count()) + ")")
+        ->check(CLI::Range(1u, 1024u));
+    crawl.add_option("-c,--concurrency", o.concurrency, "concurrent fetches per worker")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 100000u));
+    crawl.add_option("--chunk-size", o.chunk_size, "lines per chunk, one worker process each")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+    crawl.add_option("--per-host", o.per_host,
+                     "max concurrent connections to one host, all workers together (default: no limit)")
+        ->check(CLI::Range(1u, 100000u));
+    crawl.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price");
+    crawl.add_option("--timeout", o.timeout_s, "seconds for one fetch attempt, all phases")
+        ->capture_default_str()
+        ->check(CLI::Range(0.001, 86400.0));
+    crawl.add_option("--max-body", o.max_body, "cap on the decoded body in bytes")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
+    crawl.add_option("--retries", o.retries, "retries on connect errors, timeouts, 429 and 5xx")
+        ->capture_default_str()
+        ->check(CLI::Range(0u, 100u));
+    crawl.add_option("--max-redirects", o.max_redirects, "redirects followed per URL")
+        ->capture_default_str()
+        ->check(CLI::Range(0u, 100u));
+    crawl.add_flag("--insecure", o.insecure, "do not verify TLS certificates or host names");
+    crawl.add_option("--ca-file", o.ca_file, "PEM file of CA certificates to trust instead of the system store")
+        ->check(CLI::ExistingFile);
+    crawl.add_option("--user-agent", o.user_agent, "User-Agent header")->capture_default_str();
+    crawl.add_option("--header", headers, "extra request header 'Name: value' (repeatable)");
+    crawl.add_flag("--resume", o.resume, "skip lines already present in the output file");
+    crawl.add_flag("--force", o.force, "with --resume: resume even if the options differ");
+    crawl.add_option("--stats", o.stats_path, "write a JSON summary of the run to this file");
+    crawl.add_option("--grace", o.grace_s, "seconds in-flight fetches may finish after Ctrl-C")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3600.0));
+    crawl.add_flag("--no-progress", [&o](std::int64_t) { o.progress = false; },
+                   "no progress line on stderr");
+    crawl.add_flag("-q,--quiet", o.quiet, "no progress line and no summary on stderr");
+}
+
+}  // namespace
+
+command parse_command_line(int argc, char** argv) {
+    CLI::App app{"shoal: a fast crawler for big URL lists"};
+    app.require_subcommand(0, 1);
+    bool version = false;
+    app.add_flag("--version", version, "print the version");
+    command cmd;
+    std::vector<std::string> headers;
+    CLI::App* crawl = app.add_subcommand(
+        "crawl",
+        "fetch every URL of URL_FILE and write one result record per line\n"
+        "Exit codes: 0 complete, 1 usage, 2 input/output file, 3 interrupted, 4 internal.");
+    add_crawl_options(*crawl, cmd.crawl, headers);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        cmd.help_text = (app.got_subcommand(crawl) ? crawl : &app)->help();
+        return cmd;
+    } catch (const CLI::CallForAllHelp&) {
+        cmd.help_text = app.help("", CLI::AppFormatMode::All);
+        return cmd;
+    } catch (const CLI::ParseError& e) {
+        throw setup_error(exit_code::usage, std::string(e.what()) + " (see shoal --help)");
+    }
+    if (version) {
+        cmd.what = command::kind::version;
+        return cmd;
+    }
+    if (!app.got_subcommand(crawl)) {
+        cmd.help_text = app.help();
+        return cmd;
+    }
+    cmd.what = command::kind::crawl;
+    crawl_options& o = cmd.crawl;
+    for (const auto& h : headers) o.headers.push_back(split_header(h));
+    if (o.processes == 0) o.processes = sys::cpu_count();
+    o.format = ends_with(o.output, ".csv") ? output_format::csv : output_format::jsonl;
+    if (o.quiet) o.progress = false;
+    if (o.resume && o.output == "-")
+        throw setup_error(exit_code::usage, "--resume needs an output file (-o PATH), not stdout");
+    if (o.force && !o.resume) throw setup_error(exit_code::usage, "--force only applies with --resume");
+    if (o.user_agent.find_first_of("\r\n") != std::string::npos)
+        throw setup_error(exit_code::usage, "--user-agent must not contain line breaks");
+    return cmd;
+}
+
+std::string resume_fingerprint(const crawl_options& o) {
+    // Only what changes the content of records; speed knobs may differ.
+    std::ostringstream s;
+    s << "input=" << o.input << " rules=" << o.rules << " timeout=" << o.timeout_s
+      << " max-body=" << o.max_body << " retries=" << o.retries
+      << " max-redirects=" << o.max_redirects << " insecure=" << o.insecure
+      << " ca-file=" << o.ca_file << " user-agent=" << o.user_agent;
+    for (const auto& [k, v] : o.headers) s << " header=" << k << ':' << v;
+    return s.str();
+}
+
+}  // namespace shoal

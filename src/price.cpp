@@ -1,0 +1,635 @@
+// Price normalisation (see shoal/price.hpp). Three steps over a bounded window
+// of the input: clean the text (entities, whitespace, UTF-8), find the number
+// tokens and read their separators, then look for a currency marker next to a
+// number. Byte-level code with bounds-checked access throughout: it is fed
+// whatever bytes pages hold.
+#include "shoal/price.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace shoal {
+namespace {
+
+using std::size_t;
+using std::string_view;
+
+// ---- Bytes and UTF-8 ----
+
+unsigned char byte_at(string_view s, size_t i) {
+    return i < s.size() ? static_cast<unsigned char>(s[i]) : 0;
+}
+bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool is_ascii_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+bool is_ascii_alnum(unsigned char c) { return is_digit(c) || is_ascii_alpha(c); }
+char to_upper(unsigned char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); }
+bool has_at(string_view s, size_t i, string_view what) {
+    return i <= s.size() && s.substr(i).starts_with(what);
+}
+
+// Length of the well-formed UTF-8 sequence at s[i], or 0 when ill-formed.
+size_t utf8_len(string_view s, size_t i) {
+    const unsigned char c = byte_at(s, i);
+    if (i >= s.size()) return 0;
+    if (c < 0x80) return 1;
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (s.size() - i < n) return 0;
+    const unsigned char c1 = byte_at(s, i + 1);
+    if (c1 < lo || c1 > hi) return 0;
+    for (size_t k = 2; k < n; ++k) {
+        if ((byte_at(s, i + k) & 0xC0) != 0x80) return 0;
+    }
+    return n;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+    auto put = [&out](std::uint32_t b) { out += static_cast<char>(b); };
+    if (cp < 0x80) {
+        put(cp);
+    } else if (cp < 0x800) {
+        put(0xC0 | (cp >> 6)), put(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        put(0xE0 | (cp >> 12)), put(0x80 | ((cp >> 6) & 0x3F)), put(0x80 | (cp & 0x3F));
+    } else {
+        put(0xF0 | (cp >> 18)), put(0x80 | ((cp >> 12) & 0x3F));
+        put(0x80 | ((cp >> 6) & 0x3F)), put(0x80 | (cp & 0x3F));
+    }
+}
+
+// A "letter" for word boundaries: ASCII letters and the first byte of Latin,
+// Greek and Cyrillic letters (lead bytes C3..D4), except '×' and '÷'.
+bool letter_at(string_view s, size_t i) {
+    const unsigned char c = byte_at(s, i);
+    if (is_ascii_alpha(c)) return true;
+    if (c < 0xC3 || c > 0xD4) return false;
+    return !(c == 0xC3 && (byte_at(s, i + 1) == 0x97 || byte_at(s, i + 1) == 0xB7));
+}
+
+// Whether the character that ends just before s[i] is a letter.
+bool letter_before(string_view s, size_t i) {
+    if (i == 0 || i > s.size()) return false;
+    size_t j = i - 1;
+    while (j > 0 && i - j < 4 && (byte_at(s, j) & 0xC0) == 0x80) --j;
+    return letter_at(s, j);
+}
+
+// Byte length of the whitespace character at s[i] (controls count), else 0.
+size_t space_len(string_view s, size_t i) {
+    const unsigned char c = byte_at(s, i);
+    if (i >= s.size()) return 0;
+    if (c <= 0x20 || c == 0x7F) return 1;
+    const unsigned char c1 = byte_at(s, i + 1), c2 = byte_at(s, i + 2);
+    if (c == 0xC2 && (c1 == 0xA0 || c1 == 0x85)) return 2;  // NBSP, NEL
+    if (c == 0xE2 && c1 == 0x80 && (c2 <= 0x8A || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF))
+        return 3;  // U+2000..U+200A, line/paragraph separators, narrow NBSP
+    if (c == 0xE2 && c1 == 0x81 && c2 == 0x9F) return 3;  // medium math space
+    if (c == 0xE3 && c1 == 0x80 && c2 == 0x80) return 3;  // ideographic space
+    return 0;
+}
+
+// Byte length of an invisible character at s[i] (dropped entirely), else 0:
+// soft hyphen, zero-width characters, bidi marks, BOM.
+size_t invisible_len(string_view s, size_t i) {
+    const unsigned char c = byte_at(s, i), c1 = byte_at(s, i + 1), c2 = byte_at(s, i + 2);
+    if (c == 0xC2 && c1 == 0xAD) return 2;
+    if (c == 0xE2 && c1 == 0x80 && ((c2 >= 0x8B && c2 <= 0x8F) || (c2 >= 0xAA && c2 <= 0xAE)))
+        return 3;
+    if (c == 0xE2 && c1 == 0x81 && (c2 == 0xA0 || (c2 >= 0xA6 && c2 <= 0xA9))) return 3;
+    if (c == 0xEF && c1 == 0xBB && c2 == 0xBF) return 3;
+    return 0;
+}
+
+// ---- Entities ----
+
+struct named_entity {
+    string_view name;
+    string_view text;
+};
+
+constexpr named_entity entities[] = {
+    {"nbsp", "\u00A0"},   {"ensp", "\u2002"},  {"emsp", "\u2003"},  {"thinsp", "\u2009"},
+    {"yen", "\u00A5"},    {"euro", "\u20AC"},  {"pound", "\u00A3"}, {"cent", "\u00A2"},
+    {"dollar", "$"},      {"curren", "\u00A4"}, {"amp", "&"},       {"lt", "<"},
+    {"gt", ">"},          {"quot", "\""},      {"apos", "'"},       {"rsquo", "\u2019"},
+    {"ndash", "\u2013"},  {"mdash", "\u2014"}, {"shy", "\u00AD"},   {"comma", ","},
+    {"period", "."},      {"colon", ":"},      {"sol", "/"},        {"percnt", "%"},
+};
+
+// Decodes a numeric entity "&#36;" / "&#x20AC;" at s[0]; returns bytes used or 0.
+size_t decode_numeric_entity(string_view s, std::string& out) {
+    const bool hex = (byte_at(s, 2) | 0x20) == 'x';
+    size_t i = hex ? 3 : 2, digits = 0;
+    std::uint32_t cp = 0;
+    for (; digits < 8; ++i, ++digits) {
+        const unsigned char c = byte_at(s, i);
+        int v = -1;
+        if (is_digit(c)) v = c - '0';
+        else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f') v = (c | 0x20) - 'a' + 10;
+        if (v < 0) break;
+        cp = cp * (hex ? 16 : 10) + static_cast<std::uint32_t>(v);
+    }
+    if (digits == 0 || digits == 8) return 0;
+    if (cp == 0x80) cp = 0x20AC;  // windows-1252 euro, as browsers do
+    const bool bad = (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+                     (cp >= 0x7F && cp < 0xA0) || (cp >= 0xD800 && cp < 0xE000) ||
+                     cp > 0x10FFFF;
+    if (bad) return 0;
+    append_utf8(out, cp);
+    return byte_at(s, i) == ';' ? i + 1 : i;
+}
+
+// Decodes the entity at s[0] == '&' into out; returns bytes used, 0 if none.
+size_t decode_entity(string_view s, std::string& out) {
+    if (byte_at(s, 1) == '#') return decode_numeric_entity(s, out);
+    size_t n = 1;
+    while (n < 9 && is_ascii_alpha(byte_at(s, n))) ++n;
+    const string_view name = s.substr(1, n - 1);
+    const bool semicolon = byte_at(s, n) == ';';
+    if (!semicolon && is_ascii_alnum(byte_at(s, n))) return 0;
+    for (const auto& e : entities) {
+        if (e.name.size() != name.size()) continue;
+        bool same = true;
+        for (size_t k = 0; k < name.size() && same; ++k)
+            same = (static_cast<unsigned char>(name[k]) | 0x20) == e.name[k];
+        if (!same) continue;
+        out += e.text;
+        return n + (semicolon ? 1 : 0);
+    }
+    return 0;
+}
+
+std::string decode_entities(string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    for (size_t i = 0; i < in.size();) {
+        const size_t used = in[i] == '&' ? decode_entity(in.substr(i), out) : 0;
+        if (used == 0) out += in[i++];
+        i += used;
+    }
+    return out;
+}
+
+// ---- Cleaning and folding ----
+
+// The window of the input that is looked at: after leading whitespace, at
+// most max_price_input bytes, not ending inside a UTF-8 sequence.
+string_view input_window(string_view text) {
+    size_t start = 0;
+    while (size_t n = space_len(text, start) + invisible_len(text, start)) start += n;
+    size_t end = start + std::min(max_price_input, text.size() - start);
+    for (int k = 0; k < 3 && end > start && end < text.size(); ++k) {
+        if ((byte_at(text, end) & 0xC0) != 0x80) break;
+        --end;
+    }
+    return text.substr(start, end - start);
+}
+
+// Collapses whitespace to single spaces, trims, drops invisible characters
+// and replaces ill-formed UTF-8 with U+FFFD.
+std::string clean_text(string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    bool pending_space = false;
+    for (size_t i = 0; i < in.size();) {
+        if (size_t n = space_len(in, i)) {
+            pending_space = !out.empty();
+            i += n;
+            continue;
+        }
+        if (size_t n = invisible_len(in, i)) {
+            i += n;
+            continue;
+        }
+        if (pending_space) out += ' ';
+        pending_space = false;
+        const size_t n = utf8_len(in, i);
+        if (n == 0) {
+            out += "\uFFFD";
+            ++i;
+        } else {
+            out.append(in.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+// Maps full-width and Arabic-Indic digits and separators to ASCII, and
+// typographic apostrophes to '\'', so the number scanner sees one alphabet.
+struct fold_rule {
+    string_view from;  // first bytes of the sequence
+    unsigned char first, last;  // range of the byte after `from`
+    char to;  // ASCII for `first`; the range maps to consecutive characters
+};
+
+constexpr fold_rule fold_rules[] = {
+    {"\xEF\xBC", 0x90, 0x99, '0'},  // full-width digits
+    {"\xD9", 0xA0, 0xA9, '0'},       // Arabic-Indic digits
+    {"\xDB", 0xB0, 0xB9, '0'},       // extended Arabic-Indic digits
+    {"\xEF\xBC", 0x8C, 0x8C, ','},  {"\xEF\xBC", 0x8E, 0x8E, '.'},
+    {"\xEF\xBC", 0x84, 0x84, '$'},  {"\xEF\xBC", 0x87, 0x87, '\''},
+    {"\xEF\xBD", 0x9E, 0x9E, '~'},  {"\xE2\x80", 0x99, 0x99, '\''},
+    {"\xD9", 0xAB, 0xAB, '.'},       {"\xD9", 0xAC, 0xAC, ','},  // Arabic separators
+};
+
+std::string fold_for_parsing(string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        const fold_rule* hit = nullptr;
+        for (const auto& r : fold_rules) {
+            const unsigned char next = byte_at(s, i + r.from.size());
+            if (has_at(s, i, r.from) && next >= r.first && next <= r.last) hit = &r;
+        }
+        if (hit == nullptr) {
+            out += s[i++];
+            continue;
+        }
+        const unsigned char next = byte_at(s, i + hit->from.size());
+        out += static_cast<char>(hit->to + (next - hit->first));
+        i += hit->from.size() + 1;
+    }
+    return out;
+}
+
+// ---- Currency markers ----
+
+enum marker_flags : unsigned {
+    word = 1,         // must not touch a letter on either side
+    stem = 2,         // with word: may be followed by letters ("руб" in "рублей")
+    before_only = 4,  // only before the number ("R 100")
+    after_only = 8,   // only after the number ("100 р.")
+    any_case = 16,    // ASCII case-insensitive when next to a number
+    anywhere = 32,    // also names the currency when not next to the number
+};
+
+struct marker {
+    string_view text;
+    string_view code;          // ISO 4217
+    string_view alternatives;  // codes a matching currency hint may select instead
+    unsigned flags;
+};
+
+constexpr string_view dollar_lands = "CAD AUD NZD HKD TWD SGD MXN ARS CLP COP UYU DOP JMD TTD BSD "
+                                     "BBD BZD NAD FJD LRD SRD GYD BND KYD XCD";
+constexpr unsigned code = word | anywhere;
+constexpr unsigned code_ci = word | anywhere | any_case;
+
+constexpr marker markers[] = {
+    // Dollars and other "$" currencies.
+    {"$", "USD", dollar_lands, anywhere}, {"US$", "USD", "", word | anywhere},
+    {"U$S", "USD", "", word | anywhere},  {"CA$", "CAD", "", word | anywhere},
+    {"C$", "CAD", "NIO", word | anywhere}, {"CAD$", "CAD", "", word | anywhere},
+    {"A$", "AUD", "", word | anywhere},   {"AU$", "AUD", "", word | anywhere},
+    {"HK$", "HKD", "", word | anywhere},  {"NT$", "TWD", "", word | anywhere},
+    {"S$", "SGD", "", word | anywhere},   {"SG$", "SGD", "", word | anywhere},
+    {"NZ$", "NZD", "", word | anywhere},  {"R$", "BRL", "", word | anywhere},
+    {"MX$", "MXN", "", word | anywhere},  {"RD$", "DOP", "", word | anywhere},
+    // eBay writes a space inside: "US $12.99", "C $12.99", "AU $12.99".
+    {"US $", "USD", "", word}, {"C $", "CAD", "", word}, {"CA $", "CAD", "", word},
+    {"AU $", "AUD", "", word}, {"NZ $", "NZD", "", word}, {"HK $", "HKD", "", word},
+    // Symbols.
+    {"€", "EUR", "", anywhere}, {"£", "GBP", "EGP GIP FKP SHP LBP SYP SSP", anywhere},
+    {"￡", "GBP", "", anywhere}, {"¥", "JPY", "CNY", anywhere}, {"￥", "JPY", "CNY", anywhere},
+    {"CN¥", "CNY", "", word | anywhere}, {"JP¥", "JPY", "", word | anywhere},
+    {"₩", "KRW", "", anywhere}, {"￦", "KRW", "", anywhere}, {"₽", "RUB", "", anywhere},
+    {"₴", "UAH", "", anywhere}, {"₺", "TRY", "", anywhere}, {"₹", "INR", "", anywhere},
+    {"₨", "INR", "PKR LKR NPR MUR SCR", anywhere}, {"฿", "THB", "", anywhere},
+    {"₫", "VND", "", anywhere}, {"₪", "ILS", "", anywhere}, {"₱", "PHP", "", anywhere},
+    {"₦", "NGN", "", anywhere}, {"₡", "CRC", "", anywhere}, {"₲", "PYG", "", anywhere},
+    {"₵", "GHS", "", anywhere}, {"₸", "KZT", "", anywhere}, {"₼", "AZN", "", anywhere},
+    {"₾", "GEL", "", anywhere}, {"₭", "LAK", "", anywhere}, {"৳", "BDT", "", anywhere},
+    {"₮", "MNT", "", anywhere},
+    // Local names and abbreviations.
+    {"元", "CNY", "", anywhere}, {"人民币", "CNY", "", anywhere}, {"円", "JPY", "", anywhere},
+    {"원", "KRW", "", anywhere}, {"руб", "RUB", "", word | stem | anywhere | any_case},
+    {"р.", "RUB", "", word | after_only}, {"р", "RUB", "", word | after_only},
+    {"грн", "UAH", "", word | anywhere}, {"zł", "PLN", "", word | anywhere | any_case},
+    {"zl", "PLN", "", word}, {"Kč", "CZK", "", word | anywhere}, {"Ft", "HUF", "", word},
+    {"lei", "RON", "", word | any_case}, {"kr", "SEK", "DKK NOK ISK", word | any_case},
+    {"Fr.", "CHF", "", word}, {"Fr", "CHF", "", word}, {"SFr.", "CHF", "", word},
+    {"TL", "TRY", "", word}, {"Rs.", "INR", "PKR LKR NPR MUR SCR", word | any_case},
+    {"Rs", "INR", "PKR LKR NPR MUR SCR", word | any_case}, {"บาท", "THB", "", anywhere},
+    {"đ", "VND", "", word | after_only}, {"VNĐ", "VND", "", word | anywhere | any_case},
+    {"лв", "BGN", "", word | anywhere}, {"R", "ZAR", "", word | before_only},
+    {"RM", "MYR", "", word}, {"Rp", "IDR", "", word}, {"S/", "PEN", "", word},
+    {"S/.", "PEN", "", word}, {"euro", "EUR", "", word | any_case},
+    {"euros", "EUR", "", word | any_case}, {"RMB", "CNY", "", code_ci},
+    {"FCFA", "XOF", "XAF", word | anywhere}, {"CFA", "XOF", "XAF", word | anywhere},
+    {"د.إ", "AED", "", anywhere}, {"ر.س", "SAR", "", anywhere}, {"ج.م", "EGP", "", anywhere},
+    // ISO codes. Lower case only for those that are not also English words.
+    {"USD", "USD", "", code_ci}, {"EUR", "EUR", "", code_ci}, {"GBP", "GBP", "", code_ci},
+    {"JPY", "JPY", "", code_ci}, {"CNY", "CNY", "", code_ci}, {"CHF", "CHF", "", code_ci},
+    {"SEK", "SEK", "", code_ci}, {"NOK", "NOK", "", code_ci}, {"DKK", "DKK", "", code_ci},
+    {"PLN", "PLN", "", code_ci}, {"CZK", "CZK", "", code_ci}, {"HUF", "HUF", "", code_ci},
+    {"RUB", "RUB", "", code}, {"UAH", "UAH", "", code_ci}, {"INR", "INR", "", code_ci},
+    {"BRL", "BRL", "", code_ci}, {"AUD", "AUD", "", code_ci}, {"CAD", "CAD", "", code},
+    {"HKD", "HKD", "", code_ci}, {"SGD", "SGD", "", code_ci}, {"NZD", "NZD", "", code_ci},
+    {"KRW", "KRW", "", code_ci}, {"RON", "RON", "", code}, {"ISK", "ISK", "", code},
+    {"TRY", "TRY", "", code}, {"THB", "THB", "", code}, {"VND", "VND", "", code},
+    {"BGN", "BGN", "", code}, {"ILS", "ILS", "", code}, {"NIS", "ILS", "", code},
+    {"ZAR", "ZAR", "", code}, {"TWD", "TWD", "", code}, {"MXN", "MXN", "", code},
+    {"ARS", "ARS", "", code}, {"CLP", "CLP", "", code}, {"COP", "COP", "", code},
+    {"PEN", "PEN", "", code}, {"IDR", "IDR", "", code}, {"MYR", "MYR", "", code},
+    {"PHP", "PHP", "", code}, {"AED", "AED", "", code}, {"SAR", "SAR", "", code},
+    {"QAR", "QAR", "", code}, {"KWD", "KWD", "", code}, {"BHD", "BHD", "", code},
+    {"OMR", "OMR", "", code}, {"EGP", "EGP", "", code}, {"NGN", "NGN", "", code},
+    {"KES", "KES", "", code}, {"PKR", "PKR", "", code}, {"BDT", "BDT", "", code},
+    {"LKR", "LKR", "", code}, {"KZT", "KZT", "", code}, {"RSD", "RSD", "", code},
+    {"BYN", "BYN", "", code}, {"MAD", "MAD", "", code}, {"TND", "TND", "", code},
+    {"GEL", "GEL", "", code}, {"UYU", "UYU", "", code}, {"DOP", "DOP", "", code},
+    {"XOF", "XOF", "", code}, {"XAF", "XAF", "", code}, {"HRK", "HRK", "", code},
+};
+
+bool text_matches(string_view t, size_t i, const marker& m, bool exact_case) {
+    if (i > t.size() || t.size() - i < m.text.size()) return false;
+    if (exact_case || !(m.flags & any_case)) return has_at(t, i, m.text);
+    for (size_t k = 0; k < m.text.size(); ++k) {
+        if (to_upper(byte_at(t, i + k)) != to_upper(static_cast<unsigned char>(m.text[k])))
+            return false;
+    }
+    return true;
+}
+
+bool boundaries_ok(string_view t, size_t begin, size_t end, const marker& m) {
+    if (!(m.flags & word)) return true;
+    return !letter_before(t, begin) && ((m.flags & stem) || !letter_at(t, end));
+}
+
+// The longest marker occupying t[begin, end) when `end` is fixed (ending_at)
+// or `begin` is fixed (starting at); nullptr when none.
+const marker* marker_ending_at(string_view t, size_t end, size_t& begin) {
+    const marker* best = nullptr;
+    for (const auto& m : markers) {
+        const size_t n = m.text.size();
+        if ((m.flags & after_only) || n > end || (best && n <= best->text.size())) continue;
+        if (text_matches(t, end - n, m, false) && boundaries_ok(t, end - n, end, m)) {
+            best = &m;
+            begin = end - n;
+        }
+    }
+    return best;
+}
+
+const marker* marker_starting_at(string_view t, size_t begin, size_t& end, bool exact_case) {
+    const marker* best = nullptr;
+    for (const auto& m : markers) {
+        const size_t n = m.text.size();
+        if ((m.flags & before_only) || (best && n <= best->text.size())) continue;
+        if (exact_case && !(m.flags & anywhere)) continue;
+        if (text_matches(t, begin, m, exact_case) && boundaries_ok(t, begin, begin + n, m)) {
+            best = &m;
+            end = begin + n;
+        }
+    }
+    return best;
+}
+
+// First currency named anywhere in t by a marker flagged `anywhere`.
+const marker* marker_anywhere(string_view t) {
+    for (size_t i = 0; i < t.size(); ++i) {
+        if ((byte_at(t, i) & 0xC0) == 0x80) continue;
+        size_t end = 0;
+        if (const marker* m = marker_starting_at(t, i, end, true)) return m;
+    }
+    return nullptr;
+}
+
+// The marker's code, or the hint when the marker is shared with that currency.
+std::string currency_of(const marker& m, string_view hint) {
+    for (size_t i = 0; !hint.empty() && i + hint.size() <= m.alternatives.size(); i += 4) {
+        if (m.alternatives.substr(i, hint.size()) == hint) return std::string(hint);
+    }
+    return std::string(m.code);
+}
+
+// ---- Numbers ----
+
+struct number {
+    size_t begin = 0, end = 0;  // byte range in the folded text
+    std::string amount;
+};
+
+bool all_zeros(string_view digits) { return digits.find_first_not_of('0') == string_view::npos; }
+
+// Reads digit groups and their separators as an amount (see price.hpp for
+// the separator rules). groups.size() == seps.size() + 1.
+std::string read_amount(const std::vector<string_view>& groups, string_view seps) {
+    const size_t last = seps.find_last_of(".,");
+    bool decimal = false;
+    if (last != string_view::npos) {
+        const bool mixed = seps.find('.') != string_view::npos && seps.find(',') != string_view::npos;
+        const bool single = seps.find(seps[last]) == last;
+        const bool three = groups.back().size() == 3;
+        bool zero_int = true;
+        for (size_t g = 0; g + 1 < groups.size(); ++g) zero_int = zero_int && all_zeros(groups[g]);
+        decimal = mixed || !three || (single && zero_int);
+    }
+    std::string integer;
+    const size_t int_groups = decimal ? groups.size() - 1 : groups.size();
+    for (size_t g = 0; g < int_groups; ++g) integer.append(groups[g]);
+    const size_t nz = integer.find_first_not_of('0');
+    integer = nz == std::string::npos ? "0" : integer.substr(nz);
+    if (decimal) integer.append(".").append(groups.back());
+    return integer;
+}
+
+// Whether t[i..] is exactly three digits followed by a non-digit.
+bool three_digit_group(string_view t, size_t i) {
+    return is_digit(byte_at(t, i)) && is_digit(byte_at(t, i + 1)) && is_digit(byte_at(t, i + 2)) &&
+           !is_digit(byte_at(t, i + 3));
+}
+
+// Finds the next number in t at or after `from`.
+bool next_number(string_view t, size_t from, number& out) {
+    size_t i = from;
+    for (; i < t.size(); ++i) {
+        if (is_digit(byte_at(t, i))) break;
+        const bool bare_fraction = t[i] == '.' && is_digit(byte_at(t, i + 1)) &&
+                                   !letter_before(t, i) && !(i > 0 && is_digit(byte_at(t, i - 1)));
+        if (bare_fraction) break;  // ".99"
+    }
+    if (i >= t.size()) return false;
+    out.begin = i;
+    std::vector<string_view> groups;
+    std::string seps;
+    if (t[i] == '.') {  // ".99": an empty integer group
+        groups.emplace_back();
+        seps += '.';
+        ++i;
+    }
+    for (;;) {
+        const size_t start = i;
+        while (is_digit(byte_at(t, i))) ++i;
+        groups.push_back(t.substr(start, i - start));
+        const unsigned char c = byte_at(t, i);
+        const bool point = (c == '.' || c == ',') && is_digit(byte_at(t, i + 1));
+        const bool group = (c == ' ' || c == '\'') && seps.find_first_of(".,") == std::string::npos &&
+                           groups.back().size() <= 3 && three_digit_group(t, i + 1);
+        if (!point && !group) break;
+        seps += static_cast<char>(c);
+        ++i;
+    }
+    out.end = i;
+    out.amount = read_amount(groups, seps);
+    return true;
+}
+
+// ---- Candidates ----
+
+// A number with what surrounds it: the currency marker next to it and the
+// byte range it covers together with that marker.
+struct candidate {
+    number num;
+    size_t ext_begin = 0, ext_end = 0;
+    const marker* mark = nullptr;
+    bool usable = false;  // false: glued to letters or a percentage
+};
+
+// Byte length of a dash at t[i] ('-', en dash, em dash), else 0.
+size_t dash_len(string_view t, size_t i) {
+    if (byte_at(t, i) == '-') return 1;
+    return has_at(t, i, "\u2013") || has_at(t, i, "\u2014") ? 3 : 0;
+}
+
+candidate inspect(string_view t, number num) {
+    candidate c;
+    c.ext_begin = num.begin;
+    c.ext_end = num.end;
+    // Before: "$ 12", "EUR12".
+    size_t p = num.begin;
+    if (p > 0 && t[p - 1] == ' ') --p;
+    size_t before_begin = 0;
+    const marker* before = marker_ending_at(t, p, before_begin);
+    const bool glued_before = letter_before(t, num.begin) && !(before && p == num.begin);
+    // After: "12 €", "59,- €", "99:-", "₹ 1,299/-", "1299руб".
+    size_t q = num.end;
+    const unsigned char sep = byte_at(t, q);
+    const bool dash_notation = sep == ',' || sep == '.' || sep == ':' || sep == '/';
+    if (dash_notation && dash_len(t, q + 1) > 0) q += 1 + dash_len(t, q + 1);
+    const size_t after_begin = q < t.size() && t[q] == ' ' ? q + 1 : q;
+    size_t after_end = 0;
+    const marker* after = marker_starting_at(t, after_begin, after_end, false);
+    const bool glued_after = letter_at(t, num.end) && !(after && after_begin == num.end);
+    c.usable = !glued_before && !glued_after && byte_at(t, after_begin) != '%';
+    // Prefer the marker that names one currency ("$12 CAD" is CAD).
+    const bool after_wins = after && (!before || (!before->alternatives.empty() &&
+                                                  after->alternatives.empty()));
+    if (after_wins) {
+        c.mark = after;
+        c.ext_end = after_end;
+    } else if (before) {
+        c.mark = before;
+        c.ext_begin = before_begin;
+    }
+    if (c.ext_end < q) c.ext_end = q;
+    c.num = std::move(num);
+    return c;
+}
+
+constexpr string_view range_words[] = {
+    "-",  "\u2010", "\u2012", "\u2013",       "\u2014", "\u2212", "~", "\u301C", "\uFF0D",
+    "to", "bis",    "a",      "\u00e0", "\u0434\u043e",  // до
+};
+
+// Integer-part comparison of two amounts: whether a <= b.
+bool not_greater(string_view a, string_view b) {
+    a = a.substr(0, a.find('.'));
+    b = b.substr(0, b.find('.'));
+    return a.size() != b.size() ? a.size() < b.size() : a <= b;
+}
+
+size_t fraction_digits(string_view amount) {
+    const size_t dot = amount.find('.');
+    return dot == string_view::npos ? 0 : amount.size() - dot - 1;
+}
+
+// Whether `b` continues a range that `a` starts ("10 - 20 €", "$10 to $20"):
+// a connector between them, the same shape, low to high. "Size 42 - 29,99 €"
+// is no range.
+bool in_range(string_view t, const candidate& a, const candidate& b) {
+    if (b.ext_begin <= a.ext_end) return false;
+    if (fraction_digits(a.num.amount) != fraction_digits(b.num.amount)) return false;
+    if (!not_greater(a.num.amount, b.num.amount)) return false;
+    string_view gap = t.substr(a.ext_end, b.ext_begin - a.ext_end);
+    while (!gap.empty() && gap.front() == ' ') gap.remove_prefix(1);
+    while (!gap.empty() && gap.back() == ' ') gap.remove_suffix(1);
+    for (string_view w : range_words) {
+        if (gap.size() != w.size()) continue;
+        bool same = true;
+        for (size_t k = 0; k < w.size() && same; ++k)
+            same = to_upper(static_cast<unsigned char>(gap[k])) == to_upper(static_cast<unsigned char>(w[k]));
+        if (same) return true;
+    }
+    return false;
+}
+
+// The hint as an upper-case three-letter code, or empty when it is not one.
+std::string normal_hint(string_view hint) {
+    while (!hint.empty() && hint.front() == ' ') hint.remove_prefix(1);
+    while (!hint.empty() && hint.back() == ' ') hint.remove_suffix(1);
+    std::string out;
+    if (hint.size() != 3) return out;
+    for (char ch : hint) {
+        if (!is_ascii_alpha(static_cast<unsigned char>(ch))) return {};
+        out += to_upper(static_cast<unsigned char>(ch));
+    }
+    return out;
+}
+
+std::optional<price> parse(string_view text, string_view currency_hint) {
+    price result;
+    result.raw = clean_text(decode_entities(decode_entities(input_window(text))));
+    const std::string t = fold_for_parsing(result.raw);
+    const std::string hint = normal_hint(currency_hint);
+    // The first number with a currency wins, reported as the start of its range.
+    std::optional<std::string> first_amount;
+    std::optional<candidate> previous;
+    std::string range_start;
+    number num;
+    for (size_t from = 0; next_number(t, from, num);) {
+        from = num.end;
+        candidate c = inspect(t, std::move(num));
+        if (!c.usable) continue;
+        if (!previous || !in_range(t, *previous, c)) range_start = c.num.amount;
+        if (c.mark) {
+            result.amount = range_start;
+            result.currency = currency_of(*c.mark, hint);
+            return result;
+        }
+        if (!first_amount) first_amount = c.num.amount;
+        previous = std::move(c);
+    }
+    if (!first_amount) return std::nullopt;
+    // No currency next to any number: one named elsewhere, else the hint.
+    result.amount = std::move(*first_amount);
+    const marker* m = marker_anywhere(t);
+    result.currency = m ? currency_of(*m, hint) : hint;
+    return result;
+}
+
+}  // namespace
+
+std::optional<price> parse_price(std::string_view text, std::string_view currency_hint) {
+    try {
+        return parse(text, currency_hint);
+    } catch (...) {  // only std::bad_alloc is possible; no price then
+        return std::nullopt;
+    }
+}
+
+}  // namespace shoal

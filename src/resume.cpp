@@ -1,0 +1,102 @@
+// Reading back an interrupted run's output (see resume.hpp).
+#include "shoal/resume.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "shoal/sys.hpp"
+
+namespace shoal {
+namespace {
+
+// The line number a record line starts with, or 0.
+std::uint64_t line_of(const std::string& s, output_format format) {
+    std::size_t i = 0;
+    if (format == output_format::jsonl) {
+        static constexpr std::string_view prefix = "{\"line\":";
+        if (s.compare(0, prefix.size(), prefix) != 0 || s.back() != '}') return 0;
+        i = prefix.size();
+    }
+    std::uint64_t v = 0;
+    std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 19) v = v * 10 + (s[i++] - '0');
+    if (i == start || i >= s.size() || s[i] != ',') return 0;
+    return v;
+}
+
+}  // namespace
+
+existing_output load_existing_output(const std::string& path, output_format format,
+                                     done_lines& done) {
+    existing_output out;
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        if (errno == ENOENT) return out;
+        sys::throw_errno(exit_code::file, "cannot read " + path + " to resume");
+    }
+    char* line = nullptr;
+    std::size_t cap = 0;
+    ssize_t n = 0;
+    std::uint64_t good_end = 0, pos = 0;
+    bool first = true;
+    std::string s;
+    while ((n = ::getline(&line, &cap, f)) > 0) {
+        pos += static_cast<std::uint64_t>(n);
+        if (line[n - 1] != '\n') break;  // torn last line
+        good_end = pos;
+        s.assign(line, static_cast<std::size_t>(n - 1));
+        if (!s.empty() && s.back() == '\r') s.pop_back();
+        if (first && format == output_format::csv && s.rfind("line,", 0) == 0) {
+            out.has_csv_header = true;
+            first = false;
+            continue;
+        }
+        first = false;
+        if (s.empty()) continue;
+        std::uint64_t ln = s.empty() ? 0 : line_of(s, format);
+        if (ln == 0) ++out.unreadable;
+        else if (done.set(ln)) ++out.records;
+    }
+    std::free(line);
+    bool read_error = std::ferror(f) != 0;
+    std::fclose(f);
+    if (read_error) sys::throw_errno(exit_code::file, "cannot read " + path + " to resume");
+    if (pos > good_end) {
+        if (::truncate(path.c_str(), static_cast<off_t>(good_end)) != 0)
+            sys::throw_errno(exit_code::file, "cannot cut the torn last line of " + path);
+        out.cut_bytes = pos - good_end;
+    }
+    return out;
+}
+
+std::string fingerprint_path(const std::string& output) { return output + ".shoal-run"; }
+
+void check_fingerprint(const crawl_options& options) {
+    if (options.output == "-") return;
+    std::string path = fingerprint_path(options.output);
+    std::string want = resume_fingerprint(options);
+    if (options.resume) {
+        std::ifstream in(path);
+        std::string have;
+        if (in && std::getline(in, have) && have != want && !options.force)
+            throw setup_error(exit_code::usage,
+                              "--resume with options that differ from the run that wrote " +
+                                  options.output + " (was: " + have + "; now: " + want +
+                                  "); use the same options, or add --force");
+        if (in && !have.empty() && have == want) return;
+    }
+    std::string tmp = path + ".tmp";
+    {
+        std::ofstream o(tmp, std::ios::trunc);
+        o << want << '\n';
+        if (!o) throw setup_error(exit_code::file, "cannot write " + tmp);
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+        sys::throw_errno(exit_code::file, "cannot write " + path);
+}
+
+}  // namespace shoal

@@ -1,0 +1,446 @@
+// The supervisor process: chunking, the bounded worker pool, reaping and
+// re-running (see supervisor.hpp).
+#include "shoal/supervisor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <map>
+#include <vector>
+
+#include "shoal/chunker.hpp"
+#include "shoal/control.hpp"
+#include "shoal/done_lines.hpp"
+#include "shoal/frame.hpp"
+#include "shoal/resume.hpp"
+#include "shoal/sys.hpp"
+#include "shoal/url_source.hpp"
+#include "shoal/worker.hpp"
+#include "shoal/writer.hpp"
+
+namespace shoal {
+namespace {
+
+int signal_pipe[2] = {-1, -1};
+
+extern "C" void on_signal(int sig) {
+    int saved = errno;
+    char c = static_cast<char>(sig);
+    (void)!::write(signal_pipe[1], &c, 1);
+    errno = saved;
+}
+
+void install_signal_handlers() {
+    if (::pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        sys::throw_errno(exit_code::internal, "pipe");
+    struct sigaction sa{};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::sigaction(sig, &sa, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+// In a new child: signals back to their defaults, the supervisor's own
+// descriptors closed, and an end tied to the supervisor's life.
+void become_child(int control_fd) {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
+    ::close(signal_pipe[0]);
+    ::close(signal_pipe[1]);
+    if (control_fd >= 0) ::close(control_fd);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+std::string describe_exit(int status) {
+    if (WIFSIGNALED(status)) return std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
+    return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+bool clean_exit(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
+struct running_chunk {
+    chunk work;
+    pid_t pid = -1;
+    unsigned worker_no = 0;
+    int status_fd = -1;
+    bool draining = false;  // all lines taken: its slot is free for the next chunk
+    bool reaped = false;
+    int exit_status = 0;
+    bool pipe_ended = false;  // the writer saw the end of its records pipe
+};
+
+class crawl_run {
+public:
+    explicit crawl_run(const crawl_options& o) : o_(o) {}
+
+    int run() {
+        prepare();
+        return loop();
+    }
+
+private:
+    void prepare() {
+        clamp_concurrency();
+        open_input();
+        open_output();
+        make_control_pair(control_);
+        install_signal_handlers();
+        start_writer();
+        source_ = std::make_unique<url_source>(input_fd_);
+        chunker_ = std::make_unique<chunker>(*source_, o_.chunk_size,
+                                             [this](std::uint64_t n) { return done_.test(n); });
+        sys::set_process_title("shoal: supervisor " + o_.input);
+    }
+
+    void clamp_concurrency() {
+        std::size_t limit = sys::raise_fd_limit();
+        // Each lane may hold one connection in use and one kept alive.
+        std::size_t fit = limit > 64 ? (limit - 64) / 2 : 1;
+        if (o_.concurrency > fit) {
+            std::fprintf(stderr,
+                         "shoal: warning: --concurrency %u does not fit the open-file limit %zu; "
+                         "using %zu\n",
+                         o_.concurrency, limit, fit);
+            o_.concurrency = static_cast<unsigned>(fit);
+        }
+    }
+
+    void open_input() {
+        if (o_.input == "-") {
+            input_fd_ = STDIN_FILENO;
+        } else {
+            input_fd_ = ::open(o_.input.c_str(), O_RDONLY | O_CLOEXEC);
+            if (input_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open URL file " + o_.input);
+            struct stat st{};
+            if (::fstat(input_fd_, &st) == 0 && S_ISDIR(st.st_mode))
+                throw setup_error(exit_code::file, "URL file " + o_.input + " is a directory");
+        }
+        total_ = count_url_lines(o_.input);
+    }
+
+    void open_output() {
+        if (o_.output == "-") {
+            output_fd_ = STDOUT_FILENO;
+            csv_header_ = o_.format == output_format::csv;
+            return;
+        }
+        std::uint64_t already = 0;
+        if (o_.resume) {
+            existing_output e = load_existing_output(o_.output, o_.format, done_);
+            already = e.records;
+            if (e.cut_bytes > 0)
+                std::fprintf(stderr, "shoal: resume: cut a torn last line (%llu bytes) off %s\n",
+                             static_cast<unsigned long long>(e.cut_bytes), o_.output.c_str());
+            if (e.unreadable > 0)
+                std::fprintf(stderr, "shoal: resume: %llu lines of %s are not records; kept as they are\n",
+                             static_cast<unsigned long long>(e.unreadable), o_.output.c_str());
+            std::fprintf(stderr, "shoal: resume: %llu lines already done\n",
+                         static_cast<unsigned long long>(already));
+        }
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (o_.resume ? O_APPEND : O_TRUNC);
+        output_fd_ = ::open(o_.output.c_str(), flags, 0644);
+        if (output_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open output " + o_.output);
+        struct stat st{};
+        csv_header_ = o_.format == output_format::csv && ::fstat(output_fd_, &st) == 0 && st.st_size == 0;
+        check_fingerprint(o_);
+        if (total_ >= 0) total_ = std::max<std::int64_t>(0, total_ - static_cast<std::int64_t>(already));
+    }
+
+    void start_writer() {
+        writer_pid_ = ::fork();
+        if (writer_pid_ < 0) sys::throw_errno(exit_code::internal, "fork");
+        if (writer_pid_ == 0) {
+            become_child(control_[0]);
+            if (input_fd_ != STDIN_FILENO) ::close(input_fd_);
+            writer_setup s{o_, control_[1], output_fd_, done_, total_, csv_header_};
+            std::fflush(stdout);
+            ::_exit(run_writer(s));
+        }
+        ::close(control_[1]);
+        if (output_fd_ != STDOUT_FILENO) ::close(output_fd_);
+    }
+
+    // Workers that still take new lines.
+    unsigned taking() const {
+        unsigned n = 0;
+        for (const auto& [id, rc] : running_)
+            if (!rc.reaped && !rc.draining) ++n;
+        return n;
+    }
+
+    unsigned alive() const {
+        unsigned n = 0;
+        for (const auto& [id, rc] : running_)
+            if (!rc.reaped) ++n;
+        return n;
+    }
+
+    void fill_pool() {
+        while (!stopping_ && taking() < o_.processes && alive() < 2 * o_.processes) {
+            std::optional<chunk> c;
+            if (!retry_.empty()) {
+                c = std::move(retry_.front());
+                retry_.pop_front();
+            } else if (!input_done_) {
+                c = chunker_->next();
+                if (!c) input_done_ = true;
+            }
+            if (!c) return;
+            spawn(std::move(*c));
+        }
+    }
+
+    void spawn(chunk c) {
+        int records[2], status[2];
+        if (::pipe2(records, O_CLOEXEC) != 0 || ::pipe2(status, O_CLOEXEC) != 0)
+            sys::throw_errno(exit_code::internal, "pipe");
+        control_message open;
+        open.kind = control_kind::open_chunk;
+        open.chunk_id = c.id;
+        open.count = c.lines.size();
+        open.fd = records[0];
+        if (!send_control(control_[0], open)) writer_gone();
+        ::close(records[0]);
+        unsigned no = ++workers_started_;
+        std::uint64_t id = c.id;
+        running_chunk& rc = running_[id];
+        rc.work = std::move(c);
+        rc.worker_no = no;
+        pid_t pid = ::fork();
+        if (pid < 0) sys::throw_errno(exit_code::internal, "fork");
+        if (pid == 0) {
+            become_child(control_[0]);
+            ::signal(SIGINT, SIG_IGN);  // the supervisor decides: it forwards SIGTERM
+            ::signal(SIGHUP, SIG_IGN);
+            ::close(status[0]);
+            for (const auto& [other_id, other] : running_)
+                if (other.status_fd >= 0) ::close(other.status_fd);
+            unsigned share = o_.per_host == 0 ? 0 : std::max(1u, o_.per_host / o_.processes);
+            worker_setup s{o_, rc.work, no, share, records[1], status[1]};
+            ::_exit(run_worker(s));
+        }
+        ::close(records[1]);
+        ::close(status[1]);
+        rc.pid = pid;
+        rc.status_fd = status[0];
+    }
+
+    int loop() {
+        for (;;) {
+            fill_pool();
+            if (running_.empty() && retry_.empty() && (input_done_ || stopping_)) return finish();
+            std::vector<pollfd> fds{{signal_pipe[0], POLLIN, 0}, {control_[0], POLLIN, 0}};
+            for (const auto& [id, rc] : running_)
+                if (rc.status_fd >= 0) fds.push_back({rc.status_fd, POLLIN, 0});
+            int n = ::poll(fds.data(), fds.size(), 1000);
+            if (n < 0 && errno != EINTR) sys::throw_errno(exit_code::internal, "poll");
+            if (n <= 0) continue;
+            if (fds[0].revents) on_signals();
+            if (fds[1].revents) on_control();
+            for (std::size_t i = 2; i < fds.size(); ++i)
+                if (fds[i].revents) on_status(fds[i].fd);
+            settle();
+        }
+    }
+
+    void on_signals() {
+        char sigs[64];
+        ssize_t n = ::read(signal_pipe[0], sigs, sizeof sigs);
+        for (ssize_t i = 0; i < n; ++i) {
+            if (sigs[i] == SIGCHLD) reap();
+            else on_stop_signal();
+        }
+    }
+
+    void on_stop_signal() {
+        if (!stopping_) {
+            stopping_ = true;
+            std::fprintf(stderr,
+                         "\nshoal: stopping: in-flight fetches may finish within %.0f s "
+                         "(press Ctrl-C again to stop now)\n",
+                         o_.grace_s);
+            for (const auto& [id, rc] : running_)
+                if (!rc.reaped) ::kill(rc.pid, SIGTERM);
+            return;
+        }
+        std::fprintf(stderr, "shoal: stopping now\n");
+        for (const auto& [id, rc] : running_)
+            if (!rc.reaped) ::kill(rc.pid, SIGKILL);
+    }
+
+    void reap() {
+        int status = 0;
+        pid_t pid;
+        while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid == writer_pid_) {
+                writer_status_ = status;
+                writer_pid_ = -1;
+                writer_gone();
+            }
+            for (auto& [id, rc] : running_) {
+                if (rc.pid == pid) {
+                    rc.reaped = true;
+                    rc.exit_status = status;
+                }
+            }
+        }
+    }
+
+    void on_control() {
+        control_message m;
+        int rc = receive_control(control_[0], m);
+        if (rc <= 0) {
+            // The writer closed its end: it is gone; reap() will tell how.
+            int status = 0;
+            if (writer_pid_ > 0 && ::waitpid(writer_pid_, &status, 0) == writer_pid_) {
+                writer_status_ = status;
+                writer_pid_ = -1;
+            }
+            writer_gone();
+        }
+        if (m.kind == control_kind::chunk_done) {
+            auto it = running_.find(m.chunk_id);
+            if (it != running_.end()) it->second.pipe_ended = true;
+        }
+    }
+
+    void on_status(int fd) {
+        char c = 0;
+        ssize_t n = sys::retry_eintr([&] { return ::read(fd, &c, 1); });
+        for (auto& [id, rc] : running_) {
+            if (rc.status_fd != fd) continue;
+            if (n == 1 && c == 'd') rc.draining = true;
+            if (n <= 0) {
+                ::close(fd);
+                rc.status_fd = -1;
+            }
+        }
+    }
+
+    // Finishes chunks whose worker is reaped and whose pipe the writer closed.
+    void settle() {
+        for (auto it = running_.begin(); it != running_.end();) {
+            running_chunk& rc = it->second;
+            if (!rc.reaped || !rc.pipe_ended) {
+                ++it;
+                continue;
+            }
+            if (rc.status_fd >= 0) ::close(rc.status_fd);
+            std::vector<input_line> missing;
+            for (auto& line : rc.work.lines)
+                if (!done_.test(line.number)) missing.push_back(std::move(line));
+            if (!missing.empty() && !stopping_) rerun(rc, std::move(missing));
+            it = running_.erase(it);
+        }
+    }
+
+    void rerun(const running_chunk& rc, std::vector<input_line> missing) {
+        unsigned deaths = rc.work.deaths + 1;
+        std::fprintf(stderr, "shoal: worker %u (lines %llu-%llu) %s; %zu lines without a record %s\n",
+                     rc.worker_no, static_cast<unsigned long long>(rc.work.lines.front().number),
+                     static_cast<unsigned long long>(rc.work.lines.back().number),
+                     describe_exit(rc.exit_status).c_str(), missing.size(),
+                     missing.size() == 1 && deaths >= max_deaths ? "get a crash record" : "run again");
+        if (missing.size() == 1 && deaths >= max_deaths) {
+            crash_record(missing.front(), rc.exit_status, deaths);
+            return;
+        }
+        // After the first death the lines run together again; after more,
+        // in halves, to isolate a line that kills its worker.
+        std::size_t parts = deaths >= 2 ? 2 : 1;
+        std::size_t per = (missing.size() + parts - 1) / parts;
+        for (std::size_t start = 0; start < missing.size(); start += per) {
+            chunk c;
+            c.id = chunker_->new_id();
+            c.deaths = deaths;
+            auto first = missing.begin() + static_cast<std::ptrdiff_t>(start);
+            auto last = missing.begin() + static_cast<std::ptrdiff_t>(std::min(start + per, missing.size()));
+            c.lines.assign(std::make_move_iterator(first), std::make_move_iterator(last));
+            retry_.push_back(std::move(c));
+        }
+    }
+
+    void crash_record(const input_line& line, int status, unsigned deaths) {
+        record r;
+        r.line = line.number;
+        r.url = line.text;
+        r.stage = error_stage::crash;
+        r.error_code = "worker_died";
+        r.error_message = "the worker crawling this line died " + std::to_string(deaths) +
+                          " times (last: " + describe_exit(status) + ")";
+        control_message m;
+        m.kind = control_kind::records;
+        append_frame(r, m.payload);
+        if (!send_control(control_[0], m)) writer_gone();
+    }
+
+    [[noreturn]] void writer_gone() {
+        for (const auto& [id, rc] : running_)
+            if (!rc.reaped) ::kill(rc.pid, SIGKILL);
+        if (writer_pid_ > 0) {
+            int status = 0;
+            ::waitpid(writer_pid_, &status, 0);
+            writer_status_ = status;
+        }
+        int code = WIFEXITED(writer_status_) ? WEXITSTATUS(writer_status_) : 4;
+        throw setup_error(code == 2 ? exit_code::file : exit_code::internal,
+                          "the writer process " + describe_exit(writer_status_) +
+                              "; the output ends on a whole record, resume with --resume");
+    }
+
+    int finish() {
+        control_message m;
+        m.kind = control_kind::finish;
+        send_control(control_[0], m);
+        int status = 0;
+        while (::waitpid(writer_pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+        writer_pid_ = -1;
+        if (!clean_exit(status)) {
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+            std::fprintf(stderr, "shoal: the writer %s\n", describe_exit(status).c_str());
+            return code == 2 ? 2 : 4;
+        }
+        if (stopping_) {
+            std::fprintf(stderr,
+                         "shoal: interrupted; the output holds whole records. To finish, run the "
+                         "same command with --resume\n");
+            return static_cast<int>(exit_code::interrupted);
+        }
+        return 0;
+    }
+
+    crawl_options o_;
+    int input_fd_ = -1, output_fd_ = -1;
+    int control_[2] = {-1, -1};
+    std::int64_t total_ = -1;
+    bool csv_header_ = false;
+    done_lines done_;
+    pid_t writer_pid_ = -1;
+    int writer_status_ = 0;
+    std::unique_ptr<url_source> source_;
+    std::unique_ptr<chunker> chunker_;
+    std::map<std::uint64_t, running_chunk> running_;
+    std::deque<chunk> retry_;
+    unsigned workers_started_ = 0;
+    bool input_done_ = false;
+    bool stopping_ = false;
+};
+
+}  // namespace
+
+int run_crawl(const crawl_options& options) {
+    crawl_run run(options);
+    return run.run();
+}
+
+}  // namespace shoal

@@ -1,0 +1,130 @@
+// URL parsing and redirect resolution with Boost.URL.
+#include "shoal/url.hpp"
+
+#include <boost/url.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include "shoal/url_source.hpp"
+
+namespace shoal {
+namespace urls = boost::urls;
+
+std::string target_url::origin() const {
+    std::string s = https ? "https://" : "http://";
+    if (host.find(':') != std::string::npos) s += '[' + host + ']';
+    else s += host;
+    s += ':';
+    s += std::to_string(port);
+    return s;
+}
+
+namespace {
+
+std::variant<target_url, url_error> from_view(const urls::url_view& u) {
+    std::string scheme(u.scheme());
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (scheme != "http" && scheme != "https")
+        return url_error{"unsupported_scheme", "scheme '" + scheme + "' is not http or https"};
+    if (!u.has_authority() || u.host().empty())
+        return url_error{"missing_host", "the URL has no host"};
+    if (u.has_userinfo())
+        return url_error{"userinfo", "user:password@ in URLs is not supported"};
+    target_url t;
+    t.https = scheme == "https";
+    switch (u.host_type()) {
+        case urls::host_type::ipv4:
+            t.host = u.host_address();
+            t.ip_literal = true;
+            break;
+        case urls::host_type::ipv6:
+            t.host = u.host_address();
+            t.ip_literal = true;
+            break;
+        case urls::host_type::name: {
+            t.host = u.host_address();  // percent-decoded
+            for (unsigned char c : t.host)
+                if (c >= 0x80 || c <= 0x20)
+                    return url_error{"bad_host",
+                                     "host names with non-ASCII characters need punycode (xn--)"};
+            std::transform(t.host.begin(), t.host.end(), t.host.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            break;
+        }
+        default:
+            return url_error{"bad_host", "unsupported host type"};
+    }
+    if (u.has_port()) {
+        std::string_view p = u.port();
+        unsigned long v = 0;
+        bool ok = !p.empty() && p.size() <= 5;
+        for (char c : p) {
+            if (c < '0' || c > '9') ok = false;
+            else v = v * 10 + static_cast<unsigned long>(c - '0');
+        }
+        if (!ok || v == 0 || v > 65535)
+            return url_error{"bad_port", "port '" + std::string(p) + "' is not 1-65535"};
+        t.port = static_cast<std::uint16_t>(v);
+    } else {
+        t.port = t.https ? 443 : 80;
+    }
+    t.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
+    if (u.has_query()) {
+        t.target += '?';
+        t.target += u.encoded_query();
+    }
+    urls::url normal(u);
+    normal.remove_fragment();
+    normal.set_scheme(scheme);
+    if (normal.encoded_path().empty()) normal.set_encoded_path("/");
+    t.url = std::string(normal.buffer());
+    return t;
+}
+
+}  // namespace
+
+std::variant<target_url, url_error> parse_url(std::string_view text) {
+    if (text.size() > url_source::max_line_bytes)
+        return url_error{"too_long", "the URL is longer than 8192 bytes"};
+    for (unsigned char c : text)
+        if (c <= 0x20 || c == 0x7f)
+            return url_error{"invalid_url", "the URL contains spaces or control characters"};
+    auto r = urls::parse_uri(text);
+    if (!r) {
+        if (text.find("://") == std::string_view::npos)
+            return url_error{"invalid_url", "not an absolute http(s) URL"};
+        return url_error{"invalid_url", "not a valid URL: " + r.error().message()};
+    }
+    return from_view(*r);
+}
+
+std::variant<target_url, url_error> resolve_location(const target_url& base,
+                                                     std::string_view location) {
+    auto ref = urls::parse_uri_reference(location);
+    if (!ref) {
+        // Servers send raw spaces and non-ASCII in Location; percent-encode them.
+        std::string fixed;
+        static constexpr char hex[] = "0123456789ABCDEF";
+        for (unsigned char c : location) {
+            if (c <= 0x20 || c >= 0x7f) {
+                fixed += '%';
+                fixed += hex[c >> 4];
+                fixed += hex[c & 15];
+            } else {
+                fixed += static_cast<char>(c);
+            }
+        }
+        ref = urls::parse_uri_reference(fixed);
+        if (!ref) return url_error{"bad_location", "the Location header is not a URL"};
+    }
+    urls::url out;
+    auto base_view = urls::parse_uri(base.url);
+    if (!base_view) return url_error{"bad_location", "cannot resolve against " + base.url};
+    auto rv = urls::resolve(*base_view, *ref, out);
+    if (!rv) return url_error{"bad_location", "cannot resolve the Location header"};
+    return parse_url(out.buffer());
+}
+
+}  // namespace shoal

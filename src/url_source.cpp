@@ -1,0 +1,103 @@
+// Streaming reader of URL lists: a fixed buffer, one line at a time.
+#include "shoal/url_source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "shoal/sys.hpp"
+
+namespace shoal {
+namespace {
+
+constexpr std::size_t buffer_bytes = 1 << 16;
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
+// Trims blanks; returns false for blank and comment lines.
+bool usable(const char*& b, const char*& e) {
+    while (b < e && is_blank(*b)) ++b;
+    while (e > b && is_blank(e[-1])) --e;
+    return b < e && *b != '#';
+}
+
+}  // namespace
+
+url_source::url_source(int fd) : fd_(fd), buf_(buffer_bytes) {}
+
+bool url_source::fill() {
+    if (begin_ > 0) {
+        std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+    }
+    if (end_ == buf_.size()) return true;  // a full buffer without newline: caller cuts
+    ssize_t n = sys::retry_eintr([&] { return ::read(fd_, buf_.data() + end_, buf_.size() - end_); });
+    if (n < 0) sys::throw_errno(exit_code::file, "cannot read the URL list");
+    if (n == 0) eof_ = true;
+    end_ += static_cast<std::size_t>(n);
+    return n > 0;
+}
+
+bool url_source::next(input_line& out) {
+    for (;;) {
+        const char* data = buf_.data();
+        auto nl = static_cast<const char*>(std::memchr(data + begin_, '\n', end_ - begin_));
+        if (nl == nullptr && !eof_ && end_ - begin_ < buf_.size()) {
+            fill();
+            continue;
+        }
+        if (nl == nullptr && begin_ == end_) return false;  // eof, nothing left
+        bool overlong = nl == nullptr && !eof_;             // buffer full without newline
+        const char* b = data + begin_;
+        const char* e = nl != nullptr ? nl : data + end_;
+        ++line_no_;
+        bool keep = usable(b, e);
+        if (keep) {
+            out.number = line_no_;
+            out.text.assign(b, std::min<std::size_t>(e - b, max_line_bytes + 1));
+        }
+        if (overlong) {
+            // Skip the rest of the long line.
+            begin_ = end_;
+            for (;;) {
+                fill();
+                auto rest = static_cast<const char*>(std::memchr(buf_.data(), '\n', end_));
+                if (rest != nullptr) {
+                    begin_ = static_cast<std::size_t>(rest - buf_.data()) + 1;
+                    break;
+                }
+                begin_ = end_ = 0;
+                if (eof_) break;
+            }
+        } else {
+            begin_ = nl != nullptr ? static_cast<std::size_t>(nl - data) + 1 : end_;
+        }
+        if (keep) return true;
+    }
+}
+
+std::int64_t count_url_lines(const std::string& path) {
+    if (path == "-") return -1;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st{};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return -1;
+    }
+    url_source src(fd);
+    input_line line;
+    std::int64_t n = 0;
+    try {
+        while (src.next(line)) ++n;
+    } catch (...) {
+        n = -1;
+    }
+    ::close(fd);
+    return n;
+}
+
+}  // namespace shoal

@@ -1,0 +1,233 @@
+// The worker process: lanes of fetches over one chunk (see worker.hpp).
+#include "shoal/worker.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+
+#include "shoal/charset.hpp"
+#include "shoal/extractor.hpp"
+#include "shoal/fetcher.hpp"
+#include "shoal/frame.hpp"
+#include "shoal/sys.hpp"
+
+namespace shoal {
+
+namespace net = boost::asio;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t max_pending_bytes = 1u << 20;
+
+// A broadcast wake-up for coroutines on one thread: wait() suspends until
+// the next notify(). Callers re-check their condition in a loop.
+class event {
+public:
+    explicit event(net::io_context& io) : timer_(io, net::steady_timer::time_point::max()) {}
+    net::awaitable<void> wait() {
+        ++waiting_;
+        co_await timer_.async_wait(use_tuple);
+        --waiting_;
+    }
+    void notify() {
+        if (waiting_ > 0) timer_.cancel();
+    }
+
+private:
+    net::steady_timer timer_;
+    unsigned waiting_ = 0;
+};
+
+bool worth_extracting(std::string_view content_type) {
+    if (content_type.empty()) return true;
+    for (std::string_view kind : {"html", "xml", "text", "json"})
+        if (content_type.find(kind) != std::string_view::npos) return true;
+    return false;
+}
+
+class chunk_crawl {
+public:
+    chunk_crawl(const worker_setup& s, net::io_context& io)
+        : setup_(s),
+          io_(io),
+          fetcher_(io, fetch_config{s.options.timeout_s, s.options.max_body, s.options.retries,
+                                    s.options.max_redirects, s.per_host, s.options.insecure,
+                                    s.options.ca_file, s.options.user_agent, s.options.headers}),
+          pipe_(io, s.records_fd),
+          data_ready_(io),
+          space_ready_(io),
+          grace_(io) {}
+
+    // Starts lanes and the flusher; on_done runs when the last record is written.
+    void start(std::function<void()> on_done) {
+        on_done_ = std::move(on_done);
+        const auto& lines = setup_.work.lines;
+        lanes_ = static_cast<unsigned>(std::min<std::size_t>(setup_.options.concurrency, lines.size()));
+        if (lanes_ == 0) lanes_done_ = true;
+        for (unsigned i = 0; i < lanes_; ++i) net::co_spawn(io_, lane(), rethrow);
+        net::co_spawn(io_, flush_loop(), rethrow);
+    }
+
+    // First signal: take no more lines, let in-flight fetches end within the
+    // grace time. Second signal: stop now.
+    void on_signal() {
+        if (stopping_) {
+            io_.stop();
+            return;
+        }
+        stopping_ = true;
+        grace_.expires_after(std::chrono::duration_cast<clock_type::duration>(
+            std::chrono::duration<double>(setup_.options.grace_s)));
+        grace_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) io_.stop();
+        });
+    }
+
+    bool stopped_early() const { return stopping_; }
+
+private:
+    static void rethrow(std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+    }
+
+    net::awaitable<void> lane() {
+        const auto& lines = setup_.work.lines;
+        while (!stopping_ && next_ < lines.size()) {
+            const input_line& line = lines[next_++];
+            if (next_ == lines.size()) announce_draining();
+            record r = co_await crawl_line(line);
+            append_frame(r, pending_);
+            data_ready_.notify();
+            while (pending_.size() > max_pending_bytes && !write_failed_) co_await space_ready_.wait();
+        }
+        if (--lanes_ == 0) {
+            lanes_done_ = true;
+            grace_.cancel();
+            data_ready_.notify();
+        }
+    }
+
+    net::awaitable<record> crawl_line(const input_line& line) {
+        record r;
+        r.line = line.number;
+        r.url = line.text;
+        auto parsed = parse_url(line.text);
+        if (auto* e = std::get_if<url_error>(&parsed)) {
+            r.stage = error_stage::input;
+            r.error_code = std::move(e->code);
+            r.error_message = std::move(e->message);
+            co_return r;
+        }
+        auto start = clock_type::now();
+        fetch_result f = co_await fetcher_.fetch(std::move(std::get<target_url>(parsed)));
+        r.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
+        r.status = f.status;
+        r.final_url = std::move(f.final_url);
+        r.attempts = f.attempts;
+        r.bytes = f.body.size();
+        r.stage = f.stage;
+        r.error_code = std::move(f.error_code);
+        r.error_message = std::move(f.error_message);
+        if (!f.body.empty() && worth_extracting(f.content_type)) {
+            std::string text = decode_to_utf8(f.body, f.content_type);
+            extraction e = extractor::builtin().extract(text);
+            r.title = std::move(e.title);
+            r.price = std::move(e.price);
+            r.fields = std::move(e.fields);
+        }
+        co_return r;
+    }
+
+    // Writes what lanes produced to the pipe, in batches.
+    net::awaitable<void> flush_loop() {
+        std::string inflight;
+        for (;;) {
+            if (pending_.empty()) {
+                if (lanes_done_) break;
+                co_await data_ready_.wait();
+                continue;
+            }
+            inflight.swap(pending_);
+            auto [ec, n] = co_await net::async_write(pipe_, net::buffer(inflight), use_tuple);
+            inflight.clear();
+            space_ready_.notify();
+            if (ec) {
+                std::fprintf(stderr, "shoal: worker %u: writer pipe: %s\n", setup_.worker_no,
+                             ec.message().c_str());
+                write_failed_ = true;
+                io_.stop();  // the lines without records are re-run or resumed
+                co_return;
+            }
+        }
+        boost::system::error_code ignored;
+        pipe_.close(ignored);
+        if (on_done_) on_done_();
+    }
+
+    void announce_draining() {
+        if (setup_.status_fd < 0) return;
+        char d = 'd';
+        (void)sys::write_all(setup_.status_fd, &d, 1);
+        ::close(setup_.status_fd);
+    }
+
+    const worker_setup& setup_;
+    net::io_context& io_;
+    fetcher fetcher_;
+    net::posix::stream_descriptor pipe_;
+    event data_ready_, space_ready_;
+    net::steady_timer grace_;
+    std::function<void()> on_done_;
+    std::string pending_;
+    std::size_t next_ = 0;
+    unsigned lanes_ = 0;
+    bool lanes_done_ = false;
+    bool stopping_ = false;
+    bool write_failed_ = false;
+};
+
+std::string title_of(const worker_setup& s) {
+    const auto& lines = s.work.lines;
+    std::string t = "shoal: worker " + std::to_string(s.worker_no) + " lines ";
+    if (lines.empty()) return t + "none";
+    return t + std::to_string(lines.front().number) + "-" + std::to_string(lines.back().number);
+}
+
+}  // namespace
+
+int run_worker(const worker_setup& setup) {
+    sys::set_process_title(title_of(setup));
+    ::signal(SIGPIPE, SIG_IGN);
+    net::io_context io(1);
+    chunk_crawl crawl(setup, io);
+    net::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    std::function<void(boost::system::error_code, int)> on_signal =
+        [&](boost::system::error_code ec, int) {
+            if (ec) return;
+            crawl.on_signal();
+            signals.async_wait(on_signal);
+        };
+    signals.async_wait(on_signal);
+    // Lanes and the flusher end by themselves; then the signal wait must not
+    // keep run() alive.
+    crawl.start([&] { signals.cancel(); });
+    io.run();
+    return crawl.stopped_early() ? 3 : 0;
+}
+
+}  // namespace shoal

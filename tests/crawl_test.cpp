@@ -1,0 +1,628 @@
+// Integration tests: the real `shoal crawl` binary against tools/local_site.py on
+// 127.0.0.1, checked against the record contract in DESIGN.md.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+#ifndef SHOAL_BINARY
+#error "SHOAL_BINARY must be defined (path of the shoal executable, as a string literal)"
+#endif
+
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using shoal::test::local_site;
+using shoal::test::process_result;
+using shoal::test::run_process;
+using shoal::test::temp_dir;
+
+struct crawl_result {
+    process_result proc;
+    std::vector<json::object> records;
+    std::map<std::int64_t, json::object> by_line;
+};
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const auto& l : lines) text += l + "\n";
+    return text;
+}
+
+void index_records(crawl_result& r) {
+    for (const auto& rec : r.records) {
+        const json::value* line = rec.if_contains("line");
+        INFO(json::serialize(rec));
+        REQUIRE(line != nullptr);
+        REQUIRE(line->is_number());
+        auto n = line->to_number<std::int64_t>();
+        CHECK(r.by_line.count(n) == 0);  // one record per line, never two
+        r.by_line.emplace(n, rec);
+    }
+}
+
+// Runs `shoal crawl DIR/urls.txt -o DIR/out.jsonl OPTIONS...` with a hard timeout.
+crawl_result crawl(const temp_dir& dir, const std::vector<std::string>& lines,
+                   const std::vector<std::string>& options = {},
+                   std::chrono::milliseconds timeout = 120s) {
+    const fs::path urls = dir / "urls.txt";
+    const fs::path out = dir / "out.jsonl";
+    shoal::test::write_file(urls, join_lines(lines));
+    std::vector<std::string> argv = {SHOAL_BINARY, "crawl", urls.string(), "-o", out.string()};
+    argv.insert(argv.end(), options.begin(), options.end());
+    crawl_result r;
+    r.proc = run_process(argv, "", timeout);
+    INFO("stderr: " << r.proc.err);
+    REQUIRE_FALSE(r.proc.timed_out);
+    if (fs::exists(out)) r.records = shoal::test::read_jsonl(out);
+    index_records(r);
+    return r;
+}
+
+// The 1-based line numbers of the lines that are neither blank nor comments.
+std::set<std::int64_t> url_lines(const std::vector<std::string>& lines) {
+    std::set<std::int64_t> out;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        std::string l = lines[i];
+        while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.pop_back();
+        if (!l.empty() && l[0] != '#') out.insert(static_cast<std::int64_t>(i + 1));
+    }
+    return out;
+}
+
+// REQUIRES exit code 0 and exactly one record for each URL line.
+void require_complete(const crawl_result& r, const std::vector<std::string>& lines) {
+    INFO("stderr: " << r.proc.err);
+    REQUIRE(r.proc.exit_code == 0);
+    const auto want = url_lines(lines);
+    REQUIRE(r.records.size() == want.size());
+    std::set<std::int64_t> got;
+    for (const auto& [n, rec] : r.by_line) got.insert(n);
+    REQUIRE(got == want);
+}
+
+bool is_null_or_missing(const json::object& rec, std::string_view key) {
+    const json::value* v = rec.if_contains(key);
+    return v == nullptr || v->is_null();
+}
+
+std::optional<std::int64_t> int_field(const json::object& rec, std::string_view key) {
+    const json::value* v = rec.if_contains(key);
+    if (v == nullptr || !v->is_number()) return std::nullopt;
+    return v->to_number<std::int64_t>();
+}
+
+std::optional<std::string> str_field(const json::object& rec, std::string_view key) {
+    const json::value* v = rec.if_contains(key);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+}
+
+std::optional<std::string> sub_field(const json::object& rec, std::string_view outer,
+                                     std::string_view key) {
+    const json::value* v = rec.if_contains(outer);
+    if (v == nullptr || !v->is_object()) return std::nullopt;
+    return str_field(v->as_object(), key);
+}
+
+std::optional<std::int64_t> status(const json::object& rec) { return int_field(rec, "status"); }
+std::optional<std::string> title(const json::object& rec) { return str_field(rec, "title"); }
+std::optional<std::string> stage(const json::object& rec) { return sub_field(rec, "error", "stage"); }
+std::optional<std::string> amount(const json::object& rec) { return sub_field(rec, "price", "amount"); }
+std::optional<std::string> currency(const json::object& rec) {
+    return sub_field(rec, "price", "currency");
+}
+
+std::string product_title(int n) { return "Product " + std::to_string(n) + " | Test Shop"; }
+
+// Checks a successful product-page record for page n.
+void check_product(const json::object& rec, int n, const std::string& final_url) {
+    INFO(json::serialize(rec));
+    CHECK(status(rec) == 200);
+    CHECK(is_null_or_missing(rec, "error"));
+    CHECK(title(rec) == product_title(n));
+    CHECK(amount(rec) == std::to_string(n) + ".99");
+    CHECK(currency(rec) == "USD");
+    CHECK(str_field(rec, "final_url") == final_url);
+    CHECK(int_field(rec, "bytes").value_or(0) > 0);
+}
+
+void check_stage(const json::object& rec, std::initializer_list<const char*> stages) {
+    INFO(json::serialize(rec));
+    auto s = stage(rec);
+    REQUIRE(s.has_value());
+    bool ok = false;
+    for (const char* want : stages) ok = ok || *s == want;
+    CHECK(ok);
+}
+
+}  // namespace
+
+TEST_CASE("crawl: plain pages give status title and price", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {"# product pages", ""};
+    for (int n = 1; n <= 20; ++n) lines.push_back(site.url("/p/" + std::to_string(n) + ".html"));
+    lines.insert(lines.begin() + 7, "");
+    lines.insert(lines.begin() + 12, "# another comment");
+    lines[15] += "\r";  // CRLF line endings are accepted
+    auto r = crawl(dir, lines, {"-p", "1"});
+    require_complete(r, lines);
+    for (const auto& [n, rec] : r.by_line) {
+        std::string url = lines[static_cast<std::size_t>(n - 1)];
+        if (url.back() == '\r') url.pop_back();
+        int page = std::stoi(url.substr(url.rfind('/') + 1));
+        INFO(json::serialize(rec));
+        CHECK(str_field(rec, "url") == url);
+        CHECK(int_field(rec, "attempts") == 1);
+        CHECK(sub_field(rec, "price", "raw") == "$" + std::to_string(page) + ".99");
+        check_product(rec, page, url);
+    }
+}
+
+TEST_CASE("crawl: gzip deflate and chunked bodies are decoded", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines;
+    for (const char* kind : {"gzip", "deflate", "chunked"}) {
+        for (int n = 1; n <= 5; ++n) {
+            lines.push_back(site.url("/" + std::string(kind) + "/p/" + std::to_string(n) + ".html"));
+        }
+    }
+    auto r = crawl(dir, lines);
+    require_complete(r, lines);
+    for (const auto& [n, rec] : r.by_line) {
+        const std::string& url = lines[static_cast<std::size_t>(n - 1)];
+        check_product(rec, static_cast<int>((n - 1) % 5 + 1), url);
+    }
+}
+
+TEST_CASE("crawl: relative and absolute and 303/307/308 redirects are followed", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {
+        site.url("/redirect/1/p/11.html"),          site.url("/redirect/4/p/12.html"),
+        site.url("/redirect-abs/p/13.html"),        site.url("/redirect-code/301/p/14.html"),
+        site.url("/redirect-code/303/p/15.html"),   site.url("/redirect-code/307/p/16.html"),
+        site.url("/redirect-code/308/p/17.html"),
+    };
+    auto r = crawl(dir, lines);
+    require_complete(r, lines);
+    for (const auto& [n, rec] : r.by_line) {
+        int page = static_cast<int>(10 + n);
+        check_product(rec, page, site.url("/p/" + std::to_string(page) + ".html"));
+        CHECK(str_field(rec, "url") == lines[static_cast<std::size_t>(n - 1)]);
+    }
+}
+
+TEST_CASE("crawl: redirect loops and redirects to ftp fail at stage redirect", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/redirect-loop"), site.url("/redirect-ftp"),
+                                      site.url("/p/1.html")};
+    auto r = crawl(dir, lines, {}, 60s);
+    require_complete(r, lines);
+    check_stage(r.by_line.at(1), {"redirect"});
+    check_stage(r.by_line.at(2), {"redirect"});
+    check_product(r.by_line.at(3), 1, lines[2]);
+}
+
+TEST_CASE("crawl: HTTP error statuses are recorded as statuses", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/status/404"), site.url("/status/500"),
+                                      site.url("/status/410"), site.url("/no/such/page")};
+    auto r = crawl(dir, lines, {"--retries", "1"});
+    require_complete(r, lines);
+    CHECK(status(r.by_line.at(1)) == 404);
+    CHECK(int_field(r.by_line.at(1), "attempts") == 1);  // 4xx is not retried
+    CHECK(status(r.by_line.at(2)) == 500);
+    CHECK(int_field(r.by_line.at(2), "attempts") == 2);  // 5xx is, --retries 1 times
+    CHECK(status(r.by_line.at(3)) == 410);
+    CHECK(status(r.by_line.at(4)) == 404);
+}
+
+TEST_CASE("crawl: connection refused fails at stage connect", "[crawl]") {
+    temp_dir dir;
+    const int port = shoal::test::unused_port();
+    std::vector<std::string> lines = {"http://127.0.0.1:" + std::to_string(port) + "/p/1.html"};
+    auto r = crawl(dir, lines, {"--retries", "0"}, 60s);
+    require_complete(r, lines);
+    const auto& rec = r.by_line.at(1);
+    INFO(json::serialize(rec));
+    CHECK(is_null_or_missing(rec, "status"));
+    check_stage(rec, {"connect"});
+}
+
+TEST_CASE("crawl: --timeout bounds hanging and trickling responses", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/hang"), site.url("/trickle"), site.url("/p/2.html")};
+    auto r = crawl(dir, lines, {"--timeout", "1", "--retries", "0"}, 60s);
+    require_complete(r, lines);
+    CHECK(r.proc.elapsed < 10s);
+    check_stage(r.by_line.at(1), {"request", "response", "body"});
+    CHECK(is_null_or_missing(r.by_line.at(1), "status"));
+    check_stage(r.by_line.at(2), {"request", "response", "body"});
+    check_product(r.by_line.at(3), 2, lines[2]);
+}
+
+TEST_CASE("crawl: --retries recovers from 503 and 429", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/flaky/a/2/p/5.html"), site.url("/429/b/2/p/6.html"),
+                                      site.url("/flaky/c/5/p/7.html")};
+    auto r = crawl(dir, lines, {"--retries", "2"}, 90s);
+    require_complete(r, lines);
+    check_product(r.by_line.at(1), 5, lines[0]);
+    CHECK(int_field(r.by_line.at(1), "attempts") == 3);
+    check_product(r.by_line.at(2), 6, lines[1]);
+    CHECK(int_field(r.by_line.at(2), "attempts") == 3);
+    // Out of retries: the last status is what the record holds.
+    CHECK(status(r.by_line.at(3)) == 503);
+    CHECK(int_field(r.by_line.at(3), "attempts") == 3);
+}
+
+TEST_CASE("crawl: lines that are not usable http(s) URLs get input errors", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {"not a url",          site.url("/p/1.html"),
+                                      "ftp://x/y",          "http://",
+                                      "# comment",          "http://127.0.0.1:99999/",
+                                      site.url("/p/2.html")};
+    auto r = crawl(dir, lines, {}, 60s);
+    require_complete(r, lines);
+    for (std::int64_t n : {1, 3, 4, 6}) {
+        const auto& rec = r.by_line.at(n);
+        INFO(json::serialize(rec));
+        check_stage(rec, {"input"});
+        CHECK(is_null_or_missing(rec, "status"));
+    }
+    check_product(r.by_line.at(2), 1, lines[1]);
+    check_product(r.by_line.at(7), 2, lines[6]);
+}
+
+TEST_CASE("crawl: 500 URLs through 8 lanes", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines;
+    for (int n = 1; n <= 500; ++n) lines.push_back(site.url("/p/" + std::to_string(n) + ".html"));
+    auto r = crawl(dir, lines, {"-c", "8", "-p", "1"});
+    require_complete(r, lines);
+    for (const auto& [n, rec] : r.by_line) check_product(rec, static_cast<int>(n), lines[n - 1]);
+}
+
+TEST_CASE("crawl: 3 processes over 8 chunks give one record per line", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines;
+    for (int n = 1; n <= 400; ++n) lines.push_back(site.url("/p/" + std::to_string(n) + ".html"));
+    auto r = crawl(dir, lines, {"-p", "3", "--chunk-size", "50", "-c", "16"});
+    require_complete(r, lines);
+    for (const auto& [n, rec] : r.by_line) {
+        INFO(json::serialize(rec));
+        CHECK(status(rec) == 200);
+        CHECK(title(rec) == product_title(static_cast<int>(n)));
+    }
+}
+
+TEST_CASE("crawl: slow pages are fetched concurrently", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines;
+    for (int n = 1; n <= 200; ++n) {
+        lines.push_back(site.url("/slow/500/p/" + std::to_string(n) + ".html"));
+    }
+    auto r = crawl(dir, lines, {"-c", "100", "-p", "1"});
+    require_complete(r, lines);
+    CHECK(r.proc.elapsed < 20s);  // one at a time would take 100 s
+    for (const auto& [n, rec] : r.by_line) CHECK(status(rec) == 200);
+}
+
+TEST_CASE("crawl: keep-alive connections are reused", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines;
+    for (int n = 1; n <= 200; ++n) lines.push_back(site.url("/conn-id?n=" + std::to_string(n)));
+    auto r = crawl(dir, lines, {"-c", "4", "-p", "1"});
+    require_complete(r, lines);
+    std::set<std::string> conns;
+    for (const auto& [n, rec] : r.by_line) {
+        INFO(json::serialize(rec));
+        CHECK(status(rec) == 200);
+        conns.insert(title(rec).value_or(""));
+    }
+    CHECK(conns.size() <= 20);
+    std::string stats_text = site.get("/stats");
+    INFO("/stats: " << stats_text);
+    auto stats = json::parse(stats_text).as_object();
+    CHECK(stats.at("connections").to_number<std::int64_t>() <= 21);  // + the /stats request
+    CHECK(stats.at("requests").to_number<std::int64_t>() == 201);
+}
+
+TEST_CASE("crawl: Connection: close answers are handled", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines;
+    for (int n = 1; n <= 60; ++n) lines.push_back(site.url("/close/p/" + std::to_string(n) + ".html"));
+    auto r = crawl(dir, lines, {"-c", "4", "-p", "1"});
+    require_complete(r, lines);
+    for (const auto& [n, rec] : r.by_line) check_product(rec, static_cast<int>(n), lines[n - 1]);
+}
+
+TEST_CASE("crawl: --user-agent and --header are sent", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/echo-headers"),
+                                      site.url("/echo-headers?title=X-Test")};
+    auto r = crawl(dir, lines, {"--user-agent", "shoal-test/1.0", "--header", "X-Test: 1"});
+    require_complete(r, lines);
+    CHECK(title(r.by_line.at(1)) == "shoal-test/1.0");
+    CHECK(title(r.by_line.at(2)) == "1");
+}
+
+TEST_CASE("crawl: a GBK page title is decoded from its meta charset", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/gbk/1.html"), site.url("/gbk/7.html")};
+    auto r = crawl(dir, lines);
+    require_complete(r, lines);
+    CHECK(status(r.by_line.at(1)) == 200);
+    CHECK(title(r.by_line.at(1)) == "图书列表 第1页 - 测试书店");
+    CHECK(title(r.by_line.at(2)) == "图书列表 第7页 - 测试书店");
+}
+
+TEST_CASE("crawl: header charsets and invalid bytes still give valid UTF-8", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/latin1"), site.url("/bad-utf8")};
+    auto r = crawl(dir, lines);  // read_jsonl rejects invalid UTF-8
+    require_complete(r, lines);
+    CHECK(title(r.by_line.at(1)) == "Café crème à 2,50\u00a0EUR");
+    const auto& bad = r.by_line.at(2);
+    INFO(json::serialize(bad));
+    CHECK(status(bad) == 200);
+    REQUIRE(title(bad).has_value());
+    CHECK(title(bad)->rfind("bad ", 0) == 0);
+    CHECK(amount(bad) == "5.00");
+}
+
+TEST_CASE("crawl: HTTPS with the test CA", "[crawl][tls]") {
+    const auto& ca = shoal::test::test_ca_dir();
+    local_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"});
+    const std::string ca_file = (ca / "ca.crt").string();
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/p/3.html"), site.url("/redirect/2/p/4.html"),
+                                      site.url("/gzip/p/5.html")};
+
+    SECTION("--ca-file trusts it") {
+        auto r = crawl(dir, lines, {"--ca-file", ca_file, "--retries", "0"});
+        require_complete(r, lines);
+        check_product(r.by_line.at(1), 3, lines[0]);
+        check_product(r.by_line.at(2), 4, site.url("/p/4.html"));
+        check_product(r.by_line.at(3), 5, lines[2]);
+    }
+    SECTION("without --ca-file it is not trusted") {
+        auto r = crawl(dir, lines, {"--retries", "0"});
+        require_complete(r, lines);
+        for (const auto& [n, rec] : r.by_line) {
+            check_stage(rec, {"tls"});
+            CHECK(is_null_or_missing(rec, "status"));
+        }
+    }
+    SECTION("--insecure skips verification") {
+        auto r = crawl(dir, lines, {"--insecure", "--retries", "0"});
+        require_complete(r, lines);
+        check_product(r.by_line.at(1), 3, lines[0]);
+    }
+}
+
+TEST_CASE("crawl: expired and wrong-host certificates fail at stage tls", "[crawl][tls]") {
+    const auto& ca = shoal::test::test_ca_dir();
+    const std::string ca_file = (ca / "ca.crt").string();
+    for (const char* name : {"expired", "wronghost"}) {
+        INFO("certificate: " << name);
+        local_site site(shoal::test::tls_files{ca / (std::string(name) + ".crt"),
+                                               ca / (std::string(name) + ".key")});
+        temp_dir dir;
+        std::vector<std::string> lines = {site.url("/p/1.html")};
+        auto r = crawl(dir, lines, {"--ca-file", ca_file, "--retries", "0"});
+        require_complete(r, lines);
+        check_stage(r.by_line.at(1), {"tls"});
+        CHECK(is_null_or_missing(r.by_line.at(1), "status"));
+    }
+}
+
+TEST_CASE("crawl: --max-body and gzip bombs stop at the body cap", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    SECTION("--max-body 1000") {
+        std::vector<std::string> lines = {site.url("/big/100000"), site.url("/big/500")};
+        auto r = crawl(dir, lines, {"--max-body", "1000", "--retries", "0"});
+        require_complete(r, lines);
+        check_stage(r.by_line.at(1), {"body"});
+        CHECK(status(r.by_line.at(2)) == 200);
+        CHECK(is_null_or_missing(r.by_line.at(2), "error"));
+    }
+    SECTION("a 64 MiB gzip bomb against the default cap") {
+        std::vector<std::string> lines = {site.url("/gzip-bomb"), site.url("/p/9.html")};
+        auto r = crawl(dir, lines, {"--retries", "0"}, 60s);
+        require_complete(r, lines);
+        check_stage(r.by_line.at(1), {"body", "decode"});
+        check_product(r.by_line.at(2), 9, lines[1]);
+    }
+}
+
+TEST_CASE("crawl: CSV output has a header and one row per line", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/p/1.html"), "", "not a url", site.url("/gbk/2.html"),
+                                      site.url("/status/404")};
+    shoal::test::write_file(dir / "urls.txt", join_lines(lines));
+    auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                          (dir / "out.csv").string()},
+                         "", 60s);
+    INFO("stderr: " << p.err);
+    REQUIRE(p.exit_code == 0);
+    const std::string csv = shoal::test::read_file(dir / "out.csv");
+    // Split into rows of fields, honouring quotes (fields may hold commas and newlines).
+    std::vector<std::vector<std::string>> rows(1);
+    std::string field;
+    bool quoted = false;
+    for (std::size_t i = 0; i < csv.size(); ++i) {
+        char c = csv[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < csv.size() && csv[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                field += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            rows.back().push_back(std::move(field));
+            field.clear();
+        } else if (c == '\n' || c == '\r') {
+            if (c == '\r' && i + 1 < csv.size() && csv[i + 1] == '\n') ++i;
+            rows.back().push_back(std::move(field));
+            field.clear();
+            rows.emplace_back();
+        } else {
+            field += c;
+        }
+    }
+    if (rows.back().empty() && field.empty()) rows.pop_back();
+    INFO(csv);
+    REQUIRE(rows.size() == 1 + 4);
+    const auto& header = rows[0];
+    CHECK(std::find(header.begin(), header.end(), "line") != header.end());
+    CHECK(std::find(header.begin(), header.end(), "url") != header.end());
+    CHECK(std::find(header.begin(), header.end(), "status") != header.end());
+    CHECK(std::find(header.begin(), header.end(), "title") != header.end());
+    for (const auto& row : rows) CHECK(row.size() == header.size());
+    CHECK(csv.find("Product 1 | Test Shop") != std::string::npos);
+    CHECK(csv.find("图书列表 第2页") != std::string::npos);
+}
+
+TEST_CASE("crawl: -o - writes JSONL to stdout and crawl - reads URLs from stdin", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {"# from stdin", site.url("/p/4.html"), "",
+                                      site.url("/p/5.html")};
+    SECTION("-o -") {
+        shoal::test::write_file(dir / "urls.txt", join_lines(lines));
+        auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", "-"}, "",
+                             60s);
+        INFO("stderr: " << p.err);
+        REQUIRE(p.exit_code == 0);
+        auto records = shoal::test::parse_jsonl(p.out);
+        REQUIRE(records.size() == 2);
+        std::map<std::int64_t, json::object> by_line;
+        for (auto& rec : records) by_line.emplace(*int_field(rec, "line"), rec);
+        check_product(by_line.at(2), 4, lines[1]);
+        check_product(by_line.at(4), 5, lines[3]);
+    }
+    SECTION("crawl -") {
+        const fs::path out = dir / "out.jsonl";
+        auto p = run_process({SHOAL_BINARY, "crawl", "-", "-o", out.string()}, join_lines(lines),
+                             60s);
+        INFO("stderr: " << p.err);
+        REQUIRE(p.exit_code == 0);
+        auto records = shoal::test::read_jsonl(out);
+        REQUIRE(records.size() == 2);
+        std::map<std::int64_t, json::object> by_line;
+        for (auto& rec : records) by_line.emplace(*int_field(rec, "line"), rec);
+        check_product(by_line.at(2), 4, lines[1]);
+        check_product(by_line.at(4), 5, lines[3]);
+    }
+}
+
+TEST_CASE("crawl: exit codes for usage and input errors", "[crawl]") {
+    temp_dir dir;
+    shoal::test::write_file(dir / "urls.txt", "http://127.0.0.1:9/\n");
+    const std::string urls = (dir / "urls.txt").string();
+    const std::string out = (dir / "out.jsonl").string();
+    auto zero_lanes = run_process({SHOAL_BINARY, "crawl", urls, "-o", out, "-c", "0"}, "", 30s);
+    CHECK(zero_lanes.exit_code == 1);
+    auto unknown = run_process({SHOAL_BINARY, "crawl", urls, "-o", out, "--no-such-option"}, "", 30s);
+    CHECK(unknown.exit_code == 1);
+    auto missing = run_process(
+        {SHOAL_BINARY, "crawl", (dir / "missing.txt").string(), "-o", out}, "", 30s);
+    CHECK(missing.exit_code == 2);
+    CHECK_FALSE(missing.err.empty());
+}
+
+TEST_CASE("crawl: --stats writes a JSON summary", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/p/1.html"), site.url("/status/404"), "not a url"};
+    const std::string stats_path = (dir / "stats.json").string();
+    auto r = crawl(dir, lines, {"--stats", stats_path});
+    require_complete(r, lines);
+    const std::string text = shoal::test::read_file(stats_path);
+    INFO(text);
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    REQUIRE_FALSE(ec);
+    CHECK(v.is_object());
+}
+
+TEST_CASE("crawl: the bundled example site matches tools/example-expected.tsv", "[crawl][example]") {
+    const std::string src = SHOAL_SOURCE_DIR;
+    local_site site(std::nullopt, {"--root", src + "/data/example-site"});
+    temp_dir dir;
+    // The list uses the placeholder port 18080; point it at this server.
+    std::vector<std::string> lines;
+    {
+        std::istringstream in(shoal::test::read_file(src + "/data/example-urls.txt"));
+        const std::string placeholder = "127.0.0.1:18080";
+        for (std::string l; std::getline(in, l);) {
+            auto at = l.find(placeholder);
+            if (at != std::string::npos) {
+                l.replace(at, placeholder.size(), "127.0.0.1:" + std::to_string(site.port()));
+            }
+            lines.push_back(l);
+        }
+    }
+    auto r = crawl(dir, lines, {"-p", "1"});
+    require_complete(r, lines);
+
+    std::istringstream expected(shoal::test::read_file(src + "/tools/example-expected.tsv"));
+    int checked = 0;
+    for (std::string row; std::getline(expected, row);) {
+        if (row.empty() || row[0] == '#' || row.rfind("line\t", 0) == 0) continue;
+        std::vector<std::string> cols;
+        std::istringstream fields(row);
+        for (std::string f; std::getline(fields, f, '\t');) cols.push_back(f);
+        REQUIRE(cols.size() == 6);
+        const auto& rec = r.by_line.at(std::stoll(cols[0]));
+        INFO(row << "\n" << json::serialize(rec));
+        if (cols[2] == "-") {
+            check_stage(rec, {"input"});
+        } else {
+            CHECK(status(rec) == std::stoll(cols[2]));
+        }
+        if (cols[2] != "404") {  // an error page's title is the server's business
+            CHECK(title(rec) == (cols[3] == "-" ? std::nullopt : std::optional(cols[3])));
+        }
+        CHECK(amount(rec) == (cols[4] == "-" ? std::nullopt : std::optional(cols[4])));
+        CHECK(currency(rec) == (cols[5] == "-" ? std::nullopt : std::optional(cols[5])));
+        ++checked;
+    }
+    CHECK(checked == static_cast<int>(r.records.size()));
+}

@@ -1,0 +1,101 @@
+// Helpers for the integration tests: temp directories, running the real `shoal`
+// binary with a hard timeout, the local test site (tools/local_site.py) as an
+// RAII child process, and reading JSONL output.
+//
+//   shoal::test::temp_dir dir;
+//   shoal::test::local_site site;                 // python3 tools/local_site.py
+//   auto r = shoal::test::run_process({SHOAL_BINARY, "crawl", ...}, "", 60s);
+//   auto records = shoal::test::read_jsonl(dir.path() / "out.jsonl");
+//
+// Every child started here is killed by the helper that started it, never by name.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shoal::test {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+class temp_dir {
+public:
+    temp_dir();
+    ~temp_dir();
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct process_result {
+    int exit_code = -1;  // the exit status, or 128 + signal number if killed by a signal
+    bool timed_out = false;
+    std::string out;
+    std::string err;
+    std::chrono::milliseconds elapsed{0};
+};
+
+// Runs argv (argv[0] looked up on PATH), feeding stdin_text to its standard
+// input and collecting its standard output and error. The child gets its own
+// process group; if it (or anything it forked holding its pipes) is still
+// running after `timeout`, that process group is sent SIGKILL.
+process_result run_process(const std::vector<std::string>& argv, const std::string& stdin_text = "",
+                           std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// Writes `text` to `path`, replacing it. Throws std::runtime_error on failure.
+void write_file(const std::filesystem::path& path, const std::string& text);
+// Returns the whole file, or throws std::runtime_error.
+std::string read_file(const std::filesystem::path& path);
+
+struct tls_files {
+    std::filesystem::path cert;
+    std::filesystem::path key;
+};
+
+// tools/local_site.py as a child process on 127.0.0.1, on a port it picks.
+// The constructor waits (up to 10 s) for the port file and throws if the
+// server does not come up; the destructor sends SIGTERM and waits, SIGKILL after 3 s.
+class local_site {
+public:
+    explicit local_site(std::optional<tls_files> tls = std::nullopt,
+                        std::vector<std::string> extra_args = {});
+    ~local_site();
+    local_site(const local_site&) = delete;
+    local_site& operator=(const local_site&) = delete;
+
+    int port() const { return port_; }
+    // "http://127.0.0.1:PORT" + path (https when serving TLS). REQUIRES: path starts with '/'.
+    std::string url(const std::string& path) const;
+    // GETs path over a fresh plain-HTTP connection and returns the body ("" on failure).
+    // Only for a site without TLS.
+    std::string get(const std::string& path) const;
+
+private:
+    temp_dir dir_;
+    pid_t pid_ = -1;
+    int port_ = 0;
+    bool tls_ = false;
+};
+
+// The test CA and certificates made by tools/make_test_ca.sh, created once per
+// test run in a temp directory: ca.crt, server.*, expired.*, wronghost.*.
+const std::filesystem::path& test_ca_dir();
+
+// Parses every line of a JSONL file (Boost.JSON, which rejects invalid UTF-8).
+// Throws std::runtime_error naming the line if one is not a JSON object.
+std::vector<boost::json::object> read_jsonl(const std::filesystem::path& path);
+std::vector<boost::json::object> parse_jsonl(const std::string& text);
+
+// A port on 127.0.0.1 that nobody listens on (bound, read, closed).
+int unused_port();
+
+}  // namespace shoal::test

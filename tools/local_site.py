@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""A local HTTP/1.1 test site for shoal's integration tests and README quick start.
+
+Stdlib only (Python 3.11), asyncio streams, so a thousand keep-alive connections
+are one thread and a few megabytes. It serves static files from --root and a set
+of generated pages whose paths name the behaviour under test:
+
+  /p/N.html                 product page N (title "Product N | Test Shop", $N.99)
+  /gzip/p/N.html            same, Content-Encoding: gzip
+  /deflate/p/N.html         same, Content-Encoding: deflate (zlib-wrapped)
+  /chunked/p/N.html         same, Transfer-Encoding: chunked, several chunks
+  /redirect/K/p/N.html      302 with a relative Location, K hops to /p/N.html
+  /redirect-abs/p/N.html    301 to the absolute http(s)://HOST:PORT/p/N.html
+  /redirect-code/C/p/N.html redirect with status C (301/302/303/307/308)
+  /redirect-loop            redirects to itself
+  /redirect-ftp             redirects to ftp://example.invalid/x
+  /status/CODE              that status, small HTML body
+  /flaky/ID/K/p/N.html      503 for the first K requests with that ID, then the page
+  /429/ID/K/p/N.html        same with 429 and Retry-After: 0
+  /slow/MS/p/N.html         answers after MS milliseconds
+  /trickle                  headers, then one body byte per second, forever
+  /hang                     reads the request, never answers
+  /close/p/N.html           answers with Connection: close, then closes
+  /conn-id                  title "conn K", K = the number of this TCP connection
+  /stats                    {"connections": accepted, "requests": served} as JSON
+  /big/BYTES                a body of BYTES bytes
+  /gzip-bomb                gzip body that expands to 64 MiB
+  /gbk/N.html               GBK listing page, charset only in <meta http-equiv>
+  /latin1                   ISO-8859-1 page, charset only in the Content-Type header
+  /bad-utf8                 declares UTF-8 but holds invalid bytes in the title
+  /echo-headers             title = User-Agent (or ?title=NAME: that header's value),
+                            body lists the request headers as <li class="h">
+The query string never changes which behaviour a path gets.
+
+It logs nothing per request, prints errors to stderr, writes the chosen port to
+--port-file (atomically) once listening, and exits on SIGTERM, SIGINT or after
+--max-seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import html
+import ipaddress
+import json
+import mimetypes
+import os
+import random
+import re
+import resource
+import signal
+import ssl
+import sys
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+REASONS = {
+    200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found",
+    303: "See Other", 304: "Not Modified", 307: "Temporary Redirect",
+    308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 410: "Gone",
+    413: "Content Too Large", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
+    500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Gateway Timeout",
+}
+
+HTML_UTF8 = "text/html; charset=utf-8"
+MAX_HEAD = 64 * 1024
+BOMB_SIZE = 64 * 1024 * 1024
+
+WORDS = ("sturdy compact wireless ergonomic premium classic silent rapid durable portable "
+         "stainless waterproof modular vintage smart foldable backlit organic hybrid "
+         "lightweight").split()
+NOUNS = ("keyboard lamp kettle backpack monitor headset blender drill chair speaker "
+         "router camera jacket tent mixer scanner").split()
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    content_type: str | None = HTML_UTF8
+    close: bool = False
+    chunks: int = 0  # > 0: send the body with Transfer-Encoding: chunked in this many chunks
+
+
+@dataclass
+class Request:
+    method: str
+    target: str
+    path: str
+    query: dict[str, list[str]]
+    version: str
+    headers: list[tuple[str, str]]
+    conn_number: int
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+
+class Site:
+    """The state shared by all connections: counters, flaky-path attempts, caches."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.root = Path(args.root).resolve() if args.root else None
+        self.scheme = "https" if args.tls_cert else "http"
+        self.host = args.bind
+        self.port = 0
+        self.idle_timeout = args.idle_timeout
+        self.connections = 0
+        self.requests = 0
+        self.attempts: dict[str, int] = {}
+        self.tasks: set[asyncio.Task] = set()
+        self._bomb: bytes | None = None
+        self._pages: dict[int, bytes] = {}
+
+    # ---- generated content -------------------------------------------------
+
+    def product_page(self, n: int) -> bytes:
+        page = self._pages.get(n)
+        if page is not None:
+            return page
+        rng = random.Random(n * 2654435761 % 2**32)
+        size = 2000 + rng.randrange(18000)
+        name = f"Product {n}"
+        parts = [
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+            f"<title>{name} | Test Shop</title>\n",
+            "<link rel=\"stylesheet\" href=\"/static/shop.css\">\n</head>\n<body>\n",
+            "<nav><a href=\"/\">Home</a> &rsaquo; <a href=\"/c/1\">Catalogue</a></nav>\n",
+            f"<div class=\"product\" data-id=\"{n}\">\n<h1>{name}</h1>\n",
+            f"<span class=\"price\">${n}.99</span>\n",
+            "<div class=\"description\">\n",
+        ]
+        length = sum(len(p) for p in parts)
+        while length < size:
+            words = " ".join(f"{rng.choice(WORDS)} {rng.choice(NOUNS)}" for _ in range(12))
+            para = f"<p>Caf\u00e9-grade {words}. Item #{rng.randrange(100000)}.</p>\n"
+            parts.append(para)
+            length += len(para)
+        parts.append("</div>\n<ul class=\"related\">\n")
+        for k in range(1, 6):
+            m = (n * 31 + k * 17) % 1000 + 1
+            parts.append(f"<li><a href=\"/p/{m}.html\">Product {m}</a></li>\n")
+        parts.append("</ul>\n</div>\n<footer>Test Shop &copy; 2024</footer>\n</body>\n</html>\n")
+        page = "".join(parts).encode("utf-8")
+        if len(self._pages) < 4096:
+            self._pages[n] = page
+        return page
+
+    def gbk_page(self, n: int) -> bytes:
+        items = []
+        for i in range(1, 11):
+            k = (n - 1) * 10 + i
+            price = 59 + (i - 1) * 3
+            items.append(
+                f"<li class=\"line{i}\"><a title=\" 书名{k}\" ddclick=\"act=normalResult_picture"
+                f"&pos={k}_0_0_p\" href=\"/book/{k}.html\" target=\"_blank\">"
+                f"<img src=\"/img/{k}.jpg\" alt=\" 书名{k}\"></a>\n"
+                f"<p class=\"price\"><span class=\"search_now_price\">&yen;{price}.00</span>"
+                f"<span class=\"search_pre_price\">&yen;{price * 2}.00</span></p></li>\n")
+        text = (
+            "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\">\n<html>\n<head>\n"
+            "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">\n"
+            f"<title>图书列表 第{n}页 - 测试书店</title>\n</head>\n<body>\n"
+            "<div class=\"con shoplist\"><ul class=\"bigimg\">\n" + "".join(items) +
+            "</ul></div>\n<p>价格：人民币；全场包邮。</p>\n</body>\n</html>\n")
+        return text.encode("gbk")
+
+    def gzip_bomb(self) -> bytes:
+        if self._bomb is None:
+            comp = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31 = gzip wrapper
+            chunk = b" " * (1024 * 1024)
+            out = [comp.compress(b"<html><head><title>bomb</title></head><body>")]
+            for _ in range(BOMB_SIZE // len(chunk)):
+                out.append(comp.compress(chunk))
+            out.append(comp.flush())
+            self._bomb = b"".join(out)
+        return self._bomb
+
+    # ---- routing -----------------------------------------------------------
+
+    def static_file(self, path: str) -> Response | None:
+        if self.root is None:
+            return None
+        rel = unquote(path).lstrip("/")
+        if rel == "" or rel.endswith("/"):
+            rel += "index.html"
+        target = (self.root / rel).resolve()
+        if self.root not in target.parents or not target.is_file():
+            return None
+        sibling = target.with_name(target.name + ".content-type")
+        if sibling.is_file():
+            ctype = sibling.read_text(encoding="utf-8").strip()
+        elif target.suffix in (".html", ".htm"):
+            ctype = HTML_UTF8
+        else:
+            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return Response(200, target.read_bytes(), content_type=ctype)
+
+    def page_response(self, rest: str) -> Response | None:
+        m = re.fullmatch(r"/p/(\d{1,9})\.html", rest)
+        if not m:
+            return None
+        return Response(200, self.product_page(int(m.group(1))))
+
+    def redirect(self, code: int, location: str) -> Response:
+        body = f"<html><head><title>{code}</title></head><body>moved</body></html>\n"
+        return Response(code, body.encode(), headers=[("Location", location)])
+
+    def status_page(self, code: int, extra: list[tuple[str, str]] | None = None) -> Response:
+        reason = REASONS.get(code, "Status")
+        body = (f"<html><head><title>Status {code}</title></head>"
+                f"<body><h1>{code} {reason}</h1></body></html>\n").encode()
+        if code in (204, 304):
+            body = b""
+        return Response(code, body, headers=extra or [])
+
+    def counted(self, key: str, k: int) -> bool:
+        """Returns true while KEY has been asked for fewer than K times (and counts it)."""
+        seen = self.attempts.get(key, 0)
+        self.attempts[key] = seen + 1
+        return seen < k
+
+    async def route(self, req: Request) -> Response | str:
+        """Returns a Response, or the name of a special behaviour ("hang", "trickle", "big:N")."""
+        static = self.static_file(req.path)
+        if static is not None:
+            return static
+        path = req.path
+        page = self.page_response(path)
+        if page is not None:
+            return page
+        if m := re.fullmatch(r"/(gzip|deflate)(/p/\d+\.html)", path):
+            inner = self.page_response(m.group(2))
+            if inner is None:
+                return self.status_page(404)
+            if m.group(1) == "gzip":
+                inner.body = gzip.compress(inner.body, mtime=0)
+            else:
+                inner.body = zlib.compress(inner.body)
+            inner.headers.append(("Content-Encoding", m.group(1)))
+            return inner
+        if m := re.fullmatch(r"/chunked(/p/\d+\.html)", path):
+            inner = self.page_response(m.group(1))
+            if inner is None:
+                return self.status_page(404)
+            inner.chunks = 5
+            return inner
+        if m := re.fullmatch(r"/redirect/(\d{1,4})(/p/\d+\.html)", path):
+            k, tail = int(m.group(1)), m.group(2)
+            target = f"/redirect/{k - 1}{tail}" if k > 1 else tail
+            # Alternate the two relative forms: path-absolute and dot-segments.
+            location = target if k % 2 else "../../.." + target
+            return self.redirect(302, location)
+        if m := re.fullmatch(r"/redirect-abs(/p/\d+\.html)", path):
+            return self.redirect(301, f"{self.scheme}://{self.host}:{self.port}{m.group(1)}")
+        if m := re.fullmatch(r"/redirect-code/(\d{3})(/p/\d+\.html)", path):
+            return self.redirect(int(m.group(1)), m.group(2))
+        if path == "/redirect-loop":
+            return self.redirect(302, "/redirect-loop")
+        if path == "/redirect-ftp":
+            return self.redirect(302, "ftp://example.invalid/x")
+        if m := re.fullmatch(r"/status/(\d{3})", path):
+            code = int(m.group(1))
+            return self.status_page(code if 200 <= code <= 599 else 400)
+        if m := re.fullmatch(r"/(flaky|429)/([^/]+)/(\d+)(/p/\d+\.html)", path):
+            kind, ident, k, tail = m.groups()
+            if self.counted(f"{kind}/{ident}", int(k)):
+                if kind == "flaky":
+                    return self.status_page(503)
+                return self.status_page(429, [("Retry-After", "0")])
+            return self.page_response(tail) or self.status_page(404)
+        if m := re.fullmatch(r"/slow/(\d{1,7})(/p/\d+\.html)", path):
+            await asyncio.sleep(int(m.group(1)) / 1000)
+            return self.page_response(m.group(2)) or self.status_page(404)
+        if m := re.fullmatch(r"/close(/p/\d+\.html)", path):
+            inner = self.page_response(m.group(1))
+            if inner is None:
+                return self.status_page(404)
+            inner.close = True
+            return inner
+        if path in ("/hang", "/trickle"):
+            return path[1:]
+        if path == "/conn-id":
+            body = (f"<html><head><title>conn {req.conn_number}</title></head>"
+                    f"<body>connection {req.conn_number}</body></html>\n")
+            return Response(200, body.encode())
+        if path == "/stats":
+            body = json.dumps({"connections": self.connections, "requests": self.requests})
+            return Response(200, body.encode(), content_type="application/json")
+        if m := re.fullmatch(r"/big/(\d{1,12})", path):
+            return f"big:{m.group(1)}"
+        if path == "/gzip-bomb":
+            return Response(200, self.gzip_bomb(), headers=[("Content-Encoding", "gzip")])
+        if m := re.fullmatch(r"/gbk/(\d{1,6})\.html", path):
+            return Response(200, self.gbk_page(int(m.group(1))), content_type="text/html")
+        if path == "/latin1":
+            body = ("<html><head><title>Caf\u00e9 cr\u00e8me \u00e0 2,50\u00a0\u20ac</title>"
+                    "</head><body>Men\u00fa</body></html>\n")
+            body = body.replace("\u20ac", "EUR").encode("iso-8859-1")
+            return Response(200, body, content_type="text/html; charset=iso-8859-1")
+        if path == "/bad-utf8":
+            body = (b"<html><head><meta charset=\"utf-8\"><title>bad \xff\xfe\xc3\x28 bytes"
+                    b"</title></head><body>\x80\x81 <span class=\"price\">$5.00</span>"
+                    b"</body></html>\n")
+            return Response(200, body)
+        if path == "/echo-headers":
+            wanted = req.query.get("title", ["User-Agent"])[0]
+            title = req.header(wanted)
+            items = "".join(f"<li class=\"h\">{html.escape(k)}: {html.escape(v)}</li>\n"
+                            for k, v in req.headers)
+            body = (f"<html><head><title>{html.escape(title if title is not None else '(none)')}"
+                    f"</title></head><body><ul>\n{items}</ul></body></html>\n")
+            return Response(200, body.encode("utf-8"))
+        return self.status_page(404)
+
+    # ---- connections -------------------------------------------------------
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self.tasks.add(task)
+        self.connections += 1
+        conn_number = self.connections
+        try:
+            while True:
+                req = await self.read_request(reader, writer, conn_number)
+                if req is None:
+                    break
+                self.requests += 1
+                result = await self.route(req)
+                if result == "hang":
+                    # Read (and drop) whatever comes until the client gives up.
+                    while await reader.read(65536):
+                        pass
+                    break
+                if result == "trickle":
+                    await self.trickle(writer)
+                    break
+                keep = self.keep_alive(req)
+                if isinstance(result, str) and result.startswith("big:"):
+                    await self.send_big(writer, req, int(result[4:]), keep)
+                else:
+                    await self.send(writer, req, result, keep and not result.close)
+                    keep = keep and not result.close
+                if not keep:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, TimeoutError):
+            pass
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:  # a bug in this server: say so, keep serving others
+            print(f"local_site: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        finally:
+            self.tasks.discard(task)
+            writer.close()
+
+    async def read_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                           conn_number: int) -> Request | None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_timeout)
+        except asyncio.LimitOverrunError:
+            await self.send(writer, None, self.status_page(431), False)
+            return None
+        except (asyncio.IncompleteReadError, TimeoutError):
+            return None
+        lines = head.decode("latin-1").split("\r\n")
+        while lines and lines[0] == "":  # tolerate stray CRLFs between requests
+            lines.pop(0)
+        parts = lines[0].split(" ") if lines else []
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            await self.send(writer, None, self.status_page(400), False)
+            return None
+        method, target, version = parts
+        headers = []
+        for line in lines[1:]:
+            if not line:
+                continue
+            name, sep, value = line.partition(":")
+            if not sep:
+                await self.send(writer, None, self.status_page(400), False)
+                return None
+            headers.append((name.strip(), value.strip()))
+        split = urlsplit(target)
+        req = Request(method, target, split.path or "/", parse_qs(split.query), version, headers,
+                      conn_number)
+        # Drain a request body, if any, so the next request starts where it should.
+        length = req.header("Content-Length")
+        if length and length.isdigit() and int(length) > 0:
+            await reader.readexactly(int(length))
+        elif (req.header("Transfer-Encoding") or "").lower().endswith("chunked"):
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                await reader.readexactly(size + 2)
+                if size == 0:
+                    break
+        return req
+
+    @staticmethod
+    def keep_alive(req: Request) -> bool:
+        conn = (req.header("Connection") or "").lower()
+        if req.version == "HTTP/1.0":
+            return "keep-alive" in conn
+        return "close" not in conn
+
+    @staticmethod
+    def status_line(req: Request | None, code: int) -> str:
+        version = req.version if req is not None and req.version == "HTTP/1.0" else "HTTP/1.1"
+        return f"{version} {code} {REASONS.get(code, 'Status')}\r\n"
+
+    async def send(self, writer: asyncio.StreamWriter, req: Request | None, resp: Response,
+                   keep: bool) -> None:
+        head = [self.status_line(req, resp.status), "Server: shoal-local-site\r\n"]
+        if resp.content_type and resp.body:
+            head.append(f"Content-Type: {resp.content_type}\r\n")
+        head.extend(f"{k}: {v}\r\n" for k, v in resp.headers)
+        chunked = resp.chunks > 0 and (req is None or req.version != "HTTP/1.0")
+        if chunked:
+            head.append("Transfer-Encoding: chunked\r\n")
+        elif resp.status not in (204, 304):
+            head.append(f"Content-Length: {len(resp.body)}\r\n")
+        head.append("Connection: keep-alive\r\n\r\n" if keep else "Connection: close\r\n\r\n")
+        writer.write("".join(head).encode("latin-1"))
+        if req is not None and req.method == "HEAD":
+            await writer.drain()
+            return
+        if chunked:
+            step = max(1, -(-len(resp.body) // resp.chunks))
+            for i in range(0, len(resp.body), step):
+                piece = resp.body[i:i + step]
+                writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.002)  # so the pieces arrive in separate reads
+            writer.write(b"0\r\n\r\n")
+        else:
+            writer.write(resp.body)
+        await writer.drain()
+
+    async def send_big(self, writer: asyncio.StreamWriter, req: Request, size: int,
+                       keep: bool) -> None:
+        head = (f"{self.status_line(req, 200)}Content-Type: text/plain; charset=utf-8\r\n"
+                f"Content-Length: {size}\r\n"
+                f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n")
+        writer.write(head.encode())
+        if req.method == "HEAD":
+            return await writer.drain()
+        block = (b"0123456789abcdef" * 4096)
+        left = size
+        while left > 0:
+            piece = block if left >= len(block) else block[:left]
+            writer.write(piece)
+            left -= len(piece)
+            await writer.drain()
+
+    async def trickle(self, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                     b"Content-Length: 100000000\r\n\r\n")
+        await writer.drain()
+        prefix = b"<html><head><title>trickle</title></head><body>"
+        i = 0
+        while True:
+            writer.write(prefix[i:i + 1] if i < len(prefix) else b".")
+            await writer.drain()
+            i += 1
+            await asyncio.sleep(1)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Local test site for shoal (loopback only).")
+    p.add_argument("--bind", default="127.0.0.1", help="a 127.0.0.0/8 address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="0 = pick a free port (default)")
+    p.add_argument("--port-file", help="write the chosen port here once listening")
+    p.add_argument("--root", help="serve static files from this directory first")
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
+    p.add_argument("--max-seconds", type=float, default=120, help="exit after this long")
+    p.add_argument("--idle-timeout", type=float, default=60,
+                   help="close keep-alive connections idle this long")
+    args = p.parse_args(argv)
+    try:
+        if ipaddress.ip_address(args.bind) not in ipaddress.ip_network("127.0.0.0/8"):
+            p.error("--bind must be a loopback address in 127.0.0.0/8")
+    except ValueError:
+        p.error(f"--bind: not an IPv4 address: {args.bind}")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    if args.root and not Path(args.root).is_dir():
+        p.error(f"--root: not a directory: {args.root}")
+    return args
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+        except (ValueError, OSError):
+            pass
+
+
+def write_port_file(path: str, port: int) -> None:
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="ascii") as f:
+        f.write(f"{port}\n")
+    os.replace(tmp, path)
+
+
+def quiet_exceptions(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """Clients that drop connections or refuse our certificate are expected, not errors."""
+    exc = context.get("exception")
+    if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError, OSError)):
+        return
+    loop.default_exception_handler(context)
+
+
+async def serve(args: argparse.Namespace) -> int:
+    site = Site(args)
+    ctx = None
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        ctx.set_alpn_protocols(["http/1.1"])
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(quiet_exceptions)
+    server = await asyncio.start_server(site.handle, args.bind, args.port, ssl=ctx,
+                                        backlog=4096, limit=MAX_HEAD, reuse_address=True)
+    site.port = server.sockets[0].getsockname()[1]
+    if args.port_file:
+        write_port_file(args.port_file, site.port)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await asyncio.wait_for(stop.wait(), args.max_seconds)
+    except TimeoutError:
+        pass
+    server.close()
+    for task in list(site.tasks):
+        task.cancel()
+    await asyncio.gather(*site.tasks, return_exceptions=True)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    raise_fd_limit()
+    try:
+        return asyncio.run(serve(args))
+    except OSError as exc:
+        print(f"local_site: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
