@@ -72,7 +72,9 @@ std::size_t ascii_end(std::string_view in, std::size_t i) noexcept {
     return i;
 }
 
-bool is_continuation(unsigned char b) noexcept { return (b & 0xC0) == 0x80; }
+bool is_continuation(unsigned char b) noexcept {
+    return (b & 0xC0) == 0x80;
+}
 
 // Returns the offset of the first invalid sequence in s, or s.size().
 std::size_t valid_utf8_prefix(std::string_view s) noexcept {
@@ -131,6 +133,7 @@ struct label_entry {
     std::string_view name;   // canonical, an iconv name
 };
 
+// clang-format off
 constexpr label_entry labels[] = {
     {"unicode-1-1-utf-8", "UTF-8"}, {"unicode11utf8", "UTF-8"}, {"unicode20utf8", "UTF-8"},
     {"utf-8", "UTF-8"}, {"utf8", "UTF-8"}, {"x-unicode20utf8", "UTF-8"},
@@ -214,12 +217,15 @@ constexpr label_entry labels[] = {
     {"unicode", "UTF-16LE"}, {"unicodefeff", "UTF-16LE"}, {"utf-16", "UTF-16LE"},
     {"utf-16le", "UTF-16LE"},
 };
+// clang-format on
 
 bool is_html_space(char c) noexcept {
     return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
 }
 
-char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
 
 bool iequals(std::string_view a, std::string_view lower) noexcept {
     if (a.size() != lower.size()) return false;
@@ -297,7 +303,8 @@ bool next_attribute(std::string_view s, std::size_t& pos, html_attribute& out) n
     while (pos < s.size() && (is_html_space(s[pos]) || s[pos] == '/')) ++pos;
     if (pos >= s.size() || s[pos] == '>') return false;
     const std::size_t start = pos++;  // the first byte is always part of the name, even '='
-    while (pos < s.size() && s[pos] != '=' && s[pos] != '/' && s[pos] != '>' && !is_html_space(s[pos]))
+    while (pos < s.size() && s[pos] != '=' && s[pos] != '/' && s[pos] != '>' &&
+           !is_html_space(s[pos]))
         ++pos;
     out.name = s.substr(start, pos - start);
     out.value = {};
@@ -340,7 +347,9 @@ std::string_view meta_charset(std::string_view s, std::size_t& pos) noexcept {
     return charset;
 }
 
-bool is_ascii_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_ascii_alpha(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 // HTML "prescan a byte stream to determine its encoding" over s.
 std::string_view prescan_meta(std::string_view s) noexcept {
@@ -356,7 +365,8 @@ std::string_view prescan_meta(std::string_view s) noexcept {
             pos += 5;
             const std::string_view charset = meta_charset(s, pos);
             if (!charset.empty()) return charset;
-        } else if (rest.size() > 2 && (is_ascii_alpha(rest[1]) || (rest[1] == '/' && is_ascii_alpha(rest[2])))) {
+        } else if (rest.size() > 2 &&
+                   (is_ascii_alpha(rest[1]) || (rest[1] == '/' && is_ascii_alpha(rest[2])))) {
             while (pos < s.size() && !is_html_space(s[pos]) && s[pos] != '>') ++pos;
             while (next_attribute(s, pos, ignored)) {
             }
@@ -377,7 +387,6 @@ std::string_view bom_charset(std::string_view body) noexcept {
     if (body.starts_with("\xFF\xFE")) return "UTF-16LE";
     return {};
 }
-
 
 // ---------------------------------------------------------------------------
 // Conversion
@@ -423,9 +432,9 @@ struct decoder {
 
 // Browsers decode these labels as supersets; the rest use their own name.
 constexpr decoder special_decoders[] = {
-    {"SHIFT_JIS", "CP932", "", 1, true},         // glibc SHIFT_JIS maps '\' to yen, lacks NEC/IBM rows
-    {"EUC-KR", "CP949", "", 1, true},            // Unified Hangul Code, as WHATWG euc-kr
-    {"BIG5", "BIG5-HKSCS", "", 1, true},         // as WHATWG big5
+    {"SHIFT_JIS", "CP932", "", 1, true},  // glibc SHIFT_JIS maps '\' to yen, lacks NEC/IBM rows
+    {"EUC-KR", "CP949", "", 1, true},     // Unified Hangul Code, as WHATWG euc-kr
+    {"BIG5", "BIG5-HKSCS", "", 1, true},  // as WHATWG big5
     {"EUC-JP", "EUC-JP", "EUC-JP-MS", 1, true},  // MS variant adds NEC row 13 (circled digits)
     {"ISO-2022-JP", "ISO-2022-JP", "", 1, false},
     {"UTF-16LE", "UTF-16LE", "", 2, false},
@@ -438,13 +447,15 @@ decoder find_decoder(std::string_view name) noexcept {
     return {name, name, "", 1, true};
 }
 
-iconv_t no_cd() noexcept { return reinterpret_cast<iconv_t>(static_cast<std::intptr_t>(-1)); }
+iconv_t no_cd() noexcept {
+    return reinterpret_cast<iconv_t>(static_cast<std::intptr_t>(-1));
+}
 
 // iconv handles to UTF-8, one per converter name, for one thread. Names come
 // from the fixed tables above, so the cache stays small. Failures are cached
 // too: iconv_open searches gconv modules on disk.
 class iconv_cache {
-public:
+  public:
     iconv_cache() = default;
     iconv_cache(const iconv_cache&) = delete;  // owns the handles
     iconv_cache& operator=(const iconv_cache&) = delete;
@@ -465,7 +476,7 @@ public:
         return entries_.back().cd;
     }
 
-private:
+  private:
     struct entry {
         std::string name;
         iconv_t cd;
@@ -504,7 +515,8 @@ std::size_t decode_with_fallback(iconv_t fallback, std::string_view in, out_buff
         char* src = const_cast<char*>(in.data());  // iconv does not write through it
         std::size_t left = len, room = sizeof buf;
         char* dst = buf;
-        if (iconv(fallback, &src, &left, &dst, &room) != static_cast<std::size_t>(-1) && left == 0) {
+        if (iconv(fallback, &src, &left, &dst, &room) != static_cast<std::size_t>(-1) &&
+            left == 0) {
             out.append(std::string_view(buf, static_cast<std::size_t>(dst - buf)));
             return len;
         }
@@ -514,7 +526,8 @@ std::size_t decode_with_fallback(iconv_t fallback, std::string_view in, out_buff
 
 // Handles the bytes iconv rejected at the front of in; returns how many were
 // consumed (at least 1).
-std::size_t replace_invalid(const decoder& d, iconv_t fallback, std::string_view in, out_buffer& out) {
+std::size_t replace_invalid(const decoder& d, iconv_t fallback, std::string_view in,
+                            out_buffer& out) {
     if (fallback != no_cd())
         if (const std::size_t n = decode_with_fallback(fallback, in, out); n > 0) return n;
     if (d.name == "GB18030" && static_cast<unsigned char>(in[0]) == 0x80) {
@@ -608,7 +621,8 @@ std::string iconv_to_utf8(std::string_view in, const decoder& d, iconv_t cd, ico
 // The charset body declares by BOM, Content-Type or meta, or empty.
 std::string_view declared_charset(std::string_view body, std::string_view content_type) noexcept {
     if (const std::string_view bom = bom_charset(body); !bom.empty()) return bom;
-    if (const std::string_view header = lookup_label(charset_parameter(content_type)); !header.empty())
+    if (const std::string_view header = lookup_label(charset_parameter(content_type));
+        !header.empty())
         return header;
     return prescan_meta(body.substr(0, prescan_limit));
 }
@@ -624,7 +638,9 @@ std::string detect_charset(std::string_view body, std::string_view content_type)
     return std::string(charset);
 }
 
-bool is_valid_utf8(std::string_view s) noexcept { return valid_utf8_prefix(s) == s.size(); }
+bool is_valid_utf8(std::string_view s) noexcept {
+    return valid_utf8_prefix(s) == s.size();
+}
 
 std::string to_utf8(std::string_view body, std::string_view charset) {
     const std::string_view name = lookup_label(charset);

@@ -2,9 +2,9 @@
 // common legacy encodings to UTF-8; UTF-8 validation and repair.
 #include "shoal/charset.hpp"
 
-#include <catch2/catch.hpp>
 #include <iconv.h>
 
+#include <catch2/catch.hpp>
 #include <random>
 #include <string>
 #include <thread>
@@ -42,7 +42,9 @@ std::string page(std::string_view head_extra, std::string_view title) {
     return p;
 }
 
-std::string title_of(std::string_view utf8) { return "<title>" + std::string(utf8) + "</title>"; }
+std::string title_of(std::string_view utf8) {
+    return "<title>" + std::string(utf8) + "</title>";
+}
 
 struct sample {
     const char* iconv_name;  // to encode the test page
@@ -95,7 +97,8 @@ TEST_CASE("charset: declared by meta charset only") {
 TEST_CASE("charset: declared by meta http-equiv only") {
     for (const sample& s : samples) {
         const std::string meta =
-            std::string("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=") + s.label + "\">";
+            std::string("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=") +
+            s.label + "\">";
         check_decodes(page(meta, encode(s.title, s.iconv_name)), "", s);
     }
 }
@@ -106,7 +109,7 @@ TEST_CASE("charset: UTF-16 with a byte order mark only") {
     const std::string be = "\xFE\xFF" + encode(page("", title), "UTF-16BE");
     CHECK(shoal::detect_charset(le, "") == "UTF-16LE");
     CHECK(shoal::detect_charset(be, "text/html; charset=iso-8859-1") == "UTF-16BE");  // BOM wins
-    CHECK(shoal::decode_to_utf8(le, "") == page("", title));  // BOM dropped
+    CHECK(shoal::decode_to_utf8(le, "") == page("", title));                          // BOM dropped
     CHECK(shoal::decode_to_utf8(be, "") == page("", title));
 }
 
@@ -118,7 +121,8 @@ TEST_CASE("charset: undeclared pages are sniffed as UTF-8 or windows-1252") {
 
     const std::string latin = page("", encode("Café – “quoted” €5", "WINDOWS-1252"));
     CHECK(shoal::detect_charset(latin, "") == "WINDOWS-1252");
-    CHECK(shoal::decode_to_utf8(latin, "").find(title_of("Café – “quoted” €5")) != std::string::npos);
+    CHECK(shoal::decode_to_utf8(latin, "").find(title_of("Café – “quoted” €5")) !=
+          std::string::npos);
 
     // A body cut off inside a multibyte character is still UTF-8.
     const std::string cut = page("", "Привет") + "\xD0";
@@ -157,17 +161,21 @@ TEST_CASE("charset: meta prescan variants") {
     CHECK(detect("<meta charset='windows-1251'/>") == "WINDOWS-1251");
     CHECK(detect("<meta\ncharset = \" euc-kr \" >") == "EUC-KR");
     CHECK(detect("<meta name=x charset=latin1>") == "WINDOWS-1252");
-    CHECK(detect("<meta http-equiv=content-type content='text/html;charset=ks_c_5601-1987'>") == "EUC-KR");
-    CHECK(detect("<meta content=\"text/html; charset=big5\" http-equiv=\"Content-Type\">") == "BIG5");
+    CHECK(detect("<meta http-equiv=content-type content='text/html;charset=ks_c_5601-1987'>") ==
+          "EUC-KR");
+    CHECK(detect("<meta content=\"text/html; charset=big5\" http-equiv=\"Content-Type\">") ==
+          "BIG5");
     CHECK(detect("<meta content=\"text/html; charset=big5\">") == "UTF-8");  // no pragma
     CHECK(detect("<!-- <meta charset=gbk> --><meta charset=iso-8859-7>") == "ISO-8859-7");
-    CHECK(detect("<meta charset=utf-16>") == "UTF-8");  // as browsers do
+    CHECK(detect("<meta charset=utf-16>") == "UTF-8");                       // as browsers do
     CHECK(detect("<meta charset=bogus><meta charset=koi8-u>") == "KOI8-U");  // next meta is read
     CHECK(detect("<meta charset=bogus>") == "UTF-8");
     CHECK(detect("<metacharset=gbk>") == "UTF-8");
     CHECK(detect("<div title='<meta charset=gbk>'></div>") == "UTF-8");
-    CHECK(detect("<script>var s='<meta charset=gbk>';</script>") == "GB18030");  // prescan sees it too
-    CHECK(shoal::detect_charset(page("<meta charset=gbk>", "x"), "text/html; charset=unknown") == "GB18030");
+    CHECK(detect("<script>var s='<meta charset=gbk>';</script>") ==
+          "GB18030");  // prescan sees it too
+    CHECK(shoal::detect_charset(page("<meta charset=gbk>", "x"), "text/html; charset=unknown") ==
+          "GB18030");
 
     std::string late(5000, ' ');
     late += "<meta charset=gbk>";
@@ -175,17 +183,20 @@ TEST_CASE("charset: meta prescan variants") {
 }
 
 TEST_CASE("charset: every canonical name is its own label and opens in iconv") {
-    const char* names[] = {"UTF-8", "UTF-16LE", "UTF-16BE", "GB18030", "BIG5", "SHIFT_JIS", "EUC-JP",
-                           "ISO-2022-JP", "EUC-KR", "KOI8-R", "KOI8-U", "IBM866", "MACINTOSH",
-                           "MAC-CYRILLIC", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4", "ISO-8859-5",
-                           "ISO-8859-6", "ISO-8859-7", "ISO-8859-8", "ISO-8859-10", "ISO-8859-13",
-                           "ISO-8859-14", "ISO-8859-15", "ISO-8859-16", "WINDOWS-874", "WINDOWS-1250",
+    const char* names[] = {"UTF-8",        "UTF-16LE",     "UTF-16BE",     "GB18030",
+                           "BIG5",         "SHIFT_JIS",    "EUC-JP",       "ISO-2022-JP",
+                           "EUC-KR",       "KOI8-R",       "KOI8-U",       "IBM866",
+                           "MACINTOSH",    "MAC-CYRILLIC", "ISO-8859-2",   "ISO-8859-3",
+                           "ISO-8859-4",   "ISO-8859-5",   "ISO-8859-6",   "ISO-8859-7",
+                           "ISO-8859-8",   "ISO-8859-10",  "ISO-8859-13",  "ISO-8859-14",
+                           "ISO-8859-15",  "ISO-8859-16",  "WINDOWS-874",  "WINDOWS-1250",
                            "WINDOWS-1251", "WINDOWS-1252", "WINDOWS-1253", "WINDOWS-1254",
                            "WINDOWS-1255", "WINDOWS-1256", "WINDOWS-1257", "WINDOWS-1258"};
     for (const char* name : names) {
         INFO(name);
         CHECK(shoal::detect_charset("abc", std::string("text/html; charset=") + name) == name);
-        CHECK(shoal::to_utf8("abc", name) == "abc");
+        if (std::string_view(name).substr(0, 6) != "UTF-16")
+            CHECK(shoal::to_utf8("abc", name) == "abc");
         iconv_t cd = iconv_open("UTF-8", name);
         CHECK(cd != reinterpret_cast<iconv_t>(-1));
         if (cd != reinterpret_cast<iconv_t>(-1)) iconv_close(cd);
@@ -197,32 +208,42 @@ TEST_CASE("charset: long ASCII runs between encoded text") {
     const std::string markup(40, 'm');
     const std::string text = "中" + markup + "文\\~ " + markup + "€𠮷" + markup;
     for (const char* cs : {"GB18030", "SHIFT_JIS", "BIG5", "EUC-KR", "EUC-JP"}) {
-        const std::string utf8 = std::string(cs) == "GB18030" ? text : "中" + markup + "文 " + markup;
+        const std::string utf8 =
+            std::string(cs) == "GB18030" ? text : "中" + markup + "文 " + markup;
         INFO(cs);
-        CHECK(shoal::to_utf8(encode(utf8, cs == std::string("SHIFT_JIS") ? "CP932" : cs), cs) == utf8);
+        CHECK(shoal::to_utf8(encode(utf8, cs == std::string("SHIFT_JIS") ? "CP932" : cs), cs) ==
+              utf8);
     }
     // A GB18030 four-byte prefix cut short by ASCII decodes as browsers do.
     CHECK(shoal::to_utf8("\x81\x30" + markup, "GB18030") == fffd + "0" + markup);
-    CHECK(shoal::to_utf8("\x81\x30\x81" + markup, "GB18030") == fffd + "0" + fffd + markup);
+    const std::string spaces(40, ' ');  // not trail bytes
+    CHECK(shoal::to_utf8("\x81\x30\x81" + spaces, "GB18030") == fffd + "0" + fffd + spaces);
+    CHECK(shoal::to_utf8("\x81" + markup, "GB18030") == "乵" + markup.substr(1));  // 'm' is a trail
 }
 
 TEST_CASE("charset: superset decoders for Japanese, Korean and Chinese") {
     CHECK(shoal::to_utf8("C:\x5C\x7E", "SHIFT_JIS") == "C:\\~");   // not yen and overline
     CHECK(shoal::to_utf8("\x87\x40", "SHIFT_JIS") == "①");         // NEC row 13
     CHECK(shoal::to_utf8("\xAD\xA1\xA1\xC1", "EUC-JP") == "①〜");  // fallback, wave dash kept
-    CHECK(shoal::to_utf8("\x81\x41", "EUC-KR") == "갂");            // CP949 extension
-    CHECK(shoal::to_utf8("\x87\x40", "BIG5") == "䏰");              // HKSCS
-    CHECK(shoal::to_utf8("\x88\x62", "BIG5") == "Ê̄");               // HKSCS pair, flushed at end
+    CHECK(shoal::to_utf8("\x81\x41", "EUC-KR") == "갂");           // CP949 extension
+    CHECK(shoal::to_utf8("\x87\x40", "BIG5") == "䏰");             // HKSCS
+    CHECK(shoal::to_utf8("\x88\x62", "BIG5") == "Ê̄");              // HKSCS pair, flushed at end
 }
 
 TEST_CASE("charset: invalid bytes become U+FFFD and decoding goes on") {
     CHECK(shoal::to_utf8("\xD6\xD0\xFF\xCE\xC4", "GB18030") == "中" + fffd + "文");
-    CHECK(shoal::to_utf8("a\x81\x8D\x9D" "b", "WINDOWS-1252") == "a\xC2\x81\xC2\x8D\xC2\x9D" "b");
+    CHECK(shoal::to_utf8("a\x81\x8D\x9D"
+                         "b",
+                         "WINDOWS-1252") ==
+          "a\xC2\x81\xC2\x8D\xC2\x9D"
+          "b");
     CHECK(shoal::to_utf8("\x3D\xD8\x41\x00"s, "UTF-16LE") == fffd + "A");  // lone surrogate
     CHECK(shoal::to_utf8("\xDC\x00\x00\x42"s, "UTF-16BE") == fffd + "B");
-    CHECK(shoal::to_utf8("\xA4\xA4\xA4", "BIG5") == "中" + fffd);          // cut off
+    CHECK(shoal::to_utf8("\xA4\xA4\xA4", "BIG5") == "中" + fffd);  // cut off
     CHECK(shoal::to_utf8("ab\xD6", "GB18030") == "ab" + fffd);
-    CHECK(shoal::to_utf8("A\x00" "B"s, "UTF-16LE") == "A" + fffd);
+    CHECK(shoal::to_utf8("A\x00"
+                         "B"s,
+                         "UTF-16LE") == "A" + fffd);
     CHECK(shoal::to_utf8("\xE4\xB8", "UTF-8") == fffd);
 }
 
@@ -234,19 +255,20 @@ TEST_CASE("charset: empty input and unknown charsets") {
     CHECK(shoal::to_utf8("\xFF\xFE", "UTF-16LE") == "");
     CHECK(shoal::to_utf8("ok \xFF", "no-such-charset") == "ok " + fffd);
     CHECK(shoal::to_utf8("ok", "UTF-8//TRANSLIT") == "ok");  // never handed to iconv
-    CHECK(shoal::to_utf8("\xD6\xD0", "gbk") == "中");         // labels work too
+    CHECK(shoal::to_utf8("\xD6\xD0", "gbk") == "中");        // labels work too
 }
 
 TEST_CASE("charset: is_valid_utf8") {
     CHECK(shoal::is_valid_utf8(""));
     CHECK(shoal::is_valid_utf8("plain ascii"));
-    CHECK(shoal::is_valid_utf8("\xC2\x80 \xE0\xA0\x80 \xED\x9F\xBF \xF0\x90\x80\x80 \xF4\x8F\xBF\xBF"));
+    CHECK(shoal::is_valid_utf8(
+        "\xC2\x80 \xE0\xA0\x80 \xED\x9F\xBF \xF0\x90\x80\x80 \xF4\x8F\xBF\xBF"));
     CHECK(!shoal::is_valid_utf8("\xC0\xAF"));          // overlong
     CHECK(!shoal::is_valid_utf8("\xE0\x80\xAF"));      // overlong
     CHECK(!shoal::is_valid_utf8("\xED\xA0\x80"));      // surrogate
     CHECK(!shoal::is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
     CHECK(!shoal::is_valid_utf8("\xF5\x80\x80\x80"));
-    CHECK(!shoal::is_valid_utf8("\xE4\xB8"));          // truncated
+    CHECK(!shoal::is_valid_utf8("\xE4\xB8"));  // truncated
     CHECK(!shoal::is_valid_utf8("\x80"));
     // A bad byte at every offset around the 8- and 16-byte fast paths.
     for (std::size_t at = 0; at < 40; ++at) {
@@ -265,7 +287,8 @@ TEST_CASE("charset: make_valid_utf8 substitutes maximal subparts") {
     CHECK(shoal::make_valid_utf8("\xED\xA0\x80") == fffd + fffd + fffd);
     CHECK(shoal::make_valid_utf8("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd);
     CHECK(shoal::make_valid_utf8("\xE4\xB8") == fffd);
-    CHECK(shoal::make_valid_utf8("\xF0\x9F\x98" "A") == fffd + "A");
+    CHECK(shoal::make_valid_utf8("\xF0\x9F\x98"
+                                 "A") == fffd + "A");
     CHECK(shoal::make_valid_utf8("\xE4\xB8\xE4\xB8\xAD") == fffd + "中");
     // The example of Unicode 15, table 3-8.
     CHECK(shoal::make_valid_utf8("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64") ==
@@ -274,8 +297,9 @@ TEST_CASE("charset: make_valid_utf8 substitutes maximal subparts") {
 
 TEST_CASE("charset: random bytes always give valid UTF-8") {
     std::mt19937 rng(12345);
-    const char* charsets[] = {"UTF-8", "WINDOWS-1252", "GB18030", "BIG5", "SHIFT_JIS", "EUC-JP",
-                              "EUC-KR", "UTF-16LE", "UTF-16BE", "KOI8-R", "ISO-8859-7", "ISO-2022-JP"};
+    const char* charsets[] = {"UTF-8",     "WINDOWS-1252", "GB18030",    "BIG5",
+                              "SHIFT_JIS", "EUC-JP",       "EUC-KR",     "UTF-16LE",
+                              "UTF-16BE",  "KOI8-R",       "ISO-8859-7", "ISO-2022-JP"};
     for (int round = 0; round < 300; ++round) {
         std::string bytes(rng() % 64, '\0');
         for (char& c : bytes) c = static_cast<char>(rng() % 4 == 0 ? rng() % 128 : rng());

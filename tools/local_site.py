@@ -305,7 +305,7 @@ class Site:
         if m := re.fullmatch(r"/gbk/(\d{1,6})\.html", path):
             return Response(200, self.gbk_page(int(m.group(1))), content_type="text/html")
         if path == "/latin1":
-            body = ("<html><head><title>Caf\u00e9 cr\u00e8me \u00e0 2,50\u00a0\u20ac</title>"
+            body = ("<html><head><title>Caf\u00e9 cr\u00e8me \u00e0 2,50 \u20ac</title>"
                     "</head><body>Men\u00fa</body></html>\n")
             body = body.replace("\u20ac", "EUR").encode("iso-8859-1")
             return Response(200, body, content_type="text/html; charset=iso-8859-1")

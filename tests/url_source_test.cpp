@@ -1,0 +1,292 @@
+// Tests for url_source and count_url_lines: URL lists fed through a real
+// pipe and a real temporary file, including overlong lines and lines that
+// straddle the reader's 64 KiB buffer.
+#include "shoal/url_source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using shoal::input_line;
+using shoal::url_source;
+
+constexpr std::size_t max_line = url_source::max_line_bytes;
+
+// A temporary file holding `content`, removed when the object goes away.
+class temp_file {
+public:
+    explicit temp_file(std::string_view content) {
+        const char* dir = std::getenv("TMPDIR");
+        path_ = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/shoal_url_source_XXXXXX";
+        int fd = ::mkstemp(path_.data());
+        REQUIRE(fd >= 0);
+        std::size_t done = 0;
+        while (done < content.size()) {
+            ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+            REQUIRE(n > 0);
+            done += static_cast<std::size_t>(n);
+        }
+        ::close(fd);
+    }
+    ~temp_file() { ::unlink(path_.c_str()); }
+    temp_file(const temp_file&) = delete;
+    temp_file& operator=(const temp_file&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+std::vector<input_line> drain(url_source& src) {
+    std::vector<input_line> out;
+    input_line line;
+    while (src.next(line)) out.push_back(line);
+    return out;
+}
+
+struct read_result {
+    std::vector<input_line> lines;
+    std::uint64_t lines_read = 0;
+};
+
+// Reads `content` through a temporary file.
+read_result read_via_file(std::string_view content) {
+    temp_file f(content);
+    int fd = ::open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    url_source src(fd);
+    read_result r;
+    r.lines = drain(src);
+    r.lines_read = src.lines_read();
+    ::close(fd);
+    return r;
+}
+
+// Reads `content` through a pipe, written by another thread in pieces of
+// `piece` bytes so that the reader sees short reads.
+read_result read_via_pipe(std::string_view content, std::size_t piece = 4093) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::thread writer([&content, piece, wfd = fds[1]] {
+        std::size_t done = 0;
+        while (done < content.size()) {
+            std::size_t n = std::min(piece, content.size() - done);
+            ssize_t w = ::write(wfd, content.data() + done, n);
+            if (w <= 0) break;
+            done += static_cast<std::size_t>(w);
+        }
+        ::close(wfd);
+    });
+    read_result r;
+    {
+        url_source src(fds[0]);
+        r.lines = drain(src);
+        r.lines_read = src.lines_read();
+    }
+    writer.join();
+    ::close(fds[0]);
+    return r;
+}
+
+// Both ways of reading must give the same answer; returns the file's.
+read_result read_both(std::string_view content) {
+    read_result f = read_via_file(content);
+    read_result p = read_via_pipe(content);
+    REQUIRE(f.lines.size() == p.lines.size());
+    for (std::size_t i = 0; i < f.lines.size(); ++i) {
+        CHECK(f.lines[i].number == p.lines[i].number);
+        CHECK(f.lines[i].text == p.lines[i].text);
+    }
+    CHECK(f.lines_read == p.lines_read);
+    return f;
+}
+
+}  // namespace
+
+TEST_CASE("url_source: blank lines and comments are skipped, numbers count them", "[url_source]") {
+    const std::string content =
+        "http://a.example/1\n"
+        "\n"
+        "# a comment\n"
+        "   # an indented comment\n"
+        "http://a.example/2\n"
+        "   \t  \n"
+        "http://a.example/3#frag\n";
+    auto r = read_both(content);
+    REQUIRE(r.lines.size() == 3);
+    CHECK(r.lines[0].number == 1);
+    CHECK(r.lines[0].text == "http://a.example/1");
+    CHECK(r.lines[1].number == 5);
+    CHECK(r.lines[1].text == "http://a.example/2");
+    CHECK(r.lines[2].number == 7);
+    CHECK(r.lines[2].text == "http://a.example/3#frag");  // '#' inside a line is kept
+    CHECK(r.lines_read == 7);
+}
+
+TEST_CASE("url_source: CRLF and surrounding blanks are trimmed", "[url_source]") {
+    const std::string content =
+        "http://a.example/1\r\n"
+        "  \thttp://a.example/2 \t \r\n"
+        "\r\n"
+        "#c\r\n"
+        "http://a.example/3\r\n";
+    auto r = read_both(content);
+    REQUIRE(r.lines.size() == 3);
+    CHECK(r.lines[0].text == "http://a.example/1");
+    CHECK(r.lines[1].text == "http://a.example/2");
+    CHECK(r.lines[1].number == 2);
+    CHECK(r.lines[2].text == "http://a.example/3");
+    CHECK(r.lines[2].number == 5);
+}
+
+TEST_CASE("url_source: last line without a newline", "[url_source]") {
+    auto r = read_both("http://a.example/1\nhttp://a.example/2");
+    REQUIRE(r.lines.size() == 2);
+    CHECK(r.lines[1].number == 2);
+    CHECK(r.lines[1].text == "http://a.example/2");
+    CHECK(r.lines_read == 2);
+
+    auto single = read_both("  http://only.example/  ");
+    REQUIRE(single.lines.size() == 1);
+    CHECK(single.lines[0].number == 1);
+    CHECK(single.lines[0].text == "http://only.example/");
+}
+
+TEST_CASE("url_source: empty input and input of only skipped lines", "[url_source]") {
+    auto empty = read_both("");
+    CHECK(empty.lines.empty());
+    CHECK(empty.lines_read == 0);
+
+    auto blank = read_both("\n\n# x\n\r\n");
+    CHECK(blank.lines.empty());
+    CHECK(blank.lines_read == 4);
+}
+
+TEST_CASE("url_source: next() keeps returning false at the end", "[url_source]") {
+    temp_file f("http://a.example/\n");
+    int fd = ::open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    url_source src(fd);
+    input_line line;
+    CHECK(src.next(line));
+    CHECK_FALSE(src.next(line));
+    CHECK_FALSE(src.next(line));
+    ::close(fd);
+}
+
+TEST_CASE("url_source: a line longer than max_line_bytes is cut, the next is intact", "[url_source]") {
+    for (std::size_t len : {max_line, max_line + 1, max_line + 2, std::size_t{20000},
+                            std::size_t{65535}, std::size_t{65536}, std::size_t{65537}}) {
+        INFO("long line of " << len << " bytes");
+        std::string long_line = "http://long.example/";
+        while (long_line.size() < len) long_line += static_cast<char>('a' + long_line.size() % 26);
+        const std::string content = "http://a.example/first\n" + long_line + "\nhttp://a.example/next\n";
+        auto r = read_both(content);
+        REQUIRE(r.lines.size() == 3);
+        CHECK(r.lines[0].text == "http://a.example/first");
+        CHECK(r.lines[1].number == 2);
+        const std::size_t kept = std::min(len, max_line + 1);
+        CHECK(r.lines[1].text.size() == kept);
+        CHECK(r.lines[1].text == long_line.substr(0, kept));
+        CHECK(r.lines[2].number == 3);
+        CHECK(r.lines[2].text == "http://a.example/next");
+        CHECK(r.lines_read == 3);
+    }
+}
+
+TEST_CASE("url_source: a 200 KB line then a normal line", "[url_source]") {
+    std::string huge = "http://huge.example/";
+    huge.append(200 * 1024, 'x');
+    const std::string content = huge + "\nhttp://a.example/after\n\nhttp://a.example/last";
+    auto r = read_both(content);
+    REQUIRE(r.lines.size() == 3);
+    CHECK(r.lines[0].number == 1);
+    CHECK(r.lines[0].text.size() == max_line + 1);
+    CHECK(r.lines[0].text == huge.substr(0, max_line + 1));
+    CHECK(r.lines[1].number == 2);
+    CHECK(r.lines[1].text == "http://a.example/after");
+    CHECK(r.lines[2].number == 4);
+    CHECK(r.lines[2].text == "http://a.example/last");
+}
+
+TEST_CASE("url_source: an overlong comment or last line", "[url_source]") {
+    std::string huge_comment = "#";
+    huge_comment.append(150 * 1024, 'c');
+    auto r = read_both(huge_comment + "\nhttp://a.example/1\n");
+    REQUIRE(r.lines.size() == 1);
+    CHECK(r.lines[0].number == 2);
+    CHECK(r.lines[0].text == "http://a.example/1");
+
+    std::string huge_last = "http://a.example/";
+    huge_last.append(100 * 1024, 'z');
+    auto last = read_both("http://a.example/1\n" + huge_last);  // no newline at the end
+    REQUIRE(last.lines.size() == 2);
+    CHECK(last.lines[1].number == 2);
+    CHECK(last.lines[1].text == huge_last.substr(0, max_line + 1));
+    CHECK(last.lines_read == 2);
+}
+
+TEST_CASE("url_source: lines spanning the 64 KiB buffer boundary", "[url_source]") {
+    // Lines of many lengths, so that buffer refills fall inside lines, inside
+    // CRLF pairs and right on newlines, with skipped lines mixed in.
+    std::string content;
+    std::vector<std::pair<std::uint64_t, std::string>> expected;
+    std::uint64_t number = 0;
+    std::uint32_t seed = 12345;
+    while (content.size() < 300 * 1024) {
+        seed = seed * 1103515245u + 12345u;
+        ++number;
+        const unsigned kind = (seed >> 16) % 10;
+        if (kind == 0) {
+            content += "\n";
+        } else if (kind == 1) {
+            content += "# comment " + std::to_string(number) + "\n";
+        } else {
+            std::string url = "http://h" + std::to_string(number % 97) + ".example/p/" + std::to_string(number);
+            url.append((seed >> 8) % 300, 'q');
+            expected.emplace_back(number, url);
+            content += (kind == 2 ? "  " + url + " \r\n" : url + (kind == 3 ? "\r\n" : "\n"));
+        }
+    }
+    // 0: a regular file; otherwise a pipe written in pieces of that size.
+    for (std::size_t piece : {std::size_t{0}, std::size_t{1000}, std::size_t{7}}) {
+        INFO("pipe writes of " << piece << " bytes (0: file)");
+        auto r = piece == 0 ? read_via_file(content) : read_via_pipe(content, piece);
+        REQUIRE(r.lines.size() == expected.size());
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            if (r.lines[i].number != expected[i].first || r.lines[i].text != expected[i].second) {
+                INFO("line index " << i);
+                CHECK(r.lines[i].number == expected[i].first);
+                CHECK(r.lines[i].text == expected[i].second);
+            }
+        }
+        CHECK(r.lines_read == number);
+    }
+}
+
+TEST_CASE("url_source: count_url_lines on a file, -1 for stdin and non-files", "[url_source]") {
+    temp_file f("http://a/1\n\n# c\nhttp://a/2\r\n   \nhttp://a/3");
+    CHECK(shoal::count_url_lines(f.path()) == 3);
+
+    temp_file empty("");
+    CHECK(shoal::count_url_lines(empty.path()) == 0);
+
+    std::string huge = "http://a/";
+    huge.append(100 * 1024, 'x');
+    temp_file with_long(huge + "\nhttp://b/\n");
+    CHECK(shoal::count_url_lines(with_long.path()) == 2);
+
+    CHECK(shoal::count_url_lines("-") == -1);
+    CHECK(shoal::count_url_lines("/tmp") == -1);  // a directory
+    CHECK(shoal::count_url_lines("/nonexistent/shoal/urls.txt") == -1);
+}
