@@ -1,6 +1,7 @@
 // gzip and deflate decoding with zlib, capped (see content_decoder.hpp).
 #include "shoal/content_decoder.hpp"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -64,6 +65,42 @@ decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap,
     return result;
 }
 
+// libdeflate decodes whole buffers about twice as fast as zlib. It needs the
+// output size up front: the gzip trailer's ISIZE, else a guess, doubled up to
+// the cap. Anything it cannot do (bombs, corrupt or multi-member input) falls
+// back to the streaming zlib path, which gives the exact status.
+enum class format { gzip, zlib, raw };
+
+bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& out) {
+    static thread_local libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+    if (d == nullptr) return false;
+    std::size_t size = std::max<std::size_t>(in.size() * 4, 16384);
+    if (f == format::gzip && in.size() >= 18) {
+        auto p = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
+        size = std::size_t{p[0]} | std::size_t{p[1]} << 8 | std::size_t{p[2]} << 16 |
+               std::size_t{p[3]} << 24;
+    }
+    size = std::min(std::max<std::size_t>(size, 1), cap);
+    for (;;) {
+        out.resize(size);
+        std::size_t in_used = 0, produced = 0;
+        libdeflate_result rc =
+            f == format::gzip ? libdeflate_gzip_decompress_ex(d, in.data(), in.size(), out.data(),
+                                                             out.size(), &in_used, &produced)
+            : f == format::zlib ? libdeflate_zlib_decompress_ex(d, in.data(), in.size(), out.data(),
+                                                               out.size(), &in_used, &produced)
+                                : libdeflate_deflate_decompress_ex(d, in.data(), in.size(),
+                                                                  out.data(), out.size(), &in_used,
+                                                                  &produced);
+        if (rc == LIBDEFLATE_SUCCESS && in_used == in.size()) {
+            out.resize(produced);
+            return true;
+        }
+        if (rc != LIBDEFLATE_INSUFFICIENT_SPACE || size >= cap) return false;
+        size = std::min(size * 2, cap);
+    }
+}
+
 }  // namespace
 
 decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
@@ -77,9 +114,13 @@ decode_status decode_content(std::string_view encoding, std::string_view in, std
         out.assign(in);
         return decode_status::ok;
     }
-    if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip"))
+    if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip")) {
+        if (fast_inflate(in, format::gzip, cap, out)) return decode_status::ok;
         return inflate_all(in, 31, cap, out);
+    }
     if (iequals(encoding, "deflate")) {
+        if (fast_inflate(in, format::zlib, cap, out) || fast_inflate(in, format::raw, cap, out))
+            return decode_status::ok;
         // "deflate" should be zlib-wrapped; some servers send raw deflate.
         auto rc = inflate_all(in, 15, cap, out);
         if (rc == decode_status::corrupt) rc = inflate_all(in, -15, cap, out);

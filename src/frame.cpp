@@ -1,7 +1,7 @@
 // Frame encoding and decoding of records (wire format in frame.hpp).
 #include "shoal/frame.hpp"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <cstring>
 
@@ -93,8 +93,7 @@ void append_frame(const record& r, std::string& out) {
     out.append(frame_header_bytes, '\0');
     encode_record(r, out);
     std::size_t len = out.size() - start - frame_header_bytes;
-    auto payload = reinterpret_cast<const Bytef*>(out.data() + start + frame_header_bytes);
-    auto crc = static_cast<std::uint32_t>(::crc32(0L, payload, static_cast<uInt>(len)));
+    auto crc = libdeflate_crc32(0, out.data() + start + frame_header_bytes, len);
     put_u32(frame_magic, out.data() + start);
     put_u32(static_cast<std::uint32_t>(len), out.data() + start + 4);
     put_u32(crc, out.data() + start + 8);
@@ -144,8 +143,7 @@ frame_decoder::status frame_decoder::next(record& r) {
     }
     if (buf_.size() - pos_ - frame_header_bytes < len) return status::need_more;
     const char* payload = h + frame_header_bytes;
-    auto crc = static_cast<std::uint32_t>(
-        ::crc32(0L, reinterpret_cast<const Bytef*>(payload), static_cast<uInt>(len)));
+    auto crc = libdeflate_crc32(0, payload, len);
     if (crc != get_u32(h + 8) || !decode_record(std::string_view(payload, len), r)) {
         corrupt_ = true;
         return status::corrupt;

@@ -5,6 +5,7 @@
 // whatever bytes pages hold.
 #include "shoal/price.hpp"
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -22,9 +23,9 @@ unsigned char byte_at(string_view s, size_t i) {
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool is_ascii_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 bool is_ascii_alnum(unsigned char c) { return is_digit(c) || is_ascii_alpha(c); }
-char to_upper(unsigned char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); }
+constexpr char to_upper(unsigned char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); }
 bool has_at(string_view s, size_t i, string_view what) {
-    return i <= s.size() && s.substr(i).starts_with(what);
+    return i <= s.size() && s.size() - i >= what.size() && string_view(s.data() + i, what.size()) == what;
 }
 
 // Length of the well-formed UTF-8 sequence at s[i], or 0 when ill-formed.
@@ -251,6 +252,10 @@ std::string fold_for_parsing(string_view s) {
     out.reserve(s.size());
     for (size_t i = 0; i < s.size();) {
         const fold_rule* hit = nullptr;
+        if (byte_at(s, i) < 0x80) {  // every rule starts with a non-ASCII byte
+            out += s[i++];
+            continue;
+        }
         for (const auto& r : fold_rules) {
             const unsigned char next = byte_at(s, i + r.from.size());
             if (has_at(s, i, r.from) && next >= r.first && next <= r.last) hit = &r;
@@ -355,12 +360,51 @@ constexpr marker markers[] = {
     {"XOF", "XOF", "", code}, {"XAF", "XAF", "", code}, {"HRK", "HRK", "", code},
 };
 
+// The marker table indexed by its first and by its last byte (ASCII
+// upper-cased), so a position is checked only against markers that can match.
+constexpr std::size_t marker_count = std::size(markers);
+
+struct byte_index {
+    std::array<std::uint16_t, 257> start{};  // markers with byte b: order[start[b], start[b+1])
+    std::array<std::uint16_t, marker_count> order{};
+};
+
+constexpr byte_index make_index(bool by_last) {
+    byte_index ix;
+    auto key = [by_last](const marker& m) {
+        return static_cast<unsigned char>(
+            to_upper(static_cast<unsigned char>(by_last ? m.text.back() : m.text.front())));
+    };
+    for (const auto& m : markers) ++ix.start[key(m) + 1];
+    for (std::size_t b = 0; b < 256; ++b) ix.start[b + 1] += ix.start[b];
+    std::array<std::uint16_t, 256> next{};
+    for (std::size_t b = 0; b < 256; ++b) next[b] = ix.start[b];
+    for (std::size_t k = 0; k < marker_count; ++k)
+        ix.order[next[key(markers[k])]++] = static_cast<std::uint16_t>(k);
+    return ix;
+}
+
+constexpr byte_index by_first = make_index(false);
+constexpr byte_index by_last = make_index(true);
+
+// Calls f(marker) for each marker whose first (or last) byte may equal b.
+template <typename F>
+void for_markers_with(const byte_index& ix, unsigned char b, F f) {
+    const unsigned char key = static_cast<unsigned char>(to_upper(b));
+    for (std::size_t k = ix.start[key]; k < ix.start[key + 1u]; ++k) f(markers[ix.order[k]]);
+}
+
+bool same_byte(unsigned char a, char b, bool fold) {
+    const unsigned char bb = static_cast<unsigned char>(b);
+    return fold ? to_upper(a) == to_upper(bb) : a == bb;
+}
+
 bool text_matches(string_view t, size_t i, const marker& m, bool exact_case) {
     if (i > t.size() || t.size() - i < m.text.size()) return false;
-    if (exact_case || !(m.flags & any_case)) return has_at(t, i, m.text);
-    for (size_t k = 0; k < m.text.size(); ++k) {
-        if (to_upper(byte_at(t, i + k)) != to_upper(static_cast<unsigned char>(m.text[k])))
-            return false;
+    const bool fold = !exact_case && (m.flags & any_case);
+    if (!same_byte(byte_at(t, i), m.text.front(), fold)) return false;
+    for (size_t k = 1; k < m.text.size(); ++k) {
+        if (!same_byte(byte_at(t, i + k), m.text[k], fold)) return false;
     }
     return true;
 }
@@ -374,28 +418,29 @@ bool boundaries_ok(string_view t, size_t begin, size_t end, const marker& m) {
 // or `begin` is fixed (starting at); nullptr when none.
 const marker* marker_ending_at(string_view t, size_t end, size_t& begin) {
     const marker* best = nullptr;
-    for (const auto& m : markers) {
+    if (end == 0) return best;
+    for_markers_with(by_last, byte_at(t, end - 1), [&](const marker& m) {
         const size_t n = m.text.size();
-        if ((m.flags & after_only) || n > end || (best && n <= best->text.size())) continue;
+        if ((m.flags & after_only) || n > end || (best && n <= best->text.size())) return;
         if (text_matches(t, end - n, m, false) && boundaries_ok(t, end - n, end, m)) {
             best = &m;
             begin = end - n;
         }
-    }
+    });
     return best;
 }
 
 const marker* marker_starting_at(string_view t, size_t begin, size_t& end, bool exact_case) {
     const marker* best = nullptr;
-    for (const auto& m : markers) {
+    for_markers_with(by_first, byte_at(t, begin), [&](const marker& m) {
         const size_t n = m.text.size();
-        if ((m.flags & before_only) || (best && n <= best->text.size())) continue;
-        if (exact_case && !(m.flags & anywhere)) continue;
+        if ((m.flags & before_only) || (best && n <= best->text.size())) return;
+        if (exact_case && !(m.flags & anywhere)) return;
         if (text_matches(t, begin, m, exact_case) && boundaries_ok(t, begin, begin + n, m)) {
             best = &m;
             end = begin + n;
         }
-    }
+    });
     return best;
 }
 

@@ -11,9 +11,10 @@
 //
 // Labels follow the WHATWG Encoding Standard: "gb2312" and "gbk" decode as
 // GB18030, "iso-8859-1" and "us-ascii" as windows-1252, "iso-8859-9" as
-// windows-1254, "tis-620" as windows-874, "ks_c_5601-1987" as EUC-KR, and so on. Conversion uses
-// glibc iconv with one cached handle per charset per thread. Nothing here throws except
-// std::bad_alloc, and any byte string is safe input.
+// windows-1254, "tis-620" as windows-874, "ks_c_5601-1987" as EUC-KR, and so
+// on. Conversion uses glibc iconv with one cached handle per charset per
+// thread. Nothing here throws except std::bad_alloc, and any byte string is
+// safe input.
 #pragma once
 
 #include <string>

@@ -3,7 +3,7 @@
 // A frame is a 12-byte header and a payload:
 //   magic   u32 little-endian, frame_magic
 //   length  u32 little-endian, payload bytes (<= max_payload)
-//   crc     u32 little-endian, zlib crc32 of the payload
+//   crc     u32 little-endian, crc32 (the zlib/gzip one) of the payload
 //   payload one record: varint integers and length-prefixed strings, in the
 //           order of encode_record in frame.cpp
 // A reader that meets a bad magic, an oversized length or a wrong crc stops

@@ -1,0 +1,108 @@
+// Tests for html_text: character references, whitespace collapsing and the
+// tag stripping used on titles and price elements.
+#include "shoal/html_text.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "shoal/charset.hpp"
+
+namespace {
+
+const std::string fffd = "\xEF\xBF\xBD";
+
+}  // namespace
+
+TEST_CASE("html_text: named entities", "[html_text]") {
+    using shoal::decode_entities;
+    CHECK(decode_entities("Ben &amp; Jerry&apos;s") == "Ben & Jerry's");
+    CHECK(decode_entities("&lt;b&gt;bold&lt;/b&gt;") == "<b>bold</b>");
+    CHECK(decode_entities("&quot;quoted&quot;") == "\"quoted\"");
+    CHECK(decode_entities("1.299,00&nbsp;&euro;") == "1.299,00\u00a0\u20ac");
+    CHECK(decode_entities("&yen;59.00") == "\u00a559.00");
+    CHECK(decode_entities("&pound;5 &copy; &reg; &trade; &hellip;") == "\u00a35 \u00a9 \u00ae \u2122 \u2026");
+    CHECK(decode_entities("&AElig;&aelig;&Uuml;&szlig;") == "\u00c6\u00e6\u00dc\u00df");
+    CHECK(decode_entities("&zwj;") == "\u200d");  // the last in the table
+    CHECK(decode_entities("&AElig;") == "\u00c6");  // the first in the table
+}
+
+TEST_CASE("html_text: named entities without ';' and unknown names", "[html_text]") {
+    using shoal::decode_entities;
+    CHECK(decode_entities("AT&amp T") == "AT& T");
+    CHECK(decode_entities("a &lt b") == "a < b");
+    CHECK(decode_entities("&amp") == "&");
+    // Unknown names stay exactly as written.
+    CHECK(decode_entities("&foo; &bogus &;") == "&foo; &bogus &;");
+    CHECK(decode_entities("Q&A") == "Q&A");
+    CHECK(decode_entities("a & b") == "a & b");
+    CHECK(decode_entities("&") == "&");
+    CHECK(decode_entities("&&amp;&") == "&&&");
+    // Case matters: &AMP; is not in the table, &Auml; and &auml; differ.
+    CHECK(decode_entities("&Auml;&auml;") == "\u00c4\u00e4");
+    // A double-escaped entity decodes once.
+    CHECK(decode_entities("&amp;euro;") == "&euro;");
+}
+
+TEST_CASE("html_text: decimal and hex numeric references", "[html_text]") {
+    using shoal::decode_entities;
+    CHECK(decode_entities("O&#39;Reilly") == "O'Reilly");
+    CHECK(decode_entities("&#36;12") == "$12");
+    CHECK(decode_entities("&#x20AC;&#X20ac;&#x20ac") == "\u20ac\u20ac\u20ac");
+    CHECK(decode_entities("&#65&#66;C") == "ABC");  // without ';'
+    CHECK(decode_entities("&#x41x") == "Ax");
+    CHECK(decode_entities("&#128512;") == "\U0001F600");
+    CHECK(decode_entities("&#x1F600;") == "\U0001F600");
+    CHECK(decode_entities("&#xA0;") == "\u00a0");
+    // No digits: kept as written.
+    CHECK(decode_entities("&#; &#x; &#xyz;") == "&#; &#x; &#xyz;");
+}
+
+TEST_CASE("html_text: invalid code points become U+FFFD", "[html_text]") {
+    using shoal::decode_entities;
+    CHECK(decode_entities("&#0;") == fffd);
+    CHECK(decode_entities("&#x0;") == fffd);
+    CHECK(decode_entities("&#x110000;") == fffd);
+    CHECK(decode_entities("&#1114112;") == fffd);
+    CHECK(decode_entities("&#99999999;") == fffd);
+    CHECK(decode_entities("&#xD800;") == fffd);
+    CHECK(decode_entities("&#xDFFF;") == fffd);
+    CHECK(decode_entities("&#x10FFFF;") == "\U0010FFFF");
+    // Whatever the digits, the result is valid UTF-8.
+    for (const char* s : {"&#xFFFFFFFF;", "&#4294967295;", "&#x7FFFFFFF;", "&#xFFFFFFFFFFFF;",
+                          "&#99999999999999;"}) {
+        INFO(s);
+        CHECK(shoal::is_valid_utf8(decode_entities(s)));
+    }
+}
+
+TEST_CASE("html_text: collapse_whitespace", "[html_text]") {
+    using shoal::collapse_whitespace;
+    CHECK(collapse_whitespace("  a \t\n b\r\n\fc  ") == "a b c");
+    CHECK(collapse_whitespace("") == "");
+    CHECK(collapse_whitespace(" \t\n ") == "");
+    CHECK(collapse_whitespace("abc") == "abc");
+    // NBSP counts as whitespace, alone and mixed with spaces.
+    CHECK(collapse_whitespace("1.299,00\u00a0\u20ac") == "1.299,00 \u20ac");
+    CHECK(collapse_whitespace("\u00a0\u00a0a\u00a0 \u00a0b\u00a0") == "a b");
+    CHECK(collapse_whitespace("\u00a0") == "");
+    // Other characters with a 0xC2 or 0xA0 byte are left alone.
+    CHECK(collapse_whitespace("\u00a9 \u00e0") == "\u00a9 \u00e0");
+    // A lone 0xC2 at the end is not swallowed.
+    CHECK(collapse_whitespace("a\xC2") == "a\xC2");
+}
+
+TEST_CASE("html_text: html_to_text", "[html_text]") {
+    using shoal::html_to_text;
+    CHECK(html_to_text("<b>Acme</b> <i>Blender</i>") == "Acme Blender");
+    CHECK(html_to_text("\n  <span class=\"x\">1.299,00&nbsp;&euro;</span>\n") == "1.299,00 \u20ac");
+    CHECK(html_to_text("Price:<br/>\n  $5") == "Price: $5");
+    // Entity-escaped tags are text, not tags.
+    CHECK(html_to_text("a &lt;b&gt; c") == "a <b> c");
+    CHECK(html_to_text("Ben &amp; Jerry&#39;s") == "Ben & Jerry's");
+    CHECK(html_to_text("") == "");
+    CHECK(html_to_text("<p></p>") == "");
+    // A '>' outside a tag is text.
+    CHECK(html_to_text("5 > 3") == "5 > 3");
+    CHECK(html_to_text("x <unclosed tag") == "x");
+}

@@ -1,0 +1,239 @@
+// Tests for parse_url and resolve_location: what counts as a usable http(s)
+// URL, how it is split for a fetch, and how redirects are followed.
+#include "shoal/url.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace {
+
+using shoal::target_url;
+using shoal::url_error;
+
+// parse_url that must succeed.
+target_url ok(std::string_view text) {
+    INFO("url: " << text);
+    auto r = shoal::parse_url(text);
+    if (auto* e = std::get_if<url_error>(&r)) FAIL("unexpected error " << e->code << ": " << e->message);
+    return std::get<target_url>(r);
+}
+
+// parse_url that must fail; returns the error code.
+std::string error_code(std::string_view text) {
+    INFO("url: " << text);
+    auto r = shoal::parse_url(text);
+    if (auto* t = std::get_if<target_url>(&r)) FAIL("expected an error, got " << t->url);
+    const auto& e = std::get<url_error>(r);
+    CHECK_FALSE(e.code.empty());
+    CHECK_FALSE(e.message.empty());
+    return e.code;
+}
+
+target_url resolved(const target_url& base, std::string_view location) {
+    INFO("location: " << location);
+    auto r = shoal::resolve_location(base, location);
+    if (auto* e = std::get_if<url_error>(&r)) FAIL("unexpected error " << e->code << ": " << e->message);
+    return std::get<target_url>(r);
+}
+
+}  // namespace
+
+TEST_CASE("url: http and https with default ports", "[url]") {
+    auto h = ok("http://example.com/p/1.html");
+    CHECK_FALSE(h.https);
+    CHECK(h.host == "example.com");
+    CHECK(h.port == 80);
+    CHECK(h.target == "/p/1.html");
+    CHECK_FALSE(h.ip_literal);
+    CHECK(h.url == "http://example.com/p/1.html");
+    CHECK(h.origin() == "http://example.com:80");
+
+    auto s = ok("https://shop.example.org/a/b?c=d");
+    CHECK(s.https);
+    CHECK(s.host == "shop.example.org");
+    CHECK(s.port == 443);
+    CHECK(s.target == "/a/b?c=d");
+    CHECK(s.origin() == "https://shop.example.org:443");
+}
+
+TEST_CASE("url: explicit ports", "[url]") {
+    auto a = ok("http://example.com:8080/x");
+    CHECK(a.port == 8080);
+    CHECK(a.origin() == "http://example.com:8080");
+    auto b = ok("https://example.com:80/");
+    CHECK(b.https);
+    CHECK(b.port == 80);
+    CHECK(ok("http://example.com:1/").port == 1);
+    CHECK(ok("http://example.com:65535/").port == 65535);
+    CHECK(ok("http://example.com:443/").port == 443);
+}
+
+TEST_CASE("url: bad ports are errors", "[url]") {
+    CHECK(error_code("http://example.com:0/") == "bad_port");
+    CHECK(error_code("http://example.com:65536/") == "bad_port");
+    CHECK(error_code("http://example.com:99999/") == "bad_port");
+    CHECK(error_code("http://example.com:1000000/") == "bad_port");
+    // Not a number at all: Boost.URL may already reject it as syntax.
+    std::string abc = error_code("http://example.com:abc/");
+    CHECK((abc == "bad_port" || abc == "invalid_url"));
+}
+
+TEST_CASE("url: unsupported schemes", "[url]") {
+    CHECK(error_code("ftp://example.com/file.txt") == "unsupported_scheme");
+    CHECK(error_code("mailto:someone@example.com") == "unsupported_scheme");
+    CHECK(error_code("javascript:void(0)") == "unsupported_scheme");
+    CHECK(error_code("file:///etc/passwd") == "unsupported_scheme");
+}
+
+TEST_CASE("url: missing host and relative references", "[url]") {
+    CHECK(error_code("http://") == "missing_host");
+    CHECK(error_code("http:///path") == "missing_host");
+    CHECK_FALSE(error_code("example.com/p/1").empty());
+    CHECK_FALSE(error_code("/p/1.html").empty());
+    CHECK_FALSE(error_code("").empty());
+}
+
+TEST_CASE("url: IPv6 and IPv4 literals", "[url]") {
+    auto v6 = ok("http://[::1]:8080/x");
+    CHECK(v6.host == "::1");
+    CHECK(v6.port == 8080);
+    CHECK(v6.ip_literal);
+    CHECK(v6.target == "/x");
+    CHECK(v6.origin() == "http://[::1]:8080");
+
+    auto v6d = ok("https://[2001:db8::7]/");
+    CHECK(v6d.host == "2001:db8::7");
+    CHECK(v6d.port == 443);
+    CHECK(v6d.ip_literal);
+
+    auto v4 = ok("http://127.0.3.9:18080/p/17.html");
+    CHECK(v4.host == "127.0.3.9");
+    CHECK(v4.port == 18080);
+    CHECK(v4.ip_literal);
+    CHECK(v4.origin() == "http://127.0.3.9:18080");
+}
+
+TEST_CASE("url: scheme and host are normalised to lower case", "[url]") {
+    auto u = ok("HTTP://WWW.Example.COM/Path/To");
+    CHECK_FALSE(u.https);
+    CHECK(u.host == "www.example.com");
+    CHECK(u.target == "/Path/To");  // the path keeps its case
+    CHECK(u.url.rfind("http://", 0) == 0);
+    CHECK(u.url == "http://www.example.com/Path/To");
+
+    auto s = ok("HtTpS://Example.com/");
+    CHECK(s.https);
+    CHECK(s.port == 443);
+    CHECK(s.url.rfind("https://", 0) == 0);
+}
+
+TEST_CASE("url: fragment removed, query kept, empty path is /", "[url]") {
+    auto f = ok("http://example.com/p?q=1&r=two#section");
+    CHECK(f.target == "/p?q=1&r=two");
+    CHECK(f.url == "http://example.com/p?q=1&r=two");
+    CHECK(f.url.find('#') == std::string::npos);
+
+    auto e = ok("http://example.com");
+    CHECK(e.target == "/");
+    CHECK(e.url == "http://example.com/");
+
+    auto q = ok("http://example.com?x=1");
+    CHECK(q.target == "/?x=1");
+
+    auto pct = ok("http://example.com/a%20b?c=%2F");
+    CHECK(pct.target == "/a%20b?c=%2F");  // percent-encoding kept as sent
+}
+
+TEST_CASE("url: spaces and control characters are errors", "[url]") {
+    CHECK(error_code("http://example.com/a b") == "invalid_url");
+    CHECK(error_code("http://exa mple.com/") == "invalid_url");
+    CHECK(error_code(" http://example.com/") == "invalid_url");
+    CHECK(error_code("http://example.com/\x01") == "invalid_url");
+    CHECK(error_code(std::string_view("http://example.com/\0x", 22)) == "invalid_url");
+}
+
+TEST_CASE("url: non-ASCII hosts need punycode", "[url]") {
+    // Percent-encoded UTF-8 in the host.
+    CHECK(error_code("http://b%C3%BCcher.example/") == "bad_host");
+    // Raw UTF-8 in the host, as it appears in URL lists.
+    CHECK(error_code("http://b\xC3\xBC" "cher.example/") == "bad_host");
+    // Punycode is fine.
+    CHECK(ok("http://xn--bcher-kva.example/").host == "xn--bcher-kva.example");
+}
+
+TEST_CASE("url: userinfo is an error", "[url]") {
+    CHECK(error_code("http://user:pass@example.com/") == "userinfo");
+    CHECK(error_code("https://user@example.com/") == "userinfo");
+}
+
+TEST_CASE("url: overlong URLs are errors", "[url]") {
+    std::string u = "http://example.com/";
+    u.append(9000, 'a');
+    CHECK(error_code(u) == "too_long");
+}
+
+TEST_CASE("url: resolve_location relative forms", "[url]") {
+    const target_url base = ok("http://shop.example:8080/a/b/c.html?x=1");
+
+    auto rel = resolved(base, "d.html");
+    CHECK(rel.host == "shop.example");
+    CHECK(rel.port == 8080);
+    CHECK(rel.target == "/a/b/d.html");
+    CHECK(rel.url == "http://shop.example:8080/a/b/d.html");
+
+    CHECK(resolved(base, "../x").target == "/a/x");
+    CHECK(resolved(base, "../../../../y").target == "/y");
+    CHECK(resolved(base, "/abs/path?z=2").target == "/abs/path?z=2");
+    CHECK(resolved(base, "?only=query").target == "/a/b/c.html?only=query");
+    auto frag = resolved(base, "e.html#top");
+    CHECK(frag.target == "/a/b/e.html");
+    CHECK(frag.url.find('#') == std::string::npos);
+}
+
+TEST_CASE("url: resolve_location protocol-relative and absolute", "[url]") {
+    const target_url base = ok("https://shop.example/a/b");
+
+    auto pr = resolved(base, "//cdn.example/x");
+    CHECK(pr.https);
+    CHECK(pr.host == "cdn.example");
+    CHECK(pr.port == 443);
+    CHECK(pr.target == "/x");
+
+    auto abs = resolved(base, "http://other.example:81/y?q");
+    CHECK_FALSE(abs.https);
+    CHECK(abs.host == "other.example");
+    CHECK(abs.port == 81);
+    CHECK(abs.target == "/y?q");
+
+    auto up = resolved(base, "HTTPS://Other.Example/Z");
+    CHECK(up.https);
+    CHECK(up.host == "other.example");
+    CHECK(up.target == "/Z");
+}
+
+TEST_CASE("url: resolve_location to another scheme is an error", "[url]") {
+    const target_url base = ok("http://shop.example/a");
+    auto r = shoal::resolve_location(base, "ftp://files.example/x");
+    REQUIRE(std::holds_alternative<url_error>(r));
+    CHECK(std::get<url_error>(r).code == "unsupported_scheme");
+
+    auto m = shoal::resolve_location(base, "mailto:x@example.com");
+    REQUIRE(std::holds_alternative<url_error>(m));
+    CHECK(std::get<url_error>(m).code == "unsupported_scheme");
+}
+
+TEST_CASE("url: resolve_location with raw spaces and non-ASCII", "[url]") {
+    const target_url base = ok("http://shop.example/dir/page");
+
+    auto sp = resolved(base, "/new place/item 1.html");
+    CHECK(sp.host == "shop.example");
+    CHECK(sp.target == "/new%20place/item%201.html");
+
+    auto rel = resolved(base, "other page.html");
+    CHECK(rel.target == "/dir/other%20page.html");
+
+    auto utf = resolved(base, "/caf\xC3\xA9");
+    CHECK(utf.target == "/caf%C3%A9");
+}
