@@ -108,7 +108,7 @@ const extractor& extractor::builtin() {
     return instance;
 }
 
-extraction extractor::extract(std::string_view html) const {
+extraction extractor::extract(std::string_view html, std::string_view currency_hint) const {
     extraction e;
     const std::string lower = ascii_lower(html);
     for (const auto& rule : p_->title) {
@@ -120,7 +120,7 @@ extraction extractor::extract(std::string_view html) const {
             }
         }
     }
-    std::string currency;
+    std::string currency(currency_hint);
     for (const auto& rule : p_->currency) {
         if (auto m = first_match(rule, html, lower)) {
             currency.assign(*m);

@@ -88,6 +88,8 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
 std::variant<target_url, url_error> parse_url(std::string_view text) {
     if (text.size() > url_source::max_line_bytes)
         return url_error{"too_long", "the URL is longer than 8192 bytes"};
+    if (text.find("://") == std::string_view::npos)
+        return url_error{"invalid_url", "not an absolute http(s) URL"};
     for (unsigned char c : text)
         if (c <= 0x20 || c == 0x7f)
             return url_error{"invalid_url", "the URL contains spaces or control characters"};

@@ -60,6 +60,13 @@ bool worth_extracting(std::string_view content_type) {
     return false;
 }
 
+// A page's encoding says where the shop is when "¥" alone is ambiguous.
+std::string_view currency_hint(std::string_view charset) {
+    if (charset == "GB18030") return "CNY";
+    if (charset == "SHIFT_JIS" || charset == "EUC-JP") return "JPY";
+    return {};
+}
+
 class chunk_crawl {
 public:
     chunk_crawl(const worker_setup& s, net::io_context& io)
@@ -144,8 +151,9 @@ private:
         r.error_code = std::move(f.error_code);
         r.error_message = std::move(f.error_message);
         if (!f.body.empty() && worth_extracting(f.content_type)) {
-            std::string text = decode_to_utf8(f.body, f.content_type);
-            extraction e = extractor::builtin().extract(text);
+            std::string charset = detect_charset(f.body, f.content_type);
+            std::string text = to_utf8(f.body, charset);
+            extraction e = extractor::builtin().extract(text, currency_hint(charset));
             r.title = std::move(e.title);
             r.price = std::move(e.price);
             r.fields = std::move(e.fields);

@@ -37,7 +37,9 @@ public:
     extractor(const extractor&) = delete;  // owns compiled RE2 programs
     extractor& operator=(const extractor&) = delete;
 
-    extraction extract(std::string_view html) const;
+    // currency_hint: the currency to assume when neither the page nor the
+    // price text names one (e.g. "CNY" for a GB18030 page showing "¥").
+    extraction extract(std::string_view html, std::string_view currency_hint = {}) const;
 
 private:
     extractor();

@@ -1,0 +1,185 @@
+// Tests for decode_content: gzip, zlib and raw deflate round trips made with
+// zlib here, identity, unsupported and corrupt input, and the size cap that
+// defuses decompression bombs.
+#include "shoal/content_decoder.hpp"
+
+#include <zlib.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace {
+
+using shoal::decode_content;
+using shoal::decode_status;
+
+enum class wrap { gzip, zlib, raw };
+
+// Compresses `repeat` copies of data with zlib in the given wrapper.
+std::string compress(const std::string& data, wrap w, std::size_t repeat = 1) {
+    const int bits = w == wrap::gzip ? 31 : w == wrap::zlib ? 15 : -15;
+    z_stream z{};
+    REQUIRE(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, bits, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+    std::string out;
+    char buf[65536];
+    for (std::size_t i = 0; i < repeat; ++i) {
+        const bool last = i + 1 == repeat;
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+        z.avail_in = static_cast<uInt>(data.size());
+        do {
+            z.next_out = reinterpret_cast<Bytef*>(buf);
+            z.avail_out = sizeof buf;
+            const int rc = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
+            REQUIRE(rc != Z_STREAM_ERROR);
+            out.append(buf, sizeof buf - z.avail_out);
+        } while (z.avail_out == 0 || (last && z.avail_in > 0));
+    }
+    deflateEnd(&z);
+    return out;
+}
+
+// A page-like text of about n bytes.
+std::string sample_text(std::size_t n) {
+    std::string s;
+    std::uint32_t x = 7;
+    while (s.size() < n) {
+        x = x * 1664525u + 1013904223u;
+        s += "<div class=\"review\">item " + std::to_string(x % 1000) + " works perfectly</div>\n";
+        s += static_cast<char>(x >> 24);  // some binary bytes too
+    }
+    s.resize(n);
+    return s;
+}
+
+constexpr std::size_t mib = 1 << 20;
+
+}  // namespace
+
+TEST_CASE("content_decoder: gzip, zlib-deflate and raw-deflate round trips", "[content_decoder]") {
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{1000}, std::size_t{300000}}) {
+        const std::string plain = sample_text(n);
+        INFO("plain size " << n);
+        std::string out = "junk";
+        CHECK(decode_content("gzip", compress(plain, wrap::gzip), 8 * mib, out) == decode_status::ok);
+        CHECK(out == plain);
+        out = "junk";
+        CHECK(decode_content("deflate", compress(plain, wrap::zlib), 8 * mib, out) == decode_status::ok);
+        CHECK(out == plain);
+        out = "junk";
+        CHECK(decode_content("deflate", compress(plain, wrap::raw), 8 * mib, out) == decode_status::ok);
+        CHECK(out == plain);
+    }
+}
+
+TEST_CASE("content_decoder: names are case-insensitive, x-gzip is gzip", "[content_decoder]") {
+    const std::string plain = sample_text(5000);
+    const std::string gz = compress(plain, wrap::gzip);
+    for (const char* name : {"gzip", "GZIP", "GZip", "x-gzip", "X-GZIP", " gzip ", "\tgzip"}) {
+        INFO("encoding '" << name << "'");
+        std::string out;
+        CHECK(decode_content(name, gz, 8 * mib, out) == decode_status::ok);
+        CHECK(out == plain);
+    }
+    std::string out;
+    CHECK(decode_content("DEFLATE", compress(plain, wrap::zlib), 8 * mib, out) == decode_status::ok);
+    CHECK(out == plain);
+}
+
+TEST_CASE("content_decoder: identity and empty encoding copy the body", "[content_decoder]") {
+    const std::string plain = sample_text(4000);
+    for (const char* name : {"", "identity", "Identity", "  "}) {
+        INFO("encoding '" << name << "'");
+        std::string out = "junk";
+        CHECK(decode_content(name, plain, 8 * mib, out) == decode_status::ok);
+        CHECK(out == plain);
+    }
+    // Over the cap: the first cap bytes.
+    std::string out;
+    CHECK(decode_content("identity", plain, 100, out) == decode_status::too_large);
+    CHECK(out == plain.substr(0, 100));
+    // Exactly the cap is fine.
+    CHECK(decode_content("", plain, plain.size(), out) == decode_status::ok);
+    CHECK(out == plain);
+}
+
+TEST_CASE("content_decoder: unsupported encodings", "[content_decoder]") {
+    std::string out;
+    for (const char* name : {"br", "zstd", "compress", "gzip, br", "x-deflate-ish"}) {
+        INFO("encoding '" << name << "'");
+        CHECK(decode_content(name, "whatever", 8 * mib, out) == decode_status::unsupported);
+    }
+}
+
+TEST_CASE("content_decoder: truncated streams are corrupt", "[content_decoder]") {
+    const std::string plain = sample_text(200000);
+    const std::string gz = compress(plain, wrap::gzip);
+    REQUIRE(gz.size() > 100);
+    std::string out;
+    CHECK(decode_content("gzip", gz.substr(0, gz.size() / 2), 8 * mib, out) == decode_status::corrupt);
+    CHECK(decode_content("gzip", gz.substr(0, 5), 8 * mib, out) == decode_status::corrupt);
+    // Only the trailer (crc32 and size) missing.
+    CHECK(decode_content("gzip", gz.substr(0, gz.size() - 8), 8 * mib, out) == decode_status::corrupt);
+    CHECK(decode_content("gzip", gz.substr(0, gz.size() - 1), 8 * mib, out) == decode_status::corrupt);
+
+    const std::string zl = compress(plain, wrap::zlib);
+    CHECK(decode_content("deflate", zl.substr(0, zl.size() / 2), 8 * mib, out) == decode_status::corrupt);
+}
+
+TEST_CASE("content_decoder: garbage is corrupt", "[content_decoder]") {
+    std::string out;
+    const std::string garbage = "<html>this is not compressed at all</html>";
+    CHECK(decode_content("gzip", garbage, 8 * mib, out) == decode_status::corrupt);
+    CHECK(decode_content("deflate", std::string(64, '\xff'), 8 * mib, out) == decode_status::corrupt);
+    CHECK(decode_content("gzip", "", 8 * mib, out) == decode_status::corrupt);
+
+    // A gzip stream with a damaged crc32 in the trailer.
+    std::string gz = compress(sample_text(10000), wrap::gzip);
+    gz[gz.size() - 6] = static_cast<char>(gz[gz.size() - 6] ^ 0x40);
+    CHECK(decode_content("gzip", gz, 8 * mib, out) == decode_status::corrupt);
+}
+
+TEST_CASE("content_decoder: a gzip bomb stops at the cap, quickly", "[content_decoder]") {
+    // 64 MiB of zeros compress to about 64 KB.
+    const std::string zeros(mib, '\0');
+    const std::string bomb = compress(zeros, wrap::gzip, 64);
+    REQUIRE(bomb.size() < mib / 4);
+    const auto start = std::chrono::steady_clock::now();
+    std::string out;
+    const auto st = decode_content("gzip", bomb, mib, out);
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(st == decode_status::too_large);
+    CHECK(out.size() == mib);
+    CHECK(out.capacity() < 4 * mib);  // memory bounded by the cap, not by the bomb
+    CHECK(out.find_first_not_of('\0') == std::string::npos);
+    CHECK(took < std::chrono::seconds(2));
+
+    // Same through the zlib wrapper.
+    const std::string zbomb = compress(zeros, wrap::zlib, 64);
+    CHECK(decode_content("deflate", zbomb, mib, out) == decode_status::too_large);
+    CHECK(out.size() == mib);
+}
+
+TEST_CASE("content_decoder: the cap boundary", "[content_decoder]") {
+    const std::string plain = sample_text(100000);
+    const std::string gz = compress(plain, wrap::gzip);
+    std::string out;
+    CHECK(decode_content("gzip", gz, plain.size(), out) == decode_status::ok);
+    CHECK(out == plain);
+    CHECK(decode_content("gzip", gz, plain.size() - 1, out) == decode_status::too_large);
+    CHECK(out == plain.substr(0, plain.size() - 1));
+    CHECK(decode_content("gzip", gz, 10, out) == decode_status::too_large);
+    CHECK(out == plain.substr(0, 10));
+}
+
+TEST_CASE("content_decoder: concatenated gzip members", "[content_decoder]") {
+    const std::string a = sample_text(30000), b = "second member\n", c = sample_text(777);
+    const std::string gz = compress(a, wrap::gzip) + compress(b, wrap::gzip) + compress(c, wrap::gzip);
+    std::string out;
+    CHECK(decode_content("gzip", gz, 8 * mib, out) == decode_status::ok);
+    CHECK(out == a + b + c);
+    // The cap applies to the members together.
+    CHECK(decode_content("gzip", gz, a.size() + 5, out) == decode_status::too_large);
+    CHECK(out == (a + b).substr(0, a.size() + 5));
+}

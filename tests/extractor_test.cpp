@@ -1,0 +1,233 @@
+// Tests for the built-in extraction rules on small pages written in each
+// markup style of the benchmark site (/work/shared/bench/make_site.py), plus
+// title variants and pages without a title or a price.
+#include "shoal/extractor.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+namespace {
+
+using shoal::extraction;
+
+extraction run(const std::string& html) {
+    return shoal::extractor::builtin().extract(html);
+}
+
+// A product page shaped like the benchmark's: head with title and metas,
+// optional head extras, a price block, then related products whose prices
+// come after the main one.
+std::string product_page(const std::string& head_extra, const std::string& price_block,
+                         const std::string& title_tag = "<title>Acme Pro Blender | ShopMart</title>") {
+    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" + title_tag +
+           "\n<meta name=\"description\" content=\"Quality design, durable build.\">\n"
+           "<meta property=\"og:type\" content=\"product\">\n"
+           "<meta property=\"og:title\" content=\"Acme Pro Blender\">\n" +
+           head_extra +
+           "<link rel=\"canonical\" href=\"/p/1.html\">\n</head>\n<body class=\"product-page\">\n"
+           "<div class=\"mini-cart\"><a href=\"/cart\">Cart (<span class=\"cart-count\">0</span>)</a></div>\n"
+           "<main id=\"main\"><div class=\"product\">\n<h1 class=\"product-title\">Acme Pro Blender</h1>\n"
+           "<div class=\"rating\" title=\"4.5 out of 5 stars\">321 ratings</div>\n" +
+           price_block +
+           "</div>\n<section class=\"related\"><h2>Customers also bought</h2>\n"
+           "<div class=\"rel-item\"><a href=\"/p/7.html\">Globex Drone</a><span class=\"price\">$17.49</span></div>\n"
+           "<div class=\"rel-item\"><a href=\"/p/9.html\">Stark Tent</a><span class=\"price\">$243.00</span></div>\n"
+           "</section></main>\n<footer><p class=\"copy\">&copy; 2024 ShopMart.</p></footer>\n</body>\n</html>\n";
+}
+
+void check_price(const extraction& e, const std::string& amount, const std::string& currency) {
+    REQUIRE(e.price.has_value());
+    CHECK(e.price->amount == amount);
+    CHECK(e.price->currency == currency);
+}
+
+}  // namespace
+
+TEST_CASE("extractor: span.price in dollars, price-was after", "[extractor]") {
+    auto e = run(product_page("",
+        "<div class=\"price-box\"><span class=\"price\">$1,299.00</span> "
+        "<s class=\"price-was\">$1,499.00</s></div>\n"));
+    check_price(e, "1299.00", "USD");
+    CHECK(e.price->raw == "$1,299.00");
+    REQUIRE(e.title);
+    CHECK(*e.title == "Acme Pro Blender | ShopMart");
+}
+
+TEST_CASE("extractor: span.price in dollars, price-was before", "[extractor]") {
+    auto e = run(product_page("",
+        "<div class=\"price-box\"><span class=\"price-was\">List: $1,499.00</span>\n"
+        "<span class=\"price\">$1,299.00</span></div>\n"));
+    check_price(e, "1299.00", "USD");
+}
+
+TEST_CASE("extractor: product:price:amount meta", "[extractor]") {
+    auto e = run(product_page(
+        "<meta property=\"product:price:amount\" content=\"1299.00\">\n"
+        "<meta property=\"product:price:currency\" content=\"USD\">\n",
+        "<div class=\"price-box\"><span class=\"amount\">$1,299.00</span> "
+        "<s class=\"price-was\">$1,499.00</s></div>\n"));
+    check_price(e, "1299.00", "USD");
+}
+
+TEST_CASE("extractor: product:price:amount meta, attributes reversed, single quotes", "[extractor]") {
+    auto e = run(product_page(
+        "<meta content='849.99' property='product:price:amount' />\n"
+        "<meta content='USD' property='product:price:currency' />\n",
+        "<div class=\"price-box\"><span class=\"amount\">$849.99</span> "
+        "<s class=\"price-was\">$999.00</s></div>\n"));
+    check_price(e, "849.99", "USD");
+
+    // The declared currency wins over the symbol shown on the page.
+    auto eur = run(product_page(
+        "<meta content='19.90' property='og:price:amount' />\n"
+        "<meta content='eur' property='og:price:currency' />\n",
+        "<span class=\"amount\">$19.90</span>\n"));
+    check_price(eur, "19.90", "EUR");
+}
+
+TEST_CASE("extractor: itemprop=price with content", "[extractor]") {
+    auto e = run(product_page("",
+        "<div itemprop=\"offers\" itemscope itemtype=\"https://schema.org/Offer\">\n"
+        "<meta itemprop=\"priceCurrency\" content=\"USD\">\n"
+        "<span itemprop=\"price\" content=\"1299.00\">$1,299.00</span>\n"
+        "<link itemprop=\"availability\" href=\"https://schema.org/InStock\">In stock</div>\n"));
+    check_price(e, "1299.00", "USD");
+}
+
+TEST_CASE("extractor: itemprop=price text only with priceCurrency", "[extractor]") {
+    auto e = run(product_page("",
+        "<div itemprop=\"offers\" itemscope itemtype=\"https://schema.org/Offer\">\n"
+        "<span class=\"currency\" itemprop=\"priceCurrency\" content=\"USD\">$</span>"
+        "<span itemprop=\"price\">1299.00</span></div>\n"));
+    check_price(e, "1299.00", "USD");
+}
+
+TEST_CASE("extractor: JSON-LD offers with price as a string", "[extractor]") {
+    const std::string ld =
+        "<script type=\"application/ld+json\">{\"@context\": \"https://schema.org\", "
+        "\"@type\": \"Product\", \"name\": \"Acme Pro Blender\", \"sku\": \"SKU0000001\", "
+        "\"brand\": {\"@type\": \"Brand\", \"name\": \"Acme\"}, \"offers\": {\"@type\": \"Offer\", "
+        "\"priceCurrency\": \"EUR\", \"availability\": \"https://schema.org/InStock\", "
+        "\"url\": \"/p/1.html\", \"price\": \"1299.00\"}, \"aggregateRating\": "
+        "{\"@type\": \"AggregateRating\", \"ratingValue\": 4.3, \"reviewCount\": 120}}</script>\n";
+    auto e = run(product_page(ld,
+        "<div class=\"pdp-price\"><span class=\"amount\">1.299,00&nbsp;&euro;</span> "
+        "<span class=\"vat\">inkl. MwSt.</span></div>\n"));
+    check_price(e, "1299.00", "EUR");
+}
+
+TEST_CASE("extractor: JSON-LD offers with price as a number", "[extractor]") {
+    auto ld = [](const std::string& price) {
+        return "<script type=\"application/ld+json\">{\"@context\": \"https://schema.org\", "
+               "\"@type\": \"Product\", \"name\": \"Acme\", \"offers\": {\"@type\": \"Offer\", "
+               "\"priceCurrency\": \"EUR\", \"url\": \"/p/1.html\", \"price\": " + price +
+               "}, \"aggregateRating\": {\"ratingValue\": 4.3}}</script>\n";
+    };
+    const std::string visible = "<div class=\"pdp-price\"><span class=\"amount\">12,50&nbsp;&euro;</span></div>\n";
+    check_price(run(product_page(ld("12.5"), visible)), "12.5", "EUR");
+    check_price(run(product_page(ld("1299"), visible)), "1299", "EUR");
+    check_price(run(product_page(ld("1299.99"), visible)), "1299.99", "EUR");
+}
+
+TEST_CASE("extractor: EU formatted span.price with &nbsp;&euro;", "[extractor]") {
+    auto e = run(product_page("",
+        "<div class=\"price-box\"><span class=\"price\">1.299,00&nbsp;&euro;</span> "
+        "<span class=\"price-was\">1.499,00&nbsp;&euro;</span></div>\n"));
+    check_price(e, "1299.00", "EUR");
+    CHECK(e.price->raw == "1.299,00 \u20ac");
+}
+
+TEST_CASE("extractor: GBK-listing style search_now_price (as UTF-8)", "[extractor]") {
+    const std::string page =
+        "<html xmlns=\"http://www.w3.org/1999/xhtml\">\n<head>\n"
+        "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=GBK\" />\n"
+        "<title>Python - \u7b2c3\u9875 - \u5f53\u5f53\u7f51</title>\n</head>\n<body>\n"
+        "<ul class=\"bigimg\">\n"
+        "<li ddt-pit=\"1\" class=\"line1\"><p class=\"name\" name=\"title\"><a title=\" Python\u7f16\u7a0b\">"
+        "Python\u7f16\u7a0b</a></p>"
+        "<p class=\"price\"><span class=\"search_now_price\">&yen;59.00</span>"
+        "<a class=\"search_discount\" style=\"text-decoration:none;\">\u5b9a\u4ef7\uff1a</a>"
+        "<span class=\"search_pre_price\">&yen;89.00</span>"
+        "<span class=\"search_discount\">&nbsp;(6.63\u6298) </span></p></li>\n"
+        "<li ddt-pit=\"2\" class=\"line2\"><p class=\"price\"><span class=\"search_now_price\">&yen;35.50</span>"
+        "<span class=\"search_pre_price\">&yen;49.00</span></p></li>\n"
+        "</ul>\n</body>\n</html>\n";
+    auto e = run(page);
+    REQUIRE(e.price.has_value());
+    CHECK(e.price->amount == "59.00");  // the first item's price
+    // No currency is declared: whatever parse_price makes of the bare yen sign.
+    auto bare = shoal::parse_price("\u00a559.00");
+    REQUIRE(bare.has_value());
+    CHECK(e.price->currency == bare->currency);
+    CHECK(e.price->currency == "JPY");
+    REQUIRE(e.title);
+    CHECK(*e.title == "Python - \u7b2c3\u9875 - \u5f53\u5f53\u7f51");
+}
+
+TEST_CASE("extractor: related-product prices after the main price do not win", "[extractor]") {
+    // Cheaper and dearer related items, with and without structured data.
+    auto span = run(product_page("", "<span class=\"price\">$59.99</span>\n"));
+    check_price(span, "59.99", "USD");
+
+    auto meta = run(product_page("<meta property=\"product:price:amount\" content=\"5.00\">\n",
+                                 "<span class=\"amount\">$5.00</span>\n"));
+    REQUIRE(meta.price);
+    CHECK(meta.price->amount == "5.00");
+
+    // No main price at all: the first related item is all there is.
+    auto none = run(product_page("", "<div class=\"buy\">Out of stock</div>\n"));
+    check_price(none, "17.49", "USD");
+}
+
+TEST_CASE("extractor: title variants", "[extractor]") {
+    auto title_of = [](const std::string& title_tag) {
+        auto e = run(product_page("", "<span class=\"price\">$1.00</span>", title_tag));
+        REQUIRE(e.title.has_value());
+        return *e.title;
+    };
+    CHECK(title_of("<TITLE>Acme Blender - ShopMart</TITLE>") == "Acme Blender - ShopMart");
+    CHECK(title_of("<title data-rh=\"true\">Acme Blender :: ShopMart</title>") == "Acme Blender :: ShopMart");
+    CHECK(title_of("<title>\n      Acme   Blender\n  \u2013 ShopMart\n    </title>") == "Acme Blender \u2013 ShopMart");
+    CHECK(title_of("<title>O&#39;Reilly 27&quot; Monitor | Ben &amp; Jerry&#39;s</title>") ==
+          "O'Reilly 27\" Monitor | Ben & Jerry's");
+    CHECK(title_of("<title>AT&amp;T Router &lt;X200&gt;</title>") == "AT&T Router <X200>");
+    CHECK(title_of("<Title Lang='en'>Mixed Case</tItLe>") == "Mixed Case");
+}
+
+TEST_CASE("extractor: og:title when there is no title", "[extractor]") {
+    auto e = run("<html><head><meta property=\"og:title\" content=\"Ben &amp; Jerry&#39;s Tub\">"
+                 "</head><body><span class=\"price\">$4.99</span></body></html>");
+    REQUIRE(e.title);
+    CHECK(*e.title == "Ben & Jerry's Tub");
+    check_price(e, "4.99", "USD");
+
+    auto rev = run("<head><meta content='Reversed  Title' property='og:title' /></head>");
+    REQUIRE(rev.title);
+    CHECK(*rev.title == "Reversed Title");
+
+    // An empty <title> falls back to og:title too.
+    auto empty = run("<head><title>  </title><meta property=\"og:title\" content=\"From OG\"></head>");
+    REQUIRE(empty.title);
+    CHECK(*empty.title == "From OG");
+}
+
+TEST_CASE("extractor: no price and no title give nullopt", "[extractor]") {
+    auto nothing = run("<html><body><p>Hello, world. Call for price.</p></body></html>");
+    CHECK_FALSE(nothing.title.has_value());
+    CHECK_FALSE(nothing.price.has_value());
+
+    auto title_only = run("<html><head><title>Just a page</title></head><body>No offers today.</body></html>");
+    REQUIRE(title_only.title);
+    CHECK(*title_only.title == "Just a page");
+    CHECK_FALSE(title_only.price.has_value());
+
+    auto empty = run("");
+    CHECK_FALSE(empty.title.has_value());
+    CHECK_FALSE(empty.price.has_value());
+    CHECK(empty.fields.empty());
+
+    // A price element without a number is no price.
+    auto free_item = run("<span class=\"price\">Free</span>");
+    CHECK_FALSE(free_item.price.has_value());
+}
