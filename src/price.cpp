@@ -20,12 +20,21 @@ using std::string_view;
 unsigned char byte_at(string_view s, size_t i) {
     return i < s.size() ? static_cast<unsigned char>(s[i]) : 0;
 }
-bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool is_ascii_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-bool is_ascii_alnum(unsigned char c) { return is_digit(c) || is_ascii_alpha(c); }
-constexpr char to_upper(unsigned char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); }
+bool is_digit(unsigned char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_ascii_alpha(unsigned char c) {
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+bool is_ascii_alnum(unsigned char c) {
+    return is_digit(c) || is_ascii_alpha(c);
+}
+constexpr char to_upper(unsigned char c) {
+    return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+}
 bool has_at(string_view s, size_t i, string_view what) {
-    return i <= s.size() && s.size() - i >= what.size() && string_view(s.data() + i, what.size()) == what;
+    return i <= s.size() && s.size() - i >= what.size() &&
+           string_view(s.data() + i, what.size()) == what;
 }
 
 // Length of the well-formed UTF-8 sequence at s[i], or 0 when ill-formed.
@@ -122,12 +131,12 @@ struct named_entity {
 };
 
 constexpr named_entity entities[] = {
-    {"nbsp", "\u00A0"},   {"ensp", "\u2002"},  {"emsp", "\u2003"},  {"thinsp", "\u2009"},
-    {"yen", "\u00A5"},    {"euro", "\u20AC"},  {"pound", "\u00A3"}, {"cent", "\u00A2"},
-    {"dollar", "$"},      {"curren", "\u00A4"}, {"amp", "&"},       {"lt", "<"},
-    {"gt", ">"},          {"quot", "\""},      {"apos", "'"},       {"rsquo", "\u2019"},
-    {"ndash", "\u2013"},  {"mdash", "\u2014"}, {"shy", "\u00AD"},   {"comma", ","},
-    {"period", "."},      {"colon", ":"},      {"sol", "/"},        {"percnt", "%"},
+    {"nbsp", "\u00A0"},  {"ensp", "\u2002"},   {"emsp", "\u2003"},  {"thinsp", "\u2009"},
+    {"yen", "\u00A5"},   {"euro", "\u20AC"},   {"pound", "\u00A3"}, {"cent", "\u00A2"},
+    {"dollar", "$"},     {"curren", "\u00A4"}, {"amp", "&"},        {"lt", "<"},
+    {"gt", ">"},         {"quot", "\""},       {"apos", "'"},       {"rsquo", "\u2019"},
+    {"ndash", "\u2013"}, {"mdash", "\u2014"},  {"shy", "\u00AD"},   {"comma", ","},
+    {"period", "."},     {"colon", ":"},       {"sol", "/"},        {"percnt", "%"},
 };
 
 // Decodes a numeric entity "&#36;" / "&#x20AC;" at s[0]; returns bytes used or 0.
@@ -138,16 +147,17 @@ size_t decode_numeric_entity(string_view s, std::string& out) {
     for (; digits < 8; ++i, ++digits) {
         const unsigned char c = byte_at(s, i);
         int v = -1;
-        if (is_digit(c)) v = c - '0';
-        else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f') v = (c | 0x20) - 'a' + 10;
+        if (is_digit(c))
+            v = c - '0';
+        else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+            v = (c | 0x20) - 'a' + 10;
         if (v < 0) break;
         cp = cp * (hex ? 16 : 10) + static_cast<std::uint32_t>(v);
     }
     if (digits == 0 || digits == 8) return 0;
     if (cp == 0x80) cp = 0x20AC;  // windows-1252 euro, as browsers do
     const bool bad = (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
-                     (cp >= 0x7F && cp < 0xA0) || (cp >= 0xD800 && cp < 0xE000) ||
-                     cp > 0x10FFFF;
+                     (cp >= 0x7F && cp < 0xA0) || (cp >= 0xD800 && cp < 0xE000) || cp > 0x10FFFF;
     if (bad) return 0;
     append_utf8(out, cp);
     return byte_at(s, i) == ';' ? i + 1 : i;
@@ -232,19 +242,18 @@ std::string clean_text(string_view in) {
 // Maps full-width and Arabic-Indic digits and separators to ASCII, and
 // typographic apostrophes to '\'', so the number scanner sees one alphabet.
 struct fold_rule {
-    string_view from;  // first bytes of the sequence
+    string_view from;           // first bytes of the sequence
     unsigned char first, last;  // range of the byte after `from`
-    char to;  // ASCII for `first`; the range maps to consecutive characters
+    char to;                    // ASCII for `first`; the range maps to consecutive characters
 };
 
 constexpr fold_rule fold_rules[] = {
     {"\xEF\xBC", 0x90, 0x99, '0'},  // full-width digits
-    {"\xD9", 0xA0, 0xA9, '0'},       // Arabic-Indic digits
-    {"\xDB", 0xB0, 0xB9, '0'},       // extended Arabic-Indic digits
-    {"\xEF\xBC", 0x8C, 0x8C, ','},  {"\xEF\xBC", 0x8E, 0x8E, '.'},
-    {"\xEF\xBC", 0x84, 0x84, '$'},  {"\xEF\xBC", 0x87, 0x87, '\''},
-    {"\xEF\xBD", 0x9E, 0x9E, '~'},  {"\xE2\x80", 0x99, 0x99, '\''},
-    {"\xD9", 0xAB, 0xAB, '.'},       {"\xD9", 0xAC, 0xAC, ','},  // Arabic separators
+    {"\xD9", 0xA0, 0xA9, '0'},      // Arabic-Indic digits
+    {"\xDB", 0xB0, 0xB9, '0'},      // extended Arabic-Indic digits
+    {"\xEF\xBC", 0x8C, 0x8C, ','},  {"\xEF\xBC", 0x8E, 0x8E, '.'}, {"\xEF\xBC", 0x84, 0x84, '$'},
+    {"\xEF\xBC", 0x87, 0x87, '\''}, {"\xEF\xBD", 0x9E, 0x9E, '~'}, {"\xE2\x80", 0x99, 0x99, '\''},
+    {"\xD9", 0xAB, 0xAB, '.'},      {"\xD9", 0xAC, 0xAC, ','},  // Arabic separators
 };
 
 std::string fold_for_parsing(string_view s) {
@@ -289,75 +298,168 @@ struct marker {
     unsigned flags;
 };
 
-constexpr string_view dollar_lands = "CAD AUD NZD HKD TWD SGD MXN ARS CLP COP UYU DOP JMD TTD BSD "
-                                     "BBD BZD NAD FJD LRD SRD GYD BND KYD XCD";
+constexpr string_view dollar_lands =
+    "CAD AUD NZD HKD TWD SGD MXN ARS CLP COP UYU DOP JMD TTD BSD "
+    "BBD BZD NAD FJD LRD SRD GYD BND KYD XCD";
 constexpr unsigned code = word | anywhere;
 constexpr unsigned code_ci = word | anywhere | any_case;
 
 constexpr marker markers[] = {
     // Dollars and other "$" currencies.
-    {"$", "USD", dollar_lands, anywhere}, {"US$", "USD", "", word | anywhere},
-    {"U$S", "USD", "", word | anywhere},  {"CA$", "CAD", "", word | anywhere},
-    {"C$", "CAD", "NIO", word | anywhere}, {"CAD$", "CAD", "", word | anywhere},
-    {"A$", "AUD", "", word | anywhere},   {"AU$", "AUD", "", word | anywhere},
-    {"HK$", "HKD", "", word | anywhere},  {"NT$", "TWD", "", word | anywhere},
-    {"S$", "SGD", "", word | anywhere},   {"SG$", "SGD", "", word | anywhere},
-    {"NZ$", "NZD", "", word | anywhere},  {"R$", "BRL", "", word | anywhere},
-    {"MX$", "MXN", "", word | anywhere},  {"RD$", "DOP", "", word | anywhere},
+    {"$", "USD", dollar_lands, anywhere},
+    {"US$", "USD", "", word | anywhere},
+    {"U$S", "USD", "", word | anywhere},
+    {"CA$", "CAD", "", word | anywhere},
+    {"C$", "CAD", "NIO", word | anywhere},
+    {"CAD$", "CAD", "", word | anywhere},
+    {"A$", "AUD", "", word | anywhere},
+    {"AU$", "AUD", "", word | anywhere},
+    {"HK$", "HKD", "", word | anywhere},
+    {"NT$", "TWD", "", word | anywhere},
+    {"S$", "SGD", "", word | anywhere},
+    {"SG$", "SGD", "", word | anywhere},
+    {"NZ$", "NZD", "", word | anywhere},
+    {"R$", "BRL", "", word | anywhere},
+    {"MX$", "MXN", "", word | anywhere},
+    {"RD$", "DOP", "", word | anywhere},
     // eBay writes a space inside: "US $12.99", "C $12.99", "AU $12.99".
-    {"US $", "USD", "", word}, {"C $", "CAD", "", word}, {"CA $", "CAD", "", word},
-    {"AU $", "AUD", "", word}, {"NZ $", "NZD", "", word}, {"HK $", "HKD", "", word},
+    {"US $", "USD", "", word},
+    {"C $", "CAD", "", word},
+    {"CA $", "CAD", "", word},
+    {"AU $", "AUD", "", word},
+    {"NZ $", "NZD", "", word},
+    {"HK $", "HKD", "", word},
     // Symbols.
-    {"€", "EUR", "", anywhere}, {"£", "GBP", "EGP GIP FKP SHP LBP SYP SSP", anywhere},
-    {"￡", "GBP", "", anywhere}, {"¥", "JPY", "CNY", anywhere}, {"￥", "JPY", "CNY", anywhere},
-    {"CN¥", "CNY", "", word | anywhere}, {"JP¥", "JPY", "", word | anywhere},
-    {"₩", "KRW", "", anywhere}, {"￦", "KRW", "", anywhere}, {"₽", "RUB", "", anywhere},
-    {"₴", "UAH", "", anywhere}, {"₺", "TRY", "", anywhere}, {"₹", "INR", "", anywhere},
-    {"₨", "INR", "PKR LKR NPR MUR SCR", anywhere}, {"฿", "THB", "", anywhere},
-    {"₫", "VND", "", anywhere}, {"₪", "ILS", "", anywhere}, {"₱", "PHP", "", anywhere},
-    {"₦", "NGN", "", anywhere}, {"₡", "CRC", "", anywhere}, {"₲", "PYG", "", anywhere},
-    {"₵", "GHS", "", anywhere}, {"₸", "KZT", "", anywhere}, {"₼", "AZN", "", anywhere},
-    {"₾", "GEL", "", anywhere}, {"₭", "LAK", "", anywhere}, {"৳", "BDT", "", anywhere},
+    {"€", "EUR", "", anywhere},
+    {"£", "GBP", "EGP GIP FKP SHP LBP SYP SSP", anywhere},
+    {"￡", "GBP", "", anywhere},
+    {"¥", "JPY", "CNY", anywhere},
+    {"￥", "JPY", "CNY", anywhere},
+    {"CN¥", "CNY", "", word | anywhere},
+    {"JP¥", "JPY", "", word | anywhere},
+    {"₩", "KRW", "", anywhere},
+    {"￦", "KRW", "", anywhere},
+    {"₽", "RUB", "", anywhere},
+    {"₴", "UAH", "", anywhere},
+    {"₺", "TRY", "", anywhere},
+    {"₹", "INR", "", anywhere},
+    {"₨", "INR", "PKR LKR NPR MUR SCR", anywhere},
+    {"฿", "THB", "", anywhere},
+    {"₫", "VND", "", anywhere},
+    {"₪", "ILS", "", anywhere},
+    {"₱", "PHP", "", anywhere},
+    {"₦", "NGN", "", anywhere},
+    {"₡", "CRC", "", anywhere},
+    {"₲", "PYG", "", anywhere},
+    {"₵", "GHS", "", anywhere},
+    {"₸", "KZT", "", anywhere},
+    {"₼", "AZN", "", anywhere},
+    {"₾", "GEL", "", anywhere},
+    {"₭", "LAK", "", anywhere},
+    {"৳", "BDT", "", anywhere},
     {"₮", "MNT", "", anywhere},
     // Local names and abbreviations.
-    {"元", "CNY", "", anywhere}, {"人民币", "CNY", "", anywhere}, {"円", "JPY", "", anywhere},
-    {"원", "KRW", "", anywhere}, {"руб", "RUB", "", word | stem | anywhere | any_case},
-    {"р.", "RUB", "", word | after_only}, {"р", "RUB", "", word | after_only},
-    {"грн", "UAH", "", word | anywhere}, {"zł", "PLN", "", word | anywhere | any_case},
-    {"zl", "PLN", "", word}, {"Kč", "CZK", "", word | anywhere}, {"Ft", "HUF", "", word},
-    {"lei", "RON", "", word | any_case}, {"kr", "SEK", "DKK NOK ISK", word | any_case},
-    {"Fr.", "CHF", "", word}, {"Fr", "CHF", "", word}, {"SFr.", "CHF", "", word},
-    {"TL", "TRY", "", word}, {"Rs.", "INR", "PKR LKR NPR MUR SCR", word | any_case},
-    {"Rs", "INR", "PKR LKR NPR MUR SCR", word | any_case}, {"บาท", "THB", "", anywhere},
-    {"đ", "VND", "", word | after_only}, {"VNĐ", "VND", "", word | anywhere | any_case},
-    {"лв", "BGN", "", word | anywhere}, {"R", "ZAR", "", word | before_only},
-    {"RM", "MYR", "", word}, {"Rp", "IDR", "", word}, {"S/", "PEN", "", word},
-    {"S/.", "PEN", "", word}, {"euro", "EUR", "", word | any_case},
-    {"euros", "EUR", "", word | any_case}, {"RMB", "CNY", "", code_ci},
-    {"FCFA", "XOF", "XAF", word | anywhere}, {"CFA", "XOF", "XAF", word | anywhere},
-    {"د.إ", "AED", "", anywhere}, {"ر.س", "SAR", "", anywhere}, {"ج.م", "EGP", "", anywhere},
+    {"元", "CNY", "", anywhere},
+    {"人民币", "CNY", "", anywhere},
+    {"円", "JPY", "", anywhere},
+    {"원", "KRW", "", anywhere},
+    {"руб", "RUB", "", word | stem | anywhere | any_case},
+    {"р.", "RUB", "", word | after_only},
+    {"р", "RUB", "", word | after_only},
+    {"грн", "UAH", "", word | anywhere},
+    {"zł", "PLN", "", word | anywhere | any_case},
+    {"zl", "PLN", "", word},
+    {"Kč", "CZK", "", word | anywhere},
+    {"Ft", "HUF", "", word},
+    {"lei", "RON", "", word | any_case},
+    {"kr", "SEK", "DKK NOK ISK", word | any_case},
+    {"Fr.", "CHF", "", word},
+    {"Fr", "CHF", "", word},
+    {"SFr.", "CHF", "", word},
+    {"TL", "TRY", "", word},
+    {"Rs.", "INR", "PKR LKR NPR MUR SCR", word | any_case},
+    {"Rs", "INR", "PKR LKR NPR MUR SCR", word | any_case},
+    {"บาท", "THB", "", anywhere},
+    {"đ", "VND", "", word | after_only},
+    {"VNĐ", "VND", "", word | anywhere | any_case},
+    {"лв", "BGN", "", word | anywhere},
+    {"R", "ZAR", "", word | before_only},
+    {"RM", "MYR", "", word},
+    {"Rp", "IDR", "", word},
+    {"S/", "PEN", "", word},
+    {"S/.", "PEN", "", word},
+    {"euro", "EUR", "", word | any_case},
+    {"euros", "EUR", "", word | any_case},
+    {"RMB", "CNY", "", code_ci},
+    {"FCFA", "XOF", "XAF", word | anywhere},
+    {"CFA", "XOF", "XAF", word | anywhere},
+    {"د.إ", "AED", "", anywhere},
+    {"ر.س", "SAR", "", anywhere},
+    {"ج.م", "EGP", "", anywhere},
     // ISO codes. Lower case only for those that are not also English words.
-    {"USD", "USD", "", code_ci}, {"EUR", "EUR", "", code_ci}, {"GBP", "GBP", "", code_ci},
-    {"JPY", "JPY", "", code_ci}, {"CNY", "CNY", "", code_ci}, {"CHF", "CHF", "", code_ci},
-    {"SEK", "SEK", "", code_ci}, {"NOK", "NOK", "", code_ci}, {"DKK", "DKK", "", code_ci},
-    {"PLN", "PLN", "", code_ci}, {"CZK", "CZK", "", code_ci}, {"HUF", "HUF", "", code_ci},
-    {"RUB", "RUB", "", code}, {"UAH", "UAH", "", code_ci}, {"INR", "INR", "", code_ci},
-    {"BRL", "BRL", "", code_ci}, {"AUD", "AUD", "", code_ci}, {"CAD", "CAD", "", code},
-    {"HKD", "HKD", "", code_ci}, {"SGD", "SGD", "", code_ci}, {"NZD", "NZD", "", code_ci},
-    {"KRW", "KRW", "", code_ci}, {"RON", "RON", "", code}, {"ISK", "ISK", "", code},
-    {"TRY", "TRY", "", code}, {"THB", "THB", "", code}, {"VND", "VND", "", code},
-    {"BGN", "BGN", "", code}, {"ILS", "ILS", "", code}, {"NIS", "ILS", "", code},
-    {"ZAR", "ZAR", "", code}, {"TWD", "TWD", "", code}, {"MXN", "MXN", "", code},
-    {"ARS", "ARS", "", code}, {"CLP", "CLP", "", code}, {"COP", "COP", "", code},
-    {"PEN", "PEN", "", code}, {"IDR", "IDR", "", code}, {"MYR", "MYR", "", code},
-    {"PHP", "PHP", "", code}, {"AED", "AED", "", code}, {"SAR", "SAR", "", code},
-    {"QAR", "QAR", "", code}, {"KWD", "KWD", "", code}, {"BHD", "BHD", "", code},
-    {"OMR", "OMR", "", code}, {"EGP", "EGP", "", code}, {"NGN", "NGN", "", code},
-    {"KES", "KES", "", code}, {"PKR", "PKR", "", code}, {"BDT", "BDT", "", code},
-    {"LKR", "LKR", "", code}, {"KZT", "KZT", "", code}, {"RSD", "RSD", "", code},
-    {"BYN", "BYN", "", code}, {"MAD", "MAD", "", code}, {"TND", "TND", "", code},
-    {"GEL", "GEL", "", code}, {"UYU", "UYU", "", code}, {"DOP", "DOP", "", code},
-    {"XOF", "XOF", "", code}, {"XAF", "XAF", "", code}, {"HRK", "HRK", "", code},
+    {"USD", "USD", "", code_ci},
+    {"EUR", "EUR", "", code_ci},
+    {"GBP", "GBP", "", code_ci},
+    {"JPY", "JPY", "", code_ci},
+    {"CNY", "CNY", "", code_ci},
+    {"CHF", "CHF", "", code_ci},
+    {"SEK", "SEK", "", code_ci},
+    {"NOK", "NOK", "", code_ci},
+    {"DKK", "DKK", "", code_ci},
+    {"PLN", "PLN", "", code_ci},
+    {"CZK", "CZK", "", code_ci},
+    {"HUF", "HUF", "", code_ci},
+    {"RUB", "RUB", "", code},
+    {"UAH", "UAH", "", code_ci},
+    {"INR", "INR", "", code_ci},
+    {"BRL", "BRL", "", code_ci},
+    {"AUD", "AUD", "", code_ci},
+    {"CAD", "CAD", "", code},
+    {"HKD", "HKD", "", code_ci},
+    {"SGD", "SGD", "", code_ci},
+    {"NZD", "NZD", "", code_ci},
+    {"KRW", "KRW", "", code_ci},
+    {"RON", "RON", "", code},
+    {"ISK", "ISK", "", code},
+    {"TRY", "TRY", "", code},
+    {"THB", "THB", "", code},
+    {"VND", "VND", "", code},
+    {"BGN", "BGN", "", code},
+    {"ILS", "ILS", "", code},
+    {"NIS", "ILS", "", code},
+    {"ZAR", "ZAR", "", code},
+    {"TWD", "TWD", "", code},
+    {"MXN", "MXN", "", code},
+    {"ARS", "ARS", "", code},
+    {"CLP", "CLP", "", code},
+    {"COP", "COP", "", code},
+    {"PEN", "PEN", "", code},
+    {"IDR", "IDR", "", code},
+    {"MYR", "MYR", "", code},
+    {"PHP", "PHP", "", code},
+    {"AED", "AED", "", code},
+    {"SAR", "SAR", "", code},
+    {"QAR", "QAR", "", code},
+    {"KWD", "KWD", "", code},
+    {"BHD", "BHD", "", code},
+    {"OMR", "OMR", "", code},
+    {"EGP", "EGP", "", code},
+    {"NGN", "NGN", "", code},
+    {"KES", "KES", "", code},
+    {"PKR", "PKR", "", code},
+    {"BDT", "BDT", "", code},
+    {"LKR", "LKR", "", code},
+    {"KZT", "KZT", "", code},
+    {"RSD", "RSD", "", code},
+    {"BYN", "BYN", "", code},
+    {"MAD", "MAD", "", code},
+    {"TND", "TND", "", code},
+    {"GEL", "GEL", "", code},
+    {"UYU", "UYU", "", code},
+    {"DOP", "DOP", "", code},
+    {"XOF", "XOF", "", code},
+    {"XAF", "XAF", "", code},
+    {"HRK", "HRK", "", code},
 };
 
 // The marker table indexed by its first and by its last byte (ASCII
@@ -469,7 +571,9 @@ struct number {
     std::string amount;
 };
 
-bool all_zeros(string_view digits) { return digits.find_first_not_of('0') == string_view::npos; }
+bool all_zeros(string_view digits) {
+    return digits.find_first_not_of('0') == string_view::npos;
+}
 
 // Reads digit groups and their separators as an amount (see price.hpp for
 // the separator rules). groups.size() == seps.size() + 1.
@@ -477,7 +581,8 @@ std::string read_amount(const std::vector<string_view>& groups, string_view seps
     const size_t last = seps.find_last_of(".,");
     bool decimal = false;
     if (last != string_view::npos) {
-        const bool mixed = seps.find('.') != string_view::npos && seps.find(',') != string_view::npos;
+        const bool mixed =
+            seps.find('.') != string_view::npos && seps.find(',') != string_view::npos;
         const bool single = seps.find(seps[last]) == last;
         const bool three = groups.back().size() == 3;
         bool zero_int = true;
@@ -523,7 +628,8 @@ bool next_number(string_view t, size_t from, number& out) {
         groups.push_back(t.substr(start, i - start));
         const unsigned char c = byte_at(t, i);
         const bool point = (c == '.' || c == ',') && is_digit(byte_at(t, i + 1));
-        const bool group = (c == ' ' || c == '\'') && seps.find_first_of(".,") == std::string::npos &&
+        const bool group = (c == ' ' || c == '\'') &&
+                           seps.find_first_of(".,") == std::string::npos &&
                            groups.back().size() <= 3 && three_digit_group(t, i + 1);
         if (!point && !group) break;
         seps += static_cast<char>(c);
@@ -572,8 +678,8 @@ candidate inspect(string_view t, number num) {
     const bool glued_after = letter_at(t, num.end) && !(after && after_begin == num.end);
     c.usable = !glued_before && !glued_after && byte_at(t, after_begin) != '%';
     // Prefer the marker that names one currency ("$12 CAD" is CAD).
-    const bool after_wins = after && (!before || (!before->alternatives.empty() &&
-                                                  after->alternatives.empty()));
+    const bool after_wins =
+        after && (!before || (!before->alternatives.empty() && after->alternatives.empty()));
     if (after_wins) {
         c.mark = after;
         c.ext_end = after_end;
@@ -587,8 +693,8 @@ candidate inspect(string_view t, number num) {
 }
 
 constexpr string_view range_words[] = {
-    "-",  "\u2010", "\u2012", "\u2013",       "\u2014", "\u2212", "~", "\u301C", "\uFF0D",
-    "to", "bis",    "a",      "\u00e0", "\u0434\u043e",  // до
+    "-",      "\u2010", "\u2012", "\u2013", "\u2014", "\u2212", "~",
+    "\u301C", "\uFF0D", "to",     "bis",    "a",      "\u00e0", "\u0434\u043e",  // до
 };
 
 // Integer-part comparison of two amounts: whether a <= b.
@@ -617,7 +723,8 @@ bool in_range(string_view t, const candidate& a, const candidate& b) {
         if (gap.size() != w.size()) continue;
         bool same = true;
         for (size_t k = 0; k < w.size() && same; ++k)
-            same = to_upper(static_cast<unsigned char>(gap[k])) == to_upper(static_cast<unsigned char>(w[k]));
+            same = to_upper(static_cast<unsigned char>(gap[k])) ==
+                   to_upper(static_cast<unsigned char>(w[k]));
         if (same) return true;
     }
     return false;

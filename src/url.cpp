@@ -75,11 +75,11 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
         t.target += '?';
         t.target += u.encoded_query();
     }
-    urls::url normal(u);
-    normal.remove_fragment();
-    normal.set_scheme(scheme);
-    if (normal.encoded_path().empty()) normal.set_encoded_path("/");
-    t.url = std::string(normal.buffer());
+    // Normalised: lower-case scheme and host, no default port, no fragment.
+    t.url = scheme + "://";
+    t.url += u.host_type() == urls::host_type::ipv6 ? '[' + t.host + ']' : t.host;
+    if (t.port != (t.https ? 443 : 80)) t.url += ':' + std::to_string(t.port);
+    t.url += t.target;
     return t;
 }
 
@@ -88,8 +88,26 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
 std::variant<target_url, url_error> parse_url(std::string_view text) {
     if (text.size() > url_source::max_line_bytes)
         return url_error{"too_long", "the URL is longer than 8192 bytes"};
-    if (text.find("://") == std::string_view::npos)
-        return url_error{"invalid_url", "not an absolute http(s) URL"};
+    // The scheme first, so that "mailto:x" is told apart from "not a URL".
+    auto colon = text.find(':');
+    bool has_scheme = colon != std::string_view::npos && colon > 0 &&
+                      std::isalpha(static_cast<unsigned char>(text[0]));
+    for (std::size_t i = 0; has_scheme && i < colon; ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        has_scheme = std::isalnum(c) || c == '+' || c == '-' || c == '.';
+    }
+    if (!has_scheme) return url_error{"invalid_url", "not an absolute http(s) URL"};
+    std::string scheme(text.substr(0, colon));
+    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (scheme != "http" && scheme != "https")
+        return url_error{"unsupported_scheme", "scheme '" + scheme + "' is not http or https"};
+    if (text.substr(colon, 3) != "://")
+        return url_error{"invalid_url", "not an absolute http(s) URL (no '//' after the scheme)"};
+    std::string_view authority = text.substr(colon + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    for (unsigned char c : authority)
+        if (c >= 0x80)
+            return url_error{"bad_host", "host names with non-ASCII characters need punycode (xn--)"};
     for (unsigned char c : text)
         if (c <= 0x20 || c == 0x7f)
             return url_error{"invalid_url", "the URL contains spaces or control characters"};
@@ -105,9 +123,9 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
 std::variant<target_url, url_error> resolve_location(const target_url& base,
                                                      std::string_view location) {
     auto ref = urls::parse_uri_reference(location);
+    std::string fixed;  // outlives ref, which may point into it
     if (!ref) {
         // Servers send raw spaces and non-ASCII in Location; percent-encode them.
-        std::string fixed;
         static constexpr char hex[] = "0123456789ABCDEF";
         for (unsigned char c : location) {
             if (c <= 0x20 || c >= 0x7f) {
@@ -126,6 +144,11 @@ std::variant<target_url, url_error> resolve_location(const target_url& base,
     if (!base_view) return url_error{"bad_location", "cannot resolve against " + base.url};
     auto rv = urls::resolve(*base_view, *ref, out);
     if (!rv) return url_error{"bad_location", "cannot resolve the Location header"};
+    // RFC 3986 drops ".." segments that would climb above the root.
+    std::string path(out.encoded_path());
+    while (path.rfind("/../", 0) == 0) path.erase(0, 3);
+    if (path == "/..") path = "/";
+    if (path != out.encoded_path()) out.set_encoded_path(path);
     return parse_url(out.buffer());
 }
 

@@ -165,6 +165,24 @@ TEST_CASE("extractor: GBK-listing style search_now_price (as UTF-8)", "[extracto
     CHECK(*e.title == "Python - \u7b2c3\u9875 - \u5f53\u5f53\u7f51");
 }
 
+TEST_CASE("extractor: currency hint for pages that name no currency", "[extractor]") {
+    const std::string listing =
+        "<head><title>Go\u8bed\u8a00 - \u5f53\u5f53\u7f51</title></head><body>"
+        "<p class=\"price\"><span class=\"search_now_price\">&yen;59.00</span>"
+        "<span class=\"search_pre_price\">&yen;89.00</span></p></body>";
+    // A GB18030 page's "\u00a5" is yuan: the caller passes CNY.
+    check_price(shoal::extractor::builtin().extract(listing, "CNY"), "59.00", "CNY");
+    // A currency the page declares wins over the hint.
+    const std::string declared = product_page(
+        "<meta property=\"product:price:amount\" content=\"10.00\">\n"
+        "<meta property=\"product:price:currency\" content=\"GBP\">\n",
+        "<span class=\"amount\">10.00</span>\n");
+    check_price(shoal::extractor::builtin().extract(declared, "CNY"), "10.00", "GBP");
+    // A plain number with a hint takes the hint.
+    check_price(shoal::extractor::builtin().extract("<span itemprop=\"price\">12.00</span>", "EUR"),
+                "12.00", "EUR");
+}
+
 TEST_CASE("extractor: related-product prices after the main price do not win", "[extractor]") {
     // Cheaper and dearer related items, with and without structured data.
     auto span = run(product_page("", "<span class=\"price\">$59.99</span>\n"));

@@ -3,7 +3,6 @@
 #include "shoal/price.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -374,7 +373,9 @@ TEST_CASE("price: raw text", "[price]") {
     const auto r = shoal::parse_price("&yen;59.00");
     REQUIRE(r);
     CHECK(r->raw == "¥59.00");
-    const auto s = shoal::parse_price("\xFF" "12 \xC3 EUR");
+    const auto s = shoal::parse_price(
+        "\xFF"
+        "12 \xC3 EUR");
     REQUIRE(s);
     CHECK(s->raw == "\uFFFD12 \uFFFD EUR");
     CHECK(s->amount == "12");
@@ -395,9 +396,25 @@ TEST_CASE("price: currency named away from the number", "[price]") {
 TEST_CASE("price: hostile input", "[price]") {
     SECTION("invalid UTF-8 and truncated sequences") {
         const std::vector<std::string> inputs = {
-            "\xFF\xFE\xFD", "\xC3", "\xE2\x82", "\xE2\x82" "12", "12\xE2\x82", "\xF0\x9F\x92",
-            "\xED\xA0\x80 12", "\xC0\xAF 12", "\xF4\x90\x80\x80", std::string("12\0 €", 6),
-            "\x80\x80\x80\x80 5", "&#", "&#x", "&#;", "&", "&&&&;;;", "&amp", "&#x110000;",
+            "\xFF\xFE\xFD",
+            "\xC3",
+            "\xE2\x82",
+            "\xE2\x82"
+            "12",
+            "12\xE2\x82",
+            "\xF0\x9F\x92",
+            "\xED\xA0\x80 12",
+            "\xC0\xAF 12",
+            "\xF4\x90\x80\x80",
+            std::string("12\0 €", 6),
+            "\x80\x80\x80\x80 5",
+            "&#",
+            "&#x",
+            "&#;",
+            "&",
+            "&&&&;;;",
+            "&amp",
+            "&#x110000;",
         };
         for (const auto& in : inputs) {
             INFO(in);
