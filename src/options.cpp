@@ -35,48 +35,75 @@ std::pair<std::string, std::string> split_header(const std::string& h) {
     return {name, value};
 }
 
+// Usage lines that name the program and the command as users type them.
+class usage_formatter : public CLI::Formatter {
+public:
+    std::string make_usage(const CLI::App* app, std::string) const override {
+        if (app->get_parent() != nullptr) return "\nUsage: shoal " + app->get_name() + " URL_FILE [OPTIONS]\n";
+        return "\nUsage: shoal crawl URL_FILE [OPTIONS]   (shoal crawl --help for the options)\n";
+    }
+};
+
 void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::string>& headers) {
-    crawl.add_option("URL_FILE", o.input, "file with one URL per line; '-' reads stdin")->required();
+    crawl.add_option("URL_FILE", o.input, "file with one URL per line; '-' reads stdin")
+        ->required()
+        ->type_name("PATH");
     crawl.add_option("-o,--output", o.output,
                      "result file: .jsonl (default format) or .csv by extension; '-' = stdout")
-        ->capture_default_str();
-    crawl.add_option("-p,--processes", o.processes,
-                     "worker processes alive at once (default: CPU count, here " +
-                         std::to_string(sys::cpu_count()) + ")")
-        ->check(CLI::Range(1u, 1024u));
-    crawl.add_option("-c,--concurrency", o.concurrency, "concurrent fetches per worker")
         ->capture_default_str()
-        ->check(CLI::Range(1u, 100000u));
+        ->type_name("PATH");
+    crawl.add_option("-p,--processes", o.processes,
+                     "worker processes taking lines at once (default: CPU count, here " +
+                         std::to_string(sys::cpu_count()) + ")")
+        ->check(CLI::Range(1u, 1024u).description(""))
+        ->type_name("N");
+    crawl.add_option("-c,--concurrency", o.concurrency, "concurrent fetches per worker (1-100000)")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 100000u).description(""))
+        ->type_name("N");
     crawl.add_option("--chunk-size", o.chunk_size, "lines per chunk, one worker process each")
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}).description(""))
+        ->type_name("N");
     crawl.add_option("--per-host", o.per_host,
-                     "max concurrent connections to one host, all workers together (default: no limit)")
-        ->check(CLI::Range(1u, 100000u));
-    crawl.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price");
+                     "max concurrent connections to one host, split over the workers (default: no limit)")
+        ->check(CLI::Range(1u, 100000u).description(""))
+        ->type_name("N");
+    crawl.add_option("--rules", o.rules, "extraction rules (TOML): not supported yet; refused")
+        ->type_name("PATH");
     crawl.add_option("--timeout", o.timeout_s, "seconds for one fetch attempt, all phases")
         ->capture_default_str()
-        ->check(CLI::Range(0.001, 86400.0));
+        ->check(CLI::Range(0.001, 86400.0).description(""))
+        ->type_name("S");
     crawl.add_option("--max-body", o.max_body, "cap on the decoded body in bytes")
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32).description(""))
+        ->type_name("BYTES");
     crawl.add_option("--retries", o.retries, "retries on connect errors, timeouts, 429 and 5xx")
         ->capture_default_str()
-        ->check(CLI::Range(0u, 100u));
+        ->check(CLI::Range(0u, 100u).description(""))
+        ->type_name("N");
     crawl.add_option("--max-redirects", o.max_redirects, "redirects followed per URL")
         ->capture_default_str()
-        ->check(CLI::Range(0u, 100u));
+        ->check(CLI::Range(0u, 100u).description(""))
+        ->type_name("N");
     crawl.add_flag("--insecure", o.insecure, "do not verify TLS certificates or host names");
     crawl.add_option("--ca-file", o.ca_file, "PEM file of CA certificates to trust instead of the system store")
-        ->check(CLI::ExistingFile);
-    crawl.add_option("--user-agent", o.user_agent, "User-Agent header")->capture_default_str();
-    crawl.add_option("--header", headers, "extra request header 'Name: value' (repeatable)");
+        ->check(CLI::ExistingFile)
+        ->type_name("PATH");
+    crawl.add_option("--user-agent", o.user_agent, "User-Agent header")
+        ->capture_default_str()
+        ->type_name("S");
+    crawl.add_option("--header", headers, "extra request header 'Name: value' (repeatable)")
+        ->type_name("'K: V'");
     crawl.add_flag("--resume", o.resume, "skip lines already present in the output file");
     crawl.add_flag("--force", o.force, "with --resume: resume even if the options differ");
-    crawl.add_option("--stats", o.stats_path, "write a JSON summary of the run to this file");
+    crawl.add_option("--stats", o.stats_path, "write a JSON summary of the run to this file")
+        ->type_name("PATH");
     crawl.add_option("--grace", o.grace_s, "seconds in-flight fetches may finish after Ctrl-C")
         ->capture_default_str()
-        ->check(CLI::Range(0.0, 3600.0));
+        ->check(CLI::Range(0.0, 3600.0).description(""))
+        ->type_name("S");
     crawl.add_flag("--no-progress", [&o](std::int64_t) { o.progress = false; },
                    "no progress line on stderr");
     crawl.add_flag("-q,--quiet", o.quiet, "no progress line and no summary on stderr");
@@ -85,7 +112,8 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
 }  // namespace
 
 command parse_command_line(int argc, char** argv) {
-    CLI::App app{"shoal: a fast crawler for big URL lists"};
+    CLI::App app{"shoal: a fast crawler for big URL lists", "shoal"};
+    app.formatter(std::make_shared<usage_formatter>());
     app.require_subcommand(0, 1);
     bool version = false;
     app.add_flag("--version", version, "print the version");
@@ -111,10 +139,8 @@ command parse_command_line(int argc, char** argv) {
         cmd.what = command::kind::version;
         return cmd;
     }
-    if (!app.got_subcommand(crawl)) {
-        cmd.help_text = app.help();
-        return cmd;
-    }
+    if (!app.got_subcommand(crawl))
+        throw setup_error(exit_code::usage, "no command given; try: shoal crawl URLS.txt -o results.jsonl (see shoal --help)");
     cmd.what = command::kind::crawl;
     crawl_options& o = cmd.crawl;
     for (const auto& h : headers) o.headers.push_back(split_header(h));
@@ -123,6 +149,8 @@ command parse_command_line(int argc, char** argv) {
     if (o.quiet) o.progress = false;
     if (o.resume && o.output == "-")
         throw setup_error(exit_code::usage, "--resume needs an output file (-o PATH), not stdout");
+    if (!o.rules.empty())
+        throw setup_error(exit_code::usage, "--rules: rule files are not supported in this version yet");
     if (o.force && !o.resume) throw setup_error(exit_code::usage, "--force only applies with --resume");
     if (o.user_agent.find_first_of("\r\n") != std::string::npos)
         throw setup_error(exit_code::usage, "--user-agent must not contain line breaks");
