@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 #include "shoal/charset.hpp"
@@ -78,7 +79,11 @@ public:
           pipe_(io, s.records_fd),
           data_ready_(io),
           space_ready_(io),
-          grace_(io) {}
+          grace_(io) {
+        // Fault injection for the recovery tests: a worker that meets a URL
+        // containing this text aborts, as a crash on a hostile page would.
+        if (const char* v = std::getenv("SHOAL_FAULT_ABORT_URL")) abort_on_ = v;
+    }
 
     // Starts lanes and the flusher; on_done runs when the last record is written.
     void start(std::function<void()> on_done) {
@@ -130,6 +135,7 @@ private:
     }
 
     net::awaitable<record> crawl_line(const input_line& line) {
+        if (!abort_on_.empty() && line.text.find(abort_on_) != std::string::npos) std::abort();
         record r;
         r.line = line.number;
         r.url = line.text;
@@ -201,6 +207,7 @@ private:
     event data_ready_, space_ready_;
     net::steady_timer grace_;
     std::function<void()> on_done_;
+    std::string abort_on_;
     std::string pending_;
     std::size_t next_ = 0;
     unsigned lanes_ = 0;

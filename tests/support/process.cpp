@@ -345,3 +345,76 @@ int unused_port() {
 }
 
 }  // namespace shoal::test
+
+namespace shoal::test {
+
+background_process::background_process(const std::vector<std::string>& argv,
+                                       const std::filesystem::path& out,
+                                       const std::filesystem::path& err) {
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        ::setpgid(0, 0);
+        int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int n = ::open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || n < 0) ::_exit(127);
+        ::dup2(n, 0);
+        ::dup2(o, 1);
+        ::dup2(e, 2);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::setpgid(pid_, pid_);
+}
+
+background_process::~background_process() {
+    if (pid_ > 0 && !status_) {
+        ::kill(-pid_, SIGKILL);
+        int st = 0;
+        ::waitpid(pid_, &st, 0);
+    }
+}
+
+std::optional<int> background_process::wait(std::chrono::milliseconds timeout) {
+    if (status_) return status_;
+    auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        int st = 0;
+        pid_t r = ::waitpid(pid_, &st, WNOHANG);
+        if (r == pid_) {
+            status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            return status_;
+        }
+        if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+        ::usleep(20 * 1000);
+    }
+}
+
+std::vector<pid_t> children_titled(pid_t parent, const std::string& prefix) {
+    std::vector<pid_t> out;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        if (!std::getline(stat, line)) continue;
+        // pid (comm) state ppid ...: comm may hold spaces, so parse after the last ')'.
+        auto close = line.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(line.substr(close + 1));
+        std::string state;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        if (ppid != parent) continue;
+        std::ifstream cmd(entry.path() / "cmdline");
+        std::string title((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+        if (title.rfind(prefix, 0) == 0) out.push_back(static_cast<pid_t>(std::stoi(name)));
+    }
+    return out;
+}
+
+}  // namespace shoal::test

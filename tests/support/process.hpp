@@ -99,3 +99,32 @@ std::vector<boost::json::object> parse_jsonl(const std::string& text);
 int unused_port();
 
 }  // namespace shoal::test
+
+namespace shoal::test {
+
+// A child process running in the background in its own process group, with
+// stdout and stderr going to files. The destructor SIGKILLs its process group
+// if it is still running.
+class background_process {
+public:
+    background_process(const std::vector<std::string>& argv, const std::filesystem::path& out,
+                       const std::filesystem::path& err);
+    ~background_process();
+    background_process(const background_process&) = delete;
+    background_process& operator=(const background_process&) = delete;
+
+    pid_t pid() const { return pid_; }
+    // Waits up to timeout. Returns the exit status (128 + signal if killed),
+    // or nullopt if it is still running.
+    std::optional<int> wait(std::chrono::milliseconds timeout);
+
+private:
+    pid_t pid_ = -1;
+    std::optional<int> status_;
+};
+
+// PIDs of the direct children of `parent` whose command line (process title)
+// starts with `prefix`.
+std::vector<pid_t> children_titled(pid_t parent, const std::string& prefix);
+
+}  // namespace shoal::test

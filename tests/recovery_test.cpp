@@ -1,0 +1,192 @@
+// Recovery tests: the real `shoal crawl` binary with workers killed under it,
+// interrupted by SIGINT and resumed, and resuming from a torn output file.
+// Each run checks for exactly one record per URL line.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using shoal::test::background_process;
+using shoal::test::local_site;
+using shoal::test::temp_dir;
+
+std::vector<std::string> slow_pages(const local_site& site, int n, int ms) {
+    std::vector<std::string> urls;
+    for (int i = 1; i <= n; ++i)
+        urls.push_back(site.url("/slow/" + std::to_string(ms) + "/p/" + std::to_string(i) + ".html"));
+    return urls;
+}
+
+fs::path write_urls(const temp_dir& dir, const std::vector<std::string>& urls) {
+    std::string text;
+    for (const auto& u : urls) text += u + "\n";
+    shoal::test::write_file(dir / "urls.txt", text);
+    return dir / "urls.txt";
+}
+
+// line -> record; fails the test on a duplicate line.
+std::map<std::int64_t, json::object> records_by_line(const fs::path& out) {
+    std::map<std::int64_t, json::object> by_line;
+    for (auto& rec : shoal::test::read_jsonl(out)) {
+        auto line = rec.at("line").to_number<std::int64_t>();
+        INFO("duplicate record for line " << line);
+        REQUIRE(by_line.count(line) == 0);
+        by_line.emplace(line, std::move(rec));
+    }
+    return by_line;
+}
+
+// Every line 1..n has one record: status 200 and the page's own title.
+void require_all_pages(const std::map<std::int64_t, json::object>& by_line, int n) {
+    REQUIRE(by_line.size() == static_cast<std::size_t>(n));
+    for (int i = 1; i <= n; ++i) {
+        auto it = by_line.find(i);
+        REQUIRE(it != by_line.end());
+        INFO(json::serialize(it->second));
+        CHECK(it->second.at("status") == 200);
+        CHECK(json::value_to<std::string>(it->second.at("title")) ==
+              "Product " + std::to_string(i) + " | Test Shop");
+    }
+}
+
+std::vector<std::string> crawl_args(const fs::path& urls, const fs::path& out,
+                                    std::vector<std::string> extra) {
+    std::vector<std::string> argv = {SHOAL_BINARY, "crawl", urls.string(), "-o", out.string(), "-q"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+}  // namespace
+
+TEST_CASE("recovery: SIGKILLed workers lose no line and duplicate none", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const int n = 400;
+    auto urls = write_urls(dir, slow_pages(site, n, 100));
+    background_process shoal(crawl_args(urls, dir / "out.jsonl",
+                                        {"-p", "2", "-c", "10", "--chunk-size", "60"}),
+                             dir / "stdout", dir / "stderr");
+    // Kill a few workers while they have fetches in flight.
+    int killed = 0;
+    for (int round = 0; round < 40 && killed < 3; ++round) {
+        std::this_thread::sleep_for(300ms);
+        auto workers = shoal::test::children_titled(shoal.pid(), "shoal: worker");
+        if (workers.empty()) continue;
+        ::kill(workers.front(), SIGKILL);
+        ++killed;
+    }
+    auto status = shoal.wait(60s);
+    INFO(shoal::test::read_file(dir / "stderr"));
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+    CHECK(killed >= 1);
+    require_all_pages(records_by_line(dir / "out.jsonl"), n);
+    CHECK(shoal::test::read_file(dir / "stderr").find("run again") != std::string::npos);
+}
+
+TEST_CASE("recovery: a line that kills every worker ends as a crash record", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines;
+    for (int i = 1; i <= 30; ++i) lines.push_back(site.url("/p/" + std::to_string(i) + ".html"));
+    lines[16] = site.url("/p/17.html?poison=1");
+    auto urls = write_urls(dir, lines);
+    auto argv = crawl_args(urls, dir / "out.jsonl", {"-p", "2", "-c", "4", "--chunk-size", "10"});
+    std::vector<std::string> env_argv = {"env", "SHOAL_FAULT_ABORT_URL=poison"};
+    env_argv.insert(env_argv.end(), argv.begin(), argv.end());
+    auto r = shoal::test::run_process(env_argv, "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 0);
+    auto by_line = records_by_line(dir / "out.jsonl");
+    REQUIRE(by_line.size() == 30);
+    for (const auto& [line, rec] : by_line) {
+        INFO(json::serialize(rec));
+        if (line == 17) {
+            CHECK(rec.at("error").at("stage") == "crash");
+            CHECK(rec.at("status").is_null());
+        } else {
+            CHECK(rec.at("status") == 200);
+        }
+    }
+}
+
+TEST_CASE("recovery: SIGINT stops with exit 3 and --resume finishes exactly once", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const int n = 300;
+    auto urls = write_urls(dir, slow_pages(site, n, 150));
+    const fs::path out = dir / "out.jsonl";
+    {
+        background_process shoal(crawl_args(urls, out, {"-p", "2", "-c", "5", "--chunk-size", "50"}),
+                                 dir / "stdout", dir / "stderr");
+        std::this_thread::sleep_for(1500ms);
+        ::kill(shoal.pid(), SIGINT);
+        auto status = shoal.wait(30s);
+        INFO(shoal::test::read_file(dir / "stderr"));
+        REQUIRE(status.has_value());
+        CHECK(*status == 3);
+        CHECK(shoal::test::read_file(dir / "stderr").find("--resume") != std::string::npos);
+    }
+    auto partial = records_by_line(out);
+    CHECK(partial.size() > 0);
+    CHECK(partial.size() < static_cast<std::size_t>(n));
+
+    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    require_all_pages(records_by_line(out), n);
+}
+
+TEST_CASE("recovery: --resume cuts a torn last line and skips done lines", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines;
+    for (int i = 1; i <= 6; ++i) lines.push_back(site.url("/p/" + std::to_string(i) + ".html"));
+    auto urls = write_urls(dir, lines);
+    const fs::path out = dir / "out.jsonl";
+    // A first run over lines 1-3 only, then a torn record for line 4.
+    auto first = shoal::test::run_process(crawl_args(urls, out, {}), "", 60s);
+    REQUIRE(first.exit_code == 0);
+    std::string text;
+    for (const auto& rec : shoal::test::read_jsonl(out))
+        if (rec.at("line").to_number<int>() <= 3) text += json::serialize(rec) + "\n";
+    text += R"({"line":4,"url":"http://torn)";
+    shoal::test::write_file(out, text);
+
+    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("torn") != std::string::npos);
+    require_all_pages(records_by_line(out), 6);
+}
+
+TEST_CASE("recovery: --resume with other options is refused unless forced", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
+    const fs::path out = dir / "out.jsonl";
+    REQUIRE(shoal::test::run_process(crawl_args(urls, out, {}), "", 60s).exit_code == 0);
+    auto refused = shoal::test::run_process(
+        crawl_args(urls, out, {"--resume", "--user-agent", "other/1.0"}), "", 60s);
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("--force") != std::string::npos);
+    auto forced = shoal::test::run_process(
+        crawl_args(urls, out, {"--resume", "--force", "--user-agent", "other/1.0"}), "", 60s);
+    CHECK(forced.exit_code == 0);
+    require_all_pages(records_by_line(out), 2);
+}
