@@ -122,6 +122,8 @@ struct fetcher::impl {
     fetch_config cfg;
     ssl::context tls_ctx{ssl::context::tls_client};
     std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
+    std::size_t idle_total = 0;  // kept-alive connections over all origins
+    std::size_t idle_cap;        // at most one per lane, so descriptors stay bounded
     std::unordered_map<std::string, std::vector<tcp::endpoint>> dns_cache;
     std::unordered_map<std::string, SSL_SESSION*> sessions;
     // Per-origin gate: connections in use and coroutines waiting for one.
@@ -133,7 +135,10 @@ struct fetcher::impl {
     fetch_counters counters;
     std::minstd_rand rng{std::random_device{}()};
 
-    impl(net::io_context& io_, fetch_config cfg_) : io(io_), cfg(std::move(cfg_)) { setup_tls(); }
+    impl(net::io_context& io_, fetch_config cfg_)
+        : io(io_), cfg(std::move(cfg_)), idle_cap(std::max<std::size_t>(cfg.idle_cap, 1)) {
+        setup_tls();
+    }
 
     ~impl() {
         for (auto& [k, s] : sessions) SSL_SESSION_free(s);
@@ -192,14 +197,37 @@ struct fetcher::impl {
         if (it == idle.end() || it->second.empty()) return nullptr;
         auto c = std::move(it->second.back());
         it->second.pop_back();
+        --idle_total;
         return c;
     }
 
     void put_idle(const std::string& origin, std::unique_ptr<connection> c) {
         auto& v = idle[origin];
         if (v.size() >= max_idle_per_origin) return;  // closes c
+        if (idle_total >= idle_cap) evict_one(origin);
         c->tcp().expires_never();
         v.push_back(std::move(c));
+        ++idle_total;
+    }
+
+    // Closes one kept-alive connection to another origin than `keep`
+    // (or to `keep` if it holds them all).
+    // REQUIRES: idle holds an entry for keep (it is not erased here).
+    void evict_one(const std::string& keep) {
+        const std::size_t kept = idle.find(keep)->second.size();
+        for (auto it = idle.begin(); it != idle.end();) {
+            bool is_keep = it->first == keep;
+            if (it->second.empty() && !is_keep) {
+                it = idle.erase(it);
+                continue;
+            }
+            if (!it->second.empty() && (!is_keep || idle_total == kept)) {
+                it->second.pop_back();
+                --idle_total;
+                return;
+            }
+            ++it;
+        }
     }
 
     // Resolves host (cached per fetcher; IP literals without a resolver call).
@@ -456,7 +484,10 @@ net::awaitable<fetch_result> fetcher::fetch(target_url url) {
     return impl_->fetch(std::move(url));
 }
 
-void fetcher::close_idle() { impl_->idle.clear(); }
+void fetcher::close_idle() {
+    impl_->idle.clear();
+    impl_->idle_total = 0;
+}
 
 const fetch_counters& fetcher::counters() const { return impl_->counters; }
 

@@ -103,7 +103,8 @@ private:
 
     void clamp_concurrency() {
         std::size_t limit = sys::raise_fd_limit();
-        // Each lane may hold one connection in use and one kept alive.
+        // Each lane holds one connection in use; kept-alive connections get
+        // what is left, up to 4 per lane (enough to reuse across many hosts).
         std::size_t fit = limit > 64 ? (limit - 64) / 2 : 1;
         if (o_.concurrency > fit) {
             std::fprintf(stderr,
@@ -112,6 +113,7 @@ private:
                          o_.concurrency, limit, fit);
             o_.concurrency = static_cast<unsigned>(fit);
         }
+        idle_cap_ = std::min<std::size_t>(4 * std::size_t{o_.concurrency}, limit - 64 - o_.concurrency);
     }
 
     void open_input() {
@@ -225,7 +227,7 @@ private:
             for (const auto& [other_id, other] : running_)
                 if (other.status_fd >= 0) ::close(other.status_fd);
             unsigned share = o_.per_host == 0 ? 0 : std::max(1u, o_.per_host / o_.processes);
-            worker_setup s{o_, rc.work, no, share, records[1], status[1]};
+            worker_setup s{o_, rc.work, no, share, idle_cap_, records[1], status[1]};
             ::_exit(run_worker(s));
         }
         ::close(records[1]);
@@ -423,6 +425,7 @@ private:
     int input_fd_ = -1, output_fd_ = -1;
     int control_[2] = {-1, -1};
     std::int64_t total_ = -1;
+    std::size_t idle_cap_ = 0;
     bool csv_header_ = false;
     done_lines done_;
     pid_t writer_pid_ = -1;

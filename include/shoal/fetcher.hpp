@@ -34,6 +34,7 @@ struct fetch_config {
     unsigned retries = 2;
     unsigned max_redirects = 10;
     unsigned per_host = 0;  // connections to one origin from this fetcher; 0 = no limit
+    std::size_t idle_cap = 512;  // kept-alive connections over all origins
     bool insecure = false;
     std::string ca_file;
     std::string user_agent = "shoal/0.1";

@@ -15,6 +15,7 @@ struct worker_setup {
     const chunk& work;
     unsigned worker_no = 0;
     unsigned per_host = 0;  // this worker's share of --per-host (0 = no limit)
+    std::size_t idle_cap = 0;  // kept-alive connections this worker may hold
     int records_fd = -1;    // pipe to the writer (write end)
     int status_fd = -1;     // pipe to the supervisor: one byte 'd' when all lines are taken
 };

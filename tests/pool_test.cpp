@@ -1,0 +1,59 @@
+// Process-pool tests: the real `shoal crawl` binary's worker processes as
+// `ps` sees them: bounded in number, titled by role, and a chunk whose last
+// slow fetch is still running does not hold back the next chunk.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using shoal::test::background_process;
+using shoal::test::local_site;
+using shoal::test::temp_dir;
+
+std::string title_of(pid_t pid) {
+    std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string t((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    return t.substr(0, t.find('\0'));
+}
+
+}  // namespace
+
+TEST_CASE("pool: workers are bounded, titled, and overlap at chunk boundaries", "[pool]") {
+    local_site site;
+    temp_dir dir;
+    // 6 chunks of 5 lines; in each, one page takes 1.5 s and the others are fast.
+    std::string text;
+    for (int i = 1; i <= 30; ++i) {
+        std::string path = "/p/" + std::to_string(i) + ".html";
+        text += site.url(i % 5 == 1 ? "/slow/1500" + path : path) + "\n";
+    }
+    shoal::test::write_file(dir / "urls.txt", text);
+    background_process shoal({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                              (dir / "out.jsonl").string(), "-p", "1", "-c", "5", "--chunk-size", "5"},
+                             dir / "stdout", dir / "stderr");
+    std::size_t most_workers = 0;
+    bool saw_writer = false;
+    std::string a_worker_title;
+    std::optional<int> status;
+    while (!(status = shoal.wait(50ms))) {
+        auto workers = shoal::test::children_titled(shoal.pid(), "shoal: worker ");
+        most_workers = std::max(most_workers, workers.size());
+        if (!workers.empty() && a_worker_title.empty()) a_worker_title = title_of(workers.front());
+        saw_writer = saw_writer || !shoal::test::children_titled(shoal.pid(), "shoal: writer").empty();
+    }
+    INFO(shoal::test::read_file(dir / "stderr"));
+    CHECK(*status == 0);
+    CHECK(shoal::test::read_jsonl(dir / "out.jsonl").size() == 30);
+    CHECK(saw_writer);
+    // One worker takes lines; one more may be finishing its last slow fetch.
+    CHECK(most_workers == 2);
+    CHECK(a_worker_title.rfind("shoal: worker 1 lines 1-5", 0) == 0);
+}
