@@ -20,6 +20,7 @@
 
 #include "shoal/content_decoder.hpp"
 #include "shoal/error.hpp"
+#include "shoal/host_limiter.hpp"
 
 namespace shoal {
 
@@ -126,18 +127,14 @@ struct fetcher::impl {
     std::size_t idle_cap;        // at most one per lane, so descriptors stay bounded
     std::unordered_map<std::string, std::vector<tcp::endpoint>> dns_cache;
     std::unordered_map<std::string, SSL_SESSION*> sessions;
-    // Per-origin gate: connections in use and coroutines waiting for one.
-    struct gate {
-        unsigned busy = 0;
-        std::deque<net::steady_timer*> waiting;
-    };
-    std::unordered_map<std::string, gate> gates;
+    std::vector<unsigned> free_entries;  // host_limiter ledger entries not in use
     fetch_counters counters;
     std::minstd_rand rng{std::random_device{}()};
 
     impl(net::io_context& io_, fetch_config cfg_)
         : io(io_), cfg(std::move(cfg_)), idle_cap(std::max<std::size_t>(cfg.idle_cap, 1)) {
         setup_tls();
+        for (unsigned e = cfg.limiter_entries; e > 0; --e) free_entries.push_back(e - 1);
     }
 
     ~impl() {
@@ -170,26 +167,25 @@ struct fetcher::impl {
             std::chrono::duration<double>(cfg.timeout_s));
     }
 
-    // Waits for a free connection slot to origin (only with --per-host).
-    net::awaitable<void> acquire(const std::string& origin) {
-        if (cfg.per_host == 0) co_return;
-        gate& g = gates[origin];
-        while (g.busy >= cfg.per_host) {
-            net::steady_timer wake(io, net::steady_timer::time_point::max());
-            g.waiting.push_back(&wake);
-            co_await wake.async_wait(use_tuple);
+    // Waits until origin is below --per-host over all workers. Returns the
+    // ledger entry to release, or -1 when there is no limit.
+    net::awaitable<int> acquire(const std::string& origin) {
+        if (cfg.limiter == nullptr || free_entries.empty()) co_return -1;
+        unsigned entry = free_entries.back();
+        free_entries.pop_back();
+        auto wait = std::chrono::milliseconds(2);
+        while (!cfg.limiter->try_acquire(origin, cfg.ledger, entry)) {
+            net::steady_timer t(io, wait);
+            co_await t.async_wait(use_tuple);
+            wait = std::min(wait * 2, std::chrono::milliseconds(50));
         }
-        ++g.busy;
+        co_return static_cast<int>(entry);
     }
 
-    void release(const std::string& origin) {
-        if (cfg.per_host == 0) return;
-        gate& g = gates[origin];
-        --g.busy;
-        if (!g.waiting.empty()) {
-            g.waiting.front()->cancel();
-            g.waiting.pop_front();
-        }
+    void release(int entry) {
+        if (entry < 0) return;
+        cfg.limiter->release(cfg.ledger, static_cast<unsigned>(entry));
+        free_entries.push_back(static_cast<unsigned>(entry));
     }
 
     std::unique_ptr<connection> take_idle(const std::string& origin) {
@@ -375,8 +371,8 @@ struct fetcher::impl {
     net::awaitable<attempt> attempt_once(const target_url& u) {
         attempt a;
         const std::string origin = u.origin();
+        int entry = co_await acquire(origin);
         auto deadline = clock_type::now() + timeout();
-        co_await acquire(origin);
         for (int round = 0; round < 2; ++round) {
             a = attempt{};
             auto c = take_idle(origin);
@@ -396,7 +392,7 @@ struct fetcher::impl {
             }
             break;
         }
-        release(origin);
+        release(entry);
         co_return a;
     }
 

@@ -21,6 +21,7 @@
 #include "shoal/control.hpp"
 #include "shoal/done_lines.hpp"
 #include "shoal/frame.hpp"
+#include "shoal/host_limiter.hpp"
 #include "shoal/resume.hpp"
 #include "shoal/sys.hpp"
 #include "shoal/url_source.hpp"
@@ -71,6 +72,7 @@ struct running_chunk {
     chunk work;
     pid_t pid = -1;
     unsigned worker_no = 0;
+    unsigned ledger = 0;  // its row in the host limiter
     int status_fd = -1;
     bool draining = false;  // all lines taken: its slot is free for the next chunk
     bool reaped = false;
@@ -93,6 +95,10 @@ private:
         open_input();
         open_output();
         make_control_pair(control_);
+        // At most 2 x P workers are alive (P taking lines, P finishing).
+        for (unsigned l = 2 * o_.processes; l > 0; --l) free_ledgers_.push_back(l - 1);
+        if (o_.per_host > 0)
+            limiter_ = std::make_unique<host_limiter>(o_.per_host, 2 * o_.processes, o_.concurrency);
         install_signal_handlers();
         start_writer();
         source_ = std::make_unique<url_source>(input_fd_);
@@ -217,6 +223,8 @@ private:
         running_chunk& rc = running_[id];
         rc.work = std::move(c);
         rc.worker_no = no;
+        rc.ledger = free_ledgers_.back();
+        free_ledgers_.pop_back();
         pid_t pid = ::fork();
         if (pid < 0) sys::throw_errno(exit_code::internal, "fork");
         if (pid == 0) {
@@ -226,8 +234,7 @@ private:
             ::close(status[0]);
             for (const auto& [other_id, other] : running_)
                 if (other.status_fd >= 0) ::close(other.status_fd);
-            unsigned share = o_.per_host == 0 ? 0 : std::max(1u, o_.per_host / o_.processes);
-            worker_setup s{o_, rc.work, no, share, idle_cap_, records[1], status[1]};
+            worker_setup s{o_, rc.work, no, limiter_.get(), rc.ledger, idle_cap_, records[1], status[1]};
             ::_exit(run_worker(s));
         }
         ::close(records[1]);
@@ -337,6 +344,8 @@ private:
                 continue;
             }
             if (rc.status_fd >= 0) ::close(rc.status_fd);
+            if (limiter_) limiter_->release_all(rc.ledger);  // what a dead worker held
+            free_ledgers_.push_back(rc.ledger);
             std::vector<input_line> missing;
             for (auto& line : rc.work.lines)
                 if (!done_.test(line.number)) missing.push_back(std::move(line));
@@ -426,6 +435,8 @@ private:
     int control_[2] = {-1, -1};
     std::int64_t total_ = -1;
     std::size_t idle_cap_ = 0;
+    std::unique_ptr<host_limiter> limiter_;
+    std::vector<unsigned> free_ledgers_;
     bool csv_header_ = false;
     done_lines done_;
     pid_t writer_pid_ = -1;

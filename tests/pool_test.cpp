@@ -3,6 +3,7 @@
 // slow fetch is still running does not hold back the next chunk.
 #include <catch2/catch.hpp>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -56,4 +57,40 @@ TEST_CASE("pool: workers are bounded, titled, and overlap at chunk boundaries", 
     // One worker takes lines; one more may be finishing its last slow fetch.
     CHECK(most_workers == 2);
     CHECK(a_worker_title.rfind("shoal: worker 1 lines 1-5", 0) == 0);
+}
+
+TEST_CASE("pool: --per-host holds over all workers together", "[pool]") {
+    auto max_active = [](const local_site& site) {
+        auto stats = boost::json::parse(site.get("/stats")).as_object();
+        return stats.at("max_active").to_number<int>();
+    };
+    auto run = [](const local_site& site, const temp_dir& dir, std::vector<std::string> extra) {
+        std::string text;
+        for (int i = 1; i <= 60; ++i) text += site.url("/slow/150/p/" + std::to_string(i) + ".html") + "\n";
+        shoal::test::write_file(dir / "urls.txt", text);
+        std::vector<std::string> argv = {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                         (dir / "out.jsonl").string(), "-q", "-p", "3", "-c", "20",
+                                         "--chunk-size", "10"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        auto r = shoal::test::run_process(argv, "", 120s);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        auto records = shoal::test::read_jsonl(dir / "out.jsonl");
+        REQUIRE(records.size() == 60);
+        for (const auto& rec : records) CHECK(rec.at("status") == 200);
+    };
+    {
+        local_site site;
+        temp_dir dir;
+        run(site, dir, {"--per-host", "2"});
+        CHECK(max_active(site) <= 2);
+        CHECK(max_active(site) >= 1);
+    }
+    {
+        // The same crawl without the limit does go wider, so the check above can fail.
+        local_site site;
+        temp_dir dir;
+        run(site, dir, {});
+        CHECK(max_active(site) > 2);
+    }
 }

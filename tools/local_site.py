@@ -22,7 +22,8 @@ of generated pages whose paths name the behaviour under test:
   /hang                     reads the request, never answers
   /close/p/N.html           answers with Connection: close, then closes
   /conn-id                  title "conn K", K = the number of this TCP connection
-  /stats                    {"connections": accepted, "requests": served} as JSON
+  /stats                    {"connections": accepted, "requests": served,
+                             "max_active": most requests answered at once} as JSON
   /big/BYTES                a body of BYTES bytes
   /gzip-bomb                gzip body that expands to 64 MiB
   /gbk/N.html               GBK listing page, charset only in <meta http-equiv>
@@ -118,6 +119,8 @@ class Site:
         self.idle_timeout = args.idle_timeout
         self.connections = 0
         self.requests = 0
+        self.active = 0       # requests being answered right now
+        self.max_active = 0   # the most at once, for --per-host tests
         self.attempts: dict[str, int] = {}
         self.tasks: set[asyncio.Task] = set()
         self._bomb: bytes | None = None
@@ -296,7 +299,8 @@ class Site:
                     f"<body>connection {req.conn_number}</body></html>\n")
             return Response(200, body.encode())
         if path == "/stats":
-            body = json.dumps({"connections": self.connections, "requests": self.requests})
+            body = json.dumps({"connections": self.connections, "requests": self.requests,
+                               "max_active": self.max_active})
             return Response(200, body.encode(), content_type="application/json")
         if m := re.fullmatch(r"/big/(\d{1,12})", path):
             return f"big:{m.group(1)}"
@@ -337,7 +341,12 @@ class Site:
                 if req is None:
                     break
                 self.requests += 1
-                result = await self.route(req)
+                self.active += 1
+                self.max_active = max(self.max_active, self.active)
+                try:
+                    result = await self.route(req)
+                finally:
+                    self.active -= 1
                 if result == "hang":
                     # Read (and drop) whatever comes until the client gives up.
                     while await reader.read(65536):

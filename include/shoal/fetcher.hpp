@@ -28,12 +28,16 @@ class io_context;
 
 namespace shoal {
 
+class host_limiter;
+
 struct fetch_config {
     double timeout_s = 30;
     std::size_t max_body = 8u << 20;
     unsigned retries = 2;
     unsigned max_redirects = 10;
-    unsigned per_host = 0;  // connections to one origin from this fetcher; 0 = no limit
+    host_limiter* limiter = nullptr;  // --per-host over all workers; nullptr = no limit
+    unsigned ledger = 0;              // this worker's ledger in the limiter
+    unsigned limiter_entries = 0;     // its entries: fetches in flight at most
     std::size_t idle_cap = 512;  // kept-alive connections over all origins
     bool insecure = false;
     std::string ca_file;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "shoal/chunker.hpp"
+#include "shoal/host_limiter.hpp"
 #include "shoal/options.hpp"
 
 namespace shoal {
@@ -14,7 +15,8 @@ struct worker_setup {
     const crawl_options& options;
     const chunk& work;
     unsigned worker_no = 0;
-    unsigned per_host = 0;  // this worker's share of --per-host (0 = no limit)
+    host_limiter* limiter = nullptr;  // --per-host over all workers (nullptr = no limit)
+    unsigned ledger = 0;              // this worker's ledger in the limiter
     std::size_t idle_cap = 0;  // kept-alive connections this worker may hold
     int records_fd = -1;    // pipe to the writer (write end)
     int status_fd = -1;     // pipe to the supervisor: one byte 'd' when all lines are taken
