@@ -116,12 +116,38 @@ double parse_retry_after(std::string_view v) {
     return s;
 }
 
+// One client context: TLS 1.2+, client session cache for resumption, and
+// verification against the system store or --ca-file unless --insecure.
+std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    SSL_CTX_set_session_cache_mode(ctx->native_handle(),
+                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+    if (cfg.insecure) {
+        ctx->set_verify_mode(ssl::verify_none);
+        return ctx;
+    }
+    ctx->set_verify_mode(ssl::verify_peer);
+    boost::system::error_code ec;
+    if (!cfg.ca_file.empty()) ctx->load_verify_file(cfg.ca_file, ec);
+    else ctx->set_default_verify_paths(ec);
+    if (ec)
+        throw setup_error(exit_code::usage,
+                          "cannot load CA certificates" +
+                              (cfg.ca_file.empty() ? std::string() : " from " + cfg.ca_file) +
+                              ": " + ec.message());
+    return ctx;
+}
+
 }  // namespace
+
+void check_tls_settings(const fetch_config& cfg) { make_tls_context(cfg); }
 
 struct fetcher::impl {
     net::io_context& io;
     fetch_config cfg;
-    ssl::context tls_ctx{ssl::context::tls_client};
+    std::unique_ptr<ssl::context> tls_ctx;
     std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
     std::size_t idle_total = 0;  // kept-alive connections over all origins
     std::size_t idle_cap;        // at most one per lane, so descriptors stay bounded
@@ -133,7 +159,6 @@ struct fetcher::impl {
 
     impl(net::io_context& io_, fetch_config cfg_)
         : io(io_), cfg(std::move(cfg_)), idle_cap(std::max<std::size_t>(cfg.idle_cap, 1)) {
-        setup_tls();
         for (unsigned e = cfg.limiter_entries; e > 0; --e) free_entries.push_back(e - 1);
     }
 
@@ -141,25 +166,11 @@ struct fetcher::impl {
         for (auto& [k, s] : sessions) SSL_SESSION_free(s);
     }
 
-    void setup_tls() {
-        tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                            ssl::context::no_tlsv1_1);
-        SSL_CTX_set_session_cache_mode(tls_ctx.native_handle(), SSL_SESS_CACHE_CLIENT |
-                                                                     SSL_SESS_CACHE_NO_INTERNAL);
-        if (cfg.insecure) {
-            tls_ctx.set_verify_mode(ssl::verify_none);
-            return;
-        }
-        tls_ctx.set_verify_mode(ssl::verify_peer);
-        boost::system::error_code ec;
-        if (!cfg.ca_file.empty()) tls_ctx.load_verify_file(cfg.ca_file, ec);
-        else tls_ctx.set_default_verify_paths(ec);
-        if (ec)
-            throw setup_error(exit_code::usage,
-                              "cannot load CA certificates" +
-                                  (cfg.ca_file.empty() ? std::string() : " from " + cfg.ca_file) +
-                                  ": " + ec.message());
+    // The TLS context is made on the first https URL: a chunk of plain-http
+    // URLs never pays for loading the CA store.
+    ssl::context& tls() {
+        if (!tls_ctx) tls_ctx = make_tls_context(cfg);
+        return *tls_ctx;
     }
 
     clock_type::duration timeout() const {
@@ -281,7 +292,7 @@ struct fetcher::impl {
             c->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
             co_return c;
         }
-        c->tls = std::make_unique<tls_stream>(std::move(stream), tls_ctx);
+        c->tls = std::make_unique<tls_stream>(std::move(stream), tls());
         if (!co_await handshake(*c->tls, u, a)) co_return nullptr;
         co_return c;
     }

@@ -20,6 +20,7 @@
 #include "shoal/chunker.hpp"
 #include "shoal/control.hpp"
 #include "shoal/done_lines.hpp"
+#include "shoal/fetcher.hpp"
 #include "shoal/frame.hpp"
 #include "shoal/host_limiter.hpp"
 #include "shoal/resume.hpp"
@@ -92,6 +93,10 @@ public:
 private:
     void prepare() {
         clamp_concurrency();
+        fetch_config tls_settings;
+        tls_settings.insecure = o_.insecure;
+        tls_settings.ca_file = o_.ca_file;
+        check_tls_settings(tls_settings);
         open_input();
         open_output();
         make_control_pair(control_);
@@ -185,15 +190,12 @@ private:
         return n;
     }
 
-    unsigned alive() const {
-        unsigned n = 0;
-        for (const auto& [id, rc] : running_)
-            if (!rc.reaped) ++n;
-        return n;
-    }
+    // Chunks not yet settled: their workers are alive, or reaped while the
+    // writer still drains their pipes. Each holds a host-limiter ledger.
+    std::size_t unsettled() const { return running_.size(); }
 
     void fill_pool() {
-        while (!stopping_ && taking() < o_.processes && alive() < 2 * o_.processes) {
+        while (!stopping_ && taking() < o_.processes && unsettled() < 2 * o_.processes) {
             std::optional<chunk> c;
             if (!retry_.empty()) {
                 c = std::move(retry_.front());
@@ -223,6 +225,7 @@ private:
         running_chunk& rc = running_[id];
         rc.work = std::move(c);
         rc.worker_no = no;
+        if (free_ledgers_.empty()) throw std::logic_error("no free host-limiter ledger");
         rc.ledger = free_ledgers_.back();
         free_ledgers_.pop_back();
         pid_t pid = ::fork();

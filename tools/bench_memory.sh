@@ -17,6 +17,6 @@ sizes=("$@")
 for n in "${sizes[@]}"; do
   seq 1 "$n" | sed 's#^#http://127.0.0.1:0/p/#' > "$work/urls.txt"
   printf '%10d lines: ' "$n"
-  python3 "$root/tools/measure_tree.py" --interval 0.2 -- \
+  python3 "$root/tools/measure_tree.py" --interval 0.02 -- \
     sh -c "'$shoal' crawl '$work/urls.txt' -q -o '$work/out.jsonl' && rm -f '$work/out.jsonl'"
 done

@@ -63,9 +63,14 @@ struct fetch_counters {
     std::uint64_t tls_resumed = 0;       // handshakes that resumed a session
 };
 
+// Makes the TLS context once, to report a bad --ca-file before any fetch.
+// Throws setup_error(exit_code::usage).
+void check_tls_settings(const fetch_config& cfg);
+
 class fetcher {
 public:
-    // Throws setup_error when the TLS settings cannot be applied (bad --ca-file).
+    // The TLS context is made on the first https fetch; call
+    // check_tls_settings first to fail early on bad settings.
     fetcher(boost::asio::io_context& io, fetch_config cfg);
     ~fetcher();
     fetcher(const fetcher&) = delete;
