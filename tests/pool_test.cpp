@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,4 +94,28 @@ TEST_CASE("pool: --per-host holds over all workers together", "[pool]") {
         run(site, dir, {});
         CHECK(max_active(site) > 2);
     }
+}
+
+TEST_CASE("pool: hundreds of short-lived workers settle cleanly", "[pool]") {
+    // Input-error lines finish at once, so workers exit while the writer is
+    // still draining their pipes: the supervisor must not start more than it
+    // can track (a regression: it once overran its ledger table).
+    temp_dir dir;
+    std::string text;
+    for (int i = 1; i <= 3000; ++i) text += "http://127.0.0.1:0/p/" + std::to_string(i) + "\n";
+    shoal::test::write_file(dir / "urls.txt", text);
+    auto r = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                       (dir / "out.jsonl").string(), "-q", "-p", "2",
+                                       "--chunk-size", "5", "--per-host", "4"},
+                                      "", 120s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto records = shoal::test::read_jsonl(dir / "out.jsonl");
+    REQUIRE(records.size() == 3000);
+    std::set<std::int64_t> lines;
+    for (const auto& rec : records) {
+        lines.insert(rec.at("line").to_number<std::int64_t>());
+        CHECK(rec.at("error").at("stage") == "input");
+    }
+    CHECK(lines.size() == 3000);
 }
