@@ -37,6 +37,7 @@ namespace {
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t max_header_bytes = 64 * 1024;
 constexpr std::size_t max_idle_per_origin = 64;
+constexpr std::size_t read_buffer_bytes = 32 * 1024;
 
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -213,6 +214,7 @@ struct fetcher::impl {
         if (v.size() >= max_idle_per_origin) return;  // closes c
         if (idle_total >= idle_cap) evict_one(origin);
         c->tcp().expires_never();
+        if (c->buffer.size() == 0) c->buffer.shrink_to_fit();  // idle connections hold no buffer
         v.push_back(std::move(c));
         ++idle_total;
     }
@@ -392,6 +394,9 @@ struct fetcher::impl {
             if (!c) break;
             if (reused) ++counters.reused;
             c->tcp().expires_at(deadline);
+            // Read in large pieces: a new flat_buffer would read 512 bytes
+            // per system call.
+            c->buffer.reserve(read_buffer_bytes);
             bool keep_alive = false, got_bytes = false;
             if (c->tls) co_await exchange(*c->tls, *c, u, a, keep_alive, got_bytes);
             else co_await exchange(*c->plain, *c, u, a, keep_alive, got_bytes);

@@ -1,14 +1,18 @@
 // shoal: the command-line entry point. Parses the command line, runs the
 // command, and turns setup errors into one line and the documented exit code.
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
+#include "shoal/diff.hpp"
 #include "shoal/error.hpp"
 #include "shoal/options.hpp"
 #include "shoal/supervisor.hpp"
 #include "shoal/sys.hpp"
 
 int main(int argc, char** argv) {
+    // Commands with their own command lines.
+    if (argc >= 2 && std::strcmp(argv[1], "diff") == 0) return shoal::run_diff_command(argc, argv);
     try {
         shoal::command cmd = shoal::parse_command_line(argc, argv);
         shoal::sys::init_process_title(argc, argv);

@@ -34,6 +34,8 @@ namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t max_pending_bytes = 1u << 20;
+constexpr std::size_t batch_bytes = 64 * 1024;
+constexpr auto batch_wait = std::chrono::milliseconds(2);
 
 // A broadcast wake-up for coroutines on one thread: wait() suspends until
 // the next notify(). Callers re-check their condition in a loop.
@@ -80,7 +82,8 @@ public:
           pipe_(io, s.records_fd),
           data_ready_(io),
           space_ready_(io),
-          grace_(io) {
+          grace_(io),
+          batch_timer_(io) {
         // Fault injection for the recovery tests: a worker that meets a URL
         // containing this text aborts, as a crash on a hostile page would.
         if (const char* v = std::getenv("SHOAL_FAULT_ABORT_URL")) abort_on_ = v;
@@ -126,11 +129,13 @@ private:
             record r = co_await crawl_line(line);
             append_frame(r, pending_);
             data_ready_.notify();
+            if (pending_.size() >= batch_bytes) batch_timer_.cancel();
             while (pending_.size() > max_pending_bytes && !write_failed_) co_await space_ready_.wait();
         }
         if (--lanes_ == 0) {
             lanes_done_ = true;
             grace_.cancel();
+            batch_timer_.cancel();
             data_ready_.notify();
         }
     }
@@ -177,6 +182,12 @@ private:
                 co_await data_ready_.wait();
                 continue;
             }
+            // Batch: let a few more records arrive, so that one write(2)
+            // carries many of them (the writer reads in big pieces too).
+            if (pending_.size() < batch_bytes && !lanes_done_) {
+                batch_timer_.expires_after(batch_wait);
+                co_await batch_timer_.async_wait(use_tuple);
+            }
             inflight.swap(pending_);
             auto [ec, n] = co_await net::async_write(pipe_, net::buffer(inflight), use_tuple);
             inflight.clear();
@@ -207,6 +218,7 @@ private:
     net::posix::stream_descriptor pipe_;
     event data_ready_, space_ready_;
     net::steady_timer grace_;
+    net::steady_timer batch_timer_;
     std::function<void()> on_done_;
     std::string abort_on_;
     std::string pending_;

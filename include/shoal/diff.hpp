@@ -1,0 +1,137 @@
+// diff: compares two shoal outputs (JSONL or CSV) by URL, for `shoal diff OLD NEW`.
+//
+//   auto before = shoal::read_diff_input("monday.jsonl");   // throws diff_input_error
+//   auto after = shoal::read_diff_input("tuesday.csv");
+//   for (const auto& c : shoal::compare_runs(before, after, {}))
+//       ...  // c.kinds.front() == change_kind::price_down, c.pct == "-12.5", ...
+//
+// Prices are compared as exact decimals on their strings, never through a
+// float: "1299.00" equals "1299", and amounts of any length compare right.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <istream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace shoal {
+
+// ---- exact decimals ------------------------------------------------------
+
+// True for an optional sign, digits, and at most one '.', with at least one
+// digit: "1299", "1299.00", "0.5", ".5", "-3".
+bool is_decimal(std::string_view s);
+
+// Returns <0, 0 or >0 as a is less than, equal to or greater than b, by value.
+// REQUIRES: is_decimal(a) && is_decimal(b).
+int compare_decimal(std::string_view a, std::string_view b);
+
+// The change from old_amount to new_amount in percent of |old_amount|,
+// rounded half away from zero to one decimal, as a decimal string ("-12.5",
+// "0.0", "400.0"). Returns nullopt when old_amount is zero.
+// REQUIRES: is_decimal(old_amount) && is_decimal(new_amount).
+std::optional<std::string> percent_change(std::string_view old_amount, std::string_view new_amount);
+
+// ---- reading runs --------------------------------------------------------
+
+// A small RFC 4180 reader: comma-separated fields, fields in double quotes
+// may hold commas, line breaks and doubled quotes; CRLF or LF line ends.
+class csv_reader {
+  public:
+    explicit csv_reader(std::istream& in) : in_(in) {}
+
+    // Reads the next record into fields. Returns false at the end of input.
+    // Blank lines are skipped. Throws std::runtime_error (message without
+    // the file name) on an unterminated quote or text after a closing quote.
+    bool next(std::vector<std::string>& fields);
+    // The 1-based line on which the last record returned by next() started.
+    std::uint64_t line() const { return record_line_; }
+
+  private:
+    std::istream& in_;
+    std::uint64_t line_ = 1;  // the line the next character is on
+    std::uint64_t record_line_ = 0;
+};
+
+// Thrown for an input that cannot be read or parsed. what() is one line that
+// names the file and, where there is one, the line: "old.jsonl:17: ...".
+class diff_input_error : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct diff_price {
+    std::string amount;    // as written by shoal: a decimal string
+    std::string currency;  // ISO 4217, or empty when unknown
+    std::string raw;
+};
+
+// What one run said about one URL.
+struct diff_entry {
+    std::uint64_t line = 0;               // `line` of the record (0 if absent)
+    std::optional<int> status;            // nullopt: no HTTP status
+    std::optional<std::string> title;     // nullopt: no title (an empty one counts as none)
+    std::optional<diff_price> price;      // nullopt: no price
+    std::string error_stage, error_code;  // empty when the record has no error
+};
+
+struct diff_input {
+    std::string name;  // the path as given, for messages
+    std::unordered_map<std::string, diff_entry> by_url;
+    std::uint64_t records = 0;
+    // Records whose URL an earlier record of the same file already had. The
+    // last record of a URL wins.
+    std::uint64_t duplicates = 0;
+};
+
+// Reads a shoal output: CSV when the name ends in ".csv" (any case), JSONL
+// otherwise; "-" reads JSONL from standard input. Throws diff_input_error.
+diff_input read_diff_input(const std::string& path);
+diff_input read_jsonl_input(std::istream& in, const std::string& name);
+diff_input read_csv_input(std::istream& in, const std::string& name);
+
+// ---- comparing -----------------------------------------------------------
+
+// In the order they are reported; the first kind of a change is its headline.
+enum class change_kind : std::uint8_t {
+    new_url,         // only in NEW
+    gone,            // only in OLD
+    status_changed,  // the HTTP status differs (a missing status counts)
+    price_up,        // same currency, higher amount
+    price_down,      // same currency, lower amount
+    price_changed,   // the currency differs, or a price appeared or disappeared
+    title_changed,
+    unchanged,
+};
+std::string_view to_string(change_kind k);
+
+struct diff_filter {
+    // Kinds to report; empty: all. `price` in --only means the three price kinds.
+    std::vector<change_kind> only;
+    bool all = false;  // also report URLs present in both runs with no change
+};
+
+struct url_change {
+    std::string url;
+    std::vector<change_kind> kinds;      // never empty; {unchanged} for an unchanged URL
+    const diff_entry* before = nullptr;  // null for new_url
+    const diff_entry* after = nullptr;   // null for gone
+    std::optional<std::string> pct;      // price_up / price_down only, see percent_change
+};
+
+// The changes between two runs, sorted by headline kind, then URL.
+// The result points into `before` and `after`, which must outlive it.
+std::vector<url_change> compare_runs(const diff_input& before, const diff_input& after,
+                                     const diff_filter& filter);
+
+// `shoal diff OLD NEW [options]`: argv[0] is "shoal", argv[1] is "diff".
+// Returns 0 when nothing changed, 1 when something did, 2 on trouble (an
+// input that cannot be read or parsed, or a usage error).
+int run_diff_command(int argc, char** argv);
+
+}  // namespace shoal

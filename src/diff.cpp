@@ -1,0 +1,880 @@
+// `shoal diff OLD NEW`: reads two shoal outputs into maps of URL -> entry,
+// classifies what changed per URL, and prints it as a table, JSONL or CSV.
+#include "shoal/diff.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <boost/json.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <utility>
+
+#include "shoal/record.hpp"
+
+namespace shoal {
+
+namespace json = boost::json;
+
+// ---- exact decimals ------------------------------------------------------
+//
+// A decimal is split into sign, integer digits and fraction digits. Two
+// decimals are brought to the same scale (fraction digits padded with zeros)
+// and then compared or divided as unsigned integers held in digit strings.
+
+namespace {
+
+struct decimal_parts {
+    bool negative = false;
+    std::string_view int_digits;
+    std::string_view frac_digits;
+};
+
+decimal_parts split_decimal(std::string_view s) {
+    decimal_parts d;
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+        d.negative = s[0] == '-';
+        s.remove_prefix(1);
+    }
+    const auto dot = s.find('.');
+    d.int_digits = s.substr(0, dot);
+    if (dot != std::string_view::npos) d.frac_digits = s.substr(dot + 1);
+    return d;
+}
+
+void strip_leading_zeros(std::string& s) {
+    const auto first = s.find_first_not_of('0');
+    if (first == std::string::npos)
+        s = "0";
+    else
+        s.erase(0, first);
+}
+
+// The magnitude of d times 10^scale, as digits without leading zeros.
+// REQUIRES: scale >= d.frac_digits.size().
+std::string scaled_magnitude(const decimal_parts& d, std::size_t scale) {
+    std::string s(d.int_digits);
+    s += d.frac_digits;
+    s.append(scale - d.frac_digits.size(), '0');
+    strip_leading_zeros(s);
+    return s;
+}
+
+int compare_magnitude(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+    const int c = a.compare(b);
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+std::string add_magnitude(const std::string& a, const std::string& b) {
+    std::string out;
+    int carry = 0;
+    for (std::size_t i = 0; i < std::max(a.size(), b.size()) || carry; ++i) {
+        int sum = carry;
+        if (i < a.size()) sum += a[a.size() - 1 - i] - '0';
+        if (i < b.size()) sum += b[b.size() - 1 - i] - '0';
+        out += static_cast<char>('0' + sum % 10);
+        carry = sum / 10;
+    }
+    std::reverse(out.begin(), out.end());
+    strip_leading_zeros(out);
+    return out;
+}
+
+// REQUIRES: a >= b.
+std::string subtract_magnitude(const std::string& a, const std::string& b) {
+    std::string out = a;
+    int borrow = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        char& digit = out[out.size() - 1 - i];
+        int v = (digit - '0') - borrow - (i < b.size() ? b[b.size() - 1 - i] - '0' : 0);
+        borrow = v < 0 ? 1 : 0;
+        digit = static_cast<char>('0' + (v + 10) % 10);
+    }
+    strip_leading_zeros(out);
+    return out;
+}
+
+// Long division: quotient and remainder of a / b. REQUIRES: b != "0".
+std::pair<std::string, std::string> divide_magnitude(const std::string& a, const std::string& b) {
+    std::string quotient, rem = "0";
+    for (char c : a) {
+        rem = rem == "0" ? std::string(1, c) : rem + c;
+        int count = 0;
+        while (compare_magnitude(rem, b) >= 0) {
+            rem = subtract_magnitude(rem, b);
+            ++count;
+        }
+        quotient += static_cast<char>('0' + count);
+    }
+    strip_leading_zeros(quotient);
+    return {quotient, rem};
+}
+
+}  // namespace
+
+bool is_decimal(std::string_view s) {
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+    bool digit = false, dot = false;
+    for (char c : s) {
+        if (c >= '0' && c <= '9')
+            digit = true;
+        else if (c == '.' && !dot)
+            dot = true;
+        else
+            return false;
+    }
+    return digit;
+}
+
+int compare_decimal(std::string_view a, std::string_view b) {
+    const decimal_parts da = split_decimal(a), db = split_decimal(b);
+    const std::size_t scale = std::max(da.frac_digits.size(), db.frac_digits.size());
+    const std::string ma = scaled_magnitude(da, scale), mb = scaled_magnitude(db, scale);
+    // -0 is 0.
+    const int sa = ma == "0" ? 0 : (da.negative ? -1 : 1);
+    const int sb = mb == "0" ? 0 : (db.negative ? -1 : 1);
+    if (sa != sb) return sa < sb ? -1 : 1;
+    const int c = compare_magnitude(ma, mb);
+    return sa >= 0 ? c : -c;
+}
+
+std::optional<std::string> percent_change(std::string_view old_amount,
+                                          std::string_view new_amount) {
+    const decimal_parts da = split_decimal(old_amount), db = split_decimal(new_amount);
+    const std::size_t scale = std::max(da.frac_digits.size(), db.frac_digits.size());
+    const std::string ma = scaled_magnitude(da, scale), mb = scaled_magnitude(db, scale);
+    if (ma == "0") return std::nullopt;
+
+    // The difference new - old, as sign and magnitude.
+    std::string diff;
+    bool negative = false;
+    const bool old_negative = da.negative;
+    const bool new_negative = db.negative && mb != "0";
+    if (new_negative != old_negative) {
+        diff = add_magnitude(mb, ma);
+        negative = new_negative;
+    } else if (compare_magnitude(mb, ma) >= 0) {
+        diff = subtract_magnitude(mb, ma);
+        negative = new_negative;
+    } else {
+        diff = subtract_magnitude(ma, mb);
+        negative = !new_negative;
+    }
+
+    // Tenths of a percent: diff * 1000 / |old|, rounded half away from zero.
+    auto [tenths, rem] = divide_magnitude(diff + "000", ma);
+    if (compare_magnitude(add_magnitude(rem, rem), ma) >= 0) tenths = add_magnitude(tenths, "1");
+    if (tenths.size() < 2) tenths.insert(0, 1, '0');
+    std::string out = negative && tenths != "00" ? "-" : "";
+    out.append(tenths, 0, tenths.size() - 1);
+    out += '.';
+    out += tenths.back();
+    return out;
+}
+
+// ---- csv_reader -------------------------------------------------------------
+
+bool csv_reader::next(std::vector<std::string>& fields) {
+    using traits = std::char_traits<char>;
+    std::streambuf* sb = in_.rdbuf();
+    fields.clear();
+
+    // Skip blank lines.
+    int c = sb->sgetc();
+    while (c == '\r' || c == '\n') {
+        sb->sbumpc();
+        if (c == '\n' || sb->sgetc() != '\n') ++line_;
+        c = sb->sgetc();
+    }
+    if (c == traits::eof()) return false;
+    record_line_ = line_;
+
+    // Ends the record after its last field, eating one CRLF, LF or CR.
+    auto end_record = [&] {
+        int e = sb->sbumpc();
+        if (e == '\r' && sb->sgetc() == '\n') sb->sbumpc();
+        if (e != traits::eof()) ++line_;
+    };
+
+    std::string field;
+    bool field_start = true;
+    for (;;) {
+        c = sb->sgetc();
+        if (field_start && c == '"') {
+            // A quoted field: everything up to the closing quote, "" is one quote.
+            sb->sbumpc();
+            for (;;) {
+                c = sb->sbumpc();
+                if (c == traits::eof()) throw std::runtime_error("unterminated quoted field");
+                if (c == '"') {
+                    if (sb->sgetc() != '"') break;
+                    sb->sbumpc();
+                }
+                if (c == '\n') ++line_;
+                field += traits::to_char_type(c);
+            }
+            c = sb->sgetc();
+            if (c != ',' && c != '\r' && c != '\n' && c != traits::eof())
+                throw std::runtime_error("text after the closing quote of a field");
+        }
+        field_start = false;
+        if (c == ',') {
+            sb->sbumpc();
+            fields.push_back(std::move(field));
+            field.clear();
+            field_start = true;
+        } else if (c == '\r' || c == '\n' || c == traits::eof()) {
+            end_record();
+            fields.push_back(std::move(field));
+            return true;
+        } else {
+            field += traits::to_char_type(sb->sbumpc());
+        }
+    }
+}
+
+// ---- reading runs ---------------------------------------------------------
+
+namespace {
+
+[[noreturn]] void fail(const std::string& name, std::uint64_t line, const std::string& what) {
+    throw diff_input_error(name + ":" + std::to_string(line) + ": " + what);
+}
+
+void strip_bom(std::string& s) {
+    if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.erase(0, 3);
+}
+
+void add_entry(diff_input& in, std::string url, diff_entry e) {
+    ++in.records;
+    auto [it, inserted] = in.by_url.try_emplace(std::move(url), std::move(e));
+    if (!inserted) {
+        ++in.duplicates;
+        it->second = std::move(e);
+    }
+}
+
+const json::string* string_field(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v ? v->if_string() : nullptr;
+}
+
+std::optional<diff_price> price_from_json(const json::value& v, const std::string& name,
+                                          std::uint64_t line) {
+    const json::value* p = &v;
+    // Rules with `all = true` give an array of prices: compare the first.
+    if (const json::array* a = v.if_array()) {
+        if (a->empty()) return std::nullopt;
+        p = &a->front();
+    }
+    if (p->is_null()) return std::nullopt;
+    const json::object* o = p->if_object();
+    if (!o) fail(name, line, "\"price\" is not an object or null");
+    const json::string* amount = string_field(*o, "amount");
+    if (!amount) fail(name, line, "\"price\" has no \"amount\" string");
+    diff_price price;
+    price.amount = *amount;
+    if (const json::string* s = string_field(*o, "currency")) price.currency = *s;
+    if (const json::string* s = string_field(*o, "raw")) price.raw = *s;
+    return price;
+}
+
+diff_entry entry_from_json(const json::object& o, const std::string& name, std::uint64_t line) {
+    diff_entry e;
+    if (const json::value* v = o.if_contains("line"); v && v->is_number()) {
+        boost::system::error_code ec;
+        const auto n = v->to_number<std::uint64_t>(ec);
+        if (!ec) e.line = n;
+    }
+    if (const json::value* v = o.if_contains("status"); v && !v->is_null()) {
+        boost::system::error_code ec;
+        const auto n = v->is_number() ? v->to_number<int>(ec) : 0;
+        if (!v->is_number() || ec) fail(name, line, "\"status\" is not an integer or null");
+        e.status = n;
+    }
+    if (const json::value* v = o.if_contains("title"); v && !v->is_null()) {
+        // A title from an `all = true` rule is an array: compare it as JSON text.
+        std::string t = v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
+        if (!t.empty()) e.title = std::move(t);
+    }
+    if (const json::value* v = o.if_contains("price")) e.price = price_from_json(*v, name, line);
+    if (const json::value* v = o.if_contains("error"); v && v->is_object()) {
+        if (const json::string* s = string_field(v->get_object(), "stage")) e.error_stage = *s;
+        if (const json::string* s = string_field(v->get_object(), "code")) e.error_code = *s;
+    }
+    return e;
+}
+
+std::ifstream open_input(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw diff_input_error("cannot read " + path + ": " + std::strerror(errno));
+    return in;
+}
+
+bool ends_with_csv(const std::string& path) {
+    if (path.size() < 4) return false;
+    std::string ext = path.substr(path.size() - 4);
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ext == ".csv";
+}
+
+}  // namespace
+
+diff_input read_jsonl_input(std::istream& in, const std::string& name) {
+    diff_input out;
+    out.name = name;
+    std::string text;
+    std::uint64_t line = 0;
+    // Each line's JSON lives in one arena, freed as a whole before the next line.
+    unsigned char arena[16384];
+    while (std::getline(in, text)) {
+        ++line;
+        if (line == 1) strip_bom(text);
+        if (!text.empty() && text.back() == '\r') text.pop_back();
+        if (text.find_first_not_of(" \t") == std::string::npos) continue;
+        json::monotonic_resource mr(arena, sizeof arena);
+        boost::system::error_code ec;
+        json::value v = json::parse(text, ec, &mr);
+        if (ec) fail(name, line, "not valid JSON (" + ec.message() + ")");
+        const json::object* o = v.if_object();
+        if (!o) fail(name, line, "not a JSON object");
+        const json::string* url = string_field(*o, "url");
+        if (!url) fail(name, line, "the record has no \"url\" string");
+        add_entry(out, std::string(*url), entry_from_json(*o, name, line));
+    }
+    if (in.bad())
+        throw diff_input_error("cannot read " + name + ": read error after line " +
+                               std::to_string(line));
+    return out;
+}
+
+diff_input read_csv_input(std::istream& in, const std::string& name) {
+    diff_input out;
+    out.name = name;
+    csv_reader reader(in);
+    std::vector<std::string> fields;
+    try {
+        if (!reader.next(fields)) return out;  // an empty file: no records
+        if (!fields.empty()) strip_bom(fields[0]);
+        const std::vector<std::string> header = fields;
+        auto column = [&](std::string_view col) -> std::optional<std::size_t> {
+            auto it = std::find(header.begin(), header.end(), col);
+            if (it == header.end()) return std::nullopt;
+            return static_cast<std::size_t>(it - header.begin());
+        };
+        const auto url = column("url"), line = column("line"), status = column("status"),
+                   title = column("title"), amount = column("price_amount"),
+                   currency = column("price_currency"), raw = column("price_raw"),
+                   stage = column("error_stage"), code = column("error_code");
+        if (!url) fail(name, reader.line(), "no \"url\" column in the CSV header");
+
+        while (reader.next(fields)) {
+            const std::uint64_t at = reader.line();
+            if (fields.size() != header.size())
+                fail(name, at,
+                     std::to_string(fields.size()) + " fields, but the header has " +
+                         std::to_string(header.size()));
+            auto get = [&](std::optional<std::size_t> i) -> std::string {
+                return i ? fields[*i] : std::string();
+            };
+            diff_entry e;
+            if (line && !fields[*line].empty())
+                e.line = std::strtoull(fields[*line].c_str(), nullptr, 10);
+            if (const std::string s = get(status); !s.empty()) {
+                char* end = nullptr;
+                errno = 0;
+                const long n = std::strtol(s.c_str(), &end, 10);
+                if (*end != '\0' || errno != 0 || n < 0 || n > 999)
+                    fail(name, at, "status \"" + s + "\" is not an HTTP status");
+                e.status = static_cast<int>(n);
+            }
+            if (std::string t = get(title); !t.empty()) e.title = std::move(t);
+            if (std::string a = get(amount); !a.empty())
+                e.price = diff_price{std::move(a), get(currency), get(raw)};
+            if (e.error_stage = get(stage); e.error_stage == "none") e.error_stage.clear();
+            e.error_code = get(code);
+            add_entry(out, fields[*url], std::move(e));
+        }
+    } catch (const diff_input_error&) {
+        throw;
+    } catch (const std::runtime_error& e) {
+        fail(name, reader.line(), e.what());
+    }
+    if (in.bad()) throw diff_input_error("cannot read " + name + ": read error");
+    return out;
+}
+
+diff_input read_diff_input(const std::string& path) {
+    if (path == "-") return read_jsonl_input(std::cin, "<stdin>");
+    std::ifstream in = open_input(path);
+    return ends_with_csv(path) ? read_csv_input(in, path) : read_jsonl_input(in, path);
+}
+
+// ---- comparing ------------------------------------------------------------
+
+std::string_view to_string(change_kind k) {
+    switch (k) {
+        case change_kind::new_url:
+            return "new";
+        case change_kind::gone:
+            return "gone";
+        case change_kind::status_changed:
+            return "status_changed";
+        case change_kind::price_up:
+            return "price_up";
+        case change_kind::price_down:
+            return "price_down";
+        case change_kind::price_changed:
+            return "price_changed";
+        case change_kind::title_changed:
+            return "title_changed";
+        case change_kind::unchanged:
+            return "unchanged";
+    }
+    return "unknown";
+}
+
+namespace {
+
+// What changed for a URL present in both runs, in change_kind order.
+std::vector<change_kind> changes_between(const diff_entry& a, const diff_entry& b,
+                                         std::optional<std::string>& pct) {
+    std::vector<change_kind> kinds;
+    if (a.status != b.status) kinds.push_back(change_kind::status_changed);
+    if (a.price && b.price && a.price->currency == b.price->currency) {
+        const std::string &x = a.price->amount, &y = b.price->amount;
+        if (is_decimal(x) && is_decimal(y)) {
+            const int c = compare_decimal(x, y);
+            if (c != 0) {
+                kinds.push_back(c < 0 ? change_kind::price_up : change_kind::price_down);
+                pct = percent_change(x, y);
+            }
+        } else if (x != y) {
+            kinds.push_back(change_kind::price_changed);
+        }
+    } else if (a.price || b.price) {
+        kinds.push_back(change_kind::price_changed);
+    }
+    if (a.title != b.title) kinds.push_back(change_kind::title_changed);
+    return kinds;
+}
+
+bool wanted(const diff_filter& f, change_kind k) {
+    return f.only.empty() || std::find(f.only.begin(), f.only.end(), k) != f.only.end();
+}
+
+}  // namespace
+
+std::vector<url_change> compare_runs(const diff_input& before, const diff_input& after,
+                                     const diff_filter& filter) {
+    std::vector<url_change> out;
+    for (const auto& [url, old_entry] : before.by_url) {
+        auto it = after.by_url.find(url);
+        if (it == after.by_url.end()) {
+            if (wanted(filter, change_kind::gone))
+                out.push_back({url, {change_kind::gone}, &old_entry, nullptr, std::nullopt});
+            continue;
+        }
+        url_change c{url, {}, &old_entry, &it->second, std::nullopt};
+        const auto kinds = changes_between(old_entry, it->second, c.pct);
+        for (change_kind k : kinds)
+            if (wanted(filter, k)) c.kinds.push_back(k);
+        if (kinds.empty() && filter.all) c.kinds.push_back(change_kind::unchanged);
+        if (c.kinds.empty()) continue;
+        const bool priced = std::find_if(c.kinds.begin(), c.kinds.end(), [](change_kind k) {
+                                return k == change_kind::price_up || k == change_kind::price_down;
+                            }) != c.kinds.end();
+        if (!priced) c.pct.reset();
+        out.push_back(std::move(c));
+    }
+    if (wanted(filter, change_kind::new_url)) {
+        for (const auto& [url, new_entry] : after.by_url)
+            if (!before.by_url.contains(url))
+                out.push_back({url, {change_kind::new_url}, nullptr, &new_entry, std::nullopt});
+    }
+    std::sort(out.begin(), out.end(), [](const url_change& x, const url_change& y) {
+        if (x.kinds.front() != y.kinds.front()) return x.kinds.front() < y.kinds.front();
+        return x.url < y.url;
+    });
+    return out;
+}
+
+// ---- output -----------------------------------------------------------------
+
+namespace {
+
+enum class output_format { table, jsonl, csv };
+
+// Collects output and writes it to stdout in large pieces.
+class stdout_sink {
+  public:
+    std::string buf;
+    bool ok = true;
+
+    void flush_if_big() {
+        if (buf.size() >= (1u << 16)) flush();
+    }
+    void flush() {
+        if (ok && !buf.empty() && std::fwrite(buf.data(), 1, buf.size(), stdout) != buf.size())
+            ok = false;
+        buf.clear();
+        if (ok && std::fflush(stdout) != 0) ok = false;
+    }
+};
+
+void append_entry_json(const diff_entry* e, std::string& out) {
+    if (!e) {
+        out += "null";
+        return;
+    }
+    out += "{\"line\":" + std::to_string(e->line) + ",\"status\":";
+    out += e->status ? std::to_string(*e->status) : "null";
+    out += ",\"title\":";
+    if (e->title)
+        append_json_string(*e->title, out);
+    else
+        out += "null";
+    out += ",\"price\":";
+    if (e->price) {
+        out += "{\"amount\":";
+        append_json_string(e->price->amount, out);
+        out += ",\"currency\":";
+        if (e->price->currency.empty())
+            out += "null";
+        else
+            append_json_string(e->price->currency, out);
+        out += ",\"raw\":";
+        append_json_string(e->price->raw, out);
+        out += '}';
+    } else {
+        out += "null";
+    }
+    out += ",\"error\":";
+    if (e->error_stage.empty()) {
+        out += "null";
+    } else {
+        out += "{\"stage\":";
+        append_json_string(e->error_stage, out);
+        out += ",\"code\":";
+        append_json_string(e->error_code, out);
+        out += '}';
+    }
+    out += '}';
+}
+
+void append_change_jsonl(const url_change& c, std::string& out) {
+    out += "{\"change\":\"";
+    out += to_string(c.kinds.front());
+    out += "\",\"changes\":[";
+    for (std::size_t i = 0; i < c.kinds.size(); ++i) {
+        if (i > 0) out += ',';
+        out += '"';
+        out += to_string(c.kinds[i]);
+        out += '"';
+    }
+    out += "],\"url\":";
+    append_json_string(c.url, out);
+    out += ",\"old\":";
+    append_entry_json(c.before, out);
+    out += ",\"new\":";
+    append_entry_json(c.after, out);
+    out += ",\"pct\":";
+    out += c.pct ? *c.pct : "null";  // a decimal string is a valid JSON number
+    out += "}\n";
+}
+
+void append_csv_field(std::string_view s, std::string& out) {
+    if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+        out.append(s);
+        return;
+    }
+    out += '"';
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
+}
+
+void append_change_csv(const url_change& c, std::string& out) {
+    out += to_string(c.kinds.front());
+    out += ',';
+    for (std::size_t i = 0; i < c.kinds.size(); ++i) {
+        if (i > 0) out += ';';
+        out += to_string(c.kinds[i]);
+    }
+    out += ',';
+    append_csv_field(c.url, out);
+    auto status = [&](const diff_entry* e) {
+        out += ',';
+        if (e && e->status) out += std::to_string(*e->status);
+    };
+    auto title = [&](const diff_entry* e) {
+        out += ',';
+        if (e && e->title) append_csv_field(*e->title, out);
+    };
+    auto price = [&](const diff_entry* e) {
+        out += ',';
+        if (e && e->price) append_csv_field(e->price->amount, out);
+        out += ',';
+        if (e && e->price) append_csv_field(e->price->currency, out);
+    };
+    status(c.before);
+    status(c.after);
+    title(c.before);
+    title(c.after);
+    price(c.before);
+    price(c.after);
+    out += ',';
+    if (c.pct) out += *c.pct;
+    out += "\r\n";
+}
+
+// ---- the table ----
+
+// Display width, counted in code points (good enough for aligning Latin text).
+std::size_t width(std::string_view s) {
+    std::size_t n = 0;
+    for (unsigned char c : s)
+        if ((c & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+// s cut to at most max code points (ending in "..." when cut), control characters as spaces.
+std::string cell(std::string_view s, std::size_t max) {
+    std::string out;
+    std::size_t n = 0, keep = 0;  // code points so far; bytes of the first max - 3
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c & 0xC0) != 0x80) {
+            if (n == max - 3) keep = out.size();
+            if (++n > max) return out.substr(0, keep) + "...";
+        }
+        out += c < 0x20 || c == 0x7F ? ' ' : ch;
+    }
+    return out;
+}
+
+std::string price_text(const diff_entry& e) {
+    if (!e.price) return "no price";
+    return e.price->currency.empty() ? e.price->amount : e.price->amount + " " + e.price->currency;
+}
+
+std::string status_text(const diff_entry& e) {
+    if (e.status) return std::to_string(*e.status);
+    if (!e.error_stage.empty())
+        return e.error_stage + " error" + (e.error_code.empty() ? "" : ": " + e.error_code);
+    return "no status";
+}
+
+std::string title_text(const diff_entry& e) {
+    return e.title ? *e.title : "no title";
+}
+
+// The value a row of kind k shows for one side.
+std::string value_text(change_kind k, const diff_entry* e) {
+    if (!e) return "-";
+    switch (k) {
+        case change_kind::status_changed:
+            return status_text(*e);
+        case change_kind::title_changed:
+            return title_text(*e);
+        case change_kind::new_url:
+        case change_kind::gone:
+        case change_kind::unchanged:
+            return e->price ? price_text(*e) : status_text(*e);
+        default:
+            return price_text(*e);
+    }
+}
+
+void append_table(const std::vector<url_change>& changes, const diff_input& before,
+                  const diff_input& after, std::size_t unchanged, std::string& out) {
+    struct row {
+        std::string kind, url, old_value, new_value, pct;
+    };
+    std::vector<row> rows;
+    std::array<std::size_t, 8> counts{};
+    for (const auto& c : changes) {
+        for (change_kind k : c.kinds) {
+            ++counts[static_cast<std::size_t>(k)];
+            row r{std::string(to_string(k)), cell(c.url, 200), cell(value_text(k, c.before), 40),
+                  cell(value_text(k, c.after), 40), ""};
+            if ((k == change_kind::price_up || k == change_kind::price_down) && c.pct)
+                r.pct = (c.pct->front() == '-' ? "" : "+") + *c.pct + "%";
+            rows.push_back(std::move(r));
+        }
+    }
+    if (!rows.empty()) {
+        row head{"change", "url", "old", "new", "%"};
+        std::size_t w[5] = {};
+        auto measure = [&](const row& r) {
+            w[0] = std::max(w[0], width(r.kind));
+            w[1] = std::max(w[1], std::min<std::size_t>(width(r.url), 70));
+            w[2] = std::max(w[2], width(r.old_value));
+            w[3] = std::max(w[3], width(r.new_value));
+            w[4] = std::max(w[4], width(r.pct));
+        };
+        measure(head);
+        for (const auto& r : rows) measure(r);
+        auto pad = [&](const std::string& s, std::size_t n) {
+            out += s;
+            for (std::size_t i = width(s); i < n; ++i) out += ' ';
+        };
+        auto print = [&](const row& r) {
+            pad(r.kind, w[0] + 2);
+            pad(r.url, w[1] + 2);
+            pad(r.old_value, w[2] + 2);
+            pad(r.new_value, w[3] + 2);
+            out.append(w[4] - std::min(w[4], width(r.pct)), ' ');  // right-aligned
+            out += r.pct;
+            while (!out.empty() && out.back() == ' ') out.pop_back();
+            out += '\n';
+        };
+        print(head);
+        for (const auto& r : rows) print(r);
+        out += '\n';
+    }
+
+    // The summary line.
+    out += std::to_string(before.by_url.size()) + " URLs in " + before.name + ", " +
+           std::to_string(after.by_url.size()) + " in " + after.name + ": ";
+    std::string parts;
+    for (std::size_t k = 0; k < static_cast<std::size_t>(change_kind::unchanged); ++k) {
+        if (counts[k] == 0) continue;
+        std::string label(to_string(static_cast<change_kind>(k)));
+        std::replace(label.begin(), label.end(), '_', ' ');
+        parts += std::to_string(counts[k]) + " " + label + ", ";
+    }
+    out += parts.empty() ? "no changes, " : parts;
+    out += std::to_string(unchanged) + " unchanged\n";
+}
+
+std::size_t count_unchanged(const diff_input& before, const diff_input& after) {
+    std::size_t n = 0;
+    for (const auto& [url, e] : before.by_url) {
+        auto it = after.by_url.find(url);
+        if (it == after.by_url.end()) continue;
+        std::optional<std::string> pct;
+        if (changes_between(e, it->second, pct).empty()) ++n;
+    }
+    return n;
+}
+
+void warn_duplicates(const diff_input& in) {
+    if (in.duplicates == 0) return;
+    std::fprintf(stderr,
+                 "shoal diff: %s: %llu records repeat a URL seen earlier in the file; "
+                 "the last record of each URL is used\n",
+                 in.name.c_str(), static_cast<unsigned long long>(in.duplicates));
+}
+
+std::vector<change_kind> kinds_for(const std::string& name) {
+    if (name == "price")
+        return {change_kind::price_up, change_kind::price_down, change_kind::price_changed};
+    if (name == "new") return {change_kind::new_url};
+    if (name == "gone") return {change_kind::gone};
+    if (name == "title") return {change_kind::title_changed};
+    return {change_kind::status_changed};
+}
+
+}  // namespace
+
+int run_diff_command(int argc, char** argv) {
+    constexpr int changed = 1, trouble = 2;
+    if (argc < 2) return trouble;
+
+    CLI::App app{
+        "Compares two shoal outputs by URL: new and gone URLs, price, title and status "
+        "changes.\nExit code: 0 no changes, 1 changes, 2 trouble.",
+        "shoal diff"};
+    std::string old_path, new_path, format_name;
+    std::vector<std::string> only;
+    diff_filter filter;
+    app.add_option("OLD", old_path, "the earlier run: JSONL, or CSV when it ends in .csv")
+        ->required();
+    app.add_option("NEW", new_path, "the later run, likewise ('-' for either: JSONL on stdin)")
+        ->required();
+    app.add_option("-f,--format", format_name,
+                   "table, jsonl or csv (default: table on a terminal, else jsonl)")
+        ->check(CLI::IsMember({"table", "jsonl", "csv"}));
+    app.add_option("--only", only,
+                   "report only these changes, comma-separated: price, new, gone, title, status")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"price", "new", "gone", "title", "status"}));
+    app.add_flag("-a,--all", filter.all, "also list URLs that did not change");
+    try {
+        app.parse(argc - 1, argv + 1);
+    } catch (const CLI::CallForHelp&) {
+        std::fputs(app.help().c_str(), stdout);
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "shoal diff: %s (see shoal diff --help)\n", e.what());
+        return trouble;
+    }
+    if (old_path == "-" && new_path == "-") {
+        std::fputs("shoal diff: OLD and NEW cannot both be standard input\n", stderr);
+        return trouble;
+    }
+    for (const auto& name : only)
+        for (change_kind k : kinds_for(name)) filter.only.push_back(k);
+
+    output_format format =
+        ::isatty(STDOUT_FILENO) == 1 ? output_format::table : output_format::jsonl;
+    if (format_name == "table") format = output_format::table;
+    if (format_name == "jsonl") format = output_format::jsonl;
+    if (format_name == "csv") format = output_format::csv;
+
+    try {
+        const diff_input before = read_diff_input(old_path);
+        const diff_input after = read_diff_input(new_path);
+        warn_duplicates(before);
+        warn_duplicates(after);
+        const auto changes = compare_runs(before, after, filter);
+        bool any_change = false;
+        for (const auto& c : changes)
+            if (c.kinds.front() != change_kind::unchanged) any_change = true;
+
+        stdout_sink sink;
+        if (format == output_format::table) {
+            append_table(changes, before, after, count_unchanged(before, after), sink.buf);
+        } else {
+            if (format == output_format::csv)
+                sink.buf +=
+                    "change,changes,url,old_status,new_status,old_title,new_title,"
+                    "old_price_amount,old_price_currency,new_price_amount,new_price_currency,"
+                    "pct\r\n";
+            for (const auto& c : changes) {
+                if (format == output_format::csv)
+                    append_change_csv(c, sink.buf);
+                else
+                    append_change_jsonl(c, sink.buf);
+                sink.flush_if_big();
+            }
+        }
+        sink.flush();
+        if (!sink.ok) {
+            std::fprintf(stderr, "shoal diff: cannot write to standard output: %s\n",
+                         std::strerror(errno));
+            return trouble;
+        }
+        return any_change ? changed : 0;
+    } catch (const diff_input_error& e) {
+        std::fprintf(stderr, "shoal diff: %s\n", e.what());
+        return trouble;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "shoal diff: internal error: %s\n", e.what());
+        return trouble;
+    }
+}
+
+}  // namespace shoal

@@ -1,0 +1,470 @@
+// Tests for `shoal diff`: exact decimal comparison and percentages, the CSV
+// reader, reading runs, the classification, and the real binary on files
+// written here and on a crawl of tools/local_site.py.
+#include "shoal/diff.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "shoal/record.hpp"
+#include "support/process.hpp"
+
+#ifndef SHOAL_BINARY
+#error "SHOAL_BINARY must be defined (path of the shoal executable, as a string literal)"
+#endif
+
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using shoal::change_kind;
+using shoal::compare_decimal;
+using shoal::percent_change;
+using shoal::test::run_process;
+using shoal::test::temp_dir;
+
+std::vector<std::string> read_all(const std::string& text) {
+    std::istringstream in(text);
+    shoal::csv_reader reader(in);
+    std::vector<std::string> fields, all;
+    while (reader.next(fields)) {
+        std::string joined;
+        for (std::size_t i = 0; i < fields.size(); ++i) joined += (i ? "|" : "") + fields[i];
+        all.push_back(std::to_string(reader.line()) + ":" + joined);
+    }
+    return all;
+}
+
+// One JSONL record as shoal writes it. price_amount empty: no price; status < 0: null.
+std::string rec(int line, const std::string& url, int status, const std::string& title,
+                const std::string& amount, const std::string& currency = "USD") {
+    shoal::record r;
+    r.line = static_cast<std::uint64_t>(line);
+    r.url = url;
+    r.final_url = url;
+    r.status = status;
+    r.attempts = 1;
+    if (!title.empty()) r.title = title;
+    if (!amount.empty()) r.price = shoal::price{amount, currency, "$" + amount};
+    std::string out;
+    shoal::append_jsonl(r, out);
+    return out;
+}
+
+// The diff's JSONL output by URL; each URL must appear once.
+std::map<std::string, json::object> by_url(const std::string& out) {
+    std::map<std::string, json::object> m;
+    for (auto& o : shoal::test::parse_jsonl(out)) {
+        const std::string url(o.at("url").as_string());
+        INFO(url);
+        CHECK(m.count(url) == 0);
+        m.emplace(url, std::move(o));
+    }
+    return m;
+}
+
+std::string change_of(const json::object& o) {
+    return std::string(o.at("change").as_string());
+}
+
+std::vector<std::string> changes_of(const json::object& o) {
+    std::vector<std::string> v;
+    for (const auto& c : o.at("changes").as_array()) v.emplace_back(c.as_string());
+    return v;
+}
+
+std::string pct_of(const json::object& o) {
+    const json::value& p = o.at("pct");
+    return p.is_null() ? "null" : json::serialize(p);
+}
+
+}  // namespace
+
+TEST_CASE("diff: exact decimal comparison", "[diff]") {
+    CHECK(compare_decimal("1299.00", "1299") == 0);
+    CHECK(compare_decimal("1299", "1299.000") == 0);
+    CHECK(compare_decimal("0001299.0", "1299") == 0);
+    CHECK(compare_decimal("0.5", "0.50001") < 0);
+    CHECK(compare_decimal("0.50001", "0.5") > 0);
+    CHECK(compare_decimal("9.99", "10") < 0);
+    CHECK(compare_decimal("100", "99.999") > 0);
+    CHECK(compare_decimal(".5", "0.5") == 0);
+    CHECK(compare_decimal("0", "0.00") == 0);
+    CHECK(compare_decimal("-0", "0") == 0);
+    CHECK(compare_decimal("-1", "0.1") < 0);
+    CHECK(compare_decimal("-2", "-1.5") < 0);
+    // Beyond double precision: these are the same double, but not the same amount.
+    CHECK(compare_decimal("12345678901234567890123.45", "12345678901234567890123.46") < 0);
+    CHECK(compare_decimal("9007199254740993", "9007199254740992") > 0);
+    CHECK(compare_decimal("0.1000000000000000000000001", "0.1") > 0);
+    CHECK(compare_decimal("123456789012345678901234567890", "123456789012345678901234567890.0") ==
+          0);
+
+    CHECK(shoal::is_decimal("1299.00"));
+    CHECK(shoal::is_decimal(".5"));
+    CHECK(shoal::is_decimal("-3"));
+    CHECK_FALSE(shoal::is_decimal(""));
+    CHECK_FALSE(shoal::is_decimal("."));
+    CHECK_FALSE(shoal::is_decimal("1,299"));
+    CHECK_FALSE(shoal::is_decimal("1.2.3"));
+    CHECK_FALSE(shoal::is_decimal("1e5"));
+}
+
+TEST_CASE("diff: percentage change is exact and rounded to one decimal", "[diff]") {
+    CHECK(percent_change("1299.00", "1136.63") == "-12.5");  // -12.4996...
+    CHECK(percent_change("100", "112.5") == "12.5");
+    CHECK(percent_change("2", "1") == "-50.0");
+    CHECK(percent_change("3", "1") == "-66.7");
+    CHECK(percent_change("3", "4") == "33.3");
+    CHECK(percent_change("1.99", "1.99") == "0.0");
+    CHECK(percent_change("1", "5") == "400.0");
+    CHECK(percent_change("8", "9.004") == "12.6");     // exactly 12.55: half away from zero
+    CHECK(percent_change("8", "6.996") == "-12.6");    // exactly -12.55
+    CHECK(percent_change("1000", "999.6") == "0.0");   // -0.04 rounds to 0.0, no minus sign
+    CHECK(percent_change("1000", "1000.5") == "0.1");  // 0.05
+    CHECK(percent_change("0.01", "1000000") == "9999999900.0");
+    CHECK(percent_change("0", "5") == std::nullopt);
+    CHECK(percent_change("0.00", "0") == std::nullopt);
+    CHECK(percent_change("-10", "-5") == "50.0");
+    CHECK(percent_change("-10", "5") == "150.0");
+    // Beyond double precision.
+    CHECK(percent_change("123456789012345678901234567890.00",
+                         "123456789012345678901234567891.00") == "0.0");
+    CHECK(percent_change("99999999999999999999", "199999999999999999998") == "100.0");
+    CHECK(percent_change("10000000000000000000000", "10000000000000000000001.5") == "0.0");
+    CHECK(percent_change("10000000000000000000000", "9000000000000000000000") == "-10.0");
+}
+
+TEST_CASE("diff: the CSV reader follows RFC 4180", "[diff]") {
+    CHECK(read_all("a,b,c\r\n1,2,3\r\n") == std::vector<std::string>{"1:a|b|c", "2:1|2|3"});
+    CHECK(read_all("a,b\n1,2") ==
+          std::vector<std::string>{"1:a|b", "2:1|2"});  // LF, no final newline
+    CHECK(read_all("\"x, y\",\"say \"\"hi\"\"\",\"\"\r\n") ==
+          std::vector<std::string>{"1:x, y|say \"hi\"|"});
+    CHECK(read_all(",,\r\n") == std::vector<std::string>{"1:||"});
+    // A quoted field across lines; the next record's line number follows.
+    CHECK(read_all("a,\"two\r\nlines\",b\r\n\r\nc,d,e\r\n") ==
+          std::vector<std::string>{"1:a|two\r\nlines|b", "4:c|d|e"});
+    // A quote inside an unquoted field is kept as is.
+    CHECK(read_all("5\" screen,x\n") == std::vector<std::string>{"1:5\" screen|x"});
+
+    std::istringstream torn("a,b\n1,\"open\n");
+    shoal::csv_reader reader(torn);
+    std::vector<std::string> fields;
+    REQUIRE(reader.next(fields));
+    CHECK_THROWS_WITH(reader.next(fields), "unterminated quoted field");
+    CHECK(reader.line() == 2);
+
+    std::istringstream junk("\"a\"b,c\n");
+    shoal::csv_reader junk_reader(junk);
+    CHECK_THROWS_WITH(junk_reader.next(fields), Catch::Contains("after the closing quote"));
+}
+
+TEST_CASE("diff: reading CSV written by shoal, with quoted fields", "[diff]") {
+    std::string text;
+    shoal::append_csv_header(text);
+    shoal::record a;
+    a.line = 1;
+    a.url = "http://shop.test/a?x=1,2";
+    a.status = 200;
+    a.title = "Lamp, \"big\"\nand bright";
+    a.price = shoal::price{"1299.00", "EUR", "1.299,00 €"};
+    shoal::append_csv_row(a, text);
+    shoal::record b;
+    b.line = 2;
+    b.url = "http://shop.test/b";
+    b.stage = shoal::error_stage::connect;
+    b.error_code = "connection_refused";
+    b.error_message = "Connection refused";
+    shoal::append_csv_row(b, text);
+
+    std::istringstream in(text);
+    const auto run = shoal::read_csv_input(in, "run.csv");
+    REQUIRE(run.by_url.size() == 2);
+    const auto& ea = run.by_url.at("http://shop.test/a?x=1,2");
+    CHECK(ea.status == 200);
+    CHECK(ea.title == "Lamp, \"big\"\nand bright");
+    REQUIRE(ea.price);
+    CHECK(ea.price->amount == "1299.00");
+    CHECK(ea.price->currency == "EUR");
+    CHECK(ea.price->raw == "1.299,00 €");
+    const auto& eb = run.by_url.at("http://shop.test/b");
+    CHECK_FALSE(eb.status);
+    CHECK_FALSE(eb.title);
+    CHECK_FALSE(eb.price);
+    CHECK(eb.error_stage == "connect");
+    CHECK(eb.error_code == "connection_refused");
+
+    std::istringstream short_row(text + "3,http://x/\r\n");
+    CHECK_THROWS_WITH(shoal::read_csv_input(short_row, "run.csv"),
+                      Catch::StartsWith("run.csv:5: 2 fields"));
+    std::istringstream no_url("line,status\r\n1,200\r\n");
+    CHECK_THROWS_WITH(shoal::read_csv_input(no_url, "x.csv"), Catch::Contains("\"url\" column"));
+}
+
+TEST_CASE("diff: reading JSONL keeps the last record of a URL and names bad lines", "[diff]") {
+    std::istringstream in(rec(1, "http://a/", 200, "A", "1.00") + "\n" +
+                          rec(2, "http://b/", 200, "B", "") +
+                          rec(3, "http://a/", 200, "A", "2.00"));
+    const auto run = shoal::read_jsonl_input(in, "r.jsonl");
+    CHECK(run.records == 3);
+    CHECK(run.duplicates == 1);
+    REQUIRE(run.by_url.size() == 2);
+    CHECK(run.by_url.at("http://a/").price->amount == "2.00");
+    CHECK(run.by_url.at("http://a/").line == 3);
+    CHECK_FALSE(run.by_url.at("http://b/").price);
+
+    std::istringstream bad(rec(1, "http://a/", 200, "A", "1.00") + "{\"url\":\"http://b/\",\n");
+    CHECK_THROWS_WITH(shoal::read_jsonl_input(bad, "r.jsonl"),
+                      Catch::StartsWith("r.jsonl:2: not valid JSON"));
+    std::istringstream no_url("\n[1,2]\n");
+    CHECK_THROWS_WITH(shoal::read_jsonl_input(no_url, "r.jsonl"), "r.jsonl:2: not a JSON object");
+    std::istringstream bad_status("{\"url\":\"u\",\"status\":\"200\"}\n");
+    CHECK_THROWS_WITH(shoal::read_jsonl_input(bad_status, "r.jsonl"),
+                      Catch::Contains("r.jsonl:1: \"status\""));
+    CHECK_THROWS_WITH(shoal::read_diff_input("/nonexistent/old.jsonl"),
+                      Catch::StartsWith("cannot read /nonexistent/old.jsonl"));
+}
+
+TEST_CASE("diff: classification and --only", "[diff]") {
+    std::istringstream old_in(
+        rec(1, "u/same", 200, "T", "10.00") + rec(2, "u/both", 200, "T", "10") +
+        rec(3, "u/eur", 200, "T", "10", "EUR") + rec(4, "u/lost", 200, "T", ""));
+    std::istringstream new_in(rec(1, "u/same", 200, "T", "10") + rec(2, "u/both", 200, "T2", "9") +
+                              rec(3, "u/eur", 200, "T", "10", "USD") +
+                              rec(4, "u/lost", 404, "T", "3"));
+    const auto before = shoal::read_jsonl_input(old_in, "old");
+    const auto after = shoal::read_jsonl_input(new_in, "new");
+
+    auto all = shoal::compare_runs(before, after, {});
+    REQUIRE(all.size() == 3);  // sorted by headline kind, then URL
+    CHECK(all[0].url == "u/lost");
+    CHECK(all[0].kinds ==
+          std::vector<change_kind>{change_kind::status_changed, change_kind::price_changed});
+    CHECK(all[1].url == "u/both");
+    CHECK(all[1].kinds ==
+          std::vector<change_kind>{change_kind::price_down, change_kind::title_changed});
+    CHECK(all[1].pct == "-10.0");
+    CHECK(all[2].url == "u/eur");
+    CHECK(all[2].kinds == std::vector<change_kind>{change_kind::price_changed});
+    CHECK_FALSE(all[2].pct);
+
+    shoal::diff_filter titles;
+    titles.only = {change_kind::title_changed};
+    auto t = shoal::compare_runs(before, after, titles);
+    REQUIRE(t.size() == 1);
+    CHECK(t[0].kinds == std::vector<change_kind>{change_kind::title_changed});
+    CHECK_FALSE(t[0].pct);  // only kept with a price_up / price_down row
+
+    titles.all = true;
+    t = shoal::compare_runs(before, after, titles);
+    REQUIRE(t.size() == 2);
+    CHECK(t[1].url == "u/same");
+    CHECK(t[1].kinds == std::vector<change_kind>{change_kind::unchanged});
+}
+
+TEST_CASE("diff: the binary classifies JSONL runs and sets the exit code", "[diff][binary]") {
+    temp_dir dir;
+    const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();
+    shoal::test::write_file(old_path, rec(1, "http://s/same", 200, "Same", "19.99") +
+                                          rec(2, "http://s/gone", 200, "Gone", "5.00") +
+                                          rec(3, "http://s/up", 200, "Up", "100") +
+                                          rec(4, "http://s/down", 200, "Down", "1299.00") +
+                                          rec(5, "http://s/title", 200, "Old title", "7") +
+                                          rec(6, "http://s/status", 200, "Status", "") +
+                                          rec(7, "http://s/dup", 200, "Dup", "50.00") +
+                                          rec(8, "http://s/dup", 200, "Dup", "40.00") +
+                                          rec(9, "http://s/zeros", 200, "Zeros", "1299"));
+    shoal::test::write_file(new_path, rec(1, "http://s/same", 200, "Same", "19.99") +
+                                          rec(3, "http://s/up", 200, "Up", "112.5") +
+                                          rec(4, "http://s/down", 200, "Down", "1136.63") +
+                                          rec(5, "http://s/title", 200, "New title", "7.00") +
+                                          rec(6, "http://s/status", 404, "Status", "") +
+                                          rec(7, "http://s/dup", 200, "Dup", "40") +
+                                          rec(9, "http://s/zeros", 200, "Zeros", "1299.00") +
+                                          rec(10, "http://s/new", 200, "New", "3.50"));
+
+    auto r = run_process({SHOAL_BINARY, "diff", old_path, new_path}, "", 30s);
+    INFO("stderr: " << r.err << "\nstdout: " << r.out);
+    REQUIRE(r.exit_code == 1);
+    CHECK(r.err.find("old.jsonl: 1 records repeat a URL") != std::string::npos);
+    auto m = by_url(r.out);  // stdout is a pipe: JSONL by default
+    CHECK(m.size() == 6);
+    REQUIRE(m.count("http://s/new"));
+    CHECK(change_of(m["http://s/new"]) == "new");
+    CHECK(m["http://s/new"].at("old").is_null());
+    CHECK(m["http://s/new"].at("new").at("price").at("amount") == "3.50");
+    REQUIRE(m.count("http://s/gone"));
+    CHECK(change_of(m["http://s/gone"]) == "gone");
+    CHECK(m["http://s/gone"].at("new").is_null());
+    REQUIRE(m.count("http://s/up"));
+    CHECK(change_of(m["http://s/up"]) == "price_up");
+    CHECK(r.out.find("\"pct\":12.5}") != std::string::npos);
+    REQUIRE(m.count("http://s/down"));
+    CHECK(change_of(m["http://s/down"]) == "price_down");
+    CHECK(r.out.find("\"pct\":-12.5}") != std::string::npos);
+    CHECK(m["http://s/down"].at("old").at("price").at("amount") == "1299.00");
+    CHECK(m["http://s/down"].at("new").at("price").at("amount") == "1136.63");
+    CHECK(m["http://s/down"].at("old").at("status") == 200);
+    CHECK(m["http://s/down"].at("old").at("title") == "Down");
+    REQUIRE(m.count("http://s/title"));
+    CHECK(changes_of(m["http://s/title"]) ==
+          std::vector<std::string>{"title_changed"});  // 7 == 7.00
+    CHECK(m["http://s/title"].at("new").at("title") == "New title");
+    CHECK(pct_of(m["http://s/title"]) == "null");
+    REQUIRE(m.count("http://s/status"));
+    CHECK(change_of(m["http://s/status"]) == "status_changed");
+    CHECK(m["http://s/status"].at("new").at("status") == 404);
+    CHECK(m.count("http://s/same") == 0);
+    CHECK(m.count("http://s/zeros") == 0);  // 1299 == 1299.00
+    CHECK(m.count("http://s/dup") == 0);    // the last old record (40.00) wins
+
+    SECTION("--all lists the unchanged URLs too") {
+        auto a = run_process({SHOAL_BINARY, "diff", "--all", old_path, new_path}, "", 30s);
+        CHECK(a.exit_code == 1);
+        auto all = by_url(a.out);
+        CHECK(all.size() == 9);
+        CHECK(change_of(all["http://s/dup"]) == "unchanged");
+    }
+    SECTION("--only price") {
+        auto p =
+            run_process({SHOAL_BINARY, "diff", "--only", "price", old_path, new_path}, "", 30s);
+        CHECK(p.exit_code == 1);
+        auto prices = by_url(p.out);
+        CHECK(prices.size() == 2);
+        CHECK(prices.count("http://s/up") == 1);
+        CHECK(prices.count("http://s/down") == 1);
+    }
+    SECTION("--format csv") {
+        auto c =
+            run_process({SHOAL_BINARY, "diff", "--format", "csv", old_path, new_path}, "", 30s);
+        CHECK(c.exit_code == 1);
+        CHECK(c.out.rfind("change,changes,url,old_status,new_status,", 0) == 0);
+        CHECK(c.out.find("price_down,price_down,http://s/down,200,200,Down,Down,1299.00,USD,"
+                         "1136.63,USD,-12.5\r\n") != std::string::npos);
+        std::istringstream in(c.out);
+        shoal::csv_reader reader(in);
+        std::vector<std::string> fields;
+        int rows = 0;
+        while (reader.next(fields)) {
+            CHECK(fields.size() == 12);
+            ++rows;
+        }
+        CHECK(rows == 7);
+    }
+    SECTION("--format table") {
+        auto t = run_process({SHOAL_BINARY, "diff", "-f", "table", old_path, new_path}, "", 30s);
+        CHECK(t.exit_code == 1);
+        CHECK(t.out.rfind("change ", 0) == 0);
+        CHECK(t.out.find("1299.00 USD") != std::string::npos);
+        CHECK(t.out.find("-12.5%") != std::string::npos);
+        CHECK(t.out.find("+12.5%") != std::string::npos);
+        CHECK(t.out.find("1 new, 1 gone, 1 status changed, 1 price up, 1 price down, "
+                         "1 title changed, 3 unchanged\n") != std::string::npos);
+    }
+    SECTION("the same run twice: exit 0, no output") {
+        auto s = run_process({SHOAL_BINARY, "diff", new_path, new_path}, "", 30s);
+        CHECK(s.exit_code == 0);
+        CHECK(s.out.empty());
+    }
+}
+
+TEST_CASE("diff: unreadable or malformed input exits 2 naming the file and line",
+          "[diff][binary]") {
+    temp_dir dir;
+    const auto good = (dir / "good.jsonl").string(), bad = (dir / "bad.jsonl").string();
+    shoal::test::write_file(good, rec(1, "http://s/a", 200, "A", "1"));
+    shoal::test::write_file(bad, rec(1, "http://s/a", 200, "A", "1") +
+                                     rec(2, "http://s/b", 200, "B", "1") +
+                                     "{\"url\": \"http://s/c\", \"status\": 200\n");
+    auto r = run_process({SHOAL_BINARY, "diff", good, bad}, "", 30s);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("shoal diff: " + bad + ":3: not valid JSON", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+
+    auto missing =
+        run_process({SHOAL_BINARY, "diff", (dir / "nope.jsonl").string(), good}, "", 30s);
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("nope.jsonl: No such file or directory") != std::string::npos);
+
+    auto usage = run_process({SHOAL_BINARY, "diff", good}, "", 30s);
+    CHECK(usage.exit_code == 2);
+    auto fmt = run_process({SHOAL_BINARY, "diff", "--format", "xml", good, good}, "", 30s);
+    CHECK(fmt.exit_code == 2);
+}
+
+TEST_CASE("diff: a crawl of the local site against an older run with other prices",
+          "[diff][binary]") {
+    shoal::test::local_site site;
+    temp_dir dir;
+    // The site's prices are fixed per path (/p/N.html costs $N.99), so the
+    // older run is written by hand and the newer one is a real crawl.
+    const std::vector<std::string> urls = {site.url("/p/1.html"), site.url("/p/2.html"),
+                                           site.url("/p/3.html"), site.url("/p/4.html"),
+                                           site.url("/p/5.html"), site.url("/status/404")};
+    std::string url_file;
+    for (const auto& u : urls) url_file += u + "\n";
+    shoal::test::write_file(dir / "urls.txt", url_file);
+    const auto new_path = (dir / "new.jsonl").string();
+    auto crawl = run_process(
+        {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", new_path, "-p", "1", "-q"}, "",
+        120s);
+    INFO("crawl stderr: " << crawl.err);
+    REQUIRE(crawl.exit_code == 0);
+    const auto crawled = shoal::test::read_jsonl(new_path);
+    REQUIRE(crawled.size() == urls.size());
+
+    const auto old_path = (dir / "old.csv").string();
+    std::string old_csv;
+    shoal::append_csv_header(old_csv);
+    auto add = [&](int line, const std::string& url, int status, const std::string& title,
+                   const std::string& amount) {
+        shoal::record r;
+        r.line = static_cast<std::uint64_t>(line);
+        r.url = url;
+        r.status = status;
+        r.title = title;
+        if (!amount.empty()) r.price = shoal::price{amount, "USD", "$" + amount};
+        shoal::append_csv_row(r, old_csv);
+    };
+    add(1, urls[0], 200, "Product 1 | Test Shop", "2.49");   // now 1.99: down 20.1 %
+    add(2, urls[1], 200, "Product 2 | Test Shop", "1.5");    // now 2.99: up 99.3 %
+    add(3, urls[2], 200, "Product 3 | Test Shop", "3.990");  // now 3.99: the same
+    add(4, urls[3], 200, "Product four", "4.99");            // title changed
+    add(5, site.url("/p/77.html"), 200, "Product 77 | Test Shop", "77.99");  // gone
+    add(6, urls[5], 200, "", "");                                            // now a 404
+    shoal::test::write_file(old_path, old_csv);
+
+    auto r = run_process({SHOAL_BINARY, "diff", old_path, new_path, "--format", "jsonl"}, "", 30s);
+    INFO("diff stderr: " << r.err << "\nstdout: " << r.out);
+    REQUIRE(r.exit_code == 1);
+    auto m = by_url(r.out);
+    REQUIRE(m.count(urls[0]));
+    CHECK(change_of(m[urls[0]]) == "price_down");
+    CHECK(r.out.find("\"pct\":-20.1}") != std::string::npos);
+    REQUIRE(m.count(urls[1]));
+    CHECK(change_of(m[urls[1]]) == "price_up");
+    CHECK(r.out.find("\"pct\":99.3}") != std::string::npos);
+    CHECK(m.count(urls[2]) == 0);
+    REQUIRE(m.count(urls[3]));
+    CHECK(changes_of(m[urls[3]]) == std::vector<std::string>{"title_changed"});
+    CHECK(m[urls[3]].at("new").at("title") == "Product 4 | Test Shop");
+    REQUIRE(m.count(urls[4]));
+    CHECK(change_of(m[urls[4]]) == "new");
+    REQUIRE(m.count(site.url("/p/77.html")));
+    CHECK(change_of(m[site.url("/p/77.html")]) == "gone");
+    REQUIRE(m.count(urls[5]));
+    CHECK(change_of(m[urls[5]]) == "status_changed");
+    CHECK(m[urls[5]].at("new").at("status") == 404);
+    CHECK(m.size() == 6);
+
+    // The crawl against itself: nothing changed.
+    auto same = run_process({SHOAL_BINARY, "diff", new_path, new_path}, "", 30s);
+    CHECK(same.exit_code == 0);
+    CHECK(same.out.empty());
+}
