@@ -592,19 +592,6 @@ void append_change_jsonl(const url_change& c, std::string& out) {
     out += "}\n";
 }
 
-void append_csv_field(std::string_view s, std::string& out) {
-    if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-        out.append(s);
-        return;
-    }
-    out += '"';
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-}
-
 void append_change_csv(const url_change& c, std::string& out) {
     out += to_string(c.kinds.front());
     out += ',';

@@ -1,10 +1,17 @@
-// Built-in title and price extraction with RE2 (see extractor.hpp).
+// Title, price and custom field extraction with RE2 (see extractor.hpp): the
+// built-in rules first, then the rules of rule files.
 #include "shoal/extractor.hpp"
 
 #include <re2/re2.h>
 #include <string.h>
 
+#include <algorithm>
+#include <variant>
+
+#include "shoal/error.hpp"
 #include "shoal/html_text.hpp"
+#include "shoal/record.hpp"
+#include "shoal/url.hpp"
 
 namespace shoal {
 namespace {
@@ -101,14 +108,388 @@ struct extractor::programs {
 };
 
 extractor::extractor() : p_(std::make_unique<programs>()) {}
-extractor::~extractor() = default;
 
 const extractor& extractor::builtin() {
     static const extractor instance;
     return instance;
 }
 
-extraction extractor::extract(std::string_view html, std::string_view currency_hint) const {
+// ---------------------------------------------------------------------------
+// Rule files.
+
+namespace {
+
+// Matches kept per `all = true` rule and page, so one record stays bounded.
+constexpr std::size_t max_matches = 10000;
+
+struct named_group {
+    std::string name;
+    int index = 0;
+    value_type type = value_type::text;
+};
+
+struct user_rule {
+    std::unique_ptr<RE2> re;
+    value_type type = value_type::text;
+    std::string currency;
+    std::vector<std::string> hosts;
+    int groups = 0;                  // capture groups in the pattern
+    std::vector<named_group> named;  // non-empty: one object per match
+};
+
+// What a rule name feeds: a custom field, or the record's title or price, or
+// the currency hint of price values.
+enum class role { field, title, price, currency };
+
+// The rules sharing one name, tried in order.
+struct field_rules {
+    std::string name;
+    bool all = false;
+    role what = role::field;
+    std::vector<user_rule> alternatives;
+};
+
+// One value, rendered; `text`/`amount` kept for the title, price and hint.
+struct value {
+    bool present = false;
+    std::string json = "null";
+    std::string text;                    // string-typed values
+    std::optional<shoal::price> amount;  // price values
+};
+
+struct page {
+    std::string_view html;
+    std::string_view host;           // empty: unknown, hosts not checked
+    std::optional<target_url> base;  // for url values
+    std::string_view hint;           // currency hint for price values
+};
+
+[[noreturn]] void rule_error(const rule_file& f, const rule& r, const std::string& message) {
+    throw setup_error(exit_code::usage, f.source + ": rule '" + r.name + "': " + message);
+}
+
+user_rule compile_rule(const rule_file& f, const rule& r) {
+    RE2::Options opt;
+    opt.set_log_errors(false);
+    opt.set_max_mem(64 << 20);
+    user_rule u;
+    u.re = std::make_unique<RE2>(r.pattern, opt);
+    if (!u.re->ok()) rule_error(f, r, u.re->error());
+    u.type = r.type;
+    u.currency = r.currency;
+    u.hosts = r.hosts;
+    u.groups = u.re->NumberOfCapturingGroups();
+    if (u.groups == 0) rule_error(f, r, "the pattern has no capture group: put the value in (...)");
+    for (const auto& [name, index] : u.re->NamedCapturingGroups()) {
+        value_type t = name == "price" ? value_type::price : r.type;
+        for (const auto& [g, gt] : r.group_types)
+            if (g == name) t = gt;
+        u.named.push_back({name, index, t});
+    }
+    std::sort(u.named.begin(), u.named.end(),
+              [](const named_group& a, const named_group& b) { return a.index < b.index; });
+    for (const auto& [g, gt] : r.group_types)
+        if (std::none_of(u.named.begin(), u.named.end(),
+                         [&](const named_group& n) { return n.name == g; }))
+            rule_error(f, r,
+                       "'types' names group '" + g + "', which the pattern does not have as (?P<" +
+                           g + ">...)");
+    return u;
+}
+
+// The first decimal number in s as a JSON number: an optional '-', digits
+// (',' between groups of three is a thousands separator), an optional '.'
+// and fraction. Leading zeros are dropped. No float round trip.
+std::optional<std::string> first_number(std::string_view s) {
+    auto digit = [&](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+    std::size_t i = 0;
+    while (i < s.size() && !digit(i)) ++i;
+    if (i == s.size()) return std::nullopt;
+    std::string out;
+    if (i > 0 && s[i - 1] == '-') out += '-';
+    std::string whole;
+    for (; digit(i); ++i) whole += s[i];
+    while (i < s.size() && s[i] == ',' && digit(i + 1) && digit(i + 2) && digit(i + 3) &&
+           !digit(i + 4)) {
+        whole.append(s.substr(i + 1, 3));
+        i += 4;
+    }
+    std::size_t nz = whole.find_first_not_of('0');
+    out += nz == std::string::npos ? "0" : whole.substr(nz);
+    if (i + 1 < s.size() && s[i] == '.' && digit(i + 1)) {
+        out += '.';
+        for (++i; digit(i); ++i) out += s[i];
+    }
+    return out;
+}
+
+void append_price_json(const shoal::price& p, std::string& out) {
+    out += "{\"amount\":";
+    append_json_string(p.amount, out);
+    out += ",\"currency\":";
+    if (p.currency.empty())
+        out += "null";
+    else
+        append_json_string(p.currency, out);
+    out += ",\"raw\":";
+    append_json_string(p.raw, out);
+    out += '}';
+}
+
+value render(value_type type, std::string_view capture, const page& pg,
+             std::string_view rule_currency) {
+    value v;
+    std::string s;
+    switch (type) {
+        case value_type::text:
+            s = html_to_text(capture);
+            break;
+        case value_type::raw:
+            s.assign(capture);
+            break;
+        case value_type::url:
+            s = collapse_whitespace(decode_entities(capture));
+            if (pg.base && !s.empty()) {
+                auto resolved = resolve_location(*pg.base, s);
+                if (auto* t = std::get_if<target_url>(&resolved)) s = t->url;
+            }
+            break;
+        case value_type::number:
+            if (auto n = first_number(html_to_text(capture))) {
+                v.present = true;
+                v.json = std::move(*n);
+            }
+            return v;
+        case value_type::price:
+            v.amount =
+                parse_price(html_to_text(capture), rule_currency.empty() ? pg.hint : rule_currency);
+            if (v.amount) {
+                v.present = true;
+                v.json.clear();
+                append_price_json(*v.amount, v.json);
+            }
+            return v;
+    }
+    if (!s.empty()) {
+        v.present = true;
+        v.json.clear();
+        append_json_string(s, v.json);
+        v.text = std::move(s);
+    }
+    return v;
+}
+
+// The value of one match: the first unnamed group that took part, or an
+// object of the named groups.
+value match_value(const user_rule& u, const re2::StringPiece* groups, const page& pg) {
+    if (u.named.empty()) {
+        for (int i = 1; i <= u.groups; ++i)
+            if (groups[i].data() != nullptr)
+                return render(u.type, std::string_view(groups[i].data(), groups[i].size()), pg,
+                              u.currency);
+        return {};
+    }
+    value obj;
+    obj.json = "{";
+    for (std::size_t k = 0; k < u.named.size(); ++k) {
+        const named_group& g = u.named[k];
+        if (k > 0) obj.json += ',';
+        append_json_string(g.name, obj.json);
+        obj.json += ':';
+        const re2::StringPiece& cap = groups[g.index];
+        value v;
+        if (cap.data() != nullptr)
+            v = render(g.type, std::string_view(cap.data(), cap.size()), pg, u.currency);
+        obj.present = obj.present || v.present;
+        obj.json += v.json;
+    }
+    obj.json += '}';
+    return obj;
+}
+
+// Runs one rule: its first match, or with `all` every match in page order.
+// Returns false when the pattern does not match at all.
+bool run_rule(const user_rule& u, bool all, const page& pg, std::vector<value>& out) {
+    const re2::StringPiece text(pg.html.data(), pg.html.size());
+    std::vector<re2::StringPiece> groups(static_cast<std::size_t>(u.groups) + 1);
+    std::size_t pos = 0;
+    bool matched = false;
+    while (pos <= text.size() &&
+           u.re->Match(text, pos, text.size(), RE2::UNANCHORED, groups.data(), u.groups + 1)) {
+        matched = true;
+        out.push_back(match_value(u, groups.data(), pg));
+        if (!all || out.size() >= max_matches) break;
+        std::size_t end =
+            static_cast<std::size_t>(groups[0].data() - text.data()) + groups[0].size();
+        if (groups[0].empty()) {  // step past an empty match, to the next UTF-8 character
+            ++end;
+            while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+                ++end;
+        }
+        pos = end;
+    }
+    return matched;
+}
+
+std::string json_array(const std::vector<value>& values) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) out += ',';
+        out += values[i].json;
+    }
+    out += ']';
+    return out;
+}
+
+bool is_string_type(value_type t) {
+    return t == value_type::text || t == value_type::url || t == value_type::raw;
+}
+
+}  // namespace
+
+struct extractor::rule_programs {
+    std::vector<field_rules> fields;       // one per rule name, in file order
+    std::vector<std::size_t> items_from;   // indexes into fields
+    std::vector<std::string> field_names;  // what extraction::fields holds
+
+    explicit rule_programs(const rule_file& f) {
+        for (const rule& r : f.rules) {
+            auto it = std::find_if(fields.begin(), fields.end(),
+                                   [&](const field_rules& x) { return x.name == r.name; });
+            if (it == fields.end()) {
+                fields.push_back({r.name, r.all, role::field, {}});
+                it = fields.end() - 1;
+            }
+            it->alternatives.push_back(compile_rule(f, r));
+        }
+        for (field_rules& fr : fields) {
+            auto all_of = [&](auto pred) {
+                return std::all_of(fr.alternatives.begin(), fr.alternatives.end(), pred);
+            };
+            auto plain = [](const user_rule& u) { return u.named.empty(); };
+            if (fr.name == "currency")
+                fr.what = role::currency;
+            else if (fr.name == "title" && all_of(plain) &&
+                     all_of([](const user_rule& u) { return is_string_type(u.type); }))
+                fr.what = role::title;
+            else if (fr.name == "price" && all_of(plain) &&
+                     all_of([](const user_rule& u) { return u.type == value_type::price; }))
+                fr.what = role::price;
+            if (fr.what == role::field || (fr.what != role::currency && fr.all))
+                field_names.push_back(fr.name);
+        }
+        for (const std::string& name : f.items_from)
+            for (std::size_t i = 0; i < fields.size(); ++i)
+                if (fields[i].name == name) items_from.push_back(i);
+        if (!items_from.empty()) field_names.push_back("items");
+    }
+
+    // The values of one rule name: the first rule (for this host) that
+    // gives a value, or with `all` the first that matches at all.
+    std::vector<value> run(const field_rules& fr, const page& pg) const {
+        std::vector<value> values;
+        for (const user_rule& u : fr.alternatives) {
+            if (!pg.host.empty() && !hosts_allow(u.hosts, pg.host)) continue;
+            values.clear();
+            bool matched = run_rule(u, fr.all, pg, values);
+            if (fr.all ? matched : (matched && values.front().present)) return values;
+        }
+        values.clear();
+        return values;
+    }
+
+    extraction extract(std::string_view html, std::string_view currency_hint,
+                       std::string_view page_url) const {
+        page pg;
+        pg.html = html;
+        if (!page_url.empty()) {
+            auto parsed = parse_url(page_url);
+            if (auto* t = std::get_if<target_url>(&parsed)) {
+                pg.base = std::move(*t);
+                pg.host = pg.base->host;
+            }
+        }
+        // The page's declared currency beats the caller's hint.
+        std::string declared;
+        for (const field_rules& fr : fields) {
+            if (fr.what != role::currency) continue;
+            for (const value& v : run(fr, pg)) {
+                if (v.present && v.text.size() == 3 &&
+                    std::all_of(v.text.begin(), v.text.end(), [](char c) {
+                        return std::isalpha(static_cast<unsigned char>(c));
+                    })) {
+                    declared = v.text;
+                    for (auto& c : declared)
+                        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                    break;
+                }
+            }
+            if (!declared.empty()) break;
+        }
+        pg.hint = declared.empty() ? currency_hint : std::string_view(declared);
+
+        extraction e;
+        std::vector<std::vector<value>> results(fields.size());
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            const field_rules& fr = fields[i];
+            if (fr.what == role::currency) continue;
+            results[i] = run(fr, pg);
+            const std::vector<value>& values = results[i];
+            auto first = std::find_if(values.begin(), values.end(),
+                                      [](const value& v) { return v.present; });
+            if (fr.what == role::title && first != values.end()) e.title = first->text;
+            if (fr.what == role::price && first != values.end()) e.price = first->amount;
+            if (fr.all && fr.what != role::currency)
+                e.fields.emplace_back(fr.name, json_array(values));
+            else if (fr.what == role::field)
+                e.fields.emplace_back(fr.name,
+                                      values.empty() ? std::string("null") : values.front().json);
+        }
+        if (!items_from.empty()) e.fields.emplace_back("items", zip_items(results));
+        return e;
+    }
+
+    // [items]: element k of every named array, as one object; the shortest
+    // array decides how many items there are.
+    std::string zip_items(const std::vector<std::vector<value>>& results) const {
+        std::size_t n = max_matches;
+        for (std::size_t i : items_from) n = std::min(n, results[i].size());
+        std::string out = "[";
+        for (std::size_t k = 0; k < n; ++k) {
+            if (k > 0) out += ',';
+            out += '{';
+            for (std::size_t j = 0; j < items_from.size(); ++j) {
+                if (j > 0) out += ',';
+                append_json_string(fields[items_from[j]].name, out);
+                out += ':';
+                out += results[items_from[j]][k].json;
+            }
+            out += '}';
+        }
+        out += ']';
+        return out;
+    }
+};
+
+extractor::extractor(std::unique_ptr<rule_programs> r) : r_(std::move(r)) {}
+extractor::~extractor() = default;
+
+std::unique_ptr<extractor> extractor::from_rules(const rule_file& rules) {
+    return std::unique_ptr<extractor>(new extractor(std::make_unique<rule_programs>(rules)));
+}
+
+std::unique_ptr<extractor> extractor::from_file(const std::string& path) {
+    return from_rules(load_rule_file(path));
+}
+
+const std::vector<std::string>& extractor::field_names() const {
+    static const std::vector<std::string> none;
+    return r_ ? r_->field_names : none;
+}
+
+extraction extractor::extract(std::string_view html, std::string_view currency_hint,
+                              std::string_view page_url) const {
+    if (r_) return r_->extract(html, currency_hint, page_url);
     extraction e;
     const std::string lower = ascii_lower(html);
     for (const auto& rule : p_->title) {
@@ -137,6 +518,12 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
         }
     }
     return e;
+}
+
+std::string_view charset_currency_hint(std::string_view charset) {
+    if (charset == "GB18030") return "CNY";
+    if (charset == "SHIFT_JIS" || charset == "EUC-JP") return "JPY";
+    return {};
 }
 
 }  // namespace shoal

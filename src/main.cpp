@@ -6,6 +6,7 @@
 
 #include "shoal/diff.hpp"
 #include "shoal/error.hpp"
+#include "shoal/extract_command.hpp"
 #include "shoal/options.hpp"
 #include "shoal/supervisor.hpp"
 #include "shoal/sys.hpp"
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
     // Commands with their own command lines.
     if (argc >= 2 && std::strcmp(argv[1], "diff") == 0) return shoal::run_diff_command(argc, argv);
     try {
+        if (argc >= 2 && std::strcmp(argv[1], "extract") == 0)
+            return shoal::run_extract_command(argc, argv);
         shoal::command cmd = shoal::parse_command_line(argc, argv);
         shoal::sys::init_process_title(argc, argv);
         switch (cmd.what) {

@@ -69,7 +69,7 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
                      "max concurrent connections to one host, split over the workers (default: no limit)")
         ->check(CLI::Range(1u, 100000u).description(""))
         ->type_name("N");
-    crawl.add_option("--rules", o.rules, "extraction rules (TOML): not supported yet; refused")
+    crawl.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price")
         ->type_name("PATH");
     crawl.add_option("--timeout", o.timeout_s, "seconds for one fetch attempt, all phases")
         ->capture_default_str()
@@ -149,8 +149,6 @@ command parse_command_line(int argc, char** argv) {
     if (o.quiet) o.progress = false;
     if (o.resume && o.output == "-")
         throw setup_error(exit_code::usage, "--resume needs an output file (-o PATH), not stdout");
-    if (!o.rules.empty())
-        throw setup_error(exit_code::usage, "--rules: rule files are not supported in this version yet");
     if (o.force && !o.resume) throw setup_error(exit_code::usage, "--force only applies with --resume");
     if (o.user_agent.find_first_of("\r\n") != std::string::npos)
         throw setup_error(exit_code::usage, "--user-agent must not contain line breaks");

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include <boost/json.hpp>
+
 #include "shoal/charset.hpp"
 
 namespace shoal {
@@ -67,6 +69,8 @@ void append_optional_string(const std::optional<std::string>& s, std::string& ou
     else out += "null";
 }
 
+}  // namespace
+
 void append_csv_field(std::string_view s, std::string& out) {
     std::string valid;
     if (!is_valid_utf8(s)) {
@@ -84,8 +88,6 @@ void append_csv_field(std::string_view s, std::string& out) {
     }
     out += '"';
 }
-
-}  // namespace
 
 void append_json_string(std::string_view s, std::string& out) {
     out += '"';
@@ -148,13 +150,18 @@ void append_jsonl(const record& r, std::string& out) {
     out += "}\n";
 }
 
-void append_csv_header(std::string& out) {
+void append_csv_header(std::string& out, const std::vector<std::string>& field_names) {
     out +=
         "line,url,status,final_url,title,price_amount,price_currency,price_raw,"
-        "elapsed_ms,bytes,attempts,error_stage,error_code,error_message\r\n";
+        "elapsed_ms,bytes,attempts,error_stage,error_code,error_message";
+    for (const auto& name : field_names) {
+        out += ',';
+        append_csv_field("fields." + name, out);  // apart from the standard title and price
+    }
+    out += "\r\n";
 }
 
-void append_csv_row(const record& r, std::string& out) {
+void append_csv_row(const record& r, std::string& out, const std::vector<std::string>& field_names) {
     append_uint(r.line, out);
     out += ',';
     append_csv_field(r.url, out);
@@ -186,6 +193,16 @@ void append_csv_row(const record& r, std::string& out) {
     append_csv_field(r.error_code, out);
     out += ',';
     append_csv_field(r.error_message, out);
+    for (const auto& name : field_names) {
+        out += ',';
+        for (const auto& [k, v] : r.fields) {
+            if (k != name) continue;
+            // A JSON string is written as its text; arrays and objects as JSON.
+            if (!v.empty() && v.front() == '"') append_csv_field(boost::json::parse(v).as_string(), out);
+            else if (v != "null") append_csv_field(v, out);
+            break;
+        }
+    }
     out += "\r\n";
 }
 

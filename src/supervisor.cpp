@@ -97,6 +97,10 @@ private:
         tls_settings.insecure = o_.insecure;
         tls_settings.ca_file = o_.ca_file;
         check_tls_settings(tls_settings);
+        // Rules are compiled once, here: a bad file stops the run before any
+        // fetch, and every forked worker inherits the compiled programs.
+        if (!o_.rules.empty()) rules_file_ = extractor::from_file(o_.rules);
+        (void)rules();
         open_input();
         open_output();
         make_control_pair(control_);
@@ -174,13 +178,16 @@ private:
         if (writer_pid_ == 0) {
             become_child(control_[0]);
             if (input_fd_ != STDIN_FILENO) ::close(input_fd_);
-            writer_setup s{o_, control_[1], output_fd_, done_, total_, csv_header_};
+            writer_setup s{o_, control_[1], output_fd_, done_, total_, csv_header_,
+                           rules().field_names()};
             std::fflush(stdout);
             ::_exit(run_writer(s));
         }
         ::close(control_[1]);
         if (output_fd_ != STDOUT_FILENO) ::close(output_fd_);
     }
+
+    const extractor& rules() const { return rules_file_ ? *rules_file_ : extractor::builtin(); }
 
     // Workers that still take new lines.
     unsigned taking() const {
@@ -237,7 +244,7 @@ private:
             ::close(status[0]);
             for (const auto& [other_id, other] : running_)
                 if (other.status_fd >= 0) ::close(other.status_fd);
-            worker_setup s{o_, rc.work, no, limiter_.get(), rc.ledger, idle_cap_, records[1], status[1]};
+            worker_setup s{o_, rc.work, rules(), no, limiter_.get(), rc.ledger, idle_cap_, records[1], status[1]};
             ::_exit(run_worker(s));
         }
         ::close(records[1]);
@@ -439,6 +446,7 @@ private:
     std::int64_t total_ = -1;
     std::size_t idle_cap_ = 0;
     std::unique_ptr<host_limiter> limiter_;
+    std::unique_ptr<extractor> rules_file_;
     std::vector<unsigned> free_ledgers_;
     bool csv_header_ = false;
     done_lines done_;

@@ -63,13 +63,6 @@ bool worth_extracting(std::string_view content_type) {
     return false;
 }
 
-// A page's encoding says where the shop is when "¥" alone is ambiguous.
-std::string_view currency_hint(std::string_view charset) {
-    if (charset == "GB18030") return "CNY";
-    if (charset == "SHIFT_JIS" || charset == "EUC-JP") return "JPY";
-    return {};
-}
-
 class chunk_crawl {
 public:
     chunk_crawl(const worker_setup& s, net::io_context& io)
@@ -165,7 +158,7 @@ private:
         if (!f.body.empty() && worth_extracting(f.content_type)) {
             std::string charset = detect_charset(f.body, f.content_type);
             std::string text = to_utf8(f.body, charset);
-            extraction e = extractor::builtin().extract(text, currency_hint(charset));
+            extraction e = setup_.rules.extract(text, charset_currency_hint(charset), r.final_url);
             r.title = std::move(e.title);
             r.price = std::move(e.price);
             r.fields = std::move(e.fields);

@@ -36,7 +36,7 @@ public:
         : s_(s), progress_(s.options.progress, s.total) {}
 
     int run() {
-        if (s_.write_csv_header) append_csv_header(out_);
+        if (s_.write_csv_header) append_csv_header(out_, s_.field_names);
         std::vector<char> buf(read_bytes);
         bool finishing = false;
         while (!finishing || !pipes_.empty()) {
@@ -124,7 +124,7 @@ private:
 
     void accept(const record& r) {
         if (!s_.done.set(r.line)) return;  // a line already has its record
-        if (s_.options.format == output_format::csv) append_csv_row(r, out_);
+        if (s_.options.format == output_format::csv) append_csv_row(r, out_, s_.field_names);
         else append_jsonl(r, out_);
         stats_.add(r);
     }

@@ -5,7 +5,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+
+#include "shoal/charset.hpp"
 
 namespace {
 
@@ -248,4 +253,46 @@ TEST_CASE("extractor: no price and no title give nullopt", "[extractor]") {
     // A price element without a number is no price.
     auto free_item = run("<span class=\"price\">Free</span>");
     CHECK_FALSE(free_item.price.has_value());
+}
+
+TEST_CASE("extractor: data/rules/default.toml gives the built-in results", "[extractor]") {
+    auto from_file = shoal::extractor::from_file(SHOAL_SOURCE_DIR "/data/rules/default.toml");
+    CHECK(from_file->field_names().empty());
+    const shoal::extractor& builtin = shoal::extractor::builtin();
+    std::vector<std::string> pages = {
+        product_page("", "<div class=\"price-box\"><span class=\"price\">$1,299.00</span></div>\n"),
+        product_page("<meta content='849.99' property='product:price:amount' />\n"
+                     "<meta content='CAD' property='product:price:currency' />\n",
+                     "<span class=\"amount\">$849.99</span>\n"),
+        product_page("", "<span itemprop=\"price\" content=\"19.99\">19,99 €</span>"
+                         "<meta itemprop=\"priceCurrency\" content=\"EUR\">\n",
+                     "<title>  Caf&eacute; &amp;\n Bar </title>"),
+        product_page("<script type=\"application/ld+json\">{\"price\": \"1299.5\", \"priceCurrency\": \"GBP\"}</script>\n",
+                     "", "<meta property=\"og:title\" content=\"Only OG\">"),
+        "<p>no title, no price</p>",
+    };
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(SHOAL_SOURCE_DIR "/data/example-site")) {
+        if (entry.path().extension() != ".html") continue;
+        std::ifstream in(entry.path(), std::ios::binary);
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        pages.push_back(bytes.str());
+    }
+    REQUIRE(pages.size() > 20);
+    for (const std::string& body : pages) {
+        const std::string charset = shoal::detect_charset(body, "");
+        const std::string text = shoal::to_utf8(body, charset);
+        const auto hint = shoal::charset_currency_hint(charset);
+        auto want = builtin.extract(text, hint);
+        auto got = from_file->extract(text, hint, "http://127.0.0.1:18080/p/1.html");
+        INFO(text.substr(0, 300));
+        CHECK(got.title == want.title);
+        REQUIRE(got.price.has_value() == want.price.has_value());
+        if (want.price) {
+            CHECK(got.price->amount == want.price->amount);
+            CHECK(got.price->currency == want.price->currency);
+            CHECK(got.price->raw == want.price->raw);
+        }
+        CHECK(got.fields.empty());
+    }
 }

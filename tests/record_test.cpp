@@ -371,3 +371,19 @@ TEST_CASE("record: many rows in one CSV keep their shape", "[record]") {
         CHECK(rows[i][0] == std::to_string(i - 1));
     }
 }
+
+TEST_CASE("record: CSV custom field columns from a rule file", "[record]") {
+    const std::vector<std::string> names = {"brand", "items", "stock"};
+    std::string header;
+    shoal::append_csv_header(header, names);
+    CHECK(std::string_view(header).ends_with(",error_message,fields.brand,fields.items,fields.stock\r\n"));
+
+    shoal::record r;
+    r.line = 3;
+    r.url = "http://127.0.0.1/x";
+    r.fields = {{"brand", "\"Acme, \\\"Inc\\\"\""}, {"items", "[{\"title\":\"a\"}]"}, {"stock", "null"}};
+    std::string row;
+    shoal::append_csv_row(r, row, names);
+    // A JSON string is written as its text (quoted for CSV), an array as JSON, null as empty.
+    CHECK(std::string_view(row).ends_with(",,\"Acme, \"\"Inc\"\"\",\"[{\"\"title\"\":\"\"a\"\"}]\",\r\n"));
+}

@@ -6,6 +6,11 @@
 //   const shoal::extractor& ex = shoal::extractor::builtin();
 //   shoal::extraction e = ex.extract(utf8_html);
 //   if (e.title) ...; if (e.price) ... e.price->amount, e.price->currency
+//
+// With a rule file (see rules.hpp), built once before any fetch:
+//
+//   std::unique_ptr<shoal::extractor> ex = shoal::extractor::from_file("shop.toml");
+//   shoal::extraction e = ex->extract(utf8_html, "", "https://www.shop.com/list?p=2");
 #pragma once
 
 #include <memory>
@@ -16,13 +21,16 @@
 #include <vector>
 
 #include "shoal/price.hpp"
+#include "shoal/rules.hpp"
 
 namespace shoal {
 
 struct extraction {
     std::optional<std::string> title;
     std::optional<shoal::price> price;
-    std::vector<std::pair<std::string, std::string>> fields;  // name -> JSON value
+    // Custom rule results, name -> rendered JSON value, in the order of
+    // field_names(). Always empty for the built-in rules.
+    std::vector<std::pair<std::string, std::string>> fields;
 };
 
 class extractor {
@@ -33,18 +41,44 @@ public:
     // price text. Compiled on first use.
     static const extractor& builtin();
 
+    // An extractor running the rules of a rule file instead of the built-in
+    // ones. Every pattern is compiled here, once. Throws
+    // setup_error(exit_code::usage, "<file>: rule '<name>': <RE2 error>") for
+    // a pattern that does not compile or has no capture group, and the errors
+    // of load_rule_file() for an unreadable or malformed file.
+    static std::unique_ptr<extractor> from_file(const std::string& path);
+    static std::unique_ptr<extractor> from_rules(const rule_file& rules);
+
+    // The names extract() puts into extraction::fields, in that order (the
+    // same for every page): rule names other than "title", "price" and
+    // "currency" in file order, "title"/"price" when they are `all = true`,
+    // then "items" when the file has [items]. Empty for the built-in rules.
+    const std::vector<std::string>& field_names() const;
+
     ~extractor();
     extractor(const extractor&) = delete;  // owns compiled RE2 programs
     extractor& operator=(const extractor&) = delete;
 
     // currency_hint: the currency to assume when neither the page nor the
     // price text names one (e.g. "CNY" for a GB18030 page showing "¥").
-    extraction extract(std::string_view html, std::string_view currency_hint = {}) const;
+    // page_url: the URL the page came from (after redirects), if known; rule
+    // files use its host for `hosts` and resolve `url` values against it.
+    // The built-in rules ignore it.
+    extraction extract(std::string_view html, std::string_view currency_hint = {},
+                       std::string_view page_url = {}) const;
 
 private:
     extractor();
     struct programs;
-    std::unique_ptr<programs> p_;
+    struct rule_programs;
+    explicit extractor(std::unique_ptr<rule_programs> r);
+    std::unique_ptr<programs> p_;       // built-in rules, or null
+    std::unique_ptr<rule_programs> r_;  // rule-file rules, or null
 };
+
+// The currency a bare "¥" means on a page in this charset (a name that
+// detect_charset() returns): "CNY" for GB18030, "JPY" for SHIFT_JIS and
+// EUC-JP, else empty. The usual currency_hint for extract().
+std::string_view charset_currency_hint(std::string_view charset);
 
 }  // namespace shoal

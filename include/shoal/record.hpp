@@ -40,9 +40,16 @@ struct record {
 // Appends the record as one JSON object and a newline.
 void append_jsonl(const record& r, std::string& out);
 
-// The CSV header line (with newline) and one RFC 4180 row per record.
-void append_csv_header(std::string& out);
-void append_csv_row(const record& r, std::string& out);
+// The CSV header line and one RFC 4180 row per record (CRLF line ends).
+// field_names: the custom fields of a rule file, as extra columns named
+// "fields.NAME" after the standard ones; a string value is written as its
+// text, others as JSON.
+void append_csv_header(std::string& out, const std::vector<std::string>& field_names = {});
+void append_csv_row(const record& r, std::string& out,
+                    const std::vector<std::string>& field_names = {});
+
+// Appends s as one CSV field, quoted when needed, repairing invalid UTF-8.
+void append_csv_field(std::string_view s, std::string& out);
 
 // Appends s as a JSON string literal (quotes included), repairing invalid UTF-8.
 void append_json_string(std::string_view s, std::string& out);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "shoal/chunker.hpp"
+#include "shoal/extractor.hpp"
 #include "shoal/host_limiter.hpp"
 #include "shoal/options.hpp"
 
@@ -14,6 +15,7 @@ namespace shoal {
 struct worker_setup {
     const crawl_options& options;
     const chunk& work;
+    const extractor& rules;  // built once in the supervisor, inherited by the fork
     unsigned worker_no = 0;
     host_limiter* limiter = nullptr;  // --per-host over all workers (nullptr = no limit)
     unsigned ledger = 0;              // this worker's ledger in the limiter

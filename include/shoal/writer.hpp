@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "shoal/done_lines.hpp"
 #include "shoal/options.hpp"
@@ -18,6 +20,7 @@ struct writer_setup {
     done_lines& done;
     std::int64_t total = -1;  // records expected in this run, -1 if unknown
     bool write_csv_header = false;
+    const std::vector<std::string>& field_names;  // custom CSV columns, from the rules
 };
 
 // Runs until the supervisor says finish (or goes away) and every open pipe

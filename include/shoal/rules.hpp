@@ -1,0 +1,73 @@
+// rules: extraction rule files (TOML), read and checked before any fetch.
+//
+//   [[rule]]
+//   name = "price"                        # rules sharing a name are fallbacks, in order
+//   pattern = '<span class="search_now_price">(.*?)</span>'
+//   type = "price"                        # text | price | number | url | raw
+//   all = true                            # every match, as an array
+//   currency = "CNY"                      # hint when the price text names none
+//   hosts = ["*.dangdang.com"]            # only for these hosts
+//   [items]
+//   from = ["title", "price"]             # zip parallel arrays into "items"
+//
+//   shoal::rule_file f = shoal::load_rule_file("data/rules/dangdang.toml");
+//
+// This file only reads and validates the TOML; the regular expressions are
+// compiled (and their errors reported) by extractor::from_rules().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace shoal {
+
+// How a captured string becomes a JSON value.
+enum class value_type : std::uint8_t {
+    text,    // entities decoded, tags stripped, whitespace collapsed: a string
+    price,   // parse_price(): {"amount","currency","raw"}
+    number,  // the first decimal number in the text: a JSON number
+    url,     // entities decoded, trimmed, resolved against the page URL
+    raw,     // the captured bytes unchanged: a string
+};
+std::string_view to_string(value_type t);
+
+struct rule {
+    std::string name;
+    std::string pattern;
+    value_type type = value_type::text;  // default: price for a rule named "price"
+    // Per named group types ("types = { price = "price" }"); a named group
+    // not listed gets `type` (or price, when the group is named "price").
+    std::vector<std::pair<std::string, value_type>> group_types;
+    bool all = false;
+    std::string currency;            // upper-case ISO 4217 code, or empty
+    std::vector<std::string> hosts;  // lower-case globs; empty = every host
+};
+
+struct rule_file {
+    std::string source;                   // the path, for messages
+    std::vector<rule> rules;              // in file order
+    std::vector<std::string> items_from;  // [items] from = [...]; empty = no items
+};
+
+// Reads and validates a rule file. Throws setup_error(exit_code::usage,
+// "<path>: ...") when it cannot be read, is not TOML, or breaks the format
+// (unknown keys, missing name or pattern, bad type, currency or hosts,
+// [items] naming a rule that is not `all = true`, ...).
+rule_file load_rule_file(const std::string& path);
+
+// The same, from text; `source` names it in messages.
+rule_file parse_rule_file(std::string_view toml_text, const std::string& source);
+
+// Host globs, case-insensitive: "*" matches any run of characters. A glob
+// starting with "*." also matches the bare domain: "*.example.com" matches
+// "example.com", "www.example.com" and "a.b.example.com". "*" alone matches
+// every host. The port is not part of the host.
+bool host_matches(std::string_view glob, std::string_view host);
+
+// True when globs is empty or one of them matches host.
+bool hosts_allow(const std::vector<std::string>& globs, std::string_view host);
+
+}  // namespace shoal

@@ -1,0 +1,232 @@
+// Rule files: TOML reading and validation (see rules.hpp). The only
+// translation unit that includes toml++.
+#include "shoal/rules.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "shoal/error.hpp"
+
+namespace shoal {
+namespace {
+
+[[noreturn]] void fail(const std::string& message) {
+    throw setup_error(exit_code::usage, message);
+}
+
+std::string at_line(const toml::node& n) {
+    const auto& where = n.source().begin;
+    return where.line > 0 ? "line " + std::to_string(where.line) + ": " : std::string();
+}
+
+bool parse_type(std::string_view s, value_type& out) {
+    for (value_type t : {value_type::text, value_type::price, value_type::number, value_type::url,
+                         value_type::raw})
+        if (s == to_string(t)) {
+            out = t;
+            return true;
+        }
+    return false;
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// Reads one [[rule]] table; `where` prefixes messages ("<file>: rule 'x': ").
+rule read_rule(const toml::table& t, const std::string& source, std::size_t index) {
+    rule r;
+    std::string where = source + ": rule #" + std::to_string(index + 1) + ": ";
+    if (auto name = t["name"].value<std::string>(); name && !name->empty()) {
+        r.name = *name;
+        where = source + ": rule '" + r.name + "': ";
+    } else {
+        fail(where + at_line(t) + "needs a non-empty string 'name'");
+    }
+    auto pattern = t["pattern"].value<std::string>();
+    if (!pattern || pattern->empty())
+        fail(where + at_line(t) + "needs a non-empty string 'pattern'");
+    r.pattern = *pattern;
+    bool typed = false;
+    std::string_view type_name;
+    for (auto&& [key, node] : t) {
+        const std::string_view k = key.str();
+        if (k == "name" || k == "pattern") continue;
+        if (k == "type") {
+            auto s = node.value<std::string>();
+            if (!s || !parse_type(*s, r.type))
+                fail(where + at_line(node) + "type must be one of text, price, number, url, raw");
+            typed = true;
+        } else if (k == "all") {
+            if (!node.is_boolean()) fail(where + at_line(node) + "'all' must be true or false");
+            r.all = *node.value<bool>();
+        } else if (k == "currency") {
+            auto s = node.value<std::string>();
+            if (!s || s->size() != 3 || !std::all_of(s->begin(), s->end(), [](char c) {
+                    return std::isalpha(static_cast<unsigned char>(c));
+                }))
+                fail(where + at_line(node) +
+                     "currency must be a 3-letter ISO 4217 code, e.g. \"EUR\"");
+            r.currency = *s;
+            for (auto& c : r.currency)
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        } else if (k == "hosts") {
+            const toml::array* a = node.as_array();
+            if (a == nullptr) fail(where + at_line(node) + "'hosts' must be an array of strings");
+            for (const toml::node& h : *a) {
+                auto s = h.value<std::string>();
+                if (!s || s->empty() || s->find_first_of(" /:") != std::string::npos)
+                    fail(where + at_line(h) +
+                         "'hosts' entries must be host names or globs like \"*.example.com\"");
+                r.hosts.push_back(lower(*s));
+            }
+        } else if (k == "types") {
+            const toml::table* tt = node.as_table();
+            if (tt == nullptr)
+                fail(where + at_line(node) + "'types' must be a table, e.g. { price = \"price\" }");
+            for (auto&& [group, tn] : *tt) {
+                auto s = tn.value<std::string>();
+                value_type gt;
+                if (!s || !parse_type(*s, gt))
+                    fail(where + at_line(tn) + "types." + std::string(group.str()) +
+                         " must be one of text, price, number, url, raw");
+                r.group_types.emplace_back(std::string(group.str()), gt);
+            }
+        } else {
+            fail(where + at_line(node) + "unknown key '" + std::string(k) +
+                 "' (known: name, pattern, type, all, currency, hosts, types)");
+        }
+    }
+    if (!typed && r.name == "price") r.type = value_type::price;
+    return r;
+}
+
+void read_items(const toml::node& node, rule_file& f) {
+    const std::string where = f.source + ": [items]: ";
+    const toml::table* t = node.as_table();
+    if (t == nullptr) fail(where + at_line(node) + "must be a table with 'from'");
+    for (auto&& [key, value] : *t) {
+        if (key.str() != "from")
+            fail(where + at_line(value) + "unknown key '" + std::string(key.str()) +
+                 "' (known: from)");
+    }
+    const toml::array* from = (*t)["from"].as_array();
+    if (from == nullptr || from->empty())
+        fail(where + at_line(node) + "needs 'from', a non-empty array of rule names");
+    for (const toml::node& n : *from) {
+        auto name = n.value<std::string>();
+        if (!name) fail(where + at_line(n) + "'from' must hold rule names (strings)");
+        auto it = std::find_if(f.rules.begin(), f.rules.end(),
+                               [&](const rule& r) { return r.name == *name; });
+        if (it == f.rules.end()) fail(where + "'from' names '" + *name + "', which no rule has");
+        if (*name == "currency") fail(where + "'currency' is the hint for prices, not a field");
+        if (!it->all)
+            fail(where + "'from' names '" + *name + "', which is not an `all = true` rule");
+        if (std::find(f.items_from.begin(), f.items_from.end(), *name) != f.items_from.end())
+            fail(where + "'from' names '" + *name + "' twice");
+        f.items_from.push_back(*name);
+    }
+    if (std::any_of(f.rules.begin(), f.rules.end(),
+                    [](const rule& r) { return r.name == "items"; }))
+        fail(where + "a rule is named 'items', which [items] writes");
+}
+
+}  // namespace
+
+std::string_view to_string(value_type t) {
+    switch (t) {
+        case value_type::text:
+            return "text";
+        case value_type::price:
+            return "price";
+        case value_type::number:
+            return "number";
+        case value_type::url:
+            return "url";
+        case value_type::raw:
+            return "raw";
+    }
+    return "text";
+}
+
+rule_file parse_rule_file(std::string_view toml_text, const std::string& source) {
+    rule_file f;
+    f.source = source;
+    toml::table doc;
+    try {
+        doc = toml::parse(toml_text, source);
+    } catch (const toml::parse_error& e) {
+        fail(source + ": line " + std::to_string(e.source().begin.line) + ": " +
+             std::string(e.description()));
+    }
+    for (auto&& [key, node] : doc) {
+        const std::string_view k = key.str();
+        if (k != "rule" && k != "items")
+            fail(source + ": " + at_line(node) + "unknown key '" + std::string(k) +
+                 "' (known: [[rule]], [items])");
+    }
+    const toml::array* rules = doc["rule"].as_array();
+    if (doc.contains("rule") && (rules == nullptr || !rules->is_array_of_tables()))
+        fail(source + ": 'rule' must be written as [[rule]] tables");
+    if (rules == nullptr || rules->empty()) fail(source + ": no [[rule]] tables");
+    for (std::size_t i = 0; i < rules->size(); ++i) {
+        rule r = read_rule(*rules->get(i)->as_table(), source, i);
+        // Fallbacks are alternatives for one value: they must agree on its shape.
+        for (const rule& earlier : f.rules)
+            if (earlier.name == r.name && earlier.all != r.all)
+                fail(source + ": rule '" + r.name + "': rules sharing a name must agree on 'all'");
+        f.rules.push_back(std::move(r));
+    }
+    if (const toml::node* items = doc.get("items")) read_items(*items, f);
+    return f;
+}
+
+rule_file load_rule_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path + ": cannot read the rule file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) fail(path + ": cannot read the rule file");
+    return parse_rule_file(text.str(), path);
+}
+
+bool host_matches(std::string_view glob, std::string_view host) {
+    if (glob.size() > 2 && glob.substr(0, 2) == "*." && host.size() == glob.size() - 2) {
+        // "*.example.com" also covers "example.com".
+        bool same = true;
+        for (std::size_t i = 0; i < host.size() && same; ++i)
+            same = std::tolower(static_cast<unsigned char>(host[i])) == glob[i + 2];
+        if (same) return true;
+    }
+    // Iterative glob match with backtracking to the last '*'.
+    std::size_t g = 0, h = 0, star = std::string_view::npos, resume = 0;
+    while (h < host.size()) {
+        char c = static_cast<char>(std::tolower(static_cast<unsigned char>(host[h])));
+        if (g < glob.size() && glob[g] == '*') {
+            star = g++;
+            resume = h;
+        } else if (g < glob.size() && glob[g] == c) {
+            ++g;
+            ++h;
+        } else if (star != std::string_view::npos) {
+            g = star + 1;
+            h = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (g < glob.size() && glob[g] == '*') ++g;
+    return g == glob.size();
+}
+
+bool hosts_allow(const std::vector<std::string>& globs, std::string_view host) {
+    if (globs.empty()) return true;
+    return std::any_of(globs.begin(), globs.end(),
+                       [&](const std::string& g) { return host_matches(g, host); });
+}
+
+}  // namespace shoal

@@ -1,0 +1,163 @@
+// Tests for `shoal extract`: in process (run_extract_command with stdout
+// captured) and through the real binary for exit codes and messages.
+#include "shoal/extract_command.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "shoal/error.hpp"
+#include "support/process.hpp"
+
+namespace {
+
+namespace json = boost::json;
+using shoal::test::run_process;
+using shoal::test::temp_dir;
+using shoal::test::write_file;
+
+const std::string source_dir = SHOAL_SOURCE_DIR;
+const std::string books = source_dir + "/data/example-site/list/books-gbk.html";
+const std::string dangdang = source_dir + "/data/rules/dangdang.toml";
+
+// Runs run_extract_command("shoal", "extract", args...) and returns its stdout.
+std::string run_in_process(std::vector<std::string> args) {
+    args.insert(args.begin(), {"shoal", "extract"});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    temp_dir dir;
+    const std::string out_path = (dir / "stdout").string();
+    std::fflush(stdout);
+    int saved = ::dup(1);
+    int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE((saved >= 0 && fd >= 0));
+    ::dup2(fd, 1);
+    ::close(fd);
+    struct restore {
+        int saved;
+        ~restore() {
+            std::fflush(stdout);
+            ::dup2(saved, 1);
+            ::close(saved);
+        }
+    };
+    {
+        restore r{saved};
+        CHECK(shoal::run_extract_command(static_cast<int>(argv.size() - 1), argv.data()) == 0);
+    }
+    return shoal::test::read_file(out_path);
+}
+
+}  // namespace
+
+TEST_CASE("extract: the bookshop listing, GBK, with the dangdang preset", "[extract]") {
+    auto records = shoal::test::parse_jsonl(run_in_process(
+        {"--rules", dangdang, "--url", "http://search.dangdang.com/?key=book", books}));
+    REQUIRE(records.size() == 1);
+    const json::object& r = records[0];
+    CHECK(r.at("line").as_int64() == 1);
+    CHECK(r.at("url").as_string() == "http://search.dangdang.com/?key=book");
+    CHECK(r.at("status").is_null());
+    CHECK(r.at("error").is_null());
+    CHECK(r.at("title").as_string() == "深入理解计算机系统");
+    CHECK(r.at("price").at("amount").as_string() == "59.00");
+    CHECK(r.at("price").at("currency").as_string() == "CNY");
+    const json::array& items = r.at("fields").at("items").as_array();
+    REQUIRE(items.size() == 5);
+    CHECK(items[1].at("title").as_string() == "算法导论");
+    CHECK(items[1].at("price").at("amount").as_string() == "87.50");
+    CHECK(items[4].at("title").as_string() == "计算机网络：自顶向下方法");
+    CHECK(items[4].at("price").at("amount").as_string() == "66.30");
+    CHECK(items[4].at("price").at("currency").as_string() == "CNY");
+    CHECK(items[4].at("price").at("raw").as_string() == "¥66.30");
+    CHECK(r.at("fields").at("title").as_array().size() == 5);
+    CHECK(r.at("fields").at("price").as_array().size() == 5);
+}
+
+TEST_CASE("extract: built-in rules without --rules, one record per file in order", "[extract]") {
+    temp_dir dir;
+    write_file(dir / "a.html",
+               "<title>Caf\xe9</title><span class=\"price\">12,50 \x80</span>");  // windows-1252
+    write_file(dir / "b.html", "<title>B</title>");
+    auto records = shoal::test::parse_jsonl(
+        run_in_process({(dir / "a.html").string(), (dir / "b.html").string()}));
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].at("line").as_int64() == 1);
+    CHECK(records[0].at("url").as_string() == (dir / "a.html").string());
+    CHECK(records[0].at("final_url").is_null());
+    CHECK(records[0].at("title").as_string() == "Café");
+    CHECK(records[0].at("price").at("amount").as_string() == "12.50");
+    CHECK(records[0].at("price").at("currency").as_string() == "EUR");
+    CHECK(records[0].at("fields").as_object().empty());
+    CHECK(records[0].at("bytes").as_int64() == 53);
+    CHECK(records[1].at("line").as_int64() == 2);
+    CHECK(records[1].at("title").as_string() == "B");
+    CHECK(records[1].at("price").is_null());
+}
+
+TEST_CASE("extract: --content-type decides the charset", "[extract]") {
+    temp_dir dir;
+    write_file(dir / "k.html",
+               "<title>\xd0\xa6\xd0\xb5\xd0\xbd\xd0\xb0</title>");  // "Цена" in UTF-8 ...
+    auto utf8 = shoal::test::parse_jsonl(run_in_process({(dir / "k.html").string()}));
+    CHECK(utf8[0].at("title").as_string() == "Цена");
+    // ... and the same bytes declared as KOI8-R.
+    auto koi = shoal::test::parse_jsonl(
+        run_in_process({"--content-type", "text/html; charset=koi8-r", (dir / "k.html").string()}));
+    CHECK(koi[0].at("title").as_string() != "Цена");
+}
+
+TEST_CASE("extract: errors before any output", "[extract]") {
+    temp_dir dir;
+    write_file(dir / "bad.toml", "[[rule]]\nname = \"price\"\npattern = '(unclosed'\n");
+    write_file(dir / "p.html", "<title>x</title>");
+    auto code_of = [](std::vector<std::string> args) {
+        args.insert(args.begin(), {"shoal", "extract"});
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        try {
+            shoal::run_extract_command(static_cast<int>(argv.size()), argv.data());
+        } catch (const shoal::setup_error& e) {
+            return std::make_pair(static_cast<int>(e.code()), std::string(e.what()));
+        }
+        return std::make_pair(0, std::string());
+    };
+    auto bad_rules = code_of({"--rules", (dir / "bad.toml").string(), (dir / "p.html").string()});
+    CHECK(bad_rules.first == 1);
+    CHECK(bad_rules.second == (dir / "bad.toml").string() + ": rule 'price': missing ): (unclosed");
+    auto missing = code_of({(dir / "p.html").string(), (dir / "nope.html").string()});
+    CHECK(missing.first == 2);
+    CHECK_THAT(missing.second, Catch::Contains("nope.html"));
+    CHECK(code_of({}).first == 1);
+    CHECK(code_of({"--bogus", (dir / "p.html").string()}).first == 1);
+}
+
+TEST_CASE("extract: the shoal binary, exit codes and messages", "[extract]") {
+    temp_dir dir;
+    write_file(dir / "bad.toml", "[[rule]]\nname = \"title\"\npattern = '<h1>(.*?</h1>'\n");
+    write_file(dir / "p.html", "<title>x</title>");
+    auto ok = run_process({SHOAL_BINARY, "extract", "--rules", dangdang, books});
+    CHECK(ok.exit_code == 0);
+    auto records = shoal::test::parse_jsonl(ok.out);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].at("fields").at("items").as_array().size() == 5);
+    CHECK(records[0].at("url").as_string() == books);
+
+    auto bad = run_process({SHOAL_BINARY, "extract", "--rules", (dir / "bad.toml").string(),
+                            (dir / "p.html").string()});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.out.empty());
+    CHECK_THAT(bad.err, Catch::Contains("bad.toml: rule 'title': missing ): <h1>(.*?</h1>"));
+
+    auto missing = run_process({SHOAL_BINARY, "extract", (dir / "missing.html").string()});
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.out.empty());
+
+    auto help = run_process({SHOAL_BINARY, "extract", "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::Contains("--content-type"));
+}

@@ -1,0 +1,326 @@
+// Tests for rule files: TOML validation, host globs, and extraction with
+// rules (fallbacks, all = true, named groups, value types, [items]).
+#include "shoal/rules.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "shoal/error.hpp"
+#include "shoal/extractor.hpp"
+
+namespace {
+
+using shoal::extraction;
+
+std::unique_ptr<shoal::extractor> make(const std::string& toml) {
+    return shoal::extractor::from_rules(shoal::parse_rule_file(toml, "test.toml"));
+}
+
+// The message of the setup_error that building an extractor from toml throws.
+std::string error_of(const std::string& toml) {
+    try {
+        make(toml);
+    } catch (const shoal::setup_error& e) {
+        CHECK(e.code() == shoal::exit_code::usage);
+        return e.what();
+    }
+    FAIL("no setup_error for: " << toml);
+    return {};
+}
+
+std::string field(const extraction& e, const std::string& name) {
+    for (const auto& [k, v] : e.fields)
+        if (k == name) return v;
+    FAIL("no field " << name);
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("rules: a minimal file", "[rules]") {
+    auto f = shoal::parse_rule_file("[[rule]]\nname = \"title\"\npattern = '<h1>(.*?)</h1>'\n",
+                                    "t.toml");
+    REQUIRE(f.rules.size() == 1);
+    CHECK(f.rules[0].type == shoal::value_type::text);
+    CHECK_FALSE(f.rules[0].all);
+    CHECK(f.items_from.empty());
+}
+
+TEST_CASE("rules: a rule named price defaults to type price", "[rules]") {
+    auto f = shoal::parse_rule_file(
+        "[[rule]]\nname = \"price\"\npattern = 'p(.)'\n"
+        "[[rule]]\nname = \"price\"\npattern = 'q(.)'\ntype = \"raw\"\n",
+        "t.toml");
+    CHECK(f.rules[0].type == shoal::value_type::price);
+    CHECK(f.rules[1].type == shoal::value_type::raw);
+}
+
+TEST_CASE("rules: malformed files name the file, the rule and the problem", "[rules]") {
+    CHECK_THAT(error_of("[[rule]\nname = 'x'"), Catch::StartsWith("test.toml: line 1: "));
+    CHECK_THAT(error_of(""), Catch::Contains("no [[rule]] tables"));
+    CHECK_THAT(error_of("[[rule]]\npattern = '(x)'\n"),
+               Catch::Contains("rule #1: line 1: needs a non-empty string 'name'"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\n"),
+               Catch::Contains("rule 'a': line 1: needs a non-empty string 'pattern'"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\ntype = 'float'\n"),
+               Catch::Contains("test.toml: rule 'a': line 4: type must be one of"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\npatern = 'y'\n"),
+               Catch::Contains("unknown key 'patern'"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\nall = 'yes'\n"),
+               Catch::Contains("'all' must be"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\ncurrency = 'EURO'\n"),
+               Catch::Contains("currency must be"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\nhosts = 'x.com'\n"),
+               Catch::Contains("'hosts' must be"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\nhosts = ['http://x.com/']\n"),
+               Catch::Contains("'hosts' entries"));
+    CHECK_THAT(error_of("rule = 3\n"), Catch::Contains("[[rule]] tables"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\n[extra]\n"),
+               Catch::Contains("unknown key 'extra'"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\n[[rule]]\nname = 'a'\npattern = "
+                        "'(y)'\nall = true\n"),
+               Catch::Contains("rule 'a': rules sharing a name must agree on 'all'"));
+}
+
+TEST_CASE("rules: [items] must name all = true rules", "[rules]") {
+    const std::string a =
+        "[[rule]]\nname = 'a'\npattern = '(x)'\nall = true\n[[rule]]\nname = 'b'\npattern = "
+        "'(y)'\n";
+    CHECK_THAT(error_of(a + "[items]\nfrom = ['a', 'c']\n"),
+               Catch::Contains("[items]: 'from' names 'c', which no rule has"));
+    CHECK_THAT(error_of(a + "[items]\nfrom = ['a', 'b']\n"),
+               Catch::Contains("'b', which is not an `all = true` rule"));
+    CHECK_THAT(error_of(a + "[items]\nfrom = []\n"), Catch::Contains("needs 'from'"));
+    CHECK_THAT(error_of(a + "[items]\nfrom = ['a']\nkeep = true\n"),
+               Catch::Contains("unknown key 'keep'"));
+}
+
+TEST_CASE("rules: a bad regex is reported with RE2's message", "[rules]") {
+    CHECK(error_of("[[rule]]\nname = 'price'\npattern = '<span>(.*?</span>'\n") ==
+          "test.toml: rule 'price': missing ): <span>(.*?</span>");
+    CHECK(error_of("[[rule]]\nname = 'x'\npattern = '<span>'\n") ==
+          "test.toml: rule 'x': the pattern has no capture group: put the value in (...)");
+    CHECK_THAT(error_of("[[rule]]\nname = 'x'\npattern = '(?P<a>.)'\ntypes = { b = 'number' }\n"),
+               Catch::Contains("'types' names group 'b'"));
+}
+
+TEST_CASE("rules: an unreadable rule file is a usage error", "[rules]") {
+    try {
+        shoal::extractor::from_file("/nonexistent/rules.toml");
+        FAIL("no error");
+    } catch (const shoal::setup_error& e) {
+        CHECK(e.code() == shoal::exit_code::usage);
+        CHECK_THAT(e.what(), Catch::StartsWith("/nonexistent/rules.toml: "));
+    }
+}
+
+TEST_CASE("rules: host globs", "[rules]") {
+    using shoal::host_matches;
+    CHECK(host_matches("*.dangdang.com", "search.dangdang.com"));
+    CHECK(host_matches("*.dangdang.com", "a.b.dangdang.com"));
+    CHECK(host_matches("*.dangdang.com", "dangdang.com"));
+    CHECK(host_matches("*.dangdang.com", "Search.DangDang.com"));
+    CHECK_FALSE(host_matches("*.dangdang.com", "notdangdang.com"));
+    CHECK_FALSE(host_matches("*.dangdang.com", "dangdang.com.evil.org"));
+    CHECK(host_matches("shop.example.com", "shop.example.com"));
+    CHECK_FALSE(host_matches("shop.example.com", "www.shop.example.com"));
+    CHECK(host_matches("*", "anything.org"));
+    CHECK(host_matches("shop*.example.*", "shop2.example.de"));
+    CHECK(host_matches("127.0.0.*", "127.0.0.1"));
+    CHECK(shoal::hosts_allow({}, "x.org"));
+    CHECK_FALSE(shoal::hosts_allow({"a.org", "*.b.org"}, "x.org"));
+    CHECK(shoal::hosts_allow({"a.org", "*.b.org"}, "www.b.org"));
+}
+
+TEST_CASE("rules: fallbacks are tried in order until one gives a value", "[rules]") {
+    auto ex = make(R"toml(
+[[rule]]
+name = "title"
+pattern = '(?s)<h1>(.*?)</h1>'
+[[rule]]
+name = "title"
+pattern = '(?is)<title>(.*?)</title>'
+)toml");
+    CHECK(*ex->extract("<title>T</title><h1>  Big &amp; <b>bold</b>\n</h1>").title == "Big & bold");
+    CHECK(*ex->extract("<title>\n T\n</title><h1> </h1>").title == "T");
+    CHECK_FALSE(ex->extract("<p>nothing</p>").title);
+    CHECK(ex->extract("<h1>x</h1>").fields.empty());
+    CHECK(ex->field_names().empty());
+}
+
+TEST_CASE("rules: all = true gives arrays in page order, zipped into items", "[rules]") {
+    auto ex = make(R"toml(
+[[rule]]
+name = "title"
+pattern = '<a title="(.*?)"'
+all = true
+[[rule]]
+name = "price"
+pattern = '<b>(.*?)</b>'
+all = true
+currency = "cny"
+[items]
+from = ["title", "price"]
+)toml");
+    REQUIRE(ex->field_names() == std::vector<std::string>{"title", "price", "items"});
+    auto e =
+        ex->extract(R"(<a title="One"><b>¥59.00</b> <a title="Two"><b>n/a</b> <a title="Three">)");
+    CHECK(*e.title == "One");
+    CHECK(e.price->amount == "59.00");
+    CHECK(e.price->currency == "CNY");
+    REQUIRE(e.fields.size() == 3);
+    CHECK(field(e, "title") == R"(["One","Two","Three"])");
+    CHECK(field(e, "price") == R"([{"amount":"59.00","currency":"CNY","raw":"¥59.00"},null])");
+    // The shortest array decides the number of items; a value that does not
+    // parse stays in its place as null.
+    CHECK(
+        field(e, "items") ==
+        R"([{"title":"One","price":{"amount":"59.00","currency":"CNY","raw":"¥59.00"}},{"title":"Two","price":null}])");
+
+    auto none = ex->extract("<p>empty</p>");
+    CHECK_FALSE(none.title);
+    CHECK_FALSE(none.price);
+    CHECK(field(none, "title") == "[]");
+    CHECK(field(none, "items") == "[]");
+}
+
+TEST_CASE("rules: value types", "[rules]") {
+    auto ex = make(R"toml(
+[[rule]]
+name = "rating"
+pattern = 'rating">(.*?)<'
+type = "number"
+[[rule]]
+name = "reviews"
+pattern = 'reviews">(.*?)<'
+type = "number"
+[[rule]]
+name = "link"
+pattern = 'href="(.*?)"'
+type = "url"
+all = true
+[[rule]]
+name = "html"
+pattern = '(?s)<div id="d">(.*?)</div>'
+type = "raw"
+[[rule]]
+name = "name"
+pattern = '(?s)<div id="d">(.*?)</div>'
+[[rule]]
+name = "missing"
+pattern = '<blink>(.*?)</blink>'
+)toml");
+    const std::string page =
+        R"(<span class="rating">4.50 out of 5</span><span class="reviews">1,234 reviews</span>
+<a href=" /p/2.html?a=1&amp;b=2 "><a href="https://other.org/x"><a href="../up.html">
+<div id="d"> A &amp; <i>B</i> </div>)";
+    auto e = ex->extract(page, "", "https://shop.example.com/list/page.html");
+    CHECK(field(e, "rating") == "4.50");
+    CHECK(field(e, "reviews") == "1234");
+    CHECK(
+        field(e, "link") ==
+        R"(["https://shop.example.com/p/2.html?a=1&b=2","https://other.org/x","https://shop.example.com/up.html"])");
+    CHECK(field(e, "html") == R"(" A &amp; <i>B</i> ")");
+    CHECK(field(e, "name") == R"("A & B")");
+    CHECK(field(e, "missing") == "null");
+    CHECK_FALSE(e.title);
+
+    // Without a page URL, url values stay as written (decoded and trimmed).
+    auto offline = ex->extract(page);
+    CHECK_THAT(field(offline, "link"), Catch::StartsWith(R"(["/p/2.html?a=1&b=2",)"));
+}
+
+TEST_CASE("rules: numbers are exact decimals", "[rules]") {
+    auto ex = make("[[rule]]\nname = 'n'\npattern = '<n>(.*?)</n>'\ntype = 'number'\n");
+    auto n = [&](const std::string& s) { return field(ex->extract("<n>" + s + "</n>"), "n"); };
+    CHECK(n("12345678901234567890.12345678901234567890") ==
+          "12345678901234567890.12345678901234567890");
+    CHECK(n("007") == "7");
+    CHECK(n("0.50") == "0.50");
+    CHECK(n("-3 degrees") == "-3");
+    CHECK(n("about 12,500,000 sold") == "12500000");
+    CHECK(n("1,23") == "1");
+    CHECK(n("5.") == "5");
+    CHECK(n("none") == "null");
+}
+
+TEST_CASE("rules: named groups give an object per match", "[rules]") {
+    auto ex = make(R"toml(
+[[rule]]
+name = "products"
+pattern = '(?s)<li><a href="(?P<link>[^"]*)">(?P<name>.*?)</a> <b>(?P<price>.*?)</b> (?P<stock>\d+) left'
+all = true
+types = { link = "url", stock = "number" }
+)toml");
+    auto e = ex->extract(
+        R"(<li><a href="/a">Axe</a> <b>$5.00</b> 3 left</li><li><a href="/b">Bow</a> <b>?</b> 0 left</li>)",
+        "", "http://127.0.0.1:8080/shop/");
+    CHECK(
+        field(e, "products") ==
+        R"([{"link":"http://127.0.0.1:8080/a","name":"Axe","price":{"amount":"5.00","currency":"USD","raw":"$5.00"},"stock":3},)"
+        R"({"link":"http://127.0.0.1:8080/b","name":"Bow","price":null,"stock":0}])");
+    CHECK_FALSE(e.price);
+}
+
+TEST_CASE("rules: currency from the rule, the page, then the caller", "[rules]") {
+    const std::string price_rule = "[[rule]]\nname = 'price'\npattern = '<b>(.*?)</b>'\n";
+    const std::string currency_rule =
+        "[[rule]]\nname = 'currency'\npattern = 'currency=\"(...)\"'\n";
+    auto plain = make(price_rule + currency_rule);
+    CHECK(plain->extract("<b>12.00</b>").price->currency.empty());
+    CHECK(plain->extract("<b>12.00</b>", "JPY").price->currency == "JPY");
+    CHECK(plain->extract("<b>12.00</b> currency=\"eur\"", "JPY").price->currency == "EUR");
+    CHECK(plain->extract("<b>£12.00</b> currency=\"eur\"").price->currency ==
+          "GBP");                         // the text's own symbol wins
+    CHECK(plain->field_names().empty());  // "currency" is a hint, not a field
+    auto with_hint = make(price_rule + "currency = 'CHF'\n" + currency_rule);
+    CHECK(with_hint->extract("<b>12.00</b> currency=\"eur\"", "JPY").price->currency == "CHF");
+}
+
+TEST_CASE("rules: hosts restrict rules when the page URL is known", "[rules]") {
+    auto ex = make(R"toml(
+[[rule]]
+name = "title"
+pattern = '<h2>(.*?)</h2>'
+hosts = ["*.dangdang.com"]
+[[rule]]
+name = "title"
+pattern = '<h1>(.*?)</h1>'
+)toml");
+    const std::string page = "<h1>generic</h1><h2>shop</h2>";
+    CHECK(*ex->extract(page, "", "http://search.dangdang.com/?key=x").title == "shop");
+    CHECK(*ex->extract(page, "", "http://dangdang.com/").title == "shop");
+    CHECK(*ex->extract(page, "", "http://example.org/").title == "generic");
+    CHECK(*ex->extract(page).title == "shop");  // no page URL: hosts are not checked
+}
+
+TEST_CASE("rules: alternation groups take the group that matched", "[rules]") {
+    auto ex = make(R"toml(
+[[rule]]
+name = "title"
+pattern = '''content=(?:"([^"]*)"|'([^']*)')'''
+)toml");
+    CHECK(*ex->extract("<meta content='single'>").title == "single");
+    CHECK(*ex->extract("<meta content=\"double\">").title == "double");
+}
+
+TEST_CASE("rules: empty matches and many matches stay bounded", "[rules]") {
+    auto ex = make("[[rule]]\nname = 'x'\npattern = '(a*)'\nall = true\ntype = 'raw'\n");
+    auto e = ex->extract("baab€");
+    CHECK(field(e, "x") ==
+          R"([null,"aa",null,null,null])");  // as findall: one empty match at the end
+    std::string big(30000, 'a');
+    auto many =
+        make("[[rule]]\nname = 'x'\npattern = '(a)'\nall = true\ntype = 'raw'\n")->extract(big);
+    const std::string xs = field(many, "x");
+    CHECK(std::count(xs.begin(), xs.end(), ',') == 9999);
+}
+
+TEST_CASE("rules: non-UTF-8 capture bytes still give valid JSON", "[rules]") {
+    auto ex = make("[[rule]]\nname = 'x'\npattern = '<x>(\\C*?)</x>'\ntype = 'raw'\n");
+    CHECK(field(ex->extract("<x>a\xff"
+                            "b</x>"),
+                "x") ==
+          "\"a\xEF\xBF\xBD"
+          "b\"");
+}
