@@ -3,6 +3,10 @@
 #include "shoal/extractor.hpp"
 
 #include <re2/re2.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
 #include <string.h>
 
 #include <algorithm>
@@ -71,14 +75,35 @@ std::vector<compiled_rule> compile(const auto& rules) {
     return out;
 }
 
-// The first capture group that matched, searching text (lower = text in
-// ASCII lower case, for the literal).
+// First positions of rule literals in one page (text in ASCII lower case),
+// each literal searched once however many rules share it.
+class literal_positions {
+public:
+    explicit literal_positions(std::string_view lower) : lower_(lower) {}
+
+    std::size_t find(std::string_view literal) {
+        for (std::size_t i = 0; i < count_; ++i)
+            if (seen_[i].first == literal) return seen_[i].second;
+        auto hit = static_cast<const char*>(
+            ::memmem(lower_.data(), lower_.size(), literal.data(), literal.size()));
+        std::size_t pos = hit == nullptr ? std::string_view::npos
+                                         : static_cast<std::size_t>(hit - lower_.data());
+        if (count_ < seen_.size()) seen_[count_++] = {literal, pos};
+        return pos;
+    }
+
+private:
+    std::string_view lower_;
+    std::array<std::pair<std::string_view, std::size_t>, 16> seen_{};
+    std::size_t count_ = 0;
+};
+
+// The first capture group that matched in text, searching from shortly
+// before the first occurrence of the rule's literal.
 std::optional<std::string_view> first_match(const compiled_rule& rule, std::string_view text,
-                                            std::string_view lower) {
-    auto hit = static_cast<const char*>(
-        ::memmem(lower.data(), lower.size(), rule.literal.data(), rule.literal.size()));
-    if (hit == nullptr) return std::nullopt;
-    auto at = static_cast<std::size_t>(hit - lower.data());
+                                            literal_positions& literals) {
+    std::size_t at = literals.find(rule.literal);
+    if (at == std::string_view::npos) return std::nullopt;
     std::size_t start = at > max_lead ? at - max_lead : 0;
     re2::StringPiece groups[3];
     int n = std::min(rule.re->NumberOfCapturingGroups() + 1, 3);
@@ -90,11 +115,26 @@ std::optional<std::string_view> first_match(const compiled_rule& rule, std::stri
     return std::nullopt;
 }
 
+// ASCII lower case, 8 bytes at a time: a byte gets 0x20 added when it is
+// ASCII and in 'A'..'Z' (the bit tricks keep each byte below 0x100, so
+// nothing carries into its neighbour).
 std::string ascii_lower(std::string_view s) {
     std::string out(s.size(), '\0');
     auto in = reinterpret_cast<const unsigned char*>(s.data());
     auto o = reinterpret_cast<unsigned char*>(out.data());
-    for (std::size_t i = 0; i < s.size(); ++i)  // branch-free, so it vectorises
+    constexpr std::uint64_t ones = 0x0101010101010101ull;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t x;
+        std::memcpy(&x, in + i, 8);
+        std::uint64_t low7 = x & (0x7f * ones);
+        std::uint64_t at_least_a = low7 + (0x3f * ones);  // bit 7 set when >= 'A'
+        std::uint64_t above_z = low7 + (0x25 * ones);     // bit 7 set when > 'Z'
+        std::uint64_t upper = at_least_a & ~above_z & ~x & (0x80 * ones);
+        x |= upper >> 2;
+        std::memcpy(o + i, &x, 8);
+    }
+    for (; i < s.size(); ++i)
         o[i] = static_cast<unsigned char>(in[i] + (static_cast<unsigned char>(in[i] - 'A') < 26) * 32);
     return out;
 }
@@ -492,8 +532,9 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
     if (r_) return r_->extract(html, currency_hint, page_url);
     extraction e;
     const std::string lower = ascii_lower(html);
+    literal_positions literals(lower);
     for (const auto& rule : p_->title) {
-        if (auto m = first_match(rule, html, lower)) {
+        if (auto m = first_match(rule, html, literals)) {
             std::string t = collapse_whitespace(decode_entities(*m));
             if (!t.empty()) {
                 e.title = std::move(t);
@@ -503,14 +544,14 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
     }
     std::string currency(currency_hint);
     for (const auto& rule : p_->currency) {
-        if (auto m = first_match(rule, html, lower)) {
+        if (auto m = first_match(rule, html, literals)) {
             currency.assign(*m);
             for (auto& c : currency) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             break;
         }
     }
     for (const auto& rule : p_->price) {
-        if (auto m = first_match(rule, html, lower)) {
+        if (auto m = first_match(rule, html, literals)) {
             if (auto p = parse_price(html_to_text(*m), currency)) {
                 e.price = std::move(p);
                 break;

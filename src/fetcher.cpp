@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -38,6 +39,8 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t max_header_bytes = 64 * 1024;
 constexpr std::size_t max_idle_per_origin = 64;
 constexpr std::size_t read_buffer_bytes = 32 * 1024;
+constexpr std::size_t max_buffer_bytes = 128 * 1024;
+constexpr unsigned max_interim_responses = 16;
 
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -45,7 +48,9 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 struct connection {
     std::unique_ptr<beast::tcp_stream> plain;
     std::unique_ptr<tls_stream> tls;
-    beast::flat_buffer buffer;
+    // Bounded: the parser needs a header or a chunk-size line whole in the
+    // buffer, so an endless one fails at this size instead of growing memory.
+    beast::flat_buffer buffer{max_buffer_bytes};
 
     beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*tls); }
 };
@@ -357,14 +362,33 @@ struct fetcher::impl {
             fail(a, error_stage::request, wec);
             co_return;
         }
-        // Read the response.
-        http::response_parser<http::string_body> parser;
-        parser.header_limit(max_header_bytes);
-        parser.body_limit(cfg.max_body);
-        auto [rec, rn] = co_await http::async_read(stream, c.buffer, parser, use_tuple);
-        got_bytes = parser.got_some();
-        if (parser.is_header_done()) {
-            const auto& res = parser.get();
+        // Read the response, skipping interim 1xx answers (100 Continue, 103
+        // Early Hints): each gets a fresh parser, under the same deadline.
+        std::optional<http::response_parser<http::string_body>> parser;
+        boost::system::error_code rec;
+        for (unsigned interim = 0;; ++interim) {
+            parser.emplace();
+            parser->header_limit(max_header_bytes);
+            parser->body_limit(cfg.max_body);
+            auto [hec, hn] = co_await http::async_read_header(stream, c.buffer, *parser, use_tuple);
+            got_bytes = got_bytes || parser->got_some();
+            rec = hec;
+            if (rec) break;
+            unsigned st = parser->get().result_int();
+            if (st < 100 || st >= 200 || st == 101) break;
+            if (interim == max_interim_responses) {
+                a.stage = error_stage::response;
+                a.code = "too_many_interim_responses";
+                a.message = "more than " + std::to_string(max_interim_responses) + " 1xx responses";
+                co_return;
+            }
+        }
+        if (!rec) {
+            auto [bec, bn] = co_await http::async_read(stream, c.buffer, *parser, use_tuple);
+            rec = bec;
+        }
+        if (parser->is_header_done()) {
+            const auto& res = parser->get();
             a.status = static_cast<int>(res.result_int());
             a.location = std::string(res[http::field::location]);
             a.content_type = std::string(res[http::field::content_type]);
@@ -372,11 +396,15 @@ struct fetcher::impl {
             a.retry_after_s = parse_retry_after(res[http::field::retry_after]);
         }
         if (rec) {
-            fail(a, parser.is_header_done() ? error_stage::body : error_stage::response, rec);
+            bool header_done = parser->is_header_done();
+            fail(a, header_done ? error_stage::body : error_stage::response, rec);
+            if (!header_done && rec == http::error::partial_message) a.code = "truncated_response";
+            if (rec == http::error::buffer_overflow)
+                a.code = header_done ? "chunk_line_too_long" : "header_too_large";
             co_return;
         }
-        keep_alive = parser.get().keep_alive();
-        a.raw_body = parser.release().body();
+        keep_alive = parser->get().keep_alive();
+        a.raw_body = parser->release().body();
     }
 
     // One request on a kept-alive or new connection. A kept-alive connection
@@ -404,7 +432,9 @@ struct fetcher::impl {
                 continue;  // stale keep-alive connection
             if (a.stage == error_stage::none) {
                 if (c->tls) remember_session(*c->tls, origin);
-                if (keep_alive) put_idle(origin, std::move(c));
+                // Bytes past the end of the response would be read as the
+                // start of the next one: such a connection is not reused.
+                if (keep_alive && c->buffer.size() == 0) put_idle(origin, std::move(c));
             }
             break;
         }

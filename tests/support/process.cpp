@@ -195,11 +195,12 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
     return result;
 }
 
-local_site::local_site(std::optional<tls_files> tls, std::vector<std::string> extra_args)
+local_site::local_site(std::optional<tls_files> tls, std::vector<std::string> extra_args,
+                       const std::string& script)
     : tls_(tls.has_value()) {
     const fs::path port_file = dir_.path() / "port";
     std::vector<std::string> argv = {"python3",
-                                     std::string(SHOAL_SOURCE_DIR) + "/tools/local_site.py",
+                                     std::string(SHOAL_SOURCE_DIR) + "/" + script,
                                      "--port",
                                      "0",
                                      "--port-file",
@@ -237,7 +238,7 @@ local_site::local_site(std::optional<tls_files> tls, std::vector<std::string> ex
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
-            throw std::runtime_error("local_site.py exited early, status " +
+            throw std::runtime_error(script + " exited early, status " +
                                      std::to_string(wait_status_to_code(status)));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

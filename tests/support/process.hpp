@@ -61,13 +61,17 @@ struct tls_files {
     std::filesystem::path key;
 };
 
-// tools/local_site.py as a child process on 127.0.0.1, on a port it picks.
+// tools/local_site.py (or another test server) as a child process on
+// 127.0.0.1, on a port it picks.
 // The constructor waits (up to 10 s) for the port file and throws if the
 // server does not come up; the destructor sends SIGTERM and waits, SIGKILL after 3 s.
 class local_site {
 public:
+    // script: the server to run, relative to the source tree; any server
+    // taking --port, --port-file, --max-seconds and --tls-cert/--tls-key.
     explicit local_site(std::optional<tls_files> tls = std::nullopt,
-                        std::vector<std::string> extra_args = {});
+                        std::vector<std::string> extra_args = {},
+                        const std::string& script = "tools/local_site.py");
     ~local_site();
     local_site(const local_site&) = delete;
     local_site& operator=(const local_site&) = delete;

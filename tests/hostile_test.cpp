@@ -1,0 +1,482 @@
+// Integration tests: the real `shoal crawl` against tests/hostile_server.py, a
+// loopback server that breaks HTTP on purpose. Each hostile behaviour must end
+// as one error record with the right stage, within the time and memory bounds,
+// never as a crash, a hang or a run that does not exit 0.
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/hostile_site.hpp"
+#include "support/process.hpp"
+
+#ifndef SHOAL_BINARY
+#error "SHOAL_BINARY must be defined (path of the shoal executable, as a string literal)"
+#endif
+
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using shoal::test::hostile_site;
+using shoal::test::process_result;
+using shoal::test::temp_dir;
+
+// The options of every run unless a test says otherwise: a short deadline, a 1 MB
+// cap and no retries, so each hostile line costs one attempt of at most 2 s.
+const std::vector<std::string> k_fast = {"--timeout", "2", "--max-body", "1000000", "--retries",
+                                         "0"};
+
+constexpr long k_max_rss_kib = 200 * 1024;
+
+struct crawl_run {
+    process_result proc;
+    std::string raw;                         // the output file, byte for byte
+    std::map<std::int64_t, json::object> by_line;
+    long peak_rss_kib = -1;                  // largest RSS of shoal and its reaped children
+};
+
+// Runs `shoal crawl` over `urls` (one per line) with `options`, under a python3
+// wrapper that reports the peak RSS of the whole process tree (getrusage of
+// RUSAGE_CHILDREN after waiting). REQUIREs what every run owes: it ends in time,
+// exits 0, and writes exactly one valid UTF-8 JSON record per line.
+crawl_run crawl(const temp_dir& dir, const std::vector<std::string>& urls,
+                const std::vector<std::string>& options = k_fast,
+                std::chrono::milliseconds timeout = 120s) {
+    const fs::path url_file = dir / "urls.txt";
+    const fs::path out = dir / "out.jsonl";
+    const fs::path rss = dir / "rss.txt";
+    std::string text;
+    for (const auto& u : urls) text += u + "\n";
+    shoal::test::write_file(url_file, text);
+
+    std::vector<std::string> argv = {
+        "python3", "-c",
+        "import resource, subprocess, sys\n"
+        "code = subprocess.call(sys.argv[2:])\n"
+        "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+        "sys.exit(code)\n",
+        rss.string(), SHOAL_BINARY, "crawl", url_file.string(), "-o", out.string()};
+    argv.insert(argv.end(), options.begin(), options.end());
+
+    crawl_run r;
+    r.proc = shoal::test::run_process(argv, "", timeout);
+    INFO("stderr: " << r.proc.err);
+    REQUIRE_FALSE(r.proc.timed_out);
+    REQUIRE(r.proc.exit_code == 0);
+    if (fs::exists(rss)) r.peak_rss_kib = std::atol(shoal::test::read_file(rss).c_str());
+
+    REQUIRE(fs::exists(out));
+    r.raw = shoal::test::read_file(out);
+    CHECK(r.raw.find('\0') == std::string::npos);  // NUL bytes are escaped, never raw
+    auto records = shoal::test::read_jsonl(out);   // throws on invalid UTF-8 or JSON
+    CHECK(records.size() == urls.size());
+    for (auto& rec : records) {
+        INFO(json::serialize(rec).substr(0, 500));
+        const json::value* line = rec.if_contains("line");
+        REQUIRE(line != nullptr);
+        REQUIRE(line->is_int64());
+        auto n = line->as_int64();
+        CHECK(n >= 1);
+        CHECK(n <= static_cast<std::int64_t>(urls.size()));
+        CHECK(r.by_line.count(n) == 0);  // one record per line, never two
+        r.by_line.emplace(n, std::move(rec));
+    }
+    REQUIRE(r.by_line.size() == urls.size());
+    return r;
+}
+
+const json::value* field(const json::object& rec, std::string_view key) { return rec.if_contains(key); }
+
+std::optional<std::string> str_field(const json::object& rec, std::string_view key) {
+    const json::value* v = field(rec, key);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+}
+
+std::optional<std::int64_t> status(const json::object& rec) {
+    const json::value* v = field(rec, "status");
+    if (v == nullptr || !v->is_number()) return std::nullopt;
+    return v->to_number<std::int64_t>();
+}
+
+bool status_is_null(const json::object& rec) {
+    const json::value* v = field(rec, "status");
+    return v != nullptr && v->is_null();
+}
+
+bool error_is_null(const json::object& rec) {
+    const json::value* v = field(rec, "error");
+    return v != nullptr && v->is_null();
+}
+
+std::optional<std::string> error_field(const json::object& rec, std::string_view key) {
+    const json::value* v = field(rec, "error");
+    if (v == nullptr || !v->is_object()) return std::nullopt;
+    return str_field(v->as_object(), key);
+}
+
+double elapsed_ms(const json::object& rec) {
+    const json::value* v = field(rec, "elapsed_ms");
+    return v != nullptr && v->is_number() ? v->to_number<double>() : -1.0;
+}
+
+std::string brief(const json::object& rec) { return json::serialize(rec).substr(0, 600); }
+
+// The record failed at `stage` (and with `code`, when one is given).
+void check_error(const json::object& rec, const std::string& stage,
+                 std::optional<std::string> code = std::nullopt) {
+    INFO(brief(rec));
+    CHECK(error_field(rec, "stage") == stage);
+    if (code) CHECK(error_field(rec, "code") == *code);
+    CHECK(error_field(rec, "code").value_or("").size() > 0);
+}
+
+// The record is the normal /ok page.
+void check_ok(const json::object& rec) {
+    INFO(brief(rec));
+    CHECK(status(rec) == 200);
+    CHECK(error_is_null(rec));
+    CHECK(str_field(rec, "title") == "ok");
+    const json::value* price = field(rec, "price");
+    CHECK((price != nullptr && price->is_object()));
+    if (price == nullptr || !price->is_object()) return;  // CHECK, not REQUIRE: report every line
+    CHECK(str_field(price->as_object(), "amount") == "1.00");
+    CHECK(str_field(price->as_object(), "currency") == "USD");
+}
+
+}  // namespace
+
+TEST_CASE("hostile: trickling, silent and slow-header servers run into --timeout", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> urls = {site.url("/trickle"), site.url("/silent"),
+                                     site.url("/slow-headers"), site.url("/ok")};
+    auto r = crawl(dir, urls);
+    CHECK(r.proc.elapsed < 15s);
+
+    // The head of /trickle arrived at once; its body stalls.
+    check_error(r.by_line.at(1), "body", "timeout");
+    CHECK(status(r.by_line.at(1)) == 200);
+    // Nothing, or a few bytes of the status line: no status was received.
+    check_error(r.by_line.at(2), "response", "timeout");
+    CHECK(status_is_null(r.by_line.at(2)));
+    check_error(r.by_line.at(3), "response", "timeout");
+    CHECK(status_is_null(r.by_line.at(3)));
+    for (int line = 1; line <= 3; ++line) {
+        INFO(brief(r.by_line.at(line)));
+        CHECK(elapsed_ms(r.by_line.at(line)) < 6000.0);
+    }
+    check_ok(r.by_line.at(4));
+}
+
+TEST_CASE("hostile: endless and oversized headers fail at stage response", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> urls = {site.url("/endless-headers"), site.url("/huge-header"),
+                                     site.url("/ok")};
+    auto r = crawl(dir, urls);
+    CHECK(r.proc.elapsed < 15s);
+    for (int line = 1; line <= 2; ++line) {
+        const auto& rec = r.by_line.at(line);
+        check_error(rec, "response");
+        INFO(brief(rec));
+        // The head never ended, so no status counts as received (a 200 from the
+        // status line alone is tolerated).
+        CHECK((status_is_null(rec) || status(rec) == 200));
+    }
+    check_ok(r.by_line.at(3));
+    CHECK(r.peak_rss_kib > 0);
+    CHECK(r.peak_rss_kib < k_max_rss_kib);
+}
+
+TEST_CASE("hostile: bodies over --max-body stop at the cap in bounded memory", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    SECTION("50 MB body, endless chunked body and a 1 GiB gzip bomb against a 1 MB cap") {
+        std::vector<std::string> urls = {site.url("/big-body"), site.url("/endless-chunked"),
+                                         site.url("/bomb"), site.url("/deflate-bomb"),
+                                         site.url("/ok")};
+        auto r = crawl(dir, urls);
+        CHECK(r.proc.elapsed < 20s);
+        for (int line = 1; line <= 4; ++line) {
+            const auto& rec = r.by_line.at(line);
+            check_error(rec, "body", "body_too_large");
+            INFO(brief(rec));
+            CHECK(status(rec) == 200);
+        }
+        check_ok(r.by_line.at(5));
+        INFO("peak RSS KiB " << r.peak_rss_kib);
+        CHECK(r.peak_rss_kib > 0);
+        CHECK(r.peak_rss_kib < k_max_rss_kib);
+    }
+    SECTION("the gzip bomb against the default 8 MiB cap") {
+        std::vector<std::string> urls = {site.url("/bomb"), site.url("/bomb"), site.url("/ok")};
+        auto r = crawl(dir, urls, {"--timeout", "10", "--retries", "0"});
+        CHECK(r.proc.elapsed < 30s);
+        check_error(r.by_line.at(1), "body", "body_too_large");
+        check_error(r.by_line.at(2), "body", "body_too_large");
+        check_ok(r.by_line.at(3));
+        INFO("peak RSS KiB " << r.peak_rss_kib);
+        CHECK(r.peak_rss_kib > 0);
+        CHECK(r.peak_rss_kib < k_max_rss_kib);
+    }
+}
+
+TEST_CASE("hostile: broken framing and corrupt gzip fail at stage body or decode", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> urls = {site.url("/bad-chunked"), site.url("/short-body"),
+                                     site.url("/reset-mid-body"), site.url("/corrupt-gzip"),
+                                     site.url("/ok")};
+    auto r = crawl(dir, urls);
+    CHECK(r.proc.elapsed < 15s);
+    check_error(r.by_line.at(1), "body");
+    check_error(r.by_line.at(2), "body");
+    check_error(r.by_line.at(3), "body");
+    check_error(r.by_line.at(4), "decode");
+    for (int line = 1; line <= 4; ++line) {
+        INFO(brief(r.by_line.at(line)));
+        CHECK(status(r.by_line.at(line)) == 200);
+    }
+    check_ok(r.by_line.at(5));
+}
+
+TEST_CASE("hostile: garbage instead of a response fails at stage response", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> urls = {site.url("/garbage-status"), site.url("/http09"),
+                                     site.url("/no-headers-close"), site.url("/huge-content-length"),
+                                     site.url("/ok")};
+    auto r = crawl(dir, urls);
+    CHECK(r.proc.elapsed < 15s);
+    for (int line = 1; line <= 4; ++line) check_error(r.by_line.at(line), "response");
+    CHECK(status_is_null(r.by_line.at(1)));
+    CHECK(status_is_null(r.by_line.at(2)));
+    for (int line = 3; line <= 4; ++line) {
+        INFO(brief(r.by_line.at(line)));
+        CHECK((status_is_null(r.by_line.at(line)) || status(r.by_line.at(line)) == 200));
+    }
+    check_ok(r.by_line.at(5));
+}
+
+// One connection (-p 1 -c 1), so every fetch reuses what the one before left behind.
+const std::vector<std::string> k_one_connection = {"--timeout", "2", "--max-body", "1000000",
+                                                   "--retries", "0", "-p", "1", "-c", "1"};
+
+TEST_CASE("hostile: 1xx interim responses are skipped, never taken as the answer", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> urls = {site.url("/continue-then-ok"), site.url("/ok"),
+                                     site.url("/endless-continue"), site.url("/ok"),
+                                     site.url("/ok")};
+    auto r = crawl(dir, urls, k_one_connection);
+    CHECK(r.proc.elapsed < 15s);
+    check_ok(r.by_line.at(1));
+    check_ok(r.by_line.at(2));
+    // Interim responses forever: no final status ever came.
+    check_error(r.by_line.at(3), "response");
+    {
+        INFO(brief(r.by_line.at(3)));
+        CHECK(status_is_null(r.by_line.at(3)));
+    }
+    // The rest of the 100s must not be read as the next pages' answers.
+    check_ok(r.by_line.at(4));
+    check_ok(r.by_line.at(5));
+}
+
+TEST_CASE("hostile: bytes past Content-Length do not poison a kept-alive connection",
+          "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> urls = {site.url("/excess-body"), site.url("/ok"),
+                                     site.url("/excess-body"), site.url("/ok"), site.url("/ok")};
+    auto r = crawl(dir, urls, k_one_connection);
+    CHECK(r.proc.elapsed < 15s);
+    for (int line : {1, 3}) {
+        INFO(brief(r.by_line.at(line)));
+        CHECK(status(r.by_line.at(line)) == 200);
+    }
+    for (int line : {2, 4, 5}) check_ok(r.by_line.at(line));
+}
+
+TEST_CASE("hostile: an endless chunk-size line is refused at a line limit", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    // The server sends a 64 MiB chunk-extension, then nothing. A client with a
+    // line limit refuses it at once; one that buffers the line whole grows by
+    // 64 MiB, parses it again on every read, and only stops at --timeout.
+    std::vector<std::string> urls = {site.url("/endless-chunk-line"), site.url("/ok")};
+    auto r = crawl(dir, urls, {"--timeout", "10", "--max-body", "1000000", "--retries", "0"});
+    check_error(r.by_line.at(1), "body");
+    {
+        INFO(brief(r.by_line.at(1)));
+        CHECK(status(r.by_line.at(1)) == 200);
+        CHECK(elapsed_ms(r.by_line.at(1)) < 5000.0);
+    }
+    check_ok(r.by_line.at(2));
+    INFO("peak RSS KiB " << r.peak_rss_kib);
+    CHECK(r.peak_rss_kib > 0);
+    CHECK(r.peak_rss_kib < 48 * 1024);
+}
+
+TEST_CASE("hostile: redirect loops, long chains and javascript: Locations", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> urls = {site.url("/redirect-loop"),        site.url("/redirect-javascript"),
+                                     site.url("/redirect-chain/3"),     site.url("/redirect-chain/30"),
+                                     site.url("/redirect-relative-weird"), site.url("/ok")};
+    auto r = crawl(dir, urls);
+    CHECK(r.proc.elapsed < 15s);
+    check_error(r.by_line.at(1), "redirect");
+    check_error(r.by_line.at(2), "redirect");
+    check_ok(r.by_line.at(3));
+    CHECK(str_field(r.by_line.at(3), "final_url") == site.url("/redirect-chain/0"));
+    check_error(r.by_line.at(4), "redirect");
+    // A protocol-relative Location keeps the scheme and goes to the named host.
+    check_ok(r.by_line.at(5));
+    CHECK(str_field(r.by_line.at(5), "final_url") == site.url("/ok"));
+    check_ok(r.by_line.at(6));
+}
+
+TEST_CASE("hostile: NUL bytes, megabyte titles, binary and invalid UTF-8 give valid JSON",
+          "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    SECTION("pages under the cap") {
+        const std::int64_t cap = 4000000;
+        std::vector<std::string> urls = {site.url("/nul-title"),      site.url("/invalid-utf8-title"),
+                                         site.url("/binary"),         site.url("/binary-as-html"),
+                                         site.url("/mega-title"),     site.url("/ok")};
+        auto r = crawl(dir, urls, {"--timeout", "10", "--max-body", std::to_string(cap), "--retries", "0"});
+        for (int line = 1; line <= 5; ++line) {
+            INFO(brief(r.by_line.at(line)));
+            CHECK(status(r.by_line.at(line)) == 200);
+            CHECK(error_is_null(r.by_line.at(line)));
+        }
+        {
+            const auto& rec = r.by_line.at(1);
+            INFO(brief(rec));
+            auto t = str_field(rec, "title");
+            REQUIRE(t.has_value());
+            CHECK(t->find('a') != std::string::npos);
+            CHECK(t->find('c') != std::string::npos);
+        }
+        {
+            const auto& rec = r.by_line.at(2);
+            INFO(brief(rec));
+            auto t = str_field(rec, "title");
+            REQUIRE(t.has_value());
+            CHECK(t->rfind("caf", 0) == 0);
+            CHECK(t->find("\xEF\xBF\xBD") != std::string::npos);  // U+FFFD for the invalid bytes
+            CHECK(t->find(" ok") != std::string::npos);
+        }
+        {
+            const auto& rec = r.by_line.at(3);
+            INFO(brief(rec));
+            CHECK(field(rec, "title") != nullptr);
+            CHECK(field(rec, "title")->is_null());
+        }
+        {
+            const auto& rec = r.by_line.at(5);
+            INFO(brief(rec));
+            const json::value* t = field(rec, "title");
+            REQUIRE(t != nullptr);
+            if (t->is_string()) {
+                CHECK(static_cast<std::int64_t>(t->as_string().size()) <= cap);
+                CHECK(t->as_string().find_first_not_of('M') == std::string::npos);
+            }
+        }
+        check_ok(r.by_line.at(6));
+        CHECK(r.raw.size() < static_cast<std::size_t>(2 * cap));
+    }
+    SECTION("a 2 MiB title over a 1 MB cap") {
+        std::vector<std::string> urls = {site.url("/mega-title"), site.url("/ok")};
+        auto r = crawl(dir, urls);
+        check_error(r.by_line.at(1), "body", "body_too_large");
+        check_ok(r.by_line.at(2));
+        CHECK(r.raw.size() < 1000000);
+    }
+}
+
+TEST_CASE("hostile: 200 URLs with every tenth hostile, the rest are all fetched", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    const std::vector<std::string> hostile = {
+        "/trickle",        "/silent",        "/slow-headers",   "/endless-headers", "/huge-header",
+        "/big-body",       "/endless-chunked", "/bomb",         "/corrupt-gzip",    "/bad-chunked",
+        "/short-body",     "/reset-mid-body", "/garbage-status", "/http09",         "/no-headers-close",
+        "/redirect-loop",  "/redirect-javascript", "/redirect-chain/30", "/trickle", "/silent"};
+    std::vector<std::string> urls;
+    for (int i = 0; i < 200; ++i) {
+        urls.push_back(site.url(i % 10 == 9 ? hostile[static_cast<std::size_t>(i / 10)] : "/ok"));
+    }
+    std::vector<std::string> options = k_fast;
+    options.insert(options.end(), {"-p", "2", "-c", "8", "--chunk-size", "50"});
+    auto r = crawl(dir, urls, options);
+    CHECK(r.proc.elapsed < 60s);
+    for (int i = 0; i < 200; ++i) {
+        const auto& rec = r.by_line.at(i + 1);
+        if (i % 10 == 9) {
+            INFO(brief(rec));
+            CHECK_FALSE(error_is_null(rec));
+        } else {
+            check_ok(rec);
+        }
+    }
+    INFO("peak RSS KiB " << r.peak_rss_kib);
+    CHECK(r.peak_rss_kib > 0);
+    CHECK(r.peak_rss_kib < k_max_rss_kib);
+}
+
+TEST_CASE("hostile: retried timeouts and resets stay within --retries x --timeout", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> urls = {site.url("/trickle"), site.url("/silent"),
+                                     site.url("/reset-mid-body"), site.url("/ok")};
+    auto r = crawl(dir, urls, {"--timeout", "1", "--retries", "2", "--max-body", "1000000"});
+    CHECK(r.proc.elapsed < 20s);
+    check_error(r.by_line.at(1), "body", "timeout");
+    check_error(r.by_line.at(2), "response", "timeout");
+    check_error(r.by_line.at(3), "body");
+    for (int line = 1; line <= 3; ++line) {
+        const auto& rec = r.by_line.at(line);
+        INFO(brief(rec));
+        const json::value* attempts = field(rec, "attempts");
+        REQUIRE(attempts != nullptr);
+        CHECK(attempts->to_number<std::int64_t>() == 3);
+        CHECK(elapsed_ms(rec) < 12000.0);
+    }
+    check_ok(r.by_line.at(4));
+}
+
+TEST_CASE("hostile: the same misbehaviours over TLS", "[hostile][tls]") {
+    const auto& ca = shoal::test::test_ca_dir();
+    hostile_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"});
+    temp_dir dir;
+    std::vector<std::string> urls = {site.url("/trickle"),        site.url("/silent"),
+                                     site.url("/garbage-status"), site.url("/bomb"),
+                                     site.url("/short-body"),     site.url("/reset-mid-body"),
+                                     site.url("/ok")};
+    std::vector<std::string> options = k_fast;
+    options.insert(options.end(), {"--ca-file", (ca / "ca.crt").string()});
+    auto r = crawl(dir, urls, options);
+    CHECK(r.proc.elapsed < 15s);
+    check_error(r.by_line.at(1), "body", "timeout");
+    check_error(r.by_line.at(2), "response", "timeout");
+    CHECK(status_is_null(r.by_line.at(2)));
+    check_error(r.by_line.at(3), "response");
+    CHECK(status_is_null(r.by_line.at(3)));
+    check_error(r.by_line.at(4), "body", "body_too_large");
+    check_error(r.by_line.at(5), "body");
+    check_error(r.by_line.at(6), "body");
+    check_ok(r.by_line.at(7));
+    CHECK(r.peak_rss_kib < k_max_rss_kib);
+}
