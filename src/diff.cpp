@@ -544,20 +544,10 @@ void append_entry_json(const diff_entry* e, std::string& out) {
     else
         out += "null";
     out += ",\"price\":";
-    if (e->price) {
-        out += "{\"amount\":";
-        append_json_string(e->price->amount, out);
-        out += ",\"currency\":";
-        if (e->price->currency.empty())
-            out += "null";
-        else
-            append_json_string(e->price->currency, out);
-        out += ",\"raw\":";
-        append_json_string(e->price->raw, out);
-        out += '}';
-    } else {
+    if (e->price)
+        append_price_json(*e->price, out);
+    else
         out += "null";
-    }
     out += ",\"error\":";
     if (e->error_stage.empty()) {
         out += "null";

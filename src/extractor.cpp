@@ -263,19 +263,6 @@ std::optional<std::string> first_number(std::string_view s) {
     return out;
 }
 
-void append_price_json(const shoal::price& p, std::string& out) {
-    out += "{\"amount\":";
-    append_json_string(p.amount, out);
-    out += ",\"currency\":";
-    if (p.currency.empty())
-        out += "null";
-    else
-        append_json_string(p.currency, out);
-    out += ",\"raw\":";
-    append_json_string(p.raw, out);
-    out += '}';
-}
-
 value render(value_type type, std::string_view capture, const page& pg,
              std::string_view rule_currency) {
     value v;

@@ -96,6 +96,17 @@ void append_json_string(std::string_view s, std::string& out) {
     out += '"';
 }
 
+void append_price_json(const shoal::price& p, std::string& out) {
+    out += "{\"amount\":";
+    append_json_string(p.amount, out);
+    out += ",\"currency\":";
+    if (p.currency.empty()) out += "null";
+    else append_json_string(p.currency, out);
+    out += ",\"raw\":";
+    append_json_string(p.raw, out);
+    out += '}';
+}
+
 void append_jsonl(const record& r, std::string& out) {
     out += "{\"line\":";
     append_uint(r.line, out);
@@ -116,18 +127,8 @@ void append_jsonl(const record& r, std::string& out) {
     out += ",\"title\":";
     append_optional_string(r.title, out);
     out += ",\"price\":";
-    if (r.price) {
-        out += "{\"amount\":";
-        append_json_string(r.price->amount, out);
-        out += ",\"currency\":";
-        if (r.price->currency.empty()) out += "null";
-        else append_json_string(r.price->currency, out);
-        out += ",\"raw\":";
-        append_json_string(r.price->raw, out);
-        out += '}';
-    } else {
-        out += "null";
-    }
+    if (r.price) append_price_json(*r.price, out);
+    else out += "null";
     out += ",\"fields\":{";
     for (std::size_t i = 0; i < r.fields.size(); ++i) {
         if (i > 0) out += ',';

@@ -5,7 +5,8 @@ Stdlib only (Python 3.11), asyncio streams, so a thousand keep-alive connections
 are one thread and a few megabytes. It serves static files from --root and a set
 of generated pages whose paths name the behaviour under test:
 
-  /p/N.html                 product page N (title "Product N | Test Shop", $N.99)
+  /p/N.html                 product page N (title "Product N | Test Shop", $N.99;
+                            see --price-shift)
   /gzip/p/N.html            same, Content-Encoding: gzip
   /deflate/p/N.html         same, Content-Encoding: deflate (zlib-wrapped)
   /chunked/p/N.html         same, Transfer-Encoding: chunked, several chunks
@@ -31,7 +32,29 @@ of generated pages whose paths name the behaviour under test:
   /bad-utf8                 declares UTF-8 but holds invalid bytes in the title
   /echo-headers             title = User-Agent (or ?title=NAME: that header's value),
                             body lists the request headers as <li class="h">
+  /charset/ENC/MODE/N.html  a page whose <title> is CHARSET_TITLES[ENC], encoded as ENC
+                            with Python's codecs and declared as MODE says:
+                              header          Content-Type charset only
+                              meta            <meta charset="ENC"> only
+                              http-equiv      <meta http-equiv="Content-Type"
+                                              content="text/html; charset=ENC-IN-CAPITALS"> only
+                              bom             a byte order mark only (utf-8, utf-16le/be)
+                              none            no declaration at all (utf-8 only)
+                              mislabel-gb2312 header and meta both say gb2312, the page holds
+                                              characters outside GB2312 (gbk, gb18030 only)
+                              header-vs-meta  header gives ENC, a <meta charset> gives a
+                                              wrong one (the header wins)
+                            404 for a combination not in CHARSET_MODES
+  /charset-title/ENC        CHARSET_TITLES[ENC] as UTF-8 text/plain
+  /charset-index            every served /charset/ENC/MODE/1.html path, one per line
 The query string never changes which behaviour a path gets.
+
+--price-shift PCT (default 0) changes the product pages (every /p/N.html family):
+the price of page N becomes $N.99 x (1 + PCT/100), rounded half up to cents and
+written the same way ($D.CC), except on pages whose N is divisible by 7, which
+keep $N.99; and when PCT is not 0, the <title> of pages whose N is divisible by
+11 gets " (new)" appended. Run twice on the same --port (with and without a
+shift) to crawl two runs of one shop whose prices changed in between.
 
 It logs nothing per request, prints errors to stderr, writes the chosen port to
 --port-file (atomically) once listening, and exits on SIGTERM, SIGINT or after
@@ -42,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import decimal
 import gzip
 import html
 import ipaddress
@@ -78,6 +102,36 @@ WORDS = ("sturdy compact wireless ergonomic premium classic silent rapid durable
          "lightweight").split()
 NOUNS = ("keyboard lamp kettle backpack monitor headset blender drill chair speaker "
          "router camera jacket tent mixer scanner").split()
+
+# /charset pages: the expected title (UTF-8) of each encoding, and the ways each is declared.
+CHARSET_TITLES = {
+    "utf-8": "UTF-8: Ελληνικά 中文 Русский € ✓",
+    "gb2312": "简体中文测试页：价格与书名",
+    "gbk": "GBK 扩展字：镕 旻 堃 喆，图书价格",      # 镕 旻 堃 喆 are GBK, not GB2312
+    "gb18030": "GB18030 测试：𠀀 镕 €",           # U+20000 is a four-byte GB18030 sequence
+    "big5": "繁體中文測試頁面：價格",
+    "shift_jis": "日本語のテストページ：価格",
+    "euc-jp": "日本語のテストページ（ＥＵＣ）",
+    "euc-kr": "한국어 테스트 페이지: 가격",
+    "windows-1251": "Тестовая страница — цена",
+    "koi8-r": "Тестовая страница: Цена",
+    "iso-8859-5": "Тестовая страница: Ёё",
+    "iso-8859-7": "Δοκιμαστική σελίδα: τιμή",
+    "windows-1250": "Zażółć gęślą jaźń – cena",
+    "iso-8859-2": "Příliš žluťoučký kůň úpěl",
+    "windows-1252": "Café crème à 2,50 € – “prix”",
+    "iso-8859-15": "Œuvre complète à 9,99 € (Šš Žž)",
+    "utf-16le": "UTF-16LE: Ελληνικά 中文 Русский €",
+    "utf-16be": "UTF-16BE: Ελληνικά 中文 Русский €",
+}
+_DECLARED = ("header", "meta", "http-equiv", "header-vs-meta")
+CHARSET_MODES = {enc: _DECLARED for enc in CHARSET_TITLES}
+CHARSET_MODES["utf-8"] = _DECLARED + ("bom", "none")
+CHARSET_MODES["gbk"] = _DECLARED + ("mislabel-gb2312",)
+CHARSET_MODES["gb18030"] = _DECLARED + ("mislabel-gb2312",)
+CHARSET_MODES["utf-16le"] = ("header", "bom", "header-vs-meta")
+CHARSET_MODES["utf-16be"] = ("header", "bom", "header-vs-meta")
+BOMS = {"utf-8": b"\xef\xbb\xbf", "utf-16le": b"\xff\xfe", "utf-16be": b"\xfe\xff"}
 
 
 @dataclass
@@ -125,6 +179,7 @@ class Site:
         self.tasks: set[asyncio.Task] = set()
         self._bomb: bytes | None = None
         self._pages: dict[int, bytes] = {}
+        self.price_shift = decimal.Decimal(str(args.price_shift))
 
     # ---- generated content -------------------------------------------------
 
@@ -135,13 +190,14 @@ class Site:
         rng = random.Random(n * 2654435761 % 2**32)
         size = 2000 + rng.randrange(18000)
         name = f"Product {n}"
+        suffix = " (new)" if self.price_shift != 0 and n % 11 == 0 else ""
         parts = [
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-            f"<title>{name} | Test Shop</title>\n",
+            f"<title>{name} | Test Shop{suffix}</title>\n",
             "<link rel=\"stylesheet\" href=\"/static/shop.css\">\n</head>\n<body>\n",
             "<nav><a href=\"/\">Home</a> &rsaquo; <a href=\"/c/1\">Catalogue</a></nav>\n",
             f"<div class=\"product\" data-id=\"{n}\">\n<h1>{name}</h1>\n",
-            f"<span class=\"price\">${n}.99</span>\n",
+            f"<span class=\"price\">${self.product_price(n)}</span>\n",
             "<div class=\"description\">\n",
         ]
         length = sum(len(p) for p in parts)
@@ -159,6 +215,44 @@ class Site:
         if len(self._pages) < 4096:
             self._pages[n] = page
         return page
+
+    def product_price(self, n: int) -> str:
+        """The price of product page N without the "$": "N.99", shifted by --price-shift."""
+        cents = decimal.Decimal(n * 100 + 99)
+        if self.price_shift != 0 and n % 7 != 0:
+            cents = (cents * (100 + self.price_shift) / 100).quantize(
+                decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP)
+        c = int(cents)
+        sign = "-" if c < 0 else ""
+        return f"{sign}{abs(c) // 100}.{abs(c) % 100:02d}"
+
+    @staticmethod
+    def charset_page(enc: str, mode: str, n: int) -> Response | None:
+        """/charset/ENC/MODE/N.html, or None for a combination that is not served."""
+        if mode not in CHARSET_MODES.get(enc, ()):
+            return None
+        title = CHARSET_TITLES[enc]
+        wrong = "iso-8859-5" if enc in ("windows-1252", "iso-8859-15") else "windows-1252"
+        decl, ctype, bom = "", "text/html", b""
+        if mode == "header":
+            ctype = f"text/html; charset={enc}"
+        elif mode == "meta":
+            decl = f"<meta charset=\"{enc}\">\n"
+        elif mode == "http-equiv":
+            decl = (f"<meta http-equiv=\"Content-Type\" "
+                    f"content=\"text/html; charset={enc.upper()}\">\n")
+        elif mode == "bom":
+            bom = BOMS[enc]
+        elif mode == "mislabel-gb2312":
+            ctype = "text/html; charset=gb2312"
+            decl = "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">\n"
+        elif mode == "header-vs-meta":
+            ctype = f"text/html; charset={enc}"
+            decl = f"<meta charset=\"{wrong}\">\n"
+        text = ("<!DOCTYPE html>\n<html>\n<head>\n" + decl +
+                f"<title>{title}</title>\n</head>\n<body>\n<h1>{title}</h1>\n"
+                f"<p>Page {n}, {enc}, {mode}.</p>\n</body>\n</html>\n")
+        return Response(200, bom + text.encode(enc), content_type=ctype)
 
     def gbk_page(self, n: int) -> bytes:
         items = []
@@ -318,6 +412,18 @@ class Site:
                     b"</title></head><body>\x80\x81 <span class=\"price\">$5.00</span>"
                     b"</body></html>\n")
             return Response(200, body)
+        if m := re.fullmatch(r"/charset/([a-z0-9_-]+)/([a-z0-9-]+)/(\d{1,6})\.html", path):
+            return self.charset_page(m.group(1), m.group(2), int(m.group(3))) or \
+                self.status_page(404)
+        if m := re.fullmatch(r"/charset-title/([a-z0-9_-]+)", path):
+            if m.group(1) not in CHARSET_TITLES:
+                return self.status_page(404)
+            return Response(200, CHARSET_TITLES[m.group(1)].encode("utf-8"),
+                            content_type="text/plain; charset=utf-8")
+        if path == "/charset-index":
+            body = "".join(f"/charset/{enc}/{mode}/1.html\n"
+                           for enc, modes in CHARSET_MODES.items() for mode in modes)
+            return Response(200, body.encode("ascii"), content_type="text/plain; charset=utf-8")
         if path == "/echo-headers":
             wanted = req.query.get("title", ["User-Agent"])[0]
             title = req.header(wanted)
@@ -494,6 +600,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--max-seconds", type=float, default=120, help="exit after this long")
     p.add_argument("--idle-timeout", type=float, default=60,
                    help="close keep-alive connections idle this long")
+    p.add_argument("--price-shift", type=float, default=0, metavar="PCT",
+                   help="product pages (/p/N.html) cost $N.99 x (1 + PCT/100), rounded to "
+                        "cents, unless N is divisible by 7; when PCT is not 0, the titles of "
+                        "pages whose N is divisible by 11 get \" (new)\" (default 0)")
     args = p.parse_args(argv)
     try:
         if ipaddress.ip_address(args.bind) not in ipaddress.ip_network("127.0.0.0/8"):

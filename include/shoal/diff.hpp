@@ -9,6 +9,8 @@
 // float: "1299.00" equals "1299", and amounts of any length compare right.
 #pragma once
 
+#include "shoal/price.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <istream>
@@ -65,11 +67,8 @@ class diff_input_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-struct diff_price {
-    std::string amount;    // as written by shoal: a decimal string
-    std::string currency;  // ISO 4217, or empty when unknown
-    std::string raw;
-};
+// A price as a run wrote it: the amount is a decimal string.
+using diff_price = shoal::price;
 
 // What one run said about one URL.
 struct diff_entry {

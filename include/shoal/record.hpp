@@ -54,4 +54,7 @@ void append_csv_field(std::string_view s, std::string& out);
 // Appends s as a JSON string literal (quotes included), repairing invalid UTF-8.
 void append_json_string(std::string_view s, std::string& out);
 
+// Appends p as {"amount":...,"currency":... or null,"raw":...}.
+void append_price_json(const shoal::price& p, std::string& out);
+
 }  // namespace shoal
