@@ -429,6 +429,20 @@ TEST_CASE("crawl: HTTPS with the test CA", "[crawl][tls]") {
     }
 }
 
+TEST_CASE("crawl: host names are resolved and verified by name over HTTPS", "[crawl][tls]") {
+    // "localhost" goes through the resolver (IP literals never do) and the
+    // certificate is checked against the name (its DNS SAN), with SNI.
+    const auto& ca = shoal::test::test_ca_dir();
+    local_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"});
+    temp_dir dir;
+    const std::string base = "https://localhost:" + std::to_string(site.port());
+    std::vector<std::string> lines;
+    for (int n = 1; n <= 6; ++n) lines.push_back(base + "/p/" + std::to_string(n) + ".html");
+    auto r = crawl(dir, lines, {"--ca-file", (ca / "ca.crt").string(), "--retries", "0", "-c", "3"});
+    require_complete(r, lines);
+    for (int n = 1; n <= 6; ++n) check_product(r.by_line.at(n), n, lines[static_cast<std::size_t>(n - 1)]);
+}
+
 TEST_CASE("crawl: expired and wrong-host certificates fail at stage tls", "[crawl][tls]") {
     const auto& ca = shoal::test::test_ca_dir();
     const std::string ca_file = (ca / "ca.crt").string();
