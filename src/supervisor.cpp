@@ -119,7 +119,8 @@ private:
     void clamp_concurrency() {
         std::size_t limit = sys::raise_fd_limit();
         // Each lane holds one connection in use; kept-alive connections get
-        // what is left, up to 4 per lane (enough to reuse across many hosts).
+        // what is left, up to 8 per lane and 1024 more (lanes spread over
+        // many hosts leave a few idle connections on each).
         std::size_t fit = limit > 64 ? (limit - 64) / 2 : 1;
         if (o_.concurrency > fit) {
             std::fprintf(stderr,
@@ -128,7 +129,8 @@ private:
                          o_.concurrency, limit, fit);
             o_.concurrency = static_cast<unsigned>(fit);
         }
-        idle_cap_ = std::min<std::size_t>(4 * std::size_t{o_.concurrency}, limit - 64 - o_.concurrency);
+        idle_cap_ = std::min<std::size_t>(8 * std::size_t{o_.concurrency} + 1024,
+                                          limit - 64 - o_.concurrency);
     }
 
     void open_input() {
