@@ -100,7 +100,7 @@ private:
         // Rules are compiled once, here: a bad file stops the run before any
         // fetch, and every forked worker inherits the compiled programs.
         if (!o_.rules.empty()) rules_file_ = extractor::from_file(o_.rules);
-        (void)rules();
+        (void)rules();  // the built-in rules too: compiled here, not in each worker
         open_input();
         open_output();
         make_control_pair(control_);
@@ -129,8 +129,8 @@ private:
                          o_.concurrency, limit, fit);
             o_.concurrency = static_cast<unsigned>(fit);
         }
-        idle_cap_ = std::min<std::size_t>(8 * std::size_t{o_.concurrency} + 1024,
-                                          limit - 64 - o_.concurrency);
+        std::size_t spare = limit > 64 + o_.concurrency ? limit - 64 - o_.concurrency : 1;
+        idle_cap_ = std::min<std::size_t>(8 * std::size_t{o_.concurrency} + 1024, spare);
     }
 
     void open_input() {
@@ -154,6 +154,7 @@ private:
         }
         std::uint64_t already = 0;
         if (o_.resume) {
+            check_fingerprint(o_);  // refuse before touching the file
             existing_output e = load_existing_output(o_.output, o_.format, done_);
             already = e.records;
             if (e.cut_bytes > 0)
@@ -170,7 +171,7 @@ private:
         if (output_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open output " + o_.output);
         struct stat st{};
         csv_header_ = o_.format == output_format::csv && ::fstat(output_fd_, &st) == 0 && st.st_size == 0;
-        check_fingerprint(o_);
+        if (!o_.resume) check_fingerprint(o_);
         if (total_ >= 0) total_ = std::max<std::int64_t>(0, total_ - static_cast<std::int64_t>(already));
     }
 
