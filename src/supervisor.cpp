@@ -389,6 +389,9 @@ private:
             auto first = missing.begin() + static_cast<std::ptrdiff_t>(start);
             auto last = missing.begin() + static_cast<std::ptrdiff_t>(std::min(start + per, missing.size()));
             c.lines.assign(std::make_move_iterator(first), std::make_move_iterator(last));
+            // A line split off on its own starts counting its own deaths: only
+            // a line that kills max_deaths workers alone gets a crash record.
+            if (c.lines.size() == 1 && missing.size() > 1) c.deaths = 0;
             retry_.push_back(std::move(c));
         }
     }

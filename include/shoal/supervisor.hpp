@@ -9,7 +9,8 @@
 // and the worker is reaped. Then the lines without a record (a worker that
 // died) are run again: first all together in one new worker, and after
 // further deaths in halves, so that a line which kills every worker it runs
-// in is isolated and gets a "crash" error record after max_deaths tries.
+// in is isolated, and once alone gets a "crash" error record after it has
+// killed max_deaths workers by itself.
 #pragma once
 
 #include "shoal/options.hpp"
