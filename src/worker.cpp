@@ -236,7 +236,10 @@ int run_worker(const worker_setup& setup) {
     ::signal(SIGPIPE, SIG_IGN);
     net::io_context io(1);
     chunk_crawl crawl(setup, io);
-    net::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    // Only SIGTERM, which the supervisor sends: SIGINT and SIGHUP stay
+    // ignored, so a Ctrl-C that reaches the whole process group is counted
+    // once, by the supervisor, not as a first and a second signal here.
+    net::signal_set signals(io, SIGTERM);
     std::function<void(boost::system::error_code, int)> on_signal =
         [&](boost::system::error_code ec, int) {
             if (ec) return;

@@ -125,7 +125,7 @@ TEST_CASE("recovery: a line that kills every worker ends as a crash record", "[r
     }
 }
 
-TEST_CASE("recovery: SIGINT stops with exit 3 and --resume finishes exactly once", "[recovery]") {
+TEST_CASE("recovery: Ctrl-C stops with exit 3 and --resume finishes exactly once", "[recovery]") {
     local_site site;
     temp_dir dir;
     const int n = 300;
@@ -135,7 +135,7 @@ TEST_CASE("recovery: SIGINT stops with exit 3 and --resume finishes exactly once
         background_process shoal(crawl_args(urls, out, {"-p", "2", "-c", "5", "--chunk-size", "50"}),
                                  dir / "stdout", dir / "stderr");
         std::this_thread::sleep_for(1500ms);
-        ::kill(shoal.pid(), SIGINT);
+        ::kill(-shoal.pid(), SIGINT);  // the whole group, as Ctrl-C in a terminal does
         auto status = shoal.wait(30s);
         INFO(shoal::test::read_file(dir / "stderr"));
         REQUIRE(status.has_value());
@@ -189,4 +189,25 @@ TEST_CASE("recovery: --resume with other options is refused unless forced", "[re
         crawl_args(urls, out, {"--resume", "--force", "--user-agent", "other/1.0"}), "", 60s);
     CHECK(forced.exit_code == 0);
     require_all_pages(records_by_line(out), 2);
+}
+
+TEST_CASE("recovery: Ctrl-C lets fetches in flight finish within the grace time", "[recovery]") {
+    // Every page takes 1.5 s; Ctrl-C comes at 0.7 s, when 10 fetches are in
+    // flight and none has finished. They must finish and be written: the
+    // SIGINT every process of the group gets must count as one stop request.
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, slow_pages(site, 20, 1500));
+    const fs::path out = dir / "out.jsonl";
+    background_process shoal(crawl_args(urls, out, {"-p", "2", "-c", "5", "--chunk-size", "10"}),
+                             dir / "stdout", dir / "stderr");
+    std::this_thread::sleep_for(700ms);
+    ::kill(-shoal.pid(), SIGINT);
+    auto status = shoal.wait(30s);
+    INFO(shoal::test::read_file(dir / "stderr"));
+    REQUIRE(status.has_value());
+    CHECK(*status == 3);
+    auto done = records_by_line(out);
+    CHECK(done.size() == 10);
+    for (const auto& [line, rec] : done) CHECK(rec.at("status") == 200);
 }
