@@ -92,13 +92,12 @@ public:
         net::co_spawn(io_, flush_loop(), rethrow);
     }
 
-    // First signal: take no more lines, let in-flight fetches end within the
-    // grace time. Second signal: stop now.
+    // SIGTERM: take no more lines, let in-flight fetches end within the grace
+    // time. More SIGTERMs change nothing (a `kill -TERM` of the whole process
+    // group and the supervisor's forwarding both arrive); the supervisor's
+    // "stop now" is SIGKILL.
     void on_signal() {
-        if (stopping_) {
-            io_.stop();
-            return;
-        }
+        if (stopping_) return;
         stopping_ = true;
         grace_.expires_after(std::chrono::duration_cast<clock_type::duration>(
             std::chrono::duration<double>(setup_.options.grace_s)));
@@ -236,9 +235,8 @@ int run_worker(const worker_setup& setup) {
     ::signal(SIGPIPE, SIG_IGN);
     net::io_context io(1);
     chunk_crawl crawl(setup, io);
-    // Only SIGTERM, which the supervisor sends: SIGINT and SIGHUP stay
-    // ignored, so a Ctrl-C that reaches the whole process group is counted
-    // once, by the supervisor, not as a first and a second signal here.
+    // Only SIGTERM: SIGINT and SIGHUP stay ignored, so a Ctrl-C that reaches
+    // the whole process group is handled once, by the supervisor.
     net::signal_set signals(io, SIGTERM);
     std::function<void(boost::system::error_code, int)> on_signal =
         [&](boost::system::error_code ec, int) {

@@ -194,7 +194,8 @@ TEST_CASE("recovery: --resume with other options is refused unless forced", "[re
 TEST_CASE("recovery: Ctrl-C lets fetches in flight finish within the grace time", "[recovery]") {
     // Every page takes 1.5 s; Ctrl-C comes at 0.7 s, when 10 fetches are in
     // flight and none has finished. They must finish and be written: the
-    // SIGINT every process of the group gets must count as one stop request.
+    // signal every process of the group gets (Ctrl-C, or kill -TERM of the
+    // group) must count as one stop request.
     local_site site;
     temp_dir dir;
     auto urls = write_urls(dir, slow_pages(site, 20, 1500));
@@ -202,7 +203,7 @@ TEST_CASE("recovery: Ctrl-C lets fetches in flight finish within the grace time"
     background_process shoal(crawl_args(urls, out, {"-p", "2", "-c", "5", "--chunk-size", "10"}),
                              dir / "stdout", dir / "stderr");
     std::this_thread::sleep_for(700ms);
-    ::kill(-shoal.pid(), SIGINT);
+    ::kill(-shoal.pid(), GENERATE(SIGINT, SIGTERM));
     auto status = shoal.wait(30s);
     INFO(shoal::test::read_file(dir / "stderr"));
     REQUIRE(status.has_value());
