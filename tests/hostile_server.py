@@ -64,6 +64,9 @@ OK_PAGE = (b"<!doctype html><html><head><meta charset=\"utf-8\"><title>ok</title
            b"<body><h1>ok</h1><span class=\"price\">$1.00</span></body></html>")
 
 
+CRC32_OF_1GIB_ZEROS = 0x5B64C2B0
+
+
 def make_bomb(wrapper: str = "gzip", total: int = 1 << 30, block: int = 1 << 20) -> bytes:
     """A gzip (or zlib, for Content-Encoding: deflate) stream of `total` zero
     bytes, made without compressing 1 GiB.
@@ -79,14 +82,14 @@ def make_bomb(wrapper: str = "gzip", total: int = 1 << 30, block: int = 1 << 20)
     tail = c.flush(zlib.Z_FINISH)
     blocks = total // block
     if wrapper == "zlib":
-        adler = 1
-        for _ in range(blocks):
-            adler = zlib.adler32(zeros, adler)
+        # Adler-32 of n zero bytes: a = 1, b = n mod 65521.
+        adler = ((total % 65521) << 16) | 1
         header = b"\x78\xda"
         trailer = struct.pack(">I", adler & 0xFFFFFFFF)
     else:
-        crc = 0
-        for _ in range(blocks):
+        # CRC-32 of 1 GiB of zeros is a constant; other sizes are computed.
+        crc = CRC32_OF_1GIB_ZEROS if total == 1 << 30 else 0
+        for _ in range(blocks if total != 1 << 30 else 0):
             crc = zlib.crc32(zeros, crc)
         header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
         trailer = struct.pack("<II", crc & 0xFFFFFFFF, total & 0xFFFFFFFF)
@@ -116,7 +119,7 @@ class Site:
         self.bombs: dict[str, asyncio.Future[bytes]] = {}
 
     async def bomb_bytes(self, wrapper: str) -> bytes:
-        """Made once per wrapper, in a thread, on first use."""
+        """Made once per wrapper, in a thread, on first use (well under a second)."""
         if wrapper not in self.bombs:
             self.bombs[wrapper] = asyncio.ensure_future(asyncio.to_thread(make_bomb, wrapper))
         return await self.bombs[wrapper]
