@@ -230,7 +230,7 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
               [](const named_group& a, const named_group& b) { return a.index < b.index; });
     for (const auto& [g, gt] : r.group_types)
         if (std::none_of(u.named.begin(), u.named.end(),
-                         [&](const named_group& n) { return n.name == g; }))
+                         [&g = g](const named_group& n) { return n.name == g; }))
             rule_error(f, r,
                        "'types' names group '" + g + "', which the pattern does not have as (?P<" +
                            g + ">...)");

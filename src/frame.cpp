@@ -3,6 +3,8 @@
 
 #include <libdeflate.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace shoal {
@@ -66,7 +68,9 @@ void encode_record(const record& r, std::string& out) {
     put_string(r.url, out);
     put_string(r.final_url, out);
     put_varint(static_cast<std::uint64_t>(r.status + 1), out);
-    put_varint(static_cast<std::uint64_t>(r.elapsed_ms * 1000.0), out);  // microseconds
+    // Microseconds, rounded, within what a double holds exactly.
+    put_varint(static_cast<std::uint64_t>(std::llround(std::clamp(r.elapsed_ms * 1000.0, 0.0, 1e15))),
+               out);
     put_varint(r.bytes, out);
     put_varint(r.attempts, out);
     out += static_cast<char>((r.title ? has_title : 0) | (r.price ? has_price : 0));

@@ -70,6 +70,10 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
     } else {
         t.port = t.https ? 443 : 80;
     }
+    // After the authority comes "/" or nothing ("http://a:8:/x" is not a URL
+    // whose path is ":/x").
+    if (!u.encoded_path().empty() && u.encoded_path().front() != '/')
+        return url_error{"invalid_url", "the URL has junk after the host and port"};
     t.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
     if (u.has_query()) {
         t.target += '?';

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -373,4 +374,22 @@ TEST_CASE("frame: decode_record rejects out-of-range values", "[frame]") {
     CHECK_FALSE(shoal::decode_record(p, r));
     // A varint that never ends.
     CHECK_FALSE(shoal::decode_record(std::string(20, '\x80'), r));
+}
+
+TEST_CASE("frame: elapsed_ms survives a round trip to the microsecond (found by frame_fuzz)", "[frame]") {
+    for (double ms : {1.001, 0.999, 12.345, 2000.001, 1e12, 1e300, -5.0}) {
+        shoal::record r;
+        r.line = 1;
+        r.elapsed_ms = ms;
+        std::string out;
+        shoal::append_frame(r, out);
+        shoal::frame_decoder d;
+        d.feed(out.data(), out.size());
+        shoal::record back;
+        REQUIRE(d.next(back) == shoal::frame_decoder::status::record);
+        INFO(ms);
+        if (ms < 0) CHECK(back.elapsed_ms == 0);
+        else if (ms > 1e12) CHECK(back.elapsed_ms == 1e12);
+        else CHECK(std::llround(back.elapsed_ms * 1000) == std::llround(ms * 1000));
+    }
 }

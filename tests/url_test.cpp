@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <variant>
 #include <string_view>
 
 namespace {
@@ -267,4 +268,12 @@ TEST_CASE("url: resolve_location with raw spaces and non-ASCII", "[url]") {
 
     auto utf = resolved(base, "/caf\xC3\xA9");
     CHECK(utf.target == "/caf%C3%A9");
+}
+
+TEST_CASE("url: junk after the port is not taken as the path (found by url_fuzz)", "[url]") {
+    for (const char* bad : {"http://a:8:/x", "http://.com:9ekample.com:99999/", "http://h:80x/"}) {
+        INFO(bad);
+        auto r = shoal::parse_url(bad);
+        CHECK(std::holds_alternative<shoal::url_error>(r));
+    }
 }

@@ -1,0 +1,58 @@
+// Fuzzes the URL-line parser: parse_url on the input, and resolve_location of
+// the rest of the input against a parsed (or a fixed) base URL. Neither may
+// crash, and whatever parse_url accepts must be a usable target.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <variant>
+
+#include "shoal/url.hpp"
+
+namespace {
+
+void check(const shoal::target_url& u) {
+    if (u.host.empty() || u.target.empty() || u.target[0] != '/' || u.url.empty()) std::abort();
+    if (u.port == 0) std::abort();
+    if (u.url.find('#') != std::string::npos) std::abort();  // fragments are dropped
+    for (char c : u.url)
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0') std::abort();
+    (void)u.origin();
+}
+
+const shoal::target_url& fixed_base() {
+    static const shoal::target_url base =
+        std::get<shoal::target_url>(shoal::parse_url("https://www.example.com:8443/a/b/c.html?q=1"));
+    return base;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view in(reinterpret_cast<const char*>(data), size);
+    // The first line is the URL, the rest (if any) a Location header.
+    auto nl = in.find('\n');
+    std::string_view line = in.substr(0, nl);
+    std::string_view location = nl == std::string_view::npos ? in : in.substr(nl + 1);
+
+    auto parsed = shoal::parse_url(line);
+    if (auto* u = std::get_if<shoal::target_url>(&parsed)) {
+        check(*u);
+        // A normalised URL parses again to the same thing.
+        auto again = shoal::parse_url(u->url);
+        auto* v = std::get_if<shoal::target_url>(&again);
+        if (!v) std::abort();
+        check(*v);
+        if (v->url != u->url || v->host != u->host || v->port != u->port ||
+            v->https != u->https || v->target != u->target)
+            std::abort();
+        auto r = shoal::resolve_location(*u, location);
+        if (auto* t = std::get_if<shoal::target_url>(&r)) check(*t);
+    } else {
+        const auto& e = std::get<shoal::url_error>(parsed);
+        if (e.code.empty()) std::abort();
+    }
+    auto r = shoal::resolve_location(fixed_base(), location);
+    if (auto* t = std::get_if<shoal::target_url>(&r)) check(*t);
+    return 0;
+}
