@@ -170,8 +170,11 @@ private:
         output_fd_ = ::open(o_.output.c_str(), flags, 0644);
         if (output_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open output " + o_.output);
         struct stat st{};
-        csv_header_ = o_.format == output_format::csv && ::fstat(output_fd_, &st) == 0 && st.st_size == 0;
-        if (!o_.resume) check_fingerprint(o_);
+        bool regular = ::fstat(output_fd_, &st) == 0 && S_ISREG(st.st_mode);
+        csv_header_ = o_.format == output_format::csv && (!regular || st.st_size == 0);
+        // Only a regular file can be resumed, so only it gets a fingerprint
+        // (no "/dev/null.shoal-run").
+        if (!o_.resume && regular) check_fingerprint(o_);
         if (total_ >= 0) total_ = std::max<std::int64_t>(0, total_ - static_cast<std::int64_t>(already));
     }
 

@@ -212,3 +212,15 @@ TEST_CASE("recovery: Ctrl-C lets fetches in flight finish within the grace time"
     CHECK(done.size() == 10);
     for (const auto& [line, rec] : done) CHECK(rec.at("status") == 200);
 }
+
+TEST_CASE("recovery: a full disk stops the run with exit 2 and a clear message", "[recovery]") {
+    // /dev/full fails every write with ENOSPC, as a full disk does.
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, slow_pages(site, 200, 0));
+    auto r = shoal::test::run_process(crawl_args(urls, "/dev/full", {}), "", 60s);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("No space left on device") != std::string::npos);
+    CHECK_FALSE(fs::exists("/dev/full.shoal-run"));
+}
