@@ -156,7 +156,14 @@ private:
         r.error_message = std::move(f.error_message);
         if (!f.body.empty() && worth_extracting(f.content_type)) {
             std::string charset = detect_charset(f.body, f.content_type);
-            std::string text = to_utf8(f.body, charset);
+            // Most pages are valid UTF-8 already: extract from the body itself
+            // instead of a converted copy.
+            std::string converted;
+            std::string_view text = f.body;
+            if (charset != "UTF-8" || !is_valid_utf8(f.body)) {
+                converted = to_utf8(f.body, charset);
+                text = converted;
+            }
             extraction e = setup_.rules.extract(text, charset_currency_hint(charset), r.final_url);
             r.title = std::move(e.title);
             r.price = std::move(e.price);
