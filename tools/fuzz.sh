@@ -66,12 +66,19 @@ trap 'rm -rf "$work"' EXIT
 failed=()
 summary=()
 
+# Seed directories of a target: its corpus, plus the example shop's product
+# pages for the extractor (kept once, in data/, not copied into the corpus).
+seed_dirs() {
+  echo "$root/tests/fuzz/corpus/$1"
+  if [ "$1" = extract_fuzz ]; then echo "$root/data/example-site/p"; fi
+}
+
 for t in "${targets[@]}"; do
   bin="$build/tests/fuzz/$t"
   log="$work/$t.log"
   if [ "$replay" = 1 ]; then
     inputs=()
-    for d in "$root/tests/fuzz/corpus/$t" "$root/tests/fuzz/crashes/$t"; do
+    for d in $(seed_dirs "$t") "$root/tests/fuzz/crashes/$t"; do
       [ -d "$d" ] && while IFS= read -r f; do inputs+=("$f"); done < <(find "$d" -type f ! -name '*.md' | sort)
     done
     echo "== $t: replaying ${#inputs[@]} inputs"
@@ -87,7 +94,7 @@ for t in "${targets[@]}"; do
   corpus="$work/$t/corpus"
   artifacts="$work/$t/artifacts"
   mkdir -p "$corpus" "$artifacts"
-  cp -R "$root/tests/fuzz/corpus/$t/." "$corpus/"
+  for d in $(seed_dirs "$t"); do cp -R "$d/." "$corpus/"; done
   echo "== $t: fuzzing for ${seconds}s"
   status=0
   "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -max_len=8192 \
