@@ -2,9 +2,11 @@
 #include "shoal/url.hpp"
 
 #include <boost/url.hpp>
+#include <idn2.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 #include "shoal/url_source.hpp"
 
@@ -21,6 +23,23 @@ std::string target_url::origin() const {
 }
 
 namespace {
+
+// An internationalised host name as ASCII (UTS #46 non-transitional
+// processing, as browsers do): "Bücher.example" -> "xn--bcher-kva.example".
+std::variant<std::string, url_error> host_to_ascii(const std::string& host) {
+    char* out = nullptr;
+    int rc = idn2_to_ascii_8z(host.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    if (rc != IDN2_OK) {
+        // Some registered names are valid only under transitional rules.
+        rc = idn2_to_ascii_8z(host.c_str(), &out, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+    }
+    if (rc != IDN2_OK)
+        return url_error{"bad_host", std::string("not a valid internationalised host name: ") +
+                                         idn2_strerror(rc)};
+    std::string ascii(out);
+    idn2_free(out);
+    return ascii;
+}
 
 std::variant<target_url, url_error> from_view(const urls::url_view& u) {
     std::string scheme(u.scheme());
@@ -45,10 +64,17 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
             break;
         case urls::host_type::name: {
             t.host = u.host_address();  // percent-decoded
-            for (unsigned char c : t.host)
-                if (c >= 0x80 || c <= 0x20)
-                    return url_error{"bad_host",
-                                     "host names with non-ASCII characters need punycode (xn--)"};
+            bool ascii = true;
+            for (unsigned char c : t.host) {
+                if (c <= 0x20 || c == 0x7f)
+                    return url_error{"bad_host", "the host name has spaces or control characters"};
+                if (c >= 0x80) ascii = false;
+            }
+            if (!ascii) {
+                auto a = host_to_ascii(t.host);
+                if (auto* e = std::get_if<url_error>(&a)) return *e;
+                t.host = std::move(std::get<std::string>(a));
+            }
             std::transform(t.host.begin(), t.host.end(), t.host.begin(),
                            [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
             break;
@@ -107,14 +133,32 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
         return url_error{"unsupported_scheme", "scheme '" + scheme + "' is not http or https"};
     if (text.substr(colon, 3) != "://")
         return url_error{"invalid_url", "not an absolute http(s) URL (no '//' after the scheme)"};
-    std::string_view authority = text.substr(colon + 3);
-    authority = authority.substr(0, authority.find_first_of("/?#"));
-    for (unsigned char c : authority)
-        if (c >= 0x80)
-            return url_error{"bad_host", "host names with non-ASCII characters need punycode (xn--)"};
     for (unsigned char c : text)
         if (c <= 0x20 || c == 0x7f)
             return url_error{"invalid_url", "the URL contains spaces or control characters"};
+    // A non-ASCII host (as IDN hosts appear in lists) is percent-encoded
+    // here, then decoded and turned into punycode with the other host names.
+    std::size_t authority_end = text.find_first_of("/?#", colon + 3);
+    if (authority_end == std::string_view::npos) authority_end = text.size();
+    std::string encoded;
+    for (std::size_t i = colon + 3; i < authority_end; ++i) {
+        if (static_cast<unsigned char>(text[i]) < 0x80) continue;
+        static constexpr char hex[] = "0123456789ABCDEF";
+        encoded.assign(text.substr(0, colon + 3));
+        for (std::size_t j = colon + 3; j < authority_end; ++j) {
+            auto c = static_cast<unsigned char>(text[j]);
+            if (c < 0x80) {
+                encoded += static_cast<char>(c);
+            } else {
+                encoded += '%';
+                encoded += hex[c >> 4];
+                encoded += hex[c & 15];
+            }
+        }
+        encoded.append(text.substr(authority_end));
+        text = encoded;
+        break;
+    }
     auto r = urls::parse_uri(text);
     if (!r) {
         if (text.find("://") == std::string_view::npos)

@@ -174,17 +174,44 @@ TEST_CASE("url: spaces and control characters are errors", "[url]") {
     CHECK(error_code(std::string_view("http://example.com/\0x", 22)) == "invalid_url");
 }
 
-TEST_CASE("url: non-ASCII hosts need punycode", "[url]") {
-    // Percent-encoded UTF-8 in the host.
-    CHECK(error_code("http://b%C3%BCcher.example/") == "bad_host");
-    // Punycode is fine.
+TEST_CASE("url: internationalised host names become punycode", "[url]") {
+    // Raw UTF-8, as IDN hosts appear in URL lists.
+    auto de = ok("http://b\xC3\xBC" "cher.example/buch?x=1");
+    CHECK(de.host == "xn--bcher-kva.example");
+    CHECK(de.url == "http://xn--bcher-kva.example/buch?x=1");
+    CHECK(de.target == "/buch?x=1");
+    auto cn = ok("https://\xE4\xBE\x8B\xE5\xAD\x90.\xE6\xB5\x8B\xE8\xAF\x95:8443/p");
+    CHECK(cn.host == "xn--fsqu00a.xn--0zwm56d");
+    CHECK(cn.port == 8443);
+    CHECK(cn.url == "https://xn--fsqu00a.xn--0zwm56d:8443/p");
+    // Percent-encoded UTF-8 in the host is the same name.
+    CHECK(ok("http://b%C3%BCcher.example/").host == "xn--bcher-kva.example");
+    // UTS #46 mapping: upper case folds, and the ideographic full stop is a dot.
+    CHECK(ok("http://B\xC3\x9C" "CHER.Example/").host == "xn--bcher-kva.example");
+    CHECK(ok("http://\xE4\xBE\x8B\xE5\xAD\x90\xE3\x80\x82\xE6\xB5\x8B\xE8\xAF\x95/").host ==
+          "xn--fsqu00a.xn--0zwm56d");
+    // Non-transitional: German sharp s stays (xn--), it is not turned into "ss".
+    CHECK(ok("http://fa\xC3\x9F.de/").host == "xn--fa-hia.de");
+    // Punycode as given is kept.
     CHECK(ok("http://xn--bcher-kva.example/").host == "xn--bcher-kva.example");
 }
 
-TEST_CASE("url: a raw UTF-8 host is bad_host", "[url]") {
-    // As IDN hosts appear in URL lists: the error should say to use punycode.
-    CHECK(error_code("http://b\xC3\xBC" "cher.example/") == "bad_host");
-    CHECK(error_code("https://\xE4\xBE\x8B\xE5\xAD\x90.example/p") == "bad_host");
+TEST_CASE("url: hosts that are not valid internationalised names are bad_host", "[url]") {
+    // Invalid UTF-8.
+    CHECK(error_code("http://b\xFC" "cher.example/") == "bad_host");
+    CHECK(error_code("http://b%FCcher.example/") == "bad_host");
+    // A label that starts with a combining mark (U+0301).
+    CHECK(error_code("http://\xCC\x81x.example/") == "bad_host");
+    // A label longer than 63 bytes once encoded.
+    std::string longlabel = "http://\xC3\xBC" + std::string(70, 'a') + ".example/";
+    CHECK(error_code(longlabel) == "bad_host");
+}
+
+TEST_CASE("url: a redirect to an internationalised host", "[url]") {
+    const target_url base = ok("http://shop.example/");
+    auto r = resolved(base, "http://b\xC3\xBC" "cher.example/x");
+    CHECK(r.host == "xn--bcher-kva.example");
+    CHECK(r.target == "/x");
 }
 
 TEST_CASE("url: userinfo is an error", "[url]") {

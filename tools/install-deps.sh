@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
-  libssl-dev libre2-dev zlib1g-dev libdeflate-dev catch2 libcli11-dev libtomlplusplus-dev
+  libssl-dev libre2-dev zlib1g-dev libdeflate-dev libidn2-dev catch2 libcli11-dev libtomlplusplus-dev
   openssl python3 ca-certificates
 )
 
