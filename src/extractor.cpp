@@ -7,13 +7,13 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <string.h>
 
 #include <algorithm>
 #include <variant>
 
 #include "shoal/error.hpp"
 #include "shoal/html_text.hpp"
+#include "shoal/literal_search.hpp"
 #include "shoal/record.hpp"
 #include "shoal/url.hpp"
 
@@ -21,7 +21,7 @@ namespace shoal {
 namespace {
 
 // A built-in pattern and a literal every match of it contains, lower case.
-// The literal is looked up first (memchr-fast): a page without it skips the
+// The literal is looked up first (SIMD-fast): a page without it skips the
 // pattern, and a page with it is searched from shortly before its first
 // occurrence, instead of from the top.
 struct builtin_rule {
@@ -75,25 +75,22 @@ std::vector<compiled_rule> compile(const auto& rules) {
     return out;
 }
 
-// First positions of rule literals in one page (text in ASCII lower case),
-// each literal searched once however many rules share it.
+// First positions of rule literals in one page, found without regard to
+// ASCII case, each literal searched once however many rules share it.
 class literal_positions {
 public:
-    explicit literal_positions(std::string_view lower) : lower_(lower) {}
+    explicit literal_positions(std::string_view html) : html_(html) {}
 
     std::size_t find(std::string_view literal) {
         for (std::size_t i = 0; i < count_; ++i)
             if (seen_[i].first == literal) return seen_[i].second;
-        auto hit = static_cast<const char*>(
-            ::memmem(lower_.data(), lower_.size(), literal.data(), literal.size()));
-        std::size_t pos = hit == nullptr ? std::string_view::npos
-                                         : static_cast<std::size_t>(hit - lower_.data());
+        std::size_t pos = find_ascii_nocase(html_, literal);
         if (count_ < seen_.size()) seen_[count_++] = {literal, pos};
         return pos;
     }
 
 private:
-    std::string_view lower_;
+    std::string_view html_;
     std::array<std::pair<std::string_view, std::size_t>, 16> seen_{};
     std::size_t count_ = 0;
 };
@@ -113,30 +110,6 @@ std::optional<std::string_view> first_match(const compiled_rule& rule, std::stri
     for (int i = 1; i < n; ++i)
         if (groups[i].data() != nullptr) return std::string_view(groups[i].data(), groups[i].size());
     return std::nullopt;
-}
-
-// ASCII lower case, 8 bytes at a time: a byte gets 0x20 added when it is
-// ASCII and in 'A'..'Z' (the bit tricks keep each byte below 0x100, so
-// nothing carries into its neighbour).
-std::string ascii_lower(std::string_view s) {
-    std::string out(s.size(), '\0');
-    auto in = reinterpret_cast<const unsigned char*>(s.data());
-    auto o = reinterpret_cast<unsigned char*>(out.data());
-    constexpr std::uint64_t ones = 0x0101010101010101ull;
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-        std::uint64_t x;
-        std::memcpy(&x, in + i, 8);
-        std::uint64_t low7 = x & (0x7f * ones);
-        std::uint64_t at_least_a = low7 + (0x3f * ones);  // bit 7 set when >= 'A'
-        std::uint64_t above_z = low7 + (0x25 * ones);     // bit 7 set when > 'Z'
-        std::uint64_t upper = at_least_a & ~above_z & ~x & (0x80 * ones);
-        x |= upper >> 2;
-        std::memcpy(o + i, &x, 8);
-    }
-    for (; i < s.size(); ++i)
-        o[i] = static_cast<unsigned char>(in[i] + (static_cast<unsigned char>(in[i] - 'A') < 26) * 32);
-    return out;
 }
 
 }  // namespace
@@ -518,8 +491,7 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
                               std::string_view page_url) const {
     if (r_) return r_->extract(html, currency_hint, page_url);
     extraction e;
-    const std::string lower = ascii_lower(html);
-    literal_positions literals(lower);
+    literal_positions literals(html);
     for (const auto& rule : p_->title) {
         if (auto m = first_match(rule, html, literals)) {
             std::string t = collapse_whitespace(decode_entities(*m));
