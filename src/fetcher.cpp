@@ -51,6 +51,8 @@ struct connection {
     // Bounded: the parser needs a header or a chunk-size line whole in the
     // buffer, so an endless one fails at this size instead of growing memory.
     beast::flat_buffer buffer{max_buffer_bytes};
+    std::string request;  // the request being sent, its capacity reused
+
 
     beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*tls); }
 };
@@ -163,9 +165,32 @@ struct fetcher::impl {
     fetch_counters counters;
     std::minstd_rand rng{std::random_device{}()};
 
+    std::string fixed_headers;   // request headers after Host, and the blank line
+    bool custom_host = false;    // --header 'Host: ...' replaces ours
+
     impl(net::io_context& io_, fetch_config cfg_)
         : io(io_), cfg(std::move(cfg_)), idle_cap(std::max<std::size_t>(cfg.idle_cap, 1)) {
         for (unsigned e = cfg.limiter_entries; e > 0; --e) free_entries.push_back(e - 1);
+        make_fixed_headers();
+    }
+
+    // Our default headers, each unless --header gives its own, then --header's.
+    void make_fixed_headers() {
+        auto given = [&](std::string_view name) {
+            for (const auto& h : cfg.headers)
+                if (beast::iequals(h.first, name)) return true;
+            return false;
+        };
+        custom_host = given("Host");
+        const std::pair<const char*, std::string> defaults[] = {
+            {"User-Agent", cfg.user_agent},
+            {"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"},
+            {"Accept-Encoding", "gzip, deflate"},
+        };
+        for (const auto& [name, v] : defaults)
+            if (!given(name)) fixed_headers += std::string(name) + ": " + v + "\r\n";
+        for (const auto& [name, v] : cfg.headers) fixed_headers += name + ": " + v + "\r\n";
+        fixed_headers += "\r\n";
     }
 
     ~impl() {
@@ -289,6 +314,13 @@ struct fetcher::impl {
         beast::tcp_stream stream(io);
         stream.expires_at(deadline);
         auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+        if (cec == net::error::operation_aborted && !stream.socket().is_open()) {
+            // Asio's connect loop reports a socket it could not open (EMFILE,
+            // ENFILE, no IPv6) as "aborted": open one to learn why.
+            boost::system::error_code oec;
+            stream.socket().open(endpoints.front().protocol(), oec);
+            cec = oec ? oec : net::error::no_descriptors;
+        }
         if (cec) {
             fail(a, error_stage::connect, cec);
             co_return nullptr;
@@ -346,18 +378,23 @@ struct fetcher::impl {
     template <class Stream>
     net::awaitable<void> exchange(Stream& stream, connection& c, const target_url& u, attempt& a,
                                   bool& keep_alive, bool& got_bytes) {
-        http::request<http::empty_body> req{http::verb::get, u.target, 11};
-        bool default_port = u.port == (u.https ? 443 : 80);
-        std::string host = u.host.find(':') != std::string::npos ? '[' + u.host + ']' : u.host;
-        if (!default_port) host += ':' + std::to_string(u.port);
-        req.set(http::field::host, host);
-        req.set(http::field::user_agent, cfg.user_agent);
-        req.set(http::field::accept, "text/html,application/xhtml+xml,*/*;q=0.8");
-        req.set(http::field::accept_encoding, "gzip, deflate");
-        for (const auto& [k, v] : cfg.headers) req.set(k, v);
-
-        // Send the request.
-        auto [wec, wn] = co_await http::async_write(stream, req, use_tuple);
+        // Send the request: one buffer, the fixed headers made once.
+        std::string& req = c.request;
+        req.assign("GET ");
+        req += u.target;
+        req += " HTTP/1.1\r\n";
+        if (!custom_host) {
+            req += "Host: ";
+            if (u.host.find(':') != std::string::npos) req += '[' + u.host + ']';
+            else req += u.host;
+            if (u.port != (u.https ? 443 : 80)) {
+                req += ':';
+                req += std::to_string(u.port);
+            }
+            req += "\r\n";
+        }
+        req += fixed_headers;
+        auto [wec, wn] = co_await net::async_write(stream, net::buffer(req), use_tuple);
         if (wec) {
             fail(a, error_stage::request, wec);
             co_return;

@@ -373,6 +373,26 @@ TEST_CASE("crawl: --user-agent and --header are sent", "[crawl]") {
     CHECK(title(r.by_line.at(2)) == "1");
 }
 
+TEST_CASE("crawl: the Host header, and --header replacing a default header", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/echo-headers?title=Host"),
+                                      site.url("/echo-headers?title=Accept")};
+    auto plain = crawl(dir, lines, {"-p", "1"});
+    require_complete(plain, lines);
+    const std::string port = lines[0].substr(lines[0].find("127.0.0.1:") + 10,
+                                             lines[0].find("/echo") - lines[0].find("127.0.0.1:") - 10);
+    CHECK(title(plain.by_line.at(1)) == "127.0.0.1:" + port);
+    CHECK(title(plain.by_line.at(2)) == "text/html,application/xhtml+xml,*/*;q=0.8");
+
+    temp_dir dir2;
+    auto custom = crawl(dir2, lines, {"-p", "1", "--header", "Host: shop.example",
+                                      "--header", "accept: text/plain"});
+    require_complete(custom, lines);
+    CHECK(title(custom.by_line.at(1)) == "shop.example");
+    CHECK(title(custom.by_line.at(2)) == "text/plain");
+}
+
 TEST_CASE("crawl: a GBK page title is decoded from its meta charset", "[crawl]") {
     local_site site;
     temp_dir dir;
