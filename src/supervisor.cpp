@@ -69,6 +69,11 @@ std::string describe_exit(int status) {
 
 bool clean_exit(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 
+// Ends the run with an exit status; what happened is already on stderr.
+struct run_stopped {
+    int code;
+};
+
 struct running_chunk {
     chunk work;
     pid_t pid = -1;
@@ -87,7 +92,11 @@ public:
 
     int run() {
         prepare();
-        return loop();
+        try {
+            return loop();
+        } catch (const run_stopped& stop) {
+            return stop.code;
+        }
     }
 
 private:
@@ -102,6 +111,7 @@ private:
         if (!o_.rules.empty()) rules_file_ = extractor::from_file(o_.rules);
         (void)rules();  // the built-in rules too: compiled here, not in each worker
         open_input();
+        check_stats_path();
         open_output();
         make_control_pair(control_);
         // At most 2 x P workers are alive (P taking lines, P finishing).
@@ -146,6 +156,20 @@ private:
         total_ = count_url_lines(o_.input);
     }
 
+    // --stats is written at the end: a path that cannot be written is refused
+    // now, before any fetch, not after the whole crawl.
+    void check_stats_path() {
+        if (o_.stats_path.empty()) return;
+        struct stat st{};
+        if (::stat(o_.stats_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            throw setup_error(exit_code::file, "cannot write --stats " + o_.stats_path + ": it is a directory");
+        std::string tmp = o_.stats_path + ".tmp";
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) sys::throw_errno(exit_code::file, "cannot write --stats " + o_.stats_path);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+    }
+
     void open_output() {
         if (o_.output == "-") {
             output_fd_ = STDOUT_FILENO;
@@ -166,11 +190,18 @@ private:
             std::fprintf(stderr, "shoal: resume: %llu lines already done\n",
                          static_cast<unsigned long long>(already));
         }
-        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (o_.resume ? O_APPEND : O_TRUNC);
-        output_fd_ = ::open(o_.output.c_str(), flags, 0644);
+        // A regular file is opened readable too, to find its last whole
+        // record if a write is torn (not a FIFO: that would be a reader).
+        struct stat pre{};
+        bool file = ::stat(o_.output.c_str(), &pre) != 0 || S_ISREG(pre.st_mode);
+        int flags = O_CREAT | O_CLOEXEC | (o_.resume ? O_APPEND : O_TRUNC);
+        output_fd_ = ::open(o_.output.c_str(), (file ? O_RDWR : O_WRONLY) | flags, 0644);
+        if (output_fd_ < 0 && file && errno == EACCES)
+            output_fd_ = ::open(o_.output.c_str(), O_WRONLY | flags, 0644);
         if (output_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open output " + o_.output);
         struct stat st{};
         bool regular = ::fstat(output_fd_, &st) == 0 && S_ISREG(st.st_mode);
+        if (regular) extent_.set(static_cast<std::uint64_t>(st.st_size));
         csv_header_ = o_.format == output_format::csv && (!regular || st.st_size == 0);
         // Only a regular file can be resumed, so only it gets a fingerprint
         // (no "/dev/null.shoal-run").
@@ -185,12 +216,20 @@ private:
             become_child(control_[0]);
             if (input_fd_ != STDIN_FILENO) ::close(input_fd_);
             writer_setup s{o_, control_[1], output_fd_, done_, total_, csv_header_,
-                           rules().field_names()};
+                           rules().field_names(), extent_};
             std::fflush(stdout);
             ::_exit(run_writer(s));
         }
         ::close(control_[1]);
-        if (output_fd_ != STDOUT_FILENO) ::close(output_fd_);
+        // A regular output file stays open here, to cut a torn record off it
+        // if the writer dies mid-write.
+        struct stat st{};
+        if (output_fd_ == STDOUT_FILENO) {
+            output_fd_ = -1;  // stdout is never cut: it may hold other text
+        } else if (!(::fstat(output_fd_, &st) == 0 && S_ISREG(st.st_mode))) {
+            ::close(output_fd_);
+            output_fd_ = -1;
+        }
     }
 
     const extractor& rules() const { return rules_file_ ? *rules_file_ : extractor::builtin(); }
@@ -248,6 +287,7 @@ private:
             ::signal(SIGINT, SIG_IGN);  // the supervisor decides: it forwards SIGTERM
             ::signal(SIGHUP, SIG_IGN);
             ::close(status[0]);
+            if (output_fd_ > STDERR_FILENO) ::close(output_fd_);
             for (const auto& [other_id, other] : running_)
                 if (other.status_fd >= 0) ::close(other.status_fd);
             worker_setup s{o_, rc.work, rules(), no, limiter_.get(), rc.ledger, idle_cap_, records[1], status[1]};
@@ -413,18 +453,43 @@ private:
         if (!send_control(control_[0], m)) writer_gone();
     }
 
+    // The writer ended before the run did: a full disk (it exited 2 and
+    // said so), or it was killed. Workers stop at once; their lines without
+    // a record are for --resume.
     [[noreturn]] void writer_gone() {
         for (const auto& [id, rc] : running_)
             if (!rc.reaped) ::kill(rc.pid, SIGKILL);
         if (writer_pid_ > 0) {
             int status = 0;
-            ::waitpid(writer_pid_, &status, 0);
+            while (::waitpid(writer_pid_, &status, 0) < 0 && errno == EINTR) {
+            }
             writer_status_ = status;
+            writer_pid_ = -1;
         }
-        int code = WIFEXITED(writer_status_) ? WEXITSTATUS(writer_status_) : 4;
-        throw setup_error(code == 2 ? exit_code::file : exit_code::internal,
-                          "the writer process " + describe_exit(writer_status_) +
-                              "; the output ends on a whole record, resume with --resume");
+        throw run_stopped{writer_failed(writer_status_)};
+    }
+
+    // After the writer exited with `status` (not a clean exit): cuts a torn
+    // record off the output, says what happened in one line, and returns the
+    // exit status of the run: 2 for an output error (the writer has said
+    // which), 4 when the writer was killed or failed otherwise.
+    int writer_failed(int status) {
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+            (void)cut_torn_tail(output_fd_, extent_.get(), o_.format);  // the writer did, unless it was cut short
+            return 2;
+        }
+        // Only a regular -o file can be cut and resumed.
+        std::string ends, next = "; run the same command to crawl again";
+        if (output_fd_ >= 0) {
+            ends = "; " + o_.output + " ends on a whole record";
+            std::int64_t cut = cut_torn_tail(output_fd_, extent_.get(), o_.format);
+            if (cut > 0) ends += " (a torn record of " + std::to_string(cut) + " bytes was cut off)";
+            if (cut < 0) ends = "; cannot cut a torn record off " + o_.output + ": " + std::strerror(errno);
+            next = "; run the same command with --resume to finish";
+        }
+        std::string how = (WIFSIGNALED(status) ? "was " : "") + describe_exit(status);
+        std::fprintf(stderr, "shoal: the writer process %s%s%s\n", how.c_str(), ends.c_str(), next.c_str());
+        return static_cast<int>(exit_code::internal);
     }
 
     int finish() {
@@ -435,11 +500,7 @@ private:
         while (::waitpid(writer_pid_, &status, 0) < 0 && errno == EINTR) {
         }
         writer_pid_ = -1;
-        if (!clean_exit(status)) {
-            int code = WIFEXITED(status) ? WEXITSTATUS(status) : 4;
-            std::fprintf(stderr, "shoal: the writer %s\n", describe_exit(status).c_str());
-            return code == 2 ? 2 : 4;
-        }
+        if (!clean_exit(status)) return writer_failed(status);
         if (stopping_) {
             std::fprintf(stderr,
                          "shoal: interrupted; the output holds whole records. To finish, run the "
@@ -454,6 +515,7 @@ private:
     int control_[2] = {-1, -1};
     std::int64_t total_ = -1;
     std::size_t idle_cap_ = 0;
+    output_extent extent_;  // how far the output holds whole records
     std::unique_ptr<host_limiter> limiter_;
     std::unique_ptr<extractor> rules_file_;
     std::vector<unsigned> free_ledgers_;

@@ -15,13 +15,15 @@ extern char** environ;
 
 namespace shoal::sys {
 
-bool write_all(int fd, const void* data, std::size_t n) {
+bool write_all(int fd, const void* data, std::size_t n, std::size_t* written) {
     auto p = static_cast<const char*>(data);
+    if (written != nullptr) *written = 0;
     while (n > 0) {
         ssize_t w = retry_eintr([&] { return ::write(fd, p, n); });
         if (w < 0) return false;
         p += w;
         n -= static_cast<std::size_t>(w);
+        if (written != nullptr) *written += static_cast<std::size_t>(w);
     }
     return true;
 }

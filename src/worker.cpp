@@ -1,6 +1,7 @@
 // The worker process: lanes of fetches over one chunk (see worker.hpp).
 #include "shoal/worker.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,7 +18,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "shoal/charset.hpp"
 #include "shoal/extractor.hpp"
@@ -80,6 +85,10 @@ public:
         // Fault injection for the recovery tests: a worker that meets a URL
         // containing this text aborts, as a crash on a hostile page would.
         if (const char* v = std::getenv("SHOAL_FAULT_ABORT_URL")) abort_on_ = v;
+        // Fault injection for the limits tests: after its first record, the
+        // worker holds every descriptor it can open for this many seconds,
+        // as if it had run out of them (run it under a low fd limit).
+        if (const char* v = std::getenv("SHOAL_FAULT_HOLD_FDS")) hold_fds_s_ = std::atof(v);
     }
 
     // Starts lanes and the flusher; on_done runs when the last record is written.
@@ -120,6 +129,7 @@ private:
             if (next_ == lines.size()) announce_draining();
             record r = co_await crawl_line(line);
             append_frame(r, pending_);
+            if (hold_fds_s_ > 0) hold_descriptors();
             data_ready_.notify();
             if (pending_.size() >= batch_bytes) batch_timer_.cancel();
             while (pending_.size() > max_pending_bytes && !write_failed_) co_await space_ready_.wait();
@@ -145,7 +155,7 @@ private:
             co_return r;
         }
         auto start = clock_type::now();
-        fetch_result f = co_await fetcher_.fetch(std::move(std::get<target_url>(parsed)));
+        fetch_result f = co_await fetch_with_descriptors(std::get<target_url>(parsed));
         r.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
         r.status = f.status;
         r.final_url = std::move(f.final_url);
@@ -172,6 +182,66 @@ private:
         co_return r;
     }
 
+    static bool out_of_descriptors(const fetch_result& f) {
+        return f.error_code == "too_many_open_files";  // EMFILE or ENFILE
+    }
+
+    // Running out of file descriptors (EMFILE, ENFILE) is not the URL's
+    // fault: the fetch closes the kept-alive connections, waits for fetches
+    // in flight to free theirs, and starts again, without an error record.
+    // Only when no fetch of this worker has ended for --timeout plus a second
+    // (every connection in use would have hit its deadline by then, so
+    // nothing here is going to free one) does the error become the record.
+    net::awaitable<fetch_result> fetch_with_descriptors(const target_url& url) {
+        const auto stalled = std::chrono::duration_cast<clock_type::duration>(
+            std::chrono::duration<double>(setup_.options.timeout_s + 1.0));
+        auto wait = std::chrono::milliseconds(10);
+        for (;;) {
+            fetch_result f = co_await fetcher_.fetch(url);
+            auto now = clock_type::now();
+            if (!out_of_descriptors(f)) {
+                last_fetch_end_ = now;
+                co_return f;
+            }
+            if (now - last_fetch_end_ > stalled) co_return f;
+            if (!fd_wait_reported_) {
+                fd_wait_reported_ = true;
+                std::fprintf(stderr, "shoal: worker %u: out of file descriptors (%s); fetches wait for one\n",
+                             setup_.worker_no, f.error_message.c_str());
+            }
+            fetcher_.close_idle();
+            net::steady_timer t(io_, wait);
+            co_await t.async_wait(use_tuple);
+            wait = std::min(wait * 2, std::chrono::milliseconds(500));
+        }
+    }
+
+    // SHOAL_FAULT_HOLD_FDS: for hold_fds_s_ seconds, takes every descriptor
+    // that is free, and every one freed meanwhile; then gives them all back.
+    void hold_descriptors() {
+        const auto until = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                                   std::chrono::duration<double>(std::exchange(hold_fds_s_, 0.0)));
+        auto held = std::make_shared<std::vector<int>>();
+        auto grab = [held] {
+            for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) held->push_back(fd);
+        };
+        grab();
+        std::fprintf(stderr, "shoal: worker %u: fault injection: holding %zu descriptors (%s)\n",
+                     setup_.worker_no, held->size(), std::strerror(errno));
+        net::co_spawn(
+            io_,
+            [this, until, held, grab]() -> net::awaitable<void> {
+                net::steady_timer t(io_);
+                while (clock_type::now() < until) {
+                    t.expires_after(std::chrono::milliseconds(2));
+                    co_await t.async_wait(use_tuple);
+                    grab();
+                }
+                for (int fd : *held) ::close(fd);
+            },
+            net::detached);
+    }
+
     // Writes what lanes produced to the pipe, in batches.
     net::awaitable<void> flush_loop() {
         std::string inflight;
@@ -192,8 +262,10 @@ private:
             inflight.clear();
             space_ready_.notify();
             if (ec) {
-                std::fprintf(stderr, "shoal: worker %u: writer pipe: %s\n", setup_.worker_no,
-                             ec.message().c_str());
+                // A broken pipe means the writer is gone: the supervisor says so.
+                if (ec != net::error::broken_pipe)
+                    std::fprintf(stderr, "shoal: worker %u: writer pipe: %s\n", setup_.worker_no,
+                                 ec.message().c_str());
                 write_failed_ = true;
                 io_.stop();  // the lines without records are re-run or resumed
                 co_return;
@@ -220,6 +292,9 @@ private:
     net::steady_timer batch_timer_;
     std::function<void()> on_done_;
     std::string abort_on_;
+    double hold_fds_s_ = 0;
+    bool fd_wait_reported_ = false;
+    clock_type::time_point last_fetch_end_ = clock_type::now();
     std::string pending_;
     std::size_t next_ = 0;
     unsigned lanes_ = 0;

@@ -1,14 +1,17 @@
 // The writer process (see writer.hpp).
 #include "shoal/writer.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <map>
 #include <vector>
 
@@ -22,6 +25,11 @@ namespace {
 
 constexpr std::size_t flush_bytes = 256 * 1024;
 constexpr std::size_t read_bytes = 256 * 1024;
+// Records reach the file at least this often while they keep arriving.
+constexpr auto flush_interval = std::chrono::seconds(1);
+using clock_type = std::chrono::steady_clock;
+
+bool is_full_disk(int err) { return err == ENOSPC || err == EDQUOT || err == EFBIG; }
 
 struct open_pipe {
     int fd = -1;
@@ -33,7 +41,14 @@ struct open_pipe {
 class output_writer {
 public:
     explicit output_writer(const writer_setup& s)
-        : s_(s), progress_(s.options.progress, s.total) {}
+        : s_(s), progress_(s.options.progress, s.total) {
+        struct stat st{};
+        regular_ = ::fstat(s.output_fd, &st) == 0 && S_ISREG(st.st_mode);
+        // Only an -o file starts where the supervisor measured it; stdout
+        // redirected to a file may hold other text before: never cut that.
+        cuttable_ = regular_ && s.options.output != "-";
+        if (const char* v = std::getenv("SHOAL_FAULT_WRITER_DIE_AT")) die_at_ = std::strtoull(v, nullptr, 10);
+    }
 
     int run() {
         if (s_.write_csv_header) append_csv_header(out_, s_.field_names);
@@ -53,13 +68,13 @@ public:
                     on_pipe(pipes_.at(pfd.fd), buf);
                 }
             }
-            if (out_.size() >= flush_bytes && !flush()) return 2;
-            if (!out_.empty() && n == 0 && !flush()) return 2;
+            bool due = n == 0 || out_.size() >= flush_bytes ||
+                       clock_type::now() - last_flush_ >= flush_interval;
+            if (!out_.empty() && due && !flush()) return 2;
             progress_.update(stats_);
         }
         if (!flush()) return 2;
-        struct stat st{};
-        if (::fstat(s_.output_fd, &st) == 0 && S_ISREG(st.st_mode) && ::fsync(s_.output_fd) != 0) {
+        if (regular_ && ::fsync(s_.output_fd) != 0) {
             std::fprintf(stderr, "shoal: cannot sync the output: %s\n", std::strerror(errno));
             return 2;
         }
@@ -129,15 +144,49 @@ private:
         stats_.add(r);
     }
 
+    // Writes the buffered records. On failure, cuts a regular file back to
+    // its last whole record and says so in one line.
     bool flush() {
+        last_flush_ = clock_type::now();
         if (out_.empty()) return true;
-        if (!sys::write_all(s_.output_fd, out_.data(), out_.size())) {
-            std::fprintf(stderr, "shoal: cannot write the output %s: %s\n", s_.options.output.c_str(),
-                         std::strerror(errno));
+        if (die_at_ > 0) die_if_due();
+        std::size_t written = 0;
+        if (!sys::write_all(s_.output_fd, out_.data(), out_.size(), &written)) {
+            int err = errno;
+            report_write_error(err);
             return false;
         }
+        if (cuttable_) s_.extent.set(s_.extent.get() + written);
         out_.clear();
         return true;
+    }
+
+    void report_write_error(int err) {
+        const char* path = s_.options.output == "-" ? "(stdout)" : s_.options.output.c_str();
+        if (!cuttable_) {
+            std::fprintf(stderr, "shoal: cannot write the output %s: %s\n", path, std::strerror(err));
+            return;
+        }
+        std::int64_t cut = cut_torn_tail(s_.output_fd, s_.extent.get(), s_.options.format);
+        if (cut < 0) {
+            std::fprintf(stderr,
+                         "shoal: cannot write the output %s: %s; cutting its torn last record "
+                         "failed too (%s); run the same command with --resume, which cuts it\n",
+                         path, std::strerror(err), std::strerror(errno));
+            return;
+        }
+        std::fprintf(stderr,
+                     "shoal: cannot write the output %s: %s; it ends on a whole record; %s run "
+                     "the same command with --resume\n",
+                     path, std::strerror(err), is_full_disk(err) ? "make room, then" : "to finish,");
+    }
+
+    // Fault injection: write up to byte die_at_ of the file, then die hard.
+    void die_if_due() {
+        std::uint64_t at = s_.extent.get();
+        if (at + out_.size() <= die_at_) return;
+        (void)sys::write_all(s_.output_fd, out_.data(), static_cast<std::size_t>(die_at_ - at));
+        ::kill(::getpid(), SIGKILL);
     }
 
     int fail(const char* what) {
@@ -161,6 +210,10 @@ private:
     }
 
     const writer_setup& s_;
+    bool regular_ = false;   // a regular file: fsync at the end
+    bool cuttable_ = false;  // an -o regular file: cut back to whole records on failure
+    std::uint64_t die_at_ = 0;
+    clock_type::time_point last_flush_ = clock_type::now();
     std::map<int, open_pipe> pipes_;
     std::string out_;
     run_stats stats_;
@@ -169,6 +222,58 @@ private:
 
 }  // namespace
 
+output_extent::output_extent() {
+    void* p = ::mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                     -1, 0);
+    if (p == MAP_FAILED) sys::throw_errno(exit_code::internal, "cannot map the output extent");
+    bytes_ = static_cast<std::uint64_t*>(p);
+}
+
+output_extent::~output_extent() {
+    if (bytes_ != nullptr) ::munmap(bytes_, sizeof(std::uint64_t));
+}
+
+void output_extent::set(std::uint64_t bytes) noexcept { __atomic_store_n(bytes_, bytes, __ATOMIC_RELEASE); }
+
+std::uint64_t output_extent::get() const noexcept { return __atomic_load_n(bytes_, __ATOMIC_ACQUIRE); }
+
+std::int64_t cut_torn_tail(int fd, std::uint64_t extent, output_format format) {
+    struct stat st{};
+    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size <= extent) return 0;
+    // What follows extent is at most one batch of records: read it to keep
+    // its whole ones. Anything larger is not ours to scan; cut it all.
+    std::uint64_t keep = extent;
+    if (size - extent <= (std::uint64_t{64} << 20)) {
+        std::string tail(static_cast<std::size_t>(size - extent), '\0');
+        std::size_t got = 0;
+        while (got < tail.size()) {
+            ssize_t n = sys::retry_eintr([&] {
+                return ::pread(fd, tail.data() + got, tail.size() - got, static_cast<off_t>(extent + got));
+            });
+            if (n <= 0) break;  // unreadable (a write-only fd): keep what is read
+            got += static_cast<std::size_t>(n);
+        }
+        tail.resize(got);
+        std::size_t end = 0;  // just past the last whole row
+        if (format == output_format::jsonl) {
+            std::size_t nl = tail.rfind('\n');  // JSON strings hold no raw newline
+            if (nl != std::string::npos) end = nl + 1;
+        } else {
+            bool quoted = false;  // "" inside quotes toggles twice: still quoted
+            for (std::size_t i = 0; i < tail.size(); ++i) {
+                if (tail[i] == '"') quoted = !quoted;
+                else if (!quoted && tail[i] == '\n' && i > 0 && tail[i - 1] == '\r') end = i + 1;
+            }
+        }
+        keep = extent + end;
+    }
+    if (keep >= size) return 0;
+    if (sys::retry_eintr([&] { return ::ftruncate(fd, static_cast<off_t>(keep)); }) != 0) return -1;
+    return static_cast<std::int64_t>(size - keep);
+}
+
 int run_writer(const writer_setup& setup) {
     sys::set_process_title("shoal: writer " + setup.options.output);
     // The supervisor decides when the run ends; the writer drains until told.
@@ -176,6 +281,9 @@ int run_writer(const writer_setup& setup) {
     ::signal(SIGTERM, SIG_IGN);
     ::signal(SIGHUP, SIG_IGN);
     ::signal(SIGPIPE, SIG_IGN);
+    // Past RLIMIT_FSIZE a write fails with EFBIG, handled like a full disk,
+    // instead of the signal killing the writer half-way through a record.
+    ::signal(SIGXFSZ, SIG_IGN);
     output_writer w(setup);
     return w.run();
 }

@@ -36,6 +36,9 @@ is to break HTTP in ways a real server library would not allow:
   /invalid-utf8-title      a title with invalid UTF-8, declared UTF-8
   /ok                      a normal page: title "ok", price "$1.00"
 
+Without --tls-cert, a connection that opens with a TLS handshake (an https://
+URL sent to this plain server) gets a plain-HTTP 400 answer and is closed.
+
 Well-formed answers keep the connection alive; broken ones close it. The server
 logs nothing per request, exits on SIGTERM/SIGINT or after --max-seconds.
 
@@ -110,6 +113,7 @@ def page(body: bytes, content_type: str = "text/html; charset=utf-8",
 class Site:
     def __init__(self) -> None:
         self.port = 0
+        self.tls = False
         self.tasks: set[asyncio.Task] = set()
         rnd = random.Random(5)
         self.random_bytes = bytes(rnd.getrandbits(8) for _ in range(64 * 1024))
@@ -164,8 +168,22 @@ class Site:
         task = asyncio.current_task()
         self.tasks.add(task)
         try:
+            try:
+                first = await asyncio.wait_for(reader.read(1), IDLE_SECONDS)
+            except TimeoutError:
+                return
+            if not first:
+                return
+            if first == b"\x16" and not self.tls:
+                # A TLS ClientHello on the plain port: answer in plain HTTP.
+                writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n")
+                await writer.drain()
+                return
+            prefix = first
             while True:
-                path = await read_request(reader)
+                path = await read_request(reader, prefix)
+                prefix = b""
                 if path is None:
                     return
                 answer = self.fixed(path)
@@ -289,10 +307,11 @@ class Site:
             await writer.drain()
 
 
-async def read_request(reader: asyncio.StreamReader) -> str | None:
-    """Reads one request head (a body, if any, is skipped); returns its path or None at EOF."""
+async def read_request(reader: asyncio.StreamReader, prefix: bytes = b"") -> str | None:
+    """Reads one request head (a body, if any, is skipped); returns its path or None at EOF.
+    prefix: bytes of the head already read."""
     try:
-        data = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_SECONDS)
+        data = prefix + await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_SECONDS)
     except (asyncio.IncompleteReadError, TimeoutError):
         return None
     lines = data.decode("latin-1").split("\r\n")
@@ -353,6 +372,7 @@ def quiet_exceptions(loop: asyncio.AbstractEventLoop, context: dict) -> None:
 
 async def serve(args: argparse.Namespace) -> int:
     site = Site()
+    site.tls = bool(args.tls_cert)
     ctx = None
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -365,6 +365,10 @@ TEST_CASE("hostile: NUL bytes, megabyte titles, binary and invalid UTF-8 give va
                                          site.url("/binary"),         site.url("/binary-as-html"),
                                          site.url("/mega-title"),     site.url("/ok")};
         auto r = crawl(dir, urls, {"--timeout", "10", "--max-body", std::to_string(cap), "--retries", "0"});
+        CHECK(r.proc.elapsed < 20s);
+        INFO("peak RSS KiB " << r.peak_rss_kib);
+        CHECK(r.peak_rss_kib > 0);
+        CHECK(r.peak_rss_kib < k_max_rss_kib);
         for (int line = 1; line <= 5; ++line) {
             INFO(brief(r.by_line.at(line)));
             CHECK(status(r.by_line.at(line)) == 200);
@@ -409,6 +413,7 @@ TEST_CASE("hostile: NUL bytes, megabyte titles, binary and invalid UTF-8 give va
     SECTION("a 2 MiB title over a 1 MB cap") {
         std::vector<std::string> urls = {site.url("/mega-title"), site.url("/ok")};
         auto r = crawl(dir, urls);
+        CHECK(r.proc.elapsed < 15s);
         check_error(r.by_line.at(1), "body", "body_too_large");
         check_ok(r.by_line.at(2));
         CHECK(r.raw.size() < 1000000);
@@ -488,4 +493,35 @@ TEST_CASE("hostile: the same misbehaviours over TLS", "[hostile][tls]") {
     check_error(r.by_line.at(6), "body");
     check_ok(r.by_line.at(7));
     CHECK(r.peak_rss_kib < k_max_rss_kib);
+}
+
+TEST_CASE("hostile: TLS handshakes that stall or meet plain HTTP fail at stage tls in time",
+          "[hostile][tls]") {
+    // A listener that never accepts: the kernel completes the TCP connection,
+    // the ClientHello goes out, and no answer ever comes. The hostile server
+    // without TLS answers a ClientHello with a plain-HTTP 400.
+    const auto& ca = shoal::test::test_ca_dir();
+    shoal::test::silent_listener silent;
+    hostile_site plain;
+    hostile_site tls_site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"});
+    temp_dir dir;
+    std::string plain_as_https = plain.url("/ok");
+    plain_as_https.replace(0, 4, "https");
+    std::vector<std::string> urls = {silent.url("https", "/ok"), plain_as_https,
+                                     silent.url("http", "/ok"), tls_site.url("/ok")};
+    std::vector<std::string> options = k_fast;
+    options.insert(options.end(), {"--ca-file", (ca / "ca.crt").string()});
+    auto r = crawl(dir, urls, options);
+    CHECK(r.proc.elapsed < 15s);
+    CHECK(silent.connected());
+    check_error(r.by_line.at(1), "tls", "timeout");
+    check_error(r.by_line.at(2), "tls", "tls_error");
+    // Over plain HTTP the silence is a response that never starts.
+    check_error(r.by_line.at(3), "response", "timeout");
+    for (int line = 1; line <= 3; ++line) {
+        INFO(brief(r.by_line.at(line)));
+        CHECK(status_is_null(r.by_line.at(line)));
+        CHECK(elapsed_ms(r.by_line.at(line)) < 6000.0);
+    }
+    check_ok(r.by_line.at(4));
 }

@@ -1,5 +1,6 @@
 // Recovery tests: the real `shoal crawl` binary with workers killed under it,
-// interrupted by SIGINT and resumed, and resuming from a torn output file.
+// interrupted by SIGINT and resumed, resuming from a torn output file, and the
+// writer killed or its file full mid-run.
 // Each run checks for exactly one record per URL line.
 #include <catch2/catch.hpp>
 
@@ -222,5 +223,165 @@ TEST_CASE("recovery: a full disk stops the run with exit 2 and a clear message",
     INFO(r.err);
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("No space left on device") != std::string::npos);
+    CHECK(shoal::test::nonempty_lines(r.err).size() == 1);
     CHECK_FALSE(fs::exists("/dev/full.shoal-run"));
+}
+
+namespace {
+
+// The output ends on a whole record: empty, or its last byte ends a line.
+void require_whole_records(const fs::path& out, const std::string& row_end = "\n") {
+    const std::string text = shoal::test::read_file(out);
+    INFO(out.string() << " is " << text.size() << " bytes, ending: "
+                      << text.substr(text.size() > 200 ? text.size() - 200 : 0));
+    REQUIRE((text.empty() || text.ends_with(row_end)));
+}
+
+// line -> CSV row of a shoal CSV output (the header skipped); fails the test on a
+// duplicate line. The test pages' fields hold no quoted line breaks.
+std::map<std::int64_t, std::string> csv_rows_by_line(const fs::path& out) {
+    std::map<std::int64_t, std::string> by_line;
+    const std::string text = shoal::test::read_file(out);
+    std::size_t pos = 0;
+    bool header = true;
+    while (pos < text.size()) {
+        std::size_t end = text.find("\r\n", pos);
+        REQUIRE(end != std::string::npos);
+        std::string row = text.substr(pos, end - pos);
+        pos = end + 2;
+        if (header) {
+            CHECK(row.rfind("line,url,", 0) == 0);
+            header = false;
+            continue;
+        }
+        INFO(row);
+        auto line = std::stoll(row.substr(0, row.find(',')));
+        REQUIRE(by_line.count(line) == 0);
+        by_line.emplace(line, row);
+    }
+    return by_line;
+}
+
+}  // namespace
+
+TEST_CASE("recovery: a SIGKILLed writer stops the run in one line, and --resume finishes exactly once",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const int n = 300;
+    auto urls = write_urls(dir, slow_pages(site, n, 100));
+    const fs::path out = dir / "out.jsonl";
+    {
+        background_process shoal(crawl_args(urls, out, {"-p", "2", "-c", "5", "--chunk-size", "50"}),
+                                 dir / "stdout", dir / "stderr");
+        // Records reach the file at least once a second: let a few batches land.
+        std::this_thread::sleep_for(2500ms);
+        auto writers = shoal::test::children_titled(shoal.pid(), "shoal: writer");
+        REQUIRE(writers.size() == 1);
+        ::kill(writers.front(), SIGKILL);
+        auto status = shoal.wait(15s);
+        const std::string err = shoal::test::read_file(dir / "stderr");
+        INFO(err);
+        REQUIRE(status.has_value());
+        CHECK(*status == 4);
+        auto lines = shoal::test::nonempty_lines(err);
+        REQUIRE(lines.size() == 1);
+        CHECK(lines[0].find("writer process was killed by signal") != std::string::npos);
+        CHECK(lines[0].find("--resume") != std::string::npos);
+    }
+    require_whole_records(out);
+    auto partial = records_by_line(out);
+    CHECK(partial.size() > 0);
+    CHECK(partial.size() < static_cast<std::size_t>(n));
+
+    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 90s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    require_all_pages(records_by_line(out), n);
+}
+
+TEST_CASE("recovery: a writer killed in the middle of a record leaves no torn record",
+          "[recovery]") {
+    // SHOAL_FAULT_WRITER_DIE_AT makes the writer write the output up to that
+    // byte, inside a record, and SIGKILL itself: the supervisor must cut the
+    // torn record off, in JSONL and in CSV (whose rows end in CRLF).
+    local_site site;
+    temp_dir dir;
+    const int n = 120;
+    auto urls = write_urls(dir, slow_pages(site, n, 0));
+    const bool csv = GENERATE(false, true);
+    INFO((csv ? "CSV" : "JSONL"));
+    const fs::path out = dir / (csv ? "out.csv" : "out.jsonl");
+    const std::size_t die_at = 5000;
+    auto argv = crawl_args(urls, out, {"-p", "1", "-c", "4"});
+    std::vector<std::string> env_argv = {"env", "SHOAL_FAULT_WRITER_DIE_AT=" + std::to_string(die_at)};
+    env_argv.insert(env_argv.end(), argv.begin(), argv.end());
+    auto r = shoal::test::run_process(env_argv, "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 4);
+    auto lines = shoal::test::nonempty_lines(r.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("torn record") != std::string::npos);
+    CHECK(fs::file_size(out) < die_at);
+    require_whole_records(out, csv ? "\r\n" : "\n");
+    std::size_t before = csv ? csv_rows_by_line(out).size() : records_by_line(out).size();
+    CHECK(before > 0);
+
+    auto resumed = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 90s);
+    INFO(resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK(resumed.err.find("torn") == std::string::npos);  // nothing left to cut
+    if (csv) {
+        auto rows = csv_rows_by_line(out);
+        REQUIRE(rows.size() == static_cast<std::size_t>(n));
+        for (int i = 1; i <= n; ++i) {
+            INFO("line " << i);
+            REQUIRE(rows.count(i) == 1);
+            CHECK(rows.at(i).find(",200,") != std::string::npos);
+            CHECK(rows.at(i).find("Product " + std::to_string(i) + " | Test Shop") != std::string::npos);
+        }
+    } else {
+        require_all_pages(records_by_line(out), n);
+    }
+}
+
+TEST_CASE("recovery: a file size limit hit mid-run (EFBIG) stops with exit 2 on a whole record",
+          "[recovery]") {
+    // RLIMIT_FSIZE makes a real output file "full" part-way: the write that
+    // crosses it is cut short, then fails with EFBIG (SIGXFSZ ignored). The
+    // run must stop with exit 2 and one line, the file must end on a whole
+    // record, and --resume without the limit must finish exactly once.
+    local_site site;
+    temp_dir dir;
+    const int n = 300;
+    const std::uintmax_t limit = 30000;
+    auto urls = write_urls(dir, slow_pages(site, n, 50));
+    const fs::path out = dir / "out.jsonl";
+    // About 40 records a second, written at least once a second: the limit
+    // is crossed by the third or fourth batch, inside a record.
+    auto argv = crawl_args(urls, out, {"-p", "1", "-c", "2"});
+    std::vector<std::string> limited = {"prlimit", "--fsize=" + std::to_string(limit)};
+    limited.insert(limited.end(), argv.begin(), argv.end());
+    auto r = shoal::test::run_process(limited, "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 2);
+    auto lines = shoal::test::nonempty_lines(r.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("File too large") != std::string::npos);
+    CHECK(lines[0].find("ends on a whole record") != std::string::npos);
+    CHECK(lines[0].find("--resume") != std::string::npos);
+    CHECK(fs::file_size(out) <= limit);
+    CHECK(fs::file_size(out) > limit / 4);  // several batches landed before the limit
+    require_whole_records(out);
+    auto partial = records_by_line(out);
+    CHECK(partial.size() > 0);
+    CHECK(partial.size() < static_cast<std::size_t>(n));
+
+    auto resumed = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 90s);
+    INFO(resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK(resumed.err.find("torn") == std::string::npos);  // the failed run cut it already
+    require_all_pages(records_by_line(out), n);
 }

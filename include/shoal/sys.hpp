@@ -21,7 +21,8 @@ auto retry_eintr(F f) {
 }
 
 // Writes all n bytes to a blocking fd. Returns false with errno set on error.
-bool write_all(int fd, const void* data, std::size_t n);
+// With `written`, stores how many bytes did reach the fd (all n on success).
+bool write_all(int fd, const void* data, std::size_t n, std::size_t* written = nullptr);
 
 // Throws setup_error(code, what + ": " + strerror(errno)).
 [[noreturn]] void throw_errno(exit_code code, const std::string& what);

@@ -419,3 +419,43 @@ std::vector<pid_t> children_titled(pid_t parent, const std::string& prefix) {
 }
 
 }  // namespace shoal::test
+
+namespace shoal::test {
+
+silent_listener::silent_listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) fail("socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 128) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        ::close(fd_);
+        fail("silent_listener");
+    }
+    port_ = ntohs(addr.sin_port);
+}
+
+silent_listener::~silent_listener() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::string silent_listener::url(const std::string& scheme, const std::string& path) const {
+    return scheme + "://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+bool silent_listener::connected() const {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
+
+std::vector<std::string> nonempty_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back(line);
+    return lines;
+}
+
+}  // namespace shoal::test

@@ -132,3 +132,32 @@ private:
 std::vector<pid_t> children_titled(pid_t parent, const std::string& prefix);
 
 }  // namespace shoal::test
+
+namespace shoal::test {
+
+// A TCP socket on 127.0.0.1 that listens but never accepts. The kernel still
+// completes connections into its backlog, so a client connects, sends its
+// request (or TLS hello) and never hears back. connected() tells whether any
+// client got that far, e.g. to prove that a refused run fetched nothing.
+class silent_listener {
+public:
+    silent_listener();  // throws std::runtime_error
+    ~silent_listener();
+    silent_listener(const silent_listener&) = delete;
+    silent_listener& operator=(const silent_listener&) = delete;
+
+    int port() const { return port_; }
+    // scheme + "://127.0.0.1:PORT" + path.
+    std::string url(const std::string& scheme, const std::string& path) const;
+    // True when a connection waits in the backlog.
+    bool connected() const;
+
+private:
+    int fd_ = -1;
+    int port_ = 0;
+};
+
+// The non-empty lines of a process's stderr.
+std::vector<std::string> nonempty_lines(const std::string& text);
+
+}  // namespace shoal::test

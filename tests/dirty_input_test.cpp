@@ -1,0 +1,228 @@
+// Dirty-input tests: the real `shoal crawl` over URL lists full of lines
+// that are not usable URLs, and over command lines that must be refused
+// before any fetch with one clear line and the documented exit code.
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+#ifndef SHOAL_BINARY
+#error "SHOAL_BINARY must be defined (path of the shoal executable, as a string literal)"
+#endif
+
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using shoal::test::local_site;
+using shoal::test::temp_dir;
+
+std::optional<std::string> str_field(const json::object& rec, std::string_view key) {
+    const json::value* v = rec.if_contains(key);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+}
+
+std::optional<std::string> error_field(const json::object& rec, std::string_view key) {
+    const json::value* v = rec.if_contains("error");
+    if (v == nullptr || !v->is_object()) return std::nullopt;
+    return str_field(v->as_object(), key);
+}
+
+void check_input_error(const json::object& rec, std::optional<std::string> code = std::nullopt) {
+    INFO(json::serialize(rec).substr(0, 400));
+    CHECK(error_field(rec, "stage") == "input");
+    if (code) CHECK(error_field(rec, "code") == *code);
+    CHECK(rec.at("status").is_null());
+    CHECK(rec.at("final_url").is_null());
+}
+
+void check_page(const json::object& rec, int n, const std::string& final_url) {
+    INFO(json::serialize(rec).substr(0, 400));
+    CHECK(rec.at("status") == 200);
+    CHECK(rec.at("error").is_null());
+    CHECK(str_field(rec, "title") == "Product " + std::to_string(n) + " | Test Shop");
+    CHECK(str_field(rec, "final_url") == final_url);
+}
+
+}  // namespace
+
+TEST_CASE("dirty input: every kind of bad line gets one record, the good lines are fetched",
+          "[dirty]") {
+    local_site site;
+    temp_dir dir;
+    const std::string base = site.url("");
+    const std::string port = std::to_string(site.port());
+    // line number -> text; the file has no newline after its last line.
+    const std::vector<std::string> lines = {
+        "  \t" + base + "/p/1.html \t ",                  // 1 blanks around the URL
+        base + "/p/2.html\r",                             // 2 CRLF
+        "not a url",                                      // 3
+        "ftp://example.com/x",                            // 4 another scheme
+        "mailto:someone@example.com",                     // 5
+        "javascript:alert(1)",                            // 6
+        "http://127.0.0.1:99999/",                        // 7 bad ports
+        "http://127.0.0.1:0/",                            // 8
+        "http://127.0.0.1:abc/",                          // 9
+        "http://[::1]:" + port + "/p/3.html",             // 10 IPv6 literal, nobody listens on ::1
+        "http://::1:" + port + "/p/3.html",               // 11 IPv6 literal without brackets
+        "http://exa mple.com/",                           // 12 a space inside
+        base + "/" + std::string(10000, 'a'),             // 13 longer than 8192 bytes
+        base + "/p/4.html",                               // 14 intact after the long line
+        base + "/p/\xff\xfe.html",                        // 15 invalid UTF-8 in the path
+        "http://ex\xc3\x28mple.com/",                     // 16 invalid UTF-8 in the host
+        base + std::string("/p/5\0.html", 10),            // 17 a NUL byte
+        "# a comment",                                    // 18 skipped
+        "",                                               // 19 skipped
+        "   \t",                                          // 20 skipped
+        "HTTP://127.0.0.1:" + port + "/p/6.html",         // 21 scheme in capitals
+        // 22: an internationalised name: full-width "localhost", which UTS #46
+        // maps to ASCII, so it stays on loopback.
+        "http://\xef\xbd\x8c\xef\xbd\x8f\xef\xbd\x83\xef\xbd\x81\xef\xbd\x8c\xef\xbd\x88"
+        "\xef\xbd\x8f\xef\xbd\x93\xef\xbd\x94:" + port + "/p/7.html",
+        "http://[::1/",                                   // 23
+        "https://",                                       // 24
+        base + "/p/8.html",                               // 25 no newline at the end
+    };
+    std::string text;
+    for (std::size_t i = 0; i < lines.size(); ++i) text += lines[i] + (i + 1 < lines.size() ? "\n" : "");
+    shoal::test::write_file(dir / "urls.txt", text);
+    const fs::path out = dir / "out.jsonl";
+    auto r = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                       out.string(), "-q", "--timeout", "3", "--retries", "0"},
+                                      "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.empty());
+    CHECK(r.elapsed < 20s);
+
+    std::map<std::int64_t, json::object> by_line;
+    for (auto& rec : shoal::test::read_jsonl(out)) {  // throws on invalid UTF-8 or JSON
+        auto n = rec.at("line").to_number<std::int64_t>();
+        INFO("line " << n);
+        REQUIRE(by_line.count(n) == 0);
+        by_line.emplace(n, std::move(rec));
+    }
+    // Every line but the comment and the blank ones has its record.
+    REQUIRE(by_line.size() == lines.size() - 3);
+    for (int skipped : {18, 19, 20}) CHECK(by_line.count(skipped) == 0);
+
+    check_page(by_line.at(1), 1, base + "/p/1.html");
+    CHECK(str_field(by_line.at(1), "url") == base + "/p/1.html");  // trimmed
+    check_page(by_line.at(2), 2, base + "/p/2.html");
+    CHECK(str_field(by_line.at(2), "url") == base + "/p/2.html");
+    check_input_error(by_line.at(3));
+    for (int n : {4, 5, 6}) check_input_error(by_line.at(n), "unsupported_scheme");
+    for (int n : {7, 8, 9}) check_input_error(by_line.at(n), "bad_port");
+    {
+        // Parsed as an IPv6 address and fetched: a connect error, not an input one.
+        const auto& rec = by_line.at(10);
+        INFO(json::serialize(rec));
+        CHECK(error_field(rec, "stage") == "connect");
+        CHECK(str_field(rec, "final_url") == lines[9]);
+    }
+    check_input_error(by_line.at(11));
+    check_input_error(by_line.at(12));
+    check_input_error(by_line.at(13), "too_long");
+    CHECK(str_field(by_line.at(13), "url").value_or("").size() <= 8193);  // cut just past the limit
+    check_page(by_line.at(14), 4, lines[13]);
+    check_input_error(by_line.at(15));
+    // Invalid bytes reach the record as U+FFFD, so the output stays UTF-8.
+    CHECK(str_field(by_line.at(15), "url").value_or("").find("\xEF\xBF\xBD") != std::string::npos);
+    check_input_error(by_line.at(16));
+    check_input_error(by_line.at(17));
+    check_page(by_line.at(21), 6, base + "/p/6.html");
+    check_page(by_line.at(22), 7, "http://localhost:" + port + "/p/7.html");
+    CHECK(str_field(by_line.at(22), "url") == lines[21]);  // the line as written
+    check_input_error(by_line.at(23));
+    check_input_error(by_line.at(24));
+    check_page(by_line.at(25), 8, lines[24]);
+}
+
+TEST_CASE("dirty input: an empty list and a list of only blanks and comments finish empty",
+          "[dirty]") {
+    temp_dir dir;
+    const std::string text = GENERATE(std::string(), std::string("\n\n# only a comment\r\n   \n\t\n"));
+    shoal::test::write_file(dir / "urls.txt", text);
+    const fs::path out = dir / "out.jsonl";
+    const fs::path stats = dir / "stats.json";
+    auto r = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                       out.string(), "-q", "--stats", stats.string()},
+                                      "", 30s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+    REQUIRE(fs::exists(out));
+    CHECK(fs::file_size(out) == 0);
+    auto summary = json::parse(shoal::test::read_file(stats)).as_object();
+    CHECK(summary.at("records") == 0);
+}
+
+TEST_CASE("dirty input: bad command lines are refused before any fetch, in one line", "[dirty]") {
+    // The URL file points at a listener that never accepts: any fetch would
+    // leave a connection in its backlog.
+    shoal::test::silent_listener listener;
+    temp_dir dir;
+    shoal::test::write_file(dir / "urls.txt", listener.url("http", "/a") + "\n" +
+                                                  listener.url("http", "/b") + "\n");
+    fs::create_directory(dir / "a-directory");
+    const std::string urls = (dir / "urls.txt").string();
+    const std::string out = (dir / "out.jsonl").string();
+    struct refused {
+        std::vector<std::string> args;  // after `shoal crawl`
+        int code;
+        std::string says;  // part of the message
+    };
+    const std::vector<refused> cases = {
+        {{urls, "-o", out, "-c", "0"}, 1, "--concurrency"},
+        {{urls, "-o", out, "-c", "100001"}, 1, "--concurrency"},
+        {{urls, "-o", out, "-p", "0"}, 1, "--processes"},
+        {{urls, "-o", out, "--timeout", "0"}, 1, "--timeout"},
+        {{urls, "-o", out, "--timeout", "-1"}, 1, "--timeout"},
+        {{urls, "-o", out, "--timeout", "soon"}, 1, "--timeout"},
+        {{urls, "-o", out, "--retries", "101"}, 1, "--retries"},
+        {{urls, "-o", out, "--max-body", "0"}, 1, "--max-body"},
+        {{urls, "-o", out, "--chunk-size", "0"}, 1, "--chunk-size"},
+        {{urls, "-o", out, "--per-host", "0"}, 1, "--per-host"},
+        {{urls, "-o", out, "--max-redirects", "1000"}, 1, "--max-redirects"},
+        {{urls, "-o", out, "--grace", "-1"}, 1, "--grace"},
+        {{urls, "-o", out, "--header", "no colon"}, 1, "--header"},
+        {{urls, "-o", out, "--ca-file", (dir / "missing.pem").string()}, 1, "missing.pem"},
+        {{urls, "-o", out, "--rules", (dir / "missing.toml").string()}, 1, "missing.toml"},
+        {{urls, "-o", out, "--no-such-option"}, 1, "--no-such-option"},
+        {{(dir / "missing.txt").string(), "-o", out}, 2, "missing.txt"},
+        {{(dir / "a-directory").string(), "-o", out}, 2, "a-directory"},
+        {{urls, "-o", (dir / "no-such-dir" / "out.jsonl").string()}, 2, "no-such-dir"},
+        {{urls, "-o", (dir / "a-directory").string()}, 2, "a-directory"},
+        {{urls, "-o", out, "--stats", (dir / "no-such-dir" / "s.json").string()}, 2, "--stats"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> argv = {SHOAL_BINARY, "crawl"};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        std::string shown;
+        for (const auto& a : c.args) shown += a + " ";
+        INFO("shoal crawl " << shown);
+        auto r = shoal::test::run_process(argv, "", 30s);
+        INFO("stderr: " << r.err);
+        REQUIRE_FALSE(r.timed_out);
+        CHECK(r.exit_code == c.code);
+        auto lines = shoal::test::nonempty_lines(r.err);
+        REQUIRE(lines.size() == 1);
+        CHECK(lines[0].rfind("shoal: ", 0) == 0);
+        CHECK(lines[0].find(c.says) != std::string::npos);
+        CHECK(r.out.empty());
+        CHECK(r.elapsed < 10s);
+        CHECK_FALSE(fs::exists(out));  // not even created
+        CHECK_FALSE(listener.connected());
+    }
+}
