@@ -82,10 +82,11 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
         default:
             return url_error{"bad_host", "unsupported host type"};
     }
-    if (u.has_port()) {
+    t.port = t.https ? 443 : 80;
+    if (u.has_port() && !u.port().empty()) {
         std::string_view p = u.port();
         unsigned long v = 0;
-        bool ok = !p.empty() && p.size() <= 5;
+        bool ok = p.size() <= 5;
         for (char c : p) {
             if (c < '0' || c > '9') ok = false;
             else v = v * 10 + static_cast<unsigned long>(c - '0');
@@ -93,8 +94,9 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
         if (!ok || v == 0 || v > 65535)
             return url_error{"bad_port", "port '" + std::string(p) + "' is not 1-65535"};
         t.port = static_cast<std::uint16_t>(v);
-    } else {
-        t.port = t.https ? 443 : 80;
+    } else if (u.has_port() && !u.encoded_path().empty() && u.encoded_path().front() != '/') {
+        // "host:/" has the default port (RFC 3986); "host:abc/" has no port.
+        return url_error{"bad_port", "the port is not a number"};
     }
     // After the authority comes "/" or nothing ("http://a:8:/x" is not a URL
     // whose path is ":/x").

@@ -77,8 +77,12 @@ TEST_CASE("url: bad ports are errors", "[url]") {
     CHECK(error_code("http://example.com:99999/") == "bad_port");
     CHECK(error_code("http://example.com:1000000/") == "bad_port");
     // Not a number at all: Boost.URL may already reject it as syntax.
-    std::string abc = error_code("http://example.com:abc/");
-    CHECK((abc == "bad_port" || abc == "invalid_url"));
+    CHECK(error_code("http://example.com:abc/") == "bad_port");
+    CHECK(std::get<url_error>(shoal::parse_url("http://example.com:abc/")).message ==
+          "the port is not a number");
+    // An empty port is the default one (RFC 3986).
+    CHECK(ok("http://example.com:/x").port == 80);
+    CHECK(ok("https://example.com:/x").url == "https://example.com/x");
 }
 
 TEST_CASE("url: unsupported schemes", "[url]") {
