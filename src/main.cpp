@@ -8,6 +8,7 @@
 #include "shoal/error.hpp"
 #include "shoal/extract_command.hpp"
 #include "shoal/options.hpp"
+#include "shoal/serve.hpp"
 #include "shoal/supervisor.hpp"
 #include "shoal/sys.hpp"
 
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
     try {
         if (argc >= 2 && std::strcmp(argv[1], "extract") == 0)
             return shoal::run_extract_command(argc, argv);
+        if (argc >= 2 && std::strcmp(argv[1], "serve") == 0)
+            return shoal::run_serve_command(argc, argv);
         shoal::command cmd = shoal::parse_command_line(argc, argv);
         shoal::sys::init_process_title(argc, argv);
         switch (cmd.what) {

@@ -1,0 +1,1159 @@
+// `shoal serve` (see serve.hpp): the experiment site's HTTP/1.1 and HTTPS
+// server. The only translation unit of the server that includes Asio and
+// Asio's SSL; the pages come from serve_pages.
+#include "shoal/serve.hpp"
+
+#include <fcntl.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <span>
+#include <vector>
+
+#include "shoal/error.hpp"
+#include "shoal/serve_pages.hpp"
+#include "shoal/sys.hpp"
+
+namespace shoal {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace pages = serve_pages;
+using tcp = net::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------- request parsing
+
+namespace serve_detail {
+namespace {
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != b[i]) return false;  // b is lower case
+    return true;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Calls f(token, params) for each element of a comma-separated header list.
+template <class F>
+void for_each_element(std::string_view v, F f) {
+    while (!v.empty()) {
+        std::size_t comma = v.find(',');
+        std::string_view e = v.substr(0, comma);
+        v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+        std::size_t semi = e.find(';');
+        std::string_view token = trim(e.substr(0, semi));
+        std::string_view params = semi == std::string_view::npos ? std::string_view() : e.substr(semi + 1);
+        if (!token.empty()) f(token, params);
+    }
+}
+
+// A q parameter of 0 ("q=0", "q=0.000") refuses the coding.
+bool q_is_zero(std::string_view params) {
+    while (!params.empty()) {
+        const std::size_t semi = params.find(';');
+        const std::string_view p = trim(params.substr(0, semi));
+        params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
+        if (p.size() >= 2 && lower(p[0]) == 'q' && p[1] == '=')
+            return p.substr(2).find_first_not_of("0.") == std::string_view::npos;
+    }
+    return false;
+}
+
+bool accepts_gzip(std::string_view v) {
+    bool gzip = false, refused = false, star = false;
+    for_each_element(v, [&](std::string_view token, std::string_view params) {
+        const bool zero = q_is_zero(params);
+        if (iequals(token, "gzip") || iequals(token, "x-gzip")) {
+            if (zero) refused = true;
+            else gzip = true;
+        } else if (token == "*" && !zero) {
+            star = true;
+        }
+    });
+    return gzip || (star && !refused);
+}
+
+bool is_token_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+}  // namespace
+
+bool is_loopback(std::string_view address) {
+    boost::system::error_code ec;
+    net::ip::address a = net::ip::make_address(std::string(address), ec);
+    if (ec) return false;
+    if (a.is_v4()) return (a.to_v4().to_uint() >> 24) == 127;
+    const net::ip::address_v6 v6 = a.to_v6();
+    if (v6.is_loopback()) return true;
+    return v6.is_v4_mapped() &&
+           (net::ip::make_address_v4(net::ip::v4_mapped, v6).to_uint() >> 24) == 127;
+}
+
+parse_status parse_request(std::string_view buf, request_head& out, std::size_t& consumed) {
+    std::size_t pos = 0;
+    // Empty lines before a request line are ignored (RFC 9112, 2.2).
+    while (pos < buf.size() && (buf[pos] == '\r' || buf[pos] == '\n')) ++pos;
+    // The head ends at the first empty line.
+    std::size_t end = std::string_view::npos;
+    for (std::size_t nl = buf.find('\n', pos); nl != std::string_view::npos;
+         nl = buf.find('\n', nl + 1)) {
+        if (nl + 1 < buf.size() && buf[nl + 1] == '\n') {
+            end = nl + 2;
+            break;
+        }
+        if (nl + 2 < buf.size() && buf[nl + 1] == '\r' && buf[nl + 2] == '\n') {
+            end = nl + 3;
+            break;
+        }
+        if (nl - pos > max_head_bytes) break;
+    }
+    if (end == std::string_view::npos)
+        return buf.size() - pos >= max_head_bytes ? parse_status::too_large : parse_status::incomplete;
+    if (end - pos > max_head_bytes) return parse_status::too_large;
+    consumed = end;
+
+    auto next_line = [&]() {
+        std::size_t nl = buf.find('\n', pos);
+        std::string_view line = buf.substr(pos, nl - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        pos = nl + 1;
+        return line;
+    };
+
+    // Request line: METHOD SP TARGET SP HTTP/1.x
+    std::string_view line = next_line();
+    const std::size_t sp1 = line.find(' ');
+    if (sp1 == 0 || sp1 == std::string_view::npos) return parse_status::bad;
+    const std::size_t sp2 = line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return parse_status::bad;
+    out.method = line.substr(0, sp1);
+    for (char c : out.method)
+        if (!is_token_char(c)) return parse_status::bad;
+    out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    const std::string_view version = line.substr(sp2 + 1);
+    if (version.size() != 8 || !version.starts_with("HTTP/1.") || version[7] < '0' || version[7] > '9')
+        return parse_status::bad;
+    out.minor_version = version[7] - '0';
+    // Absolute form (a request to a proxy): keep the path.
+    for (std::string_view scheme : {"http://", "https://"}) {
+        if (out.target.size() > scheme.size() && iequals(out.target.substr(0, scheme.size()), scheme)) {
+            std::size_t slash = out.target.find('/', scheme.size());
+            out.target = slash == std::string_view::npos ? std::string_view("/") : out.target.substr(slash);
+        }
+    }
+    if (out.target.empty() || out.target[0] != '/') return parse_status::bad;
+    for (char c : out.target)
+        if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return parse_status::bad;
+
+    bool close = false, keep_alive = false;
+    out.gzip = false;
+    while (pos < end) {
+        line = next_line();
+        if (line.empty()) break;
+        const std::size_t colon = line.find(':');
+        if (colon == 0 || colon == std::string_view::npos) return parse_status::bad;
+        const std::string_view name = line.substr(0, colon);
+        for (char c : name)
+            if (!is_token_char(c)) return parse_status::bad;
+        const std::string_view value = trim(line.substr(colon + 1));
+        if (iequals(name, "connection")) {
+            for_each_element(value, [&](std::string_view token, std::string_view) {
+                if (iequals(token, "close")) close = true;
+                else if (iequals(token, "keep-alive")) keep_alive = true;
+            });
+        } else if (iequals(name, "accept-encoding")) {
+            out.gzip = accepts_gzip(value);
+        } else if (iequals(name, "content-length")) {
+            if (value.empty() || value.find_first_not_of('0') != std::string_view::npos)
+                return parse_status::bad;  // a body, or not a number
+        } else if (iequals(name, "transfer-encoding")) {
+            return parse_status::bad;
+        }
+    }
+    out.keep_alive = out.minor_version >= 1 ? !close : keep_alive && !close;
+    return parse_status::ok;
+}
+
+}  // namespace serve_detail
+
+namespace {
+
+using serve_detail::parse_status;
+using serve_detail::request_head;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr unsigned max_processes = 256;
+constexpr std::uint64_t max_san_hosts = 4096;
+constexpr auto closing_grace = std::chrono::seconds(2);
+
+// ---------------------------------------------------------------- shared counters
+
+// One process's counters, on a cache line of its own; only that process writes.
+struct alignas(64) counters {
+    std::atomic<std::uint64_t> requests{0}, connections{0}, refused{0}, tls_full{0},
+        tls_resumed{0}, bytes_sent{0}, errors{0}, resets{0}, cpu_user_us{0}, cpu_system_us{0};
+    std::atomic<std::int64_t> pid{0};
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+// Counters of every server process, in memory mapped before the fork.
+class shared_counters {
+public:
+    explicit shared_counters(unsigned processes) : n_(processes) {
+        bytes_ = sizeof(counters) * n_;
+        void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) sys::throw_errno(exit_code::internal, "cannot map the serve counters");
+        slots_ = static_cast<counters*>(p);
+        for (unsigned i = 0; i < n_; ++i) new (&slots_[i]) counters();
+    }
+    ~shared_counters() { ::munmap(slots_, bytes_); }
+    shared_counters(const shared_counters&) = delete;
+    shared_counters& operator=(const shared_counters&) = delete;
+
+    counters& slot(unsigned i) { return slots_[i]; }
+
+    std::string json() const {
+        std::uint64_t sum[10] = {};
+        for (unsigned i = 0; i < n_; ++i) {
+            const counters& c = slots_[i];
+            const std::atomic<std::uint64_t>* f[10] = {
+                &c.requests, &c.connections, &c.refused, &c.tls_full,    &c.tls_resumed,
+                &c.bytes_sent, &c.errors,    &c.resets,  &c.cpu_user_us, &c.cpu_system_us};
+            for (int k = 0; k < 10; ++k) sum[k] += f[k]->load(std::memory_order_relaxed);
+        }
+        char buf[512];
+        const int n = std::snprintf(
+            buf, sizeof buf,
+            "{\"processes\":%u,\"requests\":%llu,\"connections\":%llu,\"connections_refused\":%llu,"
+            "\"tls_handshakes_full\":%llu,\"tls_handshakes_resumed\":%llu,\"bytes_sent\":%llu,"
+            "\"responses_500\":%llu,\"resets\":%llu,\"cpu_seconds\":%.6f,"
+            "\"cpu_user_seconds\":%.6f,\"cpu_system_seconds\":%.6f}\n",
+            n_, static_cast<unsigned long long>(sum[0]), static_cast<unsigned long long>(sum[1]),
+            static_cast<unsigned long long>(sum[2]), static_cast<unsigned long long>(sum[3]),
+            static_cast<unsigned long long>(sum[4]), static_cast<unsigned long long>(sum[5]),
+            static_cast<unsigned long long>(sum[6]), static_cast<unsigned long long>(sum[7]),
+            static_cast<double>(sum[8] + sum[9]) / 1e6, static_cast<double>(sum[8]) / 1e6,
+            static_cast<double>(sum[9]) / 1e6);
+        std::string out(buf, static_cast<std::size_t>(n) - 2);  // without "}\n"
+        out += ",\"per_process\":[";
+        for (unsigned i = 0; i < n_; ++i) {
+            const counters& c = slots_[i];
+            std::snprintf(buf, sizeof buf, "%s{\"pid\":%lld,\"requests\":%llu,\"connections\":%llu}",
+                          i == 0 ? "" : ",", static_cast<long long>(c.pid.load()),
+                          static_cast<unsigned long long>(c.requests.load()),
+                          static_cast<unsigned long long>(c.connections.load()));
+            out += buf;
+        }
+        out += "]}\n";
+        return out;
+    }
+
+private:
+    unsigned n_;
+    std::size_t bytes_ = 0;
+    counters* slots_ = nullptr;
+};
+
+void update_cpu(counters& c) {
+    rusage ru{};
+    if (::getrusage(RUSAGE_SELF, &ru) != 0) return;
+    auto us = [](const timeval& t) {
+        return static_cast<std::uint64_t>(t.tv_sec) * 1000000u + static_cast<std::uint64_t>(t.tv_usec);
+    };
+    c.cpu_user_us.store(us(ru.ru_utime), std::memory_order_relaxed);
+    c.cpu_system_us.store(us(ru.ru_stime), std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------- TLS
+
+template <class T, void (*Free)(T*)>
+struct openssl_deleter {
+    void operator()(T* p) const { Free(p); }
+};
+using pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY, EVP_PKEY_free>>;
+using x509_ptr = std::unique_ptr<X509, openssl_deleter<X509, X509_free>>;
+
+[[noreturn]] void tls_failure(const char* what) {
+    throw setup_error(exit_code::internal, std::string("cannot make the TLS certificate: ") + what);
+}
+
+void add_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str());
+    if (ext == nullptr || X509_add_ext(cert, ext, -1) != 1) tls_failure(OBJ_nid2sn(nid));
+    X509_EXTENSION_free(ext);
+}
+
+// A self-signed EC P-256 certificate for localhost, 127.0.0.1 and the
+// first hosts of the URL list (at most max_san_hosts).
+std::pair<x509_ptr, pkey_ptr> make_certificate(std::uint64_t hosts) {
+    pkey_ptr key(EVP_EC_gen("P-256"));
+    if (!key) tls_failure("EC key generation");
+    x509_ptr cert(X509_new());
+    if (!cert) tls_failure("X509_new");
+    X509_set_version(cert.get(), 2);
+    std::unique_ptr<BIGNUM, openssl_deleter<BIGNUM, BN_free>> serial(BN_new());
+    if (!serial || BN_rand(serial.get(), 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
+        BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr)
+        tls_failure("serial number");
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600);
+    X509_set_pubkey(cert.get(), key.get());
+    X509_NAME* name = X509_get_subject_name(cert.get());
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("shoal"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("shoal serve"), -1, -1, 0);
+    X509_set_issuer_name(cert.get(), name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+    std::string san = "DNS:localhost";
+    for (std::uint64_t j = 0; j < std::min(hosts, max_san_hosts); ++j)
+        san += ",IP:" + pages::host_address(j);
+    add_extension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE");
+    add_extension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature,keyCertSign");
+    add_extension(cert.get(), &ctx, NID_ext_key_usage, "serverAuth");
+    add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
+    add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
+    add_extension(cert.get(), &ctx, NID_subject_alt_name, san);
+    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) tls_failure("signing");
+    return {std::move(cert), std::move(key)};
+}
+
+std::string certificate_pem(X509* cert) {
+    std::unique_ptr<BIO, openssl_deleter<BIO, BIO_free_all>> bio(BIO_new(BIO_s_mem()));
+    if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) tls_failure("PEM encoding");
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(n));
+}
+
+// The server context, made before the fork: every process holds the same
+// session-ticket keys, so a session from one resumes on any other.
+std::unique_ptr<ssl::context> make_server_context(X509* cert, EVP_PKEY* key) {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+    SSL_CTX* c = ctx->native_handle();
+    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+    SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_clear_options(c, SSL_OP_NO_TICKET);
+    if (SSL_CTX_use_certificate(c, cert) != 1 || SSL_CTX_use_PrivateKey(c, key) != 1 ||
+        SSL_CTX_check_private_key(c) != 1)
+        tls_failure("loading the key pair");
+    static const unsigned char session_context[] = "shoal serve";
+    SSL_CTX_set_session_id_context(c, session_context, sizeof session_context - 1);
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
+    SSL_CTX_sess_set_cache_size(c, 20480);
+    SSL_CTX_set_timeout(c, 3600);
+    SSL_CTX_set_num_tickets(c, 1);
+    return ctx;
+}
+
+// ---------------------------------------------------------------- listening
+
+tcp::endpoint listen_endpoint(const serve_options& o) {
+    boost::system::error_code ec;
+    net::ip::address a = o.bind.empty() ? net::ip::address(net::ip::address_v4::any())
+                                        : net::ip::make_address(o.bind, ec);
+    if (ec) throw setup_error(exit_code::usage, "--bind " + o.bind + ": not an IP address");
+    return tcp::endpoint(a, static_cast<unsigned short>(o.port));
+}
+
+// A listening socket on ep (SO_REUSEPORT when several processes share it).
+int make_listener(const tcp::endpoint& ep, bool reuse_port) {
+    const int fd = ::socket(ep.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) sys::throw_errno(exit_code::internal, "socket");
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        ::close(fd);
+        sys::throw_errno(exit_code::internal, "setsockopt(SO_REUSEPORT)");
+    }
+    if (::bind(fd, ep.data(), static_cast<socklen_t>(ep.size())) != 0 || ::listen(fd, 4096) != 0) {
+        const int err = errno;
+        ::close(fd);
+        errno = err;
+        std::ostringstream where;
+        where << "cannot listen on " << ep;
+        sys::throw_errno(exit_code::usage, where.str());
+    }
+    return fd;
+}
+
+unsigned bound_port(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        sys::throw_errno(exit_code::internal, "getsockname");
+    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+    return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+// ---------------------------------------------------------------- the server
+
+// One client connection. Buffers are reused from request to request.
+struct connection {
+    connection* prev = nullptr;
+    connection* next = nullptr;
+    tcp::socket* socket = nullptr;   // the lowest layer, for the sweeper and stop()
+    clock_type::time_point deadline; // the sweeper closes the connection after this
+    std::vector<char> in;            // request bytes [begin, end)
+    std::size_t begin = 0, end = 0;
+    std::string head;                // response head
+    std::string chunk_lines;         // chunk-size lines of a chunked body
+    std::string dynamic;             // a body made per request (listing, stats)
+    pages::body body;                // a product page in pieces
+    std::vector<net::const_buffer> out;
+    std::optional<net::steady_timer> delay;
+};
+
+enum class after_response { keep, close, reset };
+
+// What every process shares, and what outlives the io_context: connection
+// coroutines still suspended when it is destroyed unlink from `live` here.
+struct server_state {
+    const serve_options& opt;
+    const pages::site& site;
+    ssl::context* tls;  // nullptr: plain HTTP
+    counters& stats;
+    shared_counters& all_stats;
+    bool loopback_only;
+    connection live;  // sentinel of the list of open connections
+    bool stopping = false;
+
+    server_state(const serve_options& o, const pages::site& s, ssl::context* t, counters& c,
+                 shared_counters& all)
+        : opt(o), site(s), tls(t), stats(c), all_stats(all), loopback_only(o.bind.empty()) {
+        live.prev = live.next = &live;
+        stats.pid.store(::getpid());
+    }
+};
+
+// Links a connection into server_state::live for its lifetime.
+class live_guard {
+public:
+    live_guard(server_state& s, connection& c) : c_(c) {
+        c.next = s.live.next;
+        c.prev = &s.live;
+        s.live.next->prev = &c;
+        s.live.next = &c;
+    }
+    ~live_guard() {
+        c_.prev->next = c_.next;
+        c_.next->prev = c_.prev;
+    }
+    live_guard(const live_guard&) = delete;
+    live_guard& operator=(const live_guard&) = delete;
+
+private:
+    connection& c_;
+};
+
+void append_uint(std::string& out, std::uint64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+void append_hex(std::string& out, std::uint64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
+    out.append(buf, r.ptr);
+}
+
+class server {
+public:
+    server(net::io_context& io, server_state& state, int listen_fd, tcp::endpoint ep)
+        : io_(io),
+          st_(state),
+          acceptor_(io, ep.protocol(), listen_fd),
+          sweeper_(io),
+          cpu_timer_(io),
+          rng_(std::random_device{}()) {}
+
+    void start() {
+        net::co_spawn(io_, accept_loop(), net::detached);
+        net::co_spawn(io_, sweep_loop(), net::detached);
+        net::co_spawn(io_, cpu_loop(), net::detached);
+    }
+
+    // Closes the listener and every connection; run() then returns.
+    void stop() {
+        st_.stopping = true;
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+        sweeper_.cancel();
+        cpu_timer_.cancel();
+        for (connection* c = st_.live.next; c != &st_.live; c = c->next) {
+            if (c->delay) c->delay->cancel();
+            c->socket->close(ec);
+        }
+        update_cpu(st_.stats);
+    }
+
+private:
+    net::awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, sock] = co_await acceptor_.async_accept(use_tuple);
+            if (st_.stopping || ec == net::error::operation_aborted) co_return;
+            if (ec) {
+                // Out of descriptors or similar: wait instead of spinning.
+                net::steady_timer t(io_, std::chrono::milliseconds(20));
+                co_await t.async_wait(use_tuple);
+                continue;
+            }
+            if (st_.loopback_only && !local_is_loopback(sock)) {
+                st_.stats.refused.fetch_add(1, std::memory_order_relaxed);
+                sock.close(ec);
+                continue;
+            }
+            st_.stats.connections.fetch_add(1, std::memory_order_relaxed);
+            sock.set_option(tcp::no_delay(true), ec);
+            if (st_.tls != nullptr)
+                net::co_spawn(io_, serve_tls(std::move(sock)), net::detached);
+            else
+                net::co_spawn(io_, serve_plain(std::move(sock)), net::detached);
+        }
+    }
+
+    static bool local_is_loopback(tcp::socket& sock) {
+        boost::system::error_code ec;
+        const net::ip::address a = sock.local_endpoint(ec).address();
+        if (ec) return false;
+        if (a.is_v4()) return (a.to_v4().to_uint() >> 24) == 127;
+        return serve_detail::is_loopback(a.to_string());
+    }
+
+    // Closes connections past their deadline: idle keep-alive connections,
+    // slow request heads, TLS handshakes and shutdowns that do not finish.
+    net::awaitable<void> sweep_loop() {
+        while (!st_.stopping) {
+            sweeper_.expires_after(std::chrono::milliseconds(500));
+            co_await sweeper_.async_wait(use_tuple);
+            if (st_.stopping) co_return;
+            const auto now = clock_type::now();
+            boost::system::error_code ec;
+            for (connection* c = st_.live.next; c != &st_.live; c = c->next)
+                if (c->deadline < now) c->socket->close(ec);
+        }
+    }
+
+    net::awaitable<void> cpu_loop() {
+        while (!st_.stopping) {
+            update_cpu(st_.stats);
+            cpu_timer_.expires_after(std::chrono::milliseconds(50));
+            co_await cpu_timer_.async_wait(use_tuple);
+        }
+    }
+
+    clock_type::time_point idle_deadline() const {
+        return clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                       std::chrono::duration<double>(st_.opt.idle_timeout_s));
+    }
+
+    net::awaitable<void> serve_plain(tcp::socket sock) {
+        connection c;
+        c.socket = &sock;
+        c.deadline = idle_deadline();
+        live_guard guard(st_, c);
+        co_await session(sock, c);
+    }
+
+    net::awaitable<void> serve_tls(tcp::socket sock) {
+        ssl::stream<tcp::socket> stream(std::move(sock), *st_.tls);
+        connection c;
+        c.socket = &stream.next_layer();
+        c.deadline = idle_deadline();
+        live_guard guard(st_, c);
+        auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
+        if (ec || st_.stopping) co_return;
+        if (SSL_session_reused(stream.native_handle()))
+            st_.stats.tls_resumed.fetch_add(1, std::memory_order_relaxed);
+        else
+            st_.stats.tls_full.fetch_add(1, std::memory_order_relaxed);
+        co_await session(stream, c);
+    }
+
+    // Reads requests and answers them until the connection closes.
+    template <class Stream>
+    net::awaitable<void> session(Stream& stream, connection& c) {
+        c.in.resize(4096);
+        std::uint64_t served = 0;
+        for (;;) {
+            request_head req;
+            std::size_t used = 0;
+            const parse_status status = serve_detail::parse_request(
+                std::string_view(c.in.data() + c.begin, c.end - c.begin), req, used);
+            if (status == parse_status::incomplete) {
+                // Keep the partial head at the front, with room to read more.
+                if (c.begin > 0) {
+                    std::memmove(c.in.data(), c.in.data() + c.begin, c.end - c.begin);
+                    c.end -= c.begin;
+                    c.begin = 0;
+                }
+                if (c.end == c.in.size()) c.in.resize(c.in.size() * 2);
+                auto [ec, n] = co_await stream.async_read_some(
+                    net::buffer(c.in.data() + c.end, c.in.size() - c.end), use_tuple);
+                if (ec || st_.stopping) co_return;
+                c.end += n;
+                c.deadline = idle_deadline();
+                continue;
+            }
+            st_.stats.requests.fetch_add(1, std::memory_order_relaxed);
+            if (++served % 64 == 0) update_cpu(st_.stats);
+            after_response next;
+            if (status == parse_status::ok) {
+                c.begin += used;
+                if (st_.opt.latency_ms > 0 || st_.opt.jitter_ms > 0) {
+                    if (!co_await delay(c)) co_return;
+                }
+                next = respond(c, req);
+            } else {
+                next = respond_error(c, status == parse_status::bad ? 400 : 431);
+            }
+            auto [ec, n] = co_await net::async_write(stream, c.out, use_tuple);
+            st_.stats.bytes_sent.fetch_add(n, std::memory_order_relaxed);
+            if (ec || st_.stopping) co_return;
+            if (next == after_response::keep) {
+                if (c.begin == c.end) c.begin = c.end = 0;
+                c.deadline = idle_deadline();
+                continue;
+            }
+            boost::system::error_code ignored;
+            if (next == after_response::reset) {
+                st_.stats.resets.fetch_add(1, std::memory_order_relaxed);
+                c.socket->set_option(net::socket_base::linger(true, 0), ignored);
+                c.socket->close(ignored);
+                co_return;
+            }
+            co_await close_gracefully(stream, c);
+            co_return;
+        }
+    }
+
+    // Waits --latency plus up to --jitter. Returns false when stopped.
+    net::awaitable<bool> delay(connection& c) {
+        double ms = st_.opt.latency_ms;
+        if (st_.opt.jitter_ms > 0)
+            ms += std::uniform_real_distribution<double>(0, st_.opt.jitter_ms)(rng_);
+        if (!c.delay) c.delay.emplace(io_);
+        c.delay->expires_after(std::chrono::duration_cast<clock_type::duration>(
+            std::chrono::duration<double, std::milli>(ms)));
+        auto [ec] = co_await c.delay->async_wait(use_tuple);
+        co_return !ec && !st_.stopping;
+    }
+
+    net::awaitable<void> close_gracefully(tcp::socket& sock, connection&) {
+        boost::system::error_code ec;
+        sock.shutdown(tcp::socket::shutdown_send, ec);
+        sock.close(ec);
+        co_return;
+    }
+
+    // Sends close_notify and waits (briefly) for the client's.
+    net::awaitable<void> close_gracefully(ssl::stream<tcp::socket>& stream, connection& c) {
+        c.deadline = clock_type::now() + closing_grace;
+        co_await stream.async_shutdown(use_tuple);
+        boost::system::error_code ec;
+        stream.next_layer().close(ec);
+    }
+
+    // Fills c.out with the response to req.
+    after_response respond(connection& c, const request_head& req) {
+        const serve_options& o = st_.opt;
+        const bool head_only = req.method == "HEAD";
+        bool keep = o.keep_alive && req.keep_alive;
+        if (!head_only && req.method != "GET") return respond_error(c, 405);
+
+        const pages::route r = pages::parse_target(req.target);
+        bool gzip = o.gzip && req.gzip;
+        int status = 200;
+        std::string_view content_type = "text/html; charset=utf-8";
+        std::string_view single;
+        bool use_parts = false, reset = false;
+        switch (r.kind) {
+            case pages::page_kind::product:
+                if (pages::answers_error(r.n, o.error_rate)) {
+                    status = 500;
+                    single = st_.site.error_page(gzip);
+                    st_.stats.errors.fetch_add(1, std::memory_order_relaxed);
+                } else {
+                    st_.site.product(r.n, gzip, c.body);
+                    use_parts = true;
+                    reset = !head_only && pages::resets(r.n, o.reset_rate);
+                }
+                break;
+            case pages::page_kind::listing:
+                c.dynamic.clear();
+                st_.site.listing_page(r.n, c.dynamic);
+                single = gzip ? encoder_.encode(c.dynamic) : std::string_view(c.dynamic);
+                break;
+            case pages::page_kind::index:
+                single = st_.site.index_page(gzip);
+                break;
+            case pages::page_kind::stats:
+                update_cpu(st_.stats);
+                c.dynamic = st_.all_stats.json();
+                single = c.dynamic;
+                content_type = "application/json";
+                gzip = false;
+                break;
+            case pages::page_kind::not_found:
+                status = 404;
+                single = st_.site.not_found_page(gzip);
+                break;
+        }
+        std::span<const std::string_view> parts =
+            use_parts ? std::span<const std::string_view>(c.body.parts.data(), c.body.count)
+                      : std::span<const std::string_view>(&single, 1);
+        const std::size_t size = use_parts ? c.body.size : single.size();
+        const bool chunked = o.chunked && req.minor_version >= 1;
+
+        // The head.
+        std::string& h = c.head;
+        h.clear();
+        h += "HTTP/1.1 ";
+        h += status == 200 ? "200 OK" : status == 404 ? "404 Not Found" : "500 Internal Server Error";
+        h += "\r\nServer: shoal\r\nContent-Type: ";
+        h += content_type;
+        if (gzip) h += "\r\nContent-Encoding: gzip";
+        if (r.kind != pages::page_kind::stats) h += "\r\nVary: Accept-Encoding";
+        else h += "\r\nCache-Control: no-store";
+        if (chunked) {
+            h += "\r\nTransfer-Encoding: chunked";
+        } else {
+            h += "\r\nContent-Length: ";
+            append_uint(h, size);
+        }
+        if (!keep) h += "\r\nConnection: close";
+        else if (req.minor_version == 0) h += "\r\nConnection: keep-alive";
+        h += "\r\n\r\n";
+
+        // The buffers: head, then the body (as chunks, one per piece).
+        c.out.clear();
+        c.out.emplace_back(h.data(), h.size());
+        if (!head_only) {
+            if (chunked) add_chunked(c, parts);
+            else
+                for (std::string_view p : parts) c.out.emplace_back(p.data(), p.size());
+        }
+        if (reset) {
+            // Everything up to the middle of the body, then a reset.
+            std::size_t keep_bytes = h.size() + size / 2;
+            std::size_t i = 0;
+            for (; i < c.out.size() && keep_bytes > 0; ++i) {
+                if (c.out[i].size() >= keep_bytes) {
+                    c.out[i] = net::const_buffer(c.out[i].data(), keep_bytes);
+                    keep_bytes = 0;
+                } else {
+                    keep_bytes -= c.out[i].size();
+                }
+            }
+            c.out.resize(i);
+            return after_response::reset;
+        }
+        return keep ? after_response::keep : after_response::close;
+    }
+
+    static void add_chunked(connection& c, std::span<const std::string_view> parts) {
+        // Each line is "[CRLF]SIZE CRLF"; the CRLF ends the chunk before it.
+        std::string& lines = c.chunk_lines;
+        lines.clear();
+        std::size_t offsets[pages::body::max_parts + 2];
+        std::size_t n = 0;
+        for (std::string_view p : parts) {
+            if (p.empty()) continue;
+            offsets[n++] = lines.size();
+            if (n > 1) lines += "\r\n";
+            append_hex(lines, p.size());
+            lines += "\r\n";
+        }
+        offsets[n] = lines.size();
+        lines += n > 0 ? "\r\n0\r\n\r\n" : "0\r\n\r\n";
+        offsets[n + 1] = lines.size();
+        std::size_t k = 0;
+        for (std::string_view p : parts) {
+            if (p.empty()) continue;
+            c.out.emplace_back(lines.data() + offsets[k], offsets[k + 1] - offsets[k]);
+            c.out.emplace_back(p.data(), p.size());
+            ++k;
+        }
+        c.out.emplace_back(lines.data() + offsets[n], offsets[n + 1] - offsets[n]);
+    }
+
+    // A bad request (400), an oversized head (431) or another method (405):
+    // a short answer, then the connection closes.
+    after_response respond_error(connection& c, int status) {
+        std::string_view line = status == 400   ? "400 Bad Request"
+                                : status == 431 ? "431 Request Header Fields Too Large"
+                                                : "405 Method Not Allowed";
+        std::string& h = c.head;
+        h.clear();
+        h += "HTTP/1.1 ";
+        h += line;
+        h += "\r\nServer: shoal\r\nContent-Type: text/plain\r\nContent-Length: ";
+        append_uint(h, line.size() + 1);
+        if (status == 405) h += "\r\nAllow: GET, HEAD";
+        h += "\r\nConnection: close\r\n\r\n";
+        h += line;
+        h += '\n';
+        c.out.clear();
+        c.out.emplace_back(h.data(), h.size());
+        return after_response::close;
+    }
+
+    net::io_context& io_;
+    server_state& st_;
+    tcp::acceptor acceptor_;
+    net::steady_timer sweeper_;
+    net::steady_timer cpu_timer_;
+    pages::gzip_encoder encoder_;
+    std::minstd_rand rng_;
+};
+
+// ---------------------------------------------------------------- processes
+
+// Runs one server process until a signal (or, for the parent, --duration)
+// stops it.
+void serve_until_stopped(server_state& state, int listen_fd, const tcp::endpoint& ep,
+                         bool parent) {
+    net::io_context io(1);
+    server srv(io, state, listen_fd, ep);
+    net::signal_set signals(io, SIGINT, SIGTERM);
+    net::steady_timer duration(io);
+    auto stop = [&] {
+        srv.stop();
+        signals.cancel();
+        duration.cancel();
+        io.stop();
+    };
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (!ec) stop();
+    });
+    if (parent && state.opt.duration_s > 0) {
+        duration.expires_after(std::chrono::duration_cast<clock_type::duration>(
+            std::chrono::duration<double>(state.opt.duration_s)));
+        duration.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) stop();
+        });
+    }
+    srv.start();
+    io.run();
+}
+
+// Stops the children: SIGTERM, then SIGKILL for those alive after 5 s.
+void stop_children(const std::vector<pid_t>& children) {
+    for (pid_t pid : children) ::kill(pid, SIGTERM);
+    const auto give_up = clock_type::now() + std::chrono::seconds(5);
+    std::vector<pid_t> left = children;
+    while (!left.empty()) {
+        std::erase_if(left, [](pid_t pid) {
+            int st = 0;
+            const pid_t r = ::waitpid(pid, &st, WNOHANG);
+            return r == pid || (r < 0 && errno == ECHILD);
+        });
+        if (left.empty()) break;
+        if (clock_type::now() > give_up) {
+            for (pid_t pid : left) ::kill(pid, SIGKILL);
+            for (pid_t pid : left) sys::retry_eintr([&] { return ::waitpid(pid, nullptr, 0); });
+            break;
+        }
+        ::usleep(10 * 1000);
+    }
+}
+
+// Writes the URL list to f in pieces of about 1 MB (lists may be long).
+// Returns false on a write error.
+bool write_url_list(std::FILE* f, const serve_options& o, unsigned port) {
+    const std::string_view scheme = o.tls ? "https" : "http";
+    std::string text;
+    for (std::uint64_t i = 1; i <= o.urls; ++i) {
+        text += pages::url_line(scheme, i, o.hosts, port);
+        text += '\n';
+        if (text.size() >= (1u << 20) || i == o.urls) {
+            if (std::fwrite(text.data(), 1, text.size(), f) != text.size()) return false;
+            text.clear();
+        }
+    }
+    return std::fflush(f) == 0;
+}
+
+// Writes a whole file with write(f); throws setup_error(file) on failure.
+template <class Write>
+void write_file(const std::string& path, const char* what, Write write) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    bool ok = f != nullptr && write(f);
+    const int err = errno;
+    if (f != nullptr && std::fclose(f) != 0) ok = false;
+    if (!ok)
+        throw setup_error(exit_code::file, std::string(what) + " " + path + ": " + std::strerror(err));
+}
+
+std::string host_for_url(const tcp::endpoint& ep, const serve_options& o) {
+    if (o.bind.empty()) return "127.0.0.1";
+    const net::ip::address a = ep.address();
+    if (a.is_unspecified()) return a.is_v4() ? "127.0.0.1" : "[::1]";
+    return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+}
+
+bool parse_on_off(const std::string& v, const char* option) {
+    if (v == "on") return true;
+    if (v == "off") return false;
+    throw setup_error(exit_code::usage,
+                      std::string(option) + " " + v + ": expected on or off (see shoal serve --help)");
+}
+
+class serve_usage : public CLI::Formatter {
+public:
+    std::string make_usage(const CLI::App*, std::string) const override {
+        return "\nUsage: shoal serve [options]\n";
+    }
+};
+
+}  // namespace
+
+bool parse_serve_options(int argc, char** argv, serve_options& o) {
+    CLI::App app(
+        "the built-in experiment site: a synthetic shop (product pages /p/N.html, listings "
+        "/list/N.html, counters /stats) served on every 127.x.y.z address, for crawl "
+        "benchmarks\nExit codes: 0 stopped by SIGINT, SIGTERM or --duration; 1 usage or a port "
+        "that cannot be bound; 2 a file that cannot be written.",
+        "shoal serve");
+    app.formatter(std::make_shared<serve_usage>());
+    std::string gzip = "on", keep_alive = "on", transfer = "length";
+    app.add_option("--port", o.port, "TCP port (default 8080; 0 = pick a free port)")
+        ->check(CLI::Range(0, 65535))
+        ->type_name("N");
+    app.add_option("--bind", o.bind,
+                   "listen on this address only (default: 0.0.0.0, answering only connections to "
+                   "127.0.0.0/8)")
+        ->type_name("ADDR");
+    app.add_option("--processes", o.processes,
+                   "server processes sharing the port with SO_REUSEPORT (default 1, at most 256)")
+        ->check(CLI::Range(1u, max_processes))
+        ->type_name("N");
+    app.add_option("--page-size", o.page_size,
+                   "approximate decoded size of a product page (default 19000)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20))
+        ->type_name("BYTES");
+    app.add_option("--latency", o.latency_ms, "delay before each response (default 0)")
+        ->check(CLI::Range(0.0, 3600e3))
+        ->type_name("MS");
+    app.add_option("--jitter", o.jitter_ms,
+                   "extra uniform random delay of 0..MS per response (default 0)")
+        ->check(CLI::Range(0.0, 3600e3))
+        ->type_name("MS");
+    app.add_option("--gzip", gzip,
+                   "gzip bodies when the request says Accept-Encoding: gzip (default on)")
+        ->type_name("on|off");
+    app.add_option("--transfer", transfer, "Content-Length or chunked bodies (default length)")
+        ->type_name("length|chunked");
+    app.add_option("--keep-alive", keep_alive,
+                   "off: every response says Connection: close and the server closes (default on)")
+        ->type_name("on|off");
+    app.add_option("--error-rate", o.error_rate,
+                   "fraction of product pages answered 500, chosen by the path (default 0)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->type_name("F");
+    app.add_option("--reset-rate", o.reset_rate,
+                   "fraction of product pages whose connection is reset mid-body, chosen by the "
+                   "path (default 0)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->type_name("F");
+    app.add_flag("--tls", o.tls,
+                 "HTTPS with a self-signed EC P-256 certificate made at start (SANs: localhost, "
+                 "127.0.0.1 and the first --hosts hosts, at most 4096)");
+    app.add_option("--cert-out", o.cert_out,
+                   "write that certificate (PEM) here, for clients' --ca-file")
+        ->type_name("PATH");
+    app.add_option("--hosts", o.hosts,
+                   "127.x.y.z hosts the URL list spreads over (default 256): 127.0.0.1..254, "
+                   "127.0.1.1..254, ...")
+        ->check(CLI::Range(std::uint64_t{1}, pages::max_hosts))
+        ->type_name("H");
+    app.add_option("--urls", o.urls, "URLs in the list (default 20000)")->type_name("N");
+    app.add_flag("--print-urls", o.print_urls,
+                 "print the URL list for these options to stdout and exit (no server)");
+    app.add_option("--url-file", o.url_file,
+                   "also write the URL list to PATH once listening, then serve")
+        ->type_name("PATH");
+    app.add_option("--duration", o.duration_s,
+                   "stop by itself after S seconds (default: until SIGINT or SIGTERM)")
+        ->check(CLI::Range(0.0, 1e9))
+        ->type_name("S");
+    app.add_option("--idle-timeout", o.idle_timeout_s,
+                   "close keep-alive connections idle this long, and request heads slower than "
+                   "this (default 60)")
+        ->check(CLI::Range(0.001, 1e6))
+        ->type_name("S");
+    try {
+        app.parse(argc - 1, argv + 1);
+    } catch (const CLI::CallForHelp&) {
+        std::fputs(app.help().c_str(), stdout);
+        return false;
+    } catch (const CLI::CallForAllHelp&) {
+        std::fputs(app.help().c_str(), stdout);
+        return false;
+    } catch (const CLI::ParseError& e) {
+        throw setup_error(exit_code::usage, std::string(e.what()) + " (see shoal serve --help)");
+    }
+    o.gzip = parse_on_off(gzip, "--gzip");
+    o.keep_alive = parse_on_off(keep_alive, "--keep-alive");
+    if (transfer != "length" && transfer != "chunked")
+        throw setup_error(exit_code::usage, "--transfer " + transfer +
+                                                ": expected length or chunked (see shoal serve --help)");
+    o.chunked = transfer == "chunked";
+    if (o.print_urls && o.port == 0)
+        throw setup_error(exit_code::usage, "--print-urls needs a --port other than 0");
+    return true;
+}
+
+int run_serve_command(int argc, char** argv) {
+    serve_options o;
+    if (!parse_serve_options(argc, argv, o)) return 0;
+    if (o.print_urls) {
+        if (!write_url_list(stdout, o, o.port))
+            throw setup_error(exit_code::file, std::string("stdout: ") + std::strerror(errno));
+        return 0;
+    }
+    sys::init_process_title(argc, argv);
+    ::signal(SIGPIPE, SIG_IGN);
+    sys::raise_fd_limit();
+
+    // Everything the processes share is made before the fork.
+    const pages::site site(o.page_size);
+    std::unique_ptr<ssl::context> tls;
+    if (o.tls) {
+        auto [cert, key] = make_certificate(o.hosts);
+        if (!o.cert_out.empty()) {
+            const std::string pem = certificate_pem(cert.get());
+            write_file(o.cert_out, "--cert-out", [&](std::FILE* f) {
+                return std::fwrite(pem.data(), 1, pem.size(), f) == pem.size();
+            });
+        }
+        tls = make_server_context(cert.get(), key.get());
+    }
+    tcp::endpoint ep = listen_endpoint(o);
+    const int listen_fd = make_listener(ep, o.processes > 1);
+    const unsigned port = bound_port(listen_fd);
+    ep.port(static_cast<unsigned short>(port));
+    shared_counters stats(o.processes);
+
+    // Children bind the same port and say so on a pipe.
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) sys::throw_errno(exit_code::internal, "pipe");
+    std::fflush(nullptr);
+    const pid_t parent = ::getpid();
+    std::vector<pid_t> children;
+    for (unsigned i = 1; i < o.processes; ++i) {
+        const pid_t pid = ::fork();
+        if (pid < 0) {
+            stop_children(children);
+            sys::throw_errno(exit_code::internal, "fork");
+        }
+        if (pid == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (::getppid() != parent) ::_exit(0);
+            ::close(ready[0]);
+            ::close(listen_fd);
+            int code = 0;
+            try {
+                sys::set_process_title("shoal: serve " + std::to_string(i) + "/" +
+                                       std::to_string(o.processes) + " port " + std::to_string(port));
+                const int fd = make_listener(ep, true);
+                sys::write_all(ready[1], "r", 1);
+                ::close(ready[1]);
+                server_state state(o, site, tls.get(), stats.slot(i), stats);
+                serve_until_stopped(state, fd, ep, false);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "shoal: serve process %u: %s\n", i, e.what());
+                code = static_cast<int>(exit_code::internal);
+            }
+            std::fflush(nullptr);
+            ::_exit(code);
+        }
+        children.push_back(pid);
+    }
+    ::close(ready[1]);
+    // Wait until every child listens (or has died trying).
+    std::size_t listening = 0;
+    const auto give_up = clock_type::now() + std::chrono::seconds(20);
+    while (listening + 1 < o.processes && clock_type::now() < give_up) {
+        pollfd p{ready[0], POLLIN, 0};
+        if (sys::retry_eintr([&] { return ::poll(&p, 1, 100); }) <= 0) continue;
+        char buf[64];
+        const ssize_t n = sys::retry_eintr([&] { return ::read(ready[0], buf, sizeof buf); });
+        if (n <= 0) break;
+        listening += static_cast<std::size_t>(n);
+    }
+    ::close(ready[0]);
+    if (listening + 1 < o.processes) {
+        stop_children(children);
+        ::close(listen_fd);
+        throw setup_error(exit_code::internal, "a serve process did not start listening");
+    }
+    sys::set_process_title("shoal: serve 0/" + std::to_string(o.processes) + " port " +
+                           std::to_string(port));
+    if (!o.url_file.empty()) {
+        try {
+            write_file(o.url_file, "--url-file",
+                       [&](std::FILE* f) { return write_url_list(f, o, port); });
+        } catch (...) {
+            stop_children(children);
+            ::close(listen_fd);
+            throw;
+        }
+    }
+
+    std::printf(
+        "shoal serve: listening on %s://%s:%u/ (%u process%s, page size %zu, gzip %s, transfer "
+        "%s, keep-alive %s, latency %g ms, jitter %g ms, error rate %g, reset rate %g, %llu "
+        "hosts, pid %d; stop with SIGINT or SIGTERM)\n",
+        o.tls ? "https" : "http", host_for_url(ep, o).c_str(), port, o.processes,
+        o.processes == 1 ? "" : "es", o.page_size, o.gzip ? "on" : "off",
+        o.chunked ? "chunked" : "length", o.keep_alive ? "on" : "off", o.latency_ms, o.jitter_ms,
+        o.error_rate, o.reset_rate, static_cast<unsigned long long>(o.hosts),
+        static_cast<int>(parent));
+    std::fflush(stdout);
+
+    {
+        server_state state(o, site, tls.get(), stats.slot(0), stats);
+        serve_until_stopped(state, listen_fd, ep, true);
+    }
+    stop_children(children);
+    return 0;
+}
+
+}  // namespace shoal

@@ -1,0 +1,550 @@
+// Integration tests of `shoal serve`: the real binary on loopback, fetched
+// with a plain socket client, with python3's ssl module and with `shoal crawl`.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shoal/serve_pages.hpp"
+#include "support/process.hpp"
+
+#ifndef SHOAL_BINARY
+#error "SHOAL_BINARY must be defined (path of the shoal executable, as a string literal)"
+#endif
+
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+namespace pages = shoal::serve_pages;
+using namespace std::chrono_literals;
+using shoal::test::background_process;
+using shoal::test::run_process;
+using shoal::test::temp_dir;
+
+// The file's text, or "" while the child has not created it yet.
+std::string read_if_there(const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(p, ec) ? shoal::test::read_file(p) : std::string();
+}
+
+// `shoal serve --port 0 ARGS...` in the background; the constructor waits for
+// the listening line, the destructor stops it (SIGTERM, then SIGKILL).
+class serve_process {
+public:
+    explicit serve_process(std::vector<std::string> args) {
+        std::vector<std::string> argv = {SHOAL_BINARY, "serve", "--port", "0", "--duration", "60"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        proc_.emplace(argv, dir_ / "out.txt", dir_ / "err.txt");
+        const auto give_up = std::chrono::steady_clock::now() + 20s;
+        for (;;) {
+            const std::string out = read_if_there(dir_ / "out.txt");
+            const auto at = out.find("://127.0.0.1:");
+            if (out.starts_with("shoal serve: listening on ") && at != std::string::npos &&
+                out.find('\n') != std::string::npos) {
+                line_ = out.substr(0, out.find('\n'));
+                port_ = std::stoi(out.substr(at + 13));
+                break;
+            }
+            if (proc_->wait(0ms) || std::chrono::steady_clock::now() > give_up)
+                throw std::runtime_error("shoal serve did not start: " + err());
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+    ~serve_process() { stop(); }
+
+    // SIGTERM, and the exit status (nullopt if still running after 10 s).
+    std::optional<int> stop() {
+        if (auto st = proc_->wait(0ms)) return st;
+        ::kill(proc_->pid(), SIGTERM);
+        return proc_->wait(10s);
+    }
+    int port() const { return port_; }
+    pid_t pid() const { return proc_->pid(); }
+    const std::string& line() const { return line_; }
+    std::string err() const { return read_if_there(dir_ / "err.txt"); }
+    std::string url(const std::string& path, const char* scheme = "http") const {
+        return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_) + path;
+    }
+
+private:
+    temp_dir dir_;
+    std::optional<background_process> proc_;
+    int port_ = 0;
+    std::string line_;
+};
+
+struct response {
+    int status = 0;
+    std::map<std::string, std::string> headers;  // names in lower case
+    std::string body;                            // as sent (chunks joined, not decoded)
+    bool complete = false;                       // the whole body arrived
+    std::string header(const std::string& name) const {
+        auto it = headers.find(name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+// A blocking HTTP/1.1 client on one connection, with 10 s timeouts.
+class client {
+public:
+    explicit client(int port, const std::string& host = "127.0.0.1") {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd_ >= 0);
+        timeval tv{10, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        REQUIRE(::inet_pton(AF_INET, host.c_str(), &a.sin_addr) == 1);
+        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    }
+    ~client() { ::close(fd_); }
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    void send(const std::string& s) { REQUIRE(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size())); }
+
+    response get(const std::string& path, const std::string& extra_headers = "") {
+        send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n");
+        return read_response();
+    }
+
+    response read_response(bool head_only = false) {
+        response r;
+        std::size_t end;
+        while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
+            if (!fill()) return r;
+        const std::string head = buf_.substr(0, end);
+        buf_.erase(0, end + 4);
+        r.status = std::stoi(head.substr(9, 3));
+        std::size_t pos = head.find("\r\n");
+        while (pos != std::string::npos && pos + 2 < head.size()) {
+            const std::size_t next = head.find("\r\n", pos + 2);
+            const std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+            const std::size_t colon = line.find(':');
+            std::string name = line.substr(0, colon);
+            for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            r.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+            pos = next;
+        }
+        if (head_only) {
+            r.complete = true;
+        } else if (r.header("transfer-encoding") == "chunked") {
+            for (;;) {
+                std::size_t eol;
+                while ((eol = buf_.find("\r\n")) == std::string::npos)
+                    if (!fill()) return r;
+                const std::size_t size = std::stoul(buf_.substr(0, eol), nullptr, 16);
+                while (buf_.size() < eol + 2 + size + 2)
+                    if (!fill()) return r;
+                r.body += buf_.substr(eol + 2, size);
+                CHECK(buf_.substr(eol + 2 + size, 2) == "\r\n");
+                buf_.erase(0, eol + 2 + size + 2);
+                if (size == 0) break;
+            }
+            r.complete = true;
+        } else {
+            const std::size_t length = std::stoul(r.header("content-length"));
+            while (buf_.size() < length)
+                if (!fill()) {
+                    r.body = buf_;
+                    return r;
+                }
+            r.body = buf_.substr(0, length);
+            buf_.erase(0, length);
+            r.complete = true;
+        }
+        return r;
+    }
+
+    // True when the server closes the connection (EOF or reset) with no more bytes.
+    bool closed_by_server() {
+        char c;
+        return buf_.empty() && ::recv(fd_, &c, 1, 0) <= 0;
+    }
+
+private:
+    bool fill() {
+        char tmp[65536];
+        const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+        if (n <= 0) return false;
+        buf_.append(tmp, static_cast<std::size_t>(n));
+        return true;
+    }
+
+    int fd_ = -1;
+    std::string buf_;
+};
+
+std::string gunzip(const std::string& gz) {
+    z_stream zs{};
+    REQUIRE(inflateInit2(&zs, 15 + 16) == Z_OK);
+    std::string out;
+    char buf[16384];
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+    zs.avail_in = static_cast<uInt>(gz.size());
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        zs.next_out = reinterpret_cast<Bytef*>(buf);
+        zs.avail_out = sizeof buf;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        out.append(buf, sizeof buf - zs.avail_out);
+    }
+    inflateEnd(&zs);
+    REQUIRE(rc == Z_STREAM_END);
+    return out;
+}
+
+json::object stats_of(const serve_process& s) {
+    client c(s.port());
+    const response r = c.get("/stats");
+    REQUIRE(r.status == 200);
+    CHECK(r.header("content-type") == "application/json");
+    return json::parse(r.body).as_object();
+}
+
+std::uint64_t count(const json::object& o, const char* key) {
+    return o.at(key).to_number<std::uint64_t>();
+}
+
+// GET /stats over TLS, with python3's ssl module.
+json::object tls_stats_of(const serve_process& s, const fs::path& ca) {
+    auto p = run_process({"python3", "-c",
+                          "import ssl, sys, urllib.request\n"
+                          "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+                          "print(urllib.request.urlopen(sys.argv[2], context=ctx, timeout=10).read().decode())\n",
+                          ca.string(), s.url("/stats", "https")},
+                         "", 30s);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    return json::parse(p.out).as_object();
+}
+
+bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+}  // namespace
+
+TEST_CASE("serve: product, listing, index, 404 and HEAD", "[serve]") {
+    serve_process s({});
+    CHECK(s.line().starts_with("shoal serve: listening on http://127.0.0.1:"));
+    const pages::site site(19000);
+    client c(s.port());
+    response r = c.get("/p/7.html");
+    CHECK(r.status == 200);
+    CHECK(r.header("content-type") == "text/html; charset=utf-8");
+    CHECK(r.header("content-encoding").empty());
+    CHECK(r.body == site.product_page(7));
+    r = c.get("/list/3.html");  // same connection: keep-alive
+    CHECK(r.status == 200);
+    CHECK(r.body == site.listing_page(3));
+    r = c.get("/");
+    CHECK(r.status == 200);
+    CHECK(r.body == site.index_page(false));
+    r = c.get("/p/0.html");
+    CHECK(r.status == 404);
+    CHECK(r.body == site.not_found_page(false));
+    r = c.get("/nothing/here");
+    CHECK(r.status == 404);
+    c.send("HEAD /p/8.html HTTP/1.1\r\nHost: x\r\n\r\n");
+    r = c.read_response(true);
+    CHECK(r.status == 200);
+    CHECK(r.header("content-length") == std::to_string(site.product_page(8).size()));
+    // Another 127.x.y.z address reaches the same server.
+    client other(s.port(), "127.0.3.9");
+    CHECK(other.get("/p/9.html").body == site.product_page(9));
+    CHECK(s.stop() == 0);
+}
+
+TEST_CASE("serve: gzip bodies are the page, compressed, also with --gzip off and --page-size", "[serve]") {
+    const pages::site site(5000);
+    {
+        serve_process s({"--page-size", "5000"});
+        client c(s.port());
+        for (std::uint64_t n : {1, 2, 3, 500, 77777}) {
+            const std::string path = "/p/" + std::to_string(n) + ".html";
+            response r = c.get(path, "Accept-Encoding: gzip, deflate\r\n");
+            CHECK(r.status == 200);
+            CHECK(r.header("content-encoding") == "gzip");
+            CHECK(r.header("vary") == "Accept-Encoding");
+            CHECK(gunzip(r.body) == site.product_page(n));
+            r = c.get(path, "Accept-Encoding: gzip;q=0\r\n");
+            CHECK(r.header("content-encoding").empty());
+            CHECK(r.body == site.product_page(n));
+        }
+        response r = c.get("/list/4.html", "Accept-Encoding: gzip\r\n");
+        CHECK(gunzip(r.body) == site.listing_page(4));
+        r = c.get("/nope", "Accept-Encoding: gzip\r\n");
+        CHECK(r.status == 404);
+        CHECK(gunzip(r.body) == site.not_found_page(false));
+    }
+    serve_process off({"--page-size", "5000", "--gzip", "off"});
+    client c(off.port());
+    response r = c.get("/p/3.html", "Accept-Encoding: gzip\r\n");
+    CHECK(r.header("content-encoding").empty());
+    CHECK(r.body == site.product_page(3));
+}
+
+TEST_CASE("serve: chunked bodies", "[serve]") {
+    serve_process s({"--transfer", "chunked"});
+    const pages::site site(19000);
+    client c(s.port());
+    response r = c.get("/p/11.html");
+    CHECK(r.complete);
+    CHECK(r.header("transfer-encoding") == "chunked");
+    CHECK(r.header("content-length").empty());
+    CHECK(r.body == site.product_page(11));
+    r = c.get("/p/12.html", "Accept-Encoding: gzip\r\n");
+    CHECK(r.complete);
+    CHECK(gunzip(r.body) == site.product_page(12));
+    r = c.get("/list/1.html");
+    CHECK(r.body == site.listing_page(1));
+    // HTTP/1.0 clients get Content-Length.
+    c.send("GET /p/13.html HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    r = c.read_response();
+    CHECK(r.header("content-length") == std::to_string(site.product_page(13).size()));
+    CHECK(r.header("connection") == "keep-alive");
+}
+
+TEST_CASE("serve: --keep-alive off and Connection: close close after the response", "[serve]") {
+    {
+        serve_process s({"--keep-alive", "off"});
+        client c(s.port());
+        response r = c.get("/p/1.html");
+        CHECK(r.status == 200);
+        CHECK(r.complete);
+        CHECK(r.header("connection") == "close");
+        CHECK(c.closed_by_server());
+    }
+    serve_process s({});
+    client c(s.port());
+    response r = c.get("/p/1.html", "Connection: close\r\n");
+    CHECK(r.header("connection") == "close");
+    CHECK(c.closed_by_server());
+}
+
+TEST_CASE("serve: bad requests get 400 or 431 and a close", "[serve]") {
+    serve_process s({});
+    {
+        client c(s.port());
+        c.send("BLAH\r\n\r\n");
+        response r = c.read_response();
+        CHECK(r.status == 400);
+        CHECK(c.closed_by_server());
+    }
+    {
+        client c(s.port());
+        c.send("GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n");
+        response r = c.read_response();
+        CHECK(r.status == 431);
+    }
+    {
+        client c(s.port());
+        c.send("DELETE /p/1.html HTTP/1.1\r\n\r\n");
+        CHECK(c.read_response().status == 405);
+    }
+    // Still serving.
+    client c(s.port());
+    CHECK(c.get("/p/2.html").status == 200);
+}
+
+TEST_CASE("serve: --latency delays each response", "[serve]") {
+    serve_process s({"--latency", "150", "--jitter", "50"});
+    client c(s.port());
+    c.get("/p/1.html");  // connection set up
+    for (int i = 0; i < 3; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        CHECK(c.get("/p/2.html").status == 200);
+        CHECK(std::chrono::steady_clock::now() - start >= 145ms);
+    }
+}
+
+TEST_CASE("serve: --error-rate and --reset-rate pick the same pages every time", "[serve]") {
+    serve_process s({"--error-rate", "0.2", "--reset-rate", "0.2"});
+    const pages::site site(19000);
+    int errors = 0, resets = 0, fine = 0;
+    for (std::uint64_t n = 1; n <= 60; ++n) {
+        INFO("page " << n);
+        client c(s.port());
+        const response r = c.get("/p/" + std::to_string(n) + ".html");
+        if (pages::answers_error(n, 0.2)) {
+            CHECK(r.status == 500);
+            CHECK(r.body == site.error_page(false));
+            ++errors;
+        } else if (pages::resets(n, 0.2)) {
+            CHECK(r.status == 200);
+            CHECK_FALSE(r.complete);
+            CHECK(r.body.size() < site.product_page(n).size());
+            CHECK(site.product_page(n).starts_with(r.body));
+            ++resets;
+        } else {
+            CHECK(r.status == 200);
+            CHECK(r.body == site.product_page(n));
+            ++fine;
+        }
+    }
+    CHECK(errors > 0);
+    CHECK(resets > 0);
+    CHECK(fine > 0);
+    const json::object st = stats_of(s);
+    CHECK(count(st, "responses_500") == static_cast<std::uint64_t>(errors));
+    CHECK(count(st, "resets") == static_cast<std::uint64_t>(resets));
+}
+
+TEST_CASE("serve: --print-urls and --url-file give the documented list", "[serve]") {
+    auto p = run_process({SHOAL_BINARY, "serve", "--print-urls", "--urls", "600", "--hosts", "300",
+                          "--port", "18099"},
+                         "", 20s);
+    REQUIRE(p.exit_code == 0);
+    std::string want;
+    for (std::uint64_t i = 1; i <= 600; ++i) want += pages::url_line("http", i, 300, 18099) + "\n";
+    CHECK(p.out == want);
+    CHECK(p.out.find("http://127.0.1.1:18099/p/255.html\n") != std::string::npos);
+
+    temp_dir dir;
+    serve_process s({"--tls", "--urls", "5", "--hosts", "2", "--url-file", (dir / "u.txt").string()});
+    std::string tls_want;
+    for (std::uint64_t i = 1; i <= 5; ++i) tls_want += pages::url_line("https", i, 2, static_cast<unsigned>(s.port())) + "\n";
+    CHECK(shoal::test::read_file(dir / "u.txt") == tls_want);
+
+    auto bad = run_process({SHOAL_BINARY, "serve", "--gzip", "maybe"}, "", 20s);
+    CHECK(bad.exit_code == 1);
+    bad = run_process({SHOAL_BINARY, "serve", "--print-urls", "--port", "0"}, "", 20s);
+    CHECK(bad.exit_code == 1);
+}
+
+TEST_CASE("serve: a crawl of the URL list gets every title and price", "[serve]") {
+    temp_dir dir;
+    serve_process s({"--urls", "2000", "--hosts", "64", "--url-file", (dir / "urls.txt").string()});
+    auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                          (dir / "out.jsonl").string(), "-p", "2", "-c", "64", "-q"},
+                         "", 120s);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
+    REQUIRE(records.size() == 2000);
+    std::size_t good = 0;
+    for (const auto& rec : records) {
+        const auto line = rec.at("line").to_number<std::uint64_t>();
+        INFO(json::serialize(rec));
+        CHECK(rec.at("url").as_string() == pages::url_line("http", line, 64, static_cast<unsigned>(s.port())));
+        CHECK(rec.at("status") == 200);
+        CHECK(rec.at("title").as_string() == pages::product_title(line));
+        CHECK(rec.at("price").at("amount").as_string() == pages::product_price(line).amount);
+        CHECK(rec.at("price").at("currency").as_string() == "USD");
+        good += rec.at("error").is_null();
+    }
+    CHECK(good == 2000);
+    const json::object st = stats_of(s);
+    CHECK(count(st, "requests") >= 2000);
+    CHECK(count(st, "connections") >= 64);
+}
+
+TEST_CASE("serve: --tls with --cert-out works with crawl --ca-file, and sessions resume", "[serve]") {
+    temp_dir dir;
+    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--processes", "2",
+                     "--urls", "200", "--hosts", "8", "--url-file", (dir / "urls.txt").string()});
+    CHECK(s.line().starts_with("shoal serve: listening on https://127.0.0.1:"));
+    auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                          (dir / "out.jsonl").string(), "-p", "1", "-c", "16", "-q", "--ca-file",
+                          (dir / "ca.pem").string()},
+                         "", 120s);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
+    REQUIRE(records.size() == 200);
+    for (const auto& rec : records) {
+        INFO(json::serialize(rec));
+        const auto line = rec.at("line").to_number<std::uint64_t>();
+        CHECK(rec.at("status") == 200);
+        CHECK(rec.at("title").as_string() == pages::product_title(line));
+    }
+    // Without the certificate, verification fails.
+    auto untrusted = run_process({SHOAL_BINARY, "crawl", "-", "-o", (dir / "bad.jsonl").string(),
+                                  "-q", "--retries", "0"},
+                                 s.url("/p/1.html", "https") + "\n", 60s);
+    const auto bad = shoal::test::read_jsonl(dir / "bad.jsonl");
+    REQUIRE(bad.size() == 1);
+    CHECK(bad[0].at("error").at("code").as_string() == "certificate_verify_failed");
+
+    // One session offered again on 12 new connections: every one resumes,
+    // whichever of the two processes takes it (shared ticket keys).
+    const std::string script =
+        "import socket, ssl, sys\n"
+        "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+        "session = None\n"
+        "resumed = 0\n"
+        "for i in range(13):\n"
+        "    with socket.create_connection(('127.0.0.1', int(sys.argv[2])), timeout=10) as raw:\n"
+        "        with ctx.wrap_socket(raw, server_hostname='127.0.0.1', session=session) as t:\n"
+        "            t.sendall(b'GET /p/1.html HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')\n"
+        "            data = b''\n"
+        "            while True:\n"
+        "                chunk = t.recv(65536)\n"
+        "                if not chunk: break\n"
+        "                data += chunk\n"
+        "            assert data.startswith(b'HTTP/1.1 200'), data[:100]\n"
+        "            resumed += t.session_reused\n"
+        "            session = t.session\n"
+        "print(resumed)\n";
+    shoal::test::write_file(dir / "resume.py", script);
+    const json::object before = tls_stats_of(s, dir / "ca.pem");
+    auto py = run_process({"python3", (dir / "resume.py").string(), (dir / "ca.pem").string(),
+                           std::to_string(s.port())},
+                          "", 60s);
+    INFO(py.err);
+    REQUIRE(py.exit_code == 0);
+    CHECK(py.out == "12\n");
+    const json::object after = tls_stats_of(s, dir / "ca.pem");
+    CHECK(count(after, "tls_handshakes_resumed") - count(before, "tls_handshakes_resumed") == 12);
+    CHECK(count(after, "tls_handshakes_full") > count(before, "tls_handshakes_full"));
+}
+
+TEST_CASE("serve: --processes 2 share the port and SIGTERM stops them all", "[serve]") {
+    serve_process s({"--processes", "2"});
+    const std::vector<pid_t> children = shoal::test::children_titled(s.pid(), "shoal: serve");
+    REQUIRE(children.size() == 1);
+    // Many connections: SO_REUSEPORT spreads them over both processes.
+    for (int i = 0; i < 60; ++i) {
+        client c(s.port());
+        CHECK(c.get("/p/1.html").status == 200);
+    }
+    const json::object st = stats_of(s);
+    CHECK(count(st, "processes") == 2);
+    CHECK(count(st, "requests") == 61);
+    const json::array& per = st.at("per_process").as_array();
+    REQUIRE(per.size() == 2);
+    CHECK(per[0].at("pid").to_number<pid_t>() == s.pid());
+    CHECK(per[1].at("pid").to_number<pid_t>() == children[0]);
+    CHECK(per[0].at("requests").to_number<std::uint64_t>() > 0);
+    CHECK(per[1].at("requests").to_number<std::uint64_t>() > 0);
+    CHECK(st.at("cpu_seconds").to_number<double>() > 0);
+
+    CHECK(s.stop() == 0);
+    CHECK_FALSE(process_exists(children[0]));
+}
+
+TEST_CASE("serve: --duration stops the server by itself", "[serve]") {
+    const auto start = std::chrono::steady_clock::now();
+    auto p = run_process({SHOAL_BINARY, "serve", "--port", "0", "--processes", "2", "--duration", "1"},
+                         "", 20s);
+    CHECK(p.exit_code == 0);
+    CHECK_FALSE(p.timed_out);
+    CHECK(p.out.starts_with("shoal serve: listening on http://127.0.0.1:"));
+    CHECK(std::chrono::steady_clock::now() - start < 10s);
+}
