@@ -82,7 +82,8 @@ std::string code_of(const boost::system::error_code& ec) {
     if (ec == net::error::network_unreachable) return "network_unreachable";
     if (ec == net::error::host_unreachable) return "host_unreachable";
     if (ec == net::error::broken_pipe) return "broken_pipe";
-    if (ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system)
+    if (ec == net::error::no_descriptors ||
+        ec == boost::system::error_code(ENFILE, boost::system::system_category()))
         return "too_many_open_files";  // EMFILE, ENFILE: the worker waits and fetches again
     if (ec == http::error::body_limit) return "body_too_large";
     if (ec == http::error::header_limit) return "header_too_large";

@@ -193,17 +193,22 @@ TEST_CASE("recovery: --resume with other options is refused unless forced", "[re
 }
 
 TEST_CASE("recovery: Ctrl-C lets fetches in flight finish within the grace time", "[recovery]") {
-    // Every page takes 1.5 s; Ctrl-C comes at 0.7 s, when 10 fetches are in
-    // flight and none has finished. They must finish and be written: the
-    // signal every process of the group gets (Ctrl-C, or kill -TERM of the
-    // group) must count as one stop request.
+    // Every page takes 1.5 s; Ctrl-C comes 0.3 s after both workers run (so a
+    // slow start, under sanitizers, is no stop before the handlers are set),
+    // when 10 fetches are in flight and none has finished. They must finish
+    // and be written: the signal every process of the group gets (Ctrl-C, or
+    // kill -TERM of the group) must count as one stop request.
     local_site site;
     temp_dir dir;
     auto urls = write_urls(dir, slow_pages(site, 20, 1500));
     const fs::path out = dir / "out.jsonl";
     background_process shoal(crawl_args(urls, out, {"-p", "2", "-c", "5", "--chunk-size", "10"}),
                              dir / "stdout", dir / "stderr");
-    std::this_thread::sleep_for(700ms);
+    const auto started = std::chrono::steady_clock::now();
+    while (shoal::test::children_titled(shoal.pid(), "shoal: worker").size() < 2 &&
+           std::chrono::steady_clock::now() - started < 20s)
+        std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(300ms);
     ::kill(-shoal.pid(), GENERATE(SIGINT, SIGTERM));
     auto status = shoal.wait(30s);
     INFO(shoal::test::read_file(dir / "stderr"));
