@@ -4,6 +4,7 @@
 #include <cstring>
 #include <exception>
 
+#include "shoal/bench.hpp"
 #include "shoal/diff.hpp"
 #include "shoal/error.hpp"
 #include "shoal/extract_command.hpp"
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
             return shoal::run_extract_command(argc, argv);
         if (argc >= 2 && std::strcmp(argv[1], "serve") == 0)
             return shoal::run_serve_command(argc, argv);
+        if (argc >= 2 && std::strcmp(argv[1], "bench") == 0)
+            return shoal::bench::run_bench_command(argc, argv);
         shoal::command cmd = shoal::parse_command_line(argc, argv);
         shoal::sys::init_process_title(argc, argv);
         switch (cmd.what) {

@@ -1,0 +1,215 @@
+// Tests for `shoal bench`: the sweep's defaults, and the real binary running
+// small sweeps against the real `shoal serve` on loopback (HTTP, HTTPS, wrk
+// when it is installed), plus its usage and output errors.
+#include "shoal/bench.hpp"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "shoal/sys.hpp"
+#include "support/process.hpp"
+
+#ifndef SHOAL_BINARY
+#error "SHOAL_BINARY must be defined (path of the shoal executable, as a string literal)"
+#endif
+
+namespace {
+
+using namespace std::chrono_literals;
+using shoal::test::read_file;
+using shoal::test::run_process;
+using shoal::test::temp_dir;
+
+using csv_row = std::map<std::string, std::string>;
+
+// bench.csv as one map per row, keyed by the header's names.
+std::vector<csv_row> read_csv(const std::filesystem::path& path) {
+    std::istringstream in(read_file(path));
+    std::string line;
+    std::vector<std::string> head;
+    std::vector<csv_row> rows;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        std::vector<std::string> cells;
+        std::istringstream cs(line);
+        std::string cell;
+        while (std::getline(cs, cell, ',')) cells.push_back(cell);
+        if (!line.empty() && line.back() == ',') cells.push_back("");
+        if (head.empty()) {
+            head = cells;
+            continue;
+        }
+        REQUIRE(cells.size() == head.size());
+        csv_row row;
+        for (std::size_t i = 0; i < head.size(); ++i) row[head[i]] = cells[i];
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+const csv_row* find_row(const std::vector<csv_row>& rows, const std::string& mode, const std::string& tool,
+                        const std::string& in_flight) {
+    for (const csv_row& r : rows)
+        if (r.at("mode") == mode && r.at("tool") == tool && r.at("in_flight") == in_flight) return &r;
+    return nullptr;
+}
+
+bool wrk_installed() {
+    return run_process({"sh", "-c", "command -v wrk"}, "", 10s).exit_code == 0;
+}
+
+}  // namespace
+
+TEST_CASE("bench: sweep defaults", "[bench]") {
+    shoal::bench::bench_options o;
+    const unsigned cpus = shoal::sys::cpu_count();
+    CHECK(shoal::bench::processes_for(o) ==
+          (cpus > 1 ? std::vector<unsigned>{1, cpus} : std::vector<unsigned>{1}));
+    CHECK(shoal::bench::concurrency_for(o, "keep-alive") == std::vector<unsigned>{16, 64, 256, 1024});
+    CHECK(shoal::bench::concurrency_for(o, "latency") == std::vector<unsigned>{100, 1000, 10000});
+    CHECK(shoal::bench::repeats_for(o) == 3);
+    CHECK(shoal::bench::urls_for(o, "https", 2, 64) == 20000);
+    // Latency: 3 s at P*C/latency, at least 1000 and 2 per fetch in flight, at most 50000.
+    CHECK(shoal::bench::urls_for(o, "latency", 1, 100) == 3000);
+    CHECK(shoal::bench::urls_for(o, "latency", 1, 10) == 1000);
+    CHECK(shoal::bench::urls_for(o, "latency", 2, 1000) == 50000);
+    CHECK(shoal::bench::urls_for(o, "latency", 4, 10000) == 80000);
+    o.latency_ms = 1000;
+    CHECK(shoal::bench::urls_for(o, "latency", 1, 1000) == 3000);
+
+    o.quick = true;
+    CHECK(shoal::bench::processes_for(o) == std::vector<unsigned>{1});
+    CHECK(shoal::bench::concurrency_for(o, "close") == std::vector<unsigned>{16, 64});
+    CHECK(shoal::bench::repeats_for(o) == 1);
+    CHECK(shoal::bench::urls_for(o, "close", 1, 16) == 2000);
+
+    // Explicit lists win, sorted and without duplicates; --urls wins everywhere.
+    o.concurrency = {64, 4, 64};
+    o.urls = 300;
+    CHECK(shoal::bench::concurrency_for(o, "latency") == std::vector<unsigned>{4, 64});
+    CHECK(shoal::bench::urls_for(o, "latency", 1, 64) == 300);
+}
+
+TEST_CASE("bench: a quick HTTP sweep against the real serve", "[bench][integration]") {
+    temp_dir dir;
+    const auto out = dir / "report";
+    auto r = run_process({SHOAL_BINARY, "bench", "--quick", "--modes", "keep-alive,close", "--processes", "1",
+                          "--concurrency", "4,16", "--repeat", "1", "--urls", "300", "--no-wrk", "--out",
+                          out.string()},
+                         "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+
+    const std::vector<csv_row> rows = read_csv(out / "bench.csv");
+    CHECK(rows.size() == 4);
+    for (const char* mode : {"keep-alive", "close"})
+        for (const char* in_flight : {"4", "16"}) {
+            INFO(mode << " " << in_flight);
+            const csv_row* row = find_row(rows, mode, "shoal", in_flight);
+            REQUIRE(row);
+            CHECK(row->at("processes") == "1");
+            CHECK(row->at("urls") == "300");
+            CHECK(row->at("repeats") == "1");
+            CHECK(std::stod(row->at("pages_per_s")) > 0);
+            CHECK(std::stod(row->at("client_cpu_us_per_page")) > 0);
+            CHECK(std::stod(row->at("server_cpu_us_per_page")) >= 0);
+            CHECK(row->at("correct_percent") == "100.000");
+            CHECK(row->at("tls_resumed_share").empty());
+        }
+
+    const std::string md = read_file(out / "bench.md");
+    CHECK(md.find("## keep-alive") != std::string::npos);
+    CHECK(md.find("## close") != std::string::npos);
+    CHECK(md.find("--keep-alive off") != std::string::npos);
+    CHECK(md.find("| shoal | 1 | 16 | 16 | 300 |") != std::string::npos);
+    CHECK(md.find("| shoal | 1 | 4 | 4 | 300 |") != std::string::npos);
+    CHECK(md.find("- command: `") != std::string::npos);
+    CHECK(md.find("wrk reference") == std::string::npos);
+    // The tables also go to stdout.
+    CHECK(r.out.find("| shoal | 1 | 16 | 16 | 300 |") != std::string::npos);
+
+    const std::string svg = read_file(out / "bench.svg");
+    CHECK(svg.find("<svg") != std::string::npos);
+    CHECK(svg.find("keep-alive, P=1: 16 in flight") != std::string::npos);
+    CHECK(svg.find("close, P=1: 4 in flight") != std::string::npos);
+    CHECK(r.err.find("[4/4]") != std::string::npos);
+}
+
+TEST_CASE("bench: an HTTPS point reports TLS resumption", "[bench][integration]") {
+    temp_dir dir;
+    const auto out = dir / "report";
+    auto r = run_process({SHOAL_BINARY, "bench", "--modes", "https", "--processes", "1", "--concurrency", "8",
+                          "--repeat", "1", "--urls", "200", "--hosts", "16", "--no-wrk", "--out", out.string()},
+                         "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+    const std::vector<csv_row> rows = read_csv(out / "bench.csv");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].at("mode") == "https");
+    CHECK(rows[0].at("correct_percent") == "100.000");
+    CHECK(std::stod(rows[0].at("pages_per_s")) > 0);
+    REQUIRE_FALSE(rows[0].at("tls_resumed_share").empty());
+    const double share = std::stod(rows[0].at("tls_resumed_share"));
+    CHECK((share >= 0 && share <= 1));
+    CHECK(read_file(out / "bench.md").find("TLS resumed %") != std::string::npos);
+}
+
+TEST_CASE("bench: wrk reference rows when wrk is installed", "[bench][integration]") {
+    if (!wrk_installed()) {
+        WARN("wrk is not on PATH: skipped");
+        return;
+    }
+    temp_dir dir;
+    const auto out = dir / "report";
+    auto r = run_process({SHOAL_BINARY, "bench", "--modes", "keep-alive", "--processes", "1", "--concurrency",
+                          "8", "--repeat", "1", "--urls", "200", "--wrk-seconds", "1", "--out", out.string()},
+                         "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+    const std::vector<csv_row> rows = read_csv(out / "bench.csv");
+    const csv_row* wrk = find_row(rows, "keep-alive", "wrk", "8");
+    REQUIRE(wrk);
+    CHECK(std::stod(wrk->at("pages_per_s")) > 0);
+    CHECK(wrk->at("correct_percent").empty());
+    const std::string md = read_file(out / "bench.md");
+    CHECK(md.find("| wrk |") != std::string::npos);
+    CHECK(md.find("x |") != std::string::npos);  // the shoal/wrk ratio
+    CHECK(read_file(out / "bench.svg").find("wrk, keep-alive") != std::string::npos);
+}
+
+TEST_CASE("bench: usage and output errors", "[bench]") {
+    temp_dir dir;
+    for (std::vector<std::string> bad : {
+             std::vector<std::string>{"--modes", "fast"},
+             {"--processes", "0"},
+             {"--concurrency", "4,x"},
+             {"--repeat", "0"},
+             {"--latency", "-5"},
+             {"stray"},
+         }) {
+        std::vector<std::string> argv = {SHOAL_BINARY, "bench", "--out", (dir / "x").string()};
+        argv.insert(argv.end(), bad.begin(), bad.end());
+        auto r = run_process(argv, "", 20s);
+        INFO(bad[0]);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.rfind("shoal: ", 0) == 0);
+        CHECK(r.err.find('\n') == r.err.size() - 1);  // one line
+    }
+    CHECK_FALSE(std::filesystem::exists(dir / "x"));
+
+    auto r = run_process({SHOAL_BINARY, "bench", "--quick", "--out", "/dev/null/report"}, "", 20s);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("/dev/null/report") != std::string::npos);
+
+    auto help = run_process({SHOAL_BINARY, "bench", "--help"}, "", 20s);
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("--concurrency") != std::string::npos);
+}
