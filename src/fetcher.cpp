@@ -53,7 +53,6 @@ struct connection {
     beast::flat_buffer buffer{max_buffer_bytes};
     std::string request;  // the request being sent, its capacity reused
 
-
     beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*tls); }
 };
 
