@@ -8,7 +8,9 @@
 #include <signal.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <random>
@@ -27,7 +29,12 @@ using shoal::test::background_process;
 using shoal::test::local_site;
 using shoal::test::temp_dir;
 
-constexpr int url_count = 4000;
+// 4,000 URLs by default; SHOAL_SOAK_URLS=30000 for a longer soak (README).
+int soak_url_count() {
+    const char* v = std::getenv("SHOAL_SOAK_URLS");
+    int n = v != nullptr ? std::atoi(v) : 0;
+    return n >= 500 ? n : 4000;
+}
 
 // line -> the record without its timing; REQUIREs one record per line.
 std::map<std::int64_t, std::string> comparable(const fs::path& out) {
@@ -65,6 +72,7 @@ TEST_CASE("soak: random worker kills and process-group kills lose and duplicate 
           "[soak]") {
     local_site site;
     temp_dir dir;
+    const int url_count = soak_url_count();
     std::string text;
     for (int i = 1; i <= url_count; ++i) {
         // A mix of pages, redirects, gzip and errors, so records differ.
@@ -80,7 +88,8 @@ TEST_CASE("soak: random worker kills and process-group kills lose and duplicate 
     const fs::path urls = dir / "urls.txt";
 
     // The undisturbed run.
-    auto calm = shoal::test::run_process(args(urls, dir / "calm.jsonl", false), "", 120s);
+    const auto limit = std::chrono::seconds(120 + url_count / 100);
+    auto calm = shoal::test::run_process(args(urls, dir / "calm.jsonl", false), "", limit);
     INFO(calm.err);
     REQUIRE(calm.exit_code == 0);
     const auto want = comparable(dir / "calm.jsonl");
@@ -104,7 +113,7 @@ TEST_CASE("soak: random worker kills and process-group kills lose and duplicate 
                 if (dash != std::string::npos && range.substr(0, dash) != range.substr(dash + 1))
                     workers.push_back(w);
             }
-            if (workers.empty() || kills >= 8) continue;
+            if (workers.empty() || kills >= std::max(8, url_count / 1000)) continue;
             ::kill(workers[rng() % workers.size()], SIGKILL);
             ++kills;
         }
@@ -128,7 +137,7 @@ TEST_CASE("soak: random worker kills and process-group kills lose and duplicate 
             REQUIRE(shoal.wait(10s).has_value());
         }
         if (rounds == 6) {
-            auto last = shoal::test::run_process(args(urls, dir / "out.jsonl", true), "", 120s);
+            auto last = shoal::test::run_process(args(urls, dir / "out.jsonl", true), "", limit);
             INFO(last.err);
             REQUIRE(last.exit_code == 0);
         }
