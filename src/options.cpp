@@ -117,6 +117,12 @@ command parse_command_line(int argc, char** argv) {
     app.require_subcommand(0, 1);
     bool version = false;
     app.add_flag("--version", version, "print the version");
+    app.footer(
+        "Other commands, each with its own --help:\n"
+        "  shoal serve    the built-in experiment site (synthetic shop pages on 127.x.y.z)\n"
+        "  shoal bench    throughput sweeps of crawl against serve, with wrk as reference\n"
+        "  shoal extract  run extraction rules over saved HTML files, offline\n"
+        "  shoal diff     price, title and status changes between two runs");
     command cmd;
     std::vector<std::string> headers;
     CLI::App* crawl = app.add_subcommand(

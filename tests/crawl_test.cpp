@@ -660,3 +660,21 @@ TEST_CASE("crawl: the bundled example site matches tools/example-expected.tsv", 
     }
     CHECK(checked == static_cast<int>(r.records.size()));
 }
+
+TEST_CASE("crawl: shoal --help names every command, shoal crawl --help every option", "[crawl]") {
+    auto top = run_process({SHOAL_BINARY, "--help"}, "", 20s);
+    CHECK(top.exit_code == 0);
+    for (const char* name : {"crawl", "shoal serve", "shoal bench", "shoal extract", "shoal diff"}) {
+        INFO(name);
+        CHECK(top.out.find(name) != std::string::npos);
+    }
+    auto crawl = run_process({SHOAL_BINARY, "crawl", "--help"}, "", 20s);
+    CHECK(crawl.exit_code == 0);
+    for (const char* option : {"--output", "--processes", "--concurrency", "--chunk-size",
+                               "--per-host", "--rules", "--timeout", "--max-body", "--retries",
+                               "--insecure", "--ca-file", "--user-agent", "--header", "--resume",
+                               "--stats"}) {
+        INFO(option);
+        CHECK(crawl.out.find(option) != std::string::npos);
+    }
+}
