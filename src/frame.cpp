@@ -62,6 +62,9 @@ private:
 
 // Bits of the presence byte.
 constexpr unsigned has_title = 1, has_price = 2;
+// elapsed_ms goes as whole microseconds, at most this many (31 years; a
+// double holds every count up to it exactly). A frame with more is corrupt.
+constexpr double max_elapsed_us = 1e15;
 
 void encode_record(const record& r, std::string& out) {
     put_varint(r.line, out);
@@ -69,7 +72,8 @@ void encode_record(const record& r, std::string& out) {
     put_string(r.final_url, out);
     put_varint(static_cast<std::uint64_t>(r.status + 1), out);
     // Microseconds, rounded, within what a double holds exactly.
-    put_varint(static_cast<std::uint64_t>(std::llround(std::clamp(r.elapsed_ms * 1000.0, 0.0, 1e15))),
+    put_varint(static_cast<std::uint64_t>(
+                   std::llround(std::clamp(r.elapsed_ms * 1000.0, 0.0, max_elapsed_us))),
                out);
     put_varint(r.bytes, out);
     put_varint(r.attempts, out);
@@ -110,7 +114,8 @@ bool decode_record(std::string_view payload, record& r) {
     if (!in.varint(r.line) || !in.string(r.url) || !in.string(r.final_url) ||
         !in.varint(status) || !in.varint(micros) || !in.varint(r.bytes) || !in.varint(attempts))
         return false;
-    if (status > 1000 || attempts > 0xffffffffu) return false;
+    if (status > 1000 || attempts > 0xffffffffu || static_cast<double>(micros) > max_elapsed_us)
+        return false;
     r.status = static_cast<int>(status) - 1;
     r.elapsed_ms = static_cast<double>(micros) / 1000.0;
     r.attempts = static_cast<std::uint32_t>(attempts);

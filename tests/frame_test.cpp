@@ -393,3 +393,27 @@ TEST_CASE("frame: elapsed_ms survives a round trip to the microsecond (found by 
         else CHECK(std::llround(back.elapsed_ms * 1000) == std::llround(ms * 1000));
     }
 }
+
+TEST_CASE("frame: a payload with more elapsed microseconds than an encoder writes is refused "
+          "(found by frame_fuzz)", "[frame]") {
+    shoal::record r;
+    r.line = 7;
+    r.url = "http://a/";
+    r.elapsed_ms = 1e12;  // the most an encoder writes: 1e15 us
+    std::string out;
+    shoal::append_frame(r, out);
+    std::string payload = out.substr(shoal::frame_header_bytes);
+    shoal::record back;
+    REQUIRE(shoal::decode_record(payload, back));
+    CHECK(back.elapsed_ms == 1e12);
+    // The same payload with micros = 2^64 - 1 (a 10-byte varint) instead.
+    // Payload: varint line (1 byte), url (1 + 9), final_url (1), status (1), micros.
+    const std::size_t micros_at = 1 + 1 + 9 + 1 + 1;
+    std::size_t micros_len = 0;
+    while (static_cast<unsigned char>(payload[micros_at + micros_len]) & 0x80) ++micros_len;
+    ++micros_len;
+    std::string huge = payload.substr(0, micros_at) + std::string(9, '\xff') + '\x01' +
+                       payload.substr(micros_at + micros_len);
+    CHECK_FALSE(shoal::decode_record(huge, back));
+}
+
