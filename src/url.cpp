@@ -77,6 +77,12 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
             }
             std::transform(t.host.begin(), t.host.end(), t.host.begin(),
                            [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            // What a resolver takes: letters, digits, '-', '.', and '_' as
+            // some real hosts have ("%3c" decodes to '<', which is none).
+            for (unsigned char c : t.host)
+                if (!std::isalnum(c) && c != '-' && c != '.' && c != '_')
+                    return url_error{"bad_host", "the host name has a character that host names "
+                                                 "cannot have: '" + std::string(1, static_cast<char>(c)) + "'"};
             break;
         }
         default:

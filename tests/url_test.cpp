@@ -211,6 +211,15 @@ TEST_CASE("url: hosts that are not valid internationalised names are bad_host", 
     CHECK(error_code(longlabel) == "bad_host");
 }
 
+TEST_CASE("url: host names with characters no host name has are bad_host (found by url_fuzz)",
+          "[url]") {
+    CHECK(error_code("https://%3c/../") == "bad_host");
+    CHECK(error_code("http://a%2Fb.example/") == "bad_host");
+    CHECK(error_code("http://a!b.example/") == "bad_host");
+    CHECK(ok("http://my_host.example/").host == "my_host.example");
+    CHECK(ok("http://a-b.Example.COM./").host == "a-b.example.com.");
+}
+
 TEST_CASE("url: a redirect to an internationalised host", "[url]") {
     const target_url base = ok("http://shop.example/");
     auto r = resolved(base, "http://b\xC3\xBC" "cher.example/x");
