@@ -6,6 +6,7 @@
 # the crashing inputs are kept in build-fuzz/fuzz-artifacts/<target>/.
 #   tools/fuzz.sh                    all targets, FUZZ_SECONDS (default 60) each
 #   FUZZ_SECONDS=30 tools/fuzz.sh url_fuzz price_fuzz
+#   FUZZ_SEED=1 tools/fuzz.sh         the same mutations each run (CI), not random ones
 #   FUZZ_CC=clang FUZZ_CXX=clang++ tools/fuzz.sh   another clang (default: clang-16)
 #   tools/fuzz.sh --replay           run every target once over its corpus and
 #                                    over tests/fuzz/crashes/<target>/ (known
@@ -97,7 +98,9 @@ for t in "${targets[@]}"; do
   for d in $(seed_dirs "$t"); do cp -R "$d/." "$corpus/"; done
   echo "== $t: fuzzing for ${seconds}s"
   status=0
-  "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -max_len=8192 \
+  seed_arg=()
+  [ -n "${FUZZ_SEED:-}" ] && seed_arg=(-seed="$FUZZ_SEED")
+  "$bin" "${seed_arg[@]}" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -max_len=8192 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" > "$log" 2>&1 || status=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)" || true
   cov="$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)" || true
