@@ -159,15 +159,21 @@ private:
     // --stats is written at the end: a path that cannot be written is refused
     // now, before any fetch, not after the whole crawl.
     void check_stats_path() {
-        if (o_.stats_path.empty()) return;
+        const std::string& path = o_.stats_path;
+        if (path.empty()) return;
         struct stat st{};
-        if (::stat(o_.stats_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-            throw setup_error(exit_code::file, "cannot write --stats " + o_.stats_path + ": it is a directory");
-        std::string tmp = o_.stats_path + ".tmp";
-        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) sys::throw_errno(exit_code::file, "cannot write --stats " + o_.stats_path);
-        ::close(fd);
-        ::unlink(tmp.c_str());
+        if (::stat(path.c_str(), &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                throw setup_error(exit_code::file, "cannot write --stats " + path + ": it is a directory");
+            if (::access(path.c_str(), W_OK) != 0)
+                sys::throw_errno(exit_code::file, "cannot write --stats " + path);
+            return;
+        }
+        // A new file: its directory must take it (nothing is created here).
+        auto slash = path.rfind('/');
+        std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+        if (::access(dir.c_str(), W_OK | X_OK) != 0)
+            sys::throw_errno(exit_code::file, "cannot write --stats " + path);
     }
 
     void open_output() {
