@@ -3,14 +3,13 @@
 // segments, and what the built-in extractor finds on the pages.
 #include <catch2/catch.hpp>
 
-#include <zlib.h>
-
 #include <set>
 #include <string>
 
 #include "shoal/extractor.hpp"
 #include "shoal/serve.hpp"
 #include "shoal/serve_pages.hpp"
+#include "support/gunzip.hpp"
 
 namespace {
 
@@ -18,28 +17,7 @@ namespace pages = shoal::serve_pages;
 using shoal::serve_detail::parse_request;
 using shoal::serve_detail::parse_status;
 using shoal::serve_detail::request_head;
-
-// Inflates one gzip member; fails the test on any error or trailing bytes.
-std::string gunzip(std::string_view gz) {
-    z_stream zs{};
-    REQUIRE(inflateInit2(&zs, 15 + 16) == Z_OK);
-    std::string out;
-    char buf[16384];
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-    zs.avail_in = static_cast<uInt>(gz.size());
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-        zs.next_out = reinterpret_cast<Bytef*>(buf);
-        zs.avail_out = sizeof buf;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        out.append(buf, sizeof buf - zs.avail_out);
-    }
-    const uInt left = zs.avail_in;
-    inflateEnd(&zs);
-    REQUIRE(rc == Z_STREAM_END);  // CRC-32 and ISIZE checked by zlib
-    REQUIRE(left == 0);
-    return out;
-}
+using shoal::test::gunzip;
 
 }  // namespace
 

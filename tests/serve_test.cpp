@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "shoal/serve_pages.hpp"
+#include "support/gunzip.hpp"
 #include "support/process.hpp"
 
 #ifndef SHOAL_BINARY
@@ -33,6 +33,7 @@ namespace fs = std::filesystem;
 namespace pages = shoal::serve_pages;
 using namespace std::chrono_literals;
 using shoal::test::background_process;
+using shoal::test::gunzip;
 using shoal::test::run_process;
 using shoal::test::temp_dir;
 
@@ -191,25 +192,6 @@ private:
     int fd_ = -1;
     std::string buf_;
 };
-
-std::string gunzip(const std::string& gz) {
-    z_stream zs{};
-    REQUIRE(inflateInit2(&zs, 15 + 16) == Z_OK);
-    std::string out;
-    char buf[16384];
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-    zs.avail_in = static_cast<uInt>(gz.size());
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-        zs.next_out = reinterpret_cast<Bytef*>(buf);
-        zs.avail_out = sizeof buf;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        out.append(buf, sizeof buf - zs.avail_out);
-    }
-    inflateEnd(&zs);
-    REQUIRE(rc == Z_STREAM_END);
-    return out;
-}
 
 json::object stats_of(const serve_process& s) {
     client c(s.port());
