@@ -35,6 +35,7 @@
 #include <sstream>
 
 #include "shoal/bench_report.hpp"
+#include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
 #include "shoal/serve_pages.hpp"
 #include "shoal/sys.hpp"
@@ -913,17 +914,7 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         ->type_name("S");
     app.add_flag("--quick", o.quick,
                  "a small sweep (P=1, C=16,64, 2000 URLs, one run) to check the setup");
-    try {
-        app.parse(argc - 1, argv + 1);
-    } catch (const CLI::CallForHelp&) {
-        std::fputs(app.help().c_str(), stdout);
-        return std::nullopt;
-    } catch (const CLI::CallForAllHelp&) {
-        std::fputs(app.help().c_str(), stdout);
-        return std::nullopt;
-    } catch (const CLI::ParseError& e) {
-        throw setup_error(exit_code::usage, std::string(e.what()) + " (see shoal bench --help)");
-    }
+    if (!parse_command(app, argc, argv, "bench")) return std::nullopt;
     o.wrk = !no_wrk;
     if (o.modes.empty()) throw setup_error(exit_code::usage, "--modes: name at least one mode");
     std::vector<std::string> unique;

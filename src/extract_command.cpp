@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "shoal/charset.hpp"
+#include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
 #include "shoal/extractor.hpp"
 #include "shoal/record.hpp"
@@ -53,17 +54,7 @@ std::optional<extract_options> parse(int argc, char** argv) {
                    "'text/html; charset=gbk'")
         ->type_name("TYPE");
     app.add_option("FILE", o.files, "saved pages, read as bytes")->required()->type_name("FILE");
-    try {
-        app.parse(argc - 1, argv + 1);
-    } catch (const CLI::CallForHelp&) {
-        std::fputs(app.help().c_str(), stdout);
-        return std::nullopt;
-    } catch (const CLI::CallForAllHelp&) {
-        std::fputs(app.help().c_str(), stdout);
-        return std::nullopt;
-    } catch (const CLI::ParseError& e) {
-        throw setup_error(exit_code::usage, std::string(e.what()) + " (see shoal extract --help)");
-    }
+    if (!parse_command(app, argc, argv, "extract")) return std::nullopt;
     return o;
 }
 

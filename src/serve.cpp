@@ -33,6 +33,7 @@
 #include <span>
 #include <vector>
 
+#include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
 #include "shoal/serve_pages.hpp"
 #include "shoal/sys.hpp"
@@ -1018,17 +1019,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
                    "this (default 60)")
         ->check(CLI::Range(0.001, 1e6))
         ->type_name("S");
-    try {
-        app.parse(argc - 1, argv + 1);
-    } catch (const CLI::CallForHelp&) {
-        std::fputs(app.help().c_str(), stdout);
-        return false;
-    } catch (const CLI::CallForAllHelp&) {
-        std::fputs(app.help().c_str(), stdout);
-        return false;
-    } catch (const CLI::ParseError& e) {
-        throw setup_error(exit_code::usage, std::string(e.what()) + " (see shoal serve --help)");
-    }
+    if (!parse_command(app, argc, argv, "serve")) return false;
     o.gzip = parse_on_off(gzip, "--gzip");
     o.keep_alive = parse_on_off(keep_alive, "--keep-alive");
     if (transfer != "length" && transfer != "chunked")
