@@ -155,7 +155,8 @@ private:
             co_return r;
         }
         auto start = clock_type::now();
-        fetch_result f = co_await fetch_with_descriptors(std::get<target_url>(parsed));
+        fetch_result f =
+            co_await fetch_with_descriptors(line.text, std::move(std::get<target_url>(parsed)));
         r.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
         r.status = f.status;
         r.final_url = std::move(f.final_url);
@@ -192,12 +193,15 @@ private:
     // Only when no fetch of this worker has ended for --timeout plus a second
     // (every connection in use would have hit its deadline by then, so
     // nothing here is going to free one) does the error become the record.
-    net::awaitable<fetch_result> fetch_with_descriptors(const target_url& url) {
+    // `text` is the line url was parsed from: a fetch that starts again
+    // parses it again, so the common case moves url instead of copying it.
+    net::awaitable<fetch_result> fetch_with_descriptors(const std::string& text, target_url url) {
         const auto stalled = std::chrono::duration_cast<clock_type::duration>(
             std::chrono::duration<double>(setup_.options.timeout_s + 1.0));
         auto wait = std::chrono::milliseconds(10);
-        for (;;) {
-            fetch_result f = co_await fetcher_.fetch(url);
+        for (bool first = true;; first = false) {
+            fetch_result f =
+                co_await fetcher_.fetch(first ? std::move(url) : std::get<target_url>(parse_url(text)));
             auto now = clock_type::now();
             if (!out_of_descriptors(f)) {
                 last_fetch_end_ = now;
