@@ -418,12 +418,16 @@ private:
 
     void rerun(const running_chunk& rc, std::vector<input_line> missing) {
         unsigned deaths = rc.work.deaths + 1;
+        // Only a line that ran alone is to blame for its worker's death: one
+        // left over from a bigger chunk may simply have been unlucky.
+        const bool alone = rc.work.lines.size() == 1;
+        const bool poison = alone && deaths >= max_deaths;
         std::fprintf(stderr, "shoal: worker %u (lines %llu-%llu) %s; %zu lines without a record %s\n",
                      rc.worker_no, static_cast<unsigned long long>(rc.work.lines.front().number),
                      static_cast<unsigned long long>(rc.work.lines.back().number),
                      describe_exit(rc.exit_status).c_str(), missing.size(),
-                     missing.size() == 1 && deaths >= max_deaths ? "get a crash record" : "run again");
-        if (missing.size() == 1 && deaths >= max_deaths) {
+                     poison ? "get a crash record" : "run again");
+        if (poison) {
             crash_record(missing.front(), rc.exit_status, deaths);
             return;
         }
@@ -440,7 +444,7 @@ private:
             c.lines.assign(std::make_move_iterator(first), std::make_move_iterator(last));
             // A line split off on its own starts counting its own deaths: only
             // a line that kills max_deaths workers alone gets a crash record.
-            if (c.lines.size() == 1 && missing.size() > 1) c.deaths = 0;
+            if (c.lines.size() == 1 && !alone) c.deaths = 0;
             retry_.push_back(std::move(c));
         }
     }
