@@ -20,39 +20,55 @@
 namespace shoal {
 namespace {
 
+// Where a match of a built-in pattern can start, relative to its literal.
+enum class lead {
+    none,      // the pattern starts with the literal
+    in_tag,    // only [^>] comes before the literal: the match starts after the last '>'
+    max_lead,  // anything may (a quoted attribute value): up to max_lead bytes before
+};
+
 // A built-in pattern and a literal every match of it contains, lower case.
 // The literal is looked up first (SIMD-fast): a page without it skips the
-// pattern, and a page with it is searched from shortly before its first
-// occurrence, instead of from the top.
+// pattern, and a page with it is searched from where a match around its
+// first occurrence could start, instead of from the top.
 struct builtin_rule {
     const char* pattern;
     const char* literal;
+    lead before;
 };
 
 // Each pattern has one or two capture groups (double- or single-quoted
 // attribute values); the first group that matched is the value.
 constexpr builtin_rule title_rules[] = {
-    {R"re((?is)<title[^>]*>(.*?)</title)re", "<title"},
-    {R"re((?is)<meta\s[^>]*?property\s*=\s*["']og:title["'][^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)'))re", "og:title"},
-    {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?property\s*=\s*["']og:title)re", "og:title"},
+    {R"re((?is)<title[^>]*>(.*?)</title)re", "<title", lead::none},
+    {R"re((?is)<meta\s[^>]*?property\s*=\s*["']og:title["'][^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)'))re", "og:title", lead::in_tag},
+    {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?property\s*=\s*["']og:title)re", "og:title", lead::max_lead},
 };
 
 // In order of trust: structured data first, then visible price elements.
 constexpr builtin_rule price_rules[] = {
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*["']([^"']+))re", "price:amount"},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount"},
-    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*["']([^"']+))re", "itemprop"},
-    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop"},
-    {R"re("price"\s*:\s*"?([0-9][0-9.,]*))re", "\"price\""},
-    {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price"},
-    {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>([^<]+)<)re", "price"},
+    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*["']([^"']+))re", "price:amount", lead::in_tag},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead},
+    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*["']([^"']+))re", "itemprop", lead::none},
+    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop", lead::none},
+    {R"re("price"\s*:\s*"?([0-9][0-9.,]*))re", "\"price\"", lead::none},
+    {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag},
+    {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>([^<]+)<)re", "price", lead::in_tag},
 };
 
 constexpr builtin_rule currency_rules[] = {
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:currency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "price:currency"},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency"},
-    {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "pricecurrency"},
-    {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\""},
+    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:currency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "price:currency", lead::in_tag},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead},
+    {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "pricecurrency", lead::in_tag},
+    {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none},
+};
+
+// The literals above that contain "price": one pass over the page's
+// occurrences of "price" finds them all.
+constexpr std::string_view price_anchor = "price";
+constexpr std::string_view price_literals[] = {
+    "price:amount", "\"price\"", "search_now_price", "price", "price:currency",
+    "pricecurrency", "\"pricecurrency\"",
 };
 
 // How far before the literal a match may start (the rest of an HTML tag).
@@ -61,6 +77,7 @@ constexpr std::size_t max_lead = 4096;
 struct compiled_rule {
     std::unique_ptr<RE2> re;
     std::string literal;
+    lead before;
 };
 
 std::vector<compiled_rule> compile(const auto& rules) {
@@ -69,14 +86,15 @@ std::vector<compiled_rule> compile(const auto& rules) {
     opt.set_log_errors(false);
     opt.set_max_mem(64 << 20);
     for (const builtin_rule& r : rules) {
-        out.push_back({std::make_unique<RE2>(r.pattern, opt), r.literal});
+        out.push_back({std::make_unique<RE2>(r.pattern, opt), r.literal, r.before});
         if (!out.back().re->ok()) throw std::logic_error(std::string("built-in rule: ") + r.pattern);
     }
     return out;
 }
 
 // First positions of rule literals in one page, found without regard to
-// ASCII case, each literal searched once however many rules share it.
+// ASCII case, each literal searched once however many rules share it, and
+// the literals containing "price" all in one pass.
 class literal_positions {
 public:
     explicit literal_positions(std::string_view html) : html_(html) {}
@@ -84,24 +102,46 @@ public:
     std::size_t find(std::string_view literal) {
         for (std::size_t i = 0; i < count_; ++i)
             if (seen_[i].first == literal) return seen_[i].second;
+        if (!anchored_ && literal.find(price_anchor) != std::string_view::npos) {
+            anchored_ = true;
+            std::array<std::size_t, std::size(price_literals)> at{};
+            find_all_nocase(html_, price_anchor, price_literals, at);
+            for (std::size_t i = 0; i < at.size(); ++i) remember(price_literals[i], at[i]);
+            return find(literal);
+        }
         std::size_t pos = find_ascii_nocase(html_, literal);
-        if (count_ < seen_.size()) seen_[count_++] = {literal, pos};
+        remember(literal, pos);
         return pos;
     }
 
 private:
+    void remember(std::string_view literal, std::size_t pos) {
+        if (count_ < seen_.size()) seen_[count_++] = {literal, pos};
+    }
+
     std::string_view html_;
     std::array<std::pair<std::string_view, std::size_t>, 16> seen_{};
     std::size_t count_ = 0;
+    bool anchored_ = false;
 };
 
-// The first capture group that matched in text, searching from shortly
-// before the first occurrence of the rule's literal.
+// Where a match of rule that contains the literal at `at` can start at the
+// earliest.
+std::size_t search_start(const compiled_rule& rule, std::string_view text, std::size_t at) {
+    const std::size_t floor = at > max_lead ? at - max_lead : 0;
+    if (rule.before == lead::none) return at;
+    if (rule.before == lead::max_lead) return floor;
+    std::size_t tag_end = text.substr(floor, at - floor).rfind('>');
+    return tag_end == std::string_view::npos ? floor : floor + tag_end + 1;
+}
+
+// The first capture group that matched in text, searching from where a
+// match around the first occurrence of the rule's literal could start.
 std::optional<std::string_view> first_match(const compiled_rule& rule, std::string_view text,
                                             literal_positions& literals) {
     std::size_t at = literals.find(rule.literal);
     if (at == std::string_view::npos) return std::nullopt;
-    std::size_t start = at > max_lead ? at - max_lead : 0;
+    std::size_t start = search_start(rule, text, at);
     re2::StringPiece groups[3];
     int n = std::min(rule.re->NumberOfCapturingGroups() + 1, 3);
     if (!rule.re->Match(re2::StringPiece(text.data(), text.size()), start, text.size(),

@@ -57,4 +57,33 @@ std::size_t find_ascii_nocase(std::string_view text, std::string_view lit) {
     return std::string_view::npos;
 }
 
+void find_all_nocase(std::string_view text, std::string_view anchor,
+                     std::span<const std::string_view> literals, std::span<std::size_t> first) {
+    constexpr std::size_t npos = std::string_view::npos;
+    std::size_t open = 0;
+    for (std::size_t i = 0; i < literals.size(); ++i) {
+        first[i] = npos;
+        if (literals[i].find(anchor) != npos) ++open;
+    }
+    // Occurrences of the anchor come in order, so the first one that
+    // completes a literal is that literal's first occurrence.
+    for (std::size_t from = 0; open > 0 && from < text.size();) {
+        std::size_t hit = find_ascii_nocase(text.substr(from), anchor);
+        if (hit == npos) break;
+        hit += from;
+        for (std::size_t i = 0; i < literals.size(); ++i) {
+            if (first[i] != npos) continue;
+            const std::string_view lit = literals[i];
+            std::size_t offset = lit.find(anchor);
+            if (offset == npos || hit < offset) continue;
+            std::size_t at = hit - offset;
+            if (at + lit.size() <= text.size() && matches_at(text, at, lit)) {
+                first[i] = at;
+                --open;
+            }
+        }
+        from = hit + 1;
+    }
+}
+
 }  // namespace shoal

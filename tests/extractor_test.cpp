@@ -203,6 +203,24 @@ TEST_CASE("extractor: related-product prices after the main price do not win", "
     check_price(none, "17.49", "USD");
 }
 
+TEST_CASE("extractor: a rule's literal first seen outside a match still finds the match later",
+          "[extractor]") {
+    // "price" first in text, then in an attribute that is not a class, then
+    // as the class of the element that holds the price.
+    auto later = run("<h2>Price history</h2><a data-price=\"x\">see</a><p>" + std::string(6000, 'x') +
+                     "</p><span class=\"big price\">$12.50</span>");
+    check_price(later, "12.50", "USD");
+    // Attributes before the literal, inside the same tag.
+    auto og = run("<meta data-a=\"1\" data-b=\"2\"\n  property=\"og:title\" content=\"Long Tag\">");
+    REQUIRE(og.title);
+    CHECK(*og.title == "Long Tag");
+    // A '>' inside a quoted value before the literal: rules that allow it
+    // still see the whole tag.
+    auto quoted = run("<meta content=\"Less > More\" property=\"og:title\">");
+    REQUIRE(quoted.title);
+    CHECK(*quoted.title == "Less > More");
+}
+
 TEST_CASE("extractor: title variants", "[extractor]") {
     auto title_of = [](const std::string& title_tag) {
         auto e = run(product_page("", "<span class=\"price\">$1.00</span>", title_tag));

@@ -65,3 +65,31 @@ TEST_CASE("literal_search: agrees with a naive search on random text", "[literal
         }
     }
 }
+
+TEST_CASE("literal_search: one pass over an anchor finds each literal's first occurrence",
+          "[literal_search]") {
+    const std::string_view literals[] = {"price:amount", "\"price\"", "search_now_price", "price",
+                                         "pricecurrency", "\"pricecurrency\"", "priceprice"};
+    std::size_t at[std::size(literals)];
+    shoal::find_all_nocase("x \"Price\" y PRICE:Amount price:amount search_now_price", "price",
+                           literals, at);
+    CHECK(at[0] == 12);
+    CHECK(at[1] == 2);
+    CHECK(at[2] == 38);
+    CHECK(at[3] == 3);
+    CHECK(at[4] == npos);
+    CHECK(at[5] == npos);
+    CHECK(at[6] == npos);
+
+    std::mt19937 rng(777);
+    const std::string alphabet = "pPrRiIcCeE\"':_ amountAMOUNT";
+    for (int round = 0; round < 3000; ++round) {
+        std::string text(rng() % 300, ' ');
+        for (auto& c : text) c = alphabet[rng() % alphabet.size()];
+        shoal::find_all_nocase(text, "price", literals, at);
+        for (std::size_t i = 0; i < std::size(literals); ++i) {
+            INFO("text: " << text << " literal: " << literals[i]);
+            REQUIRE(at[i] == naive(text, literals[i]));
+        }
+    }
+}
