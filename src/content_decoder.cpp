@@ -103,10 +103,15 @@ bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& o
 
 }  // namespace
 
+bool needs_decoding(std::string_view encoding) {
+    encoding = trim(encoding);
+    return !encoding.empty() && !iequals(encoding, "identity");
+}
+
 decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
                              std::string& out) {
     encoding = trim(encoding);
-    if (encoding.empty() || iequals(encoding, "identity")) {
+    if (!needs_decoding(encoding)) {
         if (in.size() > cap) {
             out.assign(in.substr(0, cap));
             return decode_status::too_large;

@@ -536,24 +536,34 @@ struct fetcher::impl {
                 continue;
             }
             r.content_type = std::move(a.content_type);
-            auto rc = decode_content(a.content_encoding, a.raw_body, cfg.max_body, r.body);
-            if (rc == decode_status::too_large) {
-                r.stage = error_stage::body;
-                r.error_code = "body_too_large";
-                r.error_message = "decoded body larger than " + std::to_string(cfg.max_body) + " bytes";
-            } else if (rc == decode_status::corrupt) {
-                r.stage = error_stage::decode;
-                r.error_code = "corrupt_encoding";
-                r.error_message = "cannot decode the " + a.content_encoding + " body";
-            } else if (rc == decode_status::unsupported) {
-                r.stage = error_stage::decode;
-                r.error_code = "unsupported_encoding";
-                r.error_message = "Content-Encoding '" + a.content_encoding + "' is not supported";
-            }
+            r.content_encoding = std::move(a.content_encoding);
+            r.body = std::move(a.raw_body);
             co_return r;
         }
     }
 };
+
+std::string_view decode_body(fetch_result& f, std::size_t max_body, std::string& scratch) {
+    scratch.clear();
+    if (f.stage != error_stage::none) return f.body;
+    if (!needs_decoding(f.content_encoding) && f.body.size() <= max_body)
+        return f.body;  // nothing to undo: no copy
+    auto rc = decode_content(f.content_encoding, f.body, max_body, scratch);
+    if (rc == decode_status::too_large) {
+        f.stage = error_stage::body;
+        f.error_code = "body_too_large";
+        f.error_message = "decoded body larger than " + std::to_string(max_body) + " bytes";
+    } else if (rc == decode_status::corrupt) {
+        f.stage = error_stage::decode;
+        f.error_code = "corrupt_encoding";
+        f.error_message = "cannot decode the " + f.content_encoding + " body";
+    } else if (rc == decode_status::unsupported) {
+        f.stage = error_stage::decode;
+        f.error_code = "unsupported_encoding";
+        f.error_message = "Content-Encoding '" + f.content_encoding + "' is not supported";
+    }
+    return scratch;
+}
 
 fetcher::fetcher(net::io_context& io, fetch_config cfg)
     : impl_(std::make_unique<impl>(io, std::move(cfg))) {}

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -41,6 +42,8 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t max_pending_bytes = 1u << 20;
 constexpr std::size_t batch_bytes = 64 * 1024;
 constexpr auto batch_wait = std::chrono::milliseconds(2);
+// Fetched pages waiting for extraction at most; more are extracted at once.
+constexpr std::size_t max_fetched = 256;
 
 // A broadcast wake-up for coroutines on one thread: wait() suspends until
 // the next notify(). Callers re-check their condition in a loop.
@@ -67,6 +70,12 @@ bool worth_extracting(std::string_view content_type) {
         if (content_type.find(kind) != std::string_view::npos) return true;
     return false;
 }
+
+// A page fetched and waiting to be decoded and extracted into its record.
+struct fetched {
+    record rec;
+    fetch_result result;
+};
 
 class chunk_crawl {
 public:
@@ -127,14 +136,12 @@ private:
         while (!stopping_ && next_ < lines.size()) {
             const input_line& line = lines[next_++];
             if (next_ == lines.size()) announce_draining();
-            record r = co_await crawl_line(line);
-            append_frame(r, pending_);
+            co_await crawl_line(line);
             if (hold_fds_s_ > 0) hold_descriptors();
-            data_ready_.notify();
-            if (pending_.size() >= batch_bytes) batch_timer_.cancel();
             while (pending_.size() > max_pending_bytes && !write_failed_) co_await space_ready_.wait();
         }
         if (--lanes_ == 0) {
+            process_fetched();
             lanes_done_ = true;
             grace_.cancel();
             batch_timer_.cancel();
@@ -142,9 +149,14 @@ private:
         }
     }
 
-    net::awaitable<record> crawl_line(const input_line& line) {
+    // Fetches one line. The page is decoded and extracted later, by
+    // process_fetched(), so that the lane sends its next request first: the
+    // requests of all lanes whose answers arrived together go out together,
+    // and the server (and this worker) wake up once for them, not per page.
+    net::awaitable<void> crawl_line(const input_line& line) {
         if (!abort_on_.empty() && line.text.find(abort_on_) != std::string::npos) std::abort();
-        record r;
+        fetched page;
+        record& r = page.rec;
         r.line = line.number;
         r.url = line.text;
         auto parsed = parse_url(line.text);
@@ -152,27 +164,52 @@ private:
             r.stage = error_stage::input;
             r.error_code = std::move(e->code);
             r.error_message = std::move(e->message);
-            co_return r;
+            add_record(r);
+            co_return;
         }
         auto start = clock_type::now();
-        fetch_result f =
+        page.result =
             co_await fetch_with_descriptors(line.text, std::move(std::get<target_url>(parsed)));
         r.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
+        fetched_.push_back(std::move(page));
+        if (fetched_.size() >= max_fetched) {
+            process_fetched();
+        } else if (!process_posted_) {
+            process_posted_ = true;
+            net::post(io_, [this] { process_fetched(); });
+        }
+    }
+
+    // Decodes and extracts every fetched page, in the order fetched, into
+    // records.
+    void process_fetched() {
+        process_posted_ = false;
+        for (fetched& page : fetched_) {
+            finish(page);
+            add_record(page.rec);
+        }
+        fetched_.clear();
+    }
+
+    void finish(fetched& page) {
+        record& r = page.rec;
+        fetch_result& f = page.result;
+        std::string_view body = decode_body(f, setup_.options.max_body, decoded_);
         r.status = f.status;
         r.final_url = std::move(f.final_url);
         r.attempts = f.attempts;
-        r.bytes = f.body.size();
+        r.bytes = body.size();
         r.stage = f.stage;
         r.error_code = std::move(f.error_code);
         r.error_message = std::move(f.error_message);
-        if (!f.body.empty() && worth_extracting(f.content_type)) {
-            std::string charset = detect_charset(f.body, f.content_type);
+        if (!body.empty() && worth_extracting(f.content_type)) {
+            std::string charset = detect_charset(body, f.content_type);
             // Most pages are valid UTF-8 already: extract from the body itself
             // instead of a converted copy.
             std::string converted;
-            std::string_view text = f.body;
-            if (charset != "UTF-8" || !is_valid_utf8(f.body)) {
-                converted = to_utf8(f.body, charset);
+            std::string_view text = body;
+            if (charset != "UTF-8" || !is_valid_utf8(body)) {
+                converted = to_utf8(body, charset);
                 text = converted;
             }
             extraction e = setup_.rules.extract(text, charset_currency_hint(charset), r.final_url);
@@ -180,7 +217,12 @@ private:
             r.price = std::move(e.price);
             r.fields = std::move(e.fields);
         }
-        co_return r;
+    }
+
+    void add_record(const record& r) {
+        append_frame(r, pending_);
+        data_ready_.notify();
+        if (pending_.size() >= batch_bytes) batch_timer_.cancel();
     }
 
     static bool out_of_descriptors(const fetch_result& f) {
@@ -299,6 +341,9 @@ private:
     double hold_fds_s_ = 0;
     bool fd_wait_reported_ = false;
     clock_type::time_point last_fetch_end_ = clock_type::now();
+    std::vector<fetched> fetched_;  // pages fetched, not yet decoded and extracted
+    bool process_posted_ = false;
+    std::string decoded_;           // the decoded page, its capacity reused
     std::string pending_;
     std::size_t next_ = 0;
     unsigned lanes_ = 0;

@@ -16,4 +16,7 @@ enum class decode_status { ok, too_large, corrupt, unsupported };
 decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
                              std::string& out);
 
+// False for a body sent as is: no Content-Encoding, or "identity".
+bool needs_decoding(std::string_view encoding);
+
 }  // namespace shoal

@@ -1,7 +1,8 @@
 // fetcher: one HTTP/1.1 GET per URL, over plain TCP or TLS, with keep-alive
-// connection reuse per host, a DNS cache, redirects, retries with backoff,
-// content decoding with a cap, and one deadline per attempt that covers every
-// phase (connect, TLS, request, response, body).
+// connection reuse per host, a DNS cache, redirects, retries with backoff, a
+// cap on the body, and one deadline per attempt that covers every phase
+// (connect, TLS, request, response, body). decode_body() undoes gzip and
+// deflate afterwards.
 //
 // All of Beast and OpenSSL lives behind this header in fetcher.cpp, which is
 // compiled once. One fetcher per worker process, on the worker's io_context;
@@ -9,6 +10,8 @@
 //
 //   shoal::fetcher f(io, cfg);
 //   shoal::fetch_result r = co_await f.fetch(url);   // never throws for per-URL failures
+//   std::string scratch;
+//   std::string_view page = shoal::decode_body(r, cfg.max_body, scratch);
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -48,8 +51,9 @@ struct fetch_config {
 struct fetch_result {
     int status = -1;             // last HTTP status received, -1 if none
     std::string final_url;       // after redirects
-    std::string body;            // decoded (gzip/deflate undone), at most max_body bytes
+    std::string body;            // as received, at most max_body bytes: see decode_body()
     std::string content_type;
+    std::string content_encoding;  // what decode_body() undoes (gzip, deflate)
     std::uint32_t attempts = 0;  // tries of the last request (1 + retries used)
     error_stage stage = error_stage::none;
     std::string error_code;
@@ -62,6 +66,15 @@ struct fetch_counters {
     std::uint64_t tls_handshakes = 0;
     std::uint64_t tls_resumed = 0;       // handshakes that resumed a session
 };
+
+// Undoes the Content-Encoding of a fetched body, capped at max_body, and
+// returns the decoded body: `scratch` holds it, or for a body that was not
+// encoded it is f.body itself. A body that cannot be decoded (corrupt, larger
+// than max_body decoded, an unknown encoding) makes the fetch an error (stage
+// body or decode) and returns what could be decoded. The worker decodes
+// after fetching, so that a fetch hands over the compressed bytes and its
+// connection is free for the next request at once.
+std::string_view decode_body(fetch_result& f, std::size_t max_body, std::string& scratch);
 
 // Makes the TLS context once, to report a bad --ca-file before any fetch.
 // Throws setup_error(exit_code::usage).
