@@ -39,8 +39,9 @@ struct builtin_rule {
 
 // Each pattern has one or two capture groups (double- or single-quoted
 // attribute values); the first group that matched is the value.
+// After the <title> element (title_element(), the regex
+// (?is)<title[^>]*>(.*?)</title without the regex engine), og:title.
 constexpr builtin_rule title_rules[] = {
-    {R"re((?is)<title[^>]*>(.*?)</title)re", "<title", lead::none},
     {R"re((?is)<meta\s[^>]*?property\s*=\s*["']og:title["'][^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)'))re", "og:title", lead::in_tag},
     {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?property\s*=\s*["']og:title)re", "og:title", lead::max_lead},
 };
@@ -532,13 +533,14 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
     if (r_) return r_->extract(html, currency_hint, page_url);
     extraction e;
     literal_positions literals(html);
-    for (const auto& rule : p_->title) {
-        if (auto m = first_match(rule, html, literals)) {
+    if (auto m = title_element(html)) {
+        std::string t = collapse_whitespace(decode_entities(*m));
+        if (!t.empty()) e.title = std::move(t);
+    }
+    for (std::size_t i = 0; i < p_->title.size() && !e.title; ++i) {
+        if (auto m = first_match(p_->title[i], html, literals)) {
             std::string t = collapse_whitespace(decode_entities(*m));
-            if (!t.empty()) {
-                e.title = std::move(t);
-                break;
-            }
+            if (!t.empty()) e.title = std::move(t);
         }
     }
     std::string currency(currency_hint);

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "shoal/literal_search.hpp"
+
 namespace shoal {
 namespace {
 
@@ -135,6 +137,20 @@ std::string html_to_text(std::string_view s) {
         else if (!in_tag) no_tags += c;
     }
     return collapse_whitespace(decode_entities(no_tags));
+}
+
+// Only the first "<title" can start a match: [^>]* runs to the first '>'
+// after it, and if no "</title" follows that '>', none follows any later one.
+std::optional<std::string_view> title_element(std::string_view html) {
+    constexpr std::string_view open = "<title", close = "</title";
+    std::size_t at = find_ascii_nocase(html, open);
+    if (at == std::string_view::npos) return std::nullopt;
+    std::size_t gt = html.find('>', at + open.size());
+    if (gt == std::string_view::npos) return std::nullopt;
+    std::string_view inside = html.substr(gt + 1);
+    std::size_t end = find_ascii_nocase(inside, close);
+    if (end == std::string_view::npos) return std::nullopt;
+    return inside.substr(0, end);
 }
 
 }  // namespace shoal

@@ -1,11 +1,14 @@
-// Case-insensitive literal search (see literal_search.hpp). Sixteen
-// positions at a time: a position is a candidate when its first and its last
-// byte both match (letters folded with | 0x20, which may also let a few
-// non-letters through); candidates are then compared in full.
+// Case-insensitive literal search (see literal_search.hpp). 32 positions at
+// a time with AVX2, else 16 with SSE2: a position is a candidate when its
+// first and its last byte both match (letters folded with | 0x20, which may
+// also let a few non-letters through); candidates are then compared in full.
 #include "shoal/literal_search.hpp"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#include <array>
+#include <cstdint>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 namespace shoal {
@@ -24,34 +27,71 @@ bool matches_at(std::string_view text, std::size_t i, std::string_view lit) {
     return true;
 }
 
-}  // namespace
+// Folds the letter of a literal's first or last byte: OR-ing 0x20 into
+// the text's byte, compared with the lower-case letter, matches both cases.
+char fold_bit(unsigned char c) { return is_lower_letter(c) ? 0x20 : 0; }
 
-std::size_t find_ascii_nocase(std::string_view text, std::string_view lit) {
+#if defined(__x86_64__)
+// Candidates are positions whose first and last byte match, 16 (SSE2) or 32
+// (AVX2) at a time; candidates are then compared in full. Returns the
+// position, or npos with `i` at the first position not yet looked at.
+std::size_t scan_sse2(std::string_view text, std::string_view lit, std::size_t& i) {
     const std::size_t n = text.size(), m = lit.size();
-    if (m == 0) return 0;
-    if (m > n) return std::string_view::npos;
-    const auto first = static_cast<unsigned char>(lit[0]);
-    const auto last = static_cast<unsigned char>(lit[m - 1]);
-    std::size_t i = 0;
-#if defined(__SSE2__)
+    const auto first = static_cast<unsigned char>(lit[0]), last = static_cast<unsigned char>(lit[m - 1]);
     const __m128i want_first = _mm_set1_epi8(static_cast<char>(first));
     const __m128i want_last = _mm_set1_epi8(static_cast<char>(last));
-    const __m128i fold_first = _mm_set1_epi8(is_lower_letter(first) ? 0x20 : 0);
-    const __m128i fold_last = _mm_set1_epi8(is_lower_letter(last) ? 0x20 : 0);
+    const __m128i fold_first = _mm_set1_epi8(fold_bit(first)), fold_last = _mm_set1_epi8(fold_bit(last));
     for (; i + (m - 1) + 16 <= n; i += 16) {
         const char* p = text.data() + i;
         __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
         __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + m - 1));
         __m128i hit = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(a, fold_first), want_first),
                                     _mm_cmpeq_epi8(_mm_or_si128(b, fold_last), want_last));
-        auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
-        while (mask != 0) {
+        for (auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(hit)); mask != 0; mask &= mask - 1) {
             std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
             if (matches_at(text, at, lit)) return at;
-            mask &= mask - 1;
         }
     }
+    return std::string_view::npos;
+}
+
+__attribute__((target("avx2"))) std::size_t scan_avx2(std::string_view text, std::string_view lit,
+                                                      std::size_t& i) {
+    const std::size_t n = text.size(), m = lit.size();
+    const auto first = static_cast<unsigned char>(lit[0]), last = static_cast<unsigned char>(lit[m - 1]);
+    const __m256i want_first = _mm256_set1_epi8(static_cast<char>(first));
+    const __m256i want_last = _mm256_set1_epi8(static_cast<char>(last));
+    const __m256i fold_first = _mm256_set1_epi8(fold_bit(first));
+    const __m256i fold_last = _mm256_set1_epi8(fold_bit(last));
+    for (; i + (m - 1) + 32 <= n; i += 32) {
+        const char* p = text.data() + i;
+        __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+        __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + m - 1));
+        __m256i hit = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, fold_first), want_first),
+                                       _mm256_cmpeq_epi8(_mm256_or_si256(b, fold_last), want_last));
+        for (auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(hit)); mask != 0; mask &= mask - 1) {
+            std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
+            if (matches_at(text, at, lit)) return at;
+        }
+    }
+    return std::string_view::npos;
+}
+
+const bool has_avx2 = __builtin_cpu_supports("avx2");
 #endif
+
+}  // namespace
+
+std::size_t find_ascii_nocase(std::string_view text, std::string_view lit) {
+    const std::size_t n = text.size(), m = lit.size();
+    if (m == 0) return 0;
+    if (m > n) return std::string_view::npos;
+    std::size_t i = 0;
+#if defined(__x86_64__)
+    std::size_t at = has_avx2 ? scan_avx2(text, lit, i) : scan_sse2(text, lit, i);
+    if (at != std::string_view::npos) return at;
+#endif
+    const auto first = static_cast<unsigned char>(lit[0]);
     for (; i + m <= n; ++i)
         if (fold(text[i]) == first && matches_at(text, i, lit)) return i;
     return std::string_view::npos;
@@ -60,27 +100,38 @@ std::size_t find_ascii_nocase(std::string_view text, std::string_view lit) {
 void find_all_nocase(std::string_view text, std::string_view anchor,
                      std::span<const std::string_view> literals, std::span<std::size_t> first) {
     constexpr std::size_t npos = std::string_view::npos;
-    std::size_t open = 0;
+    // The literals still looked for, with where the anchor sits in each.
+    struct wanted {
+        std::size_t index, offset;
+    };
+    std::array<wanted, 32> open{};
+    std::size_t open_count = 0;
     for (std::size_t i = 0; i < literals.size(); ++i) {
         first[i] = npos;
-        if (literals[i].find(anchor) != npos) ++open;
+        std::size_t offset = literals[i].find(anchor);
+        if (offset == npos) continue;
+        if (open_count == open.size()) {
+            first[i] = find_ascii_nocase(text, literals[i]);  // beyond the table: on its own
+            continue;
+        }
+        open[open_count++] = {i, offset};
     }
     // Occurrences of the anchor come in order, so the first one that
     // completes a literal is that literal's first occurrence.
-    for (std::size_t from = 0; open > 0 && from < text.size();) {
+    for (std::size_t from = 0; open_count > 0 && from < text.size();) {
         std::size_t hit = find_ascii_nocase(text.substr(from), anchor);
         if (hit == npos) break;
         hit += from;
-        for (std::size_t i = 0; i < literals.size(); ++i) {
-            if (first[i] != npos) continue;
-            const std::string_view lit = literals[i];
-            std::size_t offset = lit.find(anchor);
-            if (offset == npos || hit < offset) continue;
-            std::size_t at = hit - offset;
-            if (at + lit.size() <= text.size() && matches_at(text, at, lit)) {
-                first[i] = at;
-                --open;
+        for (std::size_t k = 0; k < open_count;) {
+            const std::string_view lit = literals[open[k].index];
+            const std::size_t offset = open[k].offset;
+            if (hit >= offset && hit - offset + lit.size() <= text.size() &&
+                matches_at(text, hit - offset, lit)) {
+                first[open[k].index] = hit - offset;
+                open[k] = open[--open_count];
+                continue;
             }
+            ++k;
         }
         from = hit + 1;
     }
