@@ -41,6 +41,7 @@ constexpr std::size_t max_idle_per_origin = 64;
 constexpr std::size_t read_buffer_bytes = 32 * 1024;
 constexpr std::size_t max_buffer_bytes = 128 * 1024;
 constexpr unsigned max_interim_responses = 16;
+constexpr std::size_t max_spare_buffers = 256;
 
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -163,6 +164,7 @@ struct fetcher::impl {
     std::unordered_map<std::string, std::vector<tcp::endpoint>> dns_cache;
     std::unordered_map<std::string, SSL_SESSION*> sessions;
     std::vector<unsigned> free_entries;  // host_limiter ledger entries not in use
+    std::vector<beast::flat_buffer> spare_buffers;
     fetch_counters counters;
     std::minstd_rand rng{std::random_device{}()};
 
@@ -245,9 +247,30 @@ struct fetcher::impl {
         if (v.size() >= max_idle_per_origin) return;  // closes c
         if (idle_total >= idle_cap) evict_one(origin);
         c->tcp().expires_never();
-        if (c->buffer.size() == 0) c->buffer.shrink_to_fit();  // idle connections hold no buffer
+        if (c->buffer.size() == 0) give_back_buffer(c->buffer);  // idle connections hold no buffer
         v.push_back(std::move(c));
         ++idle_total;
+    }
+
+    // Read buffers of connections at rest, for the next request to take
+    // instead of allocating one: about as many as there are requests in
+    // flight, never more than max_spare_buffers.
+    void give_back_buffer(beast::flat_buffer& b) {
+        if (b.capacity() >= read_buffer_bytes && spare_buffers.size() < max_spare_buffers) {
+            b.clear();
+            spare_buffers.push_back(std::move(b));
+        }
+        b = beast::flat_buffer{max_buffer_bytes};
+    }
+
+    void take_buffer(connection& c) {
+        if (c.buffer.capacity() == 0 && !spare_buffers.empty()) {
+            c.buffer = std::move(spare_buffers.back());
+            spare_buffers.pop_back();
+        }
+        // Read in large pieces: a new flat_buffer would read 512 bytes
+        // per system call.
+        c.buffer.reserve(read_buffer_bytes);
     }
 
     // Closes one kept-alive connection to another origin than `keep`
@@ -460,9 +483,7 @@ struct fetcher::impl {
             if (!c) break;
             if (reused) ++counters.reused;
             c->tcp().expires_at(deadline);
-            // Read in large pieces: a new flat_buffer would read 512 bytes
-            // per system call.
-            c->buffer.reserve(read_buffer_bytes);
+            take_buffer(*c);
             bool keep_alive = false, got_bytes = false;
             if (c->tls) co_await exchange(*c->tls, *c, u, a, keep_alive, got_bytes);
             else co_await exchange(*c->plain, *c, u, a, keep_alive, got_bytes);
