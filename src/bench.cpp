@@ -811,15 +811,8 @@ fs::path prepare_out_dir(const std::string& dir) {
 }
 
 void write_file_atomic(const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << text;
-        if (!f.flush()) throw setup_error(exit_code::file, tmp.string() + ": cannot write");
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw setup_error(exit_code::file, path.string() + ": " + ec.message());
+    if (!sys::write_file_atomically(path.string(), text))
+        sys::throw_errno(exit_code::file, path.string());
 }
 
 std::string write_outputs(const fs::path& out, const sweep& sw) {

@@ -89,13 +89,7 @@ void check_fingerprint(const crawl_options& options) {
                                   "); use the same options, or add --force");
         if (in && !have.empty() && have == want) return;
     }
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream o(tmp, std::ios::trunc);
-        o << want << '\n';
-        if (!o) throw setup_error(exit_code::file, "cannot write " + tmp);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    if (!sys::write_file_atomically(path, want + '\n'))
         sys::throw_errno(exit_code::file, "cannot write " + path);
 }
 

@@ -1,14 +1,19 @@
-// POSIX helpers: EINTR-safe writes, descriptor flags, process titles, limits.
+// POSIX helpers: EINTR-safe writes, atomic file replacement, descriptor flags,
+// process titles, limits.
 #include "shoal/sys.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
 extern char** environ;
@@ -25,6 +30,51 @@ bool write_all(int fd, const void* data, std::size_t n, std::size_t* written) {
         n -= static_cast<std::size_t>(w);
         if (written != nullptr) *written += static_cast<std::size_t>(w);
     }
+    return true;
+}
+
+namespace {
+
+// The process's umask, read without changing it (Linux 4.7+ shows it in
+// /proc/self/status); falls back to setting and restoring it.
+mode_t current_umask() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("Umask:", 0) == 0)
+            return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
+    mode_t mask = ::umask(022);
+    ::umask(mask);
+    return mask;
+}
+
+// Removes a failed temporary. Returns false with errno = err.
+bool remove_temporary(const std::string& tmp, int err) {
+    ::unlink(tmp.c_str());
+    errno = err;
+    return false;
+}
+
+}  // namespace
+
+bool write_file_atomically(const std::string& path, std::string_view content) {
+    // Create a temporary with a name no other file has
+    std::string tmp = path + ".XXXXXX";
+    int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+    if (fd < 0) return false;
+
+    // Give it the mode a plain create would; mkstemp makes it 0600. Best
+    // effort: some file systems refuse modes, and the content matters more.
+    (void)::fchmod(fd, 0666 & ~current_umask());
+
+    // Write it, close it, and put it in place
+    if (!write_all(fd, content.data(), content.size())) {
+        int err = errno;
+        ::close(fd);
+        return remove_temporary(tmp, err);
+    }
+    if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
+        return remove_temporary(tmp, errno);
     return true;
 }
 

@@ -197,11 +197,7 @@ private:
     int finish_report() {
         if (!s_.options.quiet) std::fputs(stats_.summary().c_str(), stderr);
         if (s_.options.stats_path.empty()) return 0;
-        std::string tmp = s_.options.stats_path + ".tmp";
-        FILE* f = std::fopen(tmp.c_str(), "w");
-        std::string j = stats_.json();
-        if (f == nullptr || std::fwrite(j.data(), 1, j.size(), f) != j.size() || std::fclose(f) != 0 ||
-            std::rename(tmp.c_str(), s_.options.stats_path.c_str()) != 0) {
+        if (!sys::write_file_atomically(s_.options.stats_path, stats_.json())) {
             std::fprintf(stderr, "shoal: cannot write --stats %s: %s\n",
                          s_.options.stats_path.c_str(), std::strerror(errno));
             return 2;

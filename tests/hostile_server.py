@@ -50,16 +50,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import random
-import signal
 import socket
-import ssl
 import struct
 import sys
 import zlib
+from pathlib import Path
 
-MAX_HEAD = 64 * 1024
+# The serving lifecycle shared with tools/local_site.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import loopback_server  # noqa: E402
+
 IDLE_SECONDS = 60
 CHUNK = 64 * 1024
 
@@ -356,57 +357,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def write_port_file(path: str, port: int) -> None:
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="ascii") as f:
-        f.write(f"{port}\n")
-    os.replace(tmp, path)
-
-
-def quiet_exceptions(loop: asyncio.AbstractEventLoop, context: dict) -> None:
-    """Clients that give up on us are the expected case, not errors to print."""
-    if isinstance(context.get("exception"), (ConnectionError, ssl.SSLError, OSError)):
-        return
-    loop.default_exception_handler(context)
-
-
 async def serve(args: argparse.Namespace) -> int:
     site = Site()
     site.tls = bool(args.tls_cert)
-    ctx = None
-    if args.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    loop = asyncio.get_running_loop()
-    loop.set_exception_handler(quiet_exceptions)
+    ctx = loopback_server.tls_context(args.tls_cert, args.tls_key)
     # asyncio warns when a client that went away is still written to: expected here.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-    server = await asyncio.start_server(site.handle, "127.0.0.1", args.port, ssl=ctx,
-                                        backlog=1024, limit=MAX_HEAD, reuse_address=True)
-    site.port = server.sockets[0].getsockname()[1]
-    if args.port_file:
-        write_port_file(args.port_file, site.port)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await asyncio.wait_for(stop.wait(), args.max_seconds)
-    except TimeoutError:
-        pass
-    server.close()
-    for task in list(site.tasks):
-        task.cancel()
-    await asyncio.gather(*site.tasks, return_exceptions=True)
-    return 0
+    return await loopback_server.serve_site(site, "127.0.0.1", args.port, ctx, backlog=1024,
+                                            port_file=args.port_file,
+                                            max_seconds=args.max_seconds)
 
 
 def main(argv: list[str]) -> int:
-    args = parse_args(argv)
-    try:
-        return asyncio.run(serve(args))
-    except OSError as exc:
-        print(f"hostile_server: {exc}", file=sys.stderr)
-        return 2
+    return loopback_server.run("hostile_server", serve(parse_args(argv)))
 
 
 if __name__ == "__main__":

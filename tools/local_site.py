@@ -58,7 +58,8 @@ shift) to crawl two runs of one shop whose prices changed in between.
 
 It logs nothing per request, prints errors to stderr, writes the chosen port to
 --port-file (atomically) once listening, and exits on SIGTERM, SIGINT or after
---max-seconds.
+--max-seconds (that lifecycle is tools/loopback_server.py, shared with
+tests/hostile_server.py).
 """
 
 from __future__ import annotations
@@ -71,17 +72,17 @@ import html
 import ipaddress
 import json
 import mimetypes
-import os
 import random
 import re
 import resource
-import signal
 import ssl
 import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import loopback_server
 
 REASONS = {
     200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found",
@@ -94,7 +95,6 @@ REASONS = {
 }
 
 HTML_UTF8 = "text/html; charset=utf-8"
-MAX_HEAD = 64 * 1024
 BOMB_SIZE = 64 * 1024 * 1024
 
 WORDS = ("sturdy compact wireless ergonomic premium classic silent rapid durable portable "
@@ -626,57 +626,17 @@ def raise_fd_limit() -> None:
             pass
 
 
-def write_port_file(path: str, port: int) -> None:
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="ascii") as f:
-        f.write(f"{port}\n")
-    os.replace(tmp, path)
-
-
-def quiet_exceptions(loop: asyncio.AbstractEventLoop, context: dict) -> None:
-    """Clients that drop connections or refuse our certificate are expected, not errors."""
-    exc = context.get("exception")
-    if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError, OSError)):
-        return
-    loop.default_exception_handler(context)
-
-
 async def serve(args: argparse.Namespace) -> int:
-    site = Site(args)
-    ctx = None
-    if args.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        ctx.set_alpn_protocols(["http/1.1"])
-    loop = asyncio.get_running_loop()
-    loop.set_exception_handler(quiet_exceptions)
-    server = await asyncio.start_server(site.handle, args.bind, args.port, ssl=ctx,
-                                        backlog=4096, limit=MAX_HEAD, reuse_address=True)
-    site.port = server.sockets[0].getsockname()[1]
-    if args.port_file:
-        write_port_file(args.port_file, site.port)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await asyncio.wait_for(stop.wait(), args.max_seconds)
-    except TimeoutError:
-        pass
-    server.close()
-    for task in list(site.tasks):
-        task.cancel()
-    await asyncio.gather(*site.tasks, return_exceptions=True)
-    return 0
+    ctx = loopback_server.tls_context(args.tls_cert, args.tls_key, alpn=["http/1.1"])
+    return await loopback_server.serve_site(Site(args), args.bind, args.port, ctx, backlog=4096,
+                                            port_file=args.port_file,
+                                            max_seconds=args.max_seconds)
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     raise_fd_limit()
-    try:
-        return asyncio.run(serve(args))
-    except OSError as exc:
-        print(f"local_site: {exc}", file=sys.stderr)
-        return 2
+    return loopback_server.run("local_site", serve(args))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,16 @@ auto retry_eintr(F f) {
 // With `written`, stores how many bytes did reach the fd (all n on success).
 bool write_all(int fd, const void* data, std::size_t n, std::size_t* written = nullptr);
 
+// Replaces the file at `path` with `content` in one step: writes a new
+// temporary beside it (`path` + ".XXXXXX", made by mkstemp, so no existing
+// file is touched), then renames it over `path`. Readers see the old file or
+// the new one, never a part. The new file gets the mode a plain create would
+// (0666 less the umask). No fsync: the content survives a crash of shoal, not
+// of the machine.
+// Returns false with errno set on failure; `path` is then as it was and the
+// temporary is gone.
+bool write_file_atomically(const std::string& path, std::string_view content);
+
 // Throws setup_error(code, what + ": " + strerror(errno)).
 [[noreturn]] void throw_errno(exit_code code, const std::string& what);
 
