@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include <algorithm>
+#include <initializer_list>
+#include <span>
 #include <variant>
 
 #include "shoal/error.hpp"
@@ -64,13 +66,10 @@ constexpr builtin_rule currency_rules[] = {
     {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none},
 };
 
-// The literals above that contain "price": one pass over the page's
-// occurrences of "price" finds them all.
+// Most literals above contain "price": one pass over the page's
+// occurrences of "price" finds them all (see anchored_literals()).
 constexpr std::string_view price_anchor = "price";
-constexpr std::string_view price_literals[] = {
-    "price:amount", "\"price\"", "search_now_price", "price", "price:currency",
-    "pricecurrency", "\"pricecurrency\"",
-};
+constexpr std::size_t max_anchored = 16;
 
 // How far before the literal a match may start (the rest of an HTML tag).
 constexpr std::size_t max_lead = 4096;
@@ -98,16 +97,19 @@ std::vector<compiled_rule> compile(const auto& rules) {
 // the literals containing "price" all in one pass.
 class literal_positions {
 public:
-    explicit literal_positions(std::string_view html) : html_(html) {}
+    // anchored: the distinct rule literals that contain price_anchor.
+    literal_positions(std::string_view html, std::span<const std::string_view> anchored)
+        : html_(html), anchored_literals_(anchored) {}
 
     std::size_t find(std::string_view literal) {
         for (std::size_t i = 0; i < count_; ++i)
             if (seen_[i].first == literal) return seen_[i].second;
         if (!anchored_ && literal.find(price_anchor) != std::string_view::npos) {
             anchored_ = true;
-            std::array<std::size_t, std::size(price_literals)> at{};
-            find_all_nocase(html_, price_anchor, price_literals, at);
-            for (std::size_t i = 0; i < at.size(); ++i) remember(price_literals[i], at[i]);
+            std::array<std::size_t, max_anchored> at{};
+            const std::size_t n = anchored_literals_.size();
+            find_all_nocase(html_, price_anchor, anchored_literals_, std::span(at).first(n));
+            for (std::size_t i = 0; i < n; ++i) remember(anchored_literals_[i], at[i]);
             return find(literal);
         }
         std::size_t pos = find_ascii_nocase(html_, literal);
@@ -121,6 +123,7 @@ private:
     }
 
     std::string_view html_;
+    std::span<const std::string_view> anchored_literals_;
     std::array<std::pair<std::string_view, std::size_t>, 16> seen_{};
     std::size_t count_ = 0;
     bool anchored_ = false;
@@ -153,12 +156,26 @@ std::optional<std::string_view> first_match(const compiled_rule& rule, std::stri
     return std::nullopt;
 }
 
+// The distinct literals of rules that contain price_anchor, in rule order.
+std::vector<std::string_view> anchored_literals(
+    std::initializer_list<const std::vector<compiled_rule>*> rule_sets) {
+    std::vector<std::string_view> out;
+    for (const auto* rules : rule_sets)
+        for (const compiled_rule& r : *rules)
+            if (r.literal.find(price_anchor) != std::string::npos &&
+                std::find(out.begin(), out.end(), r.literal) == out.end())
+                out.push_back(r.literal);
+    if (out.size() > max_anchored) throw std::logic_error("built-in rules: too many anchored literals");
+    return out;
+}
+
 }  // namespace
 
 struct extractor::programs {
     std::vector<compiled_rule> title = compile(title_rules);
     std::vector<compiled_rule> price = compile(price_rules);
     std::vector<compiled_rule> currency = compile(currency_rules);
+    std::vector<std::string_view> anchored = anchored_literals({&title, &price, &currency});
 };
 
 extractor::extractor() : p_(std::make_unique<programs>()) {}
@@ -532,7 +549,7 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
                               std::string_view page_url) const {
     if (r_) return r_->extract(html, currency_hint, page_url);
     extraction e;
-    literal_positions literals(html);
+    literal_positions literals(html, p_->anchored);
     if (auto m = title_element(html)) {
         std::string t = collapse_whitespace(decode_entities(*m));
         if (!t.empty()) e.title = std::move(t);
