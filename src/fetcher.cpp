@@ -600,6 +600,11 @@ void fetcher::close_idle() {
     impl_->idle_total = 0;
 }
 
+bool fetcher::has_idle(const std::string& origin) const {
+    auto it = impl_->idle.find(origin);
+    return it != impl_->idle.end() && !it->second.empty();
+}
+
 const fetch_counters& fetcher::counters() const { return impl_->counters; }
 
 }  // namespace shoal

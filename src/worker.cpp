@@ -29,6 +29,7 @@
 #include "shoal/extractor.hpp"
 #include "shoal/fetcher.hpp"
 #include "shoal/frame.hpp"
+#include "shoal/line_picker.hpp"
 #include "shoal/sys.hpp"
 
 namespace shoal {
@@ -44,6 +45,8 @@ constexpr std::size_t batch_bytes = 64 * 1024;
 constexpr auto batch_wait = std::chrono::milliseconds(2);
 // Fetched pages waiting for extraction at most; more are extracted at once.
 constexpr std::size_t max_fetched = 256;
+// Lines that may wait for a busy origin's connection, per lane.
+constexpr std::size_t picker_window = 64;
 
 // A broadcast wake-up for coroutines on one thread: wait() suspends until
 // the next notify(). Callers re-check their condition in a loop.
@@ -90,7 +93,9 @@ public:
           data_ready_(io),
           space_ready_(io),
           grace_(io),
-          batch_timer_(io) {
+          batch_timer_(io),
+          picker_(s.work.lines, picker_window * std::size_t{s.options.concurrency},
+                  [this](const std::string& origin) { return fetcher_.has_idle(origin); }) {
         // Fault injection for the recovery tests: a worker that meets a URL
         // containing this text aborts, as a crash on a hostile page would.
         if (const char* v = std::getenv("SHOAL_FAULT_ABORT_URL")) abort_on_ = v;
@@ -132,11 +137,13 @@ private:
     }
 
     net::awaitable<void> lane() {
-        const auto& lines = setup_.work.lines;
-        while (!stopping_ && next_ < lines.size()) {
-            const input_line& line = lines[next_++];
-            if (next_ == lines.size()) announce_draining();
-            co_await crawl_line(line);
+        std::string finished_origin;  // where this lane's last fetch went
+        while (!stopping_) {
+            auto picked = picker_.next(finished_origin);
+            if (!picked) break;
+            if (picker_.exhausted()) announce_draining();
+            finished_origin = picked->origin;
+            co_await crawl_line(std::move(*picked));
             if (hold_fds_s_ > 0) hold_descriptors();
             while (pending_.size() > max_pending_bytes && !write_failed_) co_await space_ready_.wait();
         }
@@ -153,14 +160,14 @@ private:
     // process_fetched(), so that the lane sends its next request first: the
     // requests of all lanes whose answers arrived together go out together,
     // and the server (and this worker) wake up once for them, not per page.
-    net::awaitable<void> crawl_line(const input_line& line) {
+    net::awaitable<void> crawl_line(picked_line picked) {
+        const input_line& line = *picked.line;
         if (!abort_on_.empty() && line.text.find(abort_on_) != std::string::npos) std::abort();
         fetched page;
         record& r = page.rec;
         r.line = line.number;
         r.url = line.text;
-        auto parsed = parse_url(line.text);
-        if (auto* e = std::get_if<url_error>(&parsed)) {
+        if (auto* e = std::get_if<url_error>(&picked.url)) {
             r.stage = error_stage::input;
             r.error_code = std::move(e->code);
             r.error_message = std::move(e->message);
@@ -169,7 +176,7 @@ private:
         }
         auto start = clock_type::now();
         page.result =
-            co_await fetch_with_descriptors(line.text, std::move(std::get<target_url>(parsed)));
+            co_await fetch_with_descriptors(line.text, std::move(std::get<target_url>(picked.url)));
         r.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
         fetched_.push_back(std::move(page));
         if (fetched_.size() >= max_fetched) {
@@ -323,7 +330,7 @@ private:
     }
 
     void announce_draining() {
-        if (setup_.status_fd < 0) return;
+        if (setup_.status_fd < 0 || std::exchange(draining_announced_, true)) return;
         char d = 'd';
         (void)sys::write_all(setup_.status_fd, &d, 1);
         ::close(setup_.status_fd);
@@ -345,7 +352,8 @@ private:
     bool process_posted_ = false;
     std::string decoded_;           // the decoded page, its capacity reused
     std::string pending_;
-    std::size_t next_ = 0;
+    line_picker picker_;
+    bool draining_announced_ = false;
     unsigned lanes_ = 0;
     bool lanes_done_ = false;
     bool stopping_ = false;

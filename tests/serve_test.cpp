@@ -13,6 +13,8 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -435,6 +437,38 @@ TEST_CASE("serve: a crawl of the URL list gets every title and price", "[serve]"
     const json::object st = stats_of(s);
     CHECK(count(st, "requests") >= 2000);
     CHECK(count(st, "connections") >= 64);
+}
+
+TEST_CASE("serve: a crawl over many hosts in random order keeps about one connection per host", "[serve]") {
+    // 16 lanes, 1,600 URLs over 64 hosts in random order. Taken in file
+    // order, a host is often asked by two or three lanes at once and gets as
+    // many connections (about 150 here); lines for a busy host wait for its
+    // connection instead.
+    temp_dir dir;
+    serve_process s({"--latency", "2"});
+    std::minstd_rand rng(11);
+    std::string list;
+    for (int n = 1; n <= 1600; ++n)
+        list += "http://127.0.0." + std::to_string(1 + rng() % 64) + ":" + std::to_string(s.port()) +
+                "/p/" + std::to_string(n) + ".html\n";
+    auto p = run_process({SHOAL_BINARY, "crawl", "-", "-o", (dir / "out.jsonl").string(), "-p", "1",
+                          "-c", "16", "-q"},
+                         list, 120s);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
+    REQUIRE(records.size() == 1600);
+    std::set<std::uint64_t> lines;
+    for (const auto& rec : records) {
+        INFO(json::serialize(rec));
+        CHECK(rec.at("status") == 200);
+        lines.insert(rec.at("line").to_number<std::uint64_t>());
+    }
+    CHECK(lines.size() == 1600);
+    const json::object st = stats_of(s);
+    INFO(json::serialize(st));
+    CHECK(count(st, "requests") == 1601);   // and the /stats request
+    CHECK(count(st, "connections") <= 64 + 16 + 1);
 }
 
 TEST_CASE("serve: --tls with --cert-out works with crawl --ca-file, and sessions resume", "[serve]") {

@@ -93,6 +93,8 @@ public:
 
     // Closes idle kept-alive connections.
     void close_idle();
+    // Whether a kept-alive connection to origin (target_url::origin()) is free.
+    bool has_idle(const std::string& origin) const;
     const fetch_counters& counters() const;
 
 private:

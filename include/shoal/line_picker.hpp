@@ -1,0 +1,68 @@
+// line_picker: the order in which a worker's lanes take the lines of their
+// chunk. Lines go in file order, except that a line whose origin (scheme,
+// host, port) is being fetched already, with no kept-alive connection free,
+// waits instead of opening another connection: the lane whose fetch to that
+// origin ends takes it next, on the connection it just used. On a list that
+// mixes many hosts, that keeps about one connection per host in use instead
+// of one per concurrent fetch to it, which over HTTPS is one handshake
+// instead of several (both client and server pay ~1 ms for each).
+//
+// Waiting is bounded: at most `window` lines wait at once (beyond that a line
+// goes at once, on a new connection), and once every line has been looked at
+// the waiting ones go to whichever lane asks, so a slow or dead host holds up
+// its own lines only while other work is left. A waiting line costs its index
+// (its URL is parsed again when it goes).
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "shoal/url.hpp"
+#include "shoal/url_source.hpp"
+
+namespace shoal {
+
+// A line handed to a lane, its URL parsed.
+struct picked_line {
+    const input_line* line = nullptr;
+    std::variant<target_url, url_error> url;
+    std::string origin;  // empty when the URL is bad (no fetch)
+};
+
+class line_picker {
+public:
+    // has_idle(origin): whether a kept-alive connection to origin is free.
+    line_picker(const std::vector<input_line>& lines, std::size_t window,
+                std::function<bool(const std::string&)> has_idle);
+
+    // The next line for a lane whose last fetch (from a line this picker
+    // gave) went to `finished_origin`, "" for a lane's first line or after a
+    // bad URL. nullopt when every line has been handed out.
+    std::optional<picked_line> next(const std::string& finished_origin);
+
+    // Every line has been handed out.
+    bool exhausted() const { return next_ == lines_.size() && waiting_ == 0; }
+    std::size_t waiting() const { return waiting_; }
+
+private:
+    using waiting_map = std::unordered_map<std::string, std::deque<std::size_t>>;
+    // Hands out the first line waiting in it, and counts its origin busy.
+    picked_line pop_waiting(waiting_map::iterator it);
+    picked_line parsed(std::size_t index) const;
+
+    const std::vector<input_line>& lines_;
+    std::size_t window_;
+    std::function<bool(const std::string&)> has_idle_;
+    std::size_t next_ = 0;     // first line not yet looked at
+    std::size_t waiting_ = 0;  // lines in waiting_for_
+    std::unordered_map<std::string, unsigned> busy_;  // fetches in flight per origin
+    waiting_map waiting_for_;  // line indexes per origin, in file order; no empty deque
+};
+
+}  // namespace shoal

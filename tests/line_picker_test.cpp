@@ -1,0 +1,150 @@
+// line_picker: the order lanes take lines in. No network: origins are busy or
+// have a free connection as the test says.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "shoal/line_picker.hpp"
+
+namespace {
+
+using shoal::input_line;
+using shoal::line_picker;
+using shoal::picked_line;
+
+std::vector<input_line> lines_of(const std::vector<std::string>& urls) {
+    std::vector<input_line> v;
+    for (std::size_t i = 0; i < urls.size(); ++i) v.push_back({i + 1, urls[i]});
+    return v;
+}
+
+std::uint64_t number(const std::optional<picked_line>& p) {
+    REQUIRE(p);
+    return p->line->number;
+}
+
+// 8 lanes over 2,000 lines for 23 hosts, fetches ending in random order; a
+// fetch to an origin without a free connection opens one.
+struct simulation {
+    std::multiset<std::uint64_t> seen;  // line numbers handed out
+    std::size_t connections = 0;
+    std::size_t most_waiting = 0;
+    bool exhausted = false;
+};
+
+simulation simulate(std::size_t window) {
+    simulation sim;
+    std::minstd_rand rng(7);
+    std::vector<std::string> urls;
+    for (int i = 0; i < 2000; ++i)
+        urls.push_back("http://h" + std::to_string(rng() % 23) + "/p/" + std::to_string(i));
+    auto lines = lines_of(urls);
+    std::multiset<std::string> idle;  // free connections, as a fetcher keeps them
+    line_picker picker(lines, window, [&](const std::string& o) { return idle.count(o) > 0; });
+    std::vector<std::string> lane_origin(8);  // what each lane fetches now ("" = free)
+    auto start = [&](std::size_t lane, const std::optional<picked_line>& p) {
+        if (!p) return;
+        sim.seen.insert(p->line->number);
+        lane_origin[lane] = p->origin;
+        auto it = idle.find(p->origin);
+        if (it != idle.end()) idle.erase(it);
+        else ++sim.connections;
+    };
+    for (;;) {
+        for (std::size_t lane = 0; lane < lane_origin.size(); ++lane)
+            if (lane_origin[lane].empty()) start(lane, picker.next(""));
+        sim.most_waiting = std::max(sim.most_waiting, picker.waiting());
+        std::vector<std::size_t> busy;
+        for (std::size_t i = 0; i < lane_origin.size(); ++i)
+            if (!lane_origin[i].empty()) busy.push_back(i);
+        if (busy.empty()) break;
+        const std::size_t lane = busy[rng() % busy.size()];
+        const std::string done = std::exchange(lane_origin[lane], "");
+        idle.insert(done);
+        start(lane, picker.next(done));
+    }
+    sim.exhausted = picker.exhausted();
+    return sim;
+}
+
+}  // namespace
+
+TEST_CASE("line_picker: distinct hosts go in file order", "[line_picker]") {
+    auto lines = lines_of({"http://a/1", "http://b/1", "https://a/1", "http://a:8080/1"});
+    line_picker picker(lines, 10, [](const std::string&) { return false; });
+    for (std::uint64_t n = 1; n <= 4; ++n) CHECK(number(picker.next("")) == n);
+    CHECK(picker.exhausted());
+    CHECK_FALSE(picker.next(""));
+}
+
+TEST_CASE("line_picker: a line for a busy origin waits for the lane that ends its fetch", "[line_picker]") {
+    auto lines = lines_of({"http://a/1", "http://a/2", "http://b/1", "http://a/3", "http://c/1"});
+    line_picker picker(lines, 10, [](const std::string&) { return false; });
+    auto first = picker.next("");
+    CHECK(number(first) == 1);
+    CHECK(first->origin == "http://a:80");
+    // a is busy with no free connection: a/2 waits, b/1 goes.
+    CHECK(number(picker.next("")) == 3);
+    CHECK(picker.waiting() == 1);
+    // b's lane ends: nothing waits for b, so the next new line; a/3 waits too.
+    CHECK(number(picker.next("http://b:80")) == 5);
+    CHECK(picker.waiting() == 2);
+    CHECK_FALSE(picker.exhausted());
+    // a's lane ends: a's lines go on it, in file order.
+    CHECK(number(picker.next("http://a:80")) == 2);
+    CHECK(number(picker.next("http://a:80")) == 4);
+    CHECK(picker.exhausted());
+    CHECK_FALSE(picker.next("http://a:80"));
+}
+
+TEST_CASE("line_picker: a busy origin with a free kept-alive connection does not wait", "[line_picker]") {
+    auto lines = lines_of({"http://a/1", "http://a/2"});
+    line_picker picker(lines, 10, [](const std::string& o) { return o == "http://a:80"; });
+    CHECK(number(picker.next("")) == 1);
+    CHECK(number(picker.next("")) == 2);
+    CHECK(picker.waiting() == 0);
+}
+
+TEST_CASE("line_picker: at most `window` lines wait; past it a line goes at once", "[line_picker]") {
+    auto lines = lines_of({"http://a/1", "http://a/2", "http://a/3", "http://a/4"});
+    line_picker picker(lines, 2, [](const std::string&) { return false; });
+    CHECK(number(picker.next("")) == 1);
+    CHECK(number(picker.next("")) == 4);  // 2 and 3 wait, the window is full
+    CHECK(picker.waiting() == 2);
+    // Every line looked at: what waits goes to any lane, on a new connection.
+    CHECK(number(picker.next("")) == 2);
+    CHECK(number(picker.next("")) == 3);
+    CHECK(picker.exhausted());
+}
+
+TEST_CASE("line_picker: bad URLs go at once, with no origin", "[line_picker]") {
+    auto lines = lines_of({"http://a/1", "not a url", "http://a/2", "ftp://a/"});
+    line_picker picker(lines, 10, [](const std::string&) { return false; });
+    CHECK(number(picker.next("")) == 1);
+    auto bad = picker.next("");
+    CHECK(number(bad) == 2);
+    CHECK(bad->origin.empty());
+    CHECK(std::holds_alternative<shoal::url_error>(bad->url));
+    CHECK(number(picker.next("")) == 4);  // a/2 waits behind a/1
+    CHECK(number(picker.next("http://a:80")) == 3);
+}
+
+
+TEST_CASE("line_picker: random lanes get every line exactly once, on fewer connections", "[line_picker]") {
+    const simulation in_order = simulate(0);  // no line ever waits: file order
+    const simulation picked = simulate(16);
+    for (const auto* sim : {&in_order, &picked}) {
+        CHECK(sim->exhausted);
+        REQUIRE(sim->seen.size() == 2000);
+        CHECK(std::set<std::uint64_t>(sim->seen.begin(), sim->seen.end()).size() == 2000);
+    }
+    CHECK(in_order.most_waiting == 0);
+    CHECK(picked.most_waiting <= 16);
+    INFO("connections in file order " << in_order.connections << ", picked " << picked.connections);
+    CHECK(picked.connections * 3 < in_order.connections * 2);
+    CHECK(picked.connections >= 23);
+}
