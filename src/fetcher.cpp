@@ -134,6 +134,8 @@ std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     SSL_CTX_set_session_cache_mode(ctx->native_handle(),
                                    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+    // A kept-alive connection at rest holds no record buffers (~34 KB).
+    SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
     if (cfg.insecure) {
         ctx->set_verify_mode(ssl::verify_none);
         return ctx;
@@ -598,6 +600,13 @@ net::awaitable<fetch_result> fetcher::fetch(target_url url) {
 void fetcher::close_idle() {
     impl_->idle.clear();
     impl_->idle_total = 0;
+}
+
+void fetcher::close_idle(const std::string& origin) {
+    auto it = impl_->idle.find(origin);
+    if (it == impl_->idle.end()) return;
+    impl_->idle_total -= it->second.size();
+    impl_->idle.erase(it);
 }
 
 bool fetcher::has_idle(const std::string& origin) const {

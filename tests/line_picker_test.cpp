@@ -87,6 +87,7 @@ TEST_CASE("line_picker: a line for a busy origin waits for the lane that ends it
     auto first = picker.next("");
     CHECK(number(first) == 1);
     CHECK(first->origin == "http://a:80");
+    CHECK_FALSE(picker.done_with("http://c:80"));  // c/1 is not looked at yet
     // a is busy with no free connection: a/2 waits, b/1 goes.
     CHECK(number(picker.next("")) == 3);
     CHECK(picker.waiting() == 1);
@@ -94,10 +95,15 @@ TEST_CASE("line_picker: a line for a busy origin waits for the lane that ends it
     CHECK(number(picker.next("http://b:80")) == 5);
     CHECK(picker.waiting() == 2);
     CHECK_FALSE(picker.exhausted());
+    // Every line has been looked at: b and c get no more lines; a does.
+    CHECK(picker.done_with("http://b:80"));
+    CHECK(picker.done_with("http://c:80"));
+    CHECK_FALSE(picker.done_with("http://a:80"));
     // a's lane ends: a's lines go on it, in file order.
     CHECK(number(picker.next("http://a:80")) == 2);
     CHECK(number(picker.next("http://a:80")) == 4);
     CHECK(picker.exhausted());
+    CHECK(picker.done_with("http://a:80"));
     CHECK_FALSE(picker.next("http://a:80"));
 }
 

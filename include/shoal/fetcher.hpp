@@ -91,8 +91,9 @@ public:
 
     boost::asio::awaitable<fetch_result> fetch(target_url url);
 
-    // Closes idle kept-alive connections.
+    // Closes idle kept-alive connections: all, or those to one origin.
     void close_idle();
+    void close_idle(const std::string& origin);
     // Whether a kept-alive connection to origin (target_url::origin()) is free.
     bool has_idle(const std::string& origin) const;
     const fetch_counters& counters() const;

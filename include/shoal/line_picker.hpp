@@ -49,6 +49,11 @@ public:
     // Every line has been handed out.
     bool exhausted() const { return next_ == lines_.size() && waiting_ == 0; }
     std::size_t waiting() const { return waiting_; }
+    // No line left to hand out goes to origin: every line has been looked
+    // at, and none waits for it. Its kept-alive connections are of no more use.
+    bool done_with(const std::string& origin) const {
+        return next_ == lines_.size() && !waiting_for_.contains(origin);
+    }
 
 private:
     using waiting_map = std::unordered_map<std::string, std::deque<std::size_t>>;
