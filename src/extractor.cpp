@@ -76,6 +76,11 @@ constexpr std::size_t max_lead = 4096;
 
 struct compiled_rule {
     std::unique_ptr<RE2> re;
+    // For lead::in_tag, "[^>]*?(?:re)": anchored where the tag of an
+    // occurrence of the literal starts, it finds the first match starting in
+    // that tag, and fails within the tag (or its text) when there is none.
+    // For lead::none, re itself anchored at an occurrence. Null for max_lead.
+    std::unique_ptr<RE2> at_candidate;
     std::string literal;
     lead before;
 };
@@ -86,8 +91,12 @@ std::vector<compiled_rule> compile(const auto& rules) {
     opt.set_log_errors(false);
     opt.set_max_mem(64 << 20);
     for (const builtin_rule& r : rules) {
-        out.push_back({std::make_unique<RE2>(r.pattern, opt), r.literal, r.before});
-        if (!out.back().re->ok()) throw std::logic_error(std::string("built-in rule: ") + r.pattern);
+        compiled_rule c{std::make_unique<RE2>(r.pattern, opt), nullptr, r.literal, r.before};
+        if (r.before == lead::in_tag)
+            c.at_candidate = std::make_unique<RE2>(std::string("[^>]*?(?:") + r.pattern + ")", opt);
+        if (!c.re->ok() || (c.at_candidate && !c.at_candidate->ok()))
+            throw std::logic_error(std::string("built-in rule: ") + r.pattern);
+        out.push_back(std::move(c));
     }
     return out;
 }
@@ -139,20 +148,53 @@ std::size_t search_start(const compiled_rule& rule, std::string_view text, std::
     return tag_end == std::string_view::npos ? floor : floor + tag_end + 1;
 }
 
-// The first capture group that matched in text, searching from where a
-// match around the first occurrence of the rule's literal could start.
+// Runs re on text from start (to the end), anchored there or not. nullopt
+// when it does not match; else the first capture group that took part, or
+// an empty optional inside when none did.
+std::optional<std::optional<std::string_view>> match_at(const RE2& re, std::string_view text,
+                                                        std::size_t start, RE2::Anchor anchor) {
+    re2::StringPiece groups[3];
+    int n = std::min(re.NumberOfCapturingGroups() + 1, 3);
+    if (!re.Match(re2::StringPiece(text.data(), text.size()), start, text.size(), anchor, groups, n))
+        return std::nullopt;
+    for (int i = 1; i < n; ++i)
+        if (groups[i].data() != nullptr) return std::string_view(groups[i].data(), groups[i].size());
+    return std::optional<std::string_view>();
+}
+
+// Occurrences of a rule's literal tried one by one before one plain search
+// from the current one on.
+constexpr int max_candidates = 32;
+
+// The first capture group of the rule's first match in text (the leftmost,
+// as an unanchored search would find it). Every match contains an occurrence
+// of the literal, and starts at it (lead::none) or in its tag (lead::in_tag):
+// so the match is tried, anchored, at each occurrence in turn, and a page
+// where "price" appears often without a match is not searched to its end
+// once per rule.
 std::optional<std::string_view> first_match(const compiled_rule& rule, std::string_view text,
                                             literal_positions& literals) {
     std::size_t at = literals.find(rule.literal);
     if (at == std::string_view::npos) return std::nullopt;
-    std::size_t start = search_start(rule, text, at);
-    re2::StringPiece groups[3];
-    int n = std::min(rule.re->NumberOfCapturingGroups() + 1, 3);
-    if (!rule.re->Match(re2::StringPiece(text.data(), text.size()), start, text.size(),
-                        RE2::UNANCHORED, groups, n))
-        return std::nullopt;
-    for (int i = 1; i < n; ++i)
-        if (groups[i].data() != nullptr) return std::string_view(groups[i].data(), groups[i].size());
+    if (rule.before == lead::max_lead) {
+        auto m = match_at(*rule.re, text, search_start(rule, text, at), RE2::UNANCHORED);
+        return m ? *m : std::nullopt;
+    }
+    const RE2& at_candidate = rule.at_candidate ? *rule.at_candidate : *rule.re;
+    std::size_t tried = std::string_view::npos;  // the last start tried
+    for (int n = 0; at != std::string_view::npos; ++n) {
+        const std::size_t start = search_start(rule, text, at);
+        if (n == max_candidates) {
+            auto m = match_at(*rule.re, text, start, RE2::UNANCHORED);
+            return m ? *m : std::nullopt;
+        }
+        if (start != tried) {  // occurrences in one tag share their start
+            if (auto m = match_at(at_candidate, text, start, RE2::ANCHOR_START)) return *m;
+            tried = start;
+        }
+        const std::size_t next = find_ascii_nocase(text.substr(at + 1), rule.literal);
+        at = next == std::string_view::npos ? next : at + 1 + next;
+    }
     return std::nullopt;
 }
 

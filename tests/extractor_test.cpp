@@ -221,6 +221,32 @@ TEST_CASE("extractor: a rule's literal first seen outside a match still finds th
     CHECK(*quoted.title == "Less > More");
 }
 
+TEST_CASE("extractor: each occurrence of a rule's literal is tried in turn, the leftmost match wins",
+          "[extractor]") {
+    // "price" in quotes as a class before the JSON-LD "price" key: the JSON
+    // rule (which outranks the class rule) skips the attribute and finds the key.
+    auto json = run("<span class=\"price\">$3.00</span><p>" + std::string(3000, 'x') +
+                    "</p><script type=\"application/ld+json\">{\"offers\": {\"price\": \"44.10\","
+                    " \"priceCurrency\": \"EUR\"}}</script>");
+    check_price(json, "44.10", "EUR");
+    // Several occurrences in one tag, and in a long run of CSS without a '>'.
+    auto css = run("<style>.price{color:red} .price-was{x:1} .price b{y:2}</style>"
+                   "<div data-price=\"1\" title=\"price\" class=\"box\">no</div>"
+                   "<SPAN CLASS=\"Sale PRICE now\">EUR 8,50</SPAN><span class=\"price\">$1.00</span>");
+    check_price(css, "8.50", "EUR");
+    // More occurrences without a match than are tried one by one (the
+    // search then goes on from there in one pass): still the first match.
+    std::string many;
+    for (int i = 0; i < 100; ++i) many += "<p title=\"price " + std::to_string(i) + "\">price</p>\n";
+    auto far = run(many + "<b class=\"price\">$7.25</b><i class=\"price\">$9.99</i>");
+    check_price(far, "7.25", "USD");
+    auto first_of_many = run("<p>price</p><b class=\"price\">$6.00</b>" + many + "<i class=\"price\">$9.99</i>");
+    check_price(first_of_many, "6.00", "USD");
+    // No match anywhere after many occurrences.
+    auto none = run(many);
+    CHECK_FALSE(none.price);
+}
+
 TEST_CASE("extractor: title variants", "[extractor]") {
     auto title_of = [](const std::string& title_tag) {
         auto e = run(product_page("", "<span class=\"price\">$1.00</span>", title_tag));
