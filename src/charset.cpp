@@ -12,6 +12,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace shoal {
 namespace {
 
@@ -57,19 +61,44 @@ utf8_step scan_utf8(const unsigned char* p, std::size_t left) noexcept {
     return {need + 1, true, false};
 }
 
-// True when the 8 bytes at p are all ASCII.
-bool ascii8(const unsigned char* p) noexcept {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    return !(w & 0x8080808080808080ULL);
+#if defined(__x86_64__)
+// The number of ASCII bytes p starts with, up to n, 32 (AVX2) or 16 (SSE2)
+// at a time; the last few bytes are left to the caller's byte loop.
+__attribute__((target("avx2"))) std::size_t ascii_run_avx2(const unsigned char* p, std::size_t n) noexcept {
+    std::size_t i = 0;
+    for (; n - i >= 32; i += 32) {
+        const auto high = static_cast<std::uint32_t>(
+            _mm256_movemask_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i))));
+        if (high != 0) return i + static_cast<std::size_t>(__builtin_ctz(high));
+    }
+    return i;
+}
+
+std::size_t ascii_run_sse2(const unsigned char* p, std::size_t n) noexcept {
+    std::size_t i = 0;
+    for (; n - i >= 16; i += 16) {
+        const auto high = static_cast<std::uint32_t>(
+            _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))));
+        if (high != 0) return i + static_cast<std::size_t>(__builtin_ctz(high));
+    }
+    return i;
+}
+
+const bool has_avx2 = __builtin_cpu_supports("avx2");
+#endif
+
+// The end of the ASCII run in p[i, n).
+std::size_t ascii_run_end(const unsigned char* p, std::size_t i, std::size_t n) noexcept {
+#if defined(__x86_64__)
+    i += has_avx2 ? ascii_run_avx2(p + i, n - i) : ascii_run_sse2(p + i, n - i);
+#endif
+    while (i < n && p[i] < 0x80) ++i;
+    return i;
 }
 
 // Returns the end of the ASCII run starting at i.
 std::size_t ascii_end(std::string_view in, std::size_t i) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-    while (in.size() - i >= 8 && ascii8(p + i)) i += 8;
-    while (i < in.size() && p[i] < 0x80) ++i;
-    return i;
+    return ascii_run_end(reinterpret_cast<const unsigned char*>(in.data()), i, in.size());
 }
 
 bool is_continuation(unsigned char b) noexcept {
@@ -84,9 +113,7 @@ std::size_t valid_utf8_prefix(std::string_view s) noexcept {
     while (i < n) {
         const unsigned b0 = p[i];
         if (b0 < 0x80) {
-            // ASCII fast path, 16 bytes at a time.
-            while (n - i >= 16 && ascii8(p + i) && ascii8(p + i + 8)) i += 16;
-            while (i < n && p[i] < 0x80) ++i;
+            i = ascii_run_end(p, i, n);  // SIMD over the ASCII runs
             continue;
         }
         // The common two- and three-byte forms inline, the rest in scan_utf8.

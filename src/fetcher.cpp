@@ -567,7 +567,8 @@ struct fetcher::impl {
 };
 
 std::string_view decode_body(fetch_result& f, std::size_t max_body, std::string& scratch) {
-    scratch.clear();
+    // scratch keeps its size from the last page: decoding resizes it, and
+    // only bytes past that size are zeroed first.
     if (f.stage != error_stage::none) return f.body;
     if (!needs_decoding(f.content_encoding) && f.body.size() <= max_body)
         return f.body;  // nothing to undo: no copy

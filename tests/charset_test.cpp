@@ -320,3 +320,19 @@ TEST_CASE("charset: threads use their own iconv handles") {
     for (std::thread& th : threads) th.join();
     for (int n : ok) CHECK(n == 200);
 }
+
+TEST_CASE("charset: UTF-8 validation finds a bad byte at any place in or after an ASCII run") {
+    // The ASCII runs are skipped 16 or 32 bytes at a time: put the byte
+    // after the vector boundaries and at the tail.
+    for (std::size_t run = 0; run <= 100; ++run) {
+        const std::string ascii(run, 'a');
+        INFO("ASCII run of " << run);
+        CHECK(shoal::is_valid_utf8(ascii));
+        CHECK(shoal::is_valid_utf8(ascii + "\xC3\xA9" + ascii));
+        CHECK_FALSE(shoal::is_valid_utf8(ascii + "\xFF" + ascii));
+        CHECK_FALSE(shoal::is_valid_utf8(ascii + "\xC3"));
+        CHECK_FALSE(shoal::is_valid_utf8(ascii + "\xC3\xA9" + ascii + "\x80" + ascii));
+        // The bad byte is replaced where it is, the rest kept.
+        CHECK(shoal::to_utf8(ascii + "\xFF" + "b", "utf-8") == ascii + "\xEF\xBF\xBD" + "b");
+    }
+}
