@@ -154,7 +154,15 @@ std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
 
 }  // namespace
 
-void check_tls_settings(const fetch_config& cfg) { make_tls_context(cfg); }
+struct tls_client_context {
+    std::unique_ptr<ssl::context> ctx;
+};
+
+std::shared_ptr<const tls_client_context> make_tls_client_context(const fetch_config& cfg) {
+    auto t = std::make_shared<tls_client_context>();
+    t->ctx = make_tls_context(cfg);
+    return t;
+}
 
 struct fetcher::impl {
     net::io_context& io;
@@ -202,9 +210,11 @@ struct fetcher::impl {
         for (auto& [k, s] : sessions) SSL_SESSION_free(s);
     }
 
-    // The TLS context is made on the first https URL: a chunk of plain-http
-    // URLs never pays for loading the CA store.
+    // The supervisor's context, inherited with the fork; else one made on
+    // the first https URL, so a chunk of plain-http URLs never pays for
+    // loading the CA store.
     ssl::context& tls() {
+        if (cfg.tls) return *cfg.tls->ctx;
         if (!tls_ctx) tls_ctx = make_tls_context(cfg);
         return *tls_ctx;
     }

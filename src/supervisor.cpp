@@ -105,7 +105,7 @@ private:
         fetch_config tls_settings;
         tls_settings.insecure = o_.insecure;
         tls_settings.ca_file = o_.ca_file;
-        check_tls_settings(tls_settings);
+        tls_ = make_tls_client_context(tls_settings);
         // Rules are compiled once, here: a bad file stops the run before any
         // fetch, and every forked worker inherits the compiled programs.
         if (!o_.rules.empty()) rules_file_ = extractor::from_file(o_.rules);
@@ -296,7 +296,7 @@ private:
             if (output_fd_ > STDERR_FILENO) ::close(output_fd_);
             for (const auto& [other_id, other] : running_)
                 if (other.status_fd >= 0) ::close(other.status_fd);
-            worker_setup s{o_, rc.work, rules(), no, limiter_.get(), rc.ledger, idle_cap_, records[1], status[1]};
+            worker_setup s{o_, rc.work, rules(), no, limiter_.get(), rc.ledger, idle_cap_, records[1], status[1], tls_};
             ::_exit(run_worker(s));
         }
         ::close(records[1]);
@@ -525,6 +525,7 @@ private:
     int control_[2] = {-1, -1};
     std::int64_t total_ = -1;
     std::size_t idle_cap_ = 0;
+    std::shared_ptr<const tls_client_context> tls_;  // made once, inherited by every worker
     output_extent extent_;  // how far the output holds whole records
     std::unique_ptr<host_limiter> limiter_;
     std::unique_ptr<extractor> rules_file_;

@@ -88,7 +88,7 @@ public:
           fetcher_(io, fetch_config{s.options.timeout_s, s.options.max_body, s.options.retries,
                                     s.options.max_redirects, s.limiter, s.ledger,
                                     s.options.concurrency, s.idle_cap, s.options.insecure,
-                                    s.options.ca_file, s.options.user_agent, s.options.headers}),
+                                    s.options.ca_file, s.options.user_agent, s.options.headers, s.tls}),
           pipe_(io, s.records_fd),
           data_ready_(io),
           space_ready_(io),

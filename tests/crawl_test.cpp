@@ -2,6 +2,10 @@
 // 127.0.0.1, checked against the record contract in DESIGN.md.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
@@ -11,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/process.hpp"
@@ -446,6 +451,61 @@ TEST_CASE("crawl: HTTPS with the test CA", "[crawl][tls]") {
         auto r = crawl(dir, lines, {"--insecure", "--retries", "0"});
         require_complete(r, lines);
         check_product(r.by_line.at(1), 3, lines[0]);
+    }
+}
+
+TEST_CASE("crawl: the CA file is read once, at start, for every worker", "[crawl][tls]") {
+    // URLs come through a FIFO, one chunk (so one worker process) per line.
+    // Once the first record is out, the CA file is removed: workers forked
+    // after that still verify with the store the supervisor loaded.
+    const auto& ca = shoal::test::test_ca_dir();
+    local_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"});
+    temp_dir dir;
+    const fs::path ca_file = dir / "ca.crt";
+    fs::copy_file(ca / "ca.crt", ca_file);
+    const fs::path fifo = dir / "urls.fifo";
+    const fs::path out = dir / "out.jsonl";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    shoal::test::background_process proc({SHOAL_BINARY, "crawl", fifo.string(), "-o", out.string(),
+                                          "--chunk-size", "1", "-p", "1", "--retries", "0", "-q",
+                                          "--ca-file", ca_file.string()},
+                                         dir / "stdout.txt", dir / "stderr.txt");
+    // Open the FIFO for writing once the crawl has opened it for reading.
+    int fd = -1;
+    for (auto give_up = std::chrono::steady_clock::now() + 20s; fd < 0;) {
+        fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) break;
+        REQUIRE(errno == ENXIO);
+        REQUIRE_FALSE(proc.wait(0ms));
+        REQUIRE(std::chrono::steady_clock::now() < give_up);
+        std::this_thread::sleep_for(20ms);
+    }
+    auto send = [&](const std::string& line) {
+        const std::string text = line + "\n";
+        REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    };
+    auto records_out = [&] {
+        return fs::exists(out) ? shoal::test::read_jsonl(out).size() : std::size_t{0};
+    };
+    send(site.url("/p/1.html"));
+    for (auto give_up = std::chrono::steady_clock::now() + 30s; records_out() < 1;) {
+        REQUIRE(std::chrono::steady_clock::now() < give_up);
+        std::this_thread::sleep_for(20ms);
+    }
+    fs::remove(ca_file);
+    send(site.url("/p/2.html"));
+    send(site.url("/p/3.html"));
+    ::close(fd);
+    const auto status = proc.wait(60s);
+    INFO("stderr: " << shoal::test::read_file(dir / "stderr.txt"));
+    REQUIRE(status);
+    CHECK(*status == 0);
+    const auto records = shoal::test::read_jsonl(out);
+    REQUIRE(records.size() == 3);
+    for (const auto& rec : records) {
+        INFO(json::serialize(rec));
+        const auto n = rec.at("line").to_number<int>();
+        check_product(rec, n, site.url("/p/" + std::to_string(n) + ".html"));
     }
 }
 

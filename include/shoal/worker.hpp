@@ -5,12 +5,16 @@
 // of buffering without limit.
 #pragma once
 
+#include <memory>
+
 #include "shoal/chunker.hpp"
 #include "shoal/extractor.hpp"
 #include "shoal/host_limiter.hpp"
 #include "shoal/options.hpp"
 
 namespace shoal {
+
+struct tls_client_context;
 
 struct worker_setup {
     const crawl_options& options;
@@ -22,6 +26,7 @@ struct worker_setup {
     std::size_t idle_cap = 0;  // kept-alive connections this worker may hold
     int records_fd = -1;    // pipe to the writer (write end)
     int status_fd = -1;     // pipe to the supervisor: one byte 'd' when all lines are taken
+    std::shared_ptr<const tls_client_context> tls;  // the supervisor's, CA store loaded
 };
 
 // Runs the chunk to the end. Returns the process exit status: 0 when every
