@@ -10,11 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <map>
+#include <string_view>
 #include <vector>
 
 #include "shoal/chunker.hpp"
@@ -102,10 +105,10 @@ public:
 private:
     void prepare() {
         clamp_concurrency();
-        fetch_config tls_settings;
-        tls_settings.insecure = o_.insecure;
-        tls_settings.ca_file = o_.ca_file;
-        tls_ = make_tls_client_context(tls_settings);
+        // A --ca-file is loaded now, so a bad one stops the run before any
+        // fetch; the system store (~70 ms to parse) only once a chunk has an
+        // https URL (see spawn()).
+        if (o_.insecure || !o_.ca_file.empty()) make_tls_context();
         // Rules are compiled once, here: a bad file stops the run before any
         // fetch, and every forked worker inherits the compiled programs.
         if (!o_.rules.empty()) rules_file_ = extractor::from_file(o_.rules);
@@ -267,7 +270,30 @@ private:
         }
     }
 
+    void make_tls_context() {
+        fetch_config tls_settings;
+        tls_settings.insecure = o_.insecure;
+        tls_settings.ca_file = o_.ca_file;
+        tls_ = make_tls_client_context(tls_settings);
+    }
+
+    // Whether a line of c looks like an https URL. A worker that meets https
+    // anyway (a redirect) makes a context of its own.
+    static bool has_https(const chunk& c) {
+        for (const input_line& l : c.lines) {
+            std::string_view t = l.text;
+            while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+            if (t.size() >= 6 && std::equal(t.begin(), t.begin() + 6, "https:", [](char a, char b) {
+                    return std::tolower(static_cast<unsigned char>(a)) == b;
+                }))
+                return true;
+        }
+        return false;
+    }
+
     void spawn(chunk c) {
+        // Made here, before the fork, so that every worker inherits it.
+        if (!tls_ && has_https(c)) make_tls_context();
         int records[2], status[2];
         if (::pipe2(records, O_CLOEXEC) != 0 || ::pipe2(status, O_CLOEXEC) != 0)
             sys::throw_errno(exit_code::internal, "pipe");

@@ -251,8 +251,10 @@ private:
             std::chrono::duration<double>(setup_.options.timeout_s + 1.0));
         auto wait = std::chrono::milliseconds(10);
         for (bool first = true;; first = false) {
-            fetch_result f =
-                co_await fetcher_.fetch(first ? std::move(url) : std::get<target_url>(parse_url(text)));
+            // Not a ?: inside the co_await: GCC 12 evaluates both of its
+            // arms there, parsing the URL again on every fetch.
+            if (!first) url = std::get<target_url>(parse_url(text));
+            fetch_result f = co_await fetcher_.fetch(std::move(url));
             auto now = clock_type::now();
             if (!out_of_descriptors(f)) {
                 last_fetch_end_ = now;

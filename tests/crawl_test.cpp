@@ -509,6 +509,38 @@ TEST_CASE("crawl: the CA file is read once, at start, for every worker", "[crawl
     }
 }
 
+TEST_CASE("crawl: the system CA store is loaded only for a list with https URLs", "[crawl][tls]") {
+    // OpenSSL reads the system store from SSL_CERT_FILE when it is set.
+    const auto& ca = shoal::test::test_ca_dir();
+    temp_dir dir;
+    SECTION("an http-only list never opens it") {
+        // A FIFO with no writer: opening it would block the run for good.
+        local_site site;
+        const fs::path fifo = dir / "store.fifo";
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        const fs::path out = dir / "out.jsonl";
+        auto r = run_process({"env", "SSL_CERT_FILE=" + fifo.string(), SHOAL_BINARY, "crawl", "-", "-o",
+                              out.string(), "-q"},
+                             site.url("/p/1.html") + "\n" + site.url("/p/2.html") + "\n", 30s);
+        INFO(r.err);
+        REQUIRE_FALSE(r.timed_out);
+        CHECK(r.exit_code == 0);
+        CHECK(shoal::test::read_jsonl(out).size() == 2);
+    }
+    SECTION("an https list verifies with it, loaded when its chunk starts") {
+        local_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"});
+        const fs::path out = dir / "out.jsonl";
+        auto r = run_process({"env", "SSL_CERT_FILE=" + (ca / "ca.crt").string(), SHOAL_BINARY, "crawl",
+                              "-", "-o", out.string(), "-q", "--retries", "0"},
+                             site.url("/p/1.html") + "\n", 30s);
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        const auto records = shoal::test::read_jsonl(out);
+        REQUIRE(records.size() == 1);
+        check_product(records[0], 1, site.url("/p/1.html"));
+    }
+}
+
 TEST_CASE("crawl: host names are resolved and verified by name over HTTPS", "[crawl][tls]") {
     // "localhost" goes through the resolver (IP literals never do) and the
     // certificate is checked against the name (its DNS SAN), with SNI.
