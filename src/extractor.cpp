@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include <algorithm>
-#include <initializer_list>
 #include <span>
 #include <variant>
 
@@ -66,10 +65,9 @@ constexpr builtin_rule currency_rules[] = {
     {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none},
 };
 
-// Most literals above contain "price": one pass over the page's
-// occurrences of "price" finds them all (see anchored_literals()).
+// Most literals above contain "price": they are found among the page's
+// occurrences of "price", listed in one pass (see literal_positions).
 constexpr std::string_view price_anchor = "price";
-constexpr std::size_t max_anchored = 16;
 
 // How far before the literal a match may start (the rest of an HTML tag).
 constexpr std::size_t max_lead = 4096;
@@ -101,41 +99,63 @@ std::vector<compiled_rule> compile(const auto& rules) {
     return out;
 }
 
-// First positions of rule literals in one page, found without regard to
-// ASCII case, each literal searched once however many rules share it, and
-// the literals containing "price" all in one pass.
+// Where rule literals occur in one page, found without regard to ASCII case.
+// A literal that contains "price" is found among the occurrences of
+// "price", listed in one pass over the page the first time one is asked
+// for; another literal is searched for, its first position kept.
 class literal_positions {
 public:
-    // anchored: the distinct rule literals that contain price_anchor.
-    literal_positions(std::string_view html, std::span<const std::string_view> anchored)
-        : html_(html), anchored_literals_(anchored) {}
+    explicit literal_positions(std::string_view html) : html_(html) {}
 
-    std::size_t find(std::string_view literal) {
-        for (std::size_t i = 0; i < count_; ++i)
-            if (seen_[i].first == literal) return seen_[i].second;
-        if (!anchored_ && literal.find(price_anchor) != std::string_view::npos) {
-            anchored_ = true;
-            std::array<std::size_t, max_anchored> at{};
-            const std::size_t n = anchored_literals_.size();
-            find_all_nocase(html_, price_anchor, anchored_literals_, std::span(at).first(n));
-            for (std::size_t i = 0; i < n; ++i) remember(anchored_literals_[i], at[i]);
-            return find(literal);
+    // The first occurrence of literal at or after `from`, or npos.
+    std::size_t find(std::string_view literal, std::size_t from = 0) {
+        constexpr std::size_t npos = std::string_view::npos;
+        if (from > html_.size()) return npos;
+        const std::size_t offset = literal.find(price_anchor);
+        if (offset != npos) return find_anchored(literal, offset, from);
+        if (from == 0) {
+            for (std::size_t i = 0; i < count_; ++i)
+                if (first_[i].first == literal) return first_[i].second;
         }
-        std::size_t pos = find_ascii_nocase(html_, literal);
-        remember(literal, pos);
-        return pos;
+        std::size_t at = find_ascii_nocase(html_.substr(from), literal);
+        if (at != npos) at += from;
+        if (from == 0 && count_ < first_.size()) first_[count_++] = {literal, at};
+        return at;
     }
 
 private:
-    void remember(std::string_view literal, std::size_t pos) {
-        if (count_ < seen_.size()) seen_[count_++] = {literal, pos};
+    // Occurrences of literal sit `offset` bytes before occurrences of the anchor.
+    std::size_t find_anchored(std::string_view literal, std::size_t offset, std::size_t from) {
+        constexpr std::size_t npos = std::string_view::npos;
+        if (!listed_) {
+            anchors_count_ = find_every_nocase(html_, price_anchor, anchors_);
+            listed_ = true;
+        }
+        const auto listed = std::span(anchors_).first(anchors_count_);
+        const std::size_t tail = literal.size() - 1;  // its last byte, looked at first
+        const auto last = static_cast<unsigned char>(literal.back());
+        for (auto it = std::lower_bound(listed.begin(), listed.end(), from + offset); it != listed.end(); ++it) {
+            const std::size_t at = *it - offset;
+            if (at + tail >= html_.size()) break;
+            auto c = static_cast<unsigned char>(html_[at + tail]);
+            if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
+            if (c == last && matches_nocase_at(html_, at, literal)) return at;
+        }
+        if (anchors_count_ < anchors_.size()) return npos;  // that was every occurrence
+        // More than the list holds: search on past its last one.
+        const std::size_t past = listed.back() + 1 > offset ? listed.back() + 1 - offset : 0;
+        const std::size_t start = std::max(from, past);
+        if (start > html_.size()) return npos;
+        std::size_t at = find_ascii_nocase(html_.substr(start), literal);
+        return at == npos ? npos : start + at;
     }
 
     std::string_view html_;
-    std::span<const std::string_view> anchored_literals_;
-    std::array<std::pair<std::string_view, std::size_t>, 16> seen_{};
+    std::array<std::pair<std::string_view, std::size_t>, 8> first_{};  // literals without "price"
     std::size_t count_ = 0;
-    bool anchored_ = false;
+    std::array<std::size_t, 256> anchors_{};  // where "price" occurs, in order
+    std::size_t anchors_count_ = 0;
+    bool listed_ = false;
 };
 
 // Where a match of rule that contains the literal at `at` can start at the
@@ -192,23 +212,9 @@ std::optional<std::string_view> first_match(const compiled_rule& rule, std::stri
             if (auto m = match_at(at_candidate, text, start, RE2::ANCHOR_START)) return *m;
             tried = start;
         }
-        const std::size_t next = find_ascii_nocase(text.substr(at + 1), rule.literal);
-        at = next == std::string_view::npos ? next : at + 1 + next;
+        at = literals.find(rule.literal, at + 1);
     }
     return std::nullopt;
-}
-
-// The distinct literals of rules that contain price_anchor, in rule order.
-std::vector<std::string_view> anchored_literals(
-    std::initializer_list<const std::vector<compiled_rule>*> rule_sets) {
-    std::vector<std::string_view> out;
-    for (const auto* rules : rule_sets)
-        for (const compiled_rule& r : *rules)
-            if (r.literal.find(price_anchor) != std::string::npos &&
-                std::find(out.begin(), out.end(), r.literal) == out.end())
-                out.push_back(r.literal);
-    if (out.size() > max_anchored) throw std::logic_error("built-in rules: too many anchored literals");
-    return out;
 }
 
 }  // namespace
@@ -217,7 +223,6 @@ struct extractor::programs {
     std::vector<compiled_rule> title = compile(title_rules);
     std::vector<compiled_rule> price = compile(price_rules);
     std::vector<compiled_rule> currency = compile(currency_rules);
-    std::vector<std::string_view> anchored = anchored_literals({&title, &price, &currency});
 };
 
 extractor::extractor() : p_(std::make_unique<programs>()) {}
@@ -591,7 +596,7 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
                               std::string_view page_url) const {
     if (r_) return r_->extract(html, currency_hint, page_url);
     extraction e;
-    literal_positions literals(html, p_->anchored);
+    literal_positions literals(html);
     if (auto m = title_element(html)) {
         std::string t = collapse_whitespace(decode_entities(*m));
         if (!t.empty()) e.title = std::move(t);

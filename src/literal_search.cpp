@@ -97,44 +97,32 @@ std::size_t find_ascii_nocase(std::string_view text, std::string_view lit) {
     return std::string_view::npos;
 }
 
-void find_all_nocase(std::string_view text, std::string_view anchor,
-                     std::span<const std::string_view> literals, std::span<std::size_t> first) {
-    constexpr std::size_t npos = std::string_view::npos;
-    // The literals still looked for, with where the anchor sits in each.
-    struct wanted {
-        std::size_t index, offset;
-    };
-    std::array<wanted, 32> open{};
-    std::size_t open_count = 0;
-    for (std::size_t i = 0; i < literals.size(); ++i) {
-        first[i] = npos;
-        std::size_t offset = literals[i].find(anchor);
-        if (offset == npos) continue;
-        if (open_count == open.size()) {
-            first[i] = find_ascii_nocase(text, literals[i]);  // beyond the table: on its own
-            continue;
-        }
-        open[open_count++] = {i, offset};
+std::size_t find_every_nocase(std::string_view text, std::string_view lit, std::span<std::size_t> out) {
+    const std::size_t n = text.size(), m = lit.size();
+    if (m == 0 || m > n || out.empty()) return 0;
+    std::size_t count = 0, i = 0;
+#if defined(__x86_64__)
+    // Each vector scan goes on from just past the last occurrence.
+    for (;;) {
+        const std::size_t at = has_avx2 ? scan_avx2(text, lit, i) : scan_sse2(text, lit, i);
+        if (at == std::string_view::npos) break;
+        out[count++] = at;
+        if (count == out.size()) return count;
+        i = at + 1;
     }
-    // Occurrences of the anchor come in order, so the first one that
-    // completes a literal is that literal's first occurrence.
-    for (std::size_t from = 0; open_count > 0 && from < text.size();) {
-        std::size_t hit = find_ascii_nocase(text.substr(from), anchor);
-        if (hit == npos) break;
-        hit += from;
-        for (std::size_t k = 0; k < open_count;) {
-            const std::string_view lit = literals[open[k].index];
-            const std::size_t offset = open[k].offset;
-            if (hit >= offset && hit - offset + lit.size() <= text.size() &&
-                matches_at(text, hit - offset, lit)) {
-                first[open[k].index] = hit - offset;
-                open[k] = open[--open_count];
-                continue;
-            }
-            ++k;
+#endif
+    const auto first = static_cast<unsigned char>(lit[0]);
+    for (; i + m <= n; ++i) {
+        if (fold(text[i]) == first && matches_at(text, i, lit)) {
+            out[count++] = i;
+            if (count == out.size()) break;
         }
-        from = hit + 1;
     }
+    return count;
+}
+
+bool matches_nocase_at(std::string_view text, std::size_t pos, std::string_view lit) {
+    return pos <= text.size() && lit.size() <= text.size() - pos && matches_at(text, pos, lit);
 }
 
 }  // namespace shoal

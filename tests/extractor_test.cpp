@@ -245,6 +245,15 @@ TEST_CASE("extractor: each occurrence of a rule's literal is tried in turn, the 
     // No match anywhere after many occurrences.
     auto none = run(many);
     CHECK_FALSE(none.price);
+    // More occurrences of "price" than are listed in the one pass: the
+    // literals past the list are searched for after it.
+    std::string crowd;
+    for (int i = 0; i < 400; ++i) crowd += "<i>price</i>";
+    auto past_list = run(crowd + "<meta property=\"product:price:amount\" content=\"3.10\">"
+                                 "<b class=\"price\">$9.99</b>");
+    check_price(past_list, "3.10", "");  // no currency on the page
+    auto json_past_list = run(crowd + "{\"price\": \"4.20\"}");
+    check_price(json_past_list, "4.20", "");
 }
 
 TEST_CASE("extractor: title variants", "[extractor]") {

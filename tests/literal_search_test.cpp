@@ -2,6 +2,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 #include "shoal/literal_search.hpp"
 
@@ -66,30 +67,45 @@ TEST_CASE("literal_search: agrees with a naive search on random text", "[literal
     }
 }
 
-TEST_CASE("literal_search: one pass over an anchor finds each literal's first occurrence",
-          "[literal_search]") {
-    const std::string_view literals[] = {"price:amount", "\"price\"", "search_now_price", "price",
-                                         "pricecurrency", "\"pricecurrency\"", "priceprice"};
-    std::size_t at[std::size(literals)];
-    shoal::find_all_nocase("x \"Price\" y PRICE:Amount price:amount search_now_price", "price",
-                           literals, at);
-    CHECK(at[0] == 12);
-    CHECK(at[1] == 2);
-    CHECK(at[2] == 38);
-    CHECK(at[3] == 3);
-    CHECK(at[4] == npos);
-    CHECK(at[5] == npos);
-    CHECK(at[6] == npos);
+TEST_CASE("literal_search: every occurrence, in order, up to the room given", "[literal_search]") {
+    std::size_t at[8];
+    const std::string text = "x \"Price\" y PRICE:Amount price:amount search_now_price";
+    const std::size_t n = shoal::find_every_nocase(text, "price", at);
+    REQUIRE(n == 4);
+    CHECK(at[0] == 3);
+    CHECK(at[1] == 12);
+    CHECK(at[2] == 25);
+    CHECK(at[3] == 49);
+    CHECK(shoal::matches_nocase_at(text, 2, "\"price\""));
+    CHECK(shoal::matches_nocase_at(text, 12, "price:amount"));
+    CHECK_FALSE(shoal::matches_nocase_at(text, 3, "price:amount"));
+    CHECK_FALSE(shoal::matches_nocase_at(text, 49, "price!"));  // past the end
+    CHECK_FALSE(shoal::matches_nocase_at(text, text.size() + 1, "p"));
+    // Overlapping occurrences, and a full list stops there.
+    CHECK(shoal::find_every_nocase("aaaa", "aa", at) == 3);
+    CHECK(shoal::find_every_nocase(std::string(100, 'a'), "a", std::span(at, 5)) == 5);
+    CHECK(at[4] == 4);
+    CHECK(shoal::find_every_nocase("", "a", at) == 0);
+    CHECK(shoal::find_every_nocase("abc", "", at) == 0);
 
     std::mt19937 rng(777);
     const std::string alphabet = "pPrRiIcCeE\"':_ amountAMOUNT";
+    std::size_t all[400];
     for (int round = 0; round < 3000; ++round) {
-        std::string text(rng() % 300, ' ');
-        for (auto& c : text) c = alphabet[rng() % alphabet.size()];
-        shoal::find_all_nocase(text, "price", literals, at);
-        for (std::size_t i = 0; i < std::size(literals); ++i) {
-            INFO("text: " << text << " literal: " << literals[i]);
-            REQUIRE(at[i] == naive(text, literals[i]));
+        std::string page(rng() % 300, ' ');
+        for (auto& c : page) c = alphabet[rng() % alphabet.size()];
+        for (std::string_view lit : {"price", "p", "pp", "price:amount", "\"price\""}) {
+            INFO("text: " << page << " literal: " << lit);
+            std::vector<std::size_t> want;
+            for (std::size_t from = 0;;) {
+                std::size_t k = naive(std::string_view(page).substr(from), lit);
+                if (k == npos) break;
+                want.push_back(from + k);
+                from += k + 1;
+            }
+            const std::size_t got = shoal::find_every_nocase(page, lit, all);
+            REQUIRE(std::vector<std::size_t>(all, all + got) == want);
+            for (std::size_t w : want) CHECK(shoal::matches_nocase_at(page, w, lit));
         }
     }
 }

@@ -4,12 +4,12 @@
 //
 //   std::size_t at = find_ascii_nocase(html, "og:title");  // npos if absent
 //
-// Several literals that share a part (say "price" in "price:amount" and
-// "pricecurrency") are found in one pass over that part's occurrences:
+// Every occurrence, in one pass (here of the part "price" that several
+// literals share; each literal's occurrences are then among them):
 //
-//   std::string_view lits[] = {"price:amount", "pricecurrency"};
-//   std::size_t at[2];
-//   find_all_nocase(html, "price", lits, at);
+//   std::array<std::size_t, 256> at;
+//   std::size_t n = find_every_nocase(html, "price", at);
+//   bool amount = matches_nocase_at(html, at[0], "price:amount");
 #pragma once
 
 #include <cstddef>
@@ -25,10 +25,15 @@ namespace shoal {
 // found at 0.
 std::size_t find_ascii_nocase(std::string_view text, std::string_view lower_literal);
 
-// Sets first[i] to what find_ascii_nocase(text, lower_literals[i]) returns,
-// scanning text once for `lower_anchor`, which every literal must contain.
-// REQUIRES: first.size() == lower_literals.size(); all lower case.
-void find_all_nocase(std::string_view text, std::string_view lower_anchor,
-                     std::span<const std::string_view> lower_literals, std::span<std::size_t> first);
+// Writes the positions of the occurrences of `lower_literal` in `text`, in
+// order, to `out` (as find_ascii_nocase matches) and returns how many it
+// wrote. When that is out.size() there may be more after the last one.
+// Occurrences may overlap ("aa" in "aaa" is at 0 and 1).
+std::size_t find_every_nocase(std::string_view text, std::string_view lower_literal,
+                              std::span<std::size_t> out);
+
+// Whether `text` holds `lower_literal` at `pos`, as find_ascii_nocase
+// matches. False when it would run past the end.
+bool matches_nocase_at(std::string_view text, std::size_t pos, std::string_view lower_literal);
 
 }  // namespace shoal
