@@ -68,6 +68,52 @@ struct attempt {
     std::string raw_body;
 };
 
+// A response parser that keeps what a fetch uses and nothing else: the
+// status, four header values and the body, appended as it arrives. Beast's
+// response_parser would store every header in its own allocation, and zero
+// the body's room before copying into it.
+class response_reader final : public http::basic_parser<false> {
+public:
+    int status = 0;
+    std::string location, content_type, content_encoding, retry_after;
+    std::string body;
+
+private:
+    using string_view = beast::string_view;
+    using error_code = boost::system::error_code;
+
+    void on_request_impl(http::verb, string_view, string_view, int, error_code&) override {}
+    void on_response_impl(int code, string_view, int, error_code&) override { status = code; }
+    // The first of repeated fields counts, as with message::operator[].
+    void on_field_impl(http::field f, string_view, string_view value, error_code&) override {
+        auto keep = [&](std::string& to) {
+            if (to.empty()) to.assign(value.data(), value.size());
+        };
+        switch (f) {
+            case http::field::location: keep(location); break;
+            case http::field::content_type: keep(content_type); break;
+            case http::field::content_encoding: keep(content_encoding); break;
+            case http::field::retry_after: keep(retry_after); break;
+            default: break;
+        }
+    }
+    void on_header_impl(error_code&) override {}
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+        // body_limit() has already refused a longer Content-Length.
+        if (length) body.reserve(static_cast<std::size_t>(*length));
+    }
+    std::size_t on_body_impl(string_view piece, error_code&) override {
+        body.append(piece.data(), piece.size());
+        return piece.size();
+    }
+    void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, string_view piece, error_code&) override {
+        body.append(piece.data(), piece.size());
+        return piece.size();
+    }
+    void on_finish_impl(error_code&) override {}
+};
+
 bool is_redirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
@@ -437,7 +483,7 @@ struct fetcher::impl {
         }
         // Read the response, skipping interim 1xx answers (100 Continue, 103
         // Early Hints): each gets a fresh parser, under the same deadline.
-        std::optional<http::response_parser<http::string_body>> parser;
+        std::optional<response_reader> parser;
         boost::system::error_code rec;
         for (unsigned interim = 0;; ++interim) {
             parser.emplace();
@@ -447,7 +493,7 @@ struct fetcher::impl {
             got_bytes = got_bytes || parser->got_some();
             rec = hec;
             if (rec) break;
-            unsigned st = parser->get().result_int();
+            const int st = parser->status;
             if (st < 100 || st >= 200 || st == 101) break;
             if (interim == max_interim_responses) {
                 a.stage = error_stage::response;
@@ -461,12 +507,11 @@ struct fetcher::impl {
             rec = bec;
         }
         if (parser->is_header_done()) {
-            const auto& res = parser->get();
-            a.status = static_cast<int>(res.result_int());
-            a.location = std::string(res[http::field::location]);
-            a.content_type = std::string(res[http::field::content_type]);
-            a.content_encoding = std::string(res[http::field::content_encoding]);
-            a.retry_after_s = parse_retry_after(res[http::field::retry_after]);
+            a.status = parser->status;
+            a.location = std::move(parser->location);
+            a.content_type = std::move(parser->content_type);
+            a.content_encoding = std::move(parser->content_encoding);
+            a.retry_after_s = parse_retry_after(parser->retry_after);
         }
         if (rec) {
             bool header_done = parser->is_header_done();
@@ -476,8 +521,8 @@ struct fetcher::impl {
                 a.code = header_done ? "chunk_line_too_long" : "header_too_large";
             co_return;
         }
-        keep_alive = parser->get().keep_alive();
-        a.raw_body = parser->release().body();
+        keep_alive = parser->keep_alive();
+        a.raw_body = std::move(parser->body);
     }
 
     // One request on a kept-alive or new connection. A kept-alive connection
