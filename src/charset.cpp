@@ -7,6 +7,8 @@
 #include <iconv.h>
 
 #include <algorithm>
+#include <memory>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -630,6 +632,80 @@ std::size_t non_ascii_end(std::string_view in, std::size_t i) noexcept {
     return in.size();
 }
 
+// GB18030's two-byte characters (lead 0x81-0xFE, trail 0x40-0x7E or
+// 0x80-0xFE), decoded by table: each lead byte's row of 190 is filled from
+// iconv the first time a page uses it, and from then on a character costs a
+// lookup instead of a pass through iconv's loop. The table holds iconv's own
+// answers, so the text is the same; what it has no answer for (four-byte
+// sequences, invalid bytes) still goes through iconv.
+class gb18030_pairs {
+public:
+    // The UTF-8 of the pair at p (p[0] a lead byte), or empty when the pair
+    // is not a two-byte character that iconv decodes.
+    std::string_view decode(const unsigned char* p, iconv_t cd) {
+        const unsigned trail = p[1];
+        if (trail < 0x40 || trail == 0x7F || trail == 0xFF) return {};
+        auto& row = rows_[p[0] - 0x81];
+        if (!row) row = fill(p[0], cd);
+        const entry& e = (*row)[trail < 0x7F ? trail - 0x40 : trail - 0x41];
+        return std::string_view(e.bytes, e.len);
+    }
+
+private:
+    struct entry {
+        char bytes[3];
+        unsigned char len;  // 0: iconv does not decode the pair to 1-3 bytes
+    };
+    using row_type = std::array<entry, 190>;
+
+    static std::unique_ptr<row_type> fill(unsigned char lead, iconv_t cd) {
+        auto row = std::make_unique<row_type>();
+        for (unsigned trail = 0x40; trail <= 0xFE; ++trail) {
+            if (trail == 0x7F) continue;
+            char in[2] = {static_cast<char>(lead), static_cast<char>(trail)};
+            char out[8];
+            char* src = in;
+            char* dst = out;
+            std::size_t left = 2, room = sizeof out;
+            iconv(cd, nullptr, nullptr, nullptr, nullptr);
+            entry& e = (*row)[trail < 0x7F ? trail - 0x40 : trail - 0x41];
+            e.len = 0;
+            const bool whole = iconv(cd, &src, &left, &dst, &room) != static_cast<std::size_t>(-1) && left == 0;
+            const std::size_t n = sizeof out - room;
+            if (whole && n >= 1 && n <= 3) {
+                std::memcpy(e.bytes, out, n);
+                e.len = static_cast<unsigned char>(n);
+            }
+        }
+        iconv(cd, nullptr, nullptr, nullptr, nullptr);
+        return row;
+    }
+
+    std::array<std::unique_ptr<row_type>, 126> rows_;
+};
+
+// A non-ASCII stretch of GB18030: two-byte characters by table until the
+// first byte the table cannot take, then the rest through iconv.
+void convert_gb18030_stretch(const decoder& d, iconv_t cd, iconv_t fallback, std::string_view in,
+                             bool last, out_buffer& out) {
+    thread_local gb18030_pairs pairs;
+    const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+    std::size_t i = 0;
+    while (i < in.size()) {
+        if (p[i] < 0x80) {
+            out.append(in.substr(i, 1));
+            ++i;
+            continue;
+        }
+        if (p[i] < 0x81 || p[i] > 0xFE || i + 1 >= in.size()) break;
+        const std::string_view utf8 = pairs.decode(p + i, cd);
+        if (utf8.empty()) break;
+        out.append(utf8);
+        i += 2;
+    }
+    if (i < in.size()) convert_segment(d, cd, fallback, in.substr(i), last, out);
+}
+
 // Converts non-empty in with cd (and fallback, which may be no_cd()). For
 // ASCII-compatible encodings, long ASCII runs (markup) are copied as they are
 // and only the stretches between them go through iconv.
@@ -645,7 +721,10 @@ std::string iconv_to_utf8(std::string_view in, const decoder& d, iconv_t cd, ico
             out.append(in.substr(i, j - i));
             if (j == in.size()) break;
             i = non_ascii_end(in, j);
-            convert_segment(d, cd, fallback, in.substr(j, i - j), i == in.size(), out);
+            if (d.name == "GB18030")
+                convert_gb18030_stretch(d, cd, fallback, in.substr(j, i - j), i == in.size(), out);
+            else
+                convert_segment(d, cd, fallback, in.substr(j, i - j), i == in.size(), out);
         }
     }
     out.bytes.resize(out.used);

@@ -5,6 +5,7 @@
 #include <iconv.h>
 
 #include <catch2/catch.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -335,4 +336,62 @@ TEST_CASE("charset: UTF-8 validation finds a bad byte at any place in or after a
         // The bad byte is replaced where it is, the rest kept.
         CHECK(shoal::to_utf8(ascii + "\xFF" + "b", "utf-8") == ascii + "\xEF\xBF\xBD" + "b");
     }
+}
+
+// Decodes bytes from charset to UTF-8 with iconv in one call (the test's own
+// converter), or nullopt if iconv refuses any of them.
+std::optional<std::string> iconv_decode(std::string_view bytes, const char* charset) {
+    iconv_t cd = iconv_open("UTF-8", charset);
+    REQUIRE(cd != reinterpret_cast<iconv_t>(-1));
+    std::string out(bytes.size() * 4 + 16, '\0');
+    char* src = const_cast<char*>(bytes.data());
+    char* dst = out.data();
+    std::size_t left = bytes.size(), room = out.size();
+    const std::size_t rc = iconv(cd, &src, &left, &dst, &room);
+    iconv_close(cd);
+    if (rc == static_cast<std::size_t>(-1) || left != 0) return std::nullopt;
+    out.resize(out.size() - room);
+    return out;
+}
+
+TEST_CASE("charset: GB18030 two-byte characters decode as iconv decodes them, each and mixed") {
+    // Every lead/trail pair, alone and between ASCII (the table path).
+    std::vector<std::string> valid;
+    for (unsigned lead = 0x81; lead <= 0xFE; ++lead) {
+        for (unsigned trail = 0x40; trail <= 0xFE; ++trail) {
+            if (trail == 0x7F) continue;
+            const std::string pair = {static_cast<char>(lead), static_cast<char>(trail)};
+            const auto want = iconv_decode(pair, "GB18030");
+            if (!want) continue;  // e.g. user-defined areas iconv refuses
+            valid.push_back(pair);
+            INFO("pair " << std::hex << lead << " " << trail);
+            REQUIRE(shoal::to_utf8(pair, "gb18030") == *want);
+            REQUIRE(shoal::to_utf8("a" + pair + "b", "gb18030") == "a" + *want + "b");
+        }
+    }
+    REQUIRE(valid.size() > 20000);
+    // Random text of characters, four-byte sequences and short and long ASCII runs.
+    std::mt19937 rng(2026);
+    const std::string four_byte = "\x81\x30\x81\x30";  // U+0080
+    for (int round = 0; round < 2000; ++round) {
+        std::string text;
+        const int parts = static_cast<int>(rng() % 40);
+        for (int k = 0; k < parts; ++k) {
+            switch (rng() % 4) {
+                case 0: text += valid[rng() % valid.size()]; break;
+                case 1: text += std::string(rng() % 12, 'x'); break;
+                case 2: text += four_byte; break;
+                default: text += valid[rng() % valid.size()] + valid[rng() % valid.size()]; break;
+            }
+        }
+        const auto want = iconv_decode(text, "GB18030");
+        REQUIRE(want);
+        REQUIRE(shoal::to_utf8(text, "gb18030") == *want);
+    }
+    // Bytes iconv refuses still become U+FFFD, the characters around them kept.
+    const std::string zhong = "\xD6\xD0";  // 中
+    CHECK(shoal::to_utf8(zhong + "\xFF" + zhong, "gb18030") == "中\xEF\xBF\xBD中");
+    CHECK(shoal::to_utf8(zhong + "\x81", "gb18030") == "中\xEF\xBF\xBD");
+    CHECK(shoal::to_utf8(zhong + "\x81\x7F" + zhong, "gb18030") == "中\xEF\xBF\xBD\x7F中");
+    CHECK(shoal::to_utf8("\x80" + zhong, "gb18030") == "€中");
 }
