@@ -690,19 +690,22 @@ void convert_gb18030_stretch(const decoder& d, iconv_t cd, iconv_t fallback, std
                              bool last, out_buffer& out) {
     thread_local gb18030_pairs pairs;
     const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+    // Two bytes become at most three: room for all of it, written in place.
+    out.make_room(in.size() + in.size() / 2 + 4);
+    char* dst = out.tail();
     std::size_t i = 0;
     while (i < in.size()) {
         if (p[i] < 0x80) {
-            out.append(in.substr(i, 1));
-            ++i;
+            *dst++ = static_cast<char>(p[i++]);
             continue;
         }
         if (p[i] < 0x81 || p[i] > 0xFE || i + 1 >= in.size()) break;
         const std::string_view utf8 = pairs.decode(p + i, cd);
         if (utf8.empty()) break;
-        out.append(utf8);
+        for (char c : utf8) *dst++ = c;
         i += 2;
     }
+    out.used = static_cast<std::size_t>(dst - out.bytes.data());
     if (i < in.size()) convert_segment(d, cd, fallback, in.substr(i), last, out);
 }
 
