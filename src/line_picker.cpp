@@ -19,10 +19,15 @@ picked_line line_picker::parsed(std::size_t index) const {
 
 picked_line line_picker::pop_waiting(waiting_map::iterator it) {
     picked_line p = parsed(it->second.front());
+    const std::size_t left = it->second.size() - 1;
+    if (ranked_) {
+        by_length_.erase({left + 1, it->first});
+        if (left > 0) by_length_.insert({left, it->first});
+    }
     it->second.pop_front();
     --waiting_;
     ++busy_[it->first];
-    if (it->second.empty()) waiting_for_.erase(it);
+    if (left == 0) waiting_for_.erase(it);
     return p;
 }
 
@@ -47,15 +52,16 @@ std::optional<picked_line> line_picker::next(const std::string& finished_origin)
         ++waiting_;
     }
     // Every line has been looked at: what waits goes now, on a new
-    // connection, from the origin with the most lines waiting (of the first
-    // few looked at), so that lanes share the long queues instead of
-    // hopping between short ones, a connection per hop.
+    // connection, from the origin with the most lines waiting, so that the
+    // queues drain together and a lane seldom has to move (each move is a
+    // connection, over HTTPS a handshake). No line is added from here on:
+    // the queues are ranked by length once.
     if (waiting_for_.empty()) return std::nullopt;
-    auto longest = waiting_for_.begin();
-    int looked = 0;
-    for (auto it = waiting_for_.begin(); it != waiting_for_.end() && looked < 64; ++it, ++looked)
-        if (it->second.size() > longest->second.size()) longest = it;
-    return pop_waiting(longest);
+    if (!ranked_) {
+        for (const auto& [origin, q] : waiting_for_) by_length_.insert({q.size(), origin});
+        ranked_ = true;
+    }
+    return pop_waiting(waiting_for_.find(std::string(by_length_.rbegin()->second)));
 }
 
 }  // namespace shoal

@@ -27,8 +27,8 @@ std::uint64_t number(const std::optional<picked_line>& p) {
     return p->line->number;
 }
 
-// 8 lanes over 2,000 lines for 23 hosts, fetches ending in random order; a
-// fetch to an origin without a free connection opens one.
+// `lanes` lanes over 2,000 lines for `hosts` hosts, fetches ending in random
+// order; a fetch to an origin without a free connection opens one.
 struct simulation {
     std::multiset<std::uint64_t> seen;  // line numbers handed out
     std::size_t connections = 0;
@@ -36,16 +36,16 @@ struct simulation {
     bool exhausted = false;
 };
 
-simulation simulate(std::size_t window) {
+simulation simulate(std::size_t window, std::size_t lanes = 8, unsigned hosts = 23) {
     simulation sim;
     std::minstd_rand rng(7);
     std::vector<std::string> urls;
     for (int i = 0; i < 2000; ++i)
-        urls.push_back("http://h" + std::to_string(rng() % 23) + "/p/" + std::to_string(i));
+        urls.push_back("http://h" + std::to_string(rng() % hosts) + "/p/" + std::to_string(i));
     auto lines = lines_of(urls);
     std::multiset<std::string> idle;  // free connections, as a fetcher keeps them
     line_picker picker(lines, window, [&](const std::string& o) { return idle.count(o) > 0; });
-    std::vector<std::string> lane_origin(8);  // what each lane fetches now ("" = free)
+    std::vector<std::string> lane_origin(lanes);  // what each lane fetches now ("" = free)
     auto start = [&](std::size_t lane, const std::optional<picked_line>& p) {
         if (!p) return;
         sim.seen.insert(p->line->number);
@@ -153,4 +153,33 @@ TEST_CASE("line_picker: random lanes get every line exactly once, on fewer conne
     INFO("connections in file order " << in_order.connections << ", picked " << picked.connections);
     CHECK(picked.connections * 3 < in_order.connections * 2);
     CHECK(picked.connections >= 23);
+}
+
+TEST_CASE("line_picker: many more lanes than hosts open fewer connections than file order",
+          "[line_picker]") {
+    // 400 lanes, 150 hosts: every line is looked at early and waits, and
+    // lanes take from the longest queue; lanes moving between short queues
+    // would each open a connection per move.
+    const simulation in_order = simulate(0, 400, 150);
+    const simulation picked = simulate(64 * 400, 400, 150);
+    CHECK(picked.exhausted);
+    REQUIRE(picked.seen.size() == 2000);
+    INFO("connections in file order " << in_order.connections << ", picked " << picked.connections);
+    CHECK(picked.connections < in_order.connections);
+}
+
+TEST_CASE("line_picker: once every line is looked at, the longest queue goes first", "[line_picker]") {
+    auto lines = lines_of({"http://a/1", "http://b/1", "http://b/2", "http://a/2", "http://a/3",
+                           "http://a/4", "http://b/3"});
+    line_picker picker(lines, 10, [](const std::string&) { return false; });
+    CHECK(number(picker.next("")) == 1);  // a
+    CHECK(number(picker.next("")) == 2);  // b
+    // The rest wait (a busy, b busy), every line is looked at, a has 3 waiting, b 2.
+    CHECK(number(picker.next("")) == 4);
+    CHECK(picker.waiting() == 4);
+    CHECK(number(picker.next("")) == 3);  // 2 each now: either; b's is line 3
+    CHECK(number(picker.next("http://b:80")) == 7);  // b's lane takes b's last
+    CHECK(number(picker.next("")) == 5);
+    CHECK(number(picker.next("")) == 6);
+    CHECK(picker.exhausted());
 }

@@ -9,8 +9,8 @@
 //
 // Waiting is bounded: at most `window` lines wait at once (beyond that a line
 // goes at once, on a new connection), and once every line has been looked at
-// the waiting ones go to whichever lane asks, so a slow or dead host holds up
-// its own lines only while other work is left. A waiting line costs its index
+// the waiting ones go to whichever lane asks, from the longest queue first,
+// so a slow or dead host holds up its own lines only while other work is left. A waiting line costs its index
 // (its URL is parsed again when it goes).
 #pragma once
 
@@ -18,7 +18,9 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -68,6 +70,10 @@ private:
     std::size_t waiting_ = 0;  // lines in waiting_for_
     std::unordered_map<std::string, unsigned> busy_;  // fetches in flight per origin
     waiting_map waiting_for_;  // line indexes per origin, in file order; no empty deque
+    // Once every line has been looked at: (lines waiting, origin) of each
+    // queue in waiting_for_, the origin viewing its key there.
+    std::set<std::pair<std::size_t, std::string_view>> by_length_;
+    bool ranked_ = false;
 };
 
 }  // namespace shoal
