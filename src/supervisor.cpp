@@ -23,6 +23,7 @@
 #include "shoal/chunker.hpp"
 #include "shoal/control.hpp"
 #include "shoal/done_lines.hpp"
+#include "shoal/error.hpp"
 #include "shoal/fetcher.hpp"
 #include "shoal/frame.hpp"
 #include "shoal/host_limiter.hpp"
@@ -292,8 +293,17 @@ private:
     }
 
     void spawn(chunk c) {
-        // Made here, before the fork, so that every worker inherits it.
-        if (!tls_ && has_https(c)) make_tls_context();
+        // Made here, before the fork, so that every worker inherits it. The
+        // system store does not fail to load in practice; if it did, each
+        // worker would try (and report) on its own, as without this.
+        if (!tls_ && !tls_failed_ && has_https(c)) {
+            try {
+                make_tls_context();
+            } catch (const setup_error& e) {
+                tls_failed_ = true;
+                std::fprintf(stderr, "shoal: warning: %s\n", e.what());
+            }
+        }
         int records[2], status[2];
         if (::pipe2(records, O_CLOEXEC) != 0 || ::pipe2(status, O_CLOEXEC) != 0)
             sys::throw_errno(exit_code::internal, "pipe");
@@ -552,6 +562,7 @@ private:
     std::int64_t total_ = -1;
     std::size_t idle_cap_ = 0;
     std::shared_ptr<const tls_client_context> tls_;  // made once, inherited by every worker
+    bool tls_failed_ = false;
     output_extent extent_;  // how far the output holds whole records
     std::unique_ptr<host_limiter> limiter_;
     std::unique_ptr<extractor> rules_file_;

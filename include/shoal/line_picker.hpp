@@ -10,8 +10,8 @@
 // Waiting is bounded: at most `window` lines wait at once (beyond that a line
 // goes at once, on a new connection), and once every line has been looked at
 // the waiting ones go to whichever lane asks, from the longest queue first,
-// so a slow or dead host holds up its own lines only while other work is left. A waiting line costs its index
-// (its URL is parsed again when it goes).
+// so a slow or dead host holds up its own lines only while other work is
+// left. A waiting line costs its index (its URL is parsed again when it goes).
 #pragma once
 
 #include <cstddef>
