@@ -32,37 +32,46 @@ enum class lead {
 // The literal is looked up first (SIMD-fast): a page without it skips the
 // pattern, and a page with it is searched from where a match around its
 // first occurrence could start, instead of from the top.
+// `then` lists the bytes of which one comes right after the literal in
+// every match (nullptr: any): an occurrence followed by another byte is
+// skipped without running the regex.
 struct builtin_rule {
     const char* pattern;
     const char* literal;
     lead before;
+    const char* then;
 };
+
+constexpr const char* quote = "\"'";
+constexpr const char* space_or_quote = " \t\n\f\r\"'";  // RE2's \s, or a quote
+constexpr const char* space_or_colon = " \t\n\f\r:";
+constexpr const char* space_or_equals = " \t\n\f\r=";
 
 // Each pattern has one or two capture groups (double- or single-quoted
 // attribute values); the first group that matched is the value.
 // After the <title> element (title_element(), the regex
 // (?is)<title[^>]*>(.*?)</title without the regex engine), og:title.
 constexpr builtin_rule title_rules[] = {
-    {R"re((?is)<meta\s[^>]*?property\s*=\s*["']og:title["'][^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)'))re", "og:title", lead::in_tag},
-    {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?property\s*=\s*["']og:title)re", "og:title", lead::max_lead},
+    {R"re((?is)<meta\s[^>]*?property\s*=\s*["']og:title["'][^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)'))re", "og:title", lead::in_tag, quote},
+    {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?property\s*=\s*["']og:title)re", "og:title", lead::max_lead, nullptr},
 };
 
 // In order of trust: structured data first, then visible price elements.
 constexpr builtin_rule price_rules[] = {
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*["']([^"']+))re", "price:amount", lead::in_tag},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead},
-    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*["']([^"']+))re", "itemprop", lead::none},
-    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop", lead::none},
-    {R"re("price"\s*:\s*"?([0-9][0-9.,]*))re", "\"price\"", lead::none},
-    {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag},
-    {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>([^<]+)<)re", "price", lead::in_tag},
+    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*["']([^"']+))re", "price:amount", lead::in_tag, quote},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr},
+    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*["']([^"']+))re", "itemprop", lead::none, space_or_equals},
+    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop", lead::none, space_or_equals},
+    {R"re("price"\s*:\s*"?([0-9][0-9.,]*))re", "\"price\"", lead::none, space_or_colon},
+    {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote},
+    {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>([^<]+)<)re", "price", lead::in_tag, space_or_quote},
 };
 
 constexpr builtin_rule currency_rules[] = {
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:currency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "price:currency", lead::in_tag},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead},
-    {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "pricecurrency", lead::in_tag},
-    {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none},
+    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:currency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "price:currency", lead::in_tag, quote},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead, nullptr},
+    {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "pricecurrency", lead::in_tag, quote},
+    {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none, space_or_colon},
 };
 
 // Most literals above contain "price": they are found among the page's
@@ -74,6 +83,7 @@ constexpr std::size_t max_lead = 4096;
 
 struct compiled_rule {
     std::unique_ptr<RE2> re;
+    std::string_view then;  // see builtin_rule; empty: any byte
     // For lead::in_tag, "[^>]*?(?:re)": anchored where the tag of an
     // occurrence of the literal starts, it finds the first match starting in
     // that tag, and fails within the tag (or its text) when there is none.
@@ -89,7 +99,8 @@ std::vector<compiled_rule> compile(const auto& rules) {
     opt.set_log_errors(false);
     opt.set_max_mem(64 << 20);
     for (const builtin_rule& r : rules) {
-        compiled_rule c{std::make_unique<RE2>(r.pattern, opt), nullptr, r.literal, r.before};
+        compiled_rule c{std::make_unique<RE2>(r.pattern, opt), r.then ? r.then : "", nullptr,
+                        r.literal, r.before};
         if (r.before == lead::in_tag)
             c.at_candidate = std::make_unique<RE2>(std::string("[^>]*?(?:") + r.pattern + ")", opt);
         if (!c.re->ok() || (c.at_candidate && !c.at_candidate->ok()))
@@ -208,7 +219,12 @@ std::optional<std::string_view> first_match(const compiled_rule& rule, std::stri
             auto m = match_at(*rule.re, text, start, RE2::UNANCHORED);
             return m ? *m : std::nullopt;
         }
-        if (start != tried) {  // occurrences in one tag share their start
+        // Occurrences in one tag share their start; one followed by a byte
+        // no match has there cannot be the literal of a match.
+        const std::size_t after = at + rule.literal.size();
+        const bool can_match =
+            rule.then.empty() || (after < text.size() && rule.then.find(text[after]) != std::string_view::npos);
+        if (start != tried && can_match) {
             if (auto m = match_at(at_candidate, text, start, RE2::ANCHOR_START)) return *m;
             tried = start;
         }

@@ -242,6 +242,11 @@ TEST_CASE("extractor: each occurrence of a rule's literal is tried in turn, the 
     check_price(far, "7.25", "USD");
     auto first_of_many = run("<p>price</p><b class=\"price\">$6.00</b>" + many + "<i class=\"price\">$9.99</i>");
     check_price(first_of_many, "6.00", "USD");
+    // Whitespace between the literal and what follows it still matches.
+    auto spaced = run("<b class=\"x\">\"price\"</b><script>{\"price\"\n\t : 12.50}</script>");
+    check_price(spaced, "12.50", "");
+    auto class_spaced = run("<style>.price{}</style><span class='price\tbig'>$2.00</span>");
+    check_price(class_spaced, "2.00", "USD");
     // No match anywhere after many occurrences.
     auto none = run(many);
     CHECK_FALSE(none.price);
