@@ -107,6 +107,31 @@ void append_frame(const record& r, std::string& out) {
     put_u32(crc, out.data() + start + 8);
 }
 
+void append_counters_frame(const fetch_counters& c, std::string& out) {
+    std::size_t start = out.size();
+    out.append(frame_header_bytes, '\0');
+    for (std::uint64_t v : {c.connections, c.reused, c.tls_handshakes, c.tls_resumed}) put_varint(v, out);
+    std::size_t len = out.size() - start - frame_header_bytes;
+    auto crc = libdeflate_crc32(0, out.data() + start + frame_header_bytes, len);
+    put_u32(counters_magic, out.data() + start);
+    put_u32(static_cast<std::uint32_t>(len), out.data() + start + 4);
+    put_u32(crc, out.data() + start + 8);
+}
+
+namespace {
+
+bool decode_counters(std::string_view payload, fetch_counters& c) {
+    reader in(payload);
+    fetch_counters got;
+    if (!in.varint(got.connections) || !in.varint(got.reused) || !in.varint(got.tls_handshakes) ||
+        !in.varint(got.tls_resumed) || !in.done())
+        return false;
+    c += got;
+    return true;
+}
+
+}  // namespace
+
 bool decode_record(std::string_view payload, record& r) {
     reader in(payload);
     std::uint64_t status = 0, micros = 0, attempts = 0, nfields = 0;
@@ -142,28 +167,32 @@ bool decode_record(std::string_view payload, record& r) {
 }
 
 frame_decoder::status frame_decoder::next(record& r) {
-    if (corrupt_) return status::corrupt;
-    if (buf_.size() - pos_ < frame_header_bytes) return status::need_more;
-    const char* h = buf_.data() + pos_;
-    std::uint32_t len = get_u32(h + 4);
-    if (get_u32(h) != frame_magic || len > max_payload) {
-        corrupt_ = true;
-        return status::corrupt;
+    for (;;) {
+        if (corrupt_) return status::corrupt;
+        if (buf_.size() - pos_ < frame_header_bytes) return status::need_more;
+        const char* h = buf_.data() + pos_;
+        const std::uint32_t magic = get_u32(h);
+        std::uint32_t len = get_u32(h + 4);
+        if ((magic != frame_magic && magic != counters_magic) || len > max_payload) {
+            corrupt_ = true;
+            return status::corrupt;
+        }
+        if (buf_.size() - pos_ - frame_header_bytes < len) return status::need_more;
+        const std::string_view payload(h + frame_header_bytes, len);
+        const bool ok = libdeflate_crc32(0, payload.data(), len) == get_u32(h + 8) &&
+                        (magic == frame_magic ? decode_record(payload, r) : decode_counters(payload, counters_));
+        if (!ok) {
+            corrupt_ = true;
+            return status::corrupt;
+        }
+        pos_ += frame_header_bytes + len;
+        // Drop consumed bytes once they dominate the buffer.
+        if (pos_ > 65536 && pos_ * 2 > buf_.size()) {
+            buf_.erase(0, pos_);
+            pos_ = 0;
+        }
+        if (magic == frame_magic) return status::record;
     }
-    if (buf_.size() - pos_ - frame_header_bytes < len) return status::need_more;
-    const char* payload = h + frame_header_bytes;
-    auto crc = libdeflate_crc32(0, payload, len);
-    if (crc != get_u32(h + 8) || !decode_record(std::string_view(payload, len), r)) {
-        corrupt_ = true;
-        return status::corrupt;
-    }
-    pos_ += frame_header_bytes + len;
-    // Drop consumed bytes once they dominate the buffer.
-    if (pos_ > 65536 && pos_ * 2 > buf_.size()) {
-        buf_.erase(0, pos_);
-        pos_ = 0;
-    }
-    return status::record;
 }
 
 }  // namespace shoal

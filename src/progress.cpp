@@ -100,7 +100,10 @@ std::string run_stats::json() const {
            ",\"with_price\":" + std::to_string(with_price_) +
            ",\"latency_ms\":{\"p50\":" + fixed(latency_ms(0.5), 2) +
            ",\"p95\":" + fixed(latency_ms(0.95), 2) + ",\"p99\":" + fixed(latency_ms(0.99), 2) +
-           "}}\n";
+           "},\"fetch\":{\"connections\":" + std::to_string(fetch_.connections) +
+           ",\"reused\":" + std::to_string(fetch_.reused) +
+           ",\"tls_handshakes\":" + std::to_string(fetch_.tls_handshakes) +
+           ",\"tls_resumed\":" + std::to_string(fetch_.tls_resumed) + "}}\n";
     return out;
 }
 

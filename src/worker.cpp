@@ -151,6 +151,7 @@ private:
         }
         if (--lanes_ == 0) {
             process_fetched();
+            append_counters_frame(fetcher_.counters(), pending_);  // the last frame, for --stats
             lanes_done_ = true;
             grace_.cancel();
             batch_timer_.cancel();

@@ -128,6 +128,7 @@ private:
             return;
         }
         // End of the pipe (or corruption): a torn last frame is dropped whole.
+        stats_.add(p.decoder.counters());
         control_message done;
         done.kind = control_kind::chunk_done;
         done.chunk_id = p.chunk_id;

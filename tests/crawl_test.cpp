@@ -341,7 +341,8 @@ TEST_CASE("crawl: keep-alive connections are reused", "[crawl]") {
     temp_dir dir;
     std::vector<std::string> lines;
     for (int n = 1; n <= 200; ++n) lines.push_back(site.url("/conn-id?n=" + std::to_string(n)));
-    auto r = crawl(dir, lines, {"-c", "4", "-p", "1"});
+    const std::string stats_path = (dir / "stats.json").string();
+    auto r = crawl(dir, lines, {"-c", "4", "-p", "1", "--stats", stats_path});
     require_complete(r, lines);
     std::set<std::string> conns;
     for (const auto& [n, rec] : r.by_line) {
@@ -355,6 +356,14 @@ TEST_CASE("crawl: keep-alive connections are reused", "[crawl]") {
     auto stats = json::parse(stats_text).as_object();
     CHECK(stats.at("connections").to_number<std::int64_t>() <= 21);  // + the /stats request
     CHECK(stats.at("requests").to_number<std::int64_t>() == 201);
+    // --stats counts the same connections, and the requests on kept-alive ones.
+    auto run = json::parse(shoal::test::read_file(stats_path)).as_object();
+    INFO("--stats: " << json::serialize(run));
+    const auto& fetch = run.at("fetch").as_object();
+    const auto opened = fetch.at("connections").to_number<std::int64_t>();
+    CHECK(opened == stats.at("connections").to_number<std::int64_t>() - 1);
+    CHECK(fetch.at("reused").to_number<std::int64_t>() == 200 - opened);
+    CHECK(fetch.at("tls_handshakes").to_number<std::int64_t>() == 0);
 }
 
 TEST_CASE("crawl: Connection: close answers are handled", "[crawl]") {

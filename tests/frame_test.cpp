@@ -417,3 +417,56 @@ TEST_CASE("frame: a payload with more elapsed microseconds than an encoder write
     CHECK_FALSE(shoal::decode_record(huge, back));
 }
 
+
+TEST_CASE("frame: counters frames are summed and passed by, between records", "[frame]") {
+    std::string wire;
+    shoal::append_frame(full_record(), wire);
+    shoal::fetch_counters a{3, 40, 2, 1};
+    shoal::append_counters_frame(a, wire);
+    shoal::append_counters_frame(shoal::fetch_counters{1ull << 40, 0, 0, 7}, wire);
+    record second = full_record();
+    second.line = 18;
+    shoal::append_frame(second, wire);
+    // Byte by byte: a counters frame never surfaces as a record.
+    frame_decoder d;
+    std::vector<std::uint64_t> lines;
+    record r;
+    for (char c : wire) {
+        d.feed(&c, 1);
+        status st;
+        while ((st = d.next(r)) == status::record) lines.push_back(r.line);
+        REQUIRE(st == status::need_more);
+    }
+    CHECK(lines == std::vector<std::uint64_t>{17, 18});
+    CHECK(d.counters().connections == 3 + (1ull << 40));
+    CHECK(d.counters().reused == 40);
+    CHECK(d.counters().tls_handshakes == 2);
+    CHECK(d.counters().tls_resumed == 8);
+    CHECK(d.pending() == 0);
+}
+
+TEST_CASE("frame: a counters frame with a bad payload is corrupt", "[frame]") {
+    std::string wire;
+    shoal::append_counters_frame(shoal::fetch_counters{1, 2, 3, 4}, wire);
+    SECTION("flipped byte (crc)") {
+        wire.back() ^= 0x01;
+    }
+    SECTION("a fifth varint, with its crc") {
+        std::string payload = wire.substr(shoal::frame_header_bytes) + "\x05";
+        std::uint32_t crc = 0xffffffffu;  // zlib's crc32, by hand
+        for (unsigned char c : payload) {
+            crc ^= c;
+            for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+        crc ^= 0xffffffffu;
+        wire.resize(shoal::frame_header_bytes);
+        put_u32(wire, 4, static_cast<std::uint32_t>(payload.size()));
+        put_u32(wire, 8, crc);
+        wire += payload;
+    }
+    frame_decoder d;
+    d.feed(wire.data(), wire.size());
+    record r;
+    CHECK(d.next(r) == status::corrupt);
+    CHECK(d.counters().connections == 0);
+}

@@ -478,7 +478,7 @@ TEST_CASE("serve: --tls with --cert-out works with crawl --ca-file, and sessions
     CHECK(s.line().starts_with("shoal serve: listening on https://127.0.0.1:"));
     auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
                           (dir / "out.jsonl").string(), "-p", "1", "-c", "16", "-q", "--ca-file",
-                          (dir / "ca.pem").string()},
+                          (dir / "ca.pem").string(), "--stats", (dir / "stats.json").string()},
                          "", 120s);
     INFO(p.err);
     REQUIRE(p.exit_code == 0);
@@ -489,6 +489,19 @@ TEST_CASE("serve: --tls with --cert-out works with crawl --ca-file, and sessions
         const auto line = rec.at("line").to_number<std::uint64_t>();
         CHECK(rec.at("status") == 200);
         CHECK(rec.at("title").as_string() == pages::product_title(line));
+    }
+    // --stats: every connection was a TLS handshake; the server saw as many.
+    {
+        const auto run = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+        INFO("--stats: " << json::serialize(run));
+        const auto& fetch = run.at("fetch").as_object();
+        const auto opened = fetch.at("connections").to_number<std::uint64_t>();
+        CHECK(opened >= 8);  // one per host at least
+        CHECK(fetch.at("tls_handshakes").to_number<std::uint64_t>() == opened);
+        CHECK(fetch.at("reused").to_number<std::uint64_t>() == 200 - opened);
+        const json::object st = tls_stats_of(s, dir / "ca.pem");
+        CHECK(count(st, "tls_handshakes_full") + count(st, "tls_handshakes_resumed") == opened + 1);
+        CHECK(fetch.at("tls_resumed").to_number<std::uint64_t>() == count(st, "tls_handshakes_resumed"));
     }
     // Without the certificate, verification fails.
     auto untrusted = run_process({SHOAL_BINARY, "crawl", "-", "-o", (dir / "bad.jsonl").string(),

@@ -68,12 +68,6 @@ struct fetch_result {
     std::string error_message;
 };
 
-struct fetch_counters {
-    std::uint64_t connections = 0;       // TCP connections opened
-    std::uint64_t reused = 0;            // requests sent on a kept-alive connection
-    std::uint64_t tls_handshakes = 0;
-    std::uint64_t tls_resumed = 0;       // handshakes that resumed a session
-};
 
 // Undoes the Content-Encoding of a fetched body, capped at max_body, and
 // returns the decoded body: `scratch` holds it, or for a body that was not

@@ -16,6 +16,7 @@ class run_stats {
 public:
     run_stats();
     void add(const record& r);
+    void add(const fetch_counters& c) { fetch_ += c; }
 
     std::uint64_t records() const { return records_; }
     std::uint64_t errors() const { return errors_; }
@@ -35,6 +36,7 @@ private:
     std::array<std::uint64_t, 10> by_stage_{};
     std::uint64_t with_title_ = 0, with_price_ = 0;
     std::vector<std::uint32_t> latency_;  // log-scale buckets, ~1% wide
+    fetch_counters fetch_;                // from the workers that finished their chunk
 };
 
 // Redraws one status line on stderr at most a few times a second.

@@ -57,4 +57,21 @@ void append_json_string(std::string_view s, std::string& out);
 // Appends p as {"amount":...,"currency":... or null,"raw":...}.
 void append_price_json(const shoal::price& p, std::string& out);
 
+// What one worker's fetches did, beside its records: sent to the writer at
+// the end of the chunk and summed into --stats.
+struct fetch_counters {
+    std::uint64_t connections = 0;     // TCP connections opened
+    std::uint64_t reused = 0;          // requests sent on a kept-alive connection
+    std::uint64_t tls_handshakes = 0;
+    std::uint64_t tls_resumed = 0;     // handshakes that resumed a session
+
+    fetch_counters& operator+=(const fetch_counters& o) {
+        connections += o.connections;
+        reused += o.reused;
+        tls_handshakes += o.tls_handshakes;
+        tls_resumed += o.tls_resumed;
+        return *this;
+    }
+};
+
 }  // namespace shoal
