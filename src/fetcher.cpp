@@ -22,6 +22,7 @@
 #include "shoal/content_decoder.hpp"
 #include "shoal/error.hpp"
 #include "shoal/host_limiter.hpp"
+#include "shoal/tls_session_store.hpp"
 
 namespace shoal {
 
@@ -219,6 +220,7 @@ struct fetcher::impl {
     std::size_t idle_cap;        // at most one per lane, so descriptors stay bounded
     std::unordered_map<std::string, std::vector<tcp::endpoint>> dns_cache;
     std::unordered_map<std::string, SSL_SESSION*> sessions;
+    std::string session_der;  // a session's bytes on their way to or from the shared store
     std::vector<unsigned> free_entries;  // host_limiter ledger entries not in use
     std::vector<beast::flat_buffer> spare_buffers;
     fetch_counters counters;
@@ -427,7 +429,9 @@ struct fetcher::impl {
             if (u.ip_literal) X509_VERIFY_PARAM_set1_ip_asc(param, u.host.c_str());
             else X509_VERIFY_PARAM_set1_host(param, u.host.c_str(), u.host.size());
         }
-        auto found = sessions.find(u.origin());
+        const std::string origin = u.origin();
+        auto found = sessions.find(origin);
+        if (found == sessions.end()) found = adopt_shared_session(origin);
         if (found != sessions.end()) SSL_set_session(ssl_handle, found->second);
         ++counters.tls_handshakes;
         auto [ec] = co_await s.async_handshake(ssl::stream_base::client, use_tuple);
@@ -446,15 +450,40 @@ struct fetcher::impl {
         co_return true;
     }
 
-    // Keeps the session of a finished exchange for the next handshake to origin.
+    // The session another worker kept for origin, now also this fetcher's;
+    // sessions.end() when there is none (or it does not decode).
+    std::unordered_map<std::string, SSL_SESSION*>::iterator adopt_shared_session(const std::string& origin) {
+        if (cfg.shared_sessions == nullptr || !cfg.shared_sessions->get(origin, session_der))
+            return sessions.end();
+        const auto* p = reinterpret_cast<const unsigned char*>(session_der.data());
+        SSL_SESSION* sess = d2i_SSL_SESSION(nullptr, &p, static_cast<long>(session_der.size()));
+        if (sess == nullptr) {
+            ERR_clear_error();
+            return sessions.end();
+        }
+        return sessions.emplace(origin, sess).first;
+    }
+
+    // Keeps the session of a finished exchange for the next handshake to
+    // origin, here and, when it is a new one, for the other workers.
     void remember_session(tls_stream& s, const std::string& origin) {
         SSL_SESSION* sess = SSL_get1_session(s.native_handle());
         if (sess == nullptr) return;
         auto [it, inserted] = sessions.try_emplace(origin, sess);
         if (!inserted) {
+            if (it->second == sess) {  // the one we offered, resumed: nothing new
+                SSL_SESSION_free(sess);
+                return;
+            }
             SSL_SESSION_free(it->second);
             it->second = sess;
         }
+        if (cfg.shared_sessions == nullptr || !SSL_SESSION_is_resumable(sess)) return;
+        const int len = i2d_SSL_SESSION(sess, nullptr);
+        if (len <= 0 || static_cast<std::size_t>(len) > tls_session_store::max_session_bytes) return;
+        session_der.resize(static_cast<std::size_t>(len));
+        auto* p = reinterpret_cast<unsigned char*>(session_der.data());
+        if (i2d_SSL_SESSION(sess, &p) == len) cfg.shared_sessions->put(origin, session_der);
     }
 
     template <class Stream>

@@ -29,6 +29,7 @@
 #include "shoal/host_limiter.hpp"
 #include "shoal/resume.hpp"
 #include "shoal/sys.hpp"
+#include "shoal/tls_session_store.hpp"
 #include "shoal/url_source.hpp"
 #include "shoal/worker.hpp"
 #include "shoal/writer.hpp"
@@ -332,7 +333,8 @@ private:
             if (output_fd_ > STDERR_FILENO) ::close(output_fd_);
             for (const auto& [other_id, other] : running_)
                 if (other.status_fd >= 0) ::close(other.status_fd);
-            worker_setup s{o_, rc.work, rules(), no, limiter_.get(), rc.ledger, idle_cap_, records[1], status[1], tls_};
+            worker_setup s{o_, rc.work, rules(), no, limiter_.get(), rc.ledger, idle_cap_, records[1], status[1], tls_,
+                           &tls_sessions_};
             ::_exit(run_worker(s));
         }
         ::close(records[1]);
@@ -562,6 +564,7 @@ private:
     std::int64_t total_ = -1;
     std::size_t idle_cap_ = 0;
     std::shared_ptr<const tls_client_context> tls_;  // made once, inherited by every worker
+    tls_session_store tls_sessions_;                 // mapped before the first fork
     bool tls_failed_ = false;
     output_extent extent_;  // how far the output holds whole records
     std::unique_ptr<host_limiter> limiter_;

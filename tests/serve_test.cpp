@@ -471,6 +471,35 @@ TEST_CASE("serve: a crawl over many hosts in random order keeps about one connec
     CHECK(count(st, "connections") <= 64 + 16 + 1);
 }
 
+TEST_CASE("serve: TLS sessions are shared by a run's workers, so later chunks resume", "[serve]") {
+    // 200 URLs over 4 hosts in chunks of 20: ten workers one after another.
+    // Each would make a full handshake with every host it meets; with the
+    // sessions shared, those after the first chunk's resume.
+    temp_dir dir;
+    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls", "200", "--hosts", "4",
+                     "--url-file", (dir / "urls.txt").string()});
+    auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                          (dir / "out.jsonl").string(), "-p", "1", "-c", "4", "--chunk-size", "20",
+                          "-q", "--ca-file", (dir / "ca.pem").string(), "--stats",
+                          (dir / "stats.json").string()},
+                         "", 120s);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
+    REQUIRE(records.size() == 200);
+    for (const auto& rec : records) CHECK(rec.at("status") == 200);
+    const auto run = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+    INFO("--stats: " << json::serialize(run));
+    const auto& fetch = run.at("fetch").as_object();
+    const auto handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
+    const auto resumed = fetch.at("tls_resumed").to_number<std::uint64_t>();
+    CHECK(handshakes >= 40);  // at least one per host and chunk
+    CHECK(resumed >= handshakes / 2);
+    CHECK(handshakes - resumed <= 30);  // full ones: each worker's would be 40 and more
+    const json::object st = tls_stats_of(s, dir / "ca.pem");
+    CHECK(count(st, "tls_handshakes_resumed") == resumed);
+}
+
 TEST_CASE("serve: --tls with --cert-out works with crawl --ca-file, and sessions resume", "[serve]") {
     temp_dir dir;
     serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--processes", "2",

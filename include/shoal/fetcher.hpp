@@ -32,6 +32,7 @@ class io_context;
 namespace shoal {
 
 class host_limiter;
+class tls_session_store;
 
 // A TLS client context (OpenSSL SSL_CTX with its CA store), opaque here.
 struct tls_client_context;
@@ -54,6 +55,8 @@ struct fetch_config {
     // CPU for Debian's) in every worker. Null: the fetcher makes its own on
     // the first https URL.
     std::shared_ptr<const tls_client_context> tls;
+    // Sessions shared with the run's other workers (nullptr: this fetcher's own only).
+    tls_session_store* shared_sessions = nullptr;
 };
 
 struct fetch_result {

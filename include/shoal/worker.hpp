@@ -15,6 +15,7 @@
 namespace shoal {
 
 struct tls_client_context;
+class tls_session_store;
 
 struct worker_setup {
     const crawl_options& options;
@@ -27,6 +28,7 @@ struct worker_setup {
     int records_fd = -1;    // pipe to the writer (write end)
     int status_fd = -1;     // pipe to the supervisor: one byte 'd' when all lines are taken
     std::shared_ptr<const tls_client_context> tls;  // the supervisor's, CA store loaded
+    tls_session_store* sessions = nullptr;          // TLS sessions shared by all workers
 };
 
 // Runs the chunk to the end. Returns the process exit status: 0 when every
