@@ -82,6 +82,16 @@ void put_u32(std::string& s, std::size_t at, std::uint32_t v) {
     for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
+// zlib's crc32 of payload, computed by hand (reflected 0xEDB88320).
+std::uint32_t crc32_of(const std::string& payload) {
+    std::uint32_t crc = 0xffffffffu;
+    for (unsigned char c : payload) {
+        crc ^= c;
+        for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xffffffffu;
+}
+
 }  // namespace
 
 TEST_CASE("frame: round trip of a full record", "[frame]") {
@@ -309,17 +319,7 @@ TEST_CASE("frame: a payload with a right crc but bad contents is corrupt", "[fra
         std::string wire(shoal::frame_header_bytes, '\0');
         put_u32(wire, 0, shoal::frame_magic);
         put_u32(wire, 4, static_cast<std::uint32_t>(payload.size()));
-        std::uint32_t crc = 0;
-        {
-            // zlib's crc32 of the payload, computed by hand (reflected 0xEDB88320).
-            crc = 0xffffffffu;
-            for (unsigned char c : payload) {
-                crc ^= c;
-                for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-            }
-            crc ^= 0xffffffffu;
-        }
-        put_u32(wire, 8, crc);
+        put_u32(wire, 8, crc32_of(payload));
         wire += payload;
         frame_decoder d;
         d.feed(wire.data(), wire.size());
@@ -453,15 +453,9 @@ TEST_CASE("frame: a counters frame with a bad payload is corrupt", "[frame]") {
     }
     SECTION("a fifth varint, with its crc") {
         std::string payload = wire.substr(shoal::frame_header_bytes) + "\x05";
-        std::uint32_t crc = 0xffffffffu;  // zlib's crc32, by hand
-        for (unsigned char c : payload) {
-            crc ^= c;
-            for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-        crc ^= 0xffffffffu;
         wire.resize(shoal::frame_header_bytes);
         put_u32(wire, 4, static_cast<std::uint32_t>(payload.size()));
-        put_u32(wire, 8, crc);
+        put_u32(wire, 8, crc32_of(payload));
         wire += payload;
     }
     frame_decoder d;
