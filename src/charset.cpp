@@ -7,11 +7,11 @@
 #include <iconv.h>
 
 #include <algorithm>
-#include <memory>
 #include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #if defined(__x86_64__)
