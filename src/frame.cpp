@@ -96,26 +96,32 @@ void encode_record(const record& r, std::string& out) {
 
 }  // namespace
 
+namespace {
+
+// Writes the header of the frame that starts at `start` in out, its payload
+// being everything after the header.
+void seal_frame(std::uint32_t magic, std::string& out, std::size_t start) {
+    std::size_t len = out.size() - start - frame_header_bytes;
+    auto crc = libdeflate_crc32(0, out.data() + start + frame_header_bytes, len);
+    put_u32(magic, out.data() + start);
+    put_u32(static_cast<std::uint32_t>(len), out.data() + start + 4);
+    put_u32(crc, out.data() + start + 8);
+}
+
+}  // namespace
+
 void append_frame(const record& r, std::string& out) {
     std::size_t start = out.size();
     out.append(frame_header_bytes, '\0');
     encode_record(r, out);
-    std::size_t len = out.size() - start - frame_header_bytes;
-    auto crc = libdeflate_crc32(0, out.data() + start + frame_header_bytes, len);
-    put_u32(frame_magic, out.data() + start);
-    put_u32(static_cast<std::uint32_t>(len), out.data() + start + 4);
-    put_u32(crc, out.data() + start + 8);
+    seal_frame(frame_magic, out, start);
 }
 
 void append_counters_frame(const fetch_counters& c, std::string& out) {
     std::size_t start = out.size();
     out.append(frame_header_bytes, '\0');
     for (std::uint64_t v : {c.connections, c.reused, c.tls_handshakes, c.tls_resumed}) put_varint(v, out);
-    std::size_t len = out.size() - start - frame_header_bytes;
-    auto crc = libdeflate_crc32(0, out.data() + start + frame_header_bytes, len);
-    put_u32(counters_magic, out.data() + start);
-    put_u32(static_cast<std::uint32_t>(len), out.data() + start + 4);
-    put_u32(crc, out.data() + start + 8);
+    seal_frame(counters_magic, out, start);
 }
 
 namespace {
