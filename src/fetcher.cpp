@@ -385,7 +385,8 @@ struct fetcher::impl {
     }
 
     // Opens a new connection (TCP, then TLS for https).
-    net::awaitable<std::unique_ptr<connection>> connect(const target_url& u,
+    // origin: u.origin(), which the caller has already made.
+    net::awaitable<std::unique_ptr<connection>> connect(const target_url& u, const std::string& origin,
                                                         clock_type::time_point deadline,
                                                         attempt& a) {
         boost::system::error_code ec;
@@ -416,11 +417,12 @@ struct fetcher::impl {
             co_return c;
         }
         c->tls = std::make_unique<tls_stream>(std::move(stream), tls());
-        if (!co_await handshake(*c->tls, u, a)) co_return nullptr;
+        if (!co_await handshake(*c->tls, u, origin, a)) co_return nullptr;
         co_return c;
     }
 
-    net::awaitable<bool> handshake(tls_stream& s, const target_url& u, attempt& a) {
+    net::awaitable<bool> handshake(tls_stream& s, const target_url& u, const std::string& origin,
+                                   attempt& a) {
         SSL* ssl_handle = s.native_handle();
         if (!u.ip_literal) SSL_set_tlsext_host_name(ssl_handle, u.host.c_str());
         if (!cfg.insecure) {
@@ -429,7 +431,6 @@ struct fetcher::impl {
             if (u.ip_literal) X509_VERIFY_PARAM_set1_ip_asc(param, u.host.c_str());
             else X509_VERIFY_PARAM_set1_host(param, u.host.c_str(), u.host.size());
         }
-        const std::string origin = u.origin();
         auto found = sessions.find(origin);
         if (found == sessions.end()) found = adopt_shared_session(origin);
         if (found != sessions.end()) SSL_set_session(ssl_handle, found->second);
@@ -565,7 +566,7 @@ struct fetcher::impl {
             a = attempt{};
             auto c = take_idle(origin);
             bool reused = c != nullptr;
-            if (!c) c = co_await connect(u, deadline, a);
+            if (!c) c = co_await connect(u, origin, deadline, a);
             if (!c) break;
             if (reused) ++counters.reused;
             c->tcp().expires_at(deadline);

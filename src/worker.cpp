@@ -145,7 +145,7 @@ private:
                 fetcher_.close_idle(finished_origin);  // its memory, its descriptor
             if (!picked) break;
             if (picker_.exhausted()) announce_draining();
-            finished_origin = picked->origin;
+            finished_origin = std::move(picked->origin);  // crawl_line needs the URL, not this
             co_await crawl_line(std::move(*picked));
             if (hold_fds_s_ > 0) hold_descriptors();
             while (pending_.size() > max_pending_bytes && !write_failed_) co_await space_ready_.wait();
