@@ -47,6 +47,11 @@ void check_price(const extraction& e, const std::string& amount, const std::stri
     CHECK(e.price->currency == currency);
 }
 
+void check_title(const extraction& e, const std::string& title) {
+    REQUIRE(e.title);
+    CHECK(*e.title == title);
+}
+
 }  // namespace
 
 TEST_CASE("extractor: span.price in dollars, price-was after", "[extractor]") {
@@ -55,8 +60,7 @@ TEST_CASE("extractor: span.price in dollars, price-was after", "[extractor]") {
         "<s class=\"price-was\">$1,499.00</s></div>\n"));
     check_price(e, "1299.00", "USD");
     CHECK(e.price->raw == "$1,299.00");
-    REQUIRE(e.title);
-    CHECK(*e.title == "Acme Pro Blender | ShopMart");
+    check_title(e, "Acme Pro Blender | ShopMart");
 }
 
 TEST_CASE("extractor: span.price in dollars, price-was before", "[extractor]") {
@@ -166,8 +170,7 @@ TEST_CASE("extractor: GBK-listing style search_now_price (as UTF-8)", "[extracto
     REQUIRE(bare.has_value());
     CHECK(e.price->currency == bare->currency);
     CHECK(e.price->currency == "JPY");
-    REQUIRE(e.title);
-    CHECK(*e.title == "Python - \u7b2c3\u9875 - \u5f53\u5f53\u7f51");
+    check_title(e, "Python - \u7b2c3\u9875 - \u5f53\u5f53\u7f51");
 }
 
 TEST_CASE("extractor: currency hint for pages that name no currency", "[extractor]") {
@@ -212,13 +215,11 @@ TEST_CASE("extractor: a rule's literal first seen outside a match still finds th
     check_price(later, "12.50", "USD");
     // Attributes before the literal, inside the same tag.
     auto og = run("<meta data-a=\"1\" data-b=\"2\"\n  property=\"og:title\" content=\"Long Tag\">");
-    REQUIRE(og.title);
-    CHECK(*og.title == "Long Tag");
+    check_title(og, "Long Tag");
     // A '>' inside a quoted value before the literal: rules that allow it
     // still see the whole tag.
     auto quoted = run("<meta content=\"Less > More\" property=\"og:title\">");
-    REQUIRE(quoted.title);
-    CHECK(*quoted.title == "Less > More");
+    check_title(quoted, "Less > More");
 }
 
 TEST_CASE("extractor: each occurrence of a rule's literal is tried in turn, the leftmost match wins",
@@ -279,18 +280,15 @@ TEST_CASE("extractor: title variants", "[extractor]") {
 TEST_CASE("extractor: og:title when there is no title", "[extractor]") {
     auto e = run("<html><head><meta property=\"og:title\" content=\"Ben &amp; Jerry&#39;s Tub\">"
                  "</head><body><span class=\"price\">$4.99</span></body></html>");
-    REQUIRE(e.title);
-    CHECK(*e.title == "Ben & Jerry's Tub");
+    check_title(e, "Ben & Jerry's Tub");
     check_price(e, "4.99", "USD");
 
     auto rev = run("<head><meta content='Reversed  Title' property='og:title' /></head>");
-    REQUIRE(rev.title);
-    CHECK(*rev.title == "Reversed Title");
+    check_title(rev, "Reversed Title");
 
     // An empty <title> falls back to og:title too.
     auto empty = run("<head><title>  </title><meta property=\"og:title\" content=\"From OG\"></head>");
-    REQUIRE(empty.title);
-    CHECK(*empty.title == "From OG");
+    check_title(empty, "From OG");
 }
 
 TEST_CASE("extractor: no price and no title give nullopt", "[extractor]") {
@@ -299,8 +297,7 @@ TEST_CASE("extractor: no price and no title give nullopt", "[extractor]") {
     CHECK_FALSE(nothing.price.has_value());
 
     auto title_only = run("<html><head><title>Just a page</title></head><body>No offers today.</body></html>");
-    REQUIRE(title_only.title);
-    CHECK(*title_only.title == "Just a page");
+    check_title(title_only, "Just a page");
     CHECK_FALSE(title_only.price.has_value());
 
     auto empty = run("");

@@ -92,6 +92,15 @@ std::uint32_t crc32_of(const std::string& payload) {
     return crc ^ 0xffffffffu;
 }
 
+// A frame written by hand: header (magic, length, crc) and payload.
+std::string frame_bytes(std::uint32_t magic, const std::string& payload) {
+    std::string wire(shoal::frame_header_bytes, '\0');
+    put_u32(wire, 0, magic);
+    put_u32(wire, 4, static_cast<std::uint32_t>(payload.size()));
+    put_u32(wire, 8, crc32_of(payload));
+    return wire + payload;
+}
+
 }  // namespace
 
 TEST_CASE("frame: round trip of a full record", "[frame]") {
@@ -316,11 +325,7 @@ TEST_CASE("frame: an oversized length is corrupt without waiting for the payload
 TEST_CASE("frame: a payload with a right crc but bad contents is corrupt", "[frame]") {
     // An empty payload and a payload with trailing junk, both with a valid crc.
     for (const std::string& payload : {std::string{}, payload_of(full_record()) + "x"}) {
-        std::string wire(shoal::frame_header_bytes, '\0');
-        put_u32(wire, 0, shoal::frame_magic);
-        put_u32(wire, 4, static_cast<std::uint32_t>(payload.size()));
-        put_u32(wire, 8, crc32_of(payload));
-        wire += payload;
+        const std::string wire = frame_bytes(shoal::frame_magic, payload);
         frame_decoder d;
         d.feed(wire.data(), wire.size());
         record r;
@@ -452,11 +457,7 @@ TEST_CASE("frame: a counters frame with a bad payload is corrupt", "[frame]") {
         wire.back() ^= 0x01;
     }
     SECTION("a fifth varint, with its crc") {
-        std::string payload = wire.substr(shoal::frame_header_bytes) + "\x05";
-        wire.resize(shoal::frame_header_bytes);
-        put_u32(wire, 4, static_cast<std::uint32_t>(payload.size()));
-        put_u32(wire, 8, crc32_of(payload));
-        wire += payload;
+        wire = frame_bytes(shoal::counters_magic, wire.substr(shoal::frame_header_bytes) + "\x05");
     }
     frame_decoder d;
     d.feed(wire.data(), wire.size());
