@@ -50,6 +50,19 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 struct connection {
     std::unique_ptr<beast::tcp_stream> plain;
     std::unique_ptr<tls_stream> tls;
+    // A TLS exchange on it ended well. OpenSSL takes a connection freed
+    // without a sent close_notify for a broken one and marks its session,
+    // which the fetcher keeps and offers again, not resumable; such a
+    // connection is ended as if shut down, so that its session stays good.
+    bool session_good = false;
+
+    connection() = default;
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    ~connection() {
+        if (tls && session_good)
+            SSL_set_shutdown(tls->native_handle(), SSL_get_shutdown(tls->native_handle()) | SSL_SENT_SHUTDOWN);
+    }
     // Bounded: the parser needs a header or a chunk-size line whole in the
     // buffer, so an endless one fails at this size instead of growing memory.
     beast::flat_buffer buffer{max_buffer_bytes};
@@ -577,7 +590,10 @@ struct fetcher::impl {
             if (reused && a.stage != error_stage::none && !got_bytes && a.code != "timeout")
                 continue;  // stale keep-alive connection
             if (a.stage == error_stage::none) {
-                if (c->tls) remember_session(*c->tls, origin);
+                if (c->tls) {
+                    c->session_good = true;
+                    remember_session(*c->tls, origin);
+                }
                 // Bytes past the end of the response would be read as the
                 // start of the next one: such a connection is not reused.
                 if (keep_alive && c->buffer.size() == 0) put_idle(origin, std::move(c));

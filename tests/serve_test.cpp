@@ -500,6 +500,33 @@ TEST_CASE("serve: TLS sessions are shared by a run's workers, so later chunks re
     CHECK(count(st, "tls_handshakes_resumed") == resumed);
 }
 
+
+TEST_CASE("serve: a worker's new connection to a host it has visited resumes its TLS session", "[serve]") {
+    // Keep-alive off: every URL is a new connection. One lane, one worker:
+    // the first connection to each of the 3 hosts makes a full handshake,
+    // the 27 after it resume the session the one before ended with. (A
+    // connection freed without a close_notify used to spoil its session in
+    // OpenSSL's eyes, so each of these was a full handshake.)
+    temp_dir dir;
+    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--keep-alive", "off",
+                     "--urls", "30", "--hosts", "3", "--url-file", (dir / "urls.txt").string()});
+    auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                          (dir / "out.jsonl").string(), "-p", "1", "-c", "1", "-q", "--ca-file",
+                          (dir / "ca.pem").string(), "--stats", (dir / "stats.json").string()},
+                         "", 120s);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
+    REQUIRE(records.size() == 30);
+    for (const auto& rec : records) CHECK(rec.at("status") == 200);
+    const auto run = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+    INFO("--stats: " << json::serialize(run));
+    const auto& fetch = run.at("fetch").as_object();
+    CHECK(fetch.at("tls_handshakes").to_number<std::uint64_t>() == 30);
+    CHECK(fetch.at("tls_resumed").to_number<std::uint64_t>() == 27);
+    const json::object st = tls_stats_of(s, dir / "ca.pem");
+    CHECK(count(st, "tls_handshakes_resumed") == 27);
+}
 TEST_CASE("serve: --tls with --cert-out works with crawl --ca-file, and sessions resume", "[serve]") {
     temp_dir dir;
     serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--processes", "2",
