@@ -233,7 +233,7 @@ struct fetcher::impl {
     std::size_t idle_cap;        // at most one per lane, so descriptors stay bounded
     std::unordered_map<std::string, std::vector<tcp::endpoint>> dns_cache;
     std::unordered_map<std::string, SSL_SESSION*> sessions;
-    std::string session_der;  // a session's bytes on their way to or from the shared store
+    std::string session_der;  // a session's bytes on their way from the shared store
     std::vector<unsigned> free_entries;  // host_limiter ledger entries not in use
     std::vector<beast::flat_buffer> spare_buffers;
     fetch_counters counters;
@@ -479,7 +479,10 @@ struct fetcher::impl {
     }
 
     // Keeps the session of a finished exchange for the next handshake to
-    // origin, here and, when it is a new one, for the other workers.
+    // origin, here and, after a full handshake, for the other workers. After
+    // a resumption the table holds a session that works already, and its DER
+    // costs about as much CPU as a quarter of a full handshake; a session
+    // the server no longer takes makes a full handshake, which puts a fresh one.
     void remember_session(tls_stream& s, const std::string& origin) {
         SSL_SESSION* sess = SSL_get1_session(s.native_handle());
         if (sess == nullptr) return;
@@ -492,12 +495,14 @@ struct fetcher::impl {
             SSL_SESSION_free(it->second);
             it->second = sess;
         }
-        if (cfg.shared_sessions == nullptr || !SSL_SESSION_is_resumable(sess)) return;
-        const int len = i2d_SSL_SESSION(sess, nullptr);
-        if (len <= 0 || static_cast<std::size_t>(len) > tls_session_store::max_session_bytes) return;
-        session_der.resize(static_cast<std::size_t>(len));
-        auto* p = reinterpret_cast<unsigned char*>(session_der.data());
-        if (i2d_SSL_SESSION(sess, &p) == len) cfg.shared_sessions->put(origin, session_der);
+        if (cfg.shared_sessions == nullptr || SSL_session_reused(s.native_handle()) ||
+            !SSL_SESSION_is_resumable(sess))
+            return;
+        unsigned char* der = nullptr;  // one encoding pass, into memory OpenSSL allocates
+        const int len = i2d_SSL_SESSION(sess, &der);
+        if (len > 0)
+            cfg.shared_sessions->put(origin, {reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)});
+        OPENSSL_free(der);
     }
 
     template <class Stream>
