@@ -225,7 +225,8 @@ constexpr auto closing_grace = std::chrono::seconds(2);
 // One process's counters, on a cache line of its own; only that process writes.
 struct alignas(64) counters {
     std::atomic<std::uint64_t> requests{0}, connections{0}, refused{0}, tls_full{0},
-        tls_resumed{0}, bytes_sent{0}, errors{0}, resets{0}, cpu_user_us{0}, cpu_system_us{0};
+        tls_resumed{0}, bytes_sent{0}, errors{0}, resets{0}, cpu_user_us{0}, cpu_system_us{0},
+        tls_aes128{0};
     std::atomic<std::int64_t> pid{0};
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
@@ -247,24 +248,27 @@ public:
     counters& slot(unsigned i) { return slots_[i]; }
 
     std::string json() const {
-        std::uint64_t sum[10] = {};
+        std::uint64_t sum[11] = {};
         for (unsigned i = 0; i < n_; ++i) {
             const counters& c = slots_[i];
-            const std::atomic<std::uint64_t>* f[10] = {
-                &c.requests, &c.connections, &c.refused, &c.tls_full,    &c.tls_resumed,
-                &c.bytes_sent, &c.errors,    &c.resets,  &c.cpu_user_us, &c.cpu_system_us};
-            for (int k = 0; k < 10; ++k) sum[k] += f[k]->load(std::memory_order_relaxed);
+            const std::atomic<std::uint64_t>* f[11] = {
+                &c.requests,    &c.connections, &c.refused,     &c.tls_full,
+                &c.tls_resumed, &c.bytes_sent,  &c.errors,      &c.resets,
+                &c.cpu_user_us, &c.cpu_system_us, &c.tls_aes128};
+            for (int k = 0; k < 11; ++k) sum[k] += f[k]->load(std::memory_order_relaxed);
         }
         char buf[512];
         const int n = std::snprintf(
             buf, sizeof buf,
             "{\"processes\":%u,\"requests\":%llu,\"connections\":%llu,\"connections_refused\":%llu,"
-            "\"tls_handshakes_full\":%llu,\"tls_handshakes_resumed\":%llu,\"bytes_sent\":%llu,"
+            "\"tls_handshakes_full\":%llu,\"tls_handshakes_resumed\":%llu,"
+            "\"tls_handshakes_aes_128_gcm\":%llu,\"bytes_sent\":%llu,"
             "\"responses_500\":%llu,\"resets\":%llu,\"cpu_seconds\":%.6f,"
             "\"cpu_user_seconds\":%.6f,\"cpu_system_seconds\":%.6f}\n",
             n_, static_cast<unsigned long long>(sum[0]), static_cast<unsigned long long>(sum[1]),
             static_cast<unsigned long long>(sum[2]), static_cast<unsigned long long>(sum[3]),
-            static_cast<unsigned long long>(sum[4]), static_cast<unsigned long long>(sum[5]),
+            static_cast<unsigned long long>(sum[4]), static_cast<unsigned long long>(sum[10]),
+            static_cast<unsigned long long>(sum[5]),
             static_cast<unsigned long long>(sum[6]), static_cast<unsigned long long>(sum[7]),
             static_cast<double>(sum[8] + sum[9]) / 1e6, static_cast<double>(sum[8]) / 1e6,
             static_cast<double>(sum[9]) / 1e6);
@@ -368,7 +372,9 @@ std::unique_ptr<ssl::context> make_server_context(X509* cert, EVP_PKEY* key) {
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
     SSL_CTX* c = ctx->native_handle();
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-    SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // The client's order of cipher suites decides, as in nginx's default.
+    SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_clear_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_clear_options(c, SSL_OP_NO_TICKET);
     if (SSL_CTX_use_certificate(c, cert) != 1 || SSL_CTX_use_PrivateKey(c, key) != 1 ||
         SSL_CTX_check_private_key(c) != 1)
@@ -604,6 +610,9 @@ private:
             st_.stats.tls_resumed.fetch_add(1, std::memory_order_relaxed);
         else
             st_.stats.tls_full.fetch_add(1, std::memory_order_relaxed);
+        if (const SSL_CIPHER* cipher = SSL_get_current_cipher(stream.native_handle());
+            cipher != nullptr && SSL_CIPHER_get_id(cipher) == TLS1_3_CK_AES_128_GCM_SHA256)
+            st_.stats.tls_aes128.fetch_add(1, std::memory_order_relaxed);
         co_await session(stream, c);
     }
 
