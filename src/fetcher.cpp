@@ -508,8 +508,11 @@ struct fetcher::impl {
             return;
         unsigned char* der = nullptr;  // one encoding pass, into memory OpenSSL allocates
         const int len = i2d_SSL_SESSION(sess, &der);
-        if (len > 0)
-            cfg.shared_sessions->put(origin, {reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)});
+        if (len > 0) {
+            if (auto lean = without_peer_certificate(
+                    {reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)}))
+                cfg.shared_sessions->put(origin, *lean);
+        }
         OPENSSL_free(der);
     }
 

@@ -73,4 +73,57 @@ bool tls_session_store::get(std::string_view origin, std::string& der) const {
     return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == before;
 }
 
+namespace {
+
+// A DER element's header at pos: its tag, and the sizes of header and
+// content. False when it is cut short, has a multi-byte tag or a length
+// over 4 bytes.
+bool read_element(std::string_view d, std::size_t pos, unsigned char& tag, std::size_t& header,
+                  std::size_t& length) {
+    if (d.size() - pos < 2) return false;
+    tag = static_cast<unsigned char>(d[pos]);
+    if ((tag & 0x1f) == 0x1f) return false;
+    const auto first = static_cast<unsigned char>(d[pos + 1]);
+    header = 2;
+    length = first;
+    if (first >= 0x80) {
+        const std::size_t n = first & 0x7f;
+        if (n == 0 || n > 4 || d.size() - pos - 2 < n) return false;
+        length = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            length = (length << 8) | static_cast<unsigned char>(d[pos + 2 + i]);
+        header += n;
+    }
+    return d.size() - pos - header >= length;
+}
+
+}  // namespace
+
+std::optional<std::string> without_peer_certificate(std::string_view der) {
+    constexpr unsigned char sequence = 0x30, peer_field = 0xa3;  // [3] EXPLICIT
+    unsigned char tag = 0;
+    std::size_t header = 0, length = 0;
+    if (!read_element(der, 0, tag, header, length) || tag != sequence || header + length != der.size())
+        return std::nullopt;
+    std::string content;
+    content.reserve(length);
+    for (std::size_t pos = header; pos < der.size();) {
+        std::size_t h = 0, n = 0;
+        if (!read_element(der, pos, tag, h, n)) return std::nullopt;
+        if (tag != peer_field) content.append(der.substr(pos, h + n));
+        pos += h + n;
+    }
+    std::string out(1, static_cast<char>(sequence));
+    const std::size_t n = content.size();
+    if (n < 0x80) {
+        out += static_cast<char>(n);
+    } else {
+        int bytes = 0;
+        for (std::size_t v = n; v > 0; v >>= 8) ++bytes;
+        out += static_cast<char>(0x80 | bytes);
+        for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((n >> (8 * i)) & 0xff);
+    }
+    return out + content;
+}
+
 }  // namespace shoal

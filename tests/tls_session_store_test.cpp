@@ -1,11 +1,15 @@
 // tls_session_store: the shared table of TLS sessions, within one process
-// and across a fork, as the supervisor and its workers use it.
+// and across a fork, as the supervisor and its workers use it; and the
+// sessions' DER without the server's certificate, as they are put there.
 #include "shoal/tls_session_store.hpp"
 
+#include <openssl/ssl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <initializer_list>
 #include <string>
 
 TEST_CASE("tls_session_store: keeps the latest session per origin", "[tls_session_store]") {
@@ -45,4 +49,87 @@ TEST_CASE("tls_session_store: a session kept in a forked child is seen by the pa
     std::string der;
     REQUIRE(store.get("https://127.0.0.9:443", der));
     CHECK(der == "from the child");
+}
+
+namespace {
+
+std::string bytes(std::initializer_list<int> list) {
+    std::string s;
+    for (int b : list) s += static_cast<char>(b);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("without_peer_certificate: drops the [3] field and mends the SEQUENCE length", "[tls_session_store]") {
+    using shoal::without_peer_certificate;
+    // SEQUENCE { INTEGER 1, [3] { SEQUENCE { INTEGER 5 } }, [4] { OCTET STRING aa } }
+    const std::string with_peer =
+        bytes({0x30, 0x0f, 0x02, 0x01, 0x01, 0xa3, 0x05, 0x30, 0x03, 0x02, 0x01, 0x05, 0xa4, 0x03,
+               0x04, 0x01, 0xaa});
+    const std::string lean = bytes({0x30, 0x08, 0x02, 0x01, 0x01, 0xa4, 0x03, 0x04, 0x01, 0xaa});
+    REQUIRE(without_peer_certificate(with_peer).has_value());
+    CHECK(*without_peer_certificate(with_peer) == lean);
+    CHECK(*without_peer_certificate(lean) == lean);  // nothing to drop
+
+    // Long-form lengths, on both sides of the 128- and 256-byte steps.
+    const std::string big_peer = bytes({0xa3, 0x82, 0x01, 0x2c}) + std::string(300, 'p');
+    const std::string field = bytes({0x04, 0x81, 0xc8}) + std::string(200, 'f');
+    const std::string content = bytes({0x02, 0x01, 0x01}) + big_peer + field;
+    const std::string long_der = bytes({0x30, 0x82, 0x01, 0xfe}) + content;
+    REQUIRE(content.size() == 0x1fe);
+    const std::string kept = bytes({0x02, 0x01, 0x01}) + field;
+    REQUIRE(kept.size() == 206);
+    CHECK(*without_peer_certificate(long_der) == bytes({0x30, 0x81, 0xce}) + kept);
+}
+
+TEST_CASE("without_peer_certificate: anything that is not a whole DER SEQUENCE is refused", "[tls_session_store]") {
+    using shoal::without_peer_certificate;
+    CHECK_FALSE(without_peer_certificate("").has_value());
+    CHECK_FALSE(without_peer_certificate(bytes({0x30})).has_value());
+    CHECK_FALSE(without_peer_certificate(bytes({0x31, 0x03, 0x02, 0x01, 0x01})).has_value());  // a SET
+    CHECK_FALSE(without_peer_certificate(bytes({0x30, 0x04, 0x02, 0x01, 0x01})).has_value());  // cut short
+    CHECK_FALSE(without_peer_certificate(bytes({0x30, 0x03, 0x02, 0x01, 0x01, 0x00})).has_value());  // trailing
+    CHECK_FALSE(without_peer_certificate(bytes({0x30, 0x03, 0x02, 0x05, 0x01})).has_value());  // inner overrun
+    CHECK_FALSE(without_peer_certificate(bytes({0x30, 0x04, 0x1f, 0x81, 0x01, 0x00})).has_value());  // long tag
+    CHECK_FALSE(without_peer_certificate(bytes({0x30, 0x85, 0, 0, 0, 0, 3})).has_value());  // 5-byte length
+    CHECK_FALSE(without_peer_certificate(bytes({0x30, 0x80})).has_value());  // indefinite length
+}
+
+TEST_CASE("without_peer_certificate: OpenSSL reads the result back as the same session", "[tls_session_store]") {
+    SSL_SESSION* s = SSL_SESSION_new();
+    REQUIRE(s != nullptr);
+    const unsigned char key[48] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    const unsigned char id[32] = {9, 8, 7};
+    REQUIRE(SSL_SESSION_set1_master_key(s, key, sizeof key) == 1);
+    REQUIRE(SSL_SESSION_set1_id(s, id, sizeof id) == 1);
+    REQUIRE(SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION) == 1);
+    REQUIRE(SSL_SESSION_set1_hostname(s, "shop.example") == 1);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    REQUIRE(ctx != nullptr);
+    SSL* ssl = SSL_new(ctx);
+    REQUIRE(ssl != nullptr);
+    const unsigned char aes128gcm[2] = {0x13, 0x01};  // TLS_AES_128_GCM_SHA256
+    const SSL_CIPHER* cipher = SSL_CIPHER_find(ssl, aes128gcm);
+    REQUIRE(cipher != nullptr);
+    REQUIRE(SSL_SESSION_set_cipher(s, cipher) == 1);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    unsigned char* der = nullptr;
+    const int len = i2d_SSL_SESSION(s, &der);
+    REQUIRE(len > 0);
+    const auto lean = shoal::without_peer_certificate({reinterpret_cast<char*>(der), static_cast<std::size_t>(len)});
+    OPENSSL_free(der);
+    SSL_SESSION_free(s);
+    REQUIRE(lean.has_value());
+    const auto* p = reinterpret_cast<const unsigned char*>(lean->data());
+    SSL_SESSION* back = d2i_SSL_SESSION(nullptr, &p, static_cast<long>(lean->size()));
+    REQUIRE(back != nullptr);
+    unsigned char got[48] = {};
+    CHECK(SSL_SESSION_get_master_key(back, got, sizeof got) == sizeof key);
+    CHECK(std::equal(std::begin(key), std::end(key), got));
+    CHECK(std::string(SSL_SESSION_get0_hostname(back)) == "shop.example");
+    CHECK(SSL_SESSION_get0_peer(back) == nullptr);
+    CHECK(SSL_CIPHER_get_id(SSL_SESSION_get0_cipher(back)) == TLS1_3_CK_AES_128_GCM_SHA256);
+    SSL_SESSION_free(back);
 }

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,5 +46,14 @@ private:
 
     void* map_ = nullptr;
 };
+
+// An OpenSSL session's DER (i2d_SSL_SESSION) without the server's
+// certificate (its `[3]` field), or nullopt when der is not a DER SEQUENCE
+// of single-byte tags. A session resumes without it: the client verified
+// the certificate in the full handshake, and a resumption sends none. It
+// is most of a session's bytes, and parsing it again is most of what
+// d2i_SSL_SESSION costs (OpenSSL 3.0 sets up a key decoder for it, about
+// 1.4 million instructions).
+std::optional<std::string> without_peer_certificate(std::string_view der);
 
 }  // namespace shoal
