@@ -60,8 +60,9 @@ struct connection {
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
     ~connection() {
-        if (tls && session_good)
-            SSL_set_shutdown(tls->native_handle(), SSL_get_shutdown(tls->native_handle()) | SSL_SENT_SHUTDOWN);
+        if (!tls || !session_good) return;
+        SSL* ssl_handle = tls->native_handle();
+        SSL_set_shutdown(ssl_handle, SSL_get_shutdown(ssl_handle) | SSL_SENT_SHUTDOWN);
     }
     // Bounded: the parser needs a header or a chunk-size line whole in the
     // buffer, so an endless one fails at this size instead of growing memory.
@@ -487,10 +488,9 @@ struct fetcher::impl {
     }
 
     // Keeps the session of a finished exchange for the next handshake to
-    // origin, here and, after a full handshake, for the other workers. After
-    // a resumption the table holds a session that works already, and its DER
-    // costs about as much CPU as a quarter of a full handshake; a session
-    // the server no longer takes makes a full handshake, which puts a fresh one.
+    // origin, here and, after a full handshake, for the other workers: after
+    // a resumption the table holds a session that works already. One the
+    // server no longer takes makes a full handshake, which puts a fresh one.
     void remember_session(tls_stream& s, const std::string& origin) {
         SSL_SESSION* sess = SSL_get1_session(s.native_handle());
         if (sess == nullptr) return;

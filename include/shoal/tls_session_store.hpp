@@ -51,9 +51,9 @@ private:
 // certificate (its `[3]` field), or nullopt when der is not a DER SEQUENCE
 // of single-byte tags. A session resumes without it: the client verified
 // the certificate in the full handshake, and a resumption sends none. It
-// is most of a session's bytes, and parsing it again is most of what
-// d2i_SSL_SESSION costs (OpenSSL 3.0 sets up a key decoder for it, about
-// 1.4 million instructions).
+// is most of a session's bytes, and reading a session with it back
+// (d2i_SSL_SESSION) costs about 1.5 million instructions, since OpenSSL 3.0
+// sets up a key decoder for the certificate; without it, 26 thousand.
 std::optional<std::string> without_peer_certificate(std::string_view der);
 
 }  // namespace shoal
