@@ -202,8 +202,9 @@ std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
     // order, as nginx does by default, then hash with SHA-256, which CPUs
     // with SHA extensions compute in hardware: a full handshake costs the
     // client about a sixth less CPU.
-    if (SSL_CTX_set_ciphersuites(ctx->native_handle(), "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
-                                                       "TLS_CHACHA20_POLY1305_SHA256") != 1)
+    if (SSL_CTX_set_ciphersuites(ctx->native_handle(),
+                                 "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                 "TLS_CHACHA20_POLY1305_SHA256") != 1)
         throw setup_error(exit_code::internal, "cannot set the TLS 1.3 cipher suites");
     if (cfg.insecure) {
         ctx->set_verify_mode(ssl::verify_none);

@@ -103,7 +103,8 @@ std::optional<std::string> without_peer_certificate(std::string_view der) {
     constexpr unsigned char sequence = 0x30, peer_field = 0xa3;  // [3] EXPLICIT
     unsigned char tag = 0;
     std::size_t header = 0, length = 0;
-    if (!read_element(der, 0, tag, header, length) || tag != sequence || header + length != der.size())
+    if (!read_element(der, 0, tag, header, length) || tag != sequence ||
+        header + length != der.size())
         return std::nullopt;
     std::string content;
     content.reserve(length);

@@ -500,7 +500,9 @@ TEST_CASE("serve: TLS sessions are shared by a run's workers, so later chunks re
     CHECK(count(st, "tls_handshakes_resumed") == resumed);
 }
 
-TEST_CASE("serve: a worker's new connection to a host it has visited resumes its TLS session, on AES-128-GCM", "[serve]") {
+TEST_CASE("serve: a worker's new connection to a host it has visited resumes its TLS session, "
+          "on AES-128-GCM",
+          "[serve]") {
     // Keep-alive off: every URL is a new connection. One lane, one worker:
     // the first connection to each of the 3 hosts makes a full handshake,
     // the 27 after it resume the session the one before ended with. (A
