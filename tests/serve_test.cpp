@@ -220,6 +220,27 @@ json::object tls_stats_of(const serve_process& s, const fs::path& ca) {
     return json::parse(p.out).as_object();
 }
 
+// Crawls dir/urls.txt (a `shoal serve --tls --cert-out dir/ca.pem` list)
+// with --ca-file and --stats, checks that all `lines` records are 200s, and
+// returns --stats' fetch counters.
+json::object crawl_https_list(const fs::path& dir, std::size_t lines,
+                              const std::vector<std::string>& options) {
+    std::vector<std::string> args = {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                     (dir / "out.jsonl").string(), "-q", "--ca-file",
+                                     (dir / "ca.pem").string(), "--stats",
+                                     (dir / "stats.json").string()};
+    args.insert(args.end(), options.begin(), options.end());
+    auto p = run_process(args, "", 120s);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
+    REQUIRE(records.size() == lines);
+    for (const auto& rec : records) CHECK(rec.at("status") == 200);
+    const auto run = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+    INFO("--stats: " << json::serialize(run));
+    return run.at("fetch").as_object();
+}
+
 bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
 }  // namespace
@@ -478,19 +499,8 @@ TEST_CASE("serve: TLS sessions are shared by a run's workers, so later chunks re
     temp_dir dir;
     serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls", "200", "--hosts", "4",
                      "--url-file", (dir / "urls.txt").string()});
-    auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
-                          (dir / "out.jsonl").string(), "-p", "1", "-c", "4", "--chunk-size", "20",
-                          "-q", "--ca-file", (dir / "ca.pem").string(), "--stats",
-                          (dir / "stats.json").string()},
-                         "", 120s);
-    INFO(p.err);
-    REQUIRE(p.exit_code == 0);
-    const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
-    REQUIRE(records.size() == 200);
-    for (const auto& rec : records) CHECK(rec.at("status") == 200);
-    const auto run = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
-    INFO("--stats: " << json::serialize(run));
-    const auto& fetch = run.at("fetch").as_object();
+    const json::object fetch =
+        crawl_https_list(dir.path(), 200, {"-p", "1", "-c", "4", "--chunk-size", "20"});
     const auto handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
     const auto resumed = fetch.at("tls_resumed").to_number<std::uint64_t>();
     CHECK(handshakes >= 40);  // at least one per host and chunk
@@ -511,18 +521,7 @@ TEST_CASE("serve: a worker's new connection to a host it has visited resumes its
     temp_dir dir;
     serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--keep-alive", "off",
                      "--urls", "30", "--hosts", "3", "--url-file", (dir / "urls.txt").string()});
-    auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
-                          (dir / "out.jsonl").string(), "-p", "1", "-c", "1", "-q", "--ca-file",
-                          (dir / "ca.pem").string(), "--stats", (dir / "stats.json").string()},
-                         "", 120s);
-    INFO(p.err);
-    REQUIRE(p.exit_code == 0);
-    const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
-    REQUIRE(records.size() == 30);
-    for (const auto& rec : records) CHECK(rec.at("status") == 200);
-    const auto run = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
-    INFO("--stats: " << json::serialize(run));
-    const auto& fetch = run.at("fetch").as_object();
+    const json::object fetch = crawl_https_list(dir.path(), 30, {"-p", "1", "-c", "1"});
     CHECK(fetch.at("tls_handshakes").to_number<std::uint64_t>() == 30);
     CHECK(fetch.at("tls_resumed").to_number<std::uint64_t>() == 27);
     const json::object st = tls_stats_of(s, dir / "ca.pem");
