@@ -286,7 +286,11 @@ struct fetcher::impl {
     // loading the CA store.
     ssl::context& tls() {
         if (cfg.tls) return *cfg.tls->ctx;
-        if (!tls_ctx) tls_ctx = make_tls_context(cfg);
+        if (!tls_ctx) {
+            tls_ctx = make_tls_context(cfg);
+            if (!cfg.insecure && cfg.ca_file.empty()) ++counters.ca_store_loads;
+            if (cfg.made_own_tls_context) cfg.made_own_tls_context();
+        }
         return *tls_ctx;
     }
 

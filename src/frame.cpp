@@ -120,7 +120,9 @@ void append_frame(const record& r, std::string& out) {
 void append_counters_frame(const fetch_counters& c, std::string& out) {
     std::size_t start = out.size();
     out.append(frame_header_bytes, '\0');
-    for (std::uint64_t v : {c.connections, c.reused, c.tls_handshakes, c.tls_resumed}) put_varint(v, out);
+    for (std::uint64_t v :
+         {c.connections, c.reused, c.tls_handshakes, c.tls_resumed, c.ca_store_loads})
+        put_varint(v, out);
     seal_frame(counters_magic, out, start);
 }
 
@@ -130,7 +132,7 @@ bool decode_counters(std::string_view payload, fetch_counters& c) {
     reader in(payload);
     fetch_counters got;
     if (!in.varint(got.connections) || !in.varint(got.reused) || !in.varint(got.tls_handshakes) ||
-        !in.varint(got.tls_resumed) || !in.done())
+        !in.varint(got.tls_resumed) || !in.varint(got.ca_store_loads) || !in.done())
         return false;
     c += got;
     return true;

@@ -103,7 +103,8 @@ std::string run_stats::json() const {
            "},\"fetch\":{\"connections\":" + std::to_string(fetch_.connections) +
            ",\"reused\":" + std::to_string(fetch_.reused) +
            ",\"tls_handshakes\":" + std::to_string(fetch_.tls_handshakes) +
-           ",\"tls_resumed\":" + std::to_string(fetch_.tls_resumed) + "}}\n";
+           ",\"tls_resumed\":" + std::to_string(fetch_.tls_resumed) +
+           ",\"ca_store_loads\":" + std::to_string(fetch_.ca_store_loads) + "}}\n";
     return out;
 }
 

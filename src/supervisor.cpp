@@ -280,7 +280,8 @@ private:
     }
 
     // Whether a line of c looks like an https URL. A worker that meets https
-    // anyway (a redirect) makes a context of its own.
+    // anyway (a redirect) makes a context of its own, and says so: the
+    // workers after it then get the supervisor's (tls_wanted_).
     static bool has_https(const chunk& c) {
         for (const input_line& l : c.lines) {
             std::string_view t = l.text;
@@ -297,7 +298,7 @@ private:
         // Made here, before the fork, so that every worker inherits it. The
         // system store does not fail to load in practice; if it did, each
         // worker would try (and report) on its own, as without this.
-        if (!tls_ && !tls_failed_ && has_https(c)) {
+        if (!tls_ && !tls_failed_ && (tls_wanted_ || has_https(c))) {
             try {
                 make_tls_context();
             } catch (const setup_error& e) {
@@ -428,6 +429,7 @@ private:
         for (auto& [id, rc] : running_) {
             if (rc.status_fd != fd) continue;
             if (n == 1 && c == 'd') rc.draining = true;
+            if (n == 1 && c == 't') tls_wanted_ = true;
             if (n <= 0) {
                 ::close(fd);
                 rc.status_fd = -1;
@@ -566,6 +568,7 @@ private:
     std::shared_ptr<const tls_client_context> tls_;  // made once, inherited by every worker
     tls_session_store tls_sessions_;                 // mapped before the first fork
     bool tls_failed_ = false;
+    bool tls_wanted_ = false;  // a worker met https through a redirect
     output_extent extent_;  // how far the output holds whole records
     std::unique_ptr<host_limiter> limiter_;
     std::unique_ptr<extractor> rules_file_;

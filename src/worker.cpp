@@ -89,7 +89,7 @@ public:
                                     s.options.max_redirects, s.limiter, s.ledger,
                                     s.options.concurrency, s.idle_cap, s.options.insecure,
                                     s.options.ca_file, s.options.user_agent, s.options.headers, s.tls,
-                                    s.sessions}),
+                                    s.sessions, [this] { announce('t'); }}),
           pipe_(io, s.records_fd),
           data_ready_(io),
           space_ready_(io),
@@ -336,10 +336,15 @@ private:
     }
 
     void announce_draining() {
-        if (setup_.status_fd < 0 || std::exchange(draining_announced_, true)) return;
-        char d = 'd';
-        (void)sys::write_all(setup_.status_fd, &d, 1);
-        ::close(setup_.status_fd);
+        if (!std::exchange(draining_announced_, true)) announce('d');
+    }
+
+    // One byte to the supervisor: 'd' every line is taken (its slot is free
+    // for the next chunk), 't' this worker met https without the
+    // supervisor's TLS context (through a redirect) and made its own, so the
+    // supervisor makes one for the workers after it.
+    void announce(char what) {
+        if (setup_.status_fd >= 0) (void)sys::write_all(setup_.status_fd, &what, 1);
     }
 
     const worker_setup& setup_;

@@ -364,6 +364,7 @@ TEST_CASE("crawl: keep-alive connections are reused", "[crawl]") {
     CHECK(opened == stats.at("connections").to_number<std::int64_t>() - 1);
     CHECK(fetch.at("reused").to_number<std::int64_t>() == 200 - opened);
     CHECK(fetch.at("tls_handshakes").to_number<std::int64_t>() == 0);
+    CHECK(fetch.at("ca_store_loads").to_number<std::int64_t>() == 0);
 }
 
 TEST_CASE("crawl: Connection: close answers are handled", "[crawl]") {
@@ -548,6 +549,46 @@ TEST_CASE("crawl: the system CA store is loaded only for a list with https URLs"
         REQUIRE(records.size() == 1);
         check_product(records[0], 1, site.url("/p/1.html"));
     }
+}
+
+TEST_CASE("crawl: once a worker meets https through a redirect, the workers after it inherit the "
+          "CA store",
+          "[crawl][tls]") {
+    // Six one-line chunks of http URLs, each redirected to an https site
+    // that the system store (SSL_CERT_FILE, the test CA) verifies. The first
+    // worker, and the one started beside it before the first has said
+    // anything, load the store themselves; once the first has said so, the
+    // supervisor loads it before it forks the rest, which inherit it. Each
+    // worker used to load it: 6 loads.
+    const auto& ca = shoal::test::test_ca_dir();
+    local_site tls_site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"});
+    local_site site;
+    temp_dir dir;
+    std::string list;
+    std::vector<std::string> finals;
+    for (int n = 1; n <= 6; ++n) {
+        const std::string page = "/p/" + std::to_string(n) + ".html";
+        list += site.url("/to-https/" + std::to_string(tls_site.port()) + page) + "\n";
+        finals.push_back(tls_site.url(page));
+    }
+    const fs::path out = dir / "out.jsonl", stats = dir / "stats.json";
+    auto r = run_process({"env", "SSL_CERT_FILE=" + (ca / "ca.crt").string(), SHOAL_BINARY, "crawl",
+                          "-", "-o", out.string(), "-q", "-p", "1", "--chunk-size", "1",
+                          "--retries", "0", "--stats", stats.string()},
+                         list, 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto records = shoal::test::read_jsonl(out);
+    REQUIRE(records.size() == 6);
+    for (const auto& rec : records) {
+        const auto n = rec.at("line").to_number<int>();
+        check_product(rec, n, finals.at(static_cast<std::size_t>(n - 1)));
+    }
+    const auto run = json::parse(shoal::test::read_file(stats)).as_object();
+    INFO("--stats: " << json::serialize(run));
+    const auto loads = run.at("fetch").at("ca_store_loads").to_number<std::int64_t>();
+    CHECK(loads >= 1);
+    CHECK(loads <= 2);
 }
 
 TEST_CASE("crawl: host names are resolved and verified by name over HTTPS", "[crawl][tls]") {

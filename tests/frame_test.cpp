@@ -426,9 +426,9 @@ TEST_CASE("frame: a payload with more elapsed microseconds than an encoder write
 TEST_CASE("frame: counters frames are summed and passed by, between records", "[frame]") {
     std::string wire;
     shoal::append_frame(full_record(), wire);
-    shoal::fetch_counters a{3, 40, 2, 1};
+    shoal::fetch_counters a{3, 40, 2, 1, 1};
     shoal::append_counters_frame(a, wire);
-    shoal::append_counters_frame(shoal::fetch_counters{1ull << 40, 0, 0, 7}, wire);
+    shoal::append_counters_frame(shoal::fetch_counters{1ull << 40, 0, 0, 7, 2}, wire);
     record second = full_record();
     second.line = 18;
     shoal::append_frame(second, wire);
@@ -447,16 +447,17 @@ TEST_CASE("frame: counters frames are summed and passed by, between records", "[
     CHECK(d.counters().reused == 40);
     CHECK(d.counters().tls_handshakes == 2);
     CHECK(d.counters().tls_resumed == 8);
+    CHECK(d.counters().ca_store_loads == 3);
     CHECK(d.pending() == 0);
 }
 
 TEST_CASE("frame: a counters frame with a bad payload is corrupt", "[frame]") {
     std::string wire;
-    shoal::append_counters_frame(shoal::fetch_counters{1, 2, 3, 4}, wire);
+    shoal::append_counters_frame(shoal::fetch_counters{1, 2, 3, 4, 5}, wire);
     SECTION("flipped byte (crc)") {
         wire.back() ^= 0x01;
     }
-    SECTION("a fifth varint, with its crc") {
+    SECTION("a sixth varint, with its crc") {
         wire = frame_bytes(shoal::counters_magic, wire.substr(shoal::frame_header_bytes) + "\x05");
     }
     frame_decoder d;

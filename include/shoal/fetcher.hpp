@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -57,6 +58,9 @@ struct fetch_config {
     std::shared_ptr<const tls_client_context> tls;
     // Sessions shared with the run's other workers (nullptr: this fetcher's own only).
     tls_session_store* shared_sessions = nullptr;
+    // Called once when the fetcher makes a context of its own (tls is null
+    // and an https URL came, e.g. through a redirect).
+    std::function<void()> made_own_tls_context;
 };
 
 struct fetch_result {

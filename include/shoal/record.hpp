@@ -64,12 +64,14 @@ struct fetch_counters {
     std::uint64_t reused = 0;          // requests sent on a kept-alive connection
     std::uint64_t tls_handshakes = 0;
     std::uint64_t tls_resumed = 0;     // handshakes that resumed a session
+    std::uint64_t ca_store_loads = 0;  // system CA store loaded by the worker itself
 
     fetch_counters& operator+=(const fetch_counters& o) {
         connections += o.connections;
         reused += o.reused;
         tls_handshakes += o.tls_handshakes;
         tls_resumed += o.tls_resumed;
+        ca_store_loads += o.ca_store_loads;
         return *this;
     }
 };

@@ -26,7 +26,7 @@ struct worker_setup {
     unsigned ledger = 0;              // this worker's ledger in the limiter
     std::size_t idle_cap = 0;  // kept-alive connections this worker may hold
     int records_fd = -1;    // pipe to the writer (write end)
-    int status_fd = -1;     // pipe to the supervisor: one byte 'd' when all lines are taken
+    int status_fd = -1;     // pipe to the supervisor: 'd' all lines taken, 't' made a TLS context
     std::shared_ptr<const tls_client_context> tls;  // the supervisor's, CA store loaded
     tls_session_store* sessions = nullptr;          // TLS sessions shared by all workers
 };
