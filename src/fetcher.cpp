@@ -55,6 +55,9 @@ struct connection {
     // which the fetcher keeps and offers again, not resumable; such a
     // connection is ended as if shut down, so that its session stays good.
     bool session_good = false;
+    // The session the fetcher last kept from it (identity only): an exchange
+    // on a kept-alive connection seldom brings a new one.
+    const SSL_SESSION* session_seen = nullptr;
 
     connection() = default;
     connection(const connection&) = delete;
@@ -496,29 +499,44 @@ struct fetcher::impl {
     // origin, here and, after a full handshake, for the other workers: after
     // a resumption the table holds a session that works already. One the
     // server no longer takes makes a full handshake, which puts a fresh one.
-    void remember_session(tls_stream& s, const std::string& origin) {
-        SSL_SESSION* sess = SSL_get1_session(s.native_handle());
-        if (sess == nullptr) return;
-        auto [it, inserted] = sessions.try_emplace(origin, sess);
-        if (!inserted) {
-            if (it->second == sess) {  // the one we offered, resumed: nothing new
-                SSL_SESSION_free(sess);
-                return;
+    //
+    // Both keep it without the server's certificate (without_peer_certificate):
+    // OpenSSL's session holds the parsed certificate, and a chunk of distinct
+    // hosts would otherwise hold one per host (a few KB each, far more for a
+    // certificate with many names). A session resumed from such a lean one
+    // has no certificate either, and is kept as it is.
+    void remember_session(tls_stream& s, connection& c, const std::string& origin) {
+        SSL* ssl_handle = s.native_handle();
+        SSL_SESSION* current = SSL_get_session(ssl_handle);
+        if (current == nullptr || current == c.session_seen) return;  // nothing new here
+        c.session_seen = current;
+        if (!SSL_SESSION_is_resumable(current)) return;
+        SSL_SESSION* keep = nullptr;
+        if (SSL_SESSION_get0_peer(current) != nullptr) {
+            unsigned char* der = nullptr;  // one encoding pass, into memory OpenSSL allocates
+            const int len = i2d_SSL_SESSION(current, &der);
+            std::optional<std::string> lean;
+            if (len > 0)
+                lean = without_peer_certificate(
+                    {reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)});
+            OPENSSL_free(der);
+            if (lean) {
+                if (cfg.shared_sessions != nullptr && !SSL_session_reused(ssl_handle))
+                    cfg.shared_sessions->put(origin, *lean);
+                const auto* p = reinterpret_cast<const unsigned char*>(lean->data());
+                keep = d2i_SSL_SESSION(nullptr, &p, static_cast<long>(lean->size()));
+                if (keep == nullptr) ERR_clear_error();
             }
+        }
+        if (keep == nullptr) {
+            keep = current;
+            SSL_SESSION_up_ref(keep);
+        }
+        auto [it, inserted] = sessions.try_emplace(origin, keep);
+        if (!inserted) {
             SSL_SESSION_free(it->second);
-            it->second = sess;
+            it->second = keep;
         }
-        if (cfg.shared_sessions == nullptr || SSL_session_reused(s.native_handle()) ||
-            !SSL_SESSION_is_resumable(sess))
-            return;
-        unsigned char* der = nullptr;  // one encoding pass, into memory OpenSSL allocates
-        const int len = i2d_SSL_SESSION(sess, &der);
-        if (len > 0) {
-            if (auto lean = without_peer_certificate(
-                    {reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)}))
-                cfg.shared_sessions->put(origin, *lean);
-        }
-        OPENSSL_free(der);
     }
 
     template <class Stream>
@@ -613,7 +631,7 @@ struct fetcher::impl {
             if (a.stage == error_stage::none) {
                 if (c->tls) {
                     c->session_good = true;
-                    remember_session(*c->tls, origin);
+                    remember_session(*c->tls, *c, origin);
                 }
                 // Bytes past the end of the response would be read as the
                 // start of the next one: such a connection is not reused.
