@@ -574,7 +574,7 @@ TEST_CASE("crawl: once a worker meets https through a redirect, the workers afte
     const fs::path out = dir / "out.jsonl", stats = dir / "stats.json";
     auto r = run_process({"env", "SSL_CERT_FILE=" + (ca / "ca.crt").string(), SHOAL_BINARY, "crawl",
                           "-", "-o", out.string(), "-q", "-p", "1", "--chunk-size", "1",
-                          "--retries", "0", "--stats", stats.string()},
+                          "--stats", stats.string()},
                          list, 60s);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
