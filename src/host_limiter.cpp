@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include "shoal/sys.hpp"
+#include "shoal/url.hpp"
 
 namespace shoal {
 
@@ -22,9 +23,7 @@ host_limiter::~host_limiter() {
 }
 
 std::size_t host_limiter::slot_of(std::string_view origin) noexcept {
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-    for (unsigned char c : origin) h = (h ^ c) * 1099511628211ull;
-    return static_cast<std::size_t>(h % slot_count);
+    return static_cast<std::size_t>(origin_hash(origin) % slot_count);
 }
 
 bool host_limiter::try_acquire(std::string_view origin, unsigned ledger, unsigned entry) noexcept {

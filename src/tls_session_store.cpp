@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "shoal/sys.hpp"
+#include "shoal/url.hpp"
 
 namespace shoal {
 
@@ -15,16 +16,15 @@ namespace shoal {
 struct tls_session_store::slot {
     std::uint32_t seq;
     std::uint32_t len;
-    std::uint64_t key;  // FNV-1a of the origin; 0: empty
+    std::uint64_t key;  // origin_hash of the origin (1 for 0); 0: empty
     unsigned char data[max_session_bytes];
 };
 
 namespace {
 
 std::uint64_t key_of(std::string_view origin) noexcept {
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-    for (unsigned char c : origin) h = (h ^ c) * 1099511628211ull;
-    return h == 0 ? 1 : h;
+    const std::uint64_t h = origin_hash(origin);
+    return h == 0 ? 1 : h;  // 0 marks an empty slot
 }
 
 }  // namespace

@@ -22,6 +22,12 @@ std::string target_url::origin() const {
     return s;
 }
 
+std::uint64_t origin_hash(std::string_view origin) noexcept {
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : origin) h = (h ^ c) * 1099511628211ull;
+    return h;
+}
+
 namespace {
 
 // An internationalised host name as ASCII (UTS #46 non-transitional

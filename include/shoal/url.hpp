@@ -26,6 +26,11 @@ struct url_error {
     std::string message;  // e.g. "scheme 'ftp' is not http or https"
 };
 
+// A hash of an origin (target_url::origin()) that every process of a run
+// computes alike (FNV-1a): slots in memory shared by the workers are picked
+// by it.
+std::uint64_t origin_hash(std::string_view origin) noexcept;
+
 // Parses an absolute http(s) URL.
 std::variant<target_url, url_error> parse_url(std::string_view text);
 
