@@ -486,13 +486,17 @@ struct fetcher::impl {
     std::unordered_map<std::string, SSL_SESSION*>::iterator adopt_shared_session(const std::string& origin) {
         if (cfg.shared_sessions == nullptr || !cfg.shared_sessions->get(origin, session_der))
             return sessions.end();
-        const auto* p = reinterpret_cast<const unsigned char*>(session_der.data());
-        SSL_SESSION* sess = d2i_SSL_SESSION(nullptr, &p, static_cast<long>(session_der.size()));
-        if (sess == nullptr) {
-            ERR_clear_error();
-            return sessions.end();
-        }
+        SSL_SESSION* sess = session_from_der(session_der);
+        if (sess == nullptr) return sessions.end();
         return sessions.emplace(origin, sess).first;
+    }
+
+    // A session read from its DER; nullptr when it does not decode.
+    static SSL_SESSION* session_from_der(std::string_view der) {
+        const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+        SSL_SESSION* sess = d2i_SSL_SESSION(nullptr, &p, static_cast<long>(der.size()));
+        if (sess == nullptr) ERR_clear_error();
+        return sess;
     }
 
     // Keeps the session of a finished exchange for the next handshake to
@@ -505,8 +509,10 @@ struct fetcher::impl {
     // hosts would otherwise hold one per host (a few KB each, far more for a
     // certificate with many names). A session resumed from such a lean one
     // has no certificate either, and is kept as it is.
-    void remember_session(tls_stream& s, connection& c, const std::string& origin) {
-        SSL* ssl_handle = s.native_handle();
+    // c's exchange has ended well (see connection::session_good).
+    void remember_session(connection& c, const std::string& origin) {
+        c.session_good = true;
+        SSL* ssl_handle = c.tls->native_handle();
         SSL_SESSION* current = SSL_get_session(ssl_handle);
         if (current == nullptr || current == c.session_seen) return;  // nothing new here
         c.session_seen = current;
@@ -523,9 +529,7 @@ struct fetcher::impl {
             if (lean) {
                 if (cfg.shared_sessions != nullptr && !SSL_session_reused(ssl_handle))
                     cfg.shared_sessions->put(origin, *lean);
-                const auto* p = reinterpret_cast<const unsigned char*>(lean->data());
-                keep = d2i_SSL_SESSION(nullptr, &p, static_cast<long>(lean->size()));
-                if (keep == nullptr) ERR_clear_error();
+                keep = session_from_der(*lean);
             }
         }
         if (keep == nullptr) {
@@ -629,10 +633,7 @@ struct fetcher::impl {
             if (reused && a.stage != error_stage::none && !got_bytes && a.code != "timeout")
                 continue;  // stale keep-alive connection
             if (a.stage == error_stage::none) {
-                if (c->tls) {
-                    c->session_good = true;
-                    remember_session(*c->tls, *c, origin);
-                }
+                if (c->tls) remember_session(*c, origin);
                 // Bytes past the end of the response would be read as the
                 // start of the next one: such a connection is not reused.
                 if (keep_alive && c->buffer.size() == 0) put_idle(origin, std::move(c));

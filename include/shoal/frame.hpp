@@ -6,9 +6,9 @@
 //   crc     u32 little-endian, crc32 (the zlib/gzip one) of the payload
 //   payload one record: varint integers and length-prefixed strings, in the
 //           order of encode_record in frame.cpp
-// A counters frame has the same layout with counters_magic, and the four
-// fetch_counters as varints for payload: a worker sends one as its last
-// frame. The decoder sums them (counters()) and passes them by.
+// A counters frame has the same layout with counters_magic, and the
+// fetch_counters fields as varints for payload: a worker sends one as its
+// last frame. The decoder sums them (counters()) and passes them by.
 // A reader that meets a bad magic, an oversized length or a wrong crc stops
 // trusting the stream (corrupt). A stream that ends inside a frame leaves a
 // torn tail, which is discarded whole: a record is never half-written.
