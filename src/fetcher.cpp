@@ -426,6 +426,7 @@ struct fetcher::impl {
             co_return nullptr;
         }
         auto c = std::make_unique<connection>();
+        if (cfg.before_connect) cfg.before_connect();
         beast::tcp_stream stream(io);
         stream.expires_at(deadline);
         auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);

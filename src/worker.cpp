@@ -89,7 +89,10 @@ public:
                                     s.options.max_redirects, s.limiter, s.ledger,
                                     s.options.concurrency, s.idle_cap, s.options.insecure,
                                     s.options.ca_file, s.options.user_agent, s.options.headers, s.tls,
-                                    s.sessions, [this] { announce('t'); }}),
+                                    s.sessions, [this] { announce('t'); },
+                                    [this] {
+                                        if (held_fds_) grab_descriptors();
+                                    }}),
           pipe_(io, s.records_fd),
           data_ready_(io),
           space_ready_(io),
@@ -276,29 +279,33 @@ private:
     }
 
     // SHOAL_FAULT_HOLD_FDS: for hold_fds_s_ seconds, takes every descriptor
-    // that is free, and every one freed meanwhile; then gives them all back.
+    // that is free, and every one freed meanwhile (looked for before each
+    // new connection, so a lane that closed one cannot open the next with
+    // it, and every 2 ms); then gives them all back.
     void hold_descriptors() {
         const auto until = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
                                                    std::chrono::duration<double>(std::exchange(hold_fds_s_, 0.0)));
-        auto held = std::make_shared<std::vector<int>>();
-        auto grab = [held] {
-            for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) held->push_back(fd);
-        };
-        grab();
+        held_fds_ = std::make_unique<std::vector<int>>();
+        grab_descriptors();
         std::fprintf(stderr, "shoal: worker %u: fault injection: holding %zu descriptors (%s)\n",
-                     setup_.worker_no, held->size(), std::strerror(errno));
+                     setup_.worker_no, held_fds_->size(), std::strerror(errno));
         net::co_spawn(
             io_,
-            [this, until, held, grab]() -> net::awaitable<void> {
+            [this, until]() -> net::awaitable<void> {
                 net::steady_timer t(io_);
                 while (clock_type::now() < until) {
                     t.expires_after(std::chrono::milliseconds(2));
                     co_await t.async_wait(use_tuple);
-                    grab();
+                    grab_descriptors();
                 }
-                for (int fd : *held) ::close(fd);
+                for (int fd : *held_fds_) ::close(fd);
+                held_fds_.reset();
             },
             net::detached);
+    }
+
+    void grab_descriptors() {
+        for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) held_fds_->push_back(fd);
     }
 
     // Writes what lanes produced to the pipe, in batches.
@@ -357,6 +364,7 @@ private:
     std::function<void()> on_done_;
     std::string abort_on_;
     double hold_fds_s_ = 0;
+    std::unique_ptr<std::vector<int>> held_fds_;  // while the hold lasts
     bool fd_wait_reported_ = false;
     clock_type::time_point last_fetch_end_ = clock_type::now();
     std::vector<fetched> fetched_;  // pages fetched, not yet decoded and extracted

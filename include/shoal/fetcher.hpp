@@ -61,6 +61,9 @@ struct fetch_config {
     // Called once when the fetcher makes a context of its own (tls is null
     // and an https URL came, e.g. through a redirect).
     std::function<void()> made_own_tls_context;
+    // Called before each new connection's socket is opened (fault injection:
+    // the worker's descriptor hold takes the ones freed since its last look).
+    std::function<void()> before_connect;
 };
 
 struct fetch_result {
