@@ -7,7 +7,23 @@ namespace shoal {
 
 line_picker::line_picker(const std::vector<input_line>& lines, std::size_t window,
                          std::function<bool(const std::string&)> has_idle)
-    : lines_(lines), window_(window), has_idle_(std::move(has_idle)) {}
+    : lines_(lines), window_(window), has_idle_(std::move(has_idle)) {
+    for (const input_line& line : lines_) {
+        auto url = parse_url(line.text);
+        if (auto* u = std::get_if<target_url>(&url)) ++left_[origin_hash(u->origin())];
+    }
+}
+
+void line_picker::handing_out(const std::string& origin) {
+    ++busy_[origin];
+    --left_.find(origin_hash(origin))->second;
+}
+
+bool line_picker::done_with(const std::string& origin) const {
+    auto it = left_.find(origin_hash(origin));
+    if (it == left_.end()) return next_ == lines_.size() && waiting_ == 0;
+    return it->second == 0;
+}
 
 picked_line line_picker::parsed(std::size_t index) const {
     picked_line p;
@@ -26,7 +42,7 @@ picked_line line_picker::pop_waiting(waiting_map::iterator it) {
     }
     it->second.pop_front();
     --waiting_;
-    ++busy_[it->first];
+    handing_out(p.origin);
     if (left == 0) waiting_for_.erase(it);
     return p;
 }
@@ -45,7 +61,7 @@ std::optional<picked_line> line_picker::next(const std::string& finished_origin)
         if (p.origin.empty()) return p;  // a bad URL: its record is the error
         auto b = busy_.find(p.origin);
         if (b == busy_.end() || waiting_ >= window_ || has_idle_(p.origin)) {
-            ++busy_[p.origin];
+            handing_out(p.origin);
             return p;
         }
         waiting_for_[p.origin].push_back(index);

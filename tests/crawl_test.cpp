@@ -367,6 +367,37 @@ TEST_CASE("crawl: keep-alive connections are reused", "[crawl]") {
     CHECK(fetch.at("ca_store_loads").to_number<std::int64_t>() == 0);
 }
 
+TEST_CASE("crawl: a kept-alive connection closes once its origin has no line left in the chunk",
+          "[crawl]") {
+    // 127.0.0.2 to .21 have one line each; .22 has the first line and the
+    // last. One lane. When the page at .1 counts the site's open
+    // connections, only .22's (its last line is still to come) and the
+    // counting one are open: the others closed after their only line,
+    // although the chunk's last lines were not looked at yet.
+    std::vector<std::string> args;
+    for (int h = 2; h <= 22; ++h) {
+        args.push_back("--also-bind");
+        args.push_back("127.0.0." + std::to_string(h));
+    }
+    local_site site(std::nullopt, args);
+    temp_dir dir;
+    auto at = [&](int h, const std::string& path) {
+        return "http://127.0.0." + std::to_string(h) + ":" + std::to_string(site.port()) + path;
+    };
+    std::vector<std::string> lines = {at(22, "/conn-id")};
+    for (int h = 2; h <= 21; ++h) lines.push_back(at(h, "/p/" + std::to_string(h) + ".html"));
+    for (int n = 1; n <= 10; ++n) lines.push_back(at(1, "/p/" + std::to_string(n) + ".html"));
+    lines.push_back(at(1, "/open-connections"));
+    lines.push_back(at(22, "/conn-id"));
+    auto r = crawl(dir, lines, {"-c", "1", "-p", "1"});
+    require_complete(r, lines);
+    for (const auto& [n, rec] : r.by_line) CHECK(status(rec) == 200);
+    CHECK(title(r.by_line.at(32)) == "open 2");
+    // .22's connection was kept for its last line, and used for it.
+    REQUIRE(title(r.by_line.at(1)));
+    CHECK(title(r.by_line.at(33)) == title(r.by_line.at(1)));
+}
+
 TEST_CASE("crawl: Connection: close answers are handled", "[crawl]") {
     local_site site;
     temp_dir dir;

@@ -107,6 +107,27 @@ TEST_CASE("line_picker: a line for a busy origin waits for the lane that ends it
     CHECK_FALSE(picker.next("http://a:80"));
 }
 
+TEST_CASE("line_picker: an origin is done once its last line is handed out, before the rest is looked at",
+          "[line_picker]") {
+    auto lines = lines_of({"http://a/1", "http://b/1", "http://a/2", "http://c/1", "bad"});
+    line_picker picker(lines, 10, [](const std::string&) { return false; });
+    CHECK_FALSE(picker.done_with("http://b:80"));
+    CHECK(number(picker.next("")) == 1);
+    CHECK(number(picker.next("")) == 2);
+    CHECK(picker.done_with("http://b:80"));       // lines 3 to 5 not looked at yet
+    CHECK_FALSE(picker.done_with("http://a:80"));  // a/2 to come
+    CHECK_FALSE(picker.done_with("http://c:80"));
+    // An origin no line names (a redirect's) is done only when every line is.
+    CHECK_FALSE(picker.done_with("https://z:443"));
+    CHECK(number(picker.next("")) == 4);  // a/2 waits behind a/1
+    CHECK(picker.done_with("http://c:80"));
+    CHECK(number(picker.next("")) == 5);  // the bad line
+    CHECK_FALSE(picker.done_with("https://z:443"));  // a/2 still waits
+    CHECK(number(picker.next("http://a:80")) == 3);
+    CHECK(picker.done_with("http://a:80"));
+    CHECK(picker.done_with("https://z:443"));
+}
+
 TEST_CASE("line_picker: a busy origin with a free kept-alive connection does not wait", "[line_picker]") {
     auto lines = lines_of({"http://a/1", "http://a/2"});
     line_picker picker(lines, 10, [](const std::string& o) { return o == "http://a:80"; });

@@ -24,6 +24,7 @@ of generated pages whose paths name the behaviour under test:
   /hang                     reads the request, never answers
   /close/p/N.html           answers with Connection: close, then closes
   /conn-id                  title "conn K", K = the number of this TCP connection
+  /open-connections         title "open K", K = connections open now (this one too)
   /stats                    {"connections": accepted, "requests": served,
                              "max_active": most requests answered at once} as JSON
   /big/BYTES                a body of BYTES bytes
@@ -391,6 +392,10 @@ class Site:
             return inner
         if path in ("/hang", "/trickle"):
             return path[1:]
+        if path == "/open-connections":
+            body = (f"<html><head><title>open {len(self.tasks)}</title></head>"
+                    f"<body>open connections</body></html>\n")
+            return Response(200, body.encode())
         if path == "/conn-id":
             body = (f"<html><head><title>conn {req.conn_number}</title></head>"
                     f"<body>connection {req.conn_number}</body></html>\n")
@@ -595,6 +600,8 @@ class Site:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Local test site for shoal (loopback only).")
     p.add_argument("--bind", default="127.0.0.1", help="a 127.0.0.0/8 address (default 127.0.0.1)")
+    p.add_argument("--also-bind", action="append", default=[], metavar="ADDR",
+                   help="listen on this 127.0.0.0/8 address too, on the same port (repeatable)")
     p.add_argument("--port", type=int, default=0, help="0 = pick a free port (default)")
     p.add_argument("--port-file", help="write the chosen port here once listening")
     p.add_argument("--root", help="serve static files from this directory first")
@@ -608,11 +615,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "cents, unless N is divisible by 7; when PCT is not 0, the titles of "
                         "pages whose N is divisible by 11 get \" (new)\" (default 0)")
     args = p.parse_args(argv)
-    try:
-        if ipaddress.ip_address(args.bind) not in ipaddress.ip_network("127.0.0.0/8"):
-            p.error("--bind must be a loopback address in 127.0.0.0/8")
-    except ValueError:
-        p.error(f"--bind: not an IPv4 address: {args.bind}")
+    for option, address in [("--bind", args.bind)] + [("--also-bind", a) for a in args.also_bind]:
+        try:
+            if ipaddress.ip_address(address) not in ipaddress.ip_network("127.0.0.0/8"):
+                p.error(f"{option} must be a loopback address in 127.0.0.0/8")
+        except ValueError:
+            p.error(f"{option}: not an IPv4 address: {address}")
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
     if args.root and not Path(args.root).is_dir():
@@ -633,7 +641,7 @@ async def serve(args: argparse.Namespace) -> int:
     ctx = loopback_server.tls_context(args.tls_cert, args.tls_key, alpn=["http/1.1"])
     return await loopback_server.serve_site(Site(args), args.bind, args.port, ctx, backlog=4096,
                                             port_file=args.port_file,
-                                            max_seconds=args.max_seconds)
+                                            max_seconds=args.max_seconds, also=args.also_bind)
 
 
 def main(argv: list[str]) -> int:

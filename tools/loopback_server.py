@@ -30,7 +30,7 @@ import os
 import signal
 import ssl
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 MAX_HEAD = 64 * 1024  # the longest request head a server reads
@@ -65,14 +65,21 @@ def quiet_exceptions(loop: asyncio.AbstractEventLoop, context: dict) -> None:
 
 
 async def serve_site(site: Any, host: str, port: int, ctx: ssl.SSLContext | None, *,
-                     backlog: int, port_file: str | None, max_seconds: float) -> int:
-    """Serves site.handle on host:port until SIGTERM, SIGINT or max_seconds, then
-    cancels the connections in site.tasks. Returns 0 (the exit status)."""
+                     backlog: int, port_file: str | None, max_seconds: float,
+                     also: Sequence[str] = ()) -> int:
+    """Serves site.handle on host:port (and on the same port of each address in
+    `also`) until SIGTERM, SIGINT or max_seconds, then cancels the connections
+    in site.tasks. Returns 0 (the exit status)."""
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(quiet_exceptions)
     server = await asyncio.start_server(site.handle, host, port, ssl=ctx, backlog=backlog,
                                         limit=MAX_HEAD, reuse_address=True)
     site.port = server.sockets[0].getsockname()[1]
+    servers = [server]
+    for other in also:
+        servers.append(await asyncio.start_server(site.handle, other, site.port, ssl=ctx,
+                                                  backlog=backlog, limit=MAX_HEAD,
+                                                  reuse_address=True))
     if port_file:
         write_port_file(port_file, site.port)
     stop = asyncio.Event()
@@ -82,7 +89,8 @@ async def serve_site(site: Any, host: str, port: int, ctx: ssl.SSLContext | None
         await asyncio.wait_for(stop.wait(), max_seconds)
     except TimeoutError:
         pass
-    server.close()
+    for s in servers:
+        s.close()
     for task in list(site.tasks):
         task.cancel()
     await asyncio.gather(*site.tasks, return_exceptions=True)

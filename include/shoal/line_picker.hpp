@@ -12,9 +12,14 @@
 // the waiting ones go to whichever lane asks, from the longest queue first,
 // so a slow or dead host holds up its own lines only while other work is
 // left. A waiting line costs its index (its URL is parsed again when it goes).
+//
+// Each origin's lines are counted when the picker is made (every URL parsed
+// once more), so done_with() knows when a kept-alive connection is of no
+// more use while the chunk's later lines are still unseen.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -51,23 +56,28 @@ public:
     // Every line has been handed out.
     bool exhausted() const { return next_ == lines_.size() && waiting_ == 0; }
     std::size_t waiting() const { return waiting_; }
-    // No line left to hand out goes to origin: every line has been looked
-    // at, and none waits for it. Its kept-alive connections are of no more use.
-    bool done_with(const std::string& origin) const {
-        return next_ == lines_.size() && !waiting_for_.contains(origin);
-    }
+    // No line left to hand out goes to origin, so its kept-alive
+    // connections are of no more use: the chunk's lines for it (counted when
+    // the picker is made) have all been handed out. An origin no line names
+    // (one reached by a redirect) is done once every line has been handed out.
+    bool done_with(const std::string& origin) const;
 
 private:
     using waiting_map = std::unordered_map<std::string, std::deque<std::size_t>>;
     // Hands out the first line waiting in it, and counts its origin busy.
     picked_line pop_waiting(waiting_map::iterator it);
     picked_line parsed(std::size_t index) const;
+    // A line for origin goes to a lane: its fetch is in flight, one line less is left.
+    void handing_out(const std::string& origin);
 
     const std::vector<input_line>& lines_;
     std::size_t window_;
     std::function<bool(const std::string&)> has_idle_;
     std::size_t next_ = 0;     // first line not yet looked at
     std::size_t waiting_ = 0;  // lines in waiting_for_
+    // Lines not yet handed out, per origin_hash() of their origin (origins
+    // whose hashes meet share a count: their connections are kept longer).
+    std::unordered_map<std::uint64_t, std::size_t> left_;
     std::unordered_map<std::string, unsigned> busy_;  // fetches in flight per origin
     waiting_map waiting_for_;  // line indexes per origin, in file order; no empty deque
     // Once every line has been looked at: (lines waiting, origin) of each
