@@ -5,6 +5,8 @@
 #include <idn2.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cctype>
 #include <cstdlib>
 
@@ -129,7 +131,127 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
 
 }  // namespace
 
-std::variant<target_url, url_error> parse_url(std::string_view text) {
+namespace {
+
+constexpr bool is_alnum(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+bool is_hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+
+// RFC 3986 pchar without pct-encoded, and '/': what a path may hold as is.
+constexpr std::array<bool, 256> path_chars = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = is_alnum(static_cast<unsigned char>(c));
+    for (unsigned char c : std::string_view("-._~!$&'()*+,;=:@/")) t[c] = true;
+    return t;
+}();
+bool is_path_char(unsigned char c) { return path_chars[c]; }
+
+// Scans text from `from` while it holds path characters (and '?', for a
+// query or fragment), '%' only before two hex digits. Returns where it
+// stopped: the end, or the first other character.
+std::size_t scan_plain(std::string_view text, std::size_t from, bool question_mark) {
+    std::size_t i = from;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (is_path_char(c) || (question_mark && c == '?')) {
+            ++i;
+        } else if (c == '%' && i + 2 < text.size() && is_hex(static_cast<unsigned char>(text[i + 1])) &&
+                   is_hex(static_cast<unsigned char>(text[i + 2]))) {
+            i += 3;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+// RFC 3986 IPv4address: four dec-octets (0-255, no leading zero).
+bool is_ipv4(std::string_view h) {
+    int parts = 0;
+    std::size_t i = 0;
+    while (i <= h.size()) {
+        std::size_t j = i;
+        unsigned v = 0;
+        while (j < h.size() && h[j] >= '0' && h[j] <= '9' && j - i < 3) v = v * 10 + unsigned(h[j++] - '0');
+        const std::size_t len = j - i;
+        if (len == 0 || v > 255 || (len > 1 && h[i] == '0')) return false;
+        ++parts;
+        if (j == h.size()) return parts == 4;
+        if (h[j] != '.' || parts == 4) return false;
+        i = j + 1;
+    }
+    return false;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::optional<target_url> parse_plain_url(std::string_view text) {
+    if (text.size() > url_source::max_line_bytes) return std::nullopt;
+    target_url t;
+    std::size_t i;
+    // scheme (any case), then "://"
+    auto starts = [&](std::string_view scheme) {
+        if (text.size() < scheme.size() + 3 || text.substr(scheme.size(), 3) != "://") return false;
+        for (std::size_t k = 0; k < scheme.size(); ++k)
+            if ((static_cast<unsigned char>(text[k]) | 0x20) != static_cast<unsigned char>(scheme[k])) return false;
+        return true;
+    };
+    if (starts("http")) {
+        i = 7;
+    } else if (starts("https")) {
+        t.https = true;
+        i = 8;
+    } else {
+        return std::nullopt;
+    }
+    const std::size_t host_from = i;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (!is_alnum(c) && c != '-' && c != '.' && c != '_') break;
+        ++i;
+    }
+    if (i == host_from) return std::nullopt;
+    const std::string_view host = text.substr(host_from, i - host_from);
+    t.port = t.https ? 443 : 80;
+    if (i < text.size() && text[i] == ':') {
+        const std::size_t from = ++i;
+        unsigned long v = 0;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - from < 5) v = v * 10 + unsigned(text[i++] - '0');
+        if (i == from || v == 0 || v > 65535) return std::nullopt;
+        t.port = static_cast<std::uint16_t>(v);
+    }
+    // Then the path, a query, a fragment: nothing else.
+    const std::size_t path_end = scan_plain(text, i, false);
+    if (path_end < text.size() && text[path_end] != '?' && text[path_end] != '#') return std::nullopt;
+    if (path_end > i && text[i] != '/') return std::nullopt;
+    const std::size_t target_end =
+        path_end < text.size() && text[path_end] == '?' ? scan_plain(text, path_end + 1, true) : path_end;
+    if (target_end < text.size() &&
+        (text[target_end] != '#' || scan_plain(text, target_end + 1, true) != text.size()))
+        return std::nullopt;
+    t.ip_literal = is_ipv4(host);
+    // Boost.URL reads "1.2.3.4.x" as an IPv4 address followed by junk, and
+    // takes "01.2.3.4" as a name: host names that start with a digit are its.
+    if (!t.ip_literal && host[0] >= '0' && host[0] <= '9') return std::nullopt;
+    t.host.assign(host);
+    for (char& c : t.host)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+    if (i == path_end) t.target = "/";
+    t.target.append(text.substr(i, target_end - i));
+    char port[8];
+    std::size_t port_len = 0;
+    if (t.port != (t.https ? 443 : 80)) {
+        port[0] = ':';
+        port_len = static_cast<std::size_t>(std::to_chars(port + 1, port + sizeof port, t.port).ptr - port);
+    }
+    const std::string_view scheme = t.https ? "https://" : "http://";
+    t.url.reserve(scheme.size() + t.host.size() + port_len + t.target.size());
+    t.url.append(scheme).append(t.host).append(port, port_len).append(t.target);
+    return t;
+}
+
+std::variant<target_url, url_error> parse_any_url(std::string_view text) {
     if (text.size() > url_source::max_line_bytes)
         return url_error{"too_long", "the URL is longer than 8192 bytes"};
     // The scheme first, so that "mailto:x" is told apart from "not a URL".
@@ -180,6 +302,13 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
         return url_error{"invalid_url", "not a valid URL: " + r.error().message()};
     }
     return from_view(*r);
+}
+
+}  // namespace detail
+
+std::variant<target_url, url_error> parse_url(std::string_view text) {
+    if (auto t = detail::parse_plain_url(text)) return std::move(*t);
+    return detail::parse_any_url(text);
 }
 
 std::variant<target_url, url_error> resolve_location(const target_url& base,

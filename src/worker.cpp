@@ -144,7 +144,10 @@ private:
         std::string finished_origin;  // where this lane's last fetch went
         while (!stopping_) {
             auto picked = picker_.next(finished_origin);
-            if (!finished_origin.empty() && picker_.done_with(finished_origin))
+            // The origin's last line may be the one this lane took: it goes
+            // on the connection the lane just freed.
+            if (!finished_origin.empty() && picker_.done_with(finished_origin) &&
+                !(picked && picked->origin == finished_origin))
                 fetcher_.close_idle(finished_origin);  // its memory, its descriptor
             if (!picked) break;
             if (picker_.exhausted()) announce_draining();

@@ -4,9 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
-#include <variant>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 namespace {
 
@@ -316,4 +318,75 @@ TEST_CASE("url: junk after the port is not taken as the path (found by url_fuzz)
         auto r = shoal::parse_url(bad);
         CHECK(std::holds_alternative<shoal::url_error>(r));
     }
+}
+
+namespace {
+
+// Where the plain path gives a URL, Boost.URL's gives the same one.
+void check_paths_agree(std::string_view text) {
+    auto plain = shoal::detail::parse_plain_url(text);
+    if (!plain) return;
+    INFO("url: " << text);
+    auto any = shoal::detail::parse_any_url(text);
+    auto* t = std::get_if<target_url>(&any);
+    if (!t) FAIL("the plain path took it, Boost.URL's gives " << std::get<url_error>(any).code);
+    CHECK(plain->https == t->https);
+    CHECK(plain->host == t->host);
+    CHECK(plain->port == t->port);
+    CHECK(plain->target == t->target);
+    CHECK(plain->ip_literal == t->ip_literal);
+    CHECK(plain->url == t->url);
+}
+
+}  // namespace
+
+TEST_CASE("url: the plain path takes the URLs of ordinary lists", "[url]") {
+    for (std::string_view text :
+         {"https://127.0.1.94:18443/p/13356.html", "http://www.example.com/", "HTTP://WWW.Example.COM",
+          "https://shop.example.co.uk/item?id=12&ref=a%20b#reviews", "http://a_b.example:8080/x;y=1/z@w:1",
+          "http://1.2.3.4", "http://example.com?", "http://example.com#top", "http://a/%7Euser/!$&'()*+,;="}) {
+        INFO("url: " << text);
+        CHECK(shoal::detail::parse_plain_url(text));
+        check_paths_agree(text);
+    }
+    const auto t = ok("HTTP://WWW.Example.COM:80?q");
+    CHECK(t.url == "http://www.example.com/?q");
+    CHECK(t.target == "/?q");
+}
+
+TEST_CASE("url: the plain path leaves the rest to Boost.URL", "[url]") {
+    for (std::string_view text :
+         {"http://[::1]/", "http://user@a/", "http://a%41/", "http://bücher.example/", "http://a:/x",
+          "http://a:0/", "http://a:65536/", "http://a:123456/", "http://a/b c", "http://a/%zz",
+          "http://a/%4", "http://a/x#y#z", "http://a/{}", "http://a/b|c", "ftp://a/", "http:/a/",
+          "http://a\\b/", "http://a:8x/", "http://a!b/"}) {
+        INFO("url: " << text);
+        CHECK_FALSE(shoal::detail::parse_plain_url(text));
+    }
+    CHECK(ok("http://a:00080/x").url == "http://a/x");
+    CHECK(ok("http://01.2.3.4/").ip_literal == false);  // a leading zero: a name, as RFC 3986 says
+    CHECK(ok("http://1.2.3.4/").ip_literal);
+    CHECK(ok("http://1.2.3.256/").ip_literal == false);
+}
+
+TEST_CASE("url: the plain path and Boost.URL's agree on random URLs", "[url]") {
+    // Pieces that sit at the edges of what the plain path takes.
+    const std::vector<std::string> schemes = {"http://", "https://", "HTTPS://", "hTtP://", "http:/", "htp://"};
+    const std::vector<std::string> hosts = {"a",      "A.B",     "1.2.3.4",  "255.255.255.255", "256.1.1.1",
+                                            "1.2.3",  "01.2.3.4", "1.2.3.4.", "x_y-z",           "",
+                                            "-",      ".",       "0.0.0.0",  "1.2.3.04",        "127.0.1.94",
+                                            "1.2.3.4.com", "1.2.3.4a", "9gag.com", "a1.b2"};
+    const std::vector<std::string> ports = {"", ":", ":0", ":1", ":80", ":443", ":00443", ":65535", ":65536", ":8a"};
+    const std::vector<std::string> pieces = {"/", "a", "%41", "%4", "%", "?", "#", ":", "@", "!", "~", "'",
+                                             "=", ";", "..", "%zz", " ", "[", "]", "|", "^", "\"", "\x7f", "é"};
+    std::minstd_rand rng(42);
+    auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+    int plain = 0;
+    for (int n = 0; n < 20000; ++n) {
+        std::string text = pick(schemes) + pick(hosts) + pick(ports);
+        for (unsigned k = rng() % 6; k > 0; --k) text += pick(pieces);
+        if (shoal::detail::parse_plain_url(text)) ++plain;
+        check_paths_agree(text);
+    }
+    CHECK(plain > 500);  // the comparison did happen (923 times with this seed)
 }

@@ -1,6 +1,7 @@
 // Fuzzes the URL-line parser: parse_url on the input, and resolve_location of
 // the rest of the input against a parsed (or a fixed) base URL. Neither may
-// crash, and whatever parse_url accepts must be a usable target.
+// crash, whatever parse_url accepts must be a usable target, and parse_url's
+// plain path must agree with Boost.URL's wherever it takes a URL.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -35,6 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string_view line = in.substr(0, nl);
     std::string_view location = nl == std::string_view::npos ? in : in.substr(nl + 1);
 
+    // parse_url's plain path must give what Boost.URL's gives, where it takes the URL.
+    if (auto plain = shoal::detail::parse_plain_url(line)) {
+        auto any = shoal::detail::parse_any_url(line);
+        auto* t = std::get_if<shoal::target_url>(&any);
+        if (!t || t->url != plain->url || t->host != plain->host || t->port != plain->port ||
+            t->https != plain->https || t->target != plain->target || t->ip_literal != plain->ip_literal)
+            std::abort();
+    }
     auto parsed = shoal::parse_url(line);
     if (auto* u = std::get_if<shoal::target_url>(&parsed)) {
         check(*u);
