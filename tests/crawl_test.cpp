@@ -386,13 +386,18 @@ TEST_CASE("crawl: a kept-alive connection closes once its origin has no line lef
     };
     std::vector<std::string> lines = {at(22, "/conn-id")};
     for (int h = 2; h <= 21; ++h) lines.push_back(at(h, "/p/" + std::to_string(h) + ".html"));
-    for (int n = 1; n <= 10; ++n) lines.push_back(at(1, "/p/" + std::to_string(n) + ".html"));
-    lines.push_back(at(1, "/open-connections"));
-    lines.push_back(at(22, "/conn-id"));
+    for (int n = 1; n <= 8; ++n) lines.push_back(at(1, "/p/" + std::to_string(n) + ".html"));
+    lines.push_back(at(1, "/conn-id"));           // 30
+    lines.push_back(at(1, "/open-connections"));  // 31
+    lines.push_back(at(1, "/conn-id"));           // 32: .1's last line
+    lines.push_back(at(22, "/conn-id"));          // 33
     auto r = crawl(dir, lines, {"-c", "1", "-p", "1"});
     require_complete(r, lines);
     for (const auto& [n, rec] : r.by_line) CHECK(status(rec) == 200);
-    CHECK(title(r.by_line.at(32)) == "open 2");
+    CHECK(title(r.by_line.at(31)) == "open 2");
+    // An origin's last line goes on the connection its lane just used.
+    REQUIRE(title(r.by_line.at(30)));
+    CHECK(title(r.by_line.at(32)) == title(r.by_line.at(30)));
     // .22's connection was kept for its last line, and used for it.
     REQUIRE(title(r.by_line.at(1)));
     CHECK(title(r.by_line.at(33)) == title(r.by_line.at(1)));
