@@ -43,6 +43,10 @@ constexpr std::size_t read_buffer_bytes = 32 * 1024;
 constexpr std::size_t max_buffer_bytes = 128 * 1024;
 constexpr unsigned max_interim_responses = 16;
 constexpr std::size_t max_spare_buffers = 256;
+// How long a new TLS connection waits for the session that another one to
+// its host is bringing (its handshake and first answer), before it makes a
+// full handshake of its own.
+constexpr auto session_wait = std::chrono::seconds(2);
 
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -58,6 +62,9 @@ struct connection {
     // The session the fetcher last kept from it (identity only): an exchange
     // on a kept-alive connection seldom brings a new one.
     const SSL_SESSION* session_seen = nullptr;
+    // It makes the full handshake that other connections to its origin wait
+    // for (see fetcher::impl::session_wanted), until its first exchange ends.
+    bool brings_session = false;
 
     connection() = default;
     connection(const connection&) = delete;
@@ -190,14 +197,21 @@ double parse_retry_after(std::string_view v) {
     return s;
 }
 
-// One client context: TLS 1.2+, client session cache for resumption, and
+// One client context: TLS 1.2+, sessions kept by the fetcher (no OpenSSL cache), and
 // verification against the system store or --ca-file unless --insecure.
 std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
     ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    SSL_CTX_set_session_cache_mode(ctx->native_handle(),
-                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+    // No client session cache: the fetcher keeps each host's session
+    // itself. With SSL_SESS_CACHE_CLIENT, OpenSSL also marks a TLS 1.3
+    // session not resumable once a handshake has resumed it (one use per
+    // ticket), and the other connections to that host that offered it
+    // meanwhile made full handshakes: at 2 x 512 on the benchmark rig,
+    // about 1,500 full handshakes where 512 are needed. Servers take a
+    // ticket again (nginx, shoal serve); one that does not makes a full
+    // handshake, which brings a fresh session.
+    SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_OFF);
     // A kept-alive connection at rest holds no record buffers (~34 KB).
     SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
     // TLS 1.3 suites in browsers' order, AES-128-GCM first (OpenSSL's own
@@ -247,6 +261,12 @@ struct fetcher::impl {
     std::unordered_map<std::string, std::vector<tcp::endpoint>> dns_cache;
     std::unordered_map<std::string, SSL_SESSION*> sessions;
     std::string session_der;  // a session's bytes on their way from the shared store
+    // Origins with no session yet whose first full handshake is under way
+    // here. A TLS 1.3 session comes after the handshake, with the first
+    // answer: connections to the origin opened meanwhile (lanes that join
+    // a host with lines waiting) wait for it, up to session_wait, and
+    // resume, instead of each making a full handshake. The timer wakes them.
+    std::unordered_map<std::string, std::shared_ptr<net::steady_timer>> session_wanted;
     std::vector<unsigned> free_entries;  // host_limiter ledger entries not in use
     std::vector<beast::flat_buffer> spare_buffers;
     fetch_counters counters;
@@ -448,12 +468,49 @@ struct fetcher::impl {
             co_return c;
         }
         c->tls = std::make_unique<tls_stream>(std::move(stream), tls());
-        if (!co_await handshake(*c->tls, u, origin, a)) co_return nullptr;
+        if (!co_await handshake(*c, u, origin, deadline, a)) {
+            if (c->brings_session) session_came(*c, origin);
+            co_return nullptr;
+        }
         co_return c;
     }
 
-    net::awaitable<bool> handshake(tls_stream& s, const target_url& u, const std::string& origin,
-                                   attempt& a) {
+    // The session to offer origin, the one kept here or another worker's:
+    // nullptr when there is none, after waiting for the one a handshake
+    // under way here is bringing. With none coming, c is made the
+    // connection that brings one.
+    net::awaitable<SSL_SESSION*> session_for(connection& c, const std::string& origin,
+                                             clock_type::time_point deadline) {
+        auto found = sessions.find(origin);
+        if (found == sessions.end()) found = adopt_shared_session(origin);
+        if (found != sessions.end()) co_return found->second;
+        auto w = session_wanted.find(origin);
+        if (w == session_wanted.end()) {
+            c.brings_session = true;
+            session_wanted.emplace(origin, std::make_shared<net::steady_timer>(
+                                               io, std::min(deadline, clock_type::now() + session_wait)));
+            co_return nullptr;
+        }
+        std::shared_ptr<net::steady_timer> timer = w->second;  // session_came() erases it
+        co_await timer->async_wait(use_tuple);
+        found = sessions.find(origin);
+        if (found == sessions.end()) found = adopt_shared_session(origin);
+        co_return found == sessions.end() ? nullptr : found->second;
+    }
+
+    // c, which brings origin's session, has kept it or failed to: the
+    // connections waiting for it go on.
+    void session_came(connection& c, const std::string& origin) {
+        c.brings_session = false;
+        auto w = session_wanted.find(origin);
+        if (w == session_wanted.end()) return;
+        w->second->cancel();
+        session_wanted.erase(w);
+    }
+
+    net::awaitable<bool> handshake(connection& c, const target_url& u, const std::string& origin,
+                                   clock_type::time_point deadline, attempt& a) {
+        tls_stream& s = *c.tls;
         SSL* ssl_handle = s.native_handle();
         if (!u.ip_literal) SSL_set_tlsext_host_name(ssl_handle, u.host.c_str());
         if (!cfg.insecure) {
@@ -462,9 +519,7 @@ struct fetcher::impl {
             if (u.ip_literal) X509_VERIFY_PARAM_set1_ip_asc(param, u.host.c_str());
             else X509_VERIFY_PARAM_set1_host(param, u.host.c_str(), u.host.size());
         }
-        auto found = sessions.find(origin);
-        if (found == sessions.end()) found = adopt_shared_session(origin);
-        if (found != sessions.end()) SSL_set_session(ssl_handle, found->second);
+        if (SSL_SESSION* offer = co_await session_for(c, origin, deadline)) SSL_set_session(ssl_handle, offer);
         ++counters.tls_handshakes;
         auto [ec] = co_await s.async_handshake(ssl::stream_base::client, use_tuple);
         if (ec) {
@@ -633,8 +688,9 @@ struct fetcher::impl {
             else co_await exchange(*c->plain, *c, u, a, keep_alive, got_bytes);
             if (reused && a.stage != error_stage::none && !got_bytes && a.code != "timeout")
                 continue;  // stale keep-alive connection
+            if (a.stage == error_stage::none && c->tls) remember_session(*c, origin);
+            if (c->brings_session) session_came(*c, origin);
             if (a.stage == error_stage::none) {
-                if (c->tls) remember_session(*c, origin);
                 // Bytes past the end of the response would be read as the
                 // start of the next one: such a connection is not reused.
                 if (keep_alive && c->buffer.size() == 0) put_idle(origin, std::move(c));

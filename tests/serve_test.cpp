@@ -531,6 +531,44 @@ TEST_CASE("serve: a worker's new connection to a host it has visited resumes its
     CHECK(count(st, "tls_handshakes_aes_128_gcm") >= 30);
     CHECK(count(st, "tls_handshakes_aes_128_gcm") <= 31);
 }
+TEST_CASE("serve: lanes that join a host wait for its first TLS session and resume it", "[serve]") {
+    // One host, 8 lanes, keep-alive on: the first line opens a connection,
+    // the others wait for it, and once every line has been looked at the
+    // other 7 lanes join the host at once. Each of their connections waits
+    // for the session the first one is bringing and resumes it: one full
+    // handshake in all, where each would otherwise make its own.
+    temp_dir dir;
+    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls", "100", "--hosts", "1",
+                     "--url-file", (dir / "urls.txt").string()});
+    const json::object fetch = crawl_https_list(dir.path(), 100, {"-p", "1", "-c", "8"});
+    const auto handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
+    CHECK(handshakes >= 2);
+    CHECK(handshakes <= 16);
+    CHECK(fetch.at("tls_resumed").to_number<std::uint64_t>() == handshakes - 1);
+    const json::object st = tls_stats_of(s, dir / "ca.pem");
+    CHECK(count(st, "tls_handshakes_resumed") == handshakes - 1);
+}
+
+TEST_CASE("serve: one full TLS handshake per host, however many lanes join it", "[serve]") {
+    // 2,000 URLs over 64 hosts, 256 lanes: every line is looked at at once,
+    // and lanes keep joining hosts with lines waiting, each on a new
+    // connection that offers the host's session while others use it too.
+    // OpenSSL's client cache took a TLS 1.3 session as used up after one
+    // resumption, and connections that offered it after that made full
+    // handshakes (73-76 here); the server takes a session again, so only
+    // each host's first handshake is full.
+    temp_dir dir;
+    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls", "2000", "--hosts",
+                     "64", "--url-file", (dir / "urls.txt").string()});
+    const json::object fetch = crawl_https_list(dir.path(), 2000, {"-p", "1", "-c", "256"});
+    const auto handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
+    const auto resumed = fetch.at("tls_resumed").to_number<std::uint64_t>();
+    CHECK(handshakes > 64);
+    CHECK(handshakes - resumed == 64);
+    const json::object st = tls_stats_of(s, dir / "ca.pem");
+    CHECK(count(st, "tls_handshakes_resumed") == resumed);
+}
+
 TEST_CASE("serve: --tls with --cert-out works with crawl --ca-file, and sessions resume", "[serve]") {
     temp_dir dir;
     serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--processes", "2",
