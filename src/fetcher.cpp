@@ -486,9 +486,24 @@ struct fetcher::impl {
         if (found != sessions.end()) co_return found->second;
         auto w = session_wanted.find(origin);
         if (w == session_wanted.end()) {
+            const auto until = std::min(deadline, clock_type::now() + session_wait);
             c.brings_session = true;
-            session_wanted.emplace(origin, std::make_shared<net::steady_timer>(
-                                               io, std::min(deadline, clock_type::now() + session_wait)));
+            session_wanted.emplace(origin, std::make_shared<net::steady_timer>(io, until));
+            if (cfg.shared_sessions == nullptr || cfg.shared_sessions->claim(origin, until)) co_return nullptr;
+            // Another worker is making the full handshake: wait for the
+            // session it will put in the table (polled, the pause doubling
+            // from 2 to 32 ms), or until its claim runs out.
+            for (auto pause = std::chrono::milliseconds(2); clock_type::now() < until;
+                 pause = std::min(pause * 2, std::chrono::milliseconds(32))) {
+                net::steady_timer t(io, pause);
+                co_await t.async_wait(use_tuple);
+                found = adopt_shared_session(origin);
+                if (found != sessions.end()) {
+                    session_came(c, origin);  // the connections waiting here resume it too
+                    co_return found->second;
+                }
+                if (cfg.shared_sessions->claim(origin, until)) break;
+            }
             co_return nullptr;
         }
         std::shared_ptr<net::steady_timer> timer = w->second;  // session_came() erases it

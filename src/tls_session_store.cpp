@@ -2,6 +2,7 @@
 #include "shoal/tls_session_store.hpp"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -17,6 +18,10 @@ struct tls_session_store::slot {
     std::uint32_t seq;
     std::uint32_t len;
     std::uint64_t key;  // origin_hash of the origin (1 for 0); 0: empty
+    // A full handshake under way (claim()): until when, in milliseconds of
+    // the steady clock, in the high half; the claiming pid in the low half.
+    std::uint64_t claim;
+    std::uint64_t claim_key;  // the claimed origin's key
     unsigned char data[max_session_bytes];
 };
 
@@ -71,6 +76,29 @@ bool tls_session_store::get(std::string_view origin, std::string& der) const {
     der.assign(reinterpret_cast<const char*>(s->data), len);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == before;
+}
+
+bool tls_session_store::claim(std::string_view origin, std::chrono::steady_clock::time_point until) noexcept {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    const std::uint64_t key = key_of(origin);
+    slot* s = slot_for(key);
+    const auto ms = [](std::chrono::steady_clock::time_point t) {
+        return static_cast<std::uint64_t>(duration_cast<milliseconds>(t.time_since_epoch()).count()) & 0xffffffffu;
+    };
+    const auto pid = static_cast<std::uint32_t>(::getpid());
+    std::uint64_t seen = __atomic_load_n(&s->claim, __ATOMIC_ACQUIRE);
+    const std::uint32_t seen_until = static_cast<std::uint32_t>(seen >> 32);
+    const bool live = seen != 0 && static_cast<std::int32_t>(seen_until - static_cast<std::uint32_t>(
+                                                                     ms(std::chrono::steady_clock::now()))) > 0;
+    if (live && static_cast<std::uint32_t>(seen) != pid &&
+        __atomic_load_n(&s->claim_key, __ATOMIC_ACQUIRE) == key)
+        return false;  // another process's full handshake with origin is under way
+    const std::uint64_t mine = (ms(until) << 32) | pid;
+    if (!__atomic_compare_exchange_n(&s->claim, &seen, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return true;  // it moved meanwhile: make the handshake rather than wait on a guess
+    __atomic_store_n(&s->claim_key, key, __ATOMIC_RELEASE);
+    return true;
 }
 
 namespace {

@@ -569,6 +569,25 @@ TEST_CASE("serve: one full TLS handshake per host, however many lanes join it", 
     CHECK(count(st, "tls_handshakes_resumed") == resumed);
 }
 
+TEST_CASE("serve: workers that start together make one full TLS handshake per host between them",
+          "[serve]") {
+    // 400 URLs over 8 hosts, 4 workers at once (chunks of 100): each meets
+    // every host at its start. The first to connect to a host claims it in
+    // the shared table and the others wait for its session instead of
+    // making full handshakes of their own (30-32 in all before, for 8 hosts).
+    temp_dir dir;
+    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls", "400", "--hosts", "8",
+                     "--url-file", (dir / "urls.txt").string()});
+    const json::object fetch =
+        crawl_https_list(dir.path(), 400, {"-p", "4", "-c", "16", "--chunk-size", "100"});
+    const auto handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
+    const auto resumed = fetch.at("tls_resumed").to_number<std::uint64_t>();
+    CHECK(handshakes >= 32);  // every worker connects to every host
+    CHECK(handshakes - resumed == 8);
+    const json::object st = tls_stats_of(s, dir / "ca.pem");
+    CHECK(count(st, "tls_handshakes_resumed") == resumed);
+}
+
 TEST_CASE("serve: --tls with --cert-out works with crawl --ca-file, and sessions resume", "[serve]") {
     temp_dir dir;
     serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--processes", "2",

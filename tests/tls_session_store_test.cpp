@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <catch2/catch.hpp>
 #include <initializer_list>
 #include <string>
@@ -49,6 +51,36 @@ TEST_CASE("tls_session_store: a session kept in a forked child is seen by the pa
     std::string der;
     REQUIRE(store.get("https://127.0.0.9:443", der));
     CHECK(der == "from the child");
+}
+
+TEST_CASE("tls_session_store: a live claim by another process says to wait; none, an own or a "
+          "run-out one does not",
+          "[tls_session_store]") {
+    using namespace std::chrono_literals;
+    shoal::tls_session_store store;
+    const auto now = std::chrono::steady_clock::now();
+    CHECK(store.claim("https://a:443", now + 60s));
+    CHECK(store.claim("https://a:443", now + 60s));  // this process's own claim
+    CHECK(store.claim("https://short:443", now + 50ms));
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        // Exit status: a bit per wrong answer.
+        int wrong = 0;
+        const auto t = std::chrono::steady_clock::now();
+        if (store.claim("https://a:443", t + 60s)) wrong |= 1;    // the parent's, live: wait
+        if (!store.claim("https://b:443", t + 60s)) wrong |= 2;   // nobody's
+        std::this_thread::sleep_for(150ms);
+        if (!store.claim("https://short:443", t + 60s)) wrong |= 4;  // the parent's ran out
+        ::_exit(wrong);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    // The child's claims are live for the parent in turn.
+    CHECK_FALSE(store.claim("https://b:443", std::chrono::steady_clock::now() + 60s));
+    CHECK_FALSE(store.claim("https://short:443", std::chrono::steady_clock::now() + 60s));
 }
 
 namespace {

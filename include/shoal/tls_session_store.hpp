@@ -6,6 +6,8 @@
 // origin hash, holding the latest session's DER bytes (i2d_SSL_SESSION).
 //
 //   worker:  if (store.get(origin, der)) ...d2i_SSL_SESSION, SSL_set_session...
+//            else if (!store.claim(origin, until)) ...another worker is making
+//                 the full handshake: poll get() until its session is there...
 //            after a good exchange: store.put(origin, der_of_new_session)
 //
 // It is a cache: a slot that is being written when another process reads it,
@@ -14,6 +16,7 @@
 // killed in the middle of a write leaves that one slot unusable for the run.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -26,7 +29,7 @@ class tls_session_store {
 public:
     static constexpr std::size_t slot_count = 2048;
     static constexpr std::size_t slot_bytes = 4096;
-    static constexpr std::size_t max_session_bytes = slot_bytes - 16;
+    static constexpr std::size_t max_session_bytes = slot_bytes - 32;
 
     // Maps the table (shared, anonymous). Throws setup_error if it cannot.
     tls_session_store();
@@ -39,6 +42,13 @@ public:
     void put(std::string_view origin, std::string_view der) noexcept;
     // The session kept for origin, copied into der; false when there is none.
     bool get(std::string_view origin, std::string& der) const;
+    // Says that this process is making a full handshake with origin, whose
+    // session it will put() by `until` (steady clock, which every process
+    // reads alike). False when another process said so for origin and its
+    // time has not run out: that one's session is coming. A claim is only
+    // advice: two processes may both make a full handshake (a slot shared
+    // by two origins, a race), never none.
+    bool claim(std::string_view origin, std::chrono::steady_clock::time_point until) noexcept;
 
 private:
     struct slot;
