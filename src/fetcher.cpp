@@ -45,7 +45,8 @@ constexpr unsigned max_interim_responses = 16;
 constexpr std::size_t max_spare_buffers = 256;
 // How long a new TLS connection waits for the session that another one to
 // its host is bringing (its handshake and first answer), before it makes a
-// full handshake of its own.
+// full handshake of its own: this, or a quarter of the attempt's --timeout
+// if that is less.
 constexpr auto session_wait = std::chrono::seconds(2);
 
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
@@ -486,7 +487,11 @@ struct fetcher::impl {
         if (found != sessions.end()) co_return found->second;
         auto w = session_wanted.find(origin);
         if (w == session_wanted.end()) {
-            const auto until = std::min(deadline, clock_type::now() + session_wait);
+            // Waiting may take a quarter of the attempt's time at most, so
+            // that a fetch after it has the rest (a first URL that hangs
+            // must not make the others to its host time out).
+            const auto now = clock_type::now();
+            const auto until = now + std::min<clock_type::duration>(session_wait, (deadline - now) / 4);
             c.brings_session = true;
             session_wanted.emplace(origin, std::make_shared<net::steady_timer>(io, until));
             if (cfg.shared_sessions == nullptr || cfg.shared_sessions->claim(origin, until)) co_return nullptr;
@@ -517,6 +522,7 @@ struct fetcher::impl {
     // connections waiting for it go on.
     void session_came(connection& c, const std::string& origin) {
         c.brings_session = false;
+        if (cfg.shared_sessions != nullptr && !sessions.contains(origin)) cfg.shared_sessions->unclaim(origin);
         auto w = session_wanted.find(origin);
         if (w == session_wanted.end()) return;
         w->second->cancel();

@@ -101,6 +101,16 @@ bool tls_session_store::claim(std::string_view origin, std::chrono::steady_clock
     return true;
 }
 
+void tls_session_store::unclaim(std::string_view origin) noexcept {
+    const std::uint64_t key = key_of(origin);
+    slot* s = slot_for(key);
+    std::uint64_t seen = __atomic_load_n(&s->claim, __ATOMIC_ACQUIRE);
+    if (seen == 0 || static_cast<std::uint32_t>(seen) != static_cast<std::uint32_t>(::getpid()) ||
+        __atomic_load_n(&s->claim_key, __ATOMIC_ACQUIRE) != key)
+        return;
+    __atomic_compare_exchange_n(&s->claim, &seen, std::uint64_t{0}, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
 namespace {
 
 // A DER element's header at pos: its tag, and the sizes of header and

@@ -81,6 +81,19 @@ TEST_CASE("tls_session_store: a live claim by another process says to wait; none
     // The child's claims are live for the parent in turn.
     CHECK_FALSE(store.claim("https://b:443", std::chrono::steady_clock::now() + 60s));
     CHECK_FALSE(store.claim("https://short:443", std::chrono::steady_clock::now() + 60s));
+    // Unclaiming another process's claim changes nothing; a child that
+    // unclaims its own frees the origin.
+    store.unclaim("https://b:443");
+    CHECK_FALSE(store.claim("https://b:443", std::chrono::steady_clock::now() + 60s));
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        store.claim("https://c:443", std::chrono::steady_clock::now() + 60s);
+        store.unclaim("https://c:443");
+        ::_exit(0);
+    }
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(store.claim("https://c:443", std::chrono::steady_clock::now() + 60s));
 }
 
 namespace {

@@ -49,6 +49,9 @@ public:
     // advice: two processes may both make a full handshake (a slot shared
     // by two origins, a race), never none.
     bool claim(std::string_view origin, std::chrono::steady_clock::time_point until) noexcept;
+    // Ends this process's claim on origin (its handshake failed, no session
+    // is coming), so that other processes stop waiting for it.
+    void unclaim(std::string_view origin) noexcept;
 
 private:
     struct slot;
