@@ -208,8 +208,8 @@ std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
     // itself. With SSL_SESS_CACHE_CLIENT, OpenSSL also marks a TLS 1.3
     // session not resumable once a handshake has resumed it (one use per
     // ticket), and the other connections to that host that offered it
-    // meanwhile made full handshakes: at 2 x 512 on the benchmark rig,
-    // about 1,500 full handshakes where 512 are needed. Servers take a
+    // after that made full handshakes (at 2 x 512 on the benchmark rig,
+    // about 500 of its 2,580 handshakes). Servers take a
     // ticket again (nginx, shoal serve); one that does not makes a full
     // handshake, which brings a fresh session.
     SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_OFF);
