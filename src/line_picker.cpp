@@ -16,7 +16,8 @@ line_picker::line_picker(const std::vector<input_line>& lines, std::size_t windo
 
 void line_picker::handing_out(const std::string& origin) {
     ++busy_[origin];
-    --left_.find(origin_hash(origin))->second;
+    // Counted in the constructor from the same line (parse_url is a function of its text).
+    if (auto it = left_.find(origin_hash(origin)); it != left_.end() && it->second > 0) --it->second;
 }
 
 bool line_picker::done_with(const std::string& origin) const {
