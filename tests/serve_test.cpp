@@ -241,6 +241,30 @@ json::object crawl_https_list(const fs::path& dir, std::size_t lines,
     return run.at("fetch").as_object();
 }
 
+// A crawl of a `shoal serve --tls` site of `urls` URLs over `hosts` hosts
+// (more serve options in serve_extra): the handshakes as shoal's --stats
+// counts them, and the server's /stats after the crawl.
+struct tls_crawl {
+    std::uint64_t handshakes = 0;
+    std::uint64_t resumed = 0;
+    json::object server;
+};
+
+tls_crawl crawl_tls_site(const fs::path& dir, int urls, int hosts, std::vector<std::string> serve_extra,
+                         const std::vector<std::string>& crawl_options) {
+    std::vector<std::string> args = {"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls",
+                                     std::to_string(urls), "--hosts", std::to_string(hosts),
+                                     "--url-file", (dir / "urls.txt").string()};
+    args.insert(args.end(), serve_extra.begin(), serve_extra.end());
+    serve_process s(std::move(args));
+    const json::object fetch = crawl_https_list(dir, static_cast<std::size_t>(urls), crawl_options);
+    tls_crawl r;
+    r.handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
+    r.resumed = fetch.at("tls_resumed").to_number<std::uint64_t>();
+    r.server = tls_stats_of(s, dir / "ca.pem");
+    return r;
+}
+
 bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
 }  // namespace
@@ -497,17 +521,11 @@ TEST_CASE("serve: TLS sessions are shared by a run's workers, so later chunks re
     // Each would make a full handshake with every host it meets; with the
     // sessions shared, those after the first chunk's resume.
     temp_dir dir;
-    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls", "200", "--hosts", "4",
-                     "--url-file", (dir / "urls.txt").string()});
-    const json::object fetch =
-        crawl_https_list(dir.path(), 200, {"-p", "1", "-c", "4", "--chunk-size", "20"});
-    const auto handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
-    const auto resumed = fetch.at("tls_resumed").to_number<std::uint64_t>();
-    CHECK(handshakes >= 40);  // at least one per host and chunk
-    CHECK(resumed >= handshakes / 2);
-    CHECK(handshakes - resumed <= 30);  // full ones: each worker's would be 40 and more
-    const json::object st = tls_stats_of(s, dir / "ca.pem");
-    CHECK(count(st, "tls_handshakes_resumed") == resumed);
+    const tls_crawl r = crawl_tls_site(dir.path(), 200, 4, {}, {"-p", "1", "-c", "4", "--chunk-size", "20"});
+    CHECK(r.handshakes >= 40);  // at least one per host and chunk
+    CHECK(r.resumed >= r.handshakes / 2);
+    CHECK(r.handshakes - r.resumed <= 30);  // full ones: each worker's would be 40 and more
+    CHECK(count(r.server, "tls_handshakes_resumed") == r.resumed);
 }
 
 TEST_CASE("serve: a worker's new connection to a host it has visited resumes its TLS session, "
@@ -519,18 +537,16 @@ TEST_CASE("serve: a worker's new connection to a host it has visited resumes its
     // connection freed without a close_notify used to spoil its session in
     // OpenSSL's eyes, so each of these was a full handshake.)
     temp_dir dir;
-    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--keep-alive", "off",
-                     "--urls", "30", "--hosts", "3", "--url-file", (dir / "urls.txt").string()});
-    const json::object fetch = crawl_https_list(dir.path(), 30, {"-p", "1", "-c", "1"});
-    CHECK(fetch.at("tls_handshakes").to_number<std::uint64_t>() == 30);
-    CHECK(fetch.at("tls_resumed").to_number<std::uint64_t>() == 27);
-    const json::object st = tls_stats_of(s, dir / "ca.pem");
-    CHECK(count(st, "tls_handshakes_resumed") == 27);
+    const tls_crawl r = crawl_tls_site(dir.path(), 30, 3, {"--keep-alive", "off"}, {"-p", "1", "-c", "1"});
+    CHECK(r.handshakes == 30);
+    CHECK(r.resumed == 27);
+    CHECK(count(r.server, "tls_handshakes_resumed") == 27);
     // shoal offers AES-128-GCM first and the server follows the client's
     // order: all 30 use it (the /stats request's own client may or may not).
-    CHECK(count(st, "tls_handshakes_aes_128_gcm") >= 30);
-    CHECK(count(st, "tls_handshakes_aes_128_gcm") <= 31);
+    CHECK(count(r.server, "tls_handshakes_aes_128_gcm") >= 30);
+    CHECK(count(r.server, "tls_handshakes_aes_128_gcm") <= 31);
 }
+
 TEST_CASE("serve: lanes that join a host wait for its first TLS session and resume it", "[serve]") {
     // One host, 8 lanes, keep-alive on: the first line opens a connection,
     // the others wait for it, and once every line has been looked at the
@@ -538,15 +554,11 @@ TEST_CASE("serve: lanes that join a host wait for its first TLS session and resu
     // for the session the first one is bringing and resumes it: one full
     // handshake in all, where each would otherwise make its own.
     temp_dir dir;
-    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls", "100", "--hosts", "1",
-                     "--url-file", (dir / "urls.txt").string()});
-    const json::object fetch = crawl_https_list(dir.path(), 100, {"-p", "1", "-c", "8"});
-    const auto handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
-    CHECK(handshakes >= 2);
-    CHECK(handshakes <= 16);
-    CHECK(fetch.at("tls_resumed").to_number<std::uint64_t>() == handshakes - 1);
-    const json::object st = tls_stats_of(s, dir / "ca.pem");
-    CHECK(count(st, "tls_handshakes_resumed") == handshakes - 1);
+    const tls_crawl r = crawl_tls_site(dir.path(), 100, 1, {}, {"-p", "1", "-c", "8"});
+    CHECK(r.handshakes >= 2);
+    CHECK(r.handshakes <= 16);
+    CHECK(r.resumed == r.handshakes - 1);
+    CHECK(count(r.server, "tls_handshakes_resumed") == r.handshakes - 1);
 }
 
 TEST_CASE("serve: one full TLS handshake per host, however many lanes join it", "[serve]") {
@@ -558,15 +570,10 @@ TEST_CASE("serve: one full TLS handshake per host, however many lanes join it", 
     // handshakes (73-76 here); the server takes a session again, so only
     // each host's first handshake is full.
     temp_dir dir;
-    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls", "2000", "--hosts",
-                     "64", "--url-file", (dir / "urls.txt").string()});
-    const json::object fetch = crawl_https_list(dir.path(), 2000, {"-p", "1", "-c", "256"});
-    const auto handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
-    const auto resumed = fetch.at("tls_resumed").to_number<std::uint64_t>();
-    CHECK(handshakes > 64);
-    CHECK(handshakes - resumed == 64);
-    const json::object st = tls_stats_of(s, dir / "ca.pem");
-    CHECK(count(st, "tls_handshakes_resumed") == resumed);
+    const tls_crawl r = crawl_tls_site(dir.path(), 2000, 64, {}, {"-p", "1", "-c", "256"});
+    CHECK(r.handshakes > 64);
+    CHECK(r.handshakes - r.resumed == 64);
+    CHECK(count(r.server, "tls_handshakes_resumed") == r.resumed);
 }
 
 TEST_CASE("serve: workers that start together make one full TLS handshake per host between them",
@@ -576,16 +583,10 @@ TEST_CASE("serve: workers that start together make one full TLS handshake per ho
     // the shared table and the others wait for its session instead of
     // making full handshakes of their own (30-32 in all before, for 8 hosts).
     temp_dir dir;
-    serve_process s({"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls", "400", "--hosts", "8",
-                     "--url-file", (dir / "urls.txt").string()});
-    const json::object fetch =
-        crawl_https_list(dir.path(), 400, {"-p", "4", "-c", "16", "--chunk-size", "100"});
-    const auto handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
-    const auto resumed = fetch.at("tls_resumed").to_number<std::uint64_t>();
-    CHECK(handshakes >= 32);  // every worker connects to every host
-    CHECK(handshakes - resumed == 8);
-    const json::object st = tls_stats_of(s, dir / "ca.pem");
-    CHECK(count(st, "tls_handshakes_resumed") == resumed);
+    const tls_crawl r = crawl_tls_site(dir.path(), 400, 8, {}, {"-p", "4", "-c", "16", "--chunk-size", "100"});
+    CHECK(r.handshakes >= 32);  // every worker connects to every host
+    CHECK(r.handshakes - r.resumed == 8);
+    CHECK(count(r.server, "tls_handshakes_resumed") == r.resumed);
 }
 
 TEST_CASE("serve: --tls with --cert-out works with crawl --ca-file, and sessions resume", "[serve]") {
