@@ -482,9 +482,7 @@ struct fetcher::impl {
     // connection that brings one.
     net::awaitable<SSL_SESSION*> session_for(connection& c, const std::string& origin,
                                              clock_type::time_point deadline) {
-        auto found = sessions.find(origin);
-        if (found == sessions.end()) found = adopt_shared_session(origin);
-        if (found != sessions.end()) co_return found->second;
+        if (SSL_SESSION* known = known_session(origin)) co_return known;
         auto w = session_wanted.find(origin);
         if (w == session_wanted.end()) {
             // Waiting may take a quarter of the attempt's time at most, so
@@ -502,10 +500,9 @@ struct fetcher::impl {
                  pause = std::min(pause * 2, std::chrono::milliseconds(32))) {
                 net::steady_timer t(io, pause);
                 co_await t.async_wait(use_tuple);
-                found = adopt_shared_session(origin);
-                if (found != sessions.end()) {
+                if (SSL_SESSION* known = known_session(origin)) {
                     session_came(c, origin);  // the connections waiting here resume it too
-                    co_return found->second;
+                    co_return known;
                 }
                 if (cfg.shared_sessions->claim(origin, until)) break;
             }
@@ -513,9 +510,15 @@ struct fetcher::impl {
         }
         std::shared_ptr<net::steady_timer> timer = w->second;  // session_came() erases it
         co_await timer->async_wait(use_tuple);
-        found = sessions.find(origin);
+        co_return known_session(origin);
+    }
+
+    // Origin's session, kept here or, failing that, another worker's from
+    // the shared table; nullptr when there is none.
+    SSL_SESSION* known_session(const std::string& origin) {
+        auto found = sessions.find(origin);
         if (found == sessions.end()) found = adopt_shared_session(origin);
-        co_return found == sessions.end() ? nullptr : found->second;
+        return found == sessions.end() ? nullptr : found->second;
     }
 
     // c, which brings origin's session, has kept it or failed to: the

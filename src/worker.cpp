@@ -22,6 +22,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -288,7 +289,7 @@ private:
     void hold_descriptors() {
         const auto until = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
                                                    std::chrono::duration<double>(std::exchange(hold_fds_s_, 0.0)));
-        held_fds_ = std::make_unique<std::vector<int>>();
+        held_fds_.emplace();
         grab_descriptors();
         std::fprintf(stderr, "shoal: worker %u: fault injection: holding %zu descriptors (%s)\n",
                      setup_.worker_no, held_fds_->size(), std::strerror(errno));
@@ -367,7 +368,7 @@ private:
     std::function<void()> on_done_;
     std::string abort_on_;
     double hold_fds_s_ = 0;
-    std::unique_ptr<std::vector<int>> held_fds_;  // while the hold lasts
+    std::optional<std::vector<int>> held_fds_;  // while the hold lasts
     bool fd_wait_reported_ = false;
     clock_type::time_point last_fetch_end_ = clock_type::now();
     std::vector<fetched> fetched_;  // pages fetched, not yet decoded and extracted
