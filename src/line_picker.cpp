@@ -48,7 +48,7 @@ picked_line line_picker::pop_waiting(waiting_map::iterator it) {
     return p;
 }
 
-std::optional<picked_line> line_picker::next(const std::string& finished_origin) {
+std::optional<picked_line> line_picker::next(const std::string& finished_origin, bool open_more) {
     if (!finished_origin.empty()) {
         auto b = busy_.find(finished_origin);
         if (b != busy_.end() && --b->second == 0) busy_.erase(b);
@@ -78,7 +78,9 @@ std::optional<picked_line> line_picker::next(const std::string& finished_origin)
         for (const auto& [origin, q] : waiting_for_) by_length_.insert({q.size(), origin});
         ranked_ = true;
     }
-    return pop_waiting(waiting_for_.find(std::string(by_length_.rbegin()->second)));
+    std::string longest(by_length_.rbegin()->second);
+    if (!open_more && busy_.count(longest) != 0 && !has_idle_(longest)) return std::nullopt;
+    return pop_waiting(waiting_for_.find(longest));
 }
 
 }  // namespace shoal

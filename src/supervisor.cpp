@@ -126,8 +126,13 @@ private:
         install_signal_handlers();
         start_writer();
         source_ = std::make_unique<url_source>(input_fd_);
-        chunker_ = std::make_unique<chunker>(*source_, o_.chunk_size,
-                                             [this](std::uint64_t n) { return done_.test(n); });
+        // A file is dealt by host, P chunks from each window of P x K lines
+        // (see chunker.hpp); a pipe is cut in order, so that a slow producer's
+        // first lines start as soon as a chunk's worth has come.
+        chunk_dealing dealing;
+        if (total_ >= 0) dealing = {o_.processes, std::min<std::size_t>(o_.chunk_size, o_.concurrency)};
+        chunker_ = std::make_unique<chunker>(
+            *source_, o_.chunk_size, [this](std::uint64_t n) { return done_.test(n); }, dealing);
         sys::set_process_title("shoal: supervisor " + o_.input);
     }
 

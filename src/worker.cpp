@@ -30,6 +30,7 @@
 #include "shoal/extractor.hpp"
 #include "shoal/fetcher.hpp"
 #include "shoal/frame.hpp"
+#include "shoal/cpu_gauge.hpp"
 #include "shoal/line_picker.hpp"
 #include "shoal/sys.hpp"
 
@@ -48,6 +49,8 @@ constexpr auto batch_wait = std::chrono::milliseconds(2);
 constexpr std::size_t max_fetched = 256;
 // Lines that may wait for a busy origin's connection, per lane.
 constexpr std::size_t picker_window = 64;
+// How often the CPU gauge is read (see cpu_gauge.hpp).
+constexpr auto gauge_period = std::chrono::milliseconds(100);
 
 // A broadcast wake-up for coroutines on one thread: wait() suspends until
 // the next notify(). Callers re-check their condition in a loop.
@@ -99,6 +102,8 @@ public:
           space_ready_(io),
           grace_(io),
           batch_timer_(io),
+          gauge_timer_(io),
+          parked_(io),
           picker_(s.work.lines, picker_window * std::size_t{s.options.concurrency},
                   [this](const std::string& origin) { return fetcher_.has_idle(origin); }) {
         // Fault injection for the recovery tests: a worker that meets a URL
@@ -108,6 +113,14 @@ public:
         // worker holds every descriptor it can open for this many seconds,
         // as if it had run out of them (run it under a low fd limit).
         if (const char* v = std::getenv("SHOAL_FAULT_HOLD_FDS")) hold_fds_s_ = std::atof(v);
+        // Until the first reading, lanes do not open second connections: a
+        // CPU-bound crawl would otherwise open them all in its first moments.
+        gauge_.assume(true);
+        // For the tests: the CPU counts as the limit throughout (1) or never (0).
+        if (const char* v = std::getenv("SHOAL_FAULT_CPU_SATURATED")) {
+            gauge_fixed_ = true;
+            gauge_.assume(*v == '1');
+        }
     }
 
     // Starts lanes and the flusher; on_done runs when the last record is written.
@@ -118,6 +131,7 @@ public:
         if (lanes_ == 0) lanes_done_ = true;
         for (unsigned i = 0; i < lanes_; ++i) net::co_spawn(io_, lane(), rethrow);
         net::co_spawn(io_, flush_loop(), rethrow);
+        if (!lanes_done_) net::co_spawn(io_, gauge_loop(), rethrow);
     }
 
     // SIGTERM: take no more lines, let in-flight fetches end within the grace
@@ -127,6 +141,7 @@ public:
     void on_signal() {
         if (stopping_) return;
         stopping_ = true;
+        parked_.notify();
         grace_.expires_after(std::chrono::duration_cast<clock_type::duration>(
             std::chrono::duration<double>(setup_.options.grace_s)));
         grace_.async_wait([this](boost::system::error_code ec) {
@@ -144,14 +159,24 @@ private:
     net::awaitable<void> lane() {
         std::string finished_origin;  // where this lane's last fetch went
         while (!stopping_) {
-            auto picked = picker_.next(finished_origin);
+            auto picked = picker_.next(finished_origin, !gauge_.saturated());
             // The origin's last line may be the one this lane took: it goes
             // on the connection the lane just freed.
             if (!finished_origin.empty() && picker_.done_with(finished_origin) &&
                 !(picked && picked->origin == finished_origin))
                 fetcher_.close_idle(finished_origin);  // its memory, its descriptor
-            if (!picked) break;
-            if (picker_.exhausted()) announce_draining();
+            if (!picked) {
+                if (picker_.exhausted()) break;
+                // What is left waits for hosts being fetched, and the CPU is
+                // the limit: wait until it has room or those lines are gone.
+                finished_origin.clear();
+                co_await parked_.wait();
+                continue;
+            }
+            if (picker_.exhausted()) {
+                announce_draining();
+                parked_.notify();  // the waiting lanes end
+            }
             finished_origin = std::move(picked->origin);  // crawl_line needs the URL, not this
             co_await crawl_line(std::move(*picked));
             if (hold_fds_s_ > 0) hold_descriptors();
@@ -163,6 +188,7 @@ private:
             lanes_done_ = true;
             grace_.cancel();
             batch_timer_.cancel();
+            gauge_timer_.cancel();
             data_ready_.notify();
         }
     }
@@ -346,6 +372,19 @@ private:
         if (on_done_) on_done_();
     }
 
+    // Reads the CPU gauge while lanes run; lanes that wait for room get it
+    // once the CPU is no longer the limit.
+    net::awaitable<void> gauge_loop() {
+        while (!lanes_done_) {
+            gauge_timer_.expires_after(gauge_period);
+            co_await gauge_timer_.async_wait(use_tuple);
+            if (lanes_done_) break;
+            if (gauge_fixed_) continue;
+            gauge_.sample();
+            if (!gauge_.saturated()) parked_.notify();
+        }
+    }
+
     void announce_draining() {
         if (!std::exchange(draining_announced_, true)) announce('d');
     }
@@ -365,6 +404,10 @@ private:
     event data_ready_, space_ready_;
     net::steady_timer grace_;
     net::steady_timer batch_timer_;
+    net::steady_timer gauge_timer_;
+    cpu_gauge gauge_;
+    bool gauge_fixed_ = false;  // SHOAL_FAULT_CPU_SATURATED
+    event parked_;              // lanes waiting for the CPU to have room
     std::function<void()> on_done_;
     std::string abort_on_;
     double hold_fds_s_ = 0;

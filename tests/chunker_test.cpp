@@ -153,3 +153,129 @@ TEST_CASE("chunker: a chunk size of one", "[chunker]") {
     }
     CHECK_FALSE(chunks.next());
 }
+
+namespace {
+
+// The host of each line of a chunk, as the chunker groups them.
+std::set<std::string> hosts_of(const shoal::chunk& c) {
+    std::set<std::string> hosts;
+    std::string h;
+    for (const auto& l : c.lines) {
+        shoal::detail::host_of_line(l.text, h);
+        hosts.insert(h);
+    }
+    return hosts;
+}
+
+}  // namespace
+
+TEST_CASE("chunker: host_of_line takes the host without userinfo, port or case", "[chunker]") {
+    std::string h;
+    shoal::detail::host_of_line("http://Example.COM/a", h);
+    CHECK(h == "example.com");
+    shoal::detail::host_of_line("https://user:pw@example.com:8443/x?y#z", h);
+    CHECK(h == "example.com");
+    shoal::detail::host_of_line("http://127.0.3.9:18080", h);
+    CHECK(h == "127.0.3.9");
+    shoal::detail::host_of_line("http://[::1]:8080/p", h);
+    CHECK(h == "[::1]");
+    shoal::detail::host_of_line("https://a.example?q=1", h);
+    CHECK(h == "a.example");
+    shoal::detail::host_of_line("not a url", h);
+    CHECK(h == "not a url");
+    shoal::detail::host_of_line("http://", h);
+    CHECK(h.empty());
+}
+
+TEST_CASE("chunker: dealing by host gives each host's lines to one chunk", "[chunker]") {
+    // 2,000 lines over 40 hosts in round-robin order (the worst case for
+    // consecutive chunks: every chunk would meet every host).
+    std::string list;
+    for (int i = 1; i <= 2000; ++i) list += "http://h" + std::to_string(i % 40) + ".test/" + std::to_string(i) + "\n";
+    list_pipe in(list);
+    shoal::url_source src(in.fd());
+    shoal::chunker chunks(src, 500, {}, shoal::chunk_dealing{4, 1});
+    std::vector<shoal::chunk> got;
+    while (auto c = chunks.next()) got.push_back(std::move(*c));
+    REQUIRE(got.size() == 4);
+    std::set<std::string> seen;
+    std::set<std::uint64_t> numbers;
+    for (const auto& c : got) {
+        CHECK(c.lines.size() == 500);  // 40 hosts of 50 lines: 10 hosts each
+        for (std::size_t i = 1; i < c.lines.size(); ++i) CHECK(c.lines[i - 1].number < c.lines[i].number);
+        for (const auto& l : c.lines) {
+            CHECK(l.text.substr(l.text.rfind('/') + 1) == std::to_string(l.number));
+            numbers.insert(l.number);
+        }
+        auto hosts = hosts_of(c);
+        CHECK(hosts.size() == 10);
+        for (const auto& h : hosts) CHECK(seen.insert(h).second);  // in no other chunk
+    }
+    CHECK(numbers.size() == 2000);
+    // Chunks are handed out by their first line, ids in that order.
+    for (std::size_t i = 1; i < got.size(); ++i) {
+        CHECK(got[i - 1].lines.front().number < got[i].lines.front().number);
+        CHECK(got[i - 1].id < got[i].id);
+    }
+}
+
+TEST_CASE("chunker: a host with more than a chunk's share is split, chunks stay within the size", "[chunker]") {
+    // 900 lines of one host and 100 of others, dealt 2 ways with chunks of
+    // at most 600: the big host fills one chunk and spills into the other.
+    std::string list;
+    for (int i = 1; i <= 1000; ++i)
+        list += (i % 10 == 0 ? "http://other" + std::to_string(i) + ".test/" : std::string("http://big.test/")) +
+                std::to_string(i) + "\n";
+    list_pipe in(list);
+    shoal::url_source src(in.fd());
+    shoal::chunker chunks(src, 600, {}, shoal::chunk_dealing{2, 1});
+    auto a = chunks.next();
+    auto b = chunks.next();
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK_FALSE(chunks.next());
+    CHECK(a->lines.size() == 500);
+    CHECK(b->lines.size() == 500);
+    CHECK(hosts_of(*a).count("big.test") == 1);
+    CHECK(hosts_of(*b).count("big.test") == 1);
+    CHECK(hosts_of(*a).size() + hosts_of(*b).size() == 102);  // the 100 small hosts once each
+}
+
+TEST_CASE("chunker: dealing reads windows of ways x chunk_size lines, skips done lines, "
+          "and does not cut below min_lines",
+          "[chunker]") {
+    std::string list;
+    for (int i = 1; i <= 1000; ++i) list += "http://h" + std::to_string(i % 7) + ".test/" + std::to_string(i) + "\n";
+    SECTION("windows") {
+        list_pipe in(list);
+        shoal::url_source src(in.fd());
+        std::vector<std::uint64_t> asked;
+        shoal::chunker chunks(
+            src, 100, [&asked](std::uint64_t n) { asked.push_back(n); return n % 2 == 0; },
+            shoal::chunk_dealing{3, 1});
+        auto first = chunks.next();
+        REQUIRE(first);
+        CHECK(asked.size() == 599);  // 300 odd lines kept: the window is full at line 599
+        std::size_t total = first->lines.size();
+        std::uint64_t max_in_window = 0;
+        for (const auto& l : first->lines) max_in_window = std::max(max_in_window, l.number);
+        CHECK(max_in_window <= 599);
+        while (auto c = chunks.next()) {
+            CHECK(c->lines.size() <= 100);
+            for (const auto& l : c->lines) CHECK(l.number % 2 == 1);
+            total += c->lines.size();
+        }
+        CHECK(total == 500);
+        CHECK(chunks.skipped() == 500);
+    }
+    SECTION("min_lines") {
+        list_pipe in(list);
+        shoal::url_source src(in.fd());
+        // 1,000 lines, 8 ways, chunks of up to 1,000, but none below 400: 2 chunks.
+        shoal::chunker chunks(src, 1000, {}, shoal::chunk_dealing{8, 400});
+        std::vector<std::size_t> sizes;
+        while (auto c = chunks.next()) sizes.push_back(c->lines.size());
+        REQUIRE(sizes.size() == 2);
+        CHECK(sizes[0] + sizes[1] == 1000);
+    }
+}

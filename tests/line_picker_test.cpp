@@ -204,3 +204,27 @@ TEST_CASE("line_picker: once every line is looked at, the longest queue goes fir
     CHECK(number(picker.next("")) == 6);
     CHECK(picker.exhausted());
 }
+
+TEST_CASE("line_picker: without open_more, a lane is not sent to a busy origin; its own lines still go",
+          "[line_picker]") {
+    auto lines = lines_of({"http://a/1", "http://b/1", "http://a/2", "http://a/3", "http://b/2"});
+    bool a_idle = false;
+    line_picker picker(lines, 10, [&](const std::string& o) { return a_idle && o == "http://a:80"; });
+    CHECK(number(picker.next("", false)) == 1);  // a: nobody fetches it yet
+    CHECK(number(picker.next("", false)) == 2);  // b likewise
+    // Every line looked at, all waiting for busy a and b: a third lane waits.
+    CHECK_FALSE(picker.next("", false));
+    CHECK_FALSE(picker.exhausted());
+    CHECK(picker.waiting() == 3);
+    // Allowed, it takes the longest queue (a's) on a new connection.
+    CHECK(number(picker.next("", true)) == 3);
+    // A lane whose fetch to b ended takes b's next line either way.
+    CHECK(number(picker.next("http://b:80", false)) == 5);
+    // b has no line left: that lane may not join a (busy, no free connection)...
+    CHECK_FALSE(picker.next("http://b:80", false));
+    // ...but may once a has a free kept-alive connection: none is opened.
+    a_idle = true;
+    CHECK(number(picker.next("", false)) == 4);
+    CHECK(picker.exhausted());
+    CHECK_FALSE(picker.next("", false));
+}

@@ -223,14 +223,30 @@ json::object tls_stats_of(const serve_process& s, const fs::path& ca) {
 // Crawls dir/urls.txt (a `shoal serve --tls --cert-out dir/ca.pem` list)
 // with --ca-file and --stats, checks that all `lines` records are 200s, and
 // returns --stats' fetch counters.
+// How a test crawl is started beyond its options: environment settings
+// (the SHOAL_FAULT_ knobs) and whether the list comes through a pipe
+// (chunks of consecutive lines) instead of from the file (dealt by host).
+struct crawl_way {
+    std::vector<std::string> env;
+    bool list_on_stdin = false;
+};
+
 json::object crawl_https_list(const fs::path& dir, std::size_t lines,
-                              const std::vector<std::string>& options) {
-    std::vector<std::string> args = {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
-                                     (dir / "out.jsonl").string(), "-q", "--ca-file",
-                                     (dir / "ca.pem").string(), "--stats",
-                                     (dir / "stats.json").string()};
+                              const std::vector<std::string>& options, const crawl_way& way = {}) {
+    std::vector<std::string> args;
+    if (!way.env.empty()) {
+        args.push_back("env");
+        args.insert(args.end(), way.env.begin(), way.env.end());
+    }
+    const std::string list = (dir / "urls.txt").string();
+    for (const std::string& a : {std::string(SHOAL_BINARY), std::string("crawl"),
+                                 way.list_on_stdin ? std::string("-") : list, std::string("-o"),
+                                 (dir / "out.jsonl").string(), std::string("-q"), std::string("--ca-file"),
+                                 (dir / "ca.pem").string(), std::string("--stats"),
+                                 (dir / "stats.json").string()})
+        args.push_back(a);
     args.insert(args.end(), options.begin(), options.end());
-    auto p = run_process(args, "", 120s);
+    auto p = run_process(args, way.list_on_stdin ? shoal::test::read_file(list) : "", 120s);
     INFO(p.err);
     REQUIRE(p.exit_code == 0);
     const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
@@ -251,13 +267,13 @@ struct tls_crawl {
 };
 
 tls_crawl crawl_tls_site(const fs::path& dir, int urls, int hosts, std::vector<std::string> serve_extra,
-                         const std::vector<std::string>& crawl_options) {
+                         const std::vector<std::string>& crawl_options, const crawl_way& way = {}) {
     std::vector<std::string> args = {"--tls", "--cert-out", (dir / "ca.pem").string(), "--urls",
                                      std::to_string(urls), "--hosts", std::to_string(hosts),
                                      "--url-file", (dir / "urls.txt").string()};
     args.insert(args.end(), serve_extra.begin(), serve_extra.end());
     serve_process s(std::move(args));
-    const json::object fetch = crawl_https_list(dir, static_cast<std::size_t>(urls), crawl_options);
+    const json::object fetch = crawl_https_list(dir, static_cast<std::size_t>(urls), crawl_options, way);
     tls_crawl r;
     r.handshakes = fetch.at("tls_handshakes").to_number<std::uint64_t>();
     r.resumed = fetch.at("tls_resumed").to_number<std::uint64_t>();
@@ -516,6 +532,41 @@ TEST_CASE("serve: a crawl over many hosts in random order keeps about one connec
     CHECK(count(st, "connections") <= 64 + 16 + 1);
 }
 
+TEST_CASE("serve: while the CPU is the limit, lanes do not open a second connection to a host", "[serve]") {
+    // 2,000 URLs over 16 hosts, 64 lanes. Once every line has been looked
+    // at, lanes whose host has no line left join hosts that have, each on a
+    // new connection (over TLS a handshake). While the CPU is the limit
+    // (SHOAL_FAULT_CPU_SATURATED=1 says it is) they wait instead, and end
+    // when the last line is taken: one connection per host.
+    temp_dir busy;
+    const tls_crawl limited =
+        crawl_tls_site(busy.path(), 2000, 16, {}, {"-p", "1", "-c", "64"}, {{"SHOAL_FAULT_CPU_SATURATED=1"}});
+    CHECK(limited.handshakes == 16);
+    CHECK(limited.resumed == 0);
+    // With room on the CPU, lanes join the hosts (more in flight).
+    temp_dir idle;
+    const tls_crawl roomy =
+        crawl_tls_site(idle.path(), 2000, 16, {}, {"-p", "1", "-c", "64"}, {{"SHOAL_FAULT_CPU_SATURATED=0"}});
+    CHECK(roomy.handshakes > 16);
+    CHECK(roomy.handshakes - roomy.resumed == 16);
+}
+
+TEST_CASE("serve: a URL file is dealt to the workers by host, a list on stdin in order", "[serve]") {
+    // 800 URLs over 16 hosts in turn, 4 workers (chunks of 200), 16 lanes
+    // each, no second connections (the CPU counts as the limit). From the
+    // file, each worker gets the lines of 4 hosts: 16 connections in all.
+    // From a pipe, chunks are consecutive lines and each worker meets every
+    // host: 64.
+    temp_dir file;
+    const tls_crawl dealt = crawl_tls_site(file.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"},
+                                           {{"SHOAL_FAULT_CPU_SATURATED=1"}});
+    CHECK(dealt.handshakes == 16);
+    temp_dir pipe;
+    const tls_crawl in_order = crawl_tls_site(pipe.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"},
+                                              {{"SHOAL_FAULT_CPU_SATURATED=1"}, true});
+    CHECK(in_order.handshakes == 64);
+}
+
 TEST_CASE("serve: TLS sessions are shared by a run's workers, so later chunks resume", "[serve]") {
     // 200 URLs over 4 hosts in chunks of 20: ten workers one after another.
     // Each would make a full handshake with every host it meets; with the
@@ -552,9 +603,11 @@ TEST_CASE("serve: lanes that join a host wait for its first TLS session and resu
     // the others wait for it, and once every line has been looked at the
     // other 7 lanes join the host at once. Each of their connections waits
     // for the session the first one is bringing and resumes it: one full
-    // handshake in all, where each would otherwise make its own.
+    // handshake in all, where each would otherwise make its own. (Lanes
+    // join a busy host only while the CPU has room: here it always has.)
     temp_dir dir;
-    const tls_crawl r = crawl_tls_site(dir.path(), 100, 1, {}, {"-p", "1", "-c", "8"});
+    const tls_crawl r =
+        crawl_tls_site(dir.path(), 100, 1, {}, {"-p", "1", "-c", "8"}, {{"SHOAL_FAULT_CPU_SATURATED=0"}});
     CHECK(r.handshakes >= 2);
     CHECK(r.handshakes <= 16);
     CHECK(r.resumed == r.handshakes - 1);
@@ -568,9 +621,11 @@ TEST_CASE("serve: one full TLS handshake per host, however many lanes join it", 
     // OpenSSL's client cache took a TLS 1.3 session as used up after one
     // resumption, and connections that offered it after that made full
     // handshakes (73-76 here); the server takes a session again, so only
-    // each host's first handshake is full.
+    // each host's first handshake is full. (The CPU counts as having room,
+    // or lanes would not join busy hosts.)
     temp_dir dir;
-    const tls_crawl r = crawl_tls_site(dir.path(), 2000, 64, {}, {"-p", "1", "-c", "256"});
+    const tls_crawl r =
+        crawl_tls_site(dir.path(), 2000, 64, {}, {"-p", "1", "-c", "256"}, {{"SHOAL_FAULT_CPU_SATURATED=0"}});
     CHECK(r.handshakes > 64);
     CHECK(r.handshakes - r.resumed == 64);
     CHECK(count(r.server, "tls_handshakes_resumed") == r.resumed);
@@ -582,8 +637,11 @@ TEST_CASE("serve: workers that start together make one full TLS handshake per ho
     // every host at its start. The first to connect to a host claims it in
     // the shared table and the others wait for its session instead of
     // making full handshakes of their own (30-32 in all before, for 8 hosts).
+    // The list comes through a pipe: from a file the chunks would be dealt
+    // by host, and each worker would meet only 2 of the hosts.
     temp_dir dir;
-    const tls_crawl r = crawl_tls_site(dir.path(), 400, 8, {}, {"-p", "4", "-c", "16", "--chunk-size", "100"});
+    const tls_crawl r = crawl_tls_site(dir.path(), 400, 8, {}, {"-p", "4", "-c", "16", "--chunk-size", "100"},
+                                       {{}, true});
     CHECK(r.handshakes >= 32);  // every worker connects to every host
     CHECK(r.handshakes - r.resumed == 8);
     CHECK(count(r.server, "tls_handshakes_resumed") == r.resumed);

@@ -1,12 +1,22 @@
 // chunker: cuts the stream of URL lines into chunks of at most K lines, each
 // run by one worker process. Lines already done (a resumed run) are skipped
 // here, so workers only see what is left to do.
+//
+// By default chunks are runs of consecutive lines. With dealing.ways = P > 1
+// the chunker reads a window of up to P x K lines and deals it by host into
+// up to P chunks of about equal size, so that each host's lines in the window
+// go to one worker (split only when one host has more than a chunk's share).
+// Workers started together then meet disjoint sets of hosts: one connection,
+// and over HTTPS one handshake, per host instead of one per host and worker.
+// Each chunk's lines stay in file order.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "shoal/url_source.hpp"
@@ -19,11 +29,16 @@ struct chunk {
     unsigned deaths = 0;  // workers that died running (a superset of) these lines
 };
 
+struct chunk_dealing {
+    unsigned ways = 1;          // chunks dealt from one window (1: consecutive lines)
+    std::size_t min_lines = 1;  // a window is not dealt into chunks smaller than this
+};
+
 class chunker {
 public:
     // skip(line_number) tells which lines need no record (already done).
     chunker(url_source& source, std::size_t chunk_size,
-            std::function<bool(std::uint64_t)> skip = {});
+            std::function<bool(std::uint64_t)> skip = {}, chunk_dealing dealing = {});
 
     // The next chunk, or nullopt when the input is exhausted.
     std::optional<chunk> next();
@@ -34,11 +49,22 @@ public:
     std::uint64_t skipped() const { return skipped_; }
 
 private:
+    void read_window();
+
     url_source& source_;
     std::size_t chunk_size_;
     std::function<bool(std::uint64_t)> skip_;
+    chunk_dealing dealing_;
+    std::deque<std::vector<input_line>> dealt_;  // chunks of the window, not handed out yet
     std::uint64_t next_id_ = 1;
     std::uint64_t skipped_ = 0;
 };
+
+namespace detail {
+// The host of a URL line as the chunker groups it: the authority without
+// userinfo and port, ASCII-lowercased into `out`. A line without "://" is
+// its own group (the whole line), so malformed lines spread like any other.
+void host_of_line(std::string_view line, std::string& out);
+}  // namespace detail
 
 }  // namespace shoal

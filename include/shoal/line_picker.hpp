@@ -12,6 +12,8 @@
 // the waiting ones go to whichever lane asks, from the longest queue first,
 // so a slow or dead host holds up its own lines only while other work is
 // left. A waiting line costs its index (its URL is parsed again when it goes).
+// The caller may forbid that last step for a while (next(..., false)): while
+// the CPU is the limit, a second connection to a host is a cost with no gain.
 //
 // Each origin's lines are counted when the picker is made (every URL parsed
 // once more), so done_with() knows when a kept-alive connection is of no
@@ -49,9 +51,12 @@ public:
                 std::function<bool(const std::string&)> has_idle);
 
     // The next line for a lane whose last fetch (from a line this picker
-    // gave) went to `finished_origin`, "" for a lane's first line or after a
-    // bad URL. nullopt when every line has been handed out.
-    std::optional<picked_line> next(const std::string& finished_origin);
+    // gave) went to `finished_origin`, "" for a lane's first line, after a
+    // bad URL or after a wait. nullopt when every line has been handed out,
+    // or, with open_more false, when the lines left all wait for origins
+    // being fetched with no kept-alive connection free (taking one would open
+    // another connection): the lane then waits and asks again later.
+    std::optional<picked_line> next(const std::string& finished_origin, bool open_more = true);
 
     // Every line has been handed out.
     bool exhausted() const { return next_ == lines_.size() && waiting_ == 0; }
