@@ -37,10 +37,12 @@ std::optional<cpu_ticks> parse_proc_stat(std::string_view text) {
     return t;
 }
 
-bool cpu_saturated(std::uint64_t busy_ticks, std::uint64_t idle_ticks, double own_s, double wall_s) {
-    if (busy_ticks + idle_ticks == 0 || wall_s <= 0) return false;
-    const double idle_share = static_cast<double>(idle_ticks) / static_cast<double>(busy_ticks + idle_ticks);
-    return idle_share < cpu_gauge::max_idle_share && own_s / wall_s >= cpu_gauge::min_own_share;
+bool cpu_saturated(bool was, std::uint64_t busy_ticks, std::uint64_t idle_ticks, double own_s, double wall_s) {
+    if (busy_ticks + idle_ticks == 0 || wall_s <= 0) return was;
+    const double idle = static_cast<double>(idle_ticks) / static_cast<double>(busy_ticks + idle_ticks);
+    const double own = own_s / wall_s;
+    if (was) return idle < cpu_gauge::room_idle_share && own >= cpu_gauge::room_own_share;
+    return idle < cpu_gauge::max_idle_share && own >= cpu_gauge::min_own_share;
 }
 
 }  // namespace detail
@@ -76,7 +78,7 @@ void cpu_gauge::sample() {
     }
     const std::uint64_t busy = now->busy - last_->busy, idle = now->idle - last_->idle;
     if (busy + idle == 0) return;  // too soon to tell (the ticks are 10 ms): as before
-    saturated_ = detail::cpu_saturated(busy, idle, now->own_s - last_->own_s, now->wall_s - last_->wall_s);
+    saturated_ = detail::cpu_saturated(saturated_, busy, idle, now->own_s - last_->own_s, now->wall_s - last_->wall_s);
     last_ = now;
 }
 

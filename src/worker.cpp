@@ -49,8 +49,10 @@ constexpr auto batch_wait = std::chrono::milliseconds(2);
 constexpr std::size_t max_fetched = 256;
 // Lines that may wait for a busy origin's connection, per lane.
 constexpr std::size_t picker_window = 64;
-// How often the CPU gauge is read (see cpu_gauge.hpp).
+// How often the CPU gauge is read (see cpu_gauge.hpp); the first reading
+// sooner, since lanes wait for it before they join busy hosts.
 constexpr auto gauge_period = std::chrono::milliseconds(100);
+constexpr auto gauge_first = std::chrono::milliseconds(25);
 
 // A broadcast wake-up for coroutines on one thread: wait() suspends until
 // the next notify(). Callers re-check their condition in a loop.
@@ -375,8 +377,8 @@ private:
     // Reads the CPU gauge while lanes run; lanes that wait for room get it
     // once the CPU is no longer the limit.
     net::awaitable<void> gauge_loop() {
-        while (!lanes_done_) {
-            gauge_timer_.expires_after(gauge_period);
+        for (bool first = true; !lanes_done_; first = false) {
+            gauge_timer_.expires_after(first ? gauge_first : gauge_period);
             co_await gauge_timer_.async_wait(use_tuple);
             if (lanes_done_) break;
             if (gauge_fixed_) continue;

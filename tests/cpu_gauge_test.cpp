@@ -32,12 +32,19 @@ TEST_CASE("cpu_gauge: the cpu line of /proc/stat, idle and iowait as idle", "[cp
 TEST_CASE("cpu_gauge: saturated when the machine is nearly never idle and this process is busy",
           "[cpu_gauge]") {
     using shoal::detail::cpu_saturated;
-    CHECK(cpu_saturated(95, 5, 0.05, 0.1));       // 5% idle, half a CPU
-    CHECK_FALSE(cpu_saturated(85, 15, 0.05, 0.1)); // 15% idle: room for more
-    CHECK_FALSE(cpu_saturated(100, 0, 0.01, 0.1)); // others keep the CPUs busy, not this process
-    CHECK(cpu_saturated(100, 0, 0.025, 0.1));      // a quarter of a CPU is enough
-    CHECK_FALSE(cpu_saturated(0, 0, 0.05, 0.1));   // no ticks yet
-    CHECK_FALSE(cpu_saturated(100, 0, 0.05, 0));   // no time
+    // From not saturated: under 10% idle and a quarter of a CPU or more.
+    CHECK(cpu_saturated(false, 95, 5, 0.05, 0.1));        // 5% idle, half a CPU
+    CHECK_FALSE(cpu_saturated(false, 90, 10, 0.05, 0.1)); // 10% idle: room
+    CHECK_FALSE(cpu_saturated(false, 100, 0, 0.01, 0.1)); // others keep the CPUs busy, not this process
+    CHECK(cpu_saturated(false, 100, 0, 0.025, 0.1));      // a quarter of a CPU is enough
+    // From saturated: only 20% idle or under a tenth of a CPU gives room.
+    CHECK(cpu_saturated(true, 85, 15, 0.02, 0.1));        // 15% idle, a fifth of a CPU: still
+    CHECK_FALSE(cpu_saturated(true, 80, 20, 0.05, 0.1));
+    CHECK_FALSE(cpu_saturated(true, 100, 0, 0.009, 0.1));
+    // No ticks or no time: as it was.
+    CHECK_FALSE(cpu_saturated(false, 0, 0, 0.05, 0.1));
+    CHECK(cpu_saturated(true, 0, 0, 0.05, 0.1));
+    CHECK(cpu_saturated(true, 100, 0, 0.05, 0));
 }
 
 TEST_CASE("cpu_gauge: a stat file that shows idle CPUs, or none at all, is not saturation", "[cpu_gauge]") {

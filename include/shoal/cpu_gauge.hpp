@@ -26,10 +26,17 @@ namespace shoal {
 
 class cpu_gauge {
 public:
-    // Saturated: the machine was idle less than this share of the interval...
+    // Saturated from a sample on where the machine was idle less than
+    // max_idle_share of the interval and this process used at least
+    // min_own_share of one CPU...
     static constexpr double max_idle_share = 0.10;
-    // ...and this process used at least this share of one CPU.
     static constexpr double min_own_share = 0.25;
+    // ...until a sample where the machine was idle at least this share, or
+    // this process used less than this share of a CPU. (A single sample a
+    // little under the first pair is noise on a busy machine; waking every
+    // waiting lane for it would open hundreds of connections at once.)
+    static constexpr double room_idle_share = 0.20;
+    static constexpr double room_own_share = 0.10;
 
     // stat_path: where the machine's CPU times are (tests give a file of their own).
     explicit cpu_gauge(std::string stat_path = "/proc/stat");
@@ -57,10 +64,10 @@ private:
 };
 
 namespace detail {
-// The rule: idle ticks under max_idle_share of all, and own_s CPU seconds at
-// least min_own_share of wall_s. Intervals with no ticks or no time are not
-// saturated.
-bool cpu_saturated(std::uint64_t busy_ticks, std::uint64_t idle_ticks, double own_s, double wall_s);
+// The rule above, for an interval of busy_ticks and idle_ticks on the
+// machine and own_s CPU seconds of this process in wall_s seconds, from
+// state `was`. An interval with no ticks or no time changes nothing.
+bool cpu_saturated(bool was, std::uint64_t busy_ticks, std::uint64_t idle_ticks, double own_s, double wall_s);
 
 // The "cpu" line of /proc/stat: busy and idle ticks (idle + iowait are idle).
 // nullopt when the text has no such line.
