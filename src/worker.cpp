@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "shoal/charset.hpp"
+#include "shoal/cpu_gauge.hpp"
 #include "shoal/extractor.hpp"
 #include "shoal/fetcher.hpp"
 #include "shoal/frame.hpp"
-#include "shoal/cpu_gauge.hpp"
 #include "shoal/line_picker.hpp"
 #include "shoal/sys.hpp"
 
@@ -133,7 +133,7 @@ public:
         if (lanes_ == 0) lanes_done_ = true;
         for (unsigned i = 0; i < lanes_; ++i) net::co_spawn(io_, lane(), rethrow);
         net::co_spawn(io_, flush_loop(), rethrow);
-        if (!lanes_done_) net::co_spawn(io_, gauge_loop(), rethrow);
+        if (!lanes_done_ && !gauge_fixed_) net::co_spawn(io_, gauge_loop(), rethrow);
     }
 
     // SIGTERM: take no more lines, let in-flight fetches end within the grace
@@ -381,7 +381,6 @@ private:
             gauge_timer_.expires_after(first ? gauge_first : gauge_period);
             co_await gauge_timer_.async_wait(use_tuple);
             if (lanes_done_) break;
-            if (gauge_fixed_) continue;
             gauge_.sample();
             if (!gauge_.saturated()) parked_.notify();
         }

@@ -26,7 +26,7 @@ namespace shoal {
 
 class cpu_gauge {
 public:
-    // Saturated from a sample on where the machine was idle less than
+    // Saturated from a sample in which the machine was idle less than
     // max_idle_share of the interval and this process used at least
     // min_own_share of one CPU...
     static constexpr double max_idle_share = 0.10;
