@@ -6,8 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -170,21 +172,21 @@ std::set<std::string> hosts_of(const shoal::chunk& c) {
 }  // namespace
 
 TEST_CASE("chunker: host_of_line takes the host without userinfo, port or case", "[chunker]") {
+    const std::pair<const char*, const char*> cases[] = {
+        {"http://Example.COM/a", "example.com"},
+        {"https://user:pw@example.com:8443/x?y#z", "example.com"},
+        {"http://127.0.3.9:18080", "127.0.3.9"},
+        {"http://[::1]:8080/p", "[::1]"},
+        {"https://a.example?q=1", "a.example"},
+        {"not a url", "not a url"},  // its own group
+        {"http://", ""},
+    };
     std::string h;
-    shoal::detail::host_of_line("http://Example.COM/a", h);
-    CHECK(h == "example.com");
-    shoal::detail::host_of_line("https://user:pw@example.com:8443/x?y#z", h);
-    CHECK(h == "example.com");
-    shoal::detail::host_of_line("http://127.0.3.9:18080", h);
-    CHECK(h == "127.0.3.9");
-    shoal::detail::host_of_line("http://[::1]:8080/p", h);
-    CHECK(h == "[::1]");
-    shoal::detail::host_of_line("https://a.example?q=1", h);
-    CHECK(h == "a.example");
-    shoal::detail::host_of_line("not a url", h);
-    CHECK(h == "not a url");
-    shoal::detail::host_of_line("http://", h);
-    CHECK(h.empty());
+    for (const auto& [line, host] : cases) {
+        INFO(line);
+        shoal::detail::host_of_line(line, h);
+        CHECK(h == host);
+    }
 }
 
 TEST_CASE("chunker: dealing by host gives each host's lines to one chunk", "[chunker]") {
@@ -277,5 +279,41 @@ TEST_CASE("chunker: dealing reads windows of ways x chunk_size lines, skips done
         while (auto c = chunks.next()) sizes.push_back(c->lines.size());
         REQUIRE(sizes.size() == 2);
         CHECK(sizes[0] + sizes[1] == 1000);
+    }
+}
+
+TEST_CASE("chunker: random lists dealt by host lose and repeat no line; chunks in order, within the size",
+          "[chunker]") {
+    std::minstd_rand rng(5);
+    for (int round = 0; round < 60; ++round) {
+        const int lines = 1 + static_cast<int>(rng() % 1500);
+        const unsigned hosts = 1 + rng() % 60;
+        const std::size_t size = 1 + rng() % 400;
+        const unsigned ways = 1 + rng() % 6;
+        const std::size_t min_lines = 1 + rng() % 50;
+        // Skewed: host 0 takes about a third of the lines.
+        std::string list;
+        for (int i = 1; i <= lines; ++i) {
+            unsigned h = rng() % 3 == 0 ? 0 : rng() % hosts;
+            list += "http://H" + std::to_string(h) + ".test:80/" + std::to_string(i) + "\n";
+        }
+        INFO("round " << round << ": " << lines << " lines, " << hosts << " hosts, size " << size << ", ways "
+                      << ways << ", min_lines " << min_lines);
+        list_pipe in(list);
+        shoal::url_source src(in.fd());
+        shoal::chunker chunks(src, size, {}, shoal::chunk_dealing{ways, min_lines});
+        std::set<std::uint64_t> seen;
+        std::size_t total = 0;
+        while (auto c = chunks.next()) {
+            REQUIRE(!c->lines.empty());
+            CHECK(c->lines.size() <= size);
+            for (std::size_t i = 0; i < c->lines.size(); ++i) {
+                if (i > 0) CHECK(c->lines[i - 1].number < c->lines[i].number);
+                CHECK(seen.insert(c->lines[i].number).second);
+            }
+            total += c->lines.size();
+        }
+        CHECK(total == static_cast<std::size_t>(lines));
+        CHECK(seen.size() == static_cast<std::size_t>(lines));
     }
 }
