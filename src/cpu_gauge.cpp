@@ -1,10 +1,13 @@
-// Machine and process CPU shares (see cpu_gauge.hpp).
+// Shares of the CPU, the machine's (or the quota's) and this process's (see
+// cpu_gauge.hpp).
 #include "shoal/cpu_gauge.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <utility>
@@ -15,54 +18,169 @@ namespace shoal {
 
 namespace detail {
 
-std::optional<cpu_ticks> parse_proc_stat(std::string_view text) {
-    // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
-    if (text.substr(0, 4) != "cpu ") return std::nullopt;
-    text.remove_prefix(4);
-    text = text.substr(0, text.find('\n'));
-    std::uint64_t field[8] = {};
-    int n = 0;
-    while (n < 8) {
-        while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-        if (text.empty()) break;
-        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), field[n]);
-        if (ec != std::errc()) return std::nullopt;
-        text.remove_prefix(static_cast<std::size_t>(end - text.data()));
-        ++n;
+namespace {
+
+// Reads up to `limit` bytes of a file; nullopt if it cannot be read.
+std::optional<std::string> read_text(const std::string& path, std::size_t limit) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string text;
+    char buf[8192];
+    while (text.size() < limit) {
+        ssize_t n = sys::retry_eintr([&] { return ::read(fd, buf, sizeof buf); });
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
     }
-    if (n < 4) return std::nullopt;
-    cpu_ticks t;
-    t.idle = field[3] + field[4];
-    t.busy = field[0] + field[1] + field[2] + field[5] + field[6] + field[7];
-    return t;
+    ::close(fd);
+    return text;
 }
 
-bool cpu_saturated(bool was, std::uint64_t busy_ticks, std::uint64_t idle_ticks, double own_s, double wall_s) {
-    if (busy_ticks + idle_ticks == 0 || wall_s <= 0) return was;
-    const double idle = static_cast<double>(idle_ticks) / static_cast<double>(busy_ticks + idle_ticks);
-    const double own = own_s / wall_s;
-    if (was) return idle < cpu_gauge::room_idle_share && own >= cpu_gauge::room_own_share;
-    return idle < cpu_gauge::max_idle_share && own >= cpu_gauge::min_own_share;
+// The unsigned numbers of a line, up to `max` of them; false on anything else.
+bool numbers(std::string_view line, std::uint64_t* out, int max, int& n) {
+    n = 0;
+    while (n < max) {
+        while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+        if (line.empty()) break;
+        auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), out[n]);
+        if (ec != std::errc()) return false;
+        line.remove_prefix(static_cast<std::size_t>(end - line.data()));
+        ++n;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<cpu_ticks> parse_proc_stat(std::string_view text, const std::vector<unsigned>& cpus) {
+    // "cpu  user nice system idle iowait irq softirq steal guest guest_nice",
+    // then one such line per CPU ("cpu0 ...").
+    cpu_ticks sum;
+    bool found = false;
+    while (!text.empty()) {
+        std::string_view line = text.substr(0, text.find('\n'));
+        text.remove_prefix(std::min(text.size(), line.size() + 1));
+        if (!line.starts_with("cpu")) {
+            if (found) break;  // the cpu lines come together
+            continue;
+        }
+        line.remove_prefix(3);
+        const bool all = !line.empty() && line.front() == ' ';
+        unsigned cpu = 0;
+        if (!all) {
+            auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), cpu);
+            if (ec != std::errc()) continue;
+            line.remove_prefix(static_cast<std::size_t>(end - line.data()));
+        }
+        if (all != cpus.empty() || (!all && std::find(cpus.begin(), cpus.end(), cpu) == cpus.end())) {
+            if (all) found = true;  // the per-CPU lines follow
+            continue;
+        }
+        std::uint64_t field[8] = {};
+        int n = 0;
+        if (!numbers(line, field, 8, n) || n < 4) return std::nullopt;
+        sum.idle += field[3] + field[4];
+        sum.busy += field[0] + field[1] + field[2] + field[5] + field[6] + field[7];
+        found = true;
+        if (all) return sum;
+    }
+    if (!found || sum.busy + sum.idle == 0) return std::nullopt;
+    return sum;
+}
+
+std::optional<std::string> cgroup_v2_path(std::string_view self_cgroup) {
+    while (!self_cgroup.empty()) {
+        std::string_view line = self_cgroup.substr(0, self_cgroup.find('\n'));
+        self_cgroup.remove_prefix(std::min(self_cgroup.size(), line.size() + 1));
+        if (line.starts_with("0::/")) return std::string(line.substr(3));
+    }
+    return std::nullopt;
+}
+
+std::optional<double> parse_cpu_max(std::string_view text) {
+    std::uint64_t v[2] = {};
+    int n = 0;
+    text = text.substr(0, text.find('\n'));
+    if (text.starts_with("max") || !numbers(text, v, 2, n) || n != 2 || v[0] == 0 || v[1] == 0)
+        return std::nullopt;
+    return static_cast<double>(v[0]) / static_cast<double>(v[1]);
+}
+
+std::optional<std::uint64_t> parse_cpu_usage_us(std::string_view text) {
+    constexpr std::string_view key = "usage_usec ";
+    for (std::size_t at = 0; at < text.size();) {
+        std::string_view line = text.substr(at, text.find('\n', at) - at);
+        at += line.size() + 1;
+        if (!line.starts_with(key)) continue;
+        std::uint64_t v = 0;
+        int n = 0;
+        if (numbers(line.substr(key.size()), &v, 1, n) && n == 1) return v;
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+bool cpu_saturated(bool was, double idle_share, double own_share) {
+    if (was) return idle_share < cpu_gauge::room_idle_share && own_share >= cpu_gauge::room_own_share;
+    return idle_share < cpu_gauge::max_idle_share && own_share >= cpu_gauge::min_own_share;
+}
+
+double idle_share(std::uint64_t busy_ticks, std::uint64_t idle_ticks, double quota_cpus, double quota_used_s,
+                  double wall_s) {
+    double share = busy_ticks + idle_ticks == 0
+                       ? 1.0
+                       : static_cast<double>(idle_ticks) / static_cast<double>(busy_ticks + idle_ticks);
+    if (quota_cpus > 0 && wall_s > 0) share = std::min(share, std::max(0.0, 1.0 - quota_used_s / (quota_cpus * wall_s)));
+    return share;
 }
 
 }  // namespace detail
 
-cpu_gauge::cpu_gauge(std::string stat_path) : stat_path_(std::move(stat_path)), last_(read()) {}
+cpu_gauge::cpu_gauge(sources from) : from_(std::move(from)) {
+    if (from_.cpus.empty()) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+            // All of the machine's CPUs: the "cpu" line says as much in one.
+            const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+            if (online <= 0 || CPU_COUNT(&set) < online)
+                for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+                    if (CPU_ISSET(c, &set)) from_.cpus.push_back(c);
+        }
+    }
+    // The strictest cpu.max from this process's cgroup up to the root.
+    if (auto self = detail::read_text(from_.self_cgroup, 64 * 1024)) {
+        if (auto path = detail::cgroup_v2_path(*self)) {
+            std::string dir = from_.cgroup_root + *path;
+            for (;;) {
+                if (auto max = detail::read_text(dir + "/cpu.max", 256)) {
+                    if (auto q = detail::parse_cpu_max(*max); q && (quota_cpus_ == 0 || *q < quota_cpus_)) {
+                        quota_cpus_ = *q;
+                        quota_stat_ = dir + "/cpu.stat";
+                    }
+                }
+                if (dir.size() <= from_.cgroup_root.size()) break;
+                dir.erase(dir.rfind('/'));
+            }
+        }
+    }
+    last_ = read();
+}
 
 std::optional<cpu_gauge::reading> cpu_gauge::read() const {
-    int fd = ::open(stat_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    char buf[512];  // the first line is all that is needed
-    ssize_t n = sys::retry_eintr([&] { return ::read(fd, buf, sizeof buf); });
-    ::close(fd);
-    if (n <= 0) return std::nullopt;
-    auto ticks = detail::parse_proc_stat(std::string_view(buf, static_cast<std::size_t>(n)));
+    // The cpu lines come first; past them are interrupt counts (long).
+    auto text = detail::read_text(from_.proc_stat, 256 * 1024);
+    if (!text) return std::nullopt;
+    auto ticks = detail::parse_proc_stat(*text, from_.cpus);
     if (!ticks) return std::nullopt;
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
     reading r;
     r.busy = ticks->busy;
     r.idle = ticks->idle;
+    if (quota_cpus_ > 0) {
+        auto stat = detail::read_text(quota_stat_, 64 * 1024);
+        if (auto used = stat ? detail::parse_cpu_usage_us(*stat) : std::nullopt) r.quota_used_us = *used;
+    }
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
     r.own_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
               static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -77,8 +195,13 @@ void cpu_gauge::sample() {
         return;
     }
     const std::uint64_t busy = now->busy - last_->busy, idle = now->idle - last_->idle;
-    if (busy + idle == 0) return;  // too soon to tell (the ticks are 10 ms): as before
-    saturated_ = detail::cpu_saturated(saturated_, busy, idle, now->own_s - last_->own_s, now->wall_s - last_->wall_s);
+    const double wall = now->wall_s - last_->wall_s;
+    if (busy + idle == 0 || wall <= 0) return;  // too soon to tell (the ticks are 10 ms): as before
+    const double quota_used_s = now->quota_used_us >= last_->quota_used_us
+                                    ? static_cast<double>(now->quota_used_us - last_->quota_used_us) / 1e6
+                                    : 0;
+    saturated_ = detail::cpu_saturated(saturated_, detail::idle_share(busy, idle, quota_cpus_, quota_used_s, wall),
+                                       (now->own_s - last_->own_s) / wall);
     last_ = now;
 }
 

@@ -1,5 +1,5 @@
-// Tests for cpu_gauge: reading /proc/stat's "cpu" line, the saturation rule,
-// and a gauge over a stat file the test writes.
+// Tests for cpu_gauge: reading /proc/stat (all CPUs or some), cgroup v2
+// quotas, the saturation rule, and gauges over files the test writes.
 #include "shoal/cpu_gauge.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,8 +12,18 @@
 
 namespace fs = std::filesystem;
 
+namespace {
+
+const char* const two_cpus =
+    "cpu  10 2 30 400 5 6 7 8 9 10\n"
+    "cpu0 4 1 10 300 5 1 1 1 0 0\n"
+    "cpu1 6 1 20 100 0 5 6 7 0 0\n"
+    "intr 1 2 3\n";
+
+}  // namespace
+
 TEST_CASE("cpu_gauge: the cpu line of /proc/stat, idle and iowait as idle", "[cpu_gauge]") {
-    auto t = shoal::detail::parse_proc_stat("cpu  10 2 30 400 5 6 7 8 9 10\ncpu0 1 1 1 1 1 1 1 1\n");
+    auto t = shoal::detail::parse_proc_stat(two_cpus);
     REQUIRE(t);
     CHECK(t->idle == 405);
     CHECK(t->busy == 10 + 2 + 30 + 6 + 7 + 8);  // guest time is inside user already
@@ -29,48 +39,108 @@ TEST_CASE("cpu_gauge: the cpu line of /proc/stat, idle and iowait as idle", "[cp
     CHECK_FALSE(shoal::detail::parse_proc_stat(""));
 }
 
-TEST_CASE("cpu_gauge: saturated when the machine is nearly never idle and this process is busy",
+TEST_CASE("cpu_gauge: the lines of the CPUs a process may use, summed", "[cpu_gauge]") {
+    auto one = shoal::detail::parse_proc_stat(two_cpus, {1});
+    REQUIRE(one);
+    CHECK(one->idle == 100);
+    CHECK(one->busy == 6 + 1 + 20 + 5 + 6 + 7);
+    auto both = shoal::detail::parse_proc_stat(two_cpus, {0, 1});
+    REQUIRE(both);
+    CHECK(both->idle == 405);
+    CHECK(both->busy == 4 + 1 + 10 + 1 + 1 + 1 + 6 + 1 + 20 + 5 + 6 + 7);
+    CHECK_FALSE(shoal::detail::parse_proc_stat(two_cpus, {7}));  // no such CPU
+}
+
+TEST_CASE("cpu_gauge: cgroup v2 path, cpu.max and cpu.stat", "[cpu_gauge]") {
+    using namespace shoal::detail;
+    CHECK(cgroup_v2_path("0::/system.slice/shoal.service\n") == std::optional<std::string>("/system.slice/shoal.service"));
+    CHECK(cgroup_v2_path("12:cpu,cpuacct:/x\n0::/\n") == std::optional<std::string>("/"));
+    CHECK_FALSE(cgroup_v2_path("4:memory:/x\n1:cpu:/\n"));  // cgroup v1 only
+    CHECK(parse_cpu_max("200000 100000\n") == std::optional<double>(2.0));
+    CHECK(parse_cpu_max("50000 100000") == std::optional<double>(0.5));
+    CHECK_FALSE(parse_cpu_max("max 100000\n"));
+    CHECK_FALSE(parse_cpu_max("garbage"));
+    CHECK(parse_cpu_usage_us("usage_usec 123456\nuser_usec 100000\n") == std::optional<std::uint64_t>(123456));
+    CHECK(parse_cpu_usage_us("nr_periods 0\nusage_usec 7\n") == std::optional<std::uint64_t>(7));
+    CHECK_FALSE(parse_cpu_usage_us("user_usec 1\n"));
+}
+
+TEST_CASE("cpu_gauge: the idle share is the smaller of the CPUs' and the quota's", "[cpu_gauge]") {
+    using shoal::detail::idle_share;
+    CHECK(idle_share(80, 20, 0, 0, 0.1) == Approx(0.2));
+    // A quota of 2 CPUs used 1.9 CPUs' worth in 0.1 s: 5% left, though the
+    // machine's CPUs were 20% idle.
+    CHECK(idle_share(80, 20, 2.0, 0.19, 0.1) == Approx(0.05));
+    CHECK(idle_share(80, 20, 2.0, 0.05, 0.1) == Approx(0.2));  // the quota has more room
+    CHECK(idle_share(80, 20, 2.0, 0.30, 0.1) == Approx(0.0));  // over it (bursts): none
+}
+
+TEST_CASE("cpu_gauge: saturated when the CPUs are nearly never idle and this process is busy",
           "[cpu_gauge]") {
     using shoal::detail::cpu_saturated;
     // From not saturated: under 10% idle and a quarter of a CPU or more.
-    CHECK(cpu_saturated(false, 95, 5, 0.05, 0.1));        // 5% idle, half a CPU
-    CHECK_FALSE(cpu_saturated(false, 90, 10, 0.05, 0.1)); // 10% idle: room
-    CHECK_FALSE(cpu_saturated(false, 100, 0, 0.01, 0.1)); // others keep the CPUs busy, not this process
-    CHECK(cpu_saturated(false, 100, 0, 0.025, 0.1));      // a quarter of a CPU is enough
+    CHECK(cpu_saturated(false, 0.05, 0.5));
+    CHECK_FALSE(cpu_saturated(false, 0.10, 0.5));  // 10% idle: room
+    CHECK_FALSE(cpu_saturated(false, 0.0, 0.1));   // others keep the CPUs busy, not this process
+    CHECK(cpu_saturated(false, 0.0, 0.25));        // a quarter of a CPU is enough
     // From saturated: only 20% idle or under a tenth of a CPU gives room.
-    CHECK(cpu_saturated(true, 85, 15, 0.02, 0.1));        // 15% idle, a fifth of a CPU: still
-    CHECK_FALSE(cpu_saturated(true, 80, 20, 0.05, 0.1));
-    CHECK_FALSE(cpu_saturated(true, 100, 0, 0.009, 0.1));
-    // No ticks or no time: as it was.
-    CHECK_FALSE(cpu_saturated(false, 0, 0, 0.05, 0.1));
-    CHECK(cpu_saturated(true, 0, 0, 0.05, 0.1));
-    CHECK(cpu_saturated(true, 100, 0, 0.05, 0));
+    CHECK(cpu_saturated(true, 0.15, 0.2));
+    CHECK_FALSE(cpu_saturated(true, 0.20, 0.5));
+    CHECK_FALSE(cpu_saturated(true, 0.0, 0.09));
 }
 
 TEST_CASE("cpu_gauge: a stat file that shows idle CPUs, or none at all, is not saturation", "[cpu_gauge]") {
     shoal::test::temp_dir dir;
-    const fs::path stat = dir / "stat";
-    std::ofstream(stat) << "cpu  100 0 100 800 0 0 0 0 0 0\n";
-    shoal::cpu_gauge gauge(stat.string());
+    shoal::cpu_gauge::sources from;
+    from.proc_stat = (dir / "stat").string();
+    from.self_cgroup = (dir / "none").string();
+    std::ofstream(dir / "stat") << "cpu  100 0 100 800 0 0 0 0 0 0\n";
+    shoal::cpu_gauge gauge(from);
     CHECK_FALSE(gauge.saturated());
     gauge.assume(true);  // what the worker does until its first reading
     CHECK(gauge.saturated());
-    std::ofstream(stat) << "cpu  150 0 150 900 0 0 0 0 0 0\n";  // 50% idle since
+    std::ofstream(dir / "stat") << "cpu  150 0 150 900 0 0 0 0 0 0\n";  // 50% idle since
     gauge.sample();
     CHECK_FALSE(gauge.saturated());
+    CHECK(gauge.quota_cpus() == 0);
 
-    shoal::cpu_gauge missing((dir / "none").string());
+    from.proc_stat = (dir / "missing").string();
+    shoal::cpu_gauge missing(from);
     missing.assume(true);
     missing.sample();
     CHECK_FALSE(missing.saturated());
+}
 
+TEST_CASE("cpu_gauge: the strictest cgroup v2 quota from the process's cgroup up to the root", "[cpu_gauge]") {
+    shoal::test::temp_dir dir;
+    const fs::path root = dir / "cgroup";
+    fs::create_directories(root / "kubepods" / "pod1" / "shoal");
+    std::ofstream(root / "cpu.max") << "max 100000\n";
+    std::ofstream(root / "kubepods" / "cpu.max") << "400000 100000\n";
+    std::ofstream(root / "kubepods" / "pod1" / "cpu.max") << "150000 100000\n";
+    std::ofstream(root / "kubepods" / "pod1" / "cpu.stat") << "usage_usec 1000\n";
+    std::ofstream(root / "kubepods" / "pod1" / "shoal" / "cpu.max") << "max 100000\n";
+    std::ofstream(dir / "self") << "0::/kubepods/pod1/shoal\n";
+    std::ofstream(dir / "stat") << "cpu  100 0 100 800 0 0 0 0 0 0\n";
+    shoal::cpu_gauge::sources from;
+    from.proc_stat = (dir / "stat").string();
+    from.self_cgroup = (dir / "self").string();
+    from.cgroup_root = root.string();
+    shoal::cpu_gauge gauge(from);
+    CHECK(gauge.quota_cpus() == Approx(1.5));
+
+    std::ofstream(dir / "self") << "0::/\n";  // at the root: no quota
+    shoal::cpu_gauge unlimited(from);
+    CHECK(unlimited.quota_cpus() == 0);
 }
 
 TEST_CASE("cpu_gauge: this machine's /proc/stat has the line the gauge reads", "[cpu_gauge]") {
     std::ifstream in("/proc/stat");
-    std::string first;
-    REQUIRE(std::getline(in, first));
-    auto t = shoal::detail::parse_proc_stat(first + "\n");
-    REQUIRE(t);
-    CHECK(t->busy + t->idle > 0);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto all = shoal::detail::parse_proc_stat(text);
+    REQUIRE(all);
+    CHECK(all->busy + all->idle > 0);
+    auto first = shoal::detail::parse_proc_stat(text, {0});
+    REQUIRE(first);
+    CHECK(first->busy + first->idle <= all->busy + all->idle);
 }
