@@ -20,8 +20,9 @@ namespace detail {
 
 namespace {
 
-// Reads up to `limit` bytes of a file; nullopt if it cannot be read.
-std::optional<std::string> read_text(const std::string& path, std::size_t limit) {
+// Reads a file, up to `limit` bytes or until `enough` is in it; nullopt if
+// it cannot be read.
+std::optional<std::string> read_text(const std::string& path, std::size_t limit, std::string_view enough = {}) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
     std::string text;
@@ -30,6 +31,7 @@ std::optional<std::string> read_text(const std::string& path, std::size_t limit)
         ssize_t n = sys::retry_eintr([&] { return ::read(fd, buf, sizeof buf); });
         if (n <= 0) break;
         text.append(buf, static_cast<std::size_t>(n));
+        if (!enough.empty() && text.find(enough) != std::string::npos) break;
     }
     ::close(fd);
     return text;
@@ -168,7 +170,7 @@ cpu_gauge::cpu_gauge(sources from) : from_(std::move(from)) {
 
 std::optional<cpu_gauge::reading> cpu_gauge::read() const {
     // The cpu lines come first; past them are interrupt counts (long).
-    auto text = detail::read_text(from_.proc_stat, 256 * 1024);
+    auto text = detail::read_text(from_.proc_stat, 256 * 1024, "\nintr ");
     if (!text) return std::nullopt;
     auto ticks = detail::parse_proc_stat(*text, from_.cpus);
     if (!ticks) return std::nullopt;
