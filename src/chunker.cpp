@@ -13,24 +13,39 @@ namespace shoal {
 
 namespace detail {
 
-void host_of_line(std::string_view line, std::string& out) {
-    out.clear();
+namespace {
+
+// The host's bytes in a URL line, as they are written (see host_of_line).
+std::string_view host_span(std::string_view line) {
     std::size_t scheme_end = line.find("://");
-    if (scheme_end == std::string_view::npos) {
-        out.assign(line);
-        return;
-    }
+    if (scheme_end == std::string_view::npos) return line;
     std::string_view authority = line.substr(scheme_end + 3);
     authority = authority.substr(0, authority.find_first_of("/?#\\"));
     if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-    std::string_view host = authority;
-    if (!host.empty() && host.front() == '[') {
-        host = host.substr(0, host.find(']') == std::string_view::npos ? host.size() : host.find(']') + 1);
-    } else {
-        host = host.substr(0, host.find(':'));
+    if (!authority.empty() && authority.front() == '[') {
+        std::size_t close = authority.find(']');
+        return authority.substr(0, close == std::string_view::npos ? authority.size() : close + 1);
     }
+    return authority.substr(0, authority.find(':'));
+}
+
+char lower(char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; }
+
+// FNV-1a over the ASCII-lowercased host. Two hosts whose hashes meet are
+// dealt together, which costs nothing but balance.
+std::uint64_t host_hash(std::string_view line) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (char ch : host_span(line)) h = (h ^ static_cast<unsigned char>(lower(ch))) * 1099511628211ULL;
+    return h;
+}
+
+}  // namespace
+
+void host_of_line(std::string_view line, std::string& out) {
+    std::string_view host = host_span(line);
+    out.clear();
     out.reserve(host.size());
-    for (char ch : host) out.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch);
+    for (char ch : host) out.push_back(lower(ch));
 }
 
 }  // namespace detail
@@ -75,53 +90,61 @@ void chunker::read_window() {
     }
 
     // Group the window's lines by host, in order of first appearance.
-    std::vector<std::vector<std::uint32_t>> groups;
+    std::vector<std::uint32_t> group_of(n);
+    std::vector<std::size_t> group_size;
     {
-        std::unordered_map<std::string, std::uint32_t> group_of;
-        std::string host;
+        std::unordered_map<std::uint64_t, std::uint32_t> group_by_hash;
+        group_by_hash.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
-            detail::host_of_line(window[i].text, host);
-            auto [it, fresh] = group_of.try_emplace(host, static_cast<std::uint32_t>(groups.size()));
-            if (fresh) groups.emplace_back();
-            groups[it->second].push_back(static_cast<std::uint32_t>(i));
+            auto [it, fresh] =
+                group_by_hash.try_emplace(detail::host_hash(window[i].text), static_cast<std::uint32_t>(group_size.size()));
+            if (fresh) group_size.push_back(0);
+            group_of[i] = it->second;
+            ++group_size[it->second];
         }
     }
     // Largest hosts first, each to the chunk with the fewest lines so far; a
     // host larger than what that chunk may still take spills into the next.
-    std::vector<std::uint32_t> order(groups.size());
+    // A host's lines fill its places in file order.
+    std::vector<std::uint32_t> order(group_size.size());
     std::iota(order.begin(), order.end(), 0U);
     std::stable_sort(order.begin(), order.end(),
-                     [&groups](std::uint32_t a, std::uint32_t b) { return groups[a].size() > groups[b].size(); });
+                     [&group_size](std::uint32_t a, std::uint32_t b) { return group_size[a] > group_size[b]; });
     const std::size_t share = (n + ways - 1) / ways;
-    std::vector<std::vector<std::uint32_t>> bins(ways);
+    struct place {
+        std::size_t bin, lines;
+    };
+    std::vector<std::vector<place>> places(group_size.size());  // per group, in the order filled
+    std::vector<std::size_t> bin_size(ways, 0);
     using fill = std::pair<std::size_t, std::size_t>;  // (lines so far, bin)
     std::priority_queue<fill, std::vector<fill>, std::greater<>> lightest;
     for (std::size_t b = 0; b < ways; ++b) lightest.emplace(0, b);
     for (std::uint32_t g : order) {
-        const auto& members = groups[g];
-        std::size_t taken = 0;
-        while (taken < members.size()) {
+        for (std::size_t left = group_size[g]; left > 0;) {
             auto [size, b] = lightest.top();
             lightest.pop();
-            std::size_t take = std::min(members.size() - taken, share - size);
-            bins[b].insert(bins[b].end(), members.begin() + static_cast<std::ptrdiff_t>(taken),
-                           members.begin() + static_cast<std::ptrdiff_t>(taken + take));
-            taken += take;
+            const std::size_t take = std::min(left, share - size);
+            places[g].push_back({b, take});
+            left -= take;
+            bin_size[b] = size + take;
             lightest.emplace(size + take, b);
         }
     }
-    // Each chunk in file order; chunks handed out by their first line.
-    for (auto& b : bins) std::sort(b.begin(), b.end());
-    std::sort(bins.begin(), bins.end(), [](const auto& a, const auto& b) {
-        return !a.empty() && (b.empty() || a.front() < b.front());
-    });
-    for (auto& b : bins) {
-        if (b.empty()) continue;
-        std::vector<input_line> lines;
-        lines.reserve(b.size());
-        for (std::uint32_t i : b) lines.push_back(std::move(window[i]));
-        dealt_.push_back(std::move(lines));
+    std::vector<std::vector<input_line>> bins(ways);
+    for (std::size_t b = 0; b < ways; ++b) bins[b].reserve(bin_size[b]);
+    std::vector<std::size_t> next_place(group_size.size(), 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t g = group_of[i];
+        place& p = places[g][next_place[g]];
+        bins[p.bin].push_back(std::move(window[i]));
+        if (--p.lines == 0) ++next_place[g];
     }
+    // Chunks handed out by their first line.
+    std::sort(bins.begin(), bins.end(), [](const auto& a, const auto& b) {
+        return !a.empty() && (b.empty() || a.front().number < b.front().number);
+    });
+    for (auto& b : bins)
+        if (!b.empty()) dealt_.push_back(std::move(b));
 }
 
 }  // namespace shoal
