@@ -121,6 +121,40 @@ std::optional<std::uint64_t> parse_cpu_usage_us(std::string_view text) {
     return std::nullopt;
 }
 
+std::optional<std::string> cgroup_v1_cpu_path(std::string_view self_cgroup) {
+    while (!self_cgroup.empty()) {
+        std::string_view line = self_cgroup.substr(0, self_cgroup.find('\n'));
+        self_cgroup.remove_prefix(std::min(self_cgroup.size(), line.size() + 1));
+        const std::size_t a = line.find(':'), b = a == std::string_view::npos ? a : line.find(':', a + 1);
+        if (b == std::string_view::npos) continue;
+        std::string_view controllers = line.substr(a + 1, b - a - 1);
+        while (!controllers.empty()) {
+            std::string_view c = controllers.substr(0, controllers.find(','));
+            controllers.remove_prefix(std::min(controllers.size(), c.size() + 1));
+            if (c == "cpu") return std::string(line.substr(b + 1));
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<double> parse_cfs_quota(std::string_view quota_us, std::string_view period_us) {
+    std::uint64_t q = 0, p = 0;
+    int n = 0, m = 0;
+    quota_us = quota_us.substr(0, quota_us.find('\n'));
+    period_us = period_us.substr(0, period_us.find('\n'));
+    if (quota_us.starts_with("-") || !numbers(quota_us, &q, 1, n) || n != 1 || !numbers(period_us, &p, 1, m) ||
+        m != 1 || q == 0 || p == 0)
+        return std::nullopt;
+    return static_cast<double>(q) / static_cast<double>(p);
+}
+
+std::optional<std::uint64_t> parse_cpuacct_usage_us(std::string_view text) {
+    std::uint64_t ns = 0;
+    int n = 0;
+    if (!numbers(text.substr(0, text.find('\n')), &ns, 1, n) || n != 1) return std::nullopt;
+    return ns / 1000;
+}
+
 bool cpu_saturated(bool was, double idle_share, double own_share) {
     if (was) return idle_share < cpu_gauge::room_idle_share && own_share >= cpu_gauge::room_own_share;
     return idle_share < cpu_gauge::max_idle_share && own_share >= cpu_gauge::min_own_share;
@@ -149,20 +183,48 @@ cpu_gauge::cpu_gauge(sources from) : from_(std::move(from)) {
                     if (CPU_ISSET(c, &set)) from_.cpus.push_back(c);
         }
     }
-    // The strictest cpu.max from this process's cgroup up to the root.
-    if (auto self = detail::read_text(from_.self_cgroup, 64 * 1024)) {
-        if (auto path = detail::cgroup_v2_path(*self)) {
-            std::string dir = from_.cgroup_root + *path;
-            for (;;) {
-                if (auto max = detail::read_text(dir + "/cpu.max", 256)) {
-                    if (auto q = detail::parse_cpu_max(*max); q && (quota_cpus_ == 0 || *q < quota_cpus_)) {
-                        quota_cpus_ = *q;
-                        quota_stat_ = dir + "/cpu.stat";
-                    }
-                }
-                if (dir.size() <= from_.cgroup_root.size()) break;
-                dir.erase(dir.rfind('/'));
+    // The strictest quota from this process's cgroup up to the root of the
+    // hierarchy: cgroup v2, else v1's cpu controller. A directory missing
+    // on the way (a container that sees its own cgroup as the root) is
+    // passed over.
+    const auto self = detail::read_text(from_.self_cgroup, 64 * 1024);
+    auto strictest = [this](const std::string& root, const std::string& path, auto&& quota_in, auto&& usage_of) {
+        std::string dir = root + (path == "/" ? std::string() : path);
+        for (;;) {
+            if (auto q = quota_in(dir); q && (quota_cpus_ == 0 || *q < quota_cpus_)) {
+                quota_cpus_ = *q;
+                quota_usage_ = usage_of(dir);
             }
+            if (dir.size() <= root.size()) break;
+            dir.erase(dir.rfind('/'));
+        }
+    };
+    if (auto path = self ? detail::cgroup_v2_path(*self) : std::nullopt) {
+        strictest(
+            from_.cgroup_root, *path,
+            [](const std::string& dir) -> std::optional<double> {
+                auto max = detail::read_text(dir + "/cpu.max", 256);
+                return max ? detail::parse_cpu_max(*max) : std::nullopt;
+            },
+            [](const std::string& dir) { return dir + "/cpu.stat"; });
+    }
+    if (quota_cpus_ == 0) {
+        if (auto path = self ? detail::cgroup_v1_cpu_path(*self) : std::nullopt) {
+            const std::string cpu_root = from_.cgroup_root + "/cpu";
+            strictest(
+                cpu_root, *path,
+                [](const std::string& dir) -> std::optional<double> {
+                    auto q = detail::read_text(dir + "/cpu.cfs_quota_us", 64);
+                    auto p = detail::read_text(dir + "/cpu.cfs_period_us", 64);
+                    return q && p ? detail::parse_cfs_quota(*q, *p) : std::nullopt;
+                },
+                [this, &cpu_root](const std::string& dir) {
+                    // cpu and cpuacct share a directory when mounted together.
+                    std::string same = dir + "/cpuacct.usage";
+                    if (::access(same.c_str(), R_OK) == 0) return same;
+                    return from_.cgroup_root + "/cpuacct" + dir.substr(cpu_root.size()) + "/cpuacct.usage";
+                });
+            quota_v1_ = quota_cpus_ > 0;
         }
     }
     last_ = read();
@@ -178,8 +240,11 @@ std::optional<cpu_gauge::reading> cpu_gauge::read() const {
     r.busy = ticks->busy;
     r.idle = ticks->idle;
     if (quota_cpus_ > 0) {
-        auto stat = detail::read_text(quota_stat_, 64 * 1024);
-        if (auto used = stat ? detail::parse_cpu_usage_us(*stat) : std::nullopt) r.quota_used_us = *used;
+        auto usage = detail::read_text(quota_usage_, 64 * 1024);
+        auto used = !usage     ? std::nullopt
+                    : quota_v1_ ? detail::parse_cpuacct_usage_us(*usage)
+                                : detail::parse_cpu_usage_us(*usage);
+        if (used) r.quota_used_us = *used;
     }
     rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);

@@ -20,6 +20,17 @@ const char* const two_cpus =
     "cpu1 6 1 20 100 0 5 6 7 0 0\n"
     "intr 1 2 3\n";
 
+// Sources in dir: a /proc/stat of one busy line (written here), dir/self as
+// /proc/self/cgroup (the test writes it) and `root` as the cgroup mount.
+shoal::cpu_gauge::sources written_sources(const shoal::test::temp_dir& dir, const fs::path& root) {
+    std::ofstream(dir / "stat") << "cpu  100 0 100 800 0 0 0 0 0 0\n";
+    shoal::cpu_gauge::sources from;
+    from.proc_stat = (dir / "stat").string();
+    from.self_cgroup = (dir / "self").string();
+    from.cgroup_root = root.string();
+    return from;
+}
+
 }  // namespace
 
 TEST_CASE("cpu_gauge: the cpu line of /proc/stat, idle and iowait as idle", "[cpu_gauge]") {
@@ -121,11 +132,7 @@ TEST_CASE("cpu_gauge: the strictest cgroup v2 quota from the process's cgroup up
     std::ofstream(root / "kubepods" / "pod1" / "cpu.stat") << "usage_usec 1000\n";
     std::ofstream(root / "kubepods" / "pod1" / "shoal" / "cpu.max") << "max 100000\n";
     std::ofstream(dir / "self") << "0::/kubepods/pod1/shoal\n";
-    std::ofstream(dir / "stat") << "cpu  100 0 100 800 0 0 0 0 0 0\n";
-    shoal::cpu_gauge::sources from;
-    from.proc_stat = (dir / "stat").string();
-    from.self_cgroup = (dir / "self").string();
-    from.cgroup_root = root.string();
+    const shoal::cpu_gauge::sources from = written_sources(dir, root);
     shoal::cpu_gauge gauge(from);
     CHECK(gauge.quota_cpus() == Approx(1.5));
 
@@ -143,4 +150,37 @@ TEST_CASE("cpu_gauge: this machine's /proc/stat has the line the gauge reads", "
     auto first = shoal::detail::parse_proc_stat(text, {0});
     REQUIRE(first);
     CHECK(first->busy + first->idle <= all->busy + all->idle);
+}
+
+TEST_CASE("cpu_gauge: cgroup v1 cpu path, cfs quota and cpuacct usage", "[cpu_gauge]") {
+    using namespace shoal::detail;
+    CHECK(cgroup_v1_cpu_path("5:memory:/x\n4:cpu,cpuacct:/docker/abc\n0::/\n") ==
+          std::optional<std::string>("/docker/abc"));
+    CHECK(cgroup_v1_cpu_path("1:cpu:/\n2:cpuacct:/\n") == std::optional<std::string>("/"));
+    CHECK_FALSE(cgroup_v1_cpu_path("2:cpuacct:/\n3:cpuset:/\n0::/\n"));  // "cpuacct" and "cpuset" are not "cpu"
+    CHECK(parse_cfs_quota("150000\n", "100000\n") == std::optional<double>(1.5));
+    CHECK_FALSE(parse_cfs_quota("-1\n", "100000\n"));
+    CHECK_FALSE(parse_cfs_quota("x", "100000"));
+    CHECK(parse_cpuacct_usage_us("68961425997760\n") == std::optional<std::uint64_t>(68961425997));
+    CHECK_FALSE(parse_cpuacct_usage_us("none"));
+}
+
+TEST_CASE("cpu_gauge: a cgroup v1 quota, in the process's cgroup or at the root a container sees", "[cpu_gauge]") {
+    shoal::test::temp_dir dir;
+    const fs::path root = dir / "cgroup";
+    fs::create_directories(root / "cpu" / "docker" / "abc");
+    std::ofstream(root / "cpu" / "cpu.cfs_quota_us") << "-1\n";
+    std::ofstream(root / "cpu" / "cpu.cfs_period_us") << "100000\n";
+    std::ofstream(root / "cpu" / "docker" / "abc" / "cpu.cfs_quota_us") << "150000\n";
+    std::ofstream(root / "cpu" / "docker" / "abc" / "cpu.cfs_period_us") << "100000\n";
+    std::ofstream(root / "cpu" / "docker" / "abc" / "cpuacct.usage") << "1000000\n";
+    std::ofstream(dir / "self") << "4:cpu,cpuacct:/docker/abc\n0::/\n";
+    const shoal::cpu_gauge::sources from = written_sources(dir, root);
+    CHECK(shoal::cpu_gauge(from).quota_cpus() == Approx(1.5));
+
+    // Inside a container the path names a cgroup the mount does not show;
+    // the quota is on the mount's root.
+    std::ofstream(root / "cpu" / "cpu.cfs_quota_us") << "50000\n";
+    std::ofstream(dir / "self") << "4:cpu,cpuacct:/docker/other\n0::/\n";
+    CHECK(shoal::cpu_gauge(from).quota_cpus() == Approx(0.5));
 }

@@ -14,8 +14,9 @@
 //
 // "The CPUs it may use": those of the process's affinity mask (taskset,
 // docker --cpuset-cpus), from their lines in /proc/stat; and, under a cgroup
-// v2 CPU quota (docker --cpus, a Kubernetes limit), the quota, from the
-// cgroup's cpu.max and cpu.stat. The idle share is the smaller of the two.
+// CPU quota (docker --cpus, a Kubernetes limit), the quota: cgroup v2's
+// cpu.max and cpu.stat, or v1's cpu.cfs_quota_us, cpu.cfs_period_us and
+// cpuacct.usage. The idle share is the smaller of the two.
 // This process's own time comes from getrusage. Where /proc/stat cannot be
 // read, saturated() stays false: the behaviour without the gauge.
 #pragma once
@@ -76,7 +77,8 @@ private:
 
     sources from_;
     double quota_cpus_ = 0;
-    std::string quota_stat_;  // that cgroup's cpu.stat
+    std::string quota_usage_;  // that cgroup's usage: cpu.stat (v2) or cpuacct.usage (v1)
+    bool quota_v1_ = false;
     std::optional<reading> last_;
     bool saturated_ = false;
 };
@@ -106,6 +108,14 @@ std::optional<cpu_ticks> parse_proc_stat(std::string_view text, const std::vecto
 std::optional<std::string> cgroup_v2_path(std::string_view self_cgroup);
 std::optional<double> parse_cpu_max(std::string_view text);
 std::optional<std::uint64_t> parse_cpu_usage_us(std::string_view text);
+
+// cgroup v1: the path in the hierarchy of the cpu controller (a line like
+// "4:cpu,cpuacct:/docker/x"), the quota from cpu.cfs_quota_us and
+// cpu.cfs_period_us ("-1": none), and cpuacct.usage (nanoseconds) in
+// microseconds.
+std::optional<std::string> cgroup_v1_cpu_path(std::string_view self_cgroup);
+std::optional<double> parse_cfs_quota(std::string_view quota_us, std::string_view period_us);
+std::optional<std::uint64_t> parse_cpuacct_usage_us(std::string_view text);
 }  // namespace detail
 
 }  // namespace shoal
