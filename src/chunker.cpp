@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "shoal/url.hpp"
+
 namespace shoal {
 
 namespace detail {
@@ -29,23 +31,13 @@ std::string_view host_span(std::string_view line) {
     return authority.substr(0, authority.find(':'));
 }
 
-char lower(char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; }
-
-// FNV-1a over the ASCII-lowercased host. Two hosts whose hashes meet are
-// dealt together, which costs nothing but balance.
-std::uint64_t host_hash(std::string_view line) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (char ch : host_span(line)) h = (h ^ static_cast<unsigned char>(lower(ch))) * 1099511628211ULL;
-    return h;
-}
-
 }  // namespace
 
 void host_of_line(std::string_view line, std::string& out) {
     std::string_view host = host_span(line);
     out.clear();
     out.reserve(host.size());
-    for (char ch : host) out.push_back(lower(ch));
+    for (char ch : host) out.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch);
 }
 
 }  // namespace detail
@@ -89,15 +81,18 @@ void chunker::read_window() {
         return;
     }
 
-    // Group the window's lines by host, in order of first appearance.
+    // Group the window's lines by host, in order of first appearance. Hosts
+    // whose hashes meet are dealt together, which costs only balance.
     std::vector<std::uint32_t> group_of(n);
     std::vector<std::size_t> group_size;
     {
         std::unordered_map<std::uint64_t, std::uint32_t> group_by_hash;
         group_by_hash.reserve(n);
+        std::string host;  // its capacity reused
         for (std::size_t i = 0; i < n; ++i) {
+            detail::host_of_line(window[i].text, host);
             auto [it, fresh] =
-                group_by_hash.try_emplace(detail::host_hash(window[i].text), static_cast<std::uint32_t>(group_size.size()));
+                group_by_hash.try_emplace(origin_hash(host), static_cast<std::uint32_t>(group_size.size()));
             if (fresh) group_size.push_back(0);
             group_of[i] = it->second;
             ++group_size[it->second];
@@ -114,17 +109,20 @@ void chunker::read_window() {
     struct place {
         std::size_t bin, lines;
     };
-    std::vector<std::vector<place>> places(group_size.size());  // per group, in the order filled
+    // Each group's places, together and in the order filled, from first_place[g].
+    std::vector<place> places;
+    std::vector<std::size_t> first_place(group_size.size());
     std::vector<std::size_t> bin_size(ways, 0);
     using fill = std::pair<std::size_t, std::size_t>;  // (lines so far, bin)
     std::priority_queue<fill, std::vector<fill>, std::greater<>> lightest;
     for (std::size_t b = 0; b < ways; ++b) lightest.emplace(0, b);
     for (std::uint32_t g : order) {
+        first_place[g] = places.size();
         for (std::size_t left = group_size[g]; left > 0;) {
             auto [size, b] = lightest.top();
             lightest.pop();
             const std::size_t take = std::min(left, share - size);
-            places[g].push_back({b, take});
+            places.push_back({b, take});
             left -= take;
             bin_size[b] = size + take;
             lightest.emplace(size + take, b);
@@ -132,12 +130,11 @@ void chunker::read_window() {
     }
     std::vector<std::vector<input_line>> bins(ways);
     for (std::size_t b = 0; b < ways; ++b) bins[b].reserve(bin_size[b]);
-    std::vector<std::size_t> next_place(group_size.size(), 0);
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint32_t g = group_of[i];
-        place& p = places[g][next_place[g]];
+        place& p = places[first_place[g]];
         bins[p.bin].push_back(std::move(window[i]));
-        if (--p.lines == 0) ++next_place[g];
+        if (--p.lines == 0) ++first_place[g];
     }
     // Chunks handed out by their first line.
     std::sort(bins.begin(), bins.end(), [](const auto& a, const auto& b) {

@@ -3,8 +3,8 @@
 // here, so workers only see what is left to do.
 //
 // By default chunks are runs of consecutive lines. With dealing.ways = P > 1
-// the chunker reads a window of up to P x K lines and deals it by host (a
-// 64-bit hash of the lowercased host: hosts whose hashes meet go together)
+// the chunker reads a window of up to P x K lines and deals it by host (the
+// origin_hash of the lowercased host: hosts whose hashes meet go together)
 // into up to P chunks of about equal size, so that each host's lines in the window
 // go to one worker (split only when one host has more than a chunk's share).
 // Workers started together then meet disjoint sets of hosts: one connection,
