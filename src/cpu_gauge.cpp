@@ -246,10 +246,14 @@ std::optional<cpu_gauge::reading> cpu_gauge::read() const {
                                 : detail::parse_cpu_usage_us(*usage);
         if (used) r.quota_used_us = *used;
     }
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    r.own_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-              static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    if (from_.own_cpu_seconds) {
+        r.own_s = from_.own_cpu_seconds();
+    } else {
+        rusage ru{};
+        ::getrusage(RUSAGE_SELF, &ru);
+        r.own_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                  static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    }
     r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
     return r;
 }

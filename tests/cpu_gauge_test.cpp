@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "support/process.hpp"
 
@@ -21,15 +22,21 @@ const char* const two_cpus =
     "intr 1 2 3\n";
 
 // Sources in dir: a /proc/stat of one busy line (written here), dir/self as
-// /proc/self/cgroup (the test writes it) and `root` as the cgroup mount.
+// /proc/self/cgroup (the test writes it), `root` as the cgroup mount, and a
+// process that uses a whole second of CPU between any two readings (so that
+// "this process is busy" holds, and the files decide).
 shoal::cpu_gauge::sources written_sources(const shoal::test::temp_dir& dir, const fs::path& root) {
     std::ofstream(dir / "stat") << "cpu  100 0 100 800 0 0 0 0 0 0\n";
     shoal::cpu_gauge::sources from;
     from.proc_stat = (dir / "stat").string();
     from.self_cgroup = (dir / "self").string();
     from.cgroup_root = root.string();
+    from.own_cpu_seconds = [seconds = 0.0]() mutable { return seconds += 1.0; };
     return from;
 }
+
+// Lets the steady clock move between two readings.
+void tick() { std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
 
 }  // namespace
 
@@ -122,6 +129,24 @@ TEST_CASE("cpu_gauge: a stat file that shows idle CPUs, or none at all, is not s
     CHECK_FALSE(missing.saturated());
 }
 
+TEST_CASE("cpu_gauge: readings turn saturation on when the CPUs are busy, off at 20% idle", "[cpu_gauge]") {
+    shoal::test::temp_dir dir;
+    std::ofstream(dir / "self") << "0::/\n";
+    shoal::cpu_gauge gauge(written_sources(dir, dir / "cgroup"));
+    tick();
+    std::ofstream(dir / "stat") << "cpu  300 0 300 800 0 0 0 0 0 0\n";  // 400 busy ticks, none idle
+    gauge.sample();
+    CHECK(gauge.saturated());
+    tick();
+    std::ofstream(dir / "stat") << "cpu  340 0 340 815 0 0 0 0 0 0\n";  // 15% idle: still
+    gauge.sample();
+    CHECK(gauge.saturated());
+    tick();
+    std::ofstream(dir / "stat") << "cpu  380 0 380 835 0 0 0 0 0 0\n";  // 20% idle: room
+    gauge.sample();
+    CHECK_FALSE(gauge.saturated());
+}
+
 TEST_CASE("cpu_gauge: the strictest cgroup v2 quota from the process's cgroup up to the root", "[cpu_gauge]") {
     shoal::test::temp_dir dir;
     const fs::path root = dir / "cgroup";
@@ -135,6 +160,17 @@ TEST_CASE("cpu_gauge: the strictest cgroup v2 quota from the process's cgroup up
     const shoal::cpu_gauge::sources from = written_sources(dir, root);
     shoal::cpu_gauge gauge(from);
     CHECK(gauge.quota_cpus() == Approx(1.5));
+    // The machine's CPUs half idle, but the quota's cgroup used 10 s of CPU
+    // since: saturated; then none more: room.
+    tick();
+    std::ofstream(dir / "stat") << "cpu  150 0 150 900 0 0 0 0 0 0\n";
+    std::ofstream(root / "kubepods" / "pod1" / "cpu.stat") << "usage_usec 10001000\n";
+    gauge.sample();
+    CHECK(gauge.saturated());
+    tick();
+    std::ofstream(dir / "stat") << "cpu  200 0 200 1000 0 0 0 0 0 0\n";
+    gauge.sample();
+    CHECK_FALSE(gauge.saturated());
 
     std::ofstream(dir / "self") << "0::/\n";  // at the root: no quota
     shoal::cpu_gauge unlimited(from);
@@ -176,7 +212,14 @@ TEST_CASE("cpu_gauge: a cgroup v1 quota, in the process's cgroup or at the root 
     std::ofstream(root / "cpu" / "docker" / "abc" / "cpuacct.usage") << "1000000\n";
     std::ofstream(dir / "self") << "4:cpu,cpuacct:/docker/abc\n0::/\n";
     const shoal::cpu_gauge::sources from = written_sources(dir, root);
-    CHECK(shoal::cpu_gauge(from).quota_cpus() == Approx(1.5));
+    shoal::cpu_gauge gauge(from);
+    CHECK(gauge.quota_cpus() == Approx(1.5));
+    // cpuacct.usage is in nanoseconds: 10 s more since the first reading.
+    tick();
+    std::ofstream(dir / "stat") << "cpu  150 0 150 900 0 0 0 0 0 0\n";
+    std::ofstream(root / "cpu" / "docker" / "abc" / "cpuacct.usage") << "10001000000\n";
+    gauge.sample();
+    CHECK(gauge.saturated());
 
     // Inside a container the path names a cgroup the mount does not show;
     // the quota is on the mount's root.

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,7 @@ public:
         std::string self_cgroup = "/proc/self/cgroup";
         std::string cgroup_root = "/sys/fs/cgroup";
         std::vector<unsigned> cpus;  // empty: this process's affinity mask
+        std::function<double()> own_cpu_seconds;  // empty: getrusage of this process
     };
 
     cpu_gauge() : cpu_gauge(sources{}) {}
