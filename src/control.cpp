@@ -70,4 +70,43 @@ int receive_control(int sock, control_message& m) {
     return 1;
 }
 
+std::string handed_back_note(const std::vector<std::size_t>& indexes) {
+    std::string out(1 + 4 + 4 * indexes.size(), '\0');
+    out[0] = static_cast<char>(worker_note::handed_back);
+    const auto n = static_cast<std::uint32_t>(indexes.size());
+    std::memcpy(out.data() + 1, &n, 4);
+    for (std::size_t k = 0; k < indexes.size(); ++k) {
+        const auto i = static_cast<std::uint32_t>(indexes[k]);
+        std::memcpy(out.data() + 5 + 4 * k, &i, 4);
+    }
+    return out;
+}
+
+int take_worker_status(std::string& buf, worker_status& out) {
+    if (buf.empty()) return 0;
+    const auto note = static_cast<worker_note>(buf[0]);
+    std::size_t used = 1;
+    out.lines.clear();
+    switch (note) {
+        case worker_note::draining:
+        case worker_note::own_tls:
+            break;
+        case worker_note::handed_back: {
+            if (buf.size() < 5) return 0;
+            std::uint32_t n = 0;
+            std::memcpy(&n, buf.data() + 1, 4);
+            used = 5 + 4 * std::size_t{n};
+            if (buf.size() < used) return 0;
+            out.lines.resize(n);
+            if (n > 0) std::memcpy(out.lines.data(), buf.data() + 5, 4 * std::size_t{n});
+            break;
+        }
+        default:
+            return -1;
+    }
+    out.note = note;
+    buf.erase(0, used);
+    return 1;
+}
+
 }  // namespace shoal

@@ -1,13 +1,14 @@
 // The order lanes take lines in (see line_picker.hpp).
 #include "shoal/line_picker.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace shoal {
 
 line_picker::line_picker(const std::vector<input_line>& lines, std::size_t window,
                          std::function<bool(const std::string&)> has_idle)
-    : lines_(lines), window_(window), has_idle_(std::move(has_idle)) {
+    : lines_(lines), window_(window), has_idle_(std::move(has_idle)), unseen_(lines.size()) {
     for (const input_line& line : lines_) {
         auto url = parse_url(line.text);
         if (auto* u = std::get_if<target_url>(&url)) ++left_[origin_hash(u->origin())];
@@ -58,6 +59,8 @@ std::optional<picked_line> line_picker::next(const std::string& finished_origin,
     }
     while (next_ < lines_.size()) {
         const std::size_t index = next_++;
+        --unseen_;
+        skip_given();
         picked_line p = parsed(index);
         if (p.origin.empty()) return p;  // a bad URL: its record is the error
         auto b = busy_.find(p.origin);
@@ -81,6 +84,81 @@ std::optional<picked_line> line_picker::next(const std::string& finished_origin,
     std::string longest(by_length_.rbegin()->second);
     if (!open_more && busy_.count(longest) != 0 && !has_idle_(longest)) return std::nullopt;
     return pop_waiting(waiting_for_.find(longest));
+}
+
+void line_picker::skip_given() {
+    if (given_.empty()) return;
+    while (next_ < lines_.size() && given_[next_]) ++next_;
+}
+
+std::vector<std::size_t> line_picker::give_away() {
+    // The lines left, per origin, in file order: the waiting ones, then
+    // those not looked at yet.
+    std::unordered_map<std::string, std::vector<std::size_t>> by_origin;
+    for (const auto& [origin, q] : waiting_for_) by_origin[origin].assign(q.begin(), q.end());
+    for (std::size_t i = next_; i < lines_.size(); ++i) {
+        if (!given_.empty() && given_[i]) continue;
+        auto url = parse_url(lines_[i].text);
+        if (auto* u = std::get_if<target_url>(&url)) by_origin[u->origin()].push_back(i);
+    }
+    std::size_t total = 0;
+    std::vector<std::pair<const std::string*, const std::vector<std::size_t>*>> origins;
+    for (const auto& [origin, v] : by_origin) {
+        total += v.size();
+        origins.emplace_back(&origin, &v);
+    }
+    if (total < 2) return {};
+    // Largest first; among equals, the one whose first line comes first.
+    std::sort(origins.begin(), origins.end(), [](const auto& a, const auto& b) {
+        if (a.second->size() != b.second->size()) return a.second->size() > b.second->size();
+        return a.second->front() < b.second->front();
+    });
+    const std::size_t half = total / 2;
+    std::size_t gave = 0;
+    std::vector<std::pair<const std::string*, std::size_t>> giving;  // origin, its last n lines
+    const std::string* largest_kept = nullptr;
+    for (const auto& [origin, v] : origins) {
+        if (gave + v->size() <= half) {
+            giving.emplace_back(origin, v->size());
+            gave += v->size();
+        } else if (largest_kept == nullptr) {
+            largest_kept = origin;
+        }
+    }
+    if (gave * 4 < total && largest_kept != nullptr) giving.emplace_back(largest_kept, half - gave);
+
+    if (given_.empty()) given_.assign(lines_.size(), false);
+    std::vector<std::size_t> out;
+    for (const auto& [origin, n] : giving) {
+        const std::vector<std::size_t>& v = by_origin[*origin];
+        std::size_t queued = 0;  // of the n given, those waiting (before next_)
+        for (std::size_t k = v.size() - n; k < v.size(); ++k) {
+            std::size_t i = v[k];
+            out.push_back(i);
+            if (i < next_) {
+                ++queued;
+            } else {
+                given_[i] = true;
+                --unseen_;
+            }
+        }
+        if (queued > 0) {
+            auto w = waiting_for_.find(*origin);
+            const std::size_t had = w->second.size();
+            if (ranked_) by_length_.erase({had, w->first});
+            w->second.erase(w->second.end() - static_cast<std::ptrdiff_t>(queued), w->second.end());
+            waiting_ -= queued;
+            if (w->second.empty()) {
+                waiting_for_.erase(w);
+            } else if (ranked_) {
+                by_length_.insert({w->second.size(), w->first});
+            }
+        }
+        if (auto l = left_.find(origin_hash(*origin)); l != left_.end()) l->second -= std::min(l->second, n);
+    }
+    skip_given();
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 }  // namespace shoal

@@ -104,7 +104,9 @@ std::string run_stats::json() const {
            ",\"reused\":" + std::to_string(fetch_.reused) +
            ",\"tls_handshakes\":" + std::to_string(fetch_.tls_handshakes) +
            ",\"tls_resumed\":" + std::to_string(fetch_.tls_resumed) +
-           ",\"ca_store_loads\":" + std::to_string(fetch_.ca_store_loads) + "}}\n";
+           ",\"ca_store_loads\":" + std::to_string(fetch_.ca_store_loads) +
+           "},\"workers\":{\"started\":" + std::to_string(workers_) +
+           ",\"lines_handed_back\":" + std::to_string(lines_handed_back_) + "}}\n";
     return out;
 }
 

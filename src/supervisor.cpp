@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -55,6 +56,12 @@ void install_signal_handlers() {
     sa.sa_flags = SA_RESTART;
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::sigaction(sig, &sa, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    // Workers are forked with SIGUSR1 (hand lines back) blocked, and
+    // unblock it once they handle it: one sent earlier waits for that.
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
 }
 
 // In a new child: signals back to their defaults, the supervisor's own
@@ -89,6 +96,10 @@ struct running_chunk {
     bool reaped = false;
     int exit_status = 0;
     bool pipe_ended = false;  // the writer saw the end of its records pipe
+    std::string status;       // bytes from status_fd not yet a whole note
+    bool asked = false;       // to hand lines back; no answer yet
+    bool declined = false;    // it had none worth handing back
+    std::vector<bool> handed;  // lines it handed back (empty: none)
 };
 
 class crawl_run {
@@ -134,6 +145,9 @@ private:
         chunker_ = std::make_unique<chunker>(
             *source_, o_.chunk_size, [this](std::uint64_t n) { return done_.test(n); }, dealing);
         sys::set_process_title("shoal: supervisor " + o_.input);
+        // For the tests that count each worker's connections: no worker is
+        // asked to hand lines back.
+        if (const char* v = std::getenv("SHOAL_FAULT_NO_HAND_BACK")) no_hand_back_ = *v == '1';
     }
 
     void clamp_concurrency() {
@@ -265,9 +279,9 @@ private:
     void fill_pool() {
         while (!stopping_ && taking() < o_.processes && unsettled() < 2 * o_.processes) {
             std::optional<chunk> c;
-            if (!retry_.empty()) {
-                c = std::move(retry_.front());
-                retry_.pop_front();
+            if (!queued_.empty()) {
+                c = std::move(queued_.front());
+                queued_.pop_front();
             } else if (!input_done_) {
                 c = chunker_->next();
                 if (!c) input_done_ = true;
@@ -352,7 +366,8 @@ private:
     int loop() {
         for (;;) {
             fill_pool();
-            if (running_.empty() && retry_.empty() && (input_done_ || stopping_)) return finish();
+            balance();
+            if (running_.empty() && queued_.empty() && (input_done_ || stopping_)) return finish();
             std::vector<pollfd> fds{{signal_pipe[0], POLLIN, 0}, {control_[0], POLLIN, 0}};
             for (const auto& [id, rc] : running_)
                 if (rc.status_fd >= 0) fds.push_back({rc.status_fd, POLLIN, 0});
@@ -429,17 +444,82 @@ private:
     }
 
     void on_status(int fd) {
-        char c = 0;
-        ssize_t n = sys::retry_eintr([&] { return ::read(fd, &c, 1); });
+        char buf[4096];
+        ssize_t n = sys::retry_eintr([&] { return ::read(fd, buf, sizeof buf); });
         for (auto& [id, rc] : running_) {
             if (rc.status_fd != fd) continue;
-            if (n == 1 && c == 'd') rc.draining = true;
-            if (n == 1 && c == 't') tls_wanted_ = true;
+            if (n > 0) rc.status.append(buf, static_cast<std::size_t>(n));
+            worker_status note;
+            for (int got; (got = take_worker_status(rc.status, note)) != 0;) {
+                if (got < 0) {
+                    std::fprintf(stderr, "shoal: worker %u sent a status byte 0x%02x that is no note; ignored\n",
+                                 rc.worker_no, static_cast<unsigned char>(rc.status[0]));
+                    rc.status.erase(0, 1);
+                } else if (note.note == worker_note::draining) {
+                    rc.draining = true;
+                } else if (note.note == worker_note::own_tls) {
+                    tls_wanted_ = true;
+                } else {
+                    take_back(rc, note.lines);
+                }
+            }
             if (n <= 0) {
                 ::close(fd);
                 rc.status_fd = -1;
+                rc.asked = false;  // it will not answer now
+                rc.declined = true;
             }
         }
+    }
+
+    // Near the end of the input a worker slot can be free with nothing left
+    // to start, while another worker still has many lines it has not begun
+    // (it met slower hosts, or got less of the CPU). Then the taking worker
+    // with the most lines without a record is asked (SIGUSR1) to hand about
+    // half of those it has not started back, which run in a new worker
+    // beside it: the run ends when the work does, not when the unluckiest
+    // worker does. One request at a time; a worker that had none worth
+    // handing back is not asked again.
+    void balance() {
+        if (no_hand_back_ || stopping_ || !input_done_ || !queued_.empty() || taking() >= o_.processes ||
+            unsettled() >= 2 * o_.processes)
+            return;
+        running_chunk* most = nullptr;
+        std::size_t most_left = 0;
+        for (auto& [id, rc] : running_) {
+            if (rc.reaped || rc.draining || rc.declined) continue;
+            if (rc.asked) return;
+            std::size_t left = 0;
+            for (std::size_t i = 0; i < rc.work.lines.size(); ++i)
+                if (!done_.test(rc.work.lines[i].number) && !(i < rc.handed.size() && rc.handed[i])) ++left;
+            if (left > most_left) {
+                most_left = left;
+                most = &rc;
+            }
+        }
+        if (most == nullptr || most_left < 2) return;
+        if (::kill(most->pid, SIGUSR1) == 0) most->asked = true;
+    }
+
+    // A worker's answer to balance(): the indexes of the lines it handed
+    // back, none when it had none worth it. They become a new chunk.
+    void take_back(running_chunk& rc, const std::vector<std::uint32_t>& indexes) {
+        rc.asked = false;
+        if (indexes.empty()) {
+            rc.declined = true;
+            return;
+        }
+        if (rc.handed.empty()) rc.handed.assign(rc.work.lines.size(), false);
+        chunk c;
+        c.id = chunker_->new_id();
+        for (std::uint32_t i : indexes) {
+            if (i >= rc.work.lines.size() || rc.handed[i]) continue;
+            rc.handed[i] = true;
+            c.lines.push_back(rc.work.lines[i]);
+        }
+        if (c.lines.empty()) return;
+        lines_handed_back_ += c.lines.size();
+        queued_.push_back(std::move(c));
     }
 
     // Finishes chunks whose worker is reaped and whose pipe the writer closed.
@@ -454,8 +534,11 @@ private:
             if (limiter_) limiter_->release_all(rc.ledger);  // what a dead worker held
             free_ledgers_.push_back(rc.ledger);
             std::vector<input_line> missing;
-            for (auto& line : rc.work.lines)
-                if (!done_.test(line.number)) missing.push_back(std::move(line));
+            for (std::size_t i = 0; i < rc.work.lines.size(); ++i) {
+                auto& line = rc.work.lines[i];
+                const bool handed = i < rc.handed.size() && rc.handed[i];  // another chunk has it
+                if (!done_.test(line.number) && !handed) missing.push_back(std::move(line));
+            }
             if (!missing.empty() && !stopping_) rerun(rc, std::move(missing));
             it = running_.erase(it);
         }
@@ -467,11 +550,12 @@ private:
         // left over from a bigger chunk may simply have been unlucky.
         const bool alone = rc.work.lines.size() == 1;
         const bool poison = alone && deaths >= max_deaths;
-        std::fprintf(stderr, "shoal: worker %u (lines %llu-%llu) %s; %zu lines without a record %s\n",
+        const bool one = missing.size() == 1;
+        std::fprintf(stderr, "shoal: worker %u (lines %llu-%llu) %s; %zu %s without a record %s\n",
                      rc.worker_no, static_cast<unsigned long long>(rc.work.lines.front().number),
                      static_cast<unsigned long long>(rc.work.lines.back().number),
-                     describe_exit(rc.exit_status).c_str(), missing.size(),
-                     poison ? "get a crash record" : "run again");
+                     describe_exit(rc.exit_status).c_str(), missing.size(), one ? "line" : "lines",
+                     poison ? "gets a crash record" : one ? "runs again" : "run again");
         if (poison) {
             crash_record(missing.front(), rc.exit_status, deaths);
             return;
@@ -490,7 +574,7 @@ private:
             // A line split off on its own starts counting its own deaths: only
             // a line that kills max_deaths workers alone gets a crash record.
             if (c.lines.size() == 1 && !alone) c.deaths = 0;
-            retry_.push_back(std::move(c));
+            queued_.push_back(std::move(c));
         }
     }
 
@@ -550,6 +634,8 @@ private:
     int finish() {
         control_message m;
         m.kind = control_kind::finish;
+        m.chunk_id = workers_started_;
+        m.count = lines_handed_back_;
         send_control(control_[0], m);
         int status = 0;
         while (::waitpid(writer_pid_, &status, 0) < 0 && errno == EINTR) {
@@ -585,7 +671,11 @@ private:
     std::unique_ptr<url_source> source_;
     std::unique_ptr<chunker> chunker_;
     std::map<std::uint64_t, running_chunk> running_;
-    std::deque<chunk> retry_;
+    // Chunks to start before reading more input: the lines a dead worker left
+    // without a record, the lines a worker handed back.
+    std::deque<chunk> queued_;
+    std::uint64_t lines_handed_back_ = 0;
+    bool no_hand_back_ = false;  // SHOAL_FAULT_NO_HAND_BACK
     unsigned workers_started_ = 0;
     bool input_done_ = false;
     bool stopping_ = false;

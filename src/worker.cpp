@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "shoal/charset.hpp"
+#include "shoal/control.hpp"
 #include "shoal/cpu_gauge.hpp"
 #include "shoal/extractor.hpp"
 #include "shoal/fetcher.hpp"
@@ -53,6 +54,9 @@ constexpr std::size_t picker_window = 64;
 // sooner, since lanes wait for it before they join busy hosts.
 constexpr auto gauge_period = std::chrono::milliseconds(100);
 constexpr auto gauge_first = std::chrono::milliseconds(25);
+// Lines are handed back only when they would keep this worker busy at least
+// this long more, at its pace so far: less is not worth a new worker.
+constexpr auto hand_back_min = std::chrono::milliseconds(50);
 
 // A broadcast wake-up for coroutines on one thread: wait() suspends until
 // the next notify(). Callers re-check their condition in a loop.
@@ -95,7 +99,7 @@ public:
                                     s.options.max_redirects, s.limiter, s.ledger,
                                     s.options.concurrency, s.idle_cap, s.options.insecure,
                                     s.options.ca_file, s.options.user_agent, s.options.headers, s.tls,
-                                    s.sessions, [this] { announce('t'); },
+                                    s.sessions, [this] { announce(worker_note::own_tls); },
                                     [this] {
                                         if (held_fds_) grab_descriptors();
                                     }}),
@@ -128,6 +132,7 @@ public:
     // Starts lanes and the flusher; on_done runs when the last record is written.
     void start(std::function<void()> on_done) {
         on_done_ = std::move(on_done);
+        started_ = clock_type::now();
         const auto& lines = setup_.work.lines;
         lanes_ = static_cast<unsigned>(std::min<std::size_t>(setup_.options.concurrency, lines.size()));
         if (lanes_ == 0) lanes_done_ = true;
@@ -149,6 +154,24 @@ public:
         grace_.async_wait([this](boost::system::error_code ec) {
             if (!ec) io_.stop();
         });
+    }
+
+    // SIGUSR1: the supervisor has a worker slot free at the end of the input
+    // and nothing else to start. About half of the lines not yet started go
+    // back to it, to run in a new worker beside this one (whole hosts, see
+    // line_picker::give_away), when they are worth a new worker; the answer
+    // goes back either way, an empty one for none.
+    void hand_back() {
+        std::vector<std::size_t> given;
+        if (!stopping_ && worth_handing_back()) given = picker_.give_away();
+        if (setup_.status_fd >= 0) {
+            std::string note = handed_back_note(given);
+            (void)sys::write_all(setup_.status_fd, note.data(), note.size());
+        }
+        if (!given.empty() && picker_.exhausted()) {
+            announce_draining();
+            parked_.notify();  // the waiting lanes end
+        }
     }
 
     bool stopped_early() const { return stopping_; }
@@ -265,7 +288,16 @@ private:
         }
     }
 
+    bool worth_handing_back() const {
+        const std::size_t left = picker_.left();
+        if (left < 2) return false;
+        if (records_ == 0) return true;  // not one line done yet: what is left is slow
+        const auto elapsed = clock_type::now() - started_;
+        return elapsed * static_cast<double>(left) / static_cast<double>(records_) >= hand_back_min;
+    }
+
     void add_record(const record& r) {
+        ++records_;
         append_frame(r, pending_);
         data_ready_.notify();
         if (pending_.size() >= batch_bytes) batch_timer_.cancel();
@@ -387,15 +419,16 @@ private:
     }
 
     void announce_draining() {
-        if (!std::exchange(draining_announced_, true)) announce('d');
+        if (!std::exchange(draining_announced_, true)) announce(worker_note::draining);
     }
 
-    // One byte to the supervisor: 'd' every line is taken (its slot is free
-    // for the next chunk), 't' this worker met https without the
+    // One byte to the supervisor: draining, every line is taken (its slot is
+    // free for the next chunk); own_tls, this worker met https without the
     // supervisor's TLS context (through a redirect) and made its own, so the
     // supervisor makes one for the workers after it.
-    void announce(char what) {
-        if (setup_.status_fd >= 0) (void)sys::write_all(setup_.status_fd, &what, 1);
+    void announce(worker_note what) {
+        const char c = static_cast<char>(what);
+        if (setup_.status_fd >= 0) (void)sys::write_all(setup_.status_fd, &c, 1);
     }
 
     const worker_setup& setup_;
@@ -410,6 +443,8 @@ private:
     bool gauge_fixed_ = false;  // SHOAL_FAULT_CPU_SATURATED
     event parked_;              // lanes waiting for the CPU to have room
     std::function<void()> on_done_;
+    clock_type::time_point started_ = clock_type::now();
+    std::size_t records_ = 0;  // records made so far
     std::string abort_on_;
     double hold_fds_s_ = 0;
     std::optional<std::vector<int>> held_fds_;  // while the hold lasts
@@ -441,20 +476,35 @@ int run_worker(const worker_setup& setup) {
     ::signal(SIGPIPE, SIG_IGN);
     net::io_context io(1);
     chunk_crawl crawl(setup, io);
-    // Only SIGTERM: SIGINT and SIGHUP stay ignored, so a Ctrl-C that reaches
-    // the whole process group is handled once, by the supervisor.
-    net::signal_set signals(io, SIGTERM);
+    // SIGTERM, and SIGUSR1 (hand lines back): SIGINT and SIGHUP stay
+    // ignored, so a Ctrl-C that reaches the whole process group is handled
+    // once, by the supervisor.
+    net::signal_set signals(io, SIGTERM, SIGUSR1);
+    bool done = false;
     std::function<void(boost::system::error_code, int)> on_signal =
-        [&](boost::system::error_code ec, int) {
-            if (ec) return;
-            crawl.on_signal();
+        [&](boost::system::error_code ec, int sig) {
+            if (ec || done) return;
+            if (sig == SIGUSR1) crawl.hand_back();
+            else crawl.on_signal();
             signals.async_wait(on_signal);
         };
     signals.async_wait(on_signal);
+    // The supervisor forks workers with SIGUSR1 blocked, so that one sent
+    // before the handler above was in place waits for it instead of killing.
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    ::sigprocmask(SIG_UNBLOCK, &usr1, nullptr);
     // Lanes and the flusher end by themselves; then the signal wait must not
-    // keep run() alive.
-    crawl.start([&] { signals.cancel(); });
+    // keep run() alive (nor a signal whose handler was queued before).
+    crawl.start([&] {
+        done = true;
+        signals.cancel();
+    });
     io.run();
+    // Blocked again before the handler goes with `signals`: a request that
+    // comes now finds the worker ending, and must not kill it.
+    ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
     return crawl.stopped_early() ? 3 : 0;
 }
 

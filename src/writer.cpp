@@ -103,6 +103,7 @@ private:
                 break;
             }
             case control_kind::finish:
+                stats_.set_workers(m.chunk_id, m.count);
                 finishing = true;
                 return false;
             default:

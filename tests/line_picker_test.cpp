@@ -2,6 +2,7 @@
 // have a free connection as the test says.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -34,9 +35,13 @@ struct simulation {
     std::size_t connections = 0;
     std::size_t most_waiting = 0;
     bool exhausted = false;
+    std::multiset<std::uint64_t> given;  // line numbers given away
+    std::vector<std::pair<std::size_t, std::size_t>> gives;  // (left before, given) per give_away()
 };
 
-simulation simulate(std::size_t window, std::size_t lanes = 8, unsigned hosts = 23) {
+// give_every > 0: after every give_every-th fetch, the picker gives lines away.
+simulation simulate(std::size_t window, std::size_t lanes = 8, unsigned hosts = 23,
+                    std::size_t give_every = 0) {
     simulation sim;
     std::minstd_rand rng(7);
     std::vector<std::string> urls;
@@ -54,7 +59,12 @@ simulation simulate(std::size_t window, std::size_t lanes = 8, unsigned hosts = 
         if (it != idle.end()) idle.erase(it);
         else ++sim.connections;
     };
-    for (;;) {
+    for (std::size_t fetches = 1;; ++fetches) {
+        if (give_every > 0 && fetches % give_every == 0) {
+            const std::size_t before = picker.left();
+            for (std::size_t i : picker.give_away()) sim.given.insert(lines[i].number);
+            sim.gives.emplace_back(before, before - picker.left());
+        }
         for (std::size_t lane = 0; lane < lane_origin.size(); ++lane)
             if (lane_origin[lane].empty()) start(lane, picker.next(""));
         sim.most_waiting = std::max(sim.most_waiting, picker.waiting());
@@ -227,4 +237,94 @@ TEST_CASE("line_picker: without open_more, a lane is not sent to a busy origin; 
     CHECK(number(picker.next("", false)) == 4);
     CHECK(picker.exhausted());
     CHECK_FALSE(picker.next("", false));
+}
+
+TEST_CASE("line_picker: give_away hands over about half of what is left, whole origins, in file order",
+          "[line_picker]") {
+    // 4 hosts x 5 lines, interleaved, and a bad line: nothing handed out yet.
+    std::vector<std::string> urls;
+    for (int i = 0; i < 20; ++i) urls.push_back("http://h" + std::to_string(i % 4) + "/" + std::to_string(i));
+    urls.push_back("not a url");
+    auto lines = lines_of(urls);
+    // Every origin has a free connection: nothing waits, lines go in file order.
+    line_picker picker(lines, 100, [](const std::string&) { return true; });
+    CHECK(picker.left() == 21);
+    auto given = picker.give_away();
+    REQUIRE(given.size() == 10);
+    CHECK(std::is_sorted(given.begin(), given.end()));
+    std::set<std::string> hosts;
+    for (std::size_t i : given) hosts.insert(urls[i].substr(0, 9));
+    CHECK(hosts == std::set<std::string>{"http://h0", "http://h1"});  // the first two, whole
+    CHECK(picker.left() == 11);
+    CHECK(picker.done_with("http://h0:80"));  // no line of h0 is left here
+    CHECK_FALSE(picker.done_with("http://h2:80"));
+    // The picker hands out exactly the rest: h2, h3 and the bad line.
+    std::vector<std::uint64_t> rest;
+    while (auto p = picker.next("")) rest.push_back(p->line->number);
+    CHECK(rest == std::vector<std::uint64_t>{3, 4, 7, 8, 11, 12, 15, 16, 19, 20, 21});
+    CHECK(picker.exhausted());
+    CHECK(picker.left() == 0);
+    CHECK(picker.give_away().empty());
+}
+
+TEST_CASE("line_picker: give_away splits an origin too large for half, giving its later lines",
+          "[line_picker]") {
+    std::vector<std::string> urls;
+    for (int i = 0; i < 9; ++i) urls.push_back("http://big/" + std::to_string(i));
+    urls.push_back("http://small/1");
+    auto lines = lines_of(urls);
+    line_picker picker(lines, 100, [](const std::string&) { return false; });
+    CHECK(number(picker.next("")) == 1);  // big/0 in flight; the rest is left
+    CHECK(picker.left() == 9);
+    // Half of 9 is 4; small (1 line) fits but leaves a quarter unmet: big's last 3 go too.
+    auto given = picker.give_away();
+    CHECK(given == std::vector<std::size_t>{6, 7, 8, 9});
+    CHECK(picker.left() == 5);
+    std::vector<std::uint64_t> rest;
+    for (std::string done = "http://big:80"; auto p = picker.next(done);) rest.push_back(p->line->number);
+    CHECK(rest == std::vector<std::uint64_t>{2, 3, 4, 5, 6});
+    CHECK(picker.exhausted());
+}
+
+TEST_CASE("line_picker: give_away takes lines that wait, ranked or not, and keeps bad URLs",
+          "[line_picker]") {
+    auto lines = lines_of({"http://a/1", "http://b/1", "http://a/2", "http://a/3", "http://b/2", "http://b/3",
+                           "http://b/4", "bad"});
+    line_picker picker(lines, 100, [](const std::string&) { return false; });
+    CHECK(number(picker.next("")) == 1);  // a
+    CHECK(number(picker.next("")) == 2);  // b
+    CHECK(number(picker.next("")) == 8);  // every other line waits; the bad line goes
+    CHECK(picker.waiting() == 5);         // a: 2, b: 3
+    CHECK_FALSE(picker.next("", false));  // the queues are ranked now; no lane joins a busy one
+    auto given = picker.give_away();      // half of 5: a's 2 waiting lines
+    CHECK(given == std::vector<std::size_t>{2, 3});
+    CHECK(picker.waiting() == 3);
+    CHECK(picker.done_with("http://a:80"));
+    CHECK(number(picker.next("")) == 5);  // b's queue is the longest, and the only one
+    CHECK(number(picker.next("http://b:80")) == 6);
+    CHECK(number(picker.next("http://b:80")) == 7);
+    CHECK(picker.exhausted());
+
+    auto lone = lines_of({"http://a/1", "bad", "worse"});
+    line_picker one(lone, 100, [](const std::string&) { return false; });
+    CHECK(one.give_away().empty());  // one fetchable line: nothing to share
+    CHECK(one.left() == 3);
+}
+
+TEST_CASE("line_picker: lines given away mid-crawl are never handed out; every line goes exactly once",
+          "[line_picker]") {
+    for (std::size_t every : {7u, 50u, 300u}) {
+        const simulation sim = simulate(64 * 8, 8, 23, every);
+        INFO("give_away after every " << every << " fetches");
+        CHECK(sim.exhausted);
+        std::multiset<std::uint64_t> all = sim.seen;
+        all.insert(sim.given.begin(), sim.given.end());
+        REQUIRE(all.size() == 2000);
+        CHECK(std::set<std::uint64_t>(all.begin(), all.end()).size() == 2000);
+        CHECK_FALSE(sim.given.empty());
+        for (auto [before, gave] : sim.gives) {
+            if (before >= 2) CHECK(gave * 4 >= before);  // at least a quarter
+            CHECK(gave <= before / 2);                   // at most half
+        }
+    }
 }

@@ -96,7 +96,7 @@ TEST_CASE("recovery: SIGKILLed workers lose no line and duplicate none", "[recov
     CHECK(*status == 0);
     CHECK(killed >= 1);
     require_all_pages(records_by_line(dir / "out.jsonl"), n);
-    CHECK(shoal::test::read_file(dir / "stderr").find("run again") != std::string::npos);
+    CHECK(shoal::test::read_file(dir / "stderr").find("without a record run") != std::string::npos);
 }
 
 TEST_CASE("recovery: a line that kills every worker ends as a crash record", "[recovery]") {

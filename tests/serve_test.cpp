@@ -557,14 +557,105 @@ TEST_CASE("serve: a URL file is dealt to the workers by host, a list on stdin in
     // file, each worker gets the lines of 4 hosts: 16 connections in all.
     // From a pipe, chunks are consecutive lines and each worker meets every
     // host: 64.
+    // (No worker hands lines back at the end: that would add connections.)
+    const std::vector<std::string> env = {"SHOAL_FAULT_CPU_SATURATED=1", "SHOAL_FAULT_NO_HAND_BACK=1"};
     temp_dir file;
-    const tls_crawl dealt = crawl_tls_site(file.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"},
-                                           {{"SHOAL_FAULT_CPU_SATURATED=1"}});
+    const tls_crawl dealt =
+        crawl_tls_site(file.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"}, {env});
     CHECK(dealt.handshakes == 16);
     temp_dir pipe;
-    const tls_crawl in_order = crawl_tls_site(pipe.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"},
-                                              {{"SHOAL_FAULT_CPU_SATURATED=1"}, true});
+    const tls_crawl in_order =
+        crawl_tls_site(pipe.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"}, {env, true});
     CHECK(in_order.handshakes == 64);
+}
+
+namespace {
+
+// A crawl of 240 URLs over 8 hosts of a `shoal serve --latency 20` site,
+// the list on stdin in chunks of 200 and 40: 2 workers of 4 lanes. The
+// second is done after about 200 ms, when the first has about 160 lines
+// left to start: 800 ms more at its pace.
+struct uneven_crawl {
+    int exit_code = -1;
+    std::string err;
+    std::vector<json::object> records;
+    json::object stats;
+    std::uint64_t requests = 0;  // as the server counted them, /stats excluded
+};
+
+uneven_crawl crawl_uneven_chunks(const std::vector<std::string>& env) {
+    temp_dir dir;
+    serve_process s({"--latency", "20"});
+    std::string list;
+    for (int n = 1; n <= 240; ++n)
+        list += "http://127.0.0." + std::to_string(1 + n % 8) + ":" + std::to_string(s.port()) + "/p/" +
+                std::to_string(n) + ".html\n";
+    std::vector<std::string> args = {"env"};
+    args.insert(args.end(), env.begin(), env.end());
+    for (const std::string a : {SHOAL_BINARY, "crawl", "-", "-o", "OUT", "-q", "-p", "2", "-c", "4", "--chunk-size",
+                                "200", "--stats", "STATS"})
+        args.push_back(a == "OUT" ? (dir / "out.jsonl").string() : a == "STATS" ? (dir / "stats.json").string() : a);
+    auto p = run_process(args, list, 120s);
+    uneven_crawl r;
+    r.exit_code = p.exit_code;
+    r.err = p.err;
+    if (p.exit_code == 0 || p.exit_code == 3) {
+        r.records = shoal::test::read_jsonl(dir / "out.jsonl");
+        r.stats = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+    }
+    r.requests = count(stats_of(s), "requests") - 1;
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("serve: a worker left with many lines at the end hands half of them to a new worker", "[serve]") {
+    const uneven_crawl r = crawl_uneven_chunks({});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    INFO("--stats: " << json::serialize(r.stats));
+    REQUIRE(r.records.size() == 240);
+    std::set<std::uint64_t> lines;
+    for (const auto& rec : r.records) {
+        CHECK(rec.at("status") == 200);
+        lines.insert(rec.at("line").to_number<std::uint64_t>());
+    }
+    CHECK(lines.size() == 240);
+    // Every URL fetched once: a line handed back is fetched by the new worker only.
+    CHECK(r.requests == 240);
+    const json::object& workers = r.stats.at("workers").as_object();
+    CHECK(count(workers, "started") >= 3);
+    // The first answer alone is about half of the 160 lines left.
+    CHECK(count(workers, "lines_handed_back") >= 40);
+    CHECK(count(workers, "lines_handed_back") <= 160);
+
+    // Turned off, the two chunks' workers do all of it.
+    const uneven_crawl off = crawl_uneven_chunks({"SHOAL_FAULT_NO_HAND_BACK=1"});
+    REQUIRE(off.exit_code == 0);
+    CHECK(off.records.size() == 240);
+    CHECK(count(off.stats.at("workers").as_object(), "started") == 2);
+    CHECK(count(off.stats.at("workers").as_object(), "lines_handed_back") == 0);
+}
+
+TEST_CASE("serve: lines handed back still get one record each when a worker dies", "[serve]") {
+    // Line 150 (in the first chunk, kept or handed back) kills every worker
+    // that fetches it: it ends with a crash record, every other line with
+    // its page, whichever worker had it when.
+    const uneven_crawl r = crawl_uneven_chunks({"SHOAL_FAULT_ABORT_URL=/p/150.html"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    INFO("--stats: " << json::serialize(r.stats));
+    REQUIRE(r.records.size() == 240);
+    std::set<std::uint64_t> lines;
+    for (const auto& rec : r.records) {
+        const auto line = rec.at("line").to_number<std::uint64_t>();
+        lines.insert(line);
+        INFO(json::serialize(rec));
+        if (line == 150) CHECK(rec.at("error").at("stage") == "crash");
+        else CHECK(rec.at("status") == 200);
+    }
+    CHECK(lines.size() == 240);
+    CHECK(count(r.stats.at("workers").as_object(), "lines_handed_back") > 0);
 }
 
 TEST_CASE("serve: TLS sessions are shared by a run's workers, so later chunks resume", "[serve]") {

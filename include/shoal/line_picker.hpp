@@ -58,9 +58,19 @@ public:
     // another connection): the lane then waits and asks again later.
     std::optional<picked_line> next(const std::string& finished_origin, bool open_more = true);
 
-    // Every line has been handed out.
+    // Every line has been handed out (or given away).
     bool exhausted() const { return next_ == lines_.size() && waiting_ == 0; }
     std::size_t waiting() const { return waiting_; }
+    // Lines neither handed out nor given away.
+    std::size_t left() const { return waiting_ + unseen_; }
+
+    // Gives up about half of left() for another worker to fetch, and returns
+    // their indexes in the chunk, ascending: whole origins, the largest that
+    // fit first, so that each origin stays on one worker's connections; an
+    // origin is split only when origins too large for half leave the share
+    // given under a quarter. Bad URLs (no fetch, no time) are kept. Nothing
+    // is given when fewer than two lines with an origin are left.
+    std::vector<std::size_t> give_away();
     // No line left to hand out goes to origin, so its kept-alive
     // connections are of no more use: the chunk's lines for it (counted when
     // the picker is made) have all been handed out. An origin no line names
@@ -74,12 +84,16 @@ private:
     picked_line parsed(std::size_t index) const;
     // A line for origin goes to a lane: its fetch is in flight, one line less is left.
     void handing_out(const std::string& origin);
+    // Moves next_ past lines given away.
+    void skip_given();
 
     const std::vector<input_line>& lines_;
     std::size_t window_;
     std::function<bool(const std::string&)> has_idle_;
     std::size_t next_ = 0;     // first line not yet looked at
     std::size_t waiting_ = 0;  // lines in waiting_for_
+    std::size_t unseen_ = 0;   // lines from next_ on, not given away
+    std::vector<bool> given_;  // lines given away (empty until the first give_away())
     // Lines not yet handed out, per origin_hash() of their origin (origins
     // whose hashes meet share a count: their connections are kept longer).
     std::unordered_map<std::uint64_t, std::size_t> left_;

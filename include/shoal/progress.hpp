@@ -17,6 +17,11 @@ public:
     run_stats();
     void add(const record& r);
     void add(const fetch_counters& c) { fetch_ += c; }
+    // From the supervisor at the end: workers forked, lines handed back.
+    void set_workers(std::uint64_t started, std::uint64_t lines_handed_back) {
+        workers_ = started;
+        lines_handed_back_ = lines_handed_back;
+    }
 
     std::uint64_t records() const { return records_; }
     std::uint64_t errors() const { return errors_; }
@@ -37,6 +42,7 @@ private:
     std::uint64_t with_title_ = 0, with_price_ = 0;
     std::vector<std::uint32_t> latency_;  // log-scale buckets, ~1% wide
     fetch_counters fetch_;                // from the workers that finished their chunk
+    std::uint64_t workers_ = 0, lines_handed_back_ = 0;
 };
 
 // Redraws one status line on stderr at most a few times a second.
