@@ -47,7 +47,6 @@ namespace pages = serve_pages;
 using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
-
 namespace {
 
 using serve_request::parse_status;

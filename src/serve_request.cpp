@@ -168,5 +168,4 @@ parse_status parse(std::string_view buf, request_head& out, std::size_t& consume
     return parse_status::ok;
 }
 
-
 }  // namespace shoal::serve_request
