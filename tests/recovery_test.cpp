@@ -390,3 +390,38 @@ TEST_CASE("recovery: a file size limit hit mid-run (EFBIG) stops with exit 2 on 
     CHECK(resumed.err.find("torn") == std::string::npos);  // the failed run cut it already
     require_all_pages(records_by_line(out), n);
 }
+
+TEST_CASE("recovery: SIGUSR1 sent to every process of a run loses and duplicates nothing", "[recovery]") {
+    // The supervisor asks workers with SIGUSR1 to hand lines back; the same
+    // signal from anyone else must not end a process (its default action)
+    // or lose a line. The supervisor and the writer keep it blocked; a
+    // worker that gets it unasked hands lines back, which run in a new worker.
+    local_site site;
+    temp_dir dir;
+    const int n = 300;
+    auto urls = write_urls(dir, slow_pages(site, n, 50));
+    background_process shoal(crawl_args(urls, dir / "out.jsonl",
+                                        {"-p", "2", "-c", "4", "--chunk-size", "100", "--stats",
+                                         (dir / "stats.json").string()}),
+                             dir / "stdout", dir / "stderr");
+    int sent = 0;
+    for (int round = 0; round < 8; ++round) {
+        std::this_thread::sleep_for(150ms);
+        std::vector<pid_t> targets = {shoal.pid()};
+        for (const char* title : {"shoal: writer", "shoal: worker"})
+            for (pid_t p : shoal::test::children_titled(shoal.pid(), title)) targets.push_back(p);
+        for (pid_t p : targets)
+            if (::kill(p, SIGUSR1) == 0) ++sent;
+    }
+    auto status = shoal.wait(60s);
+    INFO(shoal::test::read_file(dir / "stderr"));
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+    CHECK(sent > 8);
+    require_all_pages(records_by_line(dir / "out.jsonl"), n);
+    // No worker died of it: nothing was run again.
+    CHECK(shoal::test::read_file(dir / "stderr").find("without a record") == std::string::npos);
+    const auto stats = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+    INFO(json::serialize(stats));
+    CHECK(stats.at("workers").at("lines_handed_back").to_number<std::uint64_t>() > 0);
+}
