@@ -599,9 +599,8 @@ uneven_crawl crawl_uneven_chunks(const std::vector<std::string>& env) {
                 std::to_string(n) + ".html\n";
     std::vector<std::string> args = {"env"};
     args.insert(args.end(), env.begin(), env.end());
-    for (const std::string a : {SHOAL_BINARY, "crawl", "-", "-o", "OUT", "-q", "-p", "2", "-c", "4", "--chunk-size",
-                                "200", "--stats", "STATS"})
-        args.push_back(a == "OUT" ? (dir / "out.jsonl").string() : a == "STATS" ? (dir / "stats.json").string() : a);
+    args.insert(args.end(), {SHOAL_BINARY, "crawl", "-", "-o", (dir / "out.jsonl").string(), "-q", "-p", "2", "-c",
+                             "4", "--chunk-size", "200", "--stats", (dir / "stats.json").string()});
     auto p = run_process(args, list, 120s);
     uneven_crawl r;
     r.exit_code = p.exit_code;
