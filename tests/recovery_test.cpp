@@ -71,16 +71,22 @@ std::vector<std::string> crawl_args(const fs::path& urls, const fs::path& out,
     return argv;
 }
 
+// `shoal crawl` in the background over n pages of site that take ms each,
+// writing dir/out.jsonl (stdout and stderr beside it).
+background_process slow_crawl(const local_site& site, const temp_dir& dir, int n, int ms,
+                              std::vector<std::string> extra) {
+    auto urls = write_urls(dir, slow_pages(site, n, ms));
+    return background_process(crawl_args(urls, dir / "out.jsonl", std::move(extra)), dir / "stdout",
+                              dir / "stderr");
+}
+
 }  // namespace
 
 TEST_CASE("recovery: SIGKILLed workers lose no line and duplicate none", "[recovery]") {
     local_site site;
     temp_dir dir;
     const int n = 400;
-    auto urls = write_urls(dir, slow_pages(site, n, 100));
-    background_process shoal(crawl_args(urls, dir / "out.jsonl",
-                                        {"-p", "2", "-c", "10", "--chunk-size", "60"}),
-                             dir / "stdout", dir / "stderr");
+    background_process shoal = slow_crawl(site, dir, n, 100, {"-p", "2", "-c", "10", "--chunk-size", "60"});
     // Kill a few workers while they have fetches in flight.
     int killed = 0;
     for (int round = 0; round < 40 && killed < 3; ++round) {
@@ -399,11 +405,9 @@ TEST_CASE("recovery: SIGUSR1 sent to every process of a run loses and duplicates
     local_site site;
     temp_dir dir;
     const int n = 300;
-    auto urls = write_urls(dir, slow_pages(site, n, 50));
-    background_process shoal(crawl_args(urls, dir / "out.jsonl",
-                                        {"-p", "2", "-c", "4", "--chunk-size", "100", "--stats",
-                                         (dir / "stats.json").string()}),
-                             dir / "stdout", dir / "stderr");
+    background_process shoal = slow_crawl(site, dir, n, 50,
+                                          {"-p", "2", "-c", "4", "--chunk-size", "100", "--stats",
+                                           (dir / "stats.json").string()});
     int sent = 0;
     for (int round = 0; round < 8; ++round) {
         std::this_thread::sleep_for(150ms);
