@@ -37,6 +37,13 @@ std::optional<std::string> read_text(const std::string& path, std::size_t limit,
     return text;
 }
 
+// Takes the first line off text (without its newline).
+std::string_view next_line(std::string_view& text) {
+    std::string_view line = text.substr(0, text.find('\n'));
+    text.remove_prefix(std::min(text.size(), line.size() + 1));
+    return line;
+}
+
 // The unsigned numbers of a line, up to `max` of them; false on anything else.
 bool numbers(std::string_view line, std::uint64_t* out, int max, int& n) {
     n = 0;
@@ -59,8 +66,7 @@ std::optional<cpu_ticks> parse_proc_stat(std::string_view text, const std::vecto
     cpu_ticks sum;
     bool found = false;
     while (!text.empty()) {
-        std::string_view line = text.substr(0, text.find('\n'));
-        text.remove_prefix(std::min(text.size(), line.size() + 1));
+        std::string_view line = next_line(text);
         if (!line.starts_with("cpu")) {
             if (found) break;  // the cpu lines come together
             continue;
@@ -91,8 +97,7 @@ std::optional<cpu_ticks> parse_proc_stat(std::string_view text, const std::vecto
 
 std::optional<std::string> cgroup_v2_path(std::string_view self_cgroup) {
     while (!self_cgroup.empty()) {
-        std::string_view line = self_cgroup.substr(0, self_cgroup.find('\n'));
-        self_cgroup.remove_prefix(std::min(self_cgroup.size(), line.size() + 1));
+        std::string_view line = next_line(self_cgroup);
         if (line.starts_with("0::/")) return std::string(line.substr(3));
     }
     return std::nullopt;
@@ -109,9 +114,8 @@ std::optional<double> parse_cpu_max(std::string_view text) {
 
 std::optional<std::uint64_t> parse_cpu_usage_us(std::string_view text) {
     constexpr std::string_view key = "usage_usec ";
-    for (std::size_t at = 0; at < text.size();) {
-        std::string_view line = text.substr(at, text.find('\n', at) - at);
-        at += line.size() + 1;
+    while (!text.empty()) {
+        std::string_view line = next_line(text);
         if (!line.starts_with(key)) continue;
         std::uint64_t v = 0;
         int n = 0;
@@ -123,8 +127,7 @@ std::optional<std::uint64_t> parse_cpu_usage_us(std::string_view text) {
 
 std::optional<std::string> cgroup_v1_cpu_path(std::string_view self_cgroup) {
     while (!self_cgroup.empty()) {
-        std::string_view line = self_cgroup.substr(0, self_cgroup.find('\n'));
-        self_cgroup.remove_prefix(std::min(self_cgroup.size(), line.size() + 1));
+        std::string_view line = next_line(self_cgroup);
         const std::size_t a = line.find(':'), b = a == std::string_view::npos ? a : line.find(':', a + 1);
         if (b == std::string_view::npos) continue;
         std::string_view controllers = line.substr(a + 1, b - a - 1);
