@@ -101,36 +101,43 @@ std::vector<std::size_t> line_picker::give_away() {
         auto url = parse_url(lines_[i].text);
         if (auto* u = std::get_if<target_url>(&url)) by_origin[u->origin()].push_back(i);
     }
+    // Each origin's lines left, in file order; the last n of them go.
+    struct gift {
+        const std::string* origin;
+        const std::vector<std::size_t>* lines;
+        std::size_t n;
+    };
     std::size_t total = 0;
-    std::vector<std::pair<const std::string*, const std::vector<std::size_t>*>> origins;
+    std::vector<gift> origins;
     for (const auto& [origin, v] : by_origin) {
         total += v.size();
-        origins.emplace_back(&origin, &v);
+        origins.push_back({&origin, &v, v.size()});
     }
     if (total < 2) return {};
     // Largest first; among equals, the one whose first line comes first.
-    std::sort(origins.begin(), origins.end(), [](const auto& a, const auto& b) {
-        if (a.second->size() != b.second->size()) return a.second->size() > b.second->size();
-        return a.second->front() < b.second->front();
+    std::sort(origins.begin(), origins.end(), [](const gift& a, const gift& b) {
+        if (a.n != b.n) return a.n > b.n;
+        return a.lines->front() < b.lines->front();
     });
     const std::size_t half = total / 2;
     std::size_t gave = 0;
-    std::vector<std::pair<const std::string*, std::size_t>> giving;  // origin, its last n lines
-    const std::string* largest_kept = nullptr;
-    for (const auto& [origin, v] : origins) {
-        if (gave + v->size() <= half) {
-            giving.emplace_back(origin, v->size());
-            gave += v->size();
+    std::vector<gift> giving;
+    const gift* largest_kept = nullptr;
+    for (const gift& o : origins) {
+        if (gave + o.n <= half) {
+            giving.push_back(o);
+            gave += o.n;
         } else if (largest_kept == nullptr) {
-            largest_kept = origin;
+            largest_kept = &o;
         }
     }
-    if (gave * 4 < total && largest_kept != nullptr) giving.emplace_back(largest_kept, half - gave);
+    if (gave * 4 < total && largest_kept != nullptr)
+        giving.push_back({largest_kept->origin, largest_kept->lines, half - gave});
 
     if (given_.empty()) given_.assign(lines_.size(), false);
     std::vector<std::size_t> out;
-    for (const auto& [origin, n] : giving) {
-        const std::vector<std::size_t>& v = by_origin[*origin];
+    for (const auto& [origin, lines, n] : giving) {
+        const std::vector<std::size_t>& v = *lines;
         std::size_t queued = 0;  // of the n given, those waiting (before next_)
         for (std::size_t k = v.size() - n; k < v.size(); ++k) {
             std::size_t i = v[k];
