@@ -484,11 +484,12 @@ private:
         if (no_hand_back_ || stopping_ || !input_done_ || !queued_.empty() || taking() >= o_.processes ||
             unsettled() >= 2 * o_.processes)
             return;
+        for (const auto& [id, rc] : running_)
+            if (rc.asked && !rc.reaped) return;  // one request at a time
         running_chunk* most = nullptr;
         std::size_t most_left = 0;
         for (auto& [id, rc] : running_) {
             if (rc.reaped || rc.draining || rc.declined) continue;
-            if (rc.asked) return;
             std::size_t left = 0;
             for (std::size_t i = 0; i < rc.work.lines.size(); ++i)
                 if (!done_.test(rc.work.lines[i].number) && !(i < rc.handed.size() && rc.handed[i])) ++left;
