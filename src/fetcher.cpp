@@ -8,10 +8,10 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <chrono>
 #include <deque>
@@ -22,6 +22,7 @@
 #include "shoal/content_decoder.hpp"
 #include "shoal/error.hpp"
 #include "shoal/host_limiter.hpp"
+#include "shoal/tls_client_stream.hpp"
 #include "shoal/tls_session_store.hpp"
 
 namespace shoal {
@@ -49,7 +50,7 @@ constexpr std::size_t max_spare_buffers = 256;
 // if that is less.
 constexpr auto session_wait = std::chrono::seconds(2);
 
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using tls_stream = tls_client_stream;
 
 // One open connection. Exactly one of plain/tls is set.
 struct connection {
@@ -80,7 +81,7 @@ struct connection {
     beast::flat_buffer buffer{max_buffer_bytes};
     std::string request;  // the request being sent, its capacity reused
 
-    beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+    beast::tcp_stream& tcp() { return plain ? *plain : tls->next_layer(); }
 };
 
 // What one request/response exchange gave.
@@ -468,7 +469,7 @@ struct fetcher::impl {
             c->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
             co_return c;
         }
-        c->tls = std::make_unique<tls_stream>(std::move(stream), tls());
+        c->tls = std::make_unique<tls_stream>(std::move(stream), tls().native_handle());
         if (!co_await handshake(*c, u, origin, deadline, a)) {
             if (c->brings_session) session_came(*c, origin);
             co_return nullptr;
@@ -545,7 +546,7 @@ struct fetcher::impl {
         }
         if (SSL_SESSION* offer = co_await session_for(c, origin, deadline)) SSL_set_session(ssl_handle, offer);
         ++counters.tls_handshakes;
-        auto [ec] = co_await s.async_handshake(ssl::stream_base::client, use_tuple);
+        auto [ec] = co_await s.async_handshake(use_tuple);
         if (ec) {
             fail(a, error_stage::tls, ec);
             long verify = SSL_get_verify_result(ssl_handle);
