@@ -37,6 +37,7 @@
 #include "shoal/bench_report.hpp"
 #include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
+#include "shoal/options.hpp"
 #include "shoal/serve_pages.hpp"
 #include "shoal/sys.hpp"
 
@@ -47,7 +48,6 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using steady = std::chrono::steady_clock;
 
-constexpr std::size_t max_chunk = 10000;  // crawl's default --chunk-size
 // serve refreshes the CPU figure of /stats every 50 ms: wait that long after a run.
 constexpr useconds_t stats_settle_us = 60000;
 
@@ -589,7 +589,9 @@ public:
         std::error_code ec;
         fs::remove(out, ec);
         fs::remove(work_ / "out.jsonl.shoal-run", ec);
-        const std::size_t chunk = std::min(max_chunk, (pt.urls + pt.processes - 1) / pt.processes);
+        // crawl's default chunk, or fewer lines so that every worker gets some
+        const std::size_t chunk =
+            std::min(default_chunk_size(pt.concurrency), (pt.urls + pt.processes - 1) / pt.processes);
         std::vector<std::string> argv = {exe_, "crawl", pt.url_file.string(), "-o", out.string(),
                                          "-p", std::to_string(pt.processes), "-c",
                                          std::to_string(pt.concurrency), "--chunk-size",
@@ -880,7 +882,7 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         ->type_name("LIST");
     app.add_option("--urls", o.urls,
                    "URLs per run (default 20000; latency mode: 3 s at the ideal rate P*C/latency, "
-                   "at least 2 per fetch in flight, at most 50000 beyond that)")
+                   "at least 10 per fetch in flight, at most 50000 beyond that)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}).description(""))
         ->type_name("N");
     app.add_option("--hosts", o.hosts, "loopback hosts the URLs spread over")
@@ -939,13 +941,16 @@ std::vector<unsigned> concurrency_for(const bench_options& o, const std::string&
 
 std::size_t urls_for(const bench_options& o, const std::string& mode, unsigned processes,
                      unsigned concurrency) {
+    constexpr double lines_per_lane = 10;
     if (o.urls) return o.urls;
     if (mode != "latency") return o.quick ? 2000 : 20000;
     const double in_flight = static_cast<double>(processes) * concurrency;
     const double seconds = o.quick ? 1 : 3;
     const double ideal = std::ceil(seconds * in_flight * 1000.0 / o.latency_ms);
-    const double lowest = std::max(1000.0, 2 * in_flight);
-    const double highest = std::max(50000.0, 2 * in_flight);
+    // Each lane fetches 10 pages or more, so that its connection's setup is
+    // not most of what a point measures.
+    const double lowest = std::max(1000.0, lines_per_lane * in_flight);
+    const double highest = std::max(50000.0, lines_per_lane * in_flight);
     return static_cast<std::size_t>(std::clamp(ideal, lowest, highest));
 }
 
@@ -969,7 +974,7 @@ int run_bench_command(int argc, char** argv) {
     if (::uname(&u) == 0) sw.ctx.kernel = u.release;
     sw.ctx.date = utc_now();
     sw.ctx.latency_ms = o.latency_ms;
-    sw.ctx.crawl_command = "shoal crawl URLS -o OUT.jsonl -p P -c C --chunk-size min(10000, URLs/P) -q --no-progress";
+    sw.ctx.crawl_command = "shoal crawl URLS -o OUT.jsonl -p P -c C --chunk-size min(max(10000, 10 x C), URLs/P) -q --no-progress";
     if (wrk_path) {
         const unsigned secs = o.wrk_seconds ? o.wrk_seconds : o.quick ? 1 : 3;
         sw.ctx.wrk_command = "wrk -t T -c P*C -d " + std::to_string(secs) +

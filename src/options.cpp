@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 #include "shoal/error.hpp"
@@ -61,8 +62,8 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->capture_default_str()
         ->check(CLI::Range(1u, 100000u).description(""))
         ->type_name("N");
-    crawl.add_option("--chunk-size", o.chunk_size, "lines per chunk, one worker process each")
-        ->capture_default_str()
+    crawl.add_option("--chunk-size", o.chunk_size,
+                     "lines per chunk, one worker process each (default: 10000, or 10 x --concurrency if more)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}).description(""))
         ->type_name("N");
     crawl.add_option("--per-host", o.per_host,
@@ -151,6 +152,7 @@ command parse_command_line(int argc, char** argv) {
     crawl_options& o = cmd.crawl;
     for (const auto& h : headers) o.headers.push_back(split_header(h));
     if (o.processes == 0) o.processes = sys::cpu_count();
+    if (o.chunk_size == 0) o.chunk_size = default_chunk_size(o.concurrency);
     o.format = ends_with(o.output, ".csv") ? output_format::csv : output_format::jsonl;
     if (o.quiet) o.progress = false;
     if (o.resume && o.output == "-")
@@ -159,6 +161,10 @@ command parse_command_line(int argc, char** argv) {
     if (o.user_agent.find_first_of("\r\n") != std::string::npos)
         throw setup_error(exit_code::usage, "--user-agent must not contain line breaks");
     return cmd;
+}
+
+std::size_t default_chunk_size(unsigned concurrency) {
+    return std::max<std::size_t>(10000, std::size_t{10} * concurrency);
 }
 
 std::string resume_fingerprint(const crawl_options& o) {

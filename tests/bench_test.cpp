@@ -74,13 +74,16 @@ TEST_CASE("bench: sweep defaults", "[bench]") {
     CHECK(shoal::bench::concurrency_for(o, "latency") == std::vector<unsigned>{100, 1000, 10000});
     CHECK(shoal::bench::repeats_for(o) == 3);
     CHECK(shoal::bench::urls_for(o, "https", 2, 64) == 20000);
-    // Latency: 3 s at P*C/latency, at least 1000 and 2 per fetch in flight, at most 50000.
+    // Latency: 3 s at P*C/latency, at least 1000 and 10 per fetch in flight,
+    // at most 50000 unless 10 per fetch in flight needs more.
     CHECK(shoal::bench::urls_for(o, "latency", 1, 100) == 3000);
     CHECK(shoal::bench::urls_for(o, "latency", 1, 10) == 1000);
+    CHECK(shoal::bench::urls_for(o, "latency", 1, 1000) == 30000);
     CHECK(shoal::bench::urls_for(o, "latency", 2, 1000) == 50000);
-    CHECK(shoal::bench::urls_for(o, "latency", 4, 10000) == 80000);
+    CHECK(shoal::bench::urls_for(o, "latency", 2, 10000) == 200000);
     o.latency_ms = 1000;
-    CHECK(shoal::bench::urls_for(o, "latency", 1, 1000) == 3000);
+    CHECK(shoal::bench::urls_for(o, "latency", 1, 100) == 1000);
+    CHECK(shoal::bench::urls_for(o, "latency", 1, 1000) == 10000);
 
     o.quick = true;
     CHECK(shoal::bench::processes_for(o) == std::vector<unsigned>{1});

@@ -119,3 +119,27 @@ TEST_CASE("pool: hundreds of short-lived workers settle cleanly", "[pool]") {
     }
     CHECK(lines.size() == 3000);
 }
+
+TEST_CASE("pool: without --chunk-size, chunks hold 10,000 lines or 10 per fetch in flight", "[pool]") {
+    // 25,000 lines that fail at once (port 0): the workers started say how
+    // the list was cut. Nothing is handed back, so that they say only that.
+    temp_dir dir;
+    std::string text;
+    for (int i = 1; i <= 25000; ++i) text += "http://127.0.0.1:0/p/" + std::to_string(i) + "\n";
+    shoal::test::write_file(dir / "urls.txt", text);
+    auto workers_started = [&](std::vector<std::string> options) {
+        std::vector<std::string> argv = {"env",  "SHOAL_FAULT_NO_HAND_BACK=1", SHOAL_BINARY, "crawl",
+                                         (dir / "urls.txt").string(), "-o", (dir / "out.jsonl").string(),
+                                         "-q", "-p", "1", "--stats", (dir / "stats.json").string()};
+        argv.insert(argv.end(), options.begin(), options.end());
+        auto r = shoal::test::run_process(argv, "", 120s);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        REQUIRE(shoal::test::read_jsonl(dir / "out.jsonl").size() == 25000);
+        const auto stats = boost::json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+        return stats.at("workers").at("started").to_number<int>();
+    };
+    CHECK(workers_started({"-c", "100"}) == 3);                            // 10,000 a chunk
+    CHECK(workers_started({"-c", "2000"}) == 2);                           // 20,000 a chunk
+    CHECK(workers_started({"-c", "2000", "--chunk-size", "5000"}) == 5);  // as given
+}

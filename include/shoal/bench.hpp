@@ -54,8 +54,8 @@ std::vector<unsigned> processes_for(const bench_options& o);
 std::vector<unsigned> concurrency_for(const bench_options& o, const std::string& mode);
 // URLs per run: --urls if given. Else 20000 (--quick: 2000) for the CPU-bound
 // modes, and for the latency mode enough for 3 s (--quick: 1 s) at the ideal
-// rate P*C/latency, at least 2 per fetch in flight and 1000, at most 50000
-// unless 2 per fetch in flight needs more.
+// rate P*C/latency, at least 10 per fetch in flight and 1000, at most 50000
+// unless 10 per fetch in flight needs more.
 std::size_t urls_for(const bench_options& o, const std::string& mode, unsigned processes,
                      unsigned concurrency);
 unsigned repeats_for(const bench_options& o);

@@ -18,7 +18,9 @@ struct crawl_options {
     output_format format = output_format::jsonl;
     unsigned processes = 0;        // worker processes alive at once (0 = CPU count)
     unsigned concurrency = 512;    // fetches in flight per worker
-    std::size_t chunk_size = 10000;
+    // Lines per chunk; 0 until parsed: then default_chunk_size(concurrency)
+    // unless --chunk-size was given.
+    std::size_t chunk_size = 0;
     unsigned per_host = 0;         // 0 = no limit
     std::string rules;             // rules file; empty = built-in rules
     double timeout_s = 30;         // one attempt, every phase
@@ -36,6 +38,11 @@ struct crawl_options {
     bool progress = true;          // progress line when stderr is a terminal
     bool quiet = false;            // no summary on stderr
 };
+
+// --chunk-size when it is not given: 10,000 lines, or 10 per fetch in flight
+// if that is more, so that each lane fetches about 10 lines or more of a chunk
+// on connections it keeps (a chunk's connections end with its worker).
+std::size_t default_chunk_size(unsigned concurrency);
 
 // What the command line asked for.
 struct command {
