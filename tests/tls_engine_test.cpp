@@ -142,6 +142,15 @@ std::string read_until(shoal::tls_engine& client, const std::string& wire, std::
     return got;
 }
 
+// A client engine and a server past their handshake, without verification.
+struct connected_pair {
+    ctx_ptr server_ctx = server_context("server");
+    ctx_ptr client_ctx = client_context(false);
+    memory_server server{server_ctx.get()};
+    shoal::tls_engine client{client_ctx.get()};
+    connected_pair() { REQUIRE_FALSE(handshake(client, server)); }
+};
+
 }  // namespace
 
 TEST_CASE("tls_engine: handshake and data both ways, verified against the test CA", "[tls_engine]") {
@@ -179,11 +188,9 @@ TEST_CASE("tls_engine: handshake and data both ways, verified against the test C
 }
 
 TEST_CASE("tls_engine: one read gathers every record at hand, and a small buffer gets the rest next", "[tls_engine]") {
-    auto server_ctx = server_context("server");
-    auto client_ctx = client_context(false);
-    memory_server server(server_ctx.get());
-    shoal::tls_engine client(client_ctx.get());
-    REQUIRE_FALSE(handshake(client, server));
+    connected_pair p;
+    auto& server = p.server;
+    auto& client = p.client;
     server.write("one,");
     server.write("two,");
     server.write("three");
@@ -207,15 +214,13 @@ TEST_CASE("tls_engine: one read gathers every record at hand, and a small buffer
 }
 
 TEST_CASE("tls_engine: close_notify reads as eof, a transport that just ends as truncated", "[tls_engine]") {
-    auto server_ctx = server_context("server");
-    auto client_ctx = client_context(false);
     char buf[100];
     std::size_t n = 0;
     error_code ec;
     {
-        memory_server server(server_ctx.get());
-        shoal::tls_engine client(client_ctx.get());
-        REQUIRE_FALSE(handshake(client, server));
+        connected_pair p;
+        auto& server = p.server;
+        auto& client = p.client;
         server.write("last words");
         SSL_shutdown(server.ssl);
         const std::string wire = server.take_output();
@@ -230,9 +235,8 @@ TEST_CASE("tls_engine: close_notify reads as eof, a transport that just ends as 
         CHECK(client.transport_failed(boost::asio::error::eof) == boost::asio::error::eof);
     }
     {
-        memory_server server(server_ctx.get());
-        shoal::tls_engine client(client_ctx.get());
-        REQUIRE_FALSE(handshake(client, server));
+        connected_pair p;
+        auto& client = p.client;
         CHECK(client.read(buf, sizeof buf, n, ec) == step::need_input);
         CHECK(client.transport_failed(boost::asio::error::eof) == boost::asio::ssl::error::stream_truncated);
         CHECK(client.transport_failed(boost::asio::error::connection_reset) ==
@@ -241,11 +245,9 @@ TEST_CASE("tls_engine: close_notify reads as eof, a transport that just ends as 
 }
 
 TEST_CASE("tls_engine: a corrupt record fails after the good ones before it are read", "[tls_engine]") {
-    auto server_ctx = server_context("server");
-    auto client_ctx = client_context(false);
-    memory_server server(server_ctx.get());
-    shoal::tls_engine client(client_ctx.get());
-    REQUIRE_FALSE(handshake(client, server));
+    connected_pair p;
+    auto& server = p.server;
+    auto& client = p.client;
     server.write("good");
     std::string wire = server.take_output();
     server.write("spoiled");
