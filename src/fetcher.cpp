@@ -1,5 +1,5 @@
 // HTTP/1.1 and HTTPS fetching with Boost.Beast and OpenSSL (see fetcher.hpp).
-// The only translation unit that includes Beast and Asio's SSL.
+// The only translation unit that includes Beast (HTTPS over tls_client_stream).
 #include "shoal/fetcher.hpp"
 
 #include <openssl/err.h>

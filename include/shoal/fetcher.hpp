@@ -4,8 +4,9 @@
 // (connect, TLS, request, response, body). decode_body() undoes gzip and
 // deflate afterwards.
 //
-// All of Beast and OpenSSL lives behind this header in fetcher.cpp, which is
-// compiled once. One fetcher per worker process, on the worker's io_context;
+// All of Beast lives behind this header in fetcher.cpp, which is compiled
+// once; HTTPS connections are tls_client_streams (OpenSSL in tls_engine.cpp).
+// One fetcher per worker process, on the worker's io_context;
 // any number of coroutines may call fetch() at once.
 //
 //   shoal::fetcher f(io, cfg);
