@@ -137,12 +137,16 @@ tls_engine::step tls_engine::read(void* data, std::size_t size, std::size_t& got
     }
 }
 
-void tls_engine::write(const void* data, std::size_t size, std::size_t& put,
-                       boost::system::error_code& ec) {
+tls_engine::step tls_engine::write(const void* data, std::size_t size, std::size_t& put,
+                                   boost::system::error_code& ec) {
     clear_errors();
     put = 0;
+    ec = {};
     const int r = SSL_write_ex(ssl_, data, size, &put);
-    ec = r == 1 ? boost::system::error_code() : failure(r);
+    if (r == 1) return step::done;
+    if (SSL_get_error(ssl_, r) == SSL_ERROR_WANT_READ) return step::need_input;
+    ec = failure(r);
+    return step::done;
 }
 
 std::span<char> tls_engine::input_space() {

@@ -168,7 +168,7 @@ TEST_CASE("tls_engine: handshake and data both ways, verified against the test C
         error_code ec;
         std::size_t put = 0;
         const std::string request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-        client.write(request.data(), request.size(), put, ec);
+        REQUIRE(client.write(request.data(), request.size(), put, ec) == step::done);
         REQUIRE_FALSE(ec);
         CHECK(put == request.size());
         server.give_input(client.output());
@@ -297,4 +297,52 @@ TEST_CASE("tls_engine: certificates that fail verification, and a server that sp
     REQUIRE(client.handshake(ec) == step::done);
     CHECK(ec.category() == boost::asio::error::get_ssl_category());
     CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("tls_engine: a TLS 1.2 server's renegotiation is carried through a read and a write", "[tls_engine]") {
+    auto server_ctx = server_context("server");
+    SSL_CTX_set_max_proto_version(server_ctx.get(), TLS1_2_VERSION);
+    auto client_ctx = client_context(false);
+    memory_server server(server_ctx.get());
+    shoal::tls_engine client(client_ctx.get());
+    REQUIRE_FALSE(handshake(client, server));
+    REQUIRE(SSL_version(client.native_handle()) == TLS1_2_VERSION);
+
+    // The server asks for a new handshake; the client's read answers with a
+    // ClientHello and waits for the rest.
+    REQUIRE(SSL_renegotiate(server.ssl) == 1);
+    server.step_handshake();
+    std::string wire = server.take_output();
+    std::size_t at = 0;
+    feed(client, wire, at, 0);
+    char buf[100];
+    std::size_t n = 0;
+    error_code ec;
+    CHECK(client.read(buf, sizeof buf, n, ec) == step::need_input);
+    REQUIRE_FALSE(ec);
+    CHECK_FALSE(client.output().empty());
+
+    // A request written meanwhile waits for the handshake, then goes.
+    const std::string request = "GET /again HTTP/1.1\r\n\r\n";
+    std::string got;
+    std::size_t put = 0;
+    int waits = 0;
+    for (;;) {
+        const step s = client.write(request.data(), request.size(), put, ec);
+        REQUIRE_FALSE(ec);
+        server.give_input(client.output());
+        client.output_sent();
+        got += server.read_all();  // drives the server's side of the handshake
+        if (s == step::done) break;
+        REQUIRE(++waits < 10);
+        wire = server.take_output();
+        REQUIRE_FALSE(wire.empty());
+        at = 0;
+        feed(client, wire, at, 0);
+    }
+    CHECK(waits > 0);
+    CHECK(put == request.size());
+    got += server.read_all();
+    CHECK(got == request);
+    CHECK(SSL_get_secure_renegotiation_support(client.native_handle()) == 1);
 }

@@ -122,7 +122,8 @@ private:
                 if (buffer.size() > 0)
                     need_input = s.engine_.read(buffer.data(), buffer.size(), n, ec) == tls_engine::step::need_input;
             } else {
-                if (buffer.size() > 0) s.engine_.write(buffer.data(), buffer.size(), n, ec);
+                if (buffer.size() > 0)
+                    need_input = s.engine_.write(buffer.data(), buffer.size(), n, ec) == tls_engine::step::need_input;
             }
         }
 

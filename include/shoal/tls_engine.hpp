@@ -47,8 +47,10 @@ public:
     // has arrived; need_input (got 0) when nothing has. size must be > 0.
     step read(void* data, std::size_t size, std::size_t& got, boost::system::error_code& ec);
     // Writes [data, data + size) as records into output(): done, put == size,
-    // unless ec is set.
-    void write(const void* data, std::size_t size, std::size_t& put, boost::system::error_code& ec);
+    // unless ec is set. need_input (put 0) while a renegotiation the server
+    // asked for (TLS 1.2) waits for its answer; then call again with the same
+    // bytes.
+    step write(const void* data, std::size_t size, std::size_t& put, boost::system::error_code& ec);
 
     // Where the transport's next bytes go. REQUIRES: a step returned
     // need_input (the input is used up).
