@@ -7,12 +7,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +32,7 @@
 #include <sstream>
 
 #include "shoal/bench_report.hpp"
+#include "shoal/child_process.hpp"
 #include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
 #include "shoal/options.hpp"
@@ -140,116 +138,6 @@ std::size_t fd_limit() {
     return r.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : static_cast<std::size_t>(r.rlim_cur);
 }
 
-// ---------------------------------------------------------------- children
-
-// Starts argv (argv[0] an absolute path) with stdin from /dev/null and
-// stdout and stderr to files, in its own process group (so Ctrl-C reaches
-// only bench, and a runaway can be killed with everything it forked). The
-// child gets death_signal if bench dies first.
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err,
-            int death_signal) {
-    std::vector<std::string> args = argv;
-    std::vector<char*> cargs;
-    for (std::string& a : args) cargs.push_back(a.data());
-    cargs.push_back(nullptr);
-    const std::string out_s = out.string(), err_s = err.string();
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) sys::throw_errno(exit_code::internal, "fork");
-    if (pid == 0) {
-        ::setpgid(0, 0);
-        ::prctl(PR_SET_PDEATHSIG, death_signal);
-        if (::getppid() != parent) ::_exit(127);
-        for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::signal(s, SIG_DFL);
-        sigset_t none;
-        ::sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        const int in = ::open("/dev/null", O_RDONLY);
-        const int o = ::open(out_s.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int e = ::open(err_s.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || o < 0 || e < 0) ::_exit(127);
-        ::dup2(in, 0);
-        ::dup2(o, 1);
-        ::dup2(e, 2);
-        ::execv(cargs[0], cargs.data());
-        ::dprintf(2, "exec %s: %s\n", cargs[0], std::strerror(errno));
-        ::_exit(127);
-    }
-    ::setpgid(pid, pid);  // also here, so the group exists before the parent signals it
-    return pid;
-}
-
-struct exit_info {
-    int code = -1;  // exit status, or 128 + signal
-    double wall_s = 0;
-    double cpu_s = 0;  // user + system of the child and every descendant it waited for
-    bool timed_out = false;
-    bool interrupted = false;
-};
-
-// Waits for pid (started at `start`) until it exits. Past limit_s, or on
-// Ctrl-C, its process group gets SIGTERM, then SIGKILL 3 s later.
-exit_info wait_child(pid_t pid, steady::time_point start, double limit_s) {
-    exit_info info;
-    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    const steady::time_point deadline =
-        start + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(limit_s));
-    steady::time_point kill_at{};
-    bool stopping = false, killed = false;
-    for (;;) {
-        int status = 0;
-        rusage ru{};
-        const pid_t r = ::wait4(pid, &status, WNOHANG, &ru);
-        if (r == pid) {
-            info.wall_s = seconds_since(start);
-            info.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            info.cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-            break;
-        }
-        if (r < 0 && errno != EINTR) {
-            info.wall_s = seconds_since(start);
-            break;
-        }
-        const steady::time_point now = steady::now();
-        if (!stopping && (interrupted || now >= deadline)) {
-            info.interrupted = interrupted != 0;
-            info.timed_out = !info.interrupted;
-            ::kill(-pid, SIGTERM);
-            stopping = true;
-            kill_at = now + std::chrono::seconds(3);
-        } else if (stopping && !killed && now >= kill_at) {
-            ::kill(-pid, SIGKILL);
-            killed = true;
-        }
-        if (pidfd >= 0) {
-            pollfd p{pidfd, POLLIN, 0};
-            ::poll(&p, 1, 50);
-        } else {
-            ::usleep(2000);
-        }
-    }
-    if (pidfd >= 0) ::close(pidfd);
-    // A killed supervisor may leave workers behind in its group.
-    if (info.timed_out || info.interrupted) ::kill(-pid, SIGKILL);
-    return info;
-}
-
-// The last `lines` non-empty lines of a file, joined by spaces ("" if none).
-std::string tail_of(const fs::path& path, std::size_t lines = 3) {
-    std::istringstream in(read_text(path));
-    std::vector<std::string> all;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (!line.empty()) all.push_back(line);
-    }
-    std::string tail;
-    for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
-        tail += (tail.empty() ? "" : " ") + all[i];
-    return tail;
-}
-
 // ---------------------------------------------------------------- serve
 
 // A GET of /stats on the server, over TLS when the server speaks only TLS.
@@ -353,7 +241,7 @@ public:
         : dir_(dir), tls_(tls) {
         std::vector<std::string> argv = {exe, "serve"};
         argv.insert(argv.end(), args.begin(), args.end());
-        pid_ = spawn(argv, dir_ / "serve.out", dir_ / "serve.err", SIGTERM);
+        pid_ = spawn_child(argv, dir_ / "serve.out", dir_ / "serve.err", SIGTERM);
         // Wait for "shoal serve: listening on http://127.0.0.1:PORT/ ...".
         const steady::time_point start = steady::now();
         while (port_ == 0) {
@@ -605,8 +493,8 @@ public:
 
         const server_counters before = serve.stats();
         const steady::time_point start = steady::now();
-        const pid_t pid = spawn(argv, work_ / "crawl.out", work_ / "crawl.err", SIGKILL);
-        const exit_info ex = wait_child(pid, start, limit_s);
+        const pid_t pid = spawn_child(argv, work_ / "crawl.out", work_ / "crawl.err", SIGKILL);
+        const child_exit ex = wait_child(pid, start, limit_s, interrupted);
         ::usleep(stats_settle_us);
         const server_counters after = serve.stats();
 
@@ -640,8 +528,8 @@ public:
         argv.push_back(url);
         const server_counters before = serve.stats();
         const steady::time_point start = steady::now();
-        const pid_t pid = spawn(argv, work_ / "wrk.out", work_ / "wrk.err", SIGKILL);
-        const exit_info ex = wait_child(pid, start, seconds + 30.0);
+        const pid_t pid = spawn_child(argv, work_ / "wrk.out", work_ / "wrk.err", SIGKILL);
+        const child_exit ex = wait_child(pid, start, seconds + 30.0, interrupted);
         ::usleep(stats_settle_us);
         const server_counters after = serve.stats();
 
