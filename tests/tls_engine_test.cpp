@@ -100,6 +100,13 @@ void feed(shoal::tls_engine& e, const std::string& bytes, std::size_t& at, std::
     at += n;
 }
 
+// Hands all of bytes to the engine at once. REQUIRES: they fit its room.
+void deliver(shoal::tls_engine& e, const std::string& bytes) {
+    std::size_t at = 0;
+    feed(e, bytes, at, 0);
+    REQUIRE(at == bytes.size());
+}
+
 // Runs the handshake to its end, the server's bytes handed over `piece` at
 // a time. Returns the client's result.
 error_code handshake(shoal::tls_engine& client, memory_server& server, std::size_t piece = 0) {
@@ -195,9 +202,7 @@ TEST_CASE("tls_engine: one read gathers every record at hand, and a small buffer
     server.write("two,");
     server.write("three");
     const std::string wire = server.take_output();
-    std::size_t at = 0;
-    feed(client, wire, at, 0);
-    REQUIRE(at == wire.size());
+    deliver(client, wire);
 
     error_code ec;
     std::size_t n = 0;
@@ -224,8 +229,7 @@ TEST_CASE("tls_engine: close_notify reads as eof, a transport that just ends as 
         server.write("last words");
         SSL_shutdown(server.ssl);
         const std::string wire = server.take_output();
-        std::size_t at = 0;
-        feed(client, wire, at, 0);
+        deliver(client, wire);
         // The data first, then the end.
         REQUIRE(client.read(buf, sizeof buf, n, ec) == step::done);
         REQUIRE_FALSE(ec);
@@ -254,8 +258,7 @@ TEST_CASE("tls_engine: a corrupt record fails after the good ones before it are 
     std::string bad = server.take_output();
     bad[bad.size() - 3] ^= 0x55;  // in the authentication tag
     wire += bad;
-    std::size_t at = 0;
-    feed(client, wire, at, 0);
+    deliver(client, wire);
 
     char buf[100];
     std::size_t n = 0;
@@ -292,8 +295,7 @@ TEST_CASE("tls_engine: certificates that fail verification, and a server that sp
     CHECK_FALSE(client.output().empty());  // the ClientHello
     client.output_sent();
     const std::string reply = "HTTP/1.1 400 Bad Request\r\n\r\n";
-    std::size_t at = 0;
-    feed(client, reply, at, 0);
+    deliver(client, reply);
     REQUIRE(client.handshake(ec) == step::done);
     CHECK(ec.category() == boost::asio::error::get_ssl_category());
     CHECK(ERR_peek_error() == 0);
@@ -313,8 +315,7 @@ TEST_CASE("tls_engine: a TLS 1.2 server's renegotiation is carried through a rea
     REQUIRE(SSL_renegotiate(server.ssl) == 1);
     server.step_handshake();
     std::string wire = server.take_output();
-    std::size_t at = 0;
-    feed(client, wire, at, 0);
+    deliver(client, wire);
     char buf[100];
     std::size_t n = 0;
     error_code ec;
@@ -337,8 +338,7 @@ TEST_CASE("tls_engine: a TLS 1.2 server's renegotiation is carried through a rea
         REQUIRE(++waits < 10);
         wire = server.take_output();
         REQUIRE_FALSE(wire.empty());
-        at = 0;
-        feed(client, wire, at, 0);
+        deliver(client, wire);
     }
     CHECK(waits > 0);
     CHECK(put == request.size());
