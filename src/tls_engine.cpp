@@ -102,13 +102,8 @@ tls_engine::~tls_engine() { SSL_free(ssl_); }
 tls_engine::step tls_engine::handshake(boost::system::error_code& ec) {
     clear_errors();
     const int r = SSL_do_handshake(ssl_);
-    if (r == 1) {
-        ec = {};
-        return step::done;
-    }
-    if (SSL_get_error(ssl_, r) == SSL_ERROR_WANT_READ) return step::need_input;
-    ec = failure(r);
-    return step::done;
+    ec = {};
+    return r == 1 ? step::done : unfinished(r, ec);
 }
 
 tls_engine::step tls_engine::read(void* data, std::size_t size, std::size_t& got,
@@ -143,10 +138,7 @@ tls_engine::step tls_engine::write(const void* data, std::size_t size, std::size
     put = 0;
     ec = {};
     const int r = SSL_write_ex(ssl_, data, size, &put);
-    if (r == 1) return step::done;
-    if (SSL_get_error(ssl_, r) == SSL_ERROR_WANT_READ) return step::need_input;
-    ec = failure(r);
-    return step::done;
+    return r == 1 ? step::done : unfinished(r, ec);
 }
 
 std::span<char> tls_engine::input_space() {
@@ -160,6 +152,14 @@ boost::system::error_code tls_engine::transport_failed(const boost::system::erro
     if (ec != boost::asio::error::eof) return ec;
     if ((SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN) != 0) return ec;
     return boost::asio::ssl::error::stream_truncated;
+}
+
+// A handshake or write call that did not finish: it waits for input, or it
+// failed (ec).
+tls_engine::step tls_engine::unfinished(int result, boost::system::error_code& ec) {
+    if (SSL_get_error(ssl_, result) == SSL_ERROR_WANT_READ) return step::need_input;
+    ec = failure(result);
+    return step::done;
 }
 
 // The error for a failed SSL call, as Asio's ssl::stream would report it;

@@ -92,7 +92,7 @@ private:
                         n = 0;
                         return finish(self);
                     }
-                    if (need_input && !io_ec) return receive(self);
+                    if (need_input) return receive(self);
                     return finish(self);
                 case at::receiving:
                     if (io_ec) {

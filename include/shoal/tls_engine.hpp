@@ -65,6 +65,7 @@ public:
 
 private:
     friend struct tls_engine_bio;
+    step unfinished(int result, boost::system::error_code& ec);
     boost::system::error_code failure(int result);
 
     SSL* ssl_ = nullptr;
