@@ -60,6 +60,36 @@ std::optional<chunk> chunker::next() {
     return c;
 }
 
+std::optional<chunk> chunker::next_at_hand(clock::time_point now) {
+    input_line line;
+    while (!ended_ && waiting_.size() < chunk_size_) {
+        const url_source::taken t = source_.next_at_hand(line);
+        if (t == url_source::taken::later) break;
+        if (t == url_source::taken::end) {
+            ended_ = true;
+            break;
+        }
+        if (skip_ && skip_(line.number)) {
+            ++skipped_;
+            continue;
+        }
+        if (waiting_.empty()) first_came_ = now;
+        waiting_.push_back(std::move(line));
+    }
+    if (waiting_.empty()) return std::nullopt;
+    if (waiting_.size() < chunk_size_ && !ended_ && now < first_came_ + patience) return std::nullopt;
+    chunk c;
+    c.lines = std::move(waiting_);
+    waiting_.clear();
+    c.id = new_id();
+    return c;
+}
+
+std::optional<chunker::clock::time_point> chunker::cut_due() const {
+    if (waiting_.empty()) return std::nullopt;
+    return first_came_ + patience;
+}
+
 void chunker::read_window() {
     std::vector<input_line> window;
     const std::size_t cap = chunk_size_ * dealing_.ways;

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -138,10 +140,12 @@ private:
         start_writer();
         source_ = std::make_unique<url_source>(input_fd_);
         // A file is dealt by host, P chunks from each window of P x K lines
-        // (see chunker.hpp); a pipe is cut in order, so that a slow producer's
-        // first lines start as soon as a chunk's worth has come.
+        // (see chunker.hpp). A pipe is cut in order, from the lines at hand:
+        // the loop polls it beside the workers, so that a slow producer's
+        // first lines start within a second and signals are heard meanwhile.
         chunk_dealing dealing;
-        if (total_ >= 0) dealing = {o_.processes, std::min<std::size_t>(o_.chunk_size, o_.concurrency)};
+        streaming_ = total_ < 0;
+        if (!streaming_) dealing = {o_.processes, std::min<std::size_t>(o_.chunk_size, o_.concurrency)};
         chunker_ = std::make_unique<chunker>(
             *source_, o_.chunk_size, [this](std::uint64_t n) { return done_.test(n); }, dealing);
         sys::set_process_title("shoal: supervisor " + o_.input);
@@ -276,12 +280,21 @@ private:
     // writer still drains their pipes. Each holds a host-limiter ledger.
     std::size_t unsettled() const { return running_.size(); }
 
+    // A pipe's next lines would start a worker now (see fill_pool).
+    bool wants_input() const {
+        return streaming_ && !input_done_ && !stopping_ && queued_.empty() && taking() < o_.processes &&
+               unsettled() < 2 * o_.processes;
+    }
+
     void fill_pool() {
         while (!stopping_ && taking() < o_.processes && unsettled() < 2 * o_.processes) {
             std::optional<chunk> c;
             if (!queued_.empty()) {
                 c = std::move(queued_.front());
                 queued_.pop_front();
+            } else if (!input_done_ && streaming_) {
+                c = chunker_->next_at_hand(std::chrono::steady_clock::now());
+                if (!c && chunker_->exhausted()) input_done_ = true;
             } else if (!input_done_) {
                 c = chunker_->next();
                 if (!c) input_done_ = true;
@@ -369,14 +382,27 @@ private:
             balance();
             if (running_.empty() && queued_.empty() && (input_done_ || stopping_)) return finish();
             std::vector<pollfd> fds{{signal_pipe[0], POLLIN, 0}, {control_[0], POLLIN, 0}};
+            // Lines from a pipe are taken (by fill_pool) when a worker could
+            // start on them: more input, or the time to cut what has come.
+            int timeout_ms = 1000;
+            std::size_t first_status = 2;
+            if (wants_input()) {
+                fds.push_back({input_fd_, POLLIN, 0});
+                first_status = 3;
+                if (auto due = chunker_->cut_due()) {
+                    auto left = std::chrono::ceil<std::chrono::milliseconds>(due.value() -
+                                                                             std::chrono::steady_clock::now());
+                    timeout_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, timeout_ms));
+                }
+            }
             for (const auto& [id, rc] : running_)
                 if (rc.status_fd >= 0) fds.push_back({rc.status_fd, POLLIN, 0});
-            int n = ::poll(fds.data(), fds.size(), 1000);
+            int n = ::poll(fds.data(), fds.size(), timeout_ms);
             if (n < 0 && errno != EINTR) sys::throw_errno(exit_code::internal, "poll");
             if (n <= 0) continue;
             if (fds[0].revents) on_signals();
             if (fds[1].revents) on_control();
-            for (std::size_t i = 2; i < fds.size(); ++i)
+            for (std::size_t i = first_status; i < fds.size(); ++i)
                 if (fds[i].revents) on_status(fds[i].fd);
             settle();
         }
@@ -678,6 +704,7 @@ private:
     std::uint64_t lines_handed_back_ = 0;
     bool no_hand_back_ = false;  // SHOAL_FAULT_NO_HAND_BACK
     unsigned workers_started_ = 0;
+    bool streaming_ = false;  // the input is not a regular file: taken as it comes
     bool input_done_ = false;
     bool stopping_ = false;
 };

@@ -2,6 +2,7 @@
 #include "shoal/url_source.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,16 +42,25 @@ bool url_source::fill() {
     return n > 0;
 }
 
-bool url_source::next(input_line& out) {
+url_source::parsed url_source::parse(input_line& out) {
     for (;;) {
         const char* data = buf_.data();
-        auto nl = static_cast<const char*>(std::memchr(data + begin_, '\n', end_ - begin_));
-        if (nl == nullptr && !eof_ && end_ - begin_ < buf_.size()) {
-            fill();
+        if (skipping_) {
+            auto nl = static_cast<const char*>(std::memchr(data + begin_, '\n', end_ - begin_));
+            if (nl != nullptr) {
+                begin_ = static_cast<std::size_t>(nl - data) + 1;
+                skipping_ = false;
+                continue;
+            }
+            begin_ = end_ = 0;  // the long line's bytes so far are dropped
+            if (!eof_) return parsed::need_input;
+            skipping_ = false;
             continue;
         }
-        if (nl == nullptr && begin_ == end_) return false;  // eof, nothing left
-        bool overlong = nl == nullptr && !eof_;             // buffer full without newline
+        auto nl = static_cast<const char*>(std::memchr(data + begin_, '\n', end_ - begin_));
+        if (nl == nullptr && !eof_ && end_ - begin_ < buf_.size()) return parsed::need_input;
+        if (nl == nullptr && begin_ == end_) return parsed::end;
+        bool overlong = nl == nullptr && !eof_;  // buffer full without newline
         const char* b = data + begin_;
         const char* e = nl != nullptr ? nl : data + end_;
         ++line_no_;
@@ -60,22 +70,40 @@ bool url_source::next(input_line& out) {
             out.text.assign(b, std::min<std::size_t>(e - b, max_line_bytes + 1));
         }
         if (overlong) {
-            // Skip the rest of the long line.
             begin_ = end_;
-            for (;;) {
-                fill();
-                auto rest = static_cast<const char*>(std::memchr(buf_.data(), '\n', end_));
-                if (rest != nullptr) {
-                    begin_ = static_cast<std::size_t>(rest - buf_.data()) + 1;
-                    break;
-                }
-                begin_ = end_ = 0;
-                if (eof_) break;
-            }
+            skipping_ = true;  // the rest of the line, as it comes
         } else {
             begin_ = nl != nullptr ? static_cast<std::size_t>(nl - data) + 1 : end_;
         }
-        if (keep) return true;
+        if (keep) return parsed::line;
+    }
+}
+
+bool url_source::next(input_line& out) {
+    for (;;) {
+        switch (parse(out)) {
+            case parsed::line: return true;
+            case parsed::end: return false;
+            case parsed::need_input: fill(); break;
+        }
+    }
+}
+
+url_source::taken url_source::next_at_hand(input_line& out) {
+    for (;;) {
+        switch (parse(out)) {
+            case parsed::line: return taken::line;
+            case parsed::end: return taken::end;
+            case parsed::need_input: {
+                // Readable, hung up or in error: read() then does not wait.
+                pollfd p{fd_, POLLIN, 0};
+                int n = sys::retry_eintr([&] { return ::poll(&p, 1, 0); });
+                if (n < 0) sys::throw_errno(exit_code::file, "cannot read the URL list");
+                if (n == 0) return taken::later;
+                fill();
+                break;
+            }
+        }
     }
 }
 

@@ -1,11 +1,13 @@
 // Tests for chunker: chunk sizes, chunk ids, skipping done lines on resume,
-// and the end of the input.
+// the end of the input, dealing by host, and cutting lines that come over
+// time (next_at_hand).
 #include "shoal/chunker.hpp"
 
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <random>
 #include <set>
 #include <string>
@@ -316,4 +318,57 @@ TEST_CASE("chunker: random lists dealt by host lose and repeat no line; chunks i
         CHECK(total == static_cast<std::size_t>(lines));
         CHECK(seen.size() == static_cast<std::size_t>(lines));
     }
+}
+
+TEST_CASE("chunker: next_at_hand cuts K lines at once, fewer once the first has waited, the rest at the end",
+          "[chunker]") {
+    using shoal::chunker;
+    using namespace std::chrono_literals;
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    auto put = [w = fds[1]](const std::string& s) {
+        REQUIRE(::write(w, s.data(), s.size()) == static_cast<ssize_t>(s.size()));
+    };
+    shoal::url_source src(fds[0]);
+    chunker chunks(src, 3, [](std::uint64_t n) { return n == 6; });  // line 6 is done
+    auto numbers = [](const shoal::chunk& c) {
+        std::vector<std::uint64_t> n;
+        for (const auto& l : c.lines) n.push_back(l.number);
+        return n;
+    };
+    const auto t0 = chunker::clock::now();
+
+    CHECK_FALSE(chunks.next_at_hand(t0));  // nothing has come
+    CHECK_FALSE(chunks.cut_due());
+    CHECK_FALSE(chunks.exhausted());
+
+    put("http://h/1\nhttp://h/2\n");
+    CHECK_FALSE(chunks.next_at_hand(t0));
+    REQUIRE(chunks.cut_due() == t0 + chunker::patience);
+    CHECK_FALSE(chunks.next_at_hand(t0 + chunker::patience - 1ms));
+
+    put("# 3\nhttp://h/4\nhttp://h/5\n");  // K lines at hand: cut at once
+    auto c = chunks.next_at_hand(t0 + 10ms);
+    REQUIRE(c);
+    CHECK(numbers(*c) == std::vector<std::uint64_t>{1, 2, 4});
+    const auto t1 = t0 + 20ms;  // line 5 is taken now, and waits from here
+    CHECK_FALSE(chunks.next_at_hand(t1));
+    REQUIRE(chunks.cut_due() == t1 + chunker::patience);
+    put("http://h/6\n");  // done: skipped, so it neither waits nor counts
+    CHECK_FALSE(chunks.next_at_hand(t1 + chunker::patience - 1ms));
+    CHECK(chunks.skipped() == 1);
+    auto d = chunks.next_at_hand(t1 + chunker::patience);  // waited long enough
+    REQUIRE(d);
+    CHECK(numbers(*d) == std::vector<std::uint64_t>{5});
+    CHECK(d->id == c->id + 1);
+    CHECK_FALSE(chunks.cut_due());
+
+    put("http://h/7\n");
+    ::close(fds[1]);  // the end cuts what has come at once
+    auto e = chunks.next_at_hand(t1 + 1s);
+    REQUIRE(e);
+    CHECK(numbers(*e) == std::vector<std::uint64_t>{7});
+    CHECK(chunks.exhausted());
+    CHECK_FALSE(chunks.next_at_hand(t1 + 2s));
+    ::close(fds[0]);
 }

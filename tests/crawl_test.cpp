@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
@@ -761,6 +763,88 @@ TEST_CASE("crawl: -o - writes JSONL to stdout and crawl - reads URLs from stdin"
         for (auto& rec : records) by_line.emplace(*int_field(rec, "line"), rec);
         check_product(by_line.at(2), 4, lines[1]);
         check_product(by_line.at(4), 5, lines[3]);
+    }
+}
+
+namespace {
+
+// The writing end of a FIFO whose reader is a child being started: opened
+// without waiting forever (10 s) if the child never opens its end.
+class fifo_writer {
+public:
+    explicit fifo_writer(const fs::path& fifo) {
+        for (auto until = std::chrono::steady_clock::now() + 10s; fd_ < 0;) {
+            fd_ = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            if (fd_ >= 0 || errno != ENXIO || std::chrono::steady_clock::now() > until) break;
+            std::this_thread::sleep_for(10ms);
+        }
+        REQUIRE(fd_ >= 0);
+        REQUIRE(::fcntl(fd_, F_SETFL, 0) == 0);  // writes wait again
+    }
+    ~fifo_writer() { close(); }
+    fifo_writer(const fifo_writer&) = delete;
+    fifo_writer& operator=(const fifo_writer&) = delete;
+    void write(const std::string& text) {
+        REQUIRE(::write(fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    }
+    void close() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+private:
+    int fd_ = -1;
+};
+
+// Waits (up to 30 s) until `path` holds `n` whole JSONL records; returns how many it holds.
+std::size_t wait_for_records(const fs::path& path, std::size_t n) {
+    std::size_t have = 0;
+    for (auto until = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < until;) {
+        if (fs::exists(path)) {
+            const std::string text = shoal::test::read_file(path);
+            have = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+            if (have >= n) break;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return have;
+}
+
+}  // namespace
+
+TEST_CASE("crawl: a slow producer's lines on stdin start before the input ends, and Ctrl-C is heard "
+          "while it is silent",
+          "[crawl][stdin]") {
+    // At -c 2000 a chunk holds 20,000 lines. From a pipe, the lines that
+    // have come are cut into a chunk a second after the first of them, so
+    // they are fetched while the producer has not closed its end.
+    local_site site;
+    temp_dir dir;
+    const fs::path fifo = dir / "in.fifo", out = dir / "out.jsonl";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    shoal::test::background_process shoal({SHOAL_BINARY, "crawl", "-", "-o", out.string(), "-q", "-c", "2000"},
+                                          dir / "stdout", dir / "stderr", fifo);
+    fifo_writer producer(fifo);
+    producer.write("# two lines, then silence\n" + site.url("/p/1.html") + "\n" + site.url("/p/2.html") + "\n");
+    REQUIRE(wait_for_records(out, 2) == 2);
+    REQUIRE_FALSE(shoal.wait(0ms).has_value());  // it waits for more input
+
+    SECTION("more lines, then the end of the input") {
+        producer.write(site.url("/p/3.html") + "\n");
+        REQUIRE(wait_for_records(out, 3) == 3);
+        producer.write(site.url("/p/4.html") + "\n");
+        producer.close();
+        REQUIRE(shoal.wait(30s) == 0);
+        std::map<std::int64_t, json::object> by_line;
+        for (auto& rec : shoal::test::read_jsonl(out)) by_line.emplace(*int_field(rec, "line"), rec);
+        REQUIRE(by_line.size() == 4);
+        for (int n = 1; n <= 4; ++n) check_product(by_line.at(n + 1), n, site.url("/p/" + std::to_string(n) + ".html"));
+    }
+    SECTION("SIGINT while the producer is silent stops the run at once, resumable") {
+        ::kill(shoal.pid(), SIGINT);
+        REQUIRE(shoal.wait(10s) == 3);
+        CHECK(shoal::test::read_jsonl(out).size() == 2);
+        CHECK(shoal::test::read_file(dir / "stderr").find("--resume") != std::string::npos);
     }
 }
 

@@ -1,14 +1,16 @@
 // Tests for url_source and count_url_lines: URL lists fed through a real
-// pipe and a real temporary file, including overlong lines and lines that
-// straddle the reader's 64 KiB buffer.
+// pipe and a real temporary file, read as next() and as next_at_hand() does,
+// including overlong lines and lines that straddle the reader's 64 KiB buffer.
 #include "shoal/url_source.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -98,16 +100,61 @@ read_result read_via_pipe(std::string_view content, std::size_t piece = 4093) {
     return r;
 }
 
-// Both ways of reading must give the same answer; returns the file's.
+// Reads `content` with next_at_hand() through a pipe written by another
+// thread in pieces, pausing between them, so the reader is told `later` in
+// the middle of lines (and of an overlong line it is skipping). On `later`
+// it waits for the pipe (10 s at most, then fails).
+read_result read_at_hand(std::string_view content, std::size_t piece = 4093) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::thread writer([&content, piece, wfd = fds[1]] {
+        std::size_t done = 0;
+        while (done < content.size()) {
+            std::size_t n = std::min(piece, content.size() - done);
+            ssize_t w = ::write(wfd, content.data() + done, n);
+            if (w <= 0) break;
+            done += static_cast<std::size_t>(w);
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        ::close(wfd);
+    });
+    read_result r;
+    {
+        url_source src(fds[0]);
+        input_line line;
+        for (bool more = true; more;) {
+            switch (src.next_at_hand(line)) {
+                case url_source::taken::line: r.lines.push_back(line); break;
+                case url_source::taken::end: more = false; break;
+                case url_source::taken::later: {
+                    pollfd p{fds[0], POLLIN, 0};
+                    more = ::poll(&p, 1, 10000) == 1;
+                    CHECK(more);
+                    break;
+                }
+            }
+        }
+        r.lines_read = src.lines_read();
+    }
+    writer.join();
+    ::close(fds[0]);
+    return r;
+}
+
+void check_same(const read_result& a, const read_result& b) {
+    REQUIRE(a.lines.size() == b.lines.size());
+    for (std::size_t i = 0; i < a.lines.size(); ++i) {
+        CHECK(a.lines[i].number == b.lines[i].number);
+        CHECK(a.lines[i].text == b.lines[i].text);
+    }
+    CHECK(a.lines_read == b.lines_read);
+}
+
+// Every way of reading must give the same answer; returns the file's.
 read_result read_both(std::string_view content) {
     read_result f = read_via_file(content);
-    read_result p = read_via_pipe(content);
-    REQUIRE(f.lines.size() == p.lines.size());
-    for (std::size_t i = 0; i < f.lines.size(); ++i) {
-        CHECK(f.lines[i].number == p.lines[i].number);
-        CHECK(f.lines[i].text == p.lines[i].text);
-    }
-    CHECK(f.lines_read == p.lines_read);
+    check_same(f, read_via_pipe(content));
+    check_same(f, read_at_hand(content));
     return f;
 }
 
@@ -272,6 +319,37 @@ TEST_CASE("url_source: lines spanning the 64 KiB buffer boundary", "[url_source]
         }
         CHECK(r.lines_read == number);
     }
+}
+
+TEST_CASE("url_source: next_at_hand never waits: later until a line's newline or the end comes", "[url_source]") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    auto put = [w = fds[1]](std::string_view s) {
+        REQUIRE(::write(w, s.data(), s.size()) == static_cast<ssize_t>(s.size()));
+    };
+    url_source src(fds[0]);
+    input_line line;
+    CHECK(src.next_at_hand(line) == url_source::taken::later);
+    put("http://a/1\n\nhttp://a/");
+    REQUIRE(src.next_at_hand(line) == url_source::taken::line);
+    CHECK(line.number == 1);
+    CHECK(line.text == "http://a/1");
+    CHECK(src.next_at_hand(line) == url_source::taken::later);  // line 3 has no newline yet
+    CHECK(src.next_at_hand(line) == url_source::taken::later);
+    put("3\n# comment\n");
+    REQUIRE(src.next_at_hand(line) == url_source::taken::line);
+    CHECK(line.number == 3);
+    CHECK(line.text == "http://a/3");
+    CHECK(src.next_at_hand(line) == url_source::taken::later);
+    put("http://a/5");
+    ::close(fds[1]);  // the end: a last line without its newline counts
+    REQUIRE(src.next_at_hand(line) == url_source::taken::line);
+    CHECK(line.number == 5);
+    CHECK(line.text == "http://a/5");
+    CHECK(src.next_at_hand(line) == url_source::taken::end);
+    CHECK(src.next_at_hand(line) == url_source::taken::end);
+    CHECK(src.lines_read() == 5);
+    ::close(fds[0]);
 }
 
 TEST_CASE("url_source: count_url_lines on a file, -1 for stdin and non-files", "[url_source]") {

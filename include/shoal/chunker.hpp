@@ -10,8 +10,14 @@
 // Workers started together then meet disjoint sets of hosts: one connection,
 // and over HTTPS one handshake, per host instead of one per host and worker.
 // Each chunk's lines stay in file order.
+//
+// Input that comes over time (a pipe) is taken with next_at_hand(), which
+// never waits for input: a chunk of consecutive lines is cut once K lines
+// have come, once the input has ended, or once its first line has waited
+// `patience`, so that a slow producer's lines start without waiting for K.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -41,8 +47,21 @@ public:
     chunker(url_source& source, std::size_t chunk_size,
             std::function<bool(std::uint64_t)> skip = {}, chunk_dealing dealing = {});
 
-    // The next chunk, or nullopt when the input is exhausted.
+    using clock = std::chrono::steady_clock;
+    static constexpr std::chrono::milliseconds patience{1000};
+
+    // The next chunk, or nullopt when the input is exhausted. Waits for input.
     std::optional<chunk> next();
+
+    // The next chunk of consecutive lines from the lines at hand (see the
+    // top), without waiting for input; nullopt when there is none to cut
+    // yet (cut_due()) or the input is exhausted (exhausted()). `now` is the
+    // time the lines taken in this call count as come.
+    std::optional<chunk> next_at_hand(clock::time_point now);
+    // When the lines taken so far are cut however few; nullopt when none.
+    std::optional<clock::time_point> cut_due() const;
+    // The input has ended and every line is handed out.
+    bool exhausted() const { return ended_ && waiting_.empty(); }
 
     // Chunk ids are also handed out for re-runs of a dead worker's lines.
     std::uint64_t new_id() { return next_id_++; }
@@ -57,6 +76,9 @@ private:
     std::function<bool(std::uint64_t)> skip_;
     chunk_dealing dealing_;
     std::deque<std::vector<input_line>> dealt_;  // chunks of the window, not handed out yet
+    std::vector<input_line> waiting_;            // next_at_hand: lines taken, not cut yet
+    clock::time_point first_came_{};             // when waiting_'s first line was taken
+    bool ended_ = false;                         // next_at_hand: the source has ended
     std::uint64_t next_id_ = 1;
     std::uint64_t skipped_ = 0;
 };

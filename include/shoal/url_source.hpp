@@ -7,6 +7,11 @@
 // Blank lines and lines whose first non-blank character is '#' are skipped;
 // CRLF is accepted and surrounding spaces and tabs are trimmed. `number` is
 // the 1-based line number in the file.
+//
+// Input that comes over time (a pipe) can be taken without waiting for it:
+//
+//   switch (src.next_at_hand(line)) { case taken::line: ...; case taken::later: ...poll the fd...;
+//                                     case taken::end: ... }
 #pragma once
 
 #include <cstddef>
@@ -36,15 +41,26 @@ public:
     // Throws setup_error(exit_code::file) on a read error.
     bool next(input_line& out);
 
+    enum class taken { line, later, end };
+    // Like next(), but reads only while the fd has data (poll, no timeout):
+    // `later` when the next line has not come yet. Never waits.
+    taken next_at_hand(input_line& out);
+
+    int fd() const { return fd_; }
+
     std::uint64_t lines_read() const { return line_no_; }
 
 private:
+    enum class parsed { line, need_input, end };
+    // The next usable line from the buffer, without reading.
+    parsed parse(input_line& out);
     bool fill();
 
     int fd_;
     std::vector<char> buf_;
     std::size_t begin_ = 0, end_ = 0;
     bool eof_ = false;
+    bool skipping_ = false;  // the rest of an overlong line, up to its newline
     std::uint64_t line_no_ = 0;
 };
 

@@ -351,14 +351,14 @@ namespace shoal::test {
 
 background_process::background_process(const std::vector<std::string>& argv,
                                        const std::filesystem::path& out,
-                                       const std::filesystem::path& err) {
+                                       const std::filesystem::path& err, const std::filesystem::path& in) {
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
         ::setpgid(0, 0);
         int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int n = ::open("/dev/null", O_RDONLY);
+        int n = ::open(in.c_str(), O_RDONLY);
         if (o < 0 || e < 0 || n < 0) ::_exit(127);
         ::dup2(n, 0);
         ::dup2(o, 1);

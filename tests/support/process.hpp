@@ -107,12 +107,13 @@ int unused_port();
 namespace shoal::test {
 
 // A child process running in the background in its own process group, with
-// stdout and stderr going to files. The destructor SIGKILLs its process group
+// stdout and stderr going to files, and stdin from /dev/null or from `in`
+// (e.g. a FIFO the test writes). The destructor SIGKILLs its process group
 // if it is still running.
 class background_process {
 public:
     background_process(const std::vector<std::string>& argv, const std::filesystem::path& out,
-                       const std::filesystem::path& err);
+                       const std::filesystem::path& err, const std::filesystem::path& in = "/dev/null");
     ~background_process();
     background_process(const background_process&) = delete;
     background_process& operator=(const background_process&) = delete;
