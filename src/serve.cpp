@@ -4,16 +4,10 @@
 #include "shoal/serve.hpp"
 
 #include <fcntl.h>
-#include <openssl/bn.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +29,8 @@
 
 #include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
+#include "shoal/serve_certificate.hpp"
+#include "shoal/serve_counters.hpp"
 #include "shoal/serve_pages.hpp"
 #include "shoal/serve_request.hpp"
 #include "shoal/sys.hpp"
@@ -53,158 +49,13 @@ using serve_request::parse_status;
 using serve_request::request_head;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr unsigned max_processes = 256;
-constexpr std::uint64_t max_san_hosts = 4096;
 constexpr auto closing_grace = std::chrono::seconds(2);
-
-// ---------------------------------------------------------------- shared counters
-
-// One process's counters, on a cache line of its own; only that process writes.
-struct alignas(64) counters {
-    std::atomic<std::uint64_t> requests{0}, connections{0}, refused{0}, tls_full{0},
-        tls_resumed{0}, bytes_sent{0}, errors{0}, resets{0}, cpu_user_us{0}, cpu_system_us{0},
-        tls_aes128{0};
-    std::atomic<std::int64_t> pid{0};
-};
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
-
-// Counters of every server process, in memory mapped before the fork.
-class shared_counters {
-public:
-    explicit shared_counters(unsigned processes) : n_(processes) {
-        bytes_ = sizeof(counters) * n_;
-        void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) sys::throw_errno(exit_code::internal, "cannot map the serve counters");
-        slots_ = static_cast<counters*>(p);
-        for (unsigned i = 0; i < n_; ++i) new (&slots_[i]) counters();
-    }
-    ~shared_counters() { ::munmap(slots_, bytes_); }
-    shared_counters(const shared_counters&) = delete;
-    shared_counters& operator=(const shared_counters&) = delete;
-
-    counters& slot(unsigned i) { return slots_[i]; }
-
-    std::string json() const {
-        std::uint64_t sum[11] = {};
-        for (unsigned i = 0; i < n_; ++i) {
-            const counters& c = slots_[i];
-            const std::atomic<std::uint64_t>* f[11] = {
-                &c.requests,    &c.connections, &c.refused,     &c.tls_full,
-                &c.tls_resumed, &c.bytes_sent,  &c.errors,      &c.resets,
-                &c.cpu_user_us, &c.cpu_system_us, &c.tls_aes128};
-            for (int k = 0; k < 11; ++k) sum[k] += f[k]->load(std::memory_order_relaxed);
-        }
-        char buf[512];
-        const int n = std::snprintf(
-            buf, sizeof buf,
-            "{\"processes\":%u,\"requests\":%llu,\"connections\":%llu,\"connections_refused\":%llu,"
-            "\"tls_handshakes_full\":%llu,\"tls_handshakes_resumed\":%llu,"
-            "\"tls_handshakes_aes_128_gcm\":%llu,\"bytes_sent\":%llu,"
-            "\"responses_500\":%llu,\"resets\":%llu,\"cpu_seconds\":%.6f,"
-            "\"cpu_user_seconds\":%.6f,\"cpu_system_seconds\":%.6f}\n",
-            n_, static_cast<unsigned long long>(sum[0]), static_cast<unsigned long long>(sum[1]),
-            static_cast<unsigned long long>(sum[2]), static_cast<unsigned long long>(sum[3]),
-            static_cast<unsigned long long>(sum[4]), static_cast<unsigned long long>(sum[10]),
-            static_cast<unsigned long long>(sum[5]),
-            static_cast<unsigned long long>(sum[6]), static_cast<unsigned long long>(sum[7]),
-            static_cast<double>(sum[8] + sum[9]) / 1e6, static_cast<double>(sum[8]) / 1e6,
-            static_cast<double>(sum[9]) / 1e6);
-        std::string out(buf, static_cast<std::size_t>(n) - 2);  // without "}\n"
-        out += ",\"per_process\":[";
-        for (unsigned i = 0; i < n_; ++i) {
-            const counters& c = slots_[i];
-            std::snprintf(buf, sizeof buf, "%s{\"pid\":%lld,\"requests\":%llu,\"connections\":%llu}",
-                          i == 0 ? "" : ",", static_cast<long long>(c.pid.load()),
-                          static_cast<unsigned long long>(c.requests.load()),
-                          static_cast<unsigned long long>(c.connections.load()));
-            out += buf;
-        }
-        out += "]}\n";
-        return out;
-    }
-
-private:
-    unsigned n_;
-    std::size_t bytes_ = 0;
-    counters* slots_ = nullptr;
-};
-
-void update_cpu(counters& c) {
-    rusage ru{};
-    if (::getrusage(RUSAGE_SELF, &ru) != 0) return;
-    auto us = [](const timeval& t) {
-        return static_cast<std::uint64_t>(t.tv_sec) * 1000000u + static_cast<std::uint64_t>(t.tv_usec);
-    };
-    c.cpu_user_us.store(us(ru.ru_utime), std::memory_order_relaxed);
-    c.cpu_system_us.store(us(ru.ru_stime), std::memory_order_relaxed);
-}
 
 // ---------------------------------------------------------------- TLS
 
-template <class T, void (*Free)(T*)>
-struct openssl_deleter {
-    void operator()(T* p) const { Free(p); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY, EVP_PKEY_free>>;
-using x509_ptr = std::unique_ptr<X509, openssl_deleter<X509, X509_free>>;
-
-[[noreturn]] void tls_failure(const char* what) {
-    throw setup_error(exit_code::internal, std::string("cannot make the TLS certificate: ") + what);
-}
-
-void add_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str());
-    if (ext == nullptr || X509_add_ext(cert, ext, -1) != 1) tls_failure(OBJ_nid2sn(nid));
-    X509_EXTENSION_free(ext);
-}
-
-// A self-signed EC P-256 certificate for localhost, 127.0.0.1 and the
-// first hosts of the URL list (at most max_san_hosts).
-std::pair<x509_ptr, pkey_ptr> make_certificate(std::uint64_t hosts) {
-    pkey_ptr key(EVP_EC_gen("P-256"));
-    if (!key) tls_failure("EC key generation");
-    x509_ptr cert(X509_new());
-    if (!cert) tls_failure("X509_new");
-    X509_set_version(cert.get(), 2);
-    std::unique_ptr<BIGNUM, openssl_deleter<BIGNUM, BN_free>> serial(BN_new());
-    if (!serial || BN_rand(serial.get(), 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
-        BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr)
-        tls_failure("serial number");
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600);
-    X509_set_pubkey(cert.get(), key.get());
-    X509_NAME* name = X509_get_subject_name(cert.get());
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("shoal"), -1, -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("shoal serve"), -1, -1, 0);
-    X509_set_issuer_name(cert.get(), name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-    std::string san = "DNS:localhost";
-    for (std::uint64_t j = 0; j < std::min(hosts, max_san_hosts); ++j)
-        san += ",IP:" + pages::host_address(j);
-    add_extension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE");
-    add_extension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature,keyCertSign");
-    add_extension(cert.get(), &ctx, NID_ext_key_usage, "serverAuth");
-    add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
-    add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
-    add_extension(cert.get(), &ctx, NID_subject_alt_name, san);
-    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) tls_failure("signing");
-    return {std::move(cert), std::move(key)};
-}
-
-std::string certificate_pem(X509* cert) {
-    std::unique_ptr<BIO, openssl_deleter<BIO, BIO_free_all>> bio(BIO_new(BIO_s_mem()));
-    if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) tls_failure("PEM encoding");
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<std::size_t>(n));
-}
-
 // The server context, made before the fork: every process holds the same
 // session-ticket keys, so a session from one resumes on any other.
-std::unique_ptr<ssl::context> make_server_context(X509* cert, EVP_PKEY* key) {
+std::unique_ptr<ssl::context> make_server_context(const serve_certificate& pair) {
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
     SSL_CTX* c = ctx->native_handle();
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
@@ -212,9 +63,9 @@ std::unique_ptr<ssl::context> make_server_context(X509* cert, EVP_PKEY* key) {
     SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_clear_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_clear_options(c, SSL_OP_NO_TICKET);
-    if (SSL_CTX_use_certificate(c, cert) != 1 || SSL_CTX_use_PrivateKey(c, key) != 1 ||
+    if (SSL_CTX_use_certificate(c, pair.cert.get()) != 1 || SSL_CTX_use_PrivateKey(c, pair.key.get()) != 1 ||
         SSL_CTX_check_private_key(c) != 1)
-        tls_failure("loading the key pair");
+        throw setup_error(exit_code::internal, "cannot load the TLS certificate into the server context");
     static const unsigned char session_context[] = "shoal serve";
     SSL_CTX_set_session_id_context(c, session_context, sizeof session_context - 1);
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
@@ -290,14 +141,14 @@ struct server_state {
     const serve_options& opt;
     const pages::site& site;
     ssl::context* tls;  // nullptr: plain HTTP
-    counters& stats;
-    shared_counters& all_stats;
+    serve_counters::slot& stats;
+    serve_counters& all_stats;
     bool loopback_only;
     connection live;  // sentinel of the list of open connections
     bool stopping = false;
 
-    server_state(const serve_options& o, const pages::site& s, ssl::context* t, counters& c,
-                 shared_counters& all)
+    server_state(const serve_options& o, const pages::site& s, ssl::context* t, serve_counters::slot& c,
+                 serve_counters& all)
         : opt(o), site(s), tls(t), stats(c), all_stats(all), loopback_only(o.bind.empty()) {
         live.prev = live.next = &live;
         stats.pid.store(::getpid());
@@ -892,20 +743,20 @@ int run_serve_command(int argc, char** argv) {
     const pages::site site(o.page_size);
     std::unique_ptr<ssl::context> tls;
     if (o.tls) {
-        auto [cert, key] = make_certificate(o.hosts);
+        const serve_certificate pair = make_serve_certificate(o.hosts);
         if (!o.cert_out.empty()) {
-            const std::string pem = certificate_pem(cert.get());
+            const std::string pem = pair.pem();
             write_file(o.cert_out, "--cert-out", [&](std::FILE* f) {
                 return std::fwrite(pem.data(), 1, pem.size(), f) == pem.size();
             });
         }
-        tls = make_server_context(cert.get(), key.get());
+        tls = make_server_context(pair);
     }
     tcp::endpoint ep = listen_endpoint(o);
     const int listen_fd = make_listener(ep, o.processes > 1);
     const unsigned port = bound_port(listen_fd);
     ep.port(static_cast<unsigned short>(port));
-    shared_counters stats(o.processes);
+    serve_counters stats(o.processes);
 
     // Children bind the same port and say so on a pipe.
     int ready[2];
@@ -931,7 +782,7 @@ int run_serve_command(int argc, char** argv) {
                 const int fd = make_listener(ep, true);
                 sys::write_all(ready[1], "r", 1);
                 ::close(ready[1]);
-                server_state state(o, site, tls.get(), stats.slot(i), stats);
+                server_state state(o, site, tls.get(), stats.at(i), stats);
                 serve_until_stopped(state, fd, ep, false);
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "shoal: serve process %u: %s\n", i, e.what());
@@ -985,7 +836,7 @@ int run_serve_command(int argc, char** argv) {
     std::fflush(stdout);
 
     {
-        server_state state(o, site, tls.get(), stats.slot(0), stats);
+        server_state state(o, site, tls.get(), stats.at(0), stats);
         serve_until_stopped(state, listen_fd, ep, true);
     }
     stop_children(children);
