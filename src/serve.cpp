@@ -388,64 +388,77 @@ private:
     }
 
     // Fills c.out with the response to req.
-    after_response respond(connection& c, const request_head& req) {
-        const serve_options& o = st_.opt;
-        const bool head_only = req.method == "HEAD";
-        bool keep = o.keep_alive && req.keep_alive;
-        if (!head_only && req.method != "GET") return respond_error(c, 405);
-
-        const pages::route r = pages::parse_target(req.target);
-        bool gzip = o.gzip && req.gzip;
+    // What a request is answered with; the body is c.body's parts or `single`.
+    struct answer {
         int status = 200;
         std::string_view content_type = "text/html; charset=utf-8";
+        bool gzip = false;
         std::string_view single;
-        bool use_parts = false, reset = false;
+        bool use_parts = false;
+        bool reset = false;  // cut the connection halfway through the body
+    };
+
+    answer choose_answer(connection& c, const pages::route& r, bool gzip, bool head_only) {
+        const serve_options& o = st_.opt;
+        answer a;
+        a.gzip = gzip;
         switch (r.kind) {
             case pages::page_kind::product:
                 if (pages::answers_error(r.n, o.error_rate)) {
-                    status = 500;
-                    single = st_.site.error_page(gzip);
+                    a.status = 500;
+                    a.single = st_.site.error_page(gzip);
                     st_.stats.errors.fetch_add(1, std::memory_order_relaxed);
                 } else {
                     st_.site.product(r.n, gzip, c.body);
-                    use_parts = true;
-                    reset = !head_only && pages::resets(r.n, o.reset_rate);
+                    a.use_parts = true;
+                    a.reset = !head_only && pages::resets(r.n, o.reset_rate);
                 }
                 break;
             case pages::page_kind::listing:
                 c.dynamic.clear();
                 st_.site.listing_page(r.n, c.dynamic);
-                single = gzip ? encoder_.encode(c.dynamic) : std::string_view(c.dynamic);
+                a.single = gzip ? encoder_.encode(c.dynamic) : std::string_view(c.dynamic);
                 break;
             case pages::page_kind::index:
-                single = st_.site.index_page(gzip);
+                a.single = st_.site.index_page(gzip);
                 break;
             case pages::page_kind::stats:
                 update_cpu(st_.stats);
                 c.dynamic = st_.all_stats.json();
-                single = c.dynamic;
-                content_type = "application/json";
-                gzip = false;
+                a.single = c.dynamic;
+                a.content_type = "application/json";
+                a.gzip = false;
                 break;
             case pages::page_kind::not_found:
-                status = 404;
-                single = st_.site.not_found_page(gzip);
+                a.status = 404;
+                a.single = st_.site.not_found_page(gzip);
                 break;
         }
+        return a;
+    }
+
+    after_response respond(connection& c, const request_head& req) {
+        const serve_options& o = st_.opt;
+        const bool head_only = req.method == "HEAD";
+        const bool keep = o.keep_alive && req.keep_alive;
+        if (!head_only && req.method != "GET") return respond_error(c, 405);
+
+        const pages::route r = pages::parse_target(req.target);
+        const answer a = choose_answer(c, r, o.gzip && req.gzip, head_only);
         std::span<const std::string_view> parts =
-            use_parts ? std::span<const std::string_view>(c.body.parts.data(), c.body.count)
-                      : std::span<const std::string_view>(&single, 1);
-        const std::size_t size = use_parts ? c.body.size : single.size();
+            a.use_parts ? std::span<const std::string_view>(c.body.parts.data(), c.body.count)
+                        : std::span<const std::string_view>(&a.single, 1);
+        const std::size_t size = a.use_parts ? c.body.size : a.single.size();
         const bool chunked = o.chunked && req.minor_version >= 1;
 
         // The head.
         std::string& h = c.head;
         h.clear();
         h += "HTTP/1.1 ";
-        h += status == 200 ? "200 OK" : status == 404 ? "404 Not Found" : "500 Internal Server Error";
+        h += a.status == 200 ? "200 OK" : a.status == 404 ? "404 Not Found" : "500 Internal Server Error";
         h += "\r\nServer: shoal\r\nContent-Type: ";
-        h += content_type;
-        if (gzip) h += "\r\nContent-Encoding: gzip";
+        h += a.content_type;
+        if (a.gzip) h += "\r\nContent-Encoding: gzip";
         if (r.kind != pages::page_kind::stats) h += "\r\nVary: Accept-Encoding";
         else h += "\r\nCache-Control: no-store";
         if (chunked) {
@@ -466,22 +479,25 @@ private:
             else
                 for (std::string_view p : parts) c.out.emplace_back(p.data(), p.size());
         }
-        if (reset) {
-            // Everything up to the middle of the body, then a reset.
-            std::size_t keep_bytes = h.size() + size / 2;
-            std::size_t i = 0;
-            for (; i < c.out.size() && keep_bytes > 0; ++i) {
-                if (c.out[i].size() >= keep_bytes) {
-                    c.out[i] = net::const_buffer(c.out[i].data(), keep_bytes);
-                    keep_bytes = 0;
-                } else {
-                    keep_bytes -= c.out[i].size();
-                }
-            }
-            c.out.resize(i);
+        if (a.reset) {
+            keep_only(c, h.size() + size / 2);  // up to the middle of the body, then a reset
             return after_response::reset;
         }
         return keep ? after_response::keep : after_response::close;
+    }
+
+    // Cuts c.out after its first `bytes` bytes.
+    static void keep_only(connection& c, std::size_t bytes) {
+        std::size_t i = 0;
+        for (; i < c.out.size() && bytes > 0; ++i) {
+            if (c.out[i].size() >= bytes) {
+                c.out[i] = net::const_buffer(c.out[i].data(), bytes);
+                bytes = 0;
+            } else {
+                bytes -= c.out[i].size();
+            }
+        }
+        c.out.resize(i);
     }
 
     static void add_chunked(connection& c, std::span<const std::string_view> parts) {
@@ -727,38 +743,24 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
     return true;
 }
 
-int run_serve_command(int argc, char** argv) {
-    serve_options o;
-    if (!parse_serve_options(argc, argv, o)) return 0;
-    if (o.print_urls) {
-        if (!write_url_list(stdout, o, o.port))
-            throw setup_error(exit_code::file, std::string("stdout: ") + std::strerror(errno));
-        return 0;
-    }
-    sys::init_process_title(argc, argv);
-    ::signal(SIGPIPE, SIG_IGN);
-    sys::raise_fd_limit();
+namespace {
 
-    // Everything the processes share is made before the fork.
-    const pages::site site(o.page_size);
-    std::unique_ptr<ssl::context> tls;
-    if (o.tls) {
-        const serve_certificate pair = make_serve_certificate(o.hosts);
-        if (!o.cert_out.empty()) {
-            const std::string pem = pair.pem();
-            write_file(o.cert_out, "--cert-out", [&](std::FILE* f) {
-                return std::fwrite(pem.data(), 1, pem.size(), f) == pem.size();
-            });
-        }
-        tls = make_server_context(pair);
+// The server's TLS context, and the certificate written to --cert-out.
+std::unique_ptr<ssl::context> make_tls(const serve_options& o) {
+    const serve_certificate pair = make_serve_certificate(o.hosts);
+    if (!o.cert_out.empty()) {
+        const std::string pem = pair.pem();
+        write_file(o.cert_out, "--cert-out",
+                   [&](std::FILE* f) { return std::fwrite(pem.data(), 1, pem.size(), f) == pem.size(); });
     }
-    tcp::endpoint ep = listen_endpoint(o);
-    const int listen_fd = make_listener(ep, o.processes > 1);
-    const unsigned port = bound_port(listen_fd);
-    ep.port(static_cast<unsigned short>(port));
-    serve_counters stats(o.processes);
+    return make_server_context(pair);
+}
 
-    // Children bind the same port and say so on a pipe.
+// Forks processes 1 to P - 1. Each binds ep too, says so on a pipe, and
+// serves until stopped. Returns once all listen; throws (with none left
+// running) if one did not within 20 s.
+std::vector<pid_t> start_children(const serve_options& o, const tcp::endpoint& ep, int listen_fd,
+                                  const pages::site& site, ssl::context* tls, serve_counters& stats) {
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) sys::throw_errno(exit_code::internal, "pipe");
     std::fflush(nullptr);
@@ -777,12 +779,12 @@ int run_serve_command(int argc, char** argv) {
             ::close(listen_fd);
             int code = 0;
             try {
-                sys::set_process_title("shoal: serve " + std::to_string(i) + "/" +
-                                       std::to_string(o.processes) + " port " + std::to_string(port));
+                sys::set_process_title("shoal: serve " + std::to_string(i) + "/" + std::to_string(o.processes) +
+                                       " port " + std::to_string(ep.port()));
                 const int fd = make_listener(ep, true);
                 sys::write_all(ready[1], "r", 1);
                 ::close(ready[1]);
-                server_state state(o, site, tls.get(), stats.at(i), stats);
+                server_state state(o, site, tls, stats.at(i), stats);
                 serve_until_stopped(state, fd, ep, false);
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "shoal: serve process %u: %s\n", i, e.what());
@@ -808,33 +810,58 @@ int run_serve_command(int argc, char** argv) {
     ::close(ready[0]);
     if (listening + 1 < o.processes) {
         stop_children(children);
-        ::close(listen_fd);
         throw setup_error(exit_code::internal, "a serve process did not start listening");
     }
-    sys::set_process_title("shoal: serve 0/" + std::to_string(o.processes) + " port " +
-                           std::to_string(port));
-    if (!o.url_file.empty()) {
-        try {
-            write_file(o.url_file, "--url-file",
-                       [&](std::FILE* f) { return write_url_list(f, o, port); });
-        } catch (...) {
-            stop_children(children);
-            ::close(listen_fd);
-            throw;
-        }
-    }
+    return children;
+}
 
+void print_listening(const serve_options& o, const tcp::endpoint& ep) {
     std::printf(
         "shoal serve: listening on %s://%s:%u/ (%u process%s, page size %zu, gzip %s, transfer "
         "%s, keep-alive %s, latency %g ms, jitter %g ms, error rate %g, reset rate %g, %llu "
         "hosts, pid %d; stop with SIGINT or SIGTERM)\n",
-        o.tls ? "https" : "http", host_for_url(ep, o).c_str(), port, o.processes,
-        o.processes == 1 ? "" : "es", o.page_size, o.gzip ? "on" : "off",
-        o.chunked ? "chunked" : "length", o.keep_alive ? "on" : "off", o.latency_ms, o.jitter_ms,
-        o.error_rate, o.reset_rate, static_cast<unsigned long long>(o.hosts),
-        static_cast<int>(parent));
+        o.tls ? "https" : "http", host_for_url(ep, o).c_str(), static_cast<unsigned>(ep.port()), o.processes,
+        o.processes == 1 ? "" : "es", o.page_size, o.gzip ? "on" : "off", o.chunked ? "chunked" : "length",
+        o.keep_alive ? "on" : "off", o.latency_ms, o.jitter_ms, o.error_rate, o.reset_rate,
+        static_cast<unsigned long long>(o.hosts), static_cast<int>(::getpid()));
     std::fflush(stdout);
+}
 
+}  // namespace
+
+int run_serve_command(int argc, char** argv) {
+    serve_options o;
+    if (!parse_serve_options(argc, argv, o)) return 0;
+    if (o.print_urls) {
+        if (!write_url_list(stdout, o, o.port))
+            throw setup_error(exit_code::file, std::string("stdout: ") + std::strerror(errno));
+        return 0;
+    }
+    sys::init_process_title(argc, argv);
+    ::signal(SIGPIPE, SIG_IGN);
+    sys::raise_fd_limit();
+
+    // Everything the processes share is made before the fork.
+    const pages::site site(o.page_size);
+    std::unique_ptr<ssl::context> tls;
+    if (o.tls) tls = make_tls(o);
+    tcp::endpoint ep = listen_endpoint(o);
+    const int listen_fd = make_listener(ep, o.processes > 1);
+    const unsigned port = bound_port(listen_fd);
+    ep.port(static_cast<unsigned short>(port));
+    serve_counters stats(o.processes);
+    std::vector<pid_t> children;
+    try {
+        children = start_children(o, ep, listen_fd, site, tls.get(), stats);
+        sys::set_process_title("shoal: serve 0/" + std::to_string(o.processes) + " port " + std::to_string(port));
+        if (!o.url_file.empty())
+            write_file(o.url_file, "--url-file", [&](std::FILE* f) { return write_url_list(f, o, port); });
+    } catch (...) {
+        stop_children(children);
+        ::close(listen_fd);
+        throw;
+    }
+    print_listening(o, ep);
     {
         server_state state(o, site, tls.get(), stats.at(0), stats);
         serve_until_stopped(state, listen_fd, ep, true);
