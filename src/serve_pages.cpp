@@ -611,6 +611,117 @@ void append_document_head(std::string& out, std::string_view title_escaped, std:
     out += "\">\n";
 }
 
+// A product page's breadcrumb, title, rating and color, up to its price's text.
+void append_product_summary(std::string& o, std::uint64_t n, std::uint64_t h, std::string_view title) {
+    const std::uint64_t stars10 = 25 + (h >> 8) % 26;  // 2.5 .. 5.0
+    o += "<main id=\"content\">\n<nav class=\"breadcrumb\"><a href=\"/\">Home</a> &rsaquo; "
+         "<a href=\"/list/";
+    append_uint(o, (n - 1) / 20 + 1);
+    o += ".html\">";
+    o += pick(nouns, hash_of(n, 1) >> 24);
+    o += "</a> &rsaquo; <span>";
+    o += title;
+    o += "</span></nav>\n<article class=\"product\" id=\"product-";
+    append_uint(o, n);
+    o += "\">\n<div class=\"gallery\"><img src=\"/img/p/";
+    append_uint(o, n);
+    o += "-1.jpg\" alt=\"\" width=\"600\" height=\"600\"></div>\n<div class=\"summary\">\n"
+         "<h1 class=\"product-title\">";
+    o += title;
+    o += "</h1>\n<div class=\"rating\">";
+    append_uint(o, stars10 / 10);
+    o += '.';
+    append_uint(o, stars10 % 10);
+    o += " out of 5 <a href=\"#reviews\">";
+    append_uint(o, (h >> 20) % 3000);
+    o += " ratings</a></div>\n<p class=\"color\">Color: ";
+    o += pick(colors, h >> 44);
+    o += "</p>\n<div class=\"buy-box\"><span class=\"price\">";
+    append_price_text(o, n);
+}
+
+// Assembles a body from the site's shared blocks and variable text, in page
+// order. Variable text is written into the body's scratch first; the views
+// are made by finish(), once scratch no longer grows. With gzip, the body is
+// one gzip member: the header, the shared blocks' deflate segments, each
+// variable text as a stored deflate block (it starts byte-aligned, after the
+// header or a segment that ended with a sync flush), and the trailer, whose
+// CRC-32 is combined from the pieces' CRCs.
+class body_builder {
+public:
+    body_builder(body& out, bool gzip) : out_(out), sc_(out.scratch), gzip_(gzip) {
+        sc_.clear();
+        if (sc_.capacity() < 8192) sc_.reserve(8192);
+        if (gzip_) {
+            sc_.append(gzip_header, sizeof gzip_header);
+            pieces_[count_++] = {nullptr, 0, sc_.size()};
+        }
+    }
+
+    void add_shared(const block& b) {
+        if (b.text.empty()) return;
+        pieces_[count_++] = {&b, 0, 0};
+        crc_ = crc32_combine_op(crc_, b.crc, b.combine_op);
+        total_ += b.text.size();
+    }
+
+    // `write(std::string&)` appends the text to scratch.
+    template <class Write>
+    void add_variable(Write write) {
+        const std::size_t begin = sc_.size();
+        if (gzip_) sc_.append(5, '\0');
+        const std::size_t text_begin = sc_.size();
+        write(sc_);
+        const std::size_t len = sc_.size() - text_begin;
+        if (len > 0xffff) throw std::logic_error("variable part too large for a stored block");
+        crc_ = libdeflate_crc32(static_cast<std::uint32_t>(crc_), sc_.data() + text_begin, len);
+        total_ += len;
+        if (gzip_) {
+            sc_[begin] = 0;  // BFINAL 0, BTYPE 00 (stored), then padding to the byte
+            sc_[begin + 1] = static_cast<char>(len & 0xff);
+            sc_[begin + 2] = static_cast<char>(len >> 8);
+            sc_[begin + 3] = static_cast<char>(~len & 0xff);
+            sc_[begin + 4] = static_cast<char>((~len >> 8) & 0xff);
+        }
+        // Scratch right after scratch (the gzip header): one piece.
+        if (count_ > 0 && pieces_[count_ - 1].shared == nullptr && pieces_[count_ - 1].end == begin)
+            pieces_[count_ - 1].end = sc_.size();
+        else
+            pieces_[count_++] = {nullptr, begin, sc_.size()};
+    }
+
+    // The gzip trailer, then the body's views.
+    void finish() {
+        if (gzip_) {
+            const std::size_t begin = sc_.size();
+            append_le32(sc_, static_cast<std::uint32_t>(crc_));
+            append_le32(sc_, static_cast<std::uint32_t>(total_));
+            pieces_[count_++] = {nullptr, begin, sc_.size()};
+        }
+        out_.count = count_;
+        out_.size = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            const piece& p = pieces_[i];
+            out_.parts[i] = p.shared == nullptr ? std::string_view(sc_).substr(p.begin, p.end - p.begin)
+                                                : std::string_view(gzip_ ? p.shared->deflated : p.shared->text);
+            out_.size += out_.parts[i].size();
+        }
+    }
+
+private:
+    struct piece {
+        const block* shared;  // or nullptr: scratch [begin, end)
+        std::size_t begin, end;
+    };
+    body& out_;
+    std::string& sc_;
+    bool gzip_;
+    std::array<piece, body::max_parts> pieces_{};
+    std::size_t count_ = 0;
+    uLong crc_ = 0;
+    std::uint64_t total_ = 0;
+};
+
 }  // namespace
 
 // ---- Facts ----
@@ -772,116 +883,25 @@ const std::string& site::error_page(bool gzip) const { return p_->error[gzip ? 1
 
 void site::product(std::uint64_t n, bool gzip, body& out) const {
     const impl& s = *p_;
-    std::string& sc = out.scratch;
-    sc.clear();
-    if (sc.capacity() < 8192) sc.reserve(8192);
-
-    // The pieces in page order. A variable piece is a range of scratch,
-    // written first; the views are made once scratch no longer grows.
-    struct piece {
-        const block* shared;  // or nullptr: scratch [begin, end)
-        std::size_t begin, end;
-    };
-    std::array<piece, body::max_parts> pieces{};
-    std::size_t count = 0;
-    uLong crc = 0;
-    std::uint64_t total = 0;
-
-    auto add_shared = [&](const block& b) {
-        if (b.text.empty()) return;
-        pieces[count++] = {&b, 0, 0};
-        crc = crc32_combine_op(crc, b.crc, b.combine_op);
-        total += b.text.size();
-    };
-    // A variable piece: `write` appends the text to scratch. With gzip the
-    // text is wrapped in a stored deflate block (it starts byte-aligned,
-    // after the gzip header or a segment that ended with a sync flush).
-    auto add_variable = [&](auto write) {
-        const std::size_t begin = sc.size();
-        if (gzip) sc.append(5, '\0');
-        const std::size_t text_begin = sc.size();
-        write(sc);
-        const std::size_t len = sc.size() - text_begin;
-        if (len > 0xffff) throw std::logic_error("variable part too large for a stored block");
-        crc = libdeflate_crc32(static_cast<std::uint32_t>(crc), sc.data() + text_begin, len);
-        total += len;
-        if (gzip) {
-            sc[begin] = 0;  // BFINAL 0, BTYPE 00 (stored), then padding to the byte
-            sc[begin + 1] = static_cast<char>(len & 0xff);
-            sc[begin + 2] = static_cast<char>(len >> 8);
-            sc[begin + 3] = static_cast<char>(~len & 0xff);
-            sc[begin + 4] = static_cast<char>((~len >> 8) & 0xff);
-        }
-        // The gzip header is written before the first piece: extend it.
-        if (count > 0 && pieces[count - 1].shared == nullptr && pieces[count - 1].end == begin)
-            pieces[count - 1].end = sc.size();
-        else
-            pieces[count++] = {nullptr, begin, sc.size()};
-    };
-
-    if (gzip) {
-        sc.append(gzip_header, sizeof gzip_header);
-        pieces[count++] = {nullptr, 0, sc.size()};
-    }
+    body_builder page(out, gzip);
     const std::uint64_t h = hash_of(n, 5);
     thread_local std::string title;
     title.clear();
     append_title(title, n, true);
-    add_variable([&](std::string& o) {
+    page.add_variable([&](std::string& o) {
         o += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
         o += title;
         o += "</title>\n<link rel=\"canonical\" href=\"/p/";
         append_uint(o, n);
         o += ".html\">\n";
     });
-    add_shared(s.top);
-    add_variable([&](std::string& o) {
-        const std::uint64_t stars10 = 25 + (h >> 8) % 26;  // 2.5 .. 5.0
-        o += "<main id=\"content\">\n<nav class=\"breadcrumb\"><a href=\"/\">Home</a> &rsaquo; "
-             "<a href=\"/list/";
-        append_uint(o, (n - 1) / 20 + 1);
-        o += ".html\">";
-        o += pick(nouns, hash_of(n, 1) >> 24);
-        o += "</a> &rsaquo; <span>";
-        o += title;
-        o += "</span></nav>\n<article class=\"product\" id=\"product-";
-        append_uint(o, n);
-        o += "\">\n<div class=\"gallery\"><img src=\"/img/p/";
-        append_uint(o, n);
-        o += "-1.jpg\" alt=\"\" width=\"600\" height=\"600\"></div>\n<div class=\"summary\">\n"
-             "<h1 class=\"product-title\">";
-        o += title;
-        o += "</h1>\n<div class=\"rating\">";
-        append_uint(o, stars10 / 10);
-        o += '.';
-        append_uint(o, stars10 % 10);
-        o += " out of 5 <a href=\"#reviews\">";
-        append_uint(o, (h >> 20) % 3000);
-        o += " ratings</a></div>\n<p class=\"color\">Color: ";
-        o += pick(colors, h >> 44);
-        o += "</p>\n<div class=\"buy-box\"><span class=\"price\">";
-        append_price_text(o, n);
-    });
-    add_shared(s.buy);
+    page.add_shared(s.top);
+    page.add_variable([&](std::string& o) { append_product_summary(o, n, h, title); });
+    page.add_shared(s.buy);
     for (std::size_t k = 0; k < filler_kinds; ++k)
-        add_shared(s.fillers[k * variants_per_kind + hash_of(n, 10 + k) % variants_per_kind]);
-    add_shared(s.product_end);
-    if (gzip) {
-        const std::size_t begin = sc.size();
-        append_le32(sc, static_cast<std::uint32_t>(crc));
-        append_le32(sc, static_cast<std::uint32_t>(total));
-        pieces[count++] = {nullptr, begin, sc.size()};
-    }
-
-    out.count = count;
-    out.size = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        const piece& p = pieces[i];
-        out.parts[i] = p.shared == nullptr
-                           ? std::string_view(sc).substr(p.begin, p.end - p.begin)
-                           : std::string_view(gzip ? p.shared->deflated : p.shared->text);
-        out.size += out.parts[i].size();
-    }
+        page.add_shared(s.fillers[k * variants_per_kind + hash_of(n, 10 + k) % variants_per_kind]);
+    page.add_shared(s.product_end);
+    page.finish();
 }
 
 std::string site::product_page(std::uint64_t n) const {
