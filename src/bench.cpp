@@ -63,10 +63,6 @@ public:
     }
 };
 
-double seconds_since(steady::time_point t) {
-    return std::chrono::duration<double>(steady::now() - t).count();
-}
-
 std::string shell_quote(const std::string& s) {
     if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                           "0123456789_./,=:+-@%") == std::string::npos)
@@ -254,7 +250,7 @@ public:
             }
             if (!alive()) fail("exited at start");
             if (interrupted) fail("interrupted");
-            if (seconds_since(start) > 20) fail("did not say it was listening within 20 s");
+            if (sys::seconds_since(start) > 20) fail("did not say it was listening within 20 s");
             ::usleep(10000);
         }
     }
@@ -288,7 +284,7 @@ public:
         const pid_t pid = pid_;
         ::kill(pid, SIGTERM);
         const steady::time_point start = steady::now();
-        while (alive() && seconds_since(start) < 5) ::usleep(10000);
+        while (alive() && sys::seconds_since(start) < 5) ::usleep(10000);
         if (pid_ >= 0) {
             ::kill(-pid, SIGKILL);
             ::waitpid(pid, nullptr, 0);

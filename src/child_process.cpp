@@ -24,14 +24,6 @@ namespace shoal {
 namespace fs = std::filesystem;
 using steady = std::chrono::steady_clock;
 
-namespace {
-
-double seconds_since(steady::time_point t) {
-    return std::chrono::duration<double>(steady::now() - t).count();
-}
-
-}  // namespace
-
 pid_t spawn_child(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err,
                   int death_signal) {
     std::vector<std::string> args = argv;
@@ -83,14 +75,14 @@ child_exit wait_child(pid_t pid, steady::time_point start, double limit_s, const
         rusage ru{};
         const pid_t r = ::wait4(pid, &status, WNOHANG, &ru);
         if (r == pid) {
-            info.wall_s = seconds_since(start);
+            info.wall_s = sys::seconds_since(start);
             info.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             info.cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                          (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
             break;
         }
         if (r < 0 && errno != EINTR) {
-            info.wall_s = seconds_since(start);
+            info.wall_s = sys::seconds_since(start);
             break;
         }
         const steady::time_point now = steady::now();

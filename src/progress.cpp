@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "shoal/sys.hpp"
+
 namespace shoal {
 namespace {
 
@@ -46,7 +48,7 @@ void run_stats::add(const record& r) {
 }
 
 double run_stats::seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    return sys::seconds_since(start_);
 }
 
 double run_stats::latency_ms(double q) const {

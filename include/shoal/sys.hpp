@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -50,5 +51,10 @@ std::size_t raise_fd_limit();
 
 // Number of CPUs this process may run on (at least 1).
 unsigned cpu_count();
+
+// Seconds of the steady clock since t.
+inline double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
 
 }  // namespace shoal::sys
