@@ -107,15 +107,15 @@ url_source::taken url_source::next_at_hand(input_line& out) {
     }
 }
 
-std::int64_t count_url_lines(const std::string& path) {
-    if (path == "-") return -1;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
+namespace {
+
+// Counts the lines of a regular file from fd's offset on, and puts the
+// offset back; -1 for anything else.
+std::int64_t count_lines_from(int fd) {
     struct stat st{};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return -1;
-    }
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    const off_t at = ::lseek(fd, 0, SEEK_CUR);
+    if (at < 0) return -1;
     url_source src(fd);
     input_line line;
     std::int64_t n = 0;
@@ -124,6 +124,17 @@ std::int64_t count_url_lines(const std::string& path) {
     } catch (...) {
         n = -1;
     }
+    if (::lseek(fd, at, SEEK_SET) != at) return -1;
+    return n;
+}
+
+}  // namespace
+
+std::int64_t count_url_lines(const std::string& path) {
+    if (path == "-") return count_lines_from(STDIN_FILENO);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    const std::int64_t n = count_lines_from(fd);
     ::close(fd);
     return n;
 }

@@ -224,29 +224,33 @@ json::object tls_stats_of(const serve_process& s, const fs::path& ca) {
 // with --ca-file and --stats, checks that all `lines` records are 200s, and
 // returns --stats' fetch counters.
 // How a test crawl is started beyond its options: environment settings
-// (the SHOAL_FAULT_ knobs) and whether the list comes through a pipe
-// (chunks of consecutive lines) instead of from the file (dealt by host).
+// (the SHOAL_FAULT_ knobs), and how the list comes: named (dealt by host),
+// through a pipe on stdin (chunks of consecutive lines), or as a file
+// redirected onto stdin (`shoal crawl - < urls.txt`, dealt like a named one).
+enum class list_via { name, pipe, redirect };
 struct crawl_way {
     std::vector<std::string> env;
-    bool list_on_stdin = false;
+    list_via list = list_via::name;
 };
 
 json::object crawl_https_list(const fs::path& dir, std::size_t lines,
                               const std::vector<std::string>& options, const crawl_way& way = {}) {
     std::vector<std::string> args;
+    if (way.list == list_via::redirect)
+        args = {"sh", "-c", "exec \"$@\" < \"$0\"", (dir / "urls.txt").string()};
     if (!way.env.empty()) {
         args.push_back("env");
         args.insert(args.end(), way.env.begin(), way.env.end());
     }
     const std::string list = (dir / "urls.txt").string();
     for (const std::string& a : {std::string(SHOAL_BINARY), std::string("crawl"),
-                                 way.list_on_stdin ? std::string("-") : list, std::string("-o"),
+                                 way.list == list_via::name ? list : std::string("-"), std::string("-o"),
                                  (dir / "out.jsonl").string(), std::string("-q"), std::string("--ca-file"),
                                  (dir / "ca.pem").string(), std::string("--stats"),
                                  (dir / "stats.json").string()})
         args.push_back(a);
     args.insert(args.end(), options.begin(), options.end());
-    auto p = run_process(args, way.list_on_stdin ? shoal::test::read_file(list) : "", 120s);
+    auto p = run_process(args, way.list == list_via::pipe ? shoal::test::read_file(list) : "", 120s);
     INFO(p.err);
     REQUIRE(p.exit_code == 0);
     const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
@@ -551,21 +555,25 @@ TEST_CASE("serve: while the CPU is the limit, lanes do not open a second connect
     CHECK(roomy.handshakes - roomy.resumed == 16);
 }
 
-TEST_CASE("serve: a URL file is dealt to the workers by host, a list on stdin in order", "[serve]") {
+TEST_CASE("serve: a URL file is dealt to the workers by host, a list through a pipe in order", "[serve]") {
     // 800 URLs over 16 hosts in turn, 4 workers (chunks of 200), 16 lanes
     // each, no second connections (the CPU counts as the limit). From the
-    // file, each worker gets the lines of 4 hosts: 16 connections in all.
-    // From a pipe, chunks are consecutive lines and each worker meets every
-    // host: 64.
+    // file, named or redirected onto stdin, each worker gets the lines of 4
+    // hosts: 16 connections in all. From a pipe, chunks are consecutive
+    // lines and each worker meets every host: 64.
     // (No worker hands lines back at the end: that would add connections.)
     const std::vector<std::string> env = {"SHOAL_FAULT_CPU_SATURATED=1", "SHOAL_FAULT_NO_HAND_BACK=1"};
     temp_dir file;
     const tls_crawl dealt =
         crawl_tls_site(file.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"}, {env});
     CHECK(dealt.handshakes == 16);
+    temp_dir redirected;
+    const tls_crawl redirect = crawl_tls_site(redirected.path(), 800, 16, {},
+                                              {"-p", "4", "-c", "16", "--chunk-size", "200"}, {env, list_via::redirect});
+    CHECK(redirect.handshakes == 16);
     temp_dir pipe;
     const tls_crawl in_order =
-        crawl_tls_site(pipe.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"}, {env, true});
+        crawl_tls_site(pipe.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"}, {env, list_via::pipe});
     CHECK(in_order.handshakes == 64);
 }
 
@@ -731,7 +739,7 @@ TEST_CASE("serve: workers that start together make one full TLS handshake per ho
     // by host, and each worker would meet only 2 of the hosts.
     temp_dir dir;
     const tls_crawl r = crawl_tls_site(dir.path(), 400, 8, {}, {"-p", "4", "-c", "16", "--chunk-size", "100"},
-                                       {{}, true});
+                                       {{}, list_via::pipe});
     CHECK(r.handshakes >= 32);  // every worker connects to every host
     CHECK(r.handshakes - r.resumed == 8);
     CHECK(count(r.server, "tls_handshakes_resumed") == r.resumed);

@@ -352,7 +352,7 @@ TEST_CASE("url_source: next_at_hand never waits: later until a line's newline or
     ::close(fds[0]);
 }
 
-TEST_CASE("url_source: count_url_lines on a file, -1 for stdin and non-files", "[url_source]") {
+TEST_CASE("url_source: count_url_lines on a file, -1 for non-files", "[url_source]") {
     temp_file f("http://a/1\n\n# c\nhttp://a/2\r\n   \nhttp://a/3");
     CHECK(shoal::count_url_lines(f.path()) == 3);
 
@@ -364,7 +364,55 @@ TEST_CASE("url_source: count_url_lines on a file, -1 for stdin and non-files", "
     temp_file with_long(huge + "\nhttp://b/\n");
     CHECK(shoal::count_url_lines(with_long.path()) == 2);
 
-    CHECK(shoal::count_url_lines("-") == -1);
     CHECK(shoal::count_url_lines("/tmp") == -1);  // a directory
     CHECK(shoal::count_url_lines("/nonexistent/shoal/urls.txt") == -1);
+}
+
+namespace {
+
+// Puts fd on this process's stdin while it lives, then the old stdin back.
+class stdin_from {
+public:
+    explicit stdin_from(int fd) : saved_(::dup(STDIN_FILENO)) {
+        REQUIRE(saved_ >= 0);
+        REQUIRE(::dup2(fd, STDIN_FILENO) == STDIN_FILENO);
+    }
+    ~stdin_from() {
+        ::dup2(saved_, STDIN_FILENO);
+        ::close(saved_);
+    }
+    stdin_from(const stdin_from&) = delete;
+    stdin_from& operator=(const stdin_from&) = delete;
+
+private:
+    int saved_;
+};
+
+}  // namespace
+
+TEST_CASE("url_source: count_url_lines(\"-\") counts a regular file on stdin from its offset, -1 for a pipe",
+          "[url_source]") {
+    SECTION("a regular file, partly read already: the rest is counted and the offset put back") {
+        temp_file f("http://a/1\nhttp://a/2\n# c\nhttp://a/3\n");
+        int fd = ::open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
+        REQUIRE(fd >= 0);
+        REQUIRE(::lseek(fd, 11, SEEK_SET) == 11);  // past "http://a/1\n"
+        stdin_from in(fd);
+        CHECK(shoal::count_url_lines("-") == 2);
+        CHECK(::lseek(STDIN_FILENO, 0, SEEK_CUR) == 11);
+        ::close(fd);
+    }
+    SECTION("a pipe is not counted, and nothing is read from it") {
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        REQUIRE(::write(fds[1], "http://a/1\n", 11) == 11);
+        {
+            stdin_from in(fds[0]);
+            CHECK(shoal::count_url_lines("-") == -1);
+        }
+        char buf[32];
+        CHECK(::read(fds[0], buf, sizeof buf) == 11);
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
 }

@@ -65,7 +65,8 @@ private:
 };
 
 // Counts the lines url_source would yield from a regular file without
-// keeping them. Returns -1 when path is not a regular file (stdin, a pipe).
+// keeping them; "-" is stdin, counted from its offset, which is put back.
+// Returns -1 when path (or stdin) is not a regular file (a pipe, a terminal).
 std::int64_t count_url_lines(const std::string& path);
 
 }  // namespace shoal
