@@ -90,6 +90,33 @@ std::optional<chunker::clock::time_point> chunker::cut_due() const {
     return first_came_ + patience;
 }
 
+namespace {
+
+// The window's lines grouped by host, in order of first appearance. Hosts
+// whose hashes meet are one group, which costs only balance.
+struct host_groups {
+    std::vector<std::uint32_t> group_of;  // by line
+    std::vector<std::size_t> size;        // by group
+};
+
+host_groups group_by_host(const std::vector<input_line>& window) {
+    host_groups g;
+    g.group_of.resize(window.size());
+    std::unordered_map<std::uint64_t, std::uint32_t> group_by_hash;
+    group_by_hash.reserve(window.size());
+    std::string host;  // its capacity reused
+    for (std::size_t i = 0; i < window.size(); ++i) {
+        detail::host_of_line(window[i].text, host);
+        auto [it, fresh] = group_by_hash.try_emplace(origin_hash(host), static_cast<std::uint32_t>(g.size.size()));
+        if (fresh) g.size.push_back(0);
+        g.group_of[i] = it->second;
+        ++g.size[it->second];
+    }
+    return g;
+}
+
+}  // namespace
+
 void chunker::read_window() {
     std::vector<input_line> window;
     const std::size_t cap = chunk_size_ * dealing_.ways;
@@ -111,23 +138,9 @@ void chunker::read_window() {
         return;
     }
 
-    // Group the window's lines by host, in order of first appearance. Hosts
-    // whose hashes meet are dealt together, which costs only balance.
-    std::vector<std::uint32_t> group_of(n);
-    std::vector<std::size_t> group_size;
-    {
-        std::unordered_map<std::uint64_t, std::uint32_t> group_by_hash;
-        group_by_hash.reserve(n);
-        std::string host;  // its capacity reused
-        for (std::size_t i = 0; i < n; ++i) {
-            detail::host_of_line(window[i].text, host);
-            auto [it, fresh] =
-                group_by_hash.try_emplace(origin_hash(host), static_cast<std::uint32_t>(group_size.size()));
-            if (fresh) group_size.push_back(0);
-            group_of[i] = it->second;
-            ++group_size[it->second];
-        }
-    }
+    const host_groups groups = group_by_host(window);
+    const std::vector<std::uint32_t>& group_of = groups.group_of;
+    const std::vector<std::size_t>& group_size = groups.size;
     // Largest hosts first, each to the chunk with the fewest lines so far; a
     // host larger than what that chunk may still take spills into the next.
     // A host's lines fill its places in file order.
