@@ -13,7 +13,8 @@
 #                                    crashers: fails until they are fixed)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-targets_all=(url_fuzz frame_fuzz charset_fuzz price_fuzz extract_fuzz record_fuzz session_der_fuzz tls_engine_fuzz)
+targets_all=(url_fuzz frame_fuzz charset_fuzz price_fuzz extract_fuzz record_fuzz session_der_fuzz tls_engine_fuzz
+             url_source_fuzz)
 seconds="${FUZZ_SECONDS:-60}"
 
 replay=0
