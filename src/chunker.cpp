@@ -52,6 +52,10 @@ chunker::chunker(url_source& source, std::size_t chunk_size,
 
 std::optional<chunk> chunker::next() {
     if (dealt_.empty()) read_window();
+    return next_dealt();
+}
+
+std::optional<chunk> chunker::next_dealt() {
     if (dealt_.empty()) return std::nullopt;
     chunk c;
     c.lines = std::move(dealt_.front());
@@ -61,8 +65,10 @@ std::optional<chunk> chunker::next() {
 }
 
 std::optional<chunk> chunker::next_at_hand(clock::time_point now) {
+    if (!dealt_.empty()) return next_dealt();
+    const std::size_t cap = chunk_size_ * dealing_.ways;
     input_line line;
-    while (!ended_ && waiting_.size() < chunk_size_) {
+    while (!ended_ && waiting_.size() < cap) {
         const url_source::taken t = source_.next_at_hand(line);
         if (t == url_source::taken::later) break;
         if (t == url_source::taken::end) {
@@ -77,12 +83,10 @@ std::optional<chunk> chunker::next_at_hand(clock::time_point now) {
         waiting_.push_back(std::move(line));
     }
     if (waiting_.empty()) return std::nullopt;
-    if (waiting_.size() < chunk_size_ && !ended_ && now < first_came_ + patience) return std::nullopt;
-    chunk c;
-    c.lines = std::move(waiting_);
+    if (waiting_.size() < cap && !ended_ && now < first_came_ + patience) return std::nullopt;
+    deal(std::move(waiting_));
     waiting_.clear();
-    c.id = new_id();
-    return c;
+    return next_dealt();
 }
 
 std::optional<chunker::clock::time_point> chunker::cut_due() const {
@@ -128,8 +132,11 @@ void chunker::read_window() {
         }
         window.push_back(std::move(line));
     }
-    if (window.empty()) return;
+    deal(std::move(window));
+}
 
+void chunker::deal(std::vector<input_line> window) {
+    if (window.empty()) return;
     const std::size_t n = window.size();
     const std::size_t at_least = (n + chunk_size_ - 1) / chunk_size_;  // chunks of <= K lines
     const std::size_t ways = std::max(at_least, std::min<std::size_t>(dealing_.ways, n / dealing_.min_lines));

@@ -139,13 +139,15 @@ private:
         install_signal_handlers();
         start_writer();
         source_ = std::make_unique<url_source>(input_fd_);
-        // A file is dealt by host, P chunks from each window of P x K lines
-        // (see chunker.hpp). A pipe is cut in order, from the lines at hand:
-        // the loop polls it beside the workers, so that a slow producer's
-        // first lines start within a second and signals are heard meanwhile.
-        chunk_dealing dealing;
+        // Lines are dealt by host, P chunks from each window of P x K lines
+        // (see chunker.hpp). A pipe's are taken as they come: the loop polls
+        // it beside the workers, so that a slow producer's first lines start
+        // within a second and signals are heard meanwhile. For the tests that
+        // need every worker to meet every host, chunks can be runs of
+        // consecutive lines instead (SHOAL_FAULT_NO_DEALING=1).
+        chunk_dealing dealing{o_.processes, std::min<std::size_t>(o_.chunk_size, o_.concurrency)};
+        if (const char* v = std::getenv("SHOAL_FAULT_NO_DEALING"); v != nullptr && *v == '1') dealing = {};
         streaming_ = total_ < 0;
-        if (!streaming_) dealing = {o_.processes, std::min<std::size_t>(o_.chunk_size, o_.concurrency)};
         chunker_ = std::make_unique<chunker>(
             *source_, o_.chunk_size, [this](std::uint64_t n) { return done_.test(n); }, dealing);
         sys::set_process_title("shoal: supervisor " + o_.input);

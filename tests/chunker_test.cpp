@@ -372,3 +372,50 @@ TEST_CASE("chunker: next_at_hand cuts K lines at once, fewer once the first has 
     CHECK_FALSE(chunks.next_at_hand(t1 + 2s));
     ::close(fds[0]);
 }
+
+TEST_CASE("chunker: next_at_hand deals a window of ways x K lines by host, and a short one once it has waited",
+          "[chunker]") {
+    using shoal::chunker;
+    using namespace std::chrono_literals;
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    auto put = [w = fds[1]](const std::string& s) {
+        REQUIRE(::write(w, s.data(), s.size()) == static_cast<ssize_t>(s.size()));
+    };
+    shoal::url_source src(fds[0]);
+    chunker chunks(src, 4, {}, shoal::chunk_dealing{2, 2});  // 2 chunks of <= 4 lines from 8
+    auto hosts = [](const shoal::chunk& c) {
+        std::set<std::string> h;
+        for (const auto& l : c.lines) h.insert(l.text.substr(0, l.text.find('/', 7)));
+        return h;
+    };
+    const auto t0 = chunker::clock::now();
+    // Lines 1-8 over hosts a, b, a, b, ...: a full window at once.
+    std::string list;
+    for (int i = 1; i <= 8; ++i) list += std::string("http://") + (i % 2 ? "a" : "b") + "/" + std::to_string(i) + "\n";
+    put(list);
+    auto c1 = chunks.next_at_hand(t0);
+    auto c2 = chunks.next_at_hand(t0);
+    REQUIRE(c1);
+    REQUIRE(c2);
+    CHECK(c1->lines.size() == 4);
+    CHECK(c2->lines.size() == 4);
+    CHECK(hosts(*c1).size() == 1);  // one host each
+    CHECK(hosts(*c2).size() == 1);
+    CHECK(hosts(*c1) != hosts(*c2));
+    CHECK(c1->lines.front().number == 1);  // handed out by their first line
+    CHECK_FALSE(chunks.next_at_hand(t0));
+
+    // Three lines, then silence: too few to deal (fewer than 2 x 2), cut as
+    // one chunk once the first has waited.
+    put("http://a/9\nhttp://b/10\nhttp://c/11\n");
+    CHECK_FALSE(chunks.next_at_hand(t0 + 1ms));
+    CHECK_FALSE(chunks.next_at_hand(t0 + 1ms + chunker::patience - 1ms));
+    auto c3 = chunks.next_at_hand(t0 + 1ms + chunker::patience);
+    REQUIRE(c3);
+    CHECK(c3->lines.size() == 3);
+    ::close(fds[1]);
+    CHECK_FALSE(chunks.next_at_hand(t0 + 2s));
+    CHECK(chunks.exhausted());
+    ::close(fds[0]);
+}

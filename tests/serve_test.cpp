@@ -555,32 +555,32 @@ TEST_CASE("serve: while the CPU is the limit, lanes do not open a second connect
     CHECK(roomy.handshakes - roomy.resumed == 16);
 }
 
-TEST_CASE("serve: a URL file is dealt to the workers by host, a list through a pipe in order", "[serve]") {
+TEST_CASE("serve: a URL list is dealt to the workers by host, from a file or through a pipe", "[serve]") {
     // 800 URLs over 16 hosts in turn, 4 workers (chunks of 200), 16 lanes
     // each, no second connections (the CPU counts as the limit). From the
-    // file, named or redirected onto stdin, each worker gets the lines of 4
-    // hosts: 16 connections in all. From a pipe, chunks are consecutive
-    // lines and each worker meets every host: 64.
+    // file (named, or redirected onto stdin) and through a pipe alike, each
+    // worker gets the lines of 4 hosts: 16 connections in all. In chunks of
+    // consecutive lines (SHOAL_FAULT_NO_DEALING=1) each worker meets every
+    // host: 64.
     // (No worker hands lines back at the end: that would add connections.)
     const std::vector<std::string> env = {"SHOAL_FAULT_CPU_SATURATED=1", "SHOAL_FAULT_NO_HAND_BACK=1"};
-    temp_dir file;
-    const tls_crawl dealt =
-        crawl_tls_site(file.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"}, {env});
-    CHECK(dealt.handshakes == 16);
-    temp_dir redirected;
-    const tls_crawl redirect = crawl_tls_site(redirected.path(), 800, 16, {},
-                                              {"-p", "4", "-c", "16", "--chunk-size", "200"}, {env, list_via::redirect});
-    CHECK(redirect.handshakes == 16);
-    temp_dir pipe;
-    const tls_crawl in_order =
-        crawl_tls_site(pipe.path(), 800, 16, {}, {"-p", "4", "-c", "16", "--chunk-size", "200"}, {env, list_via::pipe});
-    CHECK(in_order.handshakes == 64);
+    const std::vector<std::string> options = {"-p", "4", "-c", "16", "--chunk-size", "200"};
+    for (list_via via : {list_via::name, list_via::redirect, list_via::pipe}) {
+        INFO("list via " << static_cast<int>(via));
+        temp_dir dir;
+        CHECK(crawl_tls_site(dir.path(), 800, 16, {}, options, {env, via}).handshakes == 16);
+    }
+    std::vector<std::string> in_order_env = env;
+    in_order_env.push_back("SHOAL_FAULT_NO_DEALING=1");
+    temp_dir dir;
+    CHECK(crawl_tls_site(dir.path(), 800, 16, {}, options, {in_order_env, list_via::pipe}).handshakes == 64);
 }
 
 namespace {
 
 // A crawl of 240 URLs over 8 hosts of a `shoal serve --latency 20` site,
-// the list on stdin in chunks of 200 and 40: 2 workers of 4 lanes. The
+// the list on stdin in chunks of consecutive lines (SHOAL_FAULT_NO_DEALING=1),
+// 200 and 40: 2 workers of 4 lanes. The
 // second is done after about 200 ms, when the first has about 160 lines
 // left to start: 800 ms more at its pace.
 struct uneven_crawl {
@@ -605,7 +605,7 @@ uneven_crawl crawl_uneven_chunks(const std::vector<std::string>& env) {
     for (int n = 1; n <= 240; ++n)
         list += "http://127.0.0." + std::to_string(1 + n % 8) + ":" + std::to_string(s.port()) + "/p/" +
                 std::to_string(n) + ".html\n";
-    std::vector<std::string> args = {"env"};
+    std::vector<std::string> args = {"env", "SHOAL_FAULT_NO_DEALING=1"};
     args.insert(args.end(), env.begin(), env.end());
     args.insert(args.end(), {SHOAL_BINARY, "crawl", "-", "-o", (dir / "out.jsonl").string(), "-q", "-p", "2", "-c",
                              "4", "--chunk-size", "200", "--stats", (dir / "stats.json").string()});
@@ -735,11 +735,11 @@ TEST_CASE("serve: workers that start together make one full TLS handshake per ho
     // every host at its start. The first to connect to a host claims it in
     // the shared table and the others wait for its session instead of
     // making full handshakes of their own (30-32 in all before, for 8 hosts).
-    // The list comes through a pipe: from a file the chunks would be dealt
-    // by host, and each worker would meet only 2 of the hosts.
+    // Chunks are runs of consecutive lines (SHOAL_FAULT_NO_DEALING=1): dealt
+    // by host, each worker would meet only 2 of the hosts.
     temp_dir dir;
     const tls_crawl r = crawl_tls_site(dir.path(), 400, 8, {}, {"-p", "4", "-c", "16", "--chunk-size", "100"},
-                                       {{}, list_via::pipe});
+                                       {{"SHOAL_FAULT_NO_DEALING=1"}});
     CHECK(r.handshakes >= 32);  // every worker connects to every host
     CHECK(r.handshakes - r.resumed == 8);
     CHECK(count(r.server, "tls_handshakes_resumed") == r.resumed);

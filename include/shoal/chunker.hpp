@@ -12,9 +12,10 @@
 // Each chunk's lines stay in file order.
 //
 // Input that comes over time (a pipe) is taken with next_at_hand(), which
-// never waits for input: a chunk of consecutive lines is cut once K lines
-// have come, once the input has ended, or once its first line has waited
-// `patience`, so that a slow producer's lines start without waiting for K.
+// never waits for input: the lines that have come are cut into a window
+// (dealt as above) once there are ways x K of them, once the input has
+// ended, or once the first of them has waited `patience`, so that a slow
+// producer's lines start without waiting for a whole window.
 #pragma once
 
 #include <chrono>
@@ -53,15 +54,15 @@ public:
     // The next chunk, or nullopt when the input is exhausted. Waits for input.
     std::optional<chunk> next();
 
-    // The next chunk of consecutive lines from the lines at hand (see the
-    // top), without waiting for input; nullopt when there is none to cut
-    // yet (cut_due()) or the input is exhausted (exhausted()). `now` is the
-    // time the lines taken in this call count as come.
+    // The next chunk from the lines at hand (see the top), without waiting
+    // for input; nullopt when there is none to cut yet (cut_due()) or the
+    // input is exhausted (exhausted()). `now` is the time the lines taken in
+    // this call count as come.
     std::optional<chunk> next_at_hand(clock::time_point now);
     // When the lines taken so far are cut however few; nullopt when none.
     std::optional<clock::time_point> cut_due() const;
     // The input has ended and every line is handed out.
-    bool exhausted() const { return ended_ && waiting_.empty(); }
+    bool exhausted() const { return ended_ && waiting_.empty() && dealt_.empty(); }
 
     // Chunk ids are also handed out for re-runs of a dead worker's lines.
     std::uint64_t new_id() { return next_id_++; }
@@ -70,6 +71,9 @@ public:
 
 private:
     void read_window();
+    // Deals a window's lines into chunks (see the top), onto dealt_.
+    void deal(std::vector<input_line> window);
+    std::optional<chunk> next_dealt();
 
     url_source& source_;
     std::size_t chunk_size_;
