@@ -35,6 +35,30 @@ private:
     int fds_[2];
 };
 
+// A pipe whose writing end the test holds, to hand the chunker lines over
+// time. Closes what is still open when destroyed.
+class held_pipe {
+public:
+    held_pipe() { REQUIRE(::pipe(fds_) == 0); }
+    ~held_pipe() {
+        close_write();
+        ::close(fds_[0]);
+    }
+    held_pipe(const held_pipe&) = delete;
+    held_pipe& operator=(const held_pipe&) = delete;
+    int fd() const { return fds_[0]; }
+    void put(const std::string& s) {
+        REQUIRE(::write(fds_[1], s.data(), s.size()) == static_cast<ssize_t>(s.size()));
+    }
+    void close_write() {
+        if (fds_[1] >= 0) ::close(fds_[1]);
+        fds_[1] = -1;
+    }
+
+private:
+    int fds_[2];
+};
+
 // n URL lines "http://h/<i>", numbered 1..n.
 std::string numbered_urls(int n) {
     std::string s;
@@ -322,14 +346,10 @@ TEST_CASE("chunker: random lists dealt by host lose and repeat no line; chunks i
 
 TEST_CASE("chunker: next_at_hand cuts K lines at once, fewer once the first has waited, the rest at the end",
           "[chunker]") {
-    using shoal::chunker;
     using namespace std::chrono_literals;
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    auto put = [w = fds[1]](const std::string& s) {
-        REQUIRE(::write(w, s.data(), s.size()) == static_cast<ssize_t>(s.size()));
-    };
-    shoal::url_source src(fds[0]);
+    using shoal::chunker;
+    held_pipe in;
+    shoal::url_source src(in.fd());
     chunker chunks(src, 3, [](std::uint64_t n) { return n == 6; });  // line 6 is done
     auto numbers = [](const shoal::chunk& c) {
         std::vector<std::uint64_t> n;
@@ -342,19 +362,19 @@ TEST_CASE("chunker: next_at_hand cuts K lines at once, fewer once the first has 
     CHECK_FALSE(chunks.cut_due());
     CHECK_FALSE(chunks.exhausted());
 
-    put("http://h/1\nhttp://h/2\n");
+    in.put("http://h/1\nhttp://h/2\n");
     CHECK_FALSE(chunks.next_at_hand(t0));
     REQUIRE(chunks.cut_due() == t0 + chunker::patience);
     CHECK_FALSE(chunks.next_at_hand(t0 + chunker::patience - 1ms));
 
-    put("# 3\nhttp://h/4\nhttp://h/5\n");  // K lines at hand: cut at once
+    in.put("# 3\nhttp://h/4\nhttp://h/5\n");  // K lines at hand: cut at once
     auto c = chunks.next_at_hand(t0 + 10ms);
     REQUIRE(c);
     CHECK(numbers(*c) == std::vector<std::uint64_t>{1, 2, 4});
     const auto t1 = t0 + 20ms;  // line 5 is taken now, and waits from here
     CHECK_FALSE(chunks.next_at_hand(t1));
     REQUIRE(chunks.cut_due() == t1 + chunker::patience);
-    put("http://h/6\n");  // done: skipped, so it neither waits nor counts
+    in.put("http://h/6\n");  // done: skipped, so it neither waits nor counts
     CHECK_FALSE(chunks.next_at_hand(t1 + chunker::patience - 1ms));
     CHECK(chunks.skipped() == 1);
     auto d = chunks.next_at_hand(t1 + chunker::patience);  // waited long enough
@@ -363,26 +383,21 @@ TEST_CASE("chunker: next_at_hand cuts K lines at once, fewer once the first has 
     CHECK(d->id == c->id + 1);
     CHECK_FALSE(chunks.cut_due());
 
-    put("http://h/7\n");
-    ::close(fds[1]);  // the end cuts what has come at once
+    in.put("http://h/7\n");
+    in.close_write();  // the end cuts what has come at once
     auto e = chunks.next_at_hand(t1 + 1s);
     REQUIRE(e);
     CHECK(numbers(*e) == std::vector<std::uint64_t>{7});
     CHECK(chunks.exhausted());
     CHECK_FALSE(chunks.next_at_hand(t1 + 2s));
-    ::close(fds[0]);
 }
 
 TEST_CASE("chunker: next_at_hand deals a window of ways x K lines by host, and a short one once it has waited",
           "[chunker]") {
-    using shoal::chunker;
     using namespace std::chrono_literals;
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    auto put = [w = fds[1]](const std::string& s) {
-        REQUIRE(::write(w, s.data(), s.size()) == static_cast<ssize_t>(s.size()));
-    };
-    shoal::url_source src(fds[0]);
+    using shoal::chunker;
+    held_pipe in;
+    shoal::url_source src(in.fd());
     chunker chunks(src, 4, {}, shoal::chunk_dealing{2, 2});  // 2 chunks of <= 4 lines from 8
     auto hosts = [](const shoal::chunk& c) {
         std::set<std::string> h;
@@ -393,7 +408,7 @@ TEST_CASE("chunker: next_at_hand deals a window of ways x K lines by host, and a
     // Lines 1-8 over hosts a, b, a, b, ...: a full window at once.
     std::string list;
     for (int i = 1; i <= 8; ++i) list += std::string("http://") + (i % 2 ? "a" : "b") + "/" + std::to_string(i) + "\n";
-    put(list);
+    in.put(list);
     auto c1 = chunks.next_at_hand(t0);
     auto c2 = chunks.next_at_hand(t0);
     REQUIRE(c1);
@@ -408,14 +423,13 @@ TEST_CASE("chunker: next_at_hand deals a window of ways x K lines by host, and a
 
     // Three lines, then silence: too few to deal (fewer than 2 x 2), cut as
     // one chunk once the first has waited.
-    put("http://a/9\nhttp://b/10\nhttp://c/11\n");
+    in.put("http://a/9\nhttp://b/10\nhttp://c/11\n");
     CHECK_FALSE(chunks.next_at_hand(t0 + 1ms));
     CHECK_FALSE(chunks.next_at_hand(t0 + 1ms + chunker::patience - 1ms));
     auto c3 = chunks.next_at_hand(t0 + 1ms + chunker::patience);
     REQUIRE(c3);
     CHECK(c3->lines.size() == 3);
-    ::close(fds[1]);
+    in.close_write();
     CHECK_FALSE(chunks.next_at_hand(t0 + 2s));
     CHECK(chunks.exhausted());
-    ::close(fds[0]);
 }

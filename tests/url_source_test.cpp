@@ -74,21 +74,29 @@ read_result read_via_file(std::string_view content) {
     return r;
 }
 
-// Reads `content` through a pipe, written by another thread in pieces of
-// `piece` bytes so that the reader sees short reads.
-read_result read_via_pipe(std::string_view content, std::size_t piece = 4093) {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    std::thread writer([&content, piece, wfd = fds[1]] {
+// A thread writing `content` to wfd in pieces of `piece` bytes, pausing
+// `pause` after each, then closing wfd.
+std::thread write_in_pieces(int wfd, std::string_view content, std::size_t piece,
+                            std::chrono::microseconds pause = {}) {
+    return std::thread([content, piece, pause, wfd] {
         std::size_t done = 0;
         while (done < content.size()) {
             std::size_t n = std::min(piece, content.size() - done);
             ssize_t w = ::write(wfd, content.data() + done, n);
             if (w <= 0) break;
             done += static_cast<std::size_t>(w);
+            if (pause.count() > 0) std::this_thread::sleep_for(pause);
         }
         ::close(wfd);
     });
+}
+
+// Reads `content` through a pipe, written by another thread in pieces of
+// `piece` bytes so that the reader sees short reads.
+read_result read_via_pipe(std::string_view content, std::size_t piece = 4093) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::thread writer = write_in_pieces(fds[1], content, piece);
     read_result r;
     {
         url_source src(fds[0]);
@@ -107,17 +115,7 @@ read_result read_via_pipe(std::string_view content, std::size_t piece = 4093) {
 read_result read_at_hand(std::string_view content, std::size_t piece = 4093) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
-    std::thread writer([&content, piece, wfd = fds[1]] {
-        std::size_t done = 0;
-        while (done < content.size()) {
-            std::size_t n = std::min(piece, content.size() - done);
-            ssize_t w = ::write(wfd, content.data() + done, n);
-            if (w <= 0) break;
-            done += static_cast<std::size_t>(w);
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
-        }
-        ::close(wfd);
-    });
+    std::thread writer = write_in_pieces(fds[1], content, piece, std::chrono::microseconds(200));
     read_result r;
     {
         url_source src(fds[0]);
