@@ -64,7 +64,7 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->type_name("N");
     crawl.add_option("--chunk-size", o.chunk_size,
                      "lines per chunk, one worker process each (default: 10000, or 10 x --concurrency if more; "
-                     "from stdin a chunk also starts 1 s after its first line came)")
+                     "lines from a pipe start at most 1 s after they came)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}).description(""))
         ->type_name("N");
     crawl.add_option("--per-host", o.per_host,
