@@ -5,7 +5,6 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -19,12 +18,7 @@ using namespace std::chrono_literals;
 using shoal::test::background_process;
 using shoal::test::local_site;
 using shoal::test::temp_dir;
-
-std::string title_of(pid_t pid) {
-    std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string t((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-    return t.substr(0, t.find('\0'));
-}
+using shoal::test::title_of;
 
 }  // namespace
 

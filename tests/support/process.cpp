@@ -395,6 +395,18 @@ std::optional<int> background_process::wait(std::chrono::milliseconds timeout) {
     }
 }
 
+std::string title_of(pid_t pid) {
+    // POSIX reads: an ifstream throws when the read fails because the
+    // process has gone, which is no error here.
+    const int fd = ::open(("/proc/" + std::to_string(pid) + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    std::string t;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) t.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return t.substr(0, t.find('\0'));
+}
+
 std::vector<pid_t> children_titled(pid_t parent, const std::string& prefix) {
     std::vector<pid_t> out;
     for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
@@ -411,9 +423,8 @@ std::vector<pid_t> children_titled(pid_t parent, const std::string& prefix) {
         pid_t ppid = 0;
         rest >> state >> ppid;
         if (ppid != parent) continue;
-        std::ifstream cmd(entry.path() / "cmdline");
-        std::string title((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-        if (title.rfind(prefix, 0) == 0) out.push_back(static_cast<pid_t>(std::stoi(name)));
+        const auto pid = static_cast<pid_t>(std::stoi(name));
+        if (title_of(pid).rfind(prefix, 0) == 0) out.push_back(pid);
     }
     return out;
 }

@@ -132,6 +132,10 @@ private:
 // starts with `prefix`.
 std::vector<pid_t> children_titled(pid_t parent, const std::string& prefix);
 
+// A process's command line (its title, up to the first NUL), or "" when it
+// has gone (reading /proc of a process that exits meanwhile fails: ESRCH).
+std::string title_of(pid_t pid);
+
 }  // namespace shoal::test
 
 namespace shoal::test {
