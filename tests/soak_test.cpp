@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -105,9 +104,7 @@ TEST_CASE("soak: random worker kills and process-group kills lose and duplicate 
             // alone max_deaths times is, by design, a poison line (crash record).
             std::vector<pid_t> workers;
             for (pid_t w : shoal::test::children_titled(shoal.pid(), "shoal: worker")) {
-                std::ifstream cmd("/proc/" + std::to_string(w) + "/cmdline");
-                std::string title;
-                std::getline(cmd, title, '\0');
+                const std::string title = shoal::test::title_of(w);
                 auto range = title.substr(title.rfind(' ') + 1);
                 auto dash = range.find('-');
                 if (dash != std::string::npos && range.substr(0, dash) != range.substr(dash + 1))
