@@ -14,6 +14,7 @@
 #include "shoal/sys.hpp"
 
 int main(int argc, char** argv) {
+    shoal::sys::fill_standard_fds();
     // Commands with their own command lines.
     if (argc >= 2 && std::strcmp(argv[1], "diff") == 0) return shoal::run_diff_command(argc, argv);
     try {

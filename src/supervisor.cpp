@@ -175,6 +175,8 @@ private:
 
     void open_input() {
         if (o_.input == "-") {
+            if (sys::standard_fd_was_closed(STDIN_FILENO))
+                throw setup_error(exit_code::file, "cannot read the URL list from stdin: it is closed");
             input_fd_ = STDIN_FILENO;
         } else {
             input_fd_ = ::open(o_.input.c_str(), O_RDONLY | O_CLOEXEC);
@@ -208,6 +210,8 @@ private:
 
     void open_output() {
         if (o_.output == "-") {
+            if (sys::standard_fd_was_closed(STDOUT_FILENO))
+                throw setup_error(exit_code::file, "cannot write the records to stdout: it is closed");
             output_fd_ = STDOUT_FILENO;
             csv_header_ = o_.format == output_format::csv;
             return;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -98,6 +99,25 @@ namespace {
 char* title_begin = nullptr;
 std::size_t title_capacity = 0;
 }  // namespace
+
+namespace {
+bool standard_closed[3] = {false, false, false};
+}  // namespace
+
+void fill_standard_fds() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        standard_closed[fd] = true;
+        // The lowest free number is fd itself: 0, 1 and 2 are filled in order.
+        const int null = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (null >= 0 && null != fd) {
+            ::dup2(null, fd);
+            ::close(null);
+        }
+    }
+}
+
+bool standard_fd_was_closed(int fd) { return fd >= 0 && fd <= 2 && standard_closed[fd]; }
 
 void init_process_title(int argc, char** argv) {
     if (argc < 1 || argv[0] == nullptr) return;

@@ -863,6 +863,29 @@ TEST_CASE("crawl: exit codes for usage and input errors", "[crawl]") {
     CHECK_FALSE(missing.err.empty());
 }
 
+TEST_CASE("crawl: a closed stdin or stdout is refused, not taken for an empty list or the output file",
+          "[crawl]") {
+    // With stdin closed, the first file shoal opened used to get number 0
+    // and was read as the URL list: a "complete" run of 0 records.
+    temp_dir dir;
+    shoal::test::write_file(dir / "urls.txt", "http://127.0.0.1:9/\n");
+    const std::string out = (dir / "out.jsonl").string();
+    auto no_stdin = run_process({"sh", "-c", "exec \"$0\" crawl - -o \"$1\" <&-", SHOAL_BINARY, out}, "", 30s);
+    CHECK(no_stdin.exit_code == 2);
+    CHECK(no_stdin.err == "shoal: cannot read the URL list from stdin: it is closed\n");
+    CHECK_FALSE(fs::exists(out));
+    auto no_stdout = run_process(
+        {"sh", "-c", "exec \"$0\" crawl \"$1\" -o - >&-", SHOAL_BINARY, (dir / "urls.txt").string()}, "", 30s);
+    CHECK(no_stdout.exit_code == 2);
+    CHECK(no_stdout.err == "shoal: cannot write the records to stdout: it is closed\n");
+    // A closed stderr only loses the messages: the run is whole.
+    auto no_stderr = run_process({"sh", "-c", "exec \"$0\" crawl \"$1\" -o \"$2\" -q --retries 0 2>&-",
+                                  SHOAL_BINARY, (dir / "urls.txt").string(), out},
+                                 "", 30s);
+    CHECK(no_stderr.exit_code == 0);
+    CHECK(shoal::test::read_jsonl(out).size() == 1);
+}
+
 TEST_CASE("crawl: --stats writes a JSON summary", "[crawl]") {
     local_site site;
     temp_dir dir;

@@ -46,6 +46,13 @@ void set_cloexec(int fd);
 void init_process_title(int argc, char** argv);
 void set_process_title(std::string_view title);
 
+// Opens /dev/null on whichever of stdin, stdout and stderr is closed, so
+// that no file opened later takes its number (and is read as the URL list
+// or written as the records). Call first thing in main.
+void fill_standard_fds();
+// Whether fd (0, 1 or 2) was closed when fill_standard_fds() ran.
+bool standard_fd_was_closed(int fd);
+
 // Raises RLIMIT_NOFILE's soft limit to the hard limit. Returns the new soft limit.
 std::size_t raise_fd_limit();
 
