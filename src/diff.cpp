@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "shoal/record.hpp"
+#include "shoal/sys.hpp"
 
 namespace shoal {
 
@@ -414,7 +415,11 @@ diff_input read_csv_input(std::istream& in, const std::string& name) {
 }
 
 diff_input read_diff_input(const std::string& path) {
-    if (path == "-") return read_jsonl_input(std::cin, "<stdin>");
+    if (path == "-") {
+        if (sys::standard_fd_was_closed(STDIN_FILENO))
+            throw diff_input_error("cannot read <stdin>: it is closed");
+        return read_jsonl_input(std::cin, "<stdin>");
+    }
     std::ifstream in = open_input(path);
     return ends_with_csv(path) ? read_csv_input(in, path) : read_jsonl_input(in, path);
 }

@@ -468,3 +468,22 @@ TEST_CASE("diff: a crawl of the local site against an older run with other price
     CHECK(same.exit_code == 0);
     CHECK(same.out.empty());
 }
+
+TEST_CASE("diff: '-' reads a run's JSONL from stdin; a closed stdin is an error, not an empty run",
+          "[diff][binary]") {
+    temp_dir dir;
+    const auto new_path = (dir / "new.jsonl").string();
+    const std::string old_run = rec(1, "http://s/a", 200, "A", "10.00") + rec(2, "http://s/b", 200, "B", "5.00");
+    shoal::test::write_file(new_path, rec(1, "http://s/a", 200, "A", "12.00") + rec(2, "http://s/b", 200, "B", "5.00"));
+    auto piped = run_process({SHOAL_BINARY, "diff", "-", new_path}, old_run, 30s);
+    INFO("stderr: " << piped.err);
+    CHECK(piped.exit_code == 1);
+    auto m = by_url(piped.out);
+    REQUIRE(m.size() == 1);
+    CHECK(change_of(m["http://s/a"]) == "price");
+    // Read as an empty run, a closed stdin would make every URL "new".
+    auto closed = run_process({"sh", "-c", "exec \"$0\" diff - \"$1\" <&-", SHOAL_BINARY, new_path}, "", 30s);
+    CHECK(closed.exit_code == 2);
+    CHECK(closed.err.find("cannot read <stdin>: it is closed") != std::string::npos);
+    CHECK(closed.out.empty());
+}
