@@ -98,10 +98,7 @@ void set_cloexec(int fd) {
 namespace {
 char* title_begin = nullptr;
 std::size_t title_capacity = 0;
-}  // namespace
-
-namespace {
-bool standard_closed[3] = {false, false, false};
+bool standard_closed[3] = {false, false, false};  // by fill_standard_fds
 }  // namespace
 
 void fill_standard_fds() {
