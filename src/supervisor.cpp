@@ -286,14 +286,17 @@ private:
     // writer still drains their pipes. Each holds a host-limiter ledger.
     std::size_t unsettled() const { return running_.size(); }
 
-    // A pipe's next lines would start a worker now (see fill_pool).
-    bool wants_input() const {
-        return streaming_ && !input_done_ && !stopping_ && queued_.empty() && taking() < o_.processes &&
-               unsettled() < 2 * o_.processes;
+    // A worker could start now: fewer than P take lines, fewer than 2 x P
+    // are unsettled, and the run is not stopping.
+    bool slot_free() const {
+        return !stopping_ && taking() < o_.processes && unsettled() < 2 * o_.processes;
     }
 
+    // A pipe's next lines would start a worker now (see fill_pool).
+    bool wants_input() const { return streaming_ && !input_done_ && queued_.empty() && slot_free(); }
+
     void fill_pool() {
-        while (!stopping_ && taking() < o_.processes && unsettled() < 2 * o_.processes) {
+        while (slot_free()) {
             std::optional<chunk> c;
             if (!queued_.empty()) {
                 c = std::move(queued_.front());
@@ -513,9 +516,7 @@ private:
     // worker does. One request at a time; a worker that had none worth
     // handing back is not asked again.
     void balance() {
-        if (no_hand_back_ || stopping_ || !input_done_ || !queued_.empty() || taking() >= o_.processes ||
-            unsettled() >= 2 * o_.processes)
-            return;
+        if (no_hand_back_ || !input_done_ || !queued_.empty() || !slot_free()) return;
         for (const auto& [id, rc] : running_)
             if (rc.asked && !rc.reaped) return;  // one request at a time
         running_chunk* most = nullptr;
