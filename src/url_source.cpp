@@ -64,6 +64,8 @@ url_source::parsed url_source::parse(input_line& out) {
         const char* b = data + begin_;
         const char* e = nl != nullptr ? nl : data + end_;
         ++line_no_;
+        // A UTF-8 byte order mark, as Windows editors write at the start of a file.
+        if (line_no_ == 1 && e - b >= 3 && std::memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;
         bool keep = usable(b, e);
         if (keep) {
             out.number = line_no_;
@@ -90,11 +92,16 @@ bool url_source::next(input_line& out) {
 }
 
 url_source::taken url_source::next_at_hand(input_line& out) {
-    for (;;) {
+    // An endless line (`shoal crawl /dev/zero`) never ends a call: after this
+    // many reads without a line, the caller gets control back (and hears
+    // signals) before the next.
+    constexpr int max_reads = 16;
+    for (int reads = 0;;) {
         switch (parse(out)) {
             case parsed::line: return taken::line;
             case parsed::end: return taken::end;
             case parsed::need_input: {
+                if (reads++ == max_reads) return taken::later;
                 // Readable, hung up or in error: read() then does not wait.
                 pollfd p{fd_, POLLIN, 0};
                 int n = sys::retry_eintr([&] { return ::poll(&p, 1, 0); });

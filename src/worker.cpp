@@ -34,6 +34,7 @@
 #include "shoal/frame.hpp"
 #include "shoal/line_picker.hpp"
 #include "shoal/sys.hpp"
+#include "shoal/url_source.hpp"
 
 namespace shoal {
 
@@ -230,6 +231,9 @@ private:
         r.line = line.number;
         r.url = line.text;
         if (auto* e = std::get_if<url_error>(&picked.url)) {
+            // An overlong line comes one byte longer than the limit, to be
+            // told apart; its record keeps the limit's bytes.
+            if (r.url.size() > url_source::max_line_bytes) r.url.resize(url_source::max_line_bytes);
             r.stage = error_stage::input;
             r.error_code = std::move(e->code);
             r.error_message = std::move(e->message);

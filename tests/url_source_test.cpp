@@ -194,6 +194,33 @@ TEST_CASE("url_source: CRLF and surrounding blanks are trimmed", "[url_source]")
     CHECK(r.lines[2].number == 5);
 }
 
+TEST_CASE("url_source: a UTF-8 byte order mark at the start of the list is not part of line 1",
+          "[url_source]") {
+    // Windows editors save "UTF-8" files with one; only the file's start has it.
+    auto url = read_both("\xEF\xBB\xBFhttp://a.example/1\n\xEF\xBB\xBFhttp://a.example/2\n");
+    REQUIRE(url.lines.size() == 2);
+    CHECK(url.lines[0].text == "http://a.example/1");
+    CHECK(url.lines[1].text == "\xEF\xBB\xBFhttp://a.example/2");
+    auto comment = read_both("\xEF\xBB\xBF# a comment\nhttp://a.example/2\n");
+    REQUIRE(comment.lines.size() == 1);
+    CHECK(comment.lines[0].number == 2);
+}
+
+TEST_CASE("url_source: next_at_hand gives control back on an endless line (/dev/zero)", "[url_source]") {
+    // /dev/zero is always readable and never has a newline: line 1 comes
+    // cut, then each call reads a bounded amount of its rest and returns `later`.
+    int fd = ::open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    url_source src(fd);
+    input_line line;
+    REQUIRE(src.next_at_hand(line) == url_source::taken::line);
+    CHECK(line.number == 1);
+    CHECK(line.text == std::string(url_source::max_line_bytes + 1, '\0'));
+    for (int i = 0; i < 5; ++i) CHECK(src.next_at_hand(line) == url_source::taken::later);
+    CHECK(src.lines_read() == 1);
+    ::close(fd);
+}
+
 TEST_CASE("url_source: last line without a newline", "[url_source]") {
     auto r = read_both("http://a.example/1\nhttp://a.example/2");
     REQUIRE(r.lines.size() == 2);

@@ -43,7 +43,8 @@ public:
 
     enum class taken { line, later, end };
     // Like next(), but reads only while the fd has data (poll, no timeout):
-    // `later` when the next line has not come yet. Never waits.
+    // `later` when the next line has not come yet, or when 16 reads (1 MiB)
+    // brought no line end (call again). Never waits.
     taken next_at_hand(input_line& out);
 
     int fd() const { return fd_; }
