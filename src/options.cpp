@@ -5,7 +5,13 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "shoal/error.hpp"
 #include "shoal/sys.hpp"
@@ -17,6 +23,27 @@ bool ends_with(const std::string& s, std::string_view suffix) {
     return s.size() >= suffix.size() &&
            std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
                       [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// A byte HTTP allows in a header value: visible ASCII, space, tab, and
+// bytes >= 0x80 (obs-text); no other control character.
+bool allowed_in_value(char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u == '\t' || (u >= 0x20 && u != 0x7f);
+}
+
+// A byte of an HTTP token (a header name), RFC 9110 section 5.6.2.
+bool token_char(char c) {
+    if (c >= 'a' && c <= 'z') return true;
+    if (c >= 'A' && c <= 'Z') return true;
+    if (c >= '0' && c <= '9') return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 std::pair<std::string, std::string> split_header(const std::string& h) {
@@ -33,7 +60,56 @@ std::pair<std::string, std::string> split_header(const std::string& h) {
     for (char c : name)
         if (c == ' ' || c == '\t')
             throw setup_error(exit_code::usage, "--header name must not contain spaces: '" + h + "'");
+    if (!std::all_of(name.begin(), name.end(), token_char))
+        throw setup_error(exit_code::usage, "--header name '" + name +
+                                                "' has a character a header name cannot have "
+                                                "(letters, digits and !#$%&'*+-.^_`|~ only)");
+    if (!std::all_of(value.begin(), value.end(), allowed_in_value))
+        throw setup_error(exit_code::usage, "--header " + name + ": the value has a control character");
+    // Every request is a GET without a body: these would make a server wait
+    // for one, or read the next request as its body.
+    for (std::string_view framing : {"Content-Length", "Transfer-Encoding"})
+        if (iequals(name, framing))
+            throw setup_error(exit_code::usage, "--header " + name +
+                                                    " is refused: shoal sends GET requests without a body");
     return {name, value};
+}
+
+// CLI11 reads "010" as octal and "0x10" as hex; a count on shoal's command
+// line is decimal. Leading zeros are dropped; anything but digits is refused.
+CLI::Validator whole_number() {
+    return CLI::Validator(
+        [](std::string& v) -> std::string {
+            if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                return "'" + v + "' is not a whole number";
+            v.erase(0, std::min(v.find_first_not_of('0'), v.size() - 1));
+            return {};
+        },
+        "", "whole number");
+}
+
+// A number of seconds: digits with an optional fraction or exponent, not
+// "nan", "inf" or hex (which the range check would let through or misread).
+CLI::Validator decimal_number() {
+    return CLI::Validator(
+        [](std::string& v) -> std::string {
+            bool digit = false;
+            for (char c : v) {
+                if (c >= '0' && c <= '9') digit = true;
+                else if (std::string_view(".eE+-").find(c) == std::string_view::npos)
+                    return "'" + v + "' is not a number";
+            }
+            if (!digit) return "'" + v + "' is not a number";
+            return {};
+        },
+        "", "decimal number");
+}
+
+// A path option given as "": refused rather than ignored.
+CLI::Validator non_empty_path() {
+    return CLI::Validator(
+        [](std::string& v) -> std::string { return v.empty() ? "an empty path" : std::string(); }, "",
+        "non-empty path");
 }
 
 // Usage lines that name the program and the command as users type them.
@@ -52,46 +128,56 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
     crawl.add_option("-o,--output", o.output,
                      "result file: .jsonl (default format) or .csv by extension; '-' = stdout")
         ->capture_default_str()
+        ->check(non_empty_path())
         ->type_name("PATH");
     crawl.add_option("-p,--processes", o.processes,
                      "worker processes taking lines at once (default: CPU count, here " +
                          std::to_string(sys::cpu_count()) + ")")
+        ->transform(whole_number())
         ->check(CLI::Range(1u, 1024u).description(""))
         ->type_name("N");
     crawl.add_option("-c,--concurrency", o.concurrency, "concurrent fetches per worker (1-100000)")
         ->capture_default_str()
+        ->transform(whole_number())
         ->check(CLI::Range(1u, 100000u).description(""))
         ->type_name("N");
     crawl.add_option("--chunk-size", o.chunk_size,
                      "lines per chunk, one worker process each (default: 10000, or 10 x --concurrency if more; "
                      "lines from a pipe start at most 1 s after they came)")
+        ->transform(whole_number())
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}).description(""))
         ->type_name("N");
     crawl.add_option("--per-host", o.per_host,
-                     "max concurrent connections to one host, split over the workers (default: no limit)")
+                     "max concurrent fetches to one host, all workers together (default: no limit)")
+        ->transform(whole_number())
         ->check(CLI::Range(1u, 100000u).description(""))
         ->type_name("N");
     crawl.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price")
+        ->check(non_empty_path())
         ->type_name("PATH");
     crawl.add_option("--timeout", o.timeout_s, "seconds for one fetch attempt, all phases")
         ->capture_default_str()
+        ->check(decimal_number())
         ->check(CLI::Range(0.001, 86400.0).description(""))
         ->type_name("S");
     crawl.add_option("--max-body", o.max_body, "cap on the decoded body in bytes")
         ->capture_default_str()
+        ->transform(whole_number())
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32).description(""))
         ->type_name("BYTES");
     crawl.add_option("--retries", o.retries, "retries on connect errors, timeouts, 429 and 5xx")
         ->capture_default_str()
+        ->transform(whole_number())
         ->check(CLI::Range(0u, 100u).description(""))
         ->type_name("N");
     crawl.add_option("--max-redirects", o.max_redirects, "redirects followed per URL")
         ->capture_default_str()
+        ->transform(whole_number())
         ->check(CLI::Range(0u, 100u).description(""))
         ->type_name("N");
     crawl.add_flag("--insecure", o.insecure, "do not verify TLS certificates or host names");
     crawl.add_option("--ca-file", o.ca_file, "PEM file of CA certificates to trust instead of the system store")
-        ->check(CLI::ExistingFile)
+        ->check(CLI::Validator(CLI::ExistingFile).description(""))
         ->type_name("PATH");
     crawl.add_option("--user-agent", o.user_agent, "User-Agent header")
         ->capture_default_str()
@@ -101,9 +187,11 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
     crawl.add_flag("--resume", o.resume, "skip lines already present in the output file");
     crawl.add_flag("--force", o.force, "with --resume: resume even if the options differ");
     crawl.add_option("--stats", o.stats_path, "write a JSON summary of the run to this file")
+        ->check(non_empty_path())
         ->type_name("PATH");
     crawl.add_option("--grace", o.grace_s, "seconds in-flight fetches may finish after Ctrl-C")
         ->capture_default_str()
+        ->check(decimal_number())
         ->check(CLI::Range(0.0, 3600.0).description(""))
         ->type_name("S");
     crawl.add_flag("--no-progress", [&o](std::int64_t) { o.progress = false; },
@@ -141,7 +229,9 @@ command parse_command_line(int argc, char** argv) {
         cmd.help_text = app.help("", CLI::AppFormatMode::All);
         return cmd;
     } catch (const CLI::ParseError& e) {
-        throw setup_error(exit_code::usage, std::string(e.what()) + " (see shoal --help)");
+        throw setup_error(exit_code::usage,
+                          std::string(e.what()) +
+                              (app.got_subcommand(crawl) ? " (see shoal crawl --help)" : " (see shoal --help)"));
     }
     if (version) {
         cmd.what = command::kind::version;
@@ -161,6 +251,10 @@ command parse_command_line(int argc, char** argv) {
     if (o.force && !o.resume) throw setup_error(exit_code::usage, "--force only applies with --resume");
     if (o.user_agent.find_first_of("\r\n") != std::string::npos)
         throw setup_error(exit_code::usage, "--user-agent must not contain line breaks");
+    if (!std::all_of(o.user_agent.begin(), o.user_agent.end(), allowed_in_value))
+        throw setup_error(exit_code::usage, "--user-agent must not contain control characters");
+    if (o.stats_path == "-")
+        throw setup_error(exit_code::usage, "--stats wants a file path ('-' is not stdout here)");
     return cmd;
 }
 
@@ -168,13 +262,51 @@ std::size_t default_chunk_size(unsigned concurrency) {
     return std::max<std::size_t>(10000, std::size_t{10} * concurrency);
 }
 
+namespace {
+
+// A path as one spelling (./urls.txt and urls.txt alike, links followed).
+std::string one_spelling(const std::string& path) {
+    if (path.empty() || path == "-") return path;
+    std::error_code ec;
+    auto p = std::filesystem::weakly_canonical(path, ec);
+    return ec ? path : p.string();
+}
+
+// A file's first `limit` bytes, hashed (FNV-1a): an edited rules file
+// changes the records; a URL file with other lines at its start (a new
+// list under the old name) would give records that do not match its lines.
+std::string content_hash(const std::string& path, std::size_t limit) {
+    // Only a regular file: a FIFO's bytes are the run's input, read once.
+    std::error_code ec;
+    if (path.empty() || path == "-" || !std::filesystem::is_regular_file(path, ec)) return {};
+    std::ifstream in(path, std::ios::binary);
+    std::uint64_t h = 14695981039346656037ull;
+    char buf[4096];
+    std::size_t left = limit;
+    while (left > 0 && (in.read(buf, static_cast<std::streamsize>(std::min(sizeof buf, left))) || in.gcount() > 0)) {
+        left -= static_cast<std::size_t>(in.gcount());
+        for (std::streamsize i = 0; i < in.gcount(); ++i) {
+            h ^= static_cast<unsigned char>(buf[i]);
+            h *= 1099511628211ull;
+        }
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return std::string("@") + hex;
+}
+
+}  // namespace
+
 std::string resume_fingerprint(const crawl_options& o) {
     // Only what changes the content of records; speed knobs may differ.
     std::ostringstream s;
-    s << "input=" << o.input << " rules=" << o.rules << " timeout=" << o.timeout_s
+    // The URL file's first 64 KiB: lines added at its end may be resumed.
+    s << "input=" << one_spelling(o.input) << content_hash(o.input, 64 << 10)
+      << " rules=" << one_spelling(o.rules) << content_hash(o.rules, SIZE_MAX)
+      << " timeout=" << o.timeout_s
       << " max-body=" << o.max_body << " retries=" << o.retries
       << " max-redirects=" << o.max_redirects << " insecure=" << o.insecure
-      << " ca-file=" << o.ca_file << " user-agent=" << o.user_agent;
+      << " ca-file=" << one_spelling(o.ca_file) << " user-agent=" << o.user_agent;
     for (const auto& [k, v] : o.headers) s << " header=" << k << ':' << v;
     return s.str();
 }
