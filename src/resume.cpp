@@ -43,23 +43,34 @@ existing_output load_existing_output(const std::string& path, output_format form
     ssize_t n = 0;
     std::uint64_t good_end = 0, pos = 0;
     bool first = true;
+    // One record: a line, or in CSV as many lines as a quoted field with
+    // line breaks spans (a quote toggles; an escaped "" toggles twice).
     std::string s;
+    bool quoted = false;
     while ((n = ::getline(&line, &cap, f)) > 0) {
         pos += static_cast<std::uint64_t>(n);
         if (line[n - 1] != '\n') break;  // torn last line
+        if (format == output_format::csv) {
+            for (ssize_t i = 0; i < n; ++i)
+                if (line[i] == '"') quoted = !quoted;
+            s.append(line, static_cast<std::size_t>(n));
+            if (quoted) continue;  // the record goes on in the next line
+        } else {
+            s.assign(line, static_cast<std::size_t>(n));
+        }
         good_end = pos;
-        s.assign(line, static_cast<std::size_t>(n - 1));
+        s.pop_back();  // the '\n'
         if (!s.empty() && s.back() == '\r') s.pop_back();
         if (first && format == output_format::csv && s.rfind("line,", 0) == 0) {
             out.has_csv_header = true;
-            first = false;
-            continue;
+            out.csv_header = s;
+        } else if (!s.empty()) {
+            std::uint64_t ln = line_of(s, format);
+            if (ln == 0) ++out.unreadable;
+            else if (done.set(ln)) ++out.records;
         }
         first = false;
-        if (s.empty()) continue;
-        std::uint64_t ln = s.empty() ? 0 : line_of(s, format);
-        if (ln == 0) ++out.unreadable;
-        else if (done.set(ln)) ++out.records;
+        s.clear();
     }
     std::free(line);
     bool read_error = std::ferror(f) != 0;
@@ -89,8 +100,13 @@ void check_fingerprint(const crawl_options& options) {
                                   "); use the same options, or add --force");
         if (in && !have.empty() && have == want) return;
     }
+    // Without it the run is whole all the same; only a later --resume
+    // cannot check its options (a read-only directory, say).
     if (!sys::write_file_atomically(path, want + '\n'))
-        sys::throw_errno(exit_code::file, "cannot write " + path);
+        std::fprintf(stderr,
+                     "shoal: warning: cannot write %s (%s); a later --resume cannot check that its "
+                     "options match this run's\n",
+                     path.c_str(), std::strerror(errno));
 }
 
 }  // namespace shoal

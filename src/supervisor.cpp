@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,8 +19,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <memory>
+#include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +33,7 @@
 #include "shoal/fetcher.hpp"
 #include "shoal/frame.hpp"
 #include "shoal/host_limiter.hpp"
+#include "shoal/record.hpp"
 #include "shoal/resume.hpp"
 #include "shoal/sys.hpp"
 #include "shoal/tls_session_store.hpp"
@@ -129,6 +133,7 @@ private:
         if (!o_.rules.empty()) rules_file_ = extractor::from_file(o_.rules);
         (void)rules();  // the built-in rules too: compiled here, not in each worker
         open_input();
+        refuse_shared_files();
         check_stats_path();
         open_output();
         make_control_pair(control_);
@@ -188,6 +193,51 @@ private:
         total_ = count_url_lines(o_.input);
     }
 
+    // The files a run writes (the records, --stats) must be neither the
+    // files it reads (the URL list, --rules, --ca-file) nor each other: the
+    // records would be written over the URL list, or after it as more input.
+    // Compared by identity (device and inode), so links and other spellings
+    // of a path are seen; only regular files (two writers to /dev/null are fine).
+    void refuse_shared_files() {
+        // A file that exists: its device and inode; one not yet made (an
+        // output): its path in one spelling. Not a regular file: nothing.
+        auto id_of = [](int fd, const std::string& path) -> std::string {
+            struct stat st{};
+            int rc = fd >= 0 ? ::fstat(fd, &st) : ::stat(path.c_str(), &st);
+            if (rc == 0)
+                return S_ISREG(st.st_mode) ? std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)
+                                           : std::string();
+            if (fd >= 0 || errno != ENOENT) return {};
+            std::error_code ec;
+            auto p = std::filesystem::weakly_canonical(path, ec);
+            return ec ? std::string() : "new:" + p.string();
+        };
+        auto path_id = [&](const std::string& path) { return path.empty() ? std::string() : id_of(-1, path); };
+        struct named {
+            std::string what, id;
+        };
+        const named read[] = {
+            {o_.input == "-" ? "the URL list on stdin" : "the URL file " + o_.input, id_of(input_fd_, "")},
+            {"the --rules file " + o_.rules, path_id(o_.rules)},
+            {"the --ca-file " + o_.ca_file, path_id(o_.ca_file)},
+        };
+        const named written[] = {
+            {o_.output == "-" ? "stdout" : "the output " + o_.output,
+             o_.output == "-" ? id_of(STDOUT_FILENO, "") : path_id(o_.output)},
+            {"--stats " + o_.stats_path, path_id(o_.stats_path)},
+        };
+        for (const named& w : written) {
+            if (w.id.empty()) continue;
+            for (const named& r : read)
+                if (r.id == w.id)
+                    throw setup_error(exit_code::usage,
+                                      w.what + " is the same file as " + r.what + "; refusing to write over it");
+        }
+        if (!written[0].id.empty() && written[0].id == written[1].id)
+            throw setup_error(exit_code::usage, written[1].what + " is the same file as " + written[0].what +
+                                                    "; the summary would replace the records");
+    }
+
     // --stats is written at the end: a path that cannot be written is refused
     // now, before any fetch, not after the whole crawl.
     void check_stats_path() {
@@ -216,37 +266,79 @@ private:
             csv_header_ = o_.format == output_format::csv;
             return;
         }
+        struct stat pre{};
+        const bool exists = ::stat(o_.output.c_str(), &pre) == 0;
+        // Only a regular file can be read back: a FIFO or a device would be
+        // read as if it held records (and a FIFO would wait for a writer).
+        if (o_.resume && exists && !S_ISREG(pre.st_mode))
+            throw setup_error(exit_code::usage,
+                              "--resume needs a regular output file; " + o_.output + " is not one");
+        // A regular file is opened readable too, to find its last whole
+        // record if a write is torn (not a FIFO: that would be a reader).
+        // Always appending: records go after what the file holds once
+        // emptied, cut or read back.
+        const bool file = !exists || S_ISREG(pre.st_mode);
+        const int flags = O_CREAT | O_CLOEXEC | O_APPEND;
+        output_fd_ = ::open(o_.output.c_str(), (file ? O_RDWR : O_WRONLY) | flags, 0644);
+        if (output_fd_ < 0 && file && errno == EACCES)
+            output_fd_ = ::open(o_.output.c_str(), O_WRONLY | flags, 0644);
+        if (output_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open output " + o_.output);
+        struct stat st{};
+        const bool regular = ::fstat(output_fd_, &st) == 0 && S_ISREG(st.st_mode);
+        if (regular) lock_output();
+        // Only a regular file can be resumed, so only it gets a fingerprint
+        // (no "/dev/null.shoal-run").
         std::uint64_t already = 0;
         if (o_.resume) {
-            check_fingerprint(o_);  // refuse before touching the file
+            check_fingerprint(o_);  // refuse before reading or cutting the file
             existing_output e = load_existing_output(o_.output, o_.format, done_);
+            refuse_other_columns(e);
             already = e.records;
             if (e.cut_bytes > 0)
-                std::fprintf(stderr, "shoal: resume: cut a torn last line (%llu bytes) off %s\n",
+                std::fprintf(stderr, "shoal: resume: cut a torn last record (%llu bytes) off %s\n",
                              static_cast<unsigned long long>(e.cut_bytes), o_.output.c_str());
             if (e.unreadable > 0)
                 std::fprintf(stderr, "shoal: resume: %llu lines of %s are not records; kept as they are\n",
                              static_cast<unsigned long long>(e.unreadable), o_.output.c_str());
             std::fprintf(stderr, "shoal: resume: %llu lines already done\n",
                          static_cast<unsigned long long>(already));
+        } else if (regular) {
+            // A fresh run's file is emptied once it is open and locked and
+            // the fingerprint is written.
+            check_fingerprint(o_);
+            if (::ftruncate(output_fd_, 0) != 0) sys::throw_errno(exit_code::file, "cannot empty output " + o_.output);
         }
-        // A regular file is opened readable too, to find its last whole
-        // record if a write is torn (not a FIFO: that would be a reader).
-        struct stat pre{};
-        bool file = ::stat(o_.output.c_str(), &pre) != 0 || S_ISREG(pre.st_mode);
-        int flags = O_CREAT | O_CLOEXEC | (o_.resume ? O_APPEND : O_TRUNC);
-        output_fd_ = ::open(o_.output.c_str(), (file ? O_RDWR : O_WRONLY) | flags, 0644);
-        if (output_fd_ < 0 && file && errno == EACCES)
-            output_fd_ = ::open(o_.output.c_str(), O_WRONLY | flags, 0644);
-        if (output_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open output " + o_.output);
-        struct stat st{};
-        bool regular = ::fstat(output_fd_, &st) == 0 && S_ISREG(st.st_mode);
+        if (regular && ::fstat(output_fd_, &st) != 0) sys::throw_errno(exit_code::file, "cannot read " + o_.output);
         if (regular) extent_.set(static_cast<std::uint64_t>(st.st_size));
+        resumable_output_ = regular;
         csv_header_ = o_.format == output_format::csv && (!regular || st.st_size == 0);
-        // Only a regular file can be resumed, so only it gets a fingerprint
-        // (no "/dev/null.shoal-run").
-        if (!o_.resume && regular) check_fingerprint(o_);
         if (total_ >= 0) total_ = std::max<std::int64_t>(0, total_ - static_cast<std::int64_t>(already));
+    }
+
+    // One run at a time writes an output file: a second run, or a --resume
+    // started while the writer of a killed run still finishes, would put its
+    // records among the first's. The lock belongs to the open file, so the
+    // writer, which inherits the descriptor, holds it until it exits.
+    void lock_output() {
+        if (::flock(output_fd_, LOCK_EX | LOCK_NB) == 0) return;
+        if (errno == EWOULDBLOCK)
+            throw setup_error(exit_code::file, "another shoal run is writing " + o_.output +
+                                                   " (or the writer of a stopped run is still finishing); "
+                                                   "run again once it has ended");
+        // A file system without locks: go on without one.
+    }
+
+    // A CSV's rows must match its header: rules with other fields (allowed
+    // with --force) would add rows of another width under it.
+    void refuse_other_columns(const existing_output& e) {
+        if (o_.format != output_format::csv || !e.has_csv_header) return;
+        std::string want;
+        append_csv_header(want, rules().field_names());
+        want.erase(want.find_last_not_of("\r\n") + 1);
+        if (e.csv_header != want)
+            throw setup_error(exit_code::usage, "--resume: the columns of " + o_.output +
+                                                    " differ from this run's (rules with other fields); "
+                                                    "not even --force mixes them in one CSV");
     }
 
     void start_writer() {
@@ -389,7 +481,9 @@ private:
         for (;;) {
             fill_pool();
             balance();
-            if (running_.empty() && queued_.empty() && (input_done_ || stopping_)) return finish();
+            // Once stopping, no worker starts: chunks still queued (a dead
+            // worker's lines, lines handed back) are left to --resume.
+            if (running_.empty() && (stopping_ || (queued_.empty() && input_done_))) return finish();
             std::vector<pollfd> fds{{signal_pipe[0], POLLIN, 0}, {control_[0], POLLIN, 0}};
             // Lines from a pipe are taken (by fill_pool) when a worker could
             // start on them: more input, or the time to cut what has come.
@@ -677,9 +771,14 @@ private:
         writer_pid_ = -1;
         if (!clean_exit(status)) return writer_failed(status);
         if (stopping_) {
-            std::fprintf(stderr,
-                         "shoal: interrupted; the output holds whole records. To finish, run the "
-                         "same command with --resume\n");
+            if (resumable_output_)
+                std::fprintf(stderr,
+                             "shoal: interrupted; the output holds whole records. To finish, run the "
+                             "same command with --resume\n");
+            else
+                std::fprintf(stderr,
+                             "shoal: interrupted; the records so far are whole. Only a regular -o file "
+                             "can be resumed: run the command again to crawl the whole list\n");
             return static_cast<int>(exit_code::interrupted);
         }
         return 0;
@@ -699,6 +798,7 @@ private:
     std::unique_ptr<extractor> rules_file_;
     std::vector<unsigned> free_ledgers_;
     bool csv_header_ = false;
+    bool resumable_output_ = false;  // -o is a regular file: --resume can finish the run
     done_lines done_;
     pid_t writer_pid_ = -1;
     int writer_status_ = 0;

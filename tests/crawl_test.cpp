@@ -691,36 +691,7 @@ TEST_CASE("crawl: CSV output has a header and one row per line", "[crawl]") {
     INFO("stderr: " << p.err);
     REQUIRE(p.exit_code == 0);
     const std::string csv = shoal::test::read_file(dir / "out.csv");
-    // Split into rows of fields, honouring quotes (fields may hold commas and newlines).
-    std::vector<std::vector<std::string>> rows(1);
-    std::string field;
-    bool quoted = false;
-    for (std::size_t i = 0; i < csv.size(); ++i) {
-        char c = csv[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < csv.size() && csv[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                field += c;
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            rows.back().push_back(std::move(field));
-            field.clear();
-        } else if (c == '\n' || c == '\r') {
-            if (c == '\r' && i + 1 < csv.size() && csv[i + 1] == '\n') ++i;
-            rows.back().push_back(std::move(field));
-            field.clear();
-            rows.emplace_back();
-        } else {
-            field += c;
-        }
-    }
-    if (rows.back().empty() && field.empty()) rows.pop_back();
+    const auto rows = shoal::test::parse_csv(csv);
     INFO(csv);
     REQUIRE(rows.size() == 1 + 4);
     const auto& header = rows[0];

@@ -3,6 +3,8 @@
 // before any fetch with one clear line and the documented exit code.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
@@ -205,7 +207,31 @@ TEST_CASE("dirty input: bad command lines are refused before any fetch, in one l
         {{urls, "-o", (dir / "no-such-dir" / "out.jsonl").string()}, 2, "no-such-dir"},
         {{urls, "-o", (dir / "a-directory").string()}, 2, "a-directory"},
         {{urls, "-o", out, "--stats", (dir / "no-such-dir" / "s.json").string()}, 2, "--stats"},
+        // Not numbers, or numbers CLI11 would read as octal or hex: 0200000
+        // is 65536 in octal, a valid --concurrency, but 200000 is too many.
+        {{urls, "-o", out, "--timeout", "nan"}, 1, "--timeout"},
+        {{urls, "-o", out, "--grace", "inf"}, 1, "--grace"},
+        {{urls, "-o", out, "-p", "0x10"}, 1, "--processes"},
+        {{urls, "-o", out, "-c", "0200000"}, 1, "--concurrency"},
+        {{urls, "-o", out, "-p", "abc"}, 1, "not a whole number"},
+        // Headers that would break the request.
+        {{urls, "-o", out, "--header", "Content-Length: 5"}, 1, "Content-Length"},
+        {{urls, "-o", out, "--header", "transfer-encoding: chunked"}, 1, "transfer-encoding"},
+        {{urls, "-o", out, "--header", "Bad(Name): v"}, 1, "Bad(Name)"},
+        {{urls, "-o", out, "--header", "K: a\x01" "b"}, 1, "control character"},
+        {{urls, "-o", out, "--user-agent", "a\x01" "b"}, 1, "--user-agent"},
+        // Empty paths, and a --stats of '-'.
+        {{urls, "-o", ""}, 1, "--output"},
+        {{urls, "-o", out, "--stats", ""}, 1, "--stats"},
+        {{urls, "-o", out, "--stats", "-"}, 1, "--stats"},
+        {{urls, "-o", out, "--rules", ""}, 1, "--rules"},
+        // The summary over the records, even before the output exists.
+        {{urls, "-o", out, "--stats", out}, 1, "same file"},
+        {{urls, "-o", (dir / "." / "out.jsonl").string(), "--stats", out}, 1, "same file"},
+        // A FIFO cannot be read back (and would wait for a writer).
+        {{urls, "-o", (dir / "a-fifo").string(), "--resume"}, 1, "regular output file"},
     };
+    REQUIRE(::mkfifo((dir / "a-fifo").c_str(), 0600) == 0);
     for (const auto& c : cases) {
         std::vector<std::string> argv = {SHOAL_BINARY, "crawl"};
         argv.insert(argv.end(), c.args.begin(), c.args.end());
@@ -223,6 +249,48 @@ TEST_CASE("dirty input: bad command lines are refused before any fetch, in one l
         CHECK(r.out.empty());
         CHECK(r.elapsed < 10s);
         CHECK_FALSE(fs::exists(out));  // not even created
+        CHECK_FALSE(listener.connected());
+    }
+}
+
+TEST_CASE("dirty input: the files a run writes are never the files it reads", "[dirty]") {
+    // Records written over the URL list would destroy it; appended to it,
+    // they would be read back as more lines. --stats is a file written too.
+    shoal::test::silent_listener listener;
+    temp_dir dir;
+    const std::string list = listener.url("http", "/a") + "\n" + listener.url("http", "/b") + "\n";
+    const fs::path urls = dir / "urls.txt", rules = dir / "rules.toml";
+    shoal::test::write_file(urls, list);
+    const std::string rules_text = "[[rule]]\nname = \"title\"\npattern = '<title>(.*?)</title>'\n";
+    shoal::test::write_file(rules, rules_text);
+    fs::create_symlink(urls, dir / "link.jsonl");
+    const std::string u = urls.string(), bin = SHOAL_BINARY;
+    struct refused {
+        std::vector<std::string> argv;
+        std::string says;
+    };
+    const std::vector<refused> cases = {
+        {{bin, "crawl", u, "-o", u}, "the output " + u + " is the same file as the URL file"},
+        {{bin, "crawl", u, "-o", (dir / "link.jsonl").string()}, "is the same file as the URL file"},
+        {{bin, "crawl", u, "-o", (dir / "o.jsonl").string(), "--stats", u}, "--stats " + u},
+        {{bin, "crawl", u, "-o", rules.string(), "--rules", rules.string()}, "the --rules file"},
+        {{bin, "crawl", u, "-o", u, "--resume"}, "the URL file"},
+        {{"sh", "-c", "exec \"$0\" crawl - -o \"$1\" < \"$1\"", bin, u}, "the URL list on stdin"},
+        {{"sh", "-c", "exec \"$0\" crawl \"$1\" >> \"$1\"", bin, u}, "stdout is the same file"},
+    };
+    for (const auto& c : cases) {
+        std::string shown;
+        for (const auto& a : c.argv) shown += a + " ";
+        INFO(shown);
+        auto r = shoal::test::run_process(c.argv, "", 30s);
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 1);
+        auto lines = shoal::test::nonempty_lines(r.err);
+        REQUIRE(lines.size() == 1);
+        CHECK(lines[0].find(c.says) != std::string::npos);
+        CHECK(shoal::test::read_file(urls) == list);
+        CHECK(shoal::test::read_file(rules) == rules_text);
+        CHECK_FALSE(fs::exists(dir / "o.jsonl"));
         CHECK_FALSE(listener.connected());
     }
 }

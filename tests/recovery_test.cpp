@@ -429,3 +429,148 @@ TEST_CASE("recovery: SIGUSR1 sent to every process of a run loses and duplicates
     INFO(json::serialize(stats));
     CHECK(stats.at("workers").at("lines_handed_back").to_number<std::uint64_t>() > 0);
 }
+
+TEST_CASE("recovery: Ctrl-C with the records on stdout does not advise --resume", "[recovery]") {
+    // Only a regular -o file can be read back; stdout cannot.
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, slow_pages(site, 40, 300));
+    background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-q", "-c", "2"}, dir / "stdout",
+                             dir / "stderr");
+    std::this_thread::sleep_for(1s);
+    ::kill(shoal.pid(), SIGINT);
+    auto status = shoal.wait(30s);
+    const std::string err = shoal::test::read_file(dir / "stderr");
+    INFO(err);
+    REQUIRE(status.has_value());
+    CHECK(*status == 3);
+    CHECK(err.find("--resume") == std::string::npos);
+    CHECK(err.find("run the command again") != std::string::npos);
+    CHECK(shoal::test::read_jsonl(dir / "stdout").size() < 40);  // whole records only
+}
+
+TEST_CASE("recovery: an endless line (/dev/zero) gets its record, and SIGTERM stops the run", "[recovery]") {
+    // The input never ends and never has a newline: line 1 is cut at
+    // 8192 bytes, the rest skipped as it comes, and the supervisor hears
+    // signals meanwhile.
+    temp_dir dir;
+    const fs::path out = dir / "out.jsonl";
+    background_process shoal({SHOAL_BINARY, "crawl", "/dev/zero", "-o", out.string(), "-q"}, dir / "stdout",
+                             dir / "stderr");
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    auto has_bytes = [&] {
+        std::error_code ec;
+        auto size = fs::file_size(out, ec);
+        return !ec && size > 0;
+    };
+    while (!has_bytes() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+    ::kill(shoal.pid(), SIGTERM);
+    auto status = shoal.wait(15s);
+    INFO(shoal::test::read_file(dir / "stderr"));
+    REQUIRE(status.has_value());
+    CHECK(*status == 3);
+    auto records = shoal::test::read_jsonl(out);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].at("line") == 1);
+    CHECK(records[0].at("error").at("code") == "too_long");
+    CHECK(json::value_to<std::string>(records[0].at("url")) == std::string(8192, '\0'));
+}
+
+TEST_CASE("recovery: a CSV torn inside a field of several lines resumes exactly once", "[recovery]") {
+    // A raw field keeps the page's line breaks, so a CSV record spans
+    // several lines; the torn one must be cut whole and its line fetched
+    // again, not taken for done from its first line.
+    local_site site;
+    temp_dir dir;
+    const int n = 5;
+    std::vector<std::string> lines;
+    for (int i = 1; i <= n; ++i) lines.push_back(site.url("/echo-headers?n=" + std::to_string(i)));
+    auto urls = write_urls(dir, lines);
+    shoal::test::write_file(dir / "rules.toml",
+                            "[[rule]]\nname = \"headers\"\npattern = '(?s)<ul>(.*?)</ul>'\ntype = \"raw\"\n");
+    const fs::path out = dir / "out.csv";
+    auto args = crawl_args(urls, out, {"--rules", (dir / "rules.toml").string()});
+    REQUIRE(shoal::test::run_process(args, "", 60s).exit_code == 0);
+    std::string text = shoal::test::read_file(out);
+    REQUIRE(text.size() > 10);
+    REQUIRE(text.substr(text.size() - 9) == "</li>\n\"\r\n");  // the last field spans lines
+    fs::resize_file(out, text.size() - 10);                   // torn inside it
+
+    args.push_back("--resume");
+    auto r = shoal::test::run_process(args, "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("torn") != std::string::npos);
+    const auto rows = shoal::test::parse_csv(shoal::test::read_file(out));
+    REQUIRE(rows.size() == 1 + n);
+    std::map<std::string, int> seen;
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        REQUIRE(rows[i].size() == rows[0].size());
+        CHECK(rows[i][2] == "200");
+        CHECK(rows[i].back().find("User-Agent: shoal/") != std::string::npos);
+        ++seen[rows[i][0]];
+    }
+    for (int i = 1; i <= n; ++i) CHECK(seen[std::to_string(i)] == 1);
+}
+
+TEST_CASE("recovery: Ctrl-C after a worker died leaves its lines to --resume, without hanging", "[recovery]") {
+    // With -p 1, a dead worker's lines wait for a free slot while the next
+    // worker takes lines; once stopping, no worker starts, so the run must
+    // end without them.
+    local_site site;
+    temp_dir dir;
+    const int n = 40;
+    background_process shoal = slow_crawl(site, dir, n, 1500, {"-p", "1", "-c", "10", "--chunk-size", "20", "--grace", "2"});
+    std::vector<pid_t> workers;
+    for (int i = 0; i < 200 && workers.size() < 2; ++i) {
+        std::this_thread::sleep_for(50ms);
+        workers = shoal::test::children_titled(shoal.pid(), "shoal: worker");
+    }
+    REQUIRE(workers.size() == 2);  // worker 1 finishing its last fetches, worker 2 taking lines
+    for (pid_t w : workers)
+        if (shoal::test::title_of(w).rfind("shoal: worker 1 ", 0) == 0) ::kill(w, SIGKILL);
+    std::this_thread::sleep_for(300ms);
+    ::kill(shoal.pid(), SIGINT);
+    auto status = shoal.wait(20s);
+    INFO(shoal::test::read_file(dir / "stderr"));
+    REQUIRE(status.has_value());
+    CHECK(*status == 3);
+
+    const fs::path urls = dir / "urls.txt";
+    auto r = shoal::test::run_process(crawl_args(urls, dir / "out.jsonl", {"--resume"}), "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    require_all_pages(records_by_line(dir / "out.jsonl"), n);
+}
+
+TEST_CASE("recovery: one run at a time writes an output, and a --resume right after a killed supervisor "
+          "finishes exactly once",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const int n = 120;
+    background_process shoal = slow_crawl(site, dir, n, 300, {"-p", "2", "-c", "5", "--chunk-size", "30"});
+    const fs::path urls = dir / "urls.txt", out = dir / "out.jsonl";
+    std::this_thread::sleep_for(800ms);
+    for (bool resume : {false, true}) {
+        auto args = crawl_args(urls, out, {});
+        if (resume) args.push_back("--resume");
+        auto second = shoal::test::run_process(args, "", 30s);
+        INFO(second.err);
+        CHECK(second.exit_code == 2);
+        CHECK(second.err.find("another shoal run is writing") != std::string::npos);
+    }
+    // The supervisor alone is killed: its writer and workers finish what
+    // is in flight meanwhile, then end. A --resume started at once is
+    // refused until the writer has ended, and then finishes the list.
+    ::kill(shoal.pid(), SIGKILL);
+    REQUIRE(shoal.wait(10s).has_value());
+    shoal::test::process_result r;
+    const auto deadline = std::chrono::steady_clock::now() + 40s;
+    do {
+        r = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    } while (r.exit_code == 2 && std::chrono::steady_clock::now() < deadline);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    require_all_pages(records_by_line(out), n);
+}

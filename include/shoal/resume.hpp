@@ -16,10 +16,12 @@ struct existing_output {
     std::uint64_t cut_bytes = 0;    // bytes of a torn last line that were cut off
     std::uint64_t unreadable = 0;   // lines that are not records (skipped, kept)
     bool has_csv_header = false;
+    std::string csv_header;         // the CSV's first line when it is a header, without its line end
 };
 
 // Reads the output at path (JSONL or CSV), marks each record's line done,
-// and truncates a torn last line. A missing or empty file gives {}.
+// and truncates a torn last record. A CSV record may span several lines (a
+// quoted field with line breaks). A missing or empty file gives {}.
 // Throws setup_error(exit_code::file) when the file cannot be read or cut.
 existing_output load_existing_output(const std::string& path, output_format format,
                                      done_lines& done);
@@ -29,6 +31,7 @@ std::string fingerprint_path(const std::string& output);
 
 // For a fresh run: writes the fingerprint. For --resume: compares it and
 // throws setup_error(exit_code::usage) on a mismatch unless options.force.
+// A sidecar that cannot be written is a warning on stderr, not an error.
 void check_fingerprint(const crawl_options& options);
 
 }  // namespace shoal

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace shoal::test {
@@ -97,6 +98,10 @@ const std::filesystem::path& test_ca_dir();
 // Parses every line of a JSONL file (Boost.JSON, which rejects invalid UTF-8).
 // Throws std::runtime_error naming the line if one is not a JSON object.
 std::vector<boost::json::object> read_jsonl(const std::filesystem::path& path);
+
+// Splits CSV text into rows of fields (RFC 4180: quoted fields may hold
+// commas, doubled quotes and line breaks; rows end with CRLF or LF).
+std::vector<std::vector<std::string>> parse_csv(std::string_view csv);
 std::vector<boost::json::object> parse_jsonl(const std::string& text);
 
 // A port on 127.0.0.1 that nobody listens on (bound, read, closed).

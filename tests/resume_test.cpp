@@ -1,0 +1,107 @@
+// Reading back an interrupted run's output: which lines are done, and what
+// is cut off (resume.hpp), on files written here byte by byte.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "shoal/done_lines.hpp"
+#include "shoal/resume.hpp"
+#include "support/process.hpp"
+
+namespace fs = std::filesystem;
+using shoal::done_lines;
+using shoal::existing_output;
+using shoal::load_existing_output;
+using shoal::output_format;
+using shoal::test::temp_dir;
+
+namespace {
+
+const std::string csv_header =
+    "line,url,status,final_url,title,price_amount,price_currency,price_raw,elapsed_ms,bytes,attempts,"
+    "error_stage,error_code,error_message,fields.notes";
+
+// A CSV row for line n whose last field is `notes`, quoted as the writer quotes.
+std::string csv_row(int n, const std::string& notes) {
+    return std::to_string(n) + ",http://127.0.0.1:9/" + std::to_string(n) + ",200,,,,,,1.0,10,1,,,,\"" + notes +
+           "\"\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("resume: a CSV record whose quoted field holds line breaks is one record", "[resume]") {
+    // The second physical line of line 1's record starts "7,": it is not a
+    // record of line 7, which must still be fetched.
+    temp_dir dir;
+    const fs::path out = dir / "out.csv";
+    const std::string text = csv_header + "\r\n" + csv_row(1, "first\n7,second") +
+                             csv_row(2, "say \"\"hi\"\"\nand\r\nmore") + csv_row(3, "plain");
+    shoal::test::write_file(out, text);
+    done_lines done;
+    existing_output e = load_existing_output(out.string(), output_format::csv, done);
+    CHECK(e.records == 3);
+    CHECK(e.unreadable == 0);
+    CHECK(e.cut_bytes == 0);
+    CHECK(e.has_csv_header);
+    CHECK(e.csv_header == csv_header);
+    CHECK(done.test(1));
+    CHECK(done.test(2));
+    CHECK(done.test(3));
+    CHECK_FALSE(done.test(7));
+    CHECK(shoal::test::read_file(out) == text);
+}
+
+TEST_CASE("resume: a CSV record torn inside a quoted field is cut off whole", "[resume]") {
+    temp_dir dir;
+    const fs::path out = dir / "out.csv";
+    const std::string whole = csv_header + "\r\n" + csv_row(1, "one");
+    SECTION("torn after a line break inside the field") {
+        const std::string torn = "2,http://127.0.0.1:9/2,200,,,,,,1.0,10,1,,,,\"part\n9,of the field\n";
+        shoal::test::write_file(out, whole + torn);
+        done_lines done;
+        existing_output e = load_existing_output(out.string(), output_format::csv, done);
+        CHECK(e.records == 1);
+        CHECK(e.cut_bytes == torn.size());
+        CHECK_FALSE(done.test(2));
+        CHECK_FALSE(done.test(9));
+    }
+    SECTION("torn before the record's line end") {
+        const std::string torn = "2,http://127.0.0.1:9/2,200,,,,,,1.0,10,1,,,,\"done\"";
+        shoal::test::write_file(out, whole + torn);
+        done_lines done;
+        existing_output e = load_existing_output(out.string(), output_format::csv, done);
+        CHECK(e.records == 1);
+        CHECK(e.cut_bytes == torn.size());
+        CHECK_FALSE(done.test(2));
+    }
+    CHECK(shoal::test::read_file(out) == whole);
+}
+
+TEST_CASE("resume: JSONL lines that are not records are counted and kept, a torn last line cut", "[resume]") {
+    temp_dir dir;
+    const fs::path out = dir / "out.jsonl";
+    const std::string kept = "{\"line\":4,\"url\":\"http://a/\",\"status\":200}\n"
+                             "a note someone added\n"
+                             "\n"
+                             "{\"line\":2,\"url\":\"http://b/\",\"status\":404}\n";
+    shoal::test::write_file(out, kept + "{\"line\":3,\"url\":\"http://tor");
+    done_lines done;
+    existing_output e = load_existing_output(out.string(), output_format::jsonl, done);
+    CHECK(e.records == 2);
+    CHECK(e.unreadable == 1);
+    CHECK(e.cut_bytes == std::string("{\"line\":3,\"url\":\"http://tor").size());
+    CHECK(done.test(2));
+    CHECK(done.test(4));
+    CHECK_FALSE(done.test(3));
+    CHECK(shoal::test::read_file(out) == kept);
+}
+
+TEST_CASE("resume: a missing output is an empty one", "[resume]") {
+    temp_dir dir;
+    done_lines done;
+    existing_output e = load_existing_output((dir / "none.jsonl").string(), output_format::jsonl, done);
+    CHECK(e.records == 0);
+    CHECK(e.cut_bytes == 0);
+    CHECK_FALSE(fs::exists(dir / "none.jsonl"));
+}
