@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -186,6 +187,8 @@ rule_file parse_rule_file(std::string_view toml_text, const std::string& source)
 }
 
 rule_file load_rule_file(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory, not a rule file");
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(path + ": cannot read the rule file");
     std::ostringstream text;

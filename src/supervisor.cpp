@@ -266,6 +266,7 @@ private:
             csv_header_ = o_.format == output_format::csv;
             return;
         }
+        warn_other_extension();
         struct stat pre{};
         const bool exists = ::stat(o_.output.c_str(), &pre) == 0;
         // Only a regular file can be read back: a FIFO or a device would be
@@ -313,6 +314,23 @@ private:
         resumable_output_ = regular;
         csv_header_ = o_.format == output_format::csv && (!regular || st.st_size == 0);
         if (total_ >= 0) total_ = std::max<std::int64_t>(0, total_ - static_cast<std::int64_t>(already));
+    }
+
+    // The format follows the name: .csv is CSV, anything else JSONL. A name
+    // that suggests another format (out.tsv, out.jsonl.gz) gets a warning.
+    void warn_other_extension() const {
+        const std::string& path = o_.output;
+        if (path.rfind("/dev/", 0) == 0) return;
+        const std::size_t slash = path.rfind('/');
+        const std::size_t dot = path.rfind('.');
+        if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot + 1 == path.size()) return;
+        std::string ext = path.substr(dot + 1);
+        for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (const char* known : {"jsonl", "ndjson", "json", "csv"})
+            if (ext == known) return;
+        std::fprintf(stderr,
+                     "shoal: warning: %s: .%s is neither .jsonl nor .csv; writing JSONL, uncompressed\n",
+                     path.c_str(), ext.c_str());
     }
 
     // One run at a time writes an output file: a second run, or a --resume
@@ -523,10 +541,11 @@ private:
     void on_stop_signal() {
         if (!stopping_) {
             stopping_ = true;
+            // On a terminal the message starts below the echoed ^C.
             std::fprintf(stderr,
-                         "\nshoal: stopping: in-flight fetches may finish within %.0f s "
+                         "%sshoal: stopping: in-flight fetches may finish within %.0f s "
                          "(press Ctrl-C again to stop now)\n",
-                         o_.grace_s);
+                         ::isatty(STDERR_FILENO) ? "\n" : "", o_.grace_s);
             for (const auto& [id, rc] : running_)
                 if (!rc.reaped) ::kill(rc.pid, SIGTERM);
             return;

@@ -934,3 +934,21 @@ TEST_CASE("crawl: shoal --help names every command, shoal crawl --help every opt
         CHECK(crawl.out.find(option) != std::string::npos);
     }
 }
+
+TEST_CASE("crawl: an output name with another extension gets JSONL and a warning", "[crawl]") {
+    temp_dir dir;
+    shoal::test::write_file(dir / "urls.txt", "not a url\n");
+    for (const std::string name : {"out.txt", "out.jsonl.gz"}) {
+        const fs::path out = dir / name;
+        auto r = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", out.string(), "-q"}, "", 30s);
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(r.err.find("warning: " + out.string() + ": ." + name.substr(name.rfind('.') + 1) +
+                         " is neither .jsonl nor .csv") != std::string::npos);
+        CHECK(shoal::test::read_jsonl(out).size() == 1);
+    }
+    auto plain = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", (dir / "o.JSONL").string(), "-q"},
+                             "", 30s);
+    CHECK(plain.exit_code == 0);
+    CHECK(plain.err.empty());
+}

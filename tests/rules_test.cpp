@@ -112,6 +112,13 @@ TEST_CASE("rules: an unreadable rule file is a usage error", "[rules]") {
         CHECK(e.code() == shoal::exit_code::usage);
         CHECK_THAT(e.what(), Catch::StartsWith("/nonexistent/rules.toml: "));
     }
+    try {
+        shoal::extractor::from_file("/tmp");
+        FAIL("no error");
+    } catch (const shoal::setup_error& e) {
+        CHECK(e.code() == shoal::exit_code::usage);
+        CHECK(std::string(e.what()) == "/tmp: is a directory, not a rule file");
+    }
 }
 
 TEST_CASE("rules: host globs", "[rules]") {
