@@ -300,7 +300,7 @@ std::string content_hash(const std::string& path, std::size_t limit) {
 std::string resume_fingerprint(const crawl_options& o) {
     // Only what changes the content of records; speed knobs may differ.
     std::ostringstream s;
-    // The URL file's first 64 KiB: lines added at its end may be resumed.
+    // The URL file's first 64 KiB, so that hashing a huge list costs nothing.
     s << "input=" << one_spelling(o.input) << content_hash(o.input, 64 << 10)
       << " rules=" << one_spelling(o.rules) << content_hash(o.rules, SIZE_MAX)
       << " timeout=" << o.timeout_s

@@ -574,3 +574,35 @@ TEST_CASE("recovery: one run at a time writes an output, and a --resume right af
     REQUIRE(r.exit_code == 0);
     require_all_pages(records_by_line(out), n);
 }
+
+TEST_CASE("recovery: --resume checks the list and the rules by content, not by how their paths are spelled",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const std::vector<std::string> lines = {site.url("/p/1.html"), site.url("/p/2.html")};
+    auto urls = write_urls(dir, lines);
+    const fs::path rules = dir / "rules.toml", out = dir / "out.jsonl";
+    const std::string rules_text = "[[rule]]\nname = \"title\"\npattern = '(?is)<title>(.*?)</title>'\n";
+    shoal::test::write_file(rules, rules_text);
+    REQUIRE(shoal::test::run_process(crawl_args(urls, out, {"--rules", rules.string()}), "", 60s).exit_code == 0);
+
+    auto resume = [&](const fs::path& list) {
+        return shoal::test::run_process(crawl_args(list, out, {"--rules", rules.string(), "--resume"}), "", 60s);
+    };
+    // The same file by another path.
+    auto same = resume(dir / "." / "urls.txt");
+    INFO(same.err);
+    CHECK(same.exit_code == 0);
+    // The rules edited.
+    shoal::test::write_file(rules, rules_text + "# edited\n");
+    auto edited = resume(urls);
+    CHECK(edited.exit_code == 1);
+    CHECK(edited.err.find("--force") != std::string::npos);
+    shoal::test::write_file(rules, rules_text);
+    // Another list under the same name.
+    write_urls(dir, {lines[1], lines[0]});
+    auto other = resume(urls);
+    CHECK(other.exit_code == 1);
+    CHECK(other.err.find("--force") != std::string::npos);
+    CHECK(records_by_line(out).size() == 2);
+}
