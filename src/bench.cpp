@@ -780,9 +780,9 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 60000u).description(""))
         ->type_name("MS");
-    app.add_option("--serve-processes", o.serve_processes, "server processes")
+    app.add_option("--serve-processes", o.serve_processes, "server processes (at most 256, as shoal serve)")
         ->capture_default_str()
-        ->check(CLI::Range(1u, 1024u).description(""))
+        ->check(CLI::Range(1u, 256u).description(""))
         ->type_name("N");
     app.add_option("--out", o.out, "where bench.md, bench.csv and bench.svg go")
         ->capture_default_str()

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -79,6 +80,8 @@ int run_extract_command(int argc, char** argv) {
     for (const std::string& f : o->files) {
         std::ifstream probe(f, std::ios::binary);
         if (!probe) throw setup_error(exit_code::file, f + ": " + std::strerror(errno));
+        std::error_code ec;
+        if (std::filesystem::is_directory(f, ec)) throw setup_error(exit_code::file, f + ": is a directory");
     }
     std::string out;
     for (std::size_t i = 0; i < o->files.size(); ++i) {

@@ -85,6 +85,15 @@ tcp::endpoint listen_endpoint(const serve_options& o) {
     return tcp::endpoint(a, static_cast<unsigned short>(o.port));
 }
 
+// The address URLs must name when --bind gives one; "" when the server
+// answers on every 127.x.y.z (no --bind, or 0.0.0.0 or ::).
+std::string bound_host(const serve_options& o) {
+    if (o.bind.empty()) return {};
+    const net::ip::address a = listen_endpoint(o).address();
+    if (a.is_unspecified()) return {};
+    return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+}
+
 // A listening socket on ep (SO_REUSEPORT when several processes share it).
 int make_listener(const tcp::endpoint& ep, bool reuse_port) {
     const int fd = ::socket(ep.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -98,9 +107,9 @@ int make_listener(const tcp::endpoint& ep, bool reuse_port) {
     if (::bind(fd, ep.data(), static_cast<socklen_t>(ep.size())) != 0 || ::listen(fd, 4096) != 0) {
         const int err = errno;
         ::close(fd);
-        errno = err;
-        std::ostringstream where;
+        std::ostringstream where;  // may change errno
         where << "cannot listen on " << ep;
+        errno = err;
         sys::throw_errno(exit_code::usage, where.str());
     }
     return fd;
@@ -113,6 +122,16 @@ unsigned bound_port(int fd) {
         sys::throw_errno(exit_code::internal, "getsockname");
     if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
     return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+// SO_REUSEPORT lets any process of the same user share a port, another
+// `shoal serve` too: before sharing it among its own processes, the first
+// takes the port alone for a moment, so that a port in use is an error.
+tcp::endpoint claim_port(tcp::endpoint ep) {
+    const int fd = make_listener(ep, false);
+    ep.port(static_cast<unsigned short>(bound_port(fd)));
+    ::close(fd);
+    return ep;
 }
 
 // ---------------------------------------------------------------- the server
@@ -149,7 +168,7 @@ struct server_state {
 
     server_state(const serve_options& o, const pages::site& s, ssl::context* t, serve_counters::slot& c,
                  serve_counters& all)
-        : opt(o), site(s), tls(t), stats(c), all_stats(all), loopback_only(o.bind.empty()) {
+        : opt(o), site(s), tls(t), stats(c), all_stats(all), loopback_only(bound_host(o).empty()) {
         live.prev = live.next = &live;
         stats.pid.store(::getpid());
     }
@@ -334,7 +353,9 @@ private:
             if (status == parse_status::ok) {
                 c.begin += used;
                 if (st_.opt.latency_ms > 0 || st_.opt.jitter_ms > 0) {
+                    c.deadline = clock_type::time_point::max();  // the server's own delay is not idleness
                     if (!co_await delay(c)) co_return;
+                    c.deadline = idle_deadline();
                 }
                 next = respond(c, req);
             } else {
@@ -609,11 +630,19 @@ void stop_children(const std::vector<pid_t>& children) {
 
 // Writes the URL list to f in pieces of about 1 MB (lists may be long).
 // Returns false on a write error.
+// Bound to one address (--bind), every URL names it; else they spread over
+// o.hosts loopback addresses.
 bool write_url_list(std::FILE* f, const serve_options& o, unsigned port) {
     const std::string_view scheme = o.tls ? "https" : "http";
+    const std::string one_host = bound_host(o);
     std::string text;
     for (std::uint64_t i = 1; i <= o.urls; ++i) {
-        text += pages::url_line(scheme, i, o.hosts, port);
+        if (one_host.empty()) {
+            text += pages::url_line(scheme, i, o.hosts, port);
+        } else {
+            text.append(scheme).append("://").append(one_host).append(":").append(std::to_string(port));
+            text.append("/p/").append(std::to_string(i)).append(".html");
+        }
         text += '\n';
         if (text.size() >= (1u << 20) || i == o.urls) {
             if (std::fwrite(text.data(), 1, text.size(), f) != text.size()) return false;
@@ -670,8 +699,8 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         ->check(CLI::Range(0, 65535))
         ->type_name("N");
     app.add_option("--bind", o.bind,
-                   "listen on this address only (default: 0.0.0.0, answering only connections to "
-                   "127.0.0.0/8)")
+                   "listen on this address only, and name it in the URL list (default: 0.0.0.0, "
+                   "answering only connections to 127.0.0.0/8, as 0.0.0.0 and :: given here do)")
         ->type_name("ADDR");
     app.add_option("--processes", o.processes,
                    "server processes sharing the port with SO_REUSEPORT (default 1, at most 256)")
@@ -716,7 +745,9 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
                    "127.0.1.1..254, ...")
         ->check(CLI::Range(std::uint64_t{1}, pages::max_hosts))
         ->type_name("H");
-    app.add_option("--urls", o.urls, "URLs in the list (default 20000)")->type_name("N");
+    app.add_option("--urls", o.urls, "URLs in the list (default 20000)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+        ->type_name("N");
     app.add_flag("--print-urls", o.print_urls,
                  "print the URL list for these options to stdout and exit (no server)");
     app.add_option("--url-file", o.url_file,
@@ -740,6 +771,15 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
     o.chunked = transfer == "chunked";
     if (o.print_urls && o.port == 0)
         throw setup_error(exit_code::usage, "--print-urls needs a --port other than 0");
+    if (!o.cert_out.empty() && !o.tls)
+        throw setup_error(exit_code::usage, "--cert-out needs --tls (there is no certificate without it)");
+    if (!bound_host(o).empty()) {
+        if (app.count("--hosts") > 0 && o.hosts > 1)
+            throw setup_error(exit_code::usage,
+                              "--hosts spreads the URL list over 127.x.y.z, which only the default --bind "
+                              "answers on; with --bind " + o.bind + " every URL names that address");
+        o.hosts = 1;
+    }
     return true;
 }
 
@@ -846,6 +886,7 @@ int run_serve_command(int argc, char** argv) {
     std::unique_ptr<ssl::context> tls;
     if (o.tls) tls = make_tls(o);
     tcp::endpoint ep = listen_endpoint(o);
+    if (o.processes > 1) ep = claim_port(ep);
     const int listen_fd = make_listener(ep, o.processes > 1);
     const unsigned port = bound_port(listen_fd);
     ep.port(static_cast<unsigned short>(port));

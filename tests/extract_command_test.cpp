@@ -132,6 +132,9 @@ TEST_CASE("extract: errors before any output", "[extract]") {
     auto missing = code_of({(dir / "p.html").string(), (dir / "nope.html").string()});
     CHECK(missing.first == 2);
     CHECK_THAT(missing.second, Catch::Contains("nope.html"));
+    auto directory = code_of({(dir / "p.html").string(), dir.path().string()});
+    CHECK(directory.first == 2);
+    CHECK(directory.second == dir.path().string() + ": is a directory");
     CHECK(code_of({}).first == 1);
     CHECK(code_of({"--bogus", (dir / "p.html").string()}).first == 1);
 }

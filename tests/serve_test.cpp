@@ -423,6 +423,69 @@ TEST_CASE("serve: --latency delays each response", "[serve]") {
     }
 }
 
+TEST_CASE("serve: a --latency longer than --idle-timeout still answers", "[serve]") {
+    // The timeout is for idle connections and slow request heads, not for
+    // the server's own delay (the sweeper used to close the connection).
+    serve_process s({"--latency", "1500", "--idle-timeout", "0.5"});
+    client c(s.port());
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(c.get("/p/1.html").status == 200);
+    CHECK(std::chrono::steady_clock::now() - start >= 1450ms);
+}
+
+TEST_CASE("serve: a port in use is refused, also when its listener shares it with SO_REUSEPORT", "[serve]") {
+    serve_process first({"--processes", "2"});
+    const std::string port = std::to_string(first.port());
+    for (const char* processes : {"1", "2"}) {
+        auto second = run_process({SHOAL_BINARY, "serve", "--port", port, "--processes", processes, "--duration", "2"},
+                                  "", 20s);
+        INFO(second.err);
+        CHECK(second.exit_code == 1);
+        CHECK(second.err == "shoal: cannot listen on 0.0.0.0:" + port + ": Address already in use\n");
+    }
+    CHECK(count(stats_of(first), "processes") == 2);
+}
+
+TEST_CASE("serve: with --bind, the URL list names the bound address", "[serve]") {
+    temp_dir dir;
+    auto p = run_process({SHOAL_BINARY, "serve", "--bind", "127.0.0.5", "--port", "0", "--urls", "3", "--url-file",
+                          (dir / "urls.txt").string(), "--duration", "0.5"},
+                         "", 20s);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    CHECK(p.out.starts_with("shoal serve: listening on http://127.0.0.5:"));
+    CHECK(p.out.find(" 1 hosts,") != std::string::npos);
+    const std::string list = shoal::test::read_file(dir / "urls.txt");
+    const std::string port = p.out.substr(p.out.find("127.0.0.5:") + 10, p.out.find('/', p.out.find("127.0.0.5:")) -
+                                                                             p.out.find("127.0.0.5:") - 10);
+    CHECK(list == "http://127.0.0.5:" + port + "/p/1.html\nhttp://127.0.0.5:" + port +
+                      "/p/2.html\nhttp://127.0.0.5:" + port + "/p/3.html\n");
+    auto spread = run_process({SHOAL_BINARY, "serve", "--bind", "127.0.0.5", "--hosts", "4", "--port", "0"}, "", 20s);
+    CHECK(spread.exit_code == 1);
+    CHECK(spread.err.find("--hosts") != std::string::npos);
+}
+
+TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") {
+    struct refused {
+        std::vector<std::string> args;
+        std::string says;
+    };
+    const std::vector<refused> cases = {
+        {{"--cert-out", "c.pem", "--port", "0"}, "--cert-out needs --tls"},
+        {{"--urls", "-1", "--print-urls", "--port", "1"}, "--urls"},
+        {{"--urls", "0", "--print-urls", "--port", "1"}, "--urls"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> argv = {SHOAL_BINARY, "serve"};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        auto r = run_process(argv, "", 20s);
+        INFO(r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find(c.says) != std::string::npos);
+        CHECK(r.out.empty());
+    }
+}
+
 TEST_CASE("serve: --error-rate and --reset-rate pick the same pages every time", "[serve]") {
     serve_process s({"--error-rate", "0.2", "--reset-rate", "0.2"});
     const pages::site site(19000);
