@@ -701,10 +701,13 @@ void write_file_atomic(const fs::path& path, const std::string& text) {
         sys::throw_errno(exit_code::file, path.string());
 }
 
+// Writes the report of the runs made so far and returns its markdown; ""
+// when no run was made: a report from before stays as it is.
 std::string write_outputs(const fs::path& out, const sweep& sw) {
     std::vector<result_row> rows;
     for (const result_row& r : sw.rows)
         if (!r.runs.empty()) rows.push_back(r);
+    if (rows.empty()) return {};
     const std::string md = to_markdown(rows, sw.ctx);
     write_file_atomic(out / "bench.csv", to_csv(rows));
     write_file_atomic(out / "bench.md", md);
@@ -882,18 +885,25 @@ int run_bench_command(int argc, char** argv) {
             run_mode(o, mode, exe, wrk_path, work.path(), sw);
             write_outputs(out, sw);
         }
-    } catch (const std::exception&) {
-        // What was measured before the failure still goes out.
+    } catch (const std::exception& e) {
+        // What was measured before the failure still goes out, saying why it stopped.
+        sw.ctx.notes.push_back(std::string("the sweep stopped early: ") + e.what());
         write_outputs(out, sw);
         throw;
     }
+    if (interrupted)
+        sw.ctx.notes.push_back("interrupted (SIGINT, SIGTERM or SIGHUP): the tables hold the runs made before.");
     const std::string md = write_outputs(out, sw);
-    std::fputs(md.c_str(), stdout);
-    std::fflush(stdout);
-    std::fprintf(stderr, "shoal bench: wrote %s, %s and %s\n", (out / "bench.md").c_str(),
-                 (out / "bench.csv").c_str(), (out / "bench.svg").c_str());
+    if (md.empty()) {
+        std::fprintf(stderr, "shoal bench: no run was made; %s is left as it was\n", out.c_str());
+    } else {
+        std::fputs(md.c_str(), stdout);
+        std::fflush(stdout);
+        std::fprintf(stderr, "shoal bench: wrote %s, %s and %s\n", (out / "bench.md").c_str(),
+                     (out / "bench.csv").c_str(), (out / "bench.svg").c_str());
+    }
     if (interrupted) {
-        std::fprintf(stderr, "shoal bench: interrupted; the results so far are in %s\n", out.c_str());
+        if (!md.empty()) std::fprintf(stderr, "shoal bench: interrupted; the results so far are in %s\n", out.c_str());
         return static_cast<int>(exit_code::interrupted);
     }
     if (sw.bad_runs > 0) {

@@ -251,8 +251,10 @@ std::string markdown_table(const std::vector<result_row>& rows, const std::strin
 
 std::string to_markdown(const std::vector<result_row>& rows, const report_context& ctx) {
     std::string out = "# shoal bench\n\n";
-    out += "`shoal crawl` against the built-in experiment site `shoal serve`, with wrk as a "
-           "reference.\n\n";
+    out += ctx.wrk_command.empty()
+               ? "`shoal crawl` against the built-in experiment site `shoal serve`, without wrk.\n\n"
+               : "`shoal crawl` against the built-in experiment site `shoal serve`, with wrk as a "
+                 "reference.\n\n";
     out += "- command: `" + ctx.command_line + "`\n";
     out += "- machine: " + std::to_string(ctx.cpus) + " CPUs, " +
            (ctx.cpu_model.empty() ? std::string("unknown CPU") : ctx.cpu_model) + ", Linux " +

@@ -3,11 +3,13 @@
 // when it is installed), plus its usage and output errors.
 #include "shoal/bench.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <map>
 #include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -134,6 +136,7 @@ TEST_CASE("bench: a quick HTTP sweep against the real serve", "[bench][integrati
     CHECK(md.find("| shoal | 1 | 4 | 4 | 300 |") != std::string::npos);
     CHECK(md.find("- command: `") != std::string::npos);
     CHECK(md.find("wrk reference") == std::string::npos);
+    CHECK(md.find("`shoal serve`, without wrk.") != std::string::npos);
     // The tables also go to stdout.
     CHECK(r.out.find("| shoal | 1 | 16 | 16 | 300 |") != std::string::npos);
 
@@ -196,6 +199,7 @@ TEST_CASE("bench: usage and output errors", "[bench]") {
              {"--concurrency", "4,x"},
              {"--repeat", "0"},
              {"--latency", "-5"},
+             {"--serve-processes", "300"},
              {"stray"},
          }) {
         std::vector<std::string> argv = {SHOAL_BINARY, "bench", "--out", (dir / "x").string()};
@@ -215,4 +219,26 @@ TEST_CASE("bench: usage and output errors", "[bench]") {
     auto help = run_process({SHOAL_BINARY, "bench", "--help"}, "", 20s);
     CHECK(help.exit_code == 0);
     CHECK(help.out.find("--concurrency") != std::string::npos);
+}
+
+TEST_CASE("bench: interrupted before any run, an earlier report stays as it was", "[bench][integration]") {
+    temp_dir dir;
+    const auto out = dir / "report";
+    std::filesystem::create_directory(out);
+    shoal::test::write_file(out / "bench.md", "an earlier report\n");
+    // One run of 30 pages at 1 s each, one at a time: far from done at 1.5 s.
+    shoal::test::background_process bench({SHOAL_BINARY, "bench", "--modes", "latency", "--latency", "1000",
+                                           "--processes", "1", "--concurrency", "1", "--urls", "30", "--repeat",
+                                           "1", "--no-wrk", "--hosts", "1", "--out", out.string()},
+                                          dir / "stdout", dir / "stderr");
+    std::this_thread::sleep_for(1500ms);
+    ::kill(bench.pid(), SIGINT);
+    auto status = bench.wait(30s);
+    const std::string err = read_file(dir / "stderr");
+    INFO(err);
+    REQUIRE(status.has_value());
+    CHECK(*status == 3);
+    CHECK(read_file(out / "bench.md") == "an earlier report\n");
+    CHECK_FALSE(std::filesystem::exists(out / "bench.csv"));
+    CHECK(err.find("no run was made; " + out.string() + " is left as it was") != std::string::npos);
 }
