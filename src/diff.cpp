@@ -434,6 +434,8 @@ std::string_view to_string(change_kind k) {
             return "gone";
         case change_kind::status_changed:
             return "status_changed";
+        case change_kind::error_changed:
+            return "error_changed";
         case change_kind::price_up:
             return "price_up";
         case change_kind::price_down:
@@ -455,6 +457,8 @@ std::vector<change_kind> changes_between(const diff_entry& a, const diff_entry& 
                                          std::optional<std::string>& pct) {
     std::vector<change_kind> kinds;
     if (a.status != b.status) kinds.push_back(change_kind::status_changed);
+    else if (a.error_stage != b.error_stage || a.error_code != b.error_code)
+        kinds.push_back(change_kind::error_changed);
     if (a.price && b.price && a.price->currency == b.price->currency) {
         const std::string &x = a.price->amount, &y = b.price->amount;
         if (is_decimal(x) && is_decimal(y)) {
@@ -658,6 +662,11 @@ std::string status_text(const diff_entry& e) {
     return "no status";
 }
 
+std::string error_text(const diff_entry& e) {
+    if (e.error_stage.empty()) return "no error";
+    return e.error_stage + " error" + (e.error_code.empty() ? "" : ": " + e.error_code);
+}
+
 std::string title_text(const diff_entry& e) {
     return e.title ? *e.title : "no title";
 }
@@ -668,6 +677,8 @@ std::string value_text(change_kind k, const diff_entry* e) {
     switch (k) {
         case change_kind::status_changed:
             return status_text(*e);
+        case change_kind::error_changed:
+            return error_text(*e);
         case change_kind::title_changed:
             return title_text(*e);
         case change_kind::new_url:
@@ -685,14 +696,16 @@ void append_table(const std::vector<url_change>& changes, const diff_input& befo
         std::string kind, url, old_value, new_value, pct;
     };
     std::vector<row> rows;
-    std::array<std::size_t, 8> counts{};
+    std::array<std::size_t, static_cast<std::size_t>(change_kind::unchanged) + 1> counts{};
     for (const auto& c : changes) {
         for (change_kind k : c.kinds) {
             ++counts[static_cast<std::size_t>(k)];
             row r{std::string(to_string(k)), cell(c.url, 200), cell(value_text(k, c.before), 40),
                   cell(value_text(k, c.after), 40), ""};
+            // The sign from the kind: a drop that rounds to 0.0 still shows "-0.0%".
             if ((k == change_kind::price_up || k == change_kind::price_down) && c.pct)
-                r.pct = (c.pct->front() == '-' ? "" : "+") + *c.pct + "%";
+                r.pct = (k == change_kind::price_down ? "-" : "+") +
+                        (c.pct->front() == '-' ? c.pct->substr(1) : *c.pct) + "%";
             rows.push_back(std::move(r));
         }
     }
@@ -766,6 +779,7 @@ std::vector<change_kind> kinds_for(const std::string& name) {
     if (name == "new") return {change_kind::new_url};
     if (name == "gone") return {change_kind::gone};
     if (name == "title") return {change_kind::title_changed};
+    if (name == "error") return {change_kind::error_changed};
     return {change_kind::status_changed};
 }
 
@@ -776,7 +790,7 @@ int run_diff_command(int argc, char** argv) {
     if (argc < 2) return trouble;
 
     CLI::App app{
-        "Compares two shoal outputs by URL: new and gone URLs, price, title and status "
+        "Compares two shoal outputs by URL: new and gone URLs, price, title, status and error "
         "changes.\nExit code: 0 no changes, 1 changes, 2 trouble.",
         "shoal diff"};
     std::string old_path, new_path, format_name;
@@ -790,9 +804,9 @@ int run_diff_command(int argc, char** argv) {
                    "table, jsonl or csv (default: table on a terminal, else jsonl)")
         ->check(CLI::IsMember({"table", "jsonl", "csv"}));
     app.add_option("--only", only,
-                   "report only these changes, comma-separated: price, new, gone, title, status")
+                   "report only these changes, comma-separated: price, new, gone, title, status, error")
         ->delimiter(',')
-        ->check(CLI::IsMember({"price", "new", "gone", "title", "status"}));
+        ->check(CLI::IsMember({"price", "new", "gone", "title", "status", "error"}));
     app.add_flag("-a,--all", filter.all, "also list URLs that did not change");
     try {
         app.parse(argc - 1, argv + 1);

@@ -101,6 +101,7 @@ enum class change_kind : std::uint8_t {
     new_url,         // only in NEW
     gone,            // only in OLD
     status_changed,  // the HTTP status differs (a missing status counts)
+    error_changed,   // the same status (or none), another error stage or code, or an error came or went
     price_up,        // same currency, higher amount
     price_down,      // same currency, lower amount
     price_changed,   // the currency differs, or a price appeared or disappeared
