@@ -308,7 +308,7 @@ TEST_CASE("chunker: dealing reads windows of ways x chunk_size lines, skips done
     }
 }
 
-TEST_CASE("chunker: random lists dealt by host lose and repeat no line; chunks in order, within the size",
+TEST_CASE("chunker: random lists dealt by host lose and repeat no line, chunks in order, within the size",
           "[chunker]") {
     std::minstd_rand rng(5);
     for (int round = 0; round < 60; ++round) {

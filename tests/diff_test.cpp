@@ -268,6 +268,40 @@ TEST_CASE("diff: classification and --only", "[diff]") {
     CHECK(t[1].kinds == std::vector<change_kind>{change_kind::unchanged});
 }
 
+TEST_CASE("diff: another error with the same status (or none) is error_changed", "[diff]") {
+    auto failed = [](int line, const std::string& url, int status, shoal::error_stage stage, const std::string& code) {
+        shoal::record r;
+        r.line = static_cast<std::uint64_t>(line);
+        r.url = r.final_url = url;
+        r.status = status;
+        r.attempts = 1;
+        r.stage = stage;
+        r.error_code = code;
+        r.error_message = code;
+        std::string out;
+        shoal::append_jsonl(r, out);
+        return out;
+    };
+    std::istringstream old_in(failed(1, "u/refused", -1, shoal::error_stage::connect, "timeout") +
+                              failed(2, "u/same", -1, shoal::error_stage::connect, "timeout") +
+                              rec(3, "u/ok", 200, "T", "1"));
+    std::istringstream new_in(failed(1, "u/refused", -1, shoal::error_stage::connect, "connection_refused") +
+                              failed(2, "u/same", -1, shoal::error_stage::connect, "timeout") +
+                              failed(3, "u/ok", 200, shoal::error_stage::body, "body_too_large"));
+    const auto before = shoal::read_jsonl_input(old_in, "old");
+    const auto after = shoal::read_jsonl_input(new_in, "new");
+    auto all = shoal::compare_runs(before, after, {});
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].url == "u/ok");  // its title and price went too
+    CHECK(all[0].kinds == std::vector<change_kind>{change_kind::error_changed, change_kind::price_changed,
+                                                   change_kind::title_changed});
+    CHECK(all[1].url == "u/refused");
+    CHECK(all[1].kinds == std::vector<change_kind>{change_kind::error_changed});
+    shoal::diff_filter errors;
+    errors.only = {change_kind::error_changed};
+    CHECK(shoal::compare_runs(before, after, errors).size() == 2);
+}
+
 TEST_CASE("diff: the binary classifies JSONL runs and sets the exit code", "[diff][binary]") {
     temp_dir dir;
     const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();
@@ -374,6 +408,35 @@ TEST_CASE("diff: the binary classifies JSONL runs and sets the exit code", "[dif
     }
 }
 
+TEST_CASE("diff: the table signs a drop that rounds to 0.0 and counts error changes", "[diff][binary]") {
+    temp_dir dir;
+    const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();
+    shoal::record failed;
+    failed.line = 2;
+    failed.url = failed.final_url = "http://s/err";
+    failed.attempts = 1;
+    failed.stage = shoal::error_stage::connect;
+    failed.error_code = failed.error_message = "timeout";
+    std::string before, after;
+    shoal::append_jsonl(failed, before);
+    failed.error_code = failed.error_message = "connection_refused";
+    shoal::append_jsonl(failed, after);
+    shoal::test::write_file(old_path, rec(1, "http://s/tiny", 200, "T", "1000000.00") + before);
+    shoal::test::write_file(new_path, rec(1, "http://s/tiny", 200, "T", "999999.99") + after);
+    auto t = run_process({SHOAL_BINARY, "diff", "-f", "table", old_path, new_path}, "", 30s);
+    INFO(t.out);
+    CHECK(t.exit_code == 1);
+    CHECK(t.out.find("-0.0%") != std::string::npos);
+    CHECK(t.out.find("+0.0%") == std::string::npos);
+    CHECK(t.out.find("connect error: timeout") != std::string::npos);
+    CHECK(t.out.find("connect error: connection_refused") != std::string::npos);
+    CHECK(t.out.find("1 error changed, 1 price down, 0 unchanged\n") != std::string::npos);
+    auto only = run_process({SHOAL_BINARY, "diff", "--only", "error", "-f", "jsonl", old_path, new_path}, "", 30s);
+    CHECK(only.exit_code == 1);
+    CHECK(shoal::test::nonempty_lines(only.out).size() == 1);
+    CHECK(only.out.find("\"change\":\"error_changed\"") != std::string::npos);
+}
+
 TEST_CASE("diff: unreadable or malformed input exits 2 naming the file and line",
           "[diff][binary]") {
     temp_dir dir;
@@ -469,7 +532,7 @@ TEST_CASE("diff: a crawl of the local site against an older run with other price
     CHECK(same.out.empty());
 }
 
-TEST_CASE("diff: '-' reads a run's JSONL from stdin; a closed stdin is an error, not an empty run",
+TEST_CASE("diff: '-' reads a run's JSONL from stdin, and a closed stdin is an error, not an empty run",
           "[diff][binary]") {
     temp_dir dir;
     const auto new_path = (dir / "new.jsonl").string();
@@ -480,7 +543,7 @@ TEST_CASE("diff: '-' reads a run's JSONL from stdin; a closed stdin is an error,
     CHECK(piped.exit_code == 1);
     auto m = by_url(piped.out);
     REQUIRE(m.size() == 1);
-    CHECK(change_of(m["http://s/a"]) == "price");
+    CHECK(change_of(m["http://s/a"]) == "price_up");
     // Read as an empty run, a closed stdin would make every URL "new".
     auto closed = run_process({"sh", "-c", "exec \"$0\" diff - \"$1\" <&-", SHOAL_BINARY, new_path}, "", 30s);
     CHECK(closed.exit_code == 2);

@@ -139,7 +139,7 @@ TEST_CASE("extractor: JSON-LD offers with price as a number", "[extractor]") {
     check_price(run(product_page(ld("1299.99"), visible)), "1299.99", "EUR");
 }
 
-TEST_CASE("extractor: EU formatted span.price with &nbsp;&euro;", "[extractor]") {
+TEST_CASE("extractor: EU formatted span.price with nbsp and euro entities", "[extractor]") {
     auto e = run(product_page("",
         "<div class=\"price-box\"><span class=\"price\">1.299,00&nbsp;&euro;</span> "
         "<span class=\"price-was\">1.499,00&nbsp;&euro;</span></div>\n"));

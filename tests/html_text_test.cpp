@@ -31,7 +31,7 @@ TEST_CASE("html_text: named entities", "[html_text]") {
     CHECK(decode_entities("&AElig;") == "\u00c6");  // the first in the table
 }
 
-TEST_CASE("html_text: named entities without ';' and unknown names", "[html_text]") {
+TEST_CASE("html_text: named entities without their semicolon, and unknown names", "[html_text]") {
     using shoal::decode_entities;
     CHECK(decode_entities("AT&amp T") == "AT& T");
     CHECK(decode_entities("a &lt b") == "a < b");

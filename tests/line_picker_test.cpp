@@ -146,7 +146,7 @@ TEST_CASE("line_picker: a busy origin with a free kept-alive connection does not
     CHECK(picker.waiting() == 0);
 }
 
-TEST_CASE("line_picker: at most `window` lines wait; past it a line goes at once", "[line_picker]") {
+TEST_CASE("line_picker: at most `window` lines wait, past it a line goes at once", "[line_picker]") {
     auto lines = lines_of({"http://a/1", "http://a/2", "http://a/3", "http://a/4"});
     line_picker picker(lines, 2, [](const std::string&) { return false; });
     CHECK(number(picker.next("")) == 1);
@@ -215,7 +215,7 @@ TEST_CASE("line_picker: once every line is looked at, the longest queue goes fir
     CHECK(picker.exhausted());
 }
 
-TEST_CASE("line_picker: without open_more, a lane is not sent to a busy origin; its own lines still go",
+TEST_CASE("line_picker: without open_more, a lane is not sent to a busy origin, but its own lines still go",
           "[line_picker]") {
     auto lines = lines_of({"http://a/1", "http://b/1", "http://a/2", "http://a/3", "http://b/2"});
     bool a_idle = false;
@@ -311,7 +311,7 @@ TEST_CASE("line_picker: give_away takes lines that wait, ranked or not, and keep
     CHECK(one.left() == 3);
 }
 
-TEST_CASE("line_picker: lines given away mid-crawl are never handed out; every line goes exactly once",
+TEST_CASE("line_picker: lines given away mid-crawl are never handed out, and every line goes exactly once",
           "[line_picker]") {
     for (std::size_t every : {7u, 50u, 300u}) {
         const simulation sim = simulate(64 * 8, 8, 23, every);

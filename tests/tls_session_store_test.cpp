@@ -53,7 +53,7 @@ TEST_CASE("tls_session_store: a session kept in a forked child is seen by the pa
     CHECK(der == "from the child");
 }
 
-TEST_CASE("tls_session_store: a live claim by another process says to wait; none, an own or a "
+TEST_CASE("tls_session_store: a live claim by another process says to wait, while none, an own or a "
           "run-out one does not",
           "[tls_session_store]") {
     using namespace std::chrono_literals;
