@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -316,6 +317,8 @@ diff_entry entry_from_json(const json::object& o, const std::string& name, std::
 }
 
 std::ifstream open_input(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw diff_input_error("cannot read " + path + ": is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw diff_input_error("cannot read " + path + ": " + std::strerror(errno));
     return in;
@@ -421,7 +424,15 @@ diff_input read_diff_input(const std::string& path) {
         return read_jsonl_input(std::cin, "<stdin>");
     }
     std::ifstream in = open_input(path);
-    return ends_with_csv(path) ? read_csv_input(in, path) : read_jsonl_input(in, path);
+    const bool csv = ends_with_csv(path);
+    try {
+        return csv ? read_csv_input(in, path) : read_jsonl_input(in, path);
+    } catch (const diff_input_error& e) {
+        // Its first record unreadable: perhaps the other format, as the name chose this one.
+        if (std::string_view(e.what()).rfind(path + ":1: ", 0) != 0) throw;
+        throw diff_input_error(std::string(e.what()) + (csv ? " (read as CSV because the name ends in .csv)"
+                                                            : " (read as JSONL: only a name ending in .csv is read as CSV)"));
+    }
 }
 
 // ---- comparing ------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -653,14 +654,28 @@ bool write_url_list(std::FILE* f, const serve_options& o, unsigned port) {
 }
 
 // Writes a whole file with write(f); throws setup_error(file) on failure.
+// A regular file (or a new one) is written beside and renamed into place,
+// so that a reader never sees half a list; a FIFO or a device in place.
 template <class Write>
 void write_file(const std::string& path, const char* what, Write write) {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
+    struct stat st{};
+    const bool in_place = ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+    const std::string target = in_place ? path : path + ".shoal-tmp";
+    std::FILE* f = std::fopen(target.c_str(), "wb");
     bool ok = f != nullptr && write(f);
-    const int err = errno;
-    if (f != nullptr && std::fclose(f) != 0) ok = false;
-    if (!ok)
+    int err = errno;
+    if (f != nullptr && std::fclose(f) != 0) {
+        if (ok) err = errno;
+        ok = false;
+    }
+    if (ok && !in_place && std::rename(target.c_str(), path.c_str()) != 0) {
+        err = errno;
+        ok = false;
+    }
+    if (!ok) {
+        if (!in_place) ::unlink(target.c_str());
         throw setup_error(exit_code::file, std::string(what) + " " + path + ": " + std::strerror(err));
+    }
 }
 
 std::string host_for_url(const tcp::endpoint& ep, const serve_options& o) {
@@ -754,7 +769,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
                    "also write the URL list to PATH once listening, then serve")
         ->type_name("PATH");
     app.add_option("--duration", o.duration_s,
-                   "stop by itself after S seconds (default: until SIGINT or SIGTERM)")
+                   "stop by itself after S seconds (default, or 0: until SIGINT or SIGTERM)")
         ->check(CLI::Range(0.0, 1e9))
         ->type_name("S");
     app.add_option("--idle-timeout", o.idle_timeout_s,

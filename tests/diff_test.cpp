@@ -455,6 +455,17 @@ TEST_CASE("diff: unreadable or malformed input exits 2 naming the file and line"
     CHECK(missing.exit_code == 2);
     CHECK(missing.err.find("nope.jsonl: No such file or directory") != std::string::npos);
 
+    auto directory = run_process({SHOAL_BINARY, "diff", good, dir.path().string()}, "", 30s);
+    CHECK(directory.exit_code == 2);
+    CHECK(directory.err == "shoal diff: cannot read " + dir.path().string() + ": is a directory\n");
+
+    // CSV under a .jsonl name: the first line fails, and the message says why it was read as JSONL.
+    const auto csv_named_jsonl = (dir / "run.jsonl").string();
+    shoal::test::write_file(csv_named_jsonl, "line,url,status\n1,http://s/a,200\n");
+    auto wrong_format = run_process({SHOAL_BINARY, "diff", csv_named_jsonl, good}, "", 30s);
+    CHECK(wrong_format.exit_code == 2);
+    CHECK(wrong_format.err.find("(read as JSONL: only a name ending in .csv is read as CSV)") != std::string::npos);
+
     auto usage = run_process({SHOAL_BINARY, "diff", good}, "", 30s);
     CHECK(usage.exit_code == 2);
     auto fmt = run_process({SHOAL_BINARY, "diff", "--format", "xml", good, good}, "", 30s);

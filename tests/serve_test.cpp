@@ -533,6 +533,7 @@ TEST_CASE("serve: --print-urls and --url-file give the documented list", "[serve
     std::string tls_want;
     for (std::uint64_t i = 1; i <= 5; ++i) tls_want += pages::url_line("https", i, 2, static_cast<unsigned>(s.port())) + "\n";
     CHECK(shoal::test::read_file(dir / "u.txt") == tls_want);
+    CHECK_FALSE(fs::exists(dir / "u.txt.shoal-tmp"));  // written beside, then renamed into place
 
     auto bad = run_process({SHOAL_BINARY, "serve", "--gzip", "maybe"}, "", 20s);
     CHECK(bad.exit_code == 1);
