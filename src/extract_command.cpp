@@ -2,6 +2,8 @@
 // convert it to UTF-8 as a crawl would, run the extractor, print a record.
 #include "shoal/extract_command.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -18,6 +21,7 @@
 #include "shoal/error.hpp"
 #include "shoal/extractor.hpp"
 #include "shoal/record.hpp"
+#include "shoal/sys.hpp"
 
 namespace shoal {
 namespace {
@@ -54,12 +58,18 @@ std::optional<extract_options> parse(int argc, char** argv) {
                    "the Content-Type header the pages came with (its charset is used), e.g. "
                    "'text/html; charset=gbk'")
         ->type_name("TYPE");
-    app.add_option("FILE", o.files, "saved pages, read as bytes")->required()->type_name("FILE");
+    app.add_option("FILE", o.files, "saved pages, read as bytes ('-': stdin)")->required()->type_name("FILE");
     if (!parse_command(app, argc, argv, "extract")) return std::nullopt;
     return o;
 }
 
 std::string read_bytes(const std::string& path) {
+    if (path == "-") {  // a page on stdin
+        std::ostringstream s;
+        s << std::cin.rdbuf();
+        if (std::cin.bad()) throw setup_error(exit_code::file, "<stdin>: read error");
+        return std::move(s).str();
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) throw setup_error(exit_code::file, path + ": " + std::strerror(errno));
     std::ostringstream s;
@@ -78,6 +88,11 @@ int run_extract_command(int argc, char** argv) {
     if (!o->rules.empty()) from_rules = extractor::from_file(o->rules);
     const extractor& ex = from_rules ? *from_rules : extractor::builtin();
     for (const std::string& f : o->files) {
+        if (f == "-") {
+            if (sys::standard_fd_was_closed(STDIN_FILENO))
+                throw setup_error(exit_code::file, "cannot read a page from stdin: it is closed");
+            continue;
+        }
         std::ifstream probe(f, std::ios::binary);
         if (!probe) throw setup_error(exit_code::file, f + ": " + std::strerror(errno));
         std::error_code ec;

@@ -229,9 +229,12 @@ command parse_command_line(int argc, char** argv) {
         cmd.help_text = app.help("", CLI::AppFormatMode::All);
         return cmd;
     } catch (const CLI::ParseError& e) {
+        // CLI11 says "--concurrency: At Most 1 required but received 2" for an option given twice.
+        std::string what = e.what();
+        if (auto at = what.find(": At Most 1 required but received "); at != std::string::npos)
+            what = what.substr(0, at) + ": given more than once; give it once";
         throw setup_error(exit_code::usage,
-                          std::string(e.what()) +
-                              (app.got_subcommand(crawl) ? " (see shoal crawl --help)" : " (see shoal --help)"));
+                          what + (app.got_subcommand(crawl) ? " (see shoal crawl --help)" : " (see shoal --help)"));
     }
     if (version) {
         cmd.what = command::kind::version;

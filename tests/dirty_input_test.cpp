@@ -225,6 +225,7 @@ TEST_CASE("dirty input: bad command lines are refused before any fetch, in one l
         {{urls, "-o", out, "--stats", ""}, 1, "--stats"},
         {{urls, "-o", out, "--stats", "-"}, 1, "--stats"},
         {{urls, "-o", out, "--rules", ""}, 1, "--rules"},
+        {{urls, "-o", out, "-c", "50", "-c", "200"}, 1, "--concurrency: given more than once"},
         // The summary over the records, even before the output exists.
         {{urls, "-o", out, "--stats", out}, 1, "same file"},
         {{urls, "-o", (dir / "." / "out.jsonl").string(), "--stats", out}, 1, "same file"},

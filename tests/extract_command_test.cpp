@@ -160,6 +160,16 @@ TEST_CASE("extract: the shoal binary, exit codes and messages", "[extract]") {
     CHECK(missing.exit_code == 2);
     CHECK(missing.out.empty());
 
+    // '-' is a page on stdin, beside files.
+    auto piped = shoal::test::run_process({SHOAL_BINARY, "extract", "-", (dir / "p.html").string()},
+                                          "<title>from stdin</title>", std::chrono::seconds(30));
+    CHECK(piped.exit_code == 0);
+    auto from_stdin = shoal::test::parse_jsonl(piped.out);
+    REQUIRE(from_stdin.size() == 2);
+    CHECK(from_stdin[0].at("title").as_string() == "from stdin");
+    CHECK(from_stdin[0].at("url").as_string() == "-");
+    CHECK(from_stdin[1].at("title").as_string() == "x");
+
     auto help = run_process({SHOAL_BINARY, "extract", "--help"});
     CHECK(help.exit_code == 0);
     CHECK_THAT(help.out, Catch::Contains("--content-type"));
