@@ -85,52 +85,6 @@ int page_of(const std::string& url) {
     return std::stoi(url.substr(slash + 1));
 }
 
-// A minimal RFC 4180 reader for the test: fields in double quotes may hold
-// commas, CR, LF and doubled quotes; records end in CRLF (or LF).
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> row;
-    std::string field;
-    bool quoted = false, any = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                field += c;
-            }
-            continue;
-        }
-        if (c == '"') {
-            quoted = any = true;
-        } else if (c == ',') {
-            row.push_back(std::move(field));
-            field.clear();
-            any = true;
-        } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-            continue;
-        } else if (c == '\n') {
-            row.push_back(std::move(field));
-            field.clear();
-            rows.push_back(std::move(row));
-            row.clear();
-            any = false;
-        } else {
-            field += c;
-            any = true;
-        }
-    }
-    if (any || !field.empty()) {
-        row.push_back(std::move(field));
-        rows.push_back(std::move(row));
-    }
-    return rows;
-}
-
 }  // namespace
 
 TEST_CASE("listing: GBK search pages through shoal crawl with the dangdang preset, JSONL",
@@ -196,7 +150,7 @@ TEST_CASE("listing: GBK search pages through shoal crawl to CSV have a fields.it
     REQUIRE(r.exit_code == 0);
     const std::string text = shoal::test::read_file(dir / "out.csv");
     INFO("csv:\n" << text);
-    const auto rows = parse_csv(text);
+    const auto rows = shoal::test::parse_csv(text);
     REQUIRE(rows.size() == kPages + 1);
     const auto& header = rows[0];
     const std::vector<std::string> fixed = {
