@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 
 #include "shoal/sys.hpp"
 
@@ -28,6 +29,37 @@ std::uint64_t line_of(const std::string& s, output_format format) {
     return v;
 }
 
+// Where a CSV line leaves its record, RFC 4180: a field that starts with a
+// quote runs to the quote that is not doubled, line breaks included; a quote
+// inside an unquoted field is a plain byte.
+class csv_quotes {
+public:
+    // Follows one line (with its '\n'); true when it ends inside a quoted field.
+    bool inside_after(std::string_view text) {
+        for (char c : text) {
+            switch (state_) {
+                case state::field_start:
+                    state_ = c == '"' ? state::quoted : c == ',' || c == '\n' ? state::field_start : state::plain;
+                    break;
+                case state::plain:
+                    if (c == ',' || c == '\n') state_ = state::field_start;
+                    break;
+                case state::quoted:
+                    if (c == '"') state_ = state::quote_seen;
+                    break;
+                case state::quote_seen:  // a doubled quote, or the field's end
+                    state_ = c == '"' ? state::quoted : c == ',' || c == '\n' ? state::field_start : state::plain;
+                    break;
+            }
+        }
+        return state_ == state::quoted;
+    }
+
+private:
+    enum class state { field_start, plain, quoted, quote_seen };
+    state state_ = state::field_start;
+};
+
 }  // namespace
 
 existing_output load_existing_output(const std::string& path, output_format format,
@@ -44,17 +76,16 @@ existing_output load_existing_output(const std::string& path, output_format form
     std::uint64_t good_end = 0, pos = 0;
     bool first = true;
     // One record: a line, or in CSV as many lines as a quoted field with
-    // line breaks spans (a quote toggles; an escaped "" toggles twice).
+    // line breaks spans.
     std::string s;
-    bool quoted = false;
+    csv_quotes csv;
     while ((n = ::getline(&line, &cap, f)) > 0) {
         pos += static_cast<std::uint64_t>(n);
         if (line[n - 1] != '\n') break;  // torn last line
         if (format == output_format::csv) {
-            for (ssize_t i = 0; i < n; ++i)
-                if (line[i] == '"') quoted = !quoted;
             s.append(line, static_cast<std::size_t>(n));
-            if (quoted) continue;  // the record goes on in the next line
+            if (csv.inside_after(std::string_view(line, static_cast<std::size_t>(n))))
+                continue;  // the record goes on in the next line
         } else {
             s.assign(line, static_cast<std::size_t>(n));
         }

@@ -52,6 +52,22 @@ TEST_CASE("resume: a CSV record whose quoted field holds line breaks is one reco
     CHECK(shoal::test::read_file(out) == text);
 }
 
+TEST_CASE("resume: a quote inside an unquoted CSV field is a plain byte", "[resume]") {
+    // Not what shoal writes, but a file edited by hand may hold one: it must
+    // not swallow the records after it as one open field.
+    temp_dir dir;
+    const fs::path out = dir / "out.csv";
+    const std::string text = csv_header + "\r\n" + "1,http://127.0.0.1:9/1,200,,5\" screen,,,,1.0,10,1,,,,\r\n" +
+                             csv_row(2, "two") + csv_row(3, "three");
+    shoal::test::write_file(out, text);
+    done_lines done;
+    existing_output e = load_existing_output(out.string(), output_format::csv, done);
+    CHECK(e.records == 3);
+    CHECK(e.cut_bytes == 0);
+    CHECK(done.test(3));
+    CHECK(shoal::test::read_file(out) == text);
+}
+
 TEST_CASE("resume: a CSV record torn inside a quoted field is cut off whole", "[resume]") {
     temp_dir dir;
     const fs::path out = dir / "out.csv";
