@@ -751,7 +751,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         ->type_name("F");
     app.add_flag("--tls", o.tls,
                  "HTTPS with a self-signed EC P-256 certificate made at start (SANs: localhost, "
-                 "127.0.0.1 and the first --hosts hosts, at most 4096)");
+                 "127.0.0.1, the first --hosts hosts, at most 4096, and the --bind address)");
     app.add_option("--cert-out", o.cert_out,
                    "write that certificate (PEM) here, for clients' --ca-file")
         ->type_name("PATH");
@@ -802,7 +802,9 @@ namespace {
 
 // The server's TLS context, and the certificate written to --cert-out.
 std::unique_ptr<ssl::context> make_tls(const serve_options& o) {
-    const serve_certificate pair = make_serve_certificate(o.hosts);
+    // Bound to one address (--bind), the certificate names it too.
+    const std::string bound = bound_host(o).empty() ? std::string() : listen_endpoint(o).address().to_string();
+    const serve_certificate pair = make_serve_certificate(o.hosts, bound);
     if (!o.cert_out.empty()) {
         const std::string pem = pair.pem();
         write_file(o.cert_out, "--cert-out",

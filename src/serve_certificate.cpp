@@ -29,7 +29,7 @@ void add_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& valu
 
 }  // namespace
 
-serve_certificate make_serve_certificate(std::uint64_t hosts) {
+serve_certificate make_serve_certificate(std::uint64_t hosts, std::string_view also_ip) {
     serve_certificate c;
     c.key.reset(EVP_EC_gen("P-256"));
     if (!c.key) failure("EC key generation");
@@ -56,6 +56,7 @@ serve_certificate make_serve_certificate(std::uint64_t hosts) {
     std::string san = "DNS:localhost";
     for (std::uint64_t j = 0; j < std::min(hosts, serve_certificate::max_hosts); ++j)
         san += ",IP:" + serve_pages::host_address(j);
+    if (!also_ip.empty()) san.append(",IP:").append(also_ip);
     add_extension(cert, &ctx, NID_basic_constraints, "critical,CA:TRUE");
     add_extension(cert, &ctx, NID_key_usage, "critical,digitalSignature,keyCertSign");
     add_extension(cert, &ctx, NID_ext_key_usage, "serverAuth");

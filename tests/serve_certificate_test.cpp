@@ -53,6 +53,14 @@ TEST_CASE("serve_certificate: its own CA, for localhost and the list's first hos
     CHECK(EVP_PKEY_eq(c.key.get(), other.key.get()) != 1);
 }
 
+TEST_CASE("serve_certificate: the address serve is bound to is named too", "[serve_certificate]") {
+    const auto v4 = shoal::make_serve_certificate(1, "127.0.0.5");
+    CHECK(names_ip(v4.cert.get(), "127.0.0.5"));
+    CHECK(names_ip(v4.cert.get(), "127.0.0.1"));
+    const auto v6 = shoal::make_serve_certificate(1, "::1");
+    CHECK(names_ip(v6.cert.get(), "::1"));
+}
+
 TEST_CASE("serve_certificate: at most max_hosts hosts are named", "[serve_certificate]") {
     const std::uint64_t max = shoal::serve_certificate::max_hosts;
     const shoal::serve_certificate c = shoal::make_serve_certificate(max + 100);

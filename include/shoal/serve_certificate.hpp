@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace shoal {
 
@@ -35,8 +36,9 @@ struct serve_certificate {
 };
 
 // A new key and certificate naming localhost, 127.0.0.1 and the addresses
-// of the first min(hosts, max_hosts) hosts (serve_pages::host_address).
+// of the first min(hosts, max_hosts) hosts (serve_pages::host_address), and
+// also_ip when given (the address of `serve --bind`, IPv4 or IPv6).
 // Throws setup_error(internal) if OpenSSL fails.
-serve_certificate make_serve_certificate(std::uint64_t hosts);
+serve_certificate make_serve_certificate(std::uint64_t hosts, std::string_view also_ip = {});
 
 }  // namespace shoal
