@@ -768,8 +768,9 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         ->check(CLI::Range(1u, 100000u).description(""))
         ->type_name("LIST");
     app.add_option("--urls", o.urls,
-                   "URLs per run (default 20000; latency mode: 3 s at the ideal rate P*C/latency, "
-                   "at least 10 per fetch in flight, at most 50000 beyond that)")
+                   "URLs per run (default 20000, 2000 with --quick; latency mode: 3 s at the "
+                   "ideal rate P*C/latency, 1 s with --quick, at least 1000 and 10 per fetch in "
+                   "flight, at most 50000 unless 10 per fetch in flight needs more)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}).description(""))
         ->type_name("N");
     app.add_option("--hosts", o.hosts, "loopback hosts the URLs spread over")
@@ -795,7 +796,8 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         ->check(CLI::Range(1u, 3600u).description(""))
         ->type_name("S");
     app.add_flag("--quick", o.quick,
-                 "a small sweep (P=1, C=16,64, 2000 URLs, one run) to check the setup");
+                 "a small sweep (P=1, C=16,64, latency mode 100,500; 2000 URLs; one run; 1 s of wrk) "
+                 "to check the setup");
     if (!parse_command(app, argc, argv, "bench")) return std::nullopt;
     o.wrk = !no_wrk;
     if (o.modes.empty()) throw setup_error(exit_code::usage, "--modes: name at least one mode");
