@@ -22,6 +22,7 @@
 #include "shoal/extractor.hpp"
 #include "shoal/record.hpp"
 #include "shoal/sys.hpp"
+#include "shoal/url.hpp"
 
 namespace shoal {
 namespace {
@@ -60,6 +61,12 @@ std::optional<extract_options> parse(int argc, char** argv) {
         ->type_name("TYPE");
     app.add_option("FILE", o.files, "saved pages, read as bytes ('-': stdin)")->required()->type_name("FILE");
     if (!parse_command(app, argc, argv, "extract")) return std::nullopt;
+    // The same URLs as a crawl's lines: http(s) only, else a usage error.
+    if (!o.url.empty()) {
+        const auto parsed = parse_url(o.url);
+        if (const auto* e = std::get_if<url_error>(&parsed))
+            throw setup_error(exit_code::usage, "--url " + o.url + ": " + e->message);
+    }
     return o;
 }
 

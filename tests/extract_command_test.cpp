@@ -137,6 +137,12 @@ TEST_CASE("extract: errors before any output", "[extract]") {
     CHECK(directory.second == dir.path().string() + ": is a directory");
     CHECK(code_of({}).first == 1);
     CHECK(code_of({"--bogus", (dir / "p.html").string()}).first == 1);
+    for (const char* not_http : {"not a url", "ftp://127.0.0.1/x"}) {
+        auto bad_url = code_of({"--url", not_http, (dir / "p.html").string()});
+        CHECK(bad_url.first == 1);
+        CHECK_THAT(bad_url.second, Catch::StartsWith(std::string("--url ") + not_http + ": "));
+    }
+    CHECK(code_of({"--url", "http://127.0.0.1/p/1.html", (dir / "p.html").string()}).first == 0);
 }
 
 TEST_CASE("extract: the shoal binary, exit codes and messages", "[extract]") {
