@@ -31,13 +31,14 @@ struct extract_options {
     std::string rules;
     std::string url;
     std::string content_type;
+    std::size_t max_body = 8u << 20;  // as crawl's --max-body
     std::vector<std::string> files;
 };
 
 class extract_usage : public CLI::Formatter {
   public:
     std::string make_usage(const CLI::App*, std::string) const override {
-        return "\nUsage: shoal extract [--rules PATH] [--url URL] [--content-type TYPE] FILE...\n";
+        return "\nUsage: shoal extract [--rules PATH] [--url URL] [--content-type TYPE] [--max-body BYTES] FILE...\n";
     }
 };
 
@@ -59,6 +60,11 @@ std::optional<extract_options> parse(int argc, char** argv) {
                    "the Content-Type header the pages came with (its charset is used), e.g. "
                    "'text/html; charset=gbk'")
         ->type_name("TYPE");
+    app.add_option("--max-body", o.max_body,
+                   "cap on a page's bytes, as crawl's: a longer page is cut there and its record "
+                   "says body_too_large (default 8 MiB)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))
+        ->type_name("BYTES");
     app.add_option("FILE", o.files, "saved pages, read as bytes ('-': stdin)")->required()->type_name("FILE");
     if (!parse_command(app, argc, argv, "extract")) return std::nullopt;
     // The same URLs as a crawl's lines: http(s) only, else a usage error.
@@ -70,19 +76,23 @@ std::optional<extract_options> parse(int argc, char** argv) {
     return o;
 }
 
-std::string read_bytes(const std::string& path) {
-    if (path == "-") {  // a page on stdin
-        std::ostringstream s;
-        s << std::cin.rdbuf();
-        if (std::cin.bad()) throw setup_error(exit_code::file, "<stdin>: read error");
-        return std::move(s).str();
+// At most cap + 1 bytes of the page at path ('-': stdin), so that a page
+// over the cap is told apart without holding all of it.
+std::string read_bytes(const std::string& path, std::size_t cap) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (path != "-") {
+        file.open(path, std::ios::binary);
+        if (!file) throw setup_error(exit_code::file, path + ": " + std::strerror(errno));
+        in = &file;
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw setup_error(exit_code::file, path + ": " + std::strerror(errno));
-    std::ostringstream s;
-    s << in.rdbuf();
-    if (in.bad()) throw setup_error(exit_code::file, path + ": read error");
-    return std::move(s).str();
+    std::string out;
+    char buf[1 << 16];
+    while (out.size() <= cap && in->read(buf, sizeof buf).gcount() > 0)
+        out.append(buf, static_cast<std::size_t>(in->gcount()));
+    if (in->bad()) throw setup_error(exit_code::file, (path == "-" ? "<stdin>" : path) + ": read error");
+    if (out.size() > cap + 1) out.resize(cap + 1);
+    return out;
 }
 
 }  // namespace
@@ -107,11 +117,17 @@ int run_extract_command(int argc, char** argv) {
     }
     std::string out;
     for (std::size_t i = 0; i < o->files.size(); ++i) {
-        const std::string body = read_bytes(o->files[i]);
+        std::string body = read_bytes(o->files[i], o->max_body);
         record r;
         r.line = i + 1;
         r.url = o->url.empty() ? o->files[i] : o->url;
         r.final_url = o->url;
+        if (body.size() > o->max_body) {  // as a crawl records it: an error, and what the cap holds
+            body.resize(o->max_body);
+            r.stage = error_stage::body;
+            r.error_code = "body_too_large";
+            r.error_message = "decoded body larger than " + std::to_string(o->max_body) + " bytes";
+        }
         r.bytes = body.size();
         auto start = std::chrono::steady_clock::now();
         const std::string charset = detect_charset(body, o->content_type);

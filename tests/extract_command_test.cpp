@@ -166,6 +166,17 @@ TEST_CASE("extract: the shoal binary, exit codes and messages", "[extract]") {
     CHECK(missing.exit_code == 2);
     CHECK(missing.out.empty());
 
+    // A page over --max-body is cut there, as a crawl cuts it.
+    write_file(dir / "long.html", "<title>ab</title>" + std::string(100, ' '));
+    auto capped = shoal::test::run_process({SHOAL_BINARY, "extract", "--max-body", "20", (dir / "long.html").string()},
+                                           "", std::chrono::seconds(30));
+    CHECK(capped.exit_code == 0);
+    auto capped_records = shoal::test::parse_jsonl(capped.out);
+    REQUIRE(capped_records.size() == 1);
+    CHECK(capped_records[0].at("bytes").to_number<int>() == 20);
+    CHECK(capped_records[0].at("title").as_string() == "ab");
+    CHECK(capped_records[0].at("error").at("code").as_string() == "body_too_large");
+
     // '-' is a page on stdin, beside files.
     auto piped = shoal::test::run_process({SHOAL_BINARY, "extract", "-", (dir / "p.html").string()},
                                           "<title>from stdin</title>", std::chrono::seconds(30));
