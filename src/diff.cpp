@@ -666,16 +666,14 @@ std::string price_text(const diff_entry& e) {
     return e.price->currency.empty() ? e.price->amount : e.price->amount + " " + e.price->currency;
 }
 
-std::string status_text(const diff_entry& e) {
-    if (e.status) return std::to_string(*e.status);
-    if (!e.error_stage.empty())
-        return e.error_stage + " error" + (e.error_code.empty() ? "" : ": " + e.error_code);
-    return "no status";
-}
-
 std::string error_text(const diff_entry& e) {
     if (e.error_stage.empty()) return "no error";
     return e.error_stage + " error" + (e.error_code.empty() ? "" : ": " + e.error_code);
+}
+
+std::string status_text(const diff_entry& e) {
+    if (e.status) return std::to_string(*e.status);
+    return e.error_stage.empty() ? "no status" : error_text(e);
 }
 
 std::string title_text(const diff_entry& e) {

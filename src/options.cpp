@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "shoal/error.hpp"
+#include "shoal/literal_search.hpp"
 #include "shoal/sys.hpp"
 
 namespace shoal {
@@ -23,12 +24,6 @@ bool ends_with(const std::string& s, std::string_view suffix) {
     return s.size() >= suffix.size() &&
            std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
                       [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 // A byte HTTP allows in a header value: visible ASCII, space, tab, and
@@ -68,8 +63,8 @@ std::pair<std::string, std::string> split_header(const std::string& h) {
         throw setup_error(exit_code::usage, "--header " + name + ": the value has a control character");
     // Every request is a GET without a body: these would make a server wait
     // for one, or read the next request as its body.
-    for (std::string_view framing : {"Content-Length", "Transfer-Encoding"})
-        if (iequals(name, framing))
+    for (std::string_view framing : {"content-length", "transfer-encoding"})
+        if (name.size() == framing.size() && matches_nocase_at(name, 0, framing))
             throw setup_error(exit_code::usage, "--header " + name +
                                                     " is refused: shoal sends GET requests without a body");
     return {name, value};

@@ -33,6 +33,7 @@
 #include "shoal/fetcher.hpp"
 #include "shoal/frame.hpp"
 #include "shoal/host_limiter.hpp"
+#include "shoal/literal_search.hpp"
 #include "shoal/record.hpp"
 #include "shoal/resume.hpp"
 #include "shoal/sys.hpp"
@@ -324,10 +325,9 @@ private:
         const std::size_t slash = path.rfind('/');
         const std::size_t dot = path.rfind('.');
         if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot + 1 == path.size()) return;
-        std::string ext = path.substr(dot + 1);
-        for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        for (const char* known : {"jsonl", "ndjson", "json", "csv"})
-            if (ext == known) return;
+        const std::string ext = path.substr(dot + 1);
+        for (std::string_view known : {"jsonl", "ndjson", "json", "csv"})
+            if (ext.size() == known.size() && matches_nocase_at(ext, 0, known)) return;
         std::fprintf(stderr,
                      "shoal: warning: %s: .%s is neither .jsonl nor .csv; writing JSONL, uncompressed\n",
                      path.c_str(), ext.c_str());
