@@ -406,17 +406,15 @@ struct fetcher::impl {
     }
 
     // Resolves host (cached per fetcher; IP literals without a resolver call).
-    net::awaitable<std::vector<tcp::endpoint>> resolve(const target_url& u, clock_type::time_point deadline,
+    net::awaitable<std::vector<tcp::endpoint>> resolve(const std::string& host, std::uint16_t port,
+                                                       bool ip_literal, clock_type::time_point deadline,
                                                        boost::system::error_code& ec) {
-        if (u.ip_literal) {
-            co_return std::vector<tcp::endpoint>{
-                tcp::endpoint(net::ip::make_address(u.host), u.port)};
-        }
-        auto it = dns_cache.find(u.host);
+        if (ip_literal) co_return std::vector<tcp::endpoint>{tcp::endpoint(net::ip::make_address(host), port)};
+        auto it = dns_cache.find(host);
         if (it == dns_cache.end()) {
             tcp::resolver resolver(io);
             net::steady_timer timer(io, deadline);
-            auto result = co_await (resolver.async_resolve(u.host, "", use_tuple) ||
+            auto result = co_await (resolver.async_resolve(host, "", use_tuple) ||
                                     timer.async_wait(use_tuple));
             if (result.index() == 1) {
                 ec = beast::error::timeout;
@@ -429,11 +427,55 @@ struct fetcher::impl {
             }
             std::vector<tcp::endpoint> eps;
             for (const auto& r : results) eps.push_back(r.endpoint());
-            it = dns_cache.emplace(u.host, std::move(eps)).first;
+            it = dns_cache.emplace(host, std::move(eps)).first;
         }
         std::vector<tcp::endpoint> eps = it->second;
-        for (auto& ep : eps) ep.port(u.port);
+        for (auto& ep : eps) ep.port(port);
         co_return eps;
+    }
+
+    // A connect-stage failure on the way to --proxy: the message names it.
+    void fail_at_proxy(attempt& a, const boost::system::error_code& ec) {
+        fail(a, error_stage::connect, ec);
+        a.message = "proxy " + cfg.proxy->shown + ": " + a.message;
+    }
+
+    // Opens a CONNECT tunnel through --proxy to u's host and port on stream,
+    // which is connected to the proxy. False, with a's error, when the proxy
+    // does not answer 2xx (code proxy_error, retried as 5xx and 429 are).
+    net::awaitable<bool> tunnel(beast::tcp_stream& stream, const target_url& u, attempt& a) {
+        const std::string req = connect_request(u, *cfg.proxy, cfg.user_agent);
+        auto [wec, wn] = co_await net::async_write(stream, net::buffer(req), use_tuple);
+        if (wec) {
+            fail_at_proxy(a, wec);
+            co_return false;
+        }
+        response_reader answer;
+        answer.header_limit(max_header_bytes);
+        beast::flat_buffer buffer{max_header_bytes};
+        auto [rec, rn] = co_await http::async_read_header(stream, buffer, answer, use_tuple);
+        if (rec) {
+            fail_at_proxy(a, rec);
+            if (rec == http::error::buffer_overflow) a.code = "header_too_large";
+            co_return false;
+        }
+        const int st = answer.status;
+        if (st < 200 || st > 299) {
+            a.stage = error_stage::connect;
+            a.code = "proxy_error";
+            a.message = "proxy " + cfg.proxy->shown + " answered " + std::to_string(st) +
+                        (st == 407 ? " (Proxy Authentication Required)" : "") + " to CONNECT " + u.host + ':' +
+                        std::to_string(u.port);
+            a.retryable = st == 429 || st >= 500;
+            co_return false;
+        }
+        if (buffer.size() != 0) {  // the site's bytes come only after our ClientHello
+            a.stage = error_stage::connect;
+            a.code = "proxy_error";
+            a.message = "proxy " + cfg.proxy->shown + " sent bytes after its CONNECT answer";
+            co_return false;
+        }
+        co_return true;
     }
 
     // Opens a new connection (TCP, then TLS for https).
@@ -442,9 +484,14 @@ struct fetcher::impl {
                                                         clock_type::time_point deadline,
                                                         attempt& a) {
         boost::system::error_code ec;
-        auto endpoints = co_await resolve(u, deadline, ec);
+        const proxy_server* proxy = cfg.proxy ? &*cfg.proxy : nullptr;
+        // Not a ?: with a co_await in each arm: GCC 12 destroys the result twice.
+        std::vector<tcp::endpoint> endpoints;
+        if (proxy) endpoints = co_await resolve(proxy->host, proxy->port, proxy->ip_literal, deadline, ec);
+        else endpoints = co_await resolve(u.host, u.port, u.ip_literal, deadline, ec);
         if (ec) {
-            fail(a, error_stage::connect, ec);
+            if (proxy) fail_at_proxy(a, ec);
+            else fail(a, error_stage::connect, ec);
             co_return nullptr;
         }
         auto c = std::make_unique<connection>();
@@ -460,11 +507,13 @@ struct fetcher::impl {
             cec = oec ? oec : net::error::no_descriptors;
         }
         if (cec) {
-            fail(a, error_stage::connect, cec);
+            if (proxy) fail_at_proxy(a, cec);
+            else fail(a, error_stage::connect, cec);
             co_return nullptr;
         }
         ++counters.connections;
         stream.socket().set_option(tcp::no_delay(true), ec);
+        if (proxy && u.https && !co_await tunnel(stream, u, a)) co_return nullptr;
         if (!u.https) {
             c->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
             co_return c;
@@ -630,8 +679,16 @@ struct fetcher::impl {
         // Send the request: one buffer, the fixed headers made once.
         std::string& req = c.request;
         req.assign("GET ");
-        req += u.target;
+        // Through --proxy, a plain-http request names the whole URL; https
+        // ones go in a tunnel, as if to the site.
+        const bool to_proxy = cfg.proxy && !u.https;
+        req += to_proxy ? u.url : u.target;
         req += " HTTP/1.1\r\n";
+        if (to_proxy && !cfg.proxy->authorization.empty()) {
+            req += "Proxy-Authorization: ";
+            req += cfg.proxy->authorization;
+            req += "\r\n";
+        }
         if (!custom_host) {
             req += "Host: ";
             if (u.host.find(':') != std::string::npos) req += '[' + u.host + ']';
@@ -672,6 +729,13 @@ struct fetcher::impl {
         if (!rec) {
             auto [bec, bn] = co_await http::async_read(stream, c.buffer, *parser, use_tuple);
             rec = bec;
+        }
+        if (to_proxy && parser->is_header_done() && parser->status == 407) {
+            // Only a proxy asks for proxy credentials: as for a tunnel it refuses.
+            a.stage = error_stage::connect;
+            a.code = "proxy_error";
+            a.message = "proxy " + cfg.proxy->shown + " answered 407 (Proxy Authentication Required)";
+            co_return;
         }
         if (parser->is_header_done()) {
             a.status = parser->status;

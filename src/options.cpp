@@ -107,6 +107,17 @@ CLI::Validator non_empty_path() {
         "non-empty path");
 }
 
+// A --proxy that parse_proxy() takes; its message otherwise.
+CLI::Validator proxy_url() {
+    return CLI::Validator(
+        [](std::string& v) -> std::string {
+            auto p = parse_proxy(v);
+            auto* e = std::get_if<url_error>(&p);
+            return e ? e->message : std::string();
+        },
+        "", "proxy URL");
+}
+
 // Usage lines that name the program and the command as users type them.
 class usage_formatter : public CLI::Formatter {
 public:
@@ -179,6 +190,11 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->type_name("S");
     crawl.add_option("--header", headers, "extra request header 'Name: value' (repeatable)")
         ->type_name("'K: V'");
+    crawl.add_option("--proxy", o.proxy,
+                     "HTTP proxy for every fetch, http://[USER:PASS@]HOST[:PORT] (port 1080 if none); "
+                     "https URLs go through it in a CONNECT tunnel")
+        ->check(proxy_url())
+        ->type_name("URL");
     crawl.add_flag("--resume", o.resume, "skip lines already present in the output file");
     crawl.add_flag("--force", o.force, "with --resume: resume even if the options differ");
     crawl.add_option("--stats", o.stats_path, "write a JSON summary of the run to this file")
@@ -254,6 +270,11 @@ command parse_command_line(int argc, char** argv) {
     if (o.stats_path == "-")
         throw setup_error(exit_code::usage, "--stats wants a file path ('-' is not stdout here)");
     return cmd;
+}
+
+std::optional<proxy_server> proxy_of(const crawl_options& o) {
+    if (o.proxy.empty()) return std::nullopt;
+    return std::get<proxy_server>(parse_proxy(o.proxy));
 }
 
 std::size_t default_chunk_size(unsigned concurrency) {

@@ -103,7 +103,8 @@ public:
                                     s.sessions, [this] { announce(worker_note::own_tls); },
                                     [this] {
                                         if (held_fds_) grab_descriptors();
-                                    }}),
+                                    },
+                                    proxy_of(s.options)}),
           pipe_(io, s.records_fd),
           data_ready_(io),
           space_ready_(io),

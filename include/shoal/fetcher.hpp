@@ -20,10 +20,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "shoal/proxy.hpp"
 #include "shoal/record.hpp"
 #include "shoal/url.hpp"
 
@@ -65,6 +67,8 @@ struct fetch_config {
     // Called before each new connection's socket is opened (fault injection:
     // the worker's descriptor hold takes the ones freed since its last look).
     std::function<void()> before_connect;
+    // --proxy: every connection goes to it (see proxy.hpp); none when empty.
+    std::optional<proxy_server> proxy;
 };
 
 struct fetch_result {

@@ -4,9 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "shoal/proxy.hpp"
 
 namespace shoal {
 
@@ -31,6 +34,7 @@ struct crawl_options {
     std::string ca_file;
     std::string user_agent = "shoal/0.1";
     std::vector<std::pair<std::string, std::string>> headers;
+    std::string proxy;             // --proxy as given (checked by parse_command_line); empty = none
     bool resume = false;
     bool force = false;            // resume even when the options differ
     std::string stats_path;
@@ -43,6 +47,10 @@ struct crawl_options {
 // if that is more, so that each lane fetches about 10 lines or more of a chunk
 // on connections it keeps (a chunk's connections end with its worker).
 std::size_t default_chunk_size(unsigned concurrency);
+
+// The proxy of --proxy, or none. REQUIRES: o came from parse_command_line,
+// which has refused a --proxy that does not parse.
+std::optional<proxy_server> proxy_of(const crawl_options& o);
 
 // What the command line asked for.
 struct command {

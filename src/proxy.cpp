@@ -1,0 +1,100 @@
+// The --proxy URL and the CONNECT request (see proxy.hpp).
+#include "shoal/proxy.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <boost/url.hpp>
+#include <cctype>
+#include <charconv>
+
+namespace shoal {
+namespace urls = boost::urls;
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string base64(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(std::max(n, 0)));
+    return out;
+}
+
+std::string bracketed(const std::string& host) {
+    return host.find(':') != std::string::npos ? '[' + host + ']' : host;
+}
+
+url_error bad(std::string message) { return url_error{"bad_proxy", std::move(message)}; }
+
+}  // namespace
+
+std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
+    if (text.empty()) return bad("the proxy URL is empty");
+    std::string full(text);
+    if (full.find("://") == std::string::npos) full = "http://" + full;
+    auto parsed = urls::parse_uri(full);
+    if (!parsed) return bad("not a URL; give http://HOST:PORT");  // not echoed: it may hold a password
+    const urls::url_view& u = *parsed;
+    const std::string scheme = lower(u.scheme());
+    if (scheme == "https")
+        return bad("https:// proxies (TLS to the proxy) are not supported; give http://HOST:PORT "
+                   "(https URLs still go through it encrypted, in a CONNECT tunnel)");
+    if (scheme.starts_with("socks")) return bad("SOCKS proxies are not supported; give an HTTP proxy, http://HOST:PORT");
+    if (scheme != "http") return bad("scheme '" + scheme + "' is not http");
+    if (!u.has_authority() || u.host().empty()) return bad("the proxy URL has no host");
+    if (u.has_query() || u.has_fragment() || (!u.encoded_path().empty() && u.encoded_path() != "/"))
+        return bad("a proxy URL is http://HOST:PORT, without a path or query");
+    proxy_server p;
+    switch (u.host_type()) {
+        case urls::host_type::ipv4:
+        case urls::host_type::ipv6:
+            p.host = u.host_address();
+            p.ip_literal = true;
+            break;
+        case urls::host_type::name:
+            p.host = lower(u.host_address());
+            for (unsigned char c : p.host)
+                if (c <= 0x20 || c >= 0x7f) return bad("the proxy's host name must be plain ASCII without spaces");
+            break;
+        default:
+            return bad("the proxy's host is not a name or an IP address");
+    }
+    if (u.has_port()) {
+        const auto digits = u.port();
+        unsigned value = 0;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value == 0 ||
+            value > 65535)
+            return bad("the proxy's port must be 1 to 65535");
+        p.port = static_cast<std::uint16_t>(value);
+    } else {
+        p.port = default_proxy_port;
+    }
+    if (u.has_userinfo()) {
+        std::string user = u.user();
+        std::string password = u.password();
+        p.authorization = "Basic " + base64(user + ':' + password);
+    }
+    p.shown = "http://" + bracketed(p.host) + ':' + std::to_string(p.port);
+    return p;
+}
+
+std::string connect_request(const target_url& u, const proxy_server& p, std::string_view user_agent) {
+    const std::string authority = bracketed(u.host) + ':' + std::to_string(u.port);
+    std::string req = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+    if (!user_agent.empty()) req.append("User-Agent: ").append(user_agent).append("\r\n");
+    if (!p.authorization.empty()) req += "Proxy-Authorization: " + p.authorization + "\r\n";
+    req += "\r\n";
+    return req;
+}
+
+}  // namespace shoal
