@@ -721,9 +721,11 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
                    "server processes sharing the port with SO_REUSEPORT (default 1, at most 256)")
         ->check(CLI::Range(1u, max_processes))
         ->type_name("N");
+    // The minimum is checked after parsing, with its reason.
     app.add_option("--page-size", o.page_size,
-                   "approximate decoded size of a product page (default 19000)")
-        ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20))
+                   "approximate decoded size of a product page, " +
+                       std::to_string(pages::min_page_size) + " to 67108864 (default 19000)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20).description(""))
         ->type_name("BYTES");
     app.add_option("--latency", o.latency_ms, "delay before each response (default 0)")
         ->check(CLI::Range(0.0, 3600e3))
@@ -784,6 +786,12 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         throw setup_error(exit_code::usage, "--transfer " + transfer +
                                                 ": expected length or chunked (see shoal serve --help)");
     o.chunked = transfer == "chunked";
+    if (o.page_size < pages::min_page_size)
+        throw setup_error(
+            exit_code::usage,
+            "--page-size " + std::to_string(o.page_size) + ": the smallest is " +
+                std::to_string(pages::min_page_size) +
+                " (a product page's head, header, buy box and footer alone are about 5.8 KB)");
     if (o.print_urls && o.port == 0)
         throw setup_error(exit_code::usage, "--print-urls needs a --port other than 0");
     if (!o.cert_out.empty() && !o.tls)

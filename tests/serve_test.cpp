@@ -321,9 +321,9 @@ TEST_CASE("serve: product, listing, index, 404 and HEAD", "[serve]") {
 }
 
 TEST_CASE("serve: gzip bodies are the page, compressed, also with --gzip off and --page-size", "[serve]") {
-    const pages::site site(5000);
+    const pages::site site(7000);
     {
-        serve_process s({"--page-size", "5000"});
+        serve_process s({"--page-size", "7000"});
         client c(s.port());
         for (std::uint64_t n : {1, 2, 3, 500, 77777}) {
             const std::string path = "/p/" + std::to_string(n) + ".html";
@@ -342,7 +342,7 @@ TEST_CASE("serve: gzip bodies are the page, compressed, also with --gzip off and
         CHECK(r.status == 404);
         CHECK(gunzip(r.body) == site.not_found_page(false));
     }
-    serve_process off({"--page-size", "5000", "--gzip", "off"});
+    serve_process off({"--page-size", "7000", "--gzip", "off"});
     client c(off.port());
     response r = c.get("/p/3.html", "Accept-Encoding: gzip\r\n");
     CHECK(r.header("content-encoding").empty());
@@ -474,6 +474,9 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
         {{"--cert-out", "c.pem", "--port", "0"}, "--cert-out needs --tls"},
         {{"--urls", "-1", "--print-urls", "--port", "1"}, "--urls"},
         {{"--urls", "0", "--print-urls", "--port", "1"}, "--urls"},
+        // Smaller than the smallest page the site makes: refused, not served at about 5.8 KB.
+        {{"--page-size", "0", "--port", "0"}, "--page-size 0: the smallest is 6000"},
+        {{"--page-size", "5999", "--port", "0"}, "--page-size 5999: the smallest is 6000"},
     };
     for (const auto& c : cases) {
         std::vector<std::string> argv = {SHOAL_BINARY, "serve"};
@@ -484,6 +487,10 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
         CHECK(r.err.find(c.says) != std::string::npos);
         CHECK(r.out.empty());
     }
+    auto smallest = run_process({SHOAL_BINARY, "serve", "--page-size", "6000", "--print-urls",
+                                 "--port", "1", "--urls", "1"},
+                                "", 20s);
+    CHECK(smallest.exit_code == 0);
 }
 
 TEST_CASE("serve: --error-rate and --reset-rate pick the same pages every time", "[serve]") {

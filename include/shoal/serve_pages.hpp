@@ -97,10 +97,17 @@ struct body {
     std::string joined() const;
 };
 
+// The smallest page_size `shoal serve` takes. Every product page carries
+// about 5.8 KB of head, site header, buy box and footer whatever its size,
+// so a smaller page_size gives pages of that size; near this minimum pages
+// come out a few percent larger than asked and vary less.
+constexpr std::size_t min_page_size = 6000;
+
 class site {
 public:
     // page_size: approximate decoded size of a product page in bytes; pages
-    // vary from about 0.6x to 1.4x of it around that mean. Builds and
+    // vary from about 0.6x to 1.4x of it around that mean (below
+    // min_page_size, they are the smallest the site makes). Builds and
     // compresses the shared blocks (a few milliseconds).
     explicit site(std::size_t page_size = 19000);
     ~site();
