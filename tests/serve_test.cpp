@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
@@ -286,6 +287,16 @@ tls_crawl crawl_tls_site(const fs::path& dir, int urls, int hosts, std::vector<s
 }
 
 bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+// True when process pid has a handler for sig (its SigCgt mask in /proc).
+bool catches_signal(pid_t pid, int sig) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.starts_with("SigCgt:"))
+            return (std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1;
+    return false;
+}
 
 }  // namespace
 
@@ -911,6 +922,57 @@ TEST_CASE("serve: --processes 2 share the port and SIGTERM stops them all", "[se
 
     CHECK(s.stop() == 0);
     CHECK_FALSE(process_exists(children[0]));
+}
+
+TEST_CASE("serve: SIGTERM or SIGINT during a long startup stops it as a running server stops",
+          "[serve]") {
+    for (int sig : {SIGTERM, SIGINT}) {
+        INFO("signal " << sig);
+        temp_dir dir;
+        // Pages of 64 MiB take tens of seconds to build before the server listens.
+        background_process p({SHOAL_BINARY, "serve", "--port", "0", "--processes", "2",
+                              "--page-size", "67108864", "--url-file", (dir / "urls.txt").string()},
+                             dir / "out.txt", dir / "err.txt");
+        const auto give_up = std::chrono::steady_clock::now() + 10s;
+        while (!catches_signal(p.pid(), sig) && std::chrono::steady_clock::now() < give_up &&
+               !p.wait(0ms))
+            std::this_thread::sleep_for(10ms);
+        std::this_thread::sleep_for(300ms);  // well into building the pages
+        REQUIRE_FALSE(p.wait(0ms));
+        const auto sent = std::chrono::steady_clock::now();
+        ::kill(p.pid(), sig);
+        const std::optional<int> status = p.wait(20s);
+        CHECK(status == 0);  // as a running server's stop, not 128 + sig
+        CHECK(std::chrono::steady_clock::now() - sent < 5s);
+        CHECK(read_if_there(dir / "out.txt").empty());  // it never listened
+        CHECK(read_if_there(dir / "err.txt").empty());
+        CHECK_FALSE(fs::exists(dir / "urls.txt"));
+    }
+}
+
+TEST_CASE("serve: SIGTERM while the --url-file is written stops the processes started, "
+          "and leaves no list",
+          "[serve]") {
+    temp_dir dir;
+    // 10^11 URLs: the list would take hours to write.
+    background_process p({SHOAL_BINARY, "serve", "--port", "0", "--processes", "2", "--urls",
+                          "100000000000", "--url-file", (dir / "urls.txt").string()},
+                         dir / "out.txt", dir / "err.txt");
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!fs::exists(dir / "urls.txt.shoal-tmp") && std::chrono::steady_clock::now() < give_up &&
+           !p.wait(0ms))
+        std::this_thread::sleep_for(10ms);
+    const std::vector<pid_t> children = shoal::test::children_titled(p.pid(), "shoal: serve");
+    REQUIRE(children.size() == 1);
+    const auto sent = std::chrono::steady_clock::now();
+    ::kill(p.pid(), SIGTERM);
+    CHECK(p.wait(20s) == 0);
+    CHECK(std::chrono::steady_clock::now() - sent < 5s);
+    CHECK_FALSE(process_exists(children[0]));
+    CHECK(read_if_there(dir / "out.txt").empty());
+    CHECK(read_if_there(dir / "err.txt").empty());
+    CHECK_FALSE(fs::exists(dir / "urls.txt"));
+    CHECK_FALSE(fs::exists(dir / "urls.txt.shoal-tmp"));
 }
 
 TEST_CASE("serve: --duration stops the server by itself", "[serve]") {
