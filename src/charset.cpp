@@ -782,6 +782,26 @@ std::string decode_to_utf8(std::string_view body, std::string_view content_type)
     return windows_1252_to_utf8(body);
 }
 
+std::string charset_name(std::string_view label) {
+    return std::string(lookup_label(label));
+}
+
+std::string content_type_charset(std::string_view content_type) {
+    return std::string(charset_parameter(content_type));
+}
+
+std::string known_charset_names() {
+    std::vector<std::string_view> names;
+    for (const label_entry& e : labels)
+        if (std::find(names.begin(), names.end(), e.name) == names.end()) names.push_back(e.name);
+    std::string out;
+    for (std::string_view n : names) {
+        if (!out.empty()) out += ", ";
+        out += n;
+    }
+    return out;
+}
+
 std::string make_valid_utf8(std::string_view s) {
     std::size_t run = valid_utf8_prefix(s);
     if (run == s.size()) return std::string(s);

@@ -57,8 +57,8 @@ std::optional<extract_options> parse(int argc, char** argv) {
                    "for url values")
         ->type_name("URL");
     app.add_option("--content-type", o.content_type,
-                   "the Content-Type header the pages came with (its charset is used), e.g. "
-                   "'text/html; charset=gbk'")
+                   "the Content-Type header the pages came with (its charset is used; an unknown "
+                   "one is refused), e.g. 'text/html; charset=gbk'")
         ->type_name("TYPE");
     app.add_option("--max-body", o.max_body,
                    "cap on a page's bytes, as crawl's: a longer page is cut there and its record "
@@ -67,6 +67,15 @@ std::optional<extract_options> parse(int argc, char** argv) {
         ->type_name("BYTES");
     app.add_option("FILE", o.files, "saved pages, read as bytes ('-': stdin)")->required()->type_name("FILE");
     if (!parse_command(app, argc, argv, "extract")) return std::nullopt;
+    // A charset typed here is checked: a page's own unknown label is skipped
+    // (as in a crawl), which would hide a typo here.
+    if (const std::string label = content_type_charset(o.content_type);
+        !label.empty() && charset_name(label).empty())
+        throw setup_error(exit_code::usage,
+                          "--content-type " + o.content_type + ": unknown charset '" + label +
+                              "'; known: " + known_charset_names() +
+                              ", and their WHATWG labels such as gbk, latin1 or sjis "
+                              "(see the README's Charsets)");
     // The same URLs as a crawl's lines: http(s) only, else a usage error.
     if (!o.url.empty()) {
         const auto parsed = parse_url(o.url);

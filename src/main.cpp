@@ -13,8 +13,28 @@
 #include "shoal/supervisor.hpp"
 #include "shoal/sys.hpp"
 
+namespace {
+
+constexpr const char* version_line = "shoal 0.1.0";
+
+// True when --version comes anywhere before a "--": every command, and
+// shoal alone, prints the version then, whatever else its line holds.
+bool asks_for_version(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--") == 0) return false;
+        if (std::strcmp(argv[i], "--version") == 0) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     shoal::sys::fill_standard_fds();
+    if (asks_for_version(argc, argv)) {
+        std::puts(version_line);
+        return std::fflush(stdout) == 0 ? 0 : static_cast<int>(shoal::exit_code::file);
+    }
     // Commands with their own command lines.
     if (argc >= 2 && std::strcmp(argv[1], "diff") == 0) return shoal::run_diff_command(argc, argv);
     try {
@@ -31,7 +51,7 @@ int main(int argc, char** argv) {
                 std::fputs(cmd.help_text.c_str(), stdout);
                 return 0;
             case shoal::command::kind::version:
-                std::puts("shoal 0.1.0");
+                std::puts(version_line);
                 return 0;
             case shoal::command::kind::crawl:
                 return shoal::run_crawl(cmd.crawl);

@@ -217,7 +217,7 @@ command parse_command_line(int argc, char** argv) {
     app.formatter(std::make_shared<usage_formatter>());
     app.require_subcommand(0, 1);
     bool version = false;
-    app.add_flag("--version", version, "print the version");
+    app.add_flag("--version", version, "print the version (also after any command)");
     app.footer(
         "Other commands, each with its own --help:\n"
         "  shoal serve    the built-in experiment site (synthetic shop pages on 127.x.y.z)\n"

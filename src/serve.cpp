@@ -52,6 +52,32 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr unsigned max_processes = 256;
 constexpr auto closing_grace = std::chrono::seconds(2);
 
+// ---------------------------------------------------------------- signals
+
+// Set by SIGINT or SIGTERM while no signal_set has them: during the startup
+// (the pages of a large --page-size take many seconds to build, a long
+// --url-file to write, children to start) and while the children stop.
+// The startup looks at it between steps and inside the long ones.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free);  // so a signal handler may set it
+
+void note_stop_signal(int) { stop_requested.store(true, std::memory_order_relaxed); }
+
+// SIGINT and SIGTERM set stop_requested. Without SA_RESTART, so that a
+// blocking open or write (a --url-file FIFO nobody reads) ends with EINTR.
+void note_stop_signals() {
+    struct sigaction sa {};
+    sa.sa_handler = note_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Throws pages::stopped once SIGINT or SIGTERM has come.
+void throw_if_stopped() {
+    if (stop_requested.load(std::memory_order_relaxed)) throw pages::stopped();
+}
+
 // ---------------------------------------------------------------- TLS
 
 // The server context, made before the fork: every process holds the same
@@ -605,6 +631,8 @@ void serve_until_stopped(server_state& state, int listen_fd, const tcp::endpoint
         });
     }
     srv.start();
+    // A signal that came before the signal_set took it over.
+    if (stop_requested.load(std::memory_order_relaxed)) net::post(io, stop);
     io.run();
 }
 
@@ -646,6 +674,7 @@ bool write_url_list(std::FILE* f, const serve_options& o, unsigned port) {
         }
         text += '\n';
         if (text.size() >= (1u << 20) || i == o.urls) {
+            if (stop_requested.load(std::memory_order_relaxed)) return false;
             if (std::fwrite(text.data(), 1, text.size(), f) != text.size()) return false;
             text.clear();
         }
@@ -674,6 +703,7 @@ void write_file(const std::string& path, const char* what, Write write) {
     }
     if (!ok) {
         if (!in_place) ::unlink(target.c_str());
+        throw_if_stopped();  // which cut the writing short
         throw setup_error(exit_code::file, std::string(what) + " " + path + ": " + std::strerror(err));
     }
 }
@@ -721,9 +751,11 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
                    "server processes sharing the port with SO_REUSEPORT (default 1, at most 256)")
         ->check(CLI::Range(1u, max_processes))
         ->type_name("N");
+    // The minimum is checked after parsing, with its reason.
     app.add_option("--page-size", o.page_size,
-                   "approximate decoded size of a product page (default 19000)")
-        ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20))
+                   "approximate decoded size of a product page, " +
+                       std::to_string(pages::min_page_size) + " to 67108864 (default 19000)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20).description(""))
         ->type_name("BYTES");
     app.add_option("--latency", o.latency_ms, "delay before each response (default 0)")
         ->check(CLI::Range(0.0, 3600e3))
@@ -784,6 +816,12 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         throw setup_error(exit_code::usage, "--transfer " + transfer +
                                                 ": expected length or chunked (see shoal serve --help)");
     o.chunked = transfer == "chunked";
+    if (o.page_size < pages::min_page_size)
+        throw setup_error(
+            exit_code::usage,
+            "--page-size " + std::to_string(o.page_size) + ": the smallest is " +
+                std::to_string(pages::min_page_size) +
+                " (a product page's head, header, buy box and footer alone are about 5.8 KB)");
     if (o.print_urls && o.port == 0)
         throw setup_error(exit_code::usage, "--print-urls needs a --port other than 0");
     if (!o.cert_out.empty() && !o.tls)
@@ -856,7 +894,8 @@ std::vector<pid_t> start_children(const serve_options& o, const tcp::endpoint& e
     // Wait until every child listens (or has died trying).
     std::size_t listening = 0;
     const auto give_up = clock_type::now() + std::chrono::seconds(20);
-    while (listening + 1 < o.processes && clock_type::now() < give_up) {
+    while (listening + 1 < o.processes && clock_type::now() < give_up &&
+           !stop_requested.load(std::memory_order_relaxed)) {
         pollfd p{ready[0], POLLIN, 0};
         if (sys::retry_eintr([&] { return ::poll(&p, 1, 100); }) <= 0) continue;
         char buf[64];
@@ -867,6 +906,7 @@ std::vector<pid_t> start_children(const serve_options& o, const tcp::endpoint& e
     ::close(ready[0]);
     if (listening + 1 < o.processes) {
         stop_children(children);
+        throw_if_stopped();
         throw setup_error(exit_code::internal, "a serve process did not start listening");
     }
     return children;
@@ -884,6 +924,43 @@ void print_listening(const serve_options& o, const tcp::endpoint& ep) {
     std::fflush(stdout);
 }
 
+// Serves until a signal or --duration stops the server. Throws
+// pages::stopped when SIGINT or SIGTERM comes before it listens.
+void serve(const serve_options& o) {
+    // Everything the processes share is made before the fork.
+    const pages::site site(o.page_size, &stop_requested);
+    std::unique_ptr<ssl::context> tls;
+    if (o.tls) tls = make_tls(o);
+    throw_if_stopped();
+    tcp::endpoint ep = listen_endpoint(o);
+    if (o.processes > 1) ep = claim_port(ep);
+    const int listen_fd = make_listener(ep, o.processes > 1);
+    const unsigned port = bound_port(listen_fd);
+    ep.port(static_cast<unsigned short>(port));
+    serve_counters stats(o.processes);
+    std::vector<pid_t> children;
+    try {
+        children = start_children(o, ep, listen_fd, site, tls.get(), stats);
+        sys::set_process_title("shoal: serve 0/" + std::to_string(o.processes) + " port " + std::to_string(port));
+        if (!o.url_file.empty())
+            write_file(o.url_file, "--url-file", [&](std::FILE* f) { return write_url_list(f, o, port); });
+        throw_if_stopped();
+    } catch (...) {
+        stop_children(children);
+        ::close(listen_fd);
+        throw;
+    }
+    print_listening(o, ep);
+    {
+        server_state state(o, site, tls.get(), stats.at(0), stats);
+        serve_until_stopped(state, listen_fd, ep, true);
+    }
+    // The signal_set gave SIGINT and SIGTERM back to their default action:
+    // another one must not kill the parent before its children are reaped.
+    note_stop_signals();
+    stop_children(children);
+}
+
 }  // namespace
 
 int run_serve_command(int argc, char** argv) {
@@ -897,34 +974,12 @@ int run_serve_command(int argc, char** argv) {
     sys::init_process_title(argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
     sys::raise_fd_limit();
-
-    // Everything the processes share is made before the fork.
-    const pages::site site(o.page_size);
-    std::unique_ptr<ssl::context> tls;
-    if (o.tls) tls = make_tls(o);
-    tcp::endpoint ep = listen_endpoint(o);
-    if (o.processes > 1) ep = claim_port(ep);
-    const int listen_fd = make_listener(ep, o.processes > 1);
-    const unsigned port = bound_port(listen_fd);
-    ep.port(static_cast<unsigned short>(port));
-    serve_counters stats(o.processes);
-    std::vector<pid_t> children;
+    note_stop_signals();
     try {
-        children = start_children(o, ep, listen_fd, site, tls.get(), stats);
-        sys::set_process_title("shoal: serve 0/" + std::to_string(o.processes) + " port " + std::to_string(port));
-        if (!o.url_file.empty())
-            write_file(o.url_file, "--url-file", [&](std::FILE* f) { return write_url_list(f, o, port); });
-    } catch (...) {
-        stop_children(children);
-        ::close(listen_fd);
-        throw;
+        serve(o);
+    } catch (const pages::stopped&) {
+        // Stopped before listening: as quietly as a running server stops.
     }
-    print_listening(o, ep);
-    {
-        server_state state(o, site, tls.get(), stats.at(0), stats);
-        serve_until_stopped(state, listen_fd, ep, true);
-    }
-    stop_children(children);
     return 0;
 }
 

@@ -7,11 +7,25 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <stdexcept>
 
 namespace shoal::serve_pages {
 namespace {
+
+// The caller's stop flag (see site's constructor), looked at between steps
+// of the shared blocks: a relaxed load, cheap enough for every loop turn.
+class stop_check {
+public:
+    explicit stop_check(const std::atomic<bool>* flag = nullptr) : flag_(flag) {}
+    void operator()() const {
+        if (flag_ != nullptr && flag_->load(std::memory_order_relaxed)) throw stopped();
+    }
+
+private:
+    const std::atomic<bool>* flag_;
+};
 
 // ---- Deterministic randomness ----
 
@@ -309,9 +323,10 @@ constexpr std::size_t filler_kinds = 2;
 // The variable parts of a product page come to about this many bytes.
 constexpr std::size_t variable_bytes_estimate = 700;
 
-void make_description(std::string& out, rng& r, std::size_t target) {
+void make_description(std::string& out, rng& r, std::size_t target, const stop_check& stop) {
     out += "<section class=\"description\" id=\"description\">\n<h2>About this item</h2>\n";
     while (out.size() + 20 < target) {
+        stop();
         if (r.chance(40)) {
             out += "<ul class=\"features\">\n";
             for (std::size_t i = 0, n = 3 + r.below(4); i < n && out.size() + 20 < target; ++i) {
@@ -346,10 +361,11 @@ void make_description(std::string& out, rng& r, std::size_t target) {
     out += "</section>\n";
 }
 
-void make_specs(std::string& out, rng& r, std::size_t target) {
+void make_specs(std::string& out, rng& r, std::size_t target, const stop_check& stop) {
     out += "<section class=\"specs\" id=\"specs\">\n<h2>Specifications</h2>\n"
            "<table class=\"spec-table\">\n";
     while (out.size() + 30 < target) {
+        stop();
         out += "<tr><th>";
         out += pick(spec_names, r.next());
         out += "</th><td>";
@@ -370,9 +386,10 @@ void make_specs(std::string& out, rng& r, std::size_t target) {
     out += "</table>\n</section>\n";
 }
 
-void make_reviews(std::string& out, rng& r, std::size_t target) {
+void make_reviews(std::string& out, rng& r, std::size_t target, const stop_check& stop) {
     out += "<section class=\"reviews\" id=\"reviews\">\n<h2>Customer reviews</h2>\n";
     while (out.size() + 40 < target) {
+        stop();
         const std::size_t stars = 1 + r.below(5);
         out += "<div class=\"review\" data-rating=\"";
         append_uint(out, stars);
@@ -413,10 +430,11 @@ void make_reviews(std::string& out, rng& r, std::size_t target) {
     out += "</section>\n";
 }
 
-void make_also_viewed(std::string& out, rng& r, std::size_t target) {
+void make_also_viewed(std::string& out, rng& r, std::size_t target, const stop_check& stop) {
     out += "<section class=\"also-viewed\">\n<h2>Customers also viewed</h2>\n"
            "<ul class=\"carousel\">\n";
     while (out.size() + 40 < target) {
+        stop();
         const std::uint64_t k = linked_product(r);
         out += "<li class=\"card\"><a href=\"/p/";
         append_uint(out, k);
@@ -431,16 +449,17 @@ void make_also_viewed(std::string& out, rng& r, std::size_t target) {
     out += "</ul>\n</section>\n";
 }
 
-std::string make_filler(std::size_t kind, std::size_t variant, std::size_t target) {
+std::string make_filler(std::size_t kind, std::size_t variant, std::size_t target,
+                        const stop_check& stop) {
     std::string out;
     if (target == 0) return out;
     rng r(hash_of(kind * 1000 + variant, 7));
     if (kind == 0) {
-        make_description(out, r, target * 2 / 5);
-        make_specs(out, r, target);
+        make_description(out, r, target * 2 / 5, stop);
+        make_specs(out, r, target, stop);
     } else {
-        make_reviews(out, r, target * 3 / 5);
-        make_also_viewed(out, r, target);
+        make_reviews(out, r, target * 3 / 5, stop);
+        make_also_viewed(out, r, target, stop);
     }
     return out;
 }
@@ -552,22 +571,37 @@ struct block {
     uLong combine_op = 0;  // crc32_combine_gen(text.size())
 
     block() = default;
-    block(std::string t, bool final_segment) : text(std::move(t)) {
+    block(std::string t, bool final_segment, const stop_check& stop = stop_check())
+        : text(std::move(t)) {
         crc = crc32(0, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size()));
         combine_op = crc32_combine_gen(static_cast<z_off_t>(text.size()));
         if (text.empty() && !final_segment) return;
-        z_stream zs{};
+        struct stream {
+            z_stream zs{};
+            ~stream() { deflateEnd(&zs); }
+        } s;
+        z_stream& zs = s.zs;
         if (deflateInit2(&zs, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
             throw std::runtime_error("deflateInit2 failed");
         deflated.resize(deflateBound(&zs, static_cast<uLong>(text.size())) + 16);
-        zs.next_in = reinterpret_cast<Bytef*>(text.data());
-        zs.avail_in = static_cast<uInt>(text.size());
         zs.next_out = reinterpret_cast<Bytef*>(deflated.data());
         zs.avail_out = static_cast<uInt>(deflated.size());
-        const int rc = deflate(&zs, final_segment ? Z_FINISH : Z_SYNC_FLUSH);
+        // In pieces, so that a stop is heard while a block of many megabytes
+        // compresses; with room for all the output, the bytes are the same.
+        constexpr std::size_t piece = 1 << 20;
+        std::size_t fed = 0;
+        int rc = Z_OK;
+        do {
+            stop();
+            const std::size_t n = std::min(piece, text.size() - fed);
+            zs.next_in = reinterpret_cast<Bytef*>(text.data() + fed);
+            zs.avail_in = static_cast<uInt>(n);
+            fed += n;
+            const bool last = fed == text.size();
+            rc = deflate(&zs, !last ? Z_NO_FLUSH : final_segment ? Z_FINISH : Z_SYNC_FLUSH);
+        } while (fed < text.size() && rc == Z_OK);
         const bool ok = final_segment ? rc == Z_STREAM_END : rc == Z_OK && zs.avail_in == 0;
         deflated.resize(zs.total_out);
-        deflateEnd(&zs);
         if (!ok) throw std::runtime_error("deflate of a shared block failed");
     }
 };
@@ -809,7 +843,9 @@ struct site::impl {
     std::string index[2], not_found[2], error[2];  // [gzip]
 };
 
-site::site(std::size_t page_size) : p_(std::make_unique<impl>()) {
+site::site(std::size_t page_size, const std::atomic<bool>* stop_flag)
+    : p_(std::make_unique<impl>()) {
+    const stop_check stop(stop_flag);
     p_->page_size = page_size;
     p_->header = make_header();
     p_->top = block(std::string(head_common) + "</head>\n<body class=\"product-page\">\n" +
@@ -830,7 +866,7 @@ site::site(std::size_t page_size) : p_(std::make_unique<impl>()) {
             const double share = k == 0 ? 0.7 : 1.3;
             const auto target =
                 static_cast<std::size_t>(static_cast<double>(per_kind) * share * factor);
-            p_->fillers.emplace_back(make_filler(k, v, target), false);
+            p_->fillers.emplace_back(make_filler(k, v, target, stop), false, stop);
         }
     }
 

@@ -259,6 +259,26 @@ TEST_CASE("charset: empty input and unknown charsets") {
     CHECK(shoal::to_utf8("\xD6\xD0", "gbk") == "中");        // labels work too
 }
 
+TEST_CASE("charset: labels by name, a Content-Type's charset, and the known names") {
+    CHECK(shoal::charset_name("gbk") == "GB18030");
+    CHECK(shoal::charset_name(" Latin1 ") == "WINDOWS-1252");
+    CHECK(shoal::charset_name("SHIFT_JIS") == "SHIFT_JIS");
+    CHECK(shoal::charset_name("x-bogus").empty());
+    CHECK(shoal::charset_name("").empty());
+    CHECK(shoal::content_type_charset("text/html; charset=\"x-Bogus\"") == "x-Bogus");
+    CHECK(shoal::content_type_charset("text/html;charset=gbk; q=1") == "gbk");
+    CHECK(shoal::content_type_charset("text/html").empty());
+    const std::string names = shoal::known_charset_names();
+    CHECK(names.starts_with("UTF-8, "));
+    for (const char* name :
+         {"GB18030", "BIG5", "SHIFT_JIS", "EUC-KR", "WINDOWS-1258", "UTF-16LE", "KOI8-U"}) {
+        INFO(name);
+        CHECK(names.find(name) != std::string::npos);
+        CHECK(shoal::charset_name(name) == name);
+    }
+    CHECK(names.find("UTF-8, UTF-8") == std::string::npos);  // each once
+}
+
 TEST_CASE("charset: is_valid_utf8") {
     CHECK(shoal::is_valid_utf8(""));
     CHECK(shoal::is_valid_utf8("plain ascii"));

@@ -935,6 +935,35 @@ TEST_CASE("crawl: shoal --help names every command, shoal crawl --help every opt
     }
 }
 
+TEST_CASE("crawl: --version prints the version after shoal alone and after every command",
+          "[crawl]") {
+    const std::vector<std::vector<std::string>> lines = {
+        {"--version"},
+        {"crawl", "--version"},
+        {"crawl", "urls.txt", "-c", "0", "--version"},  // whatever else the line holds
+        {"serve", "--version"},
+        {"serve", "--port", "0", "--version"},
+        {"bench", "--version"},
+        {"extract", "--version"},
+        {"extract", "page.html", "--version"},
+        {"diff", "--version"},
+        {"diff", "old.jsonl", "new.jsonl", "--version"},
+    };
+    for (const auto& args : lines) {
+        std::vector<std::string> argv = {SHOAL_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        INFO(argv[1] << " " << argv.back());
+        auto r = run_process(argv, "", 20s);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out == "shoal 0.1.0\n");
+        CHECK(r.err.empty());
+    }
+    // After "--", --version is an operand: a URL file of that name.
+    auto operand = run_process({SHOAL_BINARY, "crawl", "-o", "-", "--", "--version"}, "", 20s);
+    CHECK(operand.exit_code == 2);
+    CHECK(operand.out.empty());
+}
+
 TEST_CASE("crawl: an output name with another extension gets JSONL and a warning", "[crawl]") {
     temp_dir dir;
     shoal::test::write_file(dir / "urls.txt", "not a url\n");

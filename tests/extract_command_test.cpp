@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -143,6 +145,49 @@ TEST_CASE("extract: errors before any output", "[extract]") {
         CHECK_THAT(bad_url.second, Catch::StartsWith(std::string("--url ") + not_http + ": "));
     }
     CHECK(code_of({"--url", "http://127.0.0.1/p/1.html", (dir / "p.html").string()}).first == 0);
+    // A charset typed on the command line must be one shoal knows.
+    auto unknown_charset =
+        code_of({"--content-type", "text/html; charset=x-bogus", (dir / "p.html").string()});
+    CHECK(unknown_charset.first == 1);
+    CHECK_THAT(unknown_charset.second,
+               Catch::StartsWith("--content-type text/html; charset=x-bogus: "
+                                 "unknown charset 'x-bogus'; known: UTF-8, "));
+    CHECK_THAT(unknown_charset.second, Catch::Contains("GB18030"));
+    CHECK(code_of({"--content-type", "text/html; charset=\"GBK\"", (dir / "p.html").string()})
+              .first == 0);
+    CHECK(code_of({"--content-type", "text/html", (dir / "p.html").string()}).first == 0);
+}
+
+TEST_CASE("extract: a charset the page declares and shoal does not know is skipped, as in a crawl",
+          "[extract][crawl]") {
+    temp_dir root;
+    // windows-1252 bytes, then UTF-8 ones, each under a meta charset nobody knows.
+    write_file(root / "latin.html", "<meta charset=\"x-bogus\"><title>Caf\xe9 cr\xe8me</title>");
+    write_file(root / "utf8.html",
+               "<meta charset=\"x-bogus\"><title>Caf\xc3\xa9 cr\xc3\xa8me</title>");
+    for (const char* page : {"latin.html", "utf8.html"})
+        write_file(root / (std::string(page) + ".content-type"), "text/html");  // no charset
+    shoal::test::local_site site(std::nullopt, {"--root", root.path().string()});
+    temp_dir dir;
+    write_file(dir / "urls.txt", site.url("/latin.html") + "\n" + site.url("/utf8.html") + "\n");
+    auto crawl = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                              (dir / "out.jsonl").string(), "-q", "-p", "1"},
+                             "", std::chrono::seconds(60));
+    REQUIRE(crawl.exit_code == 0);
+    std::map<std::int64_t, std::string> crawled;
+    for (const auto& r : shoal::test::read_jsonl(dir / "out.jsonl"))
+        crawled[r.at("line").as_int64()] = std::string(r.at("title").as_string());
+    auto extracted = shoal::test::parse_jsonl(run_in_process({"--content-type", "text/html",
+                                                              (root / "latin.html").string(),
+                                                              (root / "utf8.html").string()}));
+    REQUIRE(crawled.size() == 2);
+    REQUIRE(extracted.size() == 2);
+    for (std::int64_t line : {1, 2}) {
+        INFO("line " << line);
+        CHECK(crawled[line] == "Caf\xc3\xa9 cr\xc3\xa8me");
+        const auto& record = extracted[static_cast<std::size_t>(line - 1)];
+        CHECK(record.at("title").as_string() == crawled[line]);
+    }
 }
 
 TEST_CASE("extract: the shoal binary, exit codes and messages", "[extract]") {

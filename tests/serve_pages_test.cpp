@@ -3,6 +3,7 @@
 // segments, and what the built-in extractor finds on the pages.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -124,6 +125,21 @@ TEST_CASE("serve pages: gzip bodies decompress to the page", "[serve]") {
             CHECK(ratio < 5.5);
         }
     }
+}
+
+TEST_CASE("serve pages: min_page_size is about the smallest page the site makes", "[serve]") {
+    // Asked for less, every product page is the parts all pages carry: none reaches it.
+    const pages::site smallest(0);
+    const pages::site at_min(pages::min_page_size);
+    std::size_t largest = 0, total = 0;
+    for (std::uint64_t n = 1; n <= 1000; ++n) {
+        largest = std::max(largest, smallest.product_page(n).size());
+        total += at_min.product_page(n).size();
+    }
+    CHECK(largest < pages::min_page_size);
+    // At the minimum, the mean is the size asked for, give or take 5%.
+    CHECK(total / 1000 > pages::min_page_size * 95 / 100);
+    CHECK(total / 1000 < pages::min_page_size * 105 / 100);
 }
 
 TEST_CASE("serve pages: a body can be refilled in place", "[serve]") {

@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
@@ -287,6 +288,16 @@ tls_crawl crawl_tls_site(const fs::path& dir, int urls, int hosts, std::vector<s
 
 bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
+// True when process pid has a handler for sig (its SigCgt mask in /proc).
+bool catches_signal(pid_t pid, int sig) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.starts_with("SigCgt:"))
+            return (std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1;
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("serve: product, listing, index, 404 and HEAD", "[serve]") {
@@ -321,9 +332,9 @@ TEST_CASE("serve: product, listing, index, 404 and HEAD", "[serve]") {
 }
 
 TEST_CASE("serve: gzip bodies are the page, compressed, also with --gzip off and --page-size", "[serve]") {
-    const pages::site site(5000);
+    const pages::site site(7000);
     {
-        serve_process s({"--page-size", "5000"});
+        serve_process s({"--page-size", "7000"});
         client c(s.port());
         for (std::uint64_t n : {1, 2, 3, 500, 77777}) {
             const std::string path = "/p/" + std::to_string(n) + ".html";
@@ -342,7 +353,7 @@ TEST_CASE("serve: gzip bodies are the page, compressed, also with --gzip off and
         CHECK(r.status == 404);
         CHECK(gunzip(r.body) == site.not_found_page(false));
     }
-    serve_process off({"--page-size", "5000", "--gzip", "off"});
+    serve_process off({"--page-size", "7000", "--gzip", "off"});
     client c(off.port());
     response r = c.get("/p/3.html", "Accept-Encoding: gzip\r\n");
     CHECK(r.header("content-encoding").empty());
@@ -474,6 +485,9 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
         {{"--cert-out", "c.pem", "--port", "0"}, "--cert-out needs --tls"},
         {{"--urls", "-1", "--print-urls", "--port", "1"}, "--urls"},
         {{"--urls", "0", "--print-urls", "--port", "1"}, "--urls"},
+        // Smaller than the smallest page the site makes: refused, not served at about 5.8 KB.
+        {{"--page-size", "0", "--port", "0"}, "--page-size 0: the smallest is 6000"},
+        {{"--page-size", "5999", "--port", "0"}, "--page-size 5999: the smallest is 6000"},
     };
     for (const auto& c : cases) {
         std::vector<std::string> argv = {SHOAL_BINARY, "serve"};
@@ -484,6 +498,10 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
         CHECK(r.err.find(c.says) != std::string::npos);
         CHECK(r.out.empty());
     }
+    auto smallest = run_process({SHOAL_BINARY, "serve", "--page-size", "6000", "--print-urls",
+                                 "--port", "1", "--urls", "1"},
+                                "", 20s);
+    CHECK(smallest.exit_code == 0);
 }
 
 TEST_CASE("serve: --error-rate and --reset-rate pick the same pages every time", "[serve]") {
@@ -904,6 +922,57 @@ TEST_CASE("serve: --processes 2 share the port and SIGTERM stops them all", "[se
 
     CHECK(s.stop() == 0);
     CHECK_FALSE(process_exists(children[0]));
+}
+
+TEST_CASE("serve: SIGTERM or SIGINT during a long startup stops it as a running server stops",
+          "[serve]") {
+    for (int sig : {SIGTERM, SIGINT}) {
+        INFO("signal " << sig);
+        temp_dir dir;
+        // Pages of 64 MiB take tens of seconds to build before the server listens.
+        background_process p({SHOAL_BINARY, "serve", "--port", "0", "--processes", "2",
+                              "--page-size", "67108864", "--url-file", (dir / "urls.txt").string()},
+                             dir / "out.txt", dir / "err.txt");
+        const auto give_up = std::chrono::steady_clock::now() + 10s;
+        while (!catches_signal(p.pid(), sig) && std::chrono::steady_clock::now() < give_up &&
+               !p.wait(0ms))
+            std::this_thread::sleep_for(10ms);
+        std::this_thread::sleep_for(300ms);  // well into building the pages
+        REQUIRE_FALSE(p.wait(0ms));
+        const auto sent = std::chrono::steady_clock::now();
+        ::kill(p.pid(), sig);
+        const std::optional<int> status = p.wait(20s);
+        CHECK(status == 0);  // as a running server's stop, not 128 + sig
+        CHECK(std::chrono::steady_clock::now() - sent < 5s);
+        CHECK(read_if_there(dir / "out.txt").empty());  // it never listened
+        CHECK(read_if_there(dir / "err.txt").empty());
+        CHECK_FALSE(fs::exists(dir / "urls.txt"));
+    }
+}
+
+TEST_CASE("serve: SIGTERM while the --url-file is written stops the processes started, "
+          "and leaves no list",
+          "[serve]") {
+    temp_dir dir;
+    // 10^11 URLs: the list would take hours to write.
+    background_process p({SHOAL_BINARY, "serve", "--port", "0", "--processes", "2", "--urls",
+                          "100000000000", "--url-file", (dir / "urls.txt").string()},
+                         dir / "out.txt", dir / "err.txt");
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!fs::exists(dir / "urls.txt.shoal-tmp") && std::chrono::steady_clock::now() < give_up &&
+           !p.wait(0ms))
+        std::this_thread::sleep_for(10ms);
+    const std::vector<pid_t> children = shoal::test::children_titled(p.pid(), "shoal: serve");
+    REQUIRE(children.size() == 1);
+    const auto sent = std::chrono::steady_clock::now();
+    ::kill(p.pid(), SIGTERM);
+    CHECK(p.wait(20s) == 0);
+    CHECK(std::chrono::steady_clock::now() - sent < 5s);
+    CHECK_FALSE(process_exists(children[0]));
+    CHECK(read_if_there(dir / "out.txt").empty());
+    CHECK(read_if_there(dir / "err.txt").empty());
+    CHECK_FALSE(fs::exists(dir / "urls.txt"));
+    CHECK_FALSE(fs::exists(dir / "urls.txt.shoal-tmp"));
 }
 
 TEST_CASE("serve: --duration stops the server by itself", "[serve]") {

@@ -53,6 +53,20 @@ std::string to_utf8(std::string_view body, std::string_view charset);
 // Returns to_utf8(body, detect_charset(body, content_type)).
 std::string decode_to_utf8(std::string_view body, std::string_view content_type);
 
+// Returns the canonical name detect_charset() would give for a charset
+// label ("gbk" -> "GB18030"; case and surrounding whitespace ignored), or
+// "" when the label is unknown: a page that declares it is read as if it
+// declared nothing.
+std::string charset_name(std::string_view label);
+
+// Returns the charset= label of a Content-Type value as written, known or
+// not; "" when there is none.
+std::string content_type_charset(std::string_view content_type);
+
+// Returns every canonical name charset_name() gives, once each and
+// comma-separated, for messages.
+std::string known_charset_names();
+
 // Returns true when s is well-formed UTF-8: no overlong forms, no surrogates
 // (U+D800..U+DFFF), nothing above U+10FFFF, no truncated sequences.
 bool is_valid_utf8(std::string_view s) noexcept;

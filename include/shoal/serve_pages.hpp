@@ -30,8 +30,10 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -97,12 +99,28 @@ struct body {
     std::string joined() const;
 };
 
+// What site's constructor throws when its stop flag is set.
+class stopped : public std::exception {
+public:
+    const char* what() const noexcept override { return "stopped while building the site's pages"; }
+};
+
+// The smallest page_size `shoal serve` takes. Every product page carries
+// about 5.8 KB of head, site header, buy box and footer whatever its size,
+// so a smaller page_size gives pages of that size; near this minimum pages
+// come out a few percent larger than asked and vary less.
+constexpr std::size_t min_page_size = 6000;
+
 class site {
 public:
     // page_size: approximate decoded size of a product page in bytes; pages
-    // vary from about 0.6x to 1.4x of it around that mean. Builds and
-    // compresses the shared blocks (a few milliseconds).
-    explicit site(std::size_t page_size = 19000);
+    // vary from about 0.6x to 1.4x of it around that mean (below
+    // min_page_size, they are the smallest the site makes). Builds and
+    // compresses the shared blocks: a few milliseconds at the default size,
+    // over half a minute at 64 MiB. When stop is given and turns true
+    // meanwhile (a signal handler may set it), gives up within a fraction
+    // of a second and throws stopped.
+    explicit site(std::size_t page_size = 19000, const std::atomic<bool>* stop = nullptr);
     ~site();
     site(const site&) = delete;  // holds the blocks the bodies point into
     site& operator=(const site&) = delete;
