@@ -275,7 +275,8 @@ struct fetcher::impl {
     std::minstd_rand rng{std::random_device{}()};
 
     std::string fixed_headers;   // request headers after Host, and the blank line
-    bool custom_host = false;    // --header 'Host: ...' replaces ours
+    std::string headers_elsewhere;  // the same for a redirect to another origin
+    bool custom_host = false;    // --header 'Host: ...' replaces ours (on the first origin)
 
     impl(net::io_context& io_, fetch_config cfg_)
         : io(io_), cfg(std::move(cfg_)), idle_cap(std::max<std::size_t>(cfg.idle_cap, 1)) {
@@ -298,8 +299,21 @@ struct fetcher::impl {
         };
         for (const auto& [name, v] : defaults)
             if (!given(name)) fixed_headers += std::string(name) + ": " + v + "\r\n";
-        for (const auto& [name, v] : cfg.headers) fixed_headers += name + ": " + v + "\r\n";
+        headers_elsewhere = fixed_headers;
+        for (const auto& [name, v] : cfg.headers) {
+            fixed_headers += name + ": " + v + "\r\n";
+            if (!meant_for_first_origin(name)) headers_elsewhere += name + ": " + v + "\r\n";
+        }
         fixed_headers += "\r\n";
+        headers_elsewhere += "\r\n";
+    }
+
+    // --header's credentials and Host are for the URL's own origin: a
+    // redirect to another scheme, host or port does not get them (as curl).
+    static bool meant_for_first_origin(std::string_view name) {
+        for (std::string_view n : {"Authorization", "Cookie", "Proxy-Authorization", "Host"})
+            if (beast::iequals(name, n)) return true;
+        return false;
     }
 
     ~impl() {
@@ -674,8 +688,8 @@ struct fetcher::impl {
     }
 
     template <class Stream>
-    net::awaitable<void> exchange(Stream& stream, connection& c, const target_url& u, attempt& a,
-                                  bool& keep_alive, bool& got_bytes) {
+    net::awaitable<void> exchange(Stream& stream, connection& c, const target_url& u, bool first_origin,
+                                  attempt& a, bool& keep_alive, bool& got_bytes) {
         // Send the request: one buffer, the fixed headers made once.
         std::string& req = c.request;
         req.assign("GET ");
@@ -689,7 +703,7 @@ struct fetcher::impl {
             req += cfg.proxy->authorization;
             req += "\r\n";
         }
-        if (!custom_host) {
+        if (!custom_host || !first_origin) {
             req += "Host: ";
             if (u.host.find(':') != std::string::npos) req += '[' + u.host + ']';
             else req += u.host;
@@ -699,7 +713,7 @@ struct fetcher::impl {
             }
             req += "\r\n";
         }
-        req += fixed_headers;
+        req += first_origin ? fixed_headers : headers_elsewhere;
         auto [wec, wn] = co_await net::async_write(stream, net::buffer(req), use_tuple);
         if (wec) {
             fail(a, error_stage::request, wec);
@@ -758,7 +772,7 @@ struct fetcher::impl {
 
     // One request on a kept-alive or new connection. A kept-alive connection
     // that the server closed meanwhile is replaced once, without counting.
-    net::awaitable<attempt> attempt_once(const target_url& u) {
+    net::awaitable<attempt> attempt_once(const target_url& u, bool first_origin) {
         attempt a;
         const std::string origin = u.origin();
         int entry = co_await acquire(origin);
@@ -773,8 +787,8 @@ struct fetcher::impl {
             c->tcp().expires_at(deadline);
             take_buffer(*c);
             bool keep_alive = false, got_bytes = false;
-            if (c->tls) co_await exchange(*c->tls, *c, u, a, keep_alive, got_bytes);
-            else co_await exchange(*c->plain, *c, u, a, keep_alive, got_bytes);
+            if (c->tls) co_await exchange(*c->tls, *c, u, first_origin, a, keep_alive, got_bytes);
+            else co_await exchange(*c->plain, *c, u, first_origin, a, keep_alive, got_bytes);
             if (reused && a.stage != error_stage::none && !got_bytes && a.code != "timeout")
                 continue;  // stale keep-alive connection
             if (a.stage == error_stage::none && c->tls) remember_session(*c, origin);
@@ -804,10 +818,10 @@ struct fetcher::impl {
     }
 
     // A request with retries on connect errors, timeouts, 429 and 5xx.
-    net::awaitable<attempt> with_retries(const target_url& u, std::uint32_t& attempts) {
+    net::awaitable<attempt> with_retries(const target_url& u, bool first_origin, std::uint32_t& attempts) {
         attempts = 0;
         for (;;) {
-            attempt a = co_await attempt_once(u);
+            attempt a = co_await attempt_once(u, first_origin);
             ++attempts;
             bool retry_status = a.stage == error_stage::none && (a.status == 429 || a.status >= 500);
             bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
@@ -818,9 +832,11 @@ struct fetcher::impl {
 
     net::awaitable<fetch_result> fetch(target_url url) {
         fetch_result r;
+        // Still on the URL's own origin: no redirect has left it yet.
+        bool first_origin = true;
         for (unsigned redirects = 0;; ++redirects) {
             r.final_url = url.url;
-            attempt a = co_await with_retries(url, r.attempts);
+            attempt a = co_await with_retries(url, first_origin, r.attempts);
             r.status = a.status;
             if (a.stage != error_stage::none) {
                 r.stage = a.stage;
@@ -842,6 +858,8 @@ struct fetcher::impl {
                     r.error_message = "redirect to '" + a.location + "': " + e->message;
                     co_return r;
                 }
+                const target_url& to = std::get<target_url>(next);
+                first_origin = first_origin && to.https == url.https && to.port == url.port && to.host == url.host;
                 url = std::move(std::get<target_url>(next));
                 continue;
             }

@@ -67,8 +67,13 @@ std::string run_stats::summary() const {
     std::string out = "shoal: " + std::to_string(records_) + " records in " + fixed(s) +
                       " s: " + fixed(static_cast<double>(records_) / s, 0) + " pages/s, " +
                       fixed(static_cast<double>(bytes_) / s / 1e6) + " MB/s\n  status:";
-    for (std::size_t i = 0; i < by_class_.size(); ++i)
-        if (by_class_[i] > 0) out += " " + std::string(class_names[i]) + " " + std::to_string(by_class_[i]);
+    bool any = false;
+    for (std::size_t i = 0; i < by_class_.size(); ++i) {
+        if (by_class_[i] == 0) continue;
+        out += " " + std::string(class_names[i]) + " " + std::to_string(by_class_[i]);
+        any = true;
+    }
+    if (!any) out += " none";
     out += "\n  errors: " + std::to_string(errors_);
     for (std::size_t i = 1; i < by_stage_.size(); ++i)
         if (by_stage_[i] > 0)

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string_view>
 
@@ -115,7 +116,13 @@ existing_output load_existing_output(const std::string& path, output_format form
     return out;
 }
 
-std::string fingerprint_path(const std::string& output) { return output + ".shoal-run"; }
+std::string fingerprint_path(const std::string& output) {
+    // Beside the file the name leads to: -o /dev/stdout onto a file, or a
+    // link, puts it where a later --resume -o FILE looks (not in /dev).
+    std::error_code ec;
+    auto real = std::filesystem::canonical(output, ec);
+    return (ec ? output : real.string()) + ".shoal-run";
+}
 
 void check_fingerprint(const crawl_options& options) {
     if (options.output == "-") return;

@@ -137,6 +137,7 @@ private:
         refuse_shared_files();
         check_stats_path();
         open_output();
+        empty_old_stats();
         make_control_pair(control_);
         // At most 2 x P workers are alive (P taking lines, P finishing).
         for (unsigned l = 2 * o_.processes; l > 0; --l) free_ledgers_.push_back(l - 1);
@@ -259,6 +260,17 @@ private:
             sys::throw_errno(exit_code::file, "cannot write --stats " + path);
     }
 
+    // The writer replaces --stats at the end of a run. An older file is
+    // emptied now, once the run is sure to start: a run that then fails
+    // (exit 2 or 4, the writer killed) must not leave the last run's
+    // numbers to be read as its own.
+    void empty_old_stats() const {
+        if (o_.stats_path.empty()) return;
+        struct stat st{};
+        if (::stat(o_.stats_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return;
+        if (::truncate(o_.stats_path.c_str(), 0) != 0) sys::throw_errno(exit_code::file, "cannot write --stats " + o_.stats_path);
+    }
+
     void open_output() {
         if (o_.output == "-") {
             if (sys::standard_fd_was_closed(STDOUT_FILENO))
@@ -293,6 +305,7 @@ private:
         std::uint64_t already = 0;
         if (o_.resume) {
             check_fingerprint(o_);  // refuse before reading or cutting the file
+            refuse_foreign_csv();
             existing_output e = load_existing_output(o_.output, o_.format, done_);
             refuse_other_columns(e);
             already = e.records;
@@ -300,10 +313,11 @@ private:
                 std::fprintf(stderr, "shoal: resume: cut a torn last record (%llu bytes) off %s\n",
                              static_cast<unsigned long long>(e.cut_bytes), o_.output.c_str());
             if (e.unreadable > 0)
-                std::fprintf(stderr, "shoal: resume: %llu lines of %s are not records; kept as they are\n",
-                             static_cast<unsigned long long>(e.unreadable), o_.output.c_str());
-            std::fprintf(stderr, "shoal: resume: %llu lines already done\n",
-                         static_cast<unsigned long long>(already));
+                std::fprintf(stderr, "shoal: resume: %llu %s of %s %s not records; kept as they are\n",
+                             static_cast<unsigned long long>(e.unreadable), e.unreadable == 1 ? "line" : "lines",
+                             o_.output.c_str(), e.unreadable == 1 ? "is" : "are");
+            std::fprintf(stderr, "shoal: resume: %llu %s already done\n", static_cast<unsigned long long>(already),
+                         already == 1 ? "line" : "lines");
         } else if (regular) {
             // A fresh run's file is emptied once it is open and locked and
             // the fingerprint is written.
@@ -348,6 +362,20 @@ private:
 
     // A CSV's rows must match its header: rules with other fields (allowed
     // with --force) would add rows of another width under it.
+    // shoal starts every CSV with its header: a file to resume whose first
+    // line is something else is another program's (or JSONL named .csv),
+    // refused before anything in it is cut.
+    void refuse_foreign_csv() const {
+        if (o_.format != output_format::csv) return;
+        char start[5] = {};
+        const ssize_t n = ::pread(output_fd_, start, sizeof start, 0);
+        if (n <= 0 || std::string_view(start, static_cast<std::size_t>(n)) == std::string_view("line,", static_cast<std::size_t>(n)))
+            return;
+        throw setup_error(exit_code::usage, "--resume: " + o_.output +
+                                                " does not start with shoal's CSV header (line,url,...): it is not a "
+                                                "shoal CSV output, so not even --force appends to it");
+    }
+
     void refuse_other_columns(const existing_output& e) {
         if (o_.format != output_format::csv || !e.has_csv_header) return;
         std::string want;

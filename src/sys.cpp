@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -58,7 +59,31 @@ bool remove_temporary(const std::string& tmp, int err) {
 
 }  // namespace
 
-bool write_file_atomically(const std::string& path, std::string_view content) {
+bool write_file_atomically(const std::string& given, std::string_view content) {
+    // A device or a FIFO (/dev/stdout, a pipe) is written in place: a rename
+    // would put a regular file where it was.
+    struct stat st{};
+    if (::stat(given.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        int fd = ::open(given.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) return false;
+        const bool ok = write_all(fd, content.data(), content.size());
+        const int err = errno;
+        ::close(fd);
+        errno = err;
+        return ok;
+    }
+    // A link is written through: the file it names is replaced, not the
+    // link. (Followed by hand: a link to a file not made yet has no
+    // canonical path.)
+    std::filesystem::path link = given;
+    std::error_code ec;
+    for (int hops = 0; hops < 40 && std::filesystem::is_symlink(std::filesystem::symlink_status(link, ec)); ++hops) {
+        auto to = std::filesystem::read_symlink(link, ec);
+        if (ec) break;
+        link = to.is_absolute() ? to : link.parent_path() / to;
+    }
+    const std::string path = link.string();
+
     // Create a temporary with a name no other file has
     std::string tmp = path + ".XXXXXX";
     int fd = ::mkostemp(tmp.data(), O_CLOEXEC);

@@ -199,7 +199,7 @@ private:
     int finish_report() {
         if (!s_.options.quiet) std::fputs(stats_.summary().c_str(), stderr);
         if (s_.options.stats_path.empty()) return 0;
-        if (!sys::write_file_atomically(s_.options.stats_path, stats_.json())) {
+        if (!sys::write_file_atomically(s_.options.stats_path, stats_.json() + "\n")) {
             std::fprintf(stderr, "shoal: cannot write --stats %s: %s\n",
                          s_.options.stats_path.c_str(), std::strerror(errno));
             return 2;

@@ -857,6 +857,28 @@ TEST_CASE("crawl: a closed stdin or stdout is refused, not taken for an empty li
     CHECK(shoal::test::read_jsonl(out).size() == 1);
 }
 
+TEST_CASE("crawl: --header credentials and Host stay on the URL's origin through redirects", "[crawl]") {
+    local_site site;
+    local_site other;
+    temp_dir dir;
+    const std::string to_other = "/to-port/" + std::to_string(other.port());
+    const std::string to_self = "/to-port/" + std::to_string(site.port());
+    std::vector<std::string> lines = {site.url(to_self + "/echo-headers?title=Authorization"),
+                                      site.url(to_other + "/echo-headers?title=Authorization"),
+                                      site.url(to_other + "/echo-headers?title=Cookie"),
+                                      site.url(to_other + "/echo-headers?title=X-Test"),
+                                      site.url(to_other + "/echo-headers?title=Host")};
+    auto r = crawl(dir, lines,
+                   {"--header", "Authorization: Bearer s3cret", "--header", "Cookie: id=1", "--header",
+                    "X-Test: 1", "--header", "Host: shop.example"});
+    require_complete(r, lines);
+    CHECK(title(r.by_line.at(1)) == "Bearer s3cret");  // a redirect on the same origin keeps them
+    CHECK(title(r.by_line.at(2)) == "(none)");
+    CHECK(title(r.by_line.at(3)) == "(none)");
+    CHECK(title(r.by_line.at(4)) == "1");  // other headers go everywhere
+    CHECK(title(r.by_line.at(5)) == "127.0.0.1:" + std::to_string(other.port()));
+}
+
 TEST_CASE("crawl: --stats writes a JSON summary", "[crawl]") {
     local_site site;
     temp_dir dir;
@@ -870,6 +892,40 @@ TEST_CASE("crawl: --stats writes a JSON summary", "[crawl]") {
     auto v = json::parse(text, ec);
     REQUIRE_FALSE(ec);
     CHECK(v.is_object());
+    CHECK(text.back() == '\n');
+
+    SECTION("through a link: the file it names is replaced, the link stays") {
+        fs::create_directory(dir / "real");
+        const fs::path link = dir / "stats-link.json";
+        fs::create_symlink(dir / "real" / "stats.json", link);
+        temp_dir run;
+        auto again = crawl(run, lines, {"--stats", link.string()});
+        require_complete(again, lines);
+        CHECK(fs::is_symlink(fs::symlink_status(link)));
+        CHECK(json::parse(shoal::test::read_file(dir / "real" / "stats.json")).is_object());
+    }
+    SECTION("into a FIFO: written in place, the FIFO stays") {
+        const fs::path fifo = dir / "stats.fifo";
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        const fs::path got = dir / "got.json";
+        auto res = run_process({"sh", "-c",
+                                "cat \"$1\" > \"$2\" & \"$3\" crawl \"$4\" -o \"$5\" -q --stats \"$1\"; s=$?; wait; exit $s",
+                                "sh", fifo.string(), got.string(), SHOAL_BINARY, (dir / "urls.txt").string(),
+                                (dir / "fifo-out.jsonl").string()},
+                               "", 60s);
+        INFO(res.err);
+        CHECK(res.exit_code == 0);
+        CHECK(fs::is_fifo(fifo));
+        CHECK(json::parse(shoal::test::read_file(got)).is_object());
+    }
+    SECTION("a run that fails (exit 2) leaves no numbers of the run before") {
+        auto failed = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", "/dev/full", "-q",
+                                   "--stats", stats_path},
+                                  "", 60s);
+        INFO(failed.err);
+        CHECK(failed.exit_code == 2);
+        CHECK(shoal::test::read_file(stats_path).empty());
+    }
 }
 
 TEST_CASE("crawl: the bundled example site matches tools/example-expected.tsv", "[crawl][example]") {

@@ -229,7 +229,7 @@ TEST_CASE("proxy: what the proxy refuses becomes proxy_error records", "[proxy][
 TEST_CASE("proxy: a bad --proxy stops the run before anything is written", "[proxy][cli]") {
     temp_dir dir;
     shoal::test::write_file(dir / "urls.txt", "http://127.0.0.1:1/\n");
-    for (const std::string bad : {"socks5://127.0.0.1:1080", "https://127.0.0.1:3128", "http://u:hunter2@x y:1",
+    for (const char* bad : {"socks5://127.0.0.1:1080", "https://127.0.0.1:3128", "http://u:hunter2@x y:1",
                                   "127.0.0.1:99999", ""}) {
         auto r = shoal::test::run_process(
             {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", (dir / "out.jsonl").string(), "--proxy", bad},

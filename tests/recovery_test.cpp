@@ -606,3 +606,43 @@ TEST_CASE("recovery: --resume checks the list and the rules by content, not by h
     CHECK(other.err.find("--force") != std::string::npos);
     CHECK(records_by_line(out).size() == 2);
 }
+
+TEST_CASE("recovery: --resume refuses a CSV that shoal did not write, and cuts nothing of it", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
+    for (const std::string& foreign : {std::string("a,b,c\n1,2,3\n4,5"),
+                                      std::string("{\"line\":1,\"url\":\"x\"}\n{\"line\":2")}) {
+        const fs::path out = dir / "out.csv";
+        shoal::test::write_file(out, foreign);
+        for (bool force : {false, true}) {
+            std::vector<std::string> extra = {"--resume"};
+            if (force) extra.push_back("--force");
+            auto r = shoal::test::run_process(crawl_args(urls, out, extra), "", 60s);
+            INFO(r.err);
+            CHECK(r.exit_code == 1);
+            CHECK_THAT(r.err, Catch::Contains("not a shoal CSV output"));
+            CHECK(shoal::test::read_file(out) == foreign);
+        }
+    }
+}
+
+TEST_CASE("recovery: the run file sits beside the file an output link names, where --resume finds it",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
+    fs::create_directory(dir / "real");
+    fs::create_directory(dir / "links");
+    const fs::path real = dir / "real" / "out.jsonl";
+    const fs::path link = dir / "links" / "out.jsonl";
+    fs::create_symlink(real, link);
+    REQUIRE(shoal::test::run_process(crawl_args(urls, link, {}), "", 60s).exit_code == 0);
+    CHECK(fs::exists(dir / "real" / "out.jsonl.shoal-run"));
+    CHECK_FALSE(fs::exists(dir / "links" / "out.jsonl.shoal-run"));
+    // Resumed by the real name with other options: the fingerprint is found and compared.
+    auto refused = shoal::test::run_process(crawl_args(urls, real, {"--resume", "--user-agent", "other/1.0"}), "", 60s);
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("--force"));
+    require_all_pages(records_by_line(real), 2);
+}

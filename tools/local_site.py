@@ -13,6 +13,7 @@ of generated pages whose paths name the behaviour under test:
   /redirect/K/p/N.html      302 with a relative Location, K hops to /p/N.html
   /redirect-abs/p/N.html    301 to the absolute http(s)://HOST:PORT/p/N.html
   /to-https/P/p/N.html      301 to https://HOST:P/p/N.html (another site, over TLS)
+  /to-port/P/PATH?QUERY     302 to the same scheme and host on port P, PATH?QUERY there
   /redirect-code/C/p/N.html redirect with status C (301/302/303/307/308)
   /redirect-loop            redirects to itself
   /redirect-ftp             redirects to ftp://example.invalid/x
@@ -363,6 +364,10 @@ class Site:
             return self.redirect(302, location)
         if m := re.fullmatch(r"/redirect-abs(/p/\d+\.html)", path):
             return self.redirect(301, f"{self.scheme}://{self.host}:{self.port}{m.group(1)}")
+        if m := re.fullmatch(r"/to-port/(\d{1,5})(/.*)", path):
+            query = req.target.partition("?")[2]
+            return self.redirect(302, f"{self.scheme}://{self.host}:{m.group(1)}{m.group(2)}"
+                                      + (f"?{query}" if query else ""))
         if m := re.fullmatch(r"/to-https/(\d{1,5})(/p/\d+\.html)", path):
             return self.redirect(301, f"https://{self.host}:{m.group(1)}{m.group(2)}")
         if m := re.fullmatch(r"/redirect-code/(\d{3})(/p/\d+\.html)", path):

@@ -31,6 +31,9 @@ bool write_all(int fd, const void* data, std::size_t n, std::size_t* written = n
 // the new one, never a part. The new file gets the mode a plain create would
 // (0666 less the umask). No fsync: the content survives a crash of shoal, not
 // of the machine.
+// A symbolic link is written through: the file it names is replaced (in
+// that file's directory), the link stays. A path that is not a regular file
+// (a device such as /dev/stdout, a FIFO) is opened and written in place.
 // Returns false with errno set on failure; `path` is then as it was and the
 // temporary is gone.
 bool write_file_atomically(const std::string& path, std::string_view content);
