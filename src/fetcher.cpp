@@ -762,6 +762,9 @@ struct fetcher::impl {
             bool header_done = parser->is_header_done();
             fail(a, header_done ? error_stage::body : error_stage::response, rec);
             if (!header_done && rec == http::error::partial_message) a.code = "truncated_response";
+            if (rec == http::error::body_limit)
+                a.message = "body larger than --max-body (" + std::to_string(cfg.max_body) +
+                            " bytes) as sent; nothing of it is kept";
             if (rec == http::error::buffer_overflow)
                 a.code = header_done ? "chunk_line_too_long" : "header_too_large";
             co_return;
@@ -823,7 +826,7 @@ struct fetcher::impl {
         for (;;) {
             attempt a = co_await attempt_once(u, first_origin);
             ++attempts;
-            bool retry_status = a.stage == error_stage::none && (a.status == 429 || a.status >= 500);
+            bool retry_status = a.stage == error_stage::none && (a.status == 429 || (a.status >= 500 && a.status <= 599));
             bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
             if (!retry || attempts > cfg.retries) co_return a;
             co_await sleep(backoff(attempts - 1, a.retry_after_s));

@@ -26,7 +26,7 @@ std::string fixed(double v, int digits = 1) {
     return buf;
 }
 
-constexpr const char* class_names[] = {"no_status", "1xx", "2xx", "3xx", "4xx", "5xx"};
+constexpr const char* class_names[] = {"no_status", "1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 
 }  // namespace
 
@@ -36,7 +36,8 @@ void run_stats::add(const record& r) {
     ++records_;
     if (r.stage != error_stage::none) ++errors_;
     by_stage_[static_cast<std::size_t>(r.stage)]++;
-    int cls = r.status >= 100 && r.status < 600 ? r.status / 100 : 0;
+    // A status past 599 (HTTP/1.1 allows three digits) is "other", not "no_status".
+    int cls = r.status < 0 ? 0 : r.status >= 100 && r.status < 600 ? r.status / 100 : 6;
     by_class_[static_cast<std::size_t>(cls)]++;
     bytes_ += r.bytes;
     if (r.title) ++with_title_;

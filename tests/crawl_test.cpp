@@ -882,7 +882,8 @@ TEST_CASE("crawl: --header credentials and Host stay on the URL's origin through
 TEST_CASE("crawl: --stats writes a JSON summary", "[crawl]") {
     local_site site;
     temp_dir dir;
-    std::vector<std::string> lines = {site.url("/p/1.html"), site.url("/status/404"), "not a url"};
+    std::vector<std::string> lines = {site.url("/p/1.html"), site.url("/status/404"), "not a url",
+                                      site.url("/status/999")};
     const std::string stats_path = (dir / "stats.json").string();
     auto r = crawl(dir, lines, {"--stats", stats_path});
     require_complete(r, lines);
@@ -891,7 +892,14 @@ TEST_CASE("crawl: --stats writes a JSON summary", "[crawl]") {
     boost::system::error_code ec;
     auto v = json::parse(text, ec);
     REQUIRE_FALSE(ec);
-    CHECK(v.is_object());
+    REQUIRE(v.is_object());
+    CHECK(v.at("records") == 4);
+    CHECK(v.at("status").at("2xx") == 1);
+    CHECK(v.at("status").at("4xx") == 1);
+    CHECK(v.at("status").at("no_status") == 1);  // the input error
+    CHECK(v.at("status").at("other") == 1);       // 999, which the record keeps
+    CHECK(status(r.by_line.at(4)) == 999);
+    CHECK(int_field(r.by_line.at(4), "attempts") == 1);  // not retried as a 5xx is
     CHECK(text.back() == '\n');
 
     SECTION("through a link: the file it names is replaced, the link stays") {

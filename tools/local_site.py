@@ -17,7 +17,7 @@ of generated pages whose paths name the behaviour under test:
   /redirect-code/C/p/N.html redirect with status C (301/302/303/307/308)
   /redirect-loop            redirects to itself
   /redirect-ftp             redirects to ftp://example.invalid/x
-  /status/CODE              that status, small HTML body
+  /status/CODE              that status (200-999), small HTML body
   /flaky/ID/K/p/N.html      503 for the first K requests with that ID, then the page
   /429/ID/K/p/N.html        same with 429 and Retry-After: 0
   /slow/MS/p/N.html         answers after MS milliseconds
@@ -378,7 +378,7 @@ class Site:
             return self.redirect(302, "ftp://example.invalid/x")
         if m := re.fullmatch(r"/status/(\d{3})", path):
             code = int(m.group(1))
-            return self.status_page(code if 200 <= code <= 599 else 400)
+            return self.status_page(code if 200 <= code <= 999 else 400)
         if m := re.fullmatch(r"/(flaky|429)/([^/]+)/(\d+)(/p/\d+\.html)", path):
             kind, ident, k, tail = m.groups()
             if self.counted(f"{kind}/{ident}", int(k)):

@@ -37,7 +37,7 @@ public:
 private:
     std::chrono::steady_clock::time_point start_;
     std::uint64_t records_ = 0, errors_ = 0, bytes_ = 0, fetched_ = 0;
-    std::array<std::uint64_t, 6> by_class_{};  // none, 1xx .. 5xx
+    std::array<std::uint64_t, 7> by_class_{};  // none, 1xx .. 5xx, other (600-999)
     std::array<std::uint64_t, 10> by_stage_{};
     std::uint64_t with_title_ = 0, with_price_ = 0;
     std::vector<std::uint32_t> latency_;  // log-scale buckets, ~1% wide
