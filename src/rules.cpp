@@ -78,6 +78,8 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
         } else if (k == "hosts") {
             const toml::array* a = node.as_array();
             if (a == nullptr) fail(where + at_line(node) + "'hosts' must be an array of strings");
+            if (a->empty())
+                fail(where + at_line(node) + "'hosts' is empty; leave it out for a rule that applies to every host");
             for (const toml::node& h : *a) {
                 auto s = h.value<std::string>();
                 if (!s || s->empty() || s->find_first_of(" /:") != std::string::npos)
@@ -103,6 +105,19 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
         }
     }
     if (!typed && r.name == "price") r.type = value_type::price;
+    const bool gives_price = r.type == value_type::price ||
+                             std::any_of(r.group_types.begin(), r.group_types.end(),
+                                         [](const auto& g) { return g.second == value_type::price; });
+    if (!r.currency.empty() && !gives_price)
+        fail(where + at_line(t) + "'currency' is for prices that name none; this rule gives " +
+             std::string(to_string(r.type)) + " (add type = \"price\", or leave 'currency' out)");
+    // RE2 has no lookbehind and spells named groups (?P<name>...).
+    for (std::size_t at = r.pattern.find("(?<"); at != std::string::npos; at = r.pattern.find("(?<", at + 1)) {
+        const bool escaped = at > 0 && r.pattern[at - 1] == '\\';
+        if (!escaped)
+            fail(where + at_line(t) + "RE2 does not take '(?<': write a named group as (?P<name>...); "
+                                      "lookbehind ((?<=...), (?<!...)) is not supported");
+    }
     return r;
 }
 
@@ -161,8 +176,11 @@ rule_file parse_rule_file(std::string_view toml_text, const std::string& source)
     try {
         doc = toml::parse(toml_text, source);
     } catch (const toml::parse_error& e) {
-        fail(source + ": line " + std::to_string(e.source().begin.line) + ": " +
-             std::string(e.description()));
+        std::string what(e.description());
+        // A pattern in "..." makes \d an escape of TOML's own.
+        if (what.find("escape sequence") != std::string::npos)
+            what += " (write patterns in '...' literal strings, where a backslash stays a backslash)";
+        fail(source + ": line " + std::to_string(e.source().begin.line) + ": " + what);
     }
     for (auto&& [key, node] : doc) {
         const std::string_view k = key.str();
@@ -177,9 +195,11 @@ rule_file parse_rule_file(std::string_view toml_text, const std::string& source)
     for (std::size_t i = 0; i < rules->size(); ++i) {
         rule r = read_rule(*rules->get(i)->as_table(), source, i);
         // Fallbacks are alternatives for one value: they must agree on its shape.
-        for (const rule& earlier : f.rules)
-            if (earlier.name == r.name && earlier.all != r.all)
+        for (const rule& earlier : f.rules) {
+            if (earlier.name != r.name) continue;
+            if (earlier.all != r.all)
                 fail(source + ": rule '" + r.name + "': rules sharing a name must agree on 'all'");
+        }
         f.rules.push_back(std::move(r));
     }
     if (const toml::node* items = doc.get("items")) read_items(*items, f);

@@ -80,6 +80,20 @@ TEST_CASE("rules: malformed files name the file, the rule and the problem", "[ru
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\n[[rule]]\nname = 'a'\npattern = "
                         "'(y)'\nall = true\n"),
                Catch::Contains("rule 'a': rules sharing a name must agree on 'all'"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\nhosts = []\n"),
+               Catch::Contains("'hosts' is empty"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\ncurrency = 'EUR'\n"),
+               Catch::Contains("'currency' is for prices that name none; this rule gives text"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(?<v>x)'\n"),
+               Catch::Contains("write a named group as (?P<name>...)"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = \"(\\d+)\"\n"),
+               Catch::Contains("literal strings"));
+    // What stays allowed: currency on a price rule or a price group, an escaped "(?<".
+    CHECK_NOTHROW(shoal::parse_rule_file("[[rule]]\nname = 'p'\npattern = '(x)'\ntype = 'price'\ncurrency = 'eur'\n",
+                                         "test.toml"));
+    CHECK_NOTHROW(shoal::parse_rule_file(
+        "[[rule]]\nname = 'p'\npattern = '(?P<v>x)'\ntypes = { v = 'price' }\ncurrency = 'EUR'\n", "test.toml"));
+    CHECK_NOTHROW(shoal::parse_rule_file("[[rule]]\nname = 'a'\npattern = '\\(?<(x)'\n", "test.toml"));
 }
 
 TEST_CASE("rules: [items] must name all = true rules", "[rules]") {
