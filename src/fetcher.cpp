@@ -182,10 +182,38 @@ bool is_transient(const boost::system::error_code& ec) {
            ec == net::error::host_not_found_try_again || ec == net::error::no_descriptors;
 }
 
+// What went wrong, said for a user: the library's own words ("partial
+// message", "end of stream") only where nothing better is known.
+std::string message_of(const boost::system::error_code& ec, error_stage stage) {
+    if (ec == beast::error::timeout) {
+        switch (stage) {
+            case error_stage::connect: return "timed out connecting (--timeout bounds each attempt)";
+            case error_stage::tls: return "timed out in the TLS handshake (--timeout bounds each attempt)";
+            case error_stage::request: return "timed out sending the request (--timeout bounds each attempt)";
+            case error_stage::response:
+                return "timed out waiting for the response headers (--timeout bounds each attempt)";
+            default: return "timed out reading the body (--timeout bounds each attempt)";
+        }
+    }
+    if (ec == http::error::end_of_stream || ec == net::error::eof)
+        return stage == error_stage::body ? "the server closed the connection in the middle of the body"
+                                          : "the server closed the connection without answering";
+    if (ec == http::error::partial_message)
+        return stage == error_stage::body ? "the connection closed before the whole body came"
+                                          : "the connection closed in the middle of the response headers";
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+        return "response headers over 64 KiB";
+    if (ec == http::error::bad_chunk || ec == http::error::bad_chunk_extension)
+        return "bad chunked encoding (" + ec.message() + ")";
+    if (ec.category() == http::make_error_code(http::error::end_of_stream).category())
+        return "not a well-formed HTTP/1.x response (" + ec.message() + ")";
+    return ec.message();
+}
+
 void fail(attempt& a, error_stage stage, const boost::system::error_code& ec) {
     a.stage = stage;
     a.code = code_of(ec);
-    a.message = ec.message();
+    a.message = message_of(ec, stage);
     a.retryable = is_transient(ec);
 }
 
@@ -765,8 +793,10 @@ struct fetcher::impl {
             if (rec == http::error::body_limit)
                 a.message = "body larger than --max-body (" + std::to_string(cfg.max_body) +
                             " bytes) as sent; nothing of it is kept";
-            if (rec == http::error::buffer_overflow)
+            if (rec == http::error::buffer_overflow) {
                 a.code = header_done ? "chunk_line_too_long" : "header_too_large";
+                if (header_done) a.message = "a chunk-size line over 128 KiB";
+            }
             co_return;
         }
         keep_alive = parser->keep_alive();
@@ -851,7 +881,9 @@ struct fetcher::impl {
                 if (redirects >= cfg.max_redirects) {
                     r.stage = error_stage::redirect;
                     r.error_code = "too_many_redirects";
-                    r.error_message = "more than " + std::to_string(cfg.max_redirects) + " redirects";
+                    r.error_message = cfg.max_redirects == 0
+                                          ? std::string("a redirect, and --max-redirects is 0")
+                                          : "more than " + std::to_string(cfg.max_redirects) + " redirects";
                     co_return r;
                 }
                 auto next = resolve_location(url, a.location);

@@ -177,6 +177,10 @@ TEST_CASE("hostile: trickling, silent and slow-header servers run into --timeout
     CHECK(status_is_null(r.by_line.at(2)));
     check_error(r.by_line.at(3), "response", "timeout");
     CHECK(status_is_null(r.by_line.at(3)));
+    // The message says where the attempt was when its time ran out.
+    CHECK(error_field(r.by_line.at(1), "message") == "timed out reading the body (--timeout bounds each attempt)");
+    CHECK(error_field(r.by_line.at(2), "message") ==
+          "timed out waiting for the response headers (--timeout bounds each attempt)");
     for (int line = 1; line <= 3; ++line) {
         INFO(brief(r.by_line.at(line)));
         CHECK(elapsed_ms(r.by_line.at(line)) < 6000.0);
@@ -251,6 +255,8 @@ TEST_CASE("hostile: broken framing and corrupt gzip fail at stage body or decode
     check_error(r.by_line.at(2), "body");
     check_error(r.by_line.at(3), "body");
     check_error(r.by_line.at(4), "decode");
+    CHECK(error_field(r.by_line.at(2), "message") == "the connection closed before the whole body came");
+    CHECK(error_field(r.by_line.at(1), "message").value_or("").rfind("bad chunked encoding (", 0) == 0);
     for (int line = 1; line <= 4; ++line) {
         INFO(brief(r.by_line.at(line)));
         CHECK(status(r.by_line.at(line)) == 200);
@@ -267,6 +273,7 @@ TEST_CASE("hostile: garbage instead of a response fails at stage response", "[ho
     auto r = crawl(dir, urls);
     CHECK(r.proc.elapsed < 15s);
     for (int line = 1; line <= 4; ++line) check_error(r.by_line.at(line), "response");
+    CHECK(error_field(r.by_line.at(1), "message").value_or("").rfind("not a well-formed HTTP/1.x response (", 0) == 0);
     CHECK(status_is_null(r.by_line.at(1)));
     CHECK(status_is_null(r.by_line.at(2)));
     for (int line = 3; line <= 4; ++line) {
