@@ -56,7 +56,15 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
     if (scheme != "http" && scheme != "https")
         return url_error{"unsupported_scheme", "scheme '" + scheme + "' is not http or https"};
     if (!u.has_authority() || u.host().empty())
+    {
+        std::string_view authority = u.buffer();
+        authority.remove_prefix(std::min(authority.size(), authority.find("://") + 3));
+        authority = authority.substr(0, authority.find_first_of("/?#"));
+        if (std::count(authority.begin(), authority.end(), ':') > 1)
+            return url_error{"missing_host", "the URL has no host; an IPv6 address goes in brackets, as in "
+                                             "http://[::1]:8080/"};
         return url_error{"missing_host", "the URL has no host"};
+    }
     if (u.has_userinfo())
         return url_error{"userinfo", "user:password@ in URLs is not supported"};
     target_url t;
@@ -100,7 +108,8 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
     if (u.has_port() && !u.port().empty()) {
         std::string_view p = u.port();
         unsigned long v = 0;
-        bool ok = p.size() <= 5;
+        // Leading zeros are no digits of the number (":08080" is 8080, as browsers read it).
+        bool ok = p.size() - std::min(p.find_first_not_of('0'), p.size() - 1) <= 5;
         for (char c : p) {
             if (c < '0' || c > '9') ok = false;
             else v = v * 10 + static_cast<unsigned long>(c - '0');
@@ -272,18 +281,26 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
     for (unsigned char c : text)
         if (c <= 0x20 || c == 0x7f)
             return url_error{"invalid_url", "the URL contains spaces or control characters"};
-    // A non-ASCII host (as IDN hosts appear in lists) is percent-encoded
-    // here, then decoded and turned into punycode with the other host names.
+    // Bytes a URL cannot hold as they are are percent-encoded, as browsers
+    // do: non-ASCII ones everywhere (a non-ASCII host, as IDN hosts appear
+    // in lists, is then decoded and turned into punycode with the other host
+    // names; a path keeps them encoded, as sent), and " < > ` { } | ^ after
+    // the host.
     std::size_t authority_end = text.find_first_of("/?#", colon + 3);
     if (authority_end == std::string_view::npos) authority_end = text.size();
+    auto must_encode = [&](std::size_t i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        return c >= 0x80 || (i >= authority_end && std::string_view("\"<>`{}|^").find(static_cast<char>(c)) !=
+                                                        std::string_view::npos);
+    };
     std::string encoded;
-    for (std::size_t i = colon + 3; i < authority_end; ++i) {
-        if (static_cast<unsigned char>(text[i]) < 0x80) continue;
+    for (std::size_t i = colon + 3; i < text.size(); ++i) {
+        if (!must_encode(i)) continue;
         static constexpr char hex[] = "0123456789ABCDEF";
         encoded.assign(text.substr(0, colon + 3));
-        for (std::size_t j = colon + 3; j < authority_end; ++j) {
+        for (std::size_t j = colon + 3; j < text.size(); ++j) {
             auto c = static_cast<unsigned char>(text[j]);
-            if (c < 0x80) {
+            if (!must_encode(j)) {
                 encoded += static_cast<char>(c);
             } else {
                 encoded += '%';
@@ -291,7 +308,6 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
                 encoded += hex[c & 15];
             }
         }
-        encoded.append(text.substr(authority_end));
         text = encoded;
         break;
     }
@@ -299,6 +315,12 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
     if (!r) {
         if (text.find("://") == std::string_view::npos)
             return url_error{"invalid_url", "not an absolute http(s) URL"};
+        const std::string_view authority = text.substr(colon + 3, authority_end - colon - 3);
+        if (std::count(authority.begin(), authority.end(), ':') > 1 && authority.find('[') == std::string_view::npos)
+            return url_error{"invalid_url", "an IPv6 address goes in brackets, as in http://[::1]:8080/"};
+        if (r.error().message() == "leftover")
+            return url_error{"invalid_url", "not a valid URL: it holds a character that URLs cannot hold "
+                                            "(a '\\', a stray '%' or '[', say); percent-encode it"};
         return url_error{"invalid_url", "not a valid URL: " + r.error().message()};
     }
     return from_view(*r);

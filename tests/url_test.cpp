@@ -82,6 +82,11 @@ TEST_CASE("url: bad ports are errors", "[url]") {
     CHECK(error_code("http://example.com:abc/") == "bad_port");
     CHECK(std::get<url_error>(shoal::parse_url("http://example.com:abc/")).message ==
           "the port is not a number");
+    // Leading zeros are not digits of the number, as browsers read them.
+    CHECK(ok("http://example.com:018431/x").port == 18431);
+    CHECK(ok("http://example.com:0000080/").url == "http://example.com/");
+    CHECK(error_code("http://example.com:0000/") == "bad_port");
+    CHECK(error_code("http://example.com:065536/") == "bad_port");
     // An empty port is the default one (RFC 3986).
     CHECK(ok("http://example.com:/x").port == 80);
     CHECK(ok("https://example.com:/x").url == "https://example.com/x");
@@ -106,6 +111,22 @@ TEST_CASE("url: missing host and relative references", "[url]") {
     CHECK_FALSE(error_code("example.com/p/1").empty());
     CHECK_FALSE(error_code("/p/1.html").empty());
     CHECK_FALSE(error_code("").empty());
+}
+
+TEST_CASE("url: raw non-ASCII and unsafe characters in a path or query are percent-encoded, as browsers do",
+          "[url]") {
+    auto a = ok("https://shop.example/b\xc3\xbc" "cher?q=\xc3\xa9t\xc3\xa9");
+    CHECK(a.target == "/b%C3%BCcher?q=%C3%A9t%C3%A9");
+    CHECK(a.url == "https://shop.example/b%C3%BCcher?q=%C3%A9t%C3%A9");
+    CHECK(ok("http://a.example/x\xff").target == "/x%FF");  // not UTF-8: encoded all the same
+    CHECK(ok("http://a.example/a<b>{c}|d^e`f\"g").target == "/a%3Cb%3E%7Bc%7D%7Cd%5Ee%60f%22g");
+    CHECK(ok("http://b\xc3\xbc" "cher.example/b\xc3\xbc" "cher").host == "xn--bcher-kva.example");
+}
+
+TEST_CASE("url: messages for what cannot be a URL say what to do", "[url]") {
+    auto message = [](std::string_view text) { return std::get<url_error>(shoal::parse_url(text)).message; };
+    CHECK_THAT(message("http://::1:8080/x"), Catch::Contains("IPv6 address goes in brackets"));
+    CHECK_THAT(message("http://a.example/x\\y%zz"), Catch::Contains("percent-encode it"));
 }
 
 TEST_CASE("url: IPv6 and IPv4 literals", "[url]") {
