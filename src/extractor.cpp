@@ -642,6 +642,13 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
     return e;
 }
 
+bool worth_extracting(std::string_view content_type) {
+    if (content_type.empty()) return true;
+    for (std::string_view kind : {"html", "xml", "text", "json"})
+        if (find_ascii_nocase(content_type, kind) != std::string_view::npos) return true;
+    return false;
+}
+
 std::string_view charset_currency_hint(std::string_view charset) {
     if (charset == "GB18030") return "CNY";
     if (charset == "SHIFT_JIS" || charset == "EUC-JP") return "JPY";

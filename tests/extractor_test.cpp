@@ -351,3 +351,15 @@ TEST_CASE("extractor: data/rules/default.toml gives the built-in results", "[ext
         CHECK(got.fields.empty());
     }
 }
+
+TEST_CASE("extractor: worth_extracting matches the media type in any case", "[extractor]") {
+    CHECK(shoal::worth_extracting(""));
+    CHECK(shoal::worth_extracting("text/html"));
+    CHECK(shoal::worth_extracting("TEXT/HTML"));
+    CHECK(shoal::worth_extracting("Text/Html; charset=utf-8"));
+    CHECK(shoal::worth_extracting("TEXT/HTML; Charset=\"EUC-KR\""));
+    CHECK(shoal::worth_extracting("application/XHTML+XML"));
+    CHECK(shoal::worth_extracting("Application/JSON"));
+    CHECK_FALSE(shoal::worth_extracting("image/png"));
+    CHECK_FALSE(shoal::worth_extracting("IMAGE/PNG"));
+}

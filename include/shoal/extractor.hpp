@@ -76,6 +76,11 @@ private:
     std::unique_ptr<rule_programs> r_;  // rule-file rules, or null
 };
 
+// Whether a response with this Content-Type is a page to extract from: no
+// type, or one naming html, xml, text or json, in any case ("TEXT/HTML";
+// media types are case-insensitive).
+bool worth_extracting(std::string_view content_type);
+
 // The currency a bare "¥" means on a page in this charset (a name that
 // detect_charset() returns): "CNY" for GB18030, "JPY" for SHIFT_JIS and
 // EUC-JP, else empty. The usual currency_hint for extract().
