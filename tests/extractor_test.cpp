@@ -352,6 +352,19 @@ TEST_CASE("extractor: data/rules/default.toml gives the built-in results", "[ext
     }
 }
 
+TEST_CASE("extractor: a title inside svg is not the page title", "[extractor]") {
+    auto og = run("<head><meta property=\"og:title\" content=\"OG Only &amp; Title\"></head>"
+                  "<body><svg><title>Close</title></svg></body>");
+    check_title(og, "OG Only & Title");
+    auto none = run("<head></head><body><svg viewBox=\"0 0 1 1\"><title>SVG icon title</title></svg></body>");
+    CHECK_FALSE(none.title.has_value());
+    auto later = run("<SVG><title>Cart</title></SVG><svg></svg><title>Real Title</title>");
+    check_title(later, "Real Title");
+    auto unclosed = run("<svg><title>Search</title>");
+    CHECK_FALSE(unclosed.title.has_value());
+    check_title(run("<title>Head</title><svg><title>Icon</title></svg>"), "Head");
+}
+
 TEST_CASE("extractor: worth_extracting matches the media type in any case", "[extractor]") {
     CHECK(shoal::worth_extracting(""));
     CHECK(shoal::worth_extracting("text/html"));
