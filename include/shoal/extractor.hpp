@@ -35,10 +35,13 @@ struct extraction {
 
 class extractor {
 public:
-    // The built-in rules: title from <title>, else og:title; price from
-    // product/og price metas, itemprop="price", JSON-LD "price", then common
-    // price elements; currency from the page's declared currency or the
-    // price text. Compiled on first use.
+    // The built-in rules: title from <title> (not one inside <svg>), else
+    // og:title; price from product/og price metas, itemprop="price", JSON-LD
+    // "price" (in ld+json scripts only), an AggregateOffer's lowPrice, then
+    // common price elements (struck or old ones passed over, <sup> cents
+    // read); structured amounts read with '.' as the decimal point; currency
+    // from the price text, else the page's declared currency. Compiled on
+    // first use.
     static const extractor& builtin();
 
     // An extractor running the rules of a rule file instead of the built-in
