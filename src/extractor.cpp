@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <span>
 #include <variant>
+#include <vector>
 
 #include "shoal/error.hpp"
 #include "shoal/html_text.hpp"
@@ -28,18 +29,30 @@ enum class lead {
     max_lead,  // anything may (a quoted attribute value): up to max_lead bytes before
 };
 
+// What the value of a built-in price rule is (title and currency rules: none).
+enum class price_source {
+    none,
+    visible,    // text shown on the page: the locale rules of parse_price, cents
+                // raised in a <sup> after it, struck or old prices passed over
+    attribute,  // a machine-written value (content=): '.' is the decimal point
+    ld_json,    // a machine-written value in a <script type="application/ld+json">
+};
+
 // A built-in pattern and a literal every match of it contains, lower case.
 // The literal is looked up first (SIMD-fast): a page without it skips the
 // pattern, and a page with it is searched from where a match around its
 // first occurrence could start, instead of from the top.
 // `then` lists the bytes of which one comes right after the literal in
 // every match (nullptr: any): an occurrence followed by another byte is
-// skipped without running the regex.
+// skipped without running the regex. So is one whose tag lacks `needs`
+// (lead::in_tag rules), a literal every match has before the literal.
 struct builtin_rule {
     const char* pattern;
     const char* literal;
     lead before;
     const char* then;
+    price_source source = price_source::none;
+    const char* needs = nullptr;
 };
 
 constexpr const char* quote = "\"'";
@@ -56,21 +69,28 @@ constexpr builtin_rule title_rules[] = {
     {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?property\s*=\s*["']og:title)re", "og:title", lead::max_lead, nullptr},
 };
 
-// In order of trust: structured data first, then visible price elements.
+// In order of trust: structured data first (an Offer's price, then an
+// AggregateOffer's lowPrice), then visible price elements. The last rule's
+// second alternative captures "<del" when the element opens with one
+// (WooCommerce's <del>old</del> <ins>new</ins>): see visible_price_text().
 constexpr builtin_rule price_rules[] = {
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*["']([^"']+))re", "price:amount", lead::in_tag, quote},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr},
-    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*["']([^"']+))re", "itemprop", lead::none, space_or_equals},
-    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop", lead::none, space_or_equals},
-    {R"re("price"\s*:\s*"?([0-9][0-9.,]*))re", "\"price\"", lead::none, space_or_colon},
-    {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote},
-    {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>([^<]+)<)re", "price", lead::in_tag, space_or_quote},
+    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*["']([^"']+))re", "price:amount", lead::in_tag, quote, price_source::attribute},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr, price_source::attribute},
+    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*["']([^"']+))re", "itemprop", lead::none, space_or_equals, price_source::attribute},
+    {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?itemprop\s*=\s*["']price["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute, "content"},
+    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop", lead::none, space_or_equals, price_source::visible},
+    {R"re("price"\s*:\s*"?([0-9]+(?:[.,][0-9]+)*))re", "\"price\"", lead::none, space_or_colon, price_source::ld_json},
+    {R"re("lowPrice"\s*:\s*"?([0-9]+(?:[.,][0-9]+)*))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
+    {R"re((?i)<\w+\s[^>]*?(?:itemprop\s*=\s*["']lowPrice["'][^>]*?content\s*=\s*["']([^"']+)|content\s*=\s*["']([^"']+)["'][^>]*?itemprop\s*=\s*["']lowPrice["']))re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute},
+    {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote, price_source::visible},
+    {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>(?:\s*(<del)\b|([^<]+)<))re", "price", lead::in_tag, space_or_quote, price_source::visible},
 };
 
 constexpr builtin_rule currency_rules[] = {
     {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:currency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "price:currency", lead::in_tag, quote},
     {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead, nullptr},
     {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "pricecurrency", lead::in_tag, quote},
+    {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?itemprop\s*=\s*["']priceCurrency["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::none, "content"},
     {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none, space_or_colon},
 };
 
@@ -91,6 +111,8 @@ struct compiled_rule {
     std::unique_ptr<RE2> at_candidate;
     std::string literal;
     lead before;
+    price_source source;
+    std::string_view needs;  // see builtin_rule; empty: nothing
 };
 
 std::vector<compiled_rule> compile(const auto& rules) {
@@ -100,7 +122,7 @@ std::vector<compiled_rule> compile(const auto& rules) {
     opt.set_max_mem(64 << 20);
     for (const builtin_rule& r : rules) {
         compiled_rule c{std::make_unique<RE2>(r.pattern, opt), r.then ? r.then : "", nullptr,
-                        r.literal, r.before};
+                        r.literal, r.before, r.source, r.needs ? r.needs : ""};
         if (r.before == lead::in_tag)
             c.at_candidate = std::make_unique<RE2>(std::string("[^>]*?(?:") + r.pattern + ")", opt);
         if (!c.re->ok() || (c.at_candidate && !c.at_candidate->ok()))
@@ -113,10 +135,21 @@ std::vector<compiled_rule> compile(const auto& rules) {
 // Where rule literals occur in one page, found without regard to ASCII case.
 // A literal that contains "price" is found among the occurrences of
 // "price", listed in one pass over the page the first time one is asked
-// for; another literal is searched for, its first position kept.
+// for; another literal is searched for, its first position kept. Also where
+// the page's JSON-LD blocks are, listed the first time one is asked about.
 class literal_positions {
 public:
     explicit literal_positions(std::string_view html) : html_(html) {}
+
+    // Whether `at` lies inside a <script type="application/ld+json"> element:
+    // after its start tag, before its </script> (or the end of the page).
+    bool in_ld_json(std::size_t at) {
+        // List blocks until one ends past `at` or there are no more.
+        while (next_block_ < html_.size() && (blocks_.empty() || blocks_.back().second <= at))
+            list_ld_json();
+        return std::any_of(blocks_.begin(), blocks_.end(),
+                           [at](const auto& b) { return at >= b.first && at < b.second; });
+    }
 
     // The first occurrence of literal at or after `from`, or npos.
     std::size_t find(std::string_view literal, std::size_t from = 0) {
@@ -161,7 +194,31 @@ private:
         return at == npos ? npos : start + at;
     }
 
+    // Lists the next JSON-LD block from next_block_ on, if there is one:
+    // an "ld+json" inside a <script ...> start tag opens it.
+    void list_ld_json() {
+        constexpr std::size_t npos = std::string_view::npos;
+        while (next_block_ < html_.size()) {
+            std::size_t at = find_ascii_nocase(html_.substr(next_block_), "ld+json");
+            if (at == npos) break;
+            at += next_block_;
+            next_block_ = at + 1;
+            const std::size_t lt = html_.rfind('<', at);
+            const std::size_t gt = html_.find('>', at);
+            if (lt == npos || gt == npos) break;
+            if (!matches_nocase_at(html_, lt, "<script") || html_.find('>', lt) < at) continue;
+            std::size_t end = find_ascii_nocase(html_.substr(gt + 1), "</script");
+            end = end == npos ? html_.size() : gt + 1 + end;
+            blocks_.emplace_back(gt + 1, end);
+            next_block_ = end;
+            return;
+        }
+        next_block_ = html_.size();
+    }
+
     std::string_view html_;
+    std::vector<std::pair<std::size_t, std::size_t>> blocks_;  // JSON-LD, [begin, end)
+    std::size_t next_block_ = 0;  // where listing blocks goes on
     std::array<std::pair<std::string_view, std::size_t>, 8> first_{};  // literals without "price"
     std::size_t count_ = 0;
     std::array<std::size_t, 256> anchors_{};  // where "price" occurs, in order
@@ -197,40 +254,198 @@ std::optional<std::optional<std::string_view>> match_at(const RE2& re, std::stri
 // from the current one on.
 constexpr int max_candidates = 32;
 
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+// Whether the start tag `tag` ("<s ...>") is <s>, <del> or <strike>.
+bool struck_tag(std::string_view tag) {
+    const char first = tag.size() > 1 ? static_cast<char>(tag[1] | 0x20) : '\0';
+    if (first != 's' && first != 'd') return false;
+    for (std::string_view name : {"<s", "<del", "<strike"}) {
+        if (!matches_nocase_at(tag, 0, name)) continue;
+        const char next = tag.size() > name.size() ? tag[name.size()] : '>';
+        if (next == '>' || next == '/' || is_space(next)) return true;
+    }
+    return false;
+}
+
+// Class names (and Magento's data-price-type="oldPrice") that mark a price
+// that no longer applies.
+constexpr std::string_view old_price_marks[] = {
+    "old-price", "oldprice", "price-old", "price--old", "was-price", "price-was",
+    "regular-price", "compare-at",
+};
+
+bool has_old_price_mark(std::string_view tag) {
+    // Each mark holds "old", "was", "reg" or "com": look for those first.
+    bool maybe = false;
+    for (std::size_t i = 0; i + 2 < tag.size() && !maybe; ++i) {
+        const char a = static_cast<char>(tag[i] | 0x20), b = static_cast<char>(tag[i + 1] | 0x20),
+                   c = static_cast<char>(tag[i + 2] | 0x20);
+        maybe = (a == 'o' && b == 'l' && c == 'd') || (a == 'w' && b == 'a' && c == 's') ||
+                (a == 'r' && b == 'e' && c == 'g') || (a == 'c' && b == 'o' && c == 'm');
+    }
+    return maybe && std::any_of(std::begin(old_price_marks), std::end(old_price_marks), [&](auto mark) {
+               return find_ascii_nocase(tag, mark) != std::string_view::npos;
+           });
+}
+
+// Whether the element whose text starts at `inside` shows a struck or old
+// price: it, or an element opened right before it (only whitespace and
+// start tags between), is <s>, <del> or <strike> or has an old-price mark.
+bool old_price_at(std::string_view text, std::size_t inside) {
+    std::size_t end = inside;  // just past the '>' of the tag looked at
+    for (int depth = 0; depth < 4 && end > 0 && text[end - 1] == '>'; ++depth) {
+        const std::size_t lt = text.rfind('<', end - 1);
+        if (lt == std::string_view::npos) return false;
+        const std::string_view tag = text.substr(lt, end - lt);
+        if (tag.size() < 2 || tag[1] == '/' || tag[1] == '!') return false;  // not an enclosing element
+        if (struck_tag(tag) || has_old_price_mark(tag)) return true;
+        end = lt;
+        while (end > 0 && is_space(text[end - 1])) --end;
+    }
+    return false;
+}
+
+// For a capture of "<del" at `del`: the inside of the <ins> right after
+// the </del>, if there is one.
+std::optional<std::string_view> ins_after_del(std::string_view text, std::size_t del) {
+    constexpr std::size_t npos = std::string_view::npos;
+    const std::size_t close = find_ascii_nocase(text.substr(del), "</del");
+    if (close == npos) return std::nullopt;
+    std::size_t at = text.find('>', del + close);
+    if (at == npos) return std::nullopt;
+    for (++at; at < text.size() && is_space(text[at]);) ++at;
+    if (!matches_nocase_at(text, at, "<ins") || at + 4 >= text.size() ||
+        !(text[at + 4] == '>' || is_space(text[at + 4])))
+        return std::nullopt;
+    const std::size_t gt = text.find('>', at);
+    if (gt == npos) return std::nullopt;
+    const std::size_t end = find_ascii_nocase(text.substr(gt + 1), "</ins");
+    if (end == npos) return std::nullopt;
+    return text.substr(gt + 1, end);
+}
+
+// What a price rule's match is worth: the value, an old price (taken only
+// when the rule has no other match), or no match at all (a "price" key
+// outside JSON-LD).
+enum class verdict { take, old, reject };
+
+verdict judge(const compiled_rule& rule, std::string_view text, std::string_view capture,
+              literal_positions& literals) {
+    const auto at = static_cast<std::size_t>(capture.data() - text.data());
+    switch (rule.source) {
+        case price_source::ld_json:
+            return literals.in_ld_json(at) ? verdict::take : verdict::reject;
+        case price_source::visible:
+            if (capture.starts_with('<')) return ins_after_del(text, at) ? verdict::take : verdict::old;
+            return old_price_at(text, at) ? verdict::old : verdict::take;
+        default:
+            return verdict::take;
+    }
+}
+
 // The first capture group of the rule's first match in text (the leftmost,
-// as an unanchored search would find it). Every match contains an occurrence
-// of the literal, and starts at it (lead::none) or in its tag (lead::in_tag):
-// so the match is tried, anchored, at each occurrence in turn, and a page
-// where "price" appears often without a match is not searched to its end
-// once per rule.
+// as an unanchored search would find it) that judge() takes; failing that,
+// its first old one. Every match contains an occurrence of the literal, and
+// starts at it (lead::none) or in its tag (lead::in_tag): so the match is
+// tried, anchored, at each occurrence in turn, and a page where "price"
+// appears often without a match is not searched to its end once per rule.
 std::optional<std::string_view> first_match(const compiled_rule& rule, std::string_view text,
                                             literal_positions& literals) {
-    std::size_t at = literals.find(rule.literal);
-    if (at == std::string_view::npos) return std::nullopt;
-    if (rule.before == lead::max_lead) {
-        auto m = match_at(*rule.re, text, search_start(rule, text, at), RE2::UNANCHORED);
-        return m ? *m : std::nullopt;
-    }
-    const RE2& at_candidate = rule.at_candidate ? *rule.at_candidate : *rule.re;
-    std::size_t tried = std::string_view::npos;  // the last start tried
-    for (int n = 0; at != std::string_view::npos; ++n) {
-        const std::size_t start = search_start(rule, text, at);
-        if (n == max_candidates) {
-            auto m = match_at(*rule.re, text, start, RE2::UNANCHORED);
-            return m ? *m : std::nullopt;
+    constexpr std::size_t npos = std::string_view::npos;
+    std::optional<std::string_view> old;
+    // Whether the match m ends the search; an old one is kept for the end.
+    auto taken = [&](const std::optional<std::string_view>& m) {
+        if (!m) return true;  // no group took part: nothing to judge
+        switch (judge(rule, text, *m, literals)) {
+            case verdict::take: return true;
+            case verdict::old: if (!old) old = m; return false;
+            case verdict::reject: return false;
         }
-        // Occurrences in one tag share their start; one followed by a byte
-        // no match has there cannot be the literal of a match.
+        return false;
+    };
+    // A plain search from start on, past the matches not taken.
+    auto search_from = [&](std::size_t start) -> std::optional<std::string_view> {
+        while (auto m = match_at(*rule.re, text, start, RE2::UNANCHORED)) {
+            if (taken(*m)) return *m;
+            start = static_cast<std::size_t>(m->value().data() - text.data()) + m->value().size();
+        }
+        return old;
+    };
+    std::size_t at = literals.find(rule.literal);
+    if (at == npos) return std::nullopt;
+    if (rule.before == lead::max_lead) return search_from(search_start(rule, text, at));
+    const RE2& at_candidate = rule.at_candidate ? *rule.at_candidate : *rule.re;
+    std::size_t tried = npos;  // the last start tried
+    int n = 0;
+    for (; at != npos; at = literals.find(rule.literal, at + 1)) {
+        // One followed by a byte no match has there cannot be the literal
+        // of a match, nor can a "price" key outside JSON-LD.
         const std::size_t after = at + rule.literal.size();
+        const std::size_t start = search_start(rule, text, at);
         const bool can_match =
-            rule.then.empty() || (after < text.size() && rule.then.find(text[after]) != std::string_view::npos);
+            (rule.then.empty() || (after < text.size() && rule.then.find(text[after]) != npos)) &&
+            (rule.needs.empty() || find_ascii_nocase(text.substr(start, at - start), rule.needs) != npos) &&
+            (rule.source != price_source::ld_json || literals.in_ld_json(at));
+        if (can_match && n++ == max_candidates) return search_from(start);
+        // Occurrences in one tag share their start.
         if (start != tried && can_match) {
-            if (auto m = match_at(at_candidate, text, start, RE2::ANCHOR_START)) return *m;
+            if (auto m = match_at(at_candidate, text, start, RE2::ANCHOR_START); m && taken(*m)) return *m;
             tried = start;
         }
-        at = literals.find(rule.literal, at + 1);
     }
-    return std::nullopt;
+    return old;
+}
+
+// The price text of a visible rule's match: the element's text with cents
+// raised in a <sup> after it ("$19<sup>99</sup>" is "$19.99", also
+// "$49<sup>.99</sup>"); for "<del" (WooCommerce's sale markup) the text of
+// the <ins> after it, or of the <del> itself when there is none.
+std::string visible_price_text(std::string_view text, std::string_view capture) {
+    constexpr std::size_t npos = std::string_view::npos;
+    const auto at = static_cast<std::size_t>(capture.data() - text.data());
+    if (capture.starts_with('<')) {
+        if (auto ins = ins_after_del(text, at)) return html_to_text(*ins);
+        const std::size_t gt = text.find('>', at);
+        const std::size_t end = gt == npos ? npos : find_ascii_nocase(text.substr(gt + 1), "</del");
+        return end == npos ? std::string() : html_to_text(text.substr(gt + 1, end));
+    }
+    std::string price = html_to_text(capture);
+    const std::size_t sup = at + capture.size();
+    if (price.empty() || !matches_nocase_at(text, sup, "<sup") || sup + 4 >= text.size()) return price;
+    if (text[sup + 4] != '>' && !is_space(text[sup + 4])) return price;
+    const std::size_t gt = text.find('>', sup);
+    if (gt == npos) return price;
+    const std::size_t close = find_ascii_nocase(text.substr(gt + 1, 64), "</sup");
+    if (close == npos) return price;
+    std::string_view cents = text.substr(gt + 1, close);
+    while (!cents.empty() && is_space(cents.front())) cents.remove_prefix(1);
+    while (!cents.empty() && is_space(cents.back())) cents.remove_suffix(1);
+    std::string point = ".";
+    if (!cents.empty() && (cents.front() == '.' || cents.front() == ',')) {
+        point = cents.front();
+        cents.remove_prefix(1);
+    }
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (cents.size() != 2 || !digit(cents[0]) || !digit(cents[1])) return price;
+    // Only after a whole number ("$19", "19,"), not after one with cents already.
+    const char last = price.back();
+    const bool ends_with_point = last == '.' || last == ',';
+    if (!digit(last) && !ends_with_point) return price;
+    if (price.size() >= 3 && (price[price.size() - 3] == '.' || price[price.size() - 3] == ','))
+        return price;
+    if (!ends_with_point) price += point;
+    price.append(cents);
+    // A currency after the cents: "19<sup>99</sup> €".
+    const std::size_t after = text.find('>', gt + 1 + close);
+    if (after != npos) {
+        const std::string_view rest = text.substr(after + 1, 32);
+        std::string tail = html_to_text(rest.substr(0, rest.find('<')));
+        if (!tail.empty()) price.append(" ").append(tail);
+    }
+    return price;
 }
 
 }  // namespace
@@ -633,13 +848,23 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
     }
     for (const auto& rule : p_->price) {
         if (auto m = first_match(rule, html, literals)) {
-            if (auto p = parse_price(html_to_text(*m), currency)) {
+            const bool visible = rule.source == price_source::visible;
+            const auto format = visible ? price_format::text : price_format::machine;
+            if (auto p = parse_price(visible ? visible_price_text(html, *m) : html_to_text(*m),
+                                     currency, format)) {
                 e.price = std::move(p);
                 break;
             }
         }
     }
     return e;
+}
+
+bool worth_extracting(std::string_view content_type) {
+    if (content_type.empty()) return true;
+    for (std::string_view kind : {"html", "xml", "text", "json"})
+        if (find_ascii_nocase(content_type, kind) != std::string_view::npos) return true;
+    return false;
 }
 
 std::string_view charset_currency_hint(std::string_view charset) {

@@ -139,17 +139,29 @@ std::string html_to_text(std::string_view s) {
     return collapse_whitespace(decode_entities(no_tags));
 }
 
-// Only the first "<title" can start a match: [^>]* runs to the first '>'
-// after it, and if no "</title" follows that '>', none follows any later one.
+// Only the first "<title" outside <svg> can start a match: [^>]* runs to the
+// first '>' after it, and if no "</title" follows that '>', none follows any
+// later one. A <title> inside inline <svg> names the drawing (browsers do not
+// take it as the document's title): the search goes on after its </svg>.
 std::optional<std::string_view> title_element(std::string_view html) {
     constexpr std::string_view open = "<title", close = "</title";
-    std::size_t at = find_ascii_nocase(html, open);
-    if (at == std::string_view::npos) return std::nullopt;
+    constexpr std::size_t npos = std::string_view::npos;
+    std::size_t at = npos;
+    for (std::size_t from = 0;;) {
+        at = find_ascii_nocase(html.substr(from), open);
+        if (at == npos) return std::nullopt;
+        at += from;
+        const std::size_t svg = find_ascii_nocase(html.substr(from, at - from), "<svg");
+        if (svg == npos) break;
+        const std::size_t svg_end = find_ascii_nocase(html.substr(from + svg), "</svg");
+        if (svg_end == npos) return std::nullopt;  // the rest of the page is in the <svg>
+        from = from + svg + svg_end;
+    }
     std::size_t gt = html.find('>', at + open.size());
-    if (gt == std::string_view::npos) return std::nullopt;
+    if (gt == npos) return std::nullopt;
     std::string_view inside = html.substr(gt + 1);
     std::size_t end = find_ascii_nocase(inside, close);
-    if (end == std::string_view::npos) return std::nullopt;
+    if (end == npos) return std::nullopt;
     return inside.substr(0, end);
 }
 

@@ -577,7 +577,8 @@ bool all_zeros(string_view digits) {
 
 // Reads digit groups and their separators as an amount (see price.hpp for
 // the separator rules). groups.size() == seps.size() + 1.
-std::string read_amount(const std::vector<string_view>& groups, string_view seps) {
+std::string read_amount(const std::vector<string_view>& groups, string_view seps,
+                        price_format format) {
     const size_t last = seps.find_last_of(".,");
     bool decimal = false;
     if (last != string_view::npos) {
@@ -587,7 +588,8 @@ std::string read_amount(const std::vector<string_view>& groups, string_view seps
         const bool three = groups.back().size() == 3;
         bool zero_int = true;
         for (size_t g = 0; g + 1 < groups.size(); ++g) zero_int = zero_int && all_zeros(groups[g]);
-        decimal = mixed || !three || (single && zero_int);
+        const bool machine_point = format == price_format::machine && seps == ".";
+        decimal = mixed || !three || (single && zero_int) || machine_point;
     }
     std::string integer;
     const size_t int_groups = decimal ? groups.size() - 1 : groups.size();
@@ -605,7 +607,7 @@ bool three_digit_group(string_view t, size_t i) {
 }
 
 // Finds the next number in t at or after `from`.
-bool next_number(string_view t, size_t from, number& out) {
+bool next_number(string_view t, size_t from, price_format format, number& out) {
     size_t i = from;
     for (; i < t.size(); ++i) {
         if (is_digit(byte_at(t, i))) break;
@@ -636,7 +638,7 @@ bool next_number(string_view t, size_t from, number& out) {
         ++i;
     }
     out.end = i;
-    out.amount = read_amount(groups, seps);
+    out.amount = read_amount(groups, seps, format);
     return true;
 }
 
@@ -743,7 +745,7 @@ std::string normal_hint(string_view hint) {
     return out;
 }
 
-std::optional<price> parse(string_view text, string_view currency_hint) {
+std::optional<price> parse(string_view text, string_view currency_hint, price_format format) {
     price result;
     result.raw = clean_text(decode_entities(decode_entities(input_window(text))));
     const std::string t = fold_for_parsing(result.raw);
@@ -753,7 +755,7 @@ std::optional<price> parse(string_view text, string_view currency_hint) {
     std::optional<candidate> previous;
     std::string range_start;
     number num;
-    for (size_t from = 0; next_number(t, from, num);) {
+    for (size_t from = 0; next_number(t, from, format, num);) {
         from = num.end;
         candidate c = inspect(t, std::move(num));
         if (!c.usable) continue;
@@ -776,9 +778,10 @@ std::optional<price> parse(string_view text, string_view currency_hint) {
 
 }  // namespace
 
-std::optional<price> parse_price(std::string_view text, std::string_view currency_hint) {
+std::optional<price> parse_price(std::string_view text, std::string_view currency_hint,
+                                 price_format format) {
     try {
-        return parse(text, currency_hint);
+        return parse(text, currency_hint, format);
     } catch (...) {  // only std::bad_alloc is possible; no price then
         return std::nullopt;
     }

@@ -78,13 +78,6 @@ private:
     unsigned waiting_ = 0;
 };
 
-bool worth_extracting(std::string_view content_type) {
-    if (content_type.empty()) return true;
-    for (std::string_view kind : {"html", "xml", "text", "json"})
-        if (content_type.find(kind) != std::string_view::npos) return true;
-    return false;
-}
-
 // A page fetched and waiting to be decoded and extracted into its record.
 struct fetched {
     record rec;

@@ -244,7 +244,7 @@ TEST_CASE("extractor: each occurrence of a rule's literal is tried in turn, the 
     auto first_of_many = run("<p>price</p><b class=\"price\">$6.00</b>" + many + "<i class=\"price\">$9.99</i>");
     check_price(first_of_many, "6.00", "USD");
     // Whitespace between the literal and what follows it still matches.
-    auto spaced = run("<b class=\"x\">\"price\"</b><script>{\"price\"\n\t : 12.50}</script>");
+    auto spaced = run("<b class=\"x\">\"price\"</b><script type=\"application/ld+json\">{\"price\"\n\t : 12.50}</script>");
     check_price(spaced, "12.50", "");
     auto class_spaced = run("<style>.price{}</style><span class='price\tbig'>$2.00</span>");
     check_price(class_spaced, "2.00", "USD");
@@ -258,7 +258,7 @@ TEST_CASE("extractor: each occurrence of a rule's literal is tried in turn, the 
     auto past_list = run(crowd + "<meta property=\"product:price:amount\" content=\"3.10\">"
                                  "<b class=\"price\">$9.99</b>");
     check_price(past_list, "3.10", "");  // no currency on the page
-    auto json_past_list = run(crowd + "{\"price\": \"4.20\"}");
+    auto json_past_list = run(crowd + "<script type=\"application/ld+json\">{\"price\": \"4.20\"}</script>");
     check_price(json_past_list, "4.20", "");
 }
 
@@ -350,4 +350,142 @@ TEST_CASE("extractor: data/rules/default.toml gives the built-in results", "[ext
         }
         CHECK(got.fields.empty());
     }
+}
+
+TEST_CASE("extractor: structured prices read '.' as the decimal point", "[extractor]") {
+    // Three decimals (KWD, BHD, OMR) in a meta, in microdata and in JSON-LD.
+    auto meta = run("<meta property=\"product:price:amount\" content=\"12.500\">"
+                    "<meta property=\"product:price:currency\" content=\"KWD\">");
+    check_price(meta, "12.500", "KWD");
+    auto og_reversed = run("<meta content=\"1.299\" property=\"og:price:amount\">");
+    check_price(og_reversed, "1.299", "");
+    auto microdata = run("<span itemprop=\"price\" content=\"12.500\">12.500 KWD</span>"
+                         "<meta itemprop=\"priceCurrency\" content=\"KWD\">");
+    check_price(microdata, "12.500", "KWD");
+    auto ld_string = run("<script type=\"application/ld+json\">{\"@type\":\"Product\",\"offers\":"
+                         "{\"@type\":\"Offer\",\"price\":\"12.500\",\"priceCurrency\":\"KWD\"}}</script>");
+    check_price(ld_string, "12.500", "KWD");
+    auto ld_number = run("<script type=\"application/ld+json\">{\"offers\":{\"price\":1.299,"
+                         "\"priceCurrency\":\"USD\"}}</script>");
+    check_price(ld_number, "1.299", "USD");
+    CHECK(ld_number.price->raw == "1.299");
+    // Shown to people, "1.299" keeps the locale rules.
+    check_price(run("<span class=\"price\">1.299 \u20ac</span>"), "1299", "EUR");
+    check_price(run("<span itemprop=\"price\">1.299</span>"), "1299", "");
+}
+
+TEST_CASE("extractor: the JSON price is read only inside JSON-LD", "[extractor]") {
+    // An analytics dataLayer before the Product offer.
+    auto data_layer = run(
+        "<script>window.dataLayer=[{\"ecommerce\":{\"items\":[{\"price\":\"5.00\"}]}}];</script>"
+        "<script type=\"application/ld+json\">{\"@type\":\"Product\",\"offers\":{\"@type\":\"Offer\","
+        "\"price\":\"99.00\",\"priceCurrency\":\"USD\"}}</script>");
+    check_price(data_layer, "99.00", "USD");
+    // Product JSON in cents in a plain script does not outrank the visible price.
+    auto cents = run("<script>var product = {\"price\": 4999, \"currency\":\"USD\"};</script>"
+                     "<span class=\"price\">$49.99</span>");
+    check_price(cents, "49.99", "USD");
+    // A second JSON-LD block holds the offer; raw has no JSON comma.
+    auto second = run("<script type='application/ld+json'>{\"@type\":\"BreadcrumbList\"}</script>"
+                      "<script>var x = {\"price\": 1};</script>"
+                      "<script type='application/ld+json'>{\"offers\":{\"price\": 1299.5, "
+                      "\"priceCurrency\": \"GBP\"}}</script>");
+    check_price(second, "1299.5", "GBP");
+    CHECK(second.price->raw == "1299.5");
+}
+
+TEST_CASE("extractor: cents raised in sup after a visible price", "[extractor]") {
+    auto plain = run("<span class=\"price\">$19<sup>99</sup></span>");
+    check_price(plain, "19.99", "USD");
+    auto with_point = run("<span class=\"price\" data-price=\"49.99\">$49<sup>.99</sup></span>");
+    check_price(with_point, "49.99", "USD");
+    auto microdata = run("<span itemprop=\"price\">19<sup>99</sup></span>"
+                         "<meta itemprop=\"priceCurrency\" content=\"USD\">");
+    check_price(microdata, "19.99", "USD");
+    auto euro = run("<span class=\"price\">19,<sup class=\"cents\">99</sup> \u20ac</span>");
+    check_price(euro, "19.99", "EUR");
+    auto thousands = run("<span class=\"price\">$1,299<sup>00</sup></span>");
+    check_price(thousands, "1299.00", "USD");
+    // A <sup> that holds no cents is not read.
+    check_price(run("<span class=\"price\">$19<sup>*</sup></span>"), "19", "USD");
+    check_price(run("<span class=\"price\">$19.99<sup>12</sup></span>"), "19.99", "USD");
+}
+
+TEST_CASE("extractor: the current price wins over a struck or old one", "[extractor]") {
+    auto struck = run("<s class=\"price old-price\">$29.99</s> <span class=\"price sale-price\">$19.99</span>");
+    check_price(struck, "19.99", "USD");
+    auto magento = run("<span class=\"old-price\"><span class=\"price\">$1,499.00</span></span>"
+                       "<span class=\"special-price\"><span class=\"price\">$1,299.00</span></span>");
+    check_price(magento, "1299.00", "USD");
+    auto nested = run("<del>\n <span class=\"price\">$5.00</span></del><span class=\"price\">$4.00</span>");
+    check_price(nested, "4.00", "USD");
+    auto marked = run("<span class=\"price\" data-price-type=\"oldPrice\">$8.00</span>"
+                      "<span class=\"price\">$6.00</span>");
+    check_price(marked, "6.00", "USD");
+    // <del>old</del> <ins>new</ins> inside the price element (WooCommerce).
+    auto del_ins = run("<span class=\"price\"><del>$29.99</del> <ins>$19.99</ins></span>");
+    check_price(del_ins, "19.99", "USD");
+    auto woo = run(
+        "<p class=\"price\"><del aria-hidden=\"true\"><span class=\"woocommerce-Price-amount amount\"><bdi>"
+        "<span class=\"woocommerce-Price-currencySymbol\">&#36;</span>29.99</bdi></span></del> "
+        "<ins><span class=\"woocommerce-Price-amount amount\"><bdi><span class=\"woocommerce-Price-currencySymbol\">"
+        "&#36;</span>19.99</bdi></span></ins></p>");
+    check_price(woo, "19.99", "USD");
+    // An old price that is the only one is still the price.
+    auto only_old = run("<span class=\"regular-price\"><span class=\"price\">$12.00</span></span>");
+    check_price(only_old, "12.00", "USD");
+    auto only_del = run("<span class=\"price\"><del>$3.50</del></span>");
+    check_price(only_del, "3.50", "USD");
+    // A closed old price before the current one does not mark it.
+    auto after_old = run("<span class=\"price-was\">$9.00</span>\n<span class=\"price\">$7.00</span>");
+    check_price(after_old, "7.00", "USD");
+}
+
+TEST_CASE("extractor: AggregateOffer lowPrice after price", "[extractor]") {
+    auto ld = run("<script type=\"application/ld+json\">{\"@type\":\"Product\",\"offers\":{\"@type\":"
+                  "\"AggregateOffer\",\"lowPrice\":\"9.99\",\"highPrice\":\"19.99\",\"priceCurrency\":\"USD\"}}</script>"
+                  "<span class=\"price\">$14.99</span>");
+    check_price(ld, "9.99", "USD");
+    auto microdata = run("<meta itemprop=\"priceCurrency\" content=\"USD\">"
+                         "<span itemprop=\"lowPrice\" content=\"9.99\">$9.99</span> - "
+                         "<span itemprop=\"highPrice\" content=\"19.99\">$19.99</span>");
+    check_price(microdata, "9.99", "USD");
+    auto reversed = run("<meta content=\"7.50\" itemprop=\"lowPrice\">");
+    check_price(reversed, "7.50", "");
+    // A price beats a lowPrice that comes first.
+    auto both = run("<script type=\"application/ld+json\">{\"lowPrice\": 5, \"offers\": {\"price\": 8}}</script>");
+    check_price(both, "8", "");
+}
+
+TEST_CASE("extractor: itemprop price and priceCurrency with content first", "[extractor]") {
+    auto e = run("<meta content=\"49.99\" itemprop=\"price\"><meta content=\"USD\" itemprop=\"priceCurrency\">");
+    check_price(e, "49.99", "USD");
+    auto single = run("<span data-x='1' content='12.500' itemprop='price'>12,500 KWD</span>"
+                      "<meta content='kwd' itemprop='priceCurrency'>");
+    check_price(single, "12.500", "KWD");
+}
+
+TEST_CASE("extractor: a title inside svg is not the page title", "[extractor]") {
+    auto og = run("<head><meta property=\"og:title\" content=\"OG Only &amp; Title\"></head>"
+                  "<body><svg><title>Close</title></svg></body>");
+    check_title(og, "OG Only & Title");
+    auto none = run("<head></head><body><svg viewBox=\"0 0 1 1\"><title>SVG icon title</title></svg></body>");
+    CHECK_FALSE(none.title.has_value());
+    auto later = run("<SVG><title>Cart</title></SVG><svg></svg><title>Real Title</title>");
+    check_title(later, "Real Title");
+    auto unclosed = run("<svg><title>Search</title>");
+    CHECK_FALSE(unclosed.title.has_value());
+    check_title(run("<title>Head</title><svg><title>Icon</title></svg>"), "Head");
+}
+
+TEST_CASE("extractor: worth_extracting matches the media type in any case", "[extractor]") {
+    CHECK(shoal::worth_extracting(""));
+    CHECK(shoal::worth_extracting("text/html"));
+    CHECK(shoal::worth_extracting("TEXT/HTML"));
+    CHECK(shoal::worth_extracting("Text/Html; charset=utf-8"));
+    CHECK(shoal::worth_extracting("TEXT/HTML; Charset=\"EUC-KR\""));
+    CHECK(shoal::worth_extracting("application/XHTML+XML"));
+    CHECK(shoal::worth_extracting("Application/JSON"));
+    CHECK_FALSE(shoal::worth_extracting("image/png"));
+    CHECK_FALSE(shoal::worth_extracting("IMAGE/PNG"));
 }

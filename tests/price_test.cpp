@@ -363,6 +363,27 @@ TEST_CASE("price: no price", "[price]") {
     });
 }
 
+TEST_CASE("price: machine format reads a lone '.' as the decimal point", "[price]") {
+    auto machine = [](std::string_view text, std::string_view hint = {}) {
+        auto p = shoal::parse_price(text, hint, shoal::price_format::machine);
+        return p ? p->amount : std::string("none");
+    };
+    // Three decimals: KWD, BHD, OMR and unit prices; a JSON number.
+    CHECK(machine("12.500", "KWD") == "12.500");
+    CHECK(machine("1.299") == "1.299");
+    CHECK(machine("0.125") == "0.125");
+    CHECK(machine("1299.00") == "1299.00");
+    CHECK(machine("1299") == "1299");
+    // Other separators read as text does.
+    CHECK(machine("1,299") == "1299");
+    CHECK(machine("1,299.00") == "1299.00");
+    CHECK(machine("1.299,00") == "1299.00");
+    CHECK(machine("1.234.567") == "1234567");
+    // The same texts shown to people keep the locale rules.
+    CHECK(shoal::parse_price("12.500", "KWD")->amount == "12500");
+    CHECK(shoal::parse_price("1.299")->amount == "1299");
+}
+
 TEST_CASE("price: raw text", "[price]") {
     const auto p = shoal::parse_price("  \t$1,299.00\n ");
     REQUIRE(p);

@@ -35,10 +35,13 @@ struct extraction {
 
 class extractor {
 public:
-    // The built-in rules: title from <title>, else og:title; price from
-    // product/og price metas, itemprop="price", JSON-LD "price", then common
-    // price elements; currency from the page's declared currency or the
-    // price text. Compiled on first use.
+    // The built-in rules: title from <title> (not one inside <svg>), else
+    // og:title; price from product/og price metas, itemprop="price", JSON-LD
+    // "price" (in ld+json scripts only), an AggregateOffer's lowPrice, then
+    // common price elements (struck or old ones passed over, <sup> cents
+    // read); structured amounts read with '.' as the decimal point; currency
+    // from the price text, else the page's declared currency. Compiled on
+    // first use.
     static const extractor& builtin();
 
     // An extractor running the rules of a rule file instead of the built-in
@@ -75,6 +78,11 @@ private:
     std::unique_ptr<programs> p_;       // built-in rules, or null
     std::unique_ptr<rule_programs> r_;  // rule-file rules, or null
 };
+
+// Whether a response with this Content-Type is a page to extract from: no
+// type, or one naming html, xml, text or json, in any case ("TEXT/HTML";
+// media types are case-insensitive).
+bool worth_extracting(std::string_view content_type);
 
 // The currency a bare "¥" means on a page in this charset (a name that
 // detect_charset() returns): "CNY" for GB18030, "JPY" for SHIFT_JIS and

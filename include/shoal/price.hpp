@@ -31,6 +31,14 @@ struct price {
 // Bytes of input (after leading whitespace) that parse_price looks at.
 inline constexpr std::size_t max_price_input = 256;
 
+// How the number in a price text is written.
+enum class price_format {
+    text,     // shown to people: the locale rules below ("1.299" is 1299)
+    machine,  // structured data (schema.org price, OpenGraph price:amount,
+              // a JSON number): a lone '.' is the decimal point ("12.500" is
+              // 12.500); with ',' in the number too, as text
+};
+
 // Parses a price out of `text` (UTF-8). HTML entities should already be
 // decoded, but "&yen;", "&euro;", "&pound;", "&nbsp;", "&#36;", "&#x20AC;"
 // style entities are accepted too (also double-escaped "&amp;euro;").
@@ -44,7 +52,9 @@ inline constexpr std::size_t max_price_input = 256;
 // a single '.' or ',' followed by exactly 3 digits is a thousands separator
 // (unless the integer part is 0); followed by other digit counts it is the
 // decimal point. Spaces (incl. NBSP, U+202F, thin space) and apostrophes are
-// thousands separators between digit groups of 3.
+// thousands separators between digit groups of 3. With price_format::machine
+// a number whose only separator is one '.' has it as the decimal point,
+// whatever follows.
 //
 // `currency_hint` (an ISO code, case-insensitive) is used when the text names
 // no currency, and to resolve shared symbols: "$" (CAD, AUD, ...), "¥" (CNY),
@@ -52,6 +62,7 @@ inline constexpr std::size_t max_price_input = 256;
 //
 // Returns nullopt when there is no usable number ("", "Free", "Call for
 // price"). Never throws; safe on any bytes; cost bounded by max_price_input.
-std::optional<price> parse_price(std::string_view text, std::string_view currency_hint = {});
+std::optional<price> parse_price(std::string_view text, std::string_view currency_hint = {},
+                                 price_format format = price_format::text);
 
 }  // namespace shoal
