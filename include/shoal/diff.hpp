@@ -9,8 +9,6 @@
 // float: "1299.00" equals "1299", and amounts of any length compare right.
 #pragma once
 
-#include "shoal/price.hpp"
-
 #include <cstdint>
 #include <filesystem>
 #include <istream>
@@ -20,6 +18,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "shoal/url_table.hpp"
 
 namespace shoal {
 
@@ -65,18 +65,6 @@ class csv_reader {
 class diff_input_error : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
-};
-
-// A price as a run wrote it: the amount is a decimal string.
-using diff_price = shoal::price;
-
-// What one run said about one URL.
-struct diff_entry {
-    std::uint64_t line = 0;               // `line` of the record (0 if absent)
-    std::optional<int> status;            // nullopt: no HTTP status
-    std::optional<std::string> title;     // nullopt: no title (an empty one counts as none)
-    std::optional<diff_price> price;      // nullopt: no price
-    std::string error_stage, error_code;  // empty when the record has no error
 };
 
 struct diff_input {
