@@ -1,5 +1,6 @@
-// `shoal diff OLD NEW`: reads two shoal outputs into maps of URL -> entry,
-// classifies what changed per URL, and prints it as a table, JSONL or CSV.
+// `shoal diff OLD NEW`: reads OLD into a packed table of URL -> entry, then
+// classifies NEW's records against it as they are read, and prints what
+// changed per URL as a table, JSONL or CSV.
 #include "shoal/diff.hpp"
 
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -256,13 +258,9 @@ void strip_bom(std::string& s) {
     if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.erase(0, 3);
 }
 
-void add_entry(diff_input& in, std::string url, diff_entry e) {
+void add_entry(diff_input& in, std::string_view url, const diff_entry& e) {
     ++in.records;
-    auto [it, inserted] = in.by_url.try_emplace(std::move(url), std::move(e));
-    if (!inserted) {
-        ++in.duplicates;
-        it->second = std::move(e);
-    }
+    if (!in.by_url.put(url, e)) ++in.duplicates;
 }
 
 const json::string* string_field(const json::object& o, std::string_view key) {
@@ -331,11 +329,7 @@ bool ends_with_csv(const std::string& path) {
     return ext == ".csv";
 }
 
-}  // namespace
-
-diff_input read_jsonl_input(std::istream& in, const std::string& name) {
-    diff_input out;
-    out.name = name;
+void read_jsonl_records(std::istream& in, const std::string& name, const diff_record_fn& fn) {
     std::string text;
     std::uint64_t line = 0;
     // Each line's JSON lives in one arena, freed as a whole before the next line.
@@ -353,21 +347,18 @@ diff_input read_jsonl_input(std::istream& in, const std::string& name) {
         if (!o) fail(name, line, "not a JSON object");
         const json::string* url = string_field(*o, "url");
         if (!url) fail(name, line, "the record has no \"url\" string");
-        add_entry(out, std::string(*url), entry_from_json(*o, name, line));
+        fn(std::string_view(url->data(), url->size()), entry_from_json(*o, name, line));
     }
     if (in.bad())
         throw diff_input_error("cannot read " + name + ": read error after line " +
                                std::to_string(line));
-    return out;
 }
 
-diff_input read_csv_input(std::istream& in, const std::string& name) {
-    diff_input out;
-    out.name = name;
+void read_csv_records(std::istream& in, const std::string& name, const diff_record_fn& fn) {
     csv_reader reader(in);
     std::vector<std::string> fields;
     try {
-        if (!reader.next(fields)) return out;  // an empty file: no records
+        if (!reader.next(fields)) return;  // an empty file: no records
         if (!fields.empty()) strip_bom(fields[0]);
         const std::vector<std::string> header = fields;
         auto column = [&](std::string_view col) -> std::optional<std::size_t> {
@@ -406,7 +397,7 @@ diff_input read_csv_input(std::istream& in, const std::string& name) {
                 e.price = diff_price{std::move(a), get(currency), get(raw)};
             if (e.error_stage = get(stage); e.error_stage == "none") e.error_stage.clear();
             e.error_code = get(code);
-            add_entry(out, fields[*url], std::move(e));
+            fn(fields[*url], e);
         }
     } catch (const diff_input_error&) {
         throw;
@@ -414,19 +405,49 @@ diff_input read_csv_input(std::istream& in, const std::string& name) {
         fail(name, reader.line(), e.what());
     }
     if (in.bad()) throw diff_input_error("cannot read " + name + ": read error");
+}
+
+// The name messages give an input.
+std::string input_name(const std::string& path) {
+    return path == "-" ? "<stdin>" : path;
+}
+
+}  // namespace
+
+diff_input read_jsonl_input(std::istream& in, const std::string& name) {
+    diff_input out;
+    out.name = name;
+    read_jsonl_records(in, name,
+                       [&](std::string_view url, const diff_entry& e) { add_entry(out, url, e); });
+    return out;
+}
+
+diff_input read_csv_input(std::istream& in, const std::string& name) {
+    diff_input out;
+    out.name = name;
+    read_csv_records(in, name,
+                     [&](std::string_view url, const diff_entry& e) { add_entry(out, url, e); });
     return out;
 }
 
 diff_input read_diff_input(const std::string& path) {
+    diff_input out;
+    out.name = input_name(path);
+    for_each_diff_record(
+        path, [&](std::string_view url, const diff_entry& e) { add_entry(out, url, e); });
+    return out;
+}
+
+void for_each_diff_record(const std::string& path, const diff_record_fn& fn) {
     if (path == "-") {
         if (sys::standard_fd_was_closed(STDIN_FILENO))
             throw diff_input_error("cannot read <stdin>: it is closed");
-        return read_jsonl_input(std::cin, "<stdin>");
+        return read_jsonl_records(std::cin, input_name(path), fn);
     }
     std::ifstream in = open_input(path);
     const bool csv = ends_with_csv(path);
     try {
-        return csv ? read_csv_input(in, path) : read_jsonl_input(in, path);
+        return csv ? read_csv_records(in, path, fn) : read_jsonl_records(in, path, fn);
     } catch (const diff_input_error& e) {
         // Its first record unreadable: perhaps the other format, as the name chose this one.
         if (std::string_view(e.what()).rfind(path + ":1: ", 0) != 0) throw;
@@ -492,39 +513,125 @@ bool wanted(const diff_filter& f, change_kind k) {
     return f.only.empty() || std::find(f.only.begin(), f.only.end(), k) != f.only.end();
 }
 
+// The kinds and pct of a URL in both runs, as the filter shows them (no
+// kinds: no row). Sets `same` when nothing changed at all.
+url_change compare_entries(const diff_entry& a, const diff_entry& b, const diff_filter& filter,
+                           bool& same) {
+    url_change c;
+    const auto kinds = changes_between(a, b, c.pct);
+    same = kinds.empty();
+    for (change_kind k : kinds)
+        if (wanted(filter, k)) c.kinds.push_back(k);
+    if (same && filter.all) c.kinds.push_back(change_kind::unchanged);
+    const bool priced = std::find_if(c.kinds.begin(), c.kinds.end(), [](change_kind k) {
+                            return k == change_kind::price_up || k == change_kind::price_down;
+                        }) != c.kinds.end();
+    if (!priced) c.pct.reset();
+    return c;
+}
+
+std::uint32_t checked_u32(std::size_t n) {
+    if (n >= 0xFFFFFFFFu) throw std::length_error("more than 4294967294 URLs in one run");
+    return static_cast<std::uint32_t>(n);
+}
+
 }  // namespace
+
+run_comparer::run_comparer(const diff_input& before, diff_filter filter)
+    : before_(before),
+      filter_(std::move(filter)),
+      state_(before.by_url.size(), absent),
+      added_(before.by_url.hash()) {}
+
+void run_comparer::add(std::string_view url, const diff_entry& e) {
+    ++records_;
+    const std::size_t i = before_.by_url.find(url);
+    if (i == url_table::npos) {
+        // Only a `new` row shows the entry; the URL is kept anyway, for the counts.
+        if (!added_.put(url, wanted(filter_, change_kind::new_url) ? e : diff_entry{}))
+            ++duplicates_;
+        return;
+    }
+    std::uint32_t& state = state_[i];
+    if (state == absent)
+        ++in_both_;
+    else
+        ++duplicates_;
+    bool same = false;
+    if (compare_entries(before_.by_url.entry(i), e, filter_, same).kinds.empty()) {
+        state = same ? no_change : not_shown;
+    } else if (state >= kept_base) {
+        kept_.replace(state - kept_base, {}, e);  // OLD has the URL
+    } else {
+        state = checked_u32(kept_base + kept_.append({}, e));
+    }
+}
+
+void run_comparer::finish() {
+    const url_table& old = before_.by_url;
+    for (std::size_t i = 0; i < old.size(); ++i) {
+        const std::uint32_t state = state_[i];
+        const auto old_entry = static_cast<std::uint32_t>(i);
+        if (state == absent) {
+            if (wanted(filter_, change_kind::gone))
+                rows_.push_back({old.url(i), change_kind::gone, old_entry, none});
+        } else if (state == no_change) {
+            ++unchanged_;
+        } else if (state >= kept_base) {
+            bool same = false;
+            const url_change c =
+                compare_entries(old.entry(i), kept_.entry(state - kept_base), filter_, same);
+            if (same) ++unchanged_;
+            rows_.push_back({old.url(i), c.kinds.front(), old_entry, state - kept_base});
+        }
+    }
+    if (wanted(filter_, change_kind::new_url)) {
+        for (std::size_t i = 0; i < added_.size(); ++i)
+            rows_.push_back(
+                {added_.url(i), change_kind::new_url, none, static_cast<std::uint32_t>(i)});
+    }
+    std::sort(rows_.begin(), rows_.end(), [](const row& x, const row& y) {
+        if (x.headline != y.headline) return x.headline < y.headline;
+        return x.url < y.url;
+    });
+    std::vector<std::uint32_t>().swap(state_);  // not needed any more
+}
+
+url_change run_comparer::make_change(const row& r) const {
+    url_change c;
+    if (r.old_entry == none) {
+        c.kinds = {change_kind::new_url};
+        c.after = added_.entry(r.new_entry);
+    } else if (r.new_entry == none) {
+        c.kinds = {change_kind::gone};
+        c.before = before_.by_url.entry(r.old_entry);
+    } else {
+        diff_entry a = before_.by_url.entry(r.old_entry), b = kept_.entry(r.new_entry);
+        bool same = false;
+        c = compare_entries(a, b, filter_, same);
+        c.before = std::move(a);
+        c.after = std::move(b);
+    }
+    c.url = r.url;
+    return c;
+}
+
+void run_comparer::for_each_change(const std::function<void(const url_change&)>& fn) const {
+    for (const row& r : rows_) fn(make_change(r));
+}
+
+bool run_comparer::any_change() const {
+    return !rows_.empty() && rows_.front().headline != change_kind::unchanged;
+}
 
 std::vector<url_change> compare_runs(const diff_input& before, const diff_input& after,
                                      const diff_filter& filter) {
+    run_comparer cmp(before, filter);
+    for (std::size_t i = 0; i < after.by_url.size(); ++i)
+        cmp.add(after.by_url.url(i), after.by_url.entry(i));
+    cmp.finish();
     std::vector<url_change> out;
-    for (const auto& [url, old_entry] : before.by_url) {
-        auto it = after.by_url.find(url);
-        if (it == after.by_url.end()) {
-            if (wanted(filter, change_kind::gone))
-                out.push_back({url, {change_kind::gone}, &old_entry, nullptr, std::nullopt});
-            continue;
-        }
-        url_change c{url, {}, &old_entry, &it->second, std::nullopt};
-        const auto kinds = changes_between(old_entry, it->second, c.pct);
-        for (change_kind k : kinds)
-            if (wanted(filter, k)) c.kinds.push_back(k);
-        if (kinds.empty() && filter.all) c.kinds.push_back(change_kind::unchanged);
-        if (c.kinds.empty()) continue;
-        const bool priced = std::find_if(c.kinds.begin(), c.kinds.end(), [](change_kind k) {
-                                return k == change_kind::price_up || k == change_kind::price_down;
-                            }) != c.kinds.end();
-        if (!priced) c.pct.reset();
-        out.push_back(std::move(c));
-    }
-    if (wanted(filter, change_kind::new_url)) {
-        for (const auto& [url, new_entry] : after.by_url)
-            if (!before.by_url.contains(url))
-                out.push_back({url, {change_kind::new_url}, nullptr, &new_entry, std::nullopt});
-    }
-    std::sort(out.begin(), out.end(), [](const url_change& x, const url_change& y) {
-        if (x.kinds.front() != y.kinds.front()) return x.kinds.front() < y.kinds.front();
-        return x.url < y.url;
-    });
+    cmp.for_each_change([&](const url_change& c) { out.push_back(c); });
     return out;
 }
 
@@ -551,7 +658,7 @@ class stdout_sink {
     }
 };
 
-void append_entry_json(const diff_entry* e, std::string& out) {
+void append_entry_json(const std::optional<diff_entry>& e, std::string& out) {
     if (!e) {
         out += "null";
         return;
@@ -611,15 +718,15 @@ void append_change_csv(const url_change& c, std::string& out) {
     }
     out += ',';
     append_csv_field(c.url, out);
-    auto status = [&](const diff_entry* e) {
+    auto status = [&](const std::optional<diff_entry>& e) {
         out += ',';
         if (e && e->status) out += std::to_string(*e->status);
     };
-    auto title = [&](const diff_entry* e) {
+    auto title = [&](const std::optional<diff_entry>& e) {
         out += ',';
         if (e && e->title) append_csv_field(*e->title, out);
     };
-    auto price = [&](const diff_entry* e) {
+    auto price = [&](const std::optional<diff_entry>& e) {
         out += ',';
         if (e && e->price) append_csv_field(e->price->amount, out);
         out += ',';
@@ -681,7 +788,7 @@ std::string title_text(const diff_entry& e) {
 }
 
 // The value a row of kind k shows for one side.
-std::string value_text(change_kind k, const diff_entry* e) {
+std::string value_text(change_kind k, const std::optional<diff_entry>& e) {
     if (!e) return "-";
     switch (k) {
         case change_kind::status_changed:
@@ -699,14 +806,14 @@ std::string value_text(change_kind k, const diff_entry* e) {
     }
 }
 
-void append_table(const std::vector<url_change>& changes, const diff_input& before,
-                  const diff_input& after, std::size_t unchanged, std::string& out) {
+void append_table(const run_comparer& cmp, const diff_input& before, const std::string& after_name,
+                  std::string& out) {
     struct row {
         std::string kind, url, old_value, new_value, pct;
     };
     std::vector<row> rows;
     std::array<std::size_t, static_cast<std::size_t>(change_kind::unchanged) + 1> counts{};
-    for (const auto& c : changes) {
+    cmp.for_each_change([&](const url_change& c) {
         for (change_kind k : c.kinds) {
             ++counts[static_cast<std::size_t>(k)];
             row r{std::string(to_string(k)), cell(c.url, 200), cell(value_text(k, c.before), 40),
@@ -717,7 +824,7 @@ void append_table(const std::vector<url_change>& changes, const diff_input& befo
                         (c.pct->front() == '-' ? c.pct->substr(1) : *c.pct) + "%";
             rows.push_back(std::move(r));
         }
-    }
+    });
     if (!rows.empty()) {
         row head{"change", "url", "old", "new", "%"};
         std::size_t w[5] = {};
@@ -751,7 +858,7 @@ void append_table(const std::vector<url_change>& changes, const diff_input& befo
 
     // The summary line.
     out += std::to_string(before.by_url.size()) + " URLs in " + before.name + ", " +
-           std::to_string(after.by_url.size()) + " in " + after.name + ": ";
+           std::to_string(cmp.urls()) + " in " + after_name + ": ";
     std::string parts;
     for (std::size_t k = 0; k < static_cast<std::size_t>(change_kind::unchanged); ++k) {
         if (counts[k] == 0) continue;
@@ -760,26 +867,15 @@ void append_table(const std::vector<url_change>& changes, const diff_input& befo
         parts += std::to_string(counts[k]) + " " + label + ", ";
     }
     out += parts.empty() ? "no changes, " : parts;
-    out += std::to_string(unchanged) + " unchanged\n";
+    out += std::to_string(cmp.unchanged()) + " unchanged\n";
 }
 
-std::size_t count_unchanged(const diff_input& before, const diff_input& after) {
-    std::size_t n = 0;
-    for (const auto& [url, e] : before.by_url) {
-        auto it = after.by_url.find(url);
-        if (it == after.by_url.end()) continue;
-        std::optional<std::string> pct;
-        if (changes_between(e, it->second, pct).empty()) ++n;
-    }
-    return n;
-}
-
-void warn_duplicates(const diff_input& in) {
-    if (in.duplicates == 0) return;
+void warn_duplicates(const std::string& name, std::uint64_t duplicates) {
+    if (duplicates == 0) return;
     std::fprintf(stderr,
                  "shoal diff: %s: %llu records repeat a URL seen earlier in the file; "
                  "the last record of each URL is used\n",
-                 in.name.c_str(), static_cast<unsigned long long>(in.duplicates));
+                 name.c_str(), static_cast<unsigned long long>(duplicates));
 }
 
 std::vector<change_kind> kinds_for(const std::string& name) {
@@ -840,31 +936,31 @@ int run_diff_command(int argc, char** argv) {
     if (format_name == "csv") format = output_format::csv;
 
     try {
+        // OLD is loaded whole; NEW is compared record by record as it is read.
         const diff_input before = read_diff_input(old_path);
-        const diff_input after = read_diff_input(new_path);
-        warn_duplicates(before);
-        warn_duplicates(after);
-        const auto changes = compare_runs(before, after, filter);
-        bool any_change = false;
-        for (const auto& c : changes)
-            if (c.kinds.front() != change_kind::unchanged) any_change = true;
+        run_comparer cmp(before, filter);
+        for_each_diff_record(new_path,
+                             [&](std::string_view url, const diff_entry& e) { cmp.add(url, e); });
+        cmp.finish();
+        warn_duplicates(before.name, before.duplicates);
+        warn_duplicates(input_name(new_path), cmp.duplicates());
 
         stdout_sink sink;
         if (format == output_format::table) {
-            append_table(changes, before, after, count_unchanged(before, after), sink.buf);
+            append_table(cmp, before, input_name(new_path), sink.buf);
         } else {
             if (format == output_format::csv)
                 sink.buf +=
                     "change,changes,url,old_status,new_status,old_title,new_title,"
                     "old_price_amount,old_price_currency,new_price_amount,new_price_currency,"
                     "pct\r\n";
-            for (const auto& c : changes) {
+            cmp.for_each_change([&](const url_change& c) {
                 if (format == output_format::csv)
                     append_change_csv(c, sink.buf);
                 else
                     append_change_jsonl(c, sink.buf);
                 sink.flush_if_big();
-            }
+            });
         }
         sink.flush();
         if (!sink.ok) {
@@ -872,7 +968,7 @@ int run_diff_command(int argc, char** argv) {
                          std::strerror(errno));
             return trouble;
         }
-        return any_change ? changed : 0;
+        return cmp.any_change() ? changed : 0;
     } catch (const diff_input_error& e) {
         std::fprintf(stderr, "shoal diff: %s\n", e.what());
         return trouble;

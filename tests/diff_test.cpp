@@ -561,3 +561,147 @@ TEST_CASE("diff: '-' reads a run's JSONL from stdin, and a closed stdin is an er
     CHECK(closed.err.find("cannot read <stdin>: it is closed") != std::string::npos);
     CHECK(closed.out.empty());
 }
+
+TEST_CASE("diff: NEW's records are compared as they are read, and the last one of a URL wins",
+          "[diff]") {
+    std::istringstream old_in(rec(1, "u/a", 200, "A", "10") + rec(2, "u/b", 200, "B", "10") +
+                              rec(3, "u/c", 200, "C", "10") + rec(4, "u/d", 200, "D", "10"));
+    const auto before = shoal::read_jsonl_input(old_in, "old");
+    auto add = [](shoal::run_comparer& cmp, int line, const std::string& url,
+                  const std::string& title, const std::string& amount) {
+        std::istringstream in(rec(line, url, 200, title, amount));
+        const auto one = shoal::read_jsonl_input(in, "new");
+        cmp.add(url, one.by_url.at(url));
+    };
+    auto feed = [&](shoal::run_comparer& cmp) {
+        add(cmp, 1, "u/a", "A", "11");    // changed,
+        add(cmp, 2, "u/b", "B", "10");    // unchanged,
+        add(cmp, 3, "u/c", "C2", "10");   // title changed,
+        add(cmp, 4, "u/n", "N", "5");     // only in NEW
+        add(cmp, 5, "u/a", "A", "10.0");  // then unchanged after all
+        add(cmp, 6, "u/b", "B", "9");     // then changed
+        add(cmp, 7, "u/c", "C", "12");    // then the old title but another price
+        add(cmp, 8, "u/n", "N", "6");
+        cmp.finish();
+    };
+    auto describe = [](const shoal::url_change& c) {
+        std::string s = c.url + ":";
+        for (change_kind k : c.kinds) s += std::string(shoal::to_string(k)) + ",";
+        s += c.before ? std::to_string(c.before->line) : "-";
+        s += c.after ? "/" + std::to_string(c.after->line) + "/" + c.after->price->amount : "/-";
+        return s + (c.pct ? " " + *c.pct : "");
+    };
+
+    shoal::run_comparer cmp(before, {});
+    feed(cmp);
+    CHECK(cmp.records() == 8);
+    CHECK(cmp.duplicates() == 4);
+    CHECK(cmp.urls() == 4);
+    CHECK(cmp.unchanged() == 1);
+    CHECK(cmp.any_change());
+    std::vector<std::string> rows;
+    cmp.for_each_change([&](const shoal::url_change& c) { rows.push_back(describe(c)); });
+    CHECK(rows == std::vector<std::string>{"u/n:new,-/8/6", "u/d:gone,4/-",
+                                           "u/c:price_up,3/7/12 20.0",
+                                           "u/b:price_down,2/6/9 -10.0"});
+
+    SECTION("--all shows the last record of an unchanged URL") {
+        shoal::diff_filter all;
+        all.all = true;
+        shoal::run_comparer every(before, all);
+        feed(every);
+        CHECK(every.unchanged() == 1);
+        rows.clear();
+        every.for_each_change([&](const shoal::url_change& c) { rows.push_back(describe(c)); });
+        REQUIRE(rows.size() == 5);
+        CHECK(rows.back() == "u/a:unchanged,1/5/10.0");
+    }
+    SECTION("a change the filter hides, then another it shows") {
+        shoal::diff_filter titles;
+        titles.only = {change_kind::title_changed};
+        shoal::run_comparer cmp_titles(before, titles);
+        add(cmp_titles, 1, "u/a", "A", "11");   // hidden
+        add(cmp_titles, 2, "u/a", "A2", "11");  // shown
+        add(cmp_titles, 3, "u/b", "B2", "10");  // shown
+        add(cmp_titles, 4, "u/b", "B", "10");   // unchanged after all
+        cmp_titles.finish();
+        CHECK(cmp_titles.unchanged() == 1);
+        rows.clear();
+        cmp_titles.for_each_change(
+            [&](const shoal::url_change& c) { rows.push_back(describe(c)); });
+        CHECK(rows == std::vector<std::string>{"u/a:title_changed,1/2/11"});
+    }
+}
+
+TEST_CASE("diff: URLs whose hashes collide are compared as any others", "[diff]") {
+    const std::string old_text = rec(1, "u/same", 200, "T", "10.00") +
+                                 rec(2, "u/both", 200, "T", "10") +
+                                 rec(3, "u/gone", 200, "T", "1") + rec(4, "u/dup", 200, "T", "1") +
+                                 rec(5, "u/dup", 200, "T", "2");
+    const std::string new_text = rec(1, "u/same", 200, "T", "10") +
+                                 rec(2, "u/both", 200, "T2", "9") + rec(3, "u/new", 200, "T", "3") +
+                                 rec(4, "u/dup", 200, "T", "2") + rec(5, "u/new2", 200, "T", "3") +
+                                 rec(6, "u/new", 200, "T", "4");
+    // Every URL has the same hash: each lookup compares the URLs themselves.
+    auto collide = [](std::string_view) -> std::uint64_t { return 7; };
+    auto read = [](const std::string& text, shoal::url_hash_fn hash) {
+        shoal::diff_input out{"run", shoal::url_table(hash)};
+        std::istringstream lines(text);
+        for (std::string line; std::getline(lines, line);) {
+            std::istringstream in(line);
+            const auto one = shoal::read_jsonl_input(in, "run");
+            out.by_url.put(one.by_url.url(0), one.by_url.entry(0));
+        }
+        return out;
+    };
+    auto describe = [](const std::vector<shoal::url_change>& changes) {
+        std::vector<std::string> v;
+        for (const auto& c : changes) {
+            std::string s = c.url + ":";
+            for (change_kind k : c.kinds) s += std::string(shoal::to_string(k)) + ",";
+            s += c.before ? std::to_string(c.before->line) : "-";
+            s += c.after ? "/" + std::to_string(c.after->line) : "/-";
+            v.push_back(s + (c.pct ? " " + *c.pct : ""));
+        }
+        return v;
+    };
+    shoal::diff_filter all;
+    all.all = true;
+    const auto weak = shoal::compare_runs(read(old_text, collide), read(new_text, collide), all);
+    const auto strong = shoal::compare_runs(read(old_text, shoal::default_url_hash),
+                                            read(new_text, shoal::default_url_hash), all);
+    CHECK(describe(weak) ==
+          std::vector<std::string>{"u/new:new,-/6", "u/new2:new,-/5", "u/gone:gone,3/-",
+                                   "u/both:price_down,title_changed,2/2 -10.0",
+                                   "u/dup:unchanged,5/4", "u/same:unchanged,1/1"});
+    CHECK(describe(weak) == describe(strong));
+}
+
+TEST_CASE("diff: repeated URLs in NEW, from a file or stdin, count once", "[diff][binary]") {
+    temp_dir dir;
+    const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();
+    shoal::test::write_file(
+        old_path, rec(1, "http://s/a", 200, "A", "10") + rec(2, "http://s/b", 200, "B", "10"));
+    const std::string new_run =
+        rec(1, "http://s/a", 200, "A", "11") + rec(2, "http://s/a", 200, "A", "10") +
+        rec(3, "http://s/b", 200, "B", "10") + rec(4, "http://s/n", 200, "N", "1") +
+        rec(5, "http://s/n", 200, "N", "2");
+    shoal::test::write_file(new_path, new_run);
+    for (const std::string& path : {new_path, std::string("-")}) {
+        INFO(path);
+        auto t = run_process({SHOAL_BINARY, "diff", "-f", "table", old_path, path}, new_run, 30s);
+        CHECK(t.exit_code == 1);
+        const std::string name = path == "-" ? "<stdin>" : new_path;
+        CHECK(t.err == "shoal diff: " + name +
+                           ": 2 records repeat a URL seen earlier in the file; "
+                           "the last record of each URL is used\n");
+        CHECK(t.out.find("2 URLs in " + old_path + ", 3 in " + name + ": 1 new, 2 unchanged\n") !=
+              std::string::npos);
+        auto j = run_process({SHOAL_BINARY, "diff", old_path, path}, new_run, 30s);
+        CHECK(j.exit_code == 1);
+        auto m = by_url(j.out);
+        REQUIRE(m.size() == 1);
+        CHECK(m["http://s/n"].at("new").at("price").at("amount") == "2");
+        CHECK(m["http://s/n"].at("new").at("line") == 5);
+    }
+}

@@ -9,17 +9,17 @@
 // float: "1299.00" equals "1299", and amounts of any length compare right.
 #pragma once
 
-#include "shoal/price.hpp"
-
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <istream>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "shoal/url_table.hpp"
 
 namespace shoal {
 
@@ -67,21 +67,9 @@ class diff_input_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// A price as a run wrote it: the amount is a decimal string.
-using diff_price = shoal::price;
-
-// What one run said about one URL.
-struct diff_entry {
-    std::uint64_t line = 0;               // `line` of the record (0 if absent)
-    std::optional<int> status;            // nullopt: no HTTP status
-    std::optional<std::string> title;     // nullopt: no title (an empty one counts as none)
-    std::optional<diff_price> price;      // nullopt: no price
-    std::string error_stage, error_code;  // empty when the record has no error
-};
-
 struct diff_input {
     std::string name;  // the path as given, for messages
-    std::unordered_map<std::string, diff_entry> by_url;
+    url_table by_url;
     std::uint64_t records = 0;
     // Records whose URL an earlier record of the same file already had. The
     // last record of a URL wins.
@@ -93,6 +81,11 @@ struct diff_input {
 diff_input read_diff_input(const std::string& path);
 diff_input read_jsonl_input(std::istream& in, const std::string& name);
 diff_input read_csv_input(std::istream& in, const std::string& name);
+
+// Calls fn(url, entry) for each record of a shoal output, in file order,
+// read as read_diff_input reads it. Throws diff_input_error.
+using diff_record_fn = std::function<void(std::string_view url, const diff_entry& e)>;
+void for_each_diff_record(const std::string& path, const diff_record_fn& fn);
 
 // ---- comparing -----------------------------------------------------------
 
@@ -118,14 +111,78 @@ struct diff_filter {
 
 struct url_change {
     std::string url;
-    std::vector<change_kind> kinds;      // never empty; {unchanged} for an unchanged URL
-    const diff_entry* before = nullptr;  // null for new_url
-    const diff_entry* after = nullptr;   // null for gone
-    std::optional<std::string> pct;      // price_up / price_down only, see percent_change
+    std::vector<change_kind> kinds;    // never empty; {unchanged} for an unchanged URL
+    std::optional<diff_entry> before;  // nullopt for new_url
+    std::optional<diff_entry> after;   // nullopt for gone
+    std::optional<std::string> pct;    // price_up / price_down only, see percent_change
+};
+
+// Compares OLD, loaded whole, with the records of NEW given one at a time in
+// file order, and keeps of NEW only what the report needs: the records that
+// make a row, and the URLs OLD does not have. An unchanged URL costs 4 bytes
+// beyond OLD's entry.
+//
+//   shoal::run_comparer cmp(before, filter);
+//   shoal::for_each_diff_record("tuesday.jsonl",
+//                               [&](auto url, const auto& e) { cmp.add(url, e); });
+//   cmp.finish();
+//   cmp.for_each_change([](const shoal::url_change& c) { ... });
+//
+// Not copyable: it refers to `before`, which must outlive it.
+class run_comparer {
+  public:
+    run_comparer(const diff_input& before, diff_filter filter);
+    run_comparer(const run_comparer&) = delete;
+    run_comparer& operator=(const run_comparer&) = delete;
+
+    // One record of NEW. A later record of the same URL replaces it.
+    // REQUIRES: finish() not called yet.
+    void add(std::string_view url, const diff_entry& e);
+    // Sorts the changes. REQUIRES: called once, after the last add().
+    void finish();
+
+    // Calls fn for each change, sorted by headline kind, then URL.
+    // REQUIRES: finish() called.
+    void for_each_change(const std::function<void(const url_change&)>& fn) const;
+
+    std::uint64_t records() const { return records_; }        // of NEW
+    std::uint64_t duplicates() const { return duplicates_; }  // of NEW, as diff_input counts them
+    std::size_t urls() const { return in_both_ + added_.size(); }  // distinct URLs of NEW
+    // URLs in both runs that did not change at all (whatever the filter
+    // shows). REQUIRES: finish() called.
+    std::size_t unchanged() const { return unchanged_; }
+    // True when a change other than `unchanged` is shown. REQUIRES: finish() called.
+    bool any_change() const;
+
+  private:
+    // What NEW said about one of OLD's URLs, by OLD's entry number.
+    enum : std::uint32_t {
+        absent = 0,     // not in NEW (yet)
+        no_change = 1,  // the same in NEW: not kept
+        not_shown = 2,  // changed, but the filter shows none of its changes: not kept
+        kept_base = 3,  // kept_base + i: NEW's entry is kept_.entry(i)
+    };
+    // A row of the report, before it is decoded.
+    struct row {
+        std::string_view url;
+        change_kind headline;
+        std::uint32_t old_entry, new_entry;  // none: not in that run
+    };
+    static constexpr std::uint32_t none = 0xFFFFFFFFu;
+
+    url_change make_change(const row& r) const;
+
+    const diff_input& before_;
+    diff_filter filter_;
+    std::vector<std::uint32_t> state_;  // by OLD's entry number
+    entry_arena kept_;  // NEW's entries of OLD's URLs that make a row (URL left out)
+    url_table added_;   // NEW's URLs that OLD does not have
+    std::uint64_t records_ = 0, duplicates_ = 0;
+    std::size_t in_both_ = 0, unchanged_ = 0;
+    std::vector<row> rows_;
 };
 
 // The changes between two runs, sorted by headline kind, then URL.
-// The result points into `before` and `after`, which must outlive it.
 std::vector<url_change> compare_runs(const diff_input& before, const diff_input& after,
                                      const diff_filter& filter);
 
