@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "shoal/charset.hpp"
 #include "shoal/url_source.hpp"
 
 namespace shoal {
@@ -293,6 +294,9 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
         return c >= 0x80 || (i >= authority_end && std::string_view("\"<>`{}|^").find(static_cast<char>(c)) !=
                                                         std::string_view::npos);
     };
+    // Non-ASCII is taken as UTF-8 (an IRI); other bytes are no URL anyone wrote.
+    if (!is_valid_utf8(text.substr(authority_end)))
+        return url_error{"invalid_url", "the URL's path or query holds bytes that are not UTF-8"};
     std::string encoded;
     for (std::size_t i = colon + 3; i < text.size(); ++i) {
         if (!must_encode(i)) continue;
