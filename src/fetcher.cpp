@@ -508,7 +508,7 @@ struct fetcher::impl {
             a.message = "proxy " + cfg.proxy->shown + " answered " + std::to_string(st) +
                         (st == 407 ? " (Proxy Authentication Required)" : "") + " to CONNECT " + u.host + ':' +
                         std::to_string(u.port);
-            a.retryable = st == 429 || st >= 500;
+            a.retryable = st == 429 || (st >= 500 && st <= 599);
             co_return false;
         }
         if (buffer.size() != 0) {  // the site's bytes come only after our ClientHello

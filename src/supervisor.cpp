@@ -360,8 +360,6 @@ private:
         // A file system without locks: go on without one.
     }
 
-    // A CSV's rows must match its header: rules with other fields (allowed
-    // with --force) would add rows of another width under it.
     // shoal starts every CSV with its header: a file to resume whose first
     // line is something else is another program's (or JSONL named .csv),
     // refused before anything in it is cut.
@@ -376,6 +374,8 @@ private:
                                                 "shoal CSV output, so not even --force appends to it");
     }
 
+    // A CSV's rows must match its header: rules with other fields (allowed
+    // with --force) would add rows of another width under it.
     void refuse_other_columns(const existing_output& e) {
         if (o_.format != output_format::csv || !e.has_csv_header) return;
         std::string want;
