@@ -139,15 +139,18 @@ int run_extract_command(int argc, char** argv) {
         }
         r.bytes = body.size();
         auto start = std::chrono::steady_clock::now();
-        const std::string charset = detect_charset(body, o->content_type);
-        const std::string text = to_utf8(body, charset);
-        extraction e = ex.extract(text, charset_currency_hint(charset), o->url);
+        // A type a crawl does not extract from (image/png, say) gives what a crawl's record holds.
+        if (worth_extracting(o->content_type)) {
+            const std::string charset = detect_charset(body, o->content_type);
+            const std::string text = to_utf8(body, charset);
+            extraction e = ex.extract(text, charset_currency_hint(charset), o->url);
+            r.title = std::move(e.title);
+            r.price = std::move(e.price);
+            r.fields = std::move(e.fields);
+        }
         r.elapsed_ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                 .count();
-        r.title = std::move(e.title);
-        r.price = std::move(e.price);
-        r.fields = std::move(e.fields);
         out.clear();
         append_jsonl(r, out);
         if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size())

@@ -111,6 +111,11 @@ TEST_CASE("extract: --content-type decides the charset", "[extract]") {
     auto koi = shoal::test::parse_jsonl(
         run_in_process({"--content-type", "text/html; charset=koi8-r", (dir / "k.html").string()}));
     CHECK(koi[0].at("title").as_string() != "Цена");
+    // A type a crawl does not extract from: nothing is extracted here either; any case is a type.
+    auto png = shoal::test::parse_jsonl(run_in_process({"--content-type", "image/png", (dir / "k.html").string()}));
+    CHECK(png[0].at("title").is_null());
+    auto upper = shoal::test::parse_jsonl(run_in_process({"--content-type", "TEXT/HTML", (dir / "k.html").string()}));
+    CHECK(upper[0].at("title").as_string() == "Цена");
 }
 
 TEST_CASE("extract: errors before any output", "[extract]") {
