@@ -549,8 +549,15 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
 // The first decimal number in s as a JSON number: an optional '-', digits
 // (',' between groups of three is a thousands separator), an optional '.'
 // and fraction. Leading zeros are dropped. No float round trip.
+// The first decimal number in s, as an exact JSON number. Digit groups of
+// three go away: "12,500,000", "12 345", "1.234.567" and "1.234,56" (a '.'
+// group only with a second group or a decimal comma after it). The decimal
+// point is '.' or, where ',' does not start a group of three, ',' ("4,7").
 std::optional<std::string> first_number(std::string_view s) {
     auto digit = [&](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+    auto group_at = [&](std::size_t i) {  // a separator at i, then exactly three digits
+        return digit(i + 1) && digit(i + 2) && digit(i + 3) && !digit(i + 4);
+    };
     std::size_t i = 0;
     while (i < s.size() && !digit(i)) ++i;
     if (i == s.size()) return std::nullopt;
@@ -558,14 +565,25 @@ std::optional<std::string> first_number(std::string_view s) {
     if (i > 0 && s[i - 1] == '-') out += '-';
     std::string whole;
     for (; digit(i); ++i) whole += s[i];
-    while (i < s.size() && s[i] == ',' && digit(i + 1) && digit(i + 2) && digit(i + 3) &&
-           !digit(i + 4)) {
+    // Which separator groups digits: the first one seen, kept after that.
+    char grouping = '\0';
+    for (;;) {
+        const char sep = i < s.size() ? s[i] : '\0';
+        if (!group_at(i) || (grouping != '\0' && sep != grouping)) break;
+        if (sep == ',' && grouping == '\0') grouping = ',';
+        else if (sep == ' ' && grouping == '\0' && whole.size() <= 3) grouping = ' ';
+        else if (sep == '.' && grouping == '\0' && whole.size() <= 3 &&
+                 ((s.size() > i + 4 && s[i + 4] == '.' && group_at(i + 4)) ||
+                  (s.size() > i + 5 && s[i + 4] == ',' && digit(i + 5))))
+            grouping = '.';
+        if (sep != grouping) break;
         whole.append(s.substr(i + 1, 3));
         i += 4;
     }
     std::size_t nz = whole.find_first_not_of('0');
     out += nz == std::string::npos ? "0" : whole.substr(nz);
-    if (i + 1 < s.size() && s[i] == '.' && digit(i + 1)) {
+    const char point = grouping == ',' ? '.' : grouping == '.' ? ',' : '\0';
+    if (i + 1 < s.size() && (s[i] == point || (point == '\0' && (s[i] == '.' || s[i] == ','))) && digit(i + 1)) {
         out += '.';
         for (++i; digit(i); ++i) out += s[i];
     }

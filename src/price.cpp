@@ -694,6 +694,20 @@ candidate inspect(string_view t, number num) {
     return c;
 }
 
+// Whether a minus sign stands right before the amount or its currency
+// ("-$5.00", "$-5.00", "−5,00 €"): a discount or a credit, not a price.
+// A dash after a digit ("10-20 €") joins a range instead.
+bool negative(string_view t, const candidate& c) {
+    for (size_t at : {c.ext_begin, c.num.begin}) {
+        size_t sign = 0;
+        if (at >= 1 && t[at - 1] == '-') sign = at - 1;
+        else if (at >= 3 && t.substr(at - 3, 3) == "\u2212") sign = at - 3;
+        else continue;
+        if (sign == 0 || !is_digit(byte_at(t, sign - 1))) return true;
+    }
+    return false;
+}
+
 constexpr string_view range_words[] = {
     "-",      "\u2010", "\u2012", "\u2013", "\u2014", "\u2212", "~",
     "\u301C", "\uFF0D", "to",     "bis",    "a",      "\u00e0", "\u0434\u043e",  // до
@@ -758,7 +772,7 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
     for (size_t from = 0; next_number(t, from, format, num);) {
         from = num.end;
         candidate c = inspect(t, std::move(num));
-        if (!c.usable) continue;
+        if (!c.usable || negative(t, c)) continue;
         if (!previous || !in_range(t, *previous, c)) range_start = c.num.amount;
         if (c.mark) {
             result.amount = range_start;

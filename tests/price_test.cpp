@@ -360,6 +360,20 @@ TEST_CASE("price: no price", "[price]") {
         {"128GB", "", "", ""},
         {"SKU123", "", "", ""},
         {"X200", "", "", ""},
+        // A minus sign before the amount or its currency: a discount or a credit.
+        {"-$5.00", "", "", ""},
+        {"$-5.00", "", "", ""},
+        {"\u22125,00 \u20ac", "", "", ""},
+        {"-5", "", "", ""},
+    });
+}
+
+TEST_CASE("price: a negative amount is passed over, a range's dash is not a sign", "[price]") {
+    check_cases({
+        {"Coupon -$5.00, now $45.00", "", "45.00", "USD"},
+        {"10-20 \u20ac", "", "10", "EUR"},
+        {"$10-$20", "", "10", "USD"},
+        {"Price: 1.299,00 \u20ac", "", "1299.00", "EUR"},
     });
 }
 

@@ -260,7 +260,16 @@ TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     CHECK(n("0.50") == "0.50");
     CHECK(n("-3 degrees") == "-3");
     CHECK(n("about 12,500,000 sold") == "12500000");
-    CHECK(n("1,23") == "1");
+    CHECK(n("1,23") == "1.23");  // a decimal comma: ',' starts no group of three
+    CHECK(n("4,7/5") == "4.7");
+    CHECK(n("1,234") == "1234");
+    CHECK(n("12 345 items") == "12345");
+    CHECK(n("2024 123") == "2024");  // a year, then another number
+    CHECK(n("1.234.567") == "1234567");
+    CHECK(n("1.234,56") == "1234.56");
+    CHECK(n("1,234.56") == "1234.56");
+    CHECK(n("0.500") == "0.500");
+    CHECK(n("1.234") == "1.234");  // a lone '.' group stays a decimal point, as before
     CHECK(n("5.") == "5");
     CHECK(n("none") == "null");
 }
