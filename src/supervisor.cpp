@@ -45,6 +45,9 @@
 namespace shoal {
 namespace {
 
+// The smallest open-file limit a run works with (one worker).
+constexpr std::size_t min_fd_limit = 16;
+
 int signal_pipe[2] = {-1, -1};
 
 extern "C" void on_signal(int sig) {
@@ -165,6 +168,19 @@ private:
 
     void clamp_concurrency() {
         std::size_t limit = sys::raise_fd_limit();
+        // Up to 2 x P workers are alive; each holds a status pipe here and a
+        // records pipe in the writer, and spawning one takes 4 at once: with
+        // about 12 for the run itself, P needs 12 + 4 x P descriptors.
+        if (limit < min_fd_limit)
+            throw setup_error(exit_code::usage, "the open-file limit is " + std::to_string(limit) +
+                                                    " (ulimit -n) and cannot be raised; shoal needs at least " +
+                                                    std::to_string(min_fd_limit));
+        if (const std::size_t p_fit = (limit - 12) / 4; o_.processes > p_fit) {
+            std::fprintf(stderr,
+                         "shoal: warning: --processes %u does not fit the open-file limit %zu; using %zu\n",
+                         o_.processes, limit, p_fit);
+            o_.processes = static_cast<unsigned>(p_fit);
+        }
         // Each lane holds one connection in use; kept-alive connections get
         // what is left, up to 8 per lane and 1024 more (lanes spread over
         // many hosts leave a few idle connections on each).

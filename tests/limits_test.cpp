@@ -103,6 +103,30 @@ TEST_CASE("limits: --concurrency that does not fit a 256-descriptor limit is cla
     CHECK(r.elapsed < 30s);
 }
 
+TEST_CASE("limits: --processes that does not fit a small open-file limit is clamped, one too small for one "
+          "worker refused",
+          "[limits]") {
+    local_site site;
+    temp_dir dir;
+    const int n = 40;
+    auto urls = write_urls(dir, site, "", n);
+    const fs::path out = dir / "out.jsonl";
+    // 32 descriptors: 12 for the run, 4 per worker, so 5 workers, not 16.
+    auto r = shoal::test::run_process(limited_crawl("32:32", urls, out, {"-p", "16", "--chunk-size", "1"}), "", 120s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("shoal: warning: --processes 16 does not fit the open-file limit 32; using 5"));
+    require_all_pages(out, n);
+
+    auto tiny = shoal::test::run_process(limited_crawl("10:10", urls, dir / "tiny.jsonl", {}), "", 60s);
+    INFO(tiny.err);
+    CHECK(tiny.exit_code == 1);
+    CHECK_THAT(tiny.err, Catch::Contains("the open-file limit is 10 (ulimit -n) and cannot be raised; shoal needs at "
+                                         "least 16"));
+    CHECK_FALSE(fs::exists(dir / "tiny.jsonl"));
+}
+
 TEST_CASE("limits: the soft open-file limit is raised to the hard limit at start", "[limits]") {
     local_site site;
     temp_dir dir;
