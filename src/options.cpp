@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
 #include "shoal/literal_search.hpp"
 #include "shoal/sys.hpp"
@@ -164,7 +165,7 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
     crawl.add_option("--timeout", o.timeout_s, "seconds for one fetch attempt, all phases")
         ->capture_default_str()
         ->check(decimal_number())
-        ->check(CLI::Range(0.001, 86400.0).description(""))
+        ->check(decimal_range(0.001, 86400.0))
         ->type_name("S");
     crawl.add_option("--max-body", o.max_body, "cap on the decoded body in bytes")
         ->capture_default_str()
@@ -203,7 +204,7 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
     crawl.add_option("--grace", o.grace_s, "seconds in-flight fetches may finish after Ctrl-C")
         ->capture_default_str()
         ->check(decimal_number())
-        ->check(CLI::Range(0.0, 3600.0).description(""))
+        ->check(decimal_range(0.0, 3600.0))
         ->type_name("S");
     crawl.add_flag("--no-progress", [&o](std::int64_t) { o.progress = false; },
                    "no progress line on stderr");

@@ -758,11 +758,11 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20).description(""))
         ->type_name("BYTES");
     app.add_option("--latency", o.latency_ms, "delay before each response (default 0)")
-        ->check(CLI::Range(0.0, 3600e3))
+        ->check(decimal_range(0.0, 3600e3))
         ->type_name("MS");
     app.add_option("--jitter", o.jitter_ms,
                    "extra uniform random delay of 0..MS per response (default 0)")
-        ->check(CLI::Range(0.0, 3600e3))
+        ->check(decimal_range(0.0, 3600e3))
         ->type_name("MS");
     app.add_option("--gzip", gzip,
                    "gzip bodies when the request says Accept-Encoding: gzip (default on)")
@@ -774,12 +774,12 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         ->type_name("on|off");
     app.add_option("--error-rate", o.error_rate,
                    "fraction of product pages answered 500, chosen by the path (default 0)")
-        ->check(CLI::Range(0.0, 1.0))
+        ->check(decimal_range(0.0, 1.0))
         ->type_name("F");
     app.add_option("--reset-rate", o.reset_rate,
                    "fraction of product pages whose connection is reset mid-body, chosen by the "
                    "path (default 0)")
-        ->check(CLI::Range(0.0, 1.0))
+        ->check(decimal_range(0.0, 1.0))
         ->type_name("F");
     app.add_flag("--tls", o.tls,
                  "HTTPS with a self-signed EC P-256 certificate made at start (SANs: localhost, "
@@ -802,12 +802,12 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         ->type_name("PATH");
     app.add_option("--duration", o.duration_s,
                    "stop by itself after S seconds (default, or 0: until SIGINT or SIGTERM)")
-        ->check(CLI::Range(0.0, 1e9))
+        ->check(decimal_range(0.0, 1e9))
         ->type_name("S");
     app.add_option("--idle-timeout", o.idle_timeout_s,
                    "close keep-alive connections idle this long, and request heads slower than "
                    "this (default 60)")
-        ->check(CLI::Range(0.001, 1e6))
+        ->check(decimal_range(0.001, 1e6))
         ->type_name("S");
     if (!parse_command(app, argc, argv, "serve")) return false;
     o.gzip = parse_on_off(gzip, "--gzip");
