@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include <algorithm>
+#include <cctype>
 #include <span>
 #include <variant>
 #include <vector>
@@ -83,7 +84,7 @@ constexpr builtin_rule price_rules[] = {
     {R"re("lowPrice"\s*:\s*"?([0-9]+(?:[.,][0-9]+)*))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
     {R"re((?i)<\w+\s[^>]*?(?:itemprop\s*=\s*["']lowPrice["'][^>]*?content\s*=\s*["']([^"']+)|content\s*=\s*["']([^"']+)["'][^>]*?itemprop\s*=\s*["']lowPrice["']))re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute},
     {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote, price_source::visible},
-    {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>(?:\s*(<del)\b|([^<]+)<))re", "price", lead::in_tag, space_or_quote, price_source::visible},
+    {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>(?:\s*(<del)\b|([^<]+)<|\s*(<(?:span|bdi|b|strong|em|ins|small|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_or_quote, price_source::visible},
 };
 
 constexpr builtin_rule currency_rules[] = {
@@ -241,8 +242,8 @@ std::size_t search_start(const compiled_rule& rule, std::string_view text, std::
 // an empty optional inside when none did.
 std::optional<std::optional<std::string_view>> match_at(const RE2& re, std::string_view text,
                                                         std::size_t start, RE2::Anchor anchor) {
-    re2::StringPiece groups[3];
-    int n = std::min(re.NumberOfCapturingGroups() + 1, 3);
+    re2::StringPiece groups[4];
+    int n = std::min(re.NumberOfCapturingGroups() + 1, 4);
     if (!re.Match(re2::StringPiece(text.data(), text.size()), start, text.size(), anchor, groups, n))
         return std::nullopt;
     for (int i = 1; i < n; ++i)
@@ -339,7 +340,12 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
         case price_source::ld_json:
             return literals.in_ld_json(at) ? verdict::take : verdict::reject;
         case price_source::visible:
-            if (capture.starts_with('<')) return ins_after_del(text, at) ? verdict::take : verdict::old;
+            if (matches_nocase_at(text, at, "<del")) return ins_after_del(text, at) ? verdict::take : verdict::old;
+            if (capture.starts_with('<')) {  // a child element: the price element's tag is before the blanks
+                std::size_t inside = at;
+                while (inside > 0 && is_space(text[inside - 1])) --inside;
+                return old_price_at(text, inside) ? verdict::old : verdict::take;
+            }
             return old_price_at(text, at) ? verdict::old : verdict::take;
         default:
             return verdict::take;
@@ -399,14 +405,50 @@ std::optional<std::string_view> first_match(const compiled_rule& rule, std::stri
     return old;
 }
 
+// The text of the element whose content starts at `at`, up to its end tag
+// (elements of its own name inside it counted), at most 512 bytes of it.
+std::string element_text(std::string_view text, std::size_t at) {
+    constexpr std::size_t npos = std::string_view::npos;
+    const std::size_t lt = at == 0 ? npos : text.rfind('<', at - 1);
+    const std::size_t limit = std::min(text.size(), at + 512);
+    if (lt == npos) return html_to_text(text.substr(at, limit - at));
+    std::size_t name_end = lt + 1;
+    while (name_end < at && std::isalnum(static_cast<unsigned char>(text[name_end]))) ++name_end;
+    const std::string name(text.substr(lt + 1, name_end - lt - 1));
+    auto tag_at = [&](std::size_t pos, std::string_view open) {  // "<name" or "</name", then a delimiter
+        if (name.empty() || !matches_nocase_at(text, pos, open) || !matches_nocase_at(text, pos + open.size(), name))
+            return false;
+        const char next = pos + open.size() + name.size() < text.size() ? text[pos + open.size() + name.size()] : '>';
+        return next == '>' || next == '/' || is_space(next);
+    };
+    int depth = 1;
+    for (std::size_t pos = at; (pos = text.find('<', pos)) < limit; ++pos) {
+        if (tag_at(pos, "</")) {
+            if (--depth == 0) return html_to_text(text.substr(at, pos - at));
+        } else if (tag_at(pos, "<")) {
+            ++depth;
+        }
+    }
+    return html_to_text(text.substr(at, limit - at));
+}
+
+bool has_digit(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // The price text of a visible rule's match: the element's text with cents
 // raised in a <sup> after it ("$19<sup>99</sup>" is "$19.99", also
 // "$49<sup>.99</sup>"); for "<del" (WooCommerce's sale markup) the text of
-// the <ins> after it, or of the <del> itself when there is none.
+// the <ins> after it, or of the <del> itself when there is none. Where the
+// element's own text before its first child holds no digit (a currency in
+// a <span> of its own, a label, only whitespace), the text of the whole
+// element: "<span class=price><span>$</span>19.99</span>" is "$19.99".
 std::string visible_price_text(std::string_view text, std::string_view capture) {
     constexpr std::size_t npos = std::string_view::npos;
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
-    if (capture.starts_with('<')) {
+    const bool del = matches_nocase_at(text, at, "<del");
+    if (!del && (capture.starts_with('<') || !has_digit(capture))) return element_text(text, at);
+    if (del) {
         if (auto ins = ins_after_del(text, at)) return html_to_text(*ins);
         const std::size_t gt = text.find('>', at);
         const std::size_t end = gt == npos ? npos : find_ascii_nocase(text.substr(gt + 1), "</del");

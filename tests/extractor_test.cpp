@@ -411,6 +411,26 @@ TEST_CASE("extractor: cents raised in sup after a visible price", "[extractor]")
     check_price(run("<span class=\"price\">$19.99<sup>12</sup></span>"), "19.99", "USD");
 }
 
+TEST_CASE("extractor: a price element whose number sits in a child element", "[extractor]") {
+    // The currency in a span of its own, then the number (Shopify, WooCommerce without a sale).
+    check_price(run("<span class=\"price\"><span class=\"currency\">$</span>19.99</span>"), "19.99", "USD");
+    check_price(run("<p class=\"price\"><span class=\"woocommerce-Price-amount amount\"><bdi>"
+                    "<span class=\"woocommerce-Price-currencySymbol\">&#36;</span>24.50</bdi></span></p>"),
+                "24.50", "USD");
+    // Whitespace or a label before the child.
+    check_price(run("<div class=\"price\">\n  <span>1.299,00</span> <span>\u20ac</span>\n</div>"), "1299.00", "EUR");
+    check_price(run("<div class=\"price\">Price: <b>\u00a339.00</b></div>"), "39.00", "GBP");
+    // The main price, not a related product's after it (the page the benchmark's shape).
+    check_price(run(product_page("", "<div class=\"price\"><span class=\"sym\">$</span>1,299.00</div>\n")),
+                "1299.00", "USD");
+    // A struck one of these still gives way to the current price.
+    check_price(run("<span class=\"price old-price\">\n <span>$</span>29.99</span>"
+                    "<span class=\"price\"><span>$</span>19.99</span>"),
+                "19.99", "USD");
+    // An empty placeholder (filled by script) is passed over for the next price element.
+    check_price(run("<span class=\"price\"></span><span class=\"price\">$5.00</span>"), "5.00", "USD");
+}
+
 TEST_CASE("extractor: the current price wins over a struck or old one", "[extractor]") {
     auto struck = run("<s class=\"price old-price\">$29.99</s> <span class=\"price sale-price\">$19.99</span>");
     check_price(struck, "19.99", "USD");
