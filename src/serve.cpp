@@ -929,12 +929,14 @@ void print_listening(const serve_options& o, const tcp::endpoint& ep) {
 void serve(const serve_options& o) {
     // Everything the processes share is made before the fork.
     const pages::site site(o.page_size, &stop_requested);
-    std::unique_ptr<ssl::context> tls;
-    if (o.tls) tls = make_tls(o);
     throw_if_stopped();
     tcp::endpoint ep = listen_endpoint(o);
     if (o.processes > 1) ep = claim_port(ep);
     const int listen_fd = make_listener(ep, o.processes > 1);
+    // The certificate (and --cert-out) once the port is ours: a port in use
+    // leaves no new certificate behind.
+    std::unique_ptr<ssl::context> tls;
+    if (o.tls) tls = make_tls(o);
     const unsigned port = bound_port(listen_fd);
     ep.port(static_cast<unsigned short>(port));
     serve_counters stats(o.processes);

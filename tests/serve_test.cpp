@@ -454,6 +454,13 @@ TEST_CASE("serve: a port in use is refused, also when its listener shares it wit
         CHECK(second.exit_code == 1);
         CHECK(second.err == "shoal: cannot listen on 0.0.0.0:" + port + ": Address already in use\n");
     }
+    // Nor is a --cert-out written for a server that did not start.
+    temp_dir dir;
+    auto tls = run_process({SHOAL_BINARY, "serve", "--port", port, "--tls", "--cert-out", (dir / "ca.pem").string(),
+                            "--duration", "2"},
+                           "", 20s);
+    CHECK(tls.exit_code == 1);
+    CHECK_FALSE(fs::exists(dir / "ca.pem"));
     CHECK(count(stats_of(first), "processes") == 2);
 }
 
