@@ -197,7 +197,9 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->check(proxy_url())
         ->type_name("URL");
     crawl.add_flag("--resume", o.resume, "skip lines already present in the output file");
-    crawl.add_flag("--force", o.force, "with --resume: resume even if the options differ");
+    crawl.add_flag("--force", o.force,
+                   "with --resume: resume even if the options differ; without it: start over an "
+                   "output that a stopped run left unfinished");
     crawl.add_option("--stats", o.stats_path, "write a JSON summary of the run to this file")
         ->check(non_empty_path())
         ->type_name("PATH");
@@ -263,7 +265,6 @@ command parse_command_line(int argc, char** argv) {
     if (o.quiet) o.progress = false;
     if (o.resume && o.output == "-")
         throw setup_error(exit_code::usage, "--resume needs an output file (-o PATH), not stdout");
-    if (o.force && !o.resume) throw setup_error(exit_code::usage, "--force only applies with --resume");
     if (o.user_agent.find_first_of("\r\n") != std::string::npos)
         throw setup_error(exit_code::usage, "--user-agent must not contain line breaks");
     if (!std::all_of(o.user_agent.begin(), o.user_agent.end(), allowed_in_value))

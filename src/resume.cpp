@@ -124,27 +124,68 @@ std::string fingerprint_path(const std::string& output) {
     return (ec ? output : real.string()) + ".shoal-run";
 }
 
-void check_fingerprint(const crawl_options& options) {
-    if (options.output == "-") return;
-    std::string path = fingerprint_path(options.output);
-    std::string want = resume_fingerprint(options);
-    if (options.resume) {
-        std::ifstream in(path);
-        std::string have;
-        if (in && std::getline(in, have) && have != want && !options.force)
-            throw setup_error(exit_code::usage,
-                              "--resume with options that differ from the run that wrote " +
-                                  options.output + " (was: " + have + "; now: " + want +
-                                  "); use the same options, or add --force");
-        if (in && !have.empty() && have == want) return;
-    }
+namespace {
+
+constexpr std::string_view complete_mark = "complete";
+
+// The sidecar's lines: the fingerprint, then "complete" once the run that
+// wrote the output has given every line its record.
+struct sidecar {
+    bool found = false;
+    std::string fingerprint;
+    bool complete = false;
+};
+
+sidecar read_sidecar(const std::string& path) {
+    sidecar s;
+    std::ifstream in(path);
+    if (!in || !std::getline(in, s.fingerprint)) return s;
+    s.found = true;
+    std::string mark;
+    s.complete = std::getline(in, mark) && mark == complete_mark;
+    return s;
+}
+
+void write_sidecar(const std::string& path, const std::string& text) {
     // Without it the run is whole all the same; only a later --resume
     // cannot check its options (a read-only directory, say).
-    if (!sys::write_file_atomically(path, want + '\n'))
+    if (!sys::write_file_atomically(path, text))
         std::fprintf(stderr,
                      "shoal: warning: cannot write %s (%s); a later --resume cannot check that its "
                      "options match this run's\n",
                      path.c_str(), std::strerror(errno));
+}
+
+}  // namespace
+
+void check_fingerprint(const crawl_options& options) {
+    if (options.output == "-") return;
+    const std::string path = fingerprint_path(options.output);
+    const std::string want = resume_fingerprint(options);
+    const sidecar have = read_sidecar(path);
+    if (options.resume && have.found && have.fingerprint != want && !options.force)
+        throw setup_error(exit_code::usage,
+                          "--resume with options that differ from the run that wrote " +
+                              options.output + " (was: " + have.fingerprint + "; now: " + want +
+                              "); use the same options, or add --force");
+    if (!options.resume && have.found && !have.complete && !options.force) {
+        struct stat st{};
+        if (::stat(options.output.c_str(), &st) == 0 && st.st_size > 0)
+            throw setup_error(exit_code::usage,
+                              options.output + " holds the records of a run that did not finish (" +
+                                  std::to_string(st.st_size) +
+                                  " bytes); run the same command with --resume to finish it, or add "
+                                  "--force to start it over");
+    }
+    // Unfinished until mark_run_complete(): a run stopped from here on
+    // leaves an output that only --resume or --force reuses.
+    write_sidecar(path, want + '\n');
+}
+
+void mark_run_complete(const crawl_options& options) {
+    if (options.output == "-") return;
+    write_sidecar(fingerprint_path(options.output),
+                  resume_fingerprint(options) + '\n' + std::string(complete_mark) + '\n');
 }
 
 }  // namespace shoal

@@ -844,6 +844,7 @@ private:
                              "can be resumed: run the command again to crawl the whole list\n");
             return static_cast<int>(exit_code::interrupted);
         }
+        if (resumable_output_) mark_run_complete(o_);
         return 0;
     }
 

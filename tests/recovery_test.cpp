@@ -159,6 +159,47 @@ TEST_CASE("recovery: Ctrl-C stops with exit 3 and --resume finishes exactly once
     require_all_pages(records_by_line(out), n);
 }
 
+TEST_CASE("recovery: a stopped run's output is started over only with --force", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const int n = 200;
+    auto urls = write_urls(dir, slow_pages(site, n, 150));
+    const fs::path out = dir / "out.jsonl";
+    {
+        background_process shoal(crawl_args(urls, out, {"-p", "2", "-c", "5", "--chunk-size", "50"}),
+                                 dir / "stdout", dir / "stderr");
+        std::this_thread::sleep_for(1500ms);
+        ::kill(-shoal.pid(), SIGINT);
+        auto status = shoal.wait(30s);
+        INFO(shoal::test::read_file(dir / "stderr"));
+        REQUIRE(status.has_value());
+        REQUIRE(*status == 3);
+    }
+    const std::string stopped = shoal::test::read_file(out);
+    REQUIRE_FALSE(stopped.empty());
+
+    // The same command again, without --resume, would throw those records away.
+    auto refused = shoal::test::run_process(crawl_args(urls, out, {}), "", 60s);
+    INFO(refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("did not finish") && Catch::Contains("--resume") &&
+                                Catch::Contains("--force"));
+    CHECK(shoal::test::read_file(out) == stopped);
+
+    auto forced = shoal::test::run_process(crawl_args(urls, out, {"-p", "2", "-c", "20"}), "", 60s);
+    CHECK(forced.exit_code == 1);  // still refused: the refusal wrote nothing
+    auto over = shoal::test::run_process(crawl_args(urls, out, {"--force", "-p", "2", "-c", "20"}), "", 60s);
+    INFO(over.err);
+    REQUIRE(over.exit_code == 0);
+    require_all_pages(records_by_line(out), n);
+
+    // A finished run's output is replaced by the next run as before.
+    auto again = shoal::test::run_process(crawl_args(urls, out, {"-p", "2", "-c", "20"}), "", 60s);
+    INFO(again.err);
+    REQUIRE(again.exit_code == 0);
+    require_all_pages(records_by_line(out), n);
+}
+
 TEST_CASE("recovery: --resume cuts a torn last line and skips done lines", "[recovery]") {
     local_site site;
     temp_dir dir;
