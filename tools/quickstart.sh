@@ -25,7 +25,9 @@ port="$(cat "$work/port")"
 sed "s#127.0.0.1:18080#127.0.0.1:$port#g" "$root/data/example-urls.txt" > "$work/urls.txt"
 
 out="$root/example-results.jsonl"
-"$root/build/shoal" crawl "$work/urls.txt" -o "$out" --stats "$root/example-stats.json"
+# --force: a quickstart stopped mid-crawl left its output unfinished; this
+# one starts it over instead of asking for --resume.
+"$root/build/shoal" crawl "$work/urls.txt" -o "$out" --force --stats "$root/example-stats.json"
 echo
 echo "First records of $out:"
 head -n 3 "$out"
