@@ -22,6 +22,7 @@
 #include "shoal/content_decoder.hpp"
 #include "shoal/error.hpp"
 #include "shoal/host_limiter.hpp"
+#include "shoal/host_pacer.hpp"
 #include "shoal/tls_client_stream.hpp"
 #include "shoal/tls_session_store.hpp"
 
@@ -379,6 +380,16 @@ struct fetcher::impl {
             wait = std::min(wait * 2, std::chrono::milliseconds(50));
         }
         co_return static_cast<int>(entry);
+    }
+
+    // Waits for origin's turn under --per-host-rate: every request (a
+    // retry, a redirect) takes one, whichever worker sends it.
+    net::awaitable<void> pace(const std::string& origin) {
+        if (cfg.pacer == nullptr) co_return;
+        const auto wait = cfg.pacer->reserve(origin);
+        if (wait.count() <= 0) co_return;
+        net::steady_timer t(io, std::chrono::duration_cast<clock_type::duration>(wait));
+        co_await t.async_wait(use_tuple);
     }
 
     void release(int entry) {
@@ -809,6 +820,7 @@ struct fetcher::impl {
         attempt a;
         const std::string origin = u.origin();
         int entry = co_await acquire(origin);
+        co_await pace(origin);
         auto deadline = clock_type::now() + timeout();
         for (int round = 0; round < 2; ++round) {
             a = attempt{};

@@ -159,6 +159,12 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->transform(whole_number())
         ->check(CLI::Range(1u, 100000u).description(""))
         ->type_name("N");
+    crawl.add_option("--per-host-rate", o.per_host_rate,
+                     "max requests per second to one host, all workers together, spaced evenly "
+                     "(0.5 = one every 2 s; default: no limit)")
+        ->check(decimal_number())
+        ->check(decimal_range(0.001, 1000000.0))
+        ->type_name("R");
     crawl.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price")
         ->check(non_empty_path())
         ->type_name("PATH");

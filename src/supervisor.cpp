@@ -33,6 +33,7 @@
 #include "shoal/fetcher.hpp"
 #include "shoal/frame.hpp"
 #include "shoal/host_limiter.hpp"
+#include "shoal/host_pacer.hpp"
 #include "shoal/literal_search.hpp"
 #include "shoal/record.hpp"
 #include "shoal/resume.hpp"
@@ -146,6 +147,7 @@ private:
         for (unsigned l = 2 * o_.processes; l > 0; --l) free_ledgers_.push_back(l - 1);
         if (o_.per_host > 0)
             limiter_ = std::make_unique<host_limiter>(o_.per_host, 2 * o_.processes, o_.concurrency);
+        if (o_.per_host_rate > 0) pacer_ = std::make_unique<host_pacer>(o_.per_host_rate);
         install_signal_handlers();
         start_writer();
         source_ = std::make_unique<url_source>(input_fd_);
@@ -529,8 +531,8 @@ private:
             if (output_fd_ > STDERR_FILENO) ::close(output_fd_);
             for (const auto& [other_id, other] : running_)
                 if (other.status_fd >= 0) ::close(other.status_fd);
-            worker_setup s{o_, rc.work, rules(), no, limiter_.get(), rc.ledger, idle_cap_, records[1], status[1], tls_,
-                           &tls_sessions_};
+            worker_setup s{o_,          rc.work,    rules(),    no,        limiter_.get(), rc.ledger,
+                           pacer_.get(), idle_cap_, records[1], status[1], tls_,           &tls_sessions_};
             ::_exit(run_worker(s));
         }
         ::close(records[1]);
@@ -859,6 +861,7 @@ private:
     bool tls_wanted_ = false;  // a worker met https through a redirect
     output_extent extent_;  // how far the output holds whole records
     std::unique_ptr<host_limiter> limiter_;
+    std::unique_ptr<host_pacer> pacer_;
     std::unique_ptr<extractor> rules_file_;
     std::vector<unsigned> free_ledgers_;
     bool csv_header_ = false;

@@ -91,7 +91,7 @@ public:
           io_(io),
           fetcher_(io, fetch_config{s.options.timeout_s, s.options.max_body, s.options.retries,
                                     s.options.max_redirects, s.limiter, s.ledger,
-                                    s.options.concurrency, s.idle_cap, s.options.insecure,
+                                    s.options.concurrency, s.pacer, s.idle_cap, s.options.insecure,
                                     s.options.ca_file, s.options.user_agent, s.options.headers, s.tls,
                                     s.sessions, [this] { announce(worker_note::own_tls); },
                                     [this] {

@@ -991,7 +991,7 @@ TEST_CASE("crawl: shoal --help names every command, shoal crawl --help every opt
     auto crawl = run_process({SHOAL_BINARY, "crawl", "--help"}, "", 20s);
     CHECK(crawl.exit_code == 0);
     for (const char* option : {"--output", "--processes", "--concurrency", "--chunk-size",
-                               "--per-host", "--rules", "--timeout", "--max-body", "--retries",
+                               "--per-host", "--per-host-rate", "--rules", "--timeout", "--max-body", "--retries",
                                "--insecure", "--ca-file", "--user-agent", "--header", "--resume",
                                "--stats"}) {
         INFO(option);

@@ -196,6 +196,8 @@ TEST_CASE("dirty input: bad command lines are refused before any fetch, in one l
         {{urls, "-o", out, "--max-body", "0"}, 1, "--max-body"},
         {{urls, "-o", out, "--chunk-size", "0"}, 1, "--chunk-size"},
         {{urls, "-o", out, "--per-host", "0"}, 1, "--per-host"},
+        {{urls, "-o", out, "--per-host-rate", "0"}, 1, "--per-host-rate: Value 0 not in range 0.001 to 1000000"},
+        {{urls, "-o", out, "--per-host-rate", "fast"}, 1, "--per-host-rate"},
         {{urls, "-o", out, "--max-redirects", "1000"}, 1, "--max-redirects"},
         {{urls, "-o", out, "--grace", "-1"}, 1, "--grace: Value -1 not in range 0 to 3600"},
         {{urls, "-o", out, "--header", "no colon"}, 1, "--header"},

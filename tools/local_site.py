@@ -28,6 +28,8 @@ of generated pages whose paths name the behaviour under test:
   /open-connections         title "open K", K = connections open now (this one too)
   /stats                    {"connections": accepted, "requests": served,
                              "max_active": most requests answered at once} as JSON
+  /arrivals                 when each request came (time.monotonic() seconds, the
+                            first 100000, /stats and /arrivals not counted) as a JSON list
   /big/BYTES                a body of BYTES bytes
   /gzip-bomb                gzip body that expands to 64 MiB
   /gbk/N.html               GBK listing page, charset only in <meta http-equiv>
@@ -80,6 +82,7 @@ import re
 import resource
 import ssl
 import sys
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,6 +181,7 @@ class Site:
         self.requests = 0
         self.active = 0       # requests being answered right now
         self.max_active = 0   # the most at once, for --per-host tests
+        self.arrivals: list[float] = []  # for --per-host-rate tests
         self.attempts: dict[str, int] = {}
         self.tasks: set[asyncio.Task] = set()
         self._bomb: bytes | None = None
@@ -405,6 +409,8 @@ class Site:
             body = (f"<html><head><title>conn {req.conn_number}</title></head>"
                     f"<body>connection {req.conn_number}</body></html>\n")
             return Response(200, body.encode())
+        if path == "/arrivals":
+            return Response(200, json.dumps(self.arrivals).encode(), content_type="application/json")
         if path == "/stats":
             body = json.dumps({"connections": self.connections, "requests": self.requests,
                                "max_active": self.max_active})
@@ -460,6 +466,8 @@ class Site:
                 if req is None:
                     break
                 self.requests += 1
+                if req.path not in ("/stats", "/arrivals") and len(self.arrivals) < 100000:
+                    self.arrivals.append(time.monotonic())
                 self.active += 1
                 self.max_active = max(self.max_active, self.active)
                 try:

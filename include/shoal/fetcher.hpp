@@ -36,6 +36,7 @@ class io_context;
 namespace shoal {
 
 class host_limiter;
+class host_pacer;
 class tls_session_store;
 
 // A TLS client context (OpenSSL SSL_CTX with its CA store), opaque here.
@@ -49,6 +50,7 @@ struct fetch_config {
     host_limiter* limiter = nullptr;  // --per-host over all workers; nullptr = no limit
     unsigned ledger = 0;              // this worker's ledger in the limiter
     unsigned limiter_entries = 0;     // its entries: fetches in flight at most
+    host_pacer* pacer = nullptr;      // --per-host-rate over all workers; nullptr = no limit
     std::size_t idle_cap = 512;  // kept-alive connections over all origins
     bool insecure = false;
     std::string ca_file;

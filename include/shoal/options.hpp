@@ -25,6 +25,7 @@ struct crawl_options {
     // unless --chunk-size was given.
     std::size_t chunk_size = 0;
     unsigned per_host = 0;         // 0 = no limit
+    double per_host_rate = 0;      // requests per second to one host; 0 = no limit
     std::string rules;             // rules file; empty = built-in rules
     double timeout_s = 30;         // one attempt, every phase
     std::size_t max_body = 8u << 20;  // decoded bytes

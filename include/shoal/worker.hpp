@@ -10,6 +10,7 @@
 #include "shoal/chunker.hpp"
 #include "shoal/extractor.hpp"
 #include "shoal/host_limiter.hpp"
+#include "shoal/host_pacer.hpp"
 #include "shoal/options.hpp"
 
 namespace shoal {
@@ -24,6 +25,7 @@ struct worker_setup {
     unsigned worker_no = 0;
     host_limiter* limiter = nullptr;  // --per-host over all workers (nullptr = no limit)
     unsigned ledger = 0;              // this worker's ledger in the limiter
+    host_pacer* pacer = nullptr;      // --per-host-rate over all workers (nullptr = no limit)
     std::size_t idle_cap = 0;  // kept-alive connections this worker may hold
     int records_fd = -1;    // pipe to the writer (write end)
     int status_fd = -1;     // pipe to the supervisor: 'd' all lines taken, 't' made a TLS context
