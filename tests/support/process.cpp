@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -438,6 +439,20 @@ std::string title_of(pid_t pid) {
     for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) t.append(buf, static_cast<std::size_t>(n));
     ::close(fd);
     return t.substr(0, t.find('\0'));
+}
+
+bool wait_until_unlocked(const fs::path& path, std::chrono::milliseconds timeout) {
+    const auto until = steady::now() + timeout;
+    for (;;) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return errno == ENOENT;
+        // A file system without locks: shoal goes on without one, and so may we.
+        const bool free = ::flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
+        ::close(fd);  // lets the lock go too
+        if (free) return true;
+        if (steady::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 std::vector<pid_t> children_titled(pid_t parent, const std::string& prefix) {

@@ -141,6 +141,13 @@ std::vector<pid_t> children_titled(pid_t parent, const std::string& prefix);
 // has gone (reading /proc of a process that exits meanwhile fails: ESRCH).
 std::string title_of(pid_t pid);
 
+// Waits up to `timeout` until nothing holds the lock (flock) a shoal run
+// keeps on its output file `path` from start until its writer ends, so that
+// a run started next is not refused as a second writer. A missing file is
+// free. True once free. Reaping a SIGKILLed supervisor does not mean its
+// writer has ended: each process of a killed group exits on its own time.
+bool wait_until_unlocked(const std::filesystem::path& path, std::chrono::milliseconds timeout);
+
 }  // namespace shoal::test
 
 namespace shoal::test {
