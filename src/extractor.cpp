@@ -352,36 +352,51 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     }
 }
 
-// The first capture group of the rule's first match in text (the leftmost,
-// as an unanchored search would find it) that judge() takes; failing that,
-// its first old one. Every match contains an occurrence of the literal, and
-// starts at it (lead::none) or in its tag (lead::in_tag): so the match is
-// tried, anchored, at each occurrence in turn, and a page where "price"
-// appears often without a match is not searched to its end once per rule.
-std::optional<std::string_view> first_match(const compiled_rule& rule, std::string_view text,
-                                            literal_positions& literals) {
+// Matches of a rule read without a value (a price element holding only a
+// label, or no number) before the rule gives up on the page.
+constexpr int max_unread = 16;
+
+// Sets `out` to what `read` makes of the first capture group of the rule's
+// first match in text (the leftmost, as an unanchored search would find it)
+// that judge() takes and that reads as a value; failing that, of its first
+// old one that does. read(capture) returns a std::optional (nullopt: no
+// value). Every match contains an occurrence of the literal, and starts at
+// it (lead::none) or in its tag (lead::in_tag): so the match is tried,
+// anchored, at each occurrence in turn, and a page where "price" appears
+// often without a match is not searched to its end once per rule. Each
+// match is read at most once, and at most max_unread of them without a
+// value. REQUIRES: out is empty.
+template <typename Read, typename Value>
+void first_value(const compiled_rule& rule, std::string_view text, literal_positions& literals,
+                 Read read, std::optional<Value>& out) {
     constexpr std::size_t npos = std::string_view::npos;
-    std::optional<std::string_view> old;
-    // Whether the match m ends the search; an old one is kept for the end.
+    std::size_t at = literals.find(rule.literal);
+    if (at == npos) return;
+    std::optional<Value> old;
+    int unread = 0;
+    // Whether the match m ends the search: one taken that reads as a value
+    // (then in out), or one too many without a value. The first old one
+    // with a value is kept for the end.
     auto taken = [&](const std::optional<std::string_view>& m) {
-        if (!m) return true;  // no group took part: nothing to judge
-        switch (judge(rule, text, *m, literals)) {
-            case verdict::take: return true;
-            case verdict::old: if (!old) old = m; return false;
-            case verdict::reject: return false;
-        }
-        return false;
+        if (!m) return true;  // no group took part: nothing to read
+        const verdict v = judge(rule, text, *m, literals);
+        if (v == verdict::reject || (v == verdict::old && old)) return false;
+        std::optional<Value>& to = v == verdict::old ? old : out;
+        to = read(*m);
+        if (!to) return ++unread == max_unread;
+        return v != verdict::old;
+    };
+    auto finish = [&] {
+        if (!out && old) out = std::move(old);
     };
     // A plain search from start on, past the matches not taken.
-    auto search_from = [&](std::size_t start) -> std::optional<std::string_view> {
+    auto search_from = [&](std::size_t start) {
         while (auto m = match_at(*rule.re, text, start, RE2::UNANCHORED)) {
-            if (taken(*m)) return *m;
+            if (taken(*m)) break;
             start = static_cast<std::size_t>(m->value().data() - text.data()) + m->value().size();
         }
-        return old;
+        finish();
     };
-    std::size_t at = literals.find(rule.literal);
-    if (at == npos) return std::nullopt;
     if (rule.before == lead::max_lead) return search_from(search_start(rule, text, at));
     const RE2& at_candidate = rule.at_candidate ? *rule.at_candidate : *rule.re;
     std::size_t tried = npos;  // the last start tried
@@ -398,11 +413,11 @@ std::optional<std::string_view> first_match(const compiled_rule& rule, std::stri
         if (can_match && n++ == max_candidates) return search_from(start);
         // Occurrences in one tag share their start.
         if (start != tried && can_match) {
-            if (auto m = match_at(at_candidate, text, start, RE2::ANCHOR_START); m && taken(*m)) return *m;
+            if (auto m = match_at(at_candidate, text, start, RE2::ANCHOR_START); m && taken(*m)) break;
             tried = start;
         }
     }
-    return old;
+    finish();
 }
 
 // The text of the element whose content starts at `at`, up to its end tag
@@ -892,30 +907,34 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
         std::string t = collapse_whitespace(decode_entities(*m));
         if (!t.empty()) e.title = std::move(t);
     }
-    for (std::size_t i = 0; i < p_->title.size() && !e.title; ++i) {
-        if (auto m = first_match(p_->title[i], html, literals)) {
-            std::string t = collapse_whitespace(decode_entities(*m));
-            if (!t.empty()) e.title = std::move(t);
-        }
-    }
+    // A title rule's value: the text, if there is any.
+    auto title_text = [](std::string_view m) -> std::optional<std::string> {
+        std::string t = collapse_whitespace(decode_entities(m));
+        if (t.empty()) return std::nullopt;
+        return t;
+    };
+    for (std::size_t i = 0; i < p_->title.size() && !e.title; ++i)
+        first_value(p_->title[i], html, literals, title_text, e.title);
     std::string currency(currency_hint);
     for (const auto& rule : p_->currency) {
-        if (auto m = first_match(rule, html, literals)) {
-            currency.assign(*m);
+        std::optional<std::string_view> code;
+        first_value(rule, html, literals, [](std::string_view m) { return std::optional(m); }, code);
+        if (code) {
+            currency.assign(*code);
             for (auto& c : currency) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             break;
         }
     }
     for (const auto& rule : p_->price) {
-        if (auto m = first_match(rule, html, literals)) {
-            const bool visible = rule.source == price_source::visible;
-            const auto format = visible ? price_format::text : price_format::machine;
-            if (auto p = parse_price(visible ? visible_price_text(html, *m) : html_to_text(*m),
-                                     currency, format)) {
-                e.price = std::move(p);
-                break;
-            }
-        }
+        const bool visible = rule.source == price_source::visible;
+        const auto format = visible ? price_format::text : price_format::machine;
+        // A match's price, if it parses: a label or a text without a
+        // number gives way to the rule's next match.
+        auto price_of = [&](std::string_view m) {
+            return parse_price(visible ? visible_price_text(html, m) : html_to_text(m), currency, format);
+        };
+        first_value(rule, html, literals, price_of, e.price);
+        if (e.price) break;
     }
     return e;
 }

@@ -431,6 +431,37 @@ TEST_CASE("extractor: a price element whose number sits in a child element", "[e
     check_price(run("<span class=\"price\"></span><span class=\"price\">$5.00</span>"), "5.00", "USD");
 }
 
+TEST_CASE("extractor: a price element that holds no price gives way to the next one", "[extractor]") {
+    // A label in an element of its own before the price.
+    check_price(run("<span class=\"price\">Price:</span> <span class=\"price\">$19.99</span>"), "19.99", "USD");
+    check_price(run(product_page("", "<div class=\"price-box\"><span class=\"price\">Price:</span>\n"
+                                     "<span class=\"price\">$59.99</span></div>\n")),
+                "59.99", "USD");
+    check_price(run("<div class=\"price\">Call for price</div><span class=\"price\">5,00 \u20ac</span>"), "5.00",
+                "EUR");
+    // In a child element too.
+    check_price(run("<p class=\"price\"><b>Our price</b></p><p class=\"price\"><b>\u00a339.00</b></p>"), "39.00",
+                "GBP");
+    // An old price without a number does not stand in for the price.
+    check_price(run("<span class=\"price old-price\">Was:</span><span class=\"price old-price\">$12.00</span>"),
+                "12.00", "USD");
+    check_price(run("<span class=\"price old-price\">Was:</span><span class=\"price\">Now:</span>"
+                    "<span class=\"price old-price\">$12.00</span><span class=\"price\">$9.00</span>"),
+                "9.00", "USD");
+    // A structured value that is no number gives way to the next one of its rule.
+    check_price(run("<meta property=\"product:price:amount\" content=\"N/A\">"
+                    "<meta property=\"product:price:amount\" content=\"12.50\">"),
+                "12.50", "");
+    // Still no price when no element holds one.
+    CHECK_FALSE(run("<span class=\"price\">Price:</span><span class=\"price\">Free</span>").price);
+    // Bounded: after 16 price elements without a number the rule gives up.
+    std::string labels;
+    for (int i = 0; i < 15; ++i) labels += "<span class=\"price\">Price:</span>\n";
+    check_price(run(labels + "<span class=\"price\">$1.00</span>"), "1.00", "USD");
+    labels += "<span class=\"price\">Price:</span>\n";
+    CHECK_FALSE(run(labels + "<span class=\"price\">$1.00</span>").price);
+}
+
 TEST_CASE("extractor: the current price wins over a struck or old one", "[extractor]") {
     auto struck = run("<s class=\"price old-price\">$29.99</s> <span class=\"price sale-price\">$19.99</span>");
     check_price(struck, "19.99", "USD");
