@@ -114,6 +114,9 @@ struct compiled_rule {
     lead before;
     price_source source;
     std::string_view needs;  // see builtin_rule; empty: nothing
+    // Whether matches are markup, not read in comments, scripts and styles
+    // (JSON keys are read in scripts: JSON-LD, or any for the currency).
+    bool markup;
 };
 
 std::vector<compiled_rule> compile(const auto& rules) {
@@ -123,7 +126,7 @@ std::vector<compiled_rule> compile(const auto& rules) {
     opt.set_max_mem(64 << 20);
     for (const builtin_rule& r : rules) {
         compiled_rule c{std::make_unique<RE2>(r.pattern, opt), r.then ? r.then : "", nullptr,
-                        r.literal, r.before, r.source, r.needs ? r.needs : ""};
+                        r.literal, r.before, r.source, r.needs ? r.needs : "", r.literal[0] != '"'};
         if (r.before == lead::in_tag)
             c.at_candidate = std::make_unique<RE2>(std::string("[^>]*?(?:") + r.pattern + ")", opt);
         if (!c.re->ok() || (c.at_candidate && !c.at_candidate->ok()))
@@ -133,11 +136,16 @@ std::vector<compiled_rule> compile(const auto& rules) {
     return out;
 }
 
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
 // Where rule literals occur in one page, found without regard to ASCII case.
 // A literal that contains "price" is found among the occurrences of
 // "price", listed in one pass over the page the first time one is asked
 // for; another literal is searched for, its first position kept. Also where
-// the page's JSON-LD blocks are, listed the first time one is asked about.
+// the page's JSON-LD blocks are, listed the first time one is asked about,
+// and its comments, scripts and styles, listed as far as is asked about.
 class literal_positions {
 public:
     explicit literal_positions(std::string_view html) : html_(html) {}
@@ -151,6 +159,15 @@ public:
         return std::any_of(blocks_.begin(), blocks_.end(),
                            [at](const auto& b) { return at >= b.first && at < b.second; });
     }
+
+    // Where the comment, <script> or <style> element that `at` lies in
+    // ends (past its "-->" or at its "</script"/"</style"; the end of the
+    // page when it is not closed), or 0 when `at` lies in none: markup
+    // there is not the page's. Those elements are listed up to `at` the
+    // first time a position there is asked about, in one pass shared by
+    // every rule: the cost is the page up to the farthest match looked at.
+    std::size_t hidden_end(std::size_t at) { return hidden_at(at).second; }
+
 
     // The first occurrence of literal at or after `from`, or npos.
     std::size_t find(std::string_view literal, std::size_t from = 0) {
@@ -208,6 +225,8 @@ private:
             const std::size_t gt = html_.find('>', at);
             if (lt == npos || gt == npos) break;
             if (!matches_nocase_at(html_, lt, "<script") || html_.find('>', lt) < at) continue;
+            // A script inside a comment (its own element starts at lt).
+            if (const auto [begin, end] = hidden_at(lt); end != 0 && begin < lt) continue;
             std::size_t end = find_ascii_nocase(html_.substr(gt + 1), "</script");
             end = end == npos ? html_.size() : gt + 1 + end;
             blocks_.emplace_back(gt + 1, end);
@@ -217,7 +236,69 @@ private:
         next_block_ = html_.size();
     }
 
+    // The comment, script or style element `at` lies in, [begin, end), or
+    // {0, 0}.
+    std::pair<std::size_t, std::size_t> hidden_at(std::size_t at) {
+        while (listed_to_ <= at && listed_to_ < html_.size()) list_hidden(at);
+        if (hidden_.empty()) return {0, 0};
+        // Most positions asked about are past the last element listed.
+        auto it = at >= hidden_.back().first
+                      ? hidden_.end()
+                      : std::upper_bound(hidden_.begin(), hidden_.end(), at,
+                                         [](std::size_t a, const auto& h) { return a < h.first; });
+        if (it == hidden_.begin() || at >= std::prev(it)->second) return {0, 0};
+        return *std::prev(it);
+    }
+
+    // Looks for the next comment, <script> or <style> that starts at or
+    // before `limit`, from listed_to_ on: lists it and moves listed_to_ to
+    // its end, or (none) to past `limit`.
+    void list_hidden(std::size_t limit) {
+        constexpr std::size_t npos = std::string_view::npos;
+        // Whether the tag at `open` ("<s...") is <name followed by a delimiter.
+        auto opens = [&](std::size_t open, std::string_view name) {
+            const std::size_t after = open + 1 + name.size();
+            if (static_cast<char>(html_[open + 2] | 0x20) != name[1] || !matches_nocase_at(html_, open + 1, name))
+                return false;
+            const char next = after < html_.size() ? html_[after] : '>';
+            return next == '>' || next == '/' || is_space(next);
+        };
+        for (std::size_t from = listed_to_;;) {
+            if (from > limit) {
+                listed_to_ = from;
+                return;
+            }
+            // Whole blocks of 64 bytes (the vector scan's step) past `limit`
+            // are looked at: an element found there is listed as well.
+            const std::size_t span = std::min(html_.size() - from, (limit + 1 - from + 63) / 64 * 64 + 1);
+            const std::size_t at = find_lt_then(html_.substr(from, span), '!', 's');
+            if (at == npos) {
+                listed_to_ = std::max(limit + 1, from + span - 1);
+                return;
+            }
+            const std::size_t open = from + at;
+            from = open + 1;
+            if (open + 3 >= html_.size()) continue;
+            std::string_view close;
+            std::size_t content = open + 2;  // "<!-->" and "<!--->" close at once, as in browsers
+            if (html_[open + 1] == '!') {
+                if (html_[open + 2] == '-' && html_[open + 3] == '-') close = "-->";
+            } else if (opens(open, "script")) {
+                close = "</script", content = open + 7;
+            } else if (opens(open, "style")) {
+                close = "</style", content = open + 6;
+            }
+            if (close.empty()) continue;  // <span>, <!DOCTYPE>, ...
+            const std::size_t end = find_ascii_nocase(html_.substr(content), close);
+            listed_to_ = end == npos ? html_.size() : content + end + (close == "-->" ? 3 : 0);
+            hidden_.emplace_back(open, listed_to_);
+            return;
+        }
+    }
+
     std::string_view html_;
+    std::vector<std::pair<std::size_t, std::size_t>> hidden_;  // [begin, end), in order
+    std::size_t listed_to_ = 0;  // where listing hidden elements goes on
     std::vector<std::pair<std::size_t, std::size_t>> blocks_;  // JSON-LD, [begin, end)
     std::size_t next_block_ = 0;  // where listing blocks goes on
     std::array<std::pair<std::string_view, std::size_t>, 8> first_{};  // literals without "price"
@@ -254,10 +335,6 @@ std::optional<std::optional<std::string_view>> match_at(const RE2& re, std::stri
 // Occurrences of a rule's literal tried one by one before one plain search
 // from the current one on.
 constexpr int max_candidates = 32;
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
 
 // Whether the start tag `tag` ("<s ...>") is <s>, <del> or <strike>.
 bool struck_tag(std::string_view tag) {
@@ -336,20 +413,20 @@ enum class verdict { take, old, reject };
 verdict judge(const compiled_rule& rule, std::string_view text, std::string_view capture,
               literal_positions& literals) {
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
-    switch (rule.source) {
-        case price_source::ld_json:
-            return literals.in_ld_json(at) ? verdict::take : verdict::reject;
-        case price_source::visible:
-            if (matches_nocase_at(text, at, "<del")) return ins_after_del(text, at) ? verdict::take : verdict::old;
-            if (capture.starts_with('<')) {  // a child element: the price element's tag is before the blanks
-                std::size_t inside = at;
-                while (inside > 0 && is_space(text[inside - 1])) --inside;
-                return old_price_at(text, inside) ? verdict::old : verdict::take;
-            }
-            return old_price_at(text, at) ? verdict::old : verdict::take;
-        default:
-            return verdict::take;
+    if (rule.source == price_source::ld_json) return literals.in_ld_json(at) ? verdict::take : verdict::reject;
+    verdict v = verdict::take;
+    if (rule.source == price_source::visible) {
+        if (matches_nocase_at(text, at, "<del")) {
+            v = ins_after_del(text, at) ? verdict::take : verdict::old;
+        } else {
+            // For a child element the price element's tag is before the blanks.
+            std::size_t inside = at;
+            while (capture.starts_with('<') && inside > 0 && is_space(text[inside - 1])) --inside;
+            v = old_price_at(text, inside) ? verdict::old : verdict::take;
+        }
     }
+    // Markup in a comment, a script or a style element is not the page's.
+    return rule.markup && literals.hidden_end(at) != 0 ? verdict::reject : v;
 }
 
 // Matches of a rule read without a value (a price element holding only a
@@ -903,9 +980,16 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
     if (r_) return r_->extract(html, currency_hint, page_url);
     extraction e;
     literal_positions literals(html);
-    if (auto m = title_element(html)) {
+    // The first <title> outside comments, scripts and styles.
+    for (std::size_t from = 0; auto m = title_element(html.substr(from));) {
+        const auto at = static_cast<std::size_t>(m->data() - html.data());
+        if (const std::size_t end = literals.hidden_end(at)) {
+            from = end;
+            continue;
+        }
         std::string t = collapse_whitespace(decode_entities(*m));
         if (!t.empty()) e.title = std::move(t);
+        break;
     }
     // A title rule's value: the text, if there is any.
     auto title_text = [](std::string_view m) -> std::optional<std::string> {

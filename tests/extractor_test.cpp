@@ -492,6 +492,51 @@ TEST_CASE("extractor: the current price wins over a struck or old one", "[extrac
     check_price(after_old, "7.00", "USD");
 }
 
+TEST_CASE("extractor: markup in comments, scripts and styles is not the page's", "[extractor]") {
+    // A commented-out or scripted <title> before the real one.
+    check_title(run("<head><!-- <title>Old</title> --><title>New</title></head>"), "New");
+    check_title(run("<head><script>document.write(\"<title>Script</title>\")</script><title>New</title></head>"),
+                "New");
+    check_title(run("<HEAD><STYLE type=\"text/css\">/* <title>x</title> */</STYLE><TITLE>Upper</TITLE>"), "Upper");
+    check_title(run("<!-- <title>Only in a comment</title> --><meta property=\"og:title\" content=\"From OG\">"),
+                "From OG");
+    CHECK_FALSE(run("<!-- <title>Only in a comment</title> -->").title);
+    check_title(run("<!--> <title>After an empty comment</title>"), "After an empty comment");
+    check_title(run("<!---> <title>After an empty comment</title>"), "After an empty comment");
+    // og:title in a comment.
+    check_title(run("<!-- <meta property=\"og:title\" content=\"Old\"> --><meta property=\"og:title\" content=\"New\">"),
+                "New");
+    // A price element in a script's string, a template, a comment or a style.
+    check_price(run("<script>var tpl = '<span class=\"price\">$0.00</span>';</script>"
+                    "<span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<script type=\"text/template\"><span class=\"price\">$1.00</span></script>"
+                    "<span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<!-- <span class=\"price\">$5.00</span> --><span class=\"price\">$19.99</span>"), "19.99", "USD");
+    check_price(run("<style>.a[class=\"price\"] > b { content: \"$1\" }</style><span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run(product_page("<!-- <meta property=\"product:price:amount\" content=\"5.00\"> -->\n",
+                                 "<span class=\"price\">$59.99</span>\n")),
+                "59.99", "USD");
+    check_price(run("<!-- <span itemprop=\"price\" content=\"5.00\"></span> -->"
+                    "<span itemprop=\"price\" content=\"7.00\"></span>"),
+                "7.00", "");
+    // A comment or script that closes before the price does not hide it; one
+    // that is never closed hides the rest of the page.
+    check_price(run("<script>if (a < b) x();</script><!-- note --><span class=\"price\">$3.00</span>"), "3.00", "USD");
+    CHECK_FALSE(run("<!-- <span class=\"price\">$3.00</span>").price);
+    CHECK_FALSE(run("<script><span class=\"price\">$3.00</span>").price);
+    // <span>, <strong> and <section> are no script or style.
+    check_price(run("<section><strong>Deal</strong> <span class=\"price\">$4.00</span></section>"), "4.00", "USD");
+    check_price(run("<scripts></scripts><styles></styles><span class=\"price\">$4.00</span>"), "4.00", "USD");
+    // JSON-LD is still read, and a price in it beats visible ones.
+    check_price(run("<!-- <script type=\"application/ld+json\">{\"price\": \"1.00\"}</script> -->"
+                    "<script type=\"application/ld+json\">{\"offers\": {\"price\": \"44.10\", "
+                    "\"priceCurrency\": \"EUR\"}}</script><span class=\"price\">$3.00</span>"),
+                "44.10", "EUR");
+}
+
 TEST_CASE("extractor: AggregateOffer lowPrice after price", "[extractor]") {
     auto ld = run("<script type=\"application/ld+json\">{\"@type\":\"Product\",\"offers\":{\"@type\":"
                   "\"AggregateOffer\",\"lowPrice\":\"9.99\",\"highPrice\":\"19.99\",\"priceCurrency\":\"USD\"}}</script>"
