@@ -239,7 +239,8 @@ std::string clean_text(string_view in) {
     return out;
 }
 
-// Maps full-width and Arabic-Indic digits and separators to ASCII, and
+// Maps full-width, Arabic-Indic, Devanagari and Bengali digits and
+// separators to ASCII, and
 // typographic apostrophes to '\'', so the number scanner sees one alphabet.
 struct fold_rule {
     string_view from;           // first bytes of the sequence
@@ -251,6 +252,8 @@ constexpr fold_rule fold_rules[] = {
     {"\xEF\xBC", 0x90, 0x99, '0'},  // full-width digits
     {"\xD9", 0xA0, 0xA9, '0'},      // Arabic-Indic digits
     {"\xDB", 0xB0, 0xB9, '0'},      // extended Arabic-Indic digits
+    {"\xE0\xA5", 0xA6, 0xAF, '0'},  // Devanagari digits
+    {"\xE0\xA7", 0xA6, 0xAF, '0'},  // Bengali digits
     {"\xEF\xBC", 0x8C, 0x8C, ','},  {"\xEF\xBC", 0x8E, 0x8E, '.'}, {"\xEF\xBC", 0x84, 0x84, '$'},
     {"\xEF\xBC", 0x87, 0x87, '\''}, {"\xEF\xBD", 0x9E, 0x9E, '~'}, {"\xE2\x80", 0x99, 0x99, '\''},
     {"\xD9", 0xAB, 0xAB, '.'},      {"\xD9", 0xAC, 0xAC, ','},  // Arabic separators

@@ -357,6 +357,23 @@ TEST_CASE("price: prefixed dollars, pounds and local abbreviations", "[price]") 
     });
 }
 
+TEST_CASE("price: digits of other scripts", "[price]") {
+    check_cases({
+        {"₹ १,२९९", "", "1299", "INR"},          // Devanagari
+        {"रु १२,५००.५०", "INR", "12500.50", "INR"},
+        {"৳ ১,২৫০", "", "1250", "BDT"},          // Bengali
+        {"১২৫০ টাকা", "BDT", "1250", "BDT"},
+        {"١٢٫٥٠ د.إ", "", "12.50", "AED"},        // Arabic-Indic
+        {"۱۲۵۰۰ ریال", "IRR", "12500", "IRR"},    // extended Arabic-Indic
+        {"￥１，２８０", "", "1280", "JPY"},       // full-width
+        {"１２８０円", "", "1280", "JPY"},
+    });
+    // raw keeps the digits as written.
+    const auto p = shoal::parse_price("₹ १,२९९");
+    REQUIRE(p);
+    CHECK(p->raw == "₹ १,२९९");
+}
+
 TEST_CASE("price: separators and the amount string", "[price]") {
     check_cases({
         {"1,299", "", "1299", ""},
