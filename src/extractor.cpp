@@ -114,6 +114,9 @@ struct compiled_rule {
     lead before;
     price_source source;
     std::string_view needs;  // see builtin_rule; empty: nothing
+    // Whether matches are markup, not read in comments, scripts and styles
+    // (JSON keys are read in scripts: JSON-LD, or any for the currency).
+    bool markup;
 };
 
 std::vector<compiled_rule> compile(const auto& rules) {
@@ -123,7 +126,7 @@ std::vector<compiled_rule> compile(const auto& rules) {
     opt.set_max_mem(64 << 20);
     for (const builtin_rule& r : rules) {
         compiled_rule c{std::make_unique<RE2>(r.pattern, opt), r.then ? r.then : "", nullptr,
-                        r.literal, r.before, r.source, r.needs ? r.needs : ""};
+                        r.literal, r.before, r.source, r.needs ? r.needs : "", r.literal[0] != '"'};
         if (r.before == lead::in_tag)
             c.at_candidate = std::make_unique<RE2>(std::string("[^>]*?(?:") + r.pattern + ")", opt);
         if (!c.re->ok() || (c.at_candidate && !c.at_candidate->ok()))
@@ -133,11 +136,16 @@ std::vector<compiled_rule> compile(const auto& rules) {
     return out;
 }
 
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
 // Where rule literals occur in one page, found without regard to ASCII case.
 // A literal that contains "price" is found among the occurrences of
 // "price", listed in one pass over the page the first time one is asked
 // for; another literal is searched for, its first position kept. Also where
-// the page's JSON-LD blocks are, listed the first time one is asked about.
+// the page's JSON-LD blocks are, listed the first time one is asked about,
+// and its comments, scripts and styles, listed as far as is asked about.
 class literal_positions {
 public:
     explicit literal_positions(std::string_view html) : html_(html) {}
@@ -151,6 +159,15 @@ public:
         return std::any_of(blocks_.begin(), blocks_.end(),
                            [at](const auto& b) { return at >= b.first && at < b.second; });
     }
+
+    // Where the comment, <script> or <style> element that `at` lies in
+    // ends (past its "-->" or at its "</script"/"</style"; the end of the
+    // page when it is not closed), or 0 when `at` lies in none: markup
+    // there is not the page's. Those elements are listed up to `at` the
+    // first time a position there is asked about, in one pass shared by
+    // every rule: the cost is the page up to the farthest match looked at.
+    std::size_t hidden_end(std::size_t at) { return hidden_at(at).second; }
+
 
     // The first occurrence of literal at or after `from`, or npos.
     std::size_t find(std::string_view literal, std::size_t from = 0) {
@@ -208,6 +225,8 @@ private:
             const std::size_t gt = html_.find('>', at);
             if (lt == npos || gt == npos) break;
             if (!matches_nocase_at(html_, lt, "<script") || html_.find('>', lt) < at) continue;
+            // A script inside a comment (its own element starts at lt).
+            if (const auto [begin, end] = hidden_at(lt); end != 0 && begin < lt) continue;
             std::size_t end = find_ascii_nocase(html_.substr(gt + 1), "</script");
             end = end == npos ? html_.size() : gt + 1 + end;
             blocks_.emplace_back(gt + 1, end);
@@ -217,7 +236,69 @@ private:
         next_block_ = html_.size();
     }
 
+    // The comment, script or style element `at` lies in, [begin, end), or
+    // {0, 0}.
+    std::pair<std::size_t, std::size_t> hidden_at(std::size_t at) {
+        while (listed_to_ <= at && listed_to_ < html_.size()) list_hidden(at);
+        if (hidden_.empty()) return {0, 0};
+        // Most positions asked about are past the last element listed.
+        auto it = at >= hidden_.back().first
+                      ? hidden_.end()
+                      : std::upper_bound(hidden_.begin(), hidden_.end(), at,
+                                         [](std::size_t a, const auto& h) { return a < h.first; });
+        if (it == hidden_.begin() || at >= std::prev(it)->second) return {0, 0};
+        return *std::prev(it);
+    }
+
+    // Looks for the next comment, <script> or <style> that starts at or
+    // before `limit`, from listed_to_ on: lists it and moves listed_to_ to
+    // its end, or (none) to past `limit`.
+    void list_hidden(std::size_t limit) {
+        constexpr std::size_t npos = std::string_view::npos;
+        // Whether the tag at `open` ("<s...") is <name followed by a delimiter.
+        auto opens = [&](std::size_t open, std::string_view name) {
+            const std::size_t after = open + 1 + name.size();
+            if (static_cast<char>(html_[open + 2] | 0x20) != name[1] || !matches_nocase_at(html_, open + 1, name))
+                return false;
+            const char next = after < html_.size() ? html_[after] : '>';
+            return next == '>' || next == '/' || is_space(next);
+        };
+        for (std::size_t from = listed_to_;;) {
+            if (from > limit) {
+                listed_to_ = from;
+                return;
+            }
+            // Whole blocks of 64 bytes (the vector scan's step) past `limit`
+            // are looked at: an element found there is listed as well.
+            const std::size_t span = std::min(html_.size() - from, (limit + 1 - from + 63) / 64 * 64 + 1);
+            const std::size_t at = find_lt_then(html_.substr(from, span), '!', 's');
+            if (at == npos) {
+                listed_to_ = std::max(limit + 1, from + span - 1);
+                return;
+            }
+            const std::size_t open = from + at;
+            from = open + 1;
+            if (open + 3 >= html_.size()) continue;
+            std::string_view close;
+            std::size_t content = open + 2;  // "<!-->" and "<!--->" close at once, as in browsers
+            if (html_[open + 1] == '!') {
+                if (html_[open + 2] == '-' && html_[open + 3] == '-') close = "-->";
+            } else if (opens(open, "script")) {
+                close = "</script", content = open + 7;
+            } else if (opens(open, "style")) {
+                close = "</style", content = open + 6;
+            }
+            if (close.empty()) continue;  // <span>, <!DOCTYPE>, ...
+            const std::size_t end = find_ascii_nocase(html_.substr(content), close);
+            listed_to_ = end == npos ? html_.size() : content + end + (close == "-->" ? 3 : 0);
+            hidden_.emplace_back(open, listed_to_);
+            return;
+        }
+    }
+
     std::string_view html_;
+    std::vector<std::pair<std::size_t, std::size_t>> hidden_;  // [begin, end), in order
+    std::size_t listed_to_ = 0;  // where listing hidden elements goes on
     std::vector<std::pair<std::size_t, std::size_t>> blocks_;  // JSON-LD, [begin, end)
     std::size_t next_block_ = 0;  // where listing blocks goes on
     std::array<std::pair<std::string_view, std::size_t>, 8> first_{};  // literals without "price"
@@ -254,10 +335,6 @@ std::optional<std::optional<std::string_view>> match_at(const RE2& re, std::stri
 // Occurrences of a rule's literal tried one by one before one plain search
 // from the current one on.
 constexpr int max_candidates = 32;
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
 
 // Whether the start tag `tag` ("<s ...>") is <s>, <del> or <strike>.
 bool struck_tag(std::string_view tag) {
@@ -336,52 +413,67 @@ enum class verdict { take, old, reject };
 verdict judge(const compiled_rule& rule, std::string_view text, std::string_view capture,
               literal_positions& literals) {
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
-    switch (rule.source) {
-        case price_source::ld_json:
-            return literals.in_ld_json(at) ? verdict::take : verdict::reject;
-        case price_source::visible:
-            if (matches_nocase_at(text, at, "<del")) return ins_after_del(text, at) ? verdict::take : verdict::old;
-            if (capture.starts_with('<')) {  // a child element: the price element's tag is before the blanks
-                std::size_t inside = at;
-                while (inside > 0 && is_space(text[inside - 1])) --inside;
-                return old_price_at(text, inside) ? verdict::old : verdict::take;
-            }
-            return old_price_at(text, at) ? verdict::old : verdict::take;
-        default:
-            return verdict::take;
+    if (rule.source == price_source::ld_json) return literals.in_ld_json(at) ? verdict::take : verdict::reject;
+    verdict v = verdict::take;
+    if (rule.source == price_source::visible) {
+        if (matches_nocase_at(text, at, "<del")) {
+            v = ins_after_del(text, at) ? verdict::take : verdict::old;
+        } else {
+            // For a child element the price element's tag is before the blanks.
+            std::size_t inside = at;
+            while (capture.starts_with('<') && inside > 0 && is_space(text[inside - 1])) --inside;
+            v = old_price_at(text, inside) ? verdict::old : verdict::take;
+        }
     }
+    // Markup in a comment, a script or a style element is not the page's.
+    return rule.markup && literals.hidden_end(at) != 0 ? verdict::reject : v;
 }
 
-// The first capture group of the rule's first match in text (the leftmost,
-// as an unanchored search would find it) that judge() takes; failing that,
-// its first old one. Every match contains an occurrence of the literal, and
-// starts at it (lead::none) or in its tag (lead::in_tag): so the match is
-// tried, anchored, at each occurrence in turn, and a page where "price"
-// appears often without a match is not searched to its end once per rule.
-std::optional<std::string_view> first_match(const compiled_rule& rule, std::string_view text,
-                                            literal_positions& literals) {
+// Matches of a rule read without a value (a price element holding only a
+// label, or no number) before the rule gives up on the page.
+constexpr int max_unread = 16;
+
+// Sets `out` to what `read` makes of the first capture group of the rule's
+// first match in text (the leftmost, as an unanchored search would find it)
+// that judge() takes and that reads as a value; failing that, of its first
+// old one that does. read(capture) returns a std::optional (nullopt: no
+// value). Every match contains an occurrence of the literal, and starts at
+// it (lead::none) or in its tag (lead::in_tag): so the match is tried,
+// anchored, at each occurrence in turn, and a page where "price" appears
+// often without a match is not searched to its end once per rule. Each
+// match is read at most once, and at most max_unread of them without a
+// value. REQUIRES: out is empty.
+template <typename Read, typename Value>
+void first_value(const compiled_rule& rule, std::string_view text, literal_positions& literals,
+                 Read read, std::optional<Value>& out) {
     constexpr std::size_t npos = std::string_view::npos;
-    std::optional<std::string_view> old;
-    // Whether the match m ends the search; an old one is kept for the end.
+    std::size_t at = literals.find(rule.literal);
+    if (at == npos) return;
+    std::optional<Value> old;
+    int unread = 0;
+    // Whether the match m ends the search: one taken that reads as a value
+    // (then in out), or one too many without a value. The first old one
+    // with a value is kept for the end.
     auto taken = [&](const std::optional<std::string_view>& m) {
-        if (!m) return true;  // no group took part: nothing to judge
-        switch (judge(rule, text, *m, literals)) {
-            case verdict::take: return true;
-            case verdict::old: if (!old) old = m; return false;
-            case verdict::reject: return false;
-        }
-        return false;
+        if (!m) return true;  // no group took part: nothing to read
+        const verdict v = judge(rule, text, *m, literals);
+        if (v == verdict::reject || (v == verdict::old && old)) return false;
+        std::optional<Value>& to = v == verdict::old ? old : out;
+        to = read(*m);
+        if (!to) return ++unread == max_unread;
+        return v != verdict::old;
+    };
+    auto finish = [&] {
+        if (!out && old) out = std::move(old);
     };
     // A plain search from start on, past the matches not taken.
-    auto search_from = [&](std::size_t start) -> std::optional<std::string_view> {
+    auto search_from = [&](std::size_t start) {
         while (auto m = match_at(*rule.re, text, start, RE2::UNANCHORED)) {
-            if (taken(*m)) return *m;
+            if (taken(*m)) break;
             start = static_cast<std::size_t>(m->value().data() - text.data()) + m->value().size();
         }
-        return old;
+        finish();
     };
-    std::size_t at = literals.find(rule.literal);
-    if (at == npos) return std::nullopt;
     if (rule.before == lead::max_lead) return search_from(search_start(rule, text, at));
     const RE2& at_candidate = rule.at_candidate ? *rule.at_candidate : *rule.re;
     std::size_t tried = npos;  // the last start tried
@@ -398,11 +490,11 @@ std::optional<std::string_view> first_match(const compiled_rule& rule, std::stri
         if (can_match && n++ == max_candidates) return search_from(start);
         // Occurrences in one tag share their start.
         if (start != tried && can_match) {
-            if (auto m = match_at(at_candidate, text, start, RE2::ANCHOR_START); m && taken(*m)) return *m;
+            if (auto m = match_at(at_candidate, text, start, RE2::ANCHOR_START); m && taken(*m)) break;
             tried = start;
         }
     }
-    return old;
+    finish();
 }
 
 // The text of the element whose content starts at `at`, up to its end tag
@@ -888,34 +980,45 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
     if (r_) return r_->extract(html, currency_hint, page_url);
     extraction e;
     literal_positions literals(html);
-    if (auto m = title_element(html)) {
+    // The first <title> outside comments, scripts and styles.
+    for (std::size_t from = 0; auto m = title_element(html.substr(from));) {
+        const auto at = static_cast<std::size_t>(m->data() - html.data());
+        if (const std::size_t end = literals.hidden_end(at)) {
+            from = end;
+            continue;
+        }
         std::string t = collapse_whitespace(decode_entities(*m));
         if (!t.empty()) e.title = std::move(t);
+        break;
     }
-    for (std::size_t i = 0; i < p_->title.size() && !e.title; ++i) {
-        if (auto m = first_match(p_->title[i], html, literals)) {
-            std::string t = collapse_whitespace(decode_entities(*m));
-            if (!t.empty()) e.title = std::move(t);
-        }
-    }
+    // A title rule's value: the text, if there is any.
+    auto title_text = [](std::string_view m) -> std::optional<std::string> {
+        std::string t = collapse_whitespace(decode_entities(m));
+        if (t.empty()) return std::nullopt;
+        return t;
+    };
+    for (std::size_t i = 0; i < p_->title.size() && !e.title; ++i)
+        first_value(p_->title[i], html, literals, title_text, e.title);
     std::string currency(currency_hint);
     for (const auto& rule : p_->currency) {
-        if (auto m = first_match(rule, html, literals)) {
-            currency.assign(*m);
+        std::optional<std::string_view> code;
+        first_value(rule, html, literals, [](std::string_view m) { return std::optional(m); }, code);
+        if (code) {
+            currency.assign(*code);
             for (auto& c : currency) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             break;
         }
     }
     for (const auto& rule : p_->price) {
-        if (auto m = first_match(rule, html, literals)) {
-            const bool visible = rule.source == price_source::visible;
-            const auto format = visible ? price_format::text : price_format::machine;
-            if (auto p = parse_price(visible ? visible_price_text(html, *m) : html_to_text(*m),
-                                     currency, format)) {
-                e.price = std::move(p);
-                break;
-            }
-        }
+        const bool visible = rule.source == price_source::visible;
+        const auto format = visible ? price_format::text : price_format::machine;
+        // A match's price, if it parses: a label or a text without a
+        // number gives way to the rule's next match.
+        auto price_of = [&](std::string_view m) {
+            return parse_price(visible ? visible_price_text(html, m) : html_to_text(m), currency, format);
+        };
+        first_value(rule, html, literals, price_of, e.price);
+        if (e.price) break;
     }
     return e;
 }

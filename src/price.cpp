@@ -239,7 +239,8 @@ std::string clean_text(string_view in) {
     return out;
 }
 
-// Maps full-width and Arabic-Indic digits and separators to ASCII, and
+// Maps full-width, Arabic-Indic, Devanagari and Bengali digits and
+// separators to ASCII, and
 // typographic apostrophes to '\'', so the number scanner sees one alphabet.
 struct fold_rule {
     string_view from;           // first bytes of the sequence
@@ -251,6 +252,8 @@ constexpr fold_rule fold_rules[] = {
     {"\xEF\xBC", 0x90, 0x99, '0'},  // full-width digits
     {"\xD9", 0xA0, 0xA9, '0'},      // Arabic-Indic digits
     {"\xDB", 0xB0, 0xB9, '0'},      // extended Arabic-Indic digits
+    {"\xE0\xA5", 0xA6, 0xAF, '0'},  // Devanagari digits
+    {"\xE0\xA7", 0xA6, 0xAF, '0'},  // Bengali digits
     {"\xEF\xBC", 0x8C, 0x8C, ','},  {"\xEF\xBC", 0x8E, 0x8E, '.'}, {"\xEF\xBC", 0x84, 0x84, '$'},
     {"\xEF\xBC", 0x87, 0x87, '\''}, {"\xEF\xBD", 0x9E, 0x9E, '~'}, {"\xE2\x80", 0x99, 0x99, '\''},
     {"\xD9", 0xAB, 0xAB, '.'},      {"\xD9", 0xAC, 0xAC, ','},  // Arabic separators
@@ -322,6 +325,15 @@ constexpr marker markers[] = {
     {"R$", "BRL", "", word | anywhere},
     {"MX$", "MXN", "", word | anywhere},
     {"RD$", "DOP", "", word | anywhere},
+    {"CDN$", "CAD", "", word | anywhere},
+    {"CAN$", "CAD", "", word | anywhere | any_case},
+    {"AR$", "ARS", "", word | anywhere},
+    {"COL$", "COP", "", word | anywhere},
+    {"CLP$", "CLP", "", word | anywhere},
+    {"Mex$", "MXN", "", word | anywhere},
+    {"J$", "JMD", "", word | anywhere},
+    {"TT$", "TTD", "", word | anywhere},
+    {"MOP$", "MOP", "", word | anywhere},
     // eBay writes a space inside: "US $12.99", "C $12.99", "AU $12.99".
     {"US $", "USD", "", word},
     {"C $", "CAD", "", word},
@@ -332,6 +344,7 @@ constexpr marker markers[] = {
     // Symbols.
     {"€", "EUR", "", anywhere},
     {"£", "GBP", "EGP GIP FKP SHP LBP SYP SSP", anywhere},
+    {"E£", "EGP", "", word | anywhere},
     {"￡", "GBP", "", anywhere},
     {"¥", "JPY", "CNY", anywhere},
     {"￥", "JPY", "CNY", anywhere},
@@ -358,6 +371,8 @@ constexpr marker markers[] = {
     {"₭", "LAK", "", anywhere},
     {"৳", "BDT", "", anywhere},
     {"₮", "MNT", "", anywhere},
+    {"៛", "KHR", "", anywhere},
+    {"֏", "AMD", "", anywhere},
     // Local names and abbreviations.
     {"元", "CNY", "", anywhere},
     {"人民币", "CNY", "", anywhere},
@@ -384,6 +399,23 @@ constexpr marker markers[] = {
     {"VNĐ", "VND", "", word | anywhere | any_case},
     {"лв", "BGN", "", word | anywhere},
     {"R", "ZAR", "", word | before_only},
+    {"KSh", "KES", "", word | anywhere | any_case},
+    {"Tk", "BDT", "", word},
+    {"Tk.", "BDT", "", word},
+    {"kn", "HRK", "", word},
+    {"din.", "RSD", "", word},
+    {"din", "RSD", "", word},
+    {"дин.", "RSD", "", word},
+    {"ден", "MKD", "", word | anywhere},
+    {"L.E.", "EGP", "", word},
+    {"Dhs.", "AED", "", word | any_case},
+    {"Dhs", "AED", "", word | any_case},
+    {"SR", "SAR", "SCR", word},
+    {"QR", "QAR", "", word},
+    {"KD", "KWD", "", word},
+    {"BD", "BHD", "", word},
+    {"B/.", "PAB", "", word},
+    {"Gs.", "PYG", "", word},
     {"RM", "MYR", "", word},
     {"Rp", "IDR", "", word},
     {"S/", "PEN", "", word},
@@ -396,6 +428,13 @@ constexpr marker markers[] = {
     {"د.إ", "AED", "", anywhere},
     {"ر.س", "SAR", "", anywhere},
     {"ج.م", "EGP", "", anywhere},
+    {"د.ك", "KWD", "", anywhere},
+    {"ر.ق", "QAR", "", anywhere},
+    {"ر.ع", "OMR", "", anywhere},
+    {"د.ب", "BHD", "", anywhere},
+    {"د.م", "MAD", "", anywhere},
+    {"د.أ", "JOD", "", anywhere},
+    {"د.ت", "TND", "", anywhere},
     // ISO codes. Lower case only for those that are not also English words.
     {"USD", "USD", "", code_ci},
     {"EUR", "EUR", "", code_ci},
@@ -460,6 +499,50 @@ constexpr marker markers[] = {
     {"XOF", "XOF", "", code},
     {"XAF", "XAF", "", code},
     {"HRK", "HRK", "", code},
+    {"JMD", "JMD", "", code},
+    {"TTD", "TTD", "", code},
+    {"CRC", "CRC", "", code},
+    {"GTQ", "GTQ", "", code},
+    {"HNL", "HNL", "", code},
+    {"NIO", "NIO", "", code},
+    {"PAB", "PAB", "", code},
+    {"PYG", "PYG", "", code},
+    {"VES", "VES", "", code},
+    {"KGS", "KGS", "", code},
+    {"UZS", "UZS", "", code},
+    {"MKD", "MKD", "", code},
+    {"MDL", "MDL", "", code},
+    {"AZN", "AZN", "", code},
+    {"GHS", "GHS", "", code},
+    {"TZS", "TZS", "", code},
+    {"UGX", "UGX", "", code},
+    {"ETB", "ETB", "", code},
+    {"ZMW", "ZMW", "", code},
+    {"MUR", "MUR", "", code},
+    {"NPR", "NPR", "", code},
+    {"MMK", "MMK", "", code},
+    {"KHR", "KHR", "", code},
+    {"LAK", "LAK", "", code},
+    {"MNT", "MNT", "", code},
+    {"BND", "BND", "", code},
+    {"FJD", "FJD", "", code},
+    {"DZD", "DZD", "", code},
+    {"JOD", "JOD", "", code},
+    {"LBP", "LBP", "", code},
+    {"IQD", "IQD", "", code},
+    {"IRR", "IRR", "", code},
+    {"BSD", "BSD", "", code},
+    {"BBD", "BBD", "", code},
+    {"BZD", "BZD", "", code},
+    {"XCD", "XCD", "", code},
+    {"NAD", "NAD", "", code},
+    {"BWP", "BWP", "", code},
+    {"MZN", "MZN", "", code},
+    {"AOA", "AOA", "", code},
+    {"RWF", "RWF", "", code},
+    {"XPF", "XPF", "", code},
+    {"SCR", "SCR", "", code},
+    {"MVR", "MVR", "", code},
 };
 
 // The marker table indexed by its first and by its last byte (ASCII

@@ -431,6 +431,37 @@ TEST_CASE("extractor: a price element whose number sits in a child element", "[e
     check_price(run("<span class=\"price\"></span><span class=\"price\">$5.00</span>"), "5.00", "USD");
 }
 
+TEST_CASE("extractor: a price element that holds no price gives way to the next one", "[extractor]") {
+    // A label in an element of its own before the price.
+    check_price(run("<span class=\"price\">Price:</span> <span class=\"price\">$19.99</span>"), "19.99", "USD");
+    check_price(run(product_page("", "<div class=\"price-box\"><span class=\"price\">Price:</span>\n"
+                                     "<span class=\"price\">$59.99</span></div>\n")),
+                "59.99", "USD");
+    check_price(run("<div class=\"price\">Call for price</div><span class=\"price\">5,00 \u20ac</span>"), "5.00",
+                "EUR");
+    // In a child element too.
+    check_price(run("<p class=\"price\"><b>Our price</b></p><p class=\"price\"><b>\u00a339.00</b></p>"), "39.00",
+                "GBP");
+    // An old price without a number does not stand in for the price.
+    check_price(run("<span class=\"price old-price\">Was:</span><span class=\"price old-price\">$12.00</span>"),
+                "12.00", "USD");
+    check_price(run("<span class=\"price old-price\">Was:</span><span class=\"price\">Now:</span>"
+                    "<span class=\"price old-price\">$12.00</span><span class=\"price\">$9.00</span>"),
+                "9.00", "USD");
+    // A structured value that is no number gives way to the next one of its rule.
+    check_price(run("<meta property=\"product:price:amount\" content=\"N/A\">"
+                    "<meta property=\"product:price:amount\" content=\"12.50\">"),
+                "12.50", "");
+    // Still no price when no element holds one.
+    CHECK_FALSE(run("<span class=\"price\">Price:</span><span class=\"price\">Free</span>").price);
+    // Bounded: after 16 price elements without a number the rule gives up.
+    std::string labels;
+    for (int i = 0; i < 15; ++i) labels += "<span class=\"price\">Price:</span>\n";
+    check_price(run(labels + "<span class=\"price\">$1.00</span>"), "1.00", "USD");
+    labels += "<span class=\"price\">Price:</span>\n";
+    CHECK_FALSE(run(labels + "<span class=\"price\">$1.00</span>").price);
+}
+
 TEST_CASE("extractor: the current price wins over a struck or old one", "[extractor]") {
     auto struck = run("<s class=\"price old-price\">$29.99</s> <span class=\"price sale-price\">$19.99</span>");
     check_price(struck, "19.99", "USD");
@@ -459,6 +490,51 @@ TEST_CASE("extractor: the current price wins over a struck or old one", "[extrac
     // A closed old price before the current one does not mark it.
     auto after_old = run("<span class=\"price-was\">$9.00</span>\n<span class=\"price\">$7.00</span>");
     check_price(after_old, "7.00", "USD");
+}
+
+TEST_CASE("extractor: markup in comments, scripts and styles is not the page's", "[extractor]") {
+    // A commented-out or scripted <title> before the real one.
+    check_title(run("<head><!-- <title>Old</title> --><title>New</title></head>"), "New");
+    check_title(run("<head><script>document.write(\"<title>Script</title>\")</script><title>New</title></head>"),
+                "New");
+    check_title(run("<HEAD><STYLE type=\"text/css\">/* <title>x</title> */</STYLE><TITLE>Upper</TITLE>"), "Upper");
+    check_title(run("<!-- <title>Only in a comment</title> --><meta property=\"og:title\" content=\"From OG\">"),
+                "From OG");
+    CHECK_FALSE(run("<!-- <title>Only in a comment</title> -->").title);
+    check_title(run("<!--> <title>After an empty comment</title>"), "After an empty comment");
+    check_title(run("<!---> <title>After an empty comment</title>"), "After an empty comment");
+    // og:title in a comment.
+    check_title(run("<!-- <meta property=\"og:title\" content=\"Old\"> --><meta property=\"og:title\" content=\"New\">"),
+                "New");
+    // A price element in a script's string, a template, a comment or a style.
+    check_price(run("<script>var tpl = '<span class=\"price\">$0.00</span>';</script>"
+                    "<span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<script type=\"text/template\"><span class=\"price\">$1.00</span></script>"
+                    "<span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<!-- <span class=\"price\">$5.00</span> --><span class=\"price\">$19.99</span>"), "19.99", "USD");
+    check_price(run("<style>.a[class=\"price\"] > b { content: \"$1\" }</style><span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run(product_page("<!-- <meta property=\"product:price:amount\" content=\"5.00\"> -->\n",
+                                 "<span class=\"price\">$59.99</span>\n")),
+                "59.99", "USD");
+    check_price(run("<!-- <span itemprop=\"price\" content=\"5.00\"></span> -->"
+                    "<span itemprop=\"price\" content=\"7.00\"></span>"),
+                "7.00", "");
+    // A comment or script that closes before the price does not hide it; one
+    // that is never closed hides the rest of the page.
+    check_price(run("<script>if (a < b) x();</script><!-- note --><span class=\"price\">$3.00</span>"), "3.00", "USD");
+    CHECK_FALSE(run("<!-- <span class=\"price\">$3.00</span>").price);
+    CHECK_FALSE(run("<script><span class=\"price\">$3.00</span>").price);
+    // <span>, <strong> and <section> are no script or style.
+    check_price(run("<section><strong>Deal</strong> <span class=\"price\">$4.00</span></section>"), "4.00", "USD");
+    check_price(run("<scripts></scripts><styles></styles><span class=\"price\">$4.00</span>"), "4.00", "USD");
+    // JSON-LD is still read, and a price in it beats visible ones.
+    check_price(run("<!-- <script type=\"application/ld+json\">{\"price\": \"1.00\"}</script> -->"
+                    "<script type=\"application/ld+json\">{\"offers\": {\"price\": \"44.10\", "
+                    "\"priceCurrency\": \"EUR\"}}</script><span class=\"price\">$3.00</span>"),
+                "44.10", "EUR");
 }
 
 TEST_CASE("extractor: AggregateOffer lowPrice after price", "[extractor]") {

@@ -35,11 +35,13 @@ struct extraction {
 
 class extractor {
 public:
-    // The built-in rules: title from <title> (not one inside <svg>), else
+    // The built-in rules, on markup outside comments, scripts (but JSON-LD)
+    // and styles: title from <title> (not one inside <svg>), else
     // og:title; price from product/og price metas, itemprop="price", JSON-LD
     // "price" (in ld+json scripts only), an AggregateOffer's lowPrice, then
     // common price elements (struck or old ones passed over, <sup> cents
-    // read); structured amounts read with '.' as the decimal point; currency
+    // read); a match without a price (a label) gives way to the rule's next
+    // one; structured amounts read with '.' as the decimal point; currency
     // from the price text, else the page's declared currency. Compiled on
     // first use.
     static const extractor& builtin();

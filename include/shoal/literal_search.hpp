@@ -32,6 +32,12 @@ std::size_t find_ascii_nocase(std::string_view text, std::string_view lower_lite
 std::size_t find_every_nocase(std::string_view text, std::string_view lower_literal,
                               std::span<std::size_t> out);
 
+// Returns the position of the first '<' in `text` that is followed by the
+// byte `a` or by the letter `b` in either case, or npos. With '!' and 's':
+// where a comment, a <script> or a <style> may start.
+// REQUIRES: `a` is no ASCII letter; `b` is a lower-case ASCII letter.
+std::size_t find_lt_then(std::string_view text, char a, char b);
+
 // Whether `text` holds `lower_literal` at `pos`, as find_ascii_nocase
 // matches. False when it would run past the end.
 bool matches_nocase_at(std::string_view text, std::size_t pos, std::string_view lower_literal);
