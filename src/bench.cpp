@@ -35,6 +35,7 @@
 #include "shoal/child_process.hpp"
 #include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
+#include "shoal/literal_search.hpp"
 #include "shoal/options.hpp"
 #include "shoal/serve_pages.hpp"
 #include "shoal/sys.hpp"
@@ -180,8 +181,7 @@ std::string http_get(unsigned port, bool tls, const std::string& target) {
         return "";
     const std::size_t head_end = response.find("\r\n\r\n");
     if (head_end == std::string::npos) return "";
-    std::string head = response.substr(0, head_end);
-    std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string head = ascii_lower(response.substr(0, head_end));
     std::string body = response.substr(head_end + 4);
     if (head.find("transfer-encoding: chunked") == std::string::npos) return body;
     std::string plain;

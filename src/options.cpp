@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -24,7 +23,7 @@ namespace {
 bool ends_with(const std::string& s, std::string_view suffix) {
     return s.size() >= suffix.size() &&
            std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
-                      [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+                      [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
 }
 
 // A byte HTTP allows in a header value: visible ASCII, space, tab, and

@@ -5,20 +5,14 @@
 
 #include <algorithm>
 #include <boost/url.hpp>
-#include <cctype>
 #include <charconv>
+
+#include "shoal/literal_search.hpp"
 
 namespace shoal {
 namespace urls = boost::urls;
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 std::string base64(std::string_view bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3), '\0');
@@ -44,7 +38,7 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
     auto parsed = urls::parse_uri(full);
     if (!parsed) return bad("not a URL; give http://HOST:PORT");  // not echoed: it may hold a password
     const urls::url_view& u = *parsed;
-    const std::string scheme = lower(u.scheme());
+    const std::string scheme = ascii_lower(std::string(u.scheme()));
     if (scheme == "https")
         return bad("https:// proxies (TLS to the proxy) are not supported; give http://HOST:PORT "
                    "(https URLs still go through it encrypted, in a CONNECT tunnel)");
@@ -61,7 +55,7 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
             p.ip_literal = true;
             break;
         case urls::host_type::name:
-            p.host = lower(u.host_address());
+            p.host = ascii_lower(u.host_address());
             for (unsigned char c : p.host)
                 if (c <= 0x20 || c >= 0x7f) return bad("the proxy's host name must be plain ASCII without spaces");
             break;

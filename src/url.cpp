@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "shoal/charset.hpp"
+#include "shoal/literal_search.hpp"
 #include "shoal/url_source.hpp"
 
 namespace shoal {
@@ -135,9 +136,7 @@ std::optional<url_error> host_name_error(std::string_view host) {
 }
 
 std::variant<target_url, url_error> from_view(const urls::url_view& u) {
-    std::string scheme(u.scheme());
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string scheme = ascii_lower(std::string(u.scheme()));
     if (scheme != "http" && scheme != "https")
         return url_error{"unsupported_scheme", "scheme '" + scheme + "' is not http or https"};
     if (!u.has_authority() || u.host().empty())
@@ -176,8 +175,7 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
                 if (auto* e = std::get_if<url_error>(&a)) return *e;
                 t.host = std::move(std::get<std::string>(a));
             }
-            std::transform(t.host.begin(), t.host.end(), t.host.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            t.host = ascii_lower(std::move(t.host));
             // What a resolver takes: letters, digits, '-', '.', and '_' as
             // some real hosts have ("%3c" decodes to '<', which is none).
             for (unsigned char c : t.host)
@@ -362,8 +360,7 @@ std::optional<target_url> parse_plain_url(std::string_view text) {
     // takes "01.2.3.4" as a name: host names that start with a digit are its.
     if (!t.ip_literal && host[0] >= '0' && host[0] <= '9') return std::nullopt;
     t.host.assign(host);
-    for (char& c : t.host)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+    for (char& c : t.host) c = ascii_lower(c);
     if (i == path_end) t.target = "/";
     t.target.append(text.substr(i, target_end - i));
     char port[8];
@@ -390,8 +387,7 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
         has_scheme = std::isalnum(c) || c == '+' || c == '-' || c == '.';
     }
     if (!has_scheme) return url_error{"invalid_url", "not an absolute http(s) URL"};
-    std::string scheme(text.substr(0, colon));
-    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string scheme = ascii_lower(std::string(text.substr(0, colon)));
     if (scheme != "http" && scheme != "https")
         return url_error{"unsupported_scheme", "scheme '" + scheme + "' is not http or https"};
     if (text.substr(colon, 3) != "://")
