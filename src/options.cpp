@@ -166,10 +166,10 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->check(decimal_number())
         ->check(decimal_range(0.001, 86400.0))
         ->type_name("S");
-    crawl.add_option("--max-body", o.max_body, "cap on the decoded body in bytes")
+    crawl.add_option("--max-body", o.max_body,
+                     "cap on the decoded body in bytes, 1 to 4G; K, M and G are 1024-based (64K, 8M)")
         ->capture_default_str()
-        ->transform(whole_number())
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32).description(""))
+        ->transform(byte_size(1, std::uint64_t{1} << 32))
         ->type_name("BYTES");
     crawl.add_option("--retries", o.retries, "retries on connect errors, timeouts, 429 and 5xx")
         ->capture_default_str()
