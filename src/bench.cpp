@@ -750,6 +750,7 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         "3 interrupted, 4 a run incomplete, incorrect or timed out, or serve failed.",
         "shoal bench");
     app.formatter(std::make_shared<bench_usage>());
+    add_version_flag(app);
     app.add_option("--modes", o.modes,
                    "modes to sweep, in order: keep-alive (serve defaults), close (a new connection "
                    "per URL), https (TLS; crawl --insecure), latency (each page delayed --latency ms)")

@@ -20,6 +20,7 @@
 #include <string>
 #include <utility>
 
+#include "shoal/command_line.hpp"
 #include "shoal/literal_search.hpp"
 #include "shoal/record.hpp"
 #include "shoal/sys.hpp"
@@ -895,6 +896,7 @@ int run_diff_command(int argc, char** argv) {
         "Compares two shoal outputs by URL: new and gone URLs, price, title, status and error "
         "changes.\nExit code: 0 no changes, 1 changes, 2 trouble.",
         "shoal diff"};
+    add_version_flag(app);
     std::string old_path, new_path, format_name;
     std::vector<std::string> only;
     diff_filter filter;

@@ -50,6 +50,7 @@ std::optional<extract_options> parse(int argc, char** argv) {
         "Exit codes: 0 done, 1 usage or bad rules, 2 unreadable FILE.",
         "shoal extract");
     app.formatter(std::make_shared<extract_usage>());
+    add_version_flag(app);
     app.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price")
         ->type_name("PATH");
     app.add_option("--url", o.url,

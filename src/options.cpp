@@ -128,6 +128,7 @@ public:
 };
 
 void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::string>& headers) {
+    add_version_flag(crawl);
     crawl.add_option("URL_FILE", o.input, "file with one URL per line; '-' reads stdin")
         ->required()
         ->type_name("PATH");

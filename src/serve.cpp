@@ -739,6 +739,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         "that cannot be bound; 2 a file that cannot be written.",
         "shoal serve");
     app.formatter(std::make_shared<serve_usage>());
+    add_version_flag(app);
     std::string gzip = "on", keep_alive = "on", transfer = "length";
     app.add_option("--port", o.port, "TCP port (default 8080; 0 = pick a free port)")
         ->check(CLI::Range(0, 65535))

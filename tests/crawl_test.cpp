@@ -1030,6 +1030,13 @@ TEST_CASE("crawl: --version prints the version after shoal alone and after every
         CHECK(r.out == "shoal 0.1.0\n");
         CHECK(r.err.empty());
     }
+    // Every command's --help lists it.
+    for (const char* command : {"crawl", "serve", "bench", "extract", "diff"}) {
+        INFO(command << " --help");
+        auto help = run_process({SHOAL_BINARY, command, "--help"}, "", 20s);
+        CHECK(help.exit_code == 0);
+        CHECK_THAT(help.out, Catch::Contains("  --version ") && Catch::Contains("print the version"));
+    }
     // After "--", --version is an operand: a URL file of that name.
     auto operand = run_process({SHOAL_BINARY, "crawl", "-o", "-", "--", "--version"}, "", 20s);
     CHECK(operand.exit_code == 2);

@@ -35,6 +35,13 @@ inline bool parse_command(CLI::App& app, int argc, char** argv, const std::strin
     return true;
 }
 
+// Lists --version in a command's --help, after --help. main() answers
+// --version before any command reads its line, so this flag only shows
+// (and is never set).
+inline void add_version_flag(CLI::App& app) {
+    app.add_flag("--version")->description("print the version and exit (also after any other command)");
+}
+
 // A check that a decimal value lies in [lo, hi], whose message prints the
 // bounds as written ("0.001 to 86400"), where CLI::Range prints
 // "0.001000 to 86400.000000".
