@@ -44,7 +44,7 @@ std::variant<std::string, url_error> host_to_ascii(const std::string& host) {
         rc = idn2_to_ascii_8z(host.c_str(), &out, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
     }
     if (rc != IDN2_OK)
-        return url_error{"bad_host", std::string("not a valid internationalised host name: ") +
+        return url_error{"bad_host", std::string("the host name is not a valid internationalised name: ") +
                                          idn2_strerror(rc)};
     std::string ascii(out);
     idn2_free(out);
@@ -135,6 +135,45 @@ std::optional<url_error> host_name_error(std::string_view host) {
     return std::nullopt;
 }
 
+}  // namespace
+
+std::variant<std::string, url_error> normalise_host_name(std::string host) {
+    bool ascii = true;
+    for (unsigned char c : host) {
+        if (c <= 0x20 || c == 0x7f) return url_error{"bad_host", "the host name has spaces or control characters"};
+        if (c >= 0x80) ascii = false;
+    }
+    if (!ascii) {
+        auto a = host_to_ascii(host);
+        if (auto* e = std::get_if<url_error>(&a)) return *e;
+        host = std::move(std::get<std::string>(a));
+    }
+    host = ascii_lower(std::move(host));
+    // What a resolver takes: letters, digits, '-', '.', and '_' as
+    // some real hosts have ("%3c" decodes to '<', which is none).
+    for (unsigned char c : host)
+        if (!std::isalnum(c) && c != '-' && c != '.' && c != '_')
+            return url_error{"bad_host", "the host name has a character that host names cannot have: '" +
+                                             std::string(1, static_cast<char>(c)) + "'"};
+    if (auto e = host_name_error(host)) return *e;
+    return host;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept {
+    // Leading zeros are no digits of the number (":08080" is 8080, as browsers read it).
+    if (digits.empty() || digits.size() - std::min(digits.find_first_not_of('0'), digits.size() - 1) > 5)
+        return std::nullopt;
+    unsigned v = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v == 0 || v > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(v);
+}
+
+namespace {
+
 std::variant<target_url, url_error> from_view(const urls::url_view& u) {
     const std::string scheme = ascii_lower(std::string(u.scheme()));
     if (scheme != "http" && scheme != "https")
@@ -163,26 +202,9 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
             t.ip_literal = true;
             break;
         case urls::host_type::name: {
-            t.host = u.host_address();  // percent-decoded
-            bool ascii = true;
-            for (unsigned char c : t.host) {
-                if (c <= 0x20 || c == 0x7f)
-                    return url_error{"bad_host", "the host name has spaces or control characters"};
-                if (c >= 0x80) ascii = false;
-            }
-            if (!ascii) {
-                auto a = host_to_ascii(t.host);
-                if (auto* e = std::get_if<url_error>(&a)) return *e;
-                t.host = std::move(std::get<std::string>(a));
-            }
-            t.host = ascii_lower(std::move(t.host));
-            // What a resolver takes: letters, digits, '-', '.', and '_' as
-            // some real hosts have ("%3c" decodes to '<', which is none).
-            for (unsigned char c : t.host)
-                if (!std::isalnum(c) && c != '-' && c != '.' && c != '_')
-                    return url_error{"bad_host", "the host name has a character that host names "
-                                                 "cannot have: '" + std::string(1, static_cast<char>(c)) + "'"};
-            if (auto e = host_name_error(t.host)) return *e;
+            auto name = normalise_host_name(u.host_address());  // percent-decoded
+            if (auto* e = std::get_if<url_error>(&name)) return *e;
+            t.host = std::move(std::get<std::string>(name));
             break;
         }
         default:
@@ -190,17 +212,9 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
     }
     t.port = t.https ? 443 : 80;
     if (u.has_port() && !u.port().empty()) {
-        std::string_view p = u.port();
-        unsigned long v = 0;
-        // Leading zeros are no digits of the number (":08080" is 8080, as browsers read it).
-        bool ok = p.size() - std::min(p.find_first_not_of('0'), p.size() - 1) <= 5;
-        for (char c : p) {
-            if (c < '0' || c > '9') ok = false;
-            else v = v * 10 + static_cast<unsigned long>(c - '0');
-        }
-        if (!ok || v == 0 || v > 65535)
-            return url_error{"bad_port", "port '" + std::string(p) + "' is not 1-65535"};
-        t.port = static_cast<std::uint16_t>(v);
+        const auto port = parse_port(u.port());
+        if (!port) return url_error{"bad_port", "port '" + std::string(u.port()) + "' is not 1-65535"};
+        t.port = *port;
     } else if (u.has_port() && !u.encoded_path().empty() && u.encoded_path().front() != '/') {
         // "host:/" has the default port (RFC 3986); "host:abc/" has no port.
         return url_error{"bad_port", "the port is not a number"};
