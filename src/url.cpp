@@ -374,7 +374,9 @@ std::optional<target_url> parse_plain_url(std::string_view text) {
     // takes "01.2.3.4" as a name: host names that start with a digit are its.
     if (!t.ip_literal && host[0] >= '0' && host[0] <= '9') return std::nullopt;
     t.host.assign(host);
-    for (char& c : t.host) c = ascii_lower(c);
+    // Stores only what changes: fewer instructions than ascii_lower() here.
+    for (char& c : t.host)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
     if (i == path_end) t.target = "/";
     t.target.append(text.substr(i, target_end - i));
     char port[8];
