@@ -35,6 +35,7 @@
 #include "shoal/child_process.hpp"
 #include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
+#include "shoal/literal_search.hpp"
 #include "shoal/options.hpp"
 #include "shoal/serve_pages.hpp"
 #include "shoal/sys.hpp"
@@ -180,8 +181,7 @@ std::string http_get(unsigned port, bool tls, const std::string& target) {
         return "";
     const std::size_t head_end = response.find("\r\n\r\n");
     if (head_end == std::string::npos) return "";
-    std::string head = response.substr(0, head_end);
-    std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string head = ascii_lower(response.substr(0, head_end));
     std::string body = response.substr(head_end + 4);
     if (head.find("transfer-encoding: chunked") == std::string::npos) return body;
     std::string plain;
@@ -750,6 +750,7 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         "3 interrupted, 4 a run incomplete, incorrect or timed out, or serve failed.",
         "shoal bench");
     app.formatter(std::make_shared<bench_usage>());
+    add_version_flag(app);
     app.add_option("--modes", o.modes,
                    "modes to sweep, in order: keep-alive (serve defaults), close (a new connection "
                    "per URL), https (TLS; crawl --insecure), latency (each page delayed --latency ms)")

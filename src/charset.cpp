@@ -14,6 +14,8 @@
 #include <memory>
 #include <vector>
 
+#include "shoal/literal_search.hpp"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -250,10 +252,6 @@ constexpr label_entry labels[] = {
 
 bool is_html_space(char c) noexcept {
     return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
-}
-
-char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
 }
 
 bool iequals(std::string_view a, std::string_view lower) noexcept {

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "shoal/literal_search.hpp"
 #include "shoal/url.hpp"
 
 namespace shoal {
@@ -37,7 +38,7 @@ void host_of_line(std::string_view line, std::string& out) {
     std::string_view host = host_span(line);
     out.clear();
     out.reserve(host.size());
-    for (char ch : host) out.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch);
+    for (char ch : host) out.push_back(ascii_lower(ch));
 }
 
 }  // namespace detail

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +20,8 @@
 #include <string>
 #include <utility>
 
+#include "shoal/command_line.hpp"
+#include "shoal/literal_search.hpp"
 #include "shoal/record.hpp"
 #include "shoal/sys.hpp"
 
@@ -323,10 +324,7 @@ std::ifstream open_input(const std::string& path) {
 }
 
 bool ends_with_csv(const std::string& path) {
-    if (path.size() < 4) return false;
-    std::string ext = path.substr(path.size() - 4);
-    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return ext == ".csv";
+    return path.size() >= 4 && ascii_lower(path.substr(path.size() - 4)) == ".csv";
 }
 
 void read_jsonl_records(std::istream& in, const std::string& name, const diff_record_fn& fn) {
@@ -898,6 +896,7 @@ int run_diff_command(int argc, char** argv) {
         "Compares two shoal outputs by URL: new and gone URLs, price, title, status and error "
         "changes.\nExit code: 0 no changes, 1 changes, 2 trouble.",
         "shoal diff"};
+    add_version_flag(app);
     std::string old_path, new_path, format_name;
     std::vector<std::string> only;
     diff_filter filter;

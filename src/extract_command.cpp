@@ -50,6 +50,7 @@ std::optional<extract_options> parse(int argc, char** argv) {
         "Exit codes: 0 done, 1 usage or bad rules, 2 unreadable FILE.",
         "shoal extract");
     app.formatter(std::make_shared<extract_usage>());
+    add_version_flag(app);
     app.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price")
         ->type_name("PATH");
     app.add_option("--url", o.url,
@@ -62,8 +63,8 @@ std::optional<extract_options> parse(int argc, char** argv) {
         ->type_name("TYPE");
     app.add_option("--max-body", o.max_body,
                    "cap on a page's bytes, as crawl's: a longer page is cut there and its record "
-                   "says body_too_large (default 8 MiB)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))
+                   "says body_too_large (default 8M; K, M and G are 1024-based)")
+        ->transform(byte_size(1, std::uint64_t{1} << 32))
         ->type_name("BYTES");
     app.add_option("FILE", o.files, "saved pages, read as bytes ('-': stdin)")->required()->type_name("FILE");
     if (!parse_command(app, argc, argv, "extract")) return std::nullopt;

@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -24,7 +23,7 @@ namespace {
 bool ends_with(const std::string& s, std::string_view suffix) {
     return s.size() >= suffix.size() &&
            std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
-                      [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+                      [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
 }
 
 // A byte HTTP allows in a header value: visible ASCII, space, tab, and
@@ -129,6 +128,7 @@ public:
 };
 
 void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::string>& headers) {
+    add_version_flag(crawl);
     crawl.add_option("URL_FILE", o.input, "file with one URL per line; '-' reads stdin")
         ->required()
         ->type_name("PATH");
@@ -173,10 +173,10 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->check(decimal_number())
         ->check(decimal_range(0.001, 86400.0))
         ->type_name("S");
-    crawl.add_option("--max-body", o.max_body, "cap on the decoded body in bytes")
+    crawl.add_option("--max-body", o.max_body,
+                     "cap on the decoded body in bytes, 1 to 4G; K, M and G are 1024-based (64K, 8M)")
         ->capture_default_str()
-        ->transform(whole_number())
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32).description(""))
+        ->transform(byte_size(1, std::uint64_t{1} << 32))
         ->type_name("BYTES");
     crawl.add_option("--retries", o.retries, "retries on connect errors, timeouts, 429 and 5xx")
         ->capture_default_str()

@@ -5,20 +5,13 @@
 
 #include <algorithm>
 #include <boost/url.hpp>
-#include <cctype>
-#include <charconv>
+
+#include "shoal/literal_search.hpp"
 
 namespace shoal {
 namespace urls = boost::urls;
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 std::string base64(std::string_view bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3), '\0');
@@ -44,7 +37,7 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
     auto parsed = urls::parse_uri(full);
     if (!parsed) return bad("not a URL; give http://HOST:PORT");  // not echoed: it may hold a password
     const urls::url_view& u = *parsed;
-    const std::string scheme = lower(u.scheme());
+    const std::string scheme = ascii_lower(std::string(u.scheme()));
     if (scheme == "https")
         return bad("https:// proxies (TLS to the proxy) are not supported; give http://HOST:PORT "
                    "(https URLs still go through it encrypted, in a CONNECT tunnel)");
@@ -60,25 +53,19 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
             p.host = u.host_address();
             p.ip_literal = true;
             break;
-        case urls::host_type::name:
-            p.host = lower(u.host_address());
-            for (unsigned char c : p.host)
-                if (c <= 0x20 || c >= 0x7f) return bad("the proxy's host name must be plain ASCII without spaces");
+        case urls::host_type::name: {
+            auto name = normalise_host_name(u.host_address());
+            // "the host name has ..." as "the proxy's host name has ...".
+            if (auto* e = std::get_if<url_error>(&name)) return bad("the proxy's" + e->message.substr(3));
+            p.host = std::move(std::get<std::string>(name));
             break;
+        }
         default:
             return bad("the proxy's host is not a name or an IP address");
     }
-    if (u.has_port()) {
-        const auto digits = u.port();
-        unsigned value = 0;
-        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value == 0 ||
-            value > 65535)
-            return bad("the proxy's port must be 1 to 65535");
-        p.port = static_cast<std::uint16_t>(value);
-    } else {
-        p.port = default_proxy_port;
-    }
+    const auto port = u.has_port() ? parse_port(u.port()) : std::optional<std::uint16_t>(default_proxy_port);
+    if (!port) return bad("the proxy's port must be 1 to 65535");
+    p.port = *port;
     if (u.has_userinfo()) {
         std::string user = u.user();
         std::string password = u.password();

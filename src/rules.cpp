@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "shoal/error.hpp"
+#include "shoal/literal_search.hpp"
 
 namespace shoal {
 namespace {
@@ -31,11 +32,6 @@ bool parse_type(std::string_view s, value_type& out) {
             return true;
         }
     return false;
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 // Reads one [[rule]] table; `where` prefixes messages ("<file>: rule 'x': ").
@@ -85,7 +81,7 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
                 if (!s || s->empty() || s->find_first_of(" /:") != std::string::npos)
                     fail(where + at_line(h) +
                          "'hosts' entries must be host names or globs like \"*.example.com\"");
-                r.hosts.push_back(lower(*s));
+                r.hosts.push_back(ascii_lower(*s));
             }
         } else if (k == "types") {
             const toml::table* tt = node.as_table();
@@ -222,13 +218,13 @@ bool host_matches(std::string_view glob, std::string_view host) {
         // "*.example.com" also covers "example.com".
         bool same = true;
         for (std::size_t i = 0; i < host.size() && same; ++i)
-            same = std::tolower(static_cast<unsigned char>(host[i])) == glob[i + 2];
+            same = ascii_lower(host[i]) == glob[i + 2];
         if (same) return true;
     }
     // Iterative glob match with backtracking to the last '*'.
     std::size_t g = 0, h = 0, star = std::string_view::npos, resume = 0;
     while (h < host.size()) {
-        char c = static_cast<char>(std::tolower(static_cast<unsigned char>(host[h])));
+        const char c = ascii_lower(host[h]);
         if (g < glob.size() && glob[g] == '*') {
             star = g++;
             resume = h;

@@ -739,6 +739,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         "that cannot be bound; 2 a file that cannot be written.",
         "shoal serve");
     app.formatter(std::make_shared<serve_usage>());
+    add_version_flag(app);
     std::string gzip = "on", keep_alive = "on", transfer = "length";
     app.add_option("--port", o.port, "TCP port (default 8080; 0 = pick a free port)")
         ->check(CLI::Range(0, 65535))
@@ -753,9 +754,9 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         ->type_name("N");
     // The minimum is checked after parsing, with its reason.
     app.add_option("--page-size", o.page_size,
-                   "approximate decoded size of a product page, " +
-                       std::to_string(pages::min_page_size) + " to 67108864 (default 19000)")
-        ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20).description(""))
+                   "approximate decoded size of a product page, " + std::to_string(pages::min_page_size) +
+                       " to 64M (default 19000); K, M and G are 1024-based (64K, 8M)")
+        ->transform(byte_size(0, std::uint64_t{64} << 20))
         ->type_name("BYTES");
     app.add_option("--latency", o.latency_ms, "delay before each response (default 0)")
         ->check(decimal_range(0.0, 3600e3))

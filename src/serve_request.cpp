@@ -4,18 +4,18 @@
 #include <boost/asio/ip/address.hpp>
 #include <string>
 
+#include "shoal/literal_search.hpp"
+
 namespace shoal::serve_request {
 
 namespace net = boost::asio;
 
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != b[i]) return false;  // b is lower case
+        if (ascii_lower(a[i]) != b[i]) return false;  // b is lower case
     return true;
 }
 
@@ -45,7 +45,7 @@ bool q_is_zero(std::string_view params) {
         const std::size_t semi = params.find(';');
         const std::string_view p = trim(params.substr(0, semi));
         params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
-        if (p.size() >= 2 && lower(p[0]) == 'q' && p[1] == '=')
+        if (p.size() >= 2 && ascii_lower(p[0]) == 'q' && p[1] == '=')
             return p.substr(2).find_first_not_of("0.") == std::string_view::npos;
     }
     return false;

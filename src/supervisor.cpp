@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -483,10 +482,7 @@ private:
         for (const input_line& l : c.lines) {
             std::string_view t = l.text;
             while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-            if (t.size() >= 6 && std::equal(t.begin(), t.begin() + 6, "https:", [](char a, char b) {
-                    return std::tolower(static_cast<unsigned char>(a)) == b;
-                }))
-                return true;
+            if (matches_nocase_at(t, 0, "https:")) return true;
         }
         return false;
     }

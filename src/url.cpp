@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "shoal/charset.hpp"
+#include "shoal/literal_search.hpp"
 #include "shoal/url_source.hpp"
 
 namespace shoal {
@@ -43,17 +44,138 @@ std::variant<std::string, url_error> host_to_ascii(const std::string& host) {
         rc = idn2_to_ascii_8z(host.c_str(), &out, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
     }
     if (rc != IDN2_OK)
-        return url_error{"bad_host", std::string("not a valid internationalised host name: ") +
+        return url_error{"bad_host", std::string("the host name is not a valid internationalised name: ") +
                                          idn2_strerror(rc)};
     std::string ascii(out);
     idn2_free(out);
     return ascii;
 }
 
+// Whether a Punycode label (what follows "xn--") decodes (RFC 3492) to at
+// least one non-ASCII character, none of them a C1 control or a surrogate,
+// as an A-label must (UTS #46 4.1: "xn--" alone and "xn--abc-" are not).
+// Only the code points' count and values matter: nothing is kept. Sized
+// for labels of at most 63 bytes (max_i); a longer one may be refused.
+bool is_punycode(std::string_view p) noexcept {
+    constexpr std::uint32_t base = 36, tmin = 1, tmax = 26, skew = 38, damp = 700;
+    constexpr std::uint32_t max_i = 0x110000u * 64;
+    const std::size_t delimiter = p.rfind('-');
+    std::size_t pos = delimiter == std::string_view::npos ? 0 : delimiter + 1;
+    std::uint32_t length = delimiter == std::string_view::npos ? 0 : static_cast<std::uint32_t>(delimiter);
+    if (pos == p.size()) return false;
+    std::uint32_t n = 128, i = 0, bias = 72;
+    while (pos < p.size()) {
+        // One code point: a variable-length number, the distance to the next insertion.
+        const std::uint32_t old_i = i;
+        for (std::uint32_t w = 1, k = base;; k += base) {
+            if (pos == p.size()) return false;
+            const auto c = static_cast<unsigned char>(p[pos++] | 0x20);
+            const std::uint32_t digit = c >= 'a' && c <= 'z' ? c - 'a' : c >= '0' && c <= '9' ? c - '0' + 26 : base;
+            if (digit >= base || digit > (max_i - i) / w) return false;
+            i += digit * w;
+            const std::uint32_t t = k <= bias ? tmin : k >= bias + tmax ? tmax : k - bias;
+            if (digit < t) break;
+            w *= base - t;
+            if (w > max_i) return false;
+        }
+        ++length;
+        // The bias adapts to the distance (RFC 3492 6.1).
+        std::uint32_t delta = old_i == 0 ? (i - old_i) / damp : (i - old_i) / 2;
+        delta += delta / length;
+        std::uint32_t k = 0;
+        for (; delta > ((base - tmin) * tmax) / 2; k += base) delta /= base - tmin;
+        bias = k + (base - tmin + 1) * delta / (delta + skew);
+        n += i / length;
+        i = i % length + 1;
+        if (n < 0xA0 || n > 0x10FFFF || (n >= 0xD800 && n <= 0xDFFF)) return false;
+    }
+    return true;
+}
+
+// False for a label that starts "xn--" (either case) and is not Punycode.
+bool is_valid_if_a_label(std::string_view label) noexcept {
+    return label.size() < 4 || (label[0] | 0x20) != 'x' || (label[1] | 0x20) != 'n' || label[2] != '-' ||
+           label[3] != '-' || is_punycode(label.substr(4));
+}
+
+// What keeps a host name from being looked up. Browsers leave these to DNS
+// (WHATWG URL checks no lengths); they are input errors here instead.
+enum class host_flaw { none, too_long, empty_label, long_label, bad_punycode };
+
+// Checks the labels of a host name (letters of either case) in one pass,
+// without allocating. A last dot ("example.com.", the root's) is fine, and
+// so are hyphens anywhere and '_' (real hosts have them, browsers take
+// them). `label` is set to the label at fault.
+host_flaw check_host_name(std::string_view host, std::string_view& label) noexcept {
+    if (host.size() > (host.ends_with('.') ? 254u : 253u)) return host_flaw::too_long;
+    for (std::size_t from = 0; from < host.size();) {
+        const std::size_t end = std::min(host.find('.', from), host.size());
+        label = host.substr(from, end - from);
+        if (label.empty()) return host_flaw::empty_label;
+        if (label.size() > 63) return host_flaw::long_label;
+        if (!is_valid_if_a_label(label)) return host_flaw::bad_punycode;
+        from = end + 1;
+    }
+    return host_flaw::none;
+}
+
+std::optional<url_error> host_name_error(std::string_view host) {
+    std::string_view label;
+    switch (check_host_name(host, label)) {
+        case host_flaw::none: return std::nullopt;
+        case host_flaw::too_long: return url_error{"bad_host", "the host name is longer than 253 bytes"};
+        case host_flaw::empty_label:
+            return url_error{"bad_host", "the host name has an empty label (a '.' first, or two in a row)"};
+        case host_flaw::long_label:
+            return url_error{"bad_host", "the host name has a label longer than 63 bytes"};
+        case host_flaw::bad_punycode:
+            return url_error{"bad_host", "the host name's label '" + std::string(label) +
+                                             "' starts with xn-- but is not valid Punycode"};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<std::string, url_error> normalise_host_name(std::string host) {
+    bool ascii = true;
+    for (unsigned char c : host) {
+        if (c <= 0x20 || c == 0x7f) return url_error{"bad_host", "the host name has spaces or control characters"};
+        if (c >= 0x80) ascii = false;
+    }
+    if (!ascii) {
+        auto a = host_to_ascii(host);
+        if (auto* e = std::get_if<url_error>(&a)) return *e;
+        host = std::move(std::get<std::string>(a));
+    }
+    host = ascii_lower(std::move(host));
+    // What a resolver takes: letters, digits, '-', '.', and '_' as
+    // some real hosts have ("%3c" decodes to '<', which is none).
+    for (unsigned char c : host)
+        if (!std::isalnum(c) && c != '-' && c != '.' && c != '_')
+            return url_error{"bad_host", "the host name has a character that host names cannot have: '" +
+                                             std::string(1, static_cast<char>(c)) + "'"};
+    if (auto e = host_name_error(host)) return *e;
+    return host;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept {
+    // Leading zeros are no digits of the number (":08080" is 8080, as browsers read it).
+    if (digits.empty() || digits.size() - std::min(digits.find_first_not_of('0'), digits.size() - 1) > 5)
+        return std::nullopt;
+    unsigned v = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v == 0 || v > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(v);
+}
+
+namespace {
+
 std::variant<target_url, url_error> from_view(const urls::url_view& u) {
-    std::string scheme(u.scheme());
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string scheme = ascii_lower(std::string(u.scheme()));
     if (scheme != "http" && scheme != "https")
         return url_error{"unsupported_scheme", "scheme '" + scheme + "' is not http or https"};
     if (!u.has_authority() || u.host().empty())
@@ -80,26 +202,9 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
             t.ip_literal = true;
             break;
         case urls::host_type::name: {
-            t.host = u.host_address();  // percent-decoded
-            bool ascii = true;
-            for (unsigned char c : t.host) {
-                if (c <= 0x20 || c == 0x7f)
-                    return url_error{"bad_host", "the host name has spaces or control characters"};
-                if (c >= 0x80) ascii = false;
-            }
-            if (!ascii) {
-                auto a = host_to_ascii(t.host);
-                if (auto* e = std::get_if<url_error>(&a)) return *e;
-                t.host = std::move(std::get<std::string>(a));
-            }
-            std::transform(t.host.begin(), t.host.end(), t.host.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            // What a resolver takes: letters, digits, '-', '.', and '_' as
-            // some real hosts have ("%3c" decodes to '<', which is none).
-            for (unsigned char c : t.host)
-                if (!std::isalnum(c) && c != '-' && c != '.' && c != '_')
-                    return url_error{"bad_host", "the host name has a character that host names "
-                                                 "cannot have: '" + std::string(1, static_cast<char>(c)) + "'"};
+            auto name = normalise_host_name(u.host_address());  // percent-decoded
+            if (auto* e = std::get_if<url_error>(&name)) return *e;
+            t.host = std::move(std::get<std::string>(name));
             break;
         }
         default:
@@ -107,17 +212,9 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
     }
     t.port = t.https ? 443 : 80;
     if (u.has_port() && !u.port().empty()) {
-        std::string_view p = u.port();
-        unsigned long v = 0;
-        // Leading zeros are no digits of the number (":08080" is 8080, as browsers read it).
-        bool ok = p.size() - std::min(p.find_first_not_of('0'), p.size() - 1) <= 5;
-        for (char c : p) {
-            if (c < '0' || c > '9') ok = false;
-            else v = v * 10 + static_cast<unsigned long>(c - '0');
-        }
-        if (!ok || v == 0 || v > 65535)
-            return url_error{"bad_port", "port '" + std::string(p) + "' is not 1-65535"};
-        t.port = static_cast<std::uint16_t>(v);
+        const auto port = parse_port(u.port());
+        if (!port) return url_error{"bad_port", "port '" + std::string(u.port()) + "' is not 1-65535"};
+        t.port = *port;
     } else if (u.has_port() && !u.encoded_path().empty() && u.encoded_path().front() != '/') {
         // "host:/" has the default port (RFC 3986); "host:abc/" has no port.
         return url_error{"bad_port", "the port is not a number"};
@@ -154,6 +251,20 @@ constexpr std::array<bool, 256> path_chars = [] {
     return t;
 }();
 bool is_path_char(unsigned char c) { return path_chars[c]; }
+
+// What the plain path takes in a host name: letters, digits and '_', and
+// '.' and '-', which it looks at further.
+struct host_char {
+    enum : unsigned char { other, plain, dot, hyphen };
+};
+constexpr std::array<unsigned char, 256> host_chars = [] {
+    std::array<unsigned char, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = is_alnum(static_cast<unsigned char>(c)) ? host_char::plain : host_char::other;
+    t['_'] = host_char::plain;
+    t['.'] = host_char::dot;
+    t['-'] = host_char::hyphen;
+    return t;
+}();
 
 // Scans text from `from` while it holds path characters (and '?', for a
 // query or fragment), '%' only before two hex digits. Returns where it
@@ -215,14 +326,32 @@ std::optional<target_url> parse_plain_url(std::string_view text) {
     } else {
         return std::nullopt;
     }
+    // The host, and in the same pass what check_host_name() refuses: such a
+    // name gets Boost.URL's path and its message. A label with '-' fourth
+    // may be an A-label ("xn--"), looked at when it ends.
     const std::size_t host_from = i;
-    while (i < text.size()) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (!is_alnum(c) && c != '-' && c != '.' && c != '_') break;
-        ++i;
+    std::size_t label_from = i;
+    bool bad_label = false, maybe_a_label = false;
+    auto label_ends = [&] {
+        bad_label |= i - label_from - 1 >= 63;  // 0 wraps round
+        bad_label |= maybe_a_label && !is_valid_if_a_label(text.substr(label_from, i - label_from));
+    };
+    for (; i < text.size(); ++i) {
+        const unsigned char kind = host_chars[static_cast<unsigned char>(text[i])];
+        if (kind == host_char::plain) [[likely]] continue;
+        if (kind == host_char::other) break;
+        if (kind == host_char::dot) {
+            label_ends();
+            label_from = i + 1;
+            maybe_a_label = false;
+        } else {
+            maybe_a_label |= i - label_from == 3;
+        }
     }
     if (i == host_from) return std::nullopt;
     const std::string_view host = text.substr(host_from, i - host_from);
+    if (i > label_from) label_ends();  // not after the root's dot
+    if (bad_label || host.size() > (host.back() == '.' ? 254u : 253u)) return std::nullopt;
     t.port = t.https ? 443 : 80;
     if (i < text.size() && text[i] == ':') {
         const std::size_t from = ++i;
@@ -245,6 +374,7 @@ std::optional<target_url> parse_plain_url(std::string_view text) {
     // takes "01.2.3.4" as a name: host names that start with a digit are its.
     if (!t.ip_literal && host[0] >= '0' && host[0] <= '9') return std::nullopt;
     t.host.assign(host);
+    // Stores only what changes: fewer instructions than ascii_lower() here.
     for (char& c : t.host)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
     if (i == path_end) t.target = "/";
@@ -273,8 +403,7 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
         has_scheme = std::isalnum(c) || c == '+' || c == '-' || c == '.';
     }
     if (!has_scheme) return url_error{"invalid_url", "not an absolute http(s) URL"};
-    std::string scheme(text.substr(0, colon));
-    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string scheme = ascii_lower(std::string(text.substr(0, colon)));
     if (scheme != "http" && scheme != "https")
         return url_error{"unsupported_scheme", "scheme '" + scheme + "' is not http or https"};
     if (text.substr(colon, 3) != "://")

@@ -670,6 +670,14 @@ TEST_CASE("crawl: --max-body and gzip bombs stop at the body cap", "[crawl]") {
         CHECK(status(r.by_line.at(2)) == 200);
         CHECK(is_null_or_missing(r.by_line.at(2), "error"));
     }
+    SECTION("--max-body 1K: 1024 bytes") {
+        std::vector<std::string> lines = {site.url("/big/1025"), site.url("/big/1024")};
+        auto r = crawl(dir, lines, {"--max-body", "1K", "--retries", "0"});
+        require_complete(r, lines);
+        check_stage(r.by_line.at(1), {"body"});
+        CHECK(status(r.by_line.at(2)) == 200);
+        CHECK(is_null_or_missing(r.by_line.at(2), "error"));
+    }
     SECTION("a 64 MiB gzip bomb against the default cap") {
         std::vector<std::string> lines = {site.url("/gzip-bomb"), site.url("/p/9.html")};
         auto r = crawl(dir, lines, {"--retries", "0"}, 60s);
@@ -1021,6 +1029,13 @@ TEST_CASE("crawl: --version prints the version after shoal alone and after every
         CHECK(r.exit_code == 0);
         CHECK(r.out == "shoal 0.1.0\n");
         CHECK(r.err.empty());
+    }
+    // Every command's --help lists it.
+    for (const char* command : {"crawl", "serve", "bench", "extract", "diff"}) {
+        INFO(command << " --help");
+        auto help = run_process({SHOAL_BINARY, command, "--help"}, "", 20s);
+        CHECK(help.exit_code == 0);
+        CHECK_THAT(help.out, Catch::Contains("  --version ") && Catch::Contains("print the version"));
     }
     // After "--", --version is an operand: a URL file of that name.
     auto operand = run_process({SHOAL_BINARY, "crawl", "-o", "-", "--", "--version"}, "", 20s);

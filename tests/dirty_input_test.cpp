@@ -150,6 +150,49 @@ TEST_CASE("dirty input: every kind of bad line gets one record, the good lines a
     check_page(by_line.at(25), 8, lines[24]);
 }
 
+TEST_CASE("dirty input: host names no resolver can look up are input records, not DNS lookups",
+          "[dirty]") {
+    local_site site;
+    temp_dir dir;
+    std::string long_name;
+    while (long_name.size() < 250) long_name += std::string(49, 'a') + '.';
+    long_name += "invalid";  // 257 bytes
+    struct bad_line {
+        std::string url;
+        std::string says;
+    };
+    const std::vector<bad_line> bad = {
+        {"http://a..b.invalid/x", "the host name has an empty label"},
+        {"https://.shop.invalid/", "the host name has an empty label"},
+        {"http://" + std::string(64, 'a') + ".invalid/", "the host name has a label longer than 63 bytes"},
+        {"http://" + long_name + "/", "the host name is longer than 253 bytes"},
+        {"http://xn--zz.invalid/", "'xn--zz' starts with xn-- but is not valid Punycode"},
+        {"http://shop.xn--.invalid:8080/p/1.html", "'xn--' starts with xn-- but is not valid Punycode"},
+    };
+    std::string text;
+    for (const auto& b : bad) text += b.url + "\n";
+    text += site.url("") + "/p/1.html\n";  // the good line after them is fetched
+    shoal::test::write_file(dir / "urls.txt", text);
+    const fs::path out = dir / "out.jsonl";
+    auto r = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                       out.string(), "-q", "--timeout", "3", "--retries", "0"},
+                                      "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.empty());
+    std::map<std::int64_t, json::object> by_line;
+    for (auto& rec : shoal::test::read_jsonl(out)) by_line.emplace(rec.at("line").to_number<std::int64_t>(), rec);
+    REQUIRE(by_line.size() == bad.size() + 1);
+    for (std::size_t i = 0; i < bad.size(); ++i) {
+        const json::object& rec = by_line.at(static_cast<std::int64_t>(i) + 1);
+        check_input_error(rec, "bad_host");
+        CHECK(str_field(rec, "url") == bad[i].url);
+        CHECK_THAT(error_field(rec, "message").value_or(""), Catch::Contains(bad[i].says));
+        CHECK(rec.at("attempts") == 0);
+    }
+    check_page(by_line.at(static_cast<std::int64_t>(bad.size()) + 1), 1, site.url("") + "/p/1.html");
+}
+
 TEST_CASE("dirty input: an empty list and a list of only blanks and comments finish empty",
           "[dirty]") {
     temp_dir dir;
@@ -193,7 +236,14 @@ TEST_CASE("dirty input: bad command lines are refused before any fetch, in one l
         {{urls, "-o", out, "--timeout", "-1"}, 1, "--timeout"},
         {{urls, "-o", out, "--timeout", "soon"}, 1, "--timeout"},
         {{urls, "-o", out, "--retries", "101"}, 1, "--retries"},
-        {{urls, "-o", out, "--max-body", "0"}, 1, "--max-body"},
+        {{urls, "-o", out, "--max-body", "0"}, 1, "--max-body: '0' is less than 1 byte"},
+        {{urls, "-o", out, "--max-body", "5G"}, 1, "--max-body: '5G' is more than 4G (4294967296 bytes)"},
+        {{urls, "-o", out, "--max-body", "4294967297"}, 1, "--max-body: '4294967297' is more than 4G"},
+        {{urls, "-o", out, "--max-body", "99999999999999999999999K"}, 1, "is more than 4G"},
+        {{urls, "-o", out, "--max-body", "8MB"}, 1, "--max-body: '8MB' is not a size in bytes"},
+        {{urls, "-o", out, "--max-body", "1.5M"}, 1, "--max-body: '1.5M' is not a size in bytes"},
+        {{urls, "-o", out, "--max-body", "M"}, 1, "--max-body: 'M' is not a size in bytes"},
+        {{urls, "-o", out, "--max-body", "-1"}, 1, "--max-body"},
         {{urls, "-o", out, "--chunk-size", "0"}, 1, "--chunk-size"},
         {{urls, "-o", out, "--per-host", "0"}, 1, "--per-host"},
         {{urls, "-o", out, "--per-host-rate", "0"}, 1, "--per-host-rate: Value 0 not in range 0.001 to 1000000"},

@@ -227,6 +227,18 @@ TEST_CASE("extract: the shoal binary, exit codes and messages", "[extract]") {
     CHECK(capped_records[0].at("title").as_string() == "ab");
     CHECK(capped_records[0].at("error").at("code").as_string() == "body_too_large");
 
+    // Sizes with K, M or G, as crawl's.
+    write_file(dir / "2k.html", "<title>ab</title>" + std::string(2048, ' '));
+    auto kib = shoal::test::run_process({SHOAL_BINARY, "extract", "--max-body", "1k", (dir / "2k.html").string()},
+                                        "", std::chrono::seconds(30));
+    CHECK(kib.exit_code == 0);
+    auto kib_records = shoal::test::parse_jsonl(kib.out);
+    REQUIRE(kib_records.size() == 1);
+    CHECK(kib_records[0].at("bytes").to_number<int>() == 1024);
+    auto bad_unit = run_process({SHOAL_BINARY, "extract", "--max-body", "8X", (dir / "2k.html").string()});
+    CHECK(bad_unit.exit_code == 1);
+    CHECK_THAT(bad_unit.err, Catch::Contains("--max-body: '8X' is not a size in bytes"));
+
     // '-' is a page on stdin, beside files.
     auto piped = shoal::test::run_process({SHOAL_BINARY, "extract", "-", (dir / "p.html").string()},
                                           "<title>from stdin</title>", std::chrono::seconds(30));

@@ -94,6 +94,11 @@ TEST_CASE("proxy: parse_proxy takes http://[user:pass@]host[:port]", "[proxy]") 
         CHECK(parsed("http://proxy.example").port == shoal::default_proxy_port);
         CHECK(parsed("http://proxy.example:3128/").port == 3128);
     }
+    SECTION("an internationalised name in punycode, a last dot, leading zeros in the port") {
+        CHECK(parsed("http://b%C3%BCcher.example:3128").host == "xn--bcher-kva.example");
+        CHECK(parsed("proxy.example.:3128").host == "proxy.example.");
+        CHECK(parsed("http://proxy.example:03128").port == 3128);
+    }
     SECTION("IPv6") {
         auto v6 = parsed("http://[::1]:3128");
         CHECK(v6.host == "::1");
@@ -116,6 +121,12 @@ TEST_CASE("proxy: parse_proxy takes http://[user:pass@]host[:port]", "[proxy]") 
         CHECK_THAT(refusal("http://127.0.0.1:"), Catch::Contains("1 to 65535"));
         CHECK_THAT(refusal(""), Catch::Contains("empty"));
         CHECK_THAT(refusal("http://"), Catch::Contains("no host"));
+        // Host names and ports are checked as a URL's are.
+        CHECK(refusal("http://proxy..example:3128") ==
+              "the proxy's host name has an empty label (a '.' first, or two in a row)");
+        CHECK_THAT(refusal("http://xn--zz.example:3128"), Catch::Contains("the proxy's host name's label 'xn--zz'"));
+        CHECK_THAT(refusal("http://a%3Cb:3128"), Catch::StartsWith("the proxy's host name has a character"));
+        CHECK_THAT(refusal("http://" + std::string(64, 'a') + ":3128"), Catch::Contains("longer than 63 bytes"));
         // A URL that does not parse is not echoed: it may hold a password.
         CHECK_THAT(refusal("http://u:secret@bad host:1"), !Catch::Contains("secret"));
     }

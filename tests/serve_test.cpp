@@ -495,6 +495,13 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
         // Smaller than the smallest page the site makes: refused, not served at about 5.8 KB.
         {{"--page-size", "0", "--port", "0"}, "--page-size 0: the smallest is 6000"},
         {{"--page-size", "5999", "--port", "0"}, "--page-size 5999: the smallest is 6000"},
+        // Sizes take K, M and G, as crawl's --max-body.
+        {{"--page-size", "5K", "--port", "0"}, "--page-size 5120: the smallest is 6000"},
+        {{"--page-size", "65M", "--port", "0"}, "--page-size: '65M' is more than 64M (67108864 bytes)"},
+        {{"--page-size", "67108865", "--port", "0"}, "--page-size: '67108865' is more than 64M"},
+        {{"--page-size", "1G", "--port", "0"}, "--page-size: '1G' is more than 64M"},
+        {{"--page-size", "64X", "--port", "0"}, "--page-size: '64X' is not a size in bytes"},
+        {{"--page-size", "19 000", "--port", "0"}, "--page-size: '19 000' is not a size in bytes"},
     };
     for (const auto& c : cases) {
         std::vector<std::string> argv = {SHOAL_BINARY, "serve"};
@@ -509,6 +516,10 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
                                  "--port", "1", "--urls", "1"},
                                 "", 20s);
     CHECK(smallest.exit_code == 0);
+    auto suffixed = run_process({SHOAL_BINARY, "serve", "--page-size", "8KiB", "--port", "0", "--duration", "0.2"},
+                                "", 20s);
+    CHECK(suffixed.exit_code == 0);
+    CHECK_THAT(suffixed.out, Catch::Contains(", page size 8192,"));
 }
 
 TEST_CASE("serve: --error-rate and --reset-rate pick the same pages every time", "[serve]") {

@@ -411,3 +411,58 @@ TEST_CASE("url: the plain path and Boost.URL's agree on random URLs", "[url]") {
     }
     CHECK(plain > 500);  // the comparison did happen (923 times with this seed)
 }
+
+TEST_CASE("url: host names no resolver can look up are bad_host, with what is wrong", "[url]") {
+    auto message = [](std::string_view text) {
+        INFO("url: " << text);
+        auto r = shoal::parse_url(text);
+        REQUIRE(std::holds_alternative<url_error>(r));
+        CHECK(std::get<url_error>(r).code == "bad_host");
+        // The plain path leaves them to the full one, which says why.
+        CHECK_FALSE(shoal::detail::parse_plain_url(text));
+        return std::get<url_error>(r).message;
+    };
+    const std::string label63(63, 'a'), label64(64, 'a');
+    for (std::string_view text : {"http://a..b/", "http://.example.com/", "http://./", "http://example.com../x",
+                                  "https://shop..example:8443/p?x=1", "http://a.%2eb/"})
+        CHECK(message(text) == "the host name has an empty label (a '.' first, or two in a row)");
+    CHECK(message("http://" + label64 + ".example/") == "the host name has a label longer than 63 bytes");
+    CHECK(message("http://www." + label64 + "/") == "the host name has a label longer than 63 bytes");
+    // 253 bytes is the most a name has (254 with the root's dot).
+    std::string name;
+    while (name.size() < 250) name += label63.substr(0, 49) + '.';  // 5 labels of 49, 250 bytes
+    name += "abc";
+    REQUIRE(name.size() == 253);
+    CHECK(ok("http://" + name + "/").host == name);
+    CHECK(ok("http://" + name + "./").host == name + ".");
+    CHECK(message("http://" + name + "d/") == "the host name is longer than 253 bytes");
+    CHECK(message("http://" + name + "d./") == "the host name is longer than 253 bytes");
+    // xn-- labels must decode (RFC 3492) to something not ASCII.
+    CHECK(message("http://xn--zz.example/") ==
+          "the host name's label 'xn--zz' starts with xn-- but is not valid Punycode");
+    for (std::string_view text : {"http://xn--.example/", "http://www.XN--ZZ.example/", "http://xn--abc-.example/",
+                                  "http://xn--a.example/", "http://shop.xn--p1ai-/", "http://xn--bcher-kva!/",
+                                  "http://xn--99999999999999.example/", "http://xn--ls8h-.example/"})
+        CHECK_THAT(message(text), Catch::Contains("Punycode") || Catch::Contains("cannot have"));
+}
+
+TEST_CASE("url: host names real sites have stay usable", "[url]") {
+    const std::string label63(63, 'a');
+    for (std::string_view text :
+         {"http://example.com./p", "http://a-b.example.com./", "http://my_host.example/", "http://_dmarc.example/",
+          "http://-lead.example/", "http://trail-.example/", "http://ab--cd.example/", "http://a/", "http://x.y.z.w/",
+          "http://xn--bcher-kva.example/", "http://XN--BCHER-KVA.example/", "http://shop.xn--p1ai/",
+          "http://xn--fsqu00a.xn--0zwm56d/", "http://xn--ls8h.la/", "http://xn--fa-hia.de/", "http://localhost:8080/"}) {
+        INFO("url: " << text);
+        ok(text);
+        check_paths_agree(text);
+    }
+    CHECK(ok("http://" + label63 + ".example/").host == label63 + ".example");
+    CHECK(ok("http://XN--BCHER-KVA.example/").host == "xn--bcher-kva.example");
+    // Every internationalised name libidn2 makes is Punycode that parses again.
+    for (std::string_view text : {"http://b\xC3\xBC" "cher.example/", "http://\xE4\xBE\x8B\xE5\xAD\x90.\xE6\xB5\x8B\xE8\xAF\x95/",
+                                  "http://\xF0\x9F\x92\xA9.la/", "http://\xD0\xBF\xD1\x80\xD0\xB8\xD0\xBC\xD0\xB5\xD1\x80.\xD1\x80\xD1\x84/"}) {
+        const target_url t = ok(text);
+        CHECK(ok(t.url).host == t.host);
+    }
+}

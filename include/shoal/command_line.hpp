@@ -4,11 +4,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "shoal/error.hpp"
+#include "shoal/literal_search.hpp"
 
 namespace shoal {
 
@@ -29,6 +33,13 @@ inline bool parse_command(CLI::App& app, int argc, char** argv, const std::strin
                           std::string(e.what()) + " (see shoal " + command + " --help)");
     }
     return true;
+}
+
+// Lists --version in a command's --help, after --help. main() answers
+// --version before any command reads its line, so this flag only shows
+// (and is never set).
+inline void add_version_flag(CLI::App& app) {
+    app.add_flag("--version")->description("print the version and exit (also after any other command)");
 }
 
 // A check that a decimal value lies in [lo, hi], whose message prints the
@@ -55,6 +66,41 @@ inline CLI::Validator decimal_range(double lo, double hi) {
             return {};
         },
         "", "decimal range");
+}
+
+// A size in bytes, checked to lie in [lo, hi]: digits, or digits and K, M
+// or G (1024-based; KiB, MiB and GiB alike, either case): "19000", "64K",
+// "8MiB". The value is rewritten to its digits for the option to read, so
+// it belongs in ->transform(). Messages show the bounds with a suffix when
+// they have one ("more than 64M").
+// REQUIRES: hi < 2^60.
+inline CLI::Validator byte_size(std::uint64_t lo, std::uint64_t hi) {
+    auto shown = [](std::uint64_t v) {
+        const std::string bytes = std::to_string(v) + (v == 1 ? " byte" : " bytes");
+        for (const auto& [unit, shift] : {std::pair{'G', 30}, std::pair{'M', 20}, std::pair{'K', 10}})
+            if (v != 0 && v % (std::uint64_t{1} << shift) == 0)
+                return std::to_string(v >> shift) + unit + " (" + bytes + ")";
+        return bytes;
+    };
+    return CLI::Validator(
+        [=](std::string& v) -> std::string {
+            std::size_t digits = 0;
+            std::uint64_t n = 0;
+            for (; digits < v.size() && v[digits] >= '0' && v[digits] <= '9'; ++digits)
+                n = std::min<std::uint64_t>(n * 10 + static_cast<unsigned>(v[digits] - '0'), hi + 1);
+            const std::string unit = ascii_lower(v.substr(digits));
+            const int shift = unit == "k" || unit == "kib" ? 10 : unit == "m" || unit == "mib" ? 20
+                            : unit == "g" || unit == "gib" ? 30 : unit.empty() ? 0 : -1;
+            if (digits == 0 || shift < 0)
+                return "'" + v + "' is not a size in bytes: give digits, or digits and K, M or G (1024-based), "
+                                 "as in 512K or 8M";
+            if (n > (hi >> shift)) return "'" + v + "' is more than " + shown(hi);
+            n <<= shift;
+            if (n < lo) return "'" + v + "' is less than " + shown(lo);
+            v = std::to_string(n);
+            return {};
+        },
+        "", "size in bytes");
 }
 
 }  // namespace shoal

@@ -10,13 +10,28 @@
 //   std::array<std::size_t, 256> at;
 //   std::size_t n = find_every_nocase(html, "price", at);
 //   bool amount = matches_nocase_at(html, at[0], "price:amount");
+//
+// And ASCII lower case for the rest of shoal (host names, schemes, header
+// names), without std::tolower's locale lookup:
+//
+//   std::string host = ascii_lower(std::string(u.host()));
 #pragma once
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace shoal {
+
+// c with an ASCII upper-case letter made lower case; other bytes as they are.
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
+
+// s with its ASCII letters in lower case (in place when moved in).
+inline std::string ascii_lower(std::string s) noexcept {
+    for (char& c : s) c = ascii_lower(c);
+    return s;
+}
 
 // Returns the position of the first occurrence of `lower_literal` in `text`,
 // where ASCII letters of `text` match either case, or npos.

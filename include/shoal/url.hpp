@@ -32,6 +32,19 @@ struct url_error {
 // by it.
 std::uint64_t origin_hash(std::string_view origin) noexcept;
 
+// A host name as a URL holds it, percent-decoded, made what a resolver
+// takes: an internationalised name in punycode (UTS #46, as browsers),
+// ASCII letters in lower case. A name with spaces, a character host names
+// cannot have, an empty label, a label over 63 bytes, over 253 bytes in
+// all or an xn-- label that is not Punycode gives a url_error (code
+// bad_host) whose message, "the host name ...", says which.
+std::variant<std::string, url_error> normalise_host_name(std::string host);
+
+// A port as a URL holds it: digits, 1 to 65535; leading zeros are no digits
+// of the number ("08080" is 8080, as browsers read it). nullopt otherwise,
+// also when empty.
+std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept;
+
 // Parses an absolute http(s) URL.
 std::variant<target_url, url_error> parse_url(std::string_view text);
 
