@@ -168,7 +168,6 @@ public:
     // every rule: the cost is the page up to the farthest match looked at.
     std::size_t hidden_end(std::size_t at) { return hidden_at(at).second; }
 
-
     // The first occurrence of literal at or after `from`, or npos.
     std::size_t find(std::string_view literal, std::size_t from = 0) {
         constexpr std::size_t npos = std::string_view::npos;
@@ -680,13 +679,12 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
     return u;
 }
 
-// The first decimal number in s as a JSON number: an optional '-', digits
-// (',' between groups of three is a thousands separator), an optional '.'
-// and fraction. Leading zeros are dropped. No float round trip.
-// The first decimal number in s, as an exact JSON number. Digit groups of
-// three go away: "12,500,000", "12 345", "1.234.567" and "1.234,56" (a '.'
-// group only with a second group or a decimal comma after it). The decimal
-// point is '.' or, where ',' does not start a group of three, ',' ("4,7").
+// The first decimal number in s, as an exact JSON number (no float round
+// trip): an optional '-', digits without leading zeros, and a fraction.
+// Digit groups of three go away: "12,500,000", "12 345", "1.234.567" and
+// "1.234,56" (a '.' group only with a second group or a decimal comma
+// after it). The decimal point is '.' or, where ',' does not start a group
+// of three, ',' ("4,7").
 std::optional<std::string> first_number(std::string_view s) {
     auto digit = [&](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
     auto group_at = [&](std::size_t i) {  // a separator at i, then exactly three digits
@@ -980,6 +978,12 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
     if (r_) return r_->extract(html, currency_hint, page_url);
     extraction e;
     literal_positions literals(html);
+    // A title's value: its text, if there is any.
+    auto title_text = [](std::string_view m) -> std::optional<std::string> {
+        std::string t = collapse_whitespace(decode_entities(m));
+        if (t.empty()) return std::nullopt;
+        return t;
+    };
     // The first <title> outside comments, scripts and styles.
     for (std::size_t from = 0; auto m = title_element(html.substr(from));) {
         const auto at = static_cast<std::size_t>(m->data() - html.data());
@@ -987,16 +991,9 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
             from = end;
             continue;
         }
-        std::string t = collapse_whitespace(decode_entities(*m));
-        if (!t.empty()) e.title = std::move(t);
+        e.title = title_text(*m);
         break;
     }
-    // A title rule's value: the text, if there is any.
-    auto title_text = [](std::string_view m) -> std::optional<std::string> {
-        std::string t = collapse_whitespace(decode_entities(m));
-        if (t.empty()) return std::nullopt;
-        return t;
-    };
     for (std::size_t i = 0; i < p_->title.size() && !e.title; ++i)
         first_value(p_->title[i], html, literals, title_text, e.title);
     std::string currency(currency_hint);

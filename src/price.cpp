@@ -240,8 +240,8 @@ std::string clean_text(string_view in) {
 }
 
 // Maps full-width, Arabic-Indic, Devanagari and Bengali digits and
-// separators to ASCII, and
-// typographic apostrophes to '\'', so the number scanner sees one alphabet.
+// separators to ASCII, and typographic apostrophes to '\'', so the number
+// scanner sees one alphabet.
 struct fold_rule {
     string_view from;           // first bytes of the sequence
     unsigned char first, last;  // range of the byte after `from`

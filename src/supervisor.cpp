@@ -527,8 +527,8 @@ private:
             if (output_fd_ > STDERR_FILENO) ::close(output_fd_);
             for (const auto& [other_id, other] : running_)
                 if (other.status_fd >= 0) ::close(other.status_fd);
-            worker_setup s{o_,          rc.work,    rules(),    no,        limiter_.get(), rc.ledger,
-                           pacer_.get(), idle_cap_, records[1], status[1], tls_,           &tls_sessions_};
+            worker_setup s{o_, rc.work, rules(), no, limiter_.get(), rc.ledger, pacer_.get(), idle_cap_,
+                           records[1], status[1], tls_, &tls_sessions_};
             ::_exit(run_worker(s));
         }
         ::close(records[1]);

@@ -186,8 +186,9 @@ TEST_CASE("recovery: a stopped run's output is started over only with --force", 
                                 Catch::Contains("--force"));
     CHECK(shoal::test::read_file(out) == stopped);
 
-    auto forced = shoal::test::run_process(crawl_args(urls, out, {"-p", "2", "-c", "20"}), "", 60s);
-    CHECK(forced.exit_code == 1);  // still refused: the refusal wrote nothing
+    // Refused again: the refusal left the run file as it was.
+    auto again_refused = shoal::test::run_process(crawl_args(urls, out, {"-p", "2", "-c", "20"}), "", 60s);
+    CHECK(again_refused.exit_code == 1);
     auto over = shoal::test::run_process(crawl_args(urls, out, {"--force", "-p", "2", "-c", "20"}), "", 60s);
     INFO(over.err);
     REQUIRE(over.exit_code == 0);
