@@ -147,6 +147,11 @@ std::variant<std::string, url_error> normalise_host_name(std::string host) {
         auto a = host_to_ascii(host);
         if (auto* e = std::get_if<url_error>(&a)) return *e;
         host = std::move(std::get<std::string>(a));
+        // UTS #46 maps some characters to nothing (U+034F, the soft
+        // hyphen, the variation selectors): a host of only those is none.
+        if (host.empty())
+            return url_error{"bad_host", "the host name is empty once mapped (it has only characters that "
+                                         "internationalised names ignore, such as U+034F or U+00AD)"};
     }
     host = ascii_lower(std::move(host));
     // What a resolver takes: letters, digits, '-', '.', and '_' as

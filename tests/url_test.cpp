@@ -239,6 +239,9 @@ TEST_CASE("url: host names with characters no host name has are bad_host (found 
     CHECK(error_code("https://%3c/../") == "bad_host");
     CHECK(error_code("http://a%2Fb.example/") == "bad_host");
     CHECK(error_code("http://a!b.example/") == "bad_host");
+    // Only characters that UTS #46 maps to nothing (U+034F, U+00AD): no host is left.
+    CHECK(error_code("HTtP://\xCD\x8F:60") == "bad_host");
+    CHECK(error_code("http://\xC2\xAD/") == "bad_host");
     CHECK(ok("http://my_host.example/").host == "my_host.example");
     CHECK(ok("http://a-b.Example.COM./").host == "a-b.example.com.");
 }
