@@ -70,7 +70,7 @@ decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap,
 // back to the streaming zlib path, which gives the exact status.
 enum class format { gzip, zlib, raw };
 
-bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& out) {
+bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& out, std::size_t& produced) {
     static thread_local libdeflate_decompressor* d = libdeflate_alloc_decompressor();
     if (d == nullptr) return false;
     std::size_t size = std::max<std::size_t>(in.size() * 4, 16384);
@@ -81,22 +81,22 @@ bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& o
     }
     size = std::min(std::max<std::size_t>(size, 1), cap);
     for (;;) {
-        out.resize(size);
-        std::size_t in_used = 0, produced = 0;
+        // out only grows: the room it has from the last body is used as is.
+        if (out.size() < size) out.resize(size);
+        const std::size_t room = std::max(size, std::min(out.size(), cap));
+        std::size_t in_used = 0;
+        produced = 0;
         libdeflate_result rc =
             f == format::gzip ? libdeflate_gzip_decompress_ex(d, in.data(), in.size(), out.data(),
-                                                             out.size(), &in_used, &produced)
+                                                             room, &in_used, &produced)
             : f == format::zlib ? libdeflate_zlib_decompress_ex(d, in.data(), in.size(), out.data(),
-                                                               out.size(), &in_used, &produced)
+                                                               room, &in_used, &produced)
                                 : libdeflate_deflate_decompress_ex(d, in.data(), in.size(),
-                                                                  out.data(), out.size(), &in_used,
+                                                                  out.data(), room, &in_used,
                                                                   &produced);
-        if (rc == LIBDEFLATE_SUCCESS && in_used == in.size()) {
-            out.resize(produced);
-            return true;
-        }
-        if (rc != LIBDEFLATE_INSUFFICIENT_SPACE || size >= cap) return false;
-        size = std::min(size * 2, cap);
+        if (rc == LIBDEFLATE_SUCCESS && in_used == in.size()) return true;
+        if (rc != LIBDEFLATE_INSUFFICIENT_SPACE || room >= cap) return false;
+        size = std::min(room * 2, cap);
     }
 }
 
@@ -107,30 +107,42 @@ bool needs_decoding(std::string_view encoding) {
     return !encoding.empty() && !iequals(encoding, "identity");
 }
 
-decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
-                             std::string& out) {
+decode_status decode_content_into(std::string_view encoding, std::string_view in, std::size_t cap,
+                                  std::string& out, std::size_t& size) {
     encoding = trim(encoding);
+    decode_status rc = decode_status::ok;
     if (!needs_decoding(encoding)) {
         if (in.size() > cap) {
-            out.assign(in.substr(0, cap));
-            return decode_status::too_large;
+            in = in.substr(0, cap);
+            rc = decode_status::too_large;
         }
         out.assign(in);
-        return decode_status::ok;
-    }
-    if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip")) {
-        if (fast_inflate(in, format::gzip, cap, out)) return decode_status::ok;
-        return inflate_all(in, 31, cap, out);
-    }
-    if (iequals(encoding, "deflate")) {
-        if (fast_inflate(in, format::zlib, cap, out) || fast_inflate(in, format::raw, cap, out))
-            return decode_status::ok;
-        // "deflate" should be zlib-wrapped; some servers send raw deflate.
-        auto rc = inflate_all(in, 15, cap, out);
-        if (rc == decode_status::corrupt) rc = inflate_all(in, -15, cap, out);
+        size = out.size();
         return rc;
     }
-    return decode_status::unsupported;
+    if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip")) {
+        if (fast_inflate(in, format::gzip, cap, out, size)) return decode_status::ok;
+        rc = inflate_all(in, 31, cap, out);
+    } else if (iequals(encoding, "deflate")) {
+        if (fast_inflate(in, format::zlib, cap, out, size) || fast_inflate(in, format::raw, cap, out, size))
+            return decode_status::ok;
+        // "deflate" should be zlib-wrapped; some servers send raw deflate.
+        rc = inflate_all(in, 15, cap, out);
+        if (rc == decode_status::corrupt) rc = inflate_all(in, -15, cap, out);
+    } else {
+        rc = decode_status::unsupported;
+        out.clear();
+    }
+    size = out.size();
+    return rc;
+}
+
+decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
+                             std::string& out) {
+    std::size_t size = 0;
+    const decode_status rc = decode_content_into(encoding, in, cap, out, size);
+    out.resize(size);
+    return rc;
 }
 
 }  // namespace shoal

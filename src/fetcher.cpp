@@ -919,12 +919,12 @@ struct fetcher::impl {
 };
 
 std::string_view decode_body(fetch_result& f, std::size_t max_body, std::string& scratch) {
-    // scratch keeps its size from the last page: decoding resizes it, and
-    // only bytes past that size are zeroed first.
     if (f.stage != error_stage::none) return f.body;
     if (!needs_decoding(f.content_encoding) && f.body.size() <= max_body)
         return f.body;  // nothing to undo: no copy
-    auto rc = decode_content(f.content_encoding, f.body, max_body, scratch);
+    // scratch only grows from page to page: its first `size` bytes are this body.
+    std::size_t size = 0;
+    auto rc = decode_content_into(f.content_encoding, f.body, max_body, scratch, size);
     if (rc == decode_status::too_large) {
         f.stage = error_stage::body;
         f.error_code = "body_too_large";
@@ -938,7 +938,7 @@ std::string_view decode_body(fetch_result& f, std::size_t max_body, std::string&
         f.error_code = "unsupported_encoding";
         f.error_message = "Content-Encoding '" + f.content_encoding + "' is not supported";
     }
-    return scratch;
+    return std::string_view(scratch).substr(0, size);
 }
 
 fetcher::fetcher(net::io_context& io, fetch_config cfg)

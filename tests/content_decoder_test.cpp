@@ -183,3 +183,33 @@ TEST_CASE("content_decoder: concatenated gzip members", "[content_decoder]") {
     CHECK(decode_content("gzip", gz, a.size() + 5, out) == decode_status::too_large);
     CHECK(out == (a + b).substr(0, a.size() + 5));
 }
+
+TEST_CASE("content_decoder: decoding into a buffer that only grows", "[content_decoder]") {
+    // Body after body into one buffer, as a worker decodes its pages: each
+    // body is the buffer's first `size` bytes, whatever came before it.
+    std::string buffer;
+    std::size_t size = 0;
+    const std::string big = sample_text(50000), small = sample_text(700) + "tail";
+    REQUIRE(shoal::decode_content_into("gzip", compress(big, wrap::gzip), 8 * mib, buffer, size) ==
+            decode_status::ok);
+    CHECK(buffer.substr(0, size) == big);
+    REQUIRE(shoal::decode_content_into("deflate", compress(small, wrap::zlib), 8 * mib, buffer, size) ==
+            decode_status::ok);
+    CHECK(size == small.size());
+    CHECK(buffer.substr(0, size) == small);
+    CHECK(buffer.size() >= big.size());  // the room stays for the next body
+    REQUIRE(shoal::decode_content_into("", "plain", 8 * mib, buffer, size) == decode_status::ok);
+    CHECK(buffer.substr(0, size) == "plain");
+    // Nothing of an earlier body is left as this one's.
+    CHECK(shoal::decode_content_into("br", "whatever", 8 * mib, buffer, size) == decode_status::unsupported);
+    CHECK(size == 0);
+    CHECK(shoal::decode_content_into("gzip", "\x1f\x8b garbage", 8 * mib, buffer, size) == decode_status::corrupt);
+    CHECK(buffer.substr(0, size).find("item") == std::string::npos);
+    // The cap holds with room to spare from an earlier, larger body.
+    REQUIRE(shoal::decode_content_into("gzip", compress(big, wrap::gzip), 8 * mib, buffer, size) ==
+            decode_status::ok);
+    CHECK(shoal::decode_content_into("gzip", compress(big, wrap::gzip), 1000, buffer, size) ==
+          decode_status::too_large);
+    CHECK(size == 1000);
+    CHECK(buffer.substr(0, size) == big.substr(0, 1000));
+}

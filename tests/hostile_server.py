@@ -19,6 +19,8 @@ is to break HTTP in ways a real server library would not allow:
   /endless-chunk-line      a chunk-size line whose extension runs 64 MiB, then silence
   /excess-body             10 bytes promised, 35 sent, connection kept alive
   /corrupt-gzip            Content-Encoding gzip, garbage body
+  /gzip-ok                 the /ok page, Content-Encoding gzip
+  /brotli                  Content-Encoding br (which shoal does not ask for), 64 bytes
   /bad-chunked             an invalid chunk-size line
   /short-body              Content-Length 5000, 100 bytes, then close
   /reset-mid-body          part of the body, then a TCP RST (SO_LINGER 0)
@@ -133,6 +135,10 @@ class Site:
     def fixed(self, path: str) -> bytes | None:
         if path == "/ok" or path == "/redirect-chain/0":
             return page(OK_PAGE)
+        if path == "/gzip-ok":
+            return page(zlib.compress(OK_PAGE, wbits=31), extra=[("Content-Encoding", "gzip")])
+        if path == "/brotli":
+            return page(self.random_bytes[:64], extra=[("Content-Encoding", "br")])
         if path == "/redirect-loop":
             return page(b"", status="302 Found", extra=[("Location", "/redirect-loop")])
         if path.startswith("/redirect-chain/"):

@@ -264,6 +264,26 @@ TEST_CASE("hostile: broken framing and corrupt gzip fail at stage body or decode
     check_ok(r.by_line.at(5));
 }
 
+TEST_CASE("hostile: an unsupported Content-Encoding after a gzip page keeps nothing of that page",
+          "[hostile]") {
+    // One worker, one lane: the br answer is decoded right after the gzip
+    // page, with the worker's decoding buffer still holding that page.
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> options = k_fast;
+    options.insert(options.end(), {"-p", "1", "-c", "1"});
+    auto r = crawl(dir, {site.url("/gzip-ok"), site.url("/brotli")}, options);
+    check_ok(r.by_line.at(1));
+    const json::object& br = r.by_line.at(2);
+    INFO(brief(br));
+    check_error(br, "decode", "unsupported_encoding");
+    CHECK(error_field(br, "message") == "Content-Encoding 'br' is not supported");
+    CHECK(status(br) == 200);
+    CHECK(field(br, "title")->is_null());
+    CHECK(field(br, "price")->is_null());
+    CHECK(field(br, "bytes")->to_number<std::int64_t>() == 0);
+}
+
 TEST_CASE("hostile: garbage instead of a response fails at stage response", "[hostile]") {
     hostile_site site;
     temp_dir dir;

@@ -16,6 +16,13 @@ enum class decode_status { ok, too_large, corrupt, unsupported };
 decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
                              std::string& out);
 
+// The same into a buffer that only grows: out's first `size` bytes are what
+// decode_content would leave in out, and out keeps the rest of its room.
+// Decoding body after body into one buffer then writes each byte once,
+// where resizing it to each body first zeroes the room it gained.
+decode_status decode_content_into(std::string_view encoding, std::string_view in, std::size_t cap,
+                                  std::string& out, std::size_t& size);
+
 // False for a body sent as is: no Content-Encoding, or "identity".
 bool needs_decoding(std::string_view encoding);
 
