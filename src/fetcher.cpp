@@ -875,12 +875,21 @@ struct fetcher::impl {
         }
     }
 
-    net::awaitable<fetch_result> fetch(target_url url) {
+    net::awaitable<fetch_result> fetch(target_url url, bool gated) {
         fetch_result r;
         // Still on the URL's own origin: no redirect has left it yet.
         bool first_origin = true;
         for (unsigned redirects = 0;; ++redirects) {
             r.final_url = url.url;
+            if (gated && cfg.gate) {
+                std::optional<fetch_refusal> refusal = co_await cfg.gate(url);
+                if (refusal) {
+                    r.stage = error_stage::request;
+                    r.error_code = std::move(refusal->code);
+                    r.error_message = std::move(refusal->message);
+                    co_return r;
+                }
+            }
             attempt a = co_await with_retries(url, first_origin, r.attempts);
             r.status = a.status;
             if (a.stage != error_stage::none) {
@@ -947,7 +956,11 @@ fetcher::fetcher(net::io_context& io, fetch_config cfg)
 fetcher::~fetcher() = default;
 
 net::awaitable<fetch_result> fetcher::fetch(target_url url) {
-    return impl_->fetch(std::move(url));
+    return impl_->fetch(std::move(url), true);
+}
+
+net::awaitable<fetch_result> fetcher::fetch_ungated(target_url url) {
+    return impl_->fetch(std::move(url), false);
 }
 
 void fetcher::close_idle() {

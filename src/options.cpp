@@ -195,6 +195,8 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
     crawl.add_option("--user-agent", o.user_agent, "User-Agent header")
         ->capture_default_str()
         ->type_name("S");
+    crawl.add_flag("--robots", o.robots,
+                   "obey each site's robots.txt for the --user-agent's product token (RFC 9309)");
     crawl.add_option("--header", headers, "extra request header 'Name: value' (repeatable)")
         ->type_name("'K: V'");
     crawl.add_option("--proxy", o.proxy,
@@ -335,6 +337,8 @@ std::string resume_fingerprint(const crawl_options& o) {
       << " max-redirects=" << o.max_redirects << " insecure=" << o.insecure
       << " ca-file=" << one_spelling(o.ca_file) << " user-agent=" << o.user_agent;
     for (const auto& [k, v] : o.headers) s << " header=" << k << ':' << v;
+    // Only when on, so that the runs before --robots existed resume as they were.
+    if (o.robots) s << " robots=1";
     return s.str();
 }
 

@@ -33,6 +33,8 @@
 #include "shoal/fetcher.hpp"
 #include "shoal/frame.hpp"
 #include "shoal/line_picker.hpp"
+#include "shoal/robots.hpp"
+#include "shoal/robots_cache.hpp"
 #include "shoal/sys.hpp"
 #include "shoal/url_source.hpp"
 
@@ -97,7 +99,11 @@ public:
                                     [this] {
                                         if (held_fds_) grab_descriptors();
                                     },
-                                    proxy_of(s.options)}),
+                                    proxy_of(s.options),
+                                    s.options.robots ? fetch_gate([this](const target_url& u) {
+                                        return robots_->check(u);
+                                    })
+                                                     : fetch_gate()}),
           pipe_(io, s.records_fd),
           data_ready_(io),
           space_ready_(io),
@@ -107,6 +113,8 @@ public:
           parked_(io),
           picker_(s.work.lines, picker_window * std::size_t{s.options.concurrency},
                   [this](const std::string& origin) { return fetcher_.has_idle(origin); }) {
+        if (s.options.robots)
+            robots_.emplace(io, fetcher_, robots_token(s.options.user_agent), s.options.max_body);
         // Fault injection for the recovery tests: a worker that meets a URL
         // containing this text aborts, as a crash on a hostile page would.
         if (const char* v = std::getenv("SHOAL_FAULT_ABORT_URL")) abort_on_ = v;
@@ -432,6 +440,7 @@ private:
     const worker_setup& setup_;
     net::io_context& io_;
     fetcher fetcher_;
+    std::optional<robots_cache> robots_;  // --robots: fetcher_'s gate
     net::posix::stream_descriptor pipe_;
     event data_ready_, space_ready_;
     net::steady_timer grace_;

@@ -1000,7 +1000,7 @@ TEST_CASE("crawl: shoal --help names every command, shoal crawl --help every opt
     CHECK(crawl.exit_code == 0);
     for (const char* option : {"--output", "--processes", "--concurrency", "--chunk-size",
                                "--per-host", "--per-host-rate", "--rules", "--timeout", "--max-body", "--retries",
-                               "--insecure", "--ca-file", "--user-agent", "--header", "--resume",
+                               "--insecure", "--ca-file", "--user-agent", "--robots", "--header", "--resume",
                                "--stats"}) {
         INFO(option);
         CHECK(crawl.out.find(option) != std::string::npos);

@@ -28,6 +28,10 @@ of generated pages whose paths name the behaviour under test:
   /open-connections         title "open K", K = connections open now (this one too)
   /stats                    {"connections": accepted, "requests": served,
                              "max_active": most requests answered at once} as JSON
+  /requested                the paths (and queries) asked for, in order, as a JSON list
+                            (the first 100000; /stats, /arrivals, /requested not counted)
+  /robots.txt               a static file from --root when there is one, else the status
+                            --robots-status gives (default 404)
   /arrivals                 when each request came (time.monotonic() seconds, the
                             first 100000, /stats and /arrivals not counted) as a JSON list
   /big/BYTES                a body of BYTES bytes
@@ -182,6 +186,9 @@ class Site:
         self.active = 0       # requests being answered right now
         self.max_active = 0   # the most at once, for --per-host tests
         self.arrivals: list[float] = []  # for --per-host-rate tests
+        self.requested: list[str] = []  # for --robots tests
+        self.robots_requests = 0
+        self.robots_status = args.robots_status
         self.attempts: dict[str, int] = {}
         self.tasks: set[asyncio.Task] = set()
         self._bomb: bytes | None = None
@@ -337,6 +344,8 @@ class Site:
 
     async def route(self, req: Request) -> Response | str:
         """Returns a Response, or the name of a special behaviour ("hang", "trickle", "big:N")."""
+        if req.path == "/robots.txt":
+            self.robots_requests += 1
         static = self.static_file(req.path)
         if static is not None:
             return static
@@ -409,11 +418,15 @@ class Site:
             body = (f"<html><head><title>conn {req.conn_number}</title></head>"
                     f"<body>connection {req.conn_number}</body></html>\n")
             return Response(200, body.encode())
+        if path == "/robots.txt":
+            return self.status_page(self.robots_status)
+        if path == "/requested":
+            return Response(200, json.dumps(self.requested).encode(), content_type="application/json")
         if path == "/arrivals":
             return Response(200, json.dumps(self.arrivals).encode(), content_type="application/json")
         if path == "/stats":
             body = json.dumps({"connections": self.connections, "requests": self.requests,
-                               "max_active": self.max_active})
+                               "max_active": self.max_active, "robots": self.robots_requests})
             return Response(200, body.encode(), content_type="application/json")
         if m := re.fullmatch(r"/big/(\d{1,12})", path):
             return f"big:{m.group(1)}"
@@ -466,8 +479,9 @@ class Site:
                 if req is None:
                     break
                 self.requests += 1
-                if req.path not in ("/stats", "/arrivals") and len(self.arrivals) < 100000:
+                if req.path not in ("/stats", "/arrivals", "/requested") and len(self.arrivals) < 100000:
                     self.arrivals.append(time.monotonic())
+                    self.requested.append(req.target)
                 self.active += 1
                 self.max_active = max(self.max_active, self.active)
                 try:
@@ -620,6 +634,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--root", help="serve static files from this directory first")
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
+    p.add_argument("--robots-status", type=int, default=404, metavar="CODE",
+                   help="status of /robots.txt when --root has none (default 404)")
     p.add_argument("--max-seconds", type=float, default=120, help="exit after this long")
     p.add_argument("--idle-timeout", type=float, default=60,
                    help="close keep-alive connections idle this long")

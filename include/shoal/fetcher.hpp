@@ -42,6 +42,15 @@ class tls_session_store;
 // A TLS client context (OpenSSL SSL_CTX with its CA store), opaque here.
 struct tls_client_context;
 
+// Why a URL was not fetched (see fetch_config::gate).
+struct fetch_refusal {
+    std::string code;     // snake_case, e.g. "robots_disallowed"
+    std::string message;
+};
+
+// Asked before a fetch sends anything to a URL: none, or why not.
+using fetch_gate = std::function<boost::asio::awaitable<std::optional<fetch_refusal>>(const target_url&)>;
+
 struct fetch_config {
     double timeout_s = 30;
     std::size_t max_body = 8u << 20;
@@ -71,6 +80,10 @@ struct fetch_config {
     std::function<void()> before_connect;
     // --proxy: every connection goes to it (see proxy.hpp); none when empty.
     std::optional<proxy_server> proxy;
+    // Asked before a fetch sends anything to a URL: the line's, then each
+    // redirect's. A refusal ends the fetch (stage request, its code and
+    // message; the status of a redirect before it stays). Empty: no gate.
+    fetch_gate gate;
 };
 
 struct fetch_result {
@@ -109,6 +122,8 @@ public:
     fetcher& operator=(const fetcher&) = delete;
 
     boost::asio::awaitable<fetch_result> fetch(target_url url);
+    // The same without asking cfg.gate, for the gate's own fetches (robots.txt).
+    boost::asio::awaitable<fetch_result> fetch_ungated(target_url url);
 
     // Closes idle kept-alive connections: all, or those to one origin.
     void close_idle();

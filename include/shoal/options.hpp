@@ -34,6 +34,7 @@ struct crawl_options {
     bool insecure = false;
     std::string ca_file;
     std::string user_agent = "shoal/0.1";
+    bool robots = false;           // obey each site's robots.txt
     std::vector<std::pair<std::string, std::string>> headers;
     std::string proxy;             // --proxy as given (checked by parse_command_line); empty = none
     bool resume = false;

@@ -1,0 +1,149 @@
+// robots.txt groups and rules, as RFC 9309 reads them (see robots.hpp).
+#include "shoal/robots.hpp"
+
+#include "shoal/literal_search.hpp"
+
+namespace shoal {
+namespace {
+
+bool is_token_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+}
+
+bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+char upper_hex(char c) { return c >= 'a' && c <= 'f' ? static_cast<char>(c - 32) : c; }
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
+
+// Bytes a path holds only percent-encoded (non-ASCII, controls, space) are
+// encoded, and every %xx escape is written in upper case.
+std::string normalise(std::string_view s) {
+    static constexpr char digits[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c == '%' && i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
+            out += '%';
+            out += upper_hex(s[i + 1]);
+            out += upper_hex(s[i + 2]);
+            i += 2;
+        } else if (c >= 0x80 || c <= 0x20 || c == 0x7f) {
+            out += '%';
+            out += digits[c >> 4];
+            out += digits[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+// Whether pattern (`*` any run of bytes, a last `$` the end) matches target
+// from its start. The pieces between stars are found leftmost first, which
+// leaves the most room for the ones after them.
+bool matches(std::string_view pattern, std::string_view target) {
+    const bool anchored = !pattern.empty() && pattern.back() == '$';
+    if (anchored) pattern.remove_suffix(1);
+    std::size_t star = pattern.find('*');
+    const std::string_view first = pattern.substr(0, star);
+    if (target.substr(0, first.size()) != first) return false;
+    if (star == std::string_view::npos) return !anchored || target.size() == first.size();
+    std::size_t at = first.size();
+    pattern.remove_prefix(star + 1);
+    for (star = pattern.find('*'); star != std::string_view::npos; star = pattern.find('*')) {
+        const std::string_view piece = pattern.substr(0, star);
+        pattern.remove_prefix(star + 1);
+        if (piece.empty()) continue;
+        const std::size_t found = target.find(piece, at);
+        if (found == std::string_view::npos) return false;
+        at = found + piece.size();
+    }
+    if (!anchored) return target.find(pattern, at) != std::string_view::npos;
+    return target.size() >= at + pattern.size() && target.ends_with(pattern);
+}
+
+}  // namespace
+
+std::string robots_token(std::string_view user_agent) {
+    std::size_t n = 0;
+    while (n < user_agent.size() && is_token_char(user_agent[n])) ++n;
+    return std::string(user_agent.substr(0, n));
+}
+
+robots_rules robots_rules::parse(std::string_view text, std::string_view token) {
+    text = text.substr(0, parse_limit);
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+    std::vector<rule> named, star;
+    bool named_seen = false;            // a group names the token
+    bool in_agents = false;             // the last record was a user-agent line
+    bool names = false, stars = false;  // what the current group's agents are
+    bool grouped = false;               // a user-agent line has come
+    while (!text.empty()) {
+        std::size_t end = text.find_first_of("\r\n");
+        std::string_view line = text.substr(0, end);
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+        line = line.substr(0, line.find('#'));
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view key = trim(line.substr(0, colon));
+        const std::string_view value = trim(line.substr(colon + 1));
+        if (iequals(key, "user-agent") || iequals(key, "useragent") || iequals(key, "user agent")) {
+            if (!in_agents) names = stars = false;  // a new group starts
+            in_agents = grouped = true;
+            if (value == "*") {
+                stars = true;
+            } else if (const std::string agent = robots_token(value); !token.empty() && iequals(agent, token)) {
+                names = named_seen = true;
+            }
+            continue;
+        }
+        const bool allow = iequals(key, "allow");
+        if (!allow && !iequals(key, "disallow")) continue;  // Crawl-delay, Sitemap, ...
+        in_agents = false;
+        // An empty pattern matches nothing; rules before any group count for none.
+        if (!grouped || value.empty()) continue;
+        std::string pattern = normalise(value);
+        if (pattern[0] != '/' && pattern[0] != '*') pattern.insert(0, 1, '/');
+        if (names) named.push_back({allow, pattern});
+        if (stars) star.push_back({allow, std::move(pattern)});
+    }
+    robots_rules r;
+    r.rules_ = named_seen ? std::move(named) : std::move(star);
+    return r;
+}
+
+robots_rules::verdict robots_rules::check(std::string_view target) const {
+    verdict v;
+    if (target == "/robots.txt" || rules_.empty()) return v;
+    const std::string path = normalise(target);
+    const rule* best = nullptr;
+    for (const rule& r : rules_) {
+        if (!matches(r.pattern, path)) continue;
+        if (best == nullptr || r.pattern.size() > best->pattern.size() ||
+            (r.pattern.size() == best->pattern.size() && r.allow && !best->allow))
+            best = &r;
+    }
+    if (best != nullptr) {
+        v.allowed = best->allow;
+        v.rule = (best->allow ? "Allow: " : "Disallow: ") + best->pattern;
+    }
+    return v;
+}
+
+}  // namespace shoal

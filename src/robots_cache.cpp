@@ -1,0 +1,96 @@
+// A worker's robots.txt per site, fetched once (see robots_cache.hpp).
+#include "shoal/robots_cache.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <utility>
+#include <variant>
+
+#include "shoal/robots.hpp"
+
+namespace shoal {
+
+namespace net = boost::asio;
+
+struct robots_cache::site {
+    explicit site(net::io_context& io) : ready_signal(io, net::steady_timer::time_point::max()) {}
+    bool ready = false;
+    std::string robots_url;
+    robots_rules rules;
+    std::optional<fetch_refusal> unreachable;  // set: every URL of the site gets it
+    net::steady_timer ready_signal;            // cancelled when ready
+};
+
+namespace {
+
+// The site's robots.txt URL, without a port that is the scheme's default.
+std::string robots_url_of(const target_url& url) {
+    std::string origin = url.origin();
+    const bool default_port = url.port == (url.https ? 443 : 80);
+    if (default_port) origin.resize(origin.rfind(':'));
+    return origin + "/robots.txt";
+}
+
+}  // namespace
+
+robots_cache::robots_cache(net::io_context& io, fetcher& f, std::string token, std::size_t max_body)
+    : io_(io), fetcher_(f), token_(std::move(token)), max_body_(max_body) {}
+
+robots_cache::~robots_cache() = default;
+
+net::awaitable<std::optional<fetch_refusal>> robots_cache::check(const target_url& url) {
+    if (url.target == "/robots.txt") co_return std::nullopt;
+    auto [it, fresh] = sites_.try_emplace(url.origin());
+    if (fresh) it->second = std::make_unique<site>(io_);
+    site& s = *it->second;  // stays put: the map holds pointers
+    if (fresh) {
+        co_await load(s, url);
+    } else {
+        while (!s.ready) co_await s.ready_signal.async_wait(net::as_tuple(net::use_awaitable));
+    }
+    if (s.unreachable) co_return s.unreachable;
+    const robots_rules::verdict v = s.rules.check(url.target);
+    if (v.allowed) co_return std::nullopt;
+    co_return fetch_refusal{"robots_disallowed",
+                            s.robots_url + " disallows " + url.target + " for '" +
+                                (token_.empty() ? std::string("*") : token_) + "' (" + v.rule + ")"};
+}
+
+net::awaitable<void> robots_cache::load(site& s, const target_url& url) {
+    s.robots_url = robots_url_of(url);
+    auto unreachable = [&s](const std::string& why) {
+        s.unreachable = fetch_refusal{"robots_unreachable",
+                                      s.robots_url + " " + why +
+                                          ": the site counts as disallowed (RFC 9309), nothing of it is fetched"};
+    };
+    auto parsed = parse_url(s.robots_url);
+    fetch_result f;
+    if (auto* target = std::get_if<target_url>(&parsed)) {
+        ++fetched_;
+        f = co_await fetcher_.fetch_ungated(std::move(*target));
+    } else {
+        // Not expected: the URL is made of an origin that parsed.
+        f.stage = error_stage::input;
+        f.error_message = std::get<url_error>(parsed).message;
+    }
+    if (f.stage == error_stage::redirect && f.error_code == "too_many_redirects") {
+        // Redirected past the limit: no robots.txt, everything allowed.
+    } else if (f.stage != error_stage::none) {
+        unreachable("could not be fetched (" + f.error_message + ")");
+    } else if (f.status == 429 || (f.status >= 500 && f.status <= 599)) {
+        unreachable("answered " + std::to_string(f.status));
+    } else if (f.status >= 200 && f.status <= 299) {
+        std::string scratch;
+        const std::string_view body = decode_body(f, max_body_, scratch);
+        if (f.stage == error_stage::decode) unreachable("could not be decoded (" + f.error_message + ")");
+        else s.rules = robots_rules::parse(body, token_);  // a body over --max-body: what fits
+    }
+    // Any other status (4xx, a 3xx without Location): no robots.txt.
+    s.ready = true;
+    s.ready_signal.cancel();
+}
+
+}  // namespace shoal

@@ -1,0 +1,195 @@
+// --robots end to end: the real binary against local sites whose robots.txt
+// allows some paths, is missing, or cannot be had; /requested and /stats tell
+// what each site was asked for.
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+using namespace std::chrono_literals;
+using shoal::test::local_site;
+using shoal::test::temp_dir;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* k_robots =
+    "User-agent: *\n"
+    "Disallow: /p/1\n"
+    "Allow: /p/1.html\n"
+    "\n"
+    "User-agent: otherbot\n"
+    "Disallow: /\n";
+
+// A site serving k_robots as its /robots.txt.
+struct robots_site {
+    temp_dir root;
+    std::unique_ptr<local_site> site;
+    robots_site() {
+        shoal::test::write_file(root / "robots.txt", k_robots);
+        site = std::make_unique<local_site>(std::nullopt, std::vector<std::string>{"--root", root.path().string()});
+    }
+};
+
+// Runs shoal crawl over urls with options; returns the records by line.
+std::map<std::int64_t, json::object> crawl(const temp_dir& dir, const std::vector<std::string>& urls,
+                                           std::vector<std::string> options) {
+    std::string text;
+    for (const auto& u : urls) text += u + "\n";
+    shoal::test::write_file(dir / "urls.txt", text);
+    std::vector<std::string> argv = {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                     (dir / "out.jsonl").string(), "-q", "--retries", "0", "--timeout", "5"};
+    argv.insert(argv.end(), options.begin(), options.end());
+    auto r = shoal::test::run_process(argv, "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::map<std::int64_t, json::object> by_line;
+    for (auto& rec : shoal::test::read_jsonl(dir / "out.jsonl"))
+        by_line.emplace(rec.at("line").to_number<std::int64_t>(), std::move(rec));
+    REQUIRE(by_line.size() == urls.size());
+    return by_line;
+}
+
+std::vector<std::string> requested(const local_site& site) {
+    std::vector<std::string> paths;
+    const json::value list = json::parse(site.get("/requested"));
+    for (const auto& v : list.as_array()) paths.emplace_back(v.as_string());
+    return paths;
+}
+
+std::int64_t robots_requests(const local_site& site) {
+    return json::parse(site.get("/stats")).at("robots").to_number<std::int64_t>();
+}
+
+// Refused before anything was sent to the URL (attempts: the tries of the
+// request before it, a redirect's, or 0).
+void check_refused(const json::object& rec, const std::string& code, int attempts = 0) {
+    INFO(json::serialize(rec));
+    CHECK(rec.at("error").at("stage") == "request");
+    CHECK(rec.at("error").at("code").as_string() == code);
+    CHECK(rec.at("title").is_null());
+    CHECK(rec.at("price").is_null());
+    CHECK(rec.at("attempts") == attempts);
+}
+
+}  // namespace
+
+TEST_CASE("robots: disallowed URLs get a record and are never asked for and robots.txt is fetched once",
+          "[robots_crawl]") {
+    robots_site s;
+    const local_site& site = *s.site;
+    temp_dir dir;
+    const std::vector<std::string> urls = {
+        site.url("/p/1.html"),          // allowed: Allow /p/1.html is longer
+        site.url("/p/12.html"),         // Disallow: /p/1
+        site.url("/p/2.html"),
+        site.url("/p/13.html?x=1"),     // Disallow: /p/1, with a query
+        site.url("/redirect/1/p/14.html"),  // allowed, redirects into /p/14.html: disallowed
+        site.url("/p/3.html"),
+    };
+    auto recs = crawl(dir, urls, {"--robots", "-p", "1", "-c", "4"});
+    for (int line : {1, 3, 6}) {
+        INFO(json::serialize(recs.at(line)));
+        CHECK(recs.at(line).at("status") == 200);
+        CHECK(recs.at(line).at("error").is_null());
+        CHECK(recs.at(line).at("title").is_string());
+    }
+    check_refused(recs.at(2), "robots_disallowed");
+    CHECK(recs.at(2).at("status").is_null());
+    CHECK(recs.at(2).at("error").at("message").as_string() ==
+          site.url("/robots.txt") + " disallows /p/12.html for 'shoal' (Disallow: /p/1)");
+    check_refused(recs.at(4), "robots_disallowed");
+    // The redirect was followed as far as the disallowed URL: its status stays.
+    check_refused(recs.at(5), "robots_disallowed", 1);
+    CHECK(recs.at(5).at("status") == 302);
+    CHECK(recs.at(5).at("final_url").as_string() == site.url("/p/14.html"));
+
+    const auto asked = requested(site);
+    INFO(json::serialize(json::value_from(asked)));
+    for (const char* never : {"/p/12.html", "/p/13.html?x=1", "/p/14.html"})
+        CHECK(std::count(asked.begin(), asked.end(), never) == 0);
+    CHECK(std::count(asked.begin(), asked.end(), "/p/1.html") == 1);
+    CHECK(std::count(asked.begin(), asked.end(), "/robots.txt") == 1);
+    CHECK(asked.front() == "/robots.txt");  // before any page of the site
+    CHECK(robots_requests(site) == 1);
+}
+
+TEST_CASE("robots: the --user-agent's product token picks the group", "[robots_crawl]") {
+    robots_site s;
+    const local_site& site = *s.site;
+    temp_dir dir;
+    auto recs = crawl(dir, {site.url("/p/2.html"), site.url("/p/3.html")},
+                      {"--robots", "--user-agent", "OtherBot/2.0 (+https://example.com/bot)"});
+    for (const auto& [line, rec] : recs) {
+        check_refused(rec, "robots_disallowed");
+        CHECK(rec.at("error").at("message").as_string().ends_with("for 'OtherBot' (Disallow: /)"));
+    }
+    CHECK(requested(site) == std::vector<std::string>{"/robots.txt"});
+}
+
+TEST_CASE("robots: a missing robots.txt allows all and without --robots none is asked for",
+          "[robots_crawl]") {
+    temp_dir dir;
+    const int code = GENERATE(404, 403, 410);
+    INFO("robots.txt status " << code);
+    local_site site(std::nullopt, {"--robots-status", std::to_string(code)});
+    auto recs = crawl(dir, {site.url("/p/1.html"), site.url("/p/2.html")}, {"--robots"});
+    for (const auto& [line, rec] : recs) CHECK(rec.at("status") == 200);
+    CHECK(robots_requests(site) == 1);
+    robots_site other;
+    temp_dir dir2;
+    auto plain = crawl(dir2, {other.site->url("/p/12.html")}, {});
+    CHECK(plain.at(1).at("status") == 200);
+    CHECK(robots_requests(*other.site) == 0);
+}
+
+TEST_CASE("robots: an unreachable robots.txt (5xx, 429, no answer) keeps the whole site unfetched",
+          "[robots_crawl]") {
+    temp_dir dir;
+    const int code = GENERATE(503, 500, 429);
+    INFO("robots.txt status " << code);
+    local_site site(std::nullopt, {"--robots-status", std::to_string(code)});
+    auto recs = crawl(dir, {site.url("/p/1.html"), site.url("/p/2.html")}, {"--robots"});
+    for (const auto& [line, rec] : recs) {
+        check_refused(rec, "robots_unreachable");
+        CHECK(rec.at("error").at("message").as_string() ==
+              site.url("/robots.txt") + " answered " + std::to_string(code) +
+                  ": the site counts as disallowed (RFC 9309), nothing of it is fetched");
+    }
+    CHECK(requested(site) == std::vector<std::string>{"/robots.txt"});
+}
+
+TEST_CASE("robots: a site that cannot be reached gets robots_unreachable with the reason",
+          "[robots_crawl]") {
+    temp_dir dir;
+    const std::string down = "http://127.0.0.1:" + std::to_string(shoal::test::unused_port());
+    auto recs = crawl(dir, {down + "/p/1.html", down + "/p/2.html"}, {"--robots"});
+    for (const auto& [line, rec] : recs) {
+        check_refused(rec, "robots_unreachable");
+        const std::string message(rec.at("error").at("message").as_string());
+        CHECK(message.starts_with(down + "/robots.txt could not be fetched ("));
+        CHECK(message.find("refused") != std::string::npos);
+    }
+}
+
+TEST_CASE("robots: --robots is part of what --resume compares, and only when given",
+          "[robots_crawl]") {
+    local_site site;
+    temp_dir dir;
+    crawl(dir, {site.url("/p/1.html")}, {});
+    // A run without --robots fingerprints as runs did before the option came.
+    CHECK(shoal::test::read_file(dir / "out.jsonl.shoal-run").find("robots") == std::string::npos);
+    auto refused = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                             (dir / "out.jsonl").string(), "-q", "--retries", "0",
+                                             "--timeout", "5", "--resume", "--robots"},
+                                            "", 60s);
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("robots=1") != std::string::npos);
+}

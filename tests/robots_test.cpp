@@ -1,0 +1,168 @@
+// Tests for robots_rules: group selection, longest match, wildcards, the end
+// anchor, percent-encoding and malformed files (RFC 9309 and its examples).
+#include "shoal/robots.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using shoal::robots_rules;
+using shoal::robots_token;
+
+namespace {
+
+bool allowed(const std::string& text, const std::string& target, const std::string& token = "shoal") {
+    return robots_rules::parse(text, token).check(target).allowed;
+}
+
+}  // namespace
+
+TEST_CASE("robots: the product token comes from the User-Agent", "[robots]") {
+    CHECK(robots_token("shoal/0.1") == "shoal");
+    CHECK(robots_token("Price-Bot_2 (+https://example.com/bot)") == "Price-Bot_2");
+    CHECK(robots_token("Mozilla/5.0 (X11; Linux x86_64)") == "Mozilla");
+    CHECK(robots_token("(compatible; x)") == "");
+    CHECK(robots_token("") == "");
+}
+
+TEST_CASE("robots: the groups naming the token apply, else the * groups, else none", "[robots]") {
+    const std::string text =
+        "User-agent: *\n"
+        "Disallow: /\n"
+        "\n"
+        "User-agent: Shoal\n"
+        "Disallow: /private\n";
+    // The named group replaces the * group, whatever the case of the name.
+    CHECK(allowed(text, "/p/1.html"));
+    CHECK_FALSE(allowed(text, "/private/1.html"));
+    CHECK(allowed(text, "/private/1.html", "otherbot") == false);
+    CHECK_FALSE(allowed(text, "/p/1.html", "otherbot"));
+    // An agent line names the token by its own leading token: "shoal/2.0" names shoal.
+    CHECK_FALSE(allowed("User-agent: shoal/2.0\nDisallow: /x\n", "/x"));
+    CHECK(allowed("User-agent: shoalx\nDisallow: /x\n", "/x"));
+    // No group for the token and no * group: everything is allowed.
+    CHECK(allowed("User-agent: otherbot\nDisallow: /\n", "/p/1.html"));
+    // A named group without rules allows everything, even beside a * group.
+    CHECK(allowed("User-agent: shoal\n\nUser-agent: otherbot\nDisallow: /\n"
+                  "User-agent: *\nDisallow: /\n",
+                  "/p", "shoal") == false);  // consecutive agent lines form one group
+    CHECK(allowed("User-agent: shoal\nAllow: /\n\nUser-agent: *\nDisallow: /\n", "/p"));
+    // An empty token (a User-Agent that starts with no token) only matches *.
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /\n", "/p", ""));
+}
+
+TEST_CASE("robots: groups for one agent are merged, and several agents share a group", "[robots]") {
+    const std::string text =
+        "User-agent: a\n"
+        "User-agent: shoal\n"
+        "Disallow: /one\n"
+        "\n"
+        "User-agent: b\n"
+        "Disallow: /two\n"
+        "\n"
+        "User-agent: shoal\n"
+        "Disallow: /three\n";
+    CHECK_FALSE(allowed(text, "/one"));
+    CHECK(allowed(text, "/two"));
+    CHECK_FALSE(allowed(text, "/three"));
+    CHECK_FALSE(allowed(text, "/one", "a"));
+    CHECK(allowed(text, "/three", "a"));
+}
+
+TEST_CASE("robots: the longest matching pattern decides, allow winning a tie", "[robots]") {
+    const std::string text =
+        "User-agent: *\n"
+        "Disallow: /shop\n"
+        "Allow: /shop/p/\n"
+        "Disallow: /shop/p/secret\n"
+        "Allow: /tie\n"
+        "Disallow: /tie\n";
+    CHECK_FALSE(allowed(text, "/shop"));
+    CHECK_FALSE(allowed(text, "/shop/cart"));
+    CHECK(allowed(text, "/shop/p/1.html"));
+    CHECK_FALSE(allowed(text, "/shop/p/secret.html"));
+    CHECK(allowed(text, "/tie/x"));
+    CHECK(allowed(text, "/other"));
+    const auto v = robots_rules::parse(text, "shoal").check("/shop/p/secret.html");
+    CHECK(v.rule == "Disallow: /shop/p/secret");
+    CHECK(robots_rules::parse(text, "shoal").check("/other").rule.empty());
+}
+
+TEST_CASE("robots: * matches any run of bytes and a last $ the end of the path", "[robots]") {
+    const std::string text =
+        "User-agent: *\n"
+        "Disallow: /*.pdf$\n"
+        "Disallow: /*/print/*\n"
+        "Disallow: /search*q=\n"
+        "Disallow: /exact$\n"
+        "Allow: /$\n"
+        "Disallow: /\n";
+    // Only the root is allowed by "/$"; everything else falls to "Disallow: /"
+    // or a longer rule.
+    CHECK(allowed(text, "/"));
+    CHECK_FALSE(allowed(text, "/index.html"));
+    const std::string open = "User-agent: *\nDisallow: /*.pdf$\nDisallow: /*/print/*\n"
+                             "Disallow: /search*q=\nDisallow: /exact$\n";
+    CHECK_FALSE(allowed(open, "/docs/a.pdf"));
+    CHECK(allowed(open, "/docs/a.pdf?download=1"));
+    CHECK(allowed(open, "/docs/a.pdfx"));
+    CHECK_FALSE(allowed(open, "/a/print/b"));
+    CHECK(allowed(open, "/print/b"));
+    CHECK_FALSE(allowed(open, "/search?lang=en&q=shoes"));
+    CHECK(allowed(open, "/search?lang=en"));
+    CHECK_FALSE(allowed(open, "/exact"));
+    CHECK(allowed(open, "/exact/more"));
+    // Patterns are matched from the start of the path only.
+    CHECK(allowed("User-agent: *\nDisallow: /private\n", "/public/private"));
+    // A pattern of stars and a $ in the middle: the $ is a plain byte there.
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /**a**b\n", "/xxaxxbxx"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /a$b\n", "/a$b/c"));
+    CHECK(allowed("User-agent: *\nDisallow: /*ab$\n", "/ab/x"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /*ab$\n", "/xabab"));
+}
+
+TEST_CASE("robots: paths and patterns meet percent-encoded", "[robots]") {
+    // RFC 9309 2.2.2: a UTF-8 pattern matches the path's %-escapes, escapes
+    // compare in either case, and an escaped ASCII letter stays escaped.
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /foo/bar/\xE3\x83\x84\n", "/foo/bar/%E3%83%84"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /foo/bar/%e3%83%84\n", "/foo/bar/%E3%83%84"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /b%C3%BCcher\n", "/b%c3%bccher/1"));
+    CHECK(allowed("User-agent: *\nDisallow: /foo/bar/%62%61%7A\n", "/foo/bar/baz"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /foo/bar/%62%61%7A\n", "/foo/bar/%62%61%7A"));
+    // Paths are case-sensitive.
+    CHECK(allowed("User-agent: *\nDisallow: /Private\n", "/private"));
+}
+
+TEST_CASE("robots: the file's shape: comments, CR and CRLF, keys in any case, junk lines",
+          "[robots]") {
+    const std::string text =
+        "\xEF\xBB\xBF# a comment line\r\n"
+        "Sitemap: https://example.com/sitemap.xml\r"
+        "USER-AGENT : * # every crawler\r\n"
+        "crawl-delay: 10\n"
+        "this line is not a record\n"
+        "dIsAlLoW:/nocolonspace\n"
+        "Disallow:    \n"  // empty: matches nothing
+        "Disallow: /a # trailing comment\n"
+        "Disallow: noslash\n";
+    CHECK_FALSE(allowed(text, "/nocolonspace"));
+    CHECK_FALSE(allowed(text, "/a/b"));
+    CHECK(allowed(text, "/b"));
+    CHECK_FALSE(allowed(text, "/noslash"));  // read as /noslash
+    CHECK(robots_rules::parse(text, "shoal").size() == 3);
+    // Rules before any user-agent line belong to no group.
+    CHECK(allowed("Disallow: /\nUser-agent: *\nDisallow: /x\n", "/p"));
+    // Binary junk and an empty file allow everything; /robots.txt itself always is.
+    CHECK(allowed(std::string("\x00\xff\xfe:\x01\n", 6), "/p"));
+    CHECK(allowed("", "/p"));
+    CHECK(allowed("User-agent: *\nDisallow: /\n", "/robots.txt"));
+    CHECK(robots_rules().check("/anything").allowed);
+}
+
+TEST_CASE("robots: only the first parse_limit bytes are read", "[robots]") {
+    std::string text = "User-agent: *\nDisallow: /early\n";
+    text.append(robots_rules::parse_limit, '#');
+    text += "\nDisallow: /late\n";
+    CHECK_FALSE(allowed(text, "/early"));
+    CHECK(allowed(text, "/late"));
+}
