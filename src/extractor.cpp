@@ -114,7 +114,8 @@ struct compiled_rule {
     lead before;
     price_source source;
     std::string_view needs;  // see builtin_rule; empty: nothing
-    // Whether matches are markup, not read in comments, scripts and styles
+    // Whether matches are markup, not read in comments, scripts, styles,
+    // templates and textareas
     // (JSON keys are read in scripts: JSON-LD, or any for the currency).
     bool markup;
 };
@@ -145,7 +146,8 @@ bool is_space(char c) {
 // "price", listed in one pass over the page the first time one is asked
 // for; another literal is searched for, its first position kept. Also where
 // the page's JSON-LD blocks are, listed the first time one is asked about,
-// and its comments, scripts and styles, listed as far as is asked about.
+// and its comments, scripts, styles, templates and textareas, listed as
+// far as is asked about.
 class literal_positions {
 public:
     explicit literal_positions(std::string_view html) : html_(html) {}
@@ -160,12 +162,13 @@ public:
                            [at](const auto& b) { return at >= b.first && at < b.second; });
     }
 
-    // Where the comment, <script> or <style> element that `at` lies in
-    // ends (past its "-->" or at its "</script"/"</style"; the end of the
-    // page when it is not closed), or 0 when `at` lies in none: markup
-    // there is not the page's. Those elements are listed up to `at` the
-    // first time a position there is asked about, in one pass shared by
-    // every rule: the cost is the page up to the farthest match looked at.
+    // Where the comment, <script>, <style>, <template> or <textarea>
+    // element that `at` lies in ends (past its "-->" or at its end tag;
+    // the end of the page when it is not closed), or 0 when `at` lies in
+    // none: markup there is not the page's. Those elements are listed up
+    // to `at` the first time a position there is asked about, in one pass
+    // shared by every rule: the cost is the page up to the farthest match
+    // looked at.
     std::size_t hidden_end(std::size_t at) { return hidden_at(at).second; }
 
     // The first occurrence of literal at or after `from`, or npos.
@@ -235,8 +238,8 @@ private:
         next_block_ = html_.size();
     }
 
-    // The comment, script or style element `at` lies in, [begin, end), or
-    // {0, 0}.
+    // The comment, script, style, template or textarea `at` lies in,
+    // [begin, end), or {0, 0}.
     std::pair<std::size_t, std::size_t> hidden_at(std::size_t at) {
         while (listed_to_ <= at && listed_to_ < html_.size()) list_hidden(at);
         if (hidden_.empty()) return {0, 0};
@@ -249,19 +252,36 @@ private:
         return *std::prev(it);
     }
 
-    // Looks for the next comment, <script> or <style> that starts at or
-    // before `limit`, from listed_to_ on: lists it and moves listed_to_ to
-    // its end, or (none) to past `limit`.
+    // Whether the tag at `open` ("<s...", "<t...") is <name followed by a
+    // delimiter.
+    bool opens(std::size_t open, std::string_view name) const {
+        const std::size_t after = open + 1 + name.size();
+        if (open + 2 >= html_.size() || static_cast<char>(html_[open + 2] | 0x20) != name[1] ||
+            !matches_nocase_at(html_, open + 1, name))
+            return false;
+        const char next = after < html_.size() ? html_[after] : '>';
+        return next == '>' || next == '/' || is_space(next);
+    }
+
+    // Where the first <template> or <textarea> start tag in [from, to)
+    // is, or npos. "<te" is searched for on its own: it is rare, and the
+    // scan for "<!" and "<s" keeps its speed on pages full of <td>s.
+    std::size_t find_template_or_textarea(std::size_t from, std::size_t to) const {
+        constexpr std::size_t npos = std::string_view::npos;
+        for (; from < to && from < html_.size();) {
+            const std::size_t at = find_ascii_nocase(html_.substr(from, to - from), "<te");
+            if (at == npos) return npos;
+            if (opens(from + at, "template") || opens(from + at, "textarea")) return from + at;
+            from += at + 1;  // <text>, <tel...>
+        }
+        return npos;
+    }
+
+    // Looks for the next comment, <script>, <style>, <template> or
+    // <textarea> that starts at or before `limit`, from listed_to_ on:
+    // lists it and moves listed_to_ to its end, or (none) to past `limit`.
     void list_hidden(std::size_t limit) {
         constexpr std::size_t npos = std::string_view::npos;
-        // Whether the tag at `open` ("<s...") is <name followed by a delimiter.
-        auto opens = [&](std::size_t open, std::string_view name) {
-            const std::size_t after = open + 1 + name.size();
-            if (static_cast<char>(html_[open + 2] | 0x20) != name[1] || !matches_nocase_at(html_, open + 1, name))
-                return false;
-            const char next = after < html_.size() ? html_[after] : '>';
-            return next == '>' || next == '/' || is_space(next);
-        };
         for (std::size_t from = listed_to_;;) {
             if (from > limit) {
                 listed_to_ = from;
@@ -270,12 +290,15 @@ private:
             // Whole blocks of 64 bytes (the vector scan's step) past `limit`
             // are looked at: an element found there is listed as well.
             const std::size_t span = std::min(html_.size() - from, (limit + 1 - from + 63) / 64 * 64 + 1);
-            const std::size_t at = find_lt_then(html_.substr(from, span), '!', 's');
-            if (at == npos) {
+            // "<!" or "<s" (a comment, a script, a style), or a template or
+            // a textarea before that.
+            const std::size_t lt = find_lt_then(html_.substr(from, span), '!', 's');
+            const std::size_t te = find_template_or_textarea(from, lt == npos ? from + span + 2 : from + lt);
+            if (te == npos && lt == npos) {
                 listed_to_ = std::max(limit + 1, from + span - 1);
                 return;
             }
-            const std::size_t open = from + at;
+            const std::size_t open = te != npos ? te : from + lt;
             from = open + 1;
             if (open + 3 >= html_.size()) continue;
             std::string_view close;
@@ -286,8 +309,12 @@ private:
                 close = "</script", content = open + 7;
             } else if (opens(open, "style")) {
                 close = "</style", content = open + 6;
+            } else if (opens(open, "template")) {
+                close = "</template", content = open + 9;
+            } else if (opens(open, "textarea")) {
+                close = "</textarea", content = open + 9;
             }
-            if (close.empty()) continue;  // <span>, <!DOCTYPE>, ...
+            if (close.empty()) continue;  // <span>, <!DOCTYPE>, <text>, ...
             const std::size_t end = find_ascii_nocase(html_.substr(content), close);
             listed_to_ = end == npos ? html_.size() : content + end + (close == "-->" ? 3 : 0);
             hidden_.emplace_back(open, listed_to_);
@@ -984,7 +1011,7 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
         if (t.empty()) return std::nullopt;
         return t;
     };
-    // The first <title> outside comments, scripts and styles.
+    // The first <title> outside comments, scripts, styles, templates and textareas.
     for (std::size_t from = 0; auto m = title_element(html.substr(from));) {
         const auto at = static_cast<std::size_t>(m->data() - html.data());
         if (const std::size_t end = literals.hidden_end(at)) {

@@ -537,6 +537,30 @@ TEST_CASE("extractor: markup in comments, scripts and styles is not the page's",
                 "44.10", "EUR");
 }
 
+TEST_CASE("extractor: markup in <template> and <textarea> is not the page's", "[extractor]") {
+    // A <title> or og:title in an inert template or in a textarea's text.
+    check_title(run("<head><template><title>Template</title></template><title>Real</title></head>"), "Real");
+    check_title(run("<TEXTAREA name=\"review\"><title>Typed</title></TEXTAREA><title>Real</title>"), "Real");
+    CHECK_FALSE(run("<template id=\"t\"><meta property=\"og:title\" content=\"Card\"></template>").title);
+    // Price elements, metas and JSON-LD in a template or a textarea.
+    check_price(run("<template id=\"card\"><span class=\"price\">$0.00</span></template>"
+                    "<span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<textarea><span class=\"price\">$5.00</span></textarea><span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<template><meta property=\"product:price:amount\" content=\"1.00\"></template>"
+                    "<span itemprop=\"price\" content=\"7.00\"></span>"),
+                "7.00", "");
+    check_price(run("<template><script type=\"application/ld+json\">{\"price\": \"1.00\"}</script></template>"
+                    "<span class=\"price\">$3.00</span>"),
+                "3.00", "USD");
+    // Closed before the price, they hide nothing; <text> and <table> are neither.
+    check_price(run("<template></template><textarea rows=2>a < b</textarea><span class=\"price\">$4.00</span>"),
+                "4.00", "USD");
+    check_price(run("<svg><text>x</text></svg><table><tr><td class=\"price\">$4.50</td></tr></table>"), "4.50", "USD");
+    CHECK_FALSE(run("<template><span class=\"price\">$3.00</span>").price);
+}
+
 TEST_CASE("extractor: AggregateOffer lowPrice after price", "[extractor]") {
     auto ld = run("<script type=\"application/ld+json\">{\"@type\":\"Product\",\"offers\":{\"@type\":"
                   "\"AggregateOffer\",\"lowPrice\":\"9.99\",\"highPrice\":\"19.99\",\"priceCurrency\":\"USD\"}}</script>"
