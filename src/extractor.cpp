@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <map>
 
 #include <algorithm>
 #include <cctype>
@@ -677,6 +678,16 @@ struct page {
     throw setup_error(exit_code::usage, f.source + ": rule '" + r.name + "': " + message);
 }
 
+// A name the pattern gives to more than one capture group, or empty. RE2
+// takes (?P<a>x)|(?P<a>y) and keeps only the leftmost group under the name.
+std::string repeated_group_name(const RE2& re) {
+    const std::map<int, std::string>& names = re.CapturingGroupNames();  // index -> name
+    for (auto it = names.begin(); it != names.end(); ++it)
+        for (auto later = std::next(it); later != names.end(); ++later)
+            if (later->second == it->second) return it->second;
+    return {};
+}
+
 user_rule compile_rule(const rule_file& f, const rule& r) {
     RE2::Options opt;
     opt.set_log_errors(false);
@@ -689,6 +700,10 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
     u.hosts = r.hosts;
     u.groups = u.re->NumberOfCapturingGroups();
     if (u.groups == 0) rule_error(f, r, "the pattern has no capture group: put the value in (...)");
+    if (const std::string name = repeated_group_name(*u.re); !name.empty())
+        rule_error(f, r, "the pattern has more than one group named '" + name +
+                             "': give each its own name, or put alternatives in one group, (?P<" + name +
+                             ">a|b)");
     for (const auto& [name, index] : u.re->NamedCapturingGroups()) {
         value_type t = name == "price" ? value_type::price : r.type;
         for (const auto& [g, gt] : r.group_types)

@@ -49,8 +49,9 @@ public:
     // An extractor running the rules of a rule file instead of the built-in
     // ones. Every pattern is compiled here, once. Throws
     // setup_error(exit_code::usage, "<file>: rule '<name>': <RE2 error>") for
-    // a pattern that does not compile or has no capture group, and the errors
-    // of load_rule_file() for an unreadable or malformed file.
+    // a pattern that does not compile, has no capture group or gives one
+    // name to two groups, and the errors of load_rule_file() for an
+    // unreadable or malformed file.
     static std::unique_ptr<extractor> from_file(const std::string& path);
     static std::unique_ptr<extractor> from_rules(const rule_file& rules);
 
