@@ -31,7 +31,8 @@ enum class lead {
     max_lead,  // anything may (a quoted attribute value): up to max_lead bytes before
 };
 
-// What the value of a built-in price rule is (title and currency rules: none).
+// What the value of a built-in price rule is (title rules: none; currency
+// rules: none, or ld_json for the JSON key).
 enum class price_source {
     none,
     visible,    // text shown on the page: the locale rules of parse_price, cents
@@ -93,7 +94,8 @@ constexpr builtin_rule currency_rules[] = {
     {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead, nullptr},
     {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "pricecurrency", lead::in_tag, quote},
     {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?itemprop\s*=\s*["']priceCurrency["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::none, "content"},
-    {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none, space_or_colon},
+    // Only in JSON-LD: not an analytics script's, nor one in the page's text.
+    {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none, space_or_colon, price_source::ld_json},
 };
 
 // Most literals above contain "price": they are found among the page's
@@ -116,8 +118,7 @@ struct compiled_rule {
     price_source source;
     std::string_view needs;  // see builtin_rule; empty: nothing
     // Whether matches are markup, not read in comments, scripts, styles,
-    // templates and textareas
-    // (JSON keys are read in scripts: JSON-LD, or any for the currency).
+    // templates and textareas (JSON keys are read in JSON-LD scripts only).
     bool markup;
 };
 

@@ -394,6 +394,29 @@ TEST_CASE("extractor: the JSON price is read only inside JSON-LD", "[extractor]"
     CHECK(second.price->raw == "1299.5");
 }
 
+TEST_CASE("extractor: priceCurrency counts only in JSON-LD and microdata", "[extractor]") {
+    // The schema.org key in the page's text (a how-to page) or in an
+    // analytics script declares nothing.
+    auto text = run("<p>Add <code>\"priceCurrency\": \"EUR\"</code> to the offer.</p>"
+                    "<span class=\"price\">12.50</span>");
+    check_price(text, "12.50", "");
+    auto analytics = run("<script>gtag('event', 'view_item', {\"priceCurrency\": \"EUR\"});</script>"
+                         "<span class=\"price\">12.50</span>");
+    check_price(analytics, "12.50", "");
+    auto commented = run("<!-- <script type=\"application/ld+json\">{\"priceCurrency\": \"EUR\"}</script> -->"
+                         "<span class=\"price\">12.50</span>");
+    check_price(commented, "12.50", "");
+    // A bare word is no declaration either.
+    check_price(run("<p>priceCurrency EUR</p><span class=\"price\">12.50</span>"), "12.50", "");
+    // In JSON-LD and in microdata it is the page's currency.
+    auto ld = run("<script>var c = {\"priceCurrency\": \"EUR\"};</script>"
+                  "<script type=\"application/ld+json\">{\"@type\":\"Product\",\"name\":\"x\","
+                  "\"offers\":{\"priceCurrency\": \"GBP\"}}</script><span class=\"price\">12.50</span>");
+    check_price(ld, "12.50", "GBP");
+    auto microdata = run("<meta itemprop=\"priceCurrency\" content=\"CHF\"><span class=\"price\">12.50</span>");
+    check_price(microdata, "12.50", "CHF");
+}
+
 TEST_CASE("extractor: cents raised in sup after a visible price", "[extractor]") {
     auto plain = run("<span class=\"price\">$19<sup>99</sup></span>");
     check_price(plain, "19.99", "USD");
