@@ -369,8 +369,10 @@ TEST_CASE("extractor: structured prices read '.' as the decimal point", "[extrac
                          "\"priceCurrency\":\"USD\"}}</script>");
     check_price(ld_number, "1.299", "USD");
     CHECK(ld_number.price->raw == "1.299");
-    // Shown to people, "1.299" keeps the locale rules.
+    // Shown to people, "1.299" keeps the locale rules, where a three-decimal
+    // currency named next to it makes "12.500" 12.500.
     check_price(run("<span class=\"price\">1.299 \u20ac</span>"), "1299", "EUR");
+    check_price(run("<span class=\"price\">KWD 12.500</span>"), "12.500", "KWD");
     check_price(run("<span itemprop=\"price\">1.299</span>"), "1299", "");
 }
 
