@@ -610,12 +610,95 @@ std::string visible_price_text(std::string_view text, std::string_view capture) 
     return price;
 }
 
+// Phrases that say the product cannot be bought now, in any case, their
+// words apart by blanks, &nbsp; or hyphens ("Sold out", "Out of stock",
+// "Currently unavailable").
+std::unique_ptr<RE2> compile_unavailable() {
+    const std::string gap = R"re((?:[\s-]|&nbsp;|\x{a0})+)re";
+    RE2::Options opt;
+    opt.set_log_errors(false);
+    auto re = std::make_unique<RE2>("(?i)\\b(?:sold" + gap + "out|out" + gap + "of" + gap + "stock|currently" + gap +
+                                        "unavailable)\\b",
+                                    opt);
+    if (!re->ok()) throw std::logic_error("built-in availability phrases: " + re->error());
+    return re;
+}
+
+// A word of each of those phrases, lower case.
+constexpr std::string_view unavailable_words[] = {"sold", "stock", "unavailable"};
+
+// Whether `at` lies inside a tag (in an attribute value, say), not in text.
+bool in_tag(std::string_view html, std::size_t at) {
+    const std::size_t lt = html.rfind('<', at), gt = html.rfind('>', at);
+    return lt != std::string_view::npos && (gt == std::string_view::npos || gt < lt);
+}
+
+// Where the main product area starts: the page's first <h1> outside
+// comments, scripts and the like (a product page's name), else the top.
+std::size_t product_area_start(std::string_view html, literal_positions& literals) {
+    constexpr std::size_t npos = std::string_view::npos;
+    for (std::size_t at = literals.find("<h1"); at != npos; at = literals.find("<h1", at + 1)) {
+        const char next = at + 3 < html.size() ? html[at + 3] : '>';
+        if ((next == '>' || is_space(next)) && literals.hidden_end(at) == 0) return at;
+    }
+    return 0;
+}
+
+// Whether the page's own text says the product cannot be bought (one of
+// the `unavailable` phrases, not in a tag, a comment or a script) in the
+// main product area before `price_at`: a visible price there is then an
+// old or a related product's, not an offer.
+bool unavailable_before(const RE2& unavailable, std::string_view html, std::size_t price_at,
+                        literal_positions& literals) {
+    const std::size_t start = product_area_start(html, literals);
+    if (start >= price_at) return false;
+    // A word of each phrase, looked for first (SIMD-fast): most pages have none.
+    const std::string_view area = html.substr(start, price_at - start);
+    if (std::none_of(std::begin(unavailable_words), std::end(unavailable_words),
+                     [&](std::string_view w) { return find_ascii_nocase(area, w) != std::string_view::npos; }))
+        return false;
+    const re2::StringPiece text(html.data(), html.size());
+    re2::StringPiece m;
+    for (std::size_t from = start;
+         from < price_at && unavailable.Match(text, from, price_at, RE2::UNANCHORED, &m, 1);) {
+        const auto at = static_cast<std::size_t>(m.data() - html.data());
+        if (literals.hidden_end(at) == 0 && !in_tag(html, at)) return true;
+        from = at + m.size();
+    }
+    return false;
+}
+
+// The built-in price: the first rule's (in order) that gives one. A
+// visible price after an availability phrase gives way to the next rules
+// (structured ones later in the order may still hold an offer).
+std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, const RE2& unavailable,
+                                   std::string_view html, literal_positions& literals,
+                                   const std::string& currency) {
+    for (const auto& rule : rules) {
+        const bool visible = rule.source == price_source::visible;
+        const auto format = visible ? price_format::text : price_format::machine;
+        // A match's price and where the match is, if it parses: a label or
+        // a text without a number gives way to the rule's next match.
+        auto price_at = [&](std::string_view m) -> std::optional<std::pair<price, std::size_t>> {
+            auto p = parse_price(visible ? visible_price_text(html, m) : html_to_text(m), currency, format);
+            if (!p) return std::nullopt;
+            return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
+        };
+        std::optional<std::pair<price, std::size_t>> found;
+        first_value(rule, html, literals, price_at, found);
+        if (!found || (visible && unavailable_before(unavailable, html, found->second, literals))) continue;
+        return std::move(found->first);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 struct extractor::programs {
     std::vector<compiled_rule> title = compile(title_rules);
     std::vector<compiled_rule> price = compile(price_rules);
     std::vector<compiled_rule> currency = compile(currency_rules);
+    std::unique_ptr<RE2> unavailable = compile_unavailable();
 };
 
 extractor::extractor() : p_(std::make_unique<programs>()) {}
@@ -1049,17 +1132,7 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
             break;
         }
     }
-    for (const auto& rule : p_->price) {
-        const bool visible = rule.source == price_source::visible;
-        const auto format = visible ? price_format::text : price_format::machine;
-        // A match's price, if it parses: a label or a text without a
-        // number gives way to the rule's next match.
-        auto price_of = [&](std::string_view m) {
-            return parse_price(visible ? visible_price_text(html, m) : html_to_text(m), currency, format);
-        };
-        first_value(rule, html, literals, price_of, e.price);
-        if (e.price) break;
-    }
+    e.price = builtin_price(p_->price, *p_->unavailable, html, literals, currency);
     return e;
 }
 

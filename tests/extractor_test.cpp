@@ -201,9 +201,11 @@ TEST_CASE("extractor: related-product prices after the main price do not win", "
     REQUIRE(meta.price);
     CHECK(meta.price->amount == "5.00");
 
-    // No main price at all: the first related item is all there is.
-    auto none = run(product_page("", "<div class=\"buy\">Out of stock</div>\n"));
+    // No main price at all: the first related item is all there is, unless
+    // the page says the product is out of stock (then it is no offer).
+    auto none = run(product_page("", "<div class=\"buy\">Coming soon</div>\n"));
     check_price(none, "17.49", "USD");
+    CHECK_FALSE(run(product_page("", "<div class=\"buy\">Out of stock</div>\n")).price);
 }
 
 TEST_CASE("extractor: a rule's literal first seen outside a match still finds the match later",
@@ -584,6 +586,37 @@ TEST_CASE("extractor: markup in <template> and <textarea> is not the page's", "[
                 "4.00", "USD");
     check_price(run("<svg><text>x</text></svg><table><tr><td class=\"price\">$4.50</td></tr></table>"), "4.50", "USD");
     CHECK_FALSE(run("<template><span class=\"price\">$3.00</span>").price);
+}
+
+TEST_CASE("extractor: no visible price after an availability phrase", "[extractor]") {
+    // Sold out: the price elements after it are related products'.
+    for (const char* phrase : {"Sold out", "OUT OF STOCK", "currently unavailable", "Sold&nbsp;out",
+                               "Out of\n  stock", "Sold-out"}) {
+        INFO(phrase);
+        auto e = run(product_page("", std::string("<p class=\"stock\">") + phrase + "</p>\n"));
+        check_title(e, "Acme Pro Blender | ShopMart");
+        CHECK_FALSE(e.price);
+    }
+    // Structured sources later in the order are still read: JSON-LD after
+    // the itemprop text, whose visible price gives way.
+    auto ld = run(product_page("<script type=\"application/ld+json\">{\"offers\":{\"price\":\"19.99\","
+                               "\"priceCurrency\":\"EUR\"}}</script>\n",
+                               "<p>Out of stock</p><span itemprop=\"price\">24,99 \u20ac</span>\n"));
+    check_price(ld, "19.99", "EUR");
+    // A price before the phrase is the offer's.
+    check_price(run(product_page("", "<span class=\"price\">$59.99</span> <b>Sold out</b> in blue\n")), "59.99",
+                "USD");
+    // Phrases in markup, comments and scripts, before the <h1>, or as part
+    // of other words do not count.
+    const std::string price = "<span class=\"price\">$39.99</span>\n";
+    for (const char* before : {"<button title=\"Sold out\" disabled>Add</button>", "<!-- Sold out -->",
+                               "<script>var s = 'Out of stock';</script>", "<p>Resold outright</p>",
+                               "<p>Outsold out-of-the-box</p>"}) {
+        INFO(before);
+        check_price(run(product_page("", before + price)), "39.99", "USD");
+    }
+    check_price(run("<nav><a href=\"/sold-out\">Sold out items</a></nav><h1>Lamp</h1>" + price), "39.99", "USD");
+    CHECK_FALSE(run("<nav>Menu</nav><h1>Lamp</h1><p>Sold out</p>" + price).price);
 }
 
 TEST_CASE("extractor: AggregateOffer lowPrice after price", "[extractor]") {

@@ -35,15 +35,17 @@ struct extraction {
 
 class extractor {
 public:
-    // The built-in rules, on markup outside comments, scripts (but JSON-LD),
-    // styles, templates and textareas: title from <title> (not one inside <svg>), else
-    // og:title; price from product/og price metas, itemprop="price", JSON-LD
-    // "price" (in ld+json scripts only), an AggregateOffer's lowPrice, then
-    // common price elements (struck or old ones passed over, <sup> cents
-    // read); a match without a price (a label) gives way to the rule's next
-    // one; structured amounts read with '.' as the decimal point; currency
-    // from the price text, else the page's declared currency. Compiled on
-    // first use.
+    // The built-in rules, on markup outside comments, scripts (but
+    // JSON-LD), styles, templates and textareas: title from <title> (not
+    // one inside <svg>), else og:title; price from product/og price metas,
+    // itemprop="price", JSON-LD "price" (in ld+json scripts only), an
+    // AggregateOffer's lowPrice, then common price elements (struck or old
+    // ones passed over, <sup> cents read); no visible price after "Sold
+    // out", "Out of stock" or "Currently unavailable" in the page's text
+    // from its first <h1> on; a match without a price (a label) gives way
+    // to the rule's next one; structured amounts read with '.' as the
+    // decimal point; currency from the price text, else the page's
+    // declared currency. Compiled on first use.
     static const extractor& builtin();
 
     // An extractor running the rules of a rule file instead of the built-in
