@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <map>
 
 #include <algorithm>
 #include <cctype>
@@ -30,7 +31,8 @@ enum class lead {
     max_lead,  // anything may (a quoted attribute value): up to max_lead bytes before
 };
 
-// What the value of a built-in price rule is (title and currency rules: none).
+// What the value of a built-in price rule is (title rules: none; currency
+// rules: none, or ld_json for the JSON key).
 enum class price_source {
     none,
     visible,    // text shown on the page: the locale rules of parse_price, cents
@@ -92,7 +94,8 @@ constexpr builtin_rule currency_rules[] = {
     {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead, nullptr},
     {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "pricecurrency", lead::in_tag, quote},
     {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?itemprop\s*=\s*["']priceCurrency["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::none, "content"},
-    {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none, space_or_colon},
+    // Only in JSON-LD: not an analytics script's, nor one in the page's text.
+    {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none, space_or_colon, price_source::ld_json},
 };
 
 // Most literals above contain "price": they are found among the page's
@@ -114,8 +117,8 @@ struct compiled_rule {
     lead before;
     price_source source;
     std::string_view needs;  // see builtin_rule; empty: nothing
-    // Whether matches are markup, not read in comments, scripts and styles
-    // (JSON keys are read in scripts: JSON-LD, or any for the currency).
+    // Whether matches are markup, not read in comments, scripts, styles,
+    // templates and textareas (JSON keys are read in JSON-LD scripts only).
     bool markup;
 };
 
@@ -145,7 +148,8 @@ bool is_space(char c) {
 // "price", listed in one pass over the page the first time one is asked
 // for; another literal is searched for, its first position kept. Also where
 // the page's JSON-LD blocks are, listed the first time one is asked about,
-// and its comments, scripts and styles, listed as far as is asked about.
+// and its comments, scripts, styles, templates and textareas, listed as
+// far as is asked about.
 class literal_positions {
 public:
     explicit literal_positions(std::string_view html) : html_(html) {}
@@ -160,12 +164,13 @@ public:
                            [at](const auto& b) { return at >= b.first && at < b.second; });
     }
 
-    // Where the comment, <script> or <style> element that `at` lies in
-    // ends (past its "-->" or at its "</script"/"</style"; the end of the
-    // page when it is not closed), or 0 when `at` lies in none: markup
-    // there is not the page's. Those elements are listed up to `at` the
-    // first time a position there is asked about, in one pass shared by
-    // every rule: the cost is the page up to the farthest match looked at.
+    // Where the comment, <script>, <style>, <template> or <textarea>
+    // element that `at` lies in ends (past its "-->" or at its end tag;
+    // the end of the page when it is not closed), or 0 when `at` lies in
+    // none: markup there is not the page's. Those elements are listed up
+    // to `at` the first time a position there is asked about, in one pass
+    // shared by every rule: the cost is the page up to the farthest match
+    // looked at.
     std::size_t hidden_end(std::size_t at) { return hidden_at(at).second; }
 
     // The first occurrence of literal at or after `from`, or npos.
@@ -235,8 +240,8 @@ private:
         next_block_ = html_.size();
     }
 
-    // The comment, script or style element `at` lies in, [begin, end), or
-    // {0, 0}.
+    // The comment, script, style, template or textarea `at` lies in,
+    // [begin, end), or {0, 0}.
     std::pair<std::size_t, std::size_t> hidden_at(std::size_t at) {
         while (listed_to_ <= at && listed_to_ < html_.size()) list_hidden(at);
         if (hidden_.empty()) return {0, 0};
@@ -249,19 +254,36 @@ private:
         return *std::prev(it);
     }
 
-    // Looks for the next comment, <script> or <style> that starts at or
-    // before `limit`, from listed_to_ on: lists it and moves listed_to_ to
-    // its end, or (none) to past `limit`.
+    // Whether the tag at `open` ("<s...", "<t...") is <name followed by a
+    // delimiter.
+    bool opens(std::size_t open, std::string_view name) const {
+        const std::size_t after = open + 1 + name.size();
+        if (open + 2 >= html_.size() || static_cast<char>(html_[open + 2] | 0x20) != name[1] ||
+            !matches_nocase_at(html_, open + 1, name))
+            return false;
+        const char next = after < html_.size() ? html_[after] : '>';
+        return next == '>' || next == '/' || is_space(next);
+    }
+
+    // Where the first <template> or <textarea> start tag in [from, to)
+    // is, or npos. "<te" is searched for on its own: it is rare, and the
+    // scan for "<!" and "<s" keeps its speed on pages full of <td>s.
+    std::size_t find_template_or_textarea(std::size_t from, std::size_t to) const {
+        constexpr std::size_t npos = std::string_view::npos;
+        for (; from < to && from < html_.size();) {
+            const std::size_t at = find_ascii_nocase(html_.substr(from, to - from), "<te");
+            if (at == npos) return npos;
+            if (opens(from + at, "template") || opens(from + at, "textarea")) return from + at;
+            from += at + 1;  // <text>, <tel...>
+        }
+        return npos;
+    }
+
+    // Looks for the next comment, <script>, <style>, <template> or
+    // <textarea> that starts at or before `limit`, from listed_to_ on:
+    // lists it and moves listed_to_ to its end, or (none) to past `limit`.
     void list_hidden(std::size_t limit) {
         constexpr std::size_t npos = std::string_view::npos;
-        // Whether the tag at `open` ("<s...") is <name followed by a delimiter.
-        auto opens = [&](std::size_t open, std::string_view name) {
-            const std::size_t after = open + 1 + name.size();
-            if (static_cast<char>(html_[open + 2] | 0x20) != name[1] || !matches_nocase_at(html_, open + 1, name))
-                return false;
-            const char next = after < html_.size() ? html_[after] : '>';
-            return next == '>' || next == '/' || is_space(next);
-        };
         for (std::size_t from = listed_to_;;) {
             if (from > limit) {
                 listed_to_ = from;
@@ -270,12 +292,15 @@ private:
             // Whole blocks of 64 bytes (the vector scan's step) past `limit`
             // are looked at: an element found there is listed as well.
             const std::size_t span = std::min(html_.size() - from, (limit + 1 - from + 63) / 64 * 64 + 1);
-            const std::size_t at = find_lt_then(html_.substr(from, span), '!', 's');
-            if (at == npos) {
+            // "<!" or "<s" (a comment, a script, a style), or a template or
+            // a textarea before that.
+            const std::size_t lt = find_lt_then(html_.substr(from, span), '!', 's');
+            const std::size_t te = find_template_or_textarea(from, lt == npos ? from + span + 2 : from + lt);
+            if (te == npos && lt == npos) {
                 listed_to_ = std::max(limit + 1, from + span - 1);
                 return;
             }
-            const std::size_t open = from + at;
+            const std::size_t open = te != npos ? te : from + lt;
             from = open + 1;
             if (open + 3 >= html_.size()) continue;
             std::string_view close;
@@ -286,8 +311,12 @@ private:
                 close = "</script", content = open + 7;
             } else if (opens(open, "style")) {
                 close = "</style", content = open + 6;
+            } else if (opens(open, "template")) {
+                close = "</template", content = open + 9;
+            } else if (opens(open, "textarea")) {
+                close = "</textarea", content = open + 9;
             }
-            if (close.empty()) continue;  // <span>, <!DOCTYPE>, ...
+            if (close.empty()) continue;  // <span>, <!DOCTYPE>, <text>, ...
             const std::size_t end = find_ascii_nocase(html_.substr(content), close);
             listed_to_ = end == npos ? html_.size() : content + end + (close == "-->" ? 3 : 0);
             hidden_.emplace_back(open, listed_to_);
@@ -581,12 +610,95 @@ std::string visible_price_text(std::string_view text, std::string_view capture) 
     return price;
 }
 
+// Phrases that say the product cannot be bought now, in any case, their
+// words apart by blanks, &nbsp; or hyphens ("Sold out", "Out of stock",
+// "Currently unavailable").
+std::unique_ptr<RE2> compile_unavailable() {
+    const std::string gap = R"re((?:[\s-]|&nbsp;|\x{a0})+)re";
+    RE2::Options opt;
+    opt.set_log_errors(false);
+    auto re = std::make_unique<RE2>("(?i)\\b(?:sold" + gap + "out|out" + gap + "of" + gap + "stock|currently" + gap +
+                                        "unavailable)\\b",
+                                    opt);
+    if (!re->ok()) throw std::logic_error("built-in availability phrases: " + re->error());
+    return re;
+}
+
+// A word of each of those phrases, lower case.
+constexpr std::string_view unavailable_words[] = {"sold", "stock", "unavailable"};
+
+// Whether `at` lies inside a tag (in an attribute value, say), not in text.
+bool in_tag(std::string_view html, std::size_t at) {
+    const std::size_t lt = html.rfind('<', at), gt = html.rfind('>', at);
+    return lt != std::string_view::npos && (gt == std::string_view::npos || gt < lt);
+}
+
+// Where the main product area starts: the page's first <h1> outside
+// comments, scripts and the like (a product page's name), else the top.
+std::size_t product_area_start(std::string_view html, literal_positions& literals) {
+    constexpr std::size_t npos = std::string_view::npos;
+    for (std::size_t at = literals.find("<h1"); at != npos; at = literals.find("<h1", at + 1)) {
+        const char next = at + 3 < html.size() ? html[at + 3] : '>';
+        if ((next == '>' || is_space(next)) && literals.hidden_end(at) == 0) return at;
+    }
+    return 0;
+}
+
+// Whether the page's own text says the product cannot be bought (one of
+// the `unavailable` phrases, not in a tag, a comment or a script) in the
+// main product area before `price_at`: a visible price there is then an
+// old or a related product's, not an offer.
+bool unavailable_before(const RE2& unavailable, std::string_view html, std::size_t price_at,
+                        literal_positions& literals) {
+    const std::size_t start = product_area_start(html, literals);
+    if (start >= price_at) return false;
+    // A word of each phrase, looked for first (SIMD-fast): most pages have none.
+    const std::string_view area = html.substr(start, price_at - start);
+    if (std::none_of(std::begin(unavailable_words), std::end(unavailable_words),
+                     [&](std::string_view w) { return find_ascii_nocase(area, w) != std::string_view::npos; }))
+        return false;
+    const re2::StringPiece text(html.data(), html.size());
+    re2::StringPiece m;
+    for (std::size_t from = start;
+         from < price_at && unavailable.Match(text, from, price_at, RE2::UNANCHORED, &m, 1);) {
+        const auto at = static_cast<std::size_t>(m.data() - html.data());
+        if (literals.hidden_end(at) == 0 && !in_tag(html, at)) return true;
+        from = at + m.size();
+    }
+    return false;
+}
+
+// The built-in price: the first rule's (in order) that gives one. A
+// visible price after an availability phrase gives way to the next rules
+// (structured ones later in the order may still hold an offer).
+std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, const RE2& unavailable,
+                                   std::string_view html, literal_positions& literals,
+                                   const std::string& currency) {
+    for (const auto& rule : rules) {
+        const bool visible = rule.source == price_source::visible;
+        const auto format = visible ? price_format::text : price_format::machine;
+        // A match's price and where the match is, if it parses: a label or
+        // a text without a number gives way to the rule's next match.
+        auto price_at = [&](std::string_view m) -> std::optional<std::pair<price, std::size_t>> {
+            auto p = parse_price(visible ? visible_price_text(html, m) : html_to_text(m), currency, format);
+            if (!p) return std::nullopt;
+            return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
+        };
+        std::optional<std::pair<price, std::size_t>> found;
+        first_value(rule, html, literals, price_at, found);
+        if (!found || (visible && unavailable_before(unavailable, html, found->second, literals))) continue;
+        return std::move(found->first);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 struct extractor::programs {
     std::vector<compiled_rule> title = compile(title_rules);
     std::vector<compiled_rule> price = compile(price_rules);
     std::vector<compiled_rule> currency = compile(currency_rules);
+    std::unique_ptr<RE2> unavailable = compile_unavailable();
 };
 
 extractor::extractor() : p_(std::make_unique<programs>()) {}
@@ -650,6 +762,16 @@ struct page {
     throw setup_error(exit_code::usage, f.source + ": rule '" + r.name + "': " + message);
 }
 
+// A name the pattern gives to more than one capture group, or empty. RE2
+// takes (?P<a>x)|(?P<a>y) and keeps only the leftmost group under the name.
+std::string repeated_group_name(const RE2& re) {
+    const std::map<int, std::string>& names = re.CapturingGroupNames();  // index -> name
+    for (auto it = names.begin(); it != names.end(); ++it)
+        for (auto later = std::next(it); later != names.end(); ++later)
+            if (later->second == it->second) return it->second;
+    return {};
+}
+
 user_rule compile_rule(const rule_file& f, const rule& r) {
     RE2::Options opt;
     opt.set_log_errors(false);
@@ -662,6 +784,10 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
     u.hosts = r.hosts;
     u.groups = u.re->NumberOfCapturingGroups();
     if (u.groups == 0) rule_error(f, r, "the pattern has no capture group: put the value in (...)");
+    if (const std::string name = repeated_group_name(*u.re); !name.empty())
+        rule_error(f, r, "the pattern has more than one group named '" + name +
+                             "': give each its own name, or put alternatives in one group, (?P<" + name +
+                             ">a|b)");
     for (const auto& [name, index] : u.re->NamedCapturingGroups()) {
         value_type t = name == "price" ? value_type::price : r.type;
         for (const auto& [g, gt] : r.group_types)
@@ -984,7 +1110,7 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
         if (t.empty()) return std::nullopt;
         return t;
     };
-    // The first <title> outside comments, scripts and styles.
+    // The first <title> outside comments, scripts, styles, templates and textareas.
     for (std::size_t from = 0; auto m = title_element(html.substr(from));) {
         const auto at = static_cast<std::size_t>(m->data() - html.data());
         if (const std::size_t end = literals.hidden_end(at)) {
@@ -1006,17 +1132,7 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
             break;
         }
     }
-    for (const auto& rule : p_->price) {
-        const bool visible = rule.source == price_source::visible;
-        const auto format = visible ? price_format::text : price_format::machine;
-        // A match's price, if it parses: a label or a text without a
-        // number gives way to the rule's next match.
-        auto price_of = [&](std::string_view m) {
-            return parse_price(visible ? visible_price_text(html, m) : html_to_text(m), currency, format);
-        };
-        first_value(rule, html, literals, price_of, e.price);
-        if (e.price) break;
-    }
+    e.price = builtin_price(p_->price, *p_->unavailable, html, literals, currency);
     return e;
 }
 

@@ -174,7 +174,8 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->check(decimal_range(0.001, 86400.0))
         ->type_name("S");
     crawl.add_option("--max-body", o.max_body,
-                     "cap on the decoded body in bytes, 1 to 4G; K, M and G are 1024-based (64K, 8M)")
+                     "cap on the decoded body, " + size_text(1) + " to " + size_text(std::uint64_t{1} << 32) +
+                         "; K, M and G are 1024-based (64K, 8M)")
         ->capture_default_str()
         ->transform(byte_size(1, std::uint64_t{1} << 32))
         ->type_name("BYTES");

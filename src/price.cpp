@@ -493,6 +493,7 @@ constexpr marker markers[] = {
     {"BYN", "BYN", "", code},
     {"MAD", "MAD", "", code},
     {"TND", "TND", "", code},
+    {"LYD", "LYD", "", code},
     {"GEL", "GEL", "", code},
     {"UYU", "UYU", "", code},
     {"DOP", "DOP", "", code},
@@ -651,7 +652,9 @@ std::string currency_of(const marker& m, string_view hint) {
 
 struct number {
     size_t begin = 0, end = 0;  // byte range in the folded text
-    std::string amount;
+    std::string amount;         // as read_amount() reads it for any currency
+    std::vector<string_view> groups;  // digit groups and the separators between
+    std::string seps;                 // them, for reading again (amount_in)
 };
 
 bool all_zeros(string_view digits) {
@@ -659,9 +662,12 @@ bool all_zeros(string_view digits) {
 }
 
 // Reads digit groups and their separators as an amount (see price.hpp for
-// the separator rules). groups.size() == seps.size() + 1.
+// the separator rules). With three_decimals (the currency has three minor
+// digits), a '.' or ',' that occurs once, and is the only one of the two,
+// is the decimal point also before three digits: "12.500" is 12.500.
+// groups.size() == seps.size() + 1.
 std::string read_amount(const std::vector<string_view>& groups, string_view seps,
-                        price_format format) {
+                        price_format format, bool three_decimals = false) {
     const size_t last = seps.find_last_of(".,");
     bool decimal = false;
     if (last != string_view::npos) {
@@ -672,7 +678,7 @@ std::string read_amount(const std::vector<string_view>& groups, string_view seps
         bool zero_int = true;
         for (size_t g = 0; g + 1 < groups.size(); ++g) zero_int = zero_int && all_zeros(groups[g]);
         const bool machine_point = format == price_format::machine && seps == ".";
-        decimal = mixed || !three || (single && zero_int) || machine_point;
+        decimal = mixed || !three || (single && (zero_int || three_decimals)) || machine_point;
     }
     std::string integer;
     const size_t int_groups = decimal ? groups.size() - 1 : groups.size();
@@ -722,7 +728,24 @@ bool next_number(string_view t, size_t from, price_format format, number& out) {
     }
     out.end = i;
     out.amount = read_amount(groups, seps, format);
+    out.groups = std::move(groups);
+    out.seps = std::move(seps);
     return true;
+}
+
+// ISO 4217 currencies with three minor digits (IQD has three too, but its
+// prices are written without them: it is left out).
+bool three_minor_digits(string_view currency) {
+    for (string_view iso : {"BHD", "JOD", "KWD", "LYD", "OMR", "TND"})
+        if (currency == iso) return true;
+    return false;
+}
+
+// The amount of num in a currency the text names: "KWD 12.500" is 12.500,
+// where "12.500" alone is 12500.
+std::string amount_in(const number& num, string_view currency, price_format format) {
+    if (!three_minor_digits(currency)) return num.amount;
+    return read_amount(num.groups, num.seps, format, true);
 }
 
 // ---- Candidates ----
@@ -848,28 +871,29 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
     const std::string t = fold_for_parsing(result.raw);
     const std::string hint = normal_hint(currency_hint);
     // The first number with a currency wins, reported as the start of its range.
-    std::optional<std::string> first_amount;
+    std::optional<number> first;
     std::optional<candidate> previous;
-    std::string range_start;
+    number range_start;
     number num;
     for (size_t from = 0; next_number(t, from, format, num);) {
         from = num.end;
         candidate c = inspect(t, std::move(num));
         if (!c.usable || negative(t, c)) continue;
-        if (!previous || !in_range(t, *previous, c)) range_start = c.num.amount;
+        if (!previous || !in_range(t, *previous, c)) range_start = c.num;
         if (c.mark) {
-            result.amount = range_start;
             result.currency = currency_of(*c.mark, hint);
+            result.amount = amount_in(range_start, result.currency, format);
             return result;
         }
-        if (!first_amount) first_amount = c.num.amount;
+        if (!first) first = c.num;
         previous = std::move(c);
     }
-    if (!first_amount) return std::nullopt;
-    // No currency next to any number: one named elsewhere, else the hint.
-    result.amount = std::move(*first_amount);
+    if (!first) return std::nullopt;
+    // No currency next to any number: one named elsewhere, else the hint
+    // (which does not change how the number reads).
     const marker* m = marker_anywhere(t);
     result.currency = m ? currency_of(*m, hint) : hint;
+    result.amount = m ? amount_in(*first, result.currency, format) : first->amount;
     return result;
 }
 

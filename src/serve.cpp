@@ -754,8 +754,9 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         ->type_name("N");
     // The minimum is checked after parsing, with its reason.
     app.add_option("--page-size", o.page_size,
-                   "approximate decoded size of a product page, " + std::to_string(pages::min_page_size) +
-                       " to 64M (default 19000); K, M and G are 1024-based (64K, 8M)")
+                   "approximate decoded size of a product page (default 19000), " +
+                       size_text(pages::min_page_size) + " to " + size_text(std::uint64_t{64} << 20) +
+                       "; K, M and G are 1024-based (64K, 8M)")
         ->transform(byte_size(0, std::uint64_t{64} << 20))
         ->type_name("BYTES");
     app.add_option("--latency", o.latency_ms, "delay before each response (default 0)")
@@ -820,8 +821,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
     if (o.page_size < pages::min_page_size)
         throw setup_error(
             exit_code::usage,
-            "--page-size " + std::to_string(o.page_size) + ": the smallest is " +
-                std::to_string(pages::min_page_size) +
+            "--page-size " + size_text(o.page_size) + ": the smallest is " + size_text(pages::min_page_size) +
                 " (a product page's head, header, buy box and footer alone are about 5.8 KB)");
     if (o.print_urls && o.port == 0)
         throw setup_error(exit_code::usage, "--print-urls needs a --port other than 0");

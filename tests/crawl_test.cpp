@@ -1005,6 +1005,8 @@ TEST_CASE("crawl: shoal --help names every command, shoal crawl --help every opt
         INFO(option);
         CHECK(crawl.out.find(option) != std::string::npos);
     }
+    // Size bounds in both forms, as the errors give them.
+    CHECK_THAT(crawl.out, Catch::Contains("1 byte to 4G (4294967296 bytes)"));
 }
 
 TEST_CASE("crawl: --version prints the version after shoal alone and after every command",

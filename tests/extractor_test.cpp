@@ -201,9 +201,11 @@ TEST_CASE("extractor: related-product prices after the main price do not win", "
     REQUIRE(meta.price);
     CHECK(meta.price->amount == "5.00");
 
-    // No main price at all: the first related item is all there is.
-    auto none = run(product_page("", "<div class=\"buy\">Out of stock</div>\n"));
+    // No main price at all: the first related item is all there is, unless
+    // the page says the product is out of stock (then it is no offer).
+    auto none = run(product_page("", "<div class=\"buy\">Coming soon</div>\n"));
     check_price(none, "17.49", "USD");
+    CHECK_FALSE(run(product_page("", "<div class=\"buy\">Out of stock</div>\n")).price);
 }
 
 TEST_CASE("extractor: a rule's literal first seen outside a match still finds the match later",
@@ -369,8 +371,10 @@ TEST_CASE("extractor: structured prices read '.' as the decimal point", "[extrac
                          "\"priceCurrency\":\"USD\"}}</script>");
     check_price(ld_number, "1.299", "USD");
     CHECK(ld_number.price->raw == "1.299");
-    // Shown to people, "1.299" keeps the locale rules.
+    // Shown to people, "1.299" keeps the locale rules, where a three-decimal
+    // currency named next to it makes "12.500" 12.500.
     check_price(run("<span class=\"price\">1.299 \u20ac</span>"), "1299", "EUR");
+    check_price(run("<span class=\"price\">KWD 12.500</span>"), "12.500", "KWD");
     check_price(run("<span itemprop=\"price\">1.299</span>"), "1299", "");
 }
 
@@ -392,6 +396,29 @@ TEST_CASE("extractor: the JSON price is read only inside JSON-LD", "[extractor]"
                       "\"priceCurrency\": \"GBP\"}}</script>");
     check_price(second, "1299.5", "GBP");
     CHECK(second.price->raw == "1299.5");
+}
+
+TEST_CASE("extractor: priceCurrency counts only in JSON-LD and microdata", "[extractor]") {
+    // The schema.org key in the page's text (a how-to page) or in an
+    // analytics script declares nothing.
+    auto text = run("<p>Add <code>\"priceCurrency\": \"EUR\"</code> to the offer.</p>"
+                    "<span class=\"price\">12.50</span>");
+    check_price(text, "12.50", "");
+    auto analytics = run("<script>gtag('event', 'view_item', {\"priceCurrency\": \"EUR\"});</script>"
+                         "<span class=\"price\">12.50</span>");
+    check_price(analytics, "12.50", "");
+    auto commented = run("<!-- <script type=\"application/ld+json\">{\"priceCurrency\": \"EUR\"}</script> -->"
+                         "<span class=\"price\">12.50</span>");
+    check_price(commented, "12.50", "");
+    // A bare word is no declaration either.
+    check_price(run("<p>priceCurrency EUR</p><span class=\"price\">12.50</span>"), "12.50", "");
+    // In JSON-LD and in microdata it is the page's currency.
+    auto ld = run("<script>var c = {\"priceCurrency\": \"EUR\"};</script>"
+                  "<script type=\"application/ld+json\">{\"@type\":\"Product\",\"name\":\"x\","
+                  "\"offers\":{\"priceCurrency\": \"GBP\"}}</script><span class=\"price\">12.50</span>");
+    check_price(ld, "12.50", "GBP");
+    auto microdata = run("<meta itemprop=\"priceCurrency\" content=\"CHF\"><span class=\"price\">12.50</span>");
+    check_price(microdata, "12.50", "CHF");
 }
 
 TEST_CASE("extractor: cents raised in sup after a visible price", "[extractor]") {
@@ -535,6 +562,61 @@ TEST_CASE("extractor: markup in comments, scripts and styles is not the page's",
                     "<script type=\"application/ld+json\">{\"offers\": {\"price\": \"44.10\", "
                     "\"priceCurrency\": \"EUR\"}}</script><span class=\"price\">$3.00</span>"),
                 "44.10", "EUR");
+}
+
+TEST_CASE("extractor: markup in <template> and <textarea> is not the page's", "[extractor]") {
+    // A <title> or og:title in an inert template or in a textarea's text.
+    check_title(run("<head><template><title>Template</title></template><title>Real</title></head>"), "Real");
+    check_title(run("<TEXTAREA name=\"review\"><title>Typed</title></TEXTAREA><title>Real</title>"), "Real");
+    CHECK_FALSE(run("<template id=\"t\"><meta property=\"og:title\" content=\"Card\"></template>").title);
+    // Price elements, metas and JSON-LD in a template or a textarea.
+    check_price(run("<template id=\"card\"><span class=\"price\">$0.00</span></template>"
+                    "<span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<textarea><span class=\"price\">$5.00</span></textarea><span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<template><meta property=\"product:price:amount\" content=\"1.00\"></template>"
+                    "<span itemprop=\"price\" content=\"7.00\"></span>"),
+                "7.00", "");
+    check_price(run("<template><script type=\"application/ld+json\">{\"price\": \"1.00\"}</script></template>"
+                    "<span class=\"price\">$3.00</span>"),
+                "3.00", "USD");
+    // Closed before the price, they hide nothing; <text> and <table> are neither.
+    check_price(run("<template></template><textarea rows=2>a < b</textarea><span class=\"price\">$4.00</span>"),
+                "4.00", "USD");
+    check_price(run("<svg><text>x</text></svg><table><tr><td class=\"price\">$4.50</td></tr></table>"), "4.50", "USD");
+    CHECK_FALSE(run("<template><span class=\"price\">$3.00</span>").price);
+}
+
+TEST_CASE("extractor: no visible price after an availability phrase", "[extractor]") {
+    // Sold out: the price elements after it are related products'.
+    for (const char* phrase : {"Sold out", "OUT OF STOCK", "currently unavailable", "Sold&nbsp;out",
+                               "Out of\n  stock", "Sold-out"}) {
+        INFO(phrase);
+        auto e = run(product_page("", std::string("<p class=\"stock\">") + phrase + "</p>\n"));
+        check_title(e, "Acme Pro Blender | ShopMart");
+        CHECK_FALSE(e.price);
+    }
+    // Structured sources later in the order are still read: JSON-LD after
+    // the itemprop text, whose visible price gives way.
+    auto ld = run(product_page("<script type=\"application/ld+json\">{\"offers\":{\"price\":\"19.99\","
+                               "\"priceCurrency\":\"EUR\"}}</script>\n",
+                               "<p>Out of stock</p><span itemprop=\"price\">24,99 \u20ac</span>\n"));
+    check_price(ld, "19.99", "EUR");
+    // A price before the phrase is the offer's.
+    check_price(run(product_page("", "<span class=\"price\">$59.99</span> <b>Sold out</b> in blue\n")), "59.99",
+                "USD");
+    // Phrases in markup, comments and scripts, before the <h1>, or as part
+    // of other words do not count.
+    const std::string price = "<span class=\"price\">$39.99</span>\n";
+    for (const char* before : {"<button title=\"Sold out\" disabled>Add</button>", "<!-- Sold out -->",
+                               "<script>var s = 'Out of stock';</script>", "<p>Resold outright</p>",
+                               "<p>Outsold out-of-the-box</p>"}) {
+        INFO(before);
+        check_price(run(product_page("", before + price)), "39.99", "USD");
+    }
+    check_price(run("<nav><a href=\"/sold-out\">Sold out items</a></nav><h1>Lamp</h1>" + price), "39.99", "USD");
+    CHECK_FALSE(run("<nav>Menu</nav><h1>Lamp</h1><p>Sold out</p>" + price).price);
 }
 
 TEST_CASE("extractor: AggregateOffer lowPrice after price", "[extractor]") {

@@ -357,6 +357,37 @@ TEST_CASE("price: prefixed dollars, pounds and local abbreviations", "[price]") 
     });
 }
 
+TEST_CASE("price: three-decimal currencies named in the text", "[price]") {
+    // BHD, JOD, KWD, LYD, OMR and TND have three minor digits: next to one
+    // of them, a lone '.' or ',' before three digits is the decimal point.
+    check_cases({
+        {"KWD 12.500", "", "12.500", "KWD"},
+        {"12.500 KWD", "", "12.500", "KWD"},
+        {"KD 12.500", "", "12.500", "KWD"},
+        {"12.500 د.ك", "", "12.500", "KWD"},
+        {"1,250.500 BHD", "", "1250.500", "BHD"},
+        {"BHD 1,250.500", "", "1250.500", "BHD"},
+        {"OMR 3.750", "", "3.750", "OMR"},
+        {"JOD 0.750", "", "0.750", "JOD"},
+        {"LYD 45.250", "", "45.250", "LYD"},
+        {"12,500 TND", "", "12.500", "TND"},
+        {"1 299,000 TND", "", "1299.000", "TND"},
+        {"Price (KWD): 12.500", "", "12.500", "KWD"},
+        {"10.500 - 12.500 KWD", "", "10.500", "KWD"},
+        // Whole amounts, two decimals and repeated separators read as before.
+        {"KWD 25", "", "25", "KWD"},
+        {"JOD 12.50", "", "12.50", "JOD"},
+        {"1.250.500 KWD", "", "1250500", "KWD"},
+        {"1,250,500 BHD", "", "1250500", "BHD"},
+        // IQD is written without its three decimals; other currencies keep
+        // the thousands reading, and so does a currency known only from the hint.
+        {"IQD 12.500", "", "12500", "IQD"},
+        {"USD 12.500", "", "12500", "USD"},
+        {"12.500 €", "", "12500", "EUR"},
+        {"12.500", "KWD", "12500", "KWD"},
+    });
+}
+
 TEST_CASE("price: digits of other scripts", "[price]") {
     check_cases({
         {"₹ १,२९९", "", "1299", "INR"},          // Devanagari

@@ -118,6 +118,18 @@ TEST_CASE("rules: a bad regex is reported with RE2's message", "[rules]") {
                Catch::Contains("'types' names group 'b'"));
 }
 
+TEST_CASE("rules: a group name used twice is refused, naming the rule and the group", "[rules]") {
+    // RE2 compiles it and keeps only the leftmost group under the name.
+    CHECK(error_of("[[rule]]\nname = 'offer'\npattern = '(?P<price>\\$\\d+)|(?P<price>\\d+ EUR)'\n") ==
+          "test.toml: rule 'offer': the pattern has more than one group named 'price': give each its own "
+          "name, or put alternatives in one group, (?P<price>a|b)");
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\n[[rule]]\nname = 'b'\n"
+                        "pattern = '(?P<n>.)(?P<m>.)(?P<n>.)'\n"),
+               Catch::Contains("rule 'b': the pattern has more than one group named 'n'"));
+    // One name per group is fine.
+    CHECK(make("[[rule]]\nname = 'b'\npattern = '(?P<n>.)(?P<m>.)(.)'\n")->field_names().size() == 1);
+}
+
 TEST_CASE("rules: an unreadable rule file is a usage error", "[rules]") {
     try {
         shoal::extractor::from_file("/nonexistent/rules.toml");

@@ -493,13 +493,15 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
         {{"--urls", "-1", "--print-urls", "--port", "1"}, "--urls"},
         {{"--urls", "0", "--print-urls", "--port", "1"}, "--urls"},
         // Smaller than the smallest page the site makes: refused, not served at about 5.8 KB.
-        {{"--page-size", "0", "--port", "0"}, "--page-size 0: the smallest is 6000"},
-        {{"--page-size", "5999", "--port", "0"}, "--page-size 5999: the smallest is 6000"},
-        // Sizes take K, M and G, as crawl's --max-body.
-        {{"--page-size", "5K", "--port", "0"}, "--page-size 5120: the smallest is 6000"},
-        {{"--page-size", "65M", "--port", "0"}, "--page-size: '65M' is more than 64M (67108864 bytes)"},
-        {{"--page-size", "67108865", "--port", "0"}, "--page-size: '67108865' is more than 64M"},
-        {{"--page-size", "1G", "--port", "0"}, "--page-size: '1G' is more than 64M"},
+        {{"--page-size", "0", "--port", "0"}, "--page-size 0 bytes: the smallest is 6000 bytes ("},
+        {{"--page-size", "5999", "--port", "0"}, "--page-size 5999 bytes: the smallest is 6000 bytes"},
+        // Sizes take K, M and G, as crawl's --max-body; messages show both forms.
+        {{"--page-size", "5K", "--port", "0"}, "--page-size 5K (5120 bytes): the smallest is 6000 bytes"},
+        {{"--page-size", "5120", "--port", "0"}, "--page-size 5K (5120 bytes): the smallest is 6000 bytes"},
+        {{"--page-size", "65M", "--port", "0"},
+         "--page-size: '65M' (68157440 bytes) is more than 64M (67108864 bytes)"},
+        {{"--page-size", "67108865", "--port", "0"}, "--page-size: '67108865' is more than 64M (67108864 bytes)"},
+        {{"--page-size", "1G", "--port", "0"}, "--page-size: '1G' (1073741824 bytes) is more than 64M"},
         {{"--page-size", "64X", "--port", "0"}, "--page-size: '64X' is not a size in bytes"},
         {{"--page-size", "19 000", "--port", "0"}, "--page-size: '19 000' is not a size in bytes"},
     };
@@ -520,6 +522,8 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
                                 "", 20s);
     CHECK(suffixed.exit_code == 0);
     CHECK_THAT(suffixed.out, Catch::Contains(", page size 8192,"));
+    auto help = run_process({SHOAL_BINARY, "serve", "--help"}, "", 20s);
+    CHECK_THAT(help.out, Catch::Contains("6000 bytes to 64M (67108864 bytes)"));
 }
 
 TEST_CASE("serve: --error-rate and --reset-rate pick the same pages every time", "[serve]") {

@@ -68,35 +68,48 @@ inline CLI::Validator decimal_range(double lo, double hi) {
         "", "decimal range");
 }
 
+// A size in bytes as messages and help show it: in bytes, after its
+// 1024-based form when it has one: "6000 bytes", "1 byte", "5K (5120
+// bytes)", "64M (67108864 bytes)".
+inline std::string size_text(std::uint64_t v) {
+    const std::string bytes = std::to_string(v) + (v == 1 ? " byte" : " bytes");
+    for (const auto& [unit, shift] : {std::pair{'G', 30}, std::pair{'M', 20}, std::pair{'K', 10}})
+        if (v != 0 && v % (std::uint64_t{1} << shift) == 0)
+            return std::to_string(v >> shift) + unit + " (" + bytes + ")";
+    return bytes;
+}
+
 // A size in bytes, checked to lie in [lo, hi]: digits, or digits and K, M
 // or G (1024-based; KiB, MiB and GiB alike, either case): "19000", "64K",
 // "8MiB". The value is rewritten to its digits for the option to read, so
-// it belongs in ->transform(). Messages show the bounds with a suffix when
-// they have one ("more than 64M").
+// it belongs in ->transform(). Messages show the bounds as size_text()
+// does, and a value given with a suffix in bytes too ("'65M' (68157440
+// bytes) is more than 64M (67108864 bytes)").
 // REQUIRES: hi < 2^60.
 inline CLI::Validator byte_size(std::uint64_t lo, std::uint64_t hi) {
-    auto shown = [](std::uint64_t v) {
-        const std::string bytes = std::to_string(v) + (v == 1 ? " byte" : " bytes");
-        for (const auto& [unit, shift] : {std::pair{'G', 30}, std::pair{'M', 20}, std::pair{'K', 10}})
-            if (v != 0 && v % (std::uint64_t{1} << shift) == 0)
-                return std::to_string(v >> shift) + unit + " (" + bytes + ")";
-        return bytes;
-    };
     return CLI::Validator(
         [=](std::string& v) -> std::string {
             std::size_t digits = 0;
             std::uint64_t n = 0;
-            for (; digits < v.size() && v[digits] >= '0' && v[digits] <= '9'; ++digits)
-                n = std::min<std::uint64_t>(n * 10 + static_cast<unsigned>(v[digits] - '0'), hi + 1);
+            bool capped = false;  // more digits than hi has: n is not the value
+            for (; digits < v.size() && v[digits] >= '0' && v[digits] <= '9'; ++digits) {
+                n = n * 10 + static_cast<unsigned>(v[digits] - '0');
+                if (n > hi) {
+                    capped = true;
+                    n = hi + 1;
+                }
+            }
             const std::string unit = ascii_lower(v.substr(digits));
             const int shift = unit == "k" || unit == "kib" ? 10 : unit == "m" || unit == "mib" ? 20
                             : unit == "g" || unit == "gib" ? 30 : unit.empty() ? 0 : -1;
             if (digits == 0 || shift < 0)
                 return "'" + v + "' is not a size in bytes: give digits, or digits and K, M or G (1024-based), "
                                  "as in 512K or 8M";
-            if (n > (hi >> shift)) return "'" + v + "' is more than " + shown(hi);
+            const bool exact = shift > 0 && !capped && n <= (~std::uint64_t{0} >> shift);
+            const std::string given = "'" + v + "'" + (exact ? " (" + std::to_string(n << shift) + " bytes)" : "");
+            if (n > (hi >> shift)) return given + " is more than " + size_text(hi);
             n <<= shift;
-            if (n < lo) return "'" + v + "' is less than " + shown(lo);
+            if (n < lo) return given + " is less than " + size_text(lo);
             v = std::to_string(n);
             return {};
         },

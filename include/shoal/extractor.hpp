@@ -35,22 +35,25 @@ struct extraction {
 
 class extractor {
 public:
-    // The built-in rules, on markup outside comments, scripts (but JSON-LD)
-    // and styles: title from <title> (not one inside <svg>), else
-    // og:title; price from product/og price metas, itemprop="price", JSON-LD
-    // "price" (in ld+json scripts only), an AggregateOffer's lowPrice, then
-    // common price elements (struck or old ones passed over, <sup> cents
-    // read); a match without a price (a label) gives way to the rule's next
-    // one; structured amounts read with '.' as the decimal point; currency
-    // from the price text, else the page's declared currency. Compiled on
-    // first use.
+    // The built-in rules, on markup outside comments, scripts (but
+    // JSON-LD), styles, templates and textareas: title from <title> (not
+    // one inside <svg>), else og:title; price from product/og price metas,
+    // itemprop="price", JSON-LD "price" (in ld+json scripts only), an
+    // AggregateOffer's lowPrice, then common price elements (struck or old
+    // ones passed over, <sup> cents read); no visible price after "Sold
+    // out", "Out of stock" or "Currently unavailable" in the page's text
+    // from its first <h1> on; a match without a price (a label) gives way
+    // to the rule's next one; structured amounts read with '.' as the
+    // decimal point; currency from the price text, else the page's
+    // declared currency. Compiled on first use.
     static const extractor& builtin();
 
     // An extractor running the rules of a rule file instead of the built-in
     // ones. Every pattern is compiled here, once. Throws
     // setup_error(exit_code::usage, "<file>: rule '<name>': <RE2 error>") for
-    // a pattern that does not compile or has no capture group, and the errors
-    // of load_rule_file() for an unreadable or malformed file.
+    // a pattern that does not compile, has no capture group or gives one
+    // name to two groups, and the errors of load_rule_file() for an
+    // unreadable or malformed file.
     static std::unique_ptr<extractor> from_file(const std::string& path);
     static std::unique_ptr<extractor> from_rules(const rule_file& rules);
 

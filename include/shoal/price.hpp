@@ -54,7 +54,10 @@ enum class price_format {
 // decimal point. Spaces (incl. NBSP, U+202F, thin space) and apostrophes are
 // thousands separators between digit groups of 3. With price_format::machine
 // a number whose only separator is one '.' has it as the decimal point,
-// whatever follows.
+// whatever follows. So does a number whose only '.' or ',' occurs once when
+// the text names a currency with three minor digits (BHD, JOD, KWD, LYD,
+// OMR, TND; not IQD, written without them): "KWD 12.500" is 12.500, a
+// hint alone does not do this.
 //
 // `currency_hint` (an ISO code, case-insensitive) is used when the text names
 // no currency, and to resolve shared symbols: "$" (CAD, AUD, ...), "¥" (CNY),
