@@ -382,11 +382,13 @@ struct fetcher::impl {
         co_return static_cast<int>(entry);
     }
 
-    // Waits for origin's turn under --per-host-rate: every request (a
-    // retry, a redirect) takes one, whichever worker sends it.
+    // Waits for origin's turn under --per-host-rate or a Crawl-delay: every
+    // request (a retry, a redirect) takes one, whichever worker sends it.
     net::awaitable<void> pace(const std::string& origin) {
         if (cfg.pacer == nullptr) co_return;
-        const auto wait = cfg.pacer->reserve(origin);
+        const std::chrono::nanoseconds at_least = cfg.min_spacing ? cfg.min_spacing(origin) : std::chrono::nanoseconds{};
+        if (cfg.pacer->interval().count() == 0 && at_least.count() <= 0) co_return;
+        const auto wait = cfg.pacer->reserve(origin, at_least);
         if (wait.count() <= 0) co_return;
         net::steady_timer t(io, std::chrono::duration_cast<clock_type::duration>(wait));
         co_await t.async_wait(use_tuple);

@@ -197,7 +197,8 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->capture_default_str()
         ->type_name("S");
     crawl.add_flag("--robots", o.robots,
-                   "obey each site's robots.txt for the --user-agent's product token (RFC 9309)");
+                   "obey each site's robots.txt for the --user-agent's product token (RFC 9309), "
+                   "its Crawl-delay included");
     crawl.add_option("--header", headers, "extra request header 'Name: value' (repeatable)")
         ->type_name("'K: V'");
     crawl.add_option("--proxy", o.proxy,

@@ -1,6 +1,9 @@
 // robots.txt groups and rules, as RFC 9309 reads them (see robots.hpp).
 #include "shoal/robots.hpp"
 
+#include <cmath>
+#include <cstdlib>
+
 #include "shoal/literal_search.hpp"
 
 namespace shoal {
@@ -78,6 +81,22 @@ bool matches(std::string_view pattern, std::string_view target) {
     return target.size() >= at + pattern.size() && target.ends_with(pattern);
 }
 
+// A Crawl-delay value: seconds, a decimal number >= 0 ("10", "0.5").
+std::optional<double> delay_seconds(std::string_view value) {
+    if (value.empty() || value.size() > 32) return std::nullopt;
+    for (char c : value)
+        if (!(c >= '0' && c <= '9') && c != '.') return std::nullopt;
+    const std::string text(value);
+    char* end = nullptr;
+    const double d = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !std::isfinite(d)) return std::nullopt;
+    return d;
+}
+
+void keep_larger(std::optional<double>& kept, double d) {
+    if (!kept || d > *kept) kept = d;
+}
+
 }  // namespace
 
 std::string robots_token(std::string_view user_agent) {
@@ -90,6 +109,7 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
     text = text.substr(0, parse_limit);
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
     std::vector<rule> named, star;
+    std::optional<double> named_delay, star_delay;
     bool named_seen = false;            // a group names the token
     bool in_agents = false;             // the last record was a user-agent line
     bool names = false, stars = false;  // what the current group's agents are
@@ -113,8 +133,16 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
             }
             continue;
         }
+        if (iequals(key, "crawl-delay")) {
+            in_agents = false;
+            const std::optional<double> d = delay_seconds(value);
+            if (!grouped || !d) continue;
+            if (names) keep_larger(named_delay, *d);
+            if (stars) keep_larger(star_delay, *d);
+            continue;
+        }
         const bool allow = iequals(key, "allow");
-        if (!allow && !iequals(key, "disallow")) continue;  // Crawl-delay, Sitemap, ...
+        if (!allow && !iequals(key, "disallow")) continue;  // Sitemap, ...
         in_agents = false;
         // An empty pattern matches nothing; rules before any group count for none.
         if (!grouped || value.empty()) continue;
@@ -125,6 +153,7 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
     }
     robots_rules r;
     r.rules_ = named_seen ? std::move(named) : std::move(star);
+    r.crawl_delay_ = named_seen ? named_delay : star_delay;
     return r;
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <utility>
 #include <variant>
 
@@ -20,6 +21,7 @@ struct robots_cache::site {
     bool ready = false;
     std::string robots_url;
     robots_rules rules;
+    std::chrono::nanoseconds crawl_delay{0};
     std::optional<fetch_refusal> unreachable;  // set: every URL of the site gets it
     net::steady_timer ready_signal;            // cancelled when ready
 };
@@ -59,6 +61,11 @@ net::awaitable<std::optional<fetch_refusal>> robots_cache::check(const target_ur
                                 (token_.empty() ? std::string("*") : token_) + "' (" + v.rule + ")"};
 }
 
+std::chrono::nanoseconds robots_cache::crawl_delay(const std::string& origin) const {
+    const auto it = sites_.find(origin);
+    return it == sites_.end() ? std::chrono::nanoseconds{0} : it->second->crawl_delay;
+}
+
 net::awaitable<void> robots_cache::load(site& s, const target_url& url) {
     s.robots_url = robots_url_of(url);
     auto unreachable = [&s](const std::string& why) {
@@ -87,6 +94,9 @@ net::awaitable<void> robots_cache::load(site& s, const target_url& url) {
         const std::string_view body = decode_body(f, max_body_, scratch);
         if (f.stage == error_stage::decode) unreachable("could not be decoded (" + f.error_message + ")");
         else s.rules = robots_rules::parse(body, token_);  // a body over --max-body: what fits
+        if (const std::optional<double> d = s.rules.crawl_delay())
+            s.crawl_delay = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::duration<double>(std::min(*d, double(max_crawl_delay.count()))));
     }
     // Any other status (4xx, a 3xx without Location): no robots.txt.
     s.ready = true;

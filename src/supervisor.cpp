@@ -146,7 +146,8 @@ private:
         for (unsigned l = 2 * o_.processes; l > 0; --l) free_ledgers_.push_back(l - 1);
         if (o_.per_host > 0)
             limiter_ = std::make_unique<host_limiter>(o_.per_host, 2 * o_.processes, o_.concurrency);
-        if (o_.per_host_rate > 0) pacer_ = std::make_unique<host_pacer>(o_.per_host_rate);
+        // --robots: a site's Crawl-delay spaces its requests over all workers.
+        if (o_.per_host_rate > 0 || o_.robots) pacer_ = std::make_unique<host_pacer>(o_.per_host_rate);
         install_signal_handlers();
         start_writer();
         source_ = std::make_unique<url_source>(input_fd_);

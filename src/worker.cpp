@@ -91,19 +91,7 @@ public:
     chunk_crawl(const worker_setup& s, net::io_context& io)
         : setup_(s),
           io_(io),
-          fetcher_(io, fetch_config{s.options.timeout_s, s.options.max_body, s.options.retries,
-                                    s.options.max_redirects, s.limiter, s.ledger,
-                                    s.options.concurrency, s.pacer, s.idle_cap, s.options.insecure,
-                                    s.options.ca_file, s.options.user_agent, s.options.headers, s.tls,
-                                    s.sessions, [this] { announce(worker_note::own_tls); },
-                                    [this] {
-                                        if (held_fds_) grab_descriptors();
-                                    },
-                                    proxy_of(s.options),
-                                    s.options.robots ? fetch_gate([this](const target_url& u) {
-                                        return robots_->check(u);
-                                    })
-                                                     : fetch_gate()}),
+          fetcher_(io, fetch_config_of(s)),
           pipe_(io, s.records_fd),
           data_ready_(io),
           space_ready_(io),
@@ -180,6 +168,37 @@ public:
     bool stopped_early() const { return stopping_; }
 
 private:
+    // The fetcher's settings; its callbacks reach members set up after it
+    // (robots_), which they are only called after.
+    fetch_config fetch_config_of(const worker_setup& s) {
+        fetch_config c;
+        c.timeout_s = s.options.timeout_s;
+        c.max_body = s.options.max_body;
+        c.retries = s.options.retries;
+        c.max_redirects = s.options.max_redirects;
+        c.limiter = s.limiter;
+        c.ledger = s.ledger;
+        c.limiter_entries = s.options.concurrency;
+        c.pacer = s.pacer;
+        c.idle_cap = s.idle_cap;
+        c.insecure = s.options.insecure;
+        c.ca_file = s.options.ca_file;
+        c.user_agent = s.options.user_agent;
+        c.headers = s.options.headers;
+        c.tls = s.tls;
+        c.shared_sessions = s.sessions;
+        c.made_own_tls_context = [this] { announce(worker_note::own_tls); };
+        c.before_connect = [this] {
+            if (held_fds_) grab_descriptors();
+        };
+        c.proxy = proxy_of(s.options);
+        if (s.options.robots) {
+            c.gate = [this](const target_url& u) { return robots_->check(u); };
+            c.min_spacing = [this](const std::string& origin) { return robots_->crawl_delay(origin); };
+        }
+        return c;
+    }
+
     static void rethrow(std::exception_ptr e) {
         if (e) std::rethrow_exception(e);
     }

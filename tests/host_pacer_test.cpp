@@ -69,3 +69,20 @@ TEST_CASE("host_pacer: processes forked after it share one schedule", "[pacer]")
     std::sort(waits.begin(), waits.end());
     for (int i = 0; i < 2 * each; ++i) CHECK(waits[i] == std::int64_t{i} * 1'000'000);
 }
+
+TEST_CASE("host_pacer: a request may ask for a longer interval (a Crawl-delay), never a shorter one",
+          "[pacer]") {
+    host_pacer pacer(10.0);  // 100 ms apart
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(pacer.reserve("http://a:80", t0, 2s) == 0ns);
+    CHECK(pacer.reserve("http://a:80", t0, 2s) == 2s);     // 2 s after the first
+    CHECK(pacer.reserve("http://a:80", t0, 10ms) == 4s);   // 2 s after the second
+    CHECK(pacer.reserve("http://a:80", t0) == 4100ms);     // 100 ms after the third
+    // Without a rate of its own it spaces only what a request asks for.
+    host_pacer none(0.0);
+    CHECK(none.interval() == 0ns);
+    CHECK(none.reserve("http://b:80", t0, 500ms) == 0ns);
+    CHECK(none.reserve("http://b:80", t0, 500ms) == 500ms);
+    CHECK(none.reserve("http://b:80", t0 + 2s) == 0ns);
+    CHECK(none.reserve("http://b:80", t0 + 2s) == 0ns);
+}

@@ -193,3 +193,38 @@ TEST_CASE("robots: --robots is part of what --resume compares, and only when giv
     CHECK(refused.exit_code == 1);
     CHECK(refused.err.find("robots=1") != std::string::npos);
 }
+
+TEST_CASE("robots: a Crawl-delay spaces the site's requests over all workers together",
+          "[robots_crawl]") {
+    temp_dir root, dir;
+    shoal::test::write_file(root / "robots.txt", "User-agent: *\nCrawl-delay: 0.25\n");
+    local_site site(std::nullopt, {"--root", root.path().string()});
+    // Six lines of one host in chunks of three: two workers fetch from it at once.
+    std::string text;
+    for (int i = 1; i <= 6; ++i) text += site.url("/p/" + std::to_string(i) + ".html") + "\n";
+    shoal::test::write_file(dir / "urls.txt", text);
+    auto r = shoal::test::run_process({"env", "SHOAL_FAULT_NO_DEALING=1", SHOAL_BINARY, "crawl",
+                                       (dir / "urls.txt").string(), "-o", (dir / "out.jsonl").string(), "-q",
+                                       "-p", "2", "-c", "8", "--chunk-size", "3", "--robots"},
+                                      "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    for (const auto& rec : shoal::test::read_jsonl(dir / "out.jsonl")) CHECK(rec.at("status") == 200);
+    const auto paths = requested(site);
+    const auto arrivals = json::parse(site.get("/arrivals")).as_array();
+    REQUIRE(paths.size() == arrivals.size());
+    std::vector<double> pages;
+    for (std::size_t i = 0; i < paths.size(); ++i)
+        if (paths[i].starts_with("/p/")) pages.push_back(arrivals[i].to_number<double>());
+    REQUIRE(pages.size() == 6);
+    // Once by each worker (two, and one more for lines handed back at the end).
+    CHECK(std::count(paths.begin(), paths.end(), "/robots.txt") >= 2);
+    std::sort(pages.begin(), pages.end());
+    std::vector<double> gaps;
+    for (std::size_t i = 1; i < pages.size(); ++i) gaps.push_back(pages[i] - pages[i - 1]);
+    INFO("gaps (s): " << json::serialize(json::value_from(gaps)));
+    // Turns are 250 ms apart: single gaps are checked loosely (a late timer
+    // narrows one gap and widens the next), the span of five turns closely.
+    CHECK(*std::min_element(gaps.begin(), gaps.end()) >= 0.125);
+    CHECK(pages.back() - pages.front() >= 5 * 0.25 * 0.9);
+}

@@ -166,3 +166,26 @@ TEST_CASE("robots: only the first parse_limit bytes are read", "[robots]") {
     CHECK_FALSE(allowed(text, "/early"));
     CHECK(allowed(text, "/late"));
 }
+
+TEST_CASE("robots: Crawl-delay of the groups that apply, the largest of them", "[robots]") {
+    auto delay = [](const std::string& text, std::string_view token = "shoal") {
+        return robots_rules::parse(text, token).crawl_delay();
+    };
+    CHECK_FALSE(delay("User-agent: *\nDisallow: /x\n").has_value());
+    CHECK(delay("User-agent: *\nCrawl-delay: 10\n") == 10.0);
+    CHECK(delay("User-agent: *\ncrawl-DELAY:0.5\nDisallow: /x\n") == 0.5);
+    // The token's groups, when there are any, else the * groups.
+    const std::string both = "User-agent: *\nCrawl-delay: 1\n\nUser-agent: shoal\nCrawl-delay: 3\n";
+    CHECK(delay(both) == 3.0);
+    CHECK(delay(both, "otherbot") == 1.0);
+    CHECK_FALSE(delay("User-agent: *\nCrawl-delay: 1\n\nUser-agent: shoal\nDisallow: /x\n").has_value());
+    // Several: the largest; a delay before any group, or not a number >= 0, counts for none.
+    CHECK(delay("User-agent: shoal\nCrawl-delay: 2\nUser-agent: shoal\nCrawl-delay: 7\n") == 7.0);
+    CHECK_FALSE(delay("Crawl-delay: 5\nUser-agent: *\nDisallow: /x\n").has_value());
+    for (const char* bad : {"-1", "fast", "1e3", "1.2.3", ".", "nan", "inf", ""})
+        CHECK_FALSE(delay(std::string("User-agent: *\nCrawl-delay: ") + bad + "\n").has_value());
+    // A crawl-delay line ends the group's user-agent lines: the next one starts another group.
+    const auto rules = robots_rules::parse("User-agent: a\nCrawl-delay: 4\nUser-agent: shoal\nDisallow: /x\n", "shoal");
+    CHECK_FALSE(rules.crawl_delay().has_value());
+    CHECK_FALSE(rules.check("/x").allowed);
+}

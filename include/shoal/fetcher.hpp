@@ -17,6 +17,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -80,6 +81,9 @@ struct fetch_config {
     std::function<void()> before_connect;
     // --proxy: every connection goes to it (see proxy.hpp); none when empty.
     std::optional<proxy_server> proxy;
+    // How far apart requests to an origin must be at least (a robots.txt
+    // Crawl-delay), on top of pacer's interval; needs pacer. Empty: none.
+    std::function<std::chrono::nanoseconds(const std::string& origin)> min_spacing;
     // Asked before a fetch sends anything to a URL: the line's, then each
     // redirect's. A refusal ends the fetch (stage request, its code and
     // message; the status of a redirect before it stays). Empty: no gate.

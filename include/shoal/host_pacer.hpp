@@ -8,6 +8,10 @@
 //
 //   worker:  auto wait = pacer.reserve(origin); sleep(wait); send...
 //
+// A request may ask for a longer interval than the run's (a site's
+// robots.txt Crawl-delay, with --robots): the turn after it comes that
+// much later.
+//
 // Two hosts whose hashes collide share one schedule (slower, never faster);
 // with 65536 slots that is rare. A worker that dies holds nothing: a
 // reservation is only a time.
@@ -24,20 +28,21 @@ class host_pacer {
 public:
     static constexpr std::size_t slot_count = 65536;
 
-    // per_second: requests per second to one host, > 0. Throws setup_error
-    // if mapping fails.
+    // per_second: requests per second to one host; 0: no spacing but what
+    // a request asks for. Throws setup_error if mapping fails.
     explicit host_pacer(double per_second);
     ~host_pacer();
     host_pacer(const host_pacer&) = delete;
     host_pacer& operator=(const host_pacer&) = delete;
 
     // Reserves the next time a request may go to origin, the interval after
-    // the one reserved before it, or now if that has passed. Returns how
-    // long to wait from `now` (zero: send at once).
-    std::chrono::nanoseconds reserve(std::string_view origin,
-                                     std::chrono::steady_clock::time_point now) noexcept;
-    std::chrono::nanoseconds reserve(std::string_view origin) noexcept {
-        return reserve(origin, std::chrono::steady_clock::now());
+    // the one reserved before it, or now if that has passed; the turn after
+    // this one comes max(interval(), at_least) later. Returns how long to
+    // wait from `now` (zero: send at once).
+    std::chrono::nanoseconds reserve(std::string_view origin, std::chrono::steady_clock::time_point now,
+                                     std::chrono::nanoseconds at_least = {}) noexcept;
+    std::chrono::nanoseconds reserve(std::string_view origin, std::chrono::nanoseconds at_least = {}) noexcept {
+        return reserve(origin, std::chrono::steady_clock::now(), at_least);
     }
 
     std::chrono::nanoseconds interval() const { return std::chrono::nanoseconds(interval_ns_); }

@@ -12,11 +12,13 @@
 // pattern decides, an allow winning a tie; no match allows. /robots.txt is
 // always allowed. Paths and patterns are compared with non-ASCII bytes
 // percent-encoded and %xx escapes in upper case, so `/bücher` and
-// `/b%c3%bccher` are one path. Crawl-delay, Sitemap and other records are
-// ignored.
+// `/b%c3%bccher` are one path. Crawl-delay (seconds, the largest of the
+// groups that apply) is kept for the caller to space its requests by;
+// Sitemap and other records are ignored.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,12 +53,17 @@ public:
 
     std::size_t size() const { return rules_.size(); }
 
+    // The Crawl-delay of the groups that apply, in seconds (the largest when
+    // they give several; values that are not a number >= 0 are skipped).
+    std::optional<double> crawl_delay() const { return crawl_delay_; }
+
 private:
     struct rule {
         bool allow;
         std::string pattern;  // normalised; starts with '/' or '*'
     };
     std::vector<rule> rules_;
+    std::optional<double> crawl_delay_;
 };
 
 }  // namespace shoal

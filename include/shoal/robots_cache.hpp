@@ -7,7 +7,9 @@
 //     end of the redirects
 //   429, 5xx, no answer,     unreachable: nothing of the site is fetched
 //     an undecodable body
-// A worker keeps what it learned for its life (one chunk of the list).
+// A site's Crawl-delay (for the groups that apply; at most max_crawl_delay)
+// is how far apart its requests go from then on (see crawl_delay()). A
+// worker keeps what it learned for its life (one chunk of the list).
 //
 //   robots_cache robots(io, fetcher, robots_token(user_agent), max_body);
 //   if (auto no = co_await robots.check(url)) ... no->code, no->message
@@ -15,6 +17,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -32,6 +35,9 @@ namespace shoal {
 
 class robots_cache {
 public:
+    // A longer Crawl-delay counts as this.
+    static constexpr std::chrono::seconds max_crawl_delay{60};
+
     // f must outlive the cache; token: see robots_token().
     robots_cache(boost::asio::io_context& io, fetcher& f, std::string token, std::size_t max_body);
     ~robots_cache();
@@ -42,6 +48,10 @@ public:
     // for the token) or robots_unreachable (the site's robots.txt could not
     // be had). REQUIRES: url outlives the wait.
     boost::asio::awaitable<std::optional<fetch_refusal>> check(const target_url& url);
+
+    // The spacing origin's robots.txt asks for (its Crawl-delay), or zero
+    // (none, or not read yet).
+    std::chrono::nanoseconds crawl_delay(const std::string& origin) const;
 
     // robots.txt files fetched so far.
     std::size_t fetched() const { return fetched_; }

@@ -2,7 +2,9 @@
 // checked are the rule values it holds (so matches happen) and a few fixed
 // ones, for the token "shoal" and the empty token. For every check:
 // /robots.txt is allowed, and a verdict names the rule that decided it
-// ("Allow: /..." or "Disallow: /...", or nothing when allowed by no rule).
+// ("Allow: /..." or "Disallow: /...", or nothing when allowed by no rule);
+// a Crawl-delay, when there is one, is a finite number >= 0.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -41,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::string_view token : {"shoal", ""}) {
         const auto rules = shoal::robots_rules::parse(text, token);
         if (!rules.check("/robots.txt").allowed) std::abort();
+        if (auto d = rules.crawl_delay(); d && !(*d >= 0 && std::isfinite(*d))) std::abort();
         for (const auto& t : targets) check(rules, t);
     }
     return 0;
