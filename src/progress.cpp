@@ -3,8 +3,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "shoal/sys.hpp"
 
@@ -34,7 +36,12 @@ run_stats::run_stats() : start_(std::chrono::steady_clock::now()), latency_(late
 
 void run_stats::add(const record& r) {
     ++records_;
-    if (r.stage != error_stage::none) ++errors_;
+    if (r.stage != error_stage::none) {
+        ++errors_;
+        const std::string_view code = r.error_code.empty() ? std::string_view("unknown") : r.error_code;
+        if (auto it = by_code_.find(code); it != by_code_.end()) ++it->second;
+        else by_code_.emplace(code, 1);
+    }
     by_stage_[static_cast<std::size_t>(r.stage)]++;
     // A status past 599 (HTTP/1.1 allows three digits) is "other", not "no_status".
     int cls = r.status < 0 ? 0 : r.status >= 100 && r.status < 600 ? r.status / 100 : 6;
@@ -80,6 +87,15 @@ std::string run_stats::summary() const {
         if (by_stage_[i] > 0)
             out += " " + std::string(to_string(static_cast<error_stage>(i))) + " " +
                    std::to_string(by_stage_[i]);
+    if (!by_code_.empty()) {
+        // The commonest first.
+        std::vector<std::pair<std::string_view, std::uint64_t>> codes(by_code_.begin(), by_code_.end());
+        std::stable_sort(codes.begin(), codes.end(),
+                         [](const auto& a, const auto& b) { return a.second > b.second; });
+        out += "\n  error codes:";
+        for (std::size_t i = 0; i < codes.size(); ++i)
+            out += (i == 0 ? " " : ", ") + std::string(codes[i].first) + " " + std::to_string(codes[i].second);
+    }
     out += "\n  with title " + std::to_string(with_title_) + ", with price " +
            std::to_string(with_price_) + "\n  latency ms: p50 " + fixed(latency_ms(0.5)) +
            " p95 " + fixed(latency_ms(0.95)) + " p99 " + fixed(latency_ms(0.99)) + "\n";
@@ -103,6 +119,12 @@ std::string run_stats::json() const {
         if (i > 1) out += ',';
         out += "\"" + std::string(to_string(static_cast<error_stage>(i))) + "\":" +
                std::to_string(by_stage_[i]);
+    }
+    out += "},\"error_codes\":{";
+    for (auto it = by_code_.begin(); it != by_code_.end(); ++it) {
+        if (it != by_code_.begin()) out += ',';
+        append_json_string(it->first, out);
+        out += ':' + std::to_string(it->second);
     }
     out += "},\"with_title\":" + std::to_string(with_title_) +
            ",\"with_price\":" + std::to_string(with_price_) +

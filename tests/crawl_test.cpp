@@ -906,6 +906,12 @@ TEST_CASE("crawl: --stats writes a JSON summary", "[crawl]") {
     CHECK(v.at("status").at("4xx") == 1);
     CHECK(v.at("status").at("no_status") == 1);  // the input error
     CHECK(v.at("status").at("other") == 1);       // 999, which the record keeps
+    // Only the line that is not a URL is an error; a 404 is an answer.
+    CHECK(v.at("errors") == 1);
+    const auto& codes = v.at("error_codes").as_object();
+    REQUIRE(codes.size() == 1);
+    CHECK(codes.begin()->key() == r.by_line.at(3).at("error").at("code").as_string());
+    CHECK(codes.begin()->value() == 1);
     CHECK(status(r.by_line.at(4)) == 999);
     CHECK(int_field(r.by_line.at(4), "attempts") == 1);  // not retried as a 5xx is
     CHECK(text.back() == '\n');

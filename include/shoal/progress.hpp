@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ private:
     std::uint64_t records_ = 0, errors_ = 0, bytes_ = 0, fetched_ = 0;
     std::array<std::uint64_t, 7> by_class_{};  // none, 1xx .. 5xx, other (600-999)
     std::array<std::uint64_t, 10> by_stage_{};
+    // Errors by code ("timeout", "robots_disallowed"): shoal's own codes, a
+    // few dozen at most, so the map stays small whatever the list's length.
+    std::map<std::string, std::uint64_t, std::less<>> by_code_;
     std::uint64_t with_title_ = 0, with_price_ = 0;
     std::vector<std::uint32_t> latency_;  // log-scale buckets, ~1% wide
     fetch_counters fetch_;                // from the workers that finished their chunk
