@@ -715,27 +715,6 @@ std::string write_outputs(const fs::path& out, const sweep& sw) {
     return md;
 }
 
-// A private directory for URL lists and crawl outputs, removed at the end.
-class work_dir {
-public:
-    work_dir() {
-        const char* tmp = std::getenv("TMPDIR");
-        std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/shoal-bench-XXXXXX";
-        if (!::mkdtemp(templ.data())) sys::throw_errno(exit_code::file, templ);
-        path_ = templ;
-    }
-    ~work_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    work_dir(const work_dir&) = delete;
-    work_dir& operator=(const work_dir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------- public
@@ -881,7 +860,7 @@ int run_bench_command(int argc, char** argv) {
     ::sigemptyset(&sa.sa_mask);
     for (int s : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(s, &sa, nullptr);
 
-    work_dir work;
+    sys::private_dir work("shoal-bench");
     try {
         for (const std::string& mode : o.modes) {
             if (interrupted) break;

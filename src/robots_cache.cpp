@@ -38,8 +38,9 @@ std::string robots_url_of(const target_url& url) {
 
 }  // namespace
 
-robots_cache::robots_cache(net::io_context& io, fetcher& f, std::string token, std::size_t max_body)
-    : io_(io), fetcher_(f), token_(std::move(token)), max_body_(max_body) {}
+robots_cache::robots_cache(net::io_context& io, fetcher& f, std::string token, std::size_t max_body,
+                           robots_share* share, std::chrono::seconds wait_limit)
+    : io_(io), fetcher_(f), token_(std::move(token)), max_body_(max_body), share_(share), wait_limit_(wait_limit) {}
 
 robots_cache::~robots_cache() = default;
 
@@ -66,8 +67,52 @@ std::chrono::nanoseconds robots_cache::crawl_delay(const std::string& origin) co
     return it == sites_.end() ? std::chrono::nanoseconds{0} : it->second->crawl_delay;
 }
 
+void robots_cache::settle(site& s, const shared_robots& what) const {
+    if (!what.has_file) return;  // no robots.txt: everything allowed
+    s.rules = robots_rules::parse(what.text, token_);
+    if (const std::optional<double> d = s.rules.crawl_delay())
+        s.crawl_delay = std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::duration<double>(std::min(*d, double(max_crawl_delay.count()))));
+}
+
+net::awaitable<std::optional<shared_robots>> robots_cache::from_share(const std::string& origin, bool& mine) {
+    const auto give_up = std::chrono::steady_clock::now() + wait_limit_;
+    net::steady_timer poll(io_);
+    for (;;) {
+        if (auto known = share_->lookup(origin)) co_return known;
+        switch (share_->claim(origin)) {
+            case robots_share::claim_result::mine: mine = true; co_return std::nullopt;
+            case robots_share::claim_result::unavailable: co_return std::nullopt;
+            case robots_share::claim_result::taken: break;
+        }
+        // Another worker is fetching it: look again soon, up to a bound.
+        if (std::chrono::steady_clock::now() >= give_up) co_return std::nullopt;
+        poll.expires_after(std::chrono::milliseconds(20));
+        co_await poll.async_wait(net::as_tuple(net::use_awaitable));
+    }
+}
+
 net::awaitable<void> robots_cache::load(site& s, const target_url& url) {
     s.robots_url = robots_url_of(url);
+    const std::string origin = url.origin();
+    bool mine = false;
+    std::optional<shared_robots> settled;
+    if (share_ != nullptr) settled = co_await from_share(origin, mine);
+    if (settled) {
+        settle(s, *settled);
+    } else {
+        settled = co_await fetch(s);
+        if (settled) settle(s, *settled);
+        if (mine) {
+            if (settled) share_->publish(origin, *settled);
+            share_->release(origin);
+        }
+    }
+    s.ready = true;
+    s.ready_signal.cancel();
+}
+
+net::awaitable<std::optional<shared_robots>> robots_cache::fetch(site& s) {
     auto unreachable = [&s](const std::string& why) {
         s.unreachable = fetch_refusal{"robots_unreachable",
                                       s.robots_url + " " + why +
@@ -83,24 +128,25 @@ net::awaitable<void> robots_cache::load(site& s, const target_url& url) {
         f.stage = error_stage::input;
         f.error_message = std::get<url_error>(parsed).message;
     }
-    if (f.stage == error_stage::redirect && f.error_code == "too_many_redirects") {
-        // Redirected past the limit: no robots.txt, everything allowed.
-    } else if (f.stage != error_stage::none) {
+    if (f.stage == error_stage::redirect && f.error_code == "too_many_redirects")
+        co_return shared_robots{};  // redirected past the limit: no robots.txt
+    if (f.stage != error_stage::none) {
         unreachable("could not be fetched (" + f.error_message + ")");
-    } else if (f.status == 429 || (f.status >= 500 && f.status <= 599)) {
-        unreachable("answered " + std::to_string(f.status));
-    } else if (f.status >= 200 && f.status <= 299) {
-        std::string scratch;
-        const std::string_view body = decode_body(f, max_body_, scratch);
-        if (f.stage == error_stage::decode) unreachable("could not be decoded (" + f.error_message + ")");
-        else s.rules = robots_rules::parse(body, token_);  // a body over --max-body: what fits
-        if (const std::optional<double> d = s.rules.crawl_delay())
-            s.crawl_delay = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::duration<double>(std::min(*d, double(max_crawl_delay.count()))));
+        co_return std::nullopt;
     }
-    // Any other status (4xx, a 3xx without Location): no robots.txt.
-    s.ready = true;
-    s.ready_signal.cancel();
+    if (f.status == 429 || (f.status >= 500 && f.status <= 599)) {
+        unreachable("answered " + std::to_string(f.status));
+        co_return std::nullopt;
+    }
+    if (f.status < 200 || f.status > 299) co_return shared_robots{};  // 4xx, a 3xx without Location
+    std::string scratch;
+    const std::string_view body = decode_body(f, max_body_, scratch);
+    if (f.stage == error_stage::decode) {
+        unreachable("could not be decoded (" + f.error_message + ")");
+        co_return std::nullopt;
+    }
+    // A body over --max-body: what fits.
+    co_return shared_robots{true, std::string(body.substr(0, robots_rules::parse_limit))};
 }
 
 }  // namespace shoal

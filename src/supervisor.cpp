@@ -148,6 +148,8 @@ private:
             limiter_ = std::make_unique<host_limiter>(o_.per_host, 2 * o_.processes, o_.concurrency);
         // --robots: a site's Crawl-delay spaces its requests over all workers.
         if (o_.per_host_rate > 0 || o_.robots) pacer_ = std::make_unique<host_pacer>(o_.per_host_rate);
+        // --robots: what workers learn of a site's robots.txt, for the others.
+        if (o_.robots) robots_dir_.emplace("shoal-robots");
         install_signal_handlers();
         start_writer();
         source_ = std::make_unique<url_source>(input_fd_);
@@ -529,7 +531,8 @@ private:
             for (const auto& [other_id, other] : running_)
                 if (other.status_fd >= 0) ::close(other.status_fd);
             worker_setup s{o_, rc.work, rules(), no, limiter_.get(), rc.ledger, pacer_.get(), idle_cap_,
-                           records[1], status[1], tls_, &tls_sessions_};
+                           records[1], status[1], tls_, &tls_sessions_,
+                           robots_dir_ ? std::string_view(robots_dir_->path()) : std::string_view()};
             ::_exit(run_worker(s));
         }
         ::close(records[1]);
@@ -859,6 +862,7 @@ private:
     output_extent extent_;  // how far the output holds whole records
     std::unique_ptr<host_limiter> limiter_;
     std::unique_ptr<host_pacer> pacer_;
+    std::optional<sys::private_dir> robots_dir_;  // removed when the run ends
     std::unique_ptr<extractor> rules_file_;
     std::vector<unsigned> free_ledgers_;
     bool csv_header_ = false;

@@ -104,6 +104,19 @@ bool write_file_atomically(const std::string& given, std::string_view content) {
     return true;
 }
 
+private_dir::private_dir(std::string_view prefix) : owner_(static_cast<int>(::getpid())) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + std::string(prefix) + "-XXXXXX";
+    if (!::mkdtemp(templ.data())) throw_errno(exit_code::file, "cannot make a directory " + templ);
+    path_ = std::move(templ);
+}
+
+private_dir::~private_dir() {
+    if (static_cast<int>(::getpid()) != owner_) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
 void throw_errno(exit_code code, const std::string& what) {
     throw setup_error(code, what + ": " + std::strerror(errno));
 }

@@ -35,6 +35,7 @@
 #include "shoal/line_picker.hpp"
 #include "shoal/robots.hpp"
 #include "shoal/robots_cache.hpp"
+#include "shoal/robots_share.hpp"
 #include "shoal/sys.hpp"
 #include "shoal/url_source.hpp"
 
@@ -101,8 +102,15 @@ public:
           parked_(io),
           picker_(s.work.lines, picker_window * std::size_t{s.options.concurrency},
                   [this](const std::string& origin) { return fetcher_.has_idle(origin); }) {
-        if (s.options.robots)
-            robots_.emplace(io, fetcher_, robots_token(s.options.user_agent), s.options.max_body);
+        if (s.options.robots) {
+            if (!s.robots_dir.empty()) robots_share_.emplace(std::string(s.robots_dir));
+            // Another worker's fetch of a robots.txt is waited for as long as
+            // one fetch with its retries may take, then this one fetches too.
+            const auto wait_limit = std::chrono::seconds(
+                static_cast<long>(s.options.timeout_s * (s.options.retries + 1)) + 35);
+            robots_.emplace(io, fetcher_, robots_token(s.options.user_agent), s.options.max_body,
+                            robots_share_ ? &*robots_share_ : nullptr, wait_limit);
+        }
         // Fault injection for the recovery tests: a worker that meets a URL
         // containing this text aborts, as a crash on a hostile page would.
         if (const char* v = std::getenv("SHOAL_FAULT_ABORT_URL")) abort_on_ = v;
@@ -459,7 +467,8 @@ private:
     const worker_setup& setup_;
     net::io_context& io_;
     fetcher fetcher_;
-    std::optional<robots_cache> robots_;  // --robots: fetcher_'s gate
+    std::optional<robots_share> robots_share_;  // --robots: what the run's workers learned
+    std::optional<robots_cache> robots_;        // --robots: fetcher_'s gate
     net::posix::stream_descriptor pipe_;
     event data_ready_, space_ready_;
     net::steady_timer grace_;

@@ -9,7 +9,9 @@
 //     an undecodable body
 // A site's Crawl-delay (for the groups that apply; at most max_crawl_delay)
 // is how far apart its requests go from then on (see crawl_delay()). A
-// worker keeps what it learned for its life (one chunk of the list).
+// worker keeps what it learned for its life (one chunk of the list), and
+// shares it with the run's other workers (robots_share): a site's file is
+// fetched by one worker, the others wait for it, up to a bound.
 //
 //   robots_cache robots(io, fetcher, robots_token(user_agent), max_body);
 //   if (auto no = co_await robots.check(url)) ... no->code, no->message
@@ -25,6 +27,7 @@
 #include <unordered_map>
 
 #include "shoal/fetcher.hpp"
+#include "shoal/robots_share.hpp"
 #include "shoal/url.hpp"
 
 namespace boost::asio {
@@ -38,8 +41,11 @@ public:
     // A longer Crawl-delay counts as this.
     static constexpr std::chrono::seconds max_crawl_delay{60};
 
-    // f must outlive the cache; token: see robots_token().
-    robots_cache(boost::asio::io_context& io, fetcher& f, std::string token, std::size_t max_body);
+    // f (and share, when given) must outlive the cache; token: see
+    // robots_token(). wait_limit: how long to wait for another worker's
+    // fetch of a site's robots.txt before fetching it too.
+    robots_cache(boost::asio::io_context& io, fetcher& f, std::string token, std::size_t max_body,
+                 robots_share* share = nullptr, std::chrono::seconds wait_limit = std::chrono::seconds(60));
     ~robots_cache();
     robots_cache(const robots_cache&) = delete;
     robots_cache& operator=(const robots_cache&) = delete;
@@ -59,11 +65,20 @@ public:
 private:
     struct site;
     boost::asio::awaitable<void> load(site& s, const target_url& url);
+    // What another worker published for origin, or nothing: then this one
+    // fetches, and `mine` says whether it holds the claim to publish.
+    boost::asio::awaitable<std::optional<shared_robots>> from_share(const std::string& origin, bool& mine);
+    void settle(site& s, const shared_robots& what) const;
+    // Fetches s's robots.txt: what it settled, or nothing when it cannot be
+    // had (s.unreachable says why).
+    boost::asio::awaitable<std::optional<shared_robots>> fetch(site& s);
 
     boost::asio::io_context& io_;
     fetcher& fetcher_;
     std::string token_;
     std::size_t max_body_;
+    robots_share* share_;
+    std::chrono::seconds wait_limit_;
     std::unordered_map<std::string, std::unique_ptr<site>> sites_;  // by origin
     std::size_t fetched_ = 0;
 };

@@ -38,6 +38,23 @@ bool write_all(int fd, const void* data, std::size_t n, std::size_t* written = n
 // temporary is gone.
 bool write_file_atomically(const std::string& path, std::string_view content);
 
+// A directory of its own under $TMPDIR (or /tmp), "<prefix>-XXXXXX",
+// removed with what it holds when the process that made it destroys it (a
+// forked child that exits does not). Throws setup_error(exit_code::file)
+// if it cannot be made.
+class private_dir {
+public:
+    explicit private_dir(std::string_view prefix);
+    ~private_dir();
+    private_dir(const private_dir&) = delete;
+    private_dir& operator=(const private_dir&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    int owner_;  // the pid that made it
+};
+
 // Throws setup_error(code, what + ": " + strerror(errno)).
 [[noreturn]] void throw_errno(exit_code code, const std::string& what);
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "shoal/chunker.hpp"
 #include "shoal/extractor.hpp"
@@ -31,6 +32,7 @@ struct worker_setup {
     int status_fd = -1;     // pipe to the supervisor: 'd' all lines taken, 't' made a TLS context
     std::shared_ptr<const tls_client_context> tls;  // the supervisor's, CA store loaded
     tls_session_store* sessions = nullptr;          // TLS sessions shared by all workers
+    std::string_view robots_dir;  // --robots: the run's robots_share directory
 };
 
 // Runs the chunk to the end. Returns the process exit status: 0 when every
