@@ -270,6 +270,12 @@ std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
     return ctx;
 }
 
+// What one request of a fetch is to do beside its URL.
+struct request_plan {
+    bool first_origin = true;  // no redirect has left the URL's origin: --header's credentials go
+    std::size_t body_limit = 0;  // bytes of body as sent, at most
+};
+
 }  // namespace
 
 struct tls_client_context {
@@ -729,8 +735,9 @@ struct fetcher::impl {
     }
 
     template <class Stream>
-    net::awaitable<void> exchange(Stream& stream, connection& c, const target_url& u, bool first_origin,
+    net::awaitable<void> exchange(Stream& stream, connection& c, const target_url& u, const request_plan& plan,
                                   attempt& a, bool& keep_alive, bool& got_bytes) {
+        const bool first_origin = plan.first_origin;
         // Send the request: one buffer, the fixed headers made once.
         std::string& req = c.request;
         req.assign("GET ");
@@ -767,7 +774,7 @@ struct fetcher::impl {
         for (unsigned interim = 0;; ++interim) {
             parser.emplace();
             parser->header_limit(max_header_bytes);
-            parser->body_limit(cfg.max_body);
+            parser->body_limit(plan.body_limit);
             auto [hec, hn] = co_await http::async_read_header(stream, c.buffer, *parser, use_tuple);
             got_bytes = got_bytes || parser->got_some();
             rec = hec;
@@ -804,7 +811,7 @@ struct fetcher::impl {
             fail(a, header_done ? error_stage::body : error_stage::response, rec);
             if (!header_done && rec == http::error::partial_message) a.code = "truncated_response";
             if (rec == http::error::body_limit)
-                a.message = "body larger than --max-body (" + std::to_string(cfg.max_body) +
+                a.message = "body larger than --max-body (" + std::to_string(plan.body_limit) +
                             " bytes) as sent; nothing of it is kept";
             if (rec == http::error::buffer_overflow) {
                 a.code = header_done ? "chunk_line_too_long" : "header_too_large";
@@ -818,7 +825,7 @@ struct fetcher::impl {
 
     // One request on a kept-alive or new connection. A kept-alive connection
     // that the server closed meanwhile is replaced once, without counting.
-    net::awaitable<attempt> attempt_once(const target_url& u, bool first_origin) {
+    net::awaitable<attempt> attempt_once(const target_url& u, const request_plan& plan) {
         attempt a;
         const std::string origin = u.origin();
         int entry = co_await acquire(origin);
@@ -834,8 +841,8 @@ struct fetcher::impl {
             c->tcp().expires_at(deadline);
             take_buffer(*c);
             bool keep_alive = false, got_bytes = false;
-            if (c->tls) co_await exchange(*c->tls, *c, u, first_origin, a, keep_alive, got_bytes);
-            else co_await exchange(*c->plain, *c, u, first_origin, a, keep_alive, got_bytes);
+            if (c->tls) co_await exchange(*c->tls, *c, u, plan, a, keep_alive, got_bytes);
+            else co_await exchange(*c->plain, *c, u, plan, a, keep_alive, got_bytes);
             if (reused && a.stage != error_stage::none && !got_bytes && a.code != "timeout")
                 continue;  // stale keep-alive connection
             if (a.stage == error_stage::none && c->tls) remember_session(*c, origin);
@@ -865,10 +872,10 @@ struct fetcher::impl {
     }
 
     // A request with retries on connect errors, timeouts, 429 and 5xx.
-    net::awaitable<attempt> with_retries(const target_url& u, bool first_origin, std::uint32_t& attempts) {
+    net::awaitable<attempt> with_retries(const target_url& u, const request_plan& plan, std::uint32_t& attempts) {
         attempts = 0;
         for (;;) {
-            attempt a = co_await attempt_once(u, first_origin);
+            attempt a = co_await attempt_once(u, plan);
             ++attempts;
             bool retry_status = a.stage == error_stage::none && (a.status == 429 || (a.status >= 500 && a.status <= 599));
             bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
@@ -877,10 +884,10 @@ struct fetcher::impl {
         }
     }
 
-    net::awaitable<fetch_result> fetch(target_url url, bool gated) {
+    net::awaitable<fetch_result> fetch(target_url url, bool gated, std::size_t body_limit) {
         fetch_result r;
-        // Still on the URL's own origin: no redirect has left it yet.
-        bool first_origin = true;
+        // first_origin: still on the URL's own origin, no redirect has left it yet.
+        request_plan plan{true, body_limit};
         for (unsigned redirects = 0;; ++redirects) {
             r.final_url = url.url;
             if (gated && cfg.gate) {
@@ -892,7 +899,7 @@ struct fetcher::impl {
                     co_return r;
                 }
             }
-            attempt a = co_await with_retries(url, first_origin, r.attempts);
+            attempt a = co_await with_retries(url, plan, r.attempts);
             r.status = a.status;
             if (a.stage != error_stage::none) {
                 r.stage = a.stage;
@@ -917,7 +924,8 @@ struct fetcher::impl {
                     co_return r;
                 }
                 const target_url& to = std::get<target_url>(next);
-                first_origin = first_origin && to.https == url.https && to.port == url.port && to.host == url.host;
+                plan.first_origin =
+                    plan.first_origin && to.https == url.https && to.port == url.port && to.host == url.host;
                 url = std::move(std::get<target_url>(next));
                 continue;
             }
@@ -958,11 +966,11 @@ fetcher::fetcher(net::io_context& io, fetch_config cfg)
 fetcher::~fetcher() = default;
 
 net::awaitable<fetch_result> fetcher::fetch(target_url url) {
-    return impl_->fetch(std::move(url), true);
+    return impl_->fetch(std::move(url), true, impl_->cfg.max_body);
 }
 
-net::awaitable<fetch_result> fetcher::fetch_ungated(target_url url) {
-    return impl_->fetch(std::move(url), false);
+net::awaitable<fetch_result> fetcher::fetch_ungated(target_url url, std::size_t body_limit) {
+    return impl_->fetch(std::move(url), false, std::max(body_limit, impl_->cfg.max_body));
 }
 
 void fetcher::close_idle() {

@@ -122,7 +122,8 @@ net::awaitable<std::optional<shared_robots>> robots_cache::fetch(site& s) {
     fetch_result f;
     if (auto* target = std::get_if<target_url>(&parsed)) {
         ++fetched_;
-        f = co_await fetcher_.fetch_ungated(std::move(*target));
+        // Up to the bytes that are parsed, whatever --max-body says.
+        f = co_await fetcher_.fetch_ungated(std::move(*target), robots_rules::parse_limit);
     } else {
         // Not expected: the URL is made of an origin that parsed.
         f.stage = error_stage::input;
@@ -140,12 +141,12 @@ net::awaitable<std::optional<shared_robots>> robots_cache::fetch(site& s) {
     }
     if (f.status < 200 || f.status > 299) co_return shared_robots{};  // 4xx, a 3xx without Location
     std::string scratch;
-    const std::string_view body = decode_body(f, max_body_, scratch);
+    const std::string_view body = decode_body(f, std::max(max_body_, robots_rules::parse_limit), scratch);
     if (f.stage == error_stage::decode) {
         unreachable("could not be decoded (" + f.error_message + ")");
         co_return std::nullopt;
     }
-    // A body over --max-body: what fits.
+    // A body over the limit: what fits.
     co_return shared_robots{true, std::string(body.substr(0, robots_rules::parse_limit))};
 }
 

@@ -228,3 +228,18 @@ TEST_CASE("robots: a Crawl-delay spaces the site's requests over all workers tog
     CHECK(*std::min_element(gaps.begin(), gaps.end()) >= 0.125);
     CHECK(pages.back() - pages.front() >= 5 * 0.25 * 0.9);
 }
+
+TEST_CASE("robots: a robots.txt larger than --max-body is read whole, up to 512 KiB", "[robots_crawl]") {
+    temp_dir root, dir;
+    // 8 KiB of comments first, the rule last; pages stay under the 1K cap.
+    std::string text = "User-agent: *\n";
+    for (int i = 0; i < 128; ++i) text += "# " + std::string(61, 'x') + "\n";
+    text += "Disallow: /p/2\n";
+    shoal::test::write_file(root / "robots.txt", text);
+    local_site site(std::nullopt, {"--root", root.path().string()});
+    auto recs = crawl(dir, {site.url("/p/1.html"), site.url("/p/2.html")}, {"--robots", "--max-body", "1K"});
+    INFO(json::serialize(recs.at(1)));
+    CHECK(recs.at(1).at("status") == 200);
+    check_refused(recs.at(2), "robots_disallowed");
+    CHECK(recs.at(2).at("error").at("message").as_string().ends_with("(Disallow: /p/2)"));
+}

@@ -126,8 +126,9 @@ public:
     fetcher& operator=(const fetcher&) = delete;
 
     boost::asio::awaitable<fetch_result> fetch(target_url url);
-    // The same without asking cfg.gate, for the gate's own fetches (robots.txt).
-    boost::asio::awaitable<fetch_result> fetch_ungated(target_url url);
+    // The same without asking cfg.gate, for the gate's own fetches
+    // (robots.txt), with a body of up to max(body_limit, cfg.max_body).
+    boost::asio::awaitable<fetch_result> fetch_ungated(target_url url, std::size_t body_limit = 0);
 
     // Closes idle kept-alive connections: all, or those to one origin.
     void close_idle();
