@@ -467,8 +467,17 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
 }  // namespace detail
 
 std::variant<target_url, url_error> parse_url(std::string_view text) {
-    if (auto t = detail::parse_plain_url(text)) return std::move(*t);
-    return detail::parse_any_url(text);
+    std::variant<target_url, url_error> r = [&]() -> std::variant<target_url, url_error> {
+        if (auto t = detail::parse_plain_url(text)) return std::move(*t);
+        return detail::parse_any_url(text);
+    }();
+    // Percent-encoding (and a '/' for an empty path) lengthens a URL: the
+    // normalised one must still be a line the list could hold, so that it
+    // parses again as itself.
+    if (auto* t = std::get_if<target_url>(&r); t && t->url.size() > url_source::max_line_bytes)
+        return url_error{"too_long", "the URL is longer than 8192 bytes once non-ASCII bytes are "
+                                     "percent-encoded (" + std::to_string(t->url.size()) + " bytes)"};
+    return r;
 }
 
 std::variant<target_url, url_error> resolve_location(const target_url& base,
