@@ -11,17 +11,6 @@
 namespace shoal {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Inflates with the given windowBits (31 = gzip, 15 = zlib, -15 = raw).
 decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap, std::string& out) {
     z_stream z{};
@@ -103,13 +92,13 @@ bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& o
 }  // namespace
 
 bool needs_decoding(std::string_view encoding) {
-    encoding = trim(encoding);
-    return !encoding.empty() && !iequals(encoding, "identity");
+    encoding = trim_blanks(encoding);
+    return !encoding.empty() && !ascii_iequals(encoding, "identity");
 }
 
 decode_status decode_content_into(std::string_view encoding, std::string_view in, std::size_t cap,
                                   std::string& out, std::size_t& size) {
-    encoding = trim(encoding);
+    encoding = trim_blanks(encoding);
     decode_status rc = decode_status::ok;
     if (!needs_decoding(encoding)) {
         if (in.size() > cap) {
@@ -120,10 +109,10 @@ decode_status decode_content_into(std::string_view encoding, std::string_view in
         size = out.size();
         return rc;
     }
-    if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip")) {
+    if (ascii_iequals(encoding, "gzip") || ascii_iequals(encoding, "x-gzip")) {
         if (fast_inflate(in, format::gzip, cap, out, size)) return decode_status::ok;
         rc = inflate_all(in, 31, cap, out);
-    } else if (iequals(encoding, "deflate")) {
+    } else if (ascii_iequals(encoding, "deflate")) {
         if (fast_inflate(in, format::zlib, cap, out, size) || fast_inflate(in, format::raw, cap, out, size))
             return decode_status::ok;
         // "deflate" should be zlib-wrapped; some servers send raw deflate.

@@ -20,19 +20,6 @@ bool is_hex(char c) {
 
 char upper_hex(char c) { return c >= 'a' && c <= 'f' ? static_cast<char>(c - 32) : c; }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
-}
-
 // Bytes a path holds only percent-encoded (non-ASCII, controls, space) are
 // encoded, and every %xx escape is written in upper case.
 std::string normalise(std::string_view s) {
@@ -121,19 +108,21 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
         line = line.substr(0, line.find('#'));
         const std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) continue;
-        const std::string_view key = trim(line.substr(0, colon));
-        const std::string_view value = trim(line.substr(colon + 1));
-        if (iequals(key, "user-agent") || iequals(key, "useragent") || iequals(key, "user agent")) {
+        const std::string_view key = trim_blanks(line.substr(0, colon));
+        const std::string_view value = trim_blanks(line.substr(colon + 1));
+        if (ascii_iequals(key, "user-agent") || ascii_iequals(key, "useragent") ||
+            ascii_iequals(key, "user agent")) {
             if (!in_agents) names = stars = false;  // a new group starts
             in_agents = grouped = true;
             if (value == "*") {
                 stars = true;
-            } else if (const std::string agent = robots_token(value); !token.empty() && iequals(agent, token)) {
+            } else if (const std::string agent = robots_token(value);
+                       !token.empty() && ascii_iequals(agent, token)) {
                 names = named_seen = true;
             }
             continue;
         }
-        if (iequals(key, "crawl-delay")) {
+        if (ascii_iequals(key, "crawl-delay")) {
             in_agents = false;
             const std::optional<double> d = delay_seconds(value);
             if (!grouped || !d) continue;
@@ -141,8 +130,8 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
             if (stars) keep_larger(star_delay, *d);
             continue;
         }
-        const bool allow = iequals(key, "allow");
-        if (!allow && !iequals(key, "disallow")) continue;  // Sitemap, ...
+        const bool allow = ascii_iequals(key, "allow");
+        if (!allow && !ascii_iequals(key, "disallow")) continue;  // Sitemap, ...
         in_agents = false;
         // An empty pattern matches nothing; rules before any group count for none.
         if (!grouped || value.empty()) continue;

@@ -12,19 +12,6 @@ namespace net = boost::asio;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != b[i]) return false;  // b is lower case
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Calls f(token, params) for each element of a comma-separated header list.
 template <class F>
 void for_each_element(std::string_view v, F f) {
@@ -33,7 +20,7 @@ void for_each_element(std::string_view v, F f) {
         std::string_view e = v.substr(0, comma);
         v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
         std::size_t semi = e.find(';');
-        std::string_view token = trim(e.substr(0, semi));
+        std::string_view token = trim_blanks(e.substr(0, semi));
         std::string_view params = semi == std::string_view::npos ? std::string_view() : e.substr(semi + 1);
         if (!token.empty()) f(token, params);
     }
@@ -43,7 +30,7 @@ void for_each_element(std::string_view v, F f) {
 bool q_is_zero(std::string_view params) {
     while (!params.empty()) {
         const std::size_t semi = params.find(';');
-        const std::string_view p = trim(params.substr(0, semi));
+        const std::string_view p = trim_blanks(params.substr(0, semi));
         params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
         if (p.size() >= 2 && ascii_lower(p[0]) == 'q' && p[1] == '=')
             return p.substr(2).find_first_not_of("0.") == std::string_view::npos;
@@ -55,7 +42,7 @@ bool accepts_gzip(std::string_view v) {
     bool gzip = false, refused = false, star = false;
     for_each_element(v, [&](std::string_view token, std::string_view params) {
         const bool zero = q_is_zero(params);
-        if (iequals(token, "gzip") || iequals(token, "x-gzip")) {
+        if (ascii_iequals(token, "gzip") || ascii_iequals(token, "x-gzip")) {
             if (zero) refused = true;
             else gzip = true;
         } else if (token == "*" && !zero) {
@@ -130,7 +117,7 @@ parse_status parse(std::string_view buf, request_head& out, std::size_t& consume
     out.minor_version = version[7] - '0';
     // Absolute form (a request to a proxy): keep the path.
     for (std::string_view scheme : {"http://", "https://"}) {
-        if (out.target.size() > scheme.size() && iequals(out.target.substr(0, scheme.size()), scheme)) {
+        if (out.target.size() > scheme.size() && ascii_iequals(out.target.substr(0, scheme.size()), scheme)) {
             std::size_t slash = out.target.find('/', scheme.size());
             out.target = slash == std::string_view::npos ? std::string_view("/") : out.target.substr(slash);
         }
@@ -149,18 +136,18 @@ parse_status parse(std::string_view buf, request_head& out, std::size_t& consume
         const std::string_view name = line.substr(0, colon);
         for (char c : name)
             if (!is_token_char(c)) return parse_status::bad;
-        const std::string_view value = trim(line.substr(colon + 1));
-        if (iequals(name, "connection")) {
+        const std::string_view value = trim_blanks(line.substr(colon + 1));
+        if (ascii_iequals(name, "connection")) {
             for_each_element(value, [&](std::string_view token, std::string_view) {
-                if (iequals(token, "close")) close = true;
-                else if (iequals(token, "keep-alive")) keep_alive = true;
+                if (ascii_iequals(token, "close")) close = true;
+                else if (ascii_iequals(token, "keep-alive")) keep_alive = true;
             });
-        } else if (iequals(name, "accept-encoding")) {
+        } else if (ascii_iequals(name, "accept-encoding")) {
             out.gzip = accepts_gzip(value);
-        } else if (iequals(name, "content-length")) {
+        } else if (ascii_iequals(name, "content-length")) {
             if (value.empty() || value.find_first_not_of('0') != std::string_view::npos)
                 return parse_status::bad;  // a body, or not a number
-        } else if (iequals(name, "transfer-encoding")) {
+        } else if (ascii_iequals(name, "transfer-encoding")) {
             return parse_status::bad;
         }
     }

@@ -33,6 +33,21 @@ inline std::string ascii_lower(std::string s) noexcept {
     return s;
 }
 
+// Whether a and b are equal with ASCII letters of either case ("Gzip", "gzip").
+constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
+
+// s without the spaces and tabs around it (HTTP's optional whitespace).
+constexpr std::string_view trim_blanks(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
 // Returns the position of the first occurrence of `lower_literal` in `text`,
 // where ASCII letters of `text` match either case, or npos.
 // REQUIRES: lower_literal has no ASCII upper-case letters.
