@@ -38,9 +38,9 @@ std::string robots_url_of(const target_url& url) {
 
 }  // namespace
 
-robots_cache::robots_cache(net::io_context& io, fetcher& f, std::string token, std::size_t max_body,
-                           robots_share* share, std::chrono::seconds wait_limit)
-    : io_(io), fetcher_(f), token_(std::move(token)), max_body_(max_body), share_(share), wait_limit_(wait_limit) {}
+robots_cache::robots_cache(net::io_context& io, fetcher& f, std::string token, robots_share* share,
+                           std::chrono::seconds wait_limit)
+    : io_(io), fetcher_(f), token_(std::move(token)), share_(share), wait_limit_(wait_limit) {}
 
 robots_cache::~robots_cache() = default;
 
@@ -57,9 +57,10 @@ net::awaitable<std::optional<fetch_refusal>> robots_cache::check(const target_ur
     if (s.unreachable) co_return s.unreachable;
     const robots_rules::verdict v = s.rules.check(url.target);
     if (v.allowed) co_return std::nullopt;
-    co_return fetch_refusal{"robots_disallowed",
-                            s.robots_url + " disallows " + url.target + " for '" +
-                                (token_.empty() ? std::string("*") : token_) + "' (" + v.rule + ")"};
+    co_return fetch_refusal{"robots_disallowed", s.robots_url + " disallows " + url.target +
+                                                     " for '" +
+                                                     (token_.empty() ? std::string("*") : token_) +
+                                                     "' (" + v.rule + ")"};
 }
 
 std::chrono::nanoseconds robots_cache::crawl_delay(const std::string& origin) const {
@@ -75,15 +76,20 @@ void robots_cache::settle(site& s, const shared_robots& what) const {
             std::chrono::duration<double>(std::min(*d, double(max_crawl_delay.count()))));
 }
 
-net::awaitable<std::optional<shared_robots>> robots_cache::from_share(const std::string& origin, bool& mine) {
+net::awaitable<std::optional<shared_robots>> robots_cache::from_share(const std::string& origin,
+                                                                      bool& mine) {
     const auto give_up = std::chrono::steady_clock::now() + wait_limit_;
     net::steady_timer poll(io_);
     for (;;) {
         if (auto known = share_->lookup(origin)) co_return known;
         switch (share_->claim(origin)) {
-            case robots_share::claim_result::mine: mine = true; co_return std::nullopt;
-            case robots_share::claim_result::unavailable: co_return std::nullopt;
-            case robots_share::claim_result::taken: break;
+            case robots_share::claim_result::mine:
+                mine = true;
+                co_return std::nullopt;
+            case robots_share::claim_result::unavailable:
+                co_return std::nullopt;
+            case robots_share::claim_result::taken:
+                break;
         }
         // Another worker is fetching it: look again soon, up to a bound.
         if (std::chrono::steady_clock::now() >= give_up) co_return std::nullopt;
@@ -114,14 +120,14 @@ net::awaitable<void> robots_cache::load(site& s, const target_url& url) {
 
 net::awaitable<std::optional<shared_robots>> robots_cache::fetch(site& s) {
     auto unreachable = [&s](const std::string& why) {
-        s.unreachable = fetch_refusal{"robots_unreachable",
-                                      s.robots_url + " " + why +
-                                          ": the site counts as disallowed (RFC 9309), nothing of it is fetched"};
+        s.unreachable = fetch_refusal{
+            "robots_unreachable",
+            s.robots_url + " " + why +
+                ": the site counts as disallowed (RFC 9309), nothing of it is fetched"};
     };
     auto parsed = parse_url(s.robots_url);
     fetch_result f;
     if (auto* target = std::get_if<target_url>(&parsed)) {
-        ++fetched_;
         // Up to the bytes that are parsed, whatever --max-body says.
         f = co_await fetcher_.fetch_ungated(std::move(*target), robots_rules::parse_limit);
     } else {
@@ -141,13 +147,13 @@ net::awaitable<std::optional<shared_robots>> robots_cache::fetch(site& s) {
     }
     if (f.status < 200 || f.status > 299) co_return shared_robots{};  // 4xx, a 3xx without Location
     std::string scratch;
-    const std::string_view body = decode_body(f, std::max(max_body_, robots_rules::parse_limit), scratch);
+    // Only the bytes that are parsed are decoded: a longer file is cut there.
+    const std::string_view body = decode_body(f, robots_rules::parse_limit, scratch);
     if (f.stage == error_stage::decode) {
         unreachable("could not be decoded (" + f.error_message + ")");
         co_return std::nullopt;
     }
-    // A body over the limit: what fits.
-    co_return shared_robots{true, std::string(body.substr(0, robots_rules::parse_limit))};
+    co_return shared_robots{true, std::string(body)};
 }
 
 }  // namespace shoal

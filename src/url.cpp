@@ -475,8 +475,8 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
     // normalised one must still be a line the list could hold, so that it
     // parses again as itself.
     if (auto* t = std::get_if<target_url>(&r); t && t->url.size() > url_source::max_line_bytes)
-        return url_error{"too_long", "the URL is longer than 8192 bytes once non-ASCII bytes are "
-                                     "percent-encoded (" + std::to_string(t->url.size()) + " bytes)"};
+        return url_error{"too_long", "the URL is longer than 8192 bytes once normalised (" +
+                                         std::to_string(t->url.size()) + " bytes, non-ASCII percent-encoded)"};
     return r;
 }
 

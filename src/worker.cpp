@@ -108,7 +108,7 @@ public:
             // one fetch with its retries may take, then this one fetches too.
             const auto wait_limit = std::chrono::seconds(
                 static_cast<long>(s.options.timeout_s * (s.options.retries + 1)) + 35);
-            robots_.emplace(io, fetcher_, robots_token(s.options.user_agent), s.options.max_body,
+            robots_.emplace(io, fetcher_, robots_token(s.options.user_agent),
                             robots_share_ ? &*robots_share_ : nullptr, wait_limit);
         }
         // Fault injection for the recovery tests: a worker that meets a URL

@@ -13,7 +13,7 @@
 // shares it with the run's other workers (robots_share): a site's file is
 // fetched by one worker, the others wait for it, up to a bound.
 //
-//   robots_cache robots(io, fetcher, robots_token(user_agent), max_body);
+//   robots_cache robots(io, fetcher, robots_token(user_agent), &share, wait_limit);
 //   if (auto no = co_await robots.check(url)) ... no->code, no->message
 #pragma once
 
@@ -44,8 +44,9 @@ public:
     // f (and share, when given) must outlive the cache; token: see
     // robots_token(). wait_limit: how long to wait for another worker's
     // fetch of a site's robots.txt before fetching it too.
-    robots_cache(boost::asio::io_context& io, fetcher& f, std::string token, std::size_t max_body,
-                 robots_share* share = nullptr, std::chrono::seconds wait_limit = std::chrono::seconds(60));
+    robots_cache(boost::asio::io_context& io, fetcher& f, std::string token,
+                 robots_share* share = nullptr,
+                 std::chrono::seconds wait_limit = std::chrono::seconds(60));
     ~robots_cache();
     robots_cache(const robots_cache&) = delete;
     robots_cache& operator=(const robots_cache&) = delete;
@@ -59,15 +60,13 @@ public:
     // (none, or not read yet).
     std::chrono::nanoseconds crawl_delay(const std::string& origin) const;
 
-    // robots.txt files fetched so far.
-    std::size_t fetched() const { return fetched_; }
-
 private:
     struct site;
     boost::asio::awaitable<void> load(site& s, const target_url& url);
     // What another worker published for origin, or nothing: then this one
     // fetches, and `mine` says whether it holds the claim to publish.
-    boost::asio::awaitable<std::optional<shared_robots>> from_share(const std::string& origin, bool& mine);
+    boost::asio::awaitable<std::optional<shared_robots>> from_share(const std::string& origin,
+                                                                    bool& mine);
     void settle(site& s, const shared_robots& what) const;
     // Fetches s's robots.txt: what it settled, or nothing when it cannot be
     // had (s.unreachable says why).
@@ -76,11 +75,9 @@ private:
     boost::asio::io_context& io_;
     fetcher& fetcher_;
     std::string token_;
-    std::size_t max_body_;
     robots_share* share_;
     std::chrono::seconds wait_limit_;
     std::unordered_map<std::string, std::unique_ptr<site>> sites_;  // by origin
-    std::size_t fetched_ = 0;
 };
 
 }  // namespace shoal
