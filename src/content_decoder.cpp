@@ -40,7 +40,7 @@ decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap,
             break;
         }
         if (rc == Z_BUF_ERROR && z.avail_out != 0) {
-            result = decode_status::corrupt;  // input ended early: truncated stream
+            result = decode_status::truncated;  // input ended before the stream did
             break;
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
@@ -100,6 +100,12 @@ decode_status decode_content_into(std::string_view encoding, std::string_view in
                                   std::string& out, std::size_t& size) {
     encoding = trim_blanks(encoding);
     decode_status rc = decode_status::ok;
+    if (in.empty() && needs_decoding(encoding)) {
+        // No body at all (a 204, or a server that labels every answer): no
+        // stream to undo, as browsers and curl take it, whatever the encoding.
+        size = 0;
+        return rc;
+    }
     if (!needs_decoding(encoding)) {
         if (in.size() > cap) {
             in = in.substr(0, cap);

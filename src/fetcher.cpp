@@ -13,8 +13,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <random>
 #include <unordered_map>
@@ -94,6 +96,7 @@ struct attempt {
     std::string location, content_type, content_encoding;
     double retry_after_s = 0;
     std::string raw_body;
+    bool body_cut = false;
 };
 
 // A response parser that keeps what a fetch uses and nothing else: the
@@ -105,6 +108,10 @@ public:
     int status = 0;
     std::string location, content_type, content_encoding, retry_after;
     std::string body;
+    // Set keep_at_most to keep a longer body's start: reading stops with
+    // error::body_limit once more arrives, and cut is set.
+    std::size_t keep_at_most = std::numeric_limits<std::size_t>::max();
+    bool cut = false;
 
 private:
     using string_view = beast::string_view;
@@ -127,15 +134,22 @@ private:
     }
     void on_header_impl(error_code&) override {}
     void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-        // body_limit() has already refused a longer Content-Length.
-        if (length) body.reserve(static_cast<std::size_t>(*length));
+        // body_limit() has already refused a longer Content-Length; no more
+        // than keep_at_most of one is kept.
+        if (length) body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, keep_at_most)));
     }
-    std::size_t on_body_impl(string_view piece, error_code&) override {
-        body.append(piece.data(), piece.size());
-        return piece.size();
-    }
+    std::size_t on_body_impl(string_view piece, error_code& ec) override { return keep(piece, ec); }
     void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-    std::size_t on_chunk_body_impl(std::uint64_t, string_view piece, error_code&) override {
+    std::size_t on_chunk_body_impl(std::uint64_t, string_view piece, error_code& ec) override {
+        return keep(piece, ec);
+    }
+    std::size_t keep(string_view piece, error_code& ec) {
+        if (piece.size() > keep_at_most - body.size()) {
+            body.append(piece.data(), keep_at_most - body.size());
+            cut = true;
+            ec = http::error::body_limit;
+            return 0;
+        }
         body.append(piece.data(), piece.size());
         return piece.size();
     }
@@ -274,6 +288,7 @@ std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
 struct request_plan {
     bool first_origin = true;  // no redirect has left the URL's origin: --header's credentials go
     std::size_t body_limit = 0;  // bytes of body as sent, at most
+    bool cut_body = false;       // a longer body: keep its first body_limit bytes, not an error
 };
 
 }  // namespace
@@ -774,7 +789,12 @@ struct fetcher::impl {
         for (unsigned interim = 0;; ++interim) {
             parser.emplace();
             parser->header_limit(max_header_bytes);
-            parser->body_limit(plan.body_limit);
+            if (plan.cut_body) {
+                parser->body_limit(boost::none);
+                parser->keep_at_most = plan.body_limit;
+            } else {
+                parser->body_limit(plan.body_limit);
+            }
             auto [hec, hn] = co_await http::async_read_header(stream, c.buffer, *parser, use_tuple);
             got_bytes = got_bytes || parser->got_some();
             rec = hec;
@@ -791,6 +811,10 @@ struct fetcher::impl {
         if (!rec) {
             auto [bec, bn] = co_await http::async_read(stream, c.buffer, *parser, use_tuple);
             rec = bec;
+            if (parser->cut) {
+                rec = {};  // the start is what was asked for; the rest stays unread
+                a.body_cut = true;
+            }
         }
         if (to_proxy && parser->is_header_done() && parser->status == 407) {
             // Only a proxy asks for proxy credentials: as for a tunnel it refuses.
@@ -819,7 +843,7 @@ struct fetcher::impl {
             }
             co_return;
         }
-        keep_alive = parser->keep_alive();
+        keep_alive = parser->keep_alive() && !a.body_cut;
         a.raw_body = std::move(parser->body);
     }
 
@@ -884,10 +908,11 @@ struct fetcher::impl {
         }
     }
 
-    net::awaitable<fetch_result> fetch(target_url url, bool gated, std::size_t body_limit) {
+    net::awaitable<fetch_result> fetch(target_url url, bool gated, std::size_t body_limit,
+                                       bool cut_body) {
         fetch_result r;
         // first_origin: still on the URL's own origin, no redirect has left it yet.
-        request_plan plan{true, body_limit};
+        request_plan plan{true, body_limit, cut_body};
         for (unsigned redirects = 0;; ++redirects) {
             r.final_url = url.url;
             if (gated && cfg.gate) {
@@ -932,6 +957,7 @@ struct fetcher::impl {
             r.content_type = std::move(a.content_type);
             r.content_encoding = std::move(a.content_encoding);
             r.body = std::move(a.raw_body);
+            r.body_cut = a.body_cut;
             co_return r;
         }
     }
@@ -952,6 +978,10 @@ std::string_view decode_body(fetch_result& f, std::size_t max_body, std::string&
         f.stage = error_stage::decode;
         f.error_code = "corrupt_encoding";
         f.error_message = "cannot decode the " + f.content_encoding + " body";
+    } else if (rc == decode_status::truncated && !f.body_cut) {
+        f.stage = error_stage::decode;
+        f.error_code = "corrupt_encoding";
+        f.error_message = "the " + f.content_encoding + " body ends before its compressed stream does";
     } else if (rc == decode_status::unsupported) {
         f.stage = error_stage::decode;
         f.error_code = "unsupported_encoding";
@@ -966,11 +996,11 @@ fetcher::fetcher(net::io_context& io, fetch_config cfg)
 fetcher::~fetcher() = default;
 
 net::awaitable<fetch_result> fetcher::fetch(target_url url) {
-    return impl_->fetch(std::move(url), true, impl_->cfg.max_body);
+    return impl_->fetch(std::move(url), true, impl_->cfg.max_body, false);
 }
 
-net::awaitable<fetch_result> fetcher::fetch_ungated(target_url url, std::size_t body_limit) {
-    return impl_->fetch(std::move(url), false, std::max(body_limit, impl_->cfg.max_body));
+net::awaitable<fetch_result> fetcher::fetch_ungated(target_url url, std::size_t prefix_limit) {
+    return impl_->fetch(std::move(url), false, prefix_limit, true);
 }
 
 void fetcher::close_idle() {

@@ -128,7 +128,8 @@ net::awaitable<std::optional<shared_robots>> robots_cache::fetch(site& s) {
     auto parsed = parse_url(s.robots_url);
     fetch_result f;
     if (auto* target = std::get_if<target_url>(&parsed)) {
-        // Up to the bytes that are parsed, whatever --max-body says.
+        // Up to the bytes that are parsed, whatever --max-body says: a longer
+        // file's start is read (RFC 9309 2.5: the rest may be ignored).
         f = co_await fetcher_.fetch_ungated(std::move(*target), robots_rules::parse_limit);
     } else {
         // Not expected: the URL is made of an origin that parsed.

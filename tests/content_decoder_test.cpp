@@ -1,6 +1,6 @@
 // Tests for decode_content: gzip, zlib and raw deflate round trips made with
-// zlib here, identity, unsupported and corrupt input, and the size cap that
-// defuses decompression bombs.
+// zlib here, identity, unsupported, corrupt and cut-off input, and the size
+// cap that defuses decompression bombs; decode_body's errors.
 #include "shoal/content_decoder.hpp"
 
 #include <zlib.h>
@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <string>
+
+#include "shoal/fetcher.hpp"
 
 namespace {
 
@@ -112,19 +114,41 @@ TEST_CASE("content_decoder: unsupported encodings", "[content_decoder]") {
     }
 }
 
-TEST_CASE("content_decoder: truncated streams are corrupt", "[content_decoder]") {
+TEST_CASE("content_decoder: a cut-off stream is truncated and decodes as far as it goes",
+          "[content_decoder]") {
     const std::string plain = sample_text(200000);
     const std::string gz = compress(plain, wrap::gzip);
     REQUIRE(gz.size() > 100);
     std::string out;
-    CHECK(decode_content("gzip", gz.substr(0, gz.size() / 2), 8 * mib, out) == decode_status::corrupt);
-    CHECK(decode_content("gzip", gz.substr(0, 5), 8 * mib, out) == decode_status::corrupt);
+    CHECK(decode_content("gzip", gz.substr(0, gz.size() / 2), 8 * mib, out) == decode_status::truncated);
+    // What was decoded is the start of the text, and most of the first half.
+    CHECK(out.size() > plain.size() / 3);
+    CHECK(plain.starts_with(out));
+    CHECK(decode_content("gzip", gz.substr(0, 5), 8 * mib, out) == decode_status::truncated);
+    CHECK(out.empty());
     // Only the trailer (crc32 and size) missing.
-    CHECK(decode_content("gzip", gz.substr(0, gz.size() - 8), 8 * mib, out) == decode_status::corrupt);
-    CHECK(decode_content("gzip", gz.substr(0, gz.size() - 1), 8 * mib, out) == decode_status::corrupt);
+    CHECK(decode_content("gzip", gz.substr(0, gz.size() - 8), 8 * mib, out) == decode_status::truncated);
+    CHECK(decode_content("gzip", gz.substr(0, gz.size() - 1), 8 * mib, out) == decode_status::truncated);
 
     const std::string zl = compress(plain, wrap::zlib);
-    CHECK(decode_content("deflate", zl.substr(0, zl.size() / 2), 8 * mib, out) == decode_status::corrupt);
+    CHECK(decode_content("deflate", zl.substr(0, zl.size() / 2), 8 * mib, out) == decode_status::truncated);
+    CHECK(plain.starts_with(out));
+    const std::string raw = compress(plain, wrap::raw);
+    CHECK(decode_content("deflate", raw.substr(0, raw.size() / 2), 8 * mib, out) == decode_status::truncated);
+    CHECK(plain.starts_with(out));
+    // A cap reached before the cut is too_large, as for a whole stream.
+    CHECK(decode_content("gzip", gz.substr(0, gz.size() / 2), 1000, out) == decode_status::too_large);
+    CHECK(out == plain.substr(0, 1000));
+}
+
+TEST_CASE("content_decoder: an empty body decodes to nothing whatever its encoding says",
+          "[content_decoder]") {
+    std::string out = "left over";
+    for (const char* name : {"gzip", "x-gzip", "deflate", "br", "identity", ""}) {
+        INFO(name);
+        CHECK(decode_content(name, "", 8 * mib, out) == decode_status::ok);
+        CHECK(out.empty());
+    }
 }
 
 TEST_CASE("content_decoder: garbage is corrupt", "[content_decoder]") {
@@ -132,7 +156,6 @@ TEST_CASE("content_decoder: garbage is corrupt", "[content_decoder]") {
     const std::string garbage = "<html>this is not compressed at all</html>";
     CHECK(decode_content("gzip", garbage, 8 * mib, out) == decode_status::corrupt);
     CHECK(decode_content("deflate", std::string(64, '\xff'), 8 * mib, out) == decode_status::corrupt);
-    CHECK(decode_content("gzip", "", 8 * mib, out) == decode_status::corrupt);
 
     // A gzip stream with a damaged crc32 in the trailer.
     std::string gz = compress(sample_text(10000), wrap::gzip);
@@ -212,4 +235,29 @@ TEST_CASE("content_decoder: decoding into a buffer that only grows", "[content_d
           decode_status::too_large);
     CHECK(size == 1000);
     CHECK(buffer.substr(0, size) == big.substr(0, 1000));
+}
+
+TEST_CASE("content_decoder: decode_body fails a cut-off page but reads a body_cut one as far as it goes",
+          "[content_decoder]") {
+    const std::string plain = sample_text(200000);
+    const std::string gz = compress(plain, wrap::gzip);
+    std::string scratch;
+    shoal::fetch_result page;
+    page.status = 200;
+    page.content_encoding = "gzip";
+    page.body = gz.substr(0, gz.size() / 2);
+    shoal::decode_body(page, 8 * mib, scratch);
+    CHECK(page.stage == shoal::error_stage::decode);
+    CHECK(page.error_code == "corrupt_encoding");
+    CHECK(page.error_message == "the gzip body ends before its compressed stream does");
+
+    shoal::fetch_result start = page;
+    start.stage = shoal::error_stage::none;
+    start.error_code.clear();
+    start.error_message.clear();
+    start.body_cut = true;  // what fetch_ungated keeps of a longer body
+    const std::string_view text = shoal::decode_body(start, 8 * mib, scratch);
+    CHECK(start.stage == shoal::error_stage::none);
+    CHECK(text.size() > plain.size() / 3);
+    CHECK(plain.starts_with(text));
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -242,4 +243,54 @@ TEST_CASE("robots: a robots.txt larger than --max-body is read whole, up to 512 
     CHECK(recs.at(1).at("status") == 200);
     check_refused(recs.at(2), "robots_disallowed");
     CHECK(recs.at(2).at("error").at("message").as_string().ends_with("(Disallow: /p/2)"));
+}
+
+namespace {
+
+// A robots.txt of more than 512 KiB as sent: "Disallow: /p/2" first, then
+// comment lines of random hex (gzip halves them at best), then a
+// "Disallow: /p/1" past the first 512 KiB, which is not read.
+std::string big_robots(std::size_t comment_bytes) {
+    std::string text = "User-agent: *\nDisallow: /p/2\n";
+    std::uint64_t x = 88172645463325252ull;  // xorshift64: the same text every run
+    while (text.size() < comment_bytes) {
+        text += "# ";
+        for (int i = 0; i < 64; ++i) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            text += "0123456789abcdef"[x & 15];
+        }
+        text += '\n';
+    }
+    return text + "Disallow: /p/1\n";
+}
+
+}  // namespace
+
+TEST_CASE("robots: a robots.txt over 512 KiB is read up to there, not taken as unreachable",
+          "[robots_crawl]") {
+    temp_dir root, dir;
+    shoal::test::write_file(root / "robots.txt", big_robots(700 * 1024));
+    local_site site(std::nullopt, {"--root", root.path().string()});
+    // A --max-body below the file's size does not matter either.
+    auto recs = crawl(dir, {site.url("/p/1.html"), site.url("/p/2.html"), site.url("/p/3.html")},
+                      {"--robots", "--max-body", "64K"});
+    INFO(json::serialize(recs.at(1)));
+    CHECK(recs.at(1).at("status") == 200);  // its rule lies past 512 KiB
+    check_refused(recs.at(2), "robots_disallowed");
+    CHECK(recs.at(3).at("status") == 200);
+    CHECK(robots_requests(site) == 1);
+}
+
+TEST_CASE("robots: a gzip robots.txt over 512 KiB as sent is decoded as far as it was read",
+          "[robots_crawl]") {
+    temp_dir root, dir;
+    // About 1.4 MiB of hex: well over 512 KiB once compressed.
+    shoal::test::write_file(root / "robots.txt", big_robots(1400 * 1024));
+    shoal::test::write_file(root / "robots.txt.content-encoding", "gzip");
+    local_site site(std::nullopt, {"--root", root.path().string()});
+    auto recs = crawl(dir, {site.url("/p/1.html"), site.url("/p/2.html")},
+                      {"--robots", "--max-body", "64K"});
+    INFO(json::serialize(recs.at(1)));
+    CHECK(recs.at(1).at("status") == 200);
+    check_refused(recs.at(2), "robots_disallowed");
 }

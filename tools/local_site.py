@@ -32,6 +32,9 @@ of generated pages whose paths name the behaviour under test:
                             (the first 100000; /stats, /arrivals, /requested not counted)
   /robots.txt               a static file from --root when there is one, else the status
                             --robots-status gives (default 404)
+  (static files)            from --root; a sibling FILE.content-type gives the Content-Type,
+                            a sibling FILE.content-encoding holding "gzip" has FILE sent
+                            gzip-compressed with Content-Encoding: gzip
   /arrivals                 when each request came (time.monotonic() seconds, the
                             first 100000, /stats and /arrivals not counted) as a JSON list
   /big/BYTES                a body of BYTES bytes
@@ -316,7 +319,13 @@ class Site:
             ctype = HTML_UTF8
         else:
             ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return Response(200, target.read_bytes(), content_type=ctype)
+        body = target.read_bytes()
+        headers: list[tuple[str, str]] = []
+        encoding = target.with_name(target.name + ".content-encoding")
+        if encoding.is_file() and encoding.read_text(encoding="utf-8").strip() == "gzip":
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers.append(("Content-Encoding", "gzip"))
+        return Response(200, body, headers=headers, content_type=ctype)
 
     def page_response(self, rest: str) -> Response | None:
         m = re.fullmatch(r"/p/(\d{1,9})\.html", rest)

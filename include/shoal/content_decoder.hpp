@@ -8,11 +8,14 @@
 
 namespace shoal {
 
-enum class decode_status { ok, too_large, corrupt, unsupported };
+// truncated: the input ends before its compressed stream does (a cut-off
+// body); corrupt: anything else that is not a valid stream.
+enum class decode_status { ok, too_large, corrupt, truncated, unsupported };
 
 // Decodes `in` encoded with `encoding` (a Content-Encoding value: "gzip",
 // "x-gzip", "deflate", "identity" or empty) into out, at most cap bytes.
-// On too_large, out holds the first cap bytes.
+// On too_large, out holds the first cap bytes; on truncated, what the
+// input's start decodes to.
 decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
                              std::string& out);
 

@@ -94,6 +94,7 @@ struct fetch_result {
     int status = -1;             // last HTTP status received, -1 if none
     std::string final_url;       // after redirects
     std::string body;            // as received, at most max_body bytes: see decode_body()
+    bool body_cut = false;       // fetch_ungated: body is the start of a longer one
     std::string content_type;
     std::string content_encoding;  // what decode_body() undoes (gzip, deflate)
     std::uint32_t attempts = 0;  // tries of the last request (1 + retries used)
@@ -105,9 +106,10 @@ struct fetch_result {
 
 // Undoes the Content-Encoding of a fetched body, capped at max_body, and
 // returns the decoded body: `scratch` holds it, or for a body that was not
-// encoded it is f.body itself. A body that cannot be decoded (corrupt, larger
-// than max_body decoded, an unknown encoding) makes the fetch an error (stage
-// body or decode) and returns what could be decoded. The worker decodes
+// encoded it is f.body itself. A body that cannot be decoded (corrupt, cut
+// off before its compressed stream ends, larger than max_body decoded, an
+// unknown encoding) makes the fetch an error (stage body or decode) and
+// returns what could be decoded; a body_cut one decodes as far as it goes. The worker decodes
 // after fetching, so that a fetch hands over the compressed bytes and its
 // connection is free for the next request at once.
 std::string_view decode_body(fetch_result& f, std::size_t max_body, std::string& scratch);
@@ -127,8 +129,10 @@ public:
 
     boost::asio::awaitable<fetch_result> fetch(target_url url);
     // The same without asking cfg.gate, for the gate's own fetches
-    // (robots.txt), with a body of up to max(body_limit, cfg.max_body).
-    boost::asio::awaitable<fetch_result> fetch_ungated(target_url url, std::size_t body_limit = 0);
+    // (robots.txt), and whatever cfg.max_body says: a body longer than
+    // prefix_limit bytes as sent is read up to there, kept, and body_cut set
+    // (its connection is closed).
+    boost::asio::awaitable<fetch_result> fetch_ungated(target_url url, std::size_t prefix_limit);
 
     // Closes idle kept-alive connections: all, or those to one origin.
     void close_idle();
