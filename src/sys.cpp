@@ -2,8 +2,10 @@
 // process titles, limits.
 #include "shoal/sys.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -104,17 +106,64 @@ bool write_file_atomically(const std::string& given, std::string_view content) {
     return true;
 }
 
-private_dir::private_dir(std::string_view prefix) : owner_(static_cast<int>(::getpid())) {
+namespace {
+
+std::string temp_root() {
     const char* tmp = std::getenv("TMPDIR");
-    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + std::string(prefix) + "-XXXXXX";
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
+}  // namespace
+
+private_dir::private_dir(std::string_view prefix) : owner_(static_cast<int>(::getpid())) {
+    remove_abandoned(prefix);
+    std::string templ = temp_root() + "/" + std::string(prefix) + "-XXXXXX";
     if (!::mkdtemp(templ.data())) throw_errno(exit_code::file, "cannot make a directory " + templ);
     path_ = std::move(templ);
+    lock_fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        if (lock_fd_ >= 0) ::close(lock_fd_);
+        ::rmdir(path_.c_str());
+        errno = err;
+        throw_errno(exit_code::file, "cannot lock the directory " + path_);
+    }
 }
 
 private_dir::~private_dir() {
     if (static_cast<int>(::getpid()) != owner_) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
+    ::close(lock_fd_);
+}
+
+std::size_t private_dir::remove_abandoned(std::string_view prefix, std::chrono::seconds quiet) {
+    const std::string root = temp_root();
+    DIR* dir = ::opendir(root.c_str());
+    if (dir == nullptr) return 0;
+    const std::string start = std::string(prefix) + "-";
+    const auto now = std::chrono::system_clock::now();
+    std::size_t removed = 0;
+    while (const dirent* e = ::readdir(dir)) {
+        const std::string_view name = e->d_name;
+        // mkdtemp's six characters after the prefix, nothing else
+        if (name.size() != start.size() + 6 || !name.starts_with(start)) continue;
+        const std::string path = root + "/" + std::string(name);
+        const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) continue;
+        struct stat st {};
+        const bool candidate =
+            ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() &&
+            now - std::chrono::system_clock::from_time_t(st.st_mtime) > quiet &&
+            ::flock(fd, LOCK_EX | LOCK_NB) == 0;  // nobody holds it: its run is over
+        if (candidate) {
+            std::error_code ec;
+            if (std::filesystem::remove_all(path, ec) > 0 && !ec) ++removed;
+        }
+        ::close(fd);
+    }
+    ::closedir(dir);
+    return removed;
 }
 
 void throw_errno(exit_code code, const std::string& what) {

@@ -42,6 +42,11 @@ bool write_file_atomically(const std::string& path, std::string_view content);
 // removed with what it holds when the process that made it destroys it (a
 // forked child that exits does not). Throws setup_error(exit_code::file)
 // if it cannot be made.
+// While it is in use, the directory itself is flock()ed by the process that
+// made it (and by forked children, which share the lock): a process killed
+// with SIGKILL leaves its directory unlocked, and the next private_dir of
+// the same prefix removes it (one of this user's, unlocked, untouched for a
+// minute; see remove_abandoned).
 class private_dir {
 public:
     explicit private_dir(std::string_view prefix);
@@ -50,9 +55,17 @@ public:
     private_dir& operator=(const private_dir&) = delete;
     const std::string& path() const { return path_; }
 
+    // Removes the "<prefix>-XXXXXX" directories under $TMPDIR (or /tmp)
+    // that no live process holds: owned by this user, not locked, last
+    // changed more than `quiet` ago. Returns how many it removed. Errors
+    // are skipped: it is tidying, never a reason to stop.
+    static std::size_t remove_abandoned(std::string_view prefix,
+                                        std::chrono::seconds quiet = std::chrono::seconds(60));
+
 private:
     std::string path_;
-    int owner_;  // the pid that made it
+    int owner_;    // the pid that made it
+    int lock_fd_;  // the directory, flock()ed
 };
 
 // Throws setup_error(code, what + ": " + strerror(errno)).
