@@ -871,9 +871,10 @@ void append_table(const run_comparer& cmp, const diff_input& before, const std::
 void warn_duplicates(const std::string& name, std::uint64_t duplicates) {
     if (duplicates == 0) return;
     std::fprintf(stderr,
-                 "shoal diff: %s: %llu records repeat a URL seen earlier in the file; "
+                 "shoal diff: %s: %llu %s a URL seen earlier in the file; "
                  "the last record of each URL is used\n",
-                 name.c_str(), static_cast<unsigned long long>(duplicates));
+                 name.c_str(), static_cast<unsigned long long>(duplicates),
+                 duplicates == 1 ? "record repeats" : "records repeat");
 }
 
 std::vector<change_kind> kinds_for(const std::string& name) {

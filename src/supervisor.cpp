@@ -181,7 +181,8 @@ private:
                                                     std::to_string(min_fd_limit));
         if (const std::size_t p_fit = (limit - 12) / 4; o_.processes > p_fit) {
             std::fprintf(stderr,
-                         "shoal: warning: --processes %u does not fit the open-file limit %zu; using %zu\n",
+                         "shoal: warning: %u worker processes (--processes) do not fit the "
+                         "open-file limit %zu; using %zu\n",
                          o_.processes, limit, p_fit);
             o_.processes = static_cast<unsigned>(p_fit);
         }
@@ -191,8 +192,8 @@ private:
         std::size_t fit = limit > 64 ? (limit - 64) / 2 : 1;
         if (o_.concurrency > fit) {
             std::fprintf(stderr,
-                         "shoal: warning: --concurrency %u does not fit the open-file limit %zu; "
-                         "using %zu\n",
+                         "shoal: warning: %u fetches in flight per worker (--concurrency) do not "
+                         "fit the open-file limit %zu; using %zu\n",
                          o_.concurrency, limit, fit);
             o_.concurrency = static_cast<unsigned>(fit);
         }
@@ -285,7 +286,9 @@ private:
     // (exit 2 or 4, the writer killed) must not leave the last run's
     // numbers to be read as its own.
     void empty_old_stats() const {
-        if (o_.stats_path.empty()) return;
+        // The file stdout or stderr goes to is not emptied: its
+        // redirection said what to keep, and the summary is added to it.
+        if (o_.stats_path.empty() || sys::standard_stream_for(o_.stats_path) >= 0) return;
         struct stat st{};
         if (::stat(o_.stats_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return;
         if (::truncate(o_.stats_path.c_str(), 0) != 0) sys::throw_errno(exit_code::file, "cannot write --stats " + o_.stats_path);
@@ -300,6 +303,21 @@ private:
             return;
         }
         warn_other_extension();
+        const int stream = sys::standard_stream_for(o_.output);
+        if (stream == STDERR_FILENO)
+            throw setup_error(exit_code::usage,
+                              "the output " + o_.output +
+                                  " is the file stderr goes to: warnings and the summary would be "
+                                  "written among the records; give -o another file");
+        if (stream == STDOUT_FILENO) {
+            // -o /dev/stdout with stdout redirected to a file: the shell
+            // writes through its own descriptor, at its own offset. Appending
+            // there too puts what it writes after the run after the records,
+            // not over the first of them.
+            const int fl = ::fcntl(STDOUT_FILENO, F_GETFL);
+            if (fl < 0 || ::fcntl(STDOUT_FILENO, F_SETFL, fl | O_APPEND) != 0)
+                sys::throw_errno(exit_code::file, "cannot set O_APPEND on stdout");
+        }
         struct stat pre{};
         const bool exists = ::stat(o_.output.c_str(), &pre) == 0;
         // Only a regular file can be read back: a FIFO or a device would be

@@ -61,7 +61,19 @@ bool remove_temporary(const std::string& tmp, int err) {
 
 }  // namespace
 
+int standard_stream_for(const std::string& path) {
+    struct stat named{};
+    if (path.empty() || ::stat(path.c_str(), &named) != 0 || !S_ISREG(named.st_mode)) return -1;
+    for (int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+        struct stat st{};
+        if (::fstat(fd, &st) == 0 && st.st_dev == named.st_dev && st.st_ino == named.st_ino) return fd;
+    }
+    return -1;
+}
+
 bool write_file_atomically(const std::string& given, std::string_view content) {
+    if (const int stream = standard_stream_for(given); stream >= 0)
+        return write_all(stream, content.data(), content.size());
     // A device or a FIFO (/dev/stdout, a pipe) is written in place: a rename
     // would put a regular file where it was.
     struct stat st{};

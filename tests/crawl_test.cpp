@@ -950,6 +950,62 @@ TEST_CASE("crawl: --stats writes a JSON summary", "[crawl]") {
     }
 }
 
+TEST_CASE("crawl: --stats and -o naming the file a shell redirected stdout or stderr to", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/p/1.html"), site.url("/p/2.html"), site.url("/p/3.html")};
+    std::string text;
+    for (const auto& l : lines) text += l + "\n";
+    shoal::test::write_file(dir / "urls.txt", text);
+    const std::string urls = (dir / "urls.txt").string(), log = (dir / "crawl.log").string();
+    // sh -c SCRIPT sh SHOAL URLS LOG OUT
+    auto shell = [&](const std::string& script) {
+        auto r = run_process({"sh", "-c", script, "sh", SHOAL_BINARY, urls, log, (dir / "out.jsonl").string()},
+                             "", 60s);
+        INFO(r.err);
+        return r;
+    };
+    // The log a shell appends stderr to keeps what it held; the summary is added.
+    auto stats_into_log = [&](const std::string& stats) {
+        shoal::test::write_file(log, "old line\n");
+        auto r = shell("\"$1\" crawl \"$2\" -o \"$4\" -q --stats " + stats + " 2>>\"$3\"; s=$?; echo after >> \"$3\"; exit $s");
+        CHECK(r.exit_code == 0);
+        auto got = shoal::test::nonempty_lines(shoal::test::read_file(log));
+        INFO(shoal::test::read_file(log));
+        REQUIRE(got.size() == 3);
+        CHECK(got[0] == "old line");
+        CHECK(json::parse(got[1]).at("records") == 3);
+        CHECK(got[2] == "after");
+    };
+    SECTION("--stats /dev/stderr with 2>>log") { stats_into_log("/dev/stderr"); }
+    SECTION("--stats naming the log itself") { stats_into_log("\"$3\""); }
+    SECTION("--stats /dev/stdout with >log") {
+        auto r = shell("{ echo before; \"$1\" crawl \"$2\" -o \"$4\" -q --stats /dev/stdout; s=$?; echo after; exit $s; } > \"$3\"");
+        CHECK(r.exit_code == 0);
+        auto got = shoal::test::nonempty_lines(shoal::test::read_file(log));
+        REQUIRE(got.size() == 3);
+        CHECK(got[0] == "before");
+        CHECK(json::parse(got[1]).at("records") == 3);
+        CHECK(got[2] == "after");
+    }
+    SECTION("-o /dev/stdout with >file: what the shell writes after the run comes after the records") {
+        auto r = shell("{ \"$1\" crawl \"$2\" -o /dev/stdout -q; s=$?; echo after; exit $s; } > \"$3\"");
+        CHECK(r.exit_code == 0);
+        auto got = shoal::test::nonempty_lines(shoal::test::read_file(log));
+        INFO(shoal::test::read_file(log));
+        REQUIRE(got.size() == 4);
+        for (int i = 0; i < 3; ++i) CHECK(json::parse(got[i]).at("status") == 200);
+        CHECK(got[3] == "after");
+    }
+    SECTION("-o /dev/stderr with 2>file is refused: the summary would be among the records") {
+        shoal::test::write_file(log, "old line\n");
+        auto r = shell("\"$1\" crawl \"$2\" -o /dev/stderr 2>>\"$3\"");
+        CHECK(r.exit_code == 1);
+        const std::string got = shoal::test::read_file(log);
+        CHECK(got.starts_with("old line\nshoal: the output /dev/stderr is the file stderr goes to"));
+    }
+}
+
 TEST_CASE("crawl: the bundled example site matches tools/example-expected.tsv", "[crawl][example]") {
     const std::string src = SHOAL_SOURCE_DIR;
     local_site site(std::nullopt, {"--root", src + "/data/example-site"});

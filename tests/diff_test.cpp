@@ -326,7 +326,7 @@ TEST_CASE("diff: the binary classifies JSONL runs and sets the exit code", "[dif
     auto r = run_process({SHOAL_BINARY, "diff", old_path, new_path}, "", 30s);
     INFO("stderr: " << r.err << "\nstdout: " << r.out);
     REQUIRE(r.exit_code == 1);
-    CHECK(r.err.find("old.jsonl: 1 records repeat a URL") != std::string::npos);
+    CHECK(r.err.find("old.jsonl: 1 record repeats a URL") != std::string::npos);
     auto m = by_url(r.out);  // stdout is a pipe: JSONL by default
     CHECK(m.size() == 6);
     REQUIRE(m.count("http://s/new"));

@@ -97,7 +97,8 @@ TEST_CASE("limits: --concurrency that does not fit a 256-descriptor limit is cla
     auto lines = shoal::test::nonempty_lines(r.err);
     REQUIRE(lines.size() == 1);
     CHECK(lines[0] ==
-          "shoal: warning: --concurrency 2000 does not fit the open-file limit 256; using 96");
+          "shoal: warning: 2000 fetches in flight per worker (--concurrency) do not fit the "
+          "open-file limit 256; using 96");
     require_all_pages(out, n);
     // 96 lanes per worker, 100 lines per worker, 0.3 s a page: about two rounds.
     CHECK(r.elapsed < 30s);
@@ -116,7 +117,8 @@ TEST_CASE("limits: --processes that does not fit a small open-file limit is clam
     INFO(r.err);
     REQUIRE_FALSE(r.timed_out);
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.err, Catch::Contains("shoal: warning: --processes 16 does not fit the open-file limit 32; using 5"));
+    CHECK_THAT(r.err, Catch::Contains("shoal: warning: 16 worker processes (--processes) do not fit the "
+                                      "open-file limit 32; using 5"));
     require_all_pages(out, n);
 
     auto tiny = shoal::test::run_process(limited_crawl("10:10", urls, dir / "tiny.jsonl", {}), "", 60s);

@@ -25,6 +25,11 @@ auto retry_eintr(F f) {
 // With `written`, stores how many bytes did reach the fd (all n on success).
 bool write_all(int fd, const void* data, std::size_t n, std::size_t* written = nullptr);
 
+// 1 or 2 when `path` names the regular file that this process's stdout or
+// stderr is open on (the same device and inode: /dev/stdout while stdout
+// is redirected to a file, /dev/fd/2, or the file's own name); else -1.
+int standard_stream_for(const std::string& path);
+
 // Replaces the file at `path` with `content` in one step: writes a new
 // temporary beside it (`path` + ".XXXXXX", made by mkstemp, so no existing
 // file is touched), then renames it over `path`. Readers see the old file or
@@ -33,7 +38,10 @@ bool write_all(int fd, const void* data, std::size_t n, std::size_t* written = n
 // of the machine.
 // A symbolic link is written through: the file it names is replaced (in
 // that file's directory), the link stays. A path that is not a regular file
-// (a device such as /dev/stdout, a FIFO) is opened and written in place.
+// (a device such as /dev/stdout, a FIFO) is opened and written in place;
+// the file stdout or stderr is open on (see standard_stream_for) is
+// written through that descriptor, where it stands: a shell's `2>>log`
+// keeps the log it appends to, and what it writes after lands after this.
 // Returns false with errno set on failure; `path` is then as it was and the
 // temporary is gone.
 bool write_file_atomically(const std::string& path, std::string_view content);
