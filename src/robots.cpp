@@ -20,20 +20,40 @@ bool is_hex(char c) {
 
 char upper_hex(char c) { return c >= 'a' && c <= 'f' ? static_cast<char>(c - 32) : c; }
 
+int hex_value(char c) {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+// RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~".
+bool is_unreserved(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
 // Bytes a path holds only percent-encoded (non-ASCII, controls, space) are
-// encoded, and every %xx escape is written in upper case.
-std::string normalise(std::string_view s) {
+// encoded; a %xx escape of an unreserved character is decoded (RFC 9309
+// 2.2.2: /%62az is /baz), and every other escape written in upper case.
+// In a URL's path `*` and `$` are encoded too, so a pattern's %2A and %24
+// match them (RFC 9309 2.2.3); in a pattern, where `*` is any run and a last
+// `$` the end, a `$` before the end is a literal one.
+std::string normalise(std::string_view s, bool url_path) {
     static constexpr char digits[] = "0123456789ABCDEF";
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c == '%' && i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
-            out += '%';
-            out += upper_hex(s[i + 1]);
-            out += upper_hex(s[i + 2]);
+            const auto decoded = static_cast<unsigned char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+            if (is_unreserved(decoded)) {
+                out += static_cast<char>(decoded);
+            } else {
+                out += '%';
+                out += upper_hex(s[i + 1]);
+                out += upper_hex(s[i + 2]);
+            }
             i += 2;
-        } else if (c >= 0x80 || c <= 0x20 || c == 0x7f) {
+        } else if (c >= 0x80 || c <= 0x20 || c == 0x7f || (url_path && c == '*') ||
+                   (c == '$' && (url_path || i + 1 < s.size()))) {
             out += '%';
             out += digits[c >> 4];
             out += digits[c & 15];
@@ -135,7 +155,7 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
         in_agents = false;
         // An empty pattern matches nothing; rules before any group count for none.
         if (!grouped || value.empty()) continue;
-        std::string pattern = normalise(value);
+        std::string pattern = normalise(value, false);
         if (pattern[0] != '/' && pattern[0] != '*') pattern.insert(0, 1, '/');
         if (names) named.push_back({allow, pattern});
         if (stars) star.push_back({allow, std::move(pattern)});
@@ -149,7 +169,7 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
 robots_rules::verdict robots_rules::check(std::string_view target) const {
     verdict v;
     if (target == "/robots.txt" || rules_.empty()) return v;
-    const std::string path = normalise(target);
+    const std::string path = normalise(target, true);
     const rule* best = nullptr;
     for (const rule& r : rules_) {
         if (!matches(r.pattern, path)) continue;

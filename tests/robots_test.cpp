@@ -123,12 +123,29 @@ TEST_CASE("robots: * matches any run of bytes and a last $ the end of the path",
 
 TEST_CASE("robots: paths and patterns meet percent-encoded", "[robots]") {
     // RFC 9309 2.2.2: a UTF-8 pattern matches the path's %-escapes, escapes
-    // compare in either case, and an escaped ASCII letter stays escaped.
+    // compare in either case, and an escaped unreserved ASCII character
+    // (letters, digits, - . _ ~) is that character, in a pattern or a path.
     CHECK_FALSE(allowed("User-agent: *\nDisallow: /foo/bar/\xE3\x83\x84\n", "/foo/bar/%E3%83%84"));
     CHECK_FALSE(allowed("User-agent: *\nDisallow: /foo/bar/%e3%83%84\n", "/foo/bar/%E3%83%84"));
     CHECK_FALSE(allowed("User-agent: *\nDisallow: /b%C3%BCcher\n", "/b%c3%bccher/1"));
-    CHECK(allowed("User-agent: *\nDisallow: /foo/bar/%62%61%7A\n", "/foo/bar/baz"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /foo/bar/%62%61%7A\n", "/foo/bar/baz"));
     CHECK_FALSE(allowed("User-agent: *\nDisallow: /foo/bar/%62%61%7A\n", "/foo/bar/%62%61%7A"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /private\n", "/%70rivate.html"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /private\n", "/pr%69%76ate"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /a-b.c_d~e\n", "/a%2Db%2ec%5Fd%7Ee"));
+    // A reserved character's escape is not that character: %2F is not a /.
+    CHECK(allowed("User-agent: *\nDisallow: /a/b\n", "/a%2Fb"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /a%2fb\n", "/a%2Fb"));
+    CHECK(allowed("User-agent: *\nDisallow: /a%2Fb\n", "/a/b"));
+    // A %25 stays an escaped %: /%2570 is not /p.
+    CHECK(allowed("User-agent: *\nDisallow: /p\n", "/%2570"));
+    // RFC 9309 2.2.3: %2A and %24 in a pattern are a literal * and $.
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /file-with-a-%2A.html\n", "/file-with-a-*.html"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /file-with-a-%2A.html\n", "/file-with-a-%2A.html"));
+    CHECK(allowed("User-agent: *\nDisallow: /file-with-a-%2A.html\n", "/file-with-a-x.html"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /foo-%24\n", "/foo-$"));
+    CHECK(allowed("User-agent: *\nDisallow: /foo-%24\n", "/foo-"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /foo-*$\n", "/foo-$"));
     // Paths are case-sensitive.
     CHECK(allowed("User-agent: *\nDisallow: /Private\n", "/private"));
 }
