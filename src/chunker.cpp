@@ -44,7 +44,7 @@ void host_of_line(std::string_view line, std::string& out) {
 }  // namespace detail
 
 chunker::chunker(url_source& source, std::size_t chunk_size,
-                 std::function<bool(std::uint64_t)> skip, chunk_dealing dealing)
+                 std::function<bool(const input_line&)> skip, chunk_dealing dealing)
     : source_(source), chunk_size_(std::max<std::size_t>(chunk_size, 1)), skip_(std::move(skip)),
       dealing_(dealing) {
     dealing_.ways = std::max(dealing_.ways, 1U);
@@ -76,7 +76,7 @@ std::optional<chunk> chunker::next_at_hand(clock::time_point now) {
             ended_ = true;
             break;
         }
-        if (skip_ && skip_(line.number)) {
+        if (skip_ && skip_(line)) {
             ++skipped_;
             continue;
         }
@@ -127,7 +127,7 @@ void chunker::read_window() {
     const std::size_t cap = chunk_size_ * dealing_.ways;
     input_line line;
     while (window.size() < cap && source_.next(line)) {
-        if (skip_ && skip_(line.number)) {
+        if (skip_ && skip_(line)) {
             ++skipped_;
             continue;
         }

@@ -4,19 +4,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <string_view>
 
+#include "shoal/record.hpp"
 #include "shoal/sys.hpp"
 
 namespace shoal {
 namespace {
 
-// The line number a record line starts with, or 0.
-std::uint64_t line_of(const std::string& s, output_format format) {
+// The line number a record line starts with, or 0. `end` is where the
+// number ends (at the ',' before the url field).
+std::uint64_t line_of(const std::string& s, output_format format, std::size_t& end) {
     std::size_t i = 0;
     if (format == output_format::jsonl) {
         static constexpr std::string_view prefix = "{\"line\":";
@@ -27,7 +32,58 @@ std::uint64_t line_of(const std::string& s, output_format format) {
     std::size_t start = i;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 19) v = v * 10 + (s[i++] - '0');
     if (i == start || i >= s.size() || s[i] != ',') return 0;
+    end = i;
     return v;
+}
+
+// The url field of a record, as written (a JSON string with its quotes; a
+// CSV field, quoted or not), from `at`, the ',' after the line number;
+// empty when the record does not hold one there.
+std::string_view url_field(std::string_view s, std::size_t at, output_format format) {
+    std::size_t i = at + 1;
+    if (format == output_format::jsonl) {
+        static constexpr std::string_view key = "\"url\":";
+        if (s.compare(at + 1, key.size(), key) != 0) return {};
+        i += key.size();
+        if (i >= s.size() || s[i] != '"') return {};
+        for (std::size_t j = i + 1; j < s.size(); ++j) {
+            if (s[j] == '\\') ++j;
+            else if (s[j] == '"') return s.substr(i, j + 1 - i);
+        }
+        return {};
+    }
+    if (i < s.size() && s[i] == '"') {
+        for (std::size_t j = i + 1; j < s.size(); ++j) {
+            if (s[j] != '"') continue;
+            if (j + 1 < s.size() && s[j + 1] == '"') ++j;  // a doubled quote
+            else return s.substr(i, j + 1 - i);
+        }
+        return {};
+    }
+    return s.substr(i, std::min(s.find(',', i), s.size()) - i);
+}
+
+// The url field the writer writes for an input line's text.
+std::string written_url(std::string_view text, output_format format) {
+    // An overlong line's record keeps the limit's bytes (see worker.cpp).
+    text = text.substr(0, url_source::max_line_bytes);
+    std::string out;
+    if (format == output_format::jsonl) append_json_string(text, out);
+    else append_csv_field(text, out);
+    return out;
+}
+
+std::size_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s); }
+
+// Keeps line's url hash if it is among the url_samples lowest lines.
+void sample_url(existing_output& out, std::uint64_t line, std::string_view url) {
+    if (url.empty()) return;
+    auto& kept = out.first_urls;
+    if (kept.size() == existing_output::url_samples) {
+        if (line > kept.rbegin()->first) return;
+        kept.erase(std::prev(kept.end()));
+    }
+    kept.emplace(line, hash_of(url));
 }
 
 // Where a CSV line leaves its record, RFC 4180: a field that starts with a
@@ -97,9 +153,14 @@ existing_output load_existing_output(const std::string& path, output_format form
             out.has_csv_header = true;
             out.csv_header = s;
         } else if (!s.empty()) {
-            std::uint64_t ln = line_of(s, format);
-            if (ln == 0) ++out.unreadable;
-            else if (done.set(ln)) ++out.records;
+            std::size_t end = 0;
+            std::uint64_t ln = line_of(s, format, end);
+            if (ln == 0) {
+                ++out.unreadable;
+            } else if (done.set(ln)) {
+                ++out.records;
+                sample_url(out, ln, url_field(s, end, format));
+            }
         }
         first = false;
         s.clear();
@@ -114,6 +175,11 @@ existing_output load_existing_output(const std::string& path, output_format form
         out.cut_bytes = pos - good_end;
     }
     return out;
+}
+
+bool same_url_as_record(const existing_output& out, const input_line& line, output_format format) {
+    const auto it = out.first_urls.find(line.number);
+    return it == out.first_urls.end() || it->second == hash_of(written_url(line.text, format));
 }
 
 std::string fingerprint_path(const std::string& output) {

@@ -163,7 +163,13 @@ private:
         if (const char* v = std::getenv("SHOAL_FAULT_NO_DEALING"); v != nullptr && *v == '1') dealing = {};
         streaming_ = total_ < 0;
         chunker_ = std::make_unique<chunker>(
-            *source_, o_.chunk_size, [this](std::uint64_t n) { return done_.test(n); }, dealing);
+            *source_, o_.chunk_size,
+            [this](const input_line& line) {
+                if (!done_.test(line.number)) return false;
+                if (!other_list_ && !same_url_as_record(earlier_, line, o_.format)) other_list_ = line;
+                return true;
+            },
+            dealing);
         sys::set_process_title("shoal: supervisor " + o_.input);
         // For the tests that count each worker's connections: no worker is
         // asked to hand lines back.
@@ -344,7 +350,8 @@ private:
         if (o_.resume) {
             check_fingerprint(o_);  // refuse before reading or cutting the file
             refuse_foreign_csv();
-            existing_output e = load_existing_output(o_.output, o_.format, done_);
+            earlier_ = load_existing_output(o_.output, o_.format, done_);
+            existing_output& e = earlier_;
             refuse_other_columns(e);
             already = e.records;
             if (e.cut_bytes > 0)
@@ -484,9 +491,29 @@ private:
                 c = chunker_->next();
                 if (!c) input_done_ = true;
             }
+            if (other_list_) return refuse_other_list();  // nothing of c is fetched
             if (!c) return;
             spawn(std::move(*c));
         }
+    }
+
+    // The resumed run's input gave a line that the output's record of that
+    // line does not match: another list than the one the run started with.
+    // Its records would be taken for the old list's lines: the run stops.
+    void refuse_other_list() {
+        if (stopping_) return;
+        stopping_ = true;
+        std::fprintf(stderr,
+                     "shoal: resume: line %llu of %s is '%s', but the record of line %llu in %s is "
+                     "for another URL: this is not the list the run started with. %s; resume with "
+                     "that list, or start over without --resume\n",
+                     static_cast<unsigned long long>(other_list_->number),
+                     o_.input == "-" ? "the URL list on stdin" : o_.input.c_str(),
+                     other_list_->text.substr(0, 200).c_str(),
+                     static_cast<unsigned long long>(other_list_->number), o_.output.c_str(),
+                     workers_started_ == 0 ? "Nothing was fetched" : "Stopping");
+        for (const auto& [id, rc] : running_)
+            if (!rc.reaped) ::kill(rc.pid, SIGTERM);
     }
 
     void make_tls_context() {
@@ -853,6 +880,7 @@ private:
         }
         writer_pid_ = -1;
         if (!clean_exit(status)) return writer_failed(status);
+        if (other_list_) return static_cast<int>(exit_code::usage);
         if (stopping_) {
             if (resumable_output_)
                 std::fprintf(stderr,
@@ -886,6 +914,9 @@ private:
     bool csv_header_ = false;
     bool resumable_output_ = false;  // -o is a regular file: --resume can finish the run
     done_lines done_;
+    existing_output earlier_;  // with --resume: what the output held
+    // A line of the input whose record in the output is another URL's.
+    std::optional<input_line> other_list_;
     pid_t writer_pid_ = -1;
     int writer_status_ = 0;
     std::unique_ptr<url_source> source_;

@@ -123,9 +123,9 @@ TEST_CASE("chunker: skipped (done) lines are left out and do not shrink chunks",
     list_pipe in(numbered_urls(12));
     shoal::url_source src(in.fd());
     std::vector<std::uint64_t> asked;
-    shoal::chunker chunks(src, 4, [&asked](std::uint64_t n) {
-        asked.push_back(n);
-        return n % 3 == 0;  // lines 3, 6, 9, 12 are already done
+    shoal::chunker chunks(src, 4, [&asked](const shoal::input_line& l) {
+        asked.push_back(l.number);
+        return l.number % 3 == 0;  // lines 3, 6, 9, 12 are already done
     });
     std::vector<std::vector<std::uint64_t>> got;
     while (auto c = chunks.next()) {
@@ -141,7 +141,7 @@ TEST_CASE("chunker: skipped (done) lines are left out and do not shrink chunks",
 TEST_CASE("chunker: skip sees the file's line numbers, not the usable line count", "[chunker]") {
     list_pipe in("# header\n\nhttp://h/3\nhttp://h/4\n\nhttp://h/6\n");
     shoal::url_source src(in.fd());
-    shoal::chunker chunks(src, 10, [](std::uint64_t n) { return n == 4; });
+    shoal::chunker chunks(src, 10, [](const shoal::input_line& l) { return l.number == 4; });
     auto c = chunks.next();
     REQUIRE(c);
     REQUIRE(c->lines.size() == 2);
@@ -156,7 +156,7 @@ TEST_CASE("chunker: all lines done or empty input gives no chunk", "[chunker]") 
     SECTION("everything skipped") {
         list_pipe in(numbered_urls(5));
         shoal::url_source src(in.fd());
-        shoal::chunker chunks(src, 2, [](std::uint64_t) { return true; });
+        shoal::chunker chunks(src, 2, [](const shoal::input_line&) { return true; });
         CHECK_FALSE(chunks.next());
         CHECK(chunks.skipped() == 5);
     }
@@ -279,7 +279,7 @@ TEST_CASE("chunker: dealing reads windows of ways x chunk_size lines, skips done
         shoal::url_source src(in.fd());
         std::vector<std::uint64_t> asked;
         shoal::chunker chunks(
-            src, 100, [&asked](std::uint64_t n) { asked.push_back(n); return n % 2 == 0; },
+            src, 100, [&asked](const shoal::input_line& l) { asked.push_back(l.number); return l.number % 2 == 0; },
             shoal::chunk_dealing{3, 1});
         auto first = chunks.next();
         REQUIRE(first);
@@ -350,7 +350,7 @@ TEST_CASE("chunker: next_at_hand cuts K lines at once, fewer once the first has 
     using shoal::chunker;
     held_pipe in;
     shoal::url_source src(in.fd());
-    chunker chunks(src, 3, [](std::uint64_t n) { return n == 6; });  // line 6 is done
+    chunker chunks(src, 3, [](const shoal::input_line& l) { return l.number == 6; });  // line 6 is done
     auto numbers = [](const shoal::chunk& c) {
         std::vector<std::uint64_t> n;
         for (const auto& l : c.lines) n.push_back(l.number);

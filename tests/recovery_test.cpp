@@ -688,3 +688,53 @@ TEST_CASE("recovery: the run file sits beside the file an output link names, whe
     CHECK_THAT(refused.err, Catch::Contains("--force"));
     require_all_pages(records_by_line(real), 2);
 }
+
+TEST_CASE("recovery: --resume from stdin refuses another list before fetching any of it, and takes the same one",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    // Lines whose url field the writer escapes or cuts: quotes, a backslash,
+    // a comma, invalid UTF-8, a line over 8192 bytes, a line that is no URL.
+    std::vector<std::string> lines;
+    for (int i = 1; i <= 5; ++i) lines.push_back(site.url("/p/" + std::to_string(i) + ".html"));
+    lines.push_back(site.url("/p/6.html?q=\"a,b\"\\c"));
+    lines.push_back("http://bad\xff" "byte.example/");
+    lines.push_back(site.url("/p/7.html?") + std::string(9000, 'x'));
+    lines.push_back("not a url, \"quoted\"");
+    std::string list;
+    for (const auto& l : lines) list += l + "\n";
+    std::string other;
+    for (int i = 100; i <= 104; ++i) other += site.url("/p/" + std::to_string(i) + ".html") + "\n";
+
+    for (const char* name : {"out.jsonl", "out.csv"}) {
+        INFO(name);
+        const fs::path out = dir / name;
+        auto args = [&](std::vector<std::string> extra) {
+            std::vector<std::string> argv = {SHOAL_BINARY, "crawl", "-", "-o", out.string(), "-q"};
+            argv.insert(argv.end(), extra.begin(), extra.end());
+            return argv;
+        };
+        auto first = shoal::test::run_process(args({}), list, 60s);
+        INFO(first.err);
+        REQUIRE(first.exit_code == 0);
+        const std::string before = shoal::test::read_file(out);
+
+        auto refused = shoal::test::run_process(args({"--resume"}), other, 60s);
+        INFO(refused.err);
+        CHECK(refused.exit_code == 1);
+        CHECK(refused.err.find("line 1 of the URL list on stdin is '" + site.url("/p/100.html") + "'") !=
+              std::string::npos);
+        CHECK(refused.err.find("this is not the list the run started with. Nothing was fetched") !=
+              std::string::npos);
+        CHECK(shoal::test::read_file(out) == before);
+
+        // The same lines again: every one is done, nothing is refused.
+        auto same = shoal::test::run_process(args({"--resume"}), list, 60s);
+        INFO(same.err);
+        CHECK(same.exit_code == 0);
+        CHECK(shoal::test::read_file(out) == before);
+    }
+    const std::string asked = site.get("/requested");
+    CHECK(asked.find("/p/100.html") == std::string::npos);
+    CHECK(asked.find("/p/5.html") != std::string::npos);
+}

@@ -44,9 +44,9 @@ struct chunk_dealing {
 
 class chunker {
 public:
-    // skip(line_number) tells which lines need no record (already done).
+    // skip(line) tells which lines need no record (already done).
     chunker(url_source& source, std::size_t chunk_size,
-            std::function<bool(std::uint64_t)> skip = {}, chunk_dealing dealing = {});
+            std::function<bool(const input_line&)> skip = {}, chunk_dealing dealing = {});
 
     using clock = std::chrono::steady_clock;
     static constexpr std::chrono::milliseconds patience{1000};
@@ -77,7 +77,7 @@ private:
 
     url_source& source_;
     std::size_t chunk_size_;
-    std::function<bool(std::uint64_t)> skip_;
+    std::function<bool(const input_line&)> skip_;
     chunk_dealing dealing_;
     std::deque<std::vector<input_line>> dealt_;  // chunks of the window, not handed out yet
     std::vector<input_line> waiting_;            // next_at_hand: lines taken, not cut yet
