@@ -74,6 +74,10 @@ parse_status parse(std::string_view buf, request_head& out, std::size_t& consume
     std::size_t pos = 0;
     // Empty lines before a request line are ignored (RFC 9112, 2.2).
     while (pos < buf.size() && (buf[pos] == '\r' || buf[pos] == '\n')) ++pos;
+    // Bytes that cannot start a request line (a TLS ClientHello sent to the
+    // plain port starts with 0x16) are refused at once, not waited on.
+    for (std::size_t i = pos; i < buf.size() && buf[i] != ' '; ++i)
+        if (!is_token_char(buf[i])) return parse_status::bad;
     // The head ends at the first empty line.
     std::size_t end = std::string_view::npos;
     for (std::size_t nl = buf.find('\n', pos); nl != std::string_view::npos;

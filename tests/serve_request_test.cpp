@@ -64,6 +64,15 @@ TEST_CASE("serve request: the head parser", "[serve]") {
         INFO(bad);
         CHECK(parse(bad, r, used) == parse_status::bad);
     }
+    // What cannot start a request line is refused before the head is whole:
+    // a TLS ClientHello on the plain port gets its 400 at once.
+    for (std::string_view early : {std::string_view("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
+                                   std::string_view("G(T /"), std::string_view("\r\nGET\x01")}) {
+        INFO(early);
+        CHECK(parse(early, r, used) == parse_status::bad);
+    }
+    CHECK(parse("GE", r, used) == parse_status::incomplete);
+    CHECK(parse("\r\nGET /x HTTP/1.1\r\nHost: a", r, used) == parse_status::incomplete);
     std::string huge = "GET / HTTP/1.1\r\nX: " + std::string(max_head_bytes, 'a');
     CHECK(parse(huge, r, used) == parse_status::too_large);
     CHECK(parse(huge + "\r\n\r\n", r, used) == parse_status::too_large);

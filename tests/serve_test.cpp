@@ -423,6 +423,24 @@ TEST_CASE("serve: bad requests get 400 or 431 and a close", "[serve]") {
     CHECK(c.get("/p/2.html").status == 200);
 }
 
+TEST_CASE("serve: an https crawl of the plain port fails at stage tls at once, not at its timeout",
+          "[serve]") {
+    serve_process s({});
+    temp_dir dir;
+    shoal::test::write_file(dir / "urls.txt", "https://127.0.0.1:" + std::to_string(s.port()) + "/p/1.html\n");
+    auto p = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", (dir / "out.jsonl").string(),
+                          "-q", "--timeout", "30", "--retries", "0"},
+                         "", 60s);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    const auto records = shoal::test::read_jsonl(dir / "out.jsonl");
+    REQUIRE(records.size() == 1);
+    INFO(json::serialize(records[0]));
+    CHECK(records[0].at("error").at("stage") == "tls");
+    CHECK(records[0].at("error").at("code") != "timeout");
+    CHECK(p.elapsed < 10s);
+}
+
 TEST_CASE("serve: --latency delays each response", "[serve]") {
     serve_process s({"--latency", "150", "--jitter", "50"});
     client c(s.port());
