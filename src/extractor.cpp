@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <memory_resource>
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <span>
 #include <variant>
 #include <vector>
@@ -325,9 +327,13 @@ private:
     }
 
     std::string_view html_;
-    std::vector<std::pair<std::size_t, std::size_t>> hidden_;  // [begin, end), in order
+    // The lists below live here up to 2 KiB (some 30 elements before the
+    // price): most pages allocate nothing for them.
+    std::array<std::byte, 2048> arena_;
+    std::pmr::monotonic_buffer_resource memory_{arena_.data(), arena_.size()};
+    std::pmr::vector<std::pair<std::size_t, std::size_t>> hidden_{&memory_};  // [begin, end), in order
     std::size_t listed_to_ = 0;  // where listing hidden elements goes on
-    std::vector<std::pair<std::size_t, std::size_t>> blocks_;  // JSON-LD, [begin, end)
+    std::pmr::vector<std::pair<std::size_t, std::size_t>> blocks_{&memory_};  // JSON-LD, [begin, end)
     std::size_t next_block_ = 0;  // where listing blocks goes on
     std::array<std::pair<std::string_view, std::size_t>, 8> first_{};  // literals without "price"
     std::size_t count_ = 0;
