@@ -161,8 +161,10 @@ constexpr text_element text_elements[] = {
 };
 
 // Where a comment, a template or a text element may start: the two bytes
-// after its '<' ("no" for <noembed> and <noframes>).
+// after its '<' ("no" for <noembed> and <noframes>). In a template, where
+// its end tag may be as well.
 constexpr lt_pairs hidden_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no"};
+constexpr lt_pairs template_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no", "/t"};
 
 // Where rule literals occur in one page, found without regard to ASCII case.
 // A literal that contains "price" is found among the occurrences of
@@ -307,6 +309,29 @@ private:
         return npos;
     }
 
+    // Where the template whose content starts at `from` ends: at its end
+    // tag, templates inside it counted and comments and text elements in
+    // it passed over whole ("</template>" in a script there ends nothing),
+    // or at the end of the page.
+    std::size_t template_end(std::size_t from) const {
+        constexpr std::size_t npos = std::string_view::npos;
+        for (int depth = 1;;) {
+            const std::size_t lt = find_lt_pair(html_.substr(from), template_starts);
+            if (lt == npos) return html_.size();
+            const std::size_t at = from + lt;
+            if (tag_at(at, "</template")) {
+                if (--depth == 0) return at;
+                from = at + 1;
+            } else if (tag_at(at, "<template")) {
+                ++depth;
+                from = at + 1;
+            } else {
+                const std::size_t end = text_end(at);
+                from = end == npos ? at + 1 : end;
+            }
+        }
+    }
+
     // Looks for the next comment, template or text element that starts at
     // or before `limit`, from listed_to_ on: lists it and moves listed_to_
     // to its end, or (none) to past `limit`.
@@ -327,8 +352,7 @@ private:
                 return;
             }
             const std::size_t open = from + lt;
-            const std::size_t end =
-                tag_at(open, "<template") ? end_tag(open + 9, "</template") : text_end(open);
+            const std::size_t end = tag_at(open, "<template") ? template_end(open + 9) : text_end(open);
             if (end == npos) {  // <strong>, <time>, <noscript>, ...
                 from = open + 1;
                 continue;

@@ -644,6 +644,27 @@ TEST_CASE("extractor: markup in <xmp>, <iframe>, <noembed> and <noframes> is not
     check_price(run("<noscript><span class=\"price\">$9.00</span></noscript>"), "9.00", "USD");
 }
 
+TEST_CASE("extractor: a <template> inside a <template> does not end the outer one", "[extractor]") {
+    check_price(run("<template><template>x</template><span class=\"price\">$5.00</span></template>"
+                    "<span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    check_price(run("<TEMPLATE id=a><template><Template></template></TEMPLATE><span class=\"price\">$5.00</span>"
+                    "</template ><span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    check_title(run("<template><template></template><title>Card</title></template><title>Real</title>"), "Real");
+    // "<template>" and "</template>" in a script, a comment or a textarea in
+    // a template are text: neither opens nor closes one.
+    check_price(run("<template><script>t = '<template>';</script><span class=\"price\">$5.00</span></template>"
+                    "<span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    check_price(run("<template><!-- </template> --><textarea></template></textarea>"
+                    "<span class=\"price\">$5.00</span></template><span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    // <templates> is no template; one never closed runs to the end.
+    check_price(run("<template><templates></template><span class=\"price\">$7.00</span>"), "7.00", "USD");
+    CHECK_FALSE(run("<template><template></template><span class=\"price\">$7.00</span>").price);
+}
+
 TEST_CASE("extractor: no visible price after an availability phrase", "[extractor]") {
     // Sold out: the price elements after it are related products'.
     for (const char* phrase : {"Sold out", "OUT OF STOCK", "currently unavailable", "Sold&nbsp;out",
