@@ -283,19 +283,27 @@ private:
         return after == html_.size() || html_[after] == '>' || html_[after] == '/' || is_space(html_[after]);
     }
 
-    // Where the first `close` ("</script") from `from` on is, or the end of
-    // the page.
+    // Where the first end tag `close` ("</script") from `from` on is, or
+    // the end of the page.
     std::size_t end_tag(std::size_t from, std::string_view close) const {
-        const std::size_t at = find_ascii_nocase(html_.substr(from), close);
-        return at == std::string_view::npos ? html_.size() : from + at;
+        constexpr std::size_t npos = std::string_view::npos;
+        for (;;) {
+            const std::size_t at = find_ascii_nocase(html_.substr(from), close);
+            if (at == npos) return html_.size();
+            if (tag_at(from + at, close)) return from + at;
+            from += at + 1;  // "</scripts"
+        }
     }
 
     // Where the comment whose "<!--" is at `open` ends: past its "-->"
-    // ("<!-->" and "<!--->" close at once, as in browsers), or at the end
-    // of the page.
+    // ("<!-->" and "<!--->" close at once, as in browsers) or a "--!>"
+    // before that, or at the end of the page.
     std::size_t comment_end(std::size_t open) const {
-        const std::size_t end = find_ascii_nocase(html_.substr(open + 2), "-->");
-        return end == std::string_view::npos ? html_.size() : open + 2 + end + 3;
+        constexpr std::size_t npos = std::string_view::npos;
+        std::size_t end = find_ascii_nocase(html_.substr(open + 2), "-->");
+        end = end == npos ? html_.size() : open + 2 + end + 3;
+        const std::size_t bang = find_ascii_nocase(html_.substr(open + 4, end - (open + 4)), "--!>");
+        return bang == npos ? end : open + 4 + bang + 4;
     }
 
     // Where the comment or text element whose start is at `open` ends (see

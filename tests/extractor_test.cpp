@@ -665,6 +665,34 @@ TEST_CASE("extractor: a <template> inside a <template> does not end the outer on
     CHECK_FALSE(run("<template><template></template><span class=\"price\">$7.00</span>").price);
 }
 
+TEST_CASE("extractor: the end tag of a script, a style or a textarea, and the end of a comment", "[extractor]") {
+    // In any case, with blanks or attributes before its '>'.
+    check_price(run("<script>a()</SCRIPT >\n<span class=\"price\">$3.00</span>"), "3.00", "USD");
+    check_price(run("<Style>p{}</sTyLe\n><span class=\"price\">$3.00</span>"), "3.00", "USD");
+    check_price(run("<textarea>a</textarea foo><span class=\"price\">$3.00</span>"), "3.00", "USD");
+    // "</scripts>", "</styled>" and "</textareas>" end nothing.
+    check_price(run("<script>x = '</scripts><span class=\"price\">$1.00</span>';</script>"
+                    "<span class=\"price\">$2.00</span>"),
+                "2.00", "USD");
+    check_price(run("<style>/* </styled><span class=\"price\">$1.00</span> */</style>"
+                    "<span class=\"price\">$2.00</span>"),
+                "2.00", "USD");
+    check_price(run("<textarea></textareas><span class=\"price\">$1.00</span></textarea>"
+                    "<span class=\"price\">$2.00</span>"),
+                "2.00", "USD");
+    // A JSON-LD block ends at its own end tag too.
+    check_price(run("<script type=\"application/ld+json\">{\"name\": \"</scripts>\", \"price\": \"4.40\"}</script>"),
+                "4.40", "");
+    // As in browsers, "</script>" in a script's string ends the script:
+    // what follows is the page's.
+    check_price(run("<script>var s = \"</script><span class=\"price\">$4.00</span>\";</script>"), "4.00", "USD");
+    // A comment ends at "--!>" as well as at "-->".
+    check_price(run("<!-- old --!><span class=\"price\">$5.00</span>"), "5.00", "USD");
+    check_price(run("<!-- <span class=\"price\">$1.00</span> --!> --><span class=\"price\">$5.00</span>"), "5.00",
+                "USD");
+    check_price(run("<!-- a -- b --><span class=\"price\">$5.00</span>"), "5.00", "USD");
+}
+
 TEST_CASE("extractor: no visible price after an availability phrase", "[extractor]") {
     // Sold out: the price elements after it are related products'.
     for (const char* phrase : {"Sold out", "OUT OF STOCK", "currently unavailable", "Sold&nbsp;out",
