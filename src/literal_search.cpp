@@ -87,57 +87,6 @@ __attribute__((target("avx2"))) std::size_t scan_avx2(std::string_view text, std
     return std::string_view::npos;
 }
 
-// For find_lt_then: the first i at or after `i` with text[i] == '<' and
-// text[i + 1] == a or (text[i + 1] | 0x20) == b, 16 or 64 positions at a
-// time. Returns npos with `i` at the first position not yet looked at.
-std::size_t lt_then_sse2(std::string_view text, unsigned char a, unsigned char b, std::size_t& i) {
-    const std::size_t n = text.size();
-    const __m128i lt = _mm_set1_epi8('<'), case_bit = _mm_set1_epi8(0x20);
-    const __m128i want_a = _mm_set1_epi8(static_cast<char>(a)), want_b = _mm_set1_epi8(static_cast<char>(b));
-    for (; i + 1 + 16 <= n; i += 16) {
-        const char* p = text.data() + i;
-        __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
-        __m128i hit = _mm_and_si128(_mm_cmpeq_epi8(here, lt),
-                                    _mm_or_si128(_mm_cmpeq_epi8(next, want_a),
-                                                 _mm_cmpeq_epi8(_mm_or_si128(next, case_bit), want_b)));
-        if (const int mask = _mm_movemask_epi8(hit)) return i + static_cast<std::size_t>(__builtin_ctz(mask));
-    }
-    return std::string_view::npos;
-}
-
-// The positions of p[0, 32) that lt_then_avx2 looks for.
-__attribute__((target("avx2"), always_inline)) inline __m256i lt_hits_avx2(const char* p, __m256i want_a,
-                                                                          __m256i want_b) {
-    const __m256i here = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const __m256i next = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1));
-    return _mm256_and_si256(_mm256_cmpeq_epi8(here, _mm256_set1_epi8('<')),
-                            _mm256_or_si256(_mm256_cmpeq_epi8(next, want_a),
-                                            _mm256_cmpeq_epi8(_mm256_or_si256(next, _mm256_set1_epi8(0x20)), want_b)));
-}
-
-__attribute__((target("avx2"))) std::size_t lt_then_avx2(std::string_view text, unsigned char a,
-                                                         unsigned char b, std::size_t& i) {
-    const std::size_t n = text.size();
-    const __m256i want_a = _mm256_set1_epi8(static_cast<char>(a));
-    const __m256i want_b = _mm256_set1_epi8(static_cast<char>(b));
-    // Two vectors per step, tested together: a hit is rare.
-    for (; i + 1 + 64 <= n; i += 64) {
-        const __m256i h0 = lt_hits_avx2(text.data() + i, want_a, want_b);
-        const __m256i h1 = lt_hits_avx2(text.data() + i + 32, want_a, want_b);
-        const __m256i any = _mm256_or_si256(h0, h1);
-        if (_mm256_testz_si256(any, any)) continue;
-        if (const auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(h0)))
-            return i + static_cast<std::size_t>(__builtin_ctz(mask));
-        return i + 32 + static_cast<std::size_t>(__builtin_ctz(static_cast<std::uint32_t>(_mm256_movemask_epi8(h1))));
-    }
-    for (; i + 1 + 32 <= n; i += 32) {
-        if (const auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(lt_hits_avx2(text.data() + i, want_a, want_b))))
-            return i + static_cast<std::size_t>(__builtin_ctz(mask));
-    }
-    return std::string_view::npos;
-}
-
 // For find_lt_pair without AVX2: each '<', 16 positions at a time, is
 // looked at in turn.
 std::size_t lt_pair_sse2(std::string_view text, const lt_pairs& pairs, std::size_t& i) {
@@ -256,20 +205,6 @@ std::size_t find_every_nocase(std::string_view text, std::string_view lit, std::
         }
     }
     return count;
-}
-
-std::size_t find_lt_then(std::string_view text, char a, char b) {
-    const auto ua = static_cast<unsigned char>(a), ub = static_cast<unsigned char>(b);
-    std::size_t i = 0;
-#if defined(__x86_64__)
-    const std::size_t at = has_avx2 ? lt_then_avx2(text, ua, ub, i) : lt_then_sse2(text, ua, ub, i);
-    if (at != std::string_view::npos) return at;
-#endif
-    for (; i + 1 < text.size(); ++i) {
-        const auto next = static_cast<unsigned char>(text[i + 1]);
-        if (text[i] == '<' && (next == ua || (next | 0x20) == ub)) return i;
-    }
-    return std::string_view::npos;
 }
 
 std::size_t find_lt_pair(std::string_view text, const lt_pairs& pairs) {

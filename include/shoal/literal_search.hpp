@@ -64,12 +64,6 @@ std::size_t find_ascii_nocase(std::string_view text, std::string_view lower_lite
 std::size_t find_every_nocase(std::string_view text, std::string_view lower_literal,
                               std::span<std::size_t> out);
 
-// Returns the position of the first '<' in `text` that is followed by the
-// byte `a` or by the letter `b` in either case, or npos. With '!' and 's':
-// where a comment, a <script> or a <style> may start.
-// REQUIRES: `a` is no ASCII letter; `b` is a lower-case ASCII letter.
-std::size_t find_lt_then(std::string_view text, char a, char b);
-
 // The pairs of bytes that find_lt_pair looks for after a '<' ("sc" for
 // <script, "!-" for a comment), with the nibble tables of its vector scan.
 // Built at compile time:
@@ -111,8 +105,8 @@ struct lt_pairs {
 
 // Returns the position of the first '<' in `text` that is followed by one
 // of the pairs, its letters in either case, or npos. With "sc", "st" and
-// "!-": where a <script>, a <style> or a comment may start; unlike
-// find_lt_then, <span> and <section> are passed over in the vector scan.
+// "!-": where a <script>, a <style> or a comment may start (and not a
+// <span> or a <section>: they are passed over in the vector scan).
 std::size_t find_lt_pair(std::string_view text, const lt_pairs& pairs);
 
 // Whether `text` holds `lower_literal` at `pos`, as find_ascii_nocase
