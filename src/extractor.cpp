@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <memory_resource>
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <span>
 #include <variant>
 #include <vector>
@@ -117,8 +119,8 @@ struct compiled_rule {
     lead before;
     price_source source;
     std::string_view needs;  // see builtin_rule; empty: nothing
-    // Whether matches are markup, not read in comments, scripts, styles,
-    // templates and textareas (JSON keys are read in JSON-LD scripts only).
+    // Whether matches are markup, not read in comments, templates and text
+    // elements (JSON keys are read in JSON-LD scripts only).
     bool markup;
 };
 
@@ -143,13 +145,35 @@ bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
+// Elements whose text is not markup, up to their own end tag: raw text (a
+// script's, a style's, and <xmp>, <iframe>, <noembed>, <noframes>) and
+// escapable raw text (<textarea>, <title>). A <noscript> is read: its
+// text is markup where scripts are off, and a price there is the page's.
+struct text_element {
+    std::string_view open;   // "<script", a delimiter after it: the start tag
+    std::string_view close;  // "</script", a delimiter after it: the end tag
+};
+
+constexpr text_element text_elements[] = {
+    {"<script", "</script"}, {"<style", "</style"},     {"<textarea", "</textarea"},
+    {"<title", "</title"},   {"<xmp", "</xmp"},         {"<iframe", "</iframe"},
+    {"<noembed", "</noembed"}, {"<noframes", "</noframes"},
+};
+
+// Where a comment, a template or a text element may start: the two bytes
+// after its '<' ("no" for <noembed> and <noframes>). In a template, where
+// its end tag may be as well.
+constexpr lt_pairs hidden_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no"};
+constexpr lt_pairs template_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no", "/t"};
+
 // Where rule literals occur in one page, found without regard to ASCII case.
 // A literal that contains "price" is found among the occurrences of
 // "price", listed in one pass over the page the first time one is asked
 // for; another literal is searched for, its first position kept. Also where
 // the page's JSON-LD blocks are, listed the first time one is asked about,
-// and its comments, scripts, styles, templates and textareas, listed as
-// far as is asked about.
+// and its comments, templates and text elements (scripts, styles,
+// textareas, titles and the like; see text_elements), listed as far as is
+// asked about.
 class literal_positions {
 public:
     explicit literal_positions(std::string_view html) : html_(html) {}
@@ -164,14 +188,26 @@ public:
                            [at](const auto& b) { return at >= b.first && at < b.second; });
     }
 
-    // Where the comment, <script>, <style>, <template> or <textarea>
-    // element that `at` lies in ends (past its "-->" or at its end tag;
-    // the end of the page when it is not closed), or 0 when `at` lies in
-    // none: markup there is not the page's. Those elements are listed up
-    // to `at` the first time a position there is asked about, in one pass
-    // shared by every rule: the cost is the page up to the farthest match
-    // looked at.
+    // Where the comment, template or text element that `at` lies in ends
+    // (past its "-->" or at its end tag; the end of the page when it is
+    // not closed), or 0 when `at` lies in none: markup there is not the
+    // page's. Those elements are listed up to `at` the first time a
+    // position there is asked about, in one pass shared by every rule: the
+    // cost is the page up to the farthest match looked at.
     std::size_t hidden_end(std::size_t at) { return hidden_at(at).second; }
+
+    // The element of those that `at` lies in, [begin, end), or {0, 0}.
+    std::pair<std::size_t, std::size_t> hidden_at(std::size_t at) {
+        while (listed_to_ <= at && listed_to_ < html_.size()) list_hidden(at);
+        if (hidden_.empty()) return {0, 0};
+        // Most positions asked about are past the last element listed.
+        auto it = at >= hidden_.back().first
+                      ? hidden_.end()
+                      : std::upper_bound(hidden_.begin(), hidden_.end(), at,
+                                         [](std::size_t a, const auto& h) { return a < h.first; });
+        if (it == hidden_.begin() || at >= std::prev(it)->second) return {0, 0};
+        return *std::prev(it);
+    }
 
     // The first occurrence of literal at or after `from`, or npos.
     std::size_t find(std::string_view literal, std::size_t from = 0) {
@@ -231,8 +267,7 @@ private:
             if (!matches_nocase_at(html_, lt, "<script") || html_.find('>', lt) < at) continue;
             // A script inside a comment (its own element starts at lt).
             if (const auto [begin, end] = hidden_at(lt); end != 0 && begin < lt) continue;
-            std::size_t end = find_ascii_nocase(html_.substr(gt + 1), "</script");
-            end = end == npos ? html_.size() : gt + 1 + end;
+            const std::size_t end = end_tag(gt + 1, "</script");
             blocks_.emplace_back(gt + 1, end);
             next_block_ = end;
             return;
@@ -240,48 +275,74 @@ private:
         next_block_ = html_.size();
     }
 
-    // The comment, script, style, template or textarea `at` lies in,
-    // [begin, end), or {0, 0}.
-    std::pair<std::size_t, std::size_t> hidden_at(std::size_t at) {
-        while (listed_to_ <= at && listed_to_ < html_.size()) list_hidden(at);
-        if (hidden_.empty()) return {0, 0};
-        // Most positions asked about are past the last element listed.
-        auto it = at >= hidden_.back().first
-                      ? hidden_.end()
-                      : std::upper_bound(hidden_.begin(), hidden_.end(), at,
-                                         [](std::size_t a, const auto& h) { return a < h.first; });
-        if (it == hidden_.begin() || at >= std::prev(it)->second) return {0, 0};
-        return *std::prev(it);
+    // Whether html_ holds `tag` ("<script", "</script") at `at`, followed
+    // by a delimiter: a blank, '/', '>' or the end of the page.
+    bool tag_at(std::size_t at, std::string_view tag) const {
+        if (!matches_nocase_at(html_, at, tag)) return false;
+        const std::size_t after = at + tag.size();
+        return after == html_.size() || html_[after] == '>' || html_[after] == '/' || is_space(html_[after]);
     }
 
-    // Whether the tag at `open` ("<s...", "<t...") is <name followed by a
-    // delimiter.
-    bool opens(std::size_t open, std::string_view name) const {
-        const std::size_t after = open + 1 + name.size();
-        if (open + 2 >= html_.size() || static_cast<char>(html_[open + 2] | 0x20) != name[1] ||
-            !matches_nocase_at(html_, open + 1, name))
-            return false;
-        const char next = after < html_.size() ? html_[after] : '>';
-        return next == '>' || next == '/' || is_space(next);
-    }
-
-    // Where the first <template> or <textarea> start tag in [from, to)
-    // is, or npos. "<te" is searched for on its own: it is rare, and the
-    // scan for "<!" and "<s" keeps its speed on pages full of <td>s.
-    std::size_t find_template_or_textarea(std::size_t from, std::size_t to) const {
+    // Where the first end tag `close` ("</script") from `from` on is, or
+    // the end of the page.
+    std::size_t end_tag(std::size_t from, std::string_view close) const {
         constexpr std::size_t npos = std::string_view::npos;
-        for (; from < to && from < html_.size();) {
-            const std::size_t at = find_ascii_nocase(html_.substr(from, to - from), "<te");
-            if (at == npos) return npos;
-            if (opens(from + at, "template") || opens(from + at, "textarea")) return from + at;
-            from += at + 1;  // <text>, <tel...>
+        for (;;) {
+            const std::size_t at = find_ascii_nocase(html_.substr(from), close);
+            if (at == npos) return html_.size();
+            if (tag_at(from + at, close)) return from + at;
+            from += at + 1;  // "</scripts"
         }
+    }
+
+    // Where the comment whose "<!--" is at `open` ends: past its "-->"
+    // ("<!-->" and "<!--->" close at once, as in browsers) or a "--!>"
+    // before that, or at the end of the page.
+    std::size_t comment_end(std::size_t open) const {
+        constexpr std::size_t npos = std::string_view::npos;
+        std::size_t end = find_ascii_nocase(html_.substr(open + 2), "-->");
+        end = end == npos ? html_.size() : open + 2 + end + 3;
+        const std::size_t bang = find_ascii_nocase(html_.substr(open + 4, end - (open + 4)), "--!>");
+        return bang == npos ? end : open + 4 + bang + 4;
+    }
+
+    // Where the comment or text element whose start is at `open` ends (see
+    // comment_end, or at its end tag), or npos when none starts there.
+    std::size_t text_end(std::size_t open) const {
+        constexpr std::size_t npos = std::string_view::npos;
+        if (html_[open + 1] == '!') return matches_nocase_at(html_, open, "<!--") ? comment_end(open) : npos;
+        for (const text_element& e : text_elements)
+            if (ascii_lower(html_[open + 1]) == e.open[1] && tag_at(open, e.open))
+                return end_tag(open + e.open.size(), e.close);
         return npos;
     }
 
-    // Looks for the next comment, <script>, <style>, <template> or
-    // <textarea> that starts at or before `limit`, from listed_to_ on:
-    // lists it and moves listed_to_ to its end, or (none) to past `limit`.
+    // Where the template whose content starts at `from` ends: at its end
+    // tag, templates inside it counted and comments and text elements in
+    // it passed over whole ("</template>" in a script there ends nothing),
+    // or at the end of the page.
+    std::size_t template_end(std::size_t from) const {
+        constexpr std::size_t npos = std::string_view::npos;
+        for (int depth = 1;;) {
+            const std::size_t lt = find_lt_pair(html_.substr(from), template_starts);
+            if (lt == npos) return html_.size();
+            const std::size_t at = from + lt;
+            if (tag_at(at, "</template")) {
+                if (--depth == 0) return at;
+                from = at + 1;
+            } else if (tag_at(at, "<template")) {
+                ++depth;
+                from = at + 1;
+            } else {
+                const std::size_t end = text_end(at);
+                from = end == npos ? at + 1 : end;
+            }
+        }
+    }
+
+    // Looks for the next comment, template or text element that starts at
+    // or before `limit`, from listed_to_ on: lists it and moves listed_to_
+    // to its end, or (none) to past `limit`.
     void list_hidden(std::size_t limit) {
         constexpr std::size_t npos = std::string_view::npos;
         for (std::size_t from = listed_to_;;) {
@@ -291,43 +352,33 @@ private:
             }
             // Whole blocks of 64 bytes (the vector scan's step) past `limit`
             // are looked at: an element found there is listed as well.
-            const std::size_t span = std::min(html_.size() - from, (limit + 1 - from + 63) / 64 * 64 + 1);
-            // "<!" or "<s" (a comment, a script, a style), or a template or
-            // a textarea before that.
-            const std::size_t lt = find_lt_then(html_.substr(from, span), '!', 's');
-            const std::size_t te = find_template_or_textarea(from, lt == npos ? from + span + 2 : from + lt);
-            if (te == npos && lt == npos) {
-                listed_to_ = std::max(limit + 1, from + span - 1);
+            const std::size_t span = std::min(html_.size() - from, (limit + 1 - from + 63) / 64 * 64 + 2);
+            const std::size_t lt = find_lt_pair(html_.substr(from, span), hidden_starts);
+            if (lt == npos) {
+                // A '<' in the span's last two bytes is looked at again.
+                listed_to_ = from + span == html_.size() ? html_.size() : from + span - 2;
                 return;
             }
-            const std::size_t open = te != npos ? te : from + lt;
-            from = open + 1;
-            if (open + 3 >= html_.size()) continue;
-            std::string_view close;
-            std::size_t content = open + 2;  // "<!-->" and "<!--->" close at once, as in browsers
-            if (html_[open + 1] == '!') {
-                if (html_[open + 2] == '-' && html_[open + 3] == '-') close = "-->";
-            } else if (opens(open, "script")) {
-                close = "</script", content = open + 7;
-            } else if (opens(open, "style")) {
-                close = "</style", content = open + 6;
-            } else if (opens(open, "template")) {
-                close = "</template", content = open + 9;
-            } else if (opens(open, "textarea")) {
-                close = "</textarea", content = open + 9;
+            const std::size_t open = from + lt;
+            const std::size_t end = tag_at(open, "<template") ? template_end(open + 9) : text_end(open);
+            if (end == npos) {  // <strong>, <time>, <noscript>, ...
+                from = open + 1;
+                continue;
             }
-            if (close.empty()) continue;  // <span>, <!DOCTYPE>, <text>, ...
-            const std::size_t end = find_ascii_nocase(html_.substr(content), close);
-            listed_to_ = end == npos ? html_.size() : content + end + (close == "-->" ? 3 : 0);
-            hidden_.emplace_back(open, listed_to_);
+            hidden_.emplace_back(open, end);
+            listed_to_ = end;
             return;
         }
     }
 
     std::string_view html_;
-    std::vector<std::pair<std::size_t, std::size_t>> hidden_;  // [begin, end), in order
+    // The lists below live here up to 2 KiB (some 30 elements before the
+    // price): most pages allocate nothing for them.
+    std::array<std::byte, 2048> arena_;
+    std::pmr::monotonic_buffer_resource memory_{arena_.data(), arena_.size()};
+    std::pmr::vector<std::pair<std::size_t, std::size_t>> hidden_{&memory_};  // [begin, end), in order
     std::size_t listed_to_ = 0;  // where listing hidden elements goes on
-    std::vector<std::pair<std::size_t, std::size_t>> blocks_;  // JSON-LD, [begin, end)
+    std::pmr::vector<std::pair<std::size_t, std::size_t>> blocks_{&memory_};  // JSON-LD, [begin, end)
     std::size_t next_block_ = 0;  // where listing blocks goes on
     std::array<std::pair<std::string_view, std::size_t>, 8> first_{};  // literals without "price"
     std::size_t count_ = 0;
@@ -453,7 +504,7 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
             v = old_price_at(text, inside) ? verdict::old : verdict::take;
         }
     }
-    // Markup in a comment, a script or a style element is not the page's.
+    // Markup in a comment, a template or a text element is not the page's.
     return rule.markup && literals.hidden_end(at) != 0 ? verdict::reject : v;
 }
 
@@ -1110,10 +1161,12 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
         if (t.empty()) return std::nullopt;
         return t;
     };
-    // The first <title> outside comments, scripts, styles, templates and textareas.
+    // The first <title> outside comments, scripts, templates and the like
+    // (a title is a text element itself: the one `at` lies in is its own).
     for (std::size_t from = 0; auto m = title_element(html.substr(from));) {
         const auto at = static_cast<std::size_t>(m->data() - html.data());
-        if (const std::size_t end = literals.hidden_end(at)) {
+        const auto [begin, end] = literals.hidden_at(at);
+        if (end != 0 && !matches_nocase_at(html, begin, "<title")) {
             from = end;
             continue;
         }

@@ -31,6 +31,16 @@ bool matches_at(std::string_view text, std::size_t i, std::string_view lit) {
 // the text's byte, compared with the lower-case letter, matches both cases.
 char fold_bit(unsigned char c) { return is_lower_letter(c) ? 0x20 : 0; }
 
+// For find_lt_pair: whether text[i] is a '<' followed by one of the pairs.
+bool pair_at(std::string_view text, std::size_t i, const lt_pairs& t) {
+    if (text[i] != '<' || i + 2 >= text.size()) return false;
+    const unsigned char a = fold(text[i + 1]), b = fold(text[i + 2]);
+    for (std::size_t k = 0; k < t.count; ++k)
+        if (a == static_cast<unsigned char>(t.pairs[k][0]) && b == static_cast<unsigned char>(t.pairs[k][1]))
+            return true;
+    return false;
+}
+
 #if defined(__x86_64__)
 // Candidates are positions whose first and last byte match, 16 (SSE2) or 32
 // (AVX2) at a time; candidates are then compared in full. Returns the
@@ -77,53 +87,78 @@ __attribute__((target("avx2"))) std::size_t scan_avx2(std::string_view text, std
     return std::string_view::npos;
 }
 
-// For find_lt_then: the first i at or after `i` with text[i] == '<' and
-// text[i + 1] == a or (text[i + 1] | 0x20) == b, 16 or 64 positions at a
-// time. Returns npos with `i` at the first position not yet looked at.
-std::size_t lt_then_sse2(std::string_view text, unsigned char a, unsigned char b, std::size_t& i) {
+// For find_lt_pair without AVX2: each '<', 16 positions at a time, is
+// looked at in turn.
+std::size_t lt_pair_sse2(std::string_view text, const lt_pairs& pairs, std::size_t& i) {
     const std::size_t n = text.size();
-    const __m128i lt = _mm_set1_epi8('<'), case_bit = _mm_set1_epi8(0x20);
-    const __m128i want_a = _mm_set1_epi8(static_cast<char>(a)), want_b = _mm_set1_epi8(static_cast<char>(b));
-    for (; i + 1 + 16 <= n; i += 16) {
-        const char* p = text.data() + i;
-        __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
-        __m128i hit = _mm_and_si128(_mm_cmpeq_epi8(here, lt),
-                                    _mm_or_si128(_mm_cmpeq_epi8(next, want_a),
-                                                 _mm_cmpeq_epi8(_mm_or_si128(next, case_bit), want_b)));
-        if (const int mask = _mm_movemask_epi8(hit)) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+    const __m128i lt = _mm_set1_epi8('<');
+    for (; i + 2 + 16 <= n; i += 16) {
+        const __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+        for (auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(here, lt))); mask != 0;
+             mask &= mask - 1) {
+            const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
+            if (pair_at(text, at, pairs)) return at;
+        }
     }
     return std::string_view::npos;
 }
 
-// The positions of p[0, 32) that lt_then_avx2 looks for.
-__attribute__((target("avx2"), always_inline)) inline __m256i lt_hits_avx2(const char* p, __m256i want_a,
-                                                                          __m256i want_b) {
-    const __m256i here = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const __m256i next = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1));
-    return _mm256_and_si256(_mm256_cmpeq_epi8(here, _mm256_set1_epi8('<')),
-                            _mm256_or_si256(_mm256_cmpeq_epi8(next, want_a),
-                                            _mm256_cmpeq_epi8(_mm256_or_si256(next, _mm256_set1_epi8(0x20)), want_b)));
+// The bits that the bytes of v have in both of a pair of nibble tables (see lt_pairs).
+__attribute__((target("avx2"), always_inline)) inline __m256i nibble_bits_avx2(__m256i v, __m256i lo,
+                                                                              __m256i hi) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    return _mm256_and_si256(_mm256_shuffle_epi8(lo, _mm256_and_si256(v, low4)),
+                            _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4)));
 }
 
-__attribute__((target("avx2"))) std::size_t lt_then_avx2(std::string_view text, unsigned char a,
-                                                         unsigned char b, std::size_t& i) {
+struct pair_tables_avx2 {
+    __m256i first_lo, first_hi, second_lo, second_hi;
+};
+
+__attribute__((target("avx2"), always_inline)) inline __m256i broadcast_avx2(
+    const std::array<unsigned char, 16>& t) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data())));
+}
+
+// The positions of p[0, 32) where a '<' is followed by two bytes that may
+// be one of the pairs (their bits meet; letters folded with | 0x20).
+__attribute__((target("avx2"), always_inline)) inline __m256i pair_hits_avx2(const char* p,
+                                                                            const pair_tables_avx2& t) {
+    const __m256i case_bit = _mm256_set1_epi8(0x20);
+    const __m256i here = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m256i a = _mm256_or_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1)), case_bit);
+    const __m256i b = _mm256_or_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2)), case_bit);
+    const __m256i bits = _mm256_and_si256(nibble_bits_avx2(a, t.first_lo, t.first_hi),
+                                          nibble_bits_avx2(b, t.second_lo, t.second_hi));
+    return _mm256_andnot_si256(_mm256_cmpeq_epi8(bits, _mm256_setzero_si256()),
+                               _mm256_cmpeq_epi8(here, _mm256_set1_epi8('<')));
+}
+
+// For find_lt_pair: 64 positions a step, the vector's candidates checked
+// in full. Returns npos with `i` at the first position not yet looked at.
+__attribute__((target("avx2"))) std::size_t lt_pair_avx2(std::string_view text, const lt_pairs& pairs,
+                                                         std::size_t& i) {
     const std::size_t n = text.size();
-    const __m256i want_a = _mm256_set1_epi8(static_cast<char>(a));
-    const __m256i want_b = _mm256_set1_epi8(static_cast<char>(b));
-    // Two vectors per step, tested together: a hit is rare.
-    for (; i + 1 + 64 <= n; i += 64) {
-        const __m256i h0 = lt_hits_avx2(text.data() + i, want_a, want_b);
-        const __m256i h1 = lt_hits_avx2(text.data() + i + 32, want_a, want_b);
+    const pair_tables_avx2 t{broadcast_avx2(pairs.first_lo), broadcast_avx2(pairs.first_hi),
+                             broadcast_avx2(pairs.second_lo), broadcast_avx2(pairs.second_hi)};
+    for (; i + 2 + 64 <= n; i += 64) {
+        const __m256i h0 = pair_hits_avx2(text.data() + i, t);
+        const __m256i h1 = pair_hits_avx2(text.data() + i + 32, t);
         const __m256i any = _mm256_or_si256(h0, h1);
         if (_mm256_testz_si256(any, any)) continue;
-        if (const auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(h0)))
-            return i + static_cast<std::size_t>(__builtin_ctz(mask));
-        return i + 32 + static_cast<std::size_t>(__builtin_ctz(static_cast<std::uint32_t>(_mm256_movemask_epi8(h1))));
+        auto mask = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(h0))) |
+                    static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(h1))) << 32;
+        for (; mask != 0; mask &= mask - 1) {
+            const std::size_t at = i + static_cast<std::size_t>(__builtin_ctzll(mask));
+            if (pair_at(text, at, pairs)) return at;
+        }
     }
-    for (; i + 1 + 32 <= n; i += 32) {
-        if (const auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(lt_hits_avx2(text.data() + i, want_a, want_b))))
-            return i + static_cast<std::size_t>(__builtin_ctz(mask));
+    for (; i + 2 + 32 <= n; i += 32) {
+        for (auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(pair_hits_avx2(text.data() + i, t)));
+             mask != 0; mask &= mask - 1) {
+            const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
+            if (pair_at(text, at, pairs)) return at;
+        }
     }
     return std::string_view::npos;
 }
@@ -172,17 +207,14 @@ std::size_t find_every_nocase(std::string_view text, std::string_view lit, std::
     return count;
 }
 
-std::size_t find_lt_then(std::string_view text, char a, char b) {
-    const auto ua = static_cast<unsigned char>(a), ub = static_cast<unsigned char>(b);
+std::size_t find_lt_pair(std::string_view text, const lt_pairs& pairs) {
     std::size_t i = 0;
 #if defined(__x86_64__)
-    const std::size_t at = has_avx2 ? lt_then_avx2(text, ua, ub, i) : lt_then_sse2(text, ua, ub, i);
+    const std::size_t at = has_avx2 ? lt_pair_avx2(text, pairs, i) : lt_pair_sse2(text, pairs, i);
     if (at != std::string_view::npos) return at;
 #endif
-    for (; i + 1 < text.size(); ++i) {
-        const auto next = static_cast<unsigned char>(text[i + 1]);
-        if (text[i] == '<' && (next == ua || (next | 0x20) == ub)) return i;
-    }
+    for (; i + 2 < text.size(); ++i)
+        if (pair_at(text, i, pairs)) return i;
     return std::string_view::npos;
 }
 

@@ -588,6 +588,111 @@ TEST_CASE("extractor: markup in <template> and <textarea> is not the page's", "[
     CHECK_FALSE(run("<template><span class=\"price\">$3.00</span>").price);
 }
 
+TEST_CASE("extractor: the text of a <title> is no markup", "[extractor]") {
+    // A <title> ends only at </title>: what looks like a script, a comment
+    // or a template in its text opens none, and hides nothing after it.
+    auto script = run("<title>Use <script> tags</title><span class=\"price\">$5.00</span>");
+    check_title(script, "Use <script> tags");
+    check_price(script, "5.00", "USD");
+    auto comment = run("<title>Deals <!-- today</title><span class=\"price\">$6.00</span>");
+    check_title(comment, "Deals <!-- today");
+    check_price(comment, "6.00", "USD");
+    auto styled = run("<TITLE>A <style> guide</TITLE><meta property=\"product:price:amount\" content=\"7.50\">");
+    check_title(styled, "A <style> guide");
+    check_price(styled, "7.50", "");
+    auto both = run("<title>The <template> and <textarea> tags</title><span class=\"price\">$8.00</span>");
+    check_title(both, "The <template> and <textarea> tags");
+    check_price(both, "8.00", "USD");
+    // Markup in a title's text is text: no price element, no og:title.
+    auto inside = run("<title><span class=\"price\">$1.00</span></title><span class=\"price\">$2.00</span>");
+    check_title(inside, "<span class=\"price\">$1.00</span>");
+    check_price(inside, "2.00", "USD");
+    check_title(run("<title></title><meta property=\"og:title\" content=\"OG\">"), "OG");
+    // A title in a comment or a script before the real one is still passed over.
+    check_title(run("<!-- <title>Old</title> --><script>x = '<title>JS</title>'</script><title>New</title>"),
+                "New");
+}
+
+TEST_CASE("extractor: markup in <xmp>, <iframe>, <noembed> and <noframes> is not the page's", "[extractor]") {
+    // Their text is raw, as a script's or a style's: a <title>, a price
+    // element or a price meta there is text the page shows or never shows.
+    check_title(run("<xmp><title>Sample</title></xmp><title>Real</title>"), "Real");
+    check_title(run("<IFRAME><title>Framed</title></IFRAME><title>Real</title>"), "Real");
+    CHECK_FALSE(run("<noembed><meta property=\"og:title\" content=\"Plugin\"></noembed>").title);
+    check_price(run("<xmp><span class=\"price\">$1.00</span></xmp><span class=\"price\">$19.99</span>"), "19.99",
+                "USD");
+    check_price(run("<iframe src=\"/ad\"><span class=\"price\">$1.00</span></iframe>"
+                    "<span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<noembed><span class=\"price\">$1.00</span></noembed><span class=\"price\">$19.99</span>"),
+                "19.99", "USD");
+    check_price(run("<noframes><meta property=\"product:price:amount\" content=\"1.00\"></noframes>"
+                    "<span itemprop=\"price\" content=\"7.00\"></span>"),
+                "7.00", "");
+    check_price(run("<iframe><script type=\"application/ld+json\">{\"price\": \"1.00\"}</script></iframe>"
+                    "<span class=\"price\">$3.00</span>"),
+                "3.00", "USD");
+    // Closed before the price they hide nothing; never closed, the rest of the page.
+    check_price(run("<iframe src=\"/ad\"></iframe><xmp>a < b</xmp><span class=\"price\">$4.00</span>"), "4.00",
+                "USD");
+    CHECK_FALSE(run("<iframe src=\"/ad\"><span class=\"price\">$4.00</span>").price);
+    // <img>, <input>, <i>, <nobr>, <time> and <xmpl> are none of them.
+    check_price(run("<img src=x><input><i>i</i><nobr>n</nobr><time>t</time><xmpl>x</xmpl>"
+                    "<span class=\"price\">$4.50</span>"),
+                "4.50", "USD");
+    // <noscript> is read: its price is the page's (shown without scripts).
+    check_price(run("<noscript><span class=\"price\">$9.00</span></noscript>"), "9.00", "USD");
+}
+
+TEST_CASE("extractor: a <template> inside a <template> does not end the outer one", "[extractor]") {
+    check_price(run("<template><template>x</template><span class=\"price\">$5.00</span></template>"
+                    "<span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    check_price(run("<TEMPLATE id=a><template><Template></template></TEMPLATE><span class=\"price\">$5.00</span>"
+                    "</template ><span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    check_title(run("<template><template></template><title>Card</title></template><title>Real</title>"), "Real");
+    // "<template>" and "</template>" in a script, a comment or a textarea in
+    // a template are text: neither opens nor closes one.
+    check_price(run("<template><script>t = '<template>';</script><span class=\"price\">$5.00</span></template>"
+                    "<span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    check_price(run("<template><!-- </template> --><textarea></template></textarea>"
+                    "<span class=\"price\">$5.00</span></template><span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    // <templates> is no template; one never closed runs to the end.
+    check_price(run("<template><templates></template><span class=\"price\">$7.00</span>"), "7.00", "USD");
+    CHECK_FALSE(run("<template><template></template><span class=\"price\">$7.00</span>").price);
+}
+
+TEST_CASE("extractor: the end tag of a script, a style or a textarea, and the end of a comment", "[extractor]") {
+    // In any case, with blanks or attributes before its '>'.
+    check_price(run("<script>a()</SCRIPT >\n<span class=\"price\">$3.00</span>"), "3.00", "USD");
+    check_price(run("<Style>p{}</sTyLe\n><span class=\"price\">$3.00</span>"), "3.00", "USD");
+    check_price(run("<textarea>a</textarea foo><span class=\"price\">$3.00</span>"), "3.00", "USD");
+    // "</scripts>", "</styled>" and "</textareas>" end nothing.
+    check_price(run("<script>x = '</scripts><span class=\"price\">$1.00</span>';</script>"
+                    "<span class=\"price\">$2.00</span>"),
+                "2.00", "USD");
+    check_price(run("<style>/* </styled><span class=\"price\">$1.00</span> */</style>"
+                    "<span class=\"price\">$2.00</span>"),
+                "2.00", "USD");
+    check_price(run("<textarea></textareas><span class=\"price\">$1.00</span></textarea>"
+                    "<span class=\"price\">$2.00</span>"),
+                "2.00", "USD");
+    // A JSON-LD block ends at its own end tag too.
+    check_price(run("<script type=\"application/ld+json\">{\"name\": \"</scripts>\", \"price\": \"4.40\"}</script>"),
+                "4.40", "");
+    // As in browsers, "</script>" in a script's string ends the script:
+    // what follows is the page's.
+    check_price(run("<script>var s = \"</script><span class=\"price\">$4.00</span>\";</script>"), "4.00", "USD");
+    // A comment ends at "--!>" as well as at "-->".
+    check_price(run("<!-- old --!><span class=\"price\">$5.00</span>"), "5.00", "USD");
+    check_price(run("<!-- <span class=\"price\">$1.00</span> --!> --><span class=\"price\">$5.00</span>"), "5.00",
+                "USD");
+    check_price(run("<!-- a -- b --><span class=\"price\">$5.00</span>"), "5.00", "USD");
+}
+
 TEST_CASE("extractor: no visible price after an availability phrase", "[extractor]") {
     // Sold out: the price elements after it are related products'.
     for (const char* phrase : {"Sold out", "OUT OF STOCK", "currently unavailable", "Sold&nbsp;out",

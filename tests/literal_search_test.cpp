@@ -110,32 +110,42 @@ TEST_CASE("literal_search: every occurrence, in order, up to the room given", "[
     }
 }
 
-TEST_CASE("literal_search: find_lt_then finds a '<' followed by one of two bytes", "[literal_search]") {
-    CHECK(shoal::find_lt_then("<p>a</p><!-- c -->", '!', 's') == 8);
-    CHECK(shoal::find_lt_then("<p><SCRIPT>", '!', 's') == 3);
-    CHECK(shoal::find_lt_then("<p><style>", '!', 's') == 3);
-    CHECK(shoal::find_lt_then("<p>< s <a>", '!', 's') == npos);
-    CHECK(shoal::find_lt_then("text <", '!', 's') == npos);  // nothing after the '<'
-    CHECK(shoal::find_lt_then("", '!', 's') == npos);
+TEST_CASE("literal_search: find_lt_pair finds a '<' followed by one of a few pairs of bytes", "[literal_search]") {
+    constexpr shoal::lt_pairs starts{"!-", "sc", "st", "te", "ti", "/t"};
+    CHECK(shoal::find_lt_pair("<p>a</p><!-- c -->", starts) == 8);
+    CHECK(shoal::find_lt_pair("<p><SCRIPT>", starts) == 3);
+    CHECK(shoal::find_lt_pair("<span><Style>", starts) == 6);
+    CHECK(shoal::find_lt_pair("<td><tr><th><table><sd><ss><!x><TITLE>", starts) == 31);
+    CHECK(shoal::find_lt_pair("<td>a</TD>", starts) == 5);
+    CHECK(shoal::find_lt_pair("<p>< sc <!", starts) == npos);
+    CHECK(shoal::find_lt_pair("text <s", starts) == npos);  // one byte after the '<'
+    CHECK(shoal::find_lt_pair("", starts) == npos);
     // Past the vector steps (64 and 32 bytes) and in the tail after them.
-    for (std::size_t at : {0, 31, 32, 63, 64, 95, 100, 126, 127, 128, 198}) {
+    for (std::size_t at : {0, 31, 32, 62, 63, 64, 95, 100, 126, 127, 128, 197}) {
         std::string page(200, 'x');
         page[at] = '<';
-        page[at + 1] = at % 2 ? 'S' : '!';
+        page[at + 1] = at % 2 ? 'T' : '/';
+        page[at + 2] = at % 2 ? 'I' : 't';
         INFO("at " << at);
-        CHECK(shoal::find_lt_then(page, '!', 's') == at);
-        CHECK(shoal::find_lt_then(std::string_view(page).substr(0, at + 1), '!', 's') == npos);
+        CHECK(shoal::find_lt_pair(page, starts) == at);
+        CHECK(shoal::find_lt_pair(std::string_view(page).substr(0, at + 2), starts) == npos);
     }
-    // Random text against a naive scan.
+    // Random text against a naive scan; bytes that fold like letters
+    // ('\x01' | 0x20 is '!', '\r' | 0x20 is '-') are no letters.
     std::mt19937 rng(99);
-    const std::string alphabet = "<<!sStTa- >";
-    for (int round = 0; round < 3000; ++round) {
+    const std::string alphabet = "<<<!-sScCtTeEiI/xdD \x01\r\x0f";
+    auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    for (int round = 0; round < 5000; ++round) {
         std::string page(rng() % 300, ' ');
         for (auto& c : page) c = alphabet[rng() % alphabet.size()];
         std::size_t want = npos;
-        for (std::size_t i = 0; i + 1 < page.size() && want == npos; ++i)
-            if (page[i] == '<' && (page[i + 1] == '!' || page[i + 1] == 's' || page[i + 1] == 'S')) want = i;
+        for (std::size_t i = 0; i + 2 < page.size() && want == npos; ++i) {
+            const std::string pair{fold(page[i + 1]), fold(page[i + 2])};
+            if (page[i] == '<' && (pair == "!-" || pair == "sc" || pair == "st" || pair == "te" || pair == "ti" ||
+                                   pair == "/t"))
+                want = i;
+        }
         INFO("text: " << page);
-        REQUIRE(shoal::find_lt_then(page, '!', 's') == want);
+        REQUIRE(shoal::find_lt_pair(page, starts) == want);
     }
 }

@@ -17,7 +17,9 @@
 //   std::string host = ascii_lower(std::string(u.host()));
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,11 +64,50 @@ std::size_t find_ascii_nocase(std::string_view text, std::string_view lower_lite
 std::size_t find_every_nocase(std::string_view text, std::string_view lower_literal,
                               std::span<std::size_t> out);
 
-// Returns the position of the first '<' in `text` that is followed by the
-// byte `a` or by the letter `b` in either case, or npos. With '!' and 's':
-// where a comment, a <script> or a <style> may start.
-// REQUIRES: `a` is no ASCII letter; `b` is a lower-case ASCII letter.
-std::size_t find_lt_then(std::string_view text, char a, char b);
+// The pairs of bytes that find_lt_pair looks for after a '<' ("sc" for
+// <script, "!-" for a comment), with the nibble tables of its vector scan.
+// Built at compile time:
+//
+//   constexpr shoal::lt_pairs starts{"!-", "sc", "st"};
+//
+// REQUIRES: at most 16 pairs, with at most 8 first bytes among them; each
+// byte has its 0x20 bit set: a lower-case ASCII letter, '!', '-', '/'.
+struct lt_pairs {
+    consteval lt_pairs(std::initializer_list<std::string_view> list) {
+        for (std::string_view p : list) {
+            if (p.size() != 2 || count == pairs.size()) throw "lt_pairs: pairs of two bytes, at most 16";
+            pairs[count++] = {p[0], p[1]};
+            // One bit per first byte: a second byte's bit says which first
+            // bytes it follows.
+            std::size_t bit = 0;
+            while (bit < firsts && first_bytes[bit] != p[0]) ++bit;
+            if (bit == firsts) {
+                if (firsts == first_bytes.size()) throw "lt_pairs: at most 8 first bytes";
+                first_bytes[firsts++] = p[0];
+            }
+            const auto a = static_cast<unsigned char>(p[0]), b = static_cast<unsigned char>(p[1]);
+            first_lo[a & 15] |= static_cast<unsigned char>(1u << bit);
+            first_hi[a >> 4] |= static_cast<unsigned char>(1u << bit);
+            second_lo[b & 15] |= static_cast<unsigned char>(1u << bit);
+            second_hi[b >> 4] |= static_cast<unsigned char>(1u << bit);
+        }
+    }
+
+    std::array<std::array<char, 2>, 16> pairs{};
+    std::size_t count = 0;
+    std::array<char, 8> first_bytes{};
+    std::size_t firsts = 0;
+    // Indexed by a byte's low and high nibble (letters folded with | 0x20):
+    // a byte is among the first bytes with bit k where both entries have it,
+    // and a second byte may follow first byte k where both of its have it.
+    std::array<unsigned char, 16> first_lo{}, first_hi{}, second_lo{}, second_hi{};
+};
+
+// Returns the position of the first '<' in `text` that is followed by one
+// of the pairs, its letters in either case, or npos. With "sc", "st" and
+// "!-": where a <script>, a <style> or a comment may start (and not a
+// <span> or a <section>: they are passed over in the vector scan).
+std::size_t find_lt_pair(std::string_view text, const lt_pairs& pairs);
 
 // Whether `text` holds `lower_literal` at `pos`, as find_ascii_nocase
 // matches. False when it would run past the end.
