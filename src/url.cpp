@@ -388,6 +388,33 @@ std::size_t scan_plain(std::string_view text, std::size_t from, bool question_ma
     return i;
 }
 
+// Boost.URL takes the longest IPv4 address a host starts with and leaves
+// the rest to the path ("127.0.0.1." as 127.0.0.1 and ".", "1.2.3.4.5" as
+// 1.2.3.4 and ".5"). Returns `text`, or, if the host that starts at
+// `host_from` starts with a digit, `text` with that digit percent-encoded
+// (in `buffer`): Boost.URL then reads the whole host as a name, which
+// from_view() reads as browsers do, an IPv4 address if it ends in a number.
+std::string_view digit_led_host_as_name(std::string_view text, std::size_t host_from, std::string& buffer) {
+    if (host_from >= text.size() || text[host_from] < '0' || text[host_from] > '9') return text;
+    buffer.reserve(text.size() + 2);
+    buffer.assign(text.substr(0, host_from)).append("%3").append(text.substr(host_from));
+    return buffer;
+}
+
+// Where the host of a URL reference starts ("//host", "scheme://host"), or npos.
+std::size_t host_start(std::string_view ref) {
+    if (ref.starts_with("//")) return 2;
+    const std::size_t colon = ref.find(':');
+    if (colon == std::string_view::npos || colon == 0 || ref.substr(colon, 3) != "://" ||
+        !std::isalpha(static_cast<unsigned char>(ref[0])))
+        return std::string_view::npos;
+    for (std::size_t i = 1; i < colon; ++i) {
+        const auto c = static_cast<unsigned char>(ref[i]);
+        if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return std::string_view::npos;
+    }
+    return colon + 3;
+}
+
 // RFC 3986 IPv4address: four dec-octets (0-255, no leading zero).
 bool is_ipv4(std::string_view h) {
     int parts = 0;
@@ -547,18 +574,8 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
         text = encoded;
         break;
     }
-    // Boost.URL takes the longest IPv4 address a host starts with and leaves
-    // the rest to the path ("127.0.0.1." as 127.0.0.1 and ".", "1.2.3.4.5"
-    // as 1.2.3.4 and ".5"). A host that starts with a digit is given to it
-    // with that digit percent-encoded, so that it reads the whole host as a
-    // name; from_view() reads that as browsers do, an IPv4 address if it
-    // ends in a number.
     std::string digit_encoded;
-    if (text.size() > colon + 3 && text[colon + 3] >= '0' && text[colon + 3] <= '9') {
-        digit_encoded.reserve(text.size() + 2);
-        digit_encoded.append(text.substr(0, colon + 3)).append("%3").append(text.substr(colon + 3));
-        text = digit_encoded;
-    }
+    text = digit_led_host_as_name(text, colon + 3, digit_encoded);
     auto r = urls::parse_uri(text);
     if (!r) {
         if (text.find("://") == std::string_view::npos)
@@ -593,6 +610,8 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
 
 std::variant<target_url, url_error> resolve_location(const target_url& base,
                                                      std::string_view location) {
+    std::string digit_encoded;
+    location = digit_led_host_as_name(location, host_start(location), digit_encoded);
     auto ref = urls::parse_uri_reference(location);
     std::string fixed;  // outlives ref, which may point into it
     if (!ref) {

@@ -567,6 +567,20 @@ TEST_CASE("url: hosts that end in a number are IPv4 addresses in dotted-quad for
     CHECK(resolved(base, "//2130706433./y").url == "http://127.0.0.1/y");
 }
 
+TEST_CASE("url: a redirect to a host that ends in a number reads the whole host", "[url]") {
+    const target_url base = ok("https://shop.example/a/b");
+    CHECK(resolved(base, "//127.0.0.1.:8080/x").url == "https://127.0.0.1:8080/x");
+    CHECK(resolved(base, "http://127.0.0.1./x/../y").url == "http://127.0.0.1/y");
+    CHECK(resolved(base, "HTTPS://0x7f.1./").url == "https://127.0.0.1/");
+    CHECK(resolved(base, "1.2.3.4.5").url == "https://shop.example/a/1.2.3.4.5");  // a relative path
+    for (std::string_view location : {"//1.2.3.4.5/", "http://1.2.3.4.5/x", "//1.2.3.4../x", "//1.2.3.256/"}) {
+        INFO("location: " << location);
+        auto r = shoal::resolve_location(base, location);
+        REQUIRE(std::holds_alternative<url_error>(r));
+        CHECK(std::get<url_error>(r).code == "bad_host");
+    }
+}
+
 TEST_CASE("url: hosts that end in a number and are no IPv4 address are bad_host", "[url]") {
     // More than four parts.
     CHECK(host_error("http://1.2.3.4.5/") == not_ipv4 + "it has more than 4 parts");
