@@ -135,8 +135,8 @@ std::optional<url_error> host_name_error(std::string_view host) {
     return std::nullopt;
 }
 
-// A host's parts between dots, without the root's dot ("a.b." is a and b;
-// "." alone is one empty part).
+// A host without the root's dot: "a.b." is "a.b" ("." alone stays, an
+// empty label).
 std::string_view without_root_dot(std::string_view host) noexcept {
     return host.size() > 1 && host.back() == '.' ? host.substr(0, host.size() - 1) : host;
 }

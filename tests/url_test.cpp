@@ -432,7 +432,7 @@ TEST_CASE("url: the plain path and Boost.URL's agree on random URLs", "[url]") {
         if (shoal::detail::parse_plain_url(text)) ++plain;
         check_paths_agree(text);
     }
-    CHECK(plain > 500);  // the comparison did happen (923 times with this seed)
+    CHECK(plain > 500);  // the comparison did happen (1089 times with this seed)
 }
 
 TEST_CASE("url: host names no resolver can look up are bad_host, with what is wrong", "[url]") {
