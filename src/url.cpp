@@ -135,9 +135,91 @@ std::optional<url_error> host_name_error(std::string_view host) {
     return std::nullopt;
 }
 
-}  // namespace
+// A host without the root's dot: "a.b." is "a.b" ("." alone stays, an
+// empty label).
+std::string_view without_root_dot(std::string_view host) noexcept {
+    return host.size() > 1 && host.back() == '.' ? host.substr(0, host.size() - 1) : host;
+}
 
-std::variant<std::string, url_error> normalise_host_name(std::string host) {
+// An IPv4 number (WHATWG URL): decimal, hex after "0x" ("0x" alone is 0),
+// octal after a leading 0. Values over 2^32 - 1 are 2^32 (none fits).
+// nullopt when it is none of these ("", "08", "0xg", "1a").
+std::optional<std::uint64_t> parse_ipv4_number(std::string_view part) noexcept {
+    if (part.empty()) return std::nullopt;
+    unsigned radix = 10;
+    if (part.size() >= 2 && part[0] == '0' && (part[1] | 0x20) == 'x') {
+        radix = 16;
+        part.remove_prefix(2);
+    } else if (part.size() >= 2 && part[0] == '0') {
+        radix = 8;
+        part.remove_prefix(1);
+    }
+    constexpr std::uint64_t too_big = std::uint64_t{1} << 32;
+    std::uint64_t v = 0;
+    for (char ch : part) {
+        const auto c = static_cast<unsigned char>(ch | 0x20);
+        const unsigned digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 16;
+        if (digit >= radix) return std::nullopt;
+        v = std::min(v * radix + digit, too_big);
+    }
+    return v;
+}
+
+// WHATWG URL's "ends in a number": the last part (after the root's dot is
+// dropped) is all digits or a 0x number. Such a host can only be an IPv4
+// address; "example.123" and "1.2.3.4.5" are none.
+bool ends_in_a_number(std::string_view host) noexcept {
+    host = without_root_dot(host);
+    const std::string_view last = host.substr(host.rfind('.') + 1);  // npos + 1 is 0
+    if (!last.empty() && last.find_first_not_of("0123456789") == std::string_view::npos) return true;
+    return last.size() >= 2 && last[0] == '0' && (last[1] | 0x20) == 'x' && parse_ipv4_number(last);
+}
+
+// WHATWG URL's IPv4 parser: 1 to 4 numbers, each but the last one byte,
+// the last filling the bytes left ("127.1" is 127.0.0.1, "2130706433" too).
+// Returns the address in dotted-quad form, or a url_error saying why the
+// host is none.
+std::variant<std::string, url_error> parse_ipv4_host(std::string_view host) {
+    auto bad = [](std::string why) {
+        return url_error{"bad_host", "the host is not a valid IPv4 address, which a host that ends in a number "
+                                     "must be: " + std::move(why)};
+    };
+    host = without_root_dot(host);
+    std::array<std::uint64_t, 4> numbers{};
+    std::size_t count = 0;
+    for (std::size_t from = 0; from <= host.size(); ++count) {
+        const std::size_t end = std::min(host.find('.', from), host.size());
+        if (count == 4) return bad("it has more than 4 parts");
+        const std::string_view part = host.substr(from, end - from);
+        if (part.empty()) return bad("it has an empty part (a '.' first, or two in a row)");
+        const auto n = parse_ipv4_number(part);
+        if (!n) return bad("a part is not a number (decimal, hex after 0x, or octal after a leading 0)");
+        numbers[count] = *n;
+        from = end + 1;
+    }
+    for (std::size_t k = 0; k + 1 < count; ++k)
+        if (numbers[k] > 255) return bad("a part before the last is over 255");
+    std::uint64_t address = numbers[count - 1];
+    if (address >> (8 * (5 - count)) != 0)
+        return bad(count == 1 ? "it is over 4294967295 (0xffffffff)"
+                              : "its last part is over what the bytes it fills can hold");
+    for (std::size_t k = 0; k + 1 < count; ++k) address += numbers[k] << (8 * (3 - k));
+    std::string out;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        if (shift != 24) out += '.';
+        out += std::to_string((address >> shift) & 255);
+    }
+    return out;
+}
+
+// A host name as normalise_host_name() makes it, and whether it is an IPv4
+// address (in dotted-quad form, as the URL Standard serialises one).
+struct normalised_host {
+    std::string host;
+    bool ipv4 = false;
+};
+
+std::variant<normalised_host, url_error> normalise_host(std::string host) {
     bool ascii = true;
     for (unsigned char c : host) {
         if (c <= 0x20 || c == 0x7f) return url_error{"bad_host", "the host name has spaces or control characters"};
@@ -160,8 +242,23 @@ std::variant<std::string, url_error> normalise_host_name(std::string host) {
         if (!std::isalnum(c) && c != '-' && c != '.' && c != '_')
             return url_error{"bad_host", "the host name has a character that host names cannot have: '" +
                                              std::string(1, static_cast<char>(c)) + "'"};
+    // As browsers do (WHATWG URL): "127.0.0.1.", "2130706433", "0x7f.1" and
+    // "0177.0.0.1" are 127.0.0.1; "1.2.3.4.5" and "a.09" are errors.
+    if (ends_in_a_number(host)) {
+        auto address = parse_ipv4_host(host);
+        if (auto* e = std::get_if<url_error>(&address)) return *e;
+        return normalised_host{std::move(std::get<std::string>(address)), true};
+    }
     if (auto e = host_name_error(host)) return *e;
-    return host;
+    return normalised_host{std::move(host), false};
+}
+
+}  // namespace
+
+std::variant<std::string, url_error> normalise_host_name(std::string host) {
+    auto h = normalise_host(std::move(host));
+    if (auto* e = std::get_if<url_error>(&h)) return *e;
+    return std::move(std::get<normalised_host>(h).host);
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept {
@@ -207,9 +304,10 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
             t.ip_literal = true;
             break;
         case urls::host_type::name: {
-            auto name = normalise_host_name(u.host_address());  // percent-decoded
+            auto name = normalise_host(u.host_address());  // percent-decoded
             if (auto* e = std::get_if<url_error>(&name)) return *e;
-            t.host = std::move(std::get<std::string>(name));
+            t.host = std::move(std::get<normalised_host>(name).host);
+            t.ip_literal = std::get<normalised_host>(name).ipv4;
             break;
         }
         default:
@@ -288,6 +386,33 @@ std::size_t scan_plain(std::string_view text, std::size_t from, bool question_ma
         }
     }
     return i;
+}
+
+// Boost.URL takes the longest IPv4 address a host starts with and leaves
+// the rest to the path ("127.0.0.1." as 127.0.0.1 and ".", "1.2.3.4.5" as
+// 1.2.3.4 and ".5"). Returns `text`, or, if the host that starts at
+// `host_from` starts with a digit, `text` with that digit percent-encoded
+// (in `buffer`): Boost.URL then reads the whole host as a name, which
+// from_view() reads as browsers do, an IPv4 address if it ends in a number.
+std::string_view digit_led_host_as_name(std::string_view text, std::size_t host_from, std::string& buffer) {
+    if (host_from >= text.size() || text[host_from] < '0' || text[host_from] > '9') return text;
+    buffer.reserve(text.size() + 2);
+    buffer.assign(text.substr(0, host_from)).append("%3").append(text.substr(host_from));
+    return buffer;
+}
+
+// Where the host of a URL reference starts ("//host", "scheme://host"), or npos.
+std::size_t host_start(std::string_view ref) {
+    if (ref.starts_with("//")) return 2;
+    const std::size_t colon = ref.find(':');
+    if (colon == std::string_view::npos || colon == 0 || ref.substr(colon, 3) != "://" ||
+        !std::isalpha(static_cast<unsigned char>(ref[0])))
+        return std::string_view::npos;
+    for (std::size_t i = 1; i < colon; ++i) {
+        const auto c = static_cast<unsigned char>(ref[i]);
+        if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return std::string_view::npos;
+    }
+    return colon + 3;
 }
 
 // RFC 3986 IPv4address: four dec-octets (0-255, no leading zero).
@@ -375,9 +500,9 @@ std::optional<target_url> parse_plain_url(std::string_view text) {
         (text[target_end] != '#' || scan_plain(text, target_end + 1, true) != text.size()))
         return std::nullopt;
     t.ip_literal = is_ipv4(host);
-    // Boost.URL reads "1.2.3.4.x" as an IPv4 address followed by junk, and
-    // takes "01.2.3.4" as a name: host names that start with a digit are its.
-    if (!t.ip_literal && host[0] >= '0' && host[0] <= '9') return std::nullopt;
+    // Other hosts that end in a number ("127.1", "0x7f.0.0.1", "1.2.3.4.")
+    // are IPv4 addresses in another form, or errors: the full path's.
+    if (!t.ip_literal && ends_in_a_number(host)) return std::nullopt;
     t.host.assign(host);
     // Stores only what changes: fewer instructions than ascii_lower() here.
     for (char& c : t.host)
@@ -449,11 +574,14 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
         text = encoded;
         break;
     }
+    std::string digit_encoded;
+    text = digit_led_host_as_name(text, colon + 3, digit_encoded);
     auto r = urls::parse_uri(text);
     if (!r) {
         if (text.find("://") == std::string_view::npos)
             return url_error{"invalid_url", "not an absolute http(s) URL"};
-        const std::string_view authority = text.substr(colon + 3, authority_end - colon - 3);
+        std::string_view authority = text.substr(colon + 3);  // text may have grown
+        authority = authority.substr(0, authority.find_first_of("/?#"));
         if (std::count(authority.begin(), authority.end(), ':') > 1 && authority.find('[') == std::string_view::npos)
             return url_error{"invalid_url", "an IPv6 address goes in brackets, as in http://[::1]:8080/"};
         if (r.error().message() == "leftover")
@@ -482,6 +610,8 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
 
 std::variant<target_url, url_error> resolve_location(const target_url& base,
                                                      std::string_view location) {
+    std::string digit_encoded;
+    location = digit_led_host_as_name(location, host_start(location), digit_encoded);
     auto ref = urls::parse_uri_reference(location);
     std::string fixed;  // outlives ref, which may point into it
     if (!ref) {

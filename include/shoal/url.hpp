@@ -37,7 +37,12 @@ std::uint64_t origin_hash(std::string_view origin) noexcept;
 // ASCII letters in lower case. A name with spaces, a character host names
 // cannot have, an empty label, a label over 63 bytes, over 253 bytes in
 // all or an xn-- label that is not Punycode gives a url_error (code
-// bad_host) whose message, "the host name ...", says which.
+// bad_host) whose message, "the host name ...", says which. A host that
+// ends in a number (its last label, after a last dot, is digits or 0x hex)
+// is an IPv4 address as the WHATWG URL Standard reads one, given in
+// dotted-quad form ("127.0.0.1.", "2130706433", "0x7f.1" and "0177.0.0.1"
+// are "127.0.0.1"), or else a bad_host error, "the host is not a valid IPv4
+// address ...".
 std::variant<std::string, url_error> normalise_host_name(std::string host);
 
 // A port as a URL holds it: digits, 1 to 65535; leading zeros are no digits

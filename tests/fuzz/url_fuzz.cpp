@@ -19,6 +19,26 @@ void check(const shoal::target_url& u) {
     for (char c : u.url)
         if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0') std::abort();
     (void)u.origin();
+    // An IPv4 address is in dotted-quad form, whatever form the URL had.
+    if (u.ip_literal && u.host.find(':') == std::string::npos) {
+        int dots = 0;
+        for (char c : u.host) {
+            if (c == '.') ++dots;
+            else if (c < '0' || c > '9') std::abort();
+        }
+        if (dots != 3 || u.host.find("..") != std::string::npos || u.host.front() == '.' || u.host.back() == '.')
+            std::abort();
+    } else if (!u.ip_literal) {
+        // A name never ends in a number: such a host is an IPv4 address or an error.
+        std::string_view h = u.host;
+        if (h.size() > 1 && h.back() == '.') h.remove_suffix(1);
+        const std::string_view last = h.substr(h.rfind('.') + 1);
+        const bool hex = last.size() >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X');
+        const std::string_view digits = hex ? last.substr(2) : last;
+        if (!last.empty() &&
+            digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") == std::string_view::npos)
+            std::abort();
+    }
 }
 
 const shoal::target_url& fixed_base() {
@@ -53,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!v) std::abort();
         check(*v);
         if (v->url != u->url || v->host != u->host || v->port != u->port ||
-            v->https != u->https || v->target != u->target)
+            v->https != u->https || v->target != u->target || v->ip_literal != u->ip_literal)
             std::abort();
         auto r = shoal::resolve_location(*u, location);
         if (auto* t = std::get_if<shoal::target_url>(&r)) check(*t);
