@@ -100,7 +100,7 @@ decode_status decode_content_into(std::string_view encoding, std::string_view in
                                   std::string& out, std::size_t& size) {
     encoding = trim_blanks(encoding);
     decode_status rc = decode_status::ok;
-    if (in.empty() && needs_decoding(encoding)) {
+    if (in.empty()) {
         // No body at all (a 204, or a server that labels every answer): no
         // stream to undo, as browsers and curl take it, whatever the encoding.
         size = 0;

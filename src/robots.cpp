@@ -14,15 +14,7 @@ bool is_token_char(char c) {
            c == '-';
 }
 
-bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 char upper_hex(char c) { return c >= 'a' && c <= 'f' ? static_cast<char>(c - 32) : c; }
-
-int hex_value(char c) {
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
 
 // RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~".
 bool is_unreserved(unsigned char c) {
@@ -42,8 +34,10 @@ std::string normalise(std::string_view s, bool url_path) {
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c == '%' && i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
-            const auto decoded = static_cast<unsigned char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+        const int high = c == '%' && i + 2 < s.size() ? hex_digit_value(s[i + 1]) : -1;
+        const int low = high >= 0 ? hex_digit_value(s[i + 2]) : -1;
+        if (low >= 0) {
+            const auto decoded = static_cast<unsigned char>(high * 16 + low);
             if (is_unreserved(decoded)) {
                 out += static_cast<char>(decoded);
             } else {

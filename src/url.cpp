@@ -157,8 +157,8 @@ std::optional<std::uint64_t> parse_ipv4_number(std::string_view part) noexcept {
     constexpr std::uint64_t too_big = std::uint64_t{1} << 32;
     std::uint64_t v = 0;
     for (char ch : part) {
-        const auto c = static_cast<unsigned char>(ch | 0x20);
-        const unsigned digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 16;
+        const int value = hex_digit_value(ch);
+        const unsigned digit = value < 0 ? 16 : static_cast<unsigned>(value);
         if (digit >= radix) return std::nullopt;
         v = std::min(v * radix + digit, too_big);
     }
@@ -344,7 +344,6 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
 namespace {
 
 constexpr bool is_alnum(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
-bool is_hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
 
 // RFC 3986 pchar without pct-encoded, and '/': what a path may hold as is.
 constexpr std::array<bool, 256> path_chars = [] {
@@ -378,8 +377,8 @@ std::size_t scan_plain(std::string_view text, std::size_t from, bool question_ma
         const auto c = static_cast<unsigned char>(text[i]);
         if (is_path_char(c) || (question_mark && c == '?')) {
             ++i;
-        } else if (c == '%' && i + 2 < text.size() && is_hex(static_cast<unsigned char>(text[i + 1])) &&
-                   is_hex(static_cast<unsigned char>(text[i + 2]))) {
+        } else if (c == '%' && i + 2 < text.size() && hex_digit_value(text[i + 1]) >= 0 &&
+                   hex_digit_value(text[i + 2]) >= 0) {
             i += 3;
         } else {
             break;

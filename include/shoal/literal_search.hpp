@@ -29,6 +29,13 @@ namespace shoal {
 // c with an ASCII upper-case letter made lower case; other bytes as they are.
 constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
 
+// The value of an ASCII hex digit (0-9, a-f, A-F), or -1 for any other byte.
+constexpr int hex_digit_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    const char l = ascii_lower(c);
+    return l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
+}
+
 // s with its ASCII letters in lower case (in place when moved in).
 inline std::string ascii_lower(std::string s) noexcept {
     for (char& c : s) c = ascii_lower(c);
