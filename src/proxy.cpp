@@ -34,7 +34,8 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
     if (text.empty()) return bad("the proxy URL is empty");
     std::string full(text);
     if (full.find("://") == std::string::npos) full = "http://" + full;
-    auto parsed = urls::parse_uri(full);
+    std::string digit_encoded;
+    auto parsed = urls::parse_uri(digit_led_host_as_name(full, digit_encoded));
     if (!parsed) return bad("not a URL; give http://HOST:PORT");  // not echoed: it may hold a password
     const urls::url_view& u = *parsed;
     const std::string scheme = ascii_lower(std::string(u.scheme()));
@@ -57,7 +58,8 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
             auto name = normalise_host_name(u.host_address());
             // "the host name has ..." as "the proxy's host name has ...".
             if (auto* e = std::get_if<url_error>(&name)) return bad("the proxy's" + e->message.substr(3));
-            p.host = std::move(std::get<std::string>(name));
+            p.host = std::move(std::get<host_name>(name).name);
+            p.ip_literal = std::get<host_name>(name).ipv4;
             break;
         }
         default:

@@ -212,14 +212,9 @@ std::variant<std::string, url_error> parse_ipv4_host(std::string_view host) {
     return out;
 }
 
-// A host name as normalise_host_name() makes it, and whether it is an IPv4
-// address (in dotted-quad form, as the URL Standard serialises one).
-struct normalised_host {
-    std::string host;
-    bool ipv4 = false;
-};
+}  // namespace
 
-std::variant<normalised_host, url_error> normalise_host(std::string host) {
+std::variant<host_name, url_error> normalise_host_name(std::string host) {
     bool ascii = true;
     for (unsigned char c : host) {
         if (c <= 0x20 || c == 0x7f) return url_error{"bad_host", "the host name has spaces or control characters"};
@@ -247,18 +242,10 @@ std::variant<normalised_host, url_error> normalise_host(std::string host) {
     if (ends_in_a_number(host)) {
         auto address = parse_ipv4_host(host);
         if (auto* e = std::get_if<url_error>(&address)) return *e;
-        return normalised_host{std::move(std::get<std::string>(address)), true};
+        return host_name{std::move(std::get<std::string>(address)), true};
     }
     if (auto e = host_name_error(host)) return *e;
-    return normalised_host{std::move(host), false};
-}
-
-}  // namespace
-
-std::variant<std::string, url_error> normalise_host_name(std::string host) {
-    auto h = normalise_host(std::move(host));
-    if (auto* e = std::get_if<url_error>(&h)) return *e;
-    return std::move(std::get<normalised_host>(h).host);
+    return host_name{std::move(host), false};
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept {
@@ -304,10 +291,10 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
             t.ip_literal = true;
             break;
         case urls::host_type::name: {
-            auto name = normalise_host(u.host_address());  // percent-decoded
+            auto name = normalise_host_name(u.host_address());  // percent-decoded
             if (auto* e = std::get_if<url_error>(&name)) return *e;
-            t.host = std::move(std::get<normalised_host>(name).host);
-            t.ip_literal = std::get<normalised_host>(name).ipv4;
+            t.host = std::move(std::get<host_name>(name).name);
+            t.ip_literal = std::get<host_name>(name).ipv4;
             break;
         }
         default:
@@ -387,21 +374,17 @@ std::size_t scan_plain(std::string_view text, std::size_t from, bool question_ma
     return i;
 }
 
-// Boost.URL takes the longest IPv4 address a host starts with and leaves
-// the rest to the path ("127.0.0.1." as 127.0.0.1 and ".", "1.2.3.4.5" as
-// 1.2.3.4 and ".5"). Returns `text`, or, if the host that starts at
-// `host_from` starts with a digit, `text` with that digit percent-encoded
-// (in `buffer`): Boost.URL then reads the whole host as a name, which
-// from_view() reads as browsers do, an IPv4 address if it ends in a number.
-std::string_view digit_led_host_as_name(std::string_view text, std::size_t host_from, std::string& buffer) {
+// digit_led_host_as_name() (see url.hpp) for the host that starts at `host_from`.
+std::string_view digit_led_host_at(std::string_view text, std::size_t host_from, std::string& buffer) {
     if (host_from >= text.size() || text[host_from] < '0' || text[host_from] > '9') return text;
     buffer.reserve(text.size() + 2);
     buffer.assign(text.substr(0, host_from)).append("%3").append(text.substr(host_from));
     return buffer;
 }
 
-// Where the host of a URL reference starts ("//host", "scheme://host"), or npos.
-std::size_t host_start(std::string_view ref) {
+// Where the authority of a URL reference starts ("//host",
+// "scheme://host"), or npos.
+std::size_t authority_start(std::string_view ref) {
     if (ref.starts_with("//")) return 2;
     const std::size_t colon = ref.find(':');
     if (colon == std::string_view::npos || colon == 0 || ref.substr(colon, 3) != "://" ||
@@ -412,6 +395,15 @@ std::size_t host_start(std::string_view ref) {
         if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return std::string_view::npos;
     }
     return colon + 3;
+}
+
+// Where the host of a URL reference starts, after any user:password@, or npos.
+std::size_t host_start(std::string_view ref) {
+    const std::size_t from = authority_start(ref);
+    if (from == std::string_view::npos) return from;
+    const std::size_t to = std::min(ref.find_first_of("/?#", from), ref.size());
+    const std::size_t at = ref.substr(from, to - from).rfind('@');
+    return at == std::string_view::npos ? from : from + at + 1;
 }
 
 // RFC 3986 IPv4address: four dec-octets (0-255, no leading zero).
@@ -433,6 +425,10 @@ bool is_ipv4(std::string_view h) {
 }
 
 }  // namespace
+
+std::string_view digit_led_host_as_name(std::string_view text, std::string& buffer) {
+    return digit_led_host_at(text, host_start(text), buffer);
+}
 
 namespace detail {
 
@@ -574,7 +570,7 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
         break;
     }
     std::string digit_encoded;
-    text = digit_led_host_as_name(text, colon + 3, digit_encoded);
+    text = digit_led_host_at(text, colon + 3, digit_encoded);
     auto r = urls::parse_uri(text);
     if (!r) {
         if (text.find("://") == std::string_view::npos)
@@ -610,7 +606,7 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
 std::variant<target_url, url_error> resolve_location(const target_url& base,
                                                      std::string_view location) {
     std::string digit_encoded;
-    location = digit_led_host_as_name(location, host_start(location), digit_encoded);
+    location = digit_led_host_at(location, host_start(location), digit_encoded);
     auto ref = urls::parse_uri_reference(location);
     std::string fixed;  // outlives ref, which may point into it
     if (!ref) {

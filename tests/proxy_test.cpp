@@ -99,6 +99,19 @@ TEST_CASE("proxy: parse_proxy takes http://[user:pass@]host[:port]", "[proxy]") 
         CHECK(parsed("proxy.example.:3128").host == "proxy.example.");
         CHECK(parsed("http://proxy.example:03128").port == 3128);
     }
+    SECTION("a host that ends in a number is an IPv4 address, read as a URL's host is") {
+        for (const char* text : {"http://127.0.0.1.:3128", "http://2130706433:3128", "0x7f.0.0.1:3128",
+                                 "http://user:pw@0177.0.0.1:3128"}) {
+            INFO(text);
+            auto q = parsed(text);
+            CHECK(q.host == "127.0.0.1");
+            CHECK(q.ip_literal);
+            CHECK(q.port == 3128);
+        }
+        CHECK(parsed("http://9proxy.example:3128").host == "9proxy.example");
+        CHECK_FALSE(parsed("http://9proxy.example:3128").ip_literal);
+        CHECK_THAT(refusal("http://1.2.3.4.5:3128"), Catch::StartsWith("the proxy's host is not a valid IPv4 address"));
+    }
     SECTION("IPv6") {
         auto v6 = parsed("http://[::1]:3128");
         CHECK(v6.host == "::1");

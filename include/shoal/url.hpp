@@ -43,7 +43,20 @@ std::uint64_t origin_hash(std::string_view origin) noexcept;
 // dotted-quad form ("127.0.0.1.", "2130706433", "0x7f.1" and "0177.0.0.1"
 // are "127.0.0.1"), or else a bad_host error, "the host is not a valid IPv4
 // address ...".
-std::variant<std::string, url_error> normalise_host_name(std::string host);
+struct host_name {
+    std::string name;
+    bool ipv4 = false;  // name is an IPv4 address in dotted-quad form
+};
+std::variant<host_name, url_error> normalise_host_name(std::string host);
+
+// Boost.URL reads a host that starts with an IPv4 address as that address
+// and leaves the rest to the path ("127.0.0.1." as 127.0.0.1 and ".",
+// "1.2.3.4.5" as 1.2.3.4 and ".5"). Returns `text` (an absolute URL or a
+// "//host" reference, user:password@ allowed), or, when its host starts
+// with a digit, `text` with that digit percent-encoded (in `buffer`):
+// Boost.URL then reads the whole host as a name, which
+// normalise_host_name() reads as browsers do.
+std::string_view digit_led_host_as_name(std::string_view text, std::string& buffer);
 
 // A port as a URL holds it: digits, 1 to 65535; leading zeros are no digits
 // of the number ("08080" is 8080, as browsers read it). nullopt otherwise,
