@@ -341,6 +341,9 @@ private:
         if (output_fd_ < 0 && file && errno == EACCES)
             output_fd_ = ::open(o_.output.c_str(), O_WRONLY | flags, 0644);
         if (output_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open output " + o_.output);
+        if (const char* kernel = sys::kernel_file_system(output_fd_))
+            throw setup_error(exit_code::file, "cannot write the output " + o_.output + ": it is a file of the kernel's " +
+                                                   kernel + " file system, which holds settings, not records");
         struct stat st{};
         const bool regular = ::fstat(output_fd_, &st) == 0 && S_ISREG(st.st_mode);
         if (regular) lock_output();

@@ -8,7 +8,9 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -69,6 +71,22 @@ int standard_stream_for(const std::string& path) {
         if (::fstat(fd, &st) == 0 && st.st_dev == named.st_dev && st.st_ino == named.st_ino) return fd;
     }
     return -1;
+}
+
+const char* kernel_file_system(int fd) {
+    struct statfs fs{};
+    if (::fstatfs(fd, &fs) != 0) return nullptr;
+    switch (static_cast<unsigned long>(fs.f_type)) {
+        case PROC_SUPER_MAGIC: return "proc";
+        case SYSFS_MAGIC: return "sysfs";
+        case CGROUP_SUPER_MAGIC:
+        case CGROUP2_SUPER_MAGIC: return "cgroup";
+        case DEBUGFS_MAGIC: return "debugfs";
+        case TRACEFS_MAGIC: return "tracefs";
+        case SECURITYFS_MAGIC: return "securityfs";
+        case BPF_FS_MAGIC: return "bpf";
+        default: return nullptr;
+    }
 }
 
 bool write_file_atomically(const std::string& given, std::string_view content) {

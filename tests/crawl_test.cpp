@@ -950,7 +950,7 @@ TEST_CASE("crawl: --stats writes a JSON summary", "[crawl]") {
     }
 }
 
-TEST_CASE("crawl: --stats and -o naming the file a shell redirected stdout or stderr to", "[crawl]") {
+TEST_CASE("crawl: --stats and -o naming the file a shell redirected stdout or stderr to, or a kernel file", "[crawl]") {
     local_site site;
     temp_dir dir;
     std::vector<std::string> lines = {site.url("/p/1.html"), site.url("/p/2.html"), site.url("/p/3.html")};
@@ -1003,6 +1003,12 @@ TEST_CASE("crawl: --stats and -o naming the file a shell redirected stdout or st
         CHECK(r.exit_code == 1);
         const std::string got = shoal::test::read_file(log);
         CHECK(got.starts_with("old line\nshoal: the output /dev/stderr is the file stderr goes to"));
+    }
+    SECTION("-o a kernel file (/proc/self/comm opens for writing as any user) is refused before the run") {
+        auto r = shell("\"$1\" crawl \"$2\" -o /proc/self/comm -q");
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == "shoal: cannot write the output /proc/self/comm: it is a file of the kernel's proc file "
+                       "system, which holds settings, not records\n");
     }
 }
 

@@ -30,6 +30,12 @@ bool write_all(int fd, const void* data, std::size_t n, std::size_t* written = n
 // is redirected to a file, /dev/fd/2, or the file's own name); else -1.
 int standard_stream_for(const std::string& path);
 
+// The name of the kernel file system `fd` is open on ("proc", "sysfs",
+// "cgroup", "debugfs", ...), whose files are the kernel's settings and
+// reports, not data (as root, /proc/version opens for writing and fails on
+// the first write); nullptr for any other file.
+const char* kernel_file_system(int fd);
+
 // Replaces the file at `path` with `content` in one step: writes a new
 // temporary beside it (`path` + ".XXXXXX", made by mkstemp, so no existing
 // file is touched), then renames it over `path`. Readers see the old file or
