@@ -317,6 +317,23 @@ private:
         return npos;
     }
 
+    // Whether the '<' at `open` lies inside a tag, in an attribute value
+    // (data-embed="<iframe src=...>"), where it opens nothing: the nearest
+    // '<' before it that could start a tag (a letter, '/' or '!' after it)
+    // comes after the nearest '>'. A quoted '>' before it in the same tag
+    // ("a>b") hides the tag, which is then read as before.
+    bool inside_tag(std::size_t open) const {
+        for (std::size_t i = open; i-- > 0;) {
+            const char c = html_[i];
+            if (c == '>') return false;
+            if (c == '<') {
+                const auto next = static_cast<unsigned char>(html_[i + 1]);
+                if (std::isalpha(next) || next == '/' || next == '!') return true;
+            }
+        }
+        return false;
+    }
+
     // Where the template whose content starts at `from` ends: at its end
     // tag, templates inside it counted and comments and text elements in
     // it passed over whole ("</template>" in a script there ends nothing),
@@ -327,7 +344,9 @@ private:
             const std::size_t lt = find_lt_pair(html_.substr(from), template_starts);
             if (lt == npos) return html_.size();
             const std::size_t at = from + lt;
-            if (tag_at(at, "</template")) {
+            if (inside_tag(at)) {
+                from = at + 1;
+            } else if (tag_at(at, "</template")) {
                 if (--depth == 0) return at;
                 from = at + 1;
             } else if (tag_at(at, "<template")) {
@@ -360,8 +379,10 @@ private:
                 return;
             }
             const std::size_t open = from + lt;
-            const std::size_t end = tag_at(open, "<template") ? template_end(open + 9) : text_end(open);
-            if (end == npos) {  // <strong>, <time>, <noscript>, ...
+            const std::size_t end = inside_tag(open)              ? npos
+                                    : tag_at(open, "<template") ? template_end(open + 9)
+                                                                : text_end(open);
+            if (end == npos) {  // <strong>, <time>, <noscript>, an attribute's "<script", ...
                 from = open + 1;
                 continue;
             }

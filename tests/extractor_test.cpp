@@ -644,6 +644,24 @@ TEST_CASE("extractor: markup in <xmp>, <iframe>, <noembed> and <noframes> is not
     check_price(run("<noscript><span class=\"price\">$9.00</span></noscript>"), "9.00", "USD");
 }
 
+TEST_CASE("extractor: a tag's name in an attribute value opens nothing", "[extractor]") {
+    // data-embed="<iframe ...>" never closed: the page after it is still read.
+    check_price(run("<div data-embed=\"<iframe src='/v'>\"></div><span class=\"price\">$4.00</span>"), "4.00",
+                "USD");
+    check_price(run("<img alt='<script>' src=x><span class=\"price\">$5.00</span>"), "5.00", "USD");
+    check_price(run("<a title=\"<!-- see below\" href=/><span class=\"price\">$6.00</span> -->"), "6.00", "USD");
+    check_title(run("<meta name=x content=\"<xmp>\"><title>Real</title>"), "Real");
+    check_price(run("<template><b data-t=\"</template>\">x</b><span class=\"price\">$1.00</span></template>"
+                    "<span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    check_price(run("<template data-x=\"<template>\"><span class=\"price\">$1.00</span></template>"
+                    "<span class=\"price\">$7.00</span>"),
+                "7.00", "USD");
+    // In text, after a closed tag or a lone '<', they are elements as before.
+    CHECK_FALSE(run("<p>a < b<iframe src=/ad><span class=\"price\">$4.00</span>").price);
+    CHECK_FALSE(run("<p title=\"a\"><script>x('<span class=\"price\">$4.00</span>')").price);
+}
+
 TEST_CASE("extractor: a <template> inside a <template> does not end the outer one", "[extractor]") {
     check_price(run("<template><template>x</template><span class=\"price\">$5.00</span></template>"
                     "<span class=\"price\">$7.00</span>"),
