@@ -935,6 +935,10 @@ int run_diff_command(int argc, char** argv) {
     if (format_name == "jsonl") format = output_format::jsonl;
     if (format_name == "csv") format = output_format::csv;
 
+    if (sys::standard_fd_was_closed(STDOUT_FILENO)) {
+        std::fputs("shoal diff: cannot write the changes to stdout: it is closed\n", stderr);
+        return trouble;
+    }
     try {
         // OLD is loaded whole; NEW is compared record by record as it is read.
         const diff_input before = read_diff_input(old_path);

@@ -114,6 +114,7 @@ int run_extract_command(int argc, char** argv) {
     std::unique_ptr<extractor> from_rules;
     if (!o->rules.empty()) from_rules = extractor::from_file(o->rules);
     const extractor& ex = from_rules ? *from_rules : extractor::builtin();
+    sys::require_open_stdout("the records");
     for (const std::string& f : o->files) {
         if (f == "-") {
             if (sys::standard_fd_was_closed(STDIN_FILENO))

@@ -970,6 +970,7 @@ int run_serve_command(int argc, char** argv) {
     serve_options o;
     if (!parse_serve_options(argc, argv, o)) return 0;
     if (o.print_urls) {
+        sys::require_open_stdout("the URL list");
         if (!write_url_list(stdout, o, o.port))
             throw setup_error(exit_code::file, std::string("stdout: ") + std::strerror(errno));
         return 0;

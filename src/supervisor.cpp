@@ -302,8 +302,7 @@ private:
 
     void open_output() {
         if (o_.output == "-") {
-            if (sys::standard_fd_was_closed(STDOUT_FILENO))
-                throw setup_error(exit_code::file, "cannot write the records to stdout: it is closed");
+            sys::require_open_stdout("the records");
             output_fd_ = STDOUT_FILENO;
             csv_header_ = o_.format == output_format::csv;
             return;

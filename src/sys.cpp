@@ -233,6 +233,11 @@ void fill_standard_fds() {
 
 bool standard_fd_was_closed(int fd) { return fd >= 0 && fd <= 2 && standard_closed[fd]; }
 
+void require_open_stdout(std::string_view what) {
+    if (standard_fd_was_closed(STDOUT_FILENO))
+        throw setup_error(exit_code::file, "cannot write " + std::string(what) + " to stdout: it is closed");
+}
+
 void init_process_title(int argc, char** argv) {
     if (argc < 1 || argv[0] == nullptr) return;
     // argv and environ strings lie back to back; once environ is copied to the

@@ -865,6 +865,26 @@ TEST_CASE("crawl: a closed stdin or stdout is refused, not taken for an empty li
     CHECK(shoal::test::read_jsonl(out).size() == 1);
 }
 
+TEST_CASE("extract, diff and serve --print-urls refuse a closed stdout, as crawl does", "[crawl]") {
+    // What they write would go to /dev/null, and exit 0 would say it worked.
+    temp_dir dir;
+    shoal::test::write_file(dir / "p.html", "<title>T</title>");
+    shoal::test::write_file(dir / "old.jsonl", "{\"line\":1,\"url\":\"http://s/a\",\"status\":200,\"price\":null}\n");
+    auto closed = [](std::vector<std::string> args) {
+        args.insert(args.begin(), {"sh", "-c", "exec \"$0\" \"$@\" >&-", SHOAL_BINARY});
+        return run_process(args, "", 30s);
+    };
+    auto extract = closed({"extract", (dir / "p.html").string()});
+    CHECK(extract.exit_code == 2);
+    CHECK(extract.err == "shoal: cannot write the records to stdout: it is closed\n");
+    auto diff = closed({"diff", (dir / "old.jsonl").string(), (dir / "old.jsonl").string()});
+    CHECK(diff.exit_code == 2);
+    CHECK(diff.err == "shoal diff: cannot write the changes to stdout: it is closed\n");
+    auto urls = closed({"serve", "--print-urls", "--urls", "3", "--port", "18099"});
+    CHECK(urls.exit_code == 2);
+    CHECK(urls.err == "shoal: cannot write the URL list to stdout: it is closed\n");
+}
+
 TEST_CASE("crawl: --header credentials and Host stay on the URL's origin through redirects", "[crawl]") {
     local_site site;
     local_site other;

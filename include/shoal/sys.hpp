@@ -100,6 +100,11 @@ void fill_standard_fds();
 // Whether fd (0, 1 or 2) was closed when fill_standard_fds() ran.
 bool standard_fd_was_closed(int fd);
 
+// Throws setup_error (exit_code::file) "cannot write WHAT to stdout: it is
+// closed" when the process started with stdout closed: what a command
+// writes there would go to /dev/null, and the command would seem to work.
+void require_open_stdout(std::string_view what);
+
 // Raises RLIMIT_NOFILE's soft limit to the hard limit. Returns the new soft limit.
 std::size_t raise_fd_limit();
 
