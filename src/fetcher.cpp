@@ -20,6 +20,7 @@
 #include <optional>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "shoal/content_decoder.hpp"
 #include "shoal/error.hpp"
@@ -43,6 +44,9 @@ namespace {
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t max_header_bytes = 64 * 1024;
 constexpr std::size_t max_idle_per_origin = 64;
+// How long a request waiting for --per-host room sleeps at most before it
+// looks again (room another worker makes is seen no sooner).
+constexpr std::chrono::milliseconds max_slot_poll{50};
 constexpr std::size_t read_buffer_bytes = 32 * 1024;
 constexpr std::size_t max_buffer_bytes = 128 * 1024;
 constexpr unsigned max_interim_responses = 16;
@@ -97,6 +101,7 @@ struct attempt {
     double retry_after_s = 0;
     std::string raw_body;
     bool body_cut = false;
+    bool abandoned = false;  // the run stopped while it waited to send (see fetcher::stop)
 };
 
 // A response parser that keeps what a fetch uses and nothing else: the
@@ -320,6 +325,14 @@ struct fetcher::impl {
     // resume, instead of each making a full handshake. The timer wakes them.
     std::unordered_map<std::string, std::shared_ptr<net::steady_timer>> session_wanted;
     std::vector<unsigned> free_entries;  // host_limiter ledger entries not in use
+    // This fetcher's requests waiting for --per-host room at an origin,
+    // oldest first: a release here wakes the first at once (those of other
+    // workers look again after at most max_slot_poll).
+    std::unordered_map<std::string, std::deque<net::steady_timer*>> slot_waiters;
+    // Timers of the waits before a request is sent (a --per-host slot, a
+    // --per-host-rate turn, a retry's backoff): stop() ends them.
+    std::unordered_set<net::steady_timer*> waits;
+    bool stopped = false;
     std::vector<beast::flat_buffer> spare_buffers;
     fetch_counters counters;
     std::minstd_rand rng{std::random_device{}()};
@@ -388,8 +401,19 @@ struct fetcher::impl {
             std::chrono::duration<double>(cfg.timeout_s));
     }
 
+    // Waits on t (set to expire) unless stop() has come or comes meanwhile;
+    // false then.
+    net::awaitable<bool> wait_unless_stopped(net::steady_timer& t) {
+        if (stopped) co_return false;
+        waits.insert(&t);
+        co_await t.async_wait(use_tuple);
+        waits.erase(&t);
+        co_return !stopped;
+    }
+
     // Waits until origin is below --per-host over all workers. Returns the
-    // ledger entry to release, or -1 when there is no limit.
+    // ledger entry to release, or -1 when there is no limit or the run
+    // stopped meanwhile.
     net::awaitable<int> acquire(const std::string& origin) {
         if (cfg.limiter == nullptr || free_entries.empty()) co_return -1;
         unsigned entry = free_entries.back();
@@ -397,28 +421,62 @@ struct fetcher::impl {
         auto wait = std::chrono::milliseconds(2);
         while (!cfg.limiter->try_acquire(origin, cfg.ledger, entry)) {
             net::steady_timer t(io, wait);
-            co_await t.async_wait(use_tuple);
-            wait = std::min(wait * 2, std::chrono::milliseconds(50));
+            slot_waiters[origin].push_back(&t);
+            const bool waited = co_await wait_unless_stopped(t);
+            // Woken by a release (which took it off the queue), or not.
+            if (auto it = slot_waiters.find(origin); it != slot_waiters.end()) {
+                auto& q = it->second;
+                if (auto me = std::find(q.begin(), q.end(), &t); me != q.end()) q.erase(me);
+                if (q.empty()) slot_waiters.erase(it);
+            }
+            if (!waited) {
+                free_entries.push_back(entry);
+                co_return -1;
+            }
+            wait = std::min(wait * 2, max_slot_poll);
         }
         co_return static_cast<int>(entry);
     }
 
     // Waits for origin's turn under --per-host-rate or a Crawl-delay: every
     // request (a retry, a redirect) takes one, whichever worker sends it.
-    net::awaitable<void> pace(const std::string& origin) {
-        if (cfg.pacer == nullptr) co_return;
+    // False when the run stopped meanwhile.
+    net::awaitable<bool> pace(const std::string& origin) {
+        if (cfg.pacer == nullptr) co_return true;
         const std::chrono::nanoseconds at_least = cfg.min_spacing ? cfg.min_spacing(origin) : std::chrono::nanoseconds{};
-        if (cfg.pacer->interval().count() == 0 && at_least.count() <= 0) co_return;
+        if (cfg.pacer->interval().count() == 0 && at_least.count() <= 0) co_return true;
         const auto wait = cfg.pacer->reserve(origin, at_least);
-        if (wait.count() <= 0) co_return;
+        if (wait.count() <= 0) co_return true;
         net::steady_timer t(io, std::chrono::duration_cast<clock_type::duration>(wait));
-        co_await t.async_wait(use_tuple);
+        co_return co_await wait_unless_stopped(t);
     }
 
-    void release(int entry) {
+    void release(int entry, const std::string& origin) {
         if (entry < 0) return;
         cfg.limiter->release(cfg.ledger, static_cast<unsigned>(entry));
         free_entries.push_back(static_cast<unsigned>(entry));
+        // The first request of this worker waiting for the origin tries at
+        // once: the slot, and the connection just put back, are its.
+        if (auto it = slot_waiters.find(origin); it != slot_waiters.end()) {
+            net::steady_timer* first = it->second.front();
+            it->second.pop_front();
+            if (it->second.empty()) slot_waiters.erase(it);
+            first->cancel();
+        }
+    }
+
+    void stop() {
+        stopped = true;
+        for (net::steady_timer* t : waits) t->cancel();
+    }
+
+    static attempt abandoned_attempt() {
+        attempt a;
+        a.stage = error_stage::request;
+        a.code = "stopped";
+        a.message = "the run stopped before the request was sent";
+        a.abandoned = true;
+        return a;
     }
 
     std::unique_ptr<connection> take_idle(const std::string& origin) {
@@ -850,10 +908,16 @@ struct fetcher::impl {
     // One request on a kept-alive or new connection. A kept-alive connection
     // that the server closed meanwhile is replaced once, without counting.
     net::awaitable<attempt> attempt_once(const target_url& u, const request_plan& plan) {
+        // Once the run stops, no request starts: the fetch's line is left
+        // for a rerun (--resume), not given a record.
+        if (stopped) co_return abandoned_attempt();
         attempt a;
         const std::string origin = u.origin();
-        int entry = co_await acquire(origin);
-        co_await pace(origin);
+        const int entry = co_await acquire(origin);
+        if (stopped || !co_await pace(origin)) {
+            release(entry, origin);
+            co_return abandoned_attempt();
+        }
         auto deadline = clock_type::now() + timeout();
         for (int round = 0; round < 2; ++round) {
             a = attempt{};
@@ -878,14 +942,15 @@ struct fetcher::impl {
             }
             break;
         }
-        release(entry);
+        release(entry, origin);
         co_return a;
     }
 
-    net::awaitable<void> sleep(double seconds) {
+    // False when the run stopped meanwhile.
+    net::awaitable<bool> sleep(double seconds) {
         net::steady_timer t(io, std::chrono::duration_cast<clock_type::duration>(
                                     std::chrono::duration<double>(seconds)));
-        co_await t.async_wait(use_tuple);
+        co_return co_await wait_unless_stopped(t);
     }
 
     double backoff(unsigned retry, double retry_after) {
@@ -900,11 +965,12 @@ struct fetcher::impl {
         attempts = 0;
         for (;;) {
             attempt a = co_await attempt_once(u, plan);
+            if (a.abandoned) co_return a;
             ++attempts;
             bool retry_status = a.stage == error_stage::none && (a.status == 429 || (a.status >= 500 && a.status <= 599));
             bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
             if (!retry || attempts > cfg.retries) co_return a;
-            co_await sleep(backoff(attempts - 1, a.retry_after_s));
+            if (!co_await sleep(backoff(attempts - 1, a.retry_after_s))) co_return abandoned_attempt();
         }
     }
 
@@ -917,6 +983,12 @@ struct fetcher::impl {
             r.final_url = url.url;
             if (gated && cfg.gate) {
                 std::optional<fetch_refusal> refusal = co_await cfg.gate(url);
+                // A gate that waited (for a robots.txt) while the run
+                // stopped may have no answer: the line is left for a rerun.
+                if (stopped) {
+                    r.abandoned = true;
+                    co_return r;
+                }
                 if (refusal) {
                     r.stage = error_stage::request;
                     r.error_code = std::move(refusal->code);
@@ -925,6 +997,13 @@ struct fetcher::impl {
                 }
             }
             attempt a = co_await with_retries(url, plan, r.attempts);
+            if (a.abandoned) {
+                r.abandoned = true;
+                r.stage = a.stage;
+                r.error_code = std::move(a.code);
+                r.error_message = std::move(a.message);
+                co_return r;
+            }
             r.status = a.status;
             if (a.stage != error_stage::none) {
                 r.stage = a.stage;
@@ -1002,6 +1081,8 @@ net::awaitable<fetch_result> fetcher::fetch(target_url url) {
 net::awaitable<fetch_result> fetcher::fetch_ungated(target_url url, std::size_t prefix_limit) {
     return impl_->fetch(std::move(url), false, prefix_limit, true);
 }
+
+void fetcher::stop() { impl_->stop(); }
 
 void fetcher::close_idle() {
     impl_->idle.clear();

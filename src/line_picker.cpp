@@ -22,6 +22,10 @@ void line_picker::handing_out(const std::string& origin) {
 }
 
 bool line_picker::done_with(const std::string& origin) const {
+    // A line handed out and not yet finished may still be waiting to send
+    // (for a --per-host slot, its --per-host-rate turn): a connection kept
+    // for the origin is its.
+    if (busy_.count(origin) != 0) return false;
     auto it = left_.find(origin_hash(origin));
     if (it == left_.end()) return next_ == lines_.size() && waiting_ == 0;
     return it->second == 0;

@@ -213,7 +213,9 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
     crawl.add_option("--stats", o.stats_path, "write a JSON summary of the run to this file")
         ->check(non_empty_path())
         ->type_name("PATH");
-    crawl.add_option("--grace", o.grace_s, "seconds in-flight fetches may finish after Ctrl-C")
+    crawl.add_option("--grace", o.grace_s,
+                     "seconds fetches whose request is sent may finish after Ctrl-C "
+                     "(the others end at once, left to --resume)")
         ->capture_default_str()
         ->check(decimal_number())
         ->check(decimal_range(0.0, 3600.0))

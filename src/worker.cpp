@@ -147,6 +147,7 @@ public:
     void on_signal() {
         if (stopping_) return;
         stopping_ = true;
+        fetcher_.stop();  // fetches not yet sent end now, without records
         parked_.notify();
         grace_.expires_after(std::chrono::duration_cast<clock_type::duration>(
             std::chrono::duration<double>(setup_.options.grace_s)));
@@ -272,6 +273,8 @@ private:
         auto start = clock_type::now();
         page.result =
             co_await fetch_with_descriptors(line.text, std::move(std::get<target_url>(picked.url)));
+        // The run stopped before it was sent: the line is left for a rerun.
+        if (page.result.abandoned) co_return;
         r.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
         fetched_.push_back(std::move(page));
         if (fetched_.size() >= max_fetched) {

@@ -91,6 +91,28 @@ TEST_CASE("pool: --per-host holds over all workers together", "[pool]") {
     }
 }
 
+TEST_CASE("pool: fetches waiting for --per-host room take the connection the last one left", "[pool]") {
+    // 30 slow pages of one host at --per-host 1 and 64 lanes: the lanes
+    // wait their turn, and each takes the kept-alive connection over.
+    local_site site;
+    temp_dir dir;
+    std::string text;
+    for (int i = 1; i <= 30; ++i) text += site.url("/slow/20/p/" + std::to_string(i) + ".html") + "\n";
+    shoal::test::write_file(dir / "urls.txt", text);
+    auto r = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                       (dir / "out.jsonl").string(), "-q", "-p", "1", "-c", "64",
+                                       "--per-host", "1", "--stats", (dir / "stats.json").string()},
+                                      "", 120s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(shoal::test::read_jsonl(dir / "out.jsonl").size() == 30);
+    auto fetch = boost::json::parse(shoal::test::read_file(dir / "stats.json")).at("fetch").as_object();
+    CHECK(fetch.at("connections") == 1);
+    CHECK(fetch.at("reused") == 29);
+    auto served = boost::json::parse(site.get("/stats")).as_object();
+    CHECK(served.at("connections").to_number<int>() == 2);  // shoal's one and this /stats request's
+}
+
 TEST_CASE("pool: --per-host-rate spaces each host's requests over all workers together", "[pool]") {
     // Two hosts (two sites), 12 lines each, interleaved; chunks of 6
     // consecutive lines, so both workers fetch from both hosts at once.

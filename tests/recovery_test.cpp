@@ -159,6 +159,35 @@ TEST_CASE("recovery: Ctrl-C stops with exit 3 and --resume finishes exactly once
     require_all_pages(records_by_line(out), n);
 }
 
+TEST_CASE("recovery: Ctrl-C does not wait out --grace for fetches that wait for their turn", "[recovery]") {
+    // One request every 5 s to the host: line 1 goes at once, line 2 waits
+    // for its turn, line 3 is not started. The grace is for requests sent;
+    // the waiting fetch ends at once, without a record, left for --resume.
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html"), site.url("/p/3.html")});
+    const fs::path out = dir / "out.jsonl";
+    const std::vector<std::string> pacing = {"-p", "1", "--per-host-rate", "0.2", "--grace", "120"};
+    {
+        background_process shoal(crawl_args(urls, out, pacing), dir / "stdout", dir / "stderr");
+        auto first_written = [&] { return fs::exists(out) && !shoal::test::read_file(out).empty(); };
+        for (int i = 0; i < 200 && !first_written(); ++i) std::this_thread::sleep_for(50ms);
+        REQUIRE(records_by_line(out).size() == 1);
+        ::kill(-shoal.pid(), SIGINT);
+        auto status = shoal.wait(60s);  // the grace would keep it 120 s
+        INFO(shoal::test::read_file(dir / "stderr"));
+        REQUIRE(status.has_value());
+        CHECK(*status == 3);
+    }
+    CHECK(records_by_line(out).size() == 1);
+    auto pacing_resumed = pacing;
+    pacing_resumed.push_back("--resume");
+    auto r = shoal::test::run_process(crawl_args(urls, out, pacing_resumed), "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    require_all_pages(records_by_line(out), 3);
+}
+
 TEST_CASE("recovery: a stopped run's output is started over only with --force", "[recovery]") {
     local_site site;
     temp_dir dir;

@@ -101,6 +101,9 @@ struct fetch_result {
     error_stage stage = error_stage::none;
     std::string error_code;
     std::string error_message;
+    // The run stopped (fetcher::stop) before a request of the fetch was
+    // sent: the fetch has no outcome, and its line no record.
+    bool abandoned = false;
 };
 
 
@@ -133,6 +136,12 @@ public:
     // prefix_limit bytes as sent is read up to there, kept, and body_cut set
     // (its connection is closed).
     boost::asio::awaitable<fetch_result> fetch_ungated(target_url url, std::size_t prefix_limit);
+
+    // The run is stopping: no request starts from now on, and the fetches
+    // waiting to send one (for a --per-host slot, a --per-host-rate turn or
+    // a Crawl-delay, a retry's backoff, a robots.txt) end at once, abandoned.
+    // Requests already sent go on.
+    void stop();
 
     // Closes idle kept-alive connections: all, or those to one origin.
     void close_idle();

@@ -73,8 +73,9 @@ public:
     std::vector<std::size_t> give_away();
     // No line left to hand out goes to origin, so its kept-alive
     // connections are of no more use: the chunk's lines for it (counted when
-    // the picker is made) have all been handed out. An origin no line names
-    // (one reached by a redirect) is done once every line has been handed out.
+    // the picker is made) have all been handed out, and their fetches have
+    // all finished (told by next()). An origin no line names (one reached by
+    // a redirect) is done once every line has been handed out.
     bool done_with(const std::string& origin) const;
 
 private:
