@@ -70,19 +70,6 @@ std::pair<std::string, std::string> split_header(const std::string& h) {
     return {name, value};
 }
 
-// CLI11 reads "010" as octal and "0x10" as hex; a count on shoal's command
-// line is decimal. Leading zeros are dropped; anything but digits is refused.
-CLI::Validator whole_number() {
-    return CLI::Validator(
-        [](std::string& v) -> std::string {
-            if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
-                return "'" + v + "' is not a whole number";
-            v.erase(0, std::min(v.find_first_not_of('0'), v.size() - 1));
-            return {};
-        },
-        "", "whole number");
-}
-
 // A number of seconds: digits with an optional fraction or exponent, not
 // "nan", "inf" or hex (which the range check would let through or misread).
 CLI::Validator decimal_number() {

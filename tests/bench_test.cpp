@@ -211,6 +211,11 @@ TEST_CASE("bench: usage and output errors", "[bench]") {
         CHECK(r.err.find('\n') == r.err.size() - 1);  // one line
     }
     CHECK_FALSE(std::filesystem::exists(dir / "x"));
+    // Each count of a list is decimal digits, said so by name.
+    auto words = run_process({SHOAL_BINARY, "bench", "--out", (dir / "x").string(), "--concurrency", "16,abc"}, "", 20s);
+    CHECK(words.err == "shoal: --concurrency: 'abc' is not a whole number (see shoal bench --help)\n");
+    auto hex = run_process({SHOAL_BINARY, "bench", "--out", (dir / "x").string(), "--processes", "0x2"}, "", 20s);
+    CHECK(hex.err == "shoal: --processes: '0x2' is not a whole number (see shoal bench --help)\n");
 
     auto r = run_process({SHOAL_BINARY, "bench", "--quick", "--out", "/dev/null/report"}, "", 20s);
     CHECK(r.exit_code == 2);

@@ -510,6 +510,11 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
         {{"--cert-out", "c.pem", "--port", "0"}, "--cert-out needs --tls"},
         {{"--urls", "-1", "--print-urls", "--port", "1"}, "--urls"},
         {{"--urls", "0", "--print-urls", "--port", "1"}, "--urls"},
+        // Counts are decimal digits: CLI11 alone took 0x10 as hex, and
+        // said "not in range" for words.
+        {{"--urls", "-1", "--print-urls", "--port", "1"}, "--urls: '-1' is not a whole number"},
+        {{"--processes", "0x2", "--port", "0"}, "--processes: '0x2' is not a whole number"},
+        {{"--hosts", "many", "--port", "0"}, "--hosts: 'many' is not a whole number"},
         // Smaller than the smallest page the site makes: refused, not served at about 5.8 KB.
         {{"--page-size", "0", "--port", "0"}, "--page-size 0 bytes: the smallest is 6000 bytes ("},
         {{"--page-size", "5999", "--port", "0"}, "--page-size 5999 bytes: the smallest is 6000 bytes"},

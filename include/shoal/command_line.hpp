@@ -42,6 +42,21 @@ inline void add_version_flag(CLI::App& app) {
     app.add_flag("--version")->description("print the version and exit (also after any other command)");
 }
 
+// CLI11 reads "010" as octal and "0x10" as hex; a count on shoal's command
+// line is decimal. Leading zeros are dropped; anything but digits (an empty
+// item of a list, too) is refused.
+inline CLI::Validator whole_number() {
+    return CLI::Validator(
+        [](std::string& v) -> std::string {
+            if (v.empty()) return "an empty value is not a whole number";
+            if (!std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                return "'" + v + "' is not a whole number";
+            v.erase(0, std::min(v.find_first_not_of('0'), v.size() - 1));
+            return {};
+        },
+        "", "whole number");
+}
+
 // A check that a decimal value lies in [lo, hi], whose message prints the
 // bounds as written ("0.001 to 86400"), where CLI::Range prints
 // "0.001000 to 86400.000000".
