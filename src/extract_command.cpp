@@ -30,6 +30,7 @@ namespace {
 struct extract_options {
     std::string rules;
     std::string url;
+    std::string fetched_url;  // --url normalised, as a crawl fetches it: the record's final_url
     std::string content_type;
     std::size_t max_body = 8u << 20;  // as crawl's --max-body
     std::vector<std::string> files;
@@ -82,6 +83,7 @@ std::optional<extract_options> parse(int argc, char** argv) {
         const auto parsed = parse_url(o.url);
         if (const auto* e = std::get_if<url_error>(&parsed))
             throw setup_error(exit_code::usage, "--url " + o.url + ": " + e->message);
+        o.fetched_url = std::get<target_url>(parsed).url;
     }
     return o;
 }
@@ -132,7 +134,7 @@ int run_extract_command(int argc, char** argv) {
         record r;
         r.line = i + 1;
         r.url = o->url.empty() ? o->files[i] : o->url;
-        r.final_url = o->url;
+        r.final_url = o->fetched_url;
         if (body.size() > o->max_body) {  // as a crawl records it: an error, and what the cap holds
             body.resize(o->max_body);
             r.stage = error_stage::body;
@@ -145,7 +147,7 @@ int run_extract_command(int argc, char** argv) {
         if (worth_extracting(o->content_type)) {
             const std::string charset = detect_charset(body, o->content_type);
             const std::string text = to_utf8(body, charset);
-            extraction e = ex.extract(text, charset_currency_hint(charset), o->url);
+            extraction e = ex.extract(text, charset_currency_hint(charset), o->fetched_url);
             r.title = std::move(e.title);
             r.price = std::move(e.price);
             r.fields = std::move(e.fields);

@@ -101,6 +101,16 @@ TEST_CASE("extract: built-in rules without --rules, one record per file in order
     CHECK(records[1].at("price").is_null());
 }
 
+TEST_CASE("extract: --url is the record's url as given, and its final_url as a crawl fetches it", "[extract]") {
+    temp_dir dir;
+    write_file(dir / "p.html", "<title>P</title>");
+    auto records = shoal::test::parse_jsonl(
+        run_in_process({"--url", "HTTP://B\xc3\xbc" "cher.Example:80/caf\xc3\xa9", (dir / "p.html").string()}));
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].at("url").as_string() == "HTTP://B\xc3\xbc" "cher.Example:80/caf\xc3\xa9");
+    CHECK(records[0].at("final_url").as_string() == "http://xn--bcher-kva.example/caf%C3%A9");
+}
+
 TEST_CASE("extract: --content-type decides the charset", "[extract]") {
     temp_dir dir;
     write_file(dir / "k.html",
