@@ -605,15 +605,27 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
 
 std::variant<target_url, url_error> resolve_location(const target_url& base,
                                                      std::string_view location) {
+    // In an http(s) URL, browsers read a backslash before the query as a
+    // '/' (WHATWG URL): "/a\b" is /a/b, "\\host\x" is //host/x.
+    std::string slashed;
+    if (const std::size_t end = std::min(location.find_first_of("?#"), location.size());
+        location.substr(0, end).find('\\') != std::string_view::npos) {
+        slashed.assign(location);
+        std::replace(slashed.begin(), slashed.begin() + static_cast<std::ptrdiff_t>(end), '\\', '/');
+        location = slashed;
+    }
     std::string digit_encoded;
     location = digit_led_host_at(location, host_start(location), digit_encoded);
     auto ref = urls::parse_uri_reference(location);
     std::string fixed;  // outlives ref, which may point into it
     if (!ref) {
-        // Servers send raw spaces and non-ASCII in Location; percent-encode them.
+        // Servers send raw spaces, non-ASCII and characters URLs cannot
+        // hold ("{", "|", a backslash in the query) in Location; browsers
+        // take them: percent-encode them.
         static constexpr char hex[] = "0123456789ABCDEF";
+        static constexpr std::string_view not_in_urls = "\"<>\\^`{|}";
         for (unsigned char c : location) {
-            if (c <= 0x20 || c >= 0x7f) {
+            if (c <= 0x20 || c >= 0x7f || not_in_urls.find(static_cast<char>(c)) != std::string_view::npos) {
                 fixed += '%';
                 fixed += hex[c >> 4];
                 fixed += hex[c & 15];

@@ -300,6 +300,19 @@ TEST_CASE("url: resolve_location removes '..' above the root (RFC 3986 5.2.4)", 
     CHECK(resolved(base, "/../y").target == "/y");
 }
 
+TEST_CASE("url: resolve_location reads a backslash before the query as a slash, as browsers do", "[url]") {
+    const target_url base = ok("https://shop.example/a/b");
+    CHECK(resolved(base, "/x\\y").url == "https://shop.example/x/y");
+    CHECK(resolved(base, "c\\d").url == "https://shop.example/a/c/d");
+    auto other = resolved(base, "\\\\cdn.example\\z");
+    CHECK(other.host == "cdn.example");
+    CHECK(other.target == "/z");
+    CHECK(resolved(base, "http:\\\\other.example\\p").url == "http://other.example/p");
+    // In the query it stays, percent-encoded, as do others URLs cannot hold.
+    CHECK(resolved(base, "/q?a=\\b").url == "https://shop.example/q?a=%5Cb");
+    CHECK(resolved(base, "/q?f={a|b}").url == "https://shop.example/q?f=%7Ba%7Cb%7D");
+}
+
 TEST_CASE("url: resolve_location protocol-relative and absolute", "[url]") {
     const target_url base = ok("https://shop.example/a/b");
 
