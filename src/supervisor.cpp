@@ -307,6 +307,9 @@ private:
             csv_header_ = o_.format == output_format::csv;
             return;
         }
+        if (o_.output.back() == '/')
+            throw setup_error(exit_code::file, "cannot write the output " + o_.output +
+                                                   ": the name ends in '/', a directory's; give a file");
         warn_other_extension();
         const int stream = sys::standard_stream_for(o_.output);
         if (stream == STDERR_FILENO)

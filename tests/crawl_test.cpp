@@ -1024,6 +1024,13 @@ TEST_CASE("crawl: --stats and -o naming the file a shell redirected stdout or st
         const std::string got = shoal::test::read_file(log);
         CHECK(got.starts_with("old line\nshoal: the output /dev/stderr is the file stderr goes to"));
     }
+    SECTION("-o a name that ends in '/' is refused, whether or not the directory exists") {
+        for (std::string name : {"\"$4\"/", "\"$4\".csv/", "\"$(dirname \"$4\")\"/"}) {
+            auto r = shell("\"$1\" crawl \"$2\" -q -o " + name);
+            CHECK(r.exit_code == 2);
+            CHECK_THAT(r.err, Catch::EndsWith("/: the name ends in '/', a directory's; give a file\n"));
+        }
+    }
     SECTION("-o a kernel file (/proc/self/comm opens for writing as any user) is refused before the run") {
         auto r = shell("\"$1\" crawl \"$2\" -o /proc/self/comm -q");
         CHECK(r.exit_code == 2);
