@@ -48,6 +48,13 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
     if (!pattern || pattern->empty())
         fail(where + at_line(t) + "needs a non-empty string 'pattern'");
     r.pattern = *pattern;
+    // In "...", TOML reads \b as a backspace before RE2 sees the pattern (a
+    // word boundary never matches then). \t, \n, \r, \f and \uXXXX mean to
+    // RE2 what TOML makes of them, and \d and the like TOML refuses.
+    if (r.pattern.find('\b') != std::string::npos)
+        fail(where + at_line(*t.get("pattern")) +
+             "the pattern has a backspace (0x08), which is what TOML makes of \\b in a \"...\" string; "
+             "for a word boundary write the pattern in single quotes '...', or write \\\\b");
     bool typed = false;
     std::string_view type_name;
     for (auto&& [key, node] : t) {

@@ -96,6 +96,24 @@ TEST_CASE("rules: malformed files name the file, the rule and the problem", "[ru
     CHECK_NOTHROW(shoal::parse_rule_file("[[rule]]\nname = 'a'\npattern = '\\(?<(x)'\n", "test.toml"));
 }
 
+TEST_CASE("rules: a word boundary that TOML made a backspace is refused, naming the fix", "[rules]") {
+    // In "...", TOML reads \b as 0x08: the word boundary would never match.
+    CHECK(error_of("[[rule]]\nname = 'sku'\npattern = \"\\bSKU (\\\\d+)\"\n") ==
+          "test.toml: rule 'sku': line 3: the pattern has a backspace (0x08), which is what TOML makes of \\b "
+          "in a \"...\" string; for a word boundary write the pattern in single quotes '...', or write \\\\b");
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = \"\"\"(x)\\u0008\"\"\"\n"),
+               Catch::Contains("backspace (0x08)"));
+    // Written as RE2 should read it, \b is a word boundary.
+    auto quoted = make("[[rule]]\nname = 'sku'\npattern = '\\bSKU (\\d+)'\n");
+    auto escaped = make("[[rule]]\nname = 'sku'\npattern = \"\\\\bSKU (\\\\d+)\"\n");
+    for (const auto* ex : {quoted.get(), escaped.get()}) {
+        CHECK(field(ex->extract("XSKU 1 SKU 2"), "sku") == R"("2")");
+    }
+    // Escapes that mean to RE2 what TOML makes of them stay allowed.
+    auto tab = make("[[rule]]\nname = 't'\npattern = \"a\\t(b)\\n\"\n");
+    CHECK(field(tab->extract("a\tb\n"), "t") == R"("b")");
+}
+
 TEST_CASE("rules: [items] must name all = true rules", "[rules]") {
     const std::string a =
         "[[rule]]\nname = 'a'\npattern = '(x)'\nall = true\n[[rule]]\nname = 'b'\npattern = "
