@@ -354,6 +354,72 @@ pattern = '<h1>(.*?)</h1>'
     CHECK(*ex->extract(page).title == "shop");  // no page URL: hosts are not checked
 }
 
+TEST_CASE("rules: hosts globs match as URL hosts are normalised, a final dot left out", "[rules]") {
+    auto ex = make(R"toml(
+[[rule]]
+name = "title"
+pattern = '<h2>(.*?)</h2>'
+hosts = ["bücher.example", "*.Straße.example", "shop.example.org.", "*.dot.example"]
+[[rule]]
+name = "title"
+pattern = '<h1>(.*?)</h1>'
+)toml");
+    const std::string page = "<h1>generic</h1><h2>shop</h2>";
+    auto title = [&](const std::string& url) { return *ex->extract(page, "", url).title; };
+    // URLs hold hosts in punycode, lower case: a glob written in Unicode matches them.
+    CHECK(title("http://xn--bcher-kva.example/") == "shop");
+    CHECK(title("http://BÜCHER.example/") == "shop");
+    CHECK(title("http://www.xn--strae-oqa.example/") == "shop");
+    CHECK(title("http://xn--strae-oqa.example/") == "shop");
+    // The root's dot, on the host or on the glob, changes nothing.
+    CHECK(title("http://xn--bcher-kva.example./") == "shop");
+    CHECK(title("http://shop.example.org/") == "shop");
+    CHECK(title("http://shop.example.org./") == "shop");
+    CHECK(title("http://a.dot.example./") == "shop");
+    CHECK(title("http://dot.example./") == "shop");
+    CHECK(title("http://bucher.example/") == "generic");
+    CHECK(title("http://shop.example.org.evil.example/") == "generic");
+}
+
+TEST_CASE("rules: a hosts glob that cannot be a host name is refused, saying why", "[rules]") {
+    auto hosts = [](const std::string& list) {
+        return error_of("[[rule]]\nname = 'a'\npattern = '(x)'\nhosts = [" + list + "]\n");
+    };
+    CHECK(hosts("'a..example'") ==
+          "test.toml: rule 'a': line 4: 'hosts' entries must be host names or globs like \"*.example.com\": "
+          "\"a..example\" is none (the host name has an empty label (a '.' first, or two in a row))");
+    CHECK_THAT(hosts("'example.com..'"), Catch::Contains("empty label"));
+    CHECK_THAT(hosts("'.'"), Catch::Contains("the host name is empty"));
+    CHECK_THAT(hosts("''"), Catch::Contains("the host name is empty"));
+    CHECK_THAT(hosts("'*.exa mple.com'"), Catch::Contains("spaces or control characters"));
+    CHECK_THAT(hosts("'x.com:8080'"), Catch::Contains("cannot have: ':'"));
+    CHECK_THAT(hosts("'*.x.com/'"), Catch::Contains("cannot have: '/'"));
+    CHECK_THAT(hosts("'shop<1>.example'"), Catch::Contains("cannot have: '<'"));
+    CHECK_THAT(hosts("'bü*.example'"), Catch::Contains("a label with '*' must be ASCII"));
+    CHECK_THAT(hosts("'1.2.3.4.5'"), Catch::Contains("not a valid IPv4 address"));
+    CHECK_THAT(hosts("'xn--zz.example'"), Catch::Contains("not valid Punycode"));
+    CHECK_THAT(hosts("'a.example', 3"), Catch::Contains("'hosts' entries must be host names"));
+}
+
+TEST_CASE("rules: hosts globs are kept normalised", "[rules]") {
+    auto glob = [](std::string_view g) {
+        std::string why;
+        std::string out = shoal::normalise_host_glob(g, why);
+        CHECK(why.empty());
+        return out;
+    };
+    CHECK(glob("Bücher.Example.") == "xn--bcher-kva.example");
+    CHECK(glob("*.bücher.example") == "*.xn--bcher-kva.example");
+    CHECK(glob("SHOP*.Example.*") == "shop*.example.*");
+    CHECK(glob("127.0.0.*") == "127.0.0.*");
+    CHECK(glob("2130706433") == "127.0.0.1");  // as a URL's host reads it
+    CHECK(glob("*") == "*");
+    CHECK(glob("*.") == "*");
+    CHECK(shoal::host_matches("example.com", "EXAMPLE.com."));
+    CHECK(shoal::host_matches("example.com.", "example.com"));
+    CHECK_FALSE(shoal::host_matches("example.com", "example.com.."));
+}
+
 TEST_CASE("rules: alternation groups take the group that matched", "[rules]") {
     auto ex = make(R"toml(
 [[rule]]
