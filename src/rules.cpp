@@ -12,6 +12,7 @@
 
 #include "shoal/error.hpp"
 #include "shoal/literal_search.hpp"
+#include "shoal/price.hpp"
 #include "shoal/url.hpp"
 
 namespace shoal {
@@ -80,6 +81,9 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
             r.currency = *s;
             for (auto& c : r.currency)
                 c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            if (!is_iso_4217_code(r.currency))
+                fail(where + at_line(node) + "currency \"" + *s +
+                     "\" is not an ISO 4217 code (such as \"EUR\", \"USD\", \"CNY\")");
         } else if (k == "hosts") {
             const toml::array* a = node.as_array();
             if (a == nullptr) fail(where + at_line(node) + "'hosts' must be an array of strings");

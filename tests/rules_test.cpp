@@ -4,9 +4,12 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "shoal/error.hpp"
 #include "shoal/extractor.hpp"
+#include "shoal/price.hpp"
 
 namespace {
 
@@ -112,6 +115,26 @@ TEST_CASE("rules: a word boundary that TOML made a backspace is refused, naming 
     // Escapes that mean to RE2 what TOML makes of them stay allowed.
     auto tab = make("[[rule]]\nname = 't'\npattern = \"a\\t(b)\\n\"\n");
     CHECK(field(tab->extract("a\tb\n"), "t") == R"("b")");
+}
+
+TEST_CASE("rules: a currency that is no ISO 4217 code is refused, naming it", "[rules]") {
+    const std::string price_rule = "[[rule]]\nname = 'price'\npattern = '<b>(.*?)</b>'\n";
+    CHECK(error_of(price_rule + "currency = 'UDS'\n") ==
+          "test.toml: rule 'price': line 4: currency \"UDS\" is not an ISO 4217 code (such as \"EUR\", \"USD\", "
+          "\"CNY\")");
+    CHECK_THAT(error_of(price_rule + "currency = 'abc'\n"), Catch::Contains("currency \"abc\" is not an ISO 4217 code"));
+    CHECK_THAT(error_of(price_rule + "currency = 'EURO'\n"), Catch::Contains("currency must be a 3-letter"));
+    // Codes in any case, funds and metals included, and codes withdrawn lately.
+    for (const auto& [code, iso] : std::vector<std::pair<std::string, std::string>>{
+             {"usd", "USD"}, {"Eur", "EUR"}, {"KWD", "KWD"}, {"XAU", "XAU"}, {"CHW", "CHW"},
+             {"ZWG", "ZWG"}, {"XCG", "XCG"}, {"HRK", "HRK"}}) {
+        INFO(code);
+        CHECK(make(price_rule + "currency = '" + code + "'\n")->extract("<b>12.00</b>").price->currency == iso);
+    }
+    CHECK(shoal::is_iso_4217_code("CNY"));
+    CHECK_FALSE(shoal::is_iso_4217_code("cny"));
+    CHECK_FALSE(shoal::is_iso_4217_code("UDS"));
+    CHECK_FALSE(shoal::is_iso_4217_code(""));
 }
 
 TEST_CASE("rules: [items] must name all = true rules", "[rules]") {
