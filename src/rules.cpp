@@ -117,6 +117,19 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
         }
     }
     if (!typed && r.name == "price") r.type = value_type::price;
+    // The record's title is text, its price a price, and the page's currency
+    // a code read as text: a rule of these names giving another type would
+    // fill none of them.
+    const bool text_type = r.type == value_type::text || r.type == value_type::url || r.type == value_type::raw;
+    const std::string type_line = typed ? at_line(*t.get("type")) : at_line(t);
+    if ((r.name == "title" || r.name == "currency") && !text_type)
+        fail(where + type_line + "type = \"" + std::string(to_string(r.type)) + "\" cannot give " +
+             (r.name == "title" ? "the record's title, which is text" : "the page's currency, which is a code") +
+             " (text, url or raw); give the rule another name to put its value in fields");
+    if (r.name == "price" && r.type != value_type::price)
+        fail(where + type_line + "type = \"" + std::string(to_string(r.type)) +
+             "\" cannot give the record's price; leave 'type' out, or give the rule another name to put its "
+             "value in fields");
     const bool gives_price = r.type == value_type::price ||
                              std::any_of(r.group_types.begin(), r.group_types.end(),
                                          [](const auto& g) { return g.second == value_type::price; });

@@ -52,10 +52,51 @@ TEST_CASE("rules: a minimal file", "[rules]") {
 TEST_CASE("rules: a rule named price defaults to type price", "[rules]") {
     auto f = shoal::parse_rule_file(
         "[[rule]]\nname = \"price\"\npattern = 'p(.)'\n"
-        "[[rule]]\nname = \"price\"\npattern = 'q(.)'\ntype = \"raw\"\n",
+        "[[rule]]\nname = \"price\"\npattern = 'q(.)'\ntype = \"price\"\n",
         "t.toml");
     CHECK(f.rules[0].type == shoal::value_type::price);
-    CHECK(f.rules[1].type == shoal::value_type::raw);
+    CHECK(f.rules[1].type == shoal::value_type::price);
+}
+
+TEST_CASE("rules: title, price and currency rules give what the record holds, or are refused", "[rules]") {
+    // The record's title is text, its price a price: these went to fields
+    // under the name instead, as the README says they do not.
+    CHECK(error_of("[[rule]]\nname = 'title'\npattern = '<h1>(.*?)</h1>'\ntype = 'number'\n") ==
+          "test.toml: rule 'title': line 4: type = \"number\" cannot give the record's title, which is text "
+          "(text, url or raw); give the rule another name to put its value in fields");
+    CHECK_THAT(error_of("[[rule]]\nname = 'title'\npattern = '(x)'\ntype = 'price'\n"),
+               Catch::Contains("type = \"price\" cannot give the record's title"));
+    CHECK(error_of("[[rule]]\nname = 'price'\npattern = '<b>(.*?)</b>'\ntype = 'raw'\n") ==
+          "test.toml: rule 'price': line 4: type = \"raw\" cannot give the record's price; leave 'type' out, or "
+          "give the rule another name to put its value in fields");
+    CHECK_THAT(error_of("[[rule]]\nname = 'price'\npattern = '(x)'\ntype = 'number'\n"),
+               Catch::Contains("type = \"number\" cannot give the record's price"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'currency'\npattern = '(x)'\ntype = 'price'\n"),
+               Catch::Contains("type = \"price\" cannot give the page's currency"));
+    // A fallback of another type is refused too, whatever the first rule is.
+    CHECK_THAT(error_of("[[rule]]\nname = 'title'\npattern = '<h1>(.*?)</h1>'\n"
+                        "[[rule]]\nname = 'title'\npattern = '<h2>(.*?)</h2>'\ntype = 'number'\n"),
+               Catch::Contains("rule 'title': line 7: type = \"number\""));
+    // Named groups give an object per match.
+    CHECK(error_of("[[rule]]\nname = 'price'\npattern = '(?P<amount>[0-9.]+) (?P<unit>[A-Z]+)'\n") ==
+          "test.toml: rule 'price': named groups ((?P<amount>...)) give an object, which cannot be the record's "
+          "price; use unnamed groups (...), or give the rule another name to put the objects in fields");
+    CHECK_THAT(error_of("[[rule]]\nname = 'title'\npattern = '<h1>(?P<t>.*?)</h1>'\nall = true\n"),
+               Catch::Contains("cannot be the record's title"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'currency'\npattern = 'cur=(?P<c>...)'\n"),
+               Catch::Contains("cannot be the page's currency"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'price'\npattern = '(?P<p>x)'\ntypes = { p = 'price' }\n"),
+               Catch::Contains("named groups ((?P<p>...))"));
+    // What they can be: text, url or raw titles; unnamed and non-capturing groups.
+    auto ex = make("[[rule]]\nname = 'title'\npattern = '<a href=\"(.*?)\"'\ntype = 'url'\n"
+                   "[[rule]]\nname = 'price'\npattern = '(?:<b>|<i>)(.*?)<'\ntype = 'price'\n"
+                   "[[rule]]\nname = 'currency'\npattern = 'cur=(...)'\ntype = 'raw'\n");
+    auto e = ex->extract("<a href=\"/x\"> <i>12.00</i> cur=EUR", "", "http://shop.example/");
+    CHECK(*e.title == "http://shop.example/x");
+    CHECK(e.price->amount == "12.00");
+    CHECK(e.price->currency == "EUR");
+    CHECK(e.fields.empty());
+    CHECK(ex->field_names().empty());
 }
 
 TEST_CASE("rules: malformed files name the file, the rule and the problem", "[rules]") {
