@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "shoal/error.hpp"
+#include "shoal/fnv1a.hpp"
 #include "shoal/literal_search.hpp"
 #include "shoal/price.hpp"
 #include "shoal/url.hpp"
@@ -197,6 +198,7 @@ std::string_view to_string(value_type t) {
 rule_file parse_rule_file(std::string_view toml_text, const std::string& source) {
     rule_file f;
     f.source = source;
+    f.content_hash = fnv1a(toml_text);
     toml::table doc;
     try {
         doc = toml::parse(toml_text, source);

@@ -48,6 +48,7 @@ struct rule {
 
 struct rule_file {
     std::string source;                   // the path, for messages
+    std::uint64_t content_hash = 0;       // fnv1a() of the bytes read: --resume compares it
     std::vector<rule> rules;              // in file order
     std::vector<std::string> items_from;  // [items] from = [...]; empty = no items
 };
