@@ -868,6 +868,13 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
     }
     std::sort(u.named.begin(), u.named.end(),
               [](const named_group& a, const named_group& b) { return a.index < b.index; });
+    // Named groups give an object per match: no title, price or currency.
+    if (!u.named.empty() && (r.name == "title" || r.name == "price" || r.name == "currency"))
+        rule_error(f, r,
+                   "named groups ((?P<" + u.named.front().name + ">...)) give an object, which cannot be the " +
+                       (r.name == "currency" ? std::string("page's currency")
+                                             : "record's " + r.name) +
+                       "; use unnamed groups (...), or give the rule another name to put the objects in fields");
     for (const auto& [g, gt] : r.group_types)
         if (std::none_of(u.named.begin(), u.named.end(),
                          [&g = g](const named_group& n) { return n.name == g; }))
@@ -1025,10 +1032,6 @@ std::string json_array(const std::vector<value>& values) {
     return out;
 }
 
-bool is_string_type(value_type t) {
-    return t == value_type::text || t == value_type::url || t == value_type::raw;
-}
-
 }  // namespace
 
 struct extractor::rule_programs {
@@ -1047,17 +1050,13 @@ struct extractor::rule_programs {
             it->alternatives.push_back(compile_rule(f, r));
         }
         for (field_rules& fr : fields) {
-            auto all_of = [&](auto pred) {
-                return std::all_of(fr.alternatives.begin(), fr.alternatives.end(), pred);
-            };
-            auto plain = [](const user_rule& u) { return u.named.empty(); };
+            // Their types and groups are checked: title and currency rules
+            // give text, price rules prices, from unnamed groups.
             if (fr.name == "currency")
                 fr.what = role::currency;
-            else if (fr.name == "title" && all_of(plain) &&
-                     all_of([](const user_rule& u) { return is_string_type(u.type); }))
+            else if (fr.name == "title")
                 fr.what = role::title;
-            else if (fr.name == "price" && all_of(plain) &&
-                     all_of([](const user_rule& u) { return u.type == value_type::price; }))
+            else if (fr.name == "price")
                 fr.what = role::price;
             if (fr.what == role::field || (fr.what != role::currency && fr.all))
                 field_names.push_back(fr.name);

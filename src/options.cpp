@@ -14,6 +14,7 @@
 
 #include "shoal/command_line.hpp"
 #include "shoal/error.hpp"
+#include "shoal/fnv1a.hpp"
 #include "shoal/literal_search.hpp"
 #include "shoal/sys.hpp"
 
@@ -292,42 +293,66 @@ std::string one_spelling(const std::string& path) {
     return ec ? path : p.string();
 }
 
-// A file's first `limit` bytes, hashed (FNV-1a): an edited rules file
-// changes the records; a URL file with other lines at its start (a new
-// list under the old name) would give records that do not match its lines.
-std::string content_hash(const std::string& path, std::size_t limit) {
-    // Only a regular file: a FIFO's bytes are the run's input, read once.
-    std::error_code ec;
-    if (path.empty() || path == "-" || !std::filesystem::is_regular_file(path, ec)) return {};
-    std::ifstream in(path, std::ios::binary);
-    std::uint64_t h = 14695981039346656037ull;
-    char buf[4096];
-    std::size_t left = limit;
-    while (left > 0 && (in.read(buf, static_cast<std::streamsize>(std::min(sizeof buf, left))) || in.gcount() > 0)) {
-        left -= static_cast<std::size_t>(in.gcount());
-        for (std::streamsize i = 0; i < in.gcount(); ++i) {
-            h ^= static_cast<unsigned char>(buf[i]);
-            h *= 1099511628211ull;
-        }
-    }
+// A hash as the fingerprint writes it after a path: "@" and 16 hex digits.
+std::string hash_text(std::uint64_t h) {
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
     return std::string("@") + hex;
 }
 
+// The URL file's first `limit` bytes, hashed: a URL file with other lines
+// at its start (a new list under the old name) would give records that do
+// not match its lines.
+std::string content_hash(const std::string& path, std::size_t limit) {
+    // Only a regular file: a FIFO's bytes are the run's input, read once.
+    std::error_code ec;
+    if (path.empty() || path == "-" || !std::filesystem::is_regular_file(path, ec)) return {};
+    std::ifstream in(path, std::ios::binary);
+    std::uint64_t h = fnv1a_basis;
+    char buf[4096];
+    std::size_t left = limit;
+    while (left > 0 && (in.read(buf, static_cast<std::streamsize>(std::min(sizeof buf, left))) || in.gcount() > 0)) {
+        left -= static_cast<std::size_t>(in.gcount());
+        h = fnv1a(std::string_view(buf, static_cast<std::size_t>(in.gcount())), h);
+    }
+    return hash_text(h);
+}
+
+// Free text as the fingerprint holds it: as it is, or in "..." with '"'
+// and '\' escaped when a space, a tab, '"', '\' or '@' would let it run
+// into the next item ("1 header=b:2" as one header value, or as two
+// headers); a line break (a path may hold one) is written \n or \r, so
+// the run file keeps the fingerprint on one line. Values without those
+// bytes are written as they were before quoting came.
+std::string as_item(std::string_view v) {
+    if (v.find_first_of(" \t\"\\@\n\r") == std::string_view::npos) return std::string(v);
+    std::string out = "\"";
+    for (char c : v) {
+        if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+    }
+    out += '"';
+    return out;
+}
+
 }  // namespace
 
-std::string resume_fingerprint(const crawl_options& o) {
+std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash) {
     // Only what changes the content of records; speed knobs may differ.
     std::ostringstream s;
     // The URL file's first 64 KiB, so that hashing a huge list costs nothing.
-    s << "input=" << one_spelling(o.input) << content_hash(o.input, 64 << 10)
-      << " rules=" << one_spelling(o.rules) << content_hash(o.rules, SIZE_MAX)
+    s << "input=" << as_item(one_spelling(o.input)) << content_hash(o.input, 64 << 10)
+      << " rules=" << as_item(one_spelling(o.rules)) << (o.rules.empty() ? "" : hash_text(rules_hash))
       << " timeout=" << o.timeout_s
       << " max-body=" << o.max_body << " retries=" << o.retries
       << " max-redirects=" << o.max_redirects << " insecure=" << o.insecure
-      << " ca-file=" << one_spelling(o.ca_file) << " user-agent=" << o.user_agent;
-    for (const auto& [k, v] : o.headers) s << " header=" << k << ':' << v;
+      << " ca-file=" << as_item(one_spelling(o.ca_file)) << " user-agent=" << as_item(o.user_agent);
+    // A header name is a token (no ':', space or quote); its value may hold anything.
+    for (const auto& [k, v] : o.headers) s << " header=" << ascii_lower(k) << ':' << as_item(v);
     // Only when on, so that the runs before --robots existed resume as they were.
     if (o.robots) s << " robots=1";
     return s.str();

@@ -224,10 +224,10 @@ void write_sidecar(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-void check_fingerprint(const crawl_options& options) {
+void check_fingerprint(const crawl_options& options, const std::string& fingerprint) {
     if (options.output == "-") return;
     const std::string path = fingerprint_path(options.output);
-    const std::string want = resume_fingerprint(options);
+    const std::string& want = fingerprint;
     const sidecar have = read_sidecar(path);
     if (options.resume && have.found && have.fingerprint != want && !options.force)
         throw setup_error(exit_code::usage,
@@ -248,10 +248,9 @@ void check_fingerprint(const crawl_options& options) {
     write_sidecar(path, want + '\n');
 }
 
-void mark_run_complete(const crawl_options& options) {
+void mark_run_complete(const crawl_options& options, const std::string& fingerprint) {
     if (options.output == "-") return;
-    write_sidecar(fingerprint_path(options.output),
-                  resume_fingerprint(options) + '\n' + std::string(complete_mark) + '\n');
+    write_sidecar(fingerprint_path(options.output), fingerprint + '\n' + std::string(complete_mark) + '\n');
 }
 
 }  // namespace shoal

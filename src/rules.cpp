@@ -5,12 +5,16 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "shoal/error.hpp"
+#include "shoal/fnv1a.hpp"
 #include "shoal/literal_search.hpp"
+#include "shoal/price.hpp"
+#include "shoal/url.hpp"
 
 namespace shoal {
 namespace {
@@ -48,6 +52,13 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
     if (!pattern || pattern->empty())
         fail(where + at_line(t) + "needs a non-empty string 'pattern'");
     r.pattern = *pattern;
+    // In "...", TOML reads \b as a backspace before RE2 sees the pattern (a
+    // word boundary never matches then). \t, \n, \r, \f and \uXXXX mean to
+    // RE2 what TOML makes of them, and \d and the like TOML refuses.
+    if (r.pattern.find('\b') != std::string::npos)
+        fail(where + at_line(*t.get("pattern")) +
+             "the pattern has a backspace (0x08), which is what TOML makes of \\b in a \"...\" string; "
+             "for a word boundary write the pattern in single quotes '...', or write \\\\b");
     bool typed = false;
     std::string_view type_name;
     for (auto&& [key, node] : t) {
@@ -71,17 +82,23 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
             r.currency = *s;
             for (auto& c : r.currency)
                 c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            if (!is_iso_4217_code(r.currency))
+                fail(where + at_line(node) + "currency \"" + *s +
+                     "\" is not an ISO 4217 code (such as \"EUR\", \"USD\", \"CNY\")");
         } else if (k == "hosts") {
             const toml::array* a = node.as_array();
             if (a == nullptr) fail(where + at_line(node) + "'hosts' must be an array of strings");
             if (a->empty())
                 fail(where + at_line(node) + "'hosts' is empty; leave it out for a rule that applies to every host");
             for (const toml::node& h : *a) {
+                const std::string_view example = "'hosts' entries must be host names or globs like \"*.example.com\"";
                 auto s = h.value<std::string>();
-                if (!s || s->empty() || s->find_first_of(" /:") != std::string::npos)
-                    fail(where + at_line(h) +
-                         "'hosts' entries must be host names or globs like \"*.example.com\"");
-                r.hosts.push_back(ascii_lower(*s));
+                if (!s) fail(where + at_line(h) + std::string(example));
+                std::string why;
+                std::string glob = normalise_host_glob(*s, why);
+                if (glob.empty())
+                    fail(where + at_line(h) + std::string(example) + ": \"" + *s + "\" is none (" + why + ")");
+                r.hosts.push_back(std::move(glob));
             }
         } else if (k == "types") {
             const toml::table* tt = node.as_table();
@@ -101,6 +118,19 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
         }
     }
     if (!typed && r.name == "price") r.type = value_type::price;
+    // The record's title is text, its price a price, and the page's currency
+    // a code read as text: a rule of these names giving another type would
+    // fill none of them.
+    const bool text_type = r.type == value_type::text || r.type == value_type::url || r.type == value_type::raw;
+    const std::string type_line = typed ? at_line(*t.get("type")) : at_line(t);
+    if ((r.name == "title" || r.name == "currency") && !text_type)
+        fail(where + type_line + "type = \"" + std::string(to_string(r.type)) + "\" cannot give " +
+             (r.name == "title" ? "the record's title, which is text" : "the page's currency, which is a code") +
+             " (text, url or raw); give the rule another name to put its value in fields");
+    if (r.name == "price" && r.type != value_type::price)
+        fail(where + type_line + "type = \"" + std::string(to_string(r.type)) +
+             "\" cannot give the record's price; leave 'type' out, or give the rule another name to put its "
+             "value in fields");
     const bool gives_price = r.type == value_type::price ||
                              std::any_of(r.group_types.begin(), r.group_types.end(),
                                          [](const auto& g) { return g.second == value_type::price; });
@@ -168,6 +198,7 @@ std::string_view to_string(value_type t) {
 rule_file parse_rule_file(std::string_view toml_text, const std::string& source) {
     rule_file f;
     f.source = source;
+    f.content_hash = fnv1a(toml_text);
     toml::table doc;
     try {
         doc = toml::parse(toml_text, source);
@@ -213,7 +244,87 @@ rule_file load_rule_file(const std::string& path) {
     return parse_rule_file(text.str(), path);
 }
 
+namespace {
+
+// The root's dot: "example.com." is "example.com".
+std::string_view without_final_dot(std::string_view host) {
+    return host.size() > 1 && host.back() == '.' ? host.substr(0, host.size() - 1) : host;
+}
+
+// One label of a glob that has '*' in it: ASCII letters (lower-cased),
+// digits, '-', '_' and '*'.
+bool append_star_label(std::string_view label, std::string& out, std::string& why) {
+    for (char c : label) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x80) {
+            why = "a label with '*' must be ASCII: write its other characters in punycode (xn--...)";
+            return false;
+        }
+        if (!std::isalnum(u) && c != '-' && c != '_' && c != '*') {
+            why = u <= 0x20 || u == 0x7f ? "the host name has spaces or control characters"
+                                         : "the host name has a character that host names cannot have: '" +
+                                               std::string(1, c) + "'";
+            return false;
+        }
+        out += ascii_lower(c);
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string normalise_host_glob(std::string_view glob, std::string& why) {
+    const std::string_view g = without_final_dot(glob);
+    if (g.empty() || g == ".") {
+        why = "the host name is empty";
+        return {};
+    }
+    if (g.back() == '.') {
+        why = "the host name has an empty label (a '.' first, or two in a row)";
+        return {};
+    }
+    // Without '*', exactly what a URL's host becomes.
+    if (g.find('*') == std::string_view::npos) {
+        auto n = normalise_host_name(std::string(g));
+        if (auto* e = std::get_if<url_error>(&n)) {
+            why = e->message;
+            return {};
+        }
+        return std::string(without_final_dot(std::get<host_name>(n).name));
+    }
+    // With '*': label by label, the labels without '*' as a URL's.
+    std::string out;
+    for (std::size_t from = 0; from <= g.size();) {
+        const std::size_t end = std::min(g.find('.', from), g.size());
+        const std::string_view label = g.substr(from, end - from);
+        if (!out.empty()) out += '.';
+        if (label.empty()) {
+            why = "the host name has an empty label (a '.' first, or two in a row)";
+            return {};
+        }
+        if (label.find('*') != std::string_view::npos) {
+            if (!append_star_label(label, out, why)) return {};
+        } else {
+            auto n = normalise_host_name(std::string(label));
+            if (auto* e = std::get_if<url_error>(&n)) {
+                why = e->message;
+                return {};
+            }
+            // A label of digits is no IPv4 address here ("127" in "127.0.0.*").
+            if (std::get<host_name>(n).ipv4) {
+                if (!append_star_label(label, out, why)) return {};
+            } else {
+                out += std::get<host_name>(n).name;
+            }
+        }
+        from = end + 1;
+    }
+    return out;
+}
+
 bool host_matches(std::string_view glob, std::string_view host) {
+    glob = without_final_dot(glob);
+    host = without_final_dot(host);
     if (glob.size() > 2 && glob.substr(0, 2) == "*." && host.size() == glob.size() - 2) {
         // "*.example.com" also covers "example.com".
         bool same = true;

@@ -134,7 +134,11 @@ private:
         if (o_.insecure || !o_.ca_file.empty()) make_tls_context();
         // Rules are compiled once, here: a bad file stops the run before any
         // fetch, and every forked worker inherits the compiled programs.
-        if (!o_.rules.empty()) rules_file_ = extractor::from_file(o_.rules);
+        if (!o_.rules.empty()) {
+            const rule_file f = load_rule_file(o_.rules);  // read once: --rules may be a pipe
+            rules_file_ = extractor::from_rules(f);
+            rules_hash_ = f.content_hash;
+        }
         (void)rules();  // the built-in rules too: compiled here, not in each worker
         open_input();
         refuse_shared_files();
@@ -353,7 +357,7 @@ private:
         // (no "/dev/null.shoal-run").
         std::uint64_t already = 0;
         if (o_.resume) {
-            check_fingerprint(o_);  // refuse before reading or cutting the file
+            check_fingerprint(o_, fingerprint());  // refuse before reading or cutting the file
             refuse_foreign_csv();
             earlier_ = load_existing_output(o_.output, o_.format, done_);
             existing_output& e = earlier_;
@@ -371,7 +375,7 @@ private:
         } else if (regular) {
             // A fresh run's file is emptied once it is open and locked and
             // the fingerprint is written.
-            check_fingerprint(o_);
+            check_fingerprint(o_, fingerprint());
             if (::ftruncate(output_fd_, 0) != 0) sys::throw_errno(exit_code::file, "cannot empty output " + o_.output);
         }
         if (regular && ::fstat(output_fd_, &st) != 0) sys::throw_errno(exit_code::file, "cannot read " + o_.output);
@@ -461,6 +465,13 @@ private:
     }
 
     const extractor& rules() const { return rules_file_ ? *rules_file_ : extractor::builtin(); }
+
+    // The run's options as the output's run file keeps them, made once: the
+    // URL file is hashed when the run starts, not again when it ends.
+    const std::string& fingerprint() {
+        if (fingerprint_.empty()) fingerprint_ = resume_fingerprint(o_, rules_hash_);
+        return fingerprint_;
+    }
 
     // Workers that still take new lines.
     unsigned taking() const {
@@ -897,7 +908,7 @@ private:
                              "can be resumed: run the command again to crawl the whole list\n");
             return static_cast<int>(exit_code::interrupted);
         }
-        if (resumable_output_) mark_run_complete(o_);
+        if (resumable_output_) mark_run_complete(o_, fingerprint());
         return 0;
     }
 
@@ -915,6 +926,8 @@ private:
     std::unique_ptr<host_pacer> pacer_;
     std::optional<sys::private_dir> robots_dir_;  // removed when the run ends
     std::unique_ptr<extractor> rules_file_;
+    std::uint64_t rules_hash_ = 0;  // of the --rules file's bytes, as read
+    std::string fingerprint_;       // resume_fingerprint(), made once
     std::vector<unsigned> free_ledgers_;
     bool csv_header_ = false;
     bool resumable_output_ = false;  // -o is a regular file: --resume can finish the run

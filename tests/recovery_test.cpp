@@ -678,6 +678,44 @@ TEST_CASE("recovery: --resume checks the list and the rules by content, not by h
     CHECK(records_by_line(out).size() == 2);
 }
 
+TEST_CASE("recovery: --resume compares rules read from a pipe by their content", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
+    const fs::path out = dir / "out.jsonl";
+    const std::string rules = "[[rule]]\nname = \"title\"\npattern = '(?is)<title>(.*?)</title>'\n";
+    const std::string other = "[[rule]]\nname = \"title\"\npattern = '(?is)<h1>(.*?)</h1>'\n";
+    auto run = [&](const std::string& stdin_rules, std::vector<std::string> extra) {
+        extra.insert(extra.begin(), {"--rules", "/dev/stdin"});
+        return shoal::test::run_process(crawl_args(urls, out, extra), stdin_rules, 60s);
+    };
+    REQUIRE(run(rules, {}).exit_code == 0);
+    auto refused = run(other, {"--resume"});
+    INFO(refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("--force"));
+    CHECK(run(rules, {"--resume"}).exit_code == 0);
+    CHECK(run(other, {"--resume", "--force"}).exit_code == 0);
+    require_all_pages(records_by_line(out), 2);
+}
+
+TEST_CASE("recovery: --resume tells one header from two, and takes header names in any case", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
+    const fs::path out = dir / "out.jsonl";
+    auto run = [&](std::vector<std::string> extra) {
+        return shoal::test::run_process(crawl_args(urls, out, extra), "", 60s);
+    };
+    REQUIRE(run({"--header", "X-A: 1 header=X-B:2"}).exit_code == 0);
+    auto refused = run({"--resume", "--header", "X-A: 1", "--header", "X-B: 2"});
+    INFO(refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("--force"));
+    CHECK(run({"--resume", "--header", "x-a:1 header=X-B:2"}).exit_code == 0);
+    require_all_pages(records_by_line(out), 2);
+}
+
 TEST_CASE("recovery: --resume refuses a CSV that shoal did not write, and cuts nothing of it", "[recovery]") {
     local_site site;
     temp_dir dir;

@@ -2,10 +2,13 @@
 // is cut off (resume.hpp), on files written here byte by byte.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "shoal/done_lines.hpp"
+#include "shoal/options.hpp"
 #include "shoal/resume.hpp"
 #include "support/process.hpp"
 
@@ -120,4 +123,63 @@ TEST_CASE("resume: a missing output is an empty one", "[resume]") {
     CHECK(e.records == 0);
     CHECK(e.cut_bytes == 0);
     CHECK_FALSE(fs::exists(dir / "none.jsonl"));
+}
+
+namespace {
+
+// The crawl options of `shoal crawl urls -o out.jsonl ARGS...`.
+shoal::crawl_options crawl_options_of(std::vector<std::string> args) {
+    args.insert(args.begin(), {"shoal", "crawl", "-", "-o", "out.jsonl"});
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    shoal::command c = shoal::parse_command_line(static_cast<int>(argv.size()), argv.data());
+    REQUIRE(c.what == shoal::command::kind::crawl);
+    return c.crawl;
+}
+
+std::string fingerprint_of(std::vector<std::string> args, std::uint64_t rules_hash = 0) {
+    return shoal::resume_fingerprint(crawl_options_of(std::move(args)), rules_hash);
+}
+
+}  // namespace
+
+TEST_CASE("resume: the fingerprint keeps one header from looking like two", "[resume]") {
+    const std::string one = fingerprint_of({"--header", "X-A: 1 header=X-B:2"});
+    const std::string two = fingerprint_of({"--header", "X-A: 1", "--header", "X-B: 2"});
+    CHECK(one != two);
+    CHECK_THAT(one, Catch::EndsWith(R"( header=x-a:"1 header=X-B:2")"));
+    CHECK_THAT(two, Catch::EndsWith(" header=x-a:1 header=x-b:2"));
+    // The user agent comes before the headers: its text cannot stand for one.
+    CHECK(fingerprint_of({"--user-agent", "bot header=x-a:1"}) != fingerprint_of({"--user-agent", "bot", "--header", "x-a: 1"}));
+    // Quotes and backslashes in a value are escaped.
+    CHECK_THAT(fingerprint_of({"--header", R"(X-Q: a"b\c)"}), Catch::EndsWith(R"( header=x-q:"a\"b\\c")"));
+    CHECK(fingerprint_of({"--header", R"(X-Q: a" header=x-r:"b)"}) !=
+          fingerprint_of({"--header", "X-Q: a", "--header", "X-R: b"}));
+}
+
+TEST_CASE("resume: header names count the same in any case", "[resume]") {
+    CHECK(fingerprint_of({"--header", "x-a:1"}) == fingerprint_of({"--header", "X-A: 1"}));
+    CHECK(fingerprint_of({"--header", "Accept-Language: de"}) == fingerprint_of({"--header", "accept-language:de"}));
+    // Values are compared as they are.
+    CHECK(fingerprint_of({"--header", "X-A: b"}) != fingerprint_of({"--header", "X-A: B"}));
+}
+
+TEST_CASE("resume: the fingerprint holds the hash of the rules as read whatever their path is", "[resume]") {
+    // The hash comes from the bytes the run read: /dev/stdin or <(...) has one too.
+    const std::string a = fingerprint_of({"--rules", "/dev/stdin"}, 0x1234);
+    INFO(a);
+    CHECK(a.find("@0000000000001234 timeout=") != std::string::npos);
+    CHECK(a != fingerprint_of({"--rules", "/dev/stdin"}, 0x5678));
+    // Without --rules there is no hash.
+    CHECK(fingerprint_of({}, 0x1234) == fingerprint_of({}, 0));
+    CHECK(fingerprint_of({}).find(" rules= ") != std::string::npos);
+}
+
+TEST_CASE("resume: a plain run's fingerprint is written as before", "[resume]") {
+    // Runs without free text that needs quoting resume across the change.
+    CHECK(fingerprint_of({"--user-agent", "shop-bot/2.0", "--timeout", "5"}) ==
+          "input=- rules= timeout=5 max-body=8388608 retries=2 max-redirects=10 insecure=0 ca-file= "
+          "user-agent=shop-bot/2.0");
+    CHECK(fingerprint_of({"--user-agent", "Mozilla/5.0 (X11)"}).find(R"x( user-agent="Mozilla/5.0 (X11)")x") !=
+          std::string::npos);
 }

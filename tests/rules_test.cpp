@@ -4,9 +4,12 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "shoal/error.hpp"
 #include "shoal/extractor.hpp"
+#include "shoal/price.hpp"
 
 namespace {
 
@@ -49,10 +52,51 @@ TEST_CASE("rules: a minimal file", "[rules]") {
 TEST_CASE("rules: a rule named price defaults to type price", "[rules]") {
     auto f = shoal::parse_rule_file(
         "[[rule]]\nname = \"price\"\npattern = 'p(.)'\n"
-        "[[rule]]\nname = \"price\"\npattern = 'q(.)'\ntype = \"raw\"\n",
+        "[[rule]]\nname = \"price\"\npattern = 'q(.)'\ntype = \"price\"\n",
         "t.toml");
     CHECK(f.rules[0].type == shoal::value_type::price);
-    CHECK(f.rules[1].type == shoal::value_type::raw);
+    CHECK(f.rules[1].type == shoal::value_type::price);
+}
+
+TEST_CASE("rules: title, price and currency rules give what the record holds, or are refused", "[rules]") {
+    // The record's title is text, its price a price: these went to fields
+    // under the name instead, as the README says they do not.
+    CHECK(error_of("[[rule]]\nname = 'title'\npattern = '<h1>(.*?)</h1>'\ntype = 'number'\n") ==
+          "test.toml: rule 'title': line 4: type = \"number\" cannot give the record's title, which is text "
+          "(text, url or raw); give the rule another name to put its value in fields");
+    CHECK_THAT(error_of("[[rule]]\nname = 'title'\npattern = '(x)'\ntype = 'price'\n"),
+               Catch::Contains("type = \"price\" cannot give the record's title"));
+    CHECK(error_of("[[rule]]\nname = 'price'\npattern = '<b>(.*?)</b>'\ntype = 'raw'\n") ==
+          "test.toml: rule 'price': line 4: type = \"raw\" cannot give the record's price; leave 'type' out, or "
+          "give the rule another name to put its value in fields");
+    CHECK_THAT(error_of("[[rule]]\nname = 'price'\npattern = '(x)'\ntype = 'number'\n"),
+               Catch::Contains("type = \"number\" cannot give the record's price"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'currency'\npattern = '(x)'\ntype = 'price'\n"),
+               Catch::Contains("type = \"price\" cannot give the page's currency"));
+    // A fallback of another type is refused too, whatever the first rule is.
+    CHECK_THAT(error_of("[[rule]]\nname = 'title'\npattern = '<h1>(.*?)</h1>'\n"
+                        "[[rule]]\nname = 'title'\npattern = '<h2>(.*?)</h2>'\ntype = 'number'\n"),
+               Catch::Contains("rule 'title': line 7: type = \"number\""));
+    // Named groups give an object per match.
+    CHECK(error_of("[[rule]]\nname = 'price'\npattern = '(?P<amount>[0-9.]+) (?P<unit>[A-Z]+)'\n") ==
+          "test.toml: rule 'price': named groups ((?P<amount>...)) give an object, which cannot be the record's "
+          "price; use unnamed groups (...), or give the rule another name to put the objects in fields");
+    CHECK_THAT(error_of("[[rule]]\nname = 'title'\npattern = '<h1>(?P<t>.*?)</h1>'\nall = true\n"),
+               Catch::Contains("cannot be the record's title"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'currency'\npattern = 'cur=(?P<c>...)'\n"),
+               Catch::Contains("cannot be the page's currency"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'price'\npattern = '(?P<p>x)'\ntypes = { p = 'price' }\n"),
+               Catch::Contains("named groups ((?P<p>...))"));
+    // What they can be: text, url or raw titles; unnamed and non-capturing groups.
+    auto ex = make("[[rule]]\nname = 'title'\npattern = '<a href=\"(.*?)\"'\ntype = 'url'\n"
+                   "[[rule]]\nname = 'price'\npattern = '(?:<b>|<i>)(.*?)<'\ntype = 'price'\n"
+                   "[[rule]]\nname = 'currency'\npattern = 'cur=(...)'\ntype = 'raw'\n");
+    auto e = ex->extract("<a href=\"/x\"> <i>12.00</i> cur=EUR", "", "http://shop.example/");
+    CHECK(*e.title == "http://shop.example/x");
+    CHECK(e.price->amount == "12.00");
+    CHECK(e.price->currency == "EUR");
+    CHECK(e.fields.empty());
+    CHECK(ex->field_names().empty());
 }
 
 TEST_CASE("rules: malformed files name the file, the rule and the problem", "[rules]") {
@@ -94,6 +138,44 @@ TEST_CASE("rules: malformed files name the file, the rule and the problem", "[ru
     CHECK_NOTHROW(shoal::parse_rule_file(
         "[[rule]]\nname = 'p'\npattern = '(?P<v>x)'\ntypes = { v = 'price' }\ncurrency = 'EUR'\n", "test.toml"));
     CHECK_NOTHROW(shoal::parse_rule_file("[[rule]]\nname = 'a'\npattern = '\\(?<(x)'\n", "test.toml"));
+}
+
+TEST_CASE("rules: a word boundary that TOML made a backspace is refused, naming the fix", "[rules]") {
+    // In "...", TOML reads \b as 0x08: the word boundary would never match.
+    CHECK(error_of("[[rule]]\nname = 'sku'\npattern = \"\\bSKU (\\\\d+)\"\n") ==
+          "test.toml: rule 'sku': line 3: the pattern has a backspace (0x08), which is what TOML makes of \\b "
+          "in a \"...\" string; for a word boundary write the pattern in single quotes '...', or write \\\\b");
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = \"\"\"(x)\\u0008\"\"\"\n"),
+               Catch::Contains("backspace (0x08)"));
+    // Written as RE2 should read it, \b is a word boundary.
+    auto quoted = make("[[rule]]\nname = 'sku'\npattern = '\\bSKU (\\d+)'\n");
+    auto escaped = make("[[rule]]\nname = 'sku'\npattern = \"\\\\bSKU (\\\\d+)\"\n");
+    for (const auto* ex : {quoted.get(), escaped.get()}) {
+        CHECK(field(ex->extract("XSKU 1 SKU 2"), "sku") == R"("2")");
+    }
+    // Escapes that mean to RE2 what TOML makes of them stay allowed.
+    auto tab = make("[[rule]]\nname = 't'\npattern = \"a\\t(b)\\n\"\n");
+    CHECK(field(tab->extract("a\tb\n"), "t") == R"("b")");
+}
+
+TEST_CASE("rules: a currency that is no ISO 4217 code is refused, naming it", "[rules]") {
+    const std::string price_rule = "[[rule]]\nname = 'price'\npattern = '<b>(.*?)</b>'\n";
+    CHECK(error_of(price_rule + "currency = 'UDS'\n") ==
+          "test.toml: rule 'price': line 4: currency \"UDS\" is not an ISO 4217 code (such as \"EUR\", \"USD\", "
+          "\"CNY\")");
+    CHECK_THAT(error_of(price_rule + "currency = 'abc'\n"), Catch::Contains("currency \"abc\" is not an ISO 4217 code"));
+    CHECK_THAT(error_of(price_rule + "currency = 'EURO'\n"), Catch::Contains("currency must be a 3-letter"));
+    // Codes in any case, funds and metals included, and codes withdrawn lately.
+    for (const auto& [code, iso] : std::vector<std::pair<std::string, std::string>>{
+             {"usd", "USD"}, {"Eur", "EUR"}, {"KWD", "KWD"}, {"XAU", "XAU"}, {"CHW", "CHW"},
+             {"ZWG", "ZWG"}, {"XCG", "XCG"}, {"HRK", "HRK"}}) {
+        INFO(code);
+        CHECK(make(price_rule + "currency = '" + code + "'\n")->extract("<b>12.00</b>").price->currency == iso);
+    }
+    CHECK(shoal::is_iso_4217_code("CNY"));
+    CHECK_FALSE(shoal::is_iso_4217_code("cny"));
+    CHECK_FALSE(shoal::is_iso_4217_code("UDS"));
+    CHECK_FALSE(shoal::is_iso_4217_code(""));
 }
 
 TEST_CASE("rules: [items] must name all = true rules", "[rules]") {
@@ -334,6 +416,72 @@ pattern = '<h1>(.*?)</h1>'
     CHECK(*ex->extract(page, "", "http://dangdang.com/").title == "shop");
     CHECK(*ex->extract(page, "", "http://example.org/").title == "generic");
     CHECK(*ex->extract(page).title == "shop");  // no page URL: hosts are not checked
+}
+
+TEST_CASE("rules: hosts globs match as URL hosts are normalised, a final dot left out", "[rules]") {
+    auto ex = make(R"toml(
+[[rule]]
+name = "title"
+pattern = '<h2>(.*?)</h2>'
+hosts = ["bücher.example", "*.Straße.example", "shop.example.org.", "*.dot.example"]
+[[rule]]
+name = "title"
+pattern = '<h1>(.*?)</h1>'
+)toml");
+    const std::string page = "<h1>generic</h1><h2>shop</h2>";
+    auto title = [&](const std::string& url) { return *ex->extract(page, "", url).title; };
+    // URLs hold hosts in punycode, lower case: a glob written in Unicode matches them.
+    CHECK(title("http://xn--bcher-kva.example/") == "shop");
+    CHECK(title("http://BÜCHER.example/") == "shop");
+    CHECK(title("http://www.xn--strae-oqa.example/") == "shop");
+    CHECK(title("http://xn--strae-oqa.example/") == "shop");
+    // The root's dot, on the host or on the glob, changes nothing.
+    CHECK(title("http://xn--bcher-kva.example./") == "shop");
+    CHECK(title("http://shop.example.org/") == "shop");
+    CHECK(title("http://shop.example.org./") == "shop");
+    CHECK(title("http://a.dot.example./") == "shop");
+    CHECK(title("http://dot.example./") == "shop");
+    CHECK(title("http://bucher.example/") == "generic");
+    CHECK(title("http://shop.example.org.evil.example/") == "generic");
+}
+
+TEST_CASE("rules: a hosts glob that cannot be a host name is refused, saying why", "[rules]") {
+    auto hosts = [](const std::string& list) {
+        return error_of("[[rule]]\nname = 'a'\npattern = '(x)'\nhosts = [" + list + "]\n");
+    };
+    CHECK(hosts("'a..example'") ==
+          "test.toml: rule 'a': line 4: 'hosts' entries must be host names or globs like \"*.example.com\": "
+          "\"a..example\" is none (the host name has an empty label (a '.' first, or two in a row))");
+    CHECK_THAT(hosts("'example.com..'"), Catch::Contains("empty label"));
+    CHECK_THAT(hosts("'.'"), Catch::Contains("the host name is empty"));
+    CHECK_THAT(hosts("''"), Catch::Contains("the host name is empty"));
+    CHECK_THAT(hosts("'*.exa mple.com'"), Catch::Contains("spaces or control characters"));
+    CHECK_THAT(hosts("'x.com:8080'"), Catch::Contains("cannot have: ':'"));
+    CHECK_THAT(hosts("'*.x.com/'"), Catch::Contains("cannot have: '/'"));
+    CHECK_THAT(hosts("'shop<1>.example'"), Catch::Contains("cannot have: '<'"));
+    CHECK_THAT(hosts("'bü*.example'"), Catch::Contains("a label with '*' must be ASCII"));
+    CHECK_THAT(hosts("'1.2.3.4.5'"), Catch::Contains("not a valid IPv4 address"));
+    CHECK_THAT(hosts("'xn--zz.example'"), Catch::Contains("not valid Punycode"));
+    CHECK_THAT(hosts("'a.example', 3"), Catch::Contains("'hosts' entries must be host names"));
+}
+
+TEST_CASE("rules: hosts globs are kept normalised", "[rules]") {
+    auto glob = [](std::string_view g) {
+        std::string why;
+        std::string out = shoal::normalise_host_glob(g, why);
+        CHECK(why.empty());
+        return out;
+    };
+    CHECK(glob("Bücher.Example.") == "xn--bcher-kva.example");
+    CHECK(glob("*.bücher.example") == "*.xn--bcher-kva.example");
+    CHECK(glob("SHOP*.Example.*") == "shop*.example.*");
+    CHECK(glob("127.0.0.*") == "127.0.0.*");
+    CHECK(glob("2130706433") == "127.0.0.1");  // as a URL's host reads it
+    CHECK(glob("*") == "*");
+    CHECK(glob("*.") == "*");
+    CHECK(shoal::host_matches("example.com", "EXAMPLE.com."));
+    CHECK(shoal::host_matches("example.com.", "example.com"));
+    CHECK_FALSE(shoal::host_matches("example.com", "example.com.."));
 }
 
 TEST_CASE("rules: alternation groups take the group that matched", "[rules]") {

@@ -67,6 +67,12 @@ command parse_command_line(int argc, char** argv);
 
 // The options a resumed run must share with the run that wrote the output,
 // as one line (used to refuse resuming with different options).
-std::string resume_fingerprint(const crawl_options& o);
+// `rules_hash` is the --rules file's rule_file::content_hash, the hash of
+// the bytes the run read (a pipe, such as --rules /dev/stdin, is read only
+// once); it is not used without --rules. Free text (paths, the user agent,
+// header values) is written in "..." with '"' and '\' escaped when it holds
+// a space, a tab, '"', '\', '@' or a line break, so that no two option sets
+// give one line; header names are lower-cased, as HTTP compares them.
+std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash);
 
 }  // namespace shoal

@@ -68,4 +68,8 @@ enum class price_format {
 std::optional<price> parse_price(std::string_view text, std::string_view currency_hint = {},
                                  price_format format = price_format::text);
 
+// True when `code` (upper case) is an ISO 4217 currency code: "EUR", "CNY";
+// not "UDS", not "eur".
+bool is_iso_4217_code(std::string_view code);
+
 }  // namespace shoal

@@ -42,15 +42,16 @@ existing_output load_existing_output(const std::string& path, output_format form
 // The sidecar file beside the output that holds the run fingerprint.
 std::string fingerprint_path(const std::string& output);
 
-// Writes the fingerprint, which marks the output as a run not yet finished.
+// Writes `fingerprint` (resume_fingerprint(options, ...)), which marks the
+// output as a run not yet finished.
 // Before that, throws setup_error(exit_code::usage) unless options.force:
 // for --resume, when the sidecar's fingerprint differs; for a fresh run,
 // when the output is not empty and its sidecar does not say the run that
 // wrote it finished (starting over would throw its records away). A sidecar
 // that cannot be written is a warning on stderr, not an error.
-void check_fingerprint(const crawl_options& options);
+void check_fingerprint(const crawl_options& options, const std::string& fingerprint);
 
 // Marks the output's run finished: every line has its record.
-void mark_run_complete(const crawl_options& options);
+void mark_run_complete(const crawl_options& options, const std::string& fingerprint);
 
 }  // namespace shoal

@@ -43,11 +43,12 @@ struct rule {
     std::vector<std::pair<std::string, value_type>> group_types;
     bool all = false;
     std::string currency;            // upper-case ISO 4217 code, or empty
-    std::vector<std::string> hosts;  // lower-case globs; empty = every host
+    std::vector<std::string> hosts;  // normalise_host_glob() globs; empty = every host
 };
 
 struct rule_file {
     std::string source;                   // the path, for messages
+    std::uint64_t content_hash = 0;       // fnv1a() of the bytes read: --resume compares it
     std::vector<rule> rules;              // in file order
     std::vector<std::string> items_from;  // [items] from = [...]; empty = no items
 };
@@ -61,10 +62,22 @@ rule_file load_rule_file(const std::string& path);
 // The same, from text; `source` names it in messages.
 rule_file parse_rule_file(std::string_view toml_text, const std::string& source);
 
-// Host globs, case-insensitive: "*" matches any run of characters. A glob
-// starting with "*." also matches the bare domain: "*.example.com" matches
+// A `hosts` glob as rules keep it: normalised as a URL's host is
+// (normalise_host_name in url.hpp: Unicode labels in punycode, ASCII letters
+// in lower case, "2130706433" as 127.0.0.1), without a final dot. A label
+// holding '*' is kept as written, lower-cased; it must be ASCII (write a
+// Unicode label next to '*' in its xn-- form). Returns the glob, or an
+// empty string with `why` set ("the host name has ...") when it cannot be
+// a host name.
+std::string normalise_host_glob(std::string_view glob, std::string& why);
+
+// Host globs, as normalise_host_glob() gives them; the host is compared
+// case-insensitively: "*" matches any run of characters. A glob starting
+// with "*." also matches the bare domain: "*.example.com" matches
 // "example.com", "www.example.com" and "a.b.example.com". "*" alone matches
-// every host. The port is not part of the host.
+// every host. One final dot (the root's) of the glob and of the host is
+// left out: "example.com" matches "example.com.". The port is not part of
+// the host.
 bool host_matches(std::string_view glob, std::string_view host);
 
 // True when globs is empty or one of them matches host.
