@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "shoal/charset.hpp"
+#include "shoal/fnv1a.hpp"
 #include "shoal/literal_search.hpp"
 #include "shoal/url_source.hpp"
 
@@ -26,11 +27,7 @@ std::string target_url::origin() const {
     return s;
 }
 
-std::uint64_t origin_hash(std::string_view origin) noexcept {
-    std::uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : origin) h = (h ^ c) * 1099511628211ull;
-    return h;
-}
+std::uint64_t origin_hash(std::string_view origin) noexcept { return fnv1a(origin); }
 
 namespace {
 
