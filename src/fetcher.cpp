@@ -325,9 +325,10 @@ struct fetcher::impl {
     // resume, instead of each making a full handshake. The timer wakes them.
     std::unordered_map<std::string, std::shared_ptr<net::steady_timer>> session_wanted;
     std::vector<unsigned> free_entries;  // host_limiter ledger entries not in use
-    // This fetcher's requests waiting for --per-host room at an origin,
-    // oldest first: a release here wakes the first at once (those of other
-    // workers look again after at most max_slot_poll).
+    // This fetcher's requests waiting for --per-host room at an origin, in
+    // the order they came: only the first tries for the slot (at once when a
+    // request of this fetcher releases it, else every max_slot_poll at most,
+    // for room other workers make); the others wait their turn.
     std::unordered_map<std::string, std::deque<net::steady_timer*>> slot_waiters;
     // Timers of the waits before a request is sent (a --per-host slot, a
     // --per-host-rate turn, a retry's backoff): stop() ends them.
@@ -411,31 +412,53 @@ struct fetcher::impl {
         co_return !stopped;
     }
 
-    // Waits until origin is below --per-host over all workers. Returns the
-    // ledger entry to release, or -1 when there is no limit or the run
-    // stopped meanwhile.
+    // A request's place in slot_waiters, given up when its frame ends
+    // (it got the slot, the run stopped, or the frame was destroyed).
+    struct slot_queue_place {
+        impl& f;
+        const std::string& origin;
+        net::steady_timer* timer;
+        ~slot_queue_place() {
+            auto it = f.slot_waiters.find(origin);
+            if (it == f.slot_waiters.end()) return;
+            auto& q = it->second;
+            const bool first = !q.empty() && q.front() == timer;
+            if (auto me = std::find(q.begin(), q.end(), timer); me != q.end()) q.erase(me);
+            if (q.empty()) f.slot_waiters.erase(it);
+            else if (first) q.front()->cancel();  // the next one is first now: it tries
+        }
+    };
+
+    // Waits until origin is below --per-host over all workers, after the
+    // requests of this fetcher that came first. Returns the ledger entry to
+    // release, or -1 when there is no limit or the run stopped meanwhile.
     net::awaitable<int> acquire(const std::string& origin) {
         if (cfg.limiter == nullptr || free_entries.empty()) co_return -1;
         unsigned entry = free_entries.back();
+        if (!slot_waiters.contains(origin) && cfg.limiter->try_acquire(origin, cfg.ledger, entry)) {
+            free_entries.pop_back();
+            co_return static_cast<int>(entry);
+        }
         free_entries.pop_back();
-        auto wait = std::chrono::milliseconds(2);
-        while (!cfg.limiter->try_acquire(origin, cfg.ledger, entry)) {
-            net::steady_timer t(io, wait);
-            slot_waiters[origin].push_back(&t);
-            const bool waited = co_await wait_unless_stopped(t);
-            // Woken by a release (which took it off the queue), or not.
-            if (auto it = slot_waiters.find(origin); it != slot_waiters.end()) {
-                auto& q = it->second;
-                if (auto me = std::find(q.begin(), q.end(), &t); me != q.end()) q.erase(me);
-                if (q.empty()) slot_waiters.erase(it);
-            }
-            if (!waited) {
+        net::steady_timer t(io);
+        auto& q = slot_waiters[origin];
+        q.push_back(&t);
+        slot_queue_place place{*this, origin, &t};
+        auto poll = std::chrono::milliseconds(2);
+        for (;;) {
+            // The first polls (and is woken by a release); the others sleep
+            // until they are first.
+            const bool first = slot_waiters[origin].front() == &t;
+            if (first) t.expires_after(poll);
+            else t.expires_at(clock_type::time_point::max());
+            if (!co_await wait_unless_stopped(t)) {
                 free_entries.push_back(entry);
                 co_return -1;
             }
-            wait = std::min(wait * 2, max_slot_poll);
+            if (slot_waiters[origin].front() != &t) continue;
+            if (cfg.limiter->try_acquire(origin, cfg.ledger, entry)) co_return static_cast<int>(entry);
+            if (first) poll = std::min(poll * 2, max_slot_poll);
         }
-        co_return static_cast<int>(entry);
     }
 
     // Waits for origin's turn under --per-host-rate or a Crawl-delay: every
@@ -455,14 +478,10 @@ struct fetcher::impl {
         if (entry < 0) return;
         cfg.limiter->release(cfg.ledger, static_cast<unsigned>(entry));
         free_entries.push_back(static_cast<unsigned>(entry));
-        // The first request of this worker waiting for the origin tries at
-        // once: the slot, and the connection just put back, are its.
-        if (auto it = slot_waiters.find(origin); it != slot_waiters.end()) {
-            net::steady_timer* first = it->second.front();
-            it->second.pop_front();
-            if (it->second.empty()) slot_waiters.erase(it);
-            first->cancel();
-        }
+        // The first request of this fetcher waiting for the origin tries at
+        // once, before this one's lane can ask again: the slot, and the
+        // connection just put back, are its.
+        if (auto it = slot_waiters.find(origin); it != slot_waiters.end()) it->second.front()->cancel();
     }
 
     void stop() {
@@ -931,8 +950,15 @@ struct fetcher::impl {
             bool keep_alive = false, got_bytes = false;
             if (c->tls) co_await exchange(*c->tls, *c, u, plan, a, keep_alive, got_bytes);
             else co_await exchange(*c->plain, *c, u, plan, a, keep_alive, got_bytes);
-            if (reused && a.stage != error_stage::none && !got_bytes && a.code != "timeout")
-                continue;  // stale keep-alive connection
+            if (reused && a.stage != error_stage::none && !got_bytes && a.code != "timeout") {
+                // A stale keep-alive connection: the request goes again on a
+                // new one, unless the run has stopped meanwhile.
+                if (stopped) {
+                    a = abandoned_attempt();
+                    break;
+                }
+                continue;
+            }
             if (a.stage == error_stage::none && c->tls) remember_session(*c, origin);
             if (c->brings_session) session_came(*c, origin);
             if (a.stage == error_stage::none) {

@@ -202,8 +202,8 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->check(non_empty_path())
         ->type_name("PATH");
     crawl.add_option("--grace", o.grace_s,
-                     "seconds fetches whose request is sent may finish after Ctrl-C "
-                     "(the others end at once, left to --resume)")
+                     "seconds fetches under way may finish after Ctrl-C (those waiting "
+                     "for a slot, a turn or a retry end at once, left to --resume)")
         ->capture_default_str()
         ->check(decimal_number())
         ->check(decimal_range(0.0, 3600.0))

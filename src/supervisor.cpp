@@ -307,6 +307,10 @@ private:
     void open_output() {
         if (o_.output == "-") {
             sys::require_open_stdout("the records");
+            if (const char* kernel = sys::kernel_file_system(STDOUT_FILENO))
+                throw setup_error(exit_code::file, std::string("cannot write the records to stdout: it is a file of "
+                                                               "the kernel's ") +
+                                                       kernel + " file system, which holds settings, not records");
             output_fd_ = STDOUT_FILENO;
             csv_header_ = o_.format == output_format::csv;
             return;

@@ -1036,6 +1036,11 @@ TEST_CASE("crawl: --stats and -o naming the file a shell redirected stdout or st
         CHECK(r.exit_code == 2);
         CHECK(r.err == "shoal: cannot write the output /proc/self/comm: it is a file of the kernel's proc file "
                        "system, which holds settings, not records\n");
+        // The same file as stdout (the shell opens it for shoal).
+        auto piped = shell("exec \"$1\" crawl \"$2\" -q > /proc/self/comm");
+        CHECK(piped.exit_code == 2);
+        CHECK(piped.err == "shoal: cannot write the records to stdout: it is a file of the kernel's proc file "
+                           "system, which holds settings, not records\n");
     }
 }
 

@@ -101,8 +101,9 @@ struct fetch_result {
     error_stage stage = error_stage::none;
     std::string error_code;
     std::string error_message;
-    // The run stopped (fetcher::stop) before a request of the fetch was
-    // sent: the fetch has no outcome, and its line no record.
+    // The run stopped (fetcher::stop) before the fetch's next request was
+    // sent (its first, a retry, a redirect's next hop): the fetch has no
+    // outcome, and its line no record.
     bool abandoned = false;
 };
 
@@ -139,8 +140,9 @@ public:
 
     // The run is stopping: no request starts from now on, and the fetches
     // waiting to send one (for a --per-host slot, a --per-host-rate turn or
-    // a Crawl-delay, a retry's backoff, a robots.txt) end at once, abandoned.
-    // Requests already sent go on.
+    // a Crawl-delay, a retry's backoff) end at once, abandoned, as do those
+    // whose robots.txt fetch is abandoned so. Fetches under way (resolving,
+    // connecting, sent) go on.
     void stop();
 
     // Closes idle kept-alive connections: all, or those to one origin.
