@@ -113,6 +113,34 @@ TEST_CASE("pool: fetches waiting for --per-host room take the connection the las
     CHECK(served.at("connections").to_number<int>() == 2);  // shoal's one and this /stats request's
 }
 
+TEST_CASE("pool: a worker's fetches waiting for --per-host room go in the order they came", "[pool]") {
+    // 24 lines of one host, 8 lanes, one slot: lines 2-8 wait in the queue
+    // while line 1 is fetched. The lane that fetched line 1 takes line 9
+    // and joins the queue behind them: the site sees the lines in order.
+    // (The lane that released the slot took it back, and line 9 went second.)
+    local_site site;
+    temp_dir dir;
+    std::string text;
+    std::vector<std::string> paths;
+    for (int i = 1; i <= 24; ++i) {
+        paths.push_back("/slow/20/p/" + std::to_string(i) + ".html");
+        text += site.url(paths.back()) + "\n";
+    }
+    shoal::test::write_file(dir / "urls.txt", text);
+    // The CPU counts as having room, so the waiting lines go to idle lanes at once.
+    auto r = shoal::test::run_process({"env", "SHOAL_FAULT_CPU_SATURATED=0", SHOAL_BINARY, "crawl",
+                                       (dir / "urls.txt").string(), "-o", (dir / "out.jsonl").string(), "-q",
+                                       "-p", "1", "-c", "8", "--per-host", "1"},
+                                      "", 120s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(shoal::test::read_jsonl(dir / "out.jsonl").size() == 24);
+    std::vector<std::string> requested;
+    const boost::json::value asked = boost::json::parse(site.get("/requested"));
+    for (const auto& v : asked.as_array()) requested.emplace_back(v.as_string());
+    CHECK(requested == paths);
+}
+
 TEST_CASE("pool: --per-host-rate spaces each host's requests over all workers together", "[pool]") {
     // Two hosts (two sites), 12 lines each, interleaved; chunks of 6
     // consecutive lines, so both workers fetch from both hosts at once.
