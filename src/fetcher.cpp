@@ -441,8 +441,7 @@ struct fetcher::impl {
         }
         free_entries.pop_back();
         net::steady_timer t(io);
-        auto& q = slot_waiters[origin];
-        q.push_back(&t);
+        slot_waiters[origin].push_back(&t);
         slot_queue_place place{*this, origin, &t};
         auto poll = std::chrono::milliseconds(2);
         for (;;) {
