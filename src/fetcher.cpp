@@ -988,10 +988,13 @@ struct fetcher::impl {
     // A request with retries on connect errors, timeouts, 429 and 5xx.
     net::awaitable<attempt> with_retries(const target_url& u, const request_plan& plan, std::uint32_t& attempts) {
         attempts = 0;
+        int received = -1;  // the last status an attempt got
         for (;;) {
             attempt a = co_await attempt_once(u, plan);
             if (a.abandoned) co_return a;
             ++attempts;
+            if (a.status != -1) received = a.status;
+            else a.status = received;  // a 503, then a refused connection: 503
             bool retry_status = a.stage == error_stage::none && (a.status == 429 || (a.status >= 500 && a.status <= 599));
             bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
             if (!retry || attempts > cfg.retries) co_return a;
@@ -1029,7 +1032,8 @@ struct fetcher::impl {
                 r.error_message = std::move(a.message);
                 co_return r;
             }
-            r.status = a.status;
+            // The last status received: a redirect's stays when the next hop gets none.
+            if (a.status != -1) r.status = a.status;
             if (a.stage != error_stage::none) {
                 r.stage = a.stage;
                 r.error_code = std::move(a.code);

@@ -226,6 +226,17 @@ TEST_CASE("crawl: redirect loops and redirects to ftp fail at stage redirect", "
     check_product(r.by_line.at(3), 1, lines[2]);
 }
 
+TEST_CASE("crawl: a redirect whose next hop gets no answer keeps the redirect's status", "[crawl]") {
+    // status is the last HTTP status received: the 302, then a refused connection.
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/to-port/1/p/1.html")};
+    auto r = crawl(dir, lines, {"--retries", "1"}, 60s);
+    require_complete(r, lines);
+    check_stage(r.by_line.at(1), {"connect"});
+    CHECK(status(r.by_line.at(1)) == 302);
+}
+
 TEST_CASE("crawl: HTTP error statuses are recorded as statuses", "[crawl]") {
     local_site site;
     temp_dir dir;
