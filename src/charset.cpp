@@ -752,6 +752,10 @@ std::string detect_charset(std::string_view body, std::string_view content_type)
     return std::string(charset);
 }
 
+char32_t windows_1252_code_point(unsigned char byte) noexcept {
+    return byte >= 0x80 && byte < 0xA0 ? char32_t{windows_1252_c1[byte - 0x80]} : char32_t{byte};
+}
+
 bool is_valid_utf8(std::string_view s) noexcept {
     return valid_utf8_prefix(s) == s.size();
 }

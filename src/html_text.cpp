@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdint>
 
+#include "shoal/charset.hpp"
 #include "shoal/literal_search.hpp"
 
 namespace shoal {
@@ -16,24 +17,72 @@ struct named_ref {
     char32_t cp;
 };
 
-// Sorted by name for binary search. The references shops actually use.
-constexpr std::array<named_ref, 58> named_refs{{
-    {"AElig", 0xC6}, {"Aring", 0xC5}, {"Auml", 0xC4}, {"Ouml", 0xD6}, {"Uuml", 0xDC},
-    {"aacute", 0xE1}, {"aelig", 0xE6}, {"agrave", 0xE0}, {"amp", '&'}, {"apos", '\''},
-    {"aring", 0xE5}, {"auml", 0xE4}, {"bdquo", 0x201E}, {"bull", 0x2022}, {"ccedil", 0xE7},
-    {"cent", 0xA2}, {"copy", 0xA9}, {"curren", 0xA4}, {"deg", 0xB0}, {"eacute", 0xE9},
-    {"ecirc", 0xEA}, {"egrave", 0xE8}, {"euro", 0x20AC}, {"gt", '>'}, {"hellip", 0x2026},
-    {"iacute", 0xED}, {"iexcl", 0xA1}, {"iquest", 0xBF}, {"laquo", 0xAB}, {"ldquo", 0x201C},
-    {"lsaquo", 0x2039}, {"lsquo", 0x2018}, {"lt", '<'}, {"mdash", 0x2014}, {"middot", 0xB7},
-    {"nbsp", 0xA0}, {"ndash", 0x2013}, {"ntilde", 0xF1}, {"oacute", 0xF3}, {"ouml", 0xF6},
-    {"pound", 0xA3}, {"quot", '"'}, {"raquo", 0xBB}, {"rdquo", 0x201D}, {"reg", 0xAE},
-    {"rsaquo", 0x203A}, {"rsquo", 0x2019}, {"sbquo", 0x201A}, {"sect", 0xA7}, {"shy", 0xAD},
-    {"szlig", 0xDF}, {"thinsp", 0x2009}, {"times", 0xD7}, {"trade", 0x2122}, {"uacute", 0xFA},
-    {"uuml", 0xFC}, {"yen", 0xA5}, {"zwj", 0x200D},
+// Sorted by name for binary search: HTML 4's 252 references, &apos; and
+// the upper-case forms HTML keeps of &amp; &lt; &gt; &quot; &copy; &reg;.
+constexpr std::array<named_ref, 259> named_refs{{
+    {"AElig", 0xC6}, {"AMP", '&'}, {"Aacute", 0xC1}, {"Acirc", 0xC2}, {"Agrave", 0xC0}, {"Alpha", 0x391},
+    {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4}, {"Beta", 0x392}, {"COPY", 0xA9}, {"Ccedil", 0xC7},
+    {"Chi", 0x3A7}, {"Dagger", 0x2021}, {"Delta", 0x394}, {"ETH", 0xD0}, {"Eacute", 0xC9}, {"Ecirc", 0xCA},
+    {"Egrave", 0xC8}, {"Epsilon", 0x395}, {"Eta", 0x397}, {"Euml", 0xCB}, {"GT", '>'}, {"Gamma", 0x393},
+    {"Iacute", 0xCD}, {"Icirc", 0xCE}, {"Igrave", 0xCC}, {"Iota", 0x399}, {"Iuml", 0xCF}, {"Kappa", 0x39A},
+    {"LT", '<'}, {"Lambda", 0x39B}, {"Mu", 0x39C}, {"Ntilde", 0xD1}, {"Nu", 0x39D}, {"OElig", 0x152},
+    {"Oacute", 0xD3}, {"Ocirc", 0xD4}, {"Ograve", 0xD2}, {"Omega", 0x3A9}, {"Omicron", 0x39F},
+    {"Oslash", 0xD8}, {"Otilde", 0xD5}, {"Ouml", 0xD6}, {"Phi", 0x3A6}, {"Pi", 0x3A0}, {"Prime", 0x2033},
+    {"Psi", 0x3A8}, {"QUOT", '"'}, {"REG", 0xAE}, {"Rho", 0x3A1}, {"Scaron", 0x160}, {"Sigma", 0x3A3},
+    {"THORN", 0xDE}, {"Tau", 0x3A4}, {"Theta", 0x398}, {"Uacute", 0xDA}, {"Ucirc", 0xDB}, {"Ugrave", 0xD9},
+    {"Upsilon", 0x3A5}, {"Uuml", 0xDC}, {"Xi", 0x39E}, {"Yacute", 0xDD}, {"Yuml", 0x178}, {"Zeta", 0x396},
+    {"aacute", 0xE1}, {"acirc", 0xE2}, {"acute", 0xB4}, {"aelig", 0xE6}, {"agrave", 0xE0},
+    {"alefsym", 0x2135}, {"alpha", 0x3B1}, {"amp", '&'}, {"and", 0x2227}, {"ang", 0x2220}, {"apos", '\''},
+    {"aring", 0xE5}, {"asymp", 0x2248}, {"atilde", 0xE3}, {"auml", 0xE4}, {"bdquo", 0x201E}, {"beta", 0x3B2},
+    {"brvbar", 0xA6}, {"bull", 0x2022}, {"cap", 0x2229}, {"ccedil", 0xE7}, {"cedil", 0xB8}, {"cent", 0xA2},
+    {"chi", 0x3C7}, {"circ", 0x2C6}, {"clubs", 0x2663}, {"cong", 0x2245}, {"copy", 0xA9}, {"crarr", 0x21B5},
+    {"cup", 0x222A}, {"curren", 0xA4}, {"dArr", 0x21D3}, {"dagger", 0x2020}, {"darr", 0x2193}, {"deg", 0xB0},
+    {"delta", 0x3B4}, {"diams", 0x2666}, {"divide", 0xF7}, {"eacute", 0xE9}, {"ecirc", 0xEA},
+    {"egrave", 0xE8}, {"empty", 0x2205}, {"emsp", 0x2003}, {"ensp", 0x2002}, {"epsilon", 0x3B5},
+    {"equiv", 0x2261}, {"eta", 0x3B7}, {"eth", 0xF0}, {"euml", 0xEB}, {"euro", 0x20AC}, {"exist", 0x2203},
+    {"fnof", 0x192}, {"forall", 0x2200}, {"frac12", 0xBD}, {"frac14", 0xBC}, {"frac34", 0xBE},
+    {"frasl", 0x2044}, {"gamma", 0x3B3}, {"ge", 0x2265}, {"gt", '>'}, {"hArr", 0x21D4}, {"harr", 0x2194},
+    {"hearts", 0x2665}, {"hellip", 0x2026}, {"iacute", 0xED}, {"icirc", 0xEE}, {"iexcl", 0xA1},
+    {"igrave", 0xEC}, {"image", 0x2111}, {"infin", 0x221E}, {"int", 0x222B}, {"iota", 0x3B9},
+    {"iquest", 0xBF}, {"isin", 0x2208}, {"iuml", 0xEF}, {"kappa", 0x3BA}, {"lArr", 0x21D0}, {"lambda", 0x3BB},
+    {"lang", 0x2329}, {"laquo", 0xAB}, {"larr", 0x2190}, {"lceil", 0x2308}, {"ldquo", 0x201C}, {"le", 0x2264},
+    {"lfloor", 0x230A}, {"lowast", 0x2217}, {"loz", 0x25CA}, {"lrm", 0x200E}, {"lsaquo", 0x2039},
+    {"lsquo", 0x2018}, {"lt", '<'}, {"macr", 0xAF}, {"mdash", 0x2014}, {"micro", 0xB5}, {"middot", 0xB7},
+    {"minus", 0x2212}, {"mu", 0x3BC}, {"nabla", 0x2207}, {"nbsp", 0xA0}, {"ndash", 0x2013}, {"ne", 0x2260},
+    {"ni", 0x220B}, {"not", 0xAC}, {"notin", 0x2209}, {"nsub", 0x2284}, {"ntilde", 0xF1}, {"nu", 0x3BD},
+    {"oacute", 0xF3}, {"ocirc", 0xF4}, {"oelig", 0x153}, {"ograve", 0xF2}, {"oline", 0x203E},
+    {"omega", 0x3C9}, {"omicron", 0x3BF}, {"oplus", 0x2295}, {"or", 0x2228}, {"ordf", 0xAA}, {"ordm", 0xBA},
+    {"oslash", 0xF8}, {"otilde", 0xF5}, {"otimes", 0x2297}, {"ouml", 0xF6}, {"para", 0xB6}, {"part", 0x2202},
+    {"permil", 0x2030}, {"perp", 0x22A5}, {"phi", 0x3C6}, {"pi", 0x3C0}, {"piv", 0x3D6}, {"plusmn", 0xB1},
+    {"pound", 0xA3}, {"prime", 0x2032}, {"prod", 0x220F}, {"prop", 0x221D}, {"psi", 0x3C8}, {"quot", '"'},
+    {"rArr", 0x21D2}, {"radic", 0x221A}, {"rang", 0x232A}, {"raquo", 0xBB}, {"rarr", 0x2192},
+    {"rceil", 0x2309}, {"rdquo", 0x201D}, {"real", 0x211C}, {"reg", 0xAE}, {"rfloor", 0x230B}, {"rho", 0x3C1},
+    {"rlm", 0x200F}, {"rsaquo", 0x203A}, {"rsquo", 0x2019}, {"sbquo", 0x201A}, {"scaron", 0x161},
+    {"sdot", 0x22C5}, {"sect", 0xA7}, {"shy", 0xAD}, {"sigma", 0x3C3}, {"sigmaf", 0x3C2}, {"sim", 0x223C},
+    {"spades", 0x2660}, {"sub", 0x2282}, {"sube", 0x2286}, {"sum", 0x2211}, {"sup", 0x2283}, {"sup1", 0xB9},
+    {"sup2", 0xB2}, {"sup3", 0xB3}, {"supe", 0x2287}, {"szlig", 0xDF}, {"tau", 0x3C4}, {"there4", 0x2234},
+    {"theta", 0x3B8}, {"thetasym", 0x3D1}, {"thinsp", 0x2009}, {"thorn", 0xFE}, {"tilde", 0x2DC},
+    {"times", 0xD7}, {"trade", 0x2122}, {"uArr", 0x21D1}, {"uacute", 0xFA}, {"uarr", 0x2191}, {"ucirc", 0xFB},
+    {"ugrave", 0xF9}, {"uml", 0xA8}, {"upsih", 0x3D2}, {"upsilon", 0x3C5}, {"uuml", 0xFC}, {"weierp", 0x2118},
+    {"xi", 0x3BE}, {"yacute", 0xFD}, {"yen", 0xA5}, {"yuml", 0xFF}, {"zeta", 0x3B6}, {"zwj", 0x200D},
+    {"zwnj", 0x200C},
 }};
 static_assert(std::is_sorted(named_refs.begin(), named_refs.end(),
                              [](const named_ref& a, const named_ref& b) { return a.name < b.name; }) &&
               !named_refs.back().name.empty());
+constexpr std::size_t longest_name = 8;  // "thetasym"
+
+// The references HTML reads without their ';' even before letters or
+// digits ("&copy2024" is "©2024"): those of Latin-1 and & < > ".
+bool is_legacy(const named_ref& r) {
+    return (r.cp >= 0xA0 && r.cp <= 0xFF) || r.cp == '&' || r.cp == '<' || r.cp == '>' || r.cp == '"';
+}
+
+const named_ref* find_ref(std::string_view name) {
+    auto it = std::lower_bound(named_refs.begin(), named_refs.end(), name,
+                               [](const named_ref& r, std::string_view n) { return r.name < n; });
+    return it != named_refs.end() && it->name == name ? &*it : nullptr;
+}
 
 void append_utf8(char32_t cp, std::string& out) {
     if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
@@ -71,18 +120,30 @@ std::size_t decode_one(std::string_view s, std::string& out) {
             v = v * (hex ? 16 : 10) + static_cast<std::uint32_t>(d);
         }
         if (digits == 0) return 0;
-        if (v >= 0x80 && v < 0xA0) v = 0xFFFD;  // C1 range: windows-1252 in practice, rare
+        // As HTML reads them: &#146; is U+2019, as windows-1252's byte 0x92
+        // (the C1 controls left there, such as &#129;, are U+FFFD).
+        if (v >= 0x80 && v < 0xA0) {
+            v = windows_1252_code_point(static_cast<unsigned char>(v));
+            if (v < 0xA0) v = 0xFFFD;
+        }
         append_utf8(v, out);
         return i < s.size() && s[i] == ';' ? i + 1 : i;
     }
     std::size_t end = 1;
-    while (end < s.size() && end <= 8 && std::isalnum(static_cast<unsigned char>(s[end]))) ++end;
-    std::string_view name = s.substr(1, end - 1);
-    auto it = std::lower_bound(named_refs.begin(), named_refs.end(), name,
-                               [](const named_ref& r, std::string_view n) { return r.name < n; });
-    if (it == named_refs.end() || it->name != name) return 0;
-    append_utf8(it->cp, out);
-    return end < s.size() && s[end] == ';' ? end + 1 : end;
+    while (end < s.size() && end <= longest_name && std::isalnum(static_cast<unsigned char>(s[end]))) ++end;
+    if (const named_ref* r = find_ref(s.substr(1, end - 1))) {
+        append_utf8(r->cp, out);
+        return end < s.size() && s[end] == ';' ? end + 1 : end;
+    }
+    // The longest legacy reference the letters start with: "&copy2024".
+    for (std::size_t len = end - 1; len-- > 2;) {
+        const named_ref* r = find_ref(s.substr(1, len));
+        if (r != nullptr && is_legacy(*r)) {
+            append_utf8(r->cp, out);
+            return 1 + len;
+        }
+    }
+    return 0;
 }
 
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }

@@ -27,8 +27,15 @@ TEST_CASE("html_text: named entities", "[html_text]") {
     CHECK(decode_entities("&yen;59.00") == "\u00a559.00");
     CHECK(decode_entities("&pound;5 &copy; &reg; &trade; &hellip;") == "\u00a35 \u00a9 \u00ae \u2122 \u2026");
     CHECK(decode_entities("&AElig;&aelig;&Uuml;&szlig;") == "\u00c6\u00e6\u00dc\u00df");
-    CHECK(decode_entities("&zwj;") == "\u200d");  // the last in the table
+    CHECK(decode_entities("&zwnj;") == "\u200c");  // the last in the table
     CHECK(decode_entities("&AElig;") == "\u00c6");  // the first in the table
+    // HTML 4's whole set: Latin-1 letters, Latin Extended, Greek, arrows, maths.
+    CHECK(decode_entities("&Eacute;t&eacute; &ocirc; &frac12; &rarr; &Scaron;koda &oslash; &plusmn;1") ==
+          "\u00c9t\u00e9 \u00f4 \u00bd \u2192 \u0160koda \u00f8 \u00b11");
+    CHECK(decode_entities("&Ccedil;&atilde;&euml;&iuml;&Ograve;&thorn;&yuml;&OElig;") ==
+          "\u00c7\u00e3\u00eb\u00ef\u00d2\u00fe\u00ff\u0152");
+    CHECK(decode_entities("&alpha;&Omega;&thetasym;&le;&ne;&infin;&hearts;") ==
+          "\u03b1\u03a9\u03d1\u2264\u2260\u221e\u2665");
 }
 
 TEST_CASE("html_text: named entities without their semicolon, and unknown names", "[html_text]") {
@@ -36,14 +43,20 @@ TEST_CASE("html_text: named entities without their semicolon, and unknown names"
     CHECK(decode_entities("AT&amp T") == "AT& T");
     CHECK(decode_entities("a &lt b") == "a < b");
     CHECK(decode_entities("&amp") == "&");
+    // Latin-1's and & < > " go before letters and digits too, as HTML reads
+    // them; others need a delimiter.
+    CHECK(decode_entities("&copy2024 &ampx &notit; &eacutes") == "\u00a92024 &x \u00acit; \u00e9s");
+    CHECK(decode_entities("&hellipx &trademark") == "&hellipx &trademark");
     // Unknown names stay exactly as written.
     CHECK(decode_entities("&foo; &bogus &;") == "&foo; &bogus &;");
     CHECK(decode_entities("Q&A") == "Q&A");
     CHECK(decode_entities("a & b") == "a & b");
     CHECK(decode_entities("&") == "&");
     CHECK(decode_entities("&&amp;&") == "&&&");
-    // Case matters: &AMP; is not in the table, &Auml; and &auml; differ.
+    // Case matters: &Auml; and &auml; differ; &AMP; &LT; &GT; &QUOT; &COPY;
+    // &REG; are HTML's too, &EURO; is not.
     CHECK(decode_entities("&Auml;&auml;") == "\u00c4\u00e4");
+    CHECK(decode_entities("&AMP;&LT;&GT;&QUOT;&COPY;&REG;&EURO;") == "&<>\"\u00a9\u00ae&EURO;");
     // A double-escaped entity decodes once.
     CHECK(decode_entities("&amp;euro;") == "&euro;");
 }
@@ -58,6 +71,8 @@ TEST_CASE("html_text: decimal and hex numeric references", "[html_text]") {
     CHECK(decode_entities("&#128512;") == "\U0001F600");
     CHECK(decode_entities("&#x1F600;") == "\U0001F600");
     CHECK(decode_entities("&#xA0;") == "\u00a0");
+    // 128-159 are read as windows-1252's bytes, as HTML does.
+    CHECK(decode_entities("Tom&#146;s caf&#233; &#150; 5&#128; &#x9F;") == "Tom\u2019s caf\u00e9 \u2013 5\u20ac \u0178");
     // No digits: kept as written.
     CHECK(decode_entities("&#; &#x; &#xyz;") == "&#; &#x; &#xyz;");
 }
@@ -71,6 +86,7 @@ TEST_CASE("html_text: invalid code points become U+FFFD", "[html_text]") {
     CHECK(decode_entities("&#99999999;") == fffd);
     CHECK(decode_entities("&#xD800;") == fffd);
     CHECK(decode_entities("&#xDFFF;") == fffd);
+    CHECK(decode_entities("&#129;&#x8D;&#157;") == fffd + fffd + fffd);  // C1 controls windows-1252 leaves
     CHECK(decode_entities("&#x10FFFF;") == "\U0010FFFF");
     // Whatever the digits, the result is valid UTF-8.
     for (const char* s : {"&#xFFFFFFFF;", "&#4294967295;", "&#x7FFFFFFF;", "&#xFFFFFFFFFFFF;",

@@ -71,6 +71,11 @@ std::string known_charset_names();
 // (U+D800..U+DFFF), nothing above U+10FFFF, no truncated sequences.
 bool is_valid_utf8(std::string_view s) noexcept;
 
+// The character a windows-1252 byte stands for (WHATWG index): 0x80 is
+// U+20AC, 0x92 U+2019; 0x81, 0x8D, 0x8F, 0x90 and 0x9D are the C1 controls
+// of their number; bytes under 0x80 are ASCII, 0xA0..0xFF Latin-1.
+char32_t windows_1252_code_point(unsigned char byte) noexcept;
+
 // Returns s with each maximal invalid subsequence replaced by one U+FFFD
 // (Unicode "substitution of maximal subparts", as the WHATWG UTF-8 decoder).
 // Valid input comes back unchanged.
