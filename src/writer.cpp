@@ -41,7 +41,9 @@ struct open_pipe {
 class output_writer {
 public:
     explicit output_writer(const writer_setup& s)
-        : s_(s), progress_(s.options.progress, s.total) {
+        // Records written to a terminal would start on the progress line's
+        // screen line: they go there alone.
+        : s_(s), progress_(s.options.progress && ::isatty(s.output_fd) != 1, s.total) {
         struct stat st{};
         regular_ = ::fstat(s.output_fd, &st) == 0 && S_ISREG(st.st_mode);
         // Only an -o file starts where the supervisor measured it; stdout

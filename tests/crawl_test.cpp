@@ -876,6 +876,31 @@ TEST_CASE("crawl: a closed stdin or stdout is refused, not taken for an empty li
     CHECK(shoal::test::read_jsonl(out).size() == 1);
 }
 
+TEST_CASE("crawl: on a terminal, the progress line shows only when the records go elsewhere", "[crawl]") {
+    // script(1) runs shoal on a pseudo-terminal: stdout and stderr are both it.
+    local_site site;
+    temp_dir dir;
+    std::string text;
+    for (int i = 1; i <= 4; ++i) text += site.url("/slow/300/p/" + std::to_string(i) + ".html") + "\n";
+    shoal::test::write_file(dir / "urls.txt", text);
+    auto on_terminal = [&](const std::string& extra) {
+        const std::string command = std::string("'") + SHOAL_BINARY + "' crawl '" + (dir / "urls.txt").string() +
+                                    "' -p 1 -c 1" + extra;
+        auto r = run_process({"script", "-qec", command, "/dev/null"}, "", 60s);
+        INFO(r.out << r.err);
+        CHECK(r.exit_code == 0);
+        return r.out;
+    };
+    // Records on the terminal: no progress line among them.
+    const std::string records = on_terminal("");
+    CHECK(records.find("\"line\":4") != std::string::npos);
+    CHECK(records.find("\033[K") == std::string::npos);
+    // Records to a file: the progress line is drawn.
+    const std::string to_file = on_terminal(" -o '" + (dir / "out.jsonl").string() + "'");
+    CHECK(to_file.find("\r\033[K") != std::string::npos);
+    CHECK(shoal::test::read_jsonl(dir / "out.jsonl").size() == 4);
+}
+
 TEST_CASE("extract, diff and serve --print-urls refuse a closed stdout, as crawl does", "[crawl]") {
     // What they write would go to /dev/null, and exit 0 would say it worked.
     temp_dir dir;
