@@ -223,7 +223,24 @@ private:
             if (::fstat(input_fd_, &st) == 0 && S_ISDIR(st.st_mode))
                 throw setup_error(exit_code::file, "URL file " + o_.input + " is a directory");
         }
+        refuse_utf16_list();
         total_ = count_url_lines(o_.input);
+    }
+
+    // A list saved as UTF-16 (PowerShell 5's `>`, Notepad's "Unicode") would
+    // give one invalid_url record per line, each URL with a NUL between its
+    // letters. Seen by its byte order mark, where the list can be read
+    // without taking its bytes (a file, or stdin redirected from one).
+    void refuse_utf16_list() const {
+        struct stat st{};
+        if (::fstat(input_fd_, &st) != 0 || !S_ISREG(st.st_mode)) return;
+        unsigned char head[2];
+        if (::pread(input_fd_, head, 2, 0) != 2) return;
+        if ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF))
+            throw setup_error(exit_code::file,
+                              (o_.input == "-" ? std::string("the URL list on stdin") : "URL file " + o_.input) +
+                                  " is UTF-16 (it starts with a UTF-16 byte order mark); shoal reads UTF-8 "
+                                  "lists: convert it first, e.g. iconv -f UTF-16 -t UTF-8 LIST > LIST.utf8");
     }
 
     // The files a run writes (the records, --stats) must be neither the

@@ -64,8 +64,9 @@ url_source::parsed url_source::parse(input_line& out) {
         const char* b = data + begin_;
         const char* e = nl != nullptr ? nl : data + end_;
         ++line_no_;
-        // A UTF-8 byte order mark, as Windows editors write at the start of a file.
-        if (line_no_ == 1 && e - b >= 3 && std::memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;
+        // A UTF-8 byte order mark, as Windows editors write at the start of a
+        // file: also at the start of a later line (`cat a.txt b.txt`).
+        if (e - b >= 3 && std::memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;
         bool keep = usable(b, e);
         if (keep) {
             out.number = line_no_;

@@ -213,6 +213,27 @@ TEST_CASE("dirty input: an empty list and a list of only blanks and comments fin
     CHECK(summary.at("records") == 0);
 }
 
+TEST_CASE("dirty input: a UTF-16 list is refused before anything is written, saying how to convert it",
+          "[dirty]") {
+    temp_dir dir;
+    // "http://127.0.0.1:1/a\r\n" as PowerShell's > writes it: UTF-16LE with a BOM.
+    std::string utf16 = "\xFF\xFE";
+    for (char c : std::string("http://127.0.0.1:1/a\r\n")) utf16 += std::string{c, '\0'};
+    shoal::test::write_file(dir / "u16.txt", utf16);
+    const fs::path out = dir / "out.jsonl";
+    for (bool on_stdin : {false, true}) {
+        INFO("on stdin: " << on_stdin);
+        auto r = on_stdin ? shoal::test::run_process({"sh", "-c", "exec \"$0\" crawl - -o \"$1\" < \"$2\"",
+                                                       SHOAL_BINARY, out.string(), (dir / "u16.txt").string()},
+                                                      "", 30s)
+                          : shoal::test::run_process(
+                                {SHOAL_BINARY, "crawl", (dir / "u16.txt").string(), "-o", out.string()}, "", 30s);
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Catch::Contains("is UTF-16") && Catch::Contains("iconv -f UTF-16 -t UTF-8"));
+        CHECK_FALSE(fs::exists(out));
+    }
+}
+
 TEST_CASE("dirty input: bad command lines are refused before any fetch, in one line", "[dirty]") {
     // The URL file points at a listener that never accepts: any fetch would
     // leave a connection in its backlog.

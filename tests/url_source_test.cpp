@@ -194,16 +194,21 @@ TEST_CASE("url_source: CRLF and surrounding blanks are trimmed", "[url_source]")
     CHECK(r.lines[2].number == 5);
 }
 
-TEST_CASE("url_source: a UTF-8 byte order mark at the start of the list is not part of line 1",
+TEST_CASE("url_source: a UTF-8 byte order mark at the start of a line is not part of it",
           "[url_source]") {
-    // Windows editors save "UTF-8" files with one; only the file's start has it.
+    // Windows editors save "UTF-8" files with one at the start; lists joined
+    // with `cat a.txt b.txt` have one at the start of b's first line.
     auto url = read_both("\xEF\xBB\xBFhttp://a.example/1\n\xEF\xBB\xBFhttp://a.example/2\n");
     REQUIRE(url.lines.size() == 2);
     CHECK(url.lines[0].text == "http://a.example/1");
-    CHECK(url.lines[1].text == "\xEF\xBB\xBFhttp://a.example/2");
-    auto comment = read_both("\xEF\xBB\xBF# a comment\nhttp://a.example/2\n");
+    CHECK(url.lines[1].text == "http://a.example/2");
+    auto comment = read_both("\xEF\xBB\xBF# a comment\nhttp://a.example/2\n\xEF\xBB\xBF\n\xEF\xBB\xBF# another\n");
     REQUIRE(comment.lines.size() == 1);
     CHECK(comment.lines[0].number == 2);
+    // Only one: a second is the line's own.
+    auto twice = read_both("\xEF\xBB\xBF\xEF\xBB\xBFhttp://a.example/1\n");
+    REQUIRE(twice.lines.size() == 1);
+    CHECK(twice.lines[0].text == "\xEF\xBB\xBFhttp://a.example/1");
 }
 
 TEST_CASE("url_source: next_at_hand gives control back on an endless line (/dev/zero)", "[url_source]") {
