@@ -50,8 +50,11 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
     proxy_server p;
     switch (u.host_type()) {
         case urls::host_type::ipv4:
-        case urls::host_type::ipv6:
             p.host = u.host_address();
+            p.ip_literal = true;
+            break;
+        case urls::host_type::ipv6:
+            p.host = u.host_ipv6_address().to_string();  // canonical, as a URL line's
             p.ip_literal = true;
             break;
         case urls::host_type::name: {

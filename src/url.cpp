@@ -284,7 +284,9 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
             t.ip_literal = true;
             break;
         case urls::host_type::ipv6:
-            t.host = u.host_address();
+            // In its one canonical form (RFC 5952), as browsers write it:
+            // [0:0:0:0:0:0:0:1] and [::0001] are [::1].
+            t.host = u.host_ipv6_address().to_string();
             t.ip_literal = true;
             break;
         case urls::host_type::name: {

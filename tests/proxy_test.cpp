@@ -115,6 +115,7 @@ TEST_CASE("proxy: parse_proxy takes http://[user:pass@]host[:port]", "[proxy]") 
     SECTION("IPv6") {
         auto v6 = parsed("http://[::1]:3128");
         CHECK(v6.host == "::1");
+        CHECK(parsed("http://[0:0:0:0:0:0:0:1]:3128").host == "::1");
         CHECK(v6.shown == "http://[::1]:3128");
     }
     SECTION("credentials become Basic, percent-decoded; shown never holds them") {

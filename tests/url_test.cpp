@@ -142,6 +142,15 @@ TEST_CASE("url: IPv6 and IPv4 literals", "[url]") {
     CHECK(v6d.port == 443);
     CHECK(v6d.ip_literal);
 
+    // One form for one address (RFC 5952, as browsers): the URL, the Host
+    // header and --per-host all see the same origin.
+    CHECK(ok("http://[0:0:0:0:0:0:0:1]:8080/x").url == "http://[::1]:8080/x");
+    CHECK(ok("http://[::0001]/").host == "::1");
+    CHECK(ok("http://[2001:DB8:0:0:1:0:0:1]/").host == "2001:db8::1:0:0:1");
+    CHECK(ok("http://[::FFFF:127.0.0.1]/").host == "::ffff:127.0.0.1");
+    const target_url base = ok("http://a.example/");
+    CHECK(resolved(base, "http://[0::1]:81/y").url == "http://[::1]:81/y");
+
     auto v4 = ok("http://127.0.3.9:18080/p/17.html");
     CHECK(v4.host == "127.0.3.9");
     CHECK(v4.port == 18080);
