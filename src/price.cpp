@@ -470,6 +470,7 @@ constexpr marker markers[] = {
     {"BGN", "BGN", "", code},
     {"ILS", "ILS", "", code},
     {"NIS", "ILS", "", code},
+    {"RUR", "RUB", "", code},
     {"ZAR", "ZAR", "", code},
     {"TWD", "TWD", "", code},
     {"MXN", "MXN", "", code},
@@ -866,6 +867,11 @@ std::string normal_hint(string_view hint) {
         if (!is_ascii_alpha(static_cast<unsigned char>(ch))) return {};
         out += to_upper(static_cast<unsigned char>(ch));
     }
+    // Codes pages still give for ones ISO 4217 has replaced or never had:
+    // the ruble before 1998 (Russian shops' feeds keep it), the shekel's
+    // initials.
+    if (out == "RUR") return "RUB";
+    if (out == "NIS") return "ILS";
     return out;
 }
 

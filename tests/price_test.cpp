@@ -357,6 +357,16 @@ TEST_CASE("price: prefixed dollars, pounds and local abbreviations", "[price]") 
     });
 }
 
+TEST_CASE("price: RUR and NIS, in the text or as the page's code, are RUB and ILS", "[price]") {
+    check_cases({
+        {"1 299 RUR", "", "1299", "RUB"},
+        {"1 299", "RUR", "1299", "RUB"},
+        {"1 299", "rur", "1299", "RUB"},
+        {"NIS 45.90", "", "45.90", "ILS"},
+        {"45.90", "NIS", "45.90", "ILS"},
+    });
+}
+
 TEST_CASE("price: three-decimal currencies named in the text", "[price]") {
     // BHD, JOD, KWD, LYD, OMR and TND have three minor digits: next to one
     // of them, a lone '.' or ',' before three digits is the decimal point.
