@@ -658,6 +658,12 @@ struct fetcher::impl {
             stream.socket().open(endpoints.front().protocol(), oec);
             cec = oec ? oec : net::error::no_descriptors;
         }
+        // A loopback port nothing listens on, inside the ephemeral range, may
+        // be the very port the kernel gives this socket: TCP then connects it
+        // to itself, and the request would come back as the answer. Nothing
+        // listens there: refused.
+        if (!cec && ep.address().is_loopback() && stream.socket().local_endpoint(ec) == ep)
+            cec = net::error::connection_refused;
         if (cec) {
             if (proxy) fail_at_proxy(a, cec);
             else fail(a, error_stage::connect, cec);

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <functional>
 #include <boost/asio/ssl.hpp>
 #include <charconv>
 #include <chrono>
@@ -607,22 +608,49 @@ private:
 // ---------------------------------------------------------------- processes
 
 // Runs one server process until a signal (or, for the parent, --duration)
-// stops it.
-void serve_until_stopped(server_state& state, int listen_fd, const tcp::endpoint& ep,
-                         bool parent) {
+// stops it. The parent of other server processes also stops when one of
+// them ends (a server short of a process would serve on, slower, unseen):
+// it returns what became of it, "serve process 1234 was killed by signal
+// 9"; else "".
+std::string serve_until_stopped(server_state& state, int listen_fd, const tcp::endpoint& ep,
+                                bool parent) {
     net::io_context io(1);
     server srv(io, state, listen_fd, ep);
     net::signal_set signals(io, SIGINT, SIGTERM);
+    net::signal_set child_ended(io);
     net::steady_timer duration(io);
     auto stop = [&] {
         srv.stop();
         signals.cancel();
+        child_ended.cancel();
         duration.cancel();
         io.stop();
     };
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (!ec) stop();
     });
+    std::string died;
+    // Reaps a child that ended, if one has: true then.
+    auto reap = [&] {
+        int st = 0;
+        const pid_t pid = ::waitpid(-1, &st, WNOHANG);
+        if (pid <= 0) return false;
+        died = "serve process " + std::to_string(pid) +
+               (WIFSIGNALED(st) ? " was killed by signal " + std::to_string(WTERMSIG(st))
+                                : " exited with code " + std::to_string(WEXITSTATUS(st)));
+        stop();
+        return true;
+    };
+    std::function<void()> watch_children = [&] {
+        child_ended.async_wait([&](const boost::system::error_code& ec, int) {
+            if (!ec && !reap()) watch_children();
+        });
+    };
+    if (parent && state.opt.processes > 1) {
+        child_ended.add(SIGCHLD);
+        watch_children();
+        net::post(io, [&] { reap(); });  // one that ended before SIGCHLD was watched
+    }
     if (parent && state.opt.duration_s > 0) {
         duration.expires_after(std::chrono::duration_cast<clock_type::duration>(
             std::chrono::duration<double>(state.opt.duration_s)));
@@ -634,6 +662,7 @@ void serve_until_stopped(server_state& state, int listen_fd, const tcp::endpoint
     // A signal that came before the signal_set took it over.
     if (stop_requested.load(std::memory_order_relaxed)) net::post(io, stop);
     io.run();
+    return died;
 }
 
 // Stops the children: SIGTERM, then SIGKILL for those alive after 5 s.
@@ -958,14 +987,17 @@ void serve(const serve_options& o) {
         throw;
     }
     print_listening(o, ep);
+    std::string died;
     {
         server_state state(o, site, tls.get(), stats.at(0), stats);
-        serve_until_stopped(state, listen_fd, ep, true);
+        died = serve_until_stopped(state, listen_fd, ep, true);
     }
     // The signal_set gave SIGINT and SIGTERM back to their default action:
     // another one must not kill the parent before its children are reaped.
     note_stop_signals();
     stop_children(children);
+    if (!died.empty())
+        throw setup_error(exit_code::internal, died + "; the server stopped, with its other processes");
 }
 
 }  // namespace

@@ -71,6 +71,9 @@ public:
     }
     ~serve_process() { stop(); }
 
+    // The exit status once it ends without being told to, within `limit`.
+    std::optional<int> stop_by_itself(std::chrono::milliseconds limit) { return proc_->wait(limit); }
+
     // SIGTERM, and the exit status (nullopt if still running after 10 s).
     std::optional<int> stop() {
         if (auto st = proc_->wait(0ms)) return st;
@@ -967,6 +970,21 @@ TEST_CASE("serve: --processes 2 share the port and SIGTERM stops them all", "[se
 
     CHECK(s.stop() == 0);
     CHECK_FALSE(process_exists(children[0]));
+}
+
+TEST_CASE("serve: a server process that dies stops the server, which says so (exit 4)", "[serve]") {
+    // Served on by fewer processes, a benchmark would measure a smaller
+    // server without a word.
+    serve_process s({"--processes", "3"});
+    const std::vector<pid_t> children = shoal::test::children_titled(s.pid(), "shoal: serve");
+    REQUIRE(children.size() == 2);
+    ::kill(children[0], SIGKILL);
+    const std::optional<int> status = s.stop_by_itself(20s);
+    REQUIRE(status.has_value());
+    CHECK(*status == 4);
+    CHECK(s.err() == "shoal: serve process " + std::to_string(children[0]) +
+                         " was killed by signal 9; the server stopped, with its other processes\n");
+    CHECK_FALSE(process_exists(children[1]));
 }
 
 TEST_CASE("serve: SIGTERM or SIGINT during a long startup stops it as a running server stops",
