@@ -441,6 +441,7 @@ mode_plan plan_mode(const bench_options& o, const std::string& mode) {
 
 struct run_result {
     run_sample sample;
+    std::size_t records = 0;  // records the crawl wrote
     bool ok = true;
     std::string problem;
 };
@@ -496,6 +497,7 @@ public:
 
         run_result r;
         const record_check check = check_records(out, pt.urls);
+        r.records = check.records;
         r.sample.wall_s = ex.wall_s;
         r.sample.pages_per_s = ex.wall_s > 0 ? check.records / ex.wall_s : no_value;
         r.sample.client_cpu_us_per_page = per_page_us(ex.cpu_s, static_cast<double>(check.records));
@@ -648,7 +650,12 @@ void run_mode(const bench_options& o, const std::string& mode, const std::string
                          "shoal bench: [%zu/%zu] %s P=%u C=%u run %u/%u: %s pages in %.2f s, %s pages/s, "
                          "client %.1f us/page, server %.1f us/page, %.2f%% correct\n",
                          ++sw.done, sw.total, mode.c_str(), pt.processes, pt.concurrency, r, repeats,
-                         group_thousands(static_cast<double>(pt.urls)).c_str(), s.wall_s,
+                         (res.records == pt.urls
+                              ? group_thousands(static_cast<double>(pt.urls))
+                              : group_thousands(static_cast<double>(res.records)) + " of " +
+                                    group_thousands(static_cast<double>(pt.urls)))
+                             .c_str(),
+                         s.wall_s,
                          group_thousands(s.pages_per_s).c_str(), s.client_cpu_us_per_page,
                          s.server_cpu_us_per_page, s.correct_percent);
             if (!res.ok) {

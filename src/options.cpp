@@ -244,11 +244,18 @@ command parse_command_line(int argc, char** argv) {
         return cmd;
     } catch (const CLI::ParseError& e) {
         // CLI11 says "--concurrency: At Most 1 required but received 2" for an option given twice.
-        std::string what = e.what();
-        if (auto at = what.find(": At Most 1 required but received "); at != std::string::npos)
-            what = what.substr(0, at) + ": given more than once; give it once";
+        if (!app.got_subcommand(crawl) && argc >= 2 && argv[1][0] != '-') {
+            const std::string first = argv[1];
+            // A URL list or a URL where the command goes: "shoal urls.txt".
+            const bool looks_like_input = first.find_first_of("./") != std::string::npos;
+            throw setup_error(exit_code::usage,
+                              "unknown command '" + first + "'; the commands are crawl, extract, diff, serve and bench" +
+                                  (looks_like_input ? "; to crawl it: shoal crawl " + first : std::string()) +
+                                  " (see shoal --help)");
+        }
         throw setup_error(exit_code::usage,
-                          what + (app.got_subcommand(crawl) ? " (see shoal crawl --help)" : " (see shoal --help)"));
+                          usage_error_text(e) +
+                              (app.got_subcommand(crawl) ? " (see shoal crawl --help)" : " (see shoal --help)"));
     }
     if (version) {
         cmd.what = command::kind::version;

@@ -810,8 +810,8 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         ->check(decimal_range(0.0, 1.0))
         ->type_name("F");
     app.add_option("--reset-rate", o.reset_rate,
-                   "fraction of product pages whose connection is reset mid-body, chosen by the "
-                   "path (default 0)")
+                   "fraction of the product pages not answered 500 whose connection is reset "
+                   "mid-body, chosen by the path (default 0)")
         ->check(decimal_range(0.0, 1.0))
         ->type_name("F");
     app.add_flag("--tls", o.tls,
@@ -949,12 +949,12 @@ std::vector<pid_t> start_children(const serve_options& o, const tcp::endpoint& e
 void print_listening(const serve_options& o, const tcp::endpoint& ep) {
     std::printf(
         "shoal serve: listening on %s://%s:%u/ (%u process%s, page size %zu, gzip %s, transfer "
-        "%s, keep-alive %s, latency %g ms, jitter %g ms, error rate %g, reset rate %g, %llu "
-        "hosts, pid %d; stop with SIGINT or SIGTERM)\n",
+        "%s, keep-alive %s, latency %.10g ms, jitter %.10g ms, error rate %g, reset rate %g, %llu "
+        "host%s, pid %d; stop with SIGINT or SIGTERM)\n",
         o.tls ? "https" : "http", host_for_url(ep, o).c_str(), static_cast<unsigned>(ep.port()), o.processes,
         o.processes == 1 ? "" : "es", o.page_size, o.gzip ? "on" : "off", o.chunked ? "chunked" : "length",
         o.keep_alive ? "on" : "off", o.latency_ms, o.jitter_ms, o.error_rate, o.reset_rate,
-        static_cast<unsigned long long>(o.hosts), static_cast<int>(::getpid()));
+        static_cast<unsigned long long>(o.hosts), o.hosts == 1 ? "" : "s", static_cast<int>(::getpid()));
     std::fflush(stdout);
 }
 

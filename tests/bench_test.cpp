@@ -147,6 +147,20 @@ TEST_CASE("bench: a quick HTTP sweep against the real serve", "[bench][integrati
     CHECK(r.err.find("[4/4]") != std::string::npos);
 }
 
+TEST_CASE("bench: a run that wrote only part of its records says how many", "[bench][integration]") {
+    // The crawl's writer dies after about 200 KB of records (fault injection).
+    temp_dir dir;
+    auto r = run_process({"env", "SHOAL_FAULT_WRITER_DIE_AT=200000", SHOAL_BINARY, "bench", "--modes",
+                          "keep-alive", "--processes", "1", "--concurrency", "16", "--urls", "2000", "--repeat",
+                          "1", "--no-wrk", "--out", (dir / "report").string()},
+                         "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains(" of 2,000 pages in "));
+    CHECK_THAT(r.err, !Catch::Contains(": 2,000 pages in "));
+}
+
 TEST_CASE("bench: an HTTPS point reports TLS resumption", "[bench][integration]") {
     temp_dir dir;
     const auto out = dir / "report";

@@ -234,6 +234,22 @@ TEST_CASE("dirty input: a UTF-16 list is refused before anything is written, say
     }
 }
 
+TEST_CASE("dirty input: an unknown command is named as one, with the crawl command when it looks like a list",
+          "[dirty]") {
+    auto foo = shoal::test::run_process({SHOAL_BINARY, "foo"}, "", 30s);
+    CHECK(foo.exit_code == 1);
+    CHECK(foo.err == "shoal: unknown command 'foo'; the commands are crawl, extract, diff, serve and bench "
+                     "(see shoal --help)\n");
+    auto list = shoal::test::run_process({SHOAL_BINARY, "urls.txt", "-o", "x.jsonl"}, "", 30s);
+    CHECK(list.exit_code == 1);
+    CHECK_THAT(list.err, Catch::Contains("unknown command 'urls.txt'") &&
+                             Catch::Contains("to crawl it: shoal crawl urls.txt"));
+    // Another command's option given twice is said as crawl's is.
+    auto twice = shoal::test::run_process({SHOAL_BINARY, "serve", "--duration", "1", "--duration", "2"}, "", 30s);
+    CHECK(twice.exit_code == 1);
+    CHECK(twice.err == "shoal: --duration: given more than once; give it once (see shoal serve --help)\n");
+}
+
 TEST_CASE("dirty input: bad command lines are refused before any fetch, in one line", "[dirty]") {
     // The URL file points at a listener that never accepts: any fetch would
     // leave a connection in its backlog.

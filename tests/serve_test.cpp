@@ -493,7 +493,7 @@ TEST_CASE("serve: with --bind, the URL list names the bound address", "[serve]")
     INFO(p.err);
     REQUIRE(p.exit_code == 0);
     CHECK(p.out.starts_with("shoal serve: listening on http://127.0.0.5:"));
-    CHECK(p.out.find(" 1 hosts,") != std::string::npos);
+    CHECK(p.out.find(" 1 host,") != std::string::npos);
     const std::string list = shoal::test::read_file(dir / "urls.txt");
     const std::string port = p.out.substr(p.out.find("127.0.0.5:") + 10, p.out.find('/', p.out.find("127.0.0.5:")) -
                                                                              p.out.find("127.0.0.5:") - 10);

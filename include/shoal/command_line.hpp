@@ -16,6 +16,15 @@
 
 namespace shoal {
 
+// A command-line error as shoal words it: CLI11's, but for an option given
+// twice ("--urls: At Most 1 required but received 2"), said plainly.
+inline std::string usage_error_text(const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (auto at = what.find(": At Most 1 required but received "); at != std::string::npos)
+        what = what.substr(0, at) + ": given more than once; give it once";
+    return what;
+}
+
 // Parses argv[2..] (argv[1] is the command) into app. Returns false when
 // help was asked for and printed. Throws setup_error(exit_code::usage)
 // naming `shoal COMMAND --help` on a bad command line.
@@ -29,8 +38,7 @@ inline bool parse_command(CLI::App& app, int argc, char** argv, const std::strin
         std::fputs(app.help().c_str(), stdout);
         return false;
     } catch (const CLI::ParseError& e) {
-        throw setup_error(exit_code::usage,
-                          std::string(e.what()) + " (see shoal " + command + " --help)");
+        throw setup_error(exit_code::usage, usage_error_text(e) + " (see shoal " + command + " --help)");
     }
     return true;
 }
