@@ -446,6 +446,22 @@ struct run_result {
     std::string problem;
 };
 
+// A crawl's last message without its advice to run it again with --resume:
+// bench's runs are not resumed, and their files are gone when it ends.
+std::string without_resume_advice(const std::string& message) {
+    std::string out;
+    for (std::size_t from = 0; from <= message.size();) {
+        const std::size_t end = std::min(message.find("; ", from), message.size());
+        const std::string_view clause = std::string_view(message).substr(from, end - from);
+        if (clause.find("--resume") == std::string_view::npos) {
+            if (!out.empty()) out += "; ";
+            out += clause;
+        }
+        from = end + 2;
+    }
+    return out;
+}
+
 double per_page_us(double seconds, double pages) { return pages > 0 ? seconds / pages * 1e6 : no_value; }
 
 void server_figures(const server_counters& before, const server_counters& after, double pages, bool tls,
@@ -505,7 +521,7 @@ public:
         server_figures(before, after, static_cast<double>(check.records), m.tls, r.sample);
         if (ex.timed_out) r.problem = "killed after the time limit of " + std::to_string(std::lround(limit_s)) + " s";
         else if (ex.interrupted) r.problem = "interrupted";
-        else if (ex.code != 0) r.problem = "crawl exited with " + std::to_string(ex.code) + ": " + tail_of(work_ / "crawl.err");
+        else if (ex.code != 0) r.problem = "crawl exited with " + std::to_string(ex.code) + ": " + without_resume_advice(tail_of(work_ / "crawl.err"));
         if (check.correct != pt.urls)
             r.problem += (r.problem.empty() ? "" : "; ") + check.first_problem;
         r.ok = r.problem.empty();

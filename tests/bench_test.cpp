@@ -159,6 +159,10 @@ TEST_CASE("bench: a run that wrote only part of its records says how many", "[be
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Catch::Contains(" of 2,000 pages in "));
     CHECK_THAT(r.err, !Catch::Contains(": 2,000 pages in "));
+    // Its note names the crawl's error, without advice to resume a file bench removes.
+    const std::string report = shoal::test::read_file(dir / "report" / "bench.md");
+    CHECK_THAT(report, Catch::Contains("crawl exited with"));
+    CHECK_THAT(report, !Catch::Contains("--resume"));
 }
 
 TEST_CASE("bench: an HTTPS point reports TLS resumption", "[bench][integration]") {
