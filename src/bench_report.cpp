@@ -168,7 +168,7 @@ std::string to_csv(const std::vector<result_row>& rows) {
             std::to_string(r.processes),
             std::to_string(r.concurrency),
             std::to_string(r.in_flight()),
-            std::to_string(r.urls),
+            r.tool == "wrk" ? std::string() : std::to_string(r.urls),  // wrk runs for a duration
             std::to_string(r.runs.size()),
             fixed(median(pps), 1),
             fixed(min_of(pps), 1),
