@@ -935,11 +935,8 @@ int run_diff_command(int argc, char** argv) {
     if (format_name == "jsonl") format = output_format::jsonl;
     if (format_name == "csv") format = output_format::csv;
 
-    if (sys::standard_fd_was_closed(STDOUT_FILENO)) {
-        std::fputs("shoal diff: cannot write the changes to stdout: it is closed\n", stderr);
-        return trouble;
-    }
     try {
+        sys::require_open_stdout("the changes");
         // OLD is loaded whole; NEW is compared record by record as it is read.
         const diff_input before = read_diff_input(old_path);
         run_comparer cmp(before, filter);
@@ -974,6 +971,9 @@ int run_diff_command(int argc, char** argv) {
         }
         return cmp.any_change() ? changed : 0;
     } catch (const diff_input_error& e) {
+        std::fprintf(stderr, "shoal diff: %s\n", e.what());
+        return trouble;
+    } catch (const setup_error& e) {
         std::fprintf(stderr, "shoal diff: %s\n", e.what());
         return trouble;
     } catch (const std::exception& e) {

@@ -227,12 +227,11 @@ void write_sidecar(const std::string& path, const std::string& text) {
 void check_fingerprint(const crawl_options& options, const std::string& fingerprint) {
     if (options.output == "-") return;
     const std::string path = fingerprint_path(options.output);
-    const std::string& want = fingerprint;
     const sidecar have = read_sidecar(path);
-    if (options.resume && have.found && have.fingerprint != want && !options.force)
+    if (options.resume && have.found && have.fingerprint != fingerprint && !options.force)
         throw setup_error(exit_code::usage,
                           "--resume with options that differ from the run that wrote " +
-                              options.output + " (was: " + have.fingerprint + "; now: " + want +
+                              options.output + " (was: " + have.fingerprint + "; now: " + fingerprint +
                               "); use the same options, or add --force");
     if (!options.resume && have.found && !have.complete && !options.force) {
         struct stat st{};
@@ -245,7 +244,7 @@ void check_fingerprint(const crawl_options& options, const std::string& fingerpr
     }
     // Unfinished until mark_run_complete(): a run stopped from here on
     // leaves an output that only --resume or --force reuses.
-    write_sidecar(path, want + '\n');
+    write_sidecar(path, fingerprint + '\n');
 }
 
 void mark_run_complete(const crawl_options& options, const std::string& fingerprint) {

@@ -246,11 +246,6 @@ rule_file load_rule_file(const std::string& path) {
 
 namespace {
 
-// The root's dot: "example.com." is "example.com".
-std::string_view without_final_dot(std::string_view host) {
-    return host.size() > 1 && host.back() == '.' ? host.substr(0, host.size() - 1) : host;
-}
-
 // One label of a glob that has '*' in it: ASCII letters (lower-cased),
 // digits, '-', '_' and '*'.
 bool append_star_label(std::string_view label, std::string& out, std::string& why) {
@@ -274,7 +269,7 @@ bool append_star_label(std::string_view label, std::string& out, std::string& wh
 }  // namespace
 
 std::string normalise_host_glob(std::string_view glob, std::string& why) {
-    const std::string_view g = without_final_dot(glob);
+    const std::string_view g = without_root_dot(glob);
     if (g.empty() || g == ".") {
         why = "the host name is empty";
         return {};
@@ -290,7 +285,7 @@ std::string normalise_host_glob(std::string_view glob, std::string& why) {
             why = e->message;
             return {};
         }
-        return std::string(without_final_dot(std::get<host_name>(n).name));
+        return std::string(without_root_dot(std::get<host_name>(n).name));
     }
     // With '*': label by label, the labels without '*' as a URL's.
     std::string out;
@@ -323,8 +318,8 @@ std::string normalise_host_glob(std::string_view glob, std::string& why) {
 }
 
 bool host_matches(std::string_view glob, std::string_view host) {
-    glob = without_final_dot(glob);
-    host = without_final_dot(host);
+    glob = without_root_dot(glob);
+    host = without_root_dot(host);
     if (glob.size() > 2 && glob.substr(0, 2) == "*." && host.size() == glob.size() - 2) {
         // "*.example.com" also covers "example.com".
         bool same = true;

@@ -324,10 +324,7 @@ private:
     void open_output() {
         if (o_.output == "-") {
             sys::require_open_stdout("the records");
-            if (const char* kernel = sys::kernel_file_system(STDOUT_FILENO))
-                throw setup_error(exit_code::file, std::string("cannot write the records to stdout: it is a file of "
-                                                               "the kernel's ") +
-                                                       kernel + " file system, which holds settings, not records");
+            refuse_kernel_file(STDOUT_FILENO, "the records to stdout");
             output_fd_ = STDOUT_FILENO;
             csv_header_ = o_.format == output_format::csv;
             return;
@@ -368,9 +365,7 @@ private:
         if (output_fd_ < 0 && file && errno == EACCES)
             output_fd_ = ::open(o_.output.c_str(), O_WRONLY | flags, 0644);
         if (output_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open output " + o_.output);
-        if (const char* kernel = sys::kernel_file_system(output_fd_))
-            throw setup_error(exit_code::file, "cannot write the output " + o_.output + ": it is a file of the kernel's " +
-                                                   kernel + " file system, which holds settings, not records");
+        refuse_kernel_file(output_fd_, "the output " + o_.output);
         struct stat st{};
         const bool regular = ::fstat(output_fd_, &st) == 0 && S_ISREG(st.st_mode);
         if (regular) lock_output();
@@ -404,6 +399,14 @@ private:
         resumable_output_ = regular;
         csv_header_ = o_.format == output_format::csv && (!regular || st.st_size == 0);
         if (total_ >= 0) total_ = std::max<std::int64_t>(0, total_ - static_cast<std::int64_t>(already));
+    }
+
+    // A file of a kernel file system (/proc, /sys): as root it opens for
+    // writing, then fails on the first record.
+    static void refuse_kernel_file(int fd, const std::string& what) {
+        if (const char* kernel = sys::kernel_file_system(fd))
+            throw setup_error(exit_code::file, "cannot write " + what + ": it is a file of the kernel's " + kernel +
+                                                   " file system, which holds settings, not records");
     }
 
     // The format follows the name: .csv is CSV, anything else JSONL. A name

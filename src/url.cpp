@@ -29,6 +29,10 @@ std::string target_url::origin() const {
 
 std::uint64_t origin_hash(std::string_view origin) noexcept { return fnv1a(origin); }
 
+std::string_view without_root_dot(std::string_view host) noexcept {
+    return host.size() > 1 && host.back() == '.' ? host.substr(0, host.size() - 1) : host;
+}
+
 namespace {
 
 // An internationalised host name as ASCII (UTS #46 non-transitional
@@ -130,12 +134,6 @@ std::optional<url_error> host_name_error(std::string_view host) {
                                              "' starts with xn-- but is not valid Punycode"};
     }
     return std::nullopt;
-}
-
-// A host without the root's dot: "a.b." is "a.b" ("." alone stays, an
-// empty label).
-std::string_view without_root_dot(std::string_view host) noexcept {
-    return host.size() > 1 && host.back() == '.' ? host.substr(0, host.size() - 1) : host;
 }
 
 // An IPv4 number (WHATWG URL): decimal, hex after "0x" ("0x" alone is 0),

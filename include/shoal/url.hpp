@@ -32,6 +32,10 @@ struct url_error {
 // by it.
 std::uint64_t origin_hash(std::string_view origin) noexcept;
 
+// A host without the root's dot: "a.b." is "a.b" ("." alone stays, an
+// empty label).
+std::string_view without_root_dot(std::string_view host) noexcept;
+
 // A host name as a URL holds it, percent-decoded, made what a resolver
 // takes: an internationalised name in punycode (UTS #46, as browsers),
 // ASCII letters in lower case. A name with spaces, a character host names
