@@ -1,5 +1,6 @@
-// charset: encoding detection (BOM, Content-Type, HTML meta prescan, UTF-8
-// sniff), conversion to UTF-8 with glibc iconv, and UTF-8 validation/repair.
+// charset: encoding detection (BOM, Content-Type, HTML meta prescan, XML
+// declaration, UTF-8 sniff), conversion to UTF-8 with glibc iconv, and UTF-8
+// validation/repair.
 // The label table and the meta prescan follow the WHATWG Encoding and HTML
 // standards; see include/shoal/charset.hpp for the contracts.
 #include "shoal/charset.hpp"
@@ -406,6 +407,36 @@ std::string_view prescan_meta(std::string_view s) noexcept {
     return {};
 }
 
+// HTML "get an XML encoding when sniffing": the encoding an XML declaration at
+// the very start of s names (<?xml version="1.0" encoding="ISO-8859-1"?>), or
+// empty. One declaring UTF-16 on an ASCII page means UTF-8, as for a meta.
+std::string_view xml_declaration_charset(std::string_view s) noexcept {
+    if (!s.starts_with("<?xml")) return {};
+    const std::size_t declaration_end = s.find('>');
+    if (declaration_end == std::string_view::npos) return {};
+    const std::string_view declaration = s.substr(0, declaration_end);
+    std::size_t pos = ifind(declaration, "encoding", 5);
+    if (pos == std::string_view::npos) return {};
+    pos += 8;
+    auto skip_controls_and_spaces = [&] {
+        while (pos < declaration.size() && static_cast<unsigned char>(declaration[pos]) <= 0x20)
+            ++pos;
+    };
+    skip_controls_and_spaces();
+    if (pos >= declaration.size() || declaration[pos] != '=') return {};
+    ++pos;
+    skip_controls_and_spaces();
+    if (pos >= declaration.size() || (declaration[pos] != '"' && declaration[pos] != '\'')) return {};
+    const std::size_t end = declaration.find(declaration[pos], pos + 1);
+    if (end == std::string_view::npos) return {};
+    const std::string_view label = declaration.substr(pos + 1, end - pos - 1);
+    for (const char c : label)
+        if (static_cast<unsigned char>(c) <= 0x20) return {};
+    const std::string_view charset = lookup_label(label);
+    if (charset == "UTF-16LE" || charset == "UTF-16BE") return "UTF-8";
+    return charset;
+}
+
 // The canonical name of the encoding a byte order mark at the start of body
 // announces, or empty.
 std::string_view bom_charset(std::string_view body) noexcept {
@@ -738,7 +769,13 @@ std::string_view declared_charset(std::string_view body, std::string_view conten
     if (const std::string_view header = lookup_label(charset_parameter(content_type));
         !header.empty())
         return header;
-    return prescan_meta(body.substr(0, prescan_limit));
+    const std::string_view head = body.substr(0, prescan_limit);
+    // The prescan's first step: "<?x" in UTF-16 without a byte order mark.
+    using namespace std::string_view_literals;
+    if (head.starts_with("<\0?\0x\0"sv)) return "UTF-16LE";
+    if (head.starts_with("\0<\0?\0x"sv)) return "UTF-16BE";
+    if (const std::string_view meta = prescan_meta(head); !meta.empty()) return meta;
+    return xml_declaration_charset(head);
 }
 
 }  // namespace

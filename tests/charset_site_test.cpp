@@ -54,15 +54,19 @@ const std::map<std::string, std::string>& expected_titles() {
 //   header, meta, http-equiv: the one declaration, for every byte-oriented encoding;
 //   header-vs-meta: the header is right, a <meta charset> is wrong (header wins);
 //   bom: a byte order mark only; none: no declaration (UTF-8 by validity);
+//   xml-declaration: <?xml ... encoding="ENC"?> opening an XHTML page only (UTF-16
+//     without a byte order mark);
 //   mislabel-gb2312: declared gb2312, holding GBK / GB18030 characters outside it.
 std::set<std::pair<std::string, std::string>> expected_combinations() {
     std::set<std::pair<std::string, std::string>> out;
     for (const auto& [enc, title] : expected_titles()) {
         if (enc == "utf-16le" || enc == "utf-16be") {
-            for (const char* mode : {"header", "bom", "header-vs-meta"}) out.emplace(enc, mode);
+            for (const char* mode : {"header", "bom", "header-vs-meta", "xml-declaration"})
+                out.emplace(enc, mode);
             continue;
         }
-        for (const char* mode : {"header", "meta", "http-equiv", "header-vs-meta"}) {
+        for (const char* mode :
+             {"header", "meta", "http-equiv", "header-vs-meta", "xml-declaration"}) {
             out.emplace(enc, mode);
         }
     }

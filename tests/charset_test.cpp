@@ -183,6 +183,33 @@ TEST_CASE("charset: meta prescan variants") {
     CHECK(shoal::detect_charset(late, "") == "UTF-8");
 }
 
+TEST_CASE("charset: an XML declaration declares when no meta does") {
+    const std::string latin = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+                              "<html><head><title>Caf\xE9</title></head></html>";
+    CHECK(shoal::detect_charset(latin, "application/xhtml+xml") == "WINDOWS-1252");
+    CHECK(shoal::decode_to_utf8(latin, "text/xml").find("Caf\xC3\xA9") != std::string::npos);
+    auto detect = [](std::string_view s) { return shoal::detect_charset(s, ""); };
+    CHECK(detect("<?xml version='1.0' encoding = 'koi8-r' ?><a/>") == "KOI8-R");
+    CHECK(detect("<?xml version=\"1.0\" ENCODING=\"Shift_JIS\"?><a/>") == "SHIFT_JIS");
+    CHECK(detect("<?xml version=\"1.0\" encoding=\"utf-16\"?><a/>") == "UTF-8");
+    // The header, then a meta, come first; the declaration must open the body.
+    CHECK(shoal::detect_charset(latin, "text/xml; charset=koi8-u") == "KOI8-U");
+    CHECK(detect("<?xml version=\"1.0\" encoding=\"koi8-r\"?><meta charset=gbk>") == "GB18030");
+    CHECK(detect(" <?xml version=\"1.0\" encoding=\"koi8-r\"?><a/>") == "UTF-8");
+    CHECK(detect("<!-- x --><?xml version=\"1.0\" encoding=\"koi8-r\"?><a/>") == "UTF-8");
+    // Malformed declarations declare nothing.
+    CHECK(detect("<?xml version=\"1.0\" encoding=\"koi8-r\"") == "UTF-8");       // no '>'
+    CHECK(detect("<?xml version=\"1.0\"?><a encoding=\"koi8-r\"/>") == "UTF-8");  // after '>'
+    CHECK(detect("<?xml version=\"1.0\" encoding=koi8-r?><a/>") == "UTF-8");      // unquoted
+    CHECK(detect("<?xml version=\"1.0\" encoding=\"koi8 -r\"?><a/>") == "UTF-8");  // a space
+    CHECK(detect("<?xml version=\"1.0\" encoding=\"bogus\"?><a/>") == "UTF-8");
+    // UTF-16 without a byte order mark, told by "<?x".
+    const std::string le("<\0?\0x\0m\0l\0 \0?\0>\0", 16);
+    CHECK(detect(le) == "UTF-16LE");
+    CHECK(shoal::decode_to_utf8(le, "") == "<?xml ?>");
+    CHECK(detect(std::string("\0<\0?\0x\0m\0l", 10)) == "UTF-16BE");
+}
+
 TEST_CASE("charset: every canonical name is its own label and opens in iconv") {
     const char* names[] = {"UTF-8",        "UTF-16LE",     "UTF-16BE",     "GB18030",
                            "BIG5",         "SHIFT_JIS",    "EUC-JP",       "ISO-2022-JP",

@@ -56,6 +56,8 @@ of generated pages whose paths name the behaviour under test:
                                               characters outside GB2312 (gbk, gb18030 only)
                               header-vs-meta  header gives ENC, a <meta charset> gives a
                                               wrong one (the header wins)
+                              xml-declaration an XHTML page opening with <?xml ...
+                                              encoding="ENC"?> only (UTF-16 without a BOM)
                             404 for a combination not in CHARSET_MODES
   /charset-title/ENC        CHARSET_TITLES[ENC] as UTF-8 text/plain
   /charset-index            every served /charset/ENC/MODE/1.html path, one per line
@@ -137,13 +139,13 @@ CHARSET_TITLES = {
     "utf-16le": "UTF-16LE: Ελληνικά 中文 Русский €",
     "utf-16be": "UTF-16BE: Ελληνικά 中文 Русский €",
 }
-_DECLARED = ("header", "meta", "http-equiv", "header-vs-meta")
+_DECLARED = ("header", "meta", "http-equiv", "header-vs-meta", "xml-declaration")
 CHARSET_MODES = {enc: _DECLARED for enc in CHARSET_TITLES}
 CHARSET_MODES["utf-8"] = _DECLARED + ("bom", "none")
 CHARSET_MODES["gbk"] = _DECLARED + ("mislabel-gb2312",)
 CHARSET_MODES["gb18030"] = _DECLARED + ("mislabel-gb2312",)
-CHARSET_MODES["utf-16le"] = ("header", "bom", "header-vs-meta")
-CHARSET_MODES["utf-16be"] = ("header", "bom", "header-vs-meta")
+CHARSET_MODES["utf-16le"] = ("header", "bom", "header-vs-meta", "xml-declaration")
+CHARSET_MODES["utf-16be"] = ("header", "bom", "header-vs-meta", "xml-declaration")
 BOMS = {"utf-8": b"\xef\xbb\xbf", "utf-16le": b"\xff\xfe", "utf-16be": b"\xfe\xff"}
 
 
@@ -250,7 +252,7 @@ class Site:
             return None
         title = CHARSET_TITLES[enc]
         wrong = "iso-8859-5" if enc in ("windows-1252", "iso-8859-15") else "windows-1252"
-        decl, ctype, bom = "", "text/html", b""
+        decl, ctype, bom, xml = "", "text/html", b"", ""
         if mode == "header":
             ctype = f"text/html; charset={enc}"
         elif mode == "meta":
@@ -266,7 +268,10 @@ class Site:
         elif mode == "header-vs-meta":
             ctype = f"text/html; charset={enc}"
             decl = f"<meta charset=\"{wrong}\">\n"
-        text = ("<!DOCTYPE html>\n<html>\n<head>\n" + decl +
+        elif mode == "xml-declaration":
+            ctype = "application/xhtml+xml"
+            xml = f"<?xml version=\"1.0\" encoding=\"{enc.upper()}\"?>\n"
+        text = (xml + "<!DOCTYPE html>\n<html>\n<head>\n" + decl +
                 f"<title>{title}</title>\n</head>\n<body>\n<h1>{title}</h1>\n"
                 f"<p>Page {n}, {enc}, {mode}.</p>\n</body>\n</html>\n")
         return Response(200, bom + text.encode(enc), content_type=ctype)

@@ -36,7 +36,10 @@ namespace shoal {
 //   3. <meta charset=...> or <meta http-equiv="Content-Type" content="...charset=...">
 //      within the first 4096 bytes (HTML prescan; quotes single, double or none,
 //      any case, comments skipped). A meta declaring UTF-16 means UTF-8;
-//   4. "UTF-8" if body is valid UTF-8 (a multibyte sequence cut off by the end
+//   4. an XML declaration opening body (<?xml ... encoding="..."?>; UTF-16
+//      there means UTF-8), or "<?x" in UTF-16 without a BOM (HTML "get an XML
+//      encoding" and the prescan's first step);
+//   5. "UTF-8" if body is valid UTF-8 (a multibyte sequence cut off by the end
 //      of body is allowed), else "WINDOWS-1252".
 // A label that is unknown is ignored and the next step decides.
 std::string detect_charset(std::string_view body, std::string_view content_type);
