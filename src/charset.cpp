@@ -136,19 +136,6 @@ std::size_t valid_utf8_prefix(std::string_view s) noexcept {
     return n;
 }
 
-void append_code_point(std::string& out, char32_t c) {
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0 | (c >> 6));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-        out += static_cast<char>(0xE0 | (c >> 12));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-}
-
 // True when the invalid sequence at bad is only a valid prefix cut off by the
 // end of s (a body truncated by a size cap).
 bool is_truncated_tail(std::string_view s, std::size_t bad) noexcept {
@@ -467,7 +454,7 @@ std::string windows_1252_to_utf8(std::string_view in) {
         out.append(in.substr(i, end - i));
         if (end == in.size()) break;
         const auto b = static_cast<unsigned char>(in[end]);
-        append_code_point(out, b >= 0xA0 ? char32_t{b} : char32_t{windows_1252_c1[b - 0x80]});
+        append_utf8(out, b >= 0xA0 ? char32_t{b} : char32_t{windows_1252_c1[b - 0x80]});
         i = end + 1;
     }
     return out;
@@ -791,6 +778,21 @@ std::string detect_charset(std::string_view body, std::string_view content_type)
 
 char32_t windows_1252_code_point(unsigned char byte) noexcept {
     return byte >= 0x80 && byte < 0xA0 ? char32_t{windows_1252_c1[byte - 0x80]} : char32_t{byte};
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+    auto put = [&out](char32_t byte) { out += static_cast<char>(byte); };
+    if (cp < 0x80) {
+        put(cp);
+    } else if (cp < 0x800) {
+        put(0xC0 | (cp >> 6)), put(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        put(0xE0 | (cp >> 12)), put(0x80 | ((cp >> 6) & 0x3F)), put(0x80 | (cp & 0x3F));
+    } else {
+        put(0xF0 | (cp >> 18)), put(0x80 | ((cp >> 12) & 0x3F));
+        put(0x80 | ((cp >> 6) & 0x3F)), put(0x80 | (cp & 0x3F));
+    }
 }
 
 bool is_valid_utf8(std::string_view s) noexcept {

@@ -84,23 +84,9 @@ const named_ref* find_ref(std::string_view name) {
     return it != named_refs.end() && it->name == name ? &*it : nullptr;
 }
 
-void append_utf8(char32_t cp, std::string& out) {
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+// A character reference's code point, with NUL as U+FFFD (HTML).
+void append_reference(char32_t cp, std::string& out) {
+    append_utf8(out, cp == 0 ? char32_t{0xFFFD} : cp);
 }
 
 // Decodes the reference at s[0] == '&'. Returns bytes consumed, 0 if none.
@@ -126,20 +112,20 @@ std::size_t decode_one(std::string_view s, std::string& out) {
             v = windows_1252_code_point(static_cast<unsigned char>(v));
             if (v < 0xA0) v = 0xFFFD;
         }
-        append_utf8(v, out);
+        append_reference(v, out);
         return i < s.size() && s[i] == ';' ? i + 1 : i;
     }
     std::size_t end = 1;
     while (end < s.size() && end <= longest_name && std::isalnum(static_cast<unsigned char>(s[end]))) ++end;
     if (const named_ref* r = find_ref(s.substr(1, end - 1))) {
-        append_utf8(r->cp, out);
+        append_reference(r->cp, out);
         return end < s.size() && s[end] == ';' ? end + 1 : end;
     }
     // The longest legacy reference the letters start with: "&copy2024".
     for (std::size_t len = end - 1; len-- > 2;) {
         const named_ref* r = find_ref(s.substr(1, len));
         if (r != nullptr && is_legacy(*r)) {
-            append_utf8(r->cp, out);
+            append_reference(r->cp, out);
             return 1 + len;
         }
     }

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "shoal/charset.hpp"
+
 namespace shoal {
 namespace {
 
@@ -65,20 +67,6 @@ size_t utf8_len(string_view s, size_t i) {
         if ((byte_at(s, i + k) & 0xC0) != 0x80) return 0;
     }
     return n;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-    auto put = [&out](std::uint32_t b) { out += static_cast<char>(b); };
-    if (cp < 0x80) {
-        put(cp);
-    } else if (cp < 0x800) {
-        put(0xC0 | (cp >> 6)), put(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        put(0xE0 | (cp >> 12)), put(0x80 | ((cp >> 6) & 0x3F)), put(0x80 | (cp & 0x3F));
-    } else {
-        put(0xF0 | (cp >> 18)), put(0x80 | ((cp >> 12) & 0x3F));
-        put(0x80 | ((cp >> 6) & 0x3F)), put(0x80 | (cp & 0x3F));
-    }
 }
 
 // A "letter" for word boundaries: ASCII letters and the first byte of Latin,

@@ -328,6 +328,28 @@ TEST_CASE("charset: is_valid_utf8") {
     }
 }
 
+TEST_CASE("charset: append_utf8 encodes every code point, U+FFFD for the others") {
+    auto encoded = [](char32_t cp) {
+        std::string out = "x";
+        shoal::append_utf8(out, cp);
+        return out.substr(1);
+    };
+    CHECK(encoded(0) == std::string(1, '\0'));
+    CHECK(encoded(0x7F) == "\x7F");
+    CHECK(encoded(0x80) == "\xC2\x80");
+    CHECK(encoded(0x7FF) == "\xDF\xBF");
+    CHECK(encoded(0x800) == "\xE0\xA0\x80");
+    CHECK(encoded(0xFFFF) == "\xEF\xBF\xBF");
+    CHECK(encoded(0x10000) == "\xF0\x90\x80\x80");
+    CHECK(encoded(0x10FFFF) == "\xF4\x8F\xBF\xBF");
+    CHECK(encoded(0xD800) == fffd);
+    CHECK(encoded(0xDFFF) == fffd);
+    CHECK(encoded(0x110000) == fffd);
+    CHECK(encoded(0xFFFFFFFF) == fffd);
+    for (char32_t cp = 0; cp < 0x110000; cp += 0x101)
+        CHECK(shoal::is_valid_utf8(encoded(cp)));
+}
+
 TEST_CASE("charset: make_valid_utf8 substitutes maximal subparts") {
     CHECK(shoal::make_valid_utf8("ok €") == "ok €");
     CHECK(shoal::make_valid_utf8("\xC0\xAF") == fffd + fffd);

@@ -79,6 +79,10 @@ bool is_valid_utf8(std::string_view s) noexcept;
 // of their number; bytes under 0x80 are ASCII, 0xA0..0xFF Latin-1.
 char32_t windows_1252_code_point(unsigned char byte) noexcept;
 
+// Appends code point cp to out in UTF-8; a surrogate (U+D800..U+DFFF) or a
+// value above U+10FFFF is appended as U+FFFD.
+void append_utf8(std::string& out, char32_t cp);
+
 // Returns s with each maximal invalid subsequence replaced by one U+FFFD
 // (Unicode "substitution of maximal subparts", as the WHATWG UTF-8 decoder).
 // Valid input comes back unchanged.
