@@ -1097,15 +1097,8 @@ struct extractor::rule_programs {
         for (const field_rules& fr : fields) {
             if (fr.what != role::currency) continue;
             for (const value& v : run(fr, pg)) {
-                if (v.present && v.text.size() == 3 &&
-                    std::all_of(v.text.begin(), v.text.end(), [](char c) {
-                        return std::isalpha(static_cast<unsigned char>(c));
-                    })) {
-                    declared = v.text;
-                    for (auto& c : declared)
-                        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-                    break;
-                }
+                if (v.present) declared = currency_code(v.text);
+                if (!declared.empty()) break;
             }
             if (!declared.empty()) break;
         }
@@ -1197,11 +1190,14 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
         first_value(p_->title[i], html, literals, title_text, e.title);
     std::string currency(currency_hint);
     for (const auto& rule : p_->currency) {
-        std::optional<std::string_view> code;
-        first_value(rule, html, literals, [](std::string_view m) { return std::optional(m); }, code);
+        std::optional<std::string> code;
+        first_value(rule, html, literals, [](std::string_view m) -> std::optional<std::string> {
+            std::string c = currency_code(m);
+            if (c.empty()) return std::nullopt;
+            return c;
+        }, code);
         if (code) {
-            currency.assign(*code);
-            for (auto& c : currency) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            currency = std::move(*code);
             break;
         }
     }

@@ -845,29 +845,12 @@ bool in_range(string_view t, const candidate& a, const candidate& b) {
     return false;
 }
 
-// The hint as an upper-case three-letter code, or empty when it is not one.
-std::string normal_hint(string_view hint) {
-    while (!hint.empty() && hint.front() == ' ') hint.remove_prefix(1);
-    while (!hint.empty() && hint.back() == ' ') hint.remove_suffix(1);
-    std::string out;
-    if (hint.size() != 3) return out;
-    for (char ch : hint) {
-        if (!is_ascii_alpha(static_cast<unsigned char>(ch))) return {};
-        out += to_upper(static_cast<unsigned char>(ch));
-    }
-    // Codes pages still give for ones ISO 4217 has replaced or never had:
-    // the ruble before 1998 (Russian shops' feeds keep it), the shekel's
-    // initials.
-    if (out == "RUR") return "RUB";
-    if (out == "NIS") return "ILS";
-    return out;
-}
 
 std::optional<price> parse(string_view text, string_view currency_hint, price_format format) {
     price result;
     result.raw = clean_text(decode_entities(decode_entities(input_window(text))));
     const std::string t = fold_for_parsing(result.raw);
-    const std::string hint = normal_hint(currency_hint);
+    const std::string hint = currency_code(currency_hint);
     // The first number with a currency wins, reported as the start of its range.
     std::optional<number> first;
     std::optional<candidate> previous;
@@ -919,6 +902,24 @@ constexpr std::array<string_view, 183> iso_4217_codes{{
 static_assert(std::is_sorted(iso_4217_codes.begin(), iso_4217_codes.end()));
 
 }  // namespace
+
+std::string currency_code(std::string_view text) {
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    std::string out;
+    if (text.size() != 3) return out;
+    for (char ch : text) {
+        if (!is_ascii_alpha(static_cast<unsigned char>(ch))) return {};
+        out += to_upper(static_cast<unsigned char>(ch));
+    }
+    // Codes pages still give for ones ISO 4217 has replaced or never had:
+    // the ruble before 1998 (Russian shops' feeds keep it), the shekel's
+    // initials.
+    if (out == "RUR") return "RUB";
+    if (out == "NIS") return "ILS";
+    if (!is_iso_4217_code(out)) return {};
+    return out;
+}
 
 bool is_iso_4217_code(std::string_view code) {
     return std::binary_search(iso_4217_codes.begin(), iso_4217_codes.end(), code);

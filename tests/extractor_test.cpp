@@ -186,6 +186,19 @@ TEST_CASE("extractor: currency hint for pages that name no currency", "[extracto
         "<meta property=\"product:price:currency\" content=\"GBP\">\n",
         "<span class=\"amount\">10.00</span>\n");
     check_price(shoal::extractor::builtin().extract(declared, "CNY"), "10.00", "GBP");
+    // A declared code that is not ISO 4217 declares nothing: the next one, else the hint.
+    const std::string crypto = product_page(
+        "<meta property=\"product:price:amount\" content=\"10.00\">\n"
+        "<meta property=\"product:price:currency\" content=\"BTC\">\n",
+        "<span class=\"amount\">10.00</span>\n");
+    check_price(shoal::extractor::builtin().extract(crypto, "CNY"), "10.00", "CNY");
+    check_price(shoal::extractor::builtin().extract(crypto), "10.00", "");
+    const std::string second = product_page(
+        "<meta property=\"product:price:amount\" content=\"10.00\">\n"
+        "<meta property=\"product:price:currency\" content=\"US$\">\n"
+        "<meta property=\"og:price:currency\" content=\"cad\">\n",
+        "<span class=\"amount\">10.00</span>\n");
+    check_price(shoal::extractor::builtin().extract(second, "CNY"), "10.00", "CAD");
     // A plain number with a hint takes the hint.
     check_price(shoal::extractor::builtin().extract("<span itemprop=\"price\">12.00</span>", "EUR"),
                 "12.00", "EUR");

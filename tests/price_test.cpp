@@ -367,6 +367,18 @@ TEST_CASE("price: RUR and NIS, in the text or as the page's code, are RUB and IL
     });
 }
 
+TEST_CASE("price: a page's code that is not ISO 4217 is ignored", "[price]") {
+    check_cases({
+        {"0.0042", "BTC", "0.0042", ""},
+        {"19.99", "usd", "19.99", "USD"},
+        {"19.99", "US$", "19.99", ""},
+        {"19.99", "UDS", "19.99", ""},
+        {"$19.99", "BTC", "19.99", "USD"},
+        {"$19.99", "CAD", "19.99", "CAD"},
+        {"19,99 €", "XYZ", "19.99", "EUR"},
+    });
+}
+
 TEST_CASE("price: three-decimal currencies named in the text", "[price]") {
     // BHD, JOD, KWD, LYD, OMR and TND have three minor digits: next to one
     // of them, a lone '.' or ',' before three digits is the decimal point.

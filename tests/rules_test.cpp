@@ -397,6 +397,9 @@ TEST_CASE("rules: currency from the rule, the page, then the caller", "[rules]")
     CHECK(plain->extract("<b>£12.00</b> currency=\"eur\"").price->currency ==
           "GBP");                         // the text's own symbol wins
     CHECK(plain->field_names().empty());  // "currency" is a hint, not a field
+    // A page's code that is not ISO 4217 declares nothing: the caller's stands.
+    CHECK(plain->extract("<b>12.00</b> currency=\"BTC\"", "JPY").price->currency == "JPY");
+    CHECK(plain->extract("<b>12.00</b> currency=\"rur\"", "JPY").price->currency == "RUB");
     auto with_hint = make(price_rule + "currency = 'CHF'\n" + currency_rule);
     CHECK(with_hint->extract("<b>12.00</b> currency=\"eur\"", "JPY").price->currency == "CHF");
 }

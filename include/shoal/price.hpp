@@ -59,14 +59,20 @@ enum class price_format {
 // OMR, TND; not IQD, written without them): "KWD 12.500" is 12.500, a
 // hint alone does not do this.
 //
-// `currency_hint` (an ISO code, case-insensitive) is used when the text names
-// no currency, and to resolve shared symbols: "$" (CAD, AUD, ...), "¥" (CNY),
+// `currency_hint` (an ISO code, case-insensitive; anything else, such as "BTC"
+// or "US$", is ignored) is used when the text names no currency, and to resolve shared symbols: "$" (CAD, AUD, ...), "¥" (CNY),
 // "kr" (DKK, NOK, ISK), "Rs" (PKR, LKR, ...), "£" (EGP, ...).
 //
 // Returns nullopt when there is no usable number ("", "Free", "Call for
 // price"). Never throws; safe on any bytes; cost bounded by max_price_input.
 std::optional<price> parse_price(std::string_view text, std::string_view currency_hint = {},
                                  price_format format = price_format::text);
+
+// `text` as an ISO 4217 code: spaces around it dropped, upper-cased, and the
+// codes pages still give for ones ISO 4217 has replaced or never had read as
+// ISO's (RUR is RUB, NIS is ILS); "" when it is no ISO 4217 code ("BTC",
+// "US$", "UDS"). "usd" is "USD".
+std::string currency_code(std::string_view text);
 
 // True when `code` (upper case) is an ISO 4217 currency code: "EUR", "CNY";
 // not "UDS", not "eur".
