@@ -147,8 +147,9 @@ bool is_space(char c) {
 
 // Elements whose text is not markup, up to their own end tag: raw text (a
 // script's, a style's, and <xmp>, <iframe>, <noembed>, <noframes>) and
-// escapable raw text (<textarea>, <title>). A <noscript> is read: its
-// text is markup where scripts are off, and a price there is the page's.
+// escapable raw text (<textarea>, <title>); a <plaintext> has no end tag,
+// the page's text is plain text after it. A <noscript> is read: its text
+// is markup where scripts are off, and a price there is the page's.
 struct text_element {
     std::string_view open;   // "<script", a delimiter after it: the start tag
     std::string_view close;  // "</script", a delimiter after it: the end tag
@@ -157,14 +158,14 @@ struct text_element {
 constexpr text_element text_elements[] = {
     {"<script", "</script"}, {"<style", "</style"},     {"<textarea", "</textarea"},
     {"<title", "</title"},   {"<xmp", "</xmp"},         {"<iframe", "</iframe"},
-    {"<noembed", "</noembed"}, {"<noframes", "</noframes"},
+    {"<noembed", "</noembed"}, {"<noframes", "</noframes"}, {"<plaintext", ""},
 };
 
 // Where a comment, a template or a text element may start: the two bytes
 // after its '<' ("no" for <noembed> and <noframes>). In a template, where
 // its end tag may be as well.
-constexpr lt_pairs hidden_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no"};
-constexpr lt_pairs template_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no", "/t"};
+constexpr lt_pairs hidden_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no", "pl"};
+constexpr lt_pairs template_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no", "pl", "/t"};
 
 // Where rule literals occur in one page, found without regard to ASCII case.
 // A literal that contains "price" is found among the occurrences of
@@ -287,6 +288,7 @@ private:
     // the end of the page.
     std::size_t end_tag(std::size_t from, std::string_view close) const {
         constexpr std::size_t npos = std::string_view::npos;
+        if (close.empty()) return html_.size();  // <plaintext>
         for (;;) {
             const std::size_t at = find_ascii_nocase(html_.substr(from), close);
             if (at == npos) return html_.size();

@@ -657,6 +657,19 @@ TEST_CASE("extractor: markup in <xmp>, <iframe>, <noembed> and <noframes> is not
     check_price(run("<noscript><span class=\"price\">$9.00</span></noscript>"), "9.00", "USD");
 }
 
+TEST_CASE("extractor: after <plaintext> the page is text", "[extractor]") {
+    // It has no end tag: markup after it, "</plaintext>" included, is shown as written.
+    const std::string head = "<title>Listing</title><span class=\"price\">$2.00</span>";
+    auto e = run(head + "<PLAINTEXT><title>Sample</title><span class=\"price\">$1.00</span>");
+    check_title(e, "Listing");
+    check_price(e, "2.00", "USD");
+    CHECK_FALSE(run("<plaintext></plaintext><title>Sample</title><span class=\"price\">$1.00</span>").title);
+    CHECK_FALSE(run("<plaintext></plaintext><span class=\"price\">$1.00</span>").price);
+    // Not <plaintexts>, nor in an attribute value.
+    check_price(run("<plaintexts></plaintexts><span class=\"price\">$3.00</span>"), "3.00", "USD");
+    check_price(run("<b title=\"<plaintext>\"></b><span class=\"price\">$4.00</span>"), "4.00", "USD");
+}
+
 TEST_CASE("extractor: a tag's name in an attribute value opens nothing", "[extractor]") {
     // data-embed="<iframe ...>" never closed: the page after it is still read.
     check_price(run("<div data-embed=\"<iframe src='/v'>\"></div><span class=\"price\">$4.00</span>"), "4.00",
