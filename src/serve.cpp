@@ -491,6 +491,7 @@ private:
         const bool head_only = req.method == "HEAD";
         const bool keep = o.keep_alive && req.keep_alive;
         if (!head_only && req.method != "GET") return respond_error(c, 405);
+        if (req.has_body) return respond_error(c, 400);  // bodies are not read
 
         const pages::route r = pages::parse_target(req.target);
         const answer a = choose_answer(c, r, o.gzip && req.gzip, head_only);
@@ -575,8 +576,9 @@ private:
         c.out.emplace_back(lines.data() + offsets[n], offsets[n + 1] - offsets[n]);
     }
 
-    // A bad request (400), an oversized head (431) or another method (405):
-    // a short answer, then the connection closes.
+    // A bad request (400; a GET or HEAD with a body too), an oversized head
+    // (431) or another method (405, whatever body it has): a short answer,
+    // then the connection closes, any body unread.
     after_response respond_error(connection& c, int status) {
         std::string_view line = status == 400   ? "400 Bad Request"
                                 : status == 431 ? "431 Request Header Fields Too Large"

@@ -132,6 +132,7 @@ parse_status parse(std::string_view buf, request_head& out, std::size_t& consume
 
     bool close = false, keep_alive = false;
     out.gzip = false;
+    out.has_body = false;
     while (pos < end) {
         line = next_line();
         if (line.empty()) break;
@@ -149,10 +150,11 @@ parse_status parse(std::string_view buf, request_head& out, std::size_t& consume
         } else if (ascii_iequals(name, "accept-encoding")) {
             out.gzip = accepts_gzip(value);
         } else if (ascii_iequals(name, "content-length")) {
-            if (value.empty() || value.find_first_not_of('0') != std::string_view::npos)
-                return parse_status::bad;  // a body, or not a number
+            if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos)
+                return parse_status::bad;
+            if (value.find_first_not_of('0') != std::string_view::npos) out.has_body = true;
         } else if (ascii_iequals(name, "transfer-encoding")) {
-            return parse_status::bad;
+            out.has_body = true;
         }
     }
     out.keep_alive = out.minor_version >= 1 ? !close : keep_alive && !close;

@@ -59,11 +59,18 @@ TEST_CASE("serve request: the head parser", "[serve]") {
     for (const char* bad :
          {"GET /\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", " / HTTP/1.1\r\n\r\n", "GET x HTTP/1.1\r\n\r\n",
           "G(T / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nNo colon\r\n\r\n",
-          "GET / HTTP/1.1\r\nBad name: x\r\n\r\n", "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
-          "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
+          "GET / HTTP/1.1\r\nBad name: x\r\n\r\n", "POST / HTTP/1.1\r\nContent-Length: 5x\r\n\r\n",
+          "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"}) {
         INFO(bad);
         CHECK(parse(bad, r, used) == parse_status::bad);
     }
+    // A body is seen, not read: the server answers and closes.
+    REQUIRE(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde", r, used) == parse_status::ok);
+    CHECK(r.has_body);
+    REQUIRE(parse("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", r, used) == parse_status::ok);
+    CHECK(r.has_body);
+    REQUIRE(parse("GET / HTTP/1.1\r\nContent-Length: 000\r\n\r\n", r, used) == parse_status::ok);
+    CHECK_FALSE(r.has_body);
     // What cannot start a request line is refused before the head is whole:
     // a TLS ClientHello on the plain port gets its 400 at once.
     for (std::string_view early : {std::string_view("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),

@@ -421,6 +421,20 @@ TEST_CASE("serve: bad requests get 400 or 431 and a close", "[serve]") {
         c.send("DELETE /p/1.html HTTP/1.1\r\n\r\n");
         CHECK(c.read_response().status == 405);
     }
+    {
+        client c(s.port());  // another method with a body: 405 all the same
+        c.send("POST /p/1.html HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde");
+        response r = c.read_response();
+        CHECK(r.status == 405);
+        CHECK(c.closed_by_server());
+    }
+    {
+        client c(s.port());  // a GET with a body, which serve does not read
+        c.send("GET /p/1.html HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        response r = c.read_response();
+        CHECK(r.status == 400);
+        CHECK(c.closed_by_server());
+    }
     // Still serving.
     client c(s.port());
     CHECK(c.get("/p/2.html").status == 200);
