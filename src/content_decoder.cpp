@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "shoal/literal_search.hpp"
 
@@ -89,15 +90,9 @@ bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& o
     }
 }
 
-}  // namespace
-
-bool needs_decoding(std::string_view encoding) {
-    encoding = trim_blanks(encoding);
-    return !encoding.empty() && !ascii_iequals(encoding, "identity");
-}
-
-decode_status decode_content_into(std::string_view encoding, std::string_view in, std::size_t cap,
-                                  std::string& out, std::size_t& size) {
+// Decodes one coding ("gzip", "identity", ...); see decode_content_into.
+decode_status decode_one_into(std::string_view encoding, std::string_view in, std::size_t cap,
+                              std::string& out, std::size_t& size) {
     encoding = trim_blanks(encoding);
     decode_status rc = decode_status::ok;
     if (in.empty()) {
@@ -130,6 +125,60 @@ decode_status decode_content_into(std::string_view encoding, std::string_view in
     }
     size = out.size();
     return rc;
+}
+
+// More codings than this in one list ("gzip, gzip, ...") are refused.
+constexpr std::size_t max_codings = 4;
+
+// The codings of a list in the order they were applied, identity and empty
+// items left out; false when there are more than max_codings.
+bool codings_of(std::string_view list, std::vector<std::string_view>& out) {
+    out.clear();
+    for (std::size_t start = 0; start <= list.size();) {
+        std::size_t comma = list.find(',', start);
+        if (comma == std::string_view::npos) comma = list.size();
+        const std::string_view coding = trim_blanks(list.substr(start, comma - start));
+        if (!coding.empty() && !ascii_iequals(coding, "identity")) {
+            if (out.size() == max_codings) return false;
+            out.push_back(coding);
+        }
+        start = comma + 1;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool needs_decoding(std::string_view encoding) {
+    std::vector<std::string_view> codings;
+    return !codings_of(encoding, codings) || !codings.empty();
+}
+
+decode_status decode_content_into(std::string_view encoding, std::string_view in, std::size_t cap,
+                                  std::string& out, std::size_t& size) {
+    if (encoding.find(',') == std::string_view::npos) return decode_one_into(encoding, in, cap, out, size);
+    std::vector<std::string_view> codings;
+    if (!codings_of(encoding, codings)) {
+        out.clear();
+        size = 0;
+        return decode_status::unsupported;
+    }
+    if (codings.size() <= 1)
+        return decode_one_into(codings.empty() ? std::string_view() : codings[0], in, cap, out, size);
+    // Stacked codings ("gzip, gzip"): undone last first, each capped.
+    std::string input(in), decoded;
+    for (auto it = codings.rbegin(); it != codings.rend(); ++it) {
+        const decode_status rc = decode_content(*it, input, cap, decoded);
+        input.swap(decoded);
+        if (rc != decode_status::ok) {
+            out.assign(input);
+            size = out.size();
+            return rc;
+        }
+    }
+    out.assign(input);
+    size = out.size();
+    return decode_status::ok;
 }
 
 decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,

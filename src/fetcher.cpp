@@ -105,13 +105,14 @@ struct attempt {
 };
 
 // A response parser that keeps what a fetch uses and nothing else: the
-// status, four header values and the body, appended as it arrives. Beast's
+// status, five header values and the body, appended as it arrives. Beast's
 // response_parser would store every header in its own allocation, and zero
 // the body's room before copying into it.
 class response_reader final : public http::basic_parser<false> {
 public:
     int status = 0;
     std::string location, content_type, content_encoding, retry_after;
+    std::string transfer_codings;  // Transfer-Encoding's codings other than chunked
     std::string body;
     // Set keep_at_most to keep a longer body's start: reading stops with
     // error::body_limit once more arrives, and cut is set.
@@ -124,16 +125,27 @@ private:
 
     void on_request_impl(http::verb, string_view, string_view, int, error_code&) override {}
     void on_response_impl(int code, string_view, int, error_code&) override { status = code; }
-    // The first of repeated fields counts, as with message::operator[].
+    // The first of repeated fields counts, as with message::operator[];
+    // coding lists given in several fields are one list.
     void on_field_impl(http::field f, string_view, string_view value, error_code&) override {
         auto keep = [&](std::string& to) {
             if (to.empty()) to.assign(value.data(), value.size());
         };
+        auto add = [](std::string& to, string_view item) {
+            if (!to.empty()) to += ", ";
+            to.append(item.data(), item.size());
+        };
         switch (f) {
             case http::field::location: keep(location); break;
             case http::field::content_type: keep(content_type); break;
-            case http::field::content_encoding: keep(content_encoding); break;
+            case http::field::content_encoding: add(content_encoding, value); break;
             case http::field::retry_after: keep(retry_after); break;
+            case http::field::transfer_encoding:
+                // Beast frames the body by "chunked"; a coding before it
+                // (gzip) is undone with the content codings, after them.
+                for (const auto& item : http::token_list(value))
+                    if (!beast::iequals(item, "chunked")) add(transfer_codings, item);
+                break;
             default: break;
         }
     }
@@ -197,7 +209,8 @@ std::string code_of(const boost::system::error_code& ec) {
 bool is_transient(const boost::system::error_code& ec) {
     return ec == beast::error::timeout || ec == net::error::connection_refused ||
            ec == net::error::connection_reset || ec == net::error::eof ||
-           ec == http::error::end_of_stream || ec == net::error::network_unreachable ||
+           ec == http::error::end_of_stream || ec == http::error::partial_message ||
+           ec == net::ssl::error::stream_truncated || ec == net::error::network_unreachable ||
            ec == net::error::host_unreachable || ec == net::error::broken_pipe ||
            ec == net::error::host_not_found_try_again || ec == net::error::no_descriptors;
 }
@@ -890,9 +903,25 @@ struct fetcher::impl {
                 co_return;
             }
         }
+        if (!rec && parser->status == 101) {
+            // A GET that asked for no upgrade: the connection speaks
+            // something else now.
+            a.status = 101;
+            a.stage = error_stage::response;
+            a.code = "bad_response";
+            a.message = "101 Switching Protocols to a request that asked for no upgrade";
+            co_return;
+        }
         if (!rec) {
             auto [bec, bn] = co_await http::async_read(stream, c.buffer, *parser, use_tuple);
             rec = bec;
+            if (rec == net::ssl::error::stream_truncated && parser->need_eof()) {
+                // A body that ends where the connection does, closed without
+                // TLS close_notify (as many servers do): the end of the body,
+                // as browsers take it.
+                rec = {};
+                parser->put_eof(rec);
+            }
             if (parser->cut) {
                 rec = {};  // the start is what was asked for; the rest stays unread
                 a.body_cut = true;
@@ -910,6 +939,10 @@ struct fetcher::impl {
             a.location = std::move(parser->location);
             a.content_type = std::move(parser->content_type);
             a.content_encoding = std::move(parser->content_encoding);
+            if (!parser->transfer_codings.empty()) {
+                if (!a.content_encoding.empty()) a.content_encoding += ", ";
+                a.content_encoding += parser->transfer_codings;
+            }
             a.retry_after_s = parse_retry_after(parser->retry_after);
         }
         if (rec) {

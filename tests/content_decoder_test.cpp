@@ -114,6 +114,37 @@ TEST_CASE("content_decoder: unsupported encodings", "[content_decoder]") {
     }
 }
 
+TEST_CASE("content_decoder: a list of codings is undone last first, each capped", "[content_decoder]") {
+    const std::string plain = sample_text(4000);
+    const std::string gz = compress(plain, wrap::gzip);
+    std::string out;
+    CHECK(decode_content("gzip, gzip", compress(gz, wrap::gzip), 8 * mib, out) == decode_status::ok);
+    CHECK(out == plain);
+    // deflate applied first, then gzip: gzip is undone first.
+    CHECK(decode_content("deflate,GZIP", compress(compress(plain, wrap::zlib), wrap::gzip), 8 * mib, out) ==
+          decode_status::ok);
+    CHECK(out == plain);
+    for (const char* one : {"gzip, identity", "identity, gzip", " , gzip ,"}) {
+        INFO("encoding '" << one << "'");
+        CHECK(decode_content(one, gz, 8 * mib, out) == decode_status::ok);
+        CHECK(out == plain);
+    }
+    CHECK(decode_content("identity, identity", plain, 8 * mib, out) == decode_status::ok);
+    CHECK(out == plain);
+    CHECK_FALSE(shoal::needs_decoding("identity, identity"));
+    CHECK(shoal::needs_decoding("identity, gzip"));
+    // The wrong order is corrupt; a cap holds at each step.
+    CHECK(decode_content("gzip, deflate", compress(compress(plain, wrap::zlib), wrap::gzip), 8 * mib, out) ==
+          decode_status::corrupt);
+    CHECK(decode_content("gzip, gzip", compress(gz, wrap::gzip), 100, out) == decode_status::too_large);
+    CHECK(out.size() <= 100);
+    // More than four codings are refused.
+    std::string five = plain;
+    for (int i = 0; i < 5; ++i) five = compress(five, wrap::gzip);
+    CHECK(decode_content("gzip, gzip, gzip, gzip, gzip", five, 8 * mib, out) == decode_status::unsupported);
+    CHECK(shoal::needs_decoding("gzip, gzip, gzip, gzip, gzip"));
+}
+
 TEST_CASE("content_decoder: a cut-off stream is truncated and decodes as far as it goes",
           "[content_decoder]") {
     const std::string plain = sample_text(200000);

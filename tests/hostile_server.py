@@ -21,6 +21,11 @@ is to break HTTP in ways a real server library would not allow:
   /corrupt-gzip            Content-Encoding gzip, garbage body
   /gzip-ok                 the /ok page, Content-Encoding gzip
   /brotli                  Content-Encoding br (which shoal does not ask for), 64 bytes
+  /gzip-gzip               the /ok page gzipped twice, Content-Encoding: gzip, gzip
+  /te-gzip-chunked         the /ok page gzipped, Transfer-Encoding: gzip, chunked
+  /switching-protocols     101 Switching Protocols to a GET that asked for no upgrade
+  /close-delimited         the /ok page without Content-Length, ended by closing the
+                           connection (over TLS: without close_notify)
   /bad-chunked             an invalid chunk-size line
   /short-body              Content-Length 5000, 100 bytes, then close
   /reset-mid-body          part of the body, then a TCP RST (SO_LINGER 0)
@@ -139,6 +144,16 @@ class Site:
             return page(zlib.compress(OK_PAGE, wbits=31), extra=[("Content-Encoding", "gzip")])
         if path == "/brotli":
             return page(self.random_bytes[:64], extra=[("Content-Encoding", "br")])
+        if path == "/gzip-gzip":
+            twice = zlib.compress(zlib.compress(OK_PAGE, wbits=31), wbits=31)
+            return page(twice, extra=[("Content-Encoding", "gzip, gzip")])
+        if path == "/te-gzip-chunked":
+            gz = zlib.compress(OK_PAGE, wbits=31)
+            half = len(gz) // 2
+            body = b"".join(b"%x\r\n" % len(p) + p + b"\r\n" for p in (gz[:half], gz[half:]))
+            return (head("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                    ("Transfer-Encoding", "gzip, chunked")])
+                    + body + b"0\r\n\r\n")
         if path == "/redirect-loop":
             return page(b"", status="302 Found", extra=[("Location", "/redirect-loop")])
         if path.startswith("/redirect-chain/"):
@@ -304,6 +319,17 @@ class Site:
             sock = writer.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+        elif path == "/switching-protocols":
+            writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\n\r\n\x81\x05hello")
+            await writer.drain()
+        elif path == "/close-delimited":
+            writer.write(head("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                         ("Connection", "close")]) + OK_PAGE)
+            await writer.drain()
+            await asyncio.sleep(0.2)
+            # abort(): the socket closes at once, over TLS without close_notify.
             writer.transport.abort()
         elif path == "/garbage-status":
             writer.write(b"HELLO WORLD\r\n\r\n")

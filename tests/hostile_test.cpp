@@ -284,6 +284,31 @@ TEST_CASE("hostile: an unsupported Content-Encoding after a gzip page keeps noth
     CHECK(field(br, "bytes")->to_number<std::int64_t>() == 0);
 }
 
+TEST_CASE("hostile: a transfer coding before chunked and stacked content codings are undone",
+          "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    std::vector<std::string> options = k_fast;
+    options.insert(options.end(), {"-p", "1", "-c", "1"});  // one connection: framing must hold
+    auto r = crawl(dir, {site.url("/te-gzip-chunked"), site.url("/gzip-gzip"), site.url("/ok")},
+                   options);
+    check_ok(r.by_line.at(1));  // was the gzip bytes as the page, without an error
+    check_ok(r.by_line.at(2));  // was unsupported_encoding
+    check_ok(r.by_line.at(3));
+}
+
+TEST_CASE("hostile: a 101 to a plain GET is a bad response, status 101 kept", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    auto r = crawl(dir, {site.url("/switching-protocols"), site.url("/ok")});
+    const json::object& rec = r.by_line.at(1);
+    check_error(rec, "response", "bad_response");
+    INFO(brief(rec));
+    CHECK(status(rec) == 101);
+    CHECK(error_field(rec, "message") == "101 Switching Protocols to a request that asked for no upgrade");
+    check_ok(r.by_line.at(2));
+}
+
 TEST_CASE("hostile: garbage instead of a response fails at stage response", "[hostile]") {
     hostile_site site;
     temp_dir dir;
@@ -481,13 +506,15 @@ TEST_CASE("hostile: retried timeouts and resets stay within --retries x --timeou
     hostile_site site;
     temp_dir dir;
     std::vector<std::string> urls = {site.url("/trickle"), site.url("/silent"),
-                                     site.url("/reset-mid-body"), site.url("/ok")};
+                                     site.url("/reset-mid-body"), site.url("/short-body"),
+                                     site.url("/ok")};
     auto r = crawl(dir, urls, {"--timeout", "1", "--retries", "2", "--max-body", "1000000"});
     CHECK(r.proc.elapsed < 20s);
     check_error(r.by_line.at(1), "body", "timeout");
     check_error(r.by_line.at(2), "response", "timeout");
     check_error(r.by_line.at(3), "body");
-    for (int line = 1; line <= 3; ++line) {
+    check_error(r.by_line.at(4), "body", "truncated_body");  // closed mid-body: retried as a reset is
+    for (int line = 1; line <= 4; ++line) {
         const auto& rec = r.by_line.at(line);
         INFO(brief(rec));
         const json::value* attempts = field(rec, "attempts");
@@ -495,7 +522,7 @@ TEST_CASE("hostile: retried timeouts and resets stay within --retries x --timeou
         CHECK(attempts->to_number<std::int64_t>() == 3);
         CHECK(elapsed_ms(rec) < 12000.0);
     }
-    check_ok(r.by_line.at(4));
+    check_ok(r.by_line.at(5));
 }
 
 TEST_CASE("hostile: the same misbehaviours over TLS", "[hostile][tls]") {
@@ -505,7 +532,7 @@ TEST_CASE("hostile: the same misbehaviours over TLS", "[hostile][tls]") {
     std::vector<std::string> urls = {site.url("/trickle"),        site.url("/silent"),
                                      site.url("/garbage-status"), site.url("/bomb"),
                                      site.url("/short-body"),     site.url("/reset-mid-body"),
-                                     site.url("/ok")};
+                                     site.url("/ok"),             site.url("/close-delimited")};
     std::vector<std::string> options = k_fast;
     options.insert(options.end(), {"--ca-file", (ca / "ca.crt").string()});
     auto r = crawl(dir, urls, options);
@@ -522,6 +549,8 @@ TEST_CASE("hostile: the same misbehaviours over TLS", "[hostile][tls]") {
     check_error(r.by_line.at(6), "body", "connection_reset");
     CHECK(elapsed_ms(r.by_line.at(6)) < 1500.0);
     check_ok(r.by_line.at(7));
+    // A body that ends with the connection, closed without close_notify, is whole.
+    check_ok(r.by_line.at(8));
     CHECK(r.peak_rss_kib < k_max_rss_kib);
 }
 

@@ -13,7 +13,9 @@ namespace shoal {
 enum class decode_status { ok, too_large, corrupt, truncated, unsupported };
 
 // Decodes `in` encoded with `encoding` (a Content-Encoding value: "gzip",
-// "x-gzip", "deflate", "identity" or empty) into out, at most cap bytes.
+// "x-gzip", "deflate", "identity" or empty; or a list of them in the order
+// they were applied, "gzip, deflate", at most four) into out, at most cap
+// bytes, the cap holding for each step.
 // On too_large, out holds the first cap bytes; on truncated, what the
 // input's start decodes to.
 decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
@@ -26,7 +28,7 @@ decode_status decode_content(std::string_view encoding, std::string_view in, std
 decode_status decode_content_into(std::string_view encoding, std::string_view in, std::size_t cap,
                                   std::string& out, std::size_t& size);
 
-// False for a body sent as is: no Content-Encoding, or "identity".
+// False for a body sent as is: no Content-Encoding, or only "identity".
 bool needs_decoding(std::string_view encoding);
 
 }  // namespace shoal
