@@ -5,6 +5,7 @@
 #include <idn2.h>
 
 #include <algorithm>
+#include <iterator>
 #include <array>
 #include <charconv>
 #include <cctype>
@@ -602,6 +603,13 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
 
 std::variant<target_url, url_error> resolve_location(const target_url& base,
                                                      std::string_view location) {
+    // Browsers drop tabs and line breaks anywhere in a URL (WHATWG URL).
+    std::string unbroken;
+    if (location.find_first_of("\t\n\r") != std::string_view::npos) {
+        std::copy_if(location.begin(), location.end(), std::back_inserter(unbroken),
+                     [](char c) { return c != '\t' && c != '\n' && c != '\r'; });
+        location = unbroken;
+    }
     // In an http(s) URL, browsers read a backslash before the query as a
     // '/' (WHATWG URL): "/a\b" is /a/b, "\\host\x" is //host/x.
     std::string slashed;

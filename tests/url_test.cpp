@@ -322,6 +322,15 @@ TEST_CASE("url: resolve_location reads a backslash before the query as a slash, 
     CHECK(resolved(base, "/q?f={a|b}").url == "https://shop.example/q?f=%7Ba%7Cb%7D");
 }
 
+TEST_CASE("url: resolve_location drops tabs and line breaks, as browsers do", "[url]") {
+    const target_url base = ok("https://shop.example/a/b");
+    CHECK(resolved(base, "/tar\tget").url == "https://shop.example/target");
+    CHECK(resolved(base, "/p?q=1\t2").url == "https://shop.example/p?q=12");
+    CHECK(resolved(base, "http://other.\texample/x").url == "http://other.example/x");
+    CHECK(resolved(base, "/a\r\nb").url == "https://shop.example/ab");
+    CHECK(resolved(base, "/a b").url == "https://shop.example/a%20b");  // a space stays, encoded
+}
+
 TEST_CASE("url: resolve_location protocol-relative and absolute", "[url]") {
     const target_url base = ok("https://shop.example/a/b");
 
