@@ -240,6 +240,12 @@ std::string message_of(const boost::system::error_code& ec, error_stage stage) {
         return "bad chunked encoding (" + ec.message() + ")";
     if (ec.category() == http::make_error_code(http::error::end_of_stream).category())
         return "not a well-formed HTTP/1.x response (" + ec.message() + ")";
+    if (ec.category() == net::error::get_ssl_category()) {
+        const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+        if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_UNSUPPORTED_PROTOCOL)
+            return "the server speaks no TLS version shoal does (1.2 and 1.3; older ones are "
+                   "insecure and refused, --insecure too): " + ec.message();
+    }
     return ec.message();
 }
 
@@ -299,6 +305,9 @@ std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
                           "cannot load CA certificates" +
                               (cfg.ca_file.empty() ? std::string() : " from " + cfg.ca_file) +
                               ": " + ec.message());
+    // A trusted intermediate is trust enough, as in curl: a --ca-file with
+    // a site's intermediate CA and not its root verifies that site.
+    X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx->native_handle()), X509_V_FLAG_PARTIAL_CHAIN);
     return ctx;
 }
 

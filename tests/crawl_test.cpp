@@ -654,6 +654,20 @@ TEST_CASE("crawl: host names are resolved and verified by name over HTTPS", "[cr
     for (int n = 1; n <= 6; ++n) check_product(r.by_line.at(n), n, lines[static_cast<std::size_t>(n - 1)]);
 }
 
+TEST_CASE("crawl: a certificate chain verifies against its root or its intermediate alone",
+          "[crawl][tls]") {
+    const auto& ca = shoal::test::test_ca_dir();
+    local_site site(shoal::test::tls_files{ca / "chained.crt", ca / "chained.key"});
+    for (const char* trusted : {"ca.crt", "intermediate.crt"}) {
+        INFO("--ca-file " << trusted);
+        temp_dir dir;
+        std::vector<std::string> lines = {site.url("/p/1.html")};
+        auto r = crawl(dir, lines, {"--ca-file", (ca / trusted).string(), "--retries", "0"});
+        require_complete(r, lines);
+        check_product(r.by_line.at(1), 1, lines[0]);
+    }
+}
+
 TEST_CASE("crawl: expired and wrong-host certificates fail at stage tls", "[crawl][tls]") {
     const auto& ca = shoal::test::test_ca_dir();
     const std::string ca_file = (ca / "ca.crt").string();

@@ -554,6 +554,21 @@ TEST_CASE("hostile: the same misbehaviours over TLS", "[hostile][tls]") {
     CHECK(r.peak_rss_kib < k_max_rss_kib);
 }
 
+TEST_CASE("hostile: a server that speaks only TLS 1.0 and 1.1 is told apart, --insecure too",
+          "[hostile][tls]") {
+    const auto& ca = shoal::test::test_ca_dir();
+    shoal::test::local_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"}, {},
+                                 "tests/old_tls_server.py");
+    temp_dir dir;
+    std::vector<std::string> options = k_fast;
+    options.push_back("--insecure");
+    auto r = crawl(dir, {site.url("/ok")}, options);
+    const json::object& rec = r.by_line.at(1);
+    check_error(rec, "tls", "tls_error");
+    CHECK(error_field(rec, "message").value_or("").rfind(
+              "the server speaks no TLS version shoal does (1.2 and 1.3;", 0) == 0);
+}
+
 TEST_CASE("hostile: TLS handshakes that stall or meet plain HTTP fail at stage tls in time",
           "[hostile][tls]") {
     // A listener that never accepts: the kernel completes the TCP connection,

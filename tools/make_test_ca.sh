@@ -8,8 +8,12 @@
 #   server.key server.crt          valid for IP 127.0.0.1 and DNS localhost
 #   expired.key expired.crt        same names, but expired (notAfter in the past)
 #   wronghost.key wronghost.crt    valid, but only for IP 127.0.0.2 and DNS wrong.test
-# All server certificates are signed by the same CA. Idempotent: files that
-# already exist are kept, so the CA and its certificates stay consistent.
+#   intermediate.key intermediate.crt   a CA signed by the test CA
+#   chained.key chained.crt        as server.*, signed by the intermediate; chained.crt
+#                                  holds the leaf, then the intermediate (the chain a
+#                                  server sends)
+# The other server certificates are signed by the CA itself. Idempotent: files
+# that already exist are kept, so the CA and its certificates stay consistent.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -33,19 +37,28 @@ if [ ! -s ca.crt ]; then
     -out ca.crt 2>/dev/null
 fi
 
-# sign NAME SAN NOT_BEFORE NOT_AFTER  (dates as YYYYMMDDHHMMSSZ)
+# sign NAME SAN NOT_BEFORE NOT_AFTER [ISSUER]  (dates as YYYYMMDDHHMMSSZ; ISSUER
+# defaults to ca; SAN "CA" makes a CA that may sign leaves only)
 sign() {
-  local name=$1 san=$2 not_before=$3 not_after=$4
+  local name=$1 san=$2 not_before=$3 not_after=$4 issuer=${5:-ca}
   new_key "$name.key"
   [ -s "$name.crt" ] && return 0
   openssl req -new -key "$name.key" -subj "/CN=$name" -out "$name.csr" 2>/dev/null
-  cat >"$name.ext" <<EOF
+  if [ "$san" = CA ]; then
+    cat >"$name.ext" <<EOF
+[ v3 ]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+EOF
+  else
+    cat >"$name.ext" <<EOF
 [ v3 ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = $san
 EOF
+  fi
   # `openssl ca` is the CLI that takes explicit start and end dates; give it a
   # minimal throwaway database.
   local db
@@ -66,7 +79,7 @@ copy_extensions = none
 commonName = supplied
 EOF
   openssl rand -hex 16 >"$db/serial"
-  openssl ca -batch -notext -config "$db/ca.cnf" -cert ca.crt -keyfile ca.key \
+  openssl ca -batch -notext -config "$db/ca.cnf" -cert "$issuer.crt" -keyfile "$issuer.key" \
     -startdate "$not_before" -enddate "$not_after" \
     -extfile "$name.ext" -extensions v3 -in "$name.csr" -out "$name.crt" 2>"$db/log" || {
     cat "$db/log" >&2
@@ -83,3 +96,12 @@ day=86400
 sign server "IP:127.0.0.1,DNS:localhost" "$(stamp $((now - day)))" "$(stamp $((now + 3650 * day)))"
 sign expired "IP:127.0.0.1,DNS:localhost" "$(stamp $((now - 30 * day)))" "$(stamp $((now - 2 * day)))"
 sign wronghost "IP:127.0.0.2,DNS:wrong.test" "$(stamp $((now - day)))" "$(stamp $((now + 3650 * day)))"
+sign intermediate CA "$(stamp $((now - day)))" "$(stamp $((now + 3650 * day)))"
+if [ ! -s chained.crt ]; then
+  sign chained.leaf "IP:127.0.0.1,DNS:localhost" "$(stamp $((now - day)))" "$(stamp $((now + 3650 * day)))" \
+    intermediate
+  mv chained.leaf.key chained.key
+  cat chained.leaf.crt intermediate.crt >chained.crt.tmp
+  rm chained.leaf.crt
+  mv chained.crt.tmp chained.crt
+fi

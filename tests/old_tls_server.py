@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""A TLS server too old to update, for shoal's tests (127.0.0.1 only): it
+speaks only TLS 1.0 and 1.1, so a modern client's handshake ends in the
+server's protocol_version alert, as such servers answer. It serves nothing
+else. Blocking sockets, so the alert is sent before the close (asyncio's TLS
+drops it).
+
+  python3 tests/old_tls_server.py --port 0 --port-file F --tls-cert C --tls-key K
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import ssl
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import loopback_server  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--max-seconds", type=float, default=300)
+    p.add_argument("--tls-cert", required=True)
+    p.add_argument("--tls-key", required=True)
+    args = p.parse_args(argv)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with socket.create_server(("127.0.0.1", args.port)) as listener:
+        listener.settimeout(0.5)
+        loopback_server.write_port_file(args.port_file, listener.getsockname()[1])
+        end = time.monotonic() + args.max_seconds
+        while time.monotonic() < end:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    ctx.wrap_socket(conn, server_side=True).close()
+                except (ssl.SSLError, OSError):
+                    pass  # the handshake fails: that is the point
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
