@@ -125,8 +125,9 @@ private:
 
     void on_request_impl(http::verb, string_view, string_view, int, error_code&) override {}
     void on_response_impl(int code, string_view, int, error_code&) override { status = code; }
-    // The first of repeated fields counts, as with message::operator[];
-    // coding lists given in several fields are one list.
+    // The first of repeated fields counts, as with message::operator[],
+    // but for Content-Type, whose last counts (as in browsers); coding lists
+    // given in several fields are one list.
     void on_field_impl(http::field f, string_view, string_view value, error_code&) override {
         auto keep = [&](std::string& to) {
             if (to.empty()) to.assign(value.data(), value.size());
@@ -137,7 +138,7 @@ private:
         };
         switch (f) {
             case http::field::location: keep(location); break;
-            case http::field::content_type: keep(content_type); break;
+            case http::field::content_type: content_type.assign(value.data(), value.size()); break;
             case http::field::content_encoding: add(content_encoding, value); break;
             case http::field::retry_after: keep(retry_after); break;
             case http::field::transfer_encoding:

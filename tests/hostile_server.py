@@ -21,6 +21,7 @@ is to break HTTP in ways a real server library would not allow:
   /corrupt-gzip            Content-Encoding gzip, garbage body
   /gzip-ok                 the /ok page, Content-Encoding gzip
   /brotli                  Content-Encoding br (which shoal does not ask for), 64 bytes
+  /two-content-types       a UTF-8 page with two Content-Type fields, windows-1251 first
   /gzip-gzip               the /ok page gzipped twice, Content-Encoding: gzip, gzip
   /te-gzip-chunked         the /ok page gzipped, Transfer-Encoding: gzip, chunked
   /switching-protocols     101 Switching Protocols to a GET that asked for no upgrade
@@ -144,6 +145,11 @@ class Site:
             return page(zlib.compress(OK_PAGE, wbits=31), extra=[("Content-Encoding", "gzip")])
         if path == "/brotli":
             return page(self.random_bytes[:64], extra=[("Content-Encoding", "br")])
+        if path == "/two-content-types":
+            body = "<html><head><title>Цена</title></head></html>".encode("utf-8")
+            return (head("200 OK", [("Content-Type", "text/html; charset=windows-1251"),
+                                    ("Content-Type", "text/html; charset=utf-8"),
+                                    ("Content-Length", str(len(body)))]) + body)
         if path == "/gzip-gzip":
             twice = zlib.compress(zlib.compress(OK_PAGE, wbits=31), wbits=31)
             return page(twice, extra=[("Content-Encoding", "gzip, gzip")])

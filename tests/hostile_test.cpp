@@ -297,6 +297,14 @@ TEST_CASE("hostile: a transfer coding before chunked and stacked content codings
     check_ok(r.by_line.at(3));
 }
 
+TEST_CASE("hostile: of two Content-Type fields the last counts, as in browsers", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    auto r = crawl(dir, {site.url("/two-content-types")});
+    INFO(brief(r.by_line.at(1)));
+    CHECK(str_field(r.by_line.at(1), "title") == "\u0426\u0435\u043d\u0430");
+}
+
 TEST_CASE("hostile: a 101 to a plain GET is a bad response, status 101 kept", "[hostile]") {
     hostile_site site;
     temp_dir dir;
