@@ -64,7 +64,7 @@ void install_signal_handlers() {
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::sigaction(sig, &sa, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) ::sigaction(sig, &sa, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
     // Workers are forked with SIGUSR1 (hand lines back) blocked, and
     // unblock it once they handle it: one sent earlier waits for that.
@@ -77,7 +77,7 @@ void install_signal_handlers() {
 // In a new child: signals back to their defaults, the supervisor's own
 // descriptors closed, and an end tied to the supervisor's life.
 void become_child(int control_fd) {
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
     ::close(signal_pipe[0]);
     ::close(signal_pipe[1]);
     if (control_fd >= 0) ::close(control_fd);
@@ -293,18 +293,28 @@ private:
     void check_stats_path() {
         const std::string& path = o_.stats_path;
         if (path.empty()) return;
+        auto directory_of = [](const std::string& p) {
+            auto slash = p.rfind('/');
+            return slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : p.substr(0, slash);
+        };
         struct stat st{};
         if (::stat(path.c_str(), &st) == 0) {
             if (S_ISDIR(st.st_mode))
                 throw setup_error(exit_code::file, "cannot write --stats " + path + ": it is a directory");
             if (::access(path.c_str(), W_OK) != 0)
                 sys::throw_errno(exit_code::file, "cannot write --stats " + path);
+            if (!S_ISREG(st.st_mode) || sys::standard_stream_for(path) >= 0) return;  // written in place
+            // A regular file is replaced by a new one beside it (the file a
+            // link names, beside it): that directory must take it too.
+            std::error_code ec;
+            const std::filesystem::path real = std::filesystem::canonical(path, ec);
+            const std::string dir = ec ? directory_of(path) : real.parent_path().string();
+            if (::access(dir.c_str(), W_OK | X_OK) != 0)
+                sys::throw_errno(exit_code::file, "cannot write --stats " + path + " (it is replaced through its directory " + dir + ")");
             return;
         }
         // A new file: its directory must take it (nothing is created here).
-        auto slash = path.rfind('/');
-        std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-        if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        if (::access(directory_of(path).c_str(), W_OK | X_OK) != 0)
             sys::throw_errno(exit_code::file, "cannot write --stats " + path);
     }
 
@@ -611,6 +621,7 @@ private:
             become_child(control_[0]);
             ::signal(SIGINT, SIG_IGN);  // the supervisor decides: it forwards SIGTERM
             ::signal(SIGHUP, SIG_IGN);
+            ::signal(SIGQUIT, SIG_IGN);
             ::close(status[0]);
             if (output_fd_ > STDERR_FILENO) ::close(output_fd_);
             for (const auto& [other_id, other] : running_)
@@ -649,6 +660,7 @@ private:
             }
             for (const auto& [id, rc] : running_)
                 if (rc.status_fd >= 0) fds.push_back({rc.status_fd, POLLIN, 0});
+            if (const int due_ms = end_writer_when_due(); due_ms >= 0) timeout_ms = std::min(timeout_ms, due_ms);
             int n = ::poll(fds.data(), fds.size(), timeout_ms);
             if (n < 0 && errno != EINTR) sys::throw_errno(exit_code::internal, "poll");
             if (n <= 0) continue;
@@ -665,12 +677,14 @@ private:
         ssize_t n = ::read(signal_pipe[0], sigs, sizeof sigs);
         for (ssize_t i = 0; i < n; ++i) {
             if (sigs[i] == SIGCHLD) reap();
-            else on_stop_signal();
+            else on_stop_signal(sigs[i] == SIGQUIT);
         }
     }
 
-    void on_stop_signal() {
-        if (!stopping_) {
+    // A first SIGINT, SIGTERM or SIGHUP lets in-flight fetches end within
+    // --grace; a second one, or SIGQUIT (Ctrl-\), stops the workers at once.
+    void on_stop_signal(bool now) {
+        if (!stopping_ && !now) {
             stopping_ = true;
             // On a terminal the message starts below the echoed ^C.
             std::fprintf(stderr,
@@ -681,9 +695,72 @@ private:
                 if (!rc.reaped) ::kill(rc.pid, SIGTERM);
             return;
         }
-        std::fprintf(stderr, "shoal: stopping now\n");
+        stopping_ = true;
+        if (!stop_now_) std::fprintf(stderr, "%sshoal: stopping now\n", now && ::isatty(STDERR_FILENO) ? "\n" : "");
+        stop_now_ = true;
         for (const auto& [id, rc] : running_)
             if (!rc.reaped) ::kill(rc.pid, SIGKILL);
+    }
+
+    // Once the run stops and every worker has exited, the writer has a
+    // while to write what it holds (a second after a stop-now, else
+    // --grace), then it is ended: one blocked on an output that takes
+    // nothing (a FIFO whose reader stopped reading) would hold the run
+    // forever. Returns how long to wait before looking again (-1: no need).
+    int end_writer_when_due() {
+        using clock = std::chrono::steady_clock;
+        if (!stopping_ || writer_pid_ <= 0 || writer_ended_) return -1;
+        for (const auto& [id, rc] : running_)
+            if (!rc.reaped) return -1;
+        const auto now = clock::now();
+        const double wait_s = stop_now_ ? 1.0 : std::max(1.0, o_.grace_s);
+        const auto limit = now + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(wait_s));
+        if (!writer_deadline_ || *writer_deadline_ > limit) writer_deadline_ = limit;
+        if (now < *writer_deadline_) {
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(*writer_deadline_ - now);
+            return static_cast<int>(std::min<std::int64_t>(left.count(), 100));
+        }
+        ::kill(writer_pid_, SIGKILL);
+        writer_ended_ = true;
+        return -1;
+    }
+
+    // What a writer ended by end_writer_when_due() leaves, in one line;
+    // returns the run's exit status (interrupted).
+    int writer_was_ended() {
+        std::string ends;
+        if (output_fd_ >= 0) {
+            ends = "; " + o_.output + " ends on a whole record; to finish, run the same command with --resume";
+            if (cut_torn_tail(output_fd_, extent_.get(), o_.format) < 0)
+                ends = "; cannot cut a torn record off " + o_.output + ": " + std::strerror(errno);
+        }
+        std::fprintf(stderr,
+                     "shoal: stopped while the output took no more records (%s): the records not yet "
+                     "written are not in it%s\n",
+                     o_.output == "-" ? "stdout" : o_.output.c_str(), ends.c_str());
+        return static_cast<int>(exit_code::interrupted);
+    }
+
+    // Waits for the writer to exit, hearing signals (a stop signal now is a
+    // stop-now) and ending it when due. Returns its wait status.
+    int wait_for_writer() {
+        for (;;) {
+            int status = 0;
+            const pid_t r = ::waitpid(writer_pid_, &status, WNOHANG);
+            if (r == writer_pid_) {
+                writer_pid_ = -1;
+                return status;
+            }
+            if (r < 0 && errno != EINTR) sys::throw_errno(exit_code::internal, "waitpid");
+            const int due_ms = end_writer_when_due();
+            pollfd fd{signal_pipe[0], POLLIN, 0};
+            if (::poll(&fd, 1, due_ms < 0 ? 100 : std::max(due_ms, 1)) > 0) {
+                char sigs[64];
+                const ssize_t n = ::read(signal_pipe[0], sigs, sizeof sigs);
+                for (ssize_t i = 0; i < n; ++i)
+                    if (sigs[i] != SIGCHLD) on_stop_signal(true);
+            }
+        }
     }
 
     void reap() {
@@ -883,6 +960,7 @@ private:
             writer_status_ = status;
             writer_pid_ = -1;
         }
+        if (writer_ended_) throw run_stopped{writer_was_ended()};
         throw run_stopped{writer_failed(writer_status_)};
     }
 
@@ -915,17 +993,26 @@ private:
         m.chunk_id = workers_started_;
         m.count = lines_handed_back_;
         send_control(control_[0], m);
-        int status = 0;
-        while (::waitpid(writer_pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-        writer_pid_ = -1;
-        if (!clean_exit(status)) return writer_failed(status);
+        // A stop signal while the writer finishes a complete run does not
+        // make it an interrupted one, unless the writer has to be ended.
+        const bool interrupted = stopping_;
+        const int status = wait_for_writer();
+        if (writer_ended_) return writer_was_ended();
+        // Every record written, the --stats file not: the run is complete.
+        const bool stats_unwritten = WIFEXITED(status) && WEXITSTATUS(status) == writer_exit_stats_unwritten;
+        if (!clean_exit(status) && !stats_unwritten) return writer_failed(status);
         if (other_list_) return static_cast<int>(exit_code::usage);
-        if (stopping_) {
+        if (interrupted) {
             if (resumable_output_)
                 std::fprintf(stderr,
                              "shoal: interrupted; the output holds whole records. To finish, run the "
                              "same command with --resume\n");
+            else if (const std::string file = stdout_file(); !file.empty())
+                std::fprintf(stderr,
+                             "shoal: interrupted; the records so far are whole. They went to %s "
+                             "through stdout: to finish, run the same command with -o %s --resume "
+                             "instead of the redirection\n",
+                             file.c_str(), file.c_str());
             else
                 std::fprintf(stderr,
                              "shoal: interrupted; the records so far are whole. Only a regular -o file "
@@ -933,7 +1020,17 @@ private:
             return static_cast<int>(exit_code::interrupted);
         }
         if (resumable_output_) mark_run_complete(o_, fingerprint());
-        return 0;
+        return stats_unwritten ? static_cast<int>(exit_code::file) : 0;
+    }
+
+    // The regular file the records went to through stdout (> FILE), or "".
+    std::string stdout_file() const {
+        struct stat st{};
+        if (o_.output != "-" || ::fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) return {};
+        std::error_code ec;
+        const auto path = std::filesystem::read_symlink("/proc/self/fd/1", ec);
+        if (ec || path.empty() || path.string().ends_with(" (deleted)")) return {};
+        return path.string();
     }
 
     crawl_options o_;
@@ -973,6 +1070,9 @@ private:
     bool streaming_ = false;  // the input is not a regular file: taken as it comes
     bool input_done_ = false;
     bool stopping_ = false;
+    bool stop_now_ = false;      // a second stop signal, or SIGQUIT
+    bool writer_ended_ = false;  // killed by end_writer_when_due
+    std::optional<std::chrono::steady_clock::time_point> writer_deadline_;
 };
 
 }  // namespace

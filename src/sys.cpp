@@ -96,8 +96,11 @@ bool write_file_atomically(const std::string& given, std::string_view content) {
     // would put a regular file where it was.
     struct stat st{};
     if (::stat(given.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-        int fd = ::open(given.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        // O_NONBLOCK: a FIFO without a reader fails at once (ENXIO) instead
+        // of blocking; the writes then block as usual.
+        int fd = ::open(given.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) return false;
+        (void)::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         const bool ok = write_all(fd, content.data(), content.size());
         const int err = errno;
         ::close(fd);

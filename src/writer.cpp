@@ -80,6 +80,13 @@ public:
             std::fprintf(stderr, "shoal: cannot sync the output: %s\n", std::strerror(errno));
             return 2;
         }
+        if (struct stat st{}; regular_ && ::fstat(s_.output_fd, &st) == 0 && st.st_nlink == 0) {
+            std::fprintf(stderr,
+                         "shoal: the output %s was deleted during the run: the records written to "
+                         "it are gone\n",
+                         s_.options.output.c_str());
+            return 2;
+        }
         progress_.finish();
         return finish_report();
     }
@@ -202,9 +209,11 @@ private:
         if (!s_.options.quiet) std::fputs(stats_.summary().c_str(), stderr);
         if (s_.options.stats_path.empty()) return 0;
         if (!sys::write_file_atomically(s_.options.stats_path, stats_.json() + "\n")) {
-            std::fprintf(stderr, "shoal: cannot write --stats %s: %s\n",
-                         s_.options.stats_path.c_str(), std::strerror(errno));
-            return 2;
+            // A FIFO that no process reads is refused, not waited for.
+            const std::string why = errno == ENXIO ? "a FIFO that no process reads" : std::strerror(errno);
+            std::fprintf(stderr, "shoal: cannot write --stats %s: %s (the records are whole)\n",
+                         s_.options.stats_path.c_str(), why.c_str());
+            return writer_exit_stats_unwritten;
         }
         return 0;
     }
@@ -280,6 +289,7 @@ int run_writer(const writer_setup& setup) {
     ::signal(SIGINT, SIG_IGN);
     ::signal(SIGTERM, SIG_IGN);
     ::signal(SIGHUP, SIG_IGN);
+    ::signal(SIGQUIT, SIG_IGN);
     ::signal(SIGPIPE, SIG_IGN);
     // Past RLIMIT_FSIZE a write fails with EFBIG, handled like a full disk,
     // instead of the signal killing the writer half-way through a record.

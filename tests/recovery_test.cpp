@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -501,23 +502,125 @@ TEST_CASE("recovery: SIGUSR1 sent to every process of a run loses and duplicates
     CHECK(stats.at("workers").at("lines_handed_back").to_number<std::uint64_t>() > 0);
 }
 
-TEST_CASE("recovery: Ctrl-C with the records on stdout does not advise --resume", "[recovery]") {
-    // Only a regular -o file can be read back; stdout cannot.
+TEST_CASE("recovery: Ctrl-C with the records on stdout redirected to a file advises -o FILE --resume",
+          "[recovery]") {
     local_site site;
     temp_dir dir;
     auto urls = write_urls(dir, slow_pages(site, 40, 300));
-    background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-q", "-c", "2"}, dir / "stdout",
-                             dir / "stderr");
-    std::this_thread::sleep_for(1s);
+    const fs::path out = dir / "stdout";
+    {
+        background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-q", "-c", "2"}, out, dir / "stderr");
+        std::this_thread::sleep_for(1s);
+        ::kill(shoal.pid(), SIGINT);
+        auto status = shoal.wait(30s);
+        const std::string err = shoal::test::read_file(dir / "stderr");
+        INFO(err);
+        REQUIRE(status.has_value());
+        CHECK(*status == 3);
+        CHECK(err.find("run the same command with -o " + out.string() + " --resume") != std::string::npos);
+        CHECK(shoal::test::read_jsonl(out).size() < 40);  // whole records only
+    }
+    // As advised: the run goes on in that file, each line once.
+    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume", "-c", "4"}), "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    require_all_pages(records_by_line(out), 40);
+}
+
+TEST_CASE("recovery: Ctrl-\\ (SIGQUIT) stops at once with exit 3, and --resume finishes", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, slow_pages(site, 200, 200));
+    const fs::path out = dir / "out.jsonl";
+    {
+        background_process shoal(crawl_args(urls, out, {"-c", "4", "--grace", "30"}), dir / "stdout",
+                                 dir / "stderr");
+        std::this_thread::sleep_for(1s);
+        const auto sent = std::chrono::steady_clock::now();
+        ::kill(-shoal.pid(), SIGQUIT);  // the whole group, as Ctrl-\ in a terminal does
+        auto status = shoal.wait(20s);
+        const std::string err = shoal::test::read_file(dir / "stderr");
+        INFO(err);
+        REQUIRE(status.has_value());
+        CHECK(*status == 3);
+        CHECK(std::chrono::steady_clock::now() - sent < 10s);  // not the 30 s --grace
+        CHECK(err.find("stopping now") != std::string::npos);
+        CHECK(err.find("--resume") != std::string::npos);
+        require_whole_records(out);
+    }
+    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume", "-c", "16"}), "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    require_all_pages(records_by_line(out), 200);
+}
+
+TEST_CASE("recovery: a reader that stops reading the output FIFO does not hold a stopped run", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const fs::path fifo = dir / "records.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // Opens the FIFO and never reads it: the pipe fills, the writer blocks.
+    background_process reader({"bash", "-c", "exec 3<" + fifo.string() + "; sleep 60"}, dir / "reader.out",
+                              dir / "reader.err");
+    auto urls = write_urls(dir, slow_pages(site, 2000, 0));
+    background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-o", fifo.string(), "--no-progress",
+                              "--grace", "1"},
+                             dir / "stdout", dir / "stderr");
+    std::this_thread::sleep_for(2s);
+    REQUIRE_FALSE(shoal.wait(0ms).has_value());  // blocked on the full FIFO
     ::kill(shoal.pid(), SIGINT);
-    auto status = shoal.wait(30s);
+    std::this_thread::sleep_for(500ms);
+    ::kill(shoal.pid(), SIGINT);
+    auto status = shoal.wait(15s);
     const std::string err = shoal::test::read_file(dir / "stderr");
     INFO(err);
     REQUIRE(status.has_value());
     CHECK(*status == 3);
-    CHECK(err.find("--resume") == std::string::npos);
-    CHECK(err.find("run the command again") != std::string::npos);
-    CHECK(shoal::test::read_jsonl(dir / "stdout").size() < 40);  // whole records only
+    CHECK(err.find("stopped while the output took no more records") != std::string::npos);
+}
+
+TEST_CASE("recovery: --stats that cannot be written at the end leaves a complete run", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, slow_pages(site, 20, 0));
+    const fs::path out = dir / "out.jsonl";
+    SECTION("/dev/full") {
+        auto r = shoal::test::run_process(crawl_args(urls, out, {"--stats", "/dev/full"}), "", 60s);
+        INFO(r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("cannot write --stats /dev/full: No space left on device (the records are whole)") !=
+              std::string::npos);
+    }
+    SECTION("a FIFO that no process reads") {
+        const fs::path fifo = dir / "stats.fifo";
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        auto r = shoal::test::run_process(crawl_args(urls, out, {"--stats", fifo.string()}), "", 60s);
+        INFO(r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("a FIFO that no process reads") != std::string::npos);
+    }
+    require_all_pages(records_by_line(out), 20);
+    // The run is marked complete: running the command again is no resume of an unfinished one.
+    CHECK(shoal::test::read_file(dir / "out.jsonl.shoal-run").find("complete") != std::string::npos);
+    auto again = shoal::test::run_process(crawl_args(urls, out, {}), "", 60s);
+    INFO(again.err);
+    CHECK(again.exit_code == 0);
+}
+
+TEST_CASE("recovery: an output deleted during the run is an error, not a complete run", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, slow_pages(site, 40, 100));
+    const fs::path out = dir / "out.jsonl";
+    background_process shoal(crawl_args(urls, out, {"-c", "2"}), dir / "stdout", dir / "stderr");
+    std::this_thread::sleep_for(700ms);
+    fs::remove(out);
+    auto status = shoal.wait(30s);
+    const std::string err = shoal::test::read_file(dir / "stderr");
+    INFO(err);
+    REQUIRE(status.has_value());
+    CHECK(*status == 2);
+    CHECK(err.find("was deleted during the run") != std::string::npos);
 }
 
 TEST_CASE("recovery: an endless line (/dev/zero) gets its record, and SIGTERM stops the run", "[recovery]") {

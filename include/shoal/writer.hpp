@@ -57,10 +57,15 @@ struct writer_setup {
     output_extent& extent;  // set by the supervisor to the file's size at the start
 };
 
+// run_writer's exit status when every record was written but --stats could
+// not be (one line on stderr says why).
+constexpr int writer_exit_stats_unwritten = 5;
+
 // Runs until the supervisor says finish (or goes away) and every open pipe
-// has ended. Returns the process exit status: 0, or 2 when the output could
+// has ended. Returns the process exit status: 0; 2 when the output could
 // not be written (one line on stderr says why and how to resume; a regular
-// output file is cut back to its last whole record first).
+// output file is cut back to its last whole record first) or was deleted
+// during the run; writer_exit_stats_unwritten.
 //
 // Fault injection for the recovery tests: with SHOAL_FAULT_WRITER_DIE_AT=N in
 // the environment, the writer writes the output up to byte N, which is
