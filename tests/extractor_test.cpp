@@ -805,6 +805,68 @@ TEST_CASE("extractor: a title inside svg is not the page title", "[extractor]") 
     check_title(run("<title>Head</title><svg><title>Icon</title></svg>"), "Head");
 }
 
+TEST_CASE("extractor: an svg or math that is no element hides no title", "[extractor]") {
+    const std::string og = "<meta property=\"og:title\" content=\"OG\">";
+    // In a comment, a script's string or an attribute value, "<svg" opens nothing.
+    check_title(run("<!-- <svg> --><title>Real</title>"), "Real");
+    check_title(run("<head><!-- inline <svg> sprites come from app.js --><title>Real</title>" + og), "Real");
+    check_title(run("<script>var s=\"<svg>\";</script><title>Real</title>" + og), "Real");
+    check_title(run("<meta content=\"<svg>\"><title>Real</title>"), "Real");
+    check_title(run("<link rel=\"icon\" href=\"data:image/svg+xml,<svg><title>I</title></svg>\"><title>Real</title>"), "Real");
+    check_title(run("<link rel=\"icon\" href=\"data:text/html,<title>I</title>\"><title>Real</title>"), "Real");
+    check_title(run("<textarea><math></textarea><title>Real</title>"), "Real");
+    // A self-closed one holds nothing.
+    check_title(run("<svg class=\"sprite\"/><title>Real</title>"), "Real");
+    check_title(run("<svg class=\"sprite\"/><title>Real</title>" + og), "Real");
+    check_title(run("<math/><title>Real</title>"), "Real");
+    // Another element whose name starts with "svg" is no <svg>.
+    check_title(run("<svg-icon src=\"/cart.svg\"></svg-icon><title>Real</title>"), "Real");
+    // A real one that is never closed still holds the rest of the page.
+    CHECK_FALSE(run("<svg><title>Icon</title><title>Page?</title>").title);
+    CHECK_FALSE(run("<svg viewBox=\"0 0 1 1\"><title>Icon</title>").title);
+    // Nested ones are counted, comments in them passed over.
+    check_title(run("<svg><svg></svg><title>Icon</title></svg><title>Real</title>"), "Real");
+    check_title(run("<svg><svg/><title>Icon</title></svg><title>Real</title>"), "Real");
+    check_title(run("<svg><!-- </svg> --><title>Icon</title></svg><title>Real</title>"), "Real");
+    check_title(run("<svg><![CDATA[</svg>]]><title>Icon</title></svg><title>Real</title>"), "Real");
+}
+
+TEST_CASE("extractor: a MathML title is not the page title", "[extractor]") {
+    check_title(run("<math><title>m</title></math><title>Real</title>"), "Real");
+    check_title(run("<MATH display=\"block\"><mi>x</mi><title>m</title></MATH><title>Real</title>"), "Real");
+    check_title(run("<body><math><title>m</title></math><meta property=\"og:title\" content=\"OG\">"), "OG");
+    CHECK_FALSE(run("<math><title>m</title>").title);
+    check_title(run("<main><mark>x</mark><title>Real</title></main>"), "Real");
+}
+
+TEST_CASE("extractor: the title element is a title tag, not a longer name", "[extractor]") {
+    CHECK_FALSE(run("<body><titlebar-x>Menu</titlebar-x><h1>Widget</h1></body>").title);
+    CHECK_FALSE(run("<title-bar>Menu</title-bar>").title);
+    check_title(run("<title-bar>Menu</title-bar><title>Real</title>"), "Real");
+    check_title(run("<titlebar-x>Menu</titlebar-x><meta property=\"og:title\" content=\"OG\">"), "OG");
+    check_title(run("<title\n lang=en>Real</title >"), "Real");
+    check_title(run("<title/>Real</title>"), "Real");
+    check_title(run("<title data-x=\"a>b\">Real</title>"), "Real");
+    check_title(run("<svg aria-label=\"a/>b\"><title>Icon</title></svg><title>Real</title>"), "Real");
+    // Only its own end tag ends it.
+    check_title(run("<title>A</titles> B</title>"), "A</titles> B");
+    CHECK_FALSE(run("<title>never closed").title);
+    CHECK_FALSE(run("<title no end of tag").title);
+    check_title(run("<html><TITLE lang=en>Shop</Title>"), "Shop");
+    check_title(run("<title>a</title><title>b</title>"), "a");
+}
+
+TEST_CASE("extractor: a title in a bogus comment is not the page title", "[extractor]") {
+    // Outside foreign content "<![CDATA[" and "<?" open a bogus comment,
+    // which ends at the first '>', as in browsers.
+    check_title(run("<head><![CDATA[<title>Fake</title>]]><title>Real</title></head>"), "Real");
+    check_title(run("<?php echo \"<title>Fake</title>\" ?><title>Real</title>"), "Real");
+    check_title(run("<!DOCTYPE html><title>Real</title>"), "Real");
+    // XHTML: a title's CDATA section is its text, as written.
+    check_title(run("<?xml version=\"1.0\"?><html><head><title><![CDATA[A & B]]></title></head></html>"), "A & B");
+    check_title(run("<title>x &amp; <![CDATA[a &amp; b]]> y</title>"), "x & a &amp; b y");
+}
+
 TEST_CASE("extractor: worth_extracting matches the media type in any case", "[extractor]") {
     CHECK(shoal::worth_extracting(""));
     CHECK(shoal::worth_extracting("text/html"));
