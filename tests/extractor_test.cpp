@@ -805,6 +805,22 @@ TEST_CASE("extractor: a title inside svg is not the page title", "[extractor]") 
     check_title(run("<title>Head</title><svg><title>Icon</title></svg>"), "Head");
 }
 
+TEST_CASE("extractor: a structured price with an exponent is read exactly", "[extractor]") {
+    auto ld = [](const std::string& json) {
+        return run("<script type=\"application/ld+json\">" + json + "</script>");
+    };
+    check_price(ld("{\"offers\":{\"price\":1e3,\"priceCurrency\":\"USD\"}}"), "1000", "USD");
+    check_price(ld("{\"price\": 1.5E+3, \"priceCurrency\": \"USD\"}"), "1500", "USD");
+    check_price(ld("{\"price\":\"1.5E+3\",\"priceCurrency\":\"USD\"}"), "1500", "USD");
+    check_price(ld("{\"price\":1E-1,\"priceCurrency\":\"USD\"}"), "0.1", "USD");
+    check_price(ld("{\"lowPrice\":1.5E7}"), "15000000", "");
+    CHECK_FALSE(ld("{\"price\":1e31}").price);
+    check_price(run("<meta property=\"product:price:amount\" content=\"1.5E+3\">"), "1500", "");
+    check_price(run("<span itemprop=\"price\" content=\"1e3\">1,000</span>"), "1000", "");
+    // Shown text has no exponents: "1e3" there is no price, as before.
+    CHECK_FALSE(run("<span class=\"price\">1e3</span>").price);
+}
+
 TEST_CASE("extractor: an svg or math that is no element hides no title", "[extractor]") {
     const std::string og = "<meta property=\"og:title\" content=\"OG\">";
     // In a comment, a script's string or an attribute value, "<svg" opens nothing.
