@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "shoal/charset.hpp"
 #include "shoal/error.hpp"
 #include "shoal/html_text.hpp"
 #include "shoal/literal_search.hpp"
@@ -75,7 +76,9 @@ constexpr builtin_rule title_rules[] = {
 };
 
 // In order of trust: structured data first (an Offer's price, then an
-// AggregateOffer's lowPrice), then visible price elements. The last rule's
+// AggregateOffer's lowPrice), then visible price elements. A JSON-LD
+// value is a JSON string, taken whole ("19,99 €" names its currency),
+// or a JSON number. The last rule's
 // second alternative captures "<del" when the element opens with one
 // (WooCommerce's <del>old</del> <ins>new</ins>): see visible_price_text().
 constexpr builtin_rule price_rules[] = {
@@ -84,8 +87,8 @@ constexpr builtin_rule price_rules[] = {
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*["']([^"']+))re", "itemprop", lead::none, space_or_equals, price_source::attribute},
     {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?itemprop\s*=\s*["']price["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute, "content"},
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop", lead::none, space_or_equals, price_source::visible},
-    {R"re("price"\s*:\s*"?([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?))re", "\"price\"", lead::none, space_or_colon, price_source::ld_json},
-    {R"re("lowPrice"\s*:\s*"?([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
+    {R"re("price"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"price\"", lead::none, space_or_colon, price_source::ld_json},
+    {R"re("lowPrice"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
     {R"re((?i)<\w+\s[^>]*?(?:itemprop\s*=\s*["']lowPrice["'][^>]*?content\s*=\s*["']([^"']+)|content\s*=\s*["']([^"']+)["'][^>]*?itemprop\s*=\s*["']lowPrice["']))re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute},
     {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote, price_source::visible},
     {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>(?:\s*(<del)\b|([^<]+)<|\s*(<(?:span|bdi|b|strong|em|ins|small|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_or_quote, price_source::visible},
@@ -747,6 +750,43 @@ bool has_digit(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// The text of a JSON string's inside: its escapes (\", \\, \n, \u20AC and
+// surrogate pairs) decoded; a lone surrogate or a bad escape is U+FFFD.
+std::string json_string_text(std::string_view s) {
+    // The code unit of the \uXXXX at s[at], or -1 when none is there.
+    auto unit_at = [s](std::size_t at) -> int {
+        if (at + 6 > s.size() || s[at] != '\\' || s[at + 1] != 'u') return -1;
+        int v = 0;
+        for (std::size_t k = at + 2; k < at + 6; ++k) {
+            const int d = hex_digit_value(s[k]);
+            if (d < 0) return -1;
+            v = v * 16 + d;
+        }
+        return v;
+    };
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '\\') {
+            out += s[i];
+        } else if (int cp = unit_at(i); cp >= 0) {
+            i += 5;
+            const int low = cp >= 0xD800 && cp < 0xDC00 ? unit_at(i + 1) : -1;
+            if (low >= 0xDC00 && low < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                i += 6;
+            }
+            append_utf8(out, static_cast<char32_t>(cp));  // a lone surrogate: U+FFFD
+        } else {
+            constexpr std::string_view from = "\"\\/bfnrt", to = "\"\\/\b\f\n\r\t";
+            const std::size_t k = i + 1 < s.size() ? from.find(s[++i]) : std::string_view::npos;
+            if (k == std::string_view::npos) out += "\uFFFD";
+            else out += to[k];
+        }
+    }
+    return out;
+}
+
 // The price text of a visible rule's match: the element's text with cents
 // raised in a <sup> after it ("$19<sup>99</sup>" is "$19.99", also
 // "$49<sup>.99</sup>"); for "<del" (WooCommerce's sale markup) the text of
@@ -871,7 +911,10 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
         // A match's price and where the match is, if it parses: a label or
         // a text without a number gives way to the rule's next match.
         auto price_at = [&](std::string_view m) -> std::optional<std::pair<price, std::size_t>> {
-            auto p = parse_price(visible ? visible_price_text(html, m) : html_to_text(m), currency, format);
+            const std::string text = visible                                 ? visible_price_text(html, m)
+                                     : rule.source == price_source::ld_json ? html_to_text(json_string_text(m))
+                                                                            : html_to_text(m);
+            auto p = parse_price(text, currency, format);
             if (!p) return std::nullopt;
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
         };

@@ -821,6 +821,33 @@ TEST_CASE("extractor: a structured price with an exponent is read exactly", "[ex
     CHECK_FALSE(run("<span class=\"price\">1e3</span>").price);
 }
 
+TEST_CASE("extractor: a JSON-LD price string is read whole", "[extractor]") {
+    auto ld = [](const std::string& json) {
+        return run("<script type=\"application/ld+json\">" + json + "</script>");
+    };
+    // A currency the text names wins over priceCurrency; raw keeps it.
+    auto euro = ld("{\"price\":\"19,99 \u20ac\",\"priceCurrency\":\"USD\"}");
+    check_price(euro, "19.99", "EUR");
+    CHECK(euro.price->raw == "19,99 \u20ac");
+    auto dollar = ld("{\"price\":\"$1,299\",\"priceCurrency\":\"USD\"}");
+    check_price(dollar, "1299", "USD");
+    CHECK(dollar.price->raw == "$1,299");
+    check_price(ld("{\"price\":\"$1,299\",\"priceCurrency\":\"CAD\"}"), "1299", "CAD");
+    check_price(ld("{\"lowPrice\": \"EUR 5,50\"}"), "5.50", "EUR");
+    // JSON escapes are decoded.
+    auto escaped = ld("{\"offers\":{\"price\":\"\\u0031\\u0032.50\",\"priceCurrency\":\"EUR\"}}");
+    check_price(escaped, "12.50", "EUR");
+    CHECK(escaped.price->raw == "12.50");
+    check_price(ld("{\"price\":\"\\u20AC 7\"}"), "7", "EUR");
+    check_price(ld("{\"price\":\"\\\"9\\\" \\ud83d\\ude00\"}"), "9", "");
+    // A string without a price gives way to the next "price".
+    check_price(ld("{\"price\":\"\",\"offers\":{\"price\":\"4.20\"}}"), "4.20", "");
+    check_price(ld("{\"price\":\"Call\",\"offers\":{\"price\":8}}"), "8", "");
+    // As before: a number, and a string holding one.
+    check_price(ld("{\"price\":1.299,\"priceCurrency\":\"KWD\"}"), "1.299", "KWD");
+    check_price(ld("{\"price\":\"1.234,56\",\"priceCurrency\":\"EUR\"}"), "1234.56", "EUR");
+}
+
 TEST_CASE("extractor: an svg or math that is no element hides no title", "[extractor]") {
     const std::string og = "<meta property=\"og:title\" content=\"OG\">";
     // In a comment, a script's string or an attribute value, "<svg" opens nothing.
