@@ -331,6 +331,11 @@ constexpr marker markers[] = {
     {"AU $", "AUD", "", word},
     {"NZ $", "NZD", "", word},
     {"HK $", "HKD", "", word},
+    // French writes the country after the sign: "1 234,56 $ CA".
+    {"$ CA", "CAD", "", word | after_only},
+    {"$CA", "CAD", "", word | after_only},
+    {"$ US", "USD", "", word | after_only},
+    {"$US", "USD", "", word | after_only},
     // Symbols.
     {"€", "EUR", "", anywhere},
     {"£", "GBP", "EGP GIP FKP SHP LBP SYP SSP", anywhere},

@@ -357,6 +357,27 @@ TEST_CASE("price: prefixed dollars, pounds and local abbreviations", "[price]") 
     });
 }
 
+TEST_CASE("price: French-Canadian dollars after the number", "[price]") {
+    check_cases({
+        // "$ CA" and "$ US" after the number name their dollar, whatever the hint.
+        {"1 234,56 $ CA", "", "1234.56", "CAD"},
+        {"1 234,56\u00A0$\u00A0CA", "", "1234.56", "CAD"},
+        {"19,99 $CA", "", "19.99", "CAD"},
+        {"19,99 $ CA", "USD", "19.99", "CAD"},
+        {"19,99 $ US", "CAD", "19.99", "USD"},
+        {"19,99 $US", "CAD", "19.99", "USD"},
+        // As before: the bare sign, the prefixes and the codes.
+        {"19,99 $", "", "19.99", "USD"},
+        {"19,99 $", "CAD", "19.99", "CAD"},
+        {"CA$ 19.99", "", "19.99", "CAD"},
+        {"C$19.99", "", "19.99", "CAD"},
+        {"19,99 CAD", "", "19.99", "CAD"},
+        {"$19.99 CAD", "", "19.99", "CAD"},
+        // Only the letters CA or US, not a word that starts with them.
+        {"19,99 $ Canada", "", "19.99", "USD"},
+    });
+}
+
 TEST_CASE("price: RUR and NIS, in the text or as the page's code, are RUB and ILS", "[price]") {
     check_cases({
         {"1 299 RUR", "", "1299", "RUB"},
