@@ -723,14 +723,16 @@ std::string shift_point(string_view amount, int exponent) {
     const size_t dot = amount.find('.');
     std::string digits(amount.substr(0, dot));
     if (dot != string_view::npos) digits.append(amount.substr(dot + 1));
-    const auto point = static_cast<std::ptrdiff_t>(dot == string_view::npos ? amount.size() : dot) + exponent;
+    const auto point =
+        static_cast<std::ptrdiff_t>(dot == string_view::npos ? amount.size() : dot) + exponent;
     std::string out;
     if (point <= 0) {
         out = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
     } else if (static_cast<size_t>(point) >= digits.size()) {
         out = digits + std::string(static_cast<size_t>(point) - digits.size(), '0');
     } else {
-        out = digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(static_cast<size_t>(point));
+        out = digits.substr(0, static_cast<size_t>(point)) + "." +
+              digits.substr(static_cast<size_t>(point));
     }
     const size_t nz = out.find_first_not_of('0');
     if (nz == std::string::npos) return "0";
@@ -778,8 +780,9 @@ bool next_number(string_view t, size_t from, price_format format, number& out) {
     out.scientific = exponent_len > 0;
     if (out.scientific) {
         i += exponent_len;
-        out.amount = exponent > max_exponent || exponent < -max_exponent ? std::string()
-                                                                          : shift_point(out.amount, exponent);
+        out.amount = exponent > max_exponent || exponent < -max_exponent
+                         ? std::string()
+                         : shift_point(out.amount, exponent);
     }
     out.end = i;
     out.groups = std::move(groups);
