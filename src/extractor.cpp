@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "shoal/charset.hpp"
 #include "shoal/error.hpp"
 #include "shoal/html_text.hpp"
 #include "shoal/literal_search.hpp"
@@ -75,7 +76,9 @@ constexpr builtin_rule title_rules[] = {
 };
 
 // In order of trust: structured data first (an Offer's price, then an
-// AggregateOffer's lowPrice), then visible price elements. The last rule's
+// AggregateOffer's lowPrice), then visible price elements. A JSON-LD
+// value is a JSON string, taken whole ("19,99 €" names its currency),
+// or a JSON number. The last rule's
 // second alternative captures "<del" when the element opens with one
 // (WooCommerce's <del>old</del> <ins>new</ins>): see visible_price_text().
 constexpr builtin_rule price_rules[] = {
@@ -84,8 +87,8 @@ constexpr builtin_rule price_rules[] = {
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*["']([^"']+))re", "itemprop", lead::none, space_or_equals, price_source::attribute},
     {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?itemprop\s*=\s*["']price["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute, "content"},
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop", lead::none, space_or_equals, price_source::visible},
-    {R"re("price"\s*:\s*"?([0-9]+(?:[.,][0-9]+)*))re", "\"price\"", lead::none, space_or_colon, price_source::ld_json},
-    {R"re("lowPrice"\s*:\s*"?([0-9]+(?:[.,][0-9]+)*))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
+    {R"re("price"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"price\"", lead::none, space_or_colon, price_source::ld_json},
+    {R"re("lowPrice"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
     {R"re((?i)<\w+\s[^>]*?(?:itemprop\s*=\s*["']lowPrice["'][^>]*?content\s*=\s*["']([^"']+)|content\s*=\s*["']([^"']+)["'][^>]*?itemprop\s*=\s*["']lowPrice["']))re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute},
     {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote, price_source::visible},
     {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>(?:\s*(<del)\b|([^<]+)<|\s*(<(?:span|bdi|b|strong|em|ins|small|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_or_quote, price_source::visible},
@@ -166,6 +169,8 @@ constexpr text_element text_elements[] = {
 // its end tag may be as well.
 constexpr lt_pairs hidden_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no", "pl"};
 constexpr lt_pairs template_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no", "pl", "/t"};
+// Where a <title>, an <svg> or a <math> may start.
+constexpr lt_pairs title_starts{"ti", "sv", "ma"};
 
 // Where rule literals occur in one page, found without regard to ASCII case.
 // A literal that contains "price" is found among the occurrences of
@@ -208,6 +213,46 @@ public:
                                          [](std::size_t a, const auto& h) { return a < h.first; });
         if (it == hidden_.begin() || at >= std::prev(it)->second) return {0, 0};
         return *std::prev(it);
+    }
+
+    // The inside of the page's <title> element: the first <title> start
+    // tag (its name ends at a blank, '/' or '>') outside tags, comments,
+    // templates, text elements and foreign content (inline <svg> and
+    // <math>, whose <title> names the drawing or formula, as in browsers),
+    // up to its end tag. nullopt when there is none or it is not closed.
+    std::optional<std::string_view> title_element() {
+        constexpr std::size_t npos = std::string_view::npos;
+        for (std::size_t from = 0;;) {
+            const std::size_t lt = find_lt_pair(html_.substr(from), title_starts);
+            if (lt == npos) return std::nullopt;
+            const std::size_t at = from + lt;
+            from = at + 1;
+            const bool title = tag_at(at, "<title");
+            const bool svg = !title && tag_at(at, "<svg");
+            if (!title && !svg && !tag_at(at, "<math")) continue;  // <time>, <main>, ...
+            // A title is a text element itself: the one `at` lies in is its own.
+            if (const auto [begin, end] = hidden_at(at); end != 0 && begin != at) {
+                from = end;
+                continue;
+            }
+            // In an attribute value (a data: URL's "<svg><title>I</title>")
+            // or a bogus comment: on past that tag.
+            if (const std::size_t tag = enclosing_tag(at); tag != npos) {
+                if (const std::size_t past = past_tag(tag); past != npos) from = past;
+                continue;
+            }
+            const std::size_t past = past_tag(at);
+            if (past == npos) return std::nullopt;
+            const std::size_t gt = past - 1;
+            if (title) {
+                const std::size_t end = end_tag(gt + 1, "</title");
+                if (end == html_.size()) return std::nullopt;
+                return html_.substr(gt + 1, end - gt - 1);
+            }
+            if (html_[gt - 1] == '/') continue;  // <svg .../> holds nothing
+            from = svg ? foreign_end(gt + 1, "<svg", "</svg") : foreign_end(gt + 1, "<math", "</math");
+            if (from == npos) return std::nullopt;  // the rest of the page is in it
+        }
     }
 
     // The first occurrence of literal at or after `from`, or npos.
@@ -320,20 +365,51 @@ private:
     }
 
     // Whether the '<' at `open` lies inside a tag, in an attribute value
-    // (data-embed="<iframe src=...>"), where it opens nothing: the nearest
-    // '<' before it that could start a tag (a letter, '/' or '!' after it)
-    // comes after the nearest '>'. A quoted '>' before it in the same tag
-    // ("a>b") hides the tag, which is then read as before.
-    bool inside_tag(std::size_t open) const {
+    // (data-embed="<iframe src=...>"), where it opens nothing, or in a
+    // bogus comment ("<!DOCTYPE", "<![CDATA[", "<?": up to the first '>'):
+    // the nearest '<' before it that could start one (a letter, '/', '!'
+    // or '?' after it) comes after the nearest '>'. A quoted '>' before it
+    // in the same tag ("a>b") hides the tag, which is then read as before.
+    bool inside_tag(std::size_t open) const { return enclosing_tag(open) != std::string_view::npos; }
+
+    // Where the tag or bogus comment that the '<' at `open` lies inside
+    // starts (see inside_tag), or npos.
+    std::size_t enclosing_tag(std::size_t open) const {
         for (std::size_t i = open; i-- > 0;) {
             const char c = html_[i];
-            if (c == '>') return false;
+            if (c == '>') break;
             if (c == '<') {
                 const auto next = static_cast<unsigned char>(html_[i + 1]);
-                if (std::isalpha(next) || next == '/' || next == '!') return true;
+                if (std::isalpha(next) || next == '/' || next == '!' || next == '?') return i;
             }
         }
-        return false;
+        return std::string_view::npos;
+    }
+
+    // Just past the tag that starts at `lt`: past its first '>' outside a
+    // quoted attribute value (a bogus comment's first '>'), or npos.
+    std::size_t past_tag(std::size_t lt) const {
+        constexpr std::size_t npos = std::string_view::npos;
+        if (html_[lt + 1] == '!' || html_[lt + 1] == '?') {
+            const std::size_t gt = html_.find('>', lt);
+            return gt == npos ? npos : gt + 1;
+        }
+        char open_quote = 0;
+        bool after_equals = false;
+        for (std::size_t i = lt + 1; i < html_.size(); ++i) {
+            const char c = html_[i];
+            if (open_quote != 0) {
+                if (c == open_quote) open_quote = 0;
+            } else if (c == '>') {
+                return i + 1;
+            } else if (after_equals && (c == '"' || c == '\'')) {
+                open_quote = c;
+                after_equals = false;
+            } else if (!is_space(c)) {
+                after_equals = c == '=';
+            }
+        }
+        return npos;
     }
 
     // Where the template whose content starts at `from` ends: at its end
@@ -357,6 +433,32 @@ private:
             } else {
                 const std::size_t end = text_end(at);
                 from = end == npos ? at + 1 : end;
+            }
+        }
+    }
+
+    // Where the <svg> or <math> element (open "<svg", close "</svg") whose
+    // content starts at `from` ends: at its end tag, elements of its name
+    // inside it counted (but not self-closed ones), comments and CDATA
+    // sections in it passed over; npos when it is not closed.
+    std::size_t foreign_end(std::size_t from, std::string_view open, std::string_view close) const {
+        constexpr std::size_t npos = std::string_view::npos;
+        for (int depth = 1;;) {
+            const std::size_t at = html_.find('<', from);
+            if (at == npos) return npos;
+            from = at + 1;
+            if (matches_nocase_at(html_, at, "<!--")) {
+                from = comment_end(at);
+            } else if (html_.compare(at, 9, "<![CDATA[") == 0) {
+                const std::size_t end = html_.find("]]>", at + 9);
+                if (end == npos) return npos;
+                from = end + 3;
+            } else if (tag_at(at, close)) {
+                if (--depth == 0) return at;
+            } else if (tag_at(at, open)) {
+                const std::size_t gt = html_.find('>', at);
+                if (gt == npos) return npos;
+                if (html_[gt - 1] != '/') ++depth;
             }
         }
     }
@@ -599,6 +701,24 @@ void first_value(const compiled_rule& rule, std::string_view text, literal_posit
     finish();
 }
 
+// The text of a <title> element's inside, or nullopt when it has none:
+// character references decoded, except in CDATA sections (XHTML's
+// <![CDATA[A & B]]>), taken as written; whitespace collapsed.
+std::optional<std::string> title_element_text(std::string_view inside) {
+    constexpr std::size_t npos = std::string_view::npos;
+    std::string text;
+    for (std::size_t open; (open = inside.find("<![CDATA[")) != npos;) {
+        text += decode_entities(inside.substr(0, open));
+        const std::size_t close = inside.find("]]>", open + 9);
+        text += inside.substr(open + 9, close == npos ? npos : close - open - 9);
+        inside.remove_prefix(close == npos ? inside.size() : close + 3);
+    }
+    text += decode_entities(inside);
+    text = collapse_whitespace(text);
+    if (text.empty()) return std::nullopt;
+    return text;
+}
+
 // The text of the element whose content starts at `at`, up to its end tag
 // (elements of its own name inside it counted), at most 512 bytes of it.
 std::string element_text(std::string_view text, std::size_t at) {
@@ -628,6 +748,43 @@ std::string element_text(std::string_view text, std::size_t at) {
 
 bool has_digit(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The text of a JSON string's inside: its escapes (\", \\, \n, \u20AC and
+// surrogate pairs) decoded; a lone surrogate or a bad escape is U+FFFD.
+std::string json_string_text(std::string_view s) {
+    // The code unit of the \uXXXX at s[at], or -1 when none is there.
+    auto unit_at = [s](std::size_t at) -> int {
+        if (at + 6 > s.size() || s[at] != '\\' || s[at + 1] != 'u') return -1;
+        int v = 0;
+        for (std::size_t k = at + 2; k < at + 6; ++k) {
+            const int d = hex_digit_value(s[k]);
+            if (d < 0) return -1;
+            v = v * 16 + d;
+        }
+        return v;
+    };
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '\\') {
+            out += s[i];
+        } else if (int cp = unit_at(i); cp >= 0) {
+            i += 5;
+            const int low = cp >= 0xD800 && cp < 0xDC00 ? unit_at(i + 1) : -1;
+            if (low >= 0xDC00 && low < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                i += 6;
+            }
+            append_utf8(out, static_cast<char32_t>(cp));  // a lone surrogate: U+FFFD
+        } else {
+            constexpr std::string_view from = "\"\\/bfnrt", to = "\"\\/\b\f\n\r\t";
+            const std::size_t k = i + 1 < s.size() ? from.find(s[++i]) : std::string_view::npos;
+            if (k == std::string_view::npos) out += "\uFFFD";
+            else out += to[k];
+        }
+    }
+    return out;
 }
 
 // The price text of a visible rule's match: the element's text with cents
@@ -754,7 +911,10 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
         // A match's price and where the match is, if it parses: a label or
         // a text without a number gives way to the rule's next match.
         auto price_at = [&](std::string_view m) -> std::optional<std::pair<price, std::size_t>> {
-            auto p = parse_price(visible ? visible_price_text(html, m) : html_to_text(m), currency, format);
+            const std::string text = visible                                 ? visible_price_text(html, m)
+                                     : rule.source == price_source::ld_json ? html_to_text(json_string_text(m))
+                                                                            : html_to_text(m);
+            auto p = parse_price(text, currency, format);
             if (!p) return std::nullopt;
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
         };
@@ -1176,18 +1336,7 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
         if (t.empty()) return std::nullopt;
         return t;
     };
-    // The first <title> outside comments, scripts, templates and the like
-    // (a title is a text element itself: the one `at` lies in is its own).
-    for (std::size_t from = 0; auto m = title_element(html.substr(from));) {
-        const auto at = static_cast<std::size_t>(m->data() - html.data());
-        const auto [begin, end] = literals.hidden_at(at);
-        if (end != 0 && !matches_nocase_at(html, begin, "<title")) {
-            from = end;
-            continue;
-        }
-        e.title = title_text(*m);
-        break;
-    }
+    if (auto m = literals.title_element()) e.title = title_element_text(*m);
     for (std::size_t i = 0; i < p_->title.size() && !e.title; ++i)
         first_value(p_->title[i], html, literals, title_text, e.title);
     std::string currency(currency_hint);

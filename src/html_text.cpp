@@ -7,7 +7,6 @@
 #include <cstdint>
 
 #include "shoal/charset.hpp"
-#include "shoal/literal_search.hpp"
 
 namespace shoal {
 namespace {
@@ -184,32 +183,6 @@ std::string html_to_text(std::string_view s) {
         else if (!in_tag) no_tags += c;
     }
     return collapse_whitespace(decode_entities(no_tags));
-}
-
-// Only the first "<title" outside <svg> can start a match: [^>]* runs to the
-// first '>' after it, and if no "</title" follows that '>', none follows any
-// later one. A <title> inside inline <svg> names the drawing (browsers do not
-// take it as the document's title): the search goes on after its </svg>.
-std::optional<std::string_view> title_element(std::string_view html) {
-    constexpr std::string_view open = "<title", close = "</title";
-    constexpr std::size_t npos = std::string_view::npos;
-    std::size_t at = npos;
-    for (std::size_t from = 0;;) {
-        at = find_ascii_nocase(html.substr(from), open);
-        if (at == npos) return std::nullopt;
-        at += from;
-        const std::size_t svg = find_ascii_nocase(html.substr(from, at - from), "<svg");
-        if (svg == npos) break;
-        const std::size_t svg_end = find_ascii_nocase(html.substr(from + svg), "</svg");
-        if (svg_end == npos) return std::nullopt;  // the rest of the page is in the <svg>
-        from = from + svg + svg_end;
-    }
-    std::size_t gt = html.find('>', at + open.size());
-    if (gt == npos) return std::nullopt;
-    std::string_view inside = html.substr(gt + 1);
-    std::size_t end = find_ascii_nocase(inside, close);
-    if (end == npos) return std::nullopt;
-    return inside.substr(0, end);
 }
 
 }  // namespace shoal

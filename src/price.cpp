@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -330,6 +331,11 @@ constexpr marker markers[] = {
     {"AU $", "AUD", "", word},
     {"NZ $", "NZD", "", word},
     {"HK $", "HKD", "", word},
+    // French writes the country after the sign: "1 234,56 $ CA".
+    {"$ CA", "CAD", "", word | after_only},
+    {"$CA", "CAD", "", word | after_only},
+    {"$ US", "USD", "", word | after_only},
+    {"$US", "USD", "", word | after_only},
     // Symbols.
     {"€", "EUR", "", anywhere},
     {"£", "GBP", "EGP GIP FKP SHP LBP SYP SSP", anywhere},
@@ -645,9 +651,10 @@ std::string currency_of(const marker& m, string_view hint) {
 
 struct number {
     size_t begin = 0, end = 0;  // byte range in the folded text
-    std::string amount;         // as read_amount() reads it for any currency
+    std::string amount;         // as read_amount() reads it for any currency; empty: no amount
     std::vector<string_view> groups;  // digit groups and the separators between
     std::string seps;                 // them, for reading again (amount_in)
+    bool scientific = false;          // amount read with an exponent ("1.5E+3")
 };
 
 bool all_zeros(string_view digits) {
@@ -688,6 +695,50 @@ bool three_digit_group(string_view t, size_t i) {
            !is_digit(byte_at(t, i + 3));
 }
 
+// The largest exponent a machine-written number may have, either way: one
+// beyond it gives no amount.
+constexpr int max_exponent = 30;
+
+// Reads the exponent of a machine-written number at t[i] ("e3", "E+3",
+// "E-1"; JSON's, without a float) into `exponent` and returns its length,
+// or 0 when there is none there. Leading zeros are allowed ("e03");
+// `exponent` is max_exponent + 1 when beyond the bound.
+size_t read_exponent(string_view t, size_t i, int& exponent) {
+    if ((byte_at(t, i) | 0x20) != 'e') return 0;
+    size_t k = i + 1;
+    const bool minus = byte_at(t, k) == '-';
+    if (byte_at(t, k) == '+' || minus) ++k;
+    if (!is_digit(byte_at(t, k))) return 0;
+    exponent = 0;
+    for (; is_digit(byte_at(t, k)); ++k)
+        exponent = std::min(exponent * 10 + (byte_at(t, k) - '0'), max_exponent + 1);
+    if (minus) exponent = -exponent;
+    return k - i;
+}
+
+// The decimal amount `amount` ("1.5") times ten to the `exponent` ("1500"
+// for 3), by moving its point: digits after it kept as written ("1.50" and
+// 1 is "15.0"), leading zeros of the integer part dropped.
+std::string shift_point(string_view amount, int exponent) {
+    const size_t dot = amount.find('.');
+    std::string digits(amount.substr(0, dot));
+    if (dot != string_view::npos) digits.append(amount.substr(dot + 1));
+    const auto point =
+        static_cast<std::ptrdiff_t>(dot == string_view::npos ? amount.size() : dot) + exponent;
+    std::string out;
+    if (point <= 0) {
+        out = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
+    } else if (static_cast<size_t>(point) >= digits.size()) {
+        out = digits + std::string(static_cast<size_t>(point) - digits.size(), '0');
+    } else {
+        out = digits.substr(0, static_cast<size_t>(point)) + "." +
+              digits.substr(static_cast<size_t>(point));
+    }
+    const size_t nz = out.find_first_not_of('0');
+    if (nz == std::string::npos) return "0";
+    return out.substr(out[nz] == '.' ? nz - 1 : nz);
+}
+
 // Finds the next number in t at or after `from`.
 bool next_number(string_view t, size_t from, price_format format, number& out) {
     size_t i = from;
@@ -719,8 +770,21 @@ bool next_number(string_view t, size_t from, price_format format, number& out) {
         seps += static_cast<char>(c);
         ++i;
     }
-    out.end = i;
     out.amount = read_amount(groups, seps, format);
+    // A machine-written number may have an exponent (a JSON number's
+    // "1.5E+3"): read exactly, and no amount when beyond the bound.
+    int exponent = 0;
+    const size_t exponent_len = format == price_format::machine && (seps.empty() || seps == ".")
+                                    ? read_exponent(t, i, exponent)
+                                    : 0;
+    out.scientific = exponent_len > 0;
+    if (out.scientific) {
+        i += exponent_len;
+        out.amount = exponent > max_exponent || exponent < -max_exponent
+                         ? std::string()
+                         : shift_point(out.amount, exponent);
+    }
+    out.end = i;
     out.groups = std::move(groups);
     out.seps = std::move(seps);
     return true;
@@ -737,7 +801,7 @@ bool three_minor_digits(string_view currency) {
 // The amount of num in a currency the text names: "KWD 12.500" is 12.500,
 // where "12.500" alone is 12500.
 std::string amount_in(const number& num, string_view currency, price_format format) {
-    if (!three_minor_digits(currency)) return num.amount;
+    if (!three_minor_digits(currency) || num.scientific) return num.amount;
     return read_amount(num.groups, num.seps, format, true);
 }
 
@@ -859,7 +923,7 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
     for (size_t from = 0; next_number(t, from, format, num);) {
         from = num.end;
         candidate c = inspect(t, std::move(num));
-        if (!c.usable || negative(t, c)) continue;
+        if (!c.usable || c.num.amount.empty() || negative(t, c)) continue;
         if (!previous || !in_range(t, *previous, c)) range_start = c.num;
         if (c.mark) {
             result.currency = currency_of(*c.mark, hint);

@@ -805,6 +805,111 @@ TEST_CASE("extractor: a title inside svg is not the page title", "[extractor]") 
     check_title(run("<title>Head</title><svg><title>Icon</title></svg>"), "Head");
 }
 
+TEST_CASE("extractor: a structured price with an exponent is read exactly", "[extractor]") {
+    auto ld = [](const std::string& json) {
+        return run("<script type=\"application/ld+json\">" + json + "</script>");
+    };
+    check_price(ld("{\"offers\":{\"price\":1e3,\"priceCurrency\":\"USD\"}}"), "1000", "USD");
+    check_price(ld("{\"price\": 1.5E+3, \"priceCurrency\": \"USD\"}"), "1500", "USD");
+    check_price(ld("{\"price\":\"1.5E+3\",\"priceCurrency\":\"USD\"}"), "1500", "USD");
+    check_price(ld("{\"price\":1E-1,\"priceCurrency\":\"USD\"}"), "0.1", "USD");
+    check_price(ld("{\"lowPrice\":1.5E7}"), "15000000", "");
+    CHECK_FALSE(ld("{\"price\":1e31}").price);
+    check_price(run("<meta property=\"product:price:amount\" content=\"1.5E+3\">"), "1500", "");
+    check_price(run("<span itemprop=\"price\" content=\"1e3\">1,000</span>"), "1000", "");
+    // Shown text has no exponents: "1e3" there is no price, as before.
+    CHECK_FALSE(run("<span class=\"price\">1e3</span>").price);
+}
+
+TEST_CASE("extractor: a JSON-LD price string is read whole", "[extractor]") {
+    auto ld = [](const std::string& json) {
+        return run("<script type=\"application/ld+json\">" + json + "</script>");
+    };
+    // A currency the text names wins over priceCurrency; raw keeps it.
+    auto euro = ld("{\"price\":\"19,99 \u20ac\",\"priceCurrency\":\"USD\"}");
+    check_price(euro, "19.99", "EUR");
+    CHECK(euro.price->raw == "19,99 \u20ac");
+    auto dollar = ld("{\"price\":\"$1,299\",\"priceCurrency\":\"USD\"}");
+    check_price(dollar, "1299", "USD");
+    CHECK(dollar.price->raw == "$1,299");
+    check_price(ld("{\"price\":\"$1,299\",\"priceCurrency\":\"CAD\"}"), "1299", "CAD");
+    check_price(ld("{\"lowPrice\": \"EUR 5,50\"}"), "5.50", "EUR");
+    // JSON escapes are decoded.
+    auto escaped = ld("{\"offers\":{\"price\":\"\\u0031\\u0032.50\",\"priceCurrency\":\"EUR\"}}");
+    check_price(escaped, "12.50", "EUR");
+    CHECK(escaped.price->raw == "12.50");
+    check_price(ld("{\"price\":\"\\u20AC 7\"}"), "7", "EUR");
+    check_price(ld("{\"price\":\"\\\"9\\\" \\ud83d\\ude00\"}"), "9", "");
+    // A string without a price gives way to the next "price".
+    check_price(ld("{\"price\":\"\",\"offers\":{\"price\":\"4.20\"}}"), "4.20", "");
+    check_price(ld("{\"price\":\"Call\",\"offers\":{\"price\":8}}"), "8", "");
+    // As before: a number, and a string holding one.
+    check_price(ld("{\"price\":1.299,\"priceCurrency\":\"KWD\"}"), "1.299", "KWD");
+    check_price(ld("{\"price\":\"1.234,56\",\"priceCurrency\":\"EUR\"}"), "1234.56", "EUR");
+}
+
+TEST_CASE("extractor: an svg or math that is no element hides no title", "[extractor]") {
+    const std::string og = "<meta property=\"og:title\" content=\"OG\">";
+    // In a comment, a script's string or an attribute value, "<svg" opens nothing.
+    check_title(run("<!-- <svg> --><title>Real</title>"), "Real");
+    check_title(run("<head><!-- inline <svg> sprites come from app.js --><title>Real</title>" + og), "Real");
+    check_title(run("<script>var s=\"<svg>\";</script><title>Real</title>" + og), "Real");
+    check_title(run("<meta content=\"<svg>\"><title>Real</title>"), "Real");
+    check_title(run("<link rel=\"icon\" href=\"data:image/svg+xml,<svg><title>I</title></svg>\"><title>Real</title>"), "Real");
+    check_title(run("<link rel=\"icon\" href=\"data:text/html,<title>I</title>\"><title>Real</title>"), "Real");
+    check_title(run("<textarea><math></textarea><title>Real</title>"), "Real");
+    // A self-closed one holds nothing.
+    check_title(run("<svg class=\"sprite\"/><title>Real</title>"), "Real");
+    check_title(run("<svg class=\"sprite\"/><title>Real</title>" + og), "Real");
+    check_title(run("<math/><title>Real</title>"), "Real");
+    // Another element whose name starts with "svg" is no <svg>.
+    check_title(run("<svg-icon src=\"/cart.svg\"></svg-icon><title>Real</title>"), "Real");
+    // A real one that is never closed still holds the rest of the page.
+    CHECK_FALSE(run("<svg><title>Icon</title><title>Page?</title>").title);
+    CHECK_FALSE(run("<svg viewBox=\"0 0 1 1\"><title>Icon</title>").title);
+    // Nested ones are counted, comments in them passed over.
+    check_title(run("<svg><svg></svg><title>Icon</title></svg><title>Real</title>"), "Real");
+    check_title(run("<svg><svg/><title>Icon</title></svg><title>Real</title>"), "Real");
+    check_title(run("<svg><!-- </svg> --><title>Icon</title></svg><title>Real</title>"), "Real");
+    check_title(run("<svg><![CDATA[</svg>]]><title>Icon</title></svg><title>Real</title>"), "Real");
+}
+
+TEST_CASE("extractor: a MathML title is not the page title", "[extractor]") {
+    check_title(run("<math><title>m</title></math><title>Real</title>"), "Real");
+    check_title(run("<MATH display=\"block\"><mi>x</mi><title>m</title></MATH><title>Real</title>"), "Real");
+    check_title(run("<body><math><title>m</title></math><meta property=\"og:title\" content=\"OG\">"), "OG");
+    CHECK_FALSE(run("<math><title>m</title>").title);
+    check_title(run("<main><mark>x</mark><title>Real</title></main>"), "Real");
+}
+
+TEST_CASE("extractor: the title element is a title tag, not a longer name", "[extractor]") {
+    CHECK_FALSE(run("<body><titlebar-x>Menu</titlebar-x><h1>Widget</h1></body>").title);
+    CHECK_FALSE(run("<title-bar>Menu</title-bar>").title);
+    check_title(run("<title-bar>Menu</title-bar><title>Real</title>"), "Real");
+    check_title(run("<titlebar-x>Menu</titlebar-x><meta property=\"og:title\" content=\"OG\">"), "OG");
+    check_title(run("<title\n lang=en>Real</title >"), "Real");
+    check_title(run("<title/>Real</title>"), "Real");
+    check_title(run("<title data-x=\"a>b\">Real</title>"), "Real");
+    check_title(run("<svg aria-label=\"a/>b\"><title>Icon</title></svg><title>Real</title>"), "Real");
+    // Only its own end tag ends it.
+    check_title(run("<title>A</titles> B</title>"), "A</titles> B");
+    CHECK_FALSE(run("<title>never closed").title);
+    CHECK_FALSE(run("<title no end of tag").title);
+    check_title(run("<html><TITLE lang=en>Shop</Title>"), "Shop");
+    check_title(run("<title>a</title><title>b</title>"), "a");
+}
+
+TEST_CASE("extractor: a title in a bogus comment is not the page title", "[extractor]") {
+    // Outside foreign content "<![CDATA[" and "<?" open a bogus comment,
+    // which ends at the first '>', as in browsers.
+    check_title(run("<head><![CDATA[<title>Fake</title>]]><title>Real</title></head>"), "Real");
+    check_title(run("<?php echo \"<title>Fake</title>\" ?><title>Real</title>"), "Real");
+    check_title(run("<!DOCTYPE html><title>Real</title>"), "Real");
+    // XHTML: a title's CDATA section is its text, as written.
+    check_title(run("<?xml version=\"1.0\"?><html><head><title><![CDATA[A & B]]></title></head></html>"), "A & B");
+    check_title(run("<title>x &amp; <![CDATA[a &amp; b]]> y</title>"), "x & a &amp; b y");
+}
+
 TEST_CASE("extractor: worth_extracting matches the media type in any case", "[extractor]") {
     CHECK(shoal::worth_extracting(""));
     CHECK(shoal::worth_extracting("text/html"));

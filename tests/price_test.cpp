@@ -357,6 +357,27 @@ TEST_CASE("price: prefixed dollars, pounds and local abbreviations", "[price]") 
     });
 }
 
+TEST_CASE("price: French-Canadian dollars after the number", "[price]") {
+    check_cases({
+        // "$ CA" and "$ US" after the number name their dollar, whatever the hint.
+        {"1 234,56 $ CA", "", "1234.56", "CAD"},
+        {"1 234,56\u00A0$\u00A0CA", "", "1234.56", "CAD"},
+        {"19,99 $CA", "", "19.99", "CAD"},
+        {"19,99 $ CA", "USD", "19.99", "CAD"},
+        {"19,99 $ US", "CAD", "19.99", "USD"},
+        {"19,99 $US", "CAD", "19.99", "USD"},
+        // As before: the bare sign, the prefixes and the codes.
+        {"19,99 $", "", "19.99", "USD"},
+        {"19,99 $", "CAD", "19.99", "CAD"},
+        {"CA$ 19.99", "", "19.99", "CAD"},
+        {"C$19.99", "", "19.99", "CAD"},
+        {"19,99 CAD", "", "19.99", "CAD"},
+        {"$19.99 CAD", "", "19.99", "CAD"},
+        // Only the letters CA or US, not a word that starts with them.
+        {"19,99 $ Canada", "", "19.99", "USD"},
+    });
+}
+
 TEST_CASE("price: RUR and NIS, in the text or as the page's code, are RUB and ILS", "[price]") {
     check_cases({
         {"1 299 RUR", "", "1299", "RUB"},
@@ -551,6 +572,44 @@ TEST_CASE("price: machine format reads a lone '.' as the decimal point", "[price
     // The same texts shown to people keep the locale rules.
     CHECK(shoal::parse_price("12.500", "KWD")->amount == "12500");
     CHECK(shoal::parse_price("1.299")->amount == "1299");
+}
+
+TEST_CASE("price: machine format reads an exponent exactly", "[price]") {
+    auto machine = [](std::string_view text, std::string_view hint = {}) {
+        auto p = shoal::parse_price(text, hint, shoal::price_format::machine);
+        return p ? p->amount : std::string("none");
+    };
+    // JSON numbers, or their text in a JSON string or a content attribute.
+    CHECK(machine("1e3") == "1000");
+    CHECK(machine("1.5E+3") == "1500");
+    CHECK(machine("1E-1") == "0.1");
+    CHECK(machine("1.5E7") == "15000000");
+    CHECK(machine("1.50e1") == "15.0");
+    CHECK(machine("125e-2") == "1.25");
+    CHECK(machine("0.5e-2") == "0.005");
+    CHECK(machine("1e03") == "1000");
+    CHECK(machine("0e5") == "0");
+    CHECK(machine("12.500e0", "KWD") == "12.500");
+    CHECK(machine("1e30") == "1" + std::string(30, '0'));
+    CHECK(machine("1e-30") == "0." + std::string(29, '0') + "1");
+    // Beyond 30 either way, no amount.
+    CHECK(machine("1e31") == "none");
+    CHECK(machine("1E-31") == "none");
+    CHECK(machine("1e999999999999999999999") == "none");
+    // A currency after it is still read; letters glued to it are not a price.
+    const auto eur = shoal::parse_price("2E5 EUR", "", shoal::price_format::machine);
+    REQUIRE(eur);
+    CHECK(eur->amount == "200000");
+    CHECK(eur->currency == "EUR");
+    CHECK(machine("12.50EUR") == "12.50");
+    CHECK(machine("1e3GB") == "none");
+    CHECK(machine("1e") == "none");
+    CHECK(machine("1,5e3") == "none");
+    // Text shown to people has no exponents: as before.
+    CHECK_FALSE(shoal::parse_price("1e3"));
+    CHECK_FALSE(shoal::parse_price("1E-1"));
+    CHECK_FALSE(shoal::parse_price("1.5E7"));
+    CHECK(shoal::parse_price("1.5E+3")->amount == "3");
 }
 
 TEST_CASE("price: raw text", "[price]") {

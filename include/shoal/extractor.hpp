@@ -38,8 +38,8 @@ public:
     // The built-in rules, on markup outside comments, templates and
     // elements whose text is no markup (scripts but JSON-LD, styles,
     // textareas, titles, <xmp>, <iframe>, <noembed>, <noframes>): title
-    // from <title> (not one inside <svg>), else og:title; price from product/og price metas,
-    // itemprop="price", JSON-LD "price" (in ld+json scripts only), an
+    // from the first <title> (not one inside inline <svg> or <math>), else og:title; price from
+    // product/og price metas, itemprop="price", JSON-LD "price" (in ld+json scripts only), an
     // AggregateOffer's lowPrice, then common price elements (struck or old
     // ones passed over, <sup> cents read); no visible price after "Sold
     // out", "Out of stock" or "Currently unavailable" in the page's text

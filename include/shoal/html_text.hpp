@@ -2,7 +2,6 @@
 // text: character references decoded, tags dropped, whitespace collapsed.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,12 +13,6 @@ std::string decode_entities(std::string_view s);
 
 // Collapses runs of ASCII whitespace (and U+00A0) to one space and trims.
 std::string collapse_whitespace(std::string_view s);
-
-// The raw inside of the page's first <title> element outside inline <svg>:
-// what the regex (?is)<title[^>]*>(.*?)</title captures in the page without
-// its <svg> elements, found with literal searches. nullopt when there is no
-// such element.
-std::optional<std::string_view> title_element(std::string_view html);
 
 // Removes <...> tags, decodes entities, collapses whitespace.
 std::string html_to_text(std::string_view s);
