@@ -307,22 +307,26 @@ std::string hash_text(std::uint64_t h) {
     return std::string("@") + hex;
 }
 
-// The URL file's first `limit` bytes, hashed: a URL file with other lines
-// at its start (a new list under the old name) would give records that do
-// not match its lines.
-std::string content_hash(const std::string& path, std::size_t limit) {
+// The URL file's first bytes, hashed: a URL file with other lines at its
+// start (a new list under the old name) would give records that do not
+// match its lines. "@HASH:N" for its first N bytes (the whole list when it
+// is shorter, N then saying so), or "@HASH" of the first list_prefix_bytes
+// for an extent that is `legacy`.
+std::string content_hash(const std::string& path, list_extent extent) {
     // Only a regular file: a FIFO's bytes are the run's input, read once.
     std::error_code ec;
     if (path.empty() || path == "-" || !std::filesystem::is_regular_file(path, ec)) return {};
     std::ifstream in(path, std::ios::binary);
     std::uint64_t h = fnv1a_basis;
     char buf[4096];
+    const std::size_t limit = extent.legacy ? list_prefix_bytes : extent.bytes;
     std::size_t left = limit;
     while (left > 0 && (in.read(buf, static_cast<std::streamsize>(std::min(sizeof buf, left))) || in.gcount() > 0)) {
         left -= static_cast<std::size_t>(in.gcount());
         h = fnv1a(std::string_view(buf, static_cast<std::size_t>(in.gcount())), h);
     }
-    return hash_text(h);
+    if (extent.legacy) return hash_text(h);
+    return hash_text(h) + ':' + std::to_string(limit - left);
 }
 
 // Free text as the fingerprint holds it: as it is, or in "..." with '"'
@@ -348,11 +352,42 @@ std::string as_item(std::string_view v) {
 
 }  // namespace
 
-std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash) {
+list_extent fresh_list_extent(const crawl_options& o) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(o.input, ec);
+    if (ec || o.input == "-") return {};
+    return {false, static_cast<std::size_t>(std::min<std::uintmax_t>(size, list_prefix_bytes))};
+}
+
+std::optional<list_extent> list_extent_of(std::string_view fingerprint) {
+    if (!fingerprint.starts_with("input=")) return std::nullopt;
+    std::size_t i = 6;
+    if (i < fingerprint.size() && fingerprint[i] == '"') {  // a quoted path (as_item)
+        for (++i; i < fingerprint.size() && fingerprint[i] != '"'; ++i)
+            if (fingerprint[i] == '\\') ++i;
+        ++i;
+    } else {
+        while (i < fingerprint.size() && fingerprint[i] != '@' && fingerprint[i] != ' ') ++i;
+    }
+    if (i + 17 > fingerprint.size() || fingerprint[i] != '@') return std::nullopt;  // no hash: not a file
+    i += 17;
+    if (i >= fingerprint.size() || fingerprint[i] != ':') return list_extent{true, list_prefix_bytes};
+    std::size_t bytes = 0;
+    bool digits = false;
+    for (++i; i < fingerprint.size() && fingerprint[i] >= '0' && fingerprint[i] <= '9'; ++i) {
+        bytes = bytes * 10 + static_cast<std::size_t>(fingerprint[i] - '0');
+        digits = true;
+        if (bytes > list_prefix_bytes) return std::nullopt;
+    }
+    if (!digits) return std::nullopt;
+    return list_extent{false, bytes};
+}
+
+std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash, list_extent list) {
     // Only what changes the content of records; speed knobs may differ.
     std::ostringstream s;
-    // The URL file's first 64 KiB, so that hashing a huge list costs nothing.
-    s << "input=" << as_item(one_spelling(o.input)) << content_hash(o.input, 64 << 10)
+    // The URL file's first 64 KiB at most, so that hashing a huge list costs nothing.
+    s << "input=" << as_item(one_spelling(o.input)) << content_hash(o.input, list)
       << " rules=" << as_item(one_spelling(o.rules)) << (o.rules.empty() ? "" : hash_text(rules_hash))
       << " timeout=" << o.timeout_s
       << " max-body=" << o.max_body << " retries=" << o.retries

@@ -159,6 +159,7 @@ existing_output load_existing_output(const std::string& path, output_format form
                 ++out.unreadable;
             } else if (done.set(ln)) {
                 ++out.records;
+                out.last_line = std::max(out.last_line, ln);
                 sample_url(out, ln, url_field(s, end, format));
             }
         }
@@ -224,15 +225,35 @@ void write_sidecar(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+std::optional<std::string> recorded_fingerprint(const crawl_options& options) {
+    if (options.output == "-") return std::nullopt;
+    sidecar have = read_sidecar(fingerprint_path(options.output));
+    if (!have.found) return std::nullopt;
+    return std::move(have.fingerprint);
+}
+
 void check_fingerprint(const crawl_options& options, const std::string& fingerprint) {
     if (options.output == "-") return;
     const std::string path = fingerprint_path(options.output);
     const sidecar have = read_sidecar(path);
-    if (options.resume && have.found && have.fingerprint != fingerprint && !options.force)
+    if (options.resume && have.found && have.fingerprint != fingerprint && !options.force) {
+        // Only the list's bytes differ: say so (the options are the same).
+        auto after_input = [](std::string_view f) {
+            const std::size_t at = f.find(" rules=");
+            return at == std::string_view::npos ? std::string_view() : f.substr(at);
+        };
+        const auto extent = list_extent_of(have.fingerprint);
+        if (extent && !after_input(fingerprint).empty() && after_input(fingerprint) == after_input(have.fingerprint))
+            throw setup_error(exit_code::usage,
+                              options.input + " is not the list the run that wrote " + options.output +
+                                  " began with: its first " + std::to_string(extent->bytes) +
+                                  " bytes differ (lines added at its end are fine; lines changed or "
+                                  "removed are not); resume with that list, or add --force");
         throw setup_error(exit_code::usage,
                           "--resume with options that differ from the run that wrote " +
                               options.output + " (was: " + have.fingerprint + "; now: " + fingerprint +
                               "); use the same options, or add --force");
+    }
     if (!options.resume && have.found && !have.complete && !options.force) {
         struct stat st{};
         if (::stat(options.output.c_str(), &st) == 0 && st.st_size > 0)

@@ -503,7 +503,14 @@ private:
     // The run's options as the output's run file keeps them, made once: the
     // URL file is hashed when the run starts, not again when it ends.
     const std::string& fingerprint() {
-        if (fingerprint_.empty()) fingerprint_ = resume_fingerprint(o_, rules_hash_);
+        if (fingerprint_.empty()) {
+            // A resumed run hashes as much of the list as the run it resumes.
+            list_extent list = fresh_list_extent(o_);
+            if (o_.resume)
+                if (const auto had = recorded_fingerprint(o_))
+                    if (const auto extent = list_extent_of(*had)) list = *extent;
+            fingerprint_ = resume_fingerprint(o_, rules_hash_, list);
+        }
         return fingerprint_;
     }
 
@@ -1018,6 +1025,16 @@ private:
                              "shoal: interrupted; the records so far are whole. Only a regular -o file "
                              "can be resumed: run the command again to crawl the whole list\n");
             return static_cast<int>(exit_code::interrupted);
+        }
+        if (const std::uint64_t lines = source_ ? source_->lines_read() : 0; earlier_.last_line > lines) {
+            // The list lost lines since the run began: records of lines it
+            // no longer has are in the output, which is no run of this list.
+            std::fprintf(stderr,
+                         "shoal: %s holds records of lines up to %llu, but %s has %llu lines: the list "
+                         "was cut shorter since the run began; those records are not of this list\n",
+                         o_.output.c_str(), static_cast<unsigned long long>(earlier_.last_line),
+                         o_.input == "-" ? "stdin" : o_.input.c_str(), static_cast<unsigned long long>(lines));
+            return static_cast<int>(exit_code::file);
         }
         if (resumable_output_) mark_run_complete(o_, fingerprint());
         return stats_unwritten ? static_cast<int>(exit_code::file) : 0;

@@ -527,7 +527,7 @@ TEST_CASE("recovery: Ctrl-C with the records on stdout redirected to a file advi
     require_all_pages(records_by_line(out), 40);
 }
 
-TEST_CASE("recovery: Ctrl-\\ (SIGQUIT) stops at once with exit 3, and --resume finishes", "[recovery]") {
+TEST_CASE("recovery: SIGQUIT (Ctrl-backslash) stops at once with exit 3 and --resume finishes", "[recovery]") {
     local_site site;
     temp_dir dir;
     auto urls = write_urls(dir, slow_pages(site, 200, 200));
@@ -800,6 +800,58 @@ TEST_CASE("recovery: --resume compares rules read from a pipe by their content",
     CHECK(run(rules, {"--resume"}).exit_code == 0);
     CHECK(run(other, {"--resume", "--force"}).exit_code == 0);
     require_all_pages(records_by_line(out), 2);
+}
+
+TEST_CASE("recovery: --resume takes lines added at the end of a list, of any size", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const fs::path out = dir / "out.jsonl";
+    auto pages = [&](int from, int to) {
+        std::vector<std::string> urls;
+        for (int n = from; n <= to; ++n) urls.push_back(site.url("/p/" + std::to_string(n) + ".html"));
+        return urls;
+    };
+    auto urls = write_urls(dir, pages(1, 20));  // far under 64 KiB: the whole list is hashed
+    auto first = shoal::test::run_process(crawl_args(urls, out, {}), "", 60s);
+    REQUIRE(first.exit_code == 0);
+    write_urls(dir, pages(1, 30));
+    auto grown = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    INFO(grown.err);
+    REQUIRE(grown.exit_code == 0);  // was refused as "options that differ"
+    CHECK_THAT(grown.err, Catch::Contains("20 lines already done"));
+    require_all_pages(records_by_line(out), 30);
+    // A list cut shorter than what the run hashed is not the same list.
+    write_urls(dir, pages(1, 10));
+    auto cut = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    INFO(cut.err);
+    CHECK(cut.exit_code == 1);
+    CHECK_THAT(cut.err, Catch::Contains("is not the list the run that wrote"));
+    CHECK_THAT(cut.err, Catch::Contains("lines added at its end are fine"));
+}
+
+TEST_CASE("recovery: --resume of a long list cut shorter past its hashed start says so, exit 2",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const fs::path out = dir / "out.jsonl";
+    // 1,000 lines of over 80 bytes: 80 KB, more than the 64 KiB hashed.
+    auto pages = [&](int to) {
+        std::vector<std::string> urls;
+        for (int n = 1; n <= to; ++n)
+            urls.push_back(site.url("/p/" + std::to_string(n) + ".html?pad=" + std::string(50, 'x')));
+        return urls;
+    };
+    auto urls = write_urls(dir, pages(1000));
+    REQUIRE(fs::file_size(urls) > 80000);
+    REQUIRE(shoal::test::run_process(crawl_args(urls, out, {}), "", 120s).exit_code == 0);
+    write_urls(dir, pages(900));
+    REQUIRE(fs::file_size(urls) > 70000);
+    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);  // was 0, with 1,000 records for a list of 900
+    CHECK_THAT(r.err, Catch::Contains("holds records of lines up to 1000, but " + urls.string() +
+                                      " has 900 lines: the list was cut shorter since the run began"));
+    CHECK(shoal::test::read_file(dir / "out.jsonl.shoal-run").find("complete") == std::string::npos);
 }
 
 TEST_CASE("recovery: --resume tells one header from two, and takes header names in any case", "[recovery]") {

@@ -138,7 +138,8 @@ shoal::crawl_options crawl_options_of(std::vector<std::string> args) {
 }
 
 std::string fingerprint_of(std::vector<std::string> args, std::uint64_t rules_hash = 0) {
-    return shoal::resume_fingerprint(crawl_options_of(std::move(args)), rules_hash);
+    const shoal::crawl_options o = crawl_options_of(std::move(args));
+    return shoal::resume_fingerprint(o, rules_hash, shoal::fresh_list_extent(o));
 }
 
 }  // namespace
@@ -182,4 +183,23 @@ TEST_CASE("resume: a plain run's fingerprint is written as before", "[resume]") 
           "user-agent=shop-bot/2.0");
     CHECK(fingerprint_of({"--user-agent", "Mozilla/5.0 (X11)"}).find(R"x( user-agent="Mozilla/5.0 (X11)")x") !=
           std::string::npos);
+}
+
+TEST_CASE("resume: a fingerprint tells how much of the list it hashed", "[resume]") {
+    using shoal::list_extent_of;
+    const std::string rest = " rules= timeout=30";
+    auto extent = list_extent_of("input=/l.txt@0123456789abcdef:123" + rest);
+    REQUIRE(extent);
+    CHECK_FALSE(extent->legacy);
+    CHECK(extent->bytes == 123);
+    extent = list_extent_of("input=/l.txt@0123456789abcdef" + rest);  // written before the count
+    REQUIRE(extent);
+    CHECK(extent->legacy);
+    extent = list_extent_of("input=\"/a b@c\\\"d\"@0123456789abcdef:5" + rest);  // a quoted path
+    REQUIRE(extent);
+    CHECK(extent->bytes == 5);
+    CHECK_FALSE(list_extent_of("input=-" + rest));  // stdin: no hash
+    CHECK_FALSE(list_extent_of("input=/l.txt@0123456789abcdef:" + rest));
+    CHECK_FALSE(list_extent_of("input=/l.txt@0123456789abcdef:99999999" + rest));
+    CHECK_FALSE(list_extent_of("rules= input=/l.txt@0123456789abcdef:5"));
 }

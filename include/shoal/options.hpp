@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,22 @@ command parse_command_line(int argc, char** argv);
 // header values) is written in "..." with '"' and '\' escaped when it holds
 // a space, a tab, '"', '\', '@' or a line break, so that no two option sets
 // give one line; header names are lower-cased, as HTTP compares them.
-std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash);
+//
+// `list` says how much of a regular URL file is hashed: a run's first
+// fingerprint hashes fresh_list_extent(), the whole list up to 64 KiB, and
+// says how many bytes that was; a resumed run hashes what the run it
+// resumes did (list_extent_of its fingerprint), so lines added at the end
+// of a list meanwhile change nothing, and a list cut shorter than that does.
+inline constexpr std::size_t list_prefix_bytes = 64 << 10;
+struct list_extent {
+    bool legacy = false;  // a fingerprint older than the byte count: list_prefix_bytes, unsaid
+    std::size_t bytes = list_prefix_bytes;
+};
+list_extent fresh_list_extent(const crawl_options& o);
+std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash, list_extent list);
+
+// The list extent a fingerprint hashed; nullopt when it hashed none (stdin,
+// a FIFO) or is not one.
+std::optional<list_extent> list_extent_of(std::string_view fingerprint);
 
 }  // namespace shoal

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "shoal/done_lines.hpp"
@@ -16,6 +17,7 @@ namespace shoal {
 
 struct existing_output {
     std::uint64_t records = 0;      // lines marked done
+    std::uint64_t last_line = 0;    // the highest line number a record has
     std::uint64_t cut_bytes = 0;    // bytes of a torn last line that were cut off
     std::uint64_t unreadable = 0;   // lines that are not records (skipped, kept)
     bool has_csv_header = false;
@@ -41,6 +43,9 @@ existing_output load_existing_output(const std::string& path, output_format form
 
 // The sidecar file beside the output that holds the run fingerprint.
 std::string fingerprint_path(const std::string& output);
+
+// The fingerprint the output's sidecar holds, or nullopt when there is none.
+std::optional<std::string> recorded_fingerprint(const crawl_options& options);
 
 // Writes `fingerprint` (resume_fingerprint(options, ...)), which marks the
 // output as a run not yet finished.
