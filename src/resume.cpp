@@ -215,12 +215,15 @@ sidecar read_sidecar(const std::string& path) {
 
 void write_sidecar(const std::string& path, const std::string& text) {
     // Without it the run is whole all the same; only a later --resume
-    // cannot check its options (a read-only directory, say).
-    if (!sys::write_file_atomically(path, text))
+    // cannot check its options (a read-only directory, say). Said once a run.
+    static bool warned = false;
+    if (!sys::write_file_atomically(path, text) && !warned) {
+        warned = true;
         std::fprintf(stderr,
                      "shoal: warning: cannot write %s (%s); a later --resume cannot check that its "
                      "options match this run's\n",
                      path.c_str(), std::strerror(errno));
+    }
 }
 
 }  // namespace
