@@ -742,7 +742,27 @@ std::string write_outputs(const fs::path& out, const sweep& sw) {
 
 // ---------------------------------------------------------------- public
 
+// CLI11 drops the empty items of a split list ("1,,2" is 1 and 2, "," is
+// nothing): they are refused here first, as a typo would be.
+void refuse_empty_list_items(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        for (const std::string_view name : {"--modes", "--processes", "--concurrency"}) {
+            std::optional<std::string_view> value;
+            if (arg == name && i + 1 < argc) value = argv[i + 1];
+            else if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=')
+                value = arg.substr(name.size() + 1);
+            if (!value) continue;
+            if (value->empty() || value->front() == ',' || value->back() == ',' ||
+                value->find(",,") != std::string_view::npos)
+                throw setup_error(exit_code::usage, std::string(name) + ": an empty item in '" +
+                                                        std::string(*value) + "' (see shoal bench --help)");
+        }
+    }
+}
+
 std::optional<bench_options> parse_bench_options(int argc, char** argv) {
+    refuse_empty_list_items(argc, argv);
     bench_options o;
     bool no_wrk = false;
     CLI::App app(

@@ -235,6 +235,18 @@ TEST_CASE("bench: usage and output errors", "[bench]") {
     CHECK(words.err == "shoal: --concurrency: 'abc' is not a whole number (see shoal bench --help)\n");
     auto hex = run_process({SHOAL_BINARY, "bench", "--out", (dir / "x").string(), "--processes", "0x2"}, "", 20s);
     CHECK(hex.err == "shoal: --processes: '0x2' is not a whole number (see shoal bench --help)\n");
+    // An empty item is a typo, not a shorter list.
+    for (std::vector<std::string> empty : {std::vector<std::string>{"--processes", "1,,2"},
+                                           {"--concurrency=16,"}, {"--modes", ",https"}, {"--modes="}}) {
+        std::vector<std::string> argv = {SHOAL_BINARY, "bench", "--out", (dir / "x").string()};
+        argv.insert(argv.end(), empty.begin(), empty.end());
+        auto e = run_process(argv, "", 20s);
+        INFO(empty[0]);
+        CHECK(e.exit_code == 1);
+        CHECK(e.err.find(": an empty item in '") != std::string::npos);
+    }
+    CHECK(run_process({SHOAL_BINARY, "bench", "--out", (dir / "x").string(), "--processes", "1,,2"}, "", 20s).err ==
+          "shoal: --processes: an empty item in '1,,2' (see shoal bench --help)\n");
 
     auto r = run_process({SHOAL_BINARY, "bench", "--quick", "--out", "/dev/null/report"}, "", 20s);
     CHECK(r.exit_code == 2);
