@@ -1047,7 +1047,8 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
 }
 
 // The first decimal number in s, as an exact JSON number (no float round
-// trip): an optional '-', digits without leading zeros, and a fraction.
+// trip): an optional '-', digits without leading zeros, and a fraction;
+// ".5" (a '.' before the digits, after no digit) is 0.5.
 // Digit groups of three go away: "12,500,000", "12 345", "1.234.567" and
 // "1.234,56" (a '.' group only with a second group or a decimal comma
 // after it). The decimal point is '.' or, where ',' does not start a group
@@ -1061,6 +1062,13 @@ std::optional<std::string> first_number(std::string_view s) {
     while (i < s.size() && !digit(i)) ++i;
     if (i == s.size()) return std::nullopt;
     std::string out;
+    if (i > 0 && s[i - 1] == '.') {  // ".99", "-.5": a fraction alone
+        if (i > 1 && s[i - 2] == '-') out += '-';
+        out += "0.";
+        for (; digit(i); ++i) out += s[i];
+        if (out.find_first_not_of("-0.") == std::string::npos) return "0";  // "-.0" is 0
+        return out;
+    }
     if (i > 0 && s[i - 1] == '-') out += '-';
     std::string whole;
     for (; digit(i); ++i) whole += s[i];

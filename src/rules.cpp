@@ -131,12 +131,19 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
         fail(where + type_line + "type = \"" + std::string(to_string(r.type)) +
              "\" cannot give the record's price; leave 'type' out, or give the rule another name to put its "
              "value in fields");
-    const bool gives_price = r.type == value_type::price ||
+    // A group named price is a price unless 'types' says otherwise.
+    const auto price_group_type = std::find_if(r.group_types.begin(), r.group_types.end(),
+                                               [](const auto& g) { return g.first == "price"; });
+    const bool price_group = r.pattern.find("(?P<price>") != std::string::npos &&
+                             (price_group_type == r.group_types.end() || price_group_type->second == value_type::price);
+    const bool gives_price = r.type == value_type::price || price_group ||
                              std::any_of(r.group_types.begin(), r.group_types.end(),
                                          [](const auto& g) { return g.second == value_type::price; });
     if (!r.currency.empty() && !gives_price)
         fail(where + at_line(t) + "'currency' is for prices that name none; this rule gives " +
-             std::string(to_string(r.type)) + " (add type = \"price\", or leave 'currency' out)");
+             std::string(to_string(r.type)) +
+             " (add type = \"price\", give a group the price type with types = { NAME = \"price\" }, "
+             "or leave 'currency' out)");
     // RE2 has no lookbehind and spells named groups (?P<name>...).
     for (std::size_t at = r.pattern.find("(?<"); at != std::string::npos; at = r.pattern.find("(?<", at + 1)) {
         const bool escaped = at > 0 && r.pattern[at - 1] == '\\';

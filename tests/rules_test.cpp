@@ -138,6 +138,12 @@ TEST_CASE("rules: malformed files name the file, the rule and the problem", "[ru
     CHECK_NOTHROW(shoal::parse_rule_file(
         "[[rule]]\nname = 'p'\npattern = '(?P<v>x)'\ntypes = { v = 'price' }\ncurrency = 'EUR'\n", "test.toml"));
     CHECK_NOTHROW(shoal::parse_rule_file("[[rule]]\nname = 'a'\npattern = '\\(?<(x)'\n", "test.toml"));
+    // A group named price is a price by default: currency goes with it.
+    auto offer = make(
+        "[[rule]]\nname = 'offer'\npattern = '<b>(?P<name>[^<]*)</b> (?P<price>[^<]*)<'\ncurrency = 'EUR'\n");
+    CHECK(field(offer->extract("<b>Mug</b> 12,50<"), "offer") == R"({"name":"Mug","price":{"amount":"12.50","currency":"EUR","raw":"12,50"}})");
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(?P<price>x)'\ntypes = { price = 'text' }\ncurrency = 'EUR'\n"),
+               Catch::Contains("'currency' is for prices that name none"));
 }
 
 TEST_CASE("rules: a word boundary that TOML made a backspace is refused, naming the fix", "[rules]") {
@@ -365,6 +371,11 @@ TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     CHECK(n("0.500") == "0.500");
     CHECK(n("1.234") == "1.234");  // a lone '.' group stays a decimal point, as before
     CHECK(n("5.") == "5");
+    CHECK(n(".99") == "0.99");  // a fraction alone, not 99
+    CHECK(n("Rating .5 of 5") == "0.5");
+    CHECK(n("-.5") == "-0.5");
+    CHECK(n("-.0") == "0");
+    CHECK(n("v1.2") == "1.2");
     CHECK(n("none") == "null");
 }
 
