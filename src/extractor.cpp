@@ -1208,6 +1208,7 @@ struct extractor::rule_programs {
     std::vector<field_rules> fields;       // one per rule name, in file order
     std::vector<std::size_t> items_from;   // indexes into fields
     std::vector<std::string> field_names;  // what extraction::fields holds
+    std::vector<std::pair<std::string, std::string>> empty_fields;  // field_names, nothing matched
 
     explicit rule_programs(const rule_file& f) {
         for (const rule& r : f.rules) {
@@ -1228,13 +1229,18 @@ struct extractor::rule_programs {
                 fr.what = role::title;
             else if (fr.name == "price")
                 fr.what = role::price;
-            if (fr.what == role::field || (fr.what != role::currency && fr.all))
+            if (fr.what == role::field || (fr.what != role::currency && fr.all)) {
                 field_names.push_back(fr.name);
+                empty_fields.emplace_back(fr.name, fr.all ? "[]" : "null");
+            }
         }
         for (const std::string& name : f.items_from)
             for (std::size_t i = 0; i < fields.size(); ++i)
                 if (fields[i].name == name) items_from.push_back(i);
-        if (!items_from.empty()) field_names.push_back("items");
+        if (!items_from.empty()) {
+            field_names.push_back("items");
+            empty_fields.emplace_back("items", "[]");
+        }
     }
 
     // The values of one rule name: the first rule (for this host) that
@@ -1331,6 +1337,11 @@ std::unique_ptr<extractor> extractor::from_file(const std::string& path) {
 const std::vector<std::string>& extractor::field_names() const {
     static const std::vector<std::string> none;
     return r_ ? r_->field_names : none;
+}
+
+const std::vector<std::pair<std::string, std::string>>& extractor::empty_fields() const {
+    static const std::vector<std::pair<std::string, std::string>> none;
+    return r_ ? r_->empty_fields : none;
 }
 
 extraction extractor::extract(std::string_view html, std::string_view currency_hint,

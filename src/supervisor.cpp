@@ -948,6 +948,7 @@ private:
         r.error_code = "worker_died";
         r.error_message = "the worker crawling this line died " + std::to_string(deaths) +
                           " times (last: " + describe_exit(status) + ")";
+        r.fields = rules().empty_fields();
         control_message m;
         m.kind = control_kind::records;
         append_frame(r, m.payload);

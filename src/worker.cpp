@@ -267,6 +267,7 @@ private:
             r.stage = error_stage::input;
             r.error_code = std::move(e->code);
             r.error_message = std::move(e->message);
+            r.fields = setup_.rules.empty_fields();
             add_record(r);
             co_return;
         }
@@ -321,6 +322,8 @@ private:
             r.title = std::move(e.title);
             r.price = std::move(e.price);
             r.fields = std::move(e.fields);
+        } else {
+            r.fields = setup_.rules.empty_fields();
         }
     }
 

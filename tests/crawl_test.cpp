@@ -312,6 +312,26 @@ TEST_CASE("crawl: lines that are not usable http(s) URLs get input errors", "[cr
     check_product(r.by_line.at(7), 2, lines[6]);
 }
 
+TEST_CASE("crawl: every record has the rule file's fields, those of failed fetches too", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    shoal::test::write_file(dir / "rules.toml", "[[rule]]\nname = \"h1\"\npattern = '<h1>(.*?)</h1>'\n"
+                                                "[[rule]]\nname = \"links\"\npattern = 'href=\"([^\"]*)\"'\n"
+                                                "all = true\n");
+    std::vector<std::string> lines = {"not a url", site.url("/p/1.html"),
+                                      "http://127.0.0.1:" + std::to_string(shoal::test::unused_port()) + "/"};
+    auto r = crawl(dir, lines, {"--rules", (dir / "rules.toml").string(), "--retries", "0"}, 60s);
+    require_complete(r, lines);
+    for (std::int64_t n : {1, 3}) {
+        const auto& rec = r.by_line.at(n);
+        INFO(json::serialize(rec));
+        CHECK(json::serialize(rec.at("fields")) == R"({"h1":null,"links":[]})");  // was {}
+    }
+    const auto& page = r.by_line.at(2).at("fields").as_object();
+    CHECK(page.at("h1").is_string());
+    CHECK(page.at("links").is_array());
+}
+
 TEST_CASE("crawl: 500 URLs through 8 lanes", "[crawl]") {
     local_site site;
     temp_dir dir;

@@ -64,6 +64,12 @@ public:
     // then "items" when the file has [items]. Empty for the built-in rules.
     const std::vector<std::string>& field_names() const;
 
+    // field_names() with the value each has when nothing matched: null, or
+    // [] for `all = true` rules and "items". A record that got no
+    // extraction (a fetch error, a line that is no URL, a crash) has these,
+    // so that every record has the same keys.
+    const std::vector<std::pair<std::string, std::string>>& empty_fields() const;
+
     ~extractor();
     extractor(const extractor&) = delete;  // owns compiled RE2 programs
     extractor& operator=(const extractor&) = delete;
