@@ -880,7 +880,10 @@ private:
             c.lines.push_back(rc.work.lines[i]);
         }
         if (c.lines.empty()) return;
-        lines_handed_back_ += c.lines.size();
+        // Each line once: one handed back again by the worker it went to is
+        // not counted twice.
+        if (!rc.work.handed_back) lines_handed_back_ += c.lines.size();
+        c.handed_back = true;
         queued_.push_back(std::move(c));
     }
 
@@ -930,6 +933,7 @@ private:
             chunk c;
             c.id = chunker_->new_id();
             c.deaths = deaths;
+            c.handed_back = rc.work.handed_back;
             auto first = missing.begin() + static_cast<std::ptrdiff_t>(start);
             auto last = missing.begin() + static_cast<std::ptrdiff_t>(std::min(start + per, missing.size()));
             c.lines.assign(std::make_move_iterator(first), std::make_move_iterator(last));

@@ -35,6 +35,7 @@ struct chunk {
     std::uint64_t id = 0;
     std::vector<input_line> lines;
     unsigned deaths = 0;  // workers that died running (a superset of) these lines
+    bool handed_back = false;  // lines a worker handed back (not a chunk of the input)
 };
 
 struct chunk_dealing {
