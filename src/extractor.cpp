@@ -68,8 +68,8 @@ constexpr const char* space_or_equals = " \t\n\f\r=";
 
 // Each pattern has one or two capture groups (double- or single-quoted
 // attribute values); the first group that matched is the value.
-// After the <title> element (title_element(), the regex
-// (?is)<title[^>]*>(.*?)</title without the regex engine), og:title.
+// After the <title> element (literal_positions::title_element(), outside
+// comments, tags, text elements and inline <svg>/<math>), og:title.
 constexpr builtin_rule title_rules[] = {
     {R"re((?is)<meta\s[^>]*?property\s*=\s*["']og:title["'][^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)'))re", "og:title", lead::in_tag, quote},
     {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?property\s*=\s*["']og:title)re", "og:title", lead::max_lead, nullptr},
@@ -238,7 +238,9 @@ public:
             // In an attribute value (a data: URL's "<svg><title>I</title>")
             // or a bogus comment: on past that tag.
             if (const std::size_t tag = enclosing_tag(at); tag != npos) {
-                if (const std::size_t past = past_tag(tag); past != npos) from = past;
+                const std::size_t past = past_tag(tag);
+                if (past == npos) return std::nullopt;  // that tag holds the rest of the page
+                from = past;
                 continue;
             }
             const std::size_t past = past_tag(at);

@@ -167,7 +167,7 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->capture_default_str()
         ->transform(byte_size(1, std::uint64_t{1} << 32))
         ->type_name("BYTES");
-    crawl.add_option("--retries", o.retries, "retries on connect errors, timeouts, 429 and 5xx")
+    crawl.add_option("--retries", o.retries, "retries on connect errors, timeouts, a connection closed or reset before the whole answer came, 429 and 5xx")
         ->capture_default_str()
         ->transform(whole_number())
         ->check(CLI::Range(0u, 100u).description(""))

@@ -4,6 +4,7 @@
 #include "shoal/extractor.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include <filesystem>
 #include <fstream>
@@ -655,6 +656,19 @@ TEST_CASE("extractor: markup in <xmp>, <iframe>, <noembed> and <noframes> is not
                 "4.50", "USD");
     // <noscript> is read: its price is the page's (shown without scripts).
     check_price(run("<noscript><span class=\"price\">$9.00</span></noscript>"), "9.00", "USD");
+}
+
+TEST_CASE("extractor: a tag that never closes ends the title search at once", "[extractor]") {
+    // Each "<svg" lies in the "<a" tag, which holds the rest of the page:
+    // the search stops there instead of scanning to the end for each one
+    // (about 13 s for this page when it did).
+    std::string page = "<a ";
+    for (int i = 0; i < 80000; ++i) page += "<svg ";
+    page += "<title>x</title>";
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_FALSE(run(page).title);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    check_title(run("<a title=\"<svg \">link</a><title>x</title>"), "x");  // closed: read on
 }
 
 TEST_CASE("extractor: after <plaintext> the page is text", "[extractor]") {
