@@ -165,20 +165,24 @@ decode_status decode_content_into(std::string_view encoding, std::string_view in
     }
     if (codings.size() <= 1)
         return decode_one_into(codings.empty() ? std::string_view() : codings[0], in, cap, out, size);
-    // Stacked codings ("gzip, gzip"): undone last first, each capped.
+    // Stacked codings ("gzip, gzip"): undone last first, each capped. What
+    // a step that fails gives (a cut-off stream's start, the cap's bytes)
+    // is the start of the next coding's stream, and is undone as far as it
+    // goes too: out never holds a coding's bytes as the page.
     std::string input(in), decoded;
+    decode_status first_failure = decode_status::ok;
     for (auto it = codings.rbegin(); it != codings.rend(); ++it) {
         const decode_status rc = decode_content(*it, input, cap, decoded);
         input.swap(decoded);
-        if (rc != decode_status::ok) {
-            out.assign(input);
-            size = out.size();
-            return rc;
+        if (first_failure == decode_status::ok) first_failure = rc;
+        if (rc == decode_status::unsupported) {
+            input.clear();
+            break;
         }
     }
     out.assign(input);
     size = out.size();
-    return decode_status::ok;
+    return first_failure;
 }
 
 decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,

@@ -138,6 +138,13 @@ TEST_CASE("content_decoder: a list of codings is undone last first, each capped"
           decode_status::corrupt);
     CHECK(decode_content("gzip, gzip", compress(gz, wrap::gzip), 100, out) == decode_status::too_large);
     CHECK(out.size() <= 100);
+    CHECK(plain.rfind(out, 0) == 0);  // the page's start, never a coding's bytes
+    // A cut-off outer stream: what it gives is undone through the inner one too.
+    const std::string twice = compress(gz, wrap::gzip);
+    CHECK(decode_content("gzip, gzip", twice.substr(0, twice.size() / 2), 8 * mib, out) ==
+          decode_status::truncated);
+    CHECK(plain.rfind(out, 0) == 0);
+    CHECK_FALSE(out.starts_with("\x1f\x8b"));
     // More than four codings are refused.
     std::string five = plain;
     for (int i = 0; i < 5; ++i) five = compress(five, wrap::gzip);

@@ -15,7 +15,9 @@ enum class decode_status { ok, too_large, corrupt, truncated, unsupported };
 // Decodes `in` encoded with `encoding` (a Content-Encoding value: "gzip",
 // "x-gzip", "deflate", "identity" or empty; or a list of them in the order
 // they were applied, "gzip, deflate", at most four) into out, at most cap
-// bytes, the cap holding for each step.
+// bytes, the cap holding for each step. For a list, the status is the
+// first step's that was not ok, and out what the input's start decodes to
+// through every step (nothing for an unsupported coding).
 // On too_large, out holds the first cap bytes; on truncated, what the
 // input's start decodes to.
 decode_status decode_content(std::string_view encoding, std::string_view in, std::size_t cap,
