@@ -710,19 +710,24 @@ private:
     }
 
     // Once the run stops and every worker has exited, the writer has a
-    // while to write what it holds (a second after a stop-now, else
-    // --grace), then it is ended: one blocked on an output that takes
-    // nothing (a FIFO whose reader stopped reading) would hold the run
-    // forever. Returns how long to wait before looking again (-1: no need).
+    // while to write what it holds: --grace without writing anything, or a
+    // second after a stop-now. Then it is ended: one blocked on an output
+    // that takes nothing (a FIFO whose reader stopped reading) would hold
+    // the run forever. Returns how long to wait before looking again (-1:
+    // no need).
     int end_writer_when_due() {
         using clock = std::chrono::steady_clock;
         if (!stopping_ || writer_pid_ <= 0 || writer_ended_) return -1;
         for (const auto& [id, rc] : running_)
             if (!rc.reaped) return -1;
         const auto now = clock::now();
-        const double wait_s = stop_now_ ? 1.0 : std::max(1.0, o_.grace_s);
-        const auto limit = now + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(wait_s));
-        if (!writer_deadline_ || *writer_deadline_ > limit) writer_deadline_ = limit;
+        auto after = [&](double s) {
+            return now + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
+        };
+        const std::uint64_t written = extent_.get();
+        if (!writer_deadline_ || (!stop_now_ && written != writer_seen_)) writer_deadline_ = after(std::max(1.0, o_.grace_s));
+        writer_seen_ = written;
+        if (stop_now_ && *writer_deadline_ > after(1.0)) writer_deadline_ = after(1.0);
         if (now < *writer_deadline_) {
             auto left = std::chrono::ceil<std::chrono::milliseconds>(*writer_deadline_ - now);
             return static_cast<int>(std::min<std::int64_t>(left.count(), 100));
@@ -730,6 +735,12 @@ private:
         ::kill(writer_pid_, SIGKILL);
         writer_ended_ = true;
         return -1;
+    }
+
+    // Whether the writer's end (wait status) is the SIGKILL of
+    // end_writer_when_due(), not an exit of its own just before it.
+    bool ended_by_us(int status) const {
+        return writer_ended_ && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     }
 
     // What a writer ended by end_writer_when_due() leaves, in one line;
@@ -741,10 +752,17 @@ private:
             if (cut_torn_tail(output_fd_, extent_.get(), o_.format) < 0)
                 ends = "; cannot cut a torn record off " + o_.output + ": " + std::strerror(errno);
         }
-        std::fprintf(stderr,
-                     "shoal: stopped while the output took no more records (%s): the records not yet "
-                     "written are not in it%s\n",
-                     o_.output == "-" ? "stdout" : o_.output.c_str(), ends.c_str());
+        const char* output = o_.output == "-" ? "stdout" : o_.output.c_str();
+        if (stop_now_)
+            std::fprintf(stderr,
+                         "shoal: stopped now, before the writer had written every record it held: those "
+                         "are not in %s%s\n",
+                         output, ends.c_str());
+        else
+            std::fprintf(stderr,
+                         "shoal: stopped while the output took no more records for %.0f s (%s): the "
+                         "records not yet written are not in it%s\n",
+                         std::max(1.0, o_.grace_s), output, ends.c_str());
         return static_cast<int>(exit_code::interrupted);
     }
 
@@ -764,8 +782,16 @@ private:
             if (::poll(&fd, 1, due_ms < 0 ? 100 : std::max(due_ms, 1)) > 0) {
                 char sigs[64];
                 const ssize_t n = ::read(signal_pipe[0], sigs, sizeof sigs);
-                for (ssize_t i = 0; i < n; ++i)
-                    if (sigs[i] != SIGCHLD) on_stop_signal(true);
+                for (ssize_t i = 0; i < n; ++i) {
+                    if (sigs[i] == SIGCHLD) continue;
+                    if (stopping_ || sigs[i] == SIGQUIT) {
+                        on_stop_signal(true);
+                    } else {  // every line has its record: only the writing is left
+                        stopping_ = true;
+                        std::fprintf(stderr, "%sshoal: stopping: writing the last records (press Ctrl-C again to stop now)\n",
+                                     ::isatty(STDERR_FILENO) ? "\n" : "");
+                    }
+                }
             }
         }
     }
@@ -972,7 +998,7 @@ private:
             writer_status_ = status;
             writer_pid_ = -1;
         }
-        if (writer_ended_) throw run_stopped{writer_was_ended()};
+        if (ended_by_us(writer_status_)) throw run_stopped{writer_was_ended()};
         throw run_stopped{writer_failed(writer_status_)};
     }
 
@@ -1009,7 +1035,7 @@ private:
         // make it an interrupted one, unless the writer has to be ended.
         const bool interrupted = stopping_;
         const int status = wait_for_writer();
-        if (writer_ended_) return writer_was_ended();
+        if (ended_by_us(status)) return writer_was_ended();
         // Every record written, the --stats file not: the run is complete.
         const bool stats_unwritten = WIFEXITED(status) && WEXITSTATUS(status) == writer_exit_stats_unwritten;
         if (!clean_exit(status) && !stats_unwritten) return writer_failed(status);
@@ -1095,6 +1121,7 @@ private:
     bool stop_now_ = false;      // a second stop signal, or SIGQUIT
     bool writer_ended_ = false;  // killed by end_writer_when_due
     std::optional<std::chrono::steady_clock::time_point> writer_deadline_;
+    std::uint64_t writer_seen_ = 0;  // the output extent when end_writer_when_due last looked
 };
 
 }  // namespace

@@ -161,13 +161,22 @@ private:
         last_flush_ = clock_type::now();
         if (out_.empty()) return true;
         if (die_at_ > 0) die_if_due();
-        std::size_t written = 0;
-        if (!sys::write_all(s_.output_fd, out_.data(), out_.size(), &written)) {
-            int err = errno;
-            report_write_error(err);
-            return false;
+        // A regular file's extent moves by whole writes, so that it stays on
+        // a record boundary (see cut_torn_tail). Into a pipe the records go
+        // 64 KiB at a time, so that the supervisor sees a writer that a slow
+        // reader holds move on (it ends one that does not once stopping).
+        const std::size_t piece = cuttable_ ? out_.size() : std::size_t{64} << 10;
+        for (std::size_t at = 0; at < out_.size();) {
+            const std::size_t n = std::min(piece, out_.size() - at);
+            std::size_t written = 0;
+            if (!sys::write_all(s_.output_fd, out_.data() + at, n, &written)) {
+                int err = errno;
+                report_write_error(err);
+                return false;
+            }
+            s_.extent.set(s_.extent.get() + written);
+            at += n;
         }
-        if (cuttable_) s_.extent.set(s_.extent.get() + written);
         out_.clear();
         return true;
     }

@@ -587,15 +587,55 @@ TEST_CASE("recovery: a reader that stops reading the output FIFO does not hold a
                              dir / "stdout", dir / "stderr");
     std::this_thread::sleep_for(2s);
     REQUIRE_FALSE(shoal.wait(0ms).has_value());  // blocked on the full FIFO
+    SECTION("one Ctrl-C: ended once it has written nothing for --grace") {
+        ::kill(shoal.pid(), SIGINT);
+        auto status = shoal.wait(15s);
+        const std::string err = shoal::test::read_file(dir / "stderr");
+        INFO(err);
+        REQUIRE(status.has_value());
+        CHECK(*status == 3);
+        CHECK(err.find("stopped while the output took no more records for 1 s") != std::string::npos);
+    }
+    SECTION("two: stopped now") {
+        ::kill(shoal.pid(), SIGINT);
+        std::this_thread::sleep_for(300ms);
+        ::kill(shoal.pid(), SIGINT);
+        auto status = shoal.wait(15s);
+        const std::string err = shoal::test::read_file(dir / "stderr");
+        INFO(err);
+        REQUIRE(status.has_value());
+        CHECK(*status == 3);
+        CHECK(err.find("stopped now, before the writer had written every record it held") != std::string::npos);
+    }
+}
+
+TEST_CASE("recovery: a slow reader of the output FIFO gets every record of a stopped run", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const fs::path fifo = dir / "records.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // Reads on, slowly: about 400 records a second.
+    background_process reader(
+        {"bash", "-c", "while IFS= read -r l; do printf '%s\\n' \"$l\"; sleep 0.0025; done < " + fifo.string()},
+        dir / "got.jsonl", dir / "reader.err");
+    auto urls = write_urls(dir, slow_pages(site, 3000, 0));
+    background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-o", fifo.string(), "--no-progress",
+                              "--grace", "1", "-p", "1", "-c", "8"},
+                             dir / "stdout", dir / "stderr");
+    std::this_thread::sleep_for(2s);
     ::kill(shoal.pid(), SIGINT);
-    std::this_thread::sleep_for(500ms);
-    ::kill(shoal.pid(), SIGINT);
-    auto status = shoal.wait(15s);
+    auto status = shoal.wait(60s);
     const std::string err = shoal::test::read_file(dir / "stderr");
     INFO(err);
     REQUIRE(status.has_value());
-    CHECK(*status == 3);
-    CHECK(err.find("stopped while the output took no more records") != std::string::npos);
+    CHECK(*status == 3);  // the writer was not ended while it wrote on
+    CHECK(err.find("took no more records") == std::string::npos);
+    CHECK(err.find("stopped now") == std::string::npos);
+    REQUIRE(reader.wait(20s).has_value());
+    const auto got = shoal::test::read_jsonl(dir / "got.jsonl");  // whole records, each line once
+    std::set<std::int64_t> lines;
+    for (const auto& rec : got) CHECK(lines.insert(rec.at("line").to_number<std::int64_t>()).second);
+    CHECK(got.size() > 0);
 }
 
 TEST_CASE("recovery: --stats that cannot be written at the end leaves a complete run", "[recovery]") {
