@@ -22,10 +22,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "shoal/charset.hpp"
 #include "shoal/content_decoder.hpp"
 #include "shoal/error.hpp"
 #include "shoal/host_limiter.hpp"
 #include "shoal/host_pacer.hpp"
+#include "shoal/literal_search.hpp"
 #include "shoal/tls_client_stream.hpp"
 #include "shoal/tls_session_store.hpp"
 
@@ -104,6 +106,48 @@ struct attempt {
     bool abandoned = false;  // the run stopped while it waited to send (see fetcher::stop)
 };
 
+// The Content-Type a response's fields give, as the Fetch standard's
+// "extract a MIME type" reads them (every field, split at commas outside
+// quotes): the last value that parses (type/subtype, not */*) counts, and
+// one of the same type and subtype without a charset keeps the charset an
+// earlier one gave. Written "type/subtype" or "type/subtype; charset=X",
+// all that the fetch uses; "" when no value parses.
+std::string fetch_content_type(std::string_view fields) {
+    auto is_token = [](std::string_view s) {
+        return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+        });
+    };
+    std::string essence, charset, result;
+    std::size_t start = 0;
+    bool quoted = false;
+    for (std::size_t i = 0; i <= fields.size(); ++i) {
+        if (i < fields.size() && (fields[i] != ',' || quoted)) {
+            if (fields[i] == '"') quoted = !quoted;
+            continue;
+        }
+        const std::string_view value = fields.substr(start, i - start);
+        start = i + 1;
+        std::string_view type = trim_blanks(value.substr(0, value.find(';')));
+        const std::size_t slash = type.find('/');
+        if (slash == std::string_view::npos || !is_token(type.substr(0, slash)) || !is_token(type.substr(slash + 1)))
+            continue;
+        std::string this_essence(type);
+        for (char& c : this_essence) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (this_essence == "*/*") continue;
+        std::string this_charset = content_type_charset(value.substr(std::min(value.size(), value.find(';'))));
+        if (this_essence != essence) {
+            essence = this_essence;
+            charset = this_charset;
+        } else if (this_charset.empty()) {
+            this_charset = charset;
+        }
+        result = this_essence;
+        if (!this_charset.empty()) result += "; charset=" + this_charset;
+    }
+    return result;
+}
+
 // A response parser that keeps what a fetch uses and nothing else: the
 // status, five header values and the body, appended as it arrives. Beast's
 // response_parser would store every header in its own allocation, and zero
@@ -113,6 +157,7 @@ public:
     int status = 0;
     std::string location, content_type, content_encoding, retry_after;
     std::string transfer_codings;  // Transfer-Encoding's codings other than chunked
+    std::string content_type_fields;  // every Content-Type field, comma-joined
     std::string body;
     // Set keep_at_most to keep a longer body's start: reading stops with
     // error::body_limit once more arrives, and cut is set.
@@ -126,8 +171,8 @@ private:
     void on_request_impl(http::verb, string_view, string_view, int, error_code&) override {}
     void on_response_impl(int code, string_view, int, error_code&) override { status = code; }
     // The first of repeated fields counts, as with message::operator[],
-    // but for Content-Type, whose last counts (as in browsers); coding lists
-    // given in several fields are one list.
+    // but for Content-Type (see fetch_content_type); coding lists given in
+    // several fields are one list.
     void on_field_impl(http::field f, string_view, string_view value, error_code&) override {
         auto keep = [&](std::string& to) {
             if (to.empty()) to.assign(value.data(), value.size());
@@ -138,7 +183,7 @@ private:
         };
         switch (f) {
             case http::field::location: keep(location); break;
-            case http::field::content_type: content_type.assign(value.data(), value.size()); break;
+            case http::field::content_type: add(content_type_fields, value); break;
             case http::field::content_encoding: add(content_encoding, value); break;
             case http::field::retry_after: keep(retry_after); break;
             case http::field::transfer_encoding:
@@ -150,7 +195,11 @@ private:
             default: break;
         }
     }
-    void on_header_impl(error_code&) override {}
+    void on_header_impl(error_code&) override {
+        // One field, the usual case, is kept as sent.
+        if (content_type_fields.find(',') == std::string::npos) content_type = content_type_fields;
+        else content_type = fetch_content_type(content_type_fields);
+    }
     void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
         // body_limit() has already refused a longer Content-Length; no more
         // than keep_at_most of one is kept.

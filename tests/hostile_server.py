@@ -22,6 +22,8 @@ is to break HTTP in ways a real server library would not allow:
   /gzip-ok                 the /ok page, Content-Encoding gzip
   /brotli                  Content-Encoding br (which shoal does not ask for), 64 bytes
   /two-content-types       a UTF-8 page with two Content-Type fields, windows-1251 first
+  /content-type-kept       a windows-1251 page: Content-Type text/html; charset=windows-1251,
+                           then text/html (no charset), then */*, then garbage
   /gzip-gzip               the /ok page gzipped twice, Content-Encoding: gzip, gzip
   /te-gzip-chunked         the /ok page gzipped, Transfer-Encoding: gzip, chunked
   /switching-protocols     101 Switching Protocols to a GET that asked for no upgrade
@@ -149,6 +151,12 @@ class Site:
             body = "<html><head><title>Цена</title></head></html>".encode("utf-8")
             return (head("200 OK", [("Content-Type", "text/html; charset=windows-1251"),
                                     ("Content-Type", "text/html; charset=utf-8"),
+                                    ("Content-Length", str(len(body)))]) + body)
+        if path == "/content-type-kept":
+            body = "<html><head><title>Цена</title></head></html>".encode("cp1251")
+            return (head("200 OK", [("Content-Type", "text/html; charset=windows-1251"),
+                                    ("Content-Type", "text/html"),
+                                    ("Content-Type", "*/*, garbage"),
                                     ("Content-Length", str(len(body)))]) + body)
         if path == "/gzip-gzip":
             twice = zlib.compress(zlib.compress(OK_PAGE, wbits=31), wbits=31)
