@@ -240,18 +240,27 @@ void check_fingerprint(const crawl_options& options, const std::string& fingerpr
     const std::string path = fingerprint_path(options.output);
     const sidecar have = read_sidecar(path);
     if (options.resume && have.found && have.fingerprint != fingerprint && !options.force) {
-        // Only the list's bytes differ: say so (the options are the same).
-        auto after_input = [](std::string_view f) {
-            const std::size_t at = f.find(" rules=");
-            return at == std::string_view::npos ? std::string_view() : f.substr(at);
+        // Only the list's bytes differ (same path, same options): say so.
+        auto split = [](std::string_view f) {  // {input path item, the rest}
+            const std::size_t rest = f.find(" rules=");
+            const std::size_t hash = f.substr(0, rest).rfind('@');
+            if (rest == std::string_view::npos || hash == std::string_view::npos)
+                return std::pair<std::string_view, std::string_view>();
+            return std::pair(f.substr(0, hash), f.substr(rest));
         };
         const auto extent = list_extent_of(have.fingerprint);
-        if (extent && !after_input(fingerprint).empty() && after_input(fingerprint) == after_input(have.fingerprint))
-            throw setup_error(exit_code::usage,
-                              options.input + " is not the list the run that wrote " + options.output +
-                                  " began with: its first " + std::to_string(extent->bytes) +
-                                  " bytes differ (lines added at its end are fine; lines changed or "
-                                  "removed are not); resume with that list, or add --force");
+        const auto now_parts = split(fingerprint), had_parts = split(have.fingerprint);
+        if (extent && !now_parts.second.empty() && now_parts == had_parts)
+            throw setup_error(
+                exit_code::usage,
+                options.input + " is not the list the run that wrote " + options.output + " began with: " +
+                    (extent->legacy
+                         ? std::string("its start differs, or lines were added at its end (the run file, "
+                                       "from an older shoal, cannot tell these apart for a list under 64 KiB)")
+                         : "its first " + std::to_string(extent->bytes) +
+                               " bytes differ (lines added at its end are fine; lines changed or removed are "
+                               "not)") +
+                    "; resume with that list, or add --force");
         throw setup_error(exit_code::usage,
                           "--resume with options that differ from the run that wrote " +
                               options.output + " (was: " + have.fingerprint + "; now: " + fingerprint +

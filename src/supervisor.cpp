@@ -1045,12 +1045,18 @@ private:
                 std::fprintf(stderr,
                              "shoal: interrupted; the output holds whole records. To finish, run the "
                              "same command with --resume\n");
-            else if (const std::string file = stdout_file(); !file.empty())
+            else if (const std::string file = stdout_file(); !file.empty() && !file.ends_with(".csv"))
                 std::fprintf(stderr,
                              "shoal: interrupted; the records so far are whole. They went to %s "
                              "through stdout: to finish, run the same command with -o %s --resume "
                              "instead of the redirection\n",
                              file.c_str(), file.c_str());
+            else if (!file.empty())  // -o NAME.csv would read the JSONL back as CSV
+                std::fprintf(stderr,
+                             "shoal: interrupted; the records so far are whole. They went to %s "
+                             "through stdout, as JSONL: to finish, rename it to a name that does not "
+                             "end in .csv and run the same command with -o NEWNAME --resume\n",
+                             file.c_str());
             else
                 std::fprintf(stderr,
                              "shoal: interrupted; the records so far are whole. Only a regular -o file "

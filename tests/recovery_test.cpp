@@ -546,6 +546,23 @@ TEST_CASE("recovery: Ctrl-C with the records on stdout redirected to a file advi
     require_all_pages(records_by_line(out), 40);
 }
 
+TEST_CASE("recovery: Ctrl-C with the records on stdout redirected to a .csv name advises a rename", "[recovery]") {
+    // stdout is JSONL: -o out.csv would read it back as CSV.
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, slow_pages(site, 40, 300));
+    background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-q", "-c", "2"}, dir / "out.csv",
+                             dir / "stderr");
+    std::this_thread::sleep_for(1s);
+    ::kill(shoal.pid(), SIGINT);
+    auto status = shoal.wait(30s);
+    const std::string err = shoal::test::read_file(dir / "stderr");
+    INFO(err);
+    REQUIRE(status.has_value());
+    CHECK(*status == 3);
+    CHECK(err.find("as JSONL: to finish, rename it to a name that does not end in .csv") != std::string::npos);
+}
+
 TEST_CASE("recovery: SIGQUIT (Ctrl-backslash) stops at once with exit 3 and --resume finishes", "[recovery]") {
     local_site site;
     temp_dir dir;
@@ -886,6 +903,30 @@ TEST_CASE("recovery: --resume takes lines added at the end of a list, of any siz
     CHECK(cut.exit_code == 1);
     CHECK_THAT(cut.err, Catch::Contains("is not the list the run that wrote"));
     CHECK_THAT(cut.err, Catch::Contains("lines added at its end are fine"));
+    // The same list under another path is another run's list: the options message.
+    fs::copy_file(urls, dir / "copy.txt");
+    auto moved = shoal::test::run_process(crawl_args(dir / "copy.txt", out, {"--resume"}), "", 60s);
+    INFO(moved.err);
+    CHECK(moved.exit_code == 1);
+    CHECK_THAT(moved.err, Catch::Contains("--resume with options that differ"));
+}
+
+TEST_CASE("recovery: a run file of an older shoal, without the bytes hashed, resumes its list", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const fs::path out = dir / "out.jsonl";
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
+    REQUIRE(shoal::test::run_process(crawl_args(urls, out, {}), "", 60s).exit_code == 0);
+    // input=PATH@HASH:N ... as an older shoal wrote it: input=PATH@HASH ...
+    std::string run_file = shoal::test::read_file(dir / "out.jsonl.shoal-run");
+    const std::size_t colon = run_file.find(':', run_file.find('@'));
+    REQUIRE(colon != std::string::npos);
+    run_file.erase(colon, run_file.find(' ', colon) - colon);
+    shoal::test::write_file(dir / "out.jsonl.shoal-run", run_file);
+    auto same = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    INFO(same.err);
+    CHECK(same.exit_code == 0);
+    require_all_pages(records_by_line(out), 2);
 }
 
 TEST_CASE("recovery: --resume of a long list cut shorter past its hashed start says so, exit 2",
