@@ -573,8 +573,12 @@ void run_comparer::finish() {
         if (state == absent) {
             if (wanted(filter_, change_kind::gone))
                 rows_.push_back({old.url(i), change_kind::gone, old_entry, none});
+            else
+                ++not_shown_;
         } else if (state == no_change) {
             ++unchanged_;
+        } else if (state == not_shown) {
+            ++not_shown_;
         } else if (state >= kept_base) {
             bool same = false;
             const url_change c =
@@ -587,6 +591,8 @@ void run_comparer::finish() {
         for (std::size_t i = 0; i < added_.size(); ++i)
             rows_.push_back(
                 {added_.url(i), change_kind::new_url, none, static_cast<std::uint32_t>(i)});
+    } else {
+        not_shown_ += added_.size();
     }
     std::sort(rows_.begin(), rows_.end(), [](const row& x, const row& y) {
         if (x.headline != y.headline) return x.headline < y.headline;
@@ -864,7 +870,8 @@ void append_table(const run_comparer& cmp, const diff_input& before, const std::
         std::replace(label.begin(), label.end(), '_', ' ');
         parts += std::to_string(counts[k]) + " " + label + ", ";
     }
-    out += parts.empty() ? "no changes, " : parts;
+    out += parts.empty() ? (cmp.hidden_changes() > 0 ? "no changes of those kinds, " : "no changes, ") : parts;
+    if (cmp.hidden_changes() > 0) out += std::to_string(cmp.hidden_changes()) + " changed otherwise (not shown: --only), ";
     out += std::to_string(cmp.unchanged()) + " unchanged\n";
 }
 

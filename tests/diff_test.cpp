@@ -435,6 +435,14 @@ TEST_CASE("diff: the table signs a drop that rounds to 0.0 and counts error chan
     CHECK(only.exit_code == 1);
     CHECK(shoal::test::nonempty_lines(only.out).size() == 1);
     CHECK(only.out.find("\"change\":\"error_changed\"") != std::string::npos);
+    // The summary counts what --only leaves out, not as "no changes".
+    auto hidden = run_process({SHOAL_BINARY, "diff", "--only", "error", "-f", "table", old_path, new_path}, "", 30s);
+    CHECK(hidden.out.find("1 error changed, 1 changed otherwise (not shown: --only), 0 unchanged\n") !=
+          std::string::npos);
+    auto none = run_process({SHOAL_BINARY, "diff", "--only", "title", "-f", "table", old_path, new_path}, "", 30s);
+    INFO(none.out);
+    CHECK(none.out.find("no changes of those kinds, 2 changed otherwise (not shown: --only), 0 unchanged\n") !=
+          std::string::npos);
 }
 
 TEST_CASE("diff: unreadable or malformed input exits 2 naming the file and line",

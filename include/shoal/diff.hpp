@@ -151,6 +151,9 @@ class run_comparer {
     // URLs in both runs that did not change at all (whatever the filter
     // shows). REQUIRES: finish() called.
     std::size_t unchanged() const { return unchanged_; }
+    // URLs that changed in a way the filter does not show (--only).
+    // REQUIRES: finish() called.
+    std::size_t hidden_changes() const { return not_shown_; }
     // True when a change other than `unchanged` is shown. REQUIRES: finish() called.
     bool any_change() const;
 
@@ -178,7 +181,7 @@ class run_comparer {
     entry_arena kept_;  // NEW's entries of OLD's URLs that make a row (URL left out)
     url_table added_;   // NEW's URLs that OLD does not have
     std::uint64_t records_ = 0, duplicates_ = 0;
-    std::size_t in_both_ = 0, unchanged_ = 0;
+    std::size_t in_both_ = 0, unchanged_ = 0, not_shown_ = 0;
     std::vector<row> rows_;
 };
 
