@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -242,9 +244,11 @@ rule_file parse_rule_file(std::string_view toml_text, const std::string& source)
 
 rule_file load_rule_file(const std::string& path) {
     std::error_code ec;
+    if (path == "-") fail("-: a rule file is named by its path (rules on stdin: --rules /dev/stdin)");
     if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory, not a rule file");
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail(path + ": cannot read the rule file");
+    if (!in) fail(path + ": cannot read the rule file" + (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) fail(path + ": cannot read the rule file");

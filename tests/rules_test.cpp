@@ -224,7 +224,14 @@ TEST_CASE("rules: an unreadable rule file is a usage error", "[rules]") {
         FAIL("no error");
     } catch (const shoal::setup_error& e) {
         CHECK(e.code() == shoal::exit_code::usage);
-        CHECK_THAT(e.what(), Catch::StartsWith("/nonexistent/rules.toml: "));
+        CHECK(std::string(e.what()) ==
+              "/nonexistent/rules.toml: cannot read the rule file: No such file or directory");
+    }
+    try {
+        shoal::extractor::from_file("-");
+        FAIL("no error");
+    } catch (const shoal::setup_error& e) {
+        CHECK(std::string(e.what()) == "-: a rule file is named by its path (rules on stdin: --rules /dev/stdin)");
     }
     try {
         shoal::extractor::from_file("/tmp");
