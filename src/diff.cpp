@@ -744,6 +744,14 @@ void append_change_csv(const url_change& c, std::string& out) {
     price(c.after);
     out += ',';
     if (c.pct) out += *c.pct;
+    auto error = [&](const std::optional<diff_entry>& e) {
+        out += ',';
+        if (e) append_csv_field(e->error_stage, out);
+        out += ',';
+        if (e) append_csv_field(e->error_code, out);
+    };
+    error(c.before);
+    error(c.after);
     out += "\r\n";
 }
 
@@ -961,7 +969,7 @@ int run_diff_command(int argc, char** argv) {
                 sink.buf +=
                     "change,changes,url,old_status,new_status,old_title,new_title,"
                     "old_price_amount,old_price_currency,new_price_amount,new_price_currency,"
-                    "pct\r\n";
+                    "pct,old_error_stage,old_error_code,new_error_stage,new_error_code\r\n";
             cmp.for_each_change([&](const url_change& c) {
                 if (format == output_format::csv)
                     append_change_csv(c, sink.buf);

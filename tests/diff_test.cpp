@@ -380,13 +380,13 @@ TEST_CASE("diff: the binary classifies JSONL runs and sets the exit code", "[dif
         CHECK(c.exit_code == 1);
         CHECK(c.out.rfind("change,changes,url,old_status,new_status,", 0) == 0);
         CHECK(c.out.find("price_down,price_down,http://s/down,200,200,Down,Down,1299.00,USD,"
-                         "1136.63,USD,-12.5\r\n") != std::string::npos);
+                         "1136.63,USD,-12.5,,,,\r\n") != std::string::npos);
         std::istringstream in(c.out);
         shoal::csv_reader reader(in);
         std::vector<std::string> fields;
         int rows = 0;
         while (reader.next(fields)) {
-            CHECK(fields.size() == 12);
+            CHECK(fields.size() == 16);
             ++rows;
         }
         CHECK(rows == 7);
@@ -435,6 +435,10 @@ TEST_CASE("diff: the table signs a drop that rounds to 0.0 and counts error chan
     CHECK(only.exit_code == 1);
     CHECK(shoal::test::nonempty_lines(only.out).size() == 1);
     CHECK(only.out.find("\"change\":\"error_changed\"") != std::string::npos);
+    // The CSV says what the errors were.
+    auto csv = run_process({SHOAL_BINARY, "diff", "--only", "error", "-f", "csv", old_path, new_path}, "", 30s);
+    CHECK(csv.out.find("error_changed,error_changed,http://s/err,,,,,,,,,,connect,timeout,connect,"
+                       "connection_refused\r\n") != std::string::npos);
     // The summary counts what --only leaves out, not as "no changes".
     auto hidden = run_process({SHOAL_BINARY, "diff", "--only", "error", "-f", "table", old_path, new_path}, "", 30s);
     CHECK(hidden.out.find("1 error changed, 1 changed otherwise (not shown: --only), 0 unchanged\n") !=

@@ -256,14 +256,15 @@ TEST_CASE("price diff: two crawls of a shop whose prices fell by 15 percent",
         REQUIRE_FALSE(rows.empty());
         CHECK(rows[0] ==
               "change,changes,url,old_status,new_status,old_title,new_title,old_price_amount,"
-              "old_price_currency,new_price_amount,new_price_currency,pct");
+              "old_price_currency,new_price_amount,new_price_currency,pct,old_error_stage,old_error_code,"
+              "new_error_stage,new_error_code");
         std::size_t changed = 0;
         for (int n : pages()) changed += (n % 7 != 0 || n % 11 == 0) ? 1 : 0;
         CHECK(rows.size() == changed + 1);
         // Page 10: $10.99 -> $9.34, -15.0 %.
         const std::string row10 = "price_down,price_down," + url_of[10] +
                                   ",200,200,Product 10 | Test Shop,Product 10 | Test Shop,10.99,"
-                                  "USD,9.34,USD,-15.0";
+                                  "USD,9.34,USD,-15.0,,,,";
         CHECK(std::find(rows.begin(), rows.end(), row10) != rows.end());
     }
 
