@@ -105,6 +105,7 @@ std::string run_stats::summary() const {
 std::string run_stats::json() const {
     double s = std::max(seconds(), 1e-9);
     std::string out = "{\"records\":" + std::to_string(records_) +
+                      ",\"interrupted\":" + (interrupted_ ? "true" : "false") +
                       ",\"seconds\":" + fixed(s, 3) +
                       ",\"pages_per_second\":" + fixed(static_cast<double>(records_) / s) +
                       ",\"bytes\":" + std::to_string(bytes_) +

@@ -1030,6 +1030,7 @@ private:
         m.kind = control_kind::finish;
         m.chunk_id = workers_started_;
         m.count = lines_handed_back_;
+        if (stopping_) m.payload = "interrupted";
         send_control(control_[0], m);
         // A stop signal while the writer finishes a complete run does not
         // make it an interrupted one, unless the writer has to be ended.

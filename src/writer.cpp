@@ -113,6 +113,7 @@ private:
             }
             case control_kind::finish:
                 stats_.set_workers(m.chunk_id, m.count);
+                stats_.set_interrupted(m.payload == "interrupted");
                 finishing = true;
                 return false;
             default:

@@ -518,6 +518,7 @@ TEST_CASE("recovery: lines handed back from worker to worker are counted once ea
     const auto handed = stats.at("workers").at("lines_handed_back").to_number<std::uint64_t>();
     CHECK(handed > 0);
     CHECK(handed <= 100);  // was up to 140: a line handed on twice counted twice
+    CHECK(stats.at("interrupted") == false);
     CHECK(stats.at("workers").at("started").to_number<std::uint64_t>() > 2);
 }
 
@@ -569,8 +570,9 @@ TEST_CASE("recovery: SIGQUIT (Ctrl-backslash) stops at once with exit 3 and --re
     auto urls = write_urls(dir, slow_pages(site, 200, 200));
     const fs::path out = dir / "out.jsonl";
     {
-        background_process shoal(crawl_args(urls, out, {"-c", "4", "--grace", "30"}), dir / "stdout",
-                                 dir / "stderr");
+        background_process shoal(
+            crawl_args(urls, out, {"-c", "4", "--grace", "30", "--stats", (dir / "stats.json").string()}),
+            dir / "stdout", dir / "stderr");
         std::this_thread::sleep_for(1s);
         const auto sent = std::chrono::steady_clock::now();
         ::kill(-shoal.pid(), SIGQUIT);  // the whole group, as Ctrl-\ in a terminal does
@@ -583,6 +585,8 @@ TEST_CASE("recovery: SIGQUIT (Ctrl-backslash) stops at once with exit 3 and --re
         CHECK(err.find("stopping now") != std::string::npos);
         CHECK(err.find("--resume") != std::string::npos);
         require_whole_records(out);
+        const auto stats = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+        CHECK(stats.at("interrupted") == true);
     }
     auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume", "-c", "16"}), "", 60s);
     INFO(r.err);

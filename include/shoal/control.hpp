@@ -25,7 +25,7 @@ struct control_message {
     std::uint64_t chunk_id = 0;  // finish: workers started
     std::uint64_t count = 0;  // open_chunk: lines expected; chunk_done: records received;
                               // finish: lines handed back (see worker_note)
-    std::string payload;      // records: frames
+    std::string payload;      // records: frames; finish: "interrupted" when the run was stopped
     int fd = -1;              // open_chunk: the pipe's read end
 };
 

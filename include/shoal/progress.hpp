@@ -23,6 +23,8 @@ public:
         workers_ = started;
         lines_handed_back_ = lines_handed_back;
     }
+    // From the supervisor at the end: the run was stopped (Ctrl-C, SIGTERM).
+    void set_interrupted(bool interrupted) { interrupted_ = interrupted; }
 
     std::uint64_t records() const { return records_; }
     std::uint64_t errors() const { return errors_; }
@@ -46,6 +48,7 @@ private:
     std::uint64_t with_title_ = 0, with_price_ = 0;
     std::vector<std::uint32_t> latency_;  // log-scale buckets, ~1% wide
     fetch_counters fetch_;                // from the workers that finished their chunk
+    bool interrupted_ = false;
     std::uint64_t workers_ = 0, lines_handed_back_ = 0;
 };
 
