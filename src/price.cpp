@@ -985,8 +985,8 @@ std::string currency_code(std::string_view text) {
     return out;
 }
 
-bool is_iso_4217_code(std::string_view code) {
-    return std::binary_search(iso_4217_codes.begin(), iso_4217_codes.end(), code);
+bool is_iso_4217_code(std::string_view text) {
+    return std::binary_search(iso_4217_codes.begin(), iso_4217_codes.end(), text);
 }
 
 std::optional<price> parse_price(std::string_view text, std::string_view currency_hint,

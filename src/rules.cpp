@@ -62,7 +62,6 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
              "the pattern has a backspace (0x08), which is what TOML makes of \\b in a \"...\" string; "
              "for a word boundary write the pattern in single quotes '...', or write \\\\b");
     bool typed = false;
-    std::string_view type_name;
     for (auto&& [key, node] : t) {
         const std::string_view k = key.str();
         if (k == "name" || k == "pattern") continue;
