@@ -81,6 +81,17 @@ background_process slow_crawl(const local_site& site, const temp_dir& dir, int n
                               dir / "stderr");
 }
 
+// Waits up to `timeout` for a run that was told to stop, and returns its
+// stderr (dir/stderr) once it has exited with 3 (interrupted).
+std::string stopped_run_err(background_process& run, const temp_dir& dir, std::chrono::milliseconds timeout) {
+    const auto status = run.wait(timeout);
+    const std::string err = shoal::test::read_file(dir / "stderr");
+    INFO(err);
+    REQUIRE(status.has_value());
+    CHECK(*status == 3);
+    return err;
+}
+
 }  // namespace
 
 TEST_CASE("recovery: SIGKILLed workers lose no line and duplicate none", "[recovery]") {
@@ -532,11 +543,8 @@ TEST_CASE("recovery: Ctrl-C with the records on stdout redirected to a file advi
         background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-q", "-c", "2"}, out, dir / "stderr");
         std::this_thread::sleep_for(1s);
         ::kill(shoal.pid(), SIGINT);
-        auto status = shoal.wait(30s);
-        const std::string err = shoal::test::read_file(dir / "stderr");
+        const std::string err = stopped_run_err(shoal, dir, 30s);
         INFO(err);
-        REQUIRE(status.has_value());
-        CHECK(*status == 3);
         CHECK(err.find("run the same command with -o " + out.string() + " --resume") != std::string::npos);
         CHECK(shoal::test::read_jsonl(out).size() < 40);  // whole records only
     }
@@ -556,11 +564,8 @@ TEST_CASE("recovery: Ctrl-C with the records on stdout redirected to a .csv name
                              dir / "stderr");
     std::this_thread::sleep_for(1s);
     ::kill(shoal.pid(), SIGINT);
-    auto status = shoal.wait(30s);
-    const std::string err = shoal::test::read_file(dir / "stderr");
+    const std::string err = stopped_run_err(shoal, dir, 30s);
     INFO(err);
-    REQUIRE(status.has_value());
-    CHECK(*status == 3);
     CHECK(err.find("as JSONL: to finish, rename it to a name that does not end in .csv") != std::string::npos);
 }
 
@@ -576,11 +581,8 @@ TEST_CASE("recovery: SIGQUIT (Ctrl-backslash) stops at once with exit 3 and --re
         std::this_thread::sleep_for(1s);
         const auto sent = std::chrono::steady_clock::now();
         ::kill(-shoal.pid(), SIGQUIT);  // the whole group, as Ctrl-\ in a terminal does
-        auto status = shoal.wait(20s);
-        const std::string err = shoal::test::read_file(dir / "stderr");
+        const std::string err = stopped_run_err(shoal, dir, 20s);
         INFO(err);
-        REQUIRE(status.has_value());
-        CHECK(*status == 3);
         CHECK(std::chrono::steady_clock::now() - sent < 10s);  // not the 30 s --grace
         CHECK(err.find("stopping now") != std::string::npos);
         CHECK(err.find("--resume") != std::string::npos);
@@ -610,22 +612,16 @@ TEST_CASE("recovery: a reader that stops reading the output FIFO does not hold a
     REQUIRE_FALSE(shoal.wait(0ms).has_value());  // blocked on the full FIFO
     SECTION("one Ctrl-C: ended once it has written nothing for --grace") {
         ::kill(shoal.pid(), SIGINT);
-        auto status = shoal.wait(15s);
-        const std::string err = shoal::test::read_file(dir / "stderr");
+        const std::string err = stopped_run_err(shoal, dir, 15s);
         INFO(err);
-        REQUIRE(status.has_value());
-        CHECK(*status == 3);
         CHECK(err.find("stopped while the output took no more records for 1 s") != std::string::npos);
     }
     SECTION("two: stopped now") {
         ::kill(shoal.pid(), SIGINT);
         std::this_thread::sleep_for(300ms);
         ::kill(shoal.pid(), SIGINT);
-        auto status = shoal.wait(15s);
-        const std::string err = shoal::test::read_file(dir / "stderr");
+        const std::string err = stopped_run_err(shoal, dir, 15s);
         INFO(err);
-        REQUIRE(status.has_value());
-        CHECK(*status == 3);
         CHECK(err.find("stopped now, before the writer had written every record it held") != std::string::npos);
     }
 }
@@ -645,11 +641,8 @@ TEST_CASE("recovery: a slow reader of the output FIFO gets every record of a sto
                              dir / "stdout", dir / "stderr");
     std::this_thread::sleep_for(2s);
     ::kill(shoal.pid(), SIGINT);
-    auto status = shoal.wait(60s);
-    const std::string err = shoal::test::read_file(dir / "stderr");
+    const std::string err = stopped_run_err(shoal, dir, 60s);  // exit 3: not ended while it wrote on
     INFO(err);
-    REQUIRE(status.has_value());
-    CHECK(*status == 3);  // the writer was not ended while it wrote on
     CHECK(err.find("took no more records") == std::string::npos);
     CHECK(err.find("stopped now") == std::string::npos);
     REQUIRE(reader.wait(20s).has_value());
