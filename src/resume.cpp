@@ -250,6 +250,16 @@ void check_fingerprint(const crawl_options& options, const std::string& fingerpr
         };
         const auto extent = list_extent_of(have.fingerprint);
         const auto now_parts = split(fingerprint), had_parts = split(have.fingerprint);
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(options.input, ec);
+        if (extent && !extent->legacy && !ec && size < extent->bytes && !now_parts.second.empty() &&
+            now_parts == had_parts)
+            throw setup_error(exit_code::usage,
+                              options.input + " is not the list the run that wrote " + options.output +
+                                  " began with: it is shorter (" + std::to_string(size) + " bytes) than the " +
+                                  std::to_string(extent->bytes) +
+                                  " bytes of it that run read first (lines were removed); resume with that "
+                                  "list, or add --force");
         if (extent && !now_parts.second.empty() && now_parts == had_parts)
             throw setup_error(
                 exit_code::usage,

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -690,9 +691,14 @@ private:
 
     // A first SIGINT, SIGTERM or SIGHUP lets in-flight fetches end within
     // --grace; a second one, or SIGQUIT (Ctrl-\), stops the workers at once.
-    void on_stop_signal(bool now) {
-        if (!stopping_ && !now) {
+    // The same stop sent twice at once (coreutils timeout signals the run,
+    // then its process group) is one stop.
+    void on_stop_signal(bool quit) {
+        using clock = std::chrono::steady_clock;
+        const auto now = clock::now();
+        if (!stopping_ && !quit) {
             stopping_ = true;
+            stop_at_ = now;
             // On a terminal the message starts below the echoed ^C.
             std::fprintf(stderr,
                          "%sshoal: stopping: in-flight fetches may finish within %.0f s "
@@ -702,37 +708,56 @@ private:
                 if (!rc.reaped) ::kill(rc.pid, SIGTERM);
             return;
         }
+        if (!quit && !stop_now_ && stop_at_ && now - *stop_at_ < std::chrono::milliseconds(250)) return;
         stopping_ = true;
-        if (!stop_now_) std::fprintf(stderr, "%sshoal: stopping now\n", now && ::isatty(STDERR_FILENO) ? "\n" : "");
+        if (!stop_at_) stop_at_ = now;
+        if (!stop_now_) {
+            std::fprintf(stderr, "%sshoal: stopping now\n", quit && ::isatty(STDERR_FILENO) ? "\n" : "");
+            stop_now_at_ = now;
+        }
         stop_now_ = true;
         for (const auto& [id, rc] : running_)
             if (!rc.reaped) ::kill(rc.pid, SIGKILL);
     }
 
-    // Once the run stops and every worker has exited, the writer has a
-    // while to write what it holds: --grace without writing anything, or a
-    // second after a stop-now. Then it is ended: one blocked on an output
-    // that takes nothing (a FIFO whose reader stopped reading) would hold
-    // the run forever. Returns how long to wait before looking again (-1:
-    // no need).
+    // Whether the output moved on since last asked: the writer wrote to it,
+    // or (a pipe, a FIFO) its reader took some of what it holds.
+    bool output_moved() {
+        const std::uint64_t written = extent_.get();
+        int unread = -1;
+        const int fd = output_fd_ >= 0 ? output_fd_ : STDOUT_FILENO;
+        struct stat st{};
+        if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && ::ioctl(fd, FIONREAD, &unread) != 0) unread = -1;
+        const bool moved = written != output_written_ || unread != output_unread_;
+        output_written_ = written;
+        output_unread_ = unread;
+        return moved;
+    }
+
+    // Once the run stops, the workers have --grace to end their fetches,
+    // and the writer writes what it holds for as long as the output takes
+    // it. A writer (and the workers waiting for it) that writes nothing for
+    // --grace past that, or is still at it a second after a stop-now, is
+    // ended: one blocked on an output that takes nothing (a FIFO whose
+    // reader stopped reading) would hold the run forever. Returns how long
+    // to wait before looking again (-1: no need).
     int end_writer_when_due() {
         using clock = std::chrono::steady_clock;
         if (!stopping_ || writer_pid_ <= 0 || writer_ended_) return -1;
-        for (const auto& [id, rc] : running_)
-            if (!rc.reaped) return -1;
         const auto now = clock::now();
-        auto after = [&](double s) {
-            return now + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
-        };
-        const std::uint64_t written = extent_.get();
-        if (!writer_deadline_ || (!stop_now_ && written != writer_seen_)) writer_deadline_ = after(std::max(1.0, o_.grace_s));
-        writer_seen_ = written;
-        if (stop_now_ && *writer_deadline_ > after(1.0)) writer_deadline_ = after(1.0);
-        if (now < *writer_deadline_) {
-            auto left = std::chrono::ceil<std::chrono::milliseconds>(*writer_deadline_ - now);
+        if (!stop_at_) stop_at_ = now;  // stopped by the run itself (another list)
+        if (output_moved() || !last_output_move_) last_output_move_ = now;
+        const auto grace = std::chrono::duration_cast<clock::duration>(
+            std::chrono::duration<double>(std::max(1.0, o_.grace_s)));
+        const clock::time_point due = stop_now_ ? *stop_now_at_ + std::chrono::seconds(1)
+                                                : std::max(*stop_at_, *last_output_move_) + grace;
+        if (now < due) {
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(due - now);
             return static_cast<int>(std::min<std::int64_t>(left.count(), 100));
         }
         ::kill(writer_pid_, SIGKILL);
+        for (const auto& [id, rc] : running_)
+            if (!rc.reaped) ::kill(rc.pid, SIGKILL);
         writer_ended_ = true;
         return -1;
     }
@@ -746,8 +771,10 @@ private:
     // What a writer ended by end_writer_when_due() leaves, in one line;
     // returns the run's exit status (interrupted).
     int writer_was_ended() {
-        std::string ends;
-        if (output_fd_ >= 0) {
+        // A regular file is cut back to its last whole record; what a pipe
+        // has taken cannot be: its last record may be cut off.
+        std::string ends = "; the last record it took may be cut off";
+        if (resumable_output_) {
             ends = "; " + o_.output + " ends on a whole record; to finish, run the same command with --resume";
             if (cut_torn_tail(output_fd_, extent_.get(), o_.format) < 0)
                 ends = "; cannot cut a torn record off " + o_.output + ": " + std::strerror(errno);
@@ -785,9 +812,10 @@ private:
                 for (ssize_t i = 0; i < n; ++i) {
                     if (sigs[i] == SIGCHLD) continue;
                     if (stopping_ || sigs[i] == SIGQUIT) {
-                        on_stop_signal(true);
+                        on_stop_signal(sigs[i] == SIGQUIT);
                     } else {  // every line has its record: only the writing is left
                         stopping_ = true;
+                        stop_at_ = std::chrono::steady_clock::now();
                         std::fprintf(stderr, "%sshoal: stopping: writing the last records (press Ctrl-C again to stop now)\n",
                                      ::isatty(STDERR_FILENO) ? "\n" : "");
                     }
@@ -931,6 +959,7 @@ private:
                 if (!done_.test(line.number) && !handed) missing.push_back(std::move(line));
             }
             if (!missing.empty() && !stopping_) rerun(rc, std::move(missing));
+            else if (!missing.empty()) lines_left_ = true;
             it = running_.erase(it);
         }
     }
@@ -1030,11 +1059,12 @@ private:
         m.kind = control_kind::finish;
         m.chunk_id = workers_started_;
         m.count = lines_handed_back_;
-        if (stopping_) m.payload = "interrupted";
+        // A stop that came when every line had its record (the input read,
+        // nothing dropped or queued) leaves a complete run, as does one
+        // while the writer finishes it, unless the writer has to be ended.
+        const bool interrupted = stopping_ && (lines_left_ || !queued_.empty() || !input_done_);
+        if (interrupted) m.payload = "interrupted";
         send_control(control_[0], m);
-        // A stop signal while the writer finishes a complete run does not
-        // make it an interrupted one, unless the writer has to be ended.
-        const bool interrupted = stopping_;
         const int status = wait_for_writer();
         if (ended_by_us(status)) return writer_was_ended();
         // Every record written, the --stats file not: the run is complete.
@@ -1127,8 +1157,10 @@ private:
     bool stopping_ = false;
     bool stop_now_ = false;      // a second stop signal, or SIGQUIT
     bool writer_ended_ = false;  // killed by end_writer_when_due
-    std::optional<std::chrono::steady_clock::time_point> writer_deadline_;
-    std::uint64_t writer_seen_ = 0;  // the output extent when end_writer_when_due last looked
+    bool lines_left_ = false;    // lines a stopped run leaves without a record (to --resume)
+    std::optional<std::chrono::steady_clock::time_point> stop_at_, stop_now_at_, last_output_move_;
+    std::uint64_t output_written_ = 0;  // the output extent when output_moved() last looked
+    int output_unread_ = -1;            // bytes a pipe output held then (-1: not a pipe)
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -80,12 +81,27 @@ public:
             std::fprintf(stderr, "shoal: cannot sync the output: %s\n", std::strerror(errno));
             return 2;
         }
-        if (struct stat st{}; regular_ && ::fstat(s_.output_fd, &st) == 0 && st.st_nlink == 0) {
-            std::fprintf(stderr,
-                         "shoal: the output %s was deleted during the run: the records written to "
-                         "it are gone\n",
-                         s_.options.output.c_str());
-            return 2;
+        if (struct stat st{}; regular_ && ::fstat(s_.output_fd, &st) == 0) {
+            if (st.st_nlink == 0) {
+                std::fprintf(stderr,
+                             "shoal: the output %s was deleted during the run: the records written to "
+                             "it are gone\n",
+                             s_.options.output.c_str());
+                return 2;
+            }
+            // Moved or replaced: the run's file is no longer at its name.
+            struct stat named{};
+            if (cuttable_ && (::stat(s_.options.output.c_str(), &named) != 0 || named.st_ino != st.st_ino ||
+                              named.st_dev != st.st_dev)) {
+                std::error_code ec;
+                const auto now_at = std::filesystem::read_symlink(
+                    "/proc/self/fd/" + std::to_string(s_.output_fd), ec);
+                std::fprintf(stderr,
+                             "shoal: the output %s was moved or replaced during the run: the records "
+                             "are in %s\n",
+                             s_.options.output.c_str(), ec ? "the file it was moved to" : now_at.c_str());
+                return 2;
+            }
         }
         progress_.finish();
         return finish_report();

@@ -652,6 +652,48 @@ TEST_CASE("recovery: a slow reader of the output FIFO gets every record of a sto
     CHECK(got.size() > 0);
 }
 
+TEST_CASE("recovery: a stop that comes when every line has its record leaves a complete run", "[recovery]") {
+    // 400 fast pages in one chunk, fetched well before the stop; the records
+    // wait for a slow reader of the output FIFO (about 100 a second).
+    local_site site;
+    temp_dir dir;
+    const fs::path fifo = dir / "records.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    background_process reader(
+        {"bash", "-c", "while IFS= read -r l; do printf '%s\\n' \"$l\"; sleep 0.01; done < " + fifo.string()},
+        dir / "got.jsonl", dir / "reader.err");
+    auto urls = write_urls(dir, slow_pages(site, 400, 0));
+    background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-o", fifo.string(), "--no-progress",
+                              "--stats", (dir / "stats.json").string()},
+                             dir / "stdout", dir / "stderr");
+    std::this_thread::sleep_for(2s);
+    ::kill(shoal.pid(), SIGINT);
+    const auto status = shoal.wait(60s);
+    const std::string err = shoal::test::read_file(dir / "stderr");
+    INFO(err);
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);  // was 3, with every record written
+    REQUIRE(reader.wait(20s).has_value());
+    CHECK(shoal::test::read_jsonl(dir / "got.jsonl").size() == 400);
+    const auto stats = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+    CHECK(stats.at("interrupted") == false);
+}
+
+TEST_CASE("recovery: one SIGTERM sent twice at once (as coreutils timeout does) is one graceful stop",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto shoal = slow_crawl(site, dir, 60, 400, {"-c", "4", "--grace", "10"});
+    std::this_thread::sleep_for(1s);
+    ::kill(shoal.pid(), SIGTERM);
+    ::kill(shoal.pid(), SIGTERM);
+    const std::string err = stopped_run_err(shoal, dir, 30s);
+    INFO(err);
+    CHECK(err.find("stopping: in-flight fetches may finish") != std::string::npos);
+    CHECK(err.find("stopping now") == std::string::npos);  // was a stop-now now and then
+    require_whole_records(dir / "out.jsonl");
+}
+
 TEST_CASE("recovery: --stats that cannot be written at the end leaves a complete run", "[recovery]") {
     local_site site;
     temp_dir dir;
@@ -680,20 +722,34 @@ TEST_CASE("recovery: --stats that cannot be written at the end leaves a complete
     CHECK(again.exit_code == 0);
 }
 
-TEST_CASE("recovery: an output deleted during the run is an error, not a complete run", "[recovery]") {
+TEST_CASE("recovery: an output deleted or moved during the run is an error, not a complete run", "[recovery]") {
     local_site site;
     temp_dir dir;
     auto urls = write_urls(dir, slow_pages(site, 40, 100));
     const fs::path out = dir / "out.jsonl";
     background_process shoal(crawl_args(urls, out, {"-c", "2"}), dir / "stdout", dir / "stderr");
     std::this_thread::sleep_for(700ms);
-    fs::remove(out);
-    auto status = shoal.wait(30s);
-    const std::string err = shoal::test::read_file(dir / "stderr");
-    INFO(err);
-    REQUIRE(status.has_value());
-    CHECK(*status == 2);
-    CHECK(err.find("was deleted during the run") != std::string::npos);
+    SECTION("deleted") {
+        fs::remove(out);
+        auto status = shoal.wait(30s);
+        const std::string err = shoal::test::read_file(dir / "stderr");
+        INFO(err);
+        REQUIRE(status.has_value());
+        CHECK(*status == 2);
+        CHECK(err.find("was deleted during the run") != std::string::npos);
+    }
+    SECTION("moved, another file put in its place") {
+        fs::rename(out, dir / "out.old");
+        shoal::test::write_file(out, "{\"line\":1}\n");
+        auto status = shoal.wait(30s);
+        const std::string err = shoal::test::read_file(dir / "stderr");
+        INFO(err);
+        REQUIRE(status.has_value());
+        CHECK(*status == 2);  // was 0, with the run file saying complete beside the other file
+        CHECK(err.find("was moved or replaced during the run: the records are in " + (dir / "out.old").string()) !=
+              std::string::npos);
+        CHECK(shoal::test::read_jsonl(dir / "out.old").size() == 40);
+    }
 }
 
 TEST_CASE("recovery: an endless line (/dev/zero) gets its record, and SIGTERM stops the run", "[recovery]") {
@@ -899,7 +955,17 @@ TEST_CASE("recovery: --resume takes lines added at the end of a list, of any siz
     INFO(cut.err);
     CHECK(cut.exit_code == 1);
     CHECK_THAT(cut.err, Catch::Contains("is not the list the run that wrote"));
-    CHECK_THAT(cut.err, Catch::Contains("lines added at its end are fine"));
+    CHECK_THAT(cut.err, Catch::Contains("it is shorter ("));
+    CHECK_THAT(cut.err, Catch::Contains("(lines were removed)"));
+    // Long enough, but its start changed: the bytes differ.
+    write_urls(dir, pages(1, 30));
+    std::string changed = shoal::test::read_file(urls);
+    changed.replace(changed.find("/p/1.html"), 9, "/p/9.html");
+    shoal::test::write_file(urls, changed);
+    auto other = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    INFO(other.err);
+    CHECK(other.exit_code == 1);
+    CHECK_THAT(other.err, Catch::Contains("bytes differ (lines added at its end are fine"));
     // The same list under another path is another run's list: the options message.
     fs::copy_file(urls, dir / "copy.txt");
     auto moved = shoal::test::run_process(crawl_args(dir / "copy.txt", out, {"--resume"}), "", 60s);
