@@ -736,9 +736,9 @@ private:
 
     // Once the run stops, the workers have --grace to end their fetches,
     // and the writer writes what it holds for as long as the output takes
-    // it. A writer (and the workers waiting for it) that writes nothing for
-    // --grace past that, or is still at it a second after a stop-now, is
-    // ended: one blocked on an output that takes nothing (a FIFO whose
+    // it. A writer (and the workers waiting for it) whose output takes
+    // nothing for --grace past that, or that is still at it a second after
+    // a stop-now, is ended: one blocked on an output that takes nothing (a FIFO whose
     // reader stopped reading) would hold the run forever. Returns how long
     // to wait before looking again (-1: no need).
     int end_writer_when_due() {
@@ -749,8 +749,10 @@ private:
         if (output_moved() || !last_output_move_) last_output_move_ = now;
         const auto grace = std::chrono::duration_cast<clock::duration>(
             std::chrono::duration<double>(std::max(1.0, o_.grace_s)));
+        // The output's stillness counts from the end of the workers' grace:
+        // their last records may come only then.
         const clock::time_point due = stop_now_ ? *stop_now_at_ + std::chrono::seconds(1)
-                                                : std::max(*stop_at_, *last_output_move_) + grace;
+                                                : std::max(*stop_at_ + grace, *last_output_move_) + grace;
         if (now < due) {
             auto left = std::chrono::ceil<std::chrono::milliseconds>(due - now);
             return static_cast<int>(std::min<std::int64_t>(left.count(), 100));
