@@ -99,7 +99,7 @@ struct attempt {
     std::string code, message;
     bool retryable = false;
     int status = -1;
-    std::string location, content_type, content_encoding;
+    std::string location, content_type, content_encoding, transfer_codings;
     double retry_after_s = 0;
     std::string raw_body;
     bool body_cut = false;
@@ -1001,6 +1001,7 @@ struct fetcher::impl {
             if (!parser->transfer_codings.empty()) {
                 if (!a.content_encoding.empty()) a.content_encoding += ", ";
                 a.content_encoding += parser->transfer_codings;
+                a.transfer_codings = std::move(parser->transfer_codings);
             }
             a.retry_after_s = parse_retry_after(parser->retry_after);
         }
@@ -1162,6 +1163,7 @@ struct fetcher::impl {
             }
             r.content_type = std::move(a.content_type);
             r.content_encoding = std::move(a.content_encoding);
+            r.transfer_codings = std::move(a.transfer_codings);
             r.body = std::move(a.raw_body);
             r.body_cut = a.body_cut;
             co_return r;
@@ -1191,7 +1193,11 @@ std::string_view decode_body(fetch_result& f, std::size_t max_body, std::string&
     } else if (rc == decode_status::unsupported) {
         f.stage = error_stage::decode;
         f.error_code = "unsupported_encoding";
-        f.error_message = "Content-Encoding '" + f.content_encoding + "' is not supported";
+        f.error_message = f.transfer_codings.empty() ? "Content-Encoding '" + f.content_encoding + "' is not supported"
+                          : f.transfer_codings == f.content_encoding
+                              ? "Transfer-Encoding '" + f.transfer_codings + "' is not supported"
+                              : "the codings '" + f.content_encoding +
+                                    "' (Content-Encoding, then Transfer-Encoding) are not all supported";
     }
     return std::string_view(scratch).substr(0, size);
 }

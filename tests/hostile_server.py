@@ -26,6 +26,7 @@ is to break HTTP in ways a real server library would not allow:
                            then text/html (no charset), then */*, then garbage
   /gzip-gzip               the /ok page gzipped twice, Content-Encoding: gzip, gzip
   /te-gzip-chunked         the /ok page gzipped, Transfer-Encoding: gzip, chunked
+  /te-unknown              Transfer-Encoding: foo, chunked (a coding shoal does not know)
   /switching-protocols     101 Switching Protocols to a GET that asked for no upgrade
   /close-delimited         the /ok page without Content-Length, ended by closing the
                            connection (over TLS: without close_notify)
@@ -158,6 +159,9 @@ class Site:
                                     ("Content-Type", "text/html"),
                                     ("Content-Type", "*/*, garbage"),
                                     ("Content-Length", str(len(body)))]) + body)
+        if path == "/te-unknown":
+            return (head("200 OK", [("Content-Type", "text/html"), ("Transfer-Encoding", "foo, chunked")])
+                    + b"5\r\nhello\r\n0\r\n\r\n")
         if path == "/gzip-gzip":
             twice = zlib.compress(zlib.compress(OK_PAGE, wbits=31), wbits=31)
             return page(twice, extra=[("Content-Encoding", "gzip, gzip")])

@@ -295,6 +295,10 @@ TEST_CASE("hostile: a transfer coding before chunked and stacked content codings
     check_ok(r.by_line.at(1));  // was the gzip bytes as the page, without an error
     check_ok(r.by_line.at(2));  // was unsupported_encoding
     check_ok(r.by_line.at(3));
+    // A transfer coding shoal does not know is named as one.
+    auto unknown = crawl(dir, {site.url("/te-unknown")}, options);
+    check_error(unknown.by_line.at(1), "decode", "unsupported_encoding");
+    CHECK(error_field(unknown.by_line.at(1), "message") == "Transfer-Encoding 'foo' is not supported");
 }
 
 TEST_CASE("hostile: several Content-Type fields are read as browsers read them", "[hostile]") {

@@ -97,6 +97,7 @@ struct fetch_result {
     bool body_cut = false;       // fetch_ungated: body is the start of a longer one
     std::string content_type;
     std::string content_encoding;  // what decode_body() undoes (gzip, deflate)
+    std::string transfer_codings;  // of those, the ones Transfer-Encoding named (for messages)
     std::uint32_t attempts = 0;  // tries of the last request (1 + retries used)
     error_stage stage = error_stage::none;
     std::string error_code;
