@@ -1060,18 +1060,22 @@ std::optional<std::string> first_number(std::string_view s) {
     auto group_at = [&](std::size_t i) {  // a separator at i, then exactly three digits
         return digit(i + 1) && digit(i + 2) && digit(i + 3) && !digit(i + 4);
     };
+    // A minus sign ending at i: '-' or U+2212.
+    auto minus_before = [&](std::size_t i) {
+        return (i > 0 && s[i - 1] == '-') || (i > 2 && s.substr(i - 3, 3) == "\xE2\x88\x92");
+    };
     std::size_t i = 0;
     while (i < s.size() && !digit(i)) ++i;
     if (i == s.size()) return std::nullopt;
     std::string out;
     if (i > 0 && s[i - 1] == '.') {  // ".99", "-.5": a fraction alone
-        if (i > 1 && s[i - 2] == '-') out += '-';
+        if (minus_before(i - 1)) out += '-';
         out += "0.";
         for (; digit(i); ++i) out += s[i];
         if (out.find_first_not_of("-0.") == std::string::npos) return "0";  // "-.0" is 0
         return out;
     }
-    if (i > 0 && s[i - 1] == '-') out += '-';
+    if (minus_before(i)) out += '-';
     std::string whole;
     for (; digit(i); ++i) whole += s[i];
     // Which separator groups digits: the first one seen, kept after that.

@@ -382,6 +382,8 @@ TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     CHECK(n("Rating .5 of 5") == "0.5");
     CHECK(n("-.5") == "-0.5");
     CHECK(n("-.0") == "0");
+    CHECK(n("\u22123 degrees") == "-3");  // U+2212 MINUS SIGN
+    CHECK(n("\u2212.5") == "-0.5");
     CHECK(n("v1.2") == "1.2");
     CHECK(n("none") == "null");
 }
