@@ -20,6 +20,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -332,6 +333,34 @@ private:
         if (::truncate(o_.stats_path.c_str(), 0) != 0) sys::throw_errno(exit_code::file, "cannot write --stats " + o_.stats_path);
     }
 
+    // Opens the -o FIFO for writing. When no process reads it yet, the open
+    // waits for one: that is said, and a Ctrl-C, SIGTERM or SIGHUP ends the
+    // wait with exit 3, nothing written (it killed shoal, exit 130).
+    int open_fifo_output() {
+        const char* path = o_.output.c_str();
+        if (const int fd = ::open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC); fd >= 0) {
+            (void)::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // a reader is there
+            return fd;
+        } else if (errno != ENXIO) {
+            return fd;  // the caller says what is wrong
+        }
+        std::fprintf(stderr, "shoal: waiting for a process to read the FIFO %s\n", path);
+        struct sigaction wake{};
+        wake.sa_handler = [](int) {};  // no SA_RESTART: the open returns EINTR
+        sigemptyset(&wake.sa_mask);
+        const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+        struct sigaction before[std::size(stops)];
+        for (std::size_t i = 0; i < std::size(stops); ++i) ::sigaction(stops[i], &wake, &before[i]);
+        const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+        const int err = errno;
+        for (std::size_t i = 0; i < std::size(stops); ++i) ::sigaction(stops[i], &before[i], nullptr);
+        if (fd < 0 && err == EINTR)
+            throw setup_error(exit_code::interrupted, "interrupted while waiting for a process to read the FIFO " +
+                                                          o_.output + "; nothing was written");
+        errno = err;
+        return fd;
+    }
+
     void open_output() {
         if (o_.output == "-") {
             sys::require_open_stdout("the records");
@@ -372,7 +401,8 @@ private:
         // emptied, cut or read back.
         const bool file = !exists || S_ISREG(pre.st_mode);
         const int flags = O_CREAT | O_CLOEXEC | O_APPEND;
-        output_fd_ = ::open(o_.output.c_str(), (file ? O_RDWR : O_WRONLY) | flags, 0644);
+        if (exists && S_ISFIFO(pre.st_mode)) output_fd_ = open_fifo_output();
+        else output_fd_ = ::open(o_.output.c_str(), (file ? O_RDWR : O_WRONLY) | flags, 0644);
         if (output_fd_ < 0 && file && errno == EACCES)
             output_fd_ = ::open(o_.output.c_str(), O_WRONLY | flags, 0644);
         if (output_fd_ < 0) sys::throw_errno(exit_code::file, "cannot open output " + o_.output);

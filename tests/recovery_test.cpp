@@ -626,6 +626,23 @@ TEST_CASE("recovery: a reader that stops reading the output FIFO does not hold a
     }
 }
 
+TEST_CASE("recovery: an output FIFO that no process reads is waited for, and Ctrl-C ends the wait", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const fs::path fifo = dir / "records.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto urls = write_urls(dir, slow_pages(site, 5, 0));
+    background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-o", fifo.string(), "-q"}, dir / "stdout",
+                             dir / "stderr");
+    std::this_thread::sleep_for(1s);
+    CHECK(shoal::test::read_file(dir / "stderr").find("waiting for a process to read the FIFO") !=
+          std::string::npos);
+    ::kill(shoal.pid(), SIGINT);
+    const std::string err = stopped_run_err(shoal, dir, 10s);  // was killed by the signal: 130
+    INFO(err);
+    CHECK(err.find("interrupted while waiting for a process to read the FIFO") != std::string::npos);
+}
+
 TEST_CASE("recovery: a slow reader of the output FIFO gets every record of a stopped run", "[recovery]") {
     local_site site;
     temp_dir dir;
