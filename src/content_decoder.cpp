@@ -150,8 +150,14 @@ bool codings_of(std::string_view list, std::vector<std::string_view>& out) {
 }  // namespace
 
 bool needs_decoding(std::string_view encoding) {
-    std::vector<std::string_view> codings;
-    return !codings_of(encoding, codings) || !codings.empty();
+    // Asked for every page: no list is made, one coding other than identity is enough.
+    for (std::size_t start = 0; start <= encoding.size();) {
+        const std::size_t comma = std::min(encoding.find(',', start), encoding.size());
+        const std::string_view coding = trim_blanks(encoding.substr(start, comma - start));
+        if (!coding.empty() && !ascii_iequals(coding, "identity")) return true;
+        start = comma + 1;
+    }
+    return false;
 }
 
 decode_status decode_content_into(std::string_view encoding, std::string_view in, std::size_t cap,

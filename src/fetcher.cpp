@@ -157,7 +157,6 @@ public:
     int status = 0;
     std::string location, content_type, content_encoding, retry_after;
     std::string transfer_codings;  // Transfer-Encoding's codings other than chunked
-    std::string content_type_fields;  // every Content-Type field, comma-joined
     std::string body;
     // Set keep_at_most to keep a longer body's start: reading stops with
     // error::body_limit once more arrives, and cut is set.
@@ -183,7 +182,7 @@ private:
         };
         switch (f) {
             case http::field::location: keep(location); break;
-            case http::field::content_type: add(content_type_fields, value); break;
+            case http::field::content_type: add(content_type, value); break;
             case http::field::content_encoding: add(content_encoding, value); break;
             case http::field::retry_after: keep(retry_after); break;
             case http::field::transfer_encoding:
@@ -196,9 +195,9 @@ private:
         }
     }
     void on_header_impl(error_code&) override {
-        // One field, the usual case, is kept as sent.
-        if (content_type_fields.find(',') == std::string::npos) content_type = content_type_fields;
-        else content_type = fetch_content_type(content_type_fields);
+        // One field, the usual case, is kept as sent; several (joined with
+        // commas above) are read as one value of each.
+        if (content_type.find(',') != std::string::npos) content_type = fetch_content_type(content_type);
     }
     void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
         // body_limit() has already refused a longer Content-Length; no more
