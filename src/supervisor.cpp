@@ -1144,10 +1144,7 @@ private:
     std::string stdout_file() const {
         struct stat st{};
         if (o_.output != "-" || ::fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) return {};
-        std::error_code ec;
-        const auto path = std::filesystem::read_symlink("/proc/self/fd/1", ec);
-        if (ec || path.empty() || path.string().ends_with(" (deleted)")) return {};
-        return path.string();
+        return sys::path_of_fd(STDOUT_FILENO);
     }
 
     crawl_options o_;

@@ -73,6 +73,13 @@ int standard_stream_for(const std::string& path) {
     return -1;
 }
 
+std::string path_of_fd(int fd) {
+    std::error_code ec;
+    const std::string path = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec).string();
+    if (ec || !path.starts_with('/') || path.ends_with(" (deleted)")) return {};
+    return path;
+}
+
 const char* kernel_file_system(int fd) {
     struct statfs fs{};
     if (::fstatfs(fd, &fs) != 0) return nullptr;

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -93,13 +92,11 @@ public:
             struct stat named{};
             if (cuttable_ && (::stat(s_.options.output.c_str(), &named) != 0 || named.st_ino != st.st_ino ||
                               named.st_dev != st.st_dev)) {
-                std::error_code ec;
-                const auto now_at = std::filesystem::read_symlink(
-                    "/proc/self/fd/" + std::to_string(s_.output_fd), ec);
+                const std::string now_at = sys::path_of_fd(s_.output_fd);
                 std::fprintf(stderr,
                              "shoal: the output %s was moved or replaced during the run: the records "
                              "are in %s\n",
-                             s_.options.output.c_str(), ec ? "the file it was moved to" : now_at.c_str());
+                             s_.options.output.c_str(), now_at.empty() ? "the file it was moved to" : now_at.c_str());
                 return 2;
             }
         }

@@ -36,6 +36,10 @@ int standard_stream_for(const std::string& path);
 // the first write); nullptr for any other file.
 const char* kernel_file_system(int fd);
 
+// The path the file open as `fd` has now (it follows a rename), from
+// /proc/self/fd; "" when it has none (deleted, a pipe) or /proc says nothing.
+std::string path_of_fd(int fd);
+
 // Replaces the file at `path` with `content` in one step: writes a new
 // temporary beside it (`path` + ".XXXXXX", made by mkstemp, so no existing
 // file is touched), then renames it over `path`. Readers see the old file or
