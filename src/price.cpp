@@ -909,7 +909,6 @@ bool in_range(string_view t, const candidate& a, const candidate& b) {
     return false;
 }
 
-
 std::optional<price> parse(string_view text, string_view currency_hint, price_format format) {
     price result;
     result.raw = clean_text(decode_entities(decode_entities(input_window(text))));

@@ -295,9 +295,9 @@ private:
     void check_stats_path() {
         const std::string& path = o_.stats_path;
         if (path.empty()) return;
-        auto directory_of = [](const std::string& p) {
-            auto slash = p.rfind('/');
-            return slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : p.substr(0, slash);
+        auto directory_of = [](const std::filesystem::path& p) {
+            const std::filesystem::path dir = p.parent_path();
+            return dir.empty() ? std::string(".") : dir.string();
         };
         struct stat st{};
         if (::stat(path.c_str(), &st) == 0) {
@@ -310,9 +310,10 @@ private:
             // link names, beside it): that directory must take it too.
             std::error_code ec;
             const std::filesystem::path real = std::filesystem::canonical(path, ec);
-            const std::string dir = ec ? directory_of(path) : real.parent_path().string();
+            const std::string dir = directory_of(ec ? std::filesystem::path(path) : real);
             if (::access(dir.c_str(), W_OK | X_OK) != 0)
-                sys::throw_errno(exit_code::file, "cannot write --stats " + path + " (it is replaced through its directory " + dir + ")");
+                sys::throw_errno(exit_code::file,
+                                 "cannot write --stats " + path + " (it is replaced through its directory " + dir + ")");
             return;
         }
         // A new file: its directory must take it (nothing is created here).
