@@ -1068,7 +1068,12 @@ std::optional<std::string> first_number(std::string_view s) {
     while (i < s.size() && !digit(i)) ++i;
     if (i == s.size()) return std::nullopt;
     std::string out;
-    if (i > 0 && s[i - 1] == '.') {  // ".99", "-.5": a fraction alone
+    // ".99", "-.5", ",5": a fraction alone. A ',' counts only with no word
+    // glued before it ("item,5" is 5).
+    const bool comma_fraction =
+        i > 0 && s[i - 1] == ',' &&
+        (i == 1 || !std::isalnum(static_cast<unsigned char>(s[i - 2])));
+    if (i > 0 && (s[i - 1] == '.' || comma_fraction)) {
         if (minus_before(i - 1)) out += '-';
         out += "0.";
         for (; digit(i); ++i) out += s[i];

@@ -381,6 +381,9 @@ TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     CHECK(n(".99") == "0.99");  // a fraction alone, not 99
     CHECK(n("Rating .5 of 5") == "0.5");
     CHECK(n("-.5") == "-0.5");
+    CHECK(n(",5") == "0.5");  // a decimal comma's fraction alone
+    CHECK(n("-,25") == "-0.25");
+    CHECK(n("item,5") == "5");  // a comma after a word separates
     CHECK(n("-.0") == "0");
     CHECK(n("\u22123 degrees") == "-3");  // U+2212 MINUS SIGN
     CHECK(n("\u2212.5") == "-0.5");
