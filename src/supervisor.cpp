@@ -158,7 +158,7 @@ private:
         if (o_.robots) robots_dir_.emplace("shoal-robots");
         install_signal_handlers();
         start_writer();
-        source_ = std::make_unique<url_source>(input_fd_);
+        source_ = std::make_unique<url_source>(input_fd_, list_name());
         // Lines are dealt by host, P chunks from each window of P x K lines
         // (see chunker.hpp). A pipe's are taken as they come: the loop polls
         // it beside the workers, so that a slow producer's first lines start
@@ -225,24 +225,29 @@ private:
             if (::fstat(input_fd_, &st) == 0 && S_ISDIR(st.st_mode))
                 throw setup_error(exit_code::file, "URL file " + o_.input + " is a directory");
         }
-        refuse_utf16_list();
+        refuse_unreadable_list();
         total_ = count_url_lines(o_.input);
     }
 
-    // A list saved as UTF-16 (PowerShell 5's `>`, Notepad's "Unicode") would
-    // give one invalid_url record per line, each URL with a NUL between its
-    // letters. Seen by its byte order mark, where the list can be read
-    // without taking its bytes (a file, or stdin redirected from one).
-    void refuse_utf16_list() const {
+    // A list saved as UTF-16 (PowerShell 5's `>`, Notepad's "Unicode"),
+    // compressed, or with lines ended by CR alone would give invalid_url
+    // records, or one for the whole list. Refused here when the list can be
+    // read without taking its bytes (a file, or stdin redirected from one);
+    // url_source refuses a pipe's when its first bytes come.
+    void refuse_unreadable_list() const {
         struct stat st{};
         if (::fstat(input_fd_, &st) != 0 || !S_ISREG(st.st_mode)) return;
-        unsigned char head[2];
-        if (::pread(input_fd_, head, 2, 0) != 2) return;
-        if ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF))
-            throw setup_error(exit_code::file,
-                              (o_.input == "-" ? std::string("the URL list on stdin") : "URL file " + o_.input) +
-                                  " is UTF-16 (it starts with a UTF-16 byte order mark); shoal reads UTF-8 "
-                                  "lists: convert it first, e.g. iconv -f UTF-16 -t UTF-8 LIST > LIST.utf8");
+        std::string head(64 * 1024, '\0');
+        const ssize_t n = ::pread(input_fd_, head.data(), head.size(), 0);
+        if (n <= 0) return;
+        head.resize(static_cast<std::size_t>(n));
+        if (const std::string why = unreadable_list_reason(head); !why.empty())
+            throw setup_error(exit_code::file, list_name() + " " + why);
+    }
+
+    // The URL list as messages name it.
+    std::string list_name() const {
+        return o_.input == "-" ? std::string("the URL list on stdin") : "URL file " + o_.input;
     }
 
     // The files a run writes (the records, --stats) must be neither the
@@ -573,16 +578,32 @@ private:
             if (!queued_.empty()) {
                 c = std::move(queued_.front());
                 queued_.pop_front();
-            } else if (!input_done_ && streaming_) {
-                c = chunker_->next_at_hand(std::chrono::steady_clock::now());
-                if (!c && chunker_->exhausted()) input_done_ = true;
             } else if (!input_done_) {
-                c = chunker_->next();
-                if (!c) input_done_ = true;
+                c = next_chunk();
             }
             if (other_list_) return refuse_other_list();  // nothing of c is fetched
             if (!c) return;
             spawn(std::move(*c));
+        }
+    }
+
+    // The next chunk of the list. A list that cannot be read on (a read
+    // error, first bytes that are no text list) ends the input: the chunks
+    // under way finish, and finish() says why the run is not complete.
+    std::optional<chunk> next_chunk() {
+        try {
+            if (streaming_) {
+                auto c = chunker_->next_at_hand(std::chrono::steady_clock::now());
+                if (!c && chunker_->exhausted()) input_done_ = true;
+                return c;
+            }
+            auto c = chunker_->next();
+            if (!c) input_done_ = true;
+            return c;
+        } catch (const setup_error& e) {
+            input_failed_ = e.what();
+            input_done_ = true;
+            return std::nullopt;
         }
     }
 
@@ -1095,7 +1116,8 @@ private:
         // A stop that came when every line had its record (the input read,
         // nothing dropped or queued) leaves a complete run, as does one
         // while the writer finishes it, unless the writer has to be ended.
-        const bool interrupted = stopping_ && (lines_left_ || !queued_.empty() || !input_done_);
+        const bool interrupted =
+            input_failed_ || (stopping_ && (lines_left_ || !queued_.empty() || !input_done_));
         if (interrupted) m.payload = "interrupted";
         send_control(control_[0], m);
         const int status = wait_for_writer();
@@ -1104,6 +1126,15 @@ private:
         const bool stats_unwritten = WIFEXITED(status) && WEXITSTATUS(status) == writer_exit_stats_unwritten;
         if (!clean_exit(status) && !stats_unwritten) return writer_failed(status);
         if (other_list_) return static_cast<int>(exit_code::usage);
+        if (input_failed_) {
+            std::string then;
+            if (source_ && source_->lines_read() > 0)
+                then = resumable_output_ ? "; the records of the lines read before it are whole: to finish "
+                                           "once the list reads, run the same command with --resume"
+                                         : "; the records of the lines read before it are whole";
+            std::fprintf(stderr, "shoal: %s%s\n", input_failed_->c_str(), then.c_str());
+            return static_cast<int>(exit_code::file);
+        }
         if (interrupted) {
             if (resumable_output_)
                 std::fprintf(stderr,
@@ -1184,6 +1215,7 @@ private:
     unsigned workers_started_ = 0;
     bool streaming_ = false;  // the input is not a regular file: taken as it comes
     bool input_done_ = false;
+    std::optional<std::string> input_failed_;  // why the list could not be read to its end
     bool stopping_ = false;
     bool stop_now_ = false;      // a second stop signal, or SIGQUIT
     bool writer_ended_ = false;  // killed by end_writer_when_due

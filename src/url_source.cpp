@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "shoal/error.hpp"
 #include "shoal/sys.hpp"
 
 namespace shoal {
@@ -24,9 +26,55 @@ bool usable(const char*& b, const char*& e) {
     return b < e && *b != '#';
 }
 
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
 }  // namespace
 
-url_source::url_source(int fd) : fd_(fd), buf_(buffer_bytes) {}
+std::string unreadable_list_reason(std::string_view head) {
+    if (starts_with(head, "\xFF\xFE") || starts_with(head, "\xFE\xFF"))
+        return "is UTF-16 (it starts with a UTF-16 byte order mark); shoal reads UTF-8 lists: convert it "
+               "first, e.g. iconv -f UTF-16 -t UTF-8 LIST > LIST.utf8";
+    const struct {
+        std::string_view magic, name, reader;
+    } compressed[] = {
+        {"\x1F\x8B", "gzip", "zcat"},
+        {"BZh", "bzip2", "bzcat"},
+        {std::string_view("\xFD" "7zXZ\0", 6), "xz", "xzcat"},
+        {"\x28\xB5\x2F\xFD", "zstd", "zstdcat"},
+    };
+    for (const auto& c : compressed)
+        if (starts_with(head, c.magic) && (c.name != "bzip2" || (head.size() > 3 && head[3] >= '1' && head[3] <= '9')))
+            return "is " + std::string(c.name) + "-compressed; shoal reads text lists: " + std::string(c.reader) +
+                   " LIST | shoal crawl - ...";
+    // Lines ended by CR alone: one line of URLs, CR between them.
+    if (head.find('\n') == std::string_view::npos) {
+        const std::size_t cr = head.find('\r');
+        if (cr != std::string_view::npos && head.find_first_not_of(" \t\r\f\v", cr) != std::string_view::npos)
+            return "has lines ended by CR alone (classic Mac OS); shoal reads lines ended by LF or CRLF: "
+                   "convert it first, e.g. tr '\\r' '\\n' < LIST > LIST.unix";
+    }
+    return {};
+}
+
+url_source::url_source(int fd, std::string name) : fd_(fd), name_(std::move(name)), buf_(buffer_bytes) {}
+
+void url_source::long_line::take(const char* b, const char* e) {
+    if (taken == 0)
+        while (b < e && is_blank(*b)) ++b;
+    for (; b < e; ++b) {
+        if (text.size() <= max_line_bytes) text += *b;
+        ++taken;
+        if (!is_blank(*b)) length = taken;
+    }
+}
+
+bool url_source::long_line::give(input_line& out) {
+    given = true;
+    if (length == 0 || text[0] == '#') return false;
+    out.number = number;
+    out.text.assign(text, 0, static_cast<std::size_t>(std::min<std::uint64_t>(length, max_line_bytes + 1)));
+    return true;
+}
 
 bool url_source::fill() {
     if (begin_ > 0) {
@@ -36,7 +84,7 @@ bool url_source::fill() {
     }
     if (end_ == buf_.size()) return true;  // a full buffer without newline: caller cuts
     ssize_t n = sys::retry_eintr([&] { return ::read(fd_, buf_.data() + end_, buf_.size() - end_); });
-    if (n < 0) sys::throw_errno(exit_code::file, "cannot read the URL list");
+    if (n < 0) sys::throw_errno(exit_code::file, "cannot read " + name_);
     if (n == 0) eof_ = true;
     end_ += static_cast<std::size_t>(n);
     return n > 0;
@@ -45,40 +93,47 @@ bool url_source::fill() {
 url_source::parsed url_source::parse(input_line& out) {
     for (;;) {
         const char* data = buf_.data();
-        if (skipping_) {
+        if (in_long_line_) {
             auto nl = static_cast<const char*>(std::memchr(data + begin_, '\n', end_ - begin_));
-            if (nl != nullptr) {
-                begin_ = static_cast<std::size_t>(nl - data) + 1;
-                skipping_ = false;
-                continue;
+            if (!long_.decided()) long_.take(data + begin_, nl != nullptr ? nl : data + end_);
+            if (nl != nullptr) begin_ = static_cast<std::size_t>(nl - data) + 1;
+            else begin_ = end_ = 0;  // taken: the buffer is free for the rest
+            if (nl == nullptr && !eof_) {
+                if (long_.decided() && !long_.given && long_.give(out)) return parsed::line;
+                return parsed::need_input;
             }
-            begin_ = end_ = 0;  // the long line's bytes so far are dropped
-            if (!eof_) return parsed::need_input;
-            skipping_ = false;
+            in_long_line_ = false;
+            const bool usable_line = !long_.given && long_.give(out);
+            long_ = {};
+            if (usable_line) return parsed::line;
             continue;
         }
         auto nl = static_cast<const char*>(std::memchr(data + begin_, '\n', end_ - begin_));
         if (nl == nullptr && !eof_ && end_ - begin_ < buf_.size()) return parsed::need_input;
         if (nl == nullptr && begin_ == end_) return parsed::end;
-        bool overlong = nl == nullptr && !eof_;  // buffer full without newline
+        if (line_no_ == 0) {
+            const std::string why = unreadable_list_reason({data + begin_, end_ - begin_});
+            if (!why.empty()) throw setup_error(exit_code::file, name_ + " " + why);
+        }
         const char* b = data + begin_;
         const char* e = nl != nullptr ? nl : data + end_;
         ++line_no_;
         // A UTF-8 byte order mark, as Windows editors write at the start of a
         // file: also at the start of a later line (`cat a.txt b.txt`).
         if (e - b >= 3 && std::memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;
-        bool keep = usable(b, e);
-        if (keep) {
+        if (nl == nullptr && !eof_) {  // the buffer is full without a newline
+            long_.number = line_no_;
+            long_.take(b, e);
+            begin_ = end_;
+            in_long_line_ = true;  // the rest of the line, as it comes
+            continue;
+        }
+        begin_ = nl != nullptr ? static_cast<std::size_t>(nl - data) + 1 : end_;
+        if (usable(b, e)) {
             out.number = line_no_;
             out.text.assign(b, std::min<std::size_t>(e - b, max_line_bytes + 1));
+            return parsed::line;
         }
-        if (overlong) {
-            begin_ = end_;
-            skipping_ = true;  // the rest of the line, as it comes
-        } else {
-            begin_ = nl != nullptr ? static_cast<std::size_t>(nl - data) + 1 : end_;
-        }
-        if (keep) return parsed::line;
     }
 }
 
@@ -106,7 +161,7 @@ url_source::taken url_source::next_at_hand(input_line& out) {
                 // Readable, hung up or in error: read() then does not wait.
                 pollfd p{fd_, POLLIN, 0};
                 int n = sys::retry_eintr([&] { return ::poll(&p, 1, 0); });
-                if (n < 0) sys::throw_errno(exit_code::file, "cannot read the URL list");
+                if (n < 0) sys::throw_errno(exit_code::file, "cannot read " + name_);
                 if (n == 0) return taken::later;
                 fill();
                 break;

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/process.hpp"
@@ -213,25 +214,76 @@ TEST_CASE("dirty input: an empty list and a list of only blanks and comments fin
     CHECK(summary.at("records") == 0);
 }
 
-TEST_CASE("dirty input: a UTF-16 list is refused before anything is written, saying how to convert it",
+TEST_CASE("dirty input: a UTF-16, compressed or CR-ended list is refused before anything is written, saying what to do",
           "[dirty]") {
     temp_dir dir;
     // "http://127.0.0.1:1/a\r\n" as PowerShell's > writes it: UTF-16LE with a BOM.
     std::string utf16 = "\xFF\xFE";
     for (char c : std::string("http://127.0.0.1:1/a\r\n")) utf16 += std::string{c, '\0'};
-    shoal::test::write_file(dir / "u16.txt", utf16);
-    const fs::path out = dir / "out.jsonl";
-    for (bool on_stdin : {false, true}) {
-        INFO("on stdin: " << on_stdin);
-        auto r = on_stdin ? shoal::test::run_process({"sh", "-c", "exec \"$0\" crawl - -o \"$1\" < \"$2\"",
-                                                       SHOAL_BINARY, out.string(), (dir / "u16.txt").string()},
-                                                      "", 30s)
-                          : shoal::test::run_process(
-                                {SHOAL_BINARY, "crawl", (dir / "u16.txt").string(), "-o", out.string()}, "", 30s);
-        CHECK(r.exit_code == 2);
-        CHECK_THAT(r.err, Catch::Contains("is UTF-16") && Catch::Contains("iconv -f UTF-16 -t UTF-8"));
-        CHECK_FALSE(fs::exists(out));
+    // The first bytes of `printf 'http://127.0.0.1:1/a\n' | gzip`.
+    const std::string gzip("\x1F\x8B\x08\x00\x00\x00\x00\x00\x00\x03\xcb\x28\x29\x29", 14);
+    const std::string cr_only = "http://127.0.0.1:1/a\rhttp://127.0.0.1:1/b\r";
+    for (const auto& [list, said] : std::vector<std::pair<std::string, std::string>>{
+             {utf16, "is UTF-16 (it starts with a UTF-16 byte order mark); shoal reads UTF-8 lists: convert it "
+                     "first, e.g. iconv -f UTF-16 -t UTF-8 LIST > LIST.utf8"},
+             {gzip, "is gzip-compressed; shoal reads text lists: zcat LIST | shoal crawl - ..."},
+             {cr_only, "has lines ended by CR alone (classic Mac OS); shoal reads lines ended by LF or CRLF: "
+                       "convert it first, e.g. tr '\\r' '\\n' < LIST > LIST.unix"}}) {
+        shoal::test::write_file(dir / "list", list);
+        const fs::path out = dir / "out.jsonl";
+        const fs::path stats = dir / "stats.json";
+        // A file, and stdin redirected from it: seen before anything is written.
+        for (bool on_stdin : {false, true}) {
+            INFO(said << ", on stdin: " << on_stdin);
+            auto r = on_stdin ? shoal::test::run_process({"sh", "-c", "exec \"$0\" crawl - -o \"$1\" < \"$2\"",
+                                                           SHOAL_BINARY, out.string(), (dir / "list").string()},
+                                                          "", 30s)
+                              : shoal::test::run_process(
+                                    {SHOAL_BINARY, "crawl", (dir / "list").string(), "-o", out.string()}, "", 30s);
+            CHECK(r.exit_code == 2);
+            CHECK(r.err == "shoal: " + std::string(on_stdin ? "the URL list on stdin " : "URL file " +
+                                                              (dir / "list").string() + " ") + said + "\n");
+            CHECK_FALSE(fs::exists(out));
+        }
+        // Through a pipe, seen when its first bytes come: nothing fetched,
+        // the run not complete (exit 2, --stats says interrupted), the
+        // reason said last.
+        INFO(said << ", through a pipe");
+        auto piped = shoal::test::run_process(
+            {SHOAL_BINARY, "crawl", "-", "-o", out.string(), "--stats", stats.string()}, list, 30s);
+        CHECK(piped.exit_code == 2);
+        CHECK(piped.err.ends_with("shoal: the URL list on stdin " + said + "\n"));
+        CHECK(shoal::test::read_file(out).empty());
+        CHECK(json::parse(shoal::test::read_file(stats)).at("interrupted") == true);
+        fs::remove(out);
+        fs::remove(out.string() + ".shoal-run");
     }
+}
+
+TEST_CASE("dirty input: lines past 64 KiB are blank, a URL among blanks, or too long, each as if short",
+          "[dirty]") {
+    local_site site;
+    temp_dir dir;
+    const std::string base = site.url("");
+    const std::string pad(70000, ' ');
+    shoal::test::write_file(dir / "urls.txt", base + "/p/1.html\n" +          // 1
+                                                  pad + base + "/p/2.html\n" +  // 2 blanks, then a URL
+                                                  base + "/p/3.html" + pad + "junk\n" +  // 3 too long
+                                                  std::string(65536, '\t') + "\n" +     // 4 blank
+                                                  base + "/p/5.html" + pad + "\n");     // 5 blanks after it
+    const fs::path out = dir / "out.jsonl";
+    auto r = shoal::test::run_process(
+        {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", out.string(), "-q"}, "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::map<std::int64_t, json::object> by_line;
+    for (auto& rec : shoal::test::read_jsonl(out)) by_line.emplace(rec.at("line").to_number<std::int64_t>(), rec);
+    REQUIRE(by_line.size() == 4);
+    check_page(by_line.at(1), 1, base + "/p/1.html");
+    check_page(by_line.at(2), 2, base + "/p/2.html");
+    check_input_error(by_line.at(3), "too_long");
+    CHECK(by_line.count(4) == 0);
+    check_page(by_line.at(5), 5, base + "/p/5.html");
 }
 
 TEST_CASE("dirty input: an unknown command is named as one, with the crawl command when it looks like a list",

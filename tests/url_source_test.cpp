@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -311,6 +312,65 @@ TEST_CASE("url_source: an overlong comment or last line", "[url_source]") {
     CHECK(last.lines[1].number == 2);
     CHECK(last.lines[1].text == huge_last.substr(0, max_line + 1));
     CHECK(last.lines_read == 2);
+}
+
+TEST_CASE("url_source: a line past 64 KiB of blanks is blank, a URL inside them is the URL, text after them makes it too long",
+          "[url_source]") {
+    const std::string url = "http://a.example/x";
+    const std::string pad(70000, ' ');
+    const std::string content = url + "/1\n" +       // 1
+                                pad + url + "/2\n" +  // 2 blanks, then the URL
+                                url + "/3" + pad + "junk\n" +  // 3 text far after the URL
+                                std::string(65536, '\t') + "\n" +  // 4 only blanks
+                                pad + "# a comment\n" +  // 5 a comment after the blanks
+                                url + "/6" + pad + "\r\n" +  // 6 the URL, then blanks
+                                "\xEF\xBB\xBF" + pad + url + "/7\n" +  // 7 a byte order mark first
+                                url + "/8\n";
+    auto r = read_both(content);
+    REQUIRE(r.lines.size() == 6);
+    CHECK(r.lines[0].number == 1);
+    CHECK(r.lines[1].number == 2);
+    CHECK(r.lines[1].text == url + "/2");
+    CHECK(r.lines[2].number == 3);
+    CHECK(r.lines[2].text.size() == max_line + 1);  // too long: the worker says so
+    CHECK(r.lines[2].text == (url + "/3" + pad).substr(0, max_line + 1));
+    CHECK(r.lines[3].number == 6);
+    CHECK(r.lines[3].text == url + "/6");
+    CHECK(r.lines[4].number == 7);
+    CHECK(r.lines[4].text == url + "/7");
+    CHECK(r.lines[5].number == 8);
+    CHECK(r.lines[5].text == url + "/8");
+    CHECK(r.lines_read == 8);
+}
+
+TEST_CASE("url_source: a UTF-16, compressed or CR-ended list is refused at its first bytes, naming it",
+          "[url_source]") {
+    const std::string cr_only = "http://a.example/1\rhttp://a.example/2\r";
+    for (const auto& [content, said] : std::vector<std::pair<std::string, std::string>>{
+             {std::string("\xFF\xFEh\0t\0", 6), "is UTF-16"},
+             {std::string("\x1F\x8B\x08\0\0\0\0\0\0\x03", 10), "is gzip-compressed"},
+             {"BZh91AY&SY", "is bzip2-compressed"},
+             {std::string("\xFD" "7zXZ\0\0\x04", 8), "is xz-compressed"},
+             {"\x28\xB5\x2F\xFD\x04", "is zstd-compressed"},
+             {cr_only, "has lines ended by CR alone"},
+         }) {
+        INFO(said);
+        CHECK(shoal::unreadable_list_reason(content).find(said) != std::string::npos);
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        REQUIRE(::write(fds[1], content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+        ::close(fds[1]);
+        url_source src(fds[0], "the URL list on stdin");
+        input_line line;
+        CHECK_THROWS_WITH(src.next(line), Catch::StartsWith("the URL list on stdin " + said));
+        ::close(fds[0]);
+    }
+    // Text lists are not: CRLF, a CR inside a line of an LF list, "BZh" without its digit.
+    const std::vector<std::string> text_lists = {"http://a.example/1\r\nhttp://a.example/2\r\n", "a\rb\nc\n",
+                                                 "BZh\n", "http://a.example/1\r", std::string(),
+                                                 "\xEF\xBB\xBFhttp://a.example/\n"};
+    for (const std::string& ok : text_lists)
+        CHECK(shoal::unreadable_list_reason(ok).empty());
 }
 
 TEST_CASE("url_source: lines spanning the 64 KiB buffer boundary", "[url_source]") {

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace shoal {
@@ -32,13 +33,16 @@ public:
     // worker rejects them as too long without the supervisor holding them.
     static constexpr std::size_t max_line_bytes = 8192;
 
-    // Reads from fd (not owned). REQUIRES: fd open for reading.
-    explicit url_source(int fd);
+    // Reads from fd (not owned); `name` says which list in messages ("URL
+    // file urls.txt"). REQUIRES: fd open for reading.
+    explicit url_source(int fd, std::string name = "the URL list");
     url_source(const url_source&) = delete;
     url_source& operator=(const url_source&) = delete;
 
     // Fills `out` with the next usable line. Returns false at end of input.
-    // Throws setup_error(exit_code::file) on a read error.
+    // Throws setup_error(exit_code::file) on a read error, and when the
+    // list's first bytes show it is no text list shoal can read (see
+    // unreadable_list_reason).
     bool next(input_line& out);
 
     enum class taken { line, later, end };
@@ -57,13 +61,36 @@ private:
     parsed parse(input_line& out);
     bool fill();
 
+    // A line longer than the buffer, taken piece by piece: it is blank, a
+    // comment, a URL between long runs of blanks, or too long. Too long is
+    // known before its end (`shoal crawl /dev/zero`): it is given then.
+    struct long_line {
+        std::uint64_t number = 0;
+        std::string text;         // its first max_line_bytes + 1 bytes from the first non-blank
+        std::uint64_t taken = 0;  // bytes from the first non-blank on
+        std::uint64_t length = 0;  // of those, up to the last non-blank
+        bool given = false;        // decided, and given if usable: the rest is skipped
+        void take(const char* b, const char* e);
+        bool decided() const { return length > max_line_bytes; }
+        // Whether it is a usable line; if so, puts it in out.
+        bool give(input_line& out);
+    };
+
     int fd_;
+    std::string name_;
     std::vector<char> buf_;
     std::size_t begin_ = 0, end_ = 0;
     bool eof_ = false;
-    bool skipping_ = false;  // the rest of an overlong line, up to its newline
+    bool in_long_line_ = false;  // long_ takes the rest of a line, up to its newline
+    long_line long_;
     std::uint64_t line_no_ = 0;
 };
+
+// Why a list that starts with `head` cannot be read as one URL per line
+// (its first bytes: all of the list, or at least its first line or 64 KiB):
+// UTF-16, compressed (gzip, bzip2, xz, zstd), or lines ended by CR alone
+// (classic Mac OS); empty when none of these. The reason says what to do.
+std::string unreadable_list_reason(std::string_view head);
 
 // Counts the lines url_source would yield from a regular file without
 // keeping them; "-" is stdin, counted from its offset, which is put back.
