@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cctype>
 #include <cstdlib>
+#include <vector>
 
 #include "shoal/charset.hpp"
 #include "shoal/fnv1a.hpp"
@@ -259,6 +260,55 @@ std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept {
 
 namespace {
 
+// WHATWG URL's single- and double-dot path segments: "." and "..", also
+// percent-encoded ("%2e", ".%2E", ...).
+bool is_dot_encoded(std::string_view s) { return s.size() == 3 && s[0] == '%' && s[1] == '2' && (s[2] | 0x20) == 'e'; }
+bool is_single_dot(std::string_view seg) { return seg == "." || is_dot_encoded(seg); }
+bool is_double_dot(std::string_view seg) {
+    if (seg == "..") return true;
+    if (seg.size() == 4) return (seg[0] == '.' && is_dot_encoded(seg.substr(1))) || (seg[3] == '.' && is_dot_encoded(seg.substr(0, 3)));
+    return seg.size() == 6 && is_dot_encoded(seg.substr(0, 3)) && is_dot_encoded(seg.substr(3));
+}
+
+// Whether an absolute path has a "." or ".." segment.
+bool has_dot_segment(std::string_view path) {
+    for (std::size_t at = path.find('/'); at != std::string_view::npos;) {
+        const std::size_t next = path.find('/', at + 1);
+        const std::string_view seg = path.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
+        if (!seg.empty() && (seg[0] == '.' || seg[0] == '%') && (is_single_dot(seg) || is_double_dot(seg)))
+            return true;
+        at = next;
+    }
+    return false;
+}
+
+// An absolute path without its "." and ".." segments, as browsers send it
+// (WHATWG URL's path parsing; curl does the same): "/a/./b/../c" is "/a/c",
+// ".." at the root stays there, a last "." or ".." leaves a '/'.
+std::string without_dot_segments(std::string_view path) {
+    if (!has_dot_segment(path)) return std::string(path);
+    std::vector<std::string_view> kept;
+    std::size_t at = 0;  // path[at] == '/'
+    for (;;) {
+        const std::size_t next = path.find('/', at + 1);
+        const bool last = next == std::string_view::npos;
+        const std::string_view seg = path.substr(at + 1, last ? next : next - at - 1);
+        if (is_double_dot(seg)) {
+            if (!kept.empty()) kept.pop_back();
+            if (last) kept.emplace_back();
+        } else if (is_single_dot(seg)) {
+            if (last) kept.emplace_back();
+        } else {
+            kept.push_back(seg);
+        }
+        if (last) break;
+        at = next;
+    }
+    std::string out;
+    for (std::string_view seg : kept) out.append("/").append(seg);
+    return out.empty() ? "/" : out;
+}
+
 std::variant<target_url, url_error> from_view(const urls::url_view& u) {
     const std::string scheme = ascii_lower(std::string(u.scheme()));
     if (scheme != "http" && scheme != "https")
@@ -273,7 +323,8 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
                                              "http://[::1]:8080/"};
         return url_error{"missing_host", "the URL has no host"};
     }
-    if (u.has_userinfo())
+    // An empty one ("http://@host/", "http://:@host/") is none (WHATWG URL).
+    if (u.has_userinfo() && !(u.encoded_user().empty() && u.encoded_password().empty()))
         return url_error{"userinfo", "user:password@ in URLs is not supported"};
     target_url t;
     t.https = scheme == "https";
@@ -295,23 +346,27 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
             t.ip_literal = std::get<host_name>(name).ipv4;
             break;
         }
-        default:
-            return url_error{"bad_host", "unsupported host type"};
+        default:  // [v1.x]
+            return url_error{"bad_host", "the host in brackets is not a valid IPv6 address, as in "
+                                         "http://[::1]:8080/"};
     }
     t.port = t.https ? 443 : 80;
-    if (u.has_port() && !u.port().empty()) {
+    if (u.has_port() && !u.encoded_path().empty() && u.encoded_path().front() != '/') {
+        // "host:abc/" and "host:0x50/" (port "0", path "x50/") have no port.
+        const std::string_view path = u.encoded_path();
+        return url_error{"bad_port", "port '" + std::string(u.port()) + std::string(path.substr(0, path.find('/'))) +
+                                         "' is not a number"};
+    }
+    if (u.has_port() && !u.port().empty()) {  // "host:/" has the default port (RFC 3986)
         const auto port = parse_port(u.port());
         if (!port) return url_error{"bad_port", "port '" + std::string(u.port()) + "' is not 1-65535"};
         t.port = *port;
-    } else if (u.has_port() && !u.encoded_path().empty() && u.encoded_path().front() != '/') {
-        // "host:/" has the default port (RFC 3986); "host:abc/" has no port.
-        return url_error{"bad_port", "the port is not a number"};
     }
     // After the authority comes "/" or nothing ("http://a:8:/x" is not a URL
     // whose path is ":/x").
     if (!u.encoded_path().empty() && u.encoded_path().front() != '/')
         return url_error{"invalid_url", "the URL has junk after the host and port"};
-    t.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
+    t.target = u.encoded_path().empty() ? "/" : without_dot_segments(u.encoded_path());
     if (u.has_query()) {
         t.target += '?';
         t.target += u.encoded_query();
@@ -486,7 +541,7 @@ std::optional<target_url> parse_plain_url(std::string_view text) {
     // Then the path, a query, a fragment: nothing else.
     const std::size_t path_end = scan_plain(text, i, false);
     if (path_end < text.size() && text[path_end] != '?' && text[path_end] != '#') return std::nullopt;
-    if (path_end > i && text[i] != '/') return std::nullopt;
+    if (path_end > i && (text[i] != '/' || has_dot_segment(text.substr(i, path_end - i)))) return std::nullopt;
     const std::size_t target_end =
         path_end < text.size() && text[path_end] == '?' ? scan_plain(text, path_end + 1, true) : path_end;
     if (target_end < text.size() &&
@@ -535,16 +590,21 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
         if (c <= 0x20 || c == 0x7f)
             return url_error{"invalid_url", "the URL contains spaces or control characters"};
     // Bytes a URL cannot hold as they are are percent-encoded, as browsers
-    // do: non-ASCII ones everywhere (a non-ASCII host, as IDN hosts appear
-    // in lists, is then decoded and turned into punycode with the other host
-    // names; a path keeps them encoded, as sent), and " < > ` { } | ^ after
-    // the host.
-    std::size_t authority_end = text.find_first_of("/?#", colon + 3);
+    // send them: non-ASCII ones everywhere (a non-ASCII host, as IDN hosts
+    // appear in lists, is then decoded and turned into punycode with the
+    // other host names; a path keeps them encoded, as sent), and after the
+    // host " < > ` { } | ^ [ ] ("?filter[price]=10"), a '%' not before two
+    // hex digits ("?off=50%") and a '\' in the query. Before the query a
+    // '\' is a '/' (WHATWG URL), and it ends the host as one does.
+    std::size_t authority_end = text.find_first_of("/?#\\", colon + 3);
     if (authority_end == std::string_view::npos) authority_end = text.size();
+    const std::size_t query_at = std::min(text.find_first_of("?#", authority_end), text.size());
     auto must_encode = [&](std::size_t i) {
         auto c = static_cast<unsigned char>(text[i]);
-        return c >= 0x80 || (i >= authority_end && std::string_view("\"<>`{}|^").find(static_cast<char>(c)) !=
-                                                        std::string_view::npos);
+        if (c >= 0x80) return true;
+        if (i < authority_end) return false;
+        if (c == '%') return !(i + 2 < text.size() && hex_digit_value(text[i + 1]) >= 0 && hex_digit_value(text[i + 2]) >= 0);
+        return std::string_view("\"<>`{}|^[]\\").find(static_cast<char>(c)) != std::string_view::npos;
     };
     // Non-ASCII is taken as UTF-8 (an IRI); other bytes are no URL anyone wrote.
     if (!is_valid_utf8(text.substr(authority_end)))
@@ -558,6 +618,8 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
             auto c = static_cast<unsigned char>(text[j]);
             if (!must_encode(j)) {
                 encoded += static_cast<char>(c);
+            } else if (c == '\\' && j < query_at) {
+                encoded += '/';
             } else {
                 encoded += '%';
                 encoded += hex[c >> 4];
@@ -577,10 +639,13 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
         authority = authority.substr(0, authority.find_first_of("/?#"));
         if (std::count(authority.begin(), authority.end(), ':') > 1 && authority.find('[') == std::string_view::npos)
             return url_error{"invalid_url", "an IPv6 address goes in brackets, as in http://[::1]:8080/"};
-        if (r.error().message() == "leftover")
-            return url_error{"invalid_url", "not a valid URL: it holds a character that URLs cannot hold "
-                                            "(a '\\', a stray '%' or '[', say); percent-encode it"};
-        return url_error{"invalid_url", "not a valid URL: " + r.error().message()};
+        if (authority.find('[') != std::string_view::npos || authority.find(']') != std::string_view::npos)
+            return url_error{"bad_host", "the host in brackets is not a valid IPv6 address, as in "
+                                         "http://[::1]:8080/ (no zone such as %25eth0)"};
+        if (authority.find('%') != std::string_view::npos)
+            return url_error{"bad_host", "the host has a '%' that is not followed by two hex digits"};
+        return url_error{"invalid_url", "not a valid URL: the host holds a character that host names cannot "
+                                        "hold"};
     }
     return from_view(*r);
 }
@@ -646,12 +711,7 @@ std::variant<target_url, url_error> resolve_location(const target_url& base,
     if (!base_view) return url_error{"bad_location", "cannot resolve against " + base.url};
     auto rv = urls::resolve(*base_view, *ref, out);
     if (!rv) return url_error{"bad_location", "cannot resolve the Location header"};
-    // RFC 3986 drops ".." segments that would climb above the root.
-    std::string path(out.encoded_path());
-    while (path.rfind("/../", 0) == 0) path.erase(0, 3);
-    if (path == "/..") path = "/";
-    if (path != out.encoded_path()) out.set_encoded_path(path);
-    return parse_url(out.buffer());
+    return parse_url(out.buffer());  // which drops ".." above the root
 }
 
 }  // namespace shoal

@@ -81,7 +81,12 @@ TEST_CASE("url: bad ports are errors", "[url]") {
     // Not a number at all: Boost.URL may already reject it as syntax.
     CHECK(error_code("http://example.com:abc/") == "bad_port");
     CHECK(std::get<url_error>(shoal::parse_url("http://example.com:abc/")).message ==
-          "the port is not a number");
+          "port 'abc' is not a number");
+    // The whole port is named, not the digits Boost.URL took as one.
+    CHECK(std::get<url_error>(shoal::parse_url("http://127.0.0.1:0x4E9A/")).message ==
+          "port '0x4E9A' is not a number");
+    CHECK(error_code("http://127.0.0.1:18o90/") == "bad_port");
+    CHECK(error_code("http://127.0.0.1:1_8090/x") == "bad_port");
     // Leading zeros are not digits of the number, as browsers read them.
     CHECK(ok("http://example.com:018431/x").port == 18431);
     CHECK(ok("http://example.com:0000080/").url == "http://example.com/");
@@ -126,7 +131,50 @@ TEST_CASE("url: raw non-ASCII and unsafe characters in a path or query are perce
 TEST_CASE("url: messages for what cannot be a URL say what to do", "[url]") {
     auto message = [](std::string_view text) { return std::get<url_error>(shoal::parse_url(text)).message; };
     CHECK_THAT(message("http://::1:8080/x"), Catch::Contains("IPv6 address goes in brackets"));
-    CHECK_THAT(message("http://a.example/x\\y%zz"), Catch::Contains("percent-encode it"));
+    for (std::string_view bad : {"http://[::1/badv6", "http://[fe80::1%25lo]:8080/", "http://[127.0.0.1]:8080/",
+                                 "http://[v1.fe]:8080/", "http://a]b/"}) {
+        INFO(bad);
+        CHECK(error_code(bad) == "bad_host");
+        CHECK_THAT(message(bad), Catch::StartsWith("the host in brackets is not a valid IPv6 address"));
+    }
+    CHECK(message("http://exa%zzmple.com/") == "the host has a '%' that is not followed by two hex digits");
+}
+
+TEST_CASE("url: brackets, a stray '%' and a backslash after the host are sent as browsers send them", "[url]") {
+    // Percent-encoded: '[' and ']' (PHP-style query keys), a '%' that
+    // starts no escape, a '\' in the query. Before the query a '\' is a '/'.
+    CHECK(ok("http://a.example/list?filter[price]=10").target == "/list?filter%5Bprice%5D=10");
+    CHECK(ok("http://a.example/a[1]").target == "/a%5B1%5D");
+    CHECK(ok("http://a.example/?off=50%").target == "/?off=50%25");
+    CHECK(ok("http://a.example/pct%20enc?x=%zz").target == "/pct%20enc?x=%25zz");
+    CHECK(ok("http://a.example/%4").target == "/%254");
+    CHECK(ok("http://a.example/?q=a\\b").target == "/?q=a%5Cb");
+    CHECK(ok("http://a.example/x\\y%zz").target == "/x/y%25zz");
+    const target_url t = ok("http://a.example\\p\\q?r\\s");
+    CHECK(t.host == "a.example");
+    CHECK(t.target == "/p/q?r%5Cs");
+    CHECK(error_code("http://a.example/sp ace") == "invalid_url");  // a space stays an error in a list
+}
+
+TEST_CASE("url: '.' and '..' path segments are resolved, as browsers and curl send the path", "[url]") {
+    CHECK(ok("http://a.example/a/./b/../../c").target == "/c");
+    CHECK(ok("http://a.example/%2e%2e/").target == "/");
+    CHECK(ok("http://a.example/a/%2E/b/.%2e/c?x=/../y").target == "/a/c?x=/../y");  // not in the query
+    CHECK(ok("http://a.example/a/..").target == "/");
+    CHECK(ok("http://a.example/a/.").target == "/a/");
+    CHECK(ok("http://a.example/../../x").target == "/x");
+    CHECK(ok("http://a.example/a//b/./").target == "/a//b/");
+    CHECK(ok("http://a.example/..a/b.../.x").target == "/..a/b.../.x");  // no dot segments
+    CHECK(ok("http://a.example/a/./b").url == "http://a.example/a/b");
+    CHECK_FALSE(shoal::detail::parse_plain_url("http://a.example/a/./b"));  // left to the full path
+    CHECK(shoal::detail::parse_plain_url("http://a.example/a.b/.c/d..e")->target == "/a.b/.c/d..e");
+}
+
+TEST_CASE("url: an empty user:password@ is none", "[url]") {
+    CHECK(ok("http://@a.example/x").url == "http://a.example/x");
+    CHECK(ok("http://:@a.example/x").url == "http://a.example/x");
+    CHECK(error_code("http://u@a.example/x") == "userinfo");
+    CHECK(error_code("http://:p@a.example/x") == "userinfo");
 }
 
 TEST_CASE("url: IPv6 and IPv4 literals", "[url]") {
