@@ -168,7 +168,8 @@ std::string collapse_whitespace(std::string_view s) {
         }
         if (pending_space) out += ' ';
         pending_space = false;
-        out += static_cast<char>(c);
+        if (c == 0) out += "\xEF\xBF\xBD";  // as HTML reads a NUL in a <title>
+        else out += static_cast<char>(c);
     }
     return out;
 }

@@ -77,16 +77,20 @@ void append_csv_field(std::string_view s, std::string& out) {
         valid = make_valid_utf8(s);
         s = valid;
     }
-    if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    // A NUL is U+FFFD: CSV readers and databases refuse the byte.
+    const bool has_nul = s.find('\0') != std::string_view::npos;
+    if (s.find_first_of(",\"\r\n") == std::string_view::npos && !has_nul) {
         out.append(s);
         return;
     }
-    out += '"';
+    const bool quoted = s.find_first_of(",\"\r\n") != std::string_view::npos;
+    if (quoted) out += '"';
     for (char c : s) {
         if (c == '"') out += '"';
-        out += c;
+        if (c == '\0') out += "\xEF\xBF\xBD";
+        else out += c;
     }
-    out += '"';
+    if (quoted) out += '"';
 }
 
 void append_json_string(std::string_view s, std::string& out) {

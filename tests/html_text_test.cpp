@@ -106,6 +106,8 @@ TEST_CASE("html_text: collapse_whitespace", "[html_text]") {
     CHECK(collapse_whitespace("\u00a9 \u00e0") == "\u00a9 \u00e0");
     // A lone 0xC2 at the end is not swallowed.
     CHECK(collapse_whitespace("a\xC2") == "a\xC2");
+    // A NUL is U+FFFD, as in an HTML <title>.
+    CHECK(collapse_whitespace(std::string("a\0b \0", 5)) == "a\uFFFDb \uFFFD");
 }
 
 TEST_CASE("html_text: html_to_text", "[html_text]") {

@@ -354,6 +354,20 @@ TEST_CASE("record: CSV of invalid UTF-8 is repaired", "[record]") {
     CHECK(column(header, row, "title") == "bad" + fffd + ",byte");
 }
 
+TEST_CASE("record: a NUL in a CSV cell is U+FFFD, quoted or not", "[record]") {
+    auto header = csv_header();
+    record r = full_record();
+    r.title = std::string("a\0b", 3);
+    r.url = std::string("http://x/\0,y", 12);
+    auto row = csv_row(r);
+    REQUIRE(row.size() == header.size());
+    CHECK(column(header, row, "title") == "a" + fffd + "b");
+    CHECK(column(header, row, "url") == "http://x/" + fffd + ",y");
+    std::string out;
+    shoal::append_csv_row(r, out, {});
+    CHECK(out.find('\0') == std::string::npos);
+}
+
 TEST_CASE("record: many rows in one CSV keep their shape", "[record]") {
     std::string s;
     shoal::append_csv_header(s);

@@ -11,7 +11,8 @@ namespace shoal {
 // stay as written). Invalid code points become U+FFFD.
 std::string decode_entities(std::string_view s);
 
-// Collapses runs of ASCII whitespace (and U+00A0) to one space and trims.
+// Collapses runs of ASCII whitespace (and U+00A0) to one space and trims;
+// a NUL becomes U+FFFD.
 std::string collapse_whitespace(std::string_view s);
 
 // Removes <...> tags, decodes entities, collapses whitespace.
