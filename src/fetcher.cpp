@@ -633,6 +633,12 @@ struct fetcher::impl {
                                                        bool ip_literal, clock_type::time_point deadline,
                                                        boost::system::error_code& ec) {
         if (ip_literal) co_return std::vector<tcp::endpoint>{tcp::endpoint(net::ip::make_address(host), port)};
+        // "localhost", "localhost." and names under it are the loopback
+        // addresses, never asked of DNS (RFC 6761 6.3, as browsers do).
+        if (const std::string_view name = without_root_dot(host);
+            name == "localhost" || name.ends_with(".localhost"))
+            co_return std::vector<tcp::endpoint>{tcp::endpoint(net::ip::address_v4::loopback(), port),
+                                                 tcp::endpoint(net::ip::address_v6::loopback(), port)};
         auto it = dns_cache.find(host);
         if (it == dns_cache.end()) {
             tcp::resolver resolver(io);

@@ -260,6 +260,26 @@ TEST_CASE("dirty input: a UTF-16, compressed or CR-ended list is refused before 
     }
 }
 
+TEST_CASE("dirty input: localhost, localhost. and names under .localhost are loopback, not DNS names", "[dirty]") {
+    local_site site;  // on 127.0.0.1
+    temp_dir dir;
+    const std::string port = std::to_string(site.port());
+    shoal::test::write_file(dir / "urls.txt", "http://localhost.:" + port + "/p/1.html\n" +
+                                                  "http://shop.localhost:" + port + "/p/2.html\n" +
+                                                  "http://a.b.LOCALHOST.:" + port + "/p/3.html\n");
+    const fs::path out = dir / "out.jsonl";
+    auto r = shoal::test::run_process(
+        {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", out.string(), "-q", "--retries", "0"}, "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::map<std::int64_t, json::object> by_line;
+    for (auto& rec : shoal::test::read_jsonl(out)) by_line.emplace(rec.at("line").to_number<std::int64_t>(), rec);
+    REQUIRE(by_line.size() == 3);
+    check_page(by_line.at(1), 1, "http://localhost.:" + port + "/p/1.html");
+    check_page(by_line.at(2), 2, "http://shop.localhost:" + port + "/p/2.html");
+    check_page(by_line.at(3), 3, "http://a.b.localhost.:" + port + "/p/3.html");
+}
+
 TEST_CASE("dirty input: lines past 64 KiB are blank, a URL among blanks, or too long, each as if short",
           "[dirty]") {
     local_site site;
