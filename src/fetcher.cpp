@@ -821,12 +821,15 @@ struct fetcher::impl {
                                    clock_type::time_point deadline, attempt& a) {
         tls_stream& s = *c.tls;
         SSL* ssl_handle = s.native_handle();
-        if (!u.ip_literal) SSL_set_tlsext_host_name(ssl_handle, u.host.c_str());
+        // A name's last dot ("example.com.") is in neither the server name
+        // sent (RFC 6066) nor the certificate's names (as curl and browsers).
+        const std::string name(without_root_dot(u.host));
+        if (!u.ip_literal) SSL_set_tlsext_host_name(ssl_handle, name.c_str());
         if (!cfg.insecure) {
             X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
             X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
             if (u.ip_literal) X509_VERIFY_PARAM_set1_ip_asc(param, u.host.c_str());
-            else X509_VERIFY_PARAM_set1_host(param, u.host.c_str(), u.host.size());
+            else X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
         }
         if (SSL_SESSION* offer = co_await session_for(c, origin, deadline)) SSL_set_session(ssl_handle, offer);
         ++counters.tls_handshakes;
