@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -621,8 +622,23 @@ void run_mode(const bench_options& o, const std::string& mode, const std::string
     // The crawl points with their URL lists, then wrk at the same in-flight counts.
     std::vector<mode_runner::crawl_point> points;
     const std::size_t first_row = sw.rows.size();
-    for (unsigned p : processes_for(o))
-        for (unsigned c : concurrency_for(o, mode)) {
+    // A point the open-file limit does not fit runs as crawl lowers it, and
+    // its row says what ran.
+    const std::size_t limit = fd_limit();
+    const auto p_fit = static_cast<unsigned>(std::clamp<std::size_t>(processes_fitting(limit), 1, UINT_MAX));
+    const auto c_fit = static_cast<unsigned>(std::min<std::size_t>(concurrency_fitting(limit), UINT_MAX));
+    std::set<std::pair<unsigned, unsigned>> planned;
+    for (unsigned asked_p : processes_for(o))
+        for (unsigned asked_c : concurrency_for(o, mode)) {
+            const unsigned p = std::min(asked_p, p_fit), c = std::min(asked_c, c_fit);
+            if (p != asked_p || c != asked_c)
+                add_note(sw, mode + ": P=" + std::to_string(asked_p) + " C=" + std::to_string(asked_c) +
+                                 " does not fit the open-file limit (" + std::to_string(limit) +
+                                 "): crawl runs it as P=" + std::to_string(p) + " C=" + std::to_string(c));
+            if (!planned.insert({p, c}).second) {  // as another point runs
+                sw.total -= repeats_for(o);
+                continue;
+            }
             const std::size_t n = urls_for(o, mode, p, c);
             const fs::path list = dir / ("urls-" + std::to_string(n) + ".txt");
             if (!fs::exists(list)) write_list(list, scheme, n, o.hosts, serve.port());

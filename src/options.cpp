@@ -286,6 +286,14 @@ std::optional<proxy_server> proxy_of(const crawl_options& o) {
     return std::get<proxy_server>(parse_proxy(o.proxy));
 }
 
+std::size_t processes_fitting(std::size_t fd_limit) {
+    // 12 for the run itself, 4 for each worker: its status and records
+    // pipes, and spawning one takes 4 at once.
+    return fd_limit > 12 ? (fd_limit - 12) / 4 : 0;
+}
+
+std::size_t concurrency_fitting(std::size_t fd_limit) { return fd_limit > 64 ? (fd_limit - 64) / 2 : 1; }
+
 std::size_t default_chunk_size(unsigned concurrency) {
     return std::max<std::size_t>(10000, std::size_t{10} * concurrency);
 }

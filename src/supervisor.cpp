@@ -184,25 +184,21 @@ private:
 
     void clamp_concurrency() {
         std::size_t limit = sys::raise_fd_limit();
-        // Up to 2 x P workers are alive; each holds a status pipe here and a
-        // records pipe in the writer, and spawning one takes 4 at once: with
-        // about 12 for the run itself, P needs 12 + 4 x P descriptors.
         if (limit < min_fd_limit)
             throw setup_error(exit_code::usage, "the open-file limit is " + std::to_string(limit) +
                                                     " (ulimit -n) and cannot be raised; shoal needs at least " +
                                                     std::to_string(min_fd_limit));
-        if (const std::size_t p_fit = (limit - 12) / 4; o_.processes > p_fit) {
+        if (const std::size_t p_fit = processes_fitting(limit); o_.processes > p_fit) {
             std::fprintf(stderr,
                          "shoal: warning: %u worker processes (--processes) do not fit the "
                          "open-file limit %zu; using %zu\n",
                          o_.processes, limit, p_fit);
             o_.processes = static_cast<unsigned>(p_fit);
         }
-        // Each lane holds one connection in use; kept-alive connections get
-        // what is left, up to 8 per lane and 1024 more (lanes spread over
-        // many hosts leave a few idle connections on each).
-        std::size_t fit = limit > 64 ? (limit - 64) / 2 : 1;
-        if (o_.concurrency > fit) {
+        // Kept-alive connections get what the lanes leave, up to 8 per lane
+        // and 1024 more (lanes spread over many hosts leave a few idle
+        // connections on each).
+        if (const std::size_t fit = concurrency_fitting(limit); o_.concurrency > fit) {
             std::fprintf(stderr,
                          "shoal: warning: %u fetches in flight per worker (--concurrency) do not "
                          "fit the open-file limit %zu; using %zu\n",

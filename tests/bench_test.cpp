@@ -147,6 +147,31 @@ TEST_CASE("bench: a quick HTTP sweep against the real serve", "[bench][integrati
     CHECK(r.err.find("[4/4]") != std::string::npos);
 }
 
+TEST_CASE("bench: a point the open-file limit does not fit runs, and is labelled, as crawl lowers it",
+          "[bench][integration]") {
+    // At 300 descriptors crawl runs at most (300 - 64) / 2 = 118 fetches per
+    // worker: -c 500 and -c 1000 both run as 118, one row.
+    temp_dir dir;
+    const auto out = dir / "report";
+    auto r = run_process({"prlimit", "--nofile=300:300", SHOAL_BINARY, "bench", "--modes", "keep-alive",
+                          "--processes", "1", "--concurrency", "16,500,1000", "--repeat", "1", "--urls", "1000",
+                          "--no-wrk", "--out", out.string()},
+                         "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+    const std::vector<csv_row> rows = read_csv(out / "bench.csv");
+    CHECK(rows.size() == 2);
+    CHECK(find_row(rows, "keep-alive", "shoal", "16"));
+    CHECK(find_row(rows, "keep-alive", "shoal", "118"));
+    CHECK_FALSE(find_row(rows, "keep-alive", "shoal", "500"));
+    const std::string md = read_file(out / "bench.md");
+    CHECK_THAT(md, Catch::Contains("keep-alive: P=1 C=500 does not fit the open-file limit (300): crawl runs it as "
+                                   "P=1 C=118"));
+    CHECK_THAT(md, Catch::Contains("P=1 C=1000 does not fit"));
+    CHECK(r.err.find("[2/2]") != std::string::npos);
+}
+
 TEST_CASE("bench: a run that wrote only part of its records says how many", "[bench][integration]") {
     // The crawl's writer dies after about 200 KB of records (fault injection).
     temp_dir dir;

@@ -51,6 +51,14 @@ struct crawl_options {
 // on connections it keeps (a chunk's connections end with its worker).
 std::size_t default_chunk_size(unsigned concurrency);
 
+// What an open-file limit of fd_limit descriptors fits: worker processes
+// (up to 2 x P alive, each holding pipes in the supervisor and the writer)
+// and fetches in flight per worker (each lane's connection, and room for
+// kept-alive ones). crawl lowers --processes and --concurrency to these,
+// with a warning; bench runs its points at them.
+std::size_t processes_fitting(std::size_t fd_limit);
+std::size_t concurrency_fitting(std::size_t fd_limit);
+
 // The proxy of --proxy, or none. REQUIRES: o came from parse_command_line,
 // which has refused a --proxy that does not parse.
 std::optional<proxy_server> proxy_of(const crawl_options& o);
