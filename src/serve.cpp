@@ -301,7 +301,10 @@ private:
     // slow request heads, TLS handshakes and shutdowns that do not finish.
     net::awaitable<void> sweep_loop() {
         while (!st_.stopping) {
-            sweeper_.expires_after(std::chrono::milliseconds(500));
+            // Often enough that a deadline is met within a quarter of
+            // --idle-timeout (10 ms at least, 500 ms at most).
+            sweeper_.expires_after(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(
+                std::clamp(st_.opt.idle_timeout_s / 4, 0.01, 0.5))));
             co_await sweeper_.async_wait(use_tuple);
             if (st_.stopping) co_return;
             const auto now = clock_type::now();
@@ -371,8 +374,10 @@ private:
                 auto [ec, n] = co_await stream.async_read_some(
                     net::buffer(c.in.data() + c.end, c.in.size() - c.end), use_tuple);
                 if (ec || st_.stopping) co_return;
+                // A head has --idle-timeout from its first byte: more bytes
+                // of it do not move the deadline (one a second would).
+                if (c.end == 0) c.deadline = idle_deadline();
                 c.end += n;
-                c.deadline = idle_deadline();
                 continue;
             }
             st_.stats.requests.fetch_add(1, std::memory_order_relaxed);
@@ -767,7 +772,8 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         "the built-in experiment site: a synthetic shop (product pages /p/N.html, listings "
         "/list/N.html, counters /stats) served on every 127.x.y.z address, for crawl "
         "benchmarks\nExit codes: 0 stopped by SIGINT, SIGTERM or --duration; 1 usage or a port "
-        "that cannot be bound; 2 a file that cannot be written.",
+        "that cannot be bound; 2 a file that cannot be written; 4 a server process that died "
+        "(the others stop with it).",
         "shoal serve");
     app.formatter(std::make_shared<serve_usage>());
     add_version_flag(app);
@@ -949,14 +955,17 @@ std::vector<pid_t> start_children(const serve_options& o, const tcp::endpoint& e
 }
 
 void print_listening(const serve_options& o, const tcp::endpoint& ep) {
+    char by_itself[64];
+    std::snprintf(by_itself, sizeof by_itself, ", or it stops by itself after %.10g s", o.duration_s);
     std::printf(
         "shoal serve: listening on %s://%s:%u/ (%u process%s, page size %zu, gzip %s, transfer "
         "%s, keep-alive %s, latency %.10g ms, jitter %.10g ms, error rate %g, reset rate %g, %llu "
-        "host%s, pid %d; stop with SIGINT or SIGTERM)\n",
+        "host%s, pid %d; stop with SIGINT or SIGTERM%s)\n",
         o.tls ? "https" : "http", host_for_url(ep, o).c_str(), static_cast<unsigned>(ep.port()), o.processes,
         o.processes == 1 ? "" : "es", o.page_size, o.gzip ? "on" : "off", o.chunked ? "chunked" : "length",
         o.keep_alive ? "on" : "off", o.latency_ms, o.jitter_ms, o.error_rate, o.reset_rate,
-        static_cast<unsigned long long>(o.hosts), o.hosts == 1 ? "" : "s", static_cast<int>(::getpid()));
+        static_cast<unsigned long long>(o.hosts), o.hosts == 1 ? "" : "s", static_cast<int>(::getpid()),
+        o.duration_s > 0 ? by_itself : "");
     std::fflush(stdout);
 }
 

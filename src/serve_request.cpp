@@ -126,7 +126,9 @@ parse_status parse(std::string_view buf, request_head& out, std::size_t& consume
             out.target = slash == std::string_view::npos ? std::string_view("/") : out.target.substr(slash);
         }
     }
-    if (out.target.empty() || out.target[0] != '/') return parse_status::bad;
+    // "OPTIONS *" (the asterisk form) is a request: answered 405 as other methods are.
+    if (out.target.empty() || (out.target[0] != '/' && !(out.target == "*" && out.method == "OPTIONS")))
+        return parse_status::bad;
     for (char c : out.target)
         if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return parse_status::bad;
 

@@ -125,7 +125,11 @@ public:
     client(const client&) = delete;
     client& operator=(const client&) = delete;
 
-    void send(const std::string& s) { REQUIRE(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size())); }
+    void send(const std::string& s) { REQUIRE(try_send(s)); }
+    // False when the server has closed (or reset) the connection.
+    bool try_send(const std::string& s) {
+        return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size());
+    }
 
     response get(const std::string& path, const std::string& extra_headers = "") {
         send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n");
@@ -422,6 +426,18 @@ TEST_CASE("serve: bad requests get 400 or 431 and a close", "[serve]") {
         CHECK(c.read_response().status == 405);
     }
     {
+        client c(s.port());
+        c.send("OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        response r = c.read_response();
+        CHECK(r.status == 405);
+        CHECK(r.header("allow") == "GET, HEAD");
+    }
+    {
+        client c(s.port());  // the asterisk form is OPTIONS' alone
+        c.send("GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        CHECK(c.read_response().status == 400);
+    }
+    {
         client c(s.port());  // another method with a body: 405 all the same
         c.send("POST /p/1.html HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde");
         response r = c.read_response();
@@ -477,6 +493,35 @@ TEST_CASE("serve: a --latency longer than --idle-timeout still answers", "[serve
     const auto start = std::chrono::steady_clock::now();
     CHECK(c.get("/p/1.html").status == 200);
     CHECK(std::chrono::steady_clock::now() - start >= 1450ms);
+}
+
+TEST_CASE("serve: --idle-timeout closes a head that trickles in, and an idle connection, on time", "[serve]") {
+    serve_process s({"--idle-timeout", "0.4"});
+    {
+        // One byte every 100 ms: the whole head would take 4 s.
+        client c(s.port());
+        const std::string head = "GET /p/1.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        const auto start = std::chrono::steady_clock::now();
+        std::size_t sent = 0;
+        for (; sent < head.size(); ++sent) {
+            if (!c.try_send(head.substr(sent, 1))) break;
+            std::this_thread::sleep_for(100ms);
+            if (std::chrono::steady_clock::now() - start > 900ms) break;
+        }
+        CHECK(sent < head.size());
+        CHECK(c.closed_by_server());  // no answer, closed
+        CHECK(sent <= 7);             // within about 0.4 s of the first byte
+        CHECK(std::chrono::steady_clock::now() - start < 1500ms);
+    }
+    {
+        client c(s.port());
+        CHECK(c.get("/p/1.html").status == 200);
+        const auto start = std::chrono::steady_clock::now();
+        CHECK(c.closed_by_server());
+        const auto idle = std::chrono::steady_clock::now() - start;
+        CHECK(idle >= 350ms);
+        CHECK(idle < 800ms);  // the sweeper looks every 100 ms here, not every 500
+    }
 }
 
 TEST_CASE("serve: a port in use is refused, also when its listener shares it with SO_REUSEPORT", "[serve]") {
