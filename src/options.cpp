@@ -131,7 +131,8 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->transform(whole_number())
         ->check(CLI::Range(1u, 1024u).description(""))
         ->type_name("N");
-    crawl.add_option("-c,--concurrency", o.concurrency, "concurrent fetches per worker (1-100000)")
+    crawl.add_option("-c,--concurrency", o.concurrency, "concurrent fetches per worker (1-100000); a worker finishing its chunk's last "
+                     "fetches overlaps the next worker: use --per-host for a hard cap on a site")
         ->capture_default_str()
         ->transform(whole_number())
         ->check(CLI::Range(1u, 100000u).description(""))
@@ -167,12 +168,12 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->capture_default_str()
         ->transform(byte_size(1, std::uint64_t{1} << 32))
         ->type_name("BYTES");
-    crawl.add_option("--retries", o.retries, "retries on connect errors, timeouts, a connection closed or reset before the whole answer came, 429 and 5xx")
+    crawl.add_option("--retries", o.retries, "retries (0-100) on connect errors, timeouts, a connection closed or reset before the whole answer came, 429 and 5xx")
         ->capture_default_str()
         ->transform(whole_number())
         ->check(CLI::Range(0u, 100u).description(""))
         ->type_name("N");
-    crawl.add_option("--max-redirects", o.max_redirects, "redirects followed per URL")
+    crawl.add_option("--max-redirects", o.max_redirects, "redirects followed per URL (0-100)")
         ->capture_default_str()
         ->transform(whole_number())
         ->check(CLI::Range(0u, 100u).description(""))
