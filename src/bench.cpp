@@ -723,13 +723,22 @@ void run_mode(const bench_options& o, const std::string& mode, const std::string
 // ---------------------------------------------------------------- output
 
 // Creates DIR and checks that a file can be written in it.
+// --out, made if missing; its parent must exist (a typo makes no tree).
 fs::path prepare_out_dir(const std::string& dir) {
+    const std::string said = "--out " + dir;
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw setup_error(exit_code::file, dir + ": " + ec.message());
+    fs::create_directory(dir, ec);
+    if (ec) {
+        const fs::path parent = fs::path(dir).lexically_normal().parent_path();
+        if (ec == std::errc::no_such_file_or_directory && !parent.empty() && !fs::exists(parent))
+            throw setup_error(exit_code::file, "cannot make " + said + ": its parent directory " + parent.string() +
+                                                   " does not exist (shoal bench makes only the last one)");
+        throw setup_error(exit_code::file, "cannot make " + said + ": " + ec.message());
+    }
+    if (!fs::is_directory(dir)) throw setup_error(exit_code::file, said + " is not a directory");
     const fs::path probe = fs::path(dir) / ".shoal-bench-probe";
     const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) sys::throw_errno(exit_code::file, dir);
+    if (fd < 0) sys::throw_errno(exit_code::file, "cannot write in " + said);
     ::close(fd);
     ::unlink(probe.c_str());
     return dir;

@@ -275,7 +275,14 @@ TEST_CASE("bench: usage and output errors", "[bench]") {
 
     auto r = run_process({SHOAL_BINARY, "bench", "--quick", "--out", "/dev/null/report"}, "", 20s);
     CHECK(r.exit_code == 2);
-    CHECK(r.err.find("/dev/null/report") != std::string::npos);
+    CHECK_THAT(r.err, Catch::StartsWith("shoal: cannot make --out /dev/null/report: "));
+    // Only the last directory is made: a typo in a parent makes no tree.
+    const std::string typo = (dir / "no-such" / "report").string();
+    auto deep = run_process({SHOAL_BINARY, "bench", "--quick", "--out", typo}, "", 20s);
+    CHECK(deep.exit_code == 2);
+    CHECK(deep.err == "shoal: cannot make --out " + typo + ": its parent directory " + (dir / "no-such").string() +
+                          " does not exist (shoal bench makes only the last one)\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "no-such"));
 
     auto help = run_process({SHOAL_BINARY, "bench", "--help"}, "", 20s);
     CHECK(help.exit_code == 0);
