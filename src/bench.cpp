@@ -640,6 +640,11 @@ void run_mode(const bench_options& o, const std::string& mode, const std::string
                 continue;
             }
             const std::size_t n = urls_for(o, mode, p, c);
+            if (m.setup.name == "latency" && n < 10 * std::size_t{p} * c)
+                add_note(sw, mode + ": P=" + std::to_string(p) + " C=" + std::to_string(c) + " has " +
+                                 std::to_string(n) + " URLs, fewer than 10 per fetch in flight: each lane's "
+                                 "first connection and the last lanes' tail weigh on its rate, which falls short "
+                                 "of the ideal for that (without --urls bench gives it 10 or more)");
             const fs::path list = dir / ("urls-" + std::to_string(n) + ".txt");
             if (!fs::exists(list)) write_list(list, scheme, n, o.hosts, serve.port());
             points.push_back({p, c, n, list});

@@ -195,9 +195,10 @@ std::string markdown_table(const std::vector<result_row>& rows, const std::strin
     for (const result_row* r : these)
         any_tls = any_tls || std::isfinite(median_of(*r, &run_sample::tls_resumed_share));
     const bool latency = mode == "latency";
+    const bool any_wrk = std::any_of(these.begin(), these.end(), [](const result_row* r) { return r->tool == "wrk"; });
 
-    std::vector<std::string> head = {"tool", "P", "C", "in flight", "URLs", "pages/s", "min-max",
-                                     "shoal/wrk"};
+    std::vector<std::string> head = {"tool", "P", "C", "in flight", "URLs", "pages/s", "min-max"};
+    if (any_wrk) head.push_back("shoal/wrk");
     if (latency) head.insert(head.end(), {"ideal pages/s", "% of ideal"});
     head.insert(head.end(), {"client CPU µs/page", "server CPU µs/page"});
     if (any_tls) head.push_back("TLS resumed %");
@@ -229,8 +230,8 @@ std::string markdown_table(const std::vector<result_row>& rows, const std::strin
             wrk ? "-" : group_thousands(static_cast<double>(r->urls)),
             group_thousands(med),
             range,
-            ratio,
         };
+        if (any_wrk) cells.push_back(ratio);
         if (latency) {
             const double ideal = ideal_pages_per_s(r->in_flight(), ctx.latency_ms);
             cells.push_back(group_thousands(ideal));
@@ -269,9 +270,12 @@ std::string to_markdown(const std::vector<result_row>& rows, const report_contex
            "is the user + system time of the crawl's process tree (supervisor, workers, "
            "writer) per page; server CPU is `shoal serve`'s own, from its /stats. correct is "
            "the share of records with status 200 and the exact title and price of the page, "
-           "in the worst run. For wrk, P is threads, C connections per thread, and pages/s "
-           "its requests/s on one page, without decoding or parsing; shoal/wrk compares the "
-           "medians at the same mode and in-flight count.\n";
+           "in the worst run.";
+    if (std::any_of(rows.begin(), rows.end(), [](const result_row& r) { return r.tool == "wrk"; }))
+        out += " For wrk, P is threads, C connections per thread, and pages/s its requests/s on "
+               "one page, without decoding or parsing; shoal/wrk compares the medians at the same "
+               "mode and in-flight count.";
+    out += "\n";
     for (const std::string& mode : mode_order(rows, ctx)) {
         const std::string table = markdown_table(rows, mode, ctx);
         if (table.empty()) continue;

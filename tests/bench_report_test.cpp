@@ -192,7 +192,15 @@ TEST_CASE("bench report: markdown tables per mode, ratios, ideal and notes", "[b
     CHECK(latency.find("| 1,000 | 95.0 |") != std::string::npos);
     CHECK(latency.find("| 10,000 | 80.0 |") != std::string::npos);
     CHECK(latency.find("| 99.50 |") != std::string::npos);
-    CHECK(latency.find("| 8,000 | 8,000-8,000 | - |") != std::string::npos);  // no wrk: no ratio
+    CHECK(latency.find("shoal/wrk") == std::string::npos);  // no wrk rows: no ratio column
+    CHECK(md.find("For wrk, P is threads") != std::string::npos);
+    std::vector<result_row> no_wrk;
+    for (const result_row& r : rows)
+        if (r.tool != "wrk") no_wrk.push_back(r);
+    const std::string md_no_wrk = to_markdown(no_wrk, ctx);
+    CHECK(md_no_wrk.find("wrk,") == std::string::npos);
+    CHECK(md_no_wrk.find("For wrk") == std::string::npos);
+    CHECK(md_no_wrk.find("shoal/wrk") == std::string::npos);
     CHECK(markdown_table(rows, "close", ctx).empty());
 }
 

@@ -172,6 +172,20 @@ TEST_CASE("bench: a point the open-file limit does not fit runs, and is labelled
     CHECK(r.err.find("[2/2]") != std::string::npos);
 }
 
+TEST_CASE("bench: a latency point given fewer than 10 URLs per fetch in flight says so", "[bench][integration]") {
+    temp_dir dir;
+    const auto out = dir / "report";
+    auto r = run_process({SHOAL_BINARY, "bench", "--modes", "latency", "--latency", "20", "--processes", "1",
+                          "--concurrency", "10,50", "--urls", "200", "--repeat", "1", "--no-wrk", "--out",
+                          out.string()},
+                         "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const std::string md = read_file(out / "bench.md");
+    CHECK_THAT(md, Catch::Contains("latency: P=1 C=50 has 200 URLs, fewer than 10 per fetch in flight"));
+    CHECK_THAT(md, !Catch::Contains("P=1 C=10 has"));  // 20 per fetch in flight
+}
+
 TEST_CASE("bench: a run that wrote only part of its records says how many", "[bench][integration]") {
     // The crawl's writer dies after about 200 KB of records (fault injection).
     temp_dir dir;
