@@ -572,6 +572,10 @@ std::optional<target_url> parse_plain_url(std::string_view text) {
 std::variant<target_url, url_error> parse_any_url(std::string_view text) {
     if (text.size() > url_source::max_line_bytes)
         return url_error{"too_long", "the URL is longer than 8192 bytes"};
+    // An invisible one, as a list joined from files saved with one can hold.
+    if (text.find("\xEF\xBB\xBF") != std::string_view::npos)
+        return url_error{"invalid_url", "the line holds a byte order mark (U+FEFF, invisible) that is not at its "
+                                        "start; remove it"};
     // The scheme first, so that "mailto:x" is told apart from "not a URL".
     auto colon = text.find(':');
     bool has_scheme = colon != std::string_view::npos && colon > 0 &&

@@ -138,6 +138,8 @@ TEST_CASE("url: messages for what cannot be a URL say what to do", "[url]") {
         CHECK_THAT(message(bad), Catch::StartsWith("the host in brackets is not a valid IPv6 address"));
     }
     CHECK(message("http://exa%zzmple.com/") == "the host has a '%' that is not followed by two hex digits");
+    for (std::string_view bom : {"\xEF\xBB\xBFhttp://a.example/", "http://a.example/\xEF\xBB\xBF"})
+        CHECK_THAT(message(bom), Catch::StartsWith("the line holds a byte order mark (U+FEFF, invisible)"));
 }
 
 TEST_CASE("url: brackets, a stray '%' and a backslash after the host are sent as browsers send them", "[url]") {
