@@ -667,7 +667,7 @@ void append_entry_json(const std::optional<diff_entry>& e, std::string& out) {
         out += "null";
         return;
     }
-    out += "{\"line\":" + std::to_string(e->line) + ",\"status\":";
+    out += "{\"line\":" + (e->line == 0 ? std::string("null") : std::to_string(e->line)) + ",\"status\":";
     out += e->status ? std::to_string(*e->status) : "null";
     out += ",\"title\":";
     if (e->title)

@@ -408,6 +408,19 @@ TEST_CASE("diff: the binary classifies JSONL runs and sets the exit code", "[dif
     }
 }
 
+TEST_CASE("diff: a record without a line number shows line null, not 0", "[diff][binary]") {
+    temp_dir dir;
+    const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();
+    shoal::test::write_file(old_path, R"({"url":"http://s/a","status":200,"title":"A","price":null})" "\n");
+    shoal::test::write_file(new_path, rec(4, "http://s/a", 404, "A", ""));
+    auto r = run_process({SHOAL_BINARY, "diff", old_path, new_path}, "", 30s);
+    INFO("stderr: " << r.err << "\nstdout: " << r.out);
+    auto m = by_url(r.out);
+    REQUIRE(m.count("http://s/a"));
+    CHECK(m["http://s/a"].at("old").at("line").is_null());
+    CHECK(m["http://s/a"].at("new").at("line") == 4);
+}
+
 TEST_CASE("diff: the table signs a drop that rounds to 0.0 and counts error changes", "[diff][binary]") {
     temp_dir dir;
     const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();

@@ -31,7 +31,7 @@ using diff_price = shoal::price;
 
 // What one run said about one URL.
 struct diff_entry {
-    std::uint64_t line = 0;               // `line` of the record (0 if absent)
+    std::uint64_t line = 0;               // `line` of the record (0 if absent: null in diff's JSONL)
     std::optional<int> status;            // nullopt: no HTTP status
     std::optional<std::string> title;     // nullopt: no title (an empty one counts as none)
     std::optional<diff_price> price;      // nullopt: no price
