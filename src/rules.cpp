@@ -2,6 +2,7 @@
 // translation unit that includes toml++.
 #include "shoal/rules.hpp"
 
+#include <boost/url/ipv6_address.hpp>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -279,6 +280,16 @@ bool append_star_label(std::string_view label, std::string& out, std::string& wh
 }  // namespace
 
 std::string normalise_host_glob(std::string_view glob, std::string& why) {
+    // An IPv6 address, in brackets as URLs write it: its one canonical form,
+    // as a URL's host has it ("[0:0::1]" is "::1").
+    if (glob.size() > 2 && glob.front() == '[' && glob.back() == ']') {
+        const auto a = boost::urls::parse_ipv6_address(glob.substr(1, glob.size() - 2));
+        if (!a) {
+            why = "the address in brackets is not an IPv6 address";
+            return {};
+        }
+        return a->to_string();
+    }
     const std::string_view g = without_root_dot(glob);
     if (g.empty() || g == ".") {
         why = "the host name is empty";

@@ -471,6 +471,19 @@ pattern = '<h1>(.*?)</h1>'
     CHECK(title("http://shop.example.org.evil.example/") == "generic");
 }
 
+TEST_CASE("rules: a hosts entry may be an IPv6 address in brackets, in any of its forms", "[rules]") {
+    auto ex = make("[[rule]]\nname = 'title'\npattern = '<h2>(.*?)</h2>'\nhosts = ['[0:0:0:0:0:0:0:1]', "
+                   "'[2001:DB8::A]']\n[[rule]]\nname = 'title'\npattern = '<h1>(.*?)</h1>'\n");
+    const std::string page = "<h1>generic</h1><h2>local</h2>";
+    auto title = [&](const std::string& url) { return *ex->extract(page, "", url).title; };
+    CHECK(title("http://[::1]:8080/") == "local");
+    CHECK(title("http://[2001:db8:0::a]/x") == "local");
+    CHECK(title("http://[::2]/") == "generic");
+    CHECK(title("http://127.0.0.1/") == "generic");
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\nhosts = ['[::g]']\n"),
+               Catch::Contains("the address in brackets is not an IPv6 address"));
+}
+
 TEST_CASE("rules: a hosts glob that cannot be a host name is refused, saying why", "[rules]") {
     auto hosts = [](const std::string& list) {
         return error_of("[[rule]]\nname = 'a'\npattern = '(x)'\nhosts = [" + list + "]\n");
