@@ -149,6 +149,9 @@ public:
         stopping_ = true;
         fetcher_.stop();  // fetches not yet sent end now, without records
         parked_.notify();
+        // With the lanes done, only records are left to write: nothing to
+        // give a grace (a timer armed now would hold io_ after the last write).
+        if (lanes_done_) return;
         grace_.expires_after(std::chrono::duration_cast<clock_type::duration>(
             std::chrono::duration<double>(setup_.options.grace_s)));
         grace_.async_wait([this](boost::system::error_code ec) {

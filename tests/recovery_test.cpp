@@ -669,6 +669,45 @@ TEST_CASE("recovery: a slow reader of the output FIFO gets every record of a sto
     CHECK(got.size() > 0);
 }
 
+TEST_CASE("recovery: Ctrl-C while workers only write records they hold does not wait out --grace", "[recovery]") {
+    // ftp:// lines get their records at once (unsupported_scheme): the
+    // workers' lanes are done while their records still wait for a slowly
+    // read FIFO. A stop then has no fetch to wait for: the run ends once the
+    // records are written, not after --grace (a timer nobody cancelled).
+    temp_dir dir;
+    const fs::path fifo = dir / "records.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    background_process reader({"python3", "-c",
+                               "import sys, time\n"
+                               "with open(sys.argv[1], 'rb') as f, open(sys.argv[2], 'wb') as out:\n"
+                               "    while True:\n"
+                               "        b = f.read(65536)\n"
+                               "        if not b: break\n"
+                               "        out.write(b)\n"
+                               "        time.sleep(0.02)\n",
+                               fifo.string(), (dir / "got.jsonl").string()},
+                              dir / "reader.out", dir / "reader.err");
+    std::vector<std::string> lines;
+    for (int i = 1; i <= 20000; ++i) lines.push_back("ftp://h" + std::to_string(i % 100) + ".example/" + std::to_string(i));
+    auto urls = write_urls(dir, lines);
+    background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-o", fifo.string(), "--no-progress",
+                              "--grace", "60", "-p", "2", "--chunk-size", "5000"},
+                             dir / "stdout", dir / "stderr");
+    std::this_thread::sleep_for(500ms);
+    const auto stop = std::chrono::steady_clock::now();
+    ::kill(shoal.pid(), SIGINT);
+    const auto status = shoal.wait(30s);
+    INFO(shoal::test::read_file(dir / "stderr"));
+    REQUIRE(status.has_value());
+    CHECK((*status == 0 || *status == 3));
+    CHECK(std::chrono::steady_clock::now() - stop < 20s);  // it waited 60 s
+    REQUIRE(reader.wait(20s).has_value());
+    std::set<std::int64_t> seen;
+    for (const auto& rec : shoal::test::read_jsonl(dir / "got.jsonl"))
+        CHECK(seen.insert(rec.at("line").to_number<std::int64_t>()).second);
+    if (*status == 0) CHECK(seen.size() == 20000);
+}
+
 TEST_CASE("recovery: a stop that comes when every line has its record leaves a complete run", "[recovery]") {
     // 400 fast pages in one chunk, fetched well before the stop; the records
     // wait for a slow reader of the output FIFO (about 100 a second).
