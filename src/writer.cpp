@@ -109,12 +109,20 @@ private:
     bool on_control(bool& finishing) {
         control_message m;
         int rc = receive_control(s_.control_fd, m);
-        if (rc <= 0) return false;
+        if (rc <= 0) {
+            // The supervisor is gone without saying finish (killed): the
+            // run stops short of its end, whatever the pipes still bring.
+            supervisor_gone_ = true;
+            stats_.set_workers(chunks_opened_, 0);
+            stats_.set_interrupted(true);
+            return false;
+        }
         switch (m.kind) {
             case control_kind::open_chunk: {
                 auto& p = pipes_[m.fd];
                 p.fd = m.fd;
                 p.chunk_id = m.chunk_id;
+                ++chunks_opened_;
                 break;
             }
             case control_kind::records: {
@@ -230,6 +238,10 @@ private:
 
     int finish_report() {
         if (!s_.options.quiet) std::fputs(stats_.summary().c_str(), stderr);
+        if (supervisor_gone_)
+            std::fprintf(stderr, "shoal: the run's supervisor process is gone (killed?): the run stopped "
+                                 "before its end; the output holds whole records%s\n",
+                         cuttable_ ? ": to finish, run the same command with --resume" : "");
         if (s_.options.stats_path.empty()) return 0;
         if (!sys::write_file_atomically(s_.options.stats_path, stats_.json() + "\n")) {
             // A FIFO that no process reads is refused, not waited for.
@@ -245,6 +257,8 @@ private:
     bool regular_ = false;   // a regular file: fsync at the end
     bool cuttable_ = false;  // an -o regular file: cut back to whole records on failure
     std::uint64_t die_at_ = 0;
+    std::uint64_t chunks_opened_ = 0;  // one per worker started
+    bool supervisor_gone_ = false;     // its control socket ended without "finish"
     clock_type::time_point last_flush_ = clock_type::now();
     std::map<int, open_pipe> pipes_;
     std::string out_;

@@ -908,7 +908,9 @@ TEST_CASE("recovery: one run at a time writes an output, and a --resume right af
     local_site site;
     temp_dir dir;
     const int n = 120;
-    background_process shoal = slow_crawl(site, dir, n, 300, {"-p", "2", "-c", "5", "--chunk-size", "30"});
+    background_process shoal = slow_crawl(site, dir, n, 300,
+                                          {"-p", "2", "-c", "5", "--chunk-size", "30", "--stats",
+                                           (dir / "stats.json").string()});
     const fs::path urls = dir / "urls.txt", out = dir / "out.jsonl";
     std::this_thread::sleep_for(800ms);
     for (bool resume : {false, true}) {
@@ -932,6 +934,12 @@ TEST_CASE("recovery: one run at a time writes an output, and a --resume right af
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     require_all_pages(records_by_line(out), n);
+    // The writer of the killed run said the run stopped short, in its
+    // stderr and its --stats, with the workers it saw started.
+    CHECK(shoal::test::read_file(dir / "stderr").find("the run's supervisor process is gone") != std::string::npos);
+    const auto stats = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+    CHECK(stats.at("interrupted") == true);
+    CHECK(stats.at("workers").at("started").to_number<int>() >= 2);
 }
 
 TEST_CASE("recovery: --resume checks the list and the rules by content, not by how their paths are spelled",
