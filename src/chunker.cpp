@@ -52,8 +52,13 @@ chunker::chunker(url_source& source, std::size_t chunk_size,
 }
 
 std::optional<chunk> chunker::next() {
-    if (dealt_.empty()) read_window();
+    if (dealt_.empty() && !failure_) read_window();
+    if (dealt_.empty()) rethrow_failure();
     return next_dealt();
+}
+
+void chunker::rethrow_failure() {
+    if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
 }
 
 std::optional<chunk> chunker::next_dealt() {
@@ -69,21 +74,29 @@ std::optional<chunk> chunker::next_at_hand(clock::time_point now) {
     if (!dealt_.empty()) return next_dealt();
     const std::size_t cap = chunk_size_ * dealing_.ways;
     input_line line;
-    while (!ended_ && waiting_.size() < cap) {
-        const url_source::taken t = source_.next_at_hand(line);
-        if (t == url_source::taken::later) break;
-        if (t == url_source::taken::end) {
-            ended_ = true;
-            break;
+    try {
+        while (!ended_ && waiting_.size() < cap) {
+            const url_source::taken t = source_.next_at_hand(line);
+            if (t == url_source::taken::later) break;
+            if (t == url_source::taken::end) {
+                ended_ = true;
+                break;
+            }
+            if (skip_ && skip_(line)) {
+                ++skipped_;
+                continue;
+            }
+            if (waiting_.empty()) first_came_ = now;
+            waiting_.push_back(std::move(line));
         }
-        if (skip_ && skip_(line)) {
-            ++skipped_;
-            continue;
-        }
-        if (waiting_.empty()) first_came_ = now;
-        waiting_.push_back(std::move(line));
+    } catch (...) {
+        failure_ = std::current_exception();  // the lines taken before it go first
+        ended_ = true;
     }
-    if (waiting_.empty()) return std::nullopt;
+    if (waiting_.empty()) {
+        rethrow_failure();
+        return std::nullopt;
+    }
     if (waiting_.size() < cap && !ended_ && now < first_came_ + patience) return std::nullopt;
     deal(std::move(waiting_));
     waiting_.clear();
@@ -126,12 +139,16 @@ void chunker::read_window() {
     std::vector<input_line> window;
     const std::size_t cap = chunk_size_ * dealing_.ways;
     input_line line;
-    while (window.size() < cap && source_.next(line)) {
-        if (skip_ && skip_(line)) {
-            ++skipped_;
-            continue;
+    try {
+        while (window.size() < cap && source_.next(line)) {
+            if (skip_ && skip_(line)) {
+                ++skipped_;
+                continue;
+            }
+            window.push_back(std::move(line));
         }
-        window.push_back(std::move(line));
+    } catch (...) {
+        failure_ = std::current_exception();  // the lines read before it go first
     }
     deal(std::move(window));
 }

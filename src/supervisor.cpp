@@ -233,8 +233,11 @@ private:
     void refuse_unreadable_list() const {
         struct stat st{};
         if (::fstat(input_fd_, &st) != 0 || !S_ISREG(st.st_mode)) return;
+        // From where the list is read: stdin may start past the file's start.
+        const off_t at = ::lseek(input_fd_, 0, SEEK_CUR);
+        if (at < 0) return;
         std::string head(64 * 1024, '\0');
-        const ssize_t n = ::pread(input_fd_, head.data(), head.size(), 0);
+        const ssize_t n = ::pread(input_fd_, head.data(), head.size(), at);
         if (n <= 0) return;
         head.resize(static_cast<std::size_t>(n));
         if (const std::string why = unreadable_list_reason(head); !why.empty())

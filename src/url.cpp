@@ -696,10 +696,19 @@ std::variant<target_url, url_error> resolve_location(const target_url& base,
         // Servers send raw spaces, non-ASCII and characters URLs cannot
         // hold ("{", "|", a backslash in the query) in Location; browsers
         // take them: percent-encode them.
+        // As on a list line: '[' and ']' after the host, and a '%' that
+        // starts no escape, too.
         static constexpr char hex[] = "0123456789ABCDEF";
         static constexpr std::string_view not_in_urls = "\"<>\\^`{|}";
-        for (unsigned char c : location) {
-            if (c <= 0x20 || c >= 0x7f || not_in_urls.find(static_cast<char>(c)) != std::string_view::npos) {
+        const std::size_t host_at = host_start(location);
+        const std::size_t after_host =
+            host_at == std::string_view::npos ? 0 : std::min(location.find_first_of("/?#", host_at), location.size());
+        for (std::size_t i = 0; i < location.size(); ++i) {
+            const auto c = static_cast<unsigned char>(location[i]);
+            const bool stray_percent = c == '%' && !(i + 2 < location.size() && hex_digit_value(location[i + 1]) >= 0 &&
+                                                     hex_digit_value(location[i + 2]) >= 0);
+            if (c <= 0x20 || c >= 0x7f || not_in_urls.find(static_cast<char>(c)) != std::string_view::npos ||
+                stray_percent || (i >= after_host && (c == '[' || c == ']'))) {
                 fixed += '%';
                 fixed += hex[c >> 4];
                 fixed += hex[c & 15];

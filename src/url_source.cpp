@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "shoal/error.hpp"
@@ -56,7 +58,11 @@ std::string unreadable_list_reason(std::string_view head) {
     return {};
 }
 
-url_source::url_source(int fd, std::string name) : fd_(fd), name_(std::move(name)), buf_(buffer_bytes) {}
+url_source::url_source(int fd, std::string name) : fd_(fd), name_(std::move(name)), buf_(buffer_bytes) {
+    // Fault injection for the tests: reads fail (EIO) once this many bytes
+    // of the list have been read, as a failing disk's would partway.
+    if (const char* v = std::getenv("SHOAL_FAULT_LIST_EIO_AFTER")) fault_after_ = std::strtoull(v, nullptr, 10);
+}
 
 void url_source::long_line::take(const char* b, const char* e) {
     if (taken == 0)
@@ -83,8 +89,17 @@ bool url_source::fill() {
         begin_ = 0;
     }
     if (end_ == buf_.size()) return true;  // a full buffer without newline: caller cuts
-    ssize_t n = sys::retry_eintr([&] { return ::read(fd_, buf_.data() + end_, buf_.size() - end_); });
+    std::size_t room = buf_.size() - end_;
+    if (fault_after_ > 0) {
+        if (bytes_read_ >= fault_after_) {
+            errno = EIO;
+            sys::throw_errno(exit_code::file, "cannot read " + name_);
+        }
+        room = std::min<std::size_t>(room, fault_after_ - bytes_read_);
+    }
+    ssize_t n = sys::retry_eintr([&] { return ::read(fd_, buf_.data() + end_, room); });
     if (n < 0) sys::throw_errno(exit_code::file, "cannot read " + name_);
+    bytes_read_ += static_cast<std::uint64_t>(n);
     if (n == 0) eof_ = true;
     end_ += static_cast<std::size_t>(n);
     return n > 0;

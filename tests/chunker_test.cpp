@@ -2,6 +2,7 @@
 // the end of the input, dealing by host, and cutting lines that come over
 // time (next_at_hand).
 #include "shoal/chunker.hpp"
+#include "shoal/error.hpp"
 
 #include <unistd.h>
 
@@ -87,6 +88,36 @@ TEST_CASE("chunker: chunks hold at most chunk_size lines, in order", "[chunker]"
     for (std::size_t i = 0; i < want.size(); ++i) want[i] = i + 1;
     CHECK(numbers == want);
     CHECK(chunks.skipped() == 0);
+}
+
+TEST_CASE("chunker: a list that fails to read partway hands out the lines read before, then throws",
+          "[chunker]") {
+    // "http://h/1\n" .. "http://h/9\n" are 11 bytes each: the read fails
+    // (EIO, fault injection) after 100 bytes, in line 10.
+    const std::string text = numbered_urls(20);
+    ::setenv("SHOAL_FAULT_LIST_EIO_AFTER", "100", 1);
+    for (bool at_hand : {false, true}) {
+        INFO("next_at_hand: " << at_hand);
+        list_pipe in(text);
+        shoal::url_source src(in.fd(), "URL file test.txt");
+        shoal::chunker ch(src, 1000);
+        std::vector<std::uint64_t> got;
+        bool threw = false;
+        try {
+            for (int calls = 0; calls < 100; ++calls) {
+                auto c = at_hand ? ch.next_at_hand(std::chrono::steady_clock::now() + std::chrono::hours(1))
+                                 : ch.next();
+                if (!c) break;
+                for (const auto& l : c->lines) got.push_back(l.number);
+            }
+        } catch (const shoal::setup_error& e) {
+            threw = true;
+            CHECK_THAT(e.what(), Catch::StartsWith("cannot read URL file test.txt: Input/output error"));
+        }
+        CHECK(threw);
+        CHECK(got == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9});
+    }
+    ::unsetenv("SHOAL_FAULT_LIST_EIO_AFTER");
 }
 
 TEST_CASE("chunker: an exact multiple gives no empty trailing chunk", "[chunker]") {

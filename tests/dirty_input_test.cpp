@@ -280,6 +280,46 @@ TEST_CASE("dirty input: localhost, localhost. and names under .localhost are loo
     check_page(by_line.at(3), 3, "http://a.b.localhost.:" + port + "/p/3.html");
 }
 
+TEST_CASE("dirty input: a list that fails to read partway ends the run after the lines read before it",
+          "[dirty]") {
+    local_site site;
+    temp_dir dir;
+    std::string text;
+    std::vector<std::size_t> line_end;  // byte offset just past each line
+    for (int n = 1; n <= 60; ++n) {
+        text += site.url("/p/" + std::to_string(n) + ".html") + "\n";
+        line_end.push_back(text.size());
+    }
+    shoal::test::write_file(dir / "urls.txt", text);
+    // Reads fail (EIO) past the middle of line 31.
+    const std::size_t fail_at = line_end[29] + 5;
+    const fs::path out = dir / "out.jsonl";
+    const std::vector<std::string> crawl = {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", out.string(),
+                                            "-q", "-p", "2", "--chunk-size", "7"};
+    std::vector<std::string> failing = {"env", "SHOAL_FAULT_LIST_EIO_AFTER=" + std::to_string(fail_at)};
+    failing.insert(failing.end(), crawl.begin(), crawl.end());
+    auto r = shoal::test::run_process(failing, "", 60s);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "shoal: cannot read URL file " + (dir / "urls.txt").string() +
+                       ": Input/output error; the records of the lines read before it are whole: to finish "
+                       "once the list reads, run the same command with --resume\n");
+    std::map<std::int64_t, json::object> by_line;
+    for (auto& rec : shoal::test::read_jsonl(out)) {
+        const auto n = rec.at("line").to_number<std::int64_t>();
+        REQUIRE(by_line.count(n) == 0);
+        by_line.emplace(n, std::move(rec));
+    }
+    REQUIRE(by_line.size() == 30);  // every line read whole, none after
+    for (int n = 1; n <= 30; ++n) check_page(by_line.at(n), n, site.url("/p/" + std::to_string(n) + ".html"));
+    std::vector<std::string> resume = crawl;
+    resume.push_back("--resume");
+    auto rest = shoal::test::run_process(resume, "", 60s);
+    INFO(rest.err);
+    CHECK(rest.exit_code == 0);
+    CHECK(shoal::test::read_jsonl(out).size() == 60);
+}
+
 TEST_CASE("dirty input: lines past 64 KiB are blank, a URL among blanks, or too long, each as if short",
           "[dirty]") {
     local_site site;

@@ -370,6 +370,11 @@ TEST_CASE("url: resolve_location reads a backslash before the query as a slash, 
     // In the query it stays, percent-encoded, as do others URLs cannot hold.
     CHECK(resolved(base, "/q?a=\\b").url == "https://shop.example/q?a=%5Cb");
     CHECK(resolved(base, "/q?f={a|b}").url == "https://shop.example/q?f=%7Ba%7Cb%7D");
+    // '[' ']' after the host and a '%' that starts no escape, as on a list line.
+    CHECK(resolved(base, "/list?filter[price]=10").url == "https://shop.example/list?filter%5Bprice%5D=10");
+    CHECK(resolved(base, "/a[1]").url == "https://shop.example/a%5B1%5D");
+    CHECK(resolved(base, "?off=50%").url == "https://shop.example/a/b?off=50%25");
+    CHECK(resolved(base, "http://[::1]:8080/x[2]").url == "http://[::1]:8080/x%5B2%5D");
 }
 
 TEST_CASE("url: resolve_location drops tabs and line breaks, as browsers do", "[url]") {

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string_view>
@@ -53,6 +54,8 @@ public:
     static constexpr std::chrono::milliseconds patience{1000};
 
     // The next chunk, or nullopt when the input is exhausted. Waits for input.
+    // Throws the source's error (setup_error) once the lines read before it
+    // are handed out; next_at_hand() the same.
     std::optional<chunk> next();
 
     // The next chunk from the lines at hand (see the top), without waiting
@@ -75,6 +78,7 @@ private:
     // Deals a window's lines into chunks (see the top), onto dealt_.
     void deal(std::vector<input_line> window);
     std::optional<chunk> next_dealt();
+    void rethrow_failure();
 
     url_source& source_;
     std::size_t chunk_size_;
@@ -84,6 +88,9 @@ private:
     std::vector<input_line> waiting_;            // next_at_hand: lines taken, not cut yet
     clock::time_point first_came_{};             // when waiting_'s first line was taken
     bool ended_ = false;                         // next_at_hand: the source has ended
+    // The source's error (a read error, a list that is no text list): the
+    // lines read before it are handed out first, then it is thrown.
+    std::exception_ptr failure_;
     std::uint64_t next_id_ = 1;
     std::uint64_t skipped_ = 0;
 };

@@ -84,6 +84,8 @@ private:
     bool in_long_line_ = false;  // long_ takes the rest of a line, up to its newline
     long_line long_;
     std::uint64_t line_no_ = 0;
+    std::uint64_t bytes_read_ = 0;
+    std::uint64_t fault_after_ = 0;  // SHOAL_FAULT_LIST_EIO_AFTER (0: none)
 };
 
 // Why a list that starts with `head` cannot be read as one URL per line
