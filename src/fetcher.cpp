@@ -2,6 +2,10 @@
 // The only translation unit that includes Beast (HTTPS over tls_client_stream).
 #include "shoal/fetcher.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -313,6 +317,22 @@ double parse_retry_after(std::string_view v) {
         if (s > 3600) return 3600;
     }
     return s;
+}
+
+// Whether this machine has ::1 (a kernel without IPv6, or with it turned
+// off, has not); asked once per process.
+bool ipv6_loopback_usable() {
+    static const bool usable = [] {
+        const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return false;
+        sockaddr_in6 a{};
+        a.sin6_family = AF_INET6;
+        a.sin6_addr = in6addr_loopback;
+        const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
+        ::close(fd);
+        return bound;
+    }();
+    return usable;
 }
 
 // One client context: TLS 1.2+, sessions kept by the fetcher (no OpenSSL cache), and
@@ -636,9 +656,12 @@ struct fetcher::impl {
         // "localhost", "localhost." and names under it are the loopback
         // addresses, never asked of DNS (RFC 6761 6.3, as browsers do).
         if (const std::string_view name = without_root_dot(host);
-            name == "localhost" || name.ends_with(".localhost"))
-            co_return std::vector<tcp::endpoint>{tcp::endpoint(net::ip::address_v4::loopback(), port),
-                                                 tcp::endpoint(net::ip::address_v6::loopback(), port)};
+            name == "localhost" || name.ends_with(".localhost")) {
+            std::vector<tcp::endpoint> eps{tcp::endpoint(net::ip::address_v4::loopback(), port)};
+            // ::1 only where it works: else its error would be the one said.
+            if (ipv6_loopback_usable()) eps.emplace_back(net::ip::address_v6::loopback(), port);
+            co_return eps;
+        }
         auto it = dns_cache.find(host);
         if (it == dns_cache.end()) {
             tcp::resolver resolver(io);
