@@ -734,7 +734,9 @@ fs::path prepare_out_dir(const std::string& dir) {
     std::error_code ec;
     fs::create_directory(dir, ec);
     if (ec) {
-        const fs::path parent = fs::path(dir).lexically_normal().parent_path();
+        fs::path named = fs::path(dir).lexically_normal();
+        if (!named.has_filename()) named = named.parent_path();  // "a/b/" names b
+        const fs::path parent = named.parent_path();
         if (ec == std::errc::no_such_file_or_directory && !parent.empty() && !fs::exists(parent))
             throw setup_error(exit_code::file, "cannot make " + said + ": its parent directory " + parent.string() +
                                                    " does not exist (shoal bench makes only the last one)");

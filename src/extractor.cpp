@@ -1050,7 +1050,8 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
 
 // The first decimal number in s, as an exact JSON number (no float round
 // trip): an optional '-', digits without leading zeros, and a fraction;
-// ".5" (a '.' before the digits, after no digit) is 0.5.
+// ".5" (a '.' before the digits, after no digit) is 0.5, and so is ",5" when
+// no word is glued before the comma.
 // Digit groups of three go away: "12,500,000", "12 345", "1.234.567" and
 // "1.234,56" (a '.' group only with a second group or a decimal comma
 // after it). The decimal point is '.' or, where ',' does not start a group
@@ -1070,9 +1071,11 @@ std::optional<std::string> first_number(std::string_view s) {
     std::string out;
     // ".99", "-.5", ",5": a fraction alone. A ',' counts only with no word
     // glued before it ("item,5" is 5).
-    const bool comma_fraction =
-        i > 0 && s[i - 1] == ',' &&
-        (i == 1 || !std::isalnum(static_cast<unsigned char>(s[i - 2])));
+    const auto word_byte = [](char c) {  // letters and digits, non-ASCII ones too
+        const auto u = static_cast<unsigned char>(c);
+        return u >= 0x80 || std::isalnum(u);
+    };
+    const bool comma_fraction = i > 0 && s[i - 1] == ',' && (i == 1 || !word_byte(s[i - 2]));
     if (i > 0 && (s[i - 1] == '.' || comma_fraction)) {
         if (minus_before(i - 1)) out += '-';
         out += "0.";

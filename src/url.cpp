@@ -352,7 +352,8 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
     }
     t.port = t.https ? 443 : 80;
     if (u.has_port() && !u.encoded_path().empty() && u.encoded_path().front() != '/') {
-        // "host:abc/" and "host:0x50/" (port "0", path "x50/") have no port.
+        // "host:abc/" and "host:0x50/" (port "0", path "x50/") have no
+        // port; nor has "host:8:/x" (port "8", path ":/x").
         const std::string_view path = u.encoded_path();
         return url_error{"bad_port", "port '" + std::string(u.port()) + std::string(path.substr(0, path.find('/'))) +
                                          "' is not a number"};
@@ -362,10 +363,9 @@ std::variant<target_url, url_error> from_view(const urls::url_view& u) {
         if (!port) return url_error{"bad_port", "port '" + std::string(u.port()) + "' is not 1-65535"};
         t.port = *port;
     }
-    // After the authority comes "/" or nothing ("http://a:8:/x" is not a URL
-    // whose path is ":/x").
+    // After the authority comes "/" or nothing.
     if (!u.encoded_path().empty() && u.encoded_path().front() != '/')
-        return url_error{"invalid_url", "the URL has junk after the host and port"};
+        return url_error{"invalid_url", "the URL has junk after the host"};
     t.target = u.encoded_path().empty() ? "/" : without_dot_segments(u.encoded_path());
     if (u.has_query()) {
         t.target += '?';
@@ -593,8 +593,9 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
     for (unsigned char c : text)
         if (c <= 0x20 || c == 0x7f)
             return url_error{"invalid_url", "the URL contains spaces or control characters"};
-    // Bytes a URL cannot hold as they are are percent-encoded, as browsers
-    // send them: non-ASCII ones everywhere (a non-ASCII host, as IDN hosts
+    // Bytes a URL cannot hold as they are (RFC 3986, which Boost.URL
+    // follows) are percent-encoded, which servers decode alike: non-ASCII
+    // ones everywhere (a non-ASCII host, as IDN hosts
     // appear in lists, is then decoded and turned into punycode with the
     // other host names; a path keeps them encoded, as sent), and after the
     // host " < > ` { } | ^ [ ] ("?filter[price]=10"), a '%' not before two

@@ -297,6 +297,9 @@ TEST_CASE("bench: usage and output errors", "[bench]") {
     CHECK(deep.err == "shoal: cannot make --out " + typo + ": its parent directory " + (dir / "no-such").string() +
                           " does not exist (shoal bench makes only the last one)\n");
     CHECK_FALSE(std::filesystem::exists(dir / "no-such"));
+    auto slash = run_process({SHOAL_BINARY, "bench", "--quick", "--out", typo + "/"}, "", 20s);
+    CHECK(slash.err == "shoal: cannot make --out " + typo + "/: its parent directory " + (dir / "no-such").string() +
+                           " does not exist (shoal bench makes only the last one)\n");
 
     auto help = run_process({SHOAL_BINARY, "bench", "--help"}, "", 20s);
     CHECK(help.exit_code == 0);

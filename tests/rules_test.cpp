@@ -384,6 +384,7 @@ TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     CHECK(n(",5") == "0.5");  // a decimal comma's fraction alone
     CHECK(n("-,25") == "-0.25");
     CHECK(n("item,5") == "5");  // a comma after a word separates
+    CHECK(n("caf\u00e9,5") == "5");  // a word of non-ASCII letters too
     CHECK(n("-.0") == "0");
     CHECK(n("\u22123 degrees") == "-3");  // U+2212 MINUS SIGN
     CHECK(n("\u2212.5") == "-0.5");

@@ -506,11 +506,12 @@ TEST_CASE("serve: --idle-timeout closes a head that trickles in, and an idle con
         for (; sent < head.size(); ++sent) {
             if (!c.try_send(head.substr(sent, 1))) break;
             std::this_thread::sleep_for(100ms);
-            if (std::chrono::steady_clock::now() - start > 900ms) break;
+            if (std::chrono::steady_clock::now() - start > 2500ms) break;
         }
         CHECK(sent < head.size());
         CHECK(c.closed_by_server());  // no answer, closed
-        CHECK(sent <= 7);             // within about 0.4 s of the first byte
+        // Within about 0.5 s of the first byte; each byte moving the
+        // deadline, the whole head (4 s) would have been read.
         CHECK(std::chrono::steady_clock::now() - start < 1500ms);
     }
     {

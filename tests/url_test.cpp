@@ -87,6 +87,7 @@ TEST_CASE("url: bad ports are errors", "[url]") {
           "port '0x4E9A' is not a number");
     CHECK(error_code("http://127.0.0.1:18o90/") == "bad_port");
     CHECK(error_code("http://127.0.0.1:1_8090/x") == "bad_port");
+    CHECK(std::get<url_error>(shoal::parse_url("http://a:8:/x")).message == "port '8:' is not a number");
     // Leading zeros are not digits of the number, as browsers read them.
     CHECK(ok("http://example.com:018431/x").port == 18431);
     CHECK(ok("http://example.com:0000080/").url == "http://example.com/");
