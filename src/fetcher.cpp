@@ -1128,7 +1128,10 @@ struct fetcher::impl {
             bool retry_status = a.stage == error_stage::none && (a.status == 429 || (a.status >= 500 && a.status <= 599));
             bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
             if (!retry || attempts > cfg.retries) co_return a;
-            if (!co_await sleep(backoff(attempts - 1, a.retry_after_s))) co_return abandoned_attempt();
+            if (cfg.backoff_begins) cfg.backoff_begins();
+            const bool waited = co_await sleep(backoff(attempts - 1, a.retry_after_s));
+            if (cfg.backoff_ends) co_await cfg.backoff_ends();
+            if (!waited) co_return abandoned_attempt();
         }
     }
 

@@ -100,6 +100,7 @@ public:
           batch_timer_(io),
           gauge_timer_(io),
           parked_(io),
+          slot_free_(io),
           picker_(s.work.lines, picker_window * std::size_t{s.options.concurrency},
                   [this](const std::string& origin) { return fetcher_.has_idle(origin); }) {
         if (s.options.robots) {
@@ -134,6 +135,7 @@ public:
         started_ = clock_type::now();
         const auto& lines = setup_.work.lines;
         lanes_ = static_cast<unsigned>(std::min<std::size_t>(setup_.options.concurrency, lines.size()));
+        busy_ = lanes_;
         if (lanes_ == 0) lanes_done_ = true;
         for (unsigned i = 0; i < lanes_; ++i) net::co_spawn(io_, lane(), rethrow);
         net::co_spawn(io_, flush_loop(), rethrow);
@@ -149,6 +151,7 @@ public:
         stopping_ = true;
         fetcher_.stop();  // fetches not yet sent end now, without records
         parked_.notify();
+        slot_free_.notify();  // retries waiting for a place go on, to end
         // With the lanes done, only records are left to write: nothing to
         // give a grace (a timer armed now would hold io_ after the last write).
         if (lanes_done_) return;
@@ -204,6 +207,8 @@ private:
             if (held_fds_) grab_descriptors();
         };
         c.proxy = proxy_of(s.options);
+        c.backoff_begins = [this] { backoff_begins(); };
+        c.backoff_ends = [this] { return backoff_ends(); };
         if (s.options.robots) {
             c.gate = [this](const target_url& u) { return robots_->check(u); };
             c.min_spacing = [this](const std::string& origin) { return robots_->crawl_delay(origin); };
@@ -215,9 +220,36 @@ private:
         if (e) std::rethrow_exception(e);
     }
 
+    // A fetch waiting for its retry's backoff holds no place among the
+    // worker's --concurrency: its lane gives the place to a new lane while
+    // lines are left to start (or to a retry whose wait is over), and takes
+    // one again before its next attempt. Lanes in a backoff hold no
+    // connection and no --per-host slot: busy_ <= concurrency keeps both
+    // within what was sized for --concurrency.
+    void backoff_begins() {
+        --busy_;
+        if (slot_waiters_ > 0) {
+            slot_free_.notify();
+        } else if (!stopping_ && !picker_.exhausted()) {
+            ++lanes_;
+            ++busy_;
+            net::co_spawn(io_, lane(), rethrow);
+        }
+    }
+
+    net::awaitable<void> backoff_ends() {
+        ++slot_waiters_;
+        parked_.notify();  // a lane parked for the CPU looks again, and may give its place
+        while (busy_ >= setup_.options.concurrency && !stopping_) co_await slot_free_.wait();
+        --slot_waiters_;
+        ++busy_;
+    }
+
     net::awaitable<void> lane() {
         std::string finished_origin;  // where this lane's last fetch went
         while (!stopping_) {
+            // Between lines, a lane gives its place to a retry waiting for one.
+            if (slot_waiters_ > 0 && busy_ >= setup_.options.concurrency) break;
             auto picked = picker_.next(finished_origin, !gauge_.saturated());
             // The origin's last line may be the one this lane took: it goes
             // on the connection the lane just freed.
@@ -241,6 +273,8 @@ private:
             if (hold_fds_s_ > 0) hold_descriptors();
             while (pending_.size() > max_pending_bytes && !write_failed_) co_await space_ready_.wait();
         }
+        --busy_;
+        slot_free_.notify();
         if (--lanes_ == 0) {
             process_fetched();
             append_counters_frame(fetcher_.counters(), pending_);  // the last frame, for --stats
@@ -486,6 +520,9 @@ private:
     cpu_gauge gauge_;
     bool gauge_fixed_ = false;  // SHOAL_FAULT_CPU_SATURATED
     event parked_;              // lanes waiting for the CPU to have room
+    event slot_free_;           // a place among --concurrency came free (see backoff_begins)
+    unsigned busy_ = 0;         // lanes not waiting in a retry's backoff: at most --concurrency
+    unsigned slot_waiters_ = 0;  // lanes whose backoff is over, waiting for a place
     std::function<void()> on_done_;
     clock_type::time_point started_ = clock_type::now();
     std::size_t records_ = 0;  // records made so far

@@ -293,6 +293,22 @@ TEST_CASE("crawl: --retries recovers from 503 and 429", "[crawl]") {
     CHECK(int_field(r.by_line.at(3), "attempts") == 3);
 }
 
+TEST_CASE("crawl: a fetch waiting for its retry holds no place among --concurrency", "[crawl]") {
+    // One lane: while line 1 waits out its backoffs (0.1 s and more each),
+    // lines 2 to 6 are fetched on its place, and their records come first.
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/flaky/w/2/p/1.html")};
+    for (int n = 2; n <= 6; ++n) lines.push_back(site.url("/p/" + std::to_string(n) + ".html"));
+    auto r = crawl(dir, lines, {"-p", "1", "-c", "1", "--retries", "2"}, 60s);
+    require_complete(r, lines);
+    check_product(r.by_line.at(1), 1, lines[0]);
+    CHECK(int_field(r.by_line.at(1), "attempts") == 3);
+    for (int n = 2; n <= 6; ++n) check_product(r.by_line.at(n), n, lines[static_cast<std::size_t>(n - 1)]);
+    REQUIRE(r.records.size() == 6);
+    CHECK(r.records.back().at("line") == 1);  // written last: the others did not wait for it
+}
+
 TEST_CASE("crawl: lines that are not usable http(s) URLs get input errors", "[crawl]") {
     local_site site;
     temp_dir dir;

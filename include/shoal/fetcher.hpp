@@ -84,6 +84,12 @@ struct fetch_config {
     // How far apart requests to an origin must be at least (a robots.txt
     // Crawl-delay), on top of pacer's interval; needs pacer. Empty: none.
     std::function<std::chrono::nanoseconds(const std::string& origin)> min_spacing;
+    // Around a retry's backoff: backoff_begins() as the fetch starts to wait,
+    // backoff_ends() (awaited) once the wait is over, before the next attempt,
+    // also when the run stopped meanwhile. The worker lets another line take
+    // the fetch's place among its --concurrency meanwhile. Empty: nothing.
+    std::function<void()> backoff_begins;
+    std::function<boost::asio::awaitable<void>()> backoff_ends;
     // Asked before a fetch sends anything to a URL: the line's, then each
     // redirect's. A refusal ends the fetch (stage request, its code and
     // message; the status of a redirect before it stays). Empty: no gate.
