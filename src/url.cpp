@@ -270,14 +270,14 @@ bool is_double_dot(std::string_view seg) {
     return seg.size() == 6 && is_dot_encoded(seg.substr(0, 3)) && is_dot_encoded(seg.substr(3));
 }
 
-// Whether an absolute path has a "." or ".." segment.
+// Whether an absolute path has a "." or ".." segment. One pass that looks
+// only at segments starting with '.' or '%' (the URL scanner's hot path).
 bool has_dot_segment(std::string_view path) {
-    for (std::size_t at = path.find('/'); at != std::string_view::npos;) {
-        const std::size_t next = path.find('/', at + 1);
-        const std::string_view seg = path.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
-        if (!seg.empty() && (seg[0] == '.' || seg[0] == '%') && (is_single_dot(seg) || is_double_dot(seg)))
-            return true;
-        at = next;
+    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+        if (path[i] != '/' || (path[i + 1] != '.' && path[i + 1] != '%')) continue;
+        const std::size_t end = std::min(path.find('/', i + 1), path.size());
+        const std::string_view seg = path.substr(i + 1, end - i - 1);
+        if (is_single_dot(seg) || is_double_dot(seg)) return true;
     }
     return false;
 }
