@@ -3,7 +3,8 @@
 // pieces of 1 to 4,096 bytes, the reader taking what is at hand after each
 // piece (so it is told `later` in the middle of lines, of CRLFs, and of
 // overlong lines it is skipping). Both must give the same lines, numbers and
-// count; after the pipe's end, next_at_hand() must say `end`.
+// count; after the pipe's end, next_at_hand() must say `end`. A list whose
+// first bytes are no text list is refused the same way by both.
 //
 // Input: two bytes seed the piece sizes; the rest is the list, where each
 // 0x01 byte stands for 20,000 'x' bytes (so that short inputs make lines
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "shoal/error.hpp"
 #include "shoal/url_source.hpp"
 
 namespace {
@@ -51,10 +53,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (::lseek(file, 0, SEEK_SET) != 0) std::abort();
     std::vector<shoal::input_line> want;
     std::uint64_t want_read = 0;
+    bool want_refused = false;  // first bytes that are no text list (UTF-16, gzip, CR-only, ...)
     {
         shoal::url_source src(file);
         shoal::input_line line;
-        while (src.next(line)) want.push_back(line);
+        try {
+            while (src.next(line)) want.push_back(line);
+        } catch (const shoal::setup_error&) {
+            want_refused = true;
+        }
         want_read = src.lines_read();
     }
     ::close(file);
@@ -72,18 +79,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             got.push_back(line);
         }
     };
-    for (std::size_t off = 0; off < content.size();) {
-        x = x * 1103515245u + 12345u;
-        const std::size_t piece = std::min<std::size_t>(1 + (x >> 16) % 4096, content.size() - off);
-        write_all(p[1], content.data() + off, piece);
-        off += piece;
-        if (take() != shoal::url_source::taken::later) std::abort();  // the end has not come
+    // A refusal comes from the same first bytes either way: the reader
+    // decides once it has the first line, 64 KiB, or the end.
+    bool got_refused = false;
+    try {
+        for (std::size_t off = 0; off < content.size();) {
+            x = x * 1103515245u + 12345u;
+            const std::size_t piece = std::min<std::size_t>(1 + (x >> 16) % 4096, content.size() - off);
+            write_all(p[1], content.data() + off, piece);
+            off += piece;
+            if (take() != shoal::url_source::taken::later) std::abort();  // the end has not come
+        }
+        ::close(p[1]);
+        p[1] = -1;
+        if (take() != shoal::url_source::taken::end) std::abort();
+        if (src.next_at_hand(line) != shoal::url_source::taken::end) std::abort();
+    } catch (const shoal::setup_error&) {
+        got_refused = true;
     }
-    ::close(p[1]);
-    if (take() != shoal::url_source::taken::end) std::abort();
-    if (src.next_at_hand(line) != shoal::url_source::taken::end) std::abort();
+    if (p[1] >= 0) ::close(p[1]);
     ::close(p[0]);
 
+    if (got_refused != want_refused) std::abort();
     if (got.size() != want.size() || src.lines_read() != want_read) std::abort();
     for (std::size_t i = 0; i < got.size(); ++i)
         if (got[i].number != want[i].number || got[i].text != want[i].text) std::abort();
