@@ -385,6 +385,10 @@ struct request_plan {
     bool first_origin = true;  // no redirect has left the URL's origin: --header's credentials go
     std::size_t body_limit = 0;  // bytes of body as sent, at most
     bool cut_body = false;       // a longer body: keep its first body_limit bytes, not an error
+    // A line's fetch gives its place among --concurrency up while it waits
+    // out a retry's backoff (cfg.backoff_begins/ends); a robots.txt fetch,
+    // which lanes of its site wait for, keeps it.
+    bool gives_place_in_backoff = true;
 };
 
 }  // namespace
@@ -1128,9 +1132,10 @@ struct fetcher::impl {
             bool retry_status = a.stage == error_stage::none && (a.status == 429 || (a.status >= 500 && a.status <= 599));
             bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
             if (!retry || attempts > cfg.retries) co_return a;
-            if (cfg.backoff_begins) cfg.backoff_begins();
+            const bool gives_place = plan.gives_place_in_backoff && cfg.backoff_begins && cfg.backoff_ends;
+            if (gives_place) cfg.backoff_begins();
             const bool waited = co_await sleep(backoff(attempts - 1, a.retry_after_s));
-            if (cfg.backoff_ends) co_await cfg.backoff_ends();
+            if (gives_place) co_await cfg.backoff_ends();
             if (!waited) co_return abandoned_attempt();
         }
     }
@@ -1139,7 +1144,7 @@ struct fetcher::impl {
                                        bool cut_body) {
         fetch_result r;
         // first_origin: still on the URL's own origin, no redirect has left it yet.
-        request_plan plan{true, body_limit, cut_body};
+        request_plan plan{true, body_limit, cut_body, gated};
         for (unsigned redirects = 0;; ++redirects) {
             r.final_url = url.url;
             if (gated && cfg.gate) {

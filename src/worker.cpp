@@ -23,6 +23,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <algorithm>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -100,7 +102,6 @@ public:
           batch_timer_(io),
           gauge_timer_(io),
           parked_(io),
-          slot_free_(io),
           picker_(s.work.lines, picker_window * std::size_t{s.options.concurrency},
                   [this](const std::string& origin) { return fetcher_.has_idle(origin); }) {
         if (s.options.robots) {
@@ -151,7 +152,11 @@ public:
         stopping_ = true;
         fetcher_.stop();  // fetches not yet sent end now, without records
         parked_.notify();
-        slot_free_.notify();  // retries waiting for a place go on, to end
+        // Retries waiting for a place go on, to end at once (not fetching).
+        for (net::steady_timer* t : std::exchange(slot_queue_, {})) {
+            ++busy_;
+            t->cancel();
+        }
         // With the lanes done, only records are left to write: nothing to
         // give a grace (a timer armed now would hold io_ after the last write).
         if (lanes_done_) return;
@@ -221,16 +226,21 @@ private:
     }
 
     // A fetch waiting for its retry's backoff holds no place among the
-    // worker's --concurrency: its lane gives the place to a new lane while
-    // lines are left to start (or to a retry whose wait is over), and takes
-    // one again before its next attempt. Lanes in a backoff hold no
-    // connection and no --per-host slot: busy_ <= concurrency keeps both
-    // within what was sized for --concurrency.
+    // worker's --concurrency: its lane gives the place to the first retry
+    // waiting for one, else to a new lane while lines are left to start; it
+    // takes one again before its next attempt, in turn (FIFO), from a lane
+    // that ends or goes between lines. Lanes in a backoff hold no connection
+    // and no --per-host slot: busy_ <= concurrency keeps both within what was
+    // sized for --concurrency. At most max_lanes lanes: past that, a lane in
+    // a backoff leaves its place empty (memory stays bounded by -c, not by
+    // the lines that fail at once).
     void backoff_begins() {
+        if (!slot_queue_.empty()) {
+            hand_place();
+            return;
+        }
         --busy_;
-        if (slot_waiters_ > 0) {
-            slot_free_.notify();
-        } else if (!stopping_ && !picker_.exhausted()) {
+        if (!stopping_ && !picker_.exhausted() && lanes_ < max_lanes()) {
             ++lanes_;
             ++busy_;
             net::co_spawn(io_, lane(), rethrow);
@@ -238,18 +248,36 @@ private:
     }
 
     net::awaitable<void> backoff_ends() {
-        ++slot_waiters_;
-        parked_.notify();  // a lane parked for the CPU looks again, and may give its place
-        while (busy_ >= setup_.options.concurrency && !stopping_) co_await slot_free_.wait();
-        --slot_waiters_;
-        ++busy_;
+        if (stopping_ || (busy_ < setup_.options.concurrency && slot_queue_.empty())) {
+            ++busy_;
+            co_return;
+        }
+        net::steady_timer turn(io_, net::steady_timer::time_point::max());
+        slot_queue_.push_back(&turn);
+        // Lanes parked for the CPU look again, once, and give their places.
+        if (slot_queue_.size() == 1) parked_.notify();
+        co_await turn.async_wait(use_tuple);  // hand_place() or a stop: busy_ counts this one
     }
+
+    // A place that comes free goes to the first retry waiting for one
+    // (busy_ unchanged), else it is free.
+    void hand_place() {
+        if (slot_queue_.empty()) {
+            --busy_;
+            return;
+        }
+        net::steady_timer* first = slot_queue_.front();
+        slot_queue_.pop_front();
+        first->cancel();
+    }
+
+    unsigned max_lanes() const { return std::max(8 * setup_.options.concurrency, 64u); }
 
     net::awaitable<void> lane() {
         std::string finished_origin;  // where this lane's last fetch went
         while (!stopping_) {
             // Between lines, a lane gives its place to a retry waiting for one.
-            if (slot_waiters_ > 0 && busy_ >= setup_.options.concurrency) break;
+            if (!slot_queue_.empty()) break;
             auto picked = picker_.next(finished_origin, !gauge_.saturated());
             // The origin's last line may be the one this lane took: it goes
             // on the connection the lane just freed.
@@ -273,8 +301,7 @@ private:
             if (hold_fds_s_ > 0) hold_descriptors();
             while (pending_.size() > max_pending_bytes && !write_failed_) co_await space_ready_.wait();
         }
-        --busy_;
-        slot_free_.notify();
+        hand_place();
         if (--lanes_ == 0) {
             process_fetched();
             append_counters_frame(fetcher_.counters(), pending_);  // the last frame, for --stats
@@ -520,9 +547,9 @@ private:
     cpu_gauge gauge_;
     bool gauge_fixed_ = false;  // SHOAL_FAULT_CPU_SATURATED
     event parked_;              // lanes waiting for the CPU to have room
-    event slot_free_;           // a place among --concurrency came free (see backoff_begins)
-    unsigned busy_ = 0;         // lanes not waiting in a retry's backoff: at most --concurrency
-    unsigned slot_waiters_ = 0;  // lanes whose backoff is over, waiting for a place
+    unsigned busy_ = 0;  // lanes not waiting in a retry's backoff: at most --concurrency
+    // Retries whose backoff is over, waiting for a place, in turn (see backoff_begins).
+    std::deque<net::steady_timer*> slot_queue_;
     std::function<void()> on_done_;
     clock_type::time_point started_ = clock_type::now();
     std::size_t records_ = 0;  // records made so far

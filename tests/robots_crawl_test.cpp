@@ -167,6 +167,30 @@ TEST_CASE("robots: an unreachable robots.txt (5xx, 429, no answer) keeps the who
     CHECK(requested(site) == std::vector<std::string>{"/robots.txt"});
 }
 
+TEST_CASE("robots: a robots.txt retried after a backoff does not hold up its site's lanes", "[robots_crawl]") {
+    // One site, few lanes: while its robots.txt waits out a retry's
+    // backoff, every lane waits for that robots.txt. Its retry must not
+    // wait for a lane's place in turn (it keeps its own), or nothing moves.
+    temp_dir dir;
+    local_site site(std::nullopt, {"--robots-status", "503"});
+    std::string text;
+    for (int n = 1; n <= 12; ++n) text += site.url("/p/" + std::to_string(n) + ".html") + "\n";
+    shoal::test::write_file(dir / "urls.txt", text);
+    for (const char* lanes : {"1", "2"}) {
+        INFO("-c " << lanes);
+        auto r = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                           (dir / "out.jsonl").string(), "-q", "--robots", "-p", "1", "-c", lanes,
+                                           "--retries", "2"},
+                                          "", 60s);
+        INFO(r.err);
+        REQUIRE_FALSE(r.timed_out);
+        REQUIRE(r.exit_code == 0);
+        const auto recs = shoal::test::read_jsonl(dir / "out.jsonl");
+        CHECK(recs.size() == 12);
+        for (const auto& rec : recs) check_refused(rec, "robots_unreachable");
+    }
+}
+
 TEST_CASE("robots: a site that cannot be reached gets robots_unreachable with the reason",
           "[robots_crawl]") {
     temp_dir dir;
