@@ -727,8 +727,8 @@ void run_mode(const bench_options& o, const std::string& mode, const std::string
 
 // ---------------------------------------------------------------- output
 
-// Creates DIR and checks that a file can be written in it.
-// --out, made if missing; its parent must exist (a typo makes no tree).
+// --out, made if missing (its parent must exist: a typo makes no tree),
+// and checked that a file can be written in it.
 fs::path prepare_out_dir(const std::string& dir) {
     const std::string said = "--out " + dir;
     std::error_code ec;
