@@ -54,7 +54,7 @@ std::optional<extract_options> parse(int argc, char** argv) {
     add_version_flag(app);
     app.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price")
         ->type_name("PATH");
-    app.add_option("--url", o.url,
+    CLI::Option* url_option = app.add_option("--url", o.url,
                    "the URL the pages came from: the record's url, the host for `hosts`, the base "
                    "for url values")
         ->type_name("URL");
@@ -69,6 +69,7 @@ std::optional<extract_options> parse(int argc, char** argv) {
         ->type_name("BYTES");
     app.add_option("FILE", o.files, "saved pages, read as bytes ('-': stdin)")->required()->type_name("FILE");
     if (!parse_command(app, argc, argv, "extract")) return std::nullopt;
+    const bool url_given = url_option->count() > 0;
     // A charset typed here is checked: a page's own unknown label is skipped
     // (as in a crawl), which would hide a typo here.
     if (const std::string label = content_type_charset(o.content_type);
@@ -79,6 +80,7 @@ std::optional<extract_options> parse(int argc, char** argv) {
                               ", and their WHATWG labels such as gbk, latin1 or sjis "
                               "(see the README's Charsets)");
     // The same URLs as a crawl's lines: http(s) only, else a usage error.
+    if (url_given && o.url.empty()) throw setup_error(exit_code::usage, "--url is empty: give the URL the pages came from");
     if (!o.url.empty()) {
         const auto parsed = parse_url(o.url);
         if (const auto* e = std::get_if<url_error>(&parsed))

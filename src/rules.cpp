@@ -81,10 +81,9 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
                 }))
                 fail(where + at_line(node) +
                      "currency must be a 3-letter ISO 4217 code, e.g. \"EUR\"");
-            r.currency = *s;
-            for (auto& c : r.currency)
-                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-            if (!is_iso_4217_code(r.currency))
+            // As a page's declared currency is read: RUR is RUB, NIS is ILS.
+            r.currency = currency_code(*s);
+            if (r.currency.empty())
                 fail(where + at_line(node) + "currency \"" + *s +
                      "\" is not an ISO 4217 code (such as \"EUR\", \"USD\", \"CNY\")");
         } else if (k == "hosts") {

@@ -165,6 +165,9 @@ TEST_CASE("extract: errors before any output", "[extract]") {
         CHECK_THAT(bad_url.second, Catch::StartsWith(std::string("--url ") + not_http + ": "));
     }
     CHECK(code_of({"--url", "http://127.0.0.1/p/1.html", (dir / "p.html").string()}).first == 0);
+    auto empty_url = code_of({"--url", "", (dir / "p.html").string()});
+    CHECK(empty_url.first == 1);
+    CHECK_THAT(empty_url.second, Catch::Contains("--url is empty"));
     // A charset typed on the command line must be one shoal knows.
     auto unknown_charset =
         code_of({"--content-type", "text/html; charset=x-bogus", (dir / "p.html").string()});

@@ -174,7 +174,7 @@ TEST_CASE("rules: a currency that is no ISO 4217 code is refused, naming it", "[
     // Codes in any case, funds and metals included, and codes withdrawn lately.
     for (const auto& [code, iso] : std::vector<std::pair<std::string, std::string>>{
              {"usd", "USD"}, {"Eur", "EUR"}, {"KWD", "KWD"}, {"XAU", "XAU"}, {"CHW", "CHW"},
-             {"ZWG", "ZWG"}, {"XCG", "XCG"}, {"HRK", "HRK"}}) {
+             {"ZWG", "ZWG"}, {"XCG", "XCG"}, {"HRK", "HRK"}, {"RUR", "RUB"}, {"nis", "ILS"}}) {
         INFO(code);
         CHECK(make(price_rule + "currency = '" + code + "'\n")->extract("<b>12.00</b>").price->currency == iso);
     }
