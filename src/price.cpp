@@ -840,6 +840,9 @@ candidate inspect(string_view t, number num) {
     const size_t after_begin = q < t.size() && t[q] == ' ' ? q + 1 : q;
     size_t after_end = 0;
     const marker* after = marker_starting_at(t, after_begin, after_end, false);
+    // A symbol glued to the digits that follow is theirs ("Model 2024
+    // £1,299.00", "Size 10 $49.99"): the next number's prefix.
+    if (after && is_digit(byte_at(t, after_end))) after = nullptr;
     const bool glued_after = letter_at(t, num.end) && !(after && after_begin == num.end);
     c.usable = !glued_before && !glued_after && byte_at(t, after_begin) != '%';
     // Prefer the marker that names one currency ("$12 CAD" is CAD).

@@ -642,6 +642,19 @@ TEST_CASE("price: currency named away from the number", "[price]") {
     });
 }
 
+TEST_CASE("price: a symbol glued to the digits after it is theirs, not the number's before", "[price]") {
+    check_cases({
+        {"Model 2024 \u00a31,299.00", "", "1299.00", "GBP"},
+        {"Size 10 $49.99", "", "49.99", "USD"},
+        {"Size 10 \u20ac49,99", "", "49.99", "EUR"},
+        {"Pack of 3 $24.99", "", "24.99", "USD"},
+        {"Qty 1 $24.99", "", "24.99", "USD"},
+        {"12 \u20ac", "", "12", "EUR"},              // a suffix still
+        {"12 \u20ac 2 pcs", "", "12", "EUR"},        // a space before the next digits: the first number's
+        {"EU 42 49,99 \u20ac", "", "49.99", "EUR"},
+    });
+}
+
 TEST_CASE("price: hostile input", "[price]") {
     SECTION("invalid UTF-8 and truncated sequences") {
         const std::vector<std::string> inputs = {
