@@ -29,7 +29,6 @@ bool is_unreserved(unsigned char c) {
 // match them (RFC 9309 2.2.3); in a pattern, where `*` is any run and a last
 // `$` the end, a `$` before the end is a literal one.
 std::string normalise(std::string_view s, bool url_path) {
-    static constexpr char digits[] = "0123456789ABCDEF";
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -48,9 +47,7 @@ std::string normalise(std::string_view s, bool url_path) {
             i += 2;
         } else if (c >= 0x80 || c <= 0x20 || c == 0x7f || (url_path && c == '*') ||
                    (c == '$' && (url_path || i + 1 < s.size()))) {
-            out += '%';
-            out += digits[c >> 4];
-            out += digits[c & 15];
+            append_percent_encoded(out, c);
         } else {
             out += static_cast<char>(c);
         }

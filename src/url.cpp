@@ -417,8 +417,7 @@ std::size_t scan_plain(std::string_view text, std::size_t from, bool question_ma
         const auto c = static_cast<unsigned char>(text[i]);
         if (is_path_char(c) || (question_mark && c == '?')) {
             ++i;
-        } else if (c == '%' && i + 2 < text.size() && hex_digit_value(text[i + 1]) >= 0 &&
-                   hex_digit_value(text[i + 2]) >= 0) {
+        } else if (escape_at(text, i)) {
             i += 3;
         } else {
             break;
@@ -608,7 +607,7 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
         auto c = static_cast<unsigned char>(text[i]);
         if (c >= 0x80) return true;
         if (i < authority_end) return false;
-        if (c == '%') return !(i + 2 < text.size() && hex_digit_value(text[i + 1]) >= 0 && hex_digit_value(text[i + 2]) >= 0);
+        if (c == '%') return !escape_at(text, i);
         return std::string_view("\"<>`{}|^[]\\").find(static_cast<char>(c)) != std::string_view::npos;
     };
     // Non-ASCII is taken as UTF-8 (an IRI); other bytes are no URL anyone wrote.
@@ -617,19 +616,12 @@ std::variant<target_url, url_error> parse_any_url(std::string_view text) {
     std::string encoded;
     for (std::size_t i = colon + 3; i < text.size(); ++i) {
         if (!must_encode(i)) continue;
-        static constexpr char hex[] = "0123456789ABCDEF";
         encoded.assign(text.substr(0, colon + 3));
         for (std::size_t j = colon + 3; j < text.size(); ++j) {
             auto c = static_cast<unsigned char>(text[j]);
-            if (!must_encode(j)) {
-                encoded += static_cast<char>(c);
-            } else if (c == '\\' && j < query_at) {
-                encoded += '/';
-            } else {
-                encoded += '%';
-                encoded += hex[c >> 4];
-                encoded += hex[c & 15];
-            }
+            if (!must_encode(j)) encoded += static_cast<char>(c);
+            else if (c == '\\' && j < query_at) encoded += '/';
+            else append_percent_encoded(encoded, c);
         }
         text = encoded;
         break;
@@ -699,23 +691,17 @@ std::variant<target_url, url_error> resolve_location(const target_url& base,
         // take them: percent-encode them.
         // As on a list line: '[' and ']' after the host, and a '%' that
         // starts no escape, too.
-        static constexpr char hex[] = "0123456789ABCDEF";
         static constexpr std::string_view not_in_urls = "\"<>\\^`{|}";
         const std::size_t host_at = host_start(location);
         const std::size_t after_host =
             host_at == std::string_view::npos ? 0 : std::min(location.find_first_of("/?#", host_at), location.size());
         for (std::size_t i = 0; i < location.size(); ++i) {
             const auto c = static_cast<unsigned char>(location[i]);
-            const bool stray_percent = c == '%' && !(i + 2 < location.size() && hex_digit_value(location[i + 1]) >= 0 &&
-                                                     hex_digit_value(location[i + 2]) >= 0);
             if (c <= 0x20 || c >= 0x7f || not_in_urls.find(static_cast<char>(c)) != std::string_view::npos ||
-                stray_percent || (i >= after_host && (c == '[' || c == ']'))) {
-                fixed += '%';
-                fixed += hex[c >> 4];
-                fixed += hex[c & 15];
-            } else {
+                (c == '%' && !escape_at(location, i)) || (i >= after_host && (c == '[' || c == ']')))
+                append_percent_encoded(fixed, c);
+            else
                 fixed += static_cast<char>(c);
-            }
         }
         ref = urls::parse_uri_reference(fixed);
         if (!ref) return url_error{"bad_location", "the Location header is not a URL"};

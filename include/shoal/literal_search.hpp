@@ -36,6 +36,19 @@ constexpr int hex_digit_value(char c) noexcept {
     return l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
 }
 
+// Whether s holds a %XX escape at i: a '%' and two hex digits.
+constexpr bool escape_at(std::string_view s, std::size_t i) noexcept {
+    return i + 2 < s.size() && s[i] == '%' && hex_digit_value(s[i + 1]) >= 0 && hex_digit_value(s[i + 2]) >= 0;
+}
+
+// Appends byte c percent-encoded, in upper-case hex ('{' is "%7B").
+inline void append_percent_encoded(std::string& out, unsigned char c) {
+    static constexpr char digits[] = "0123456789ABCDEF";
+    out += '%';
+    out += digits[c >> 4];
+    out += digits[c & 15];
+}
+
 // s with its ASCII letters in lower case (in place when moved in).
 inline std::string ascii_lower(std::string s) noexcept {
     for (char& c : s) c = ascii_lower(c);
