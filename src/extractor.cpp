@@ -555,20 +555,25 @@ bool struck_tag(std::string_view tag) {
 }
 
 // Class names (and Magento's data-price-type="oldPrice") that mark a price
-// that no longer applies.
+// that does not apply: an old one, or a list price beside the price asked
+// (BigCommerce's "price price--rrp" for MSRP, "price price--non-sale" for
+// the price before a sale).
 constexpr std::string_view old_price_marks[] = {
     "old-price", "oldprice", "price-old", "price--old", "was-price", "price-was",
-    "regular-price", "compare-at",
+    "regular-price", "compare-at", "price--rrp", "rrp-price", "msrp", "price--non-sale",
 };
 
 bool has_old_price_mark(std::string_view tag) {
-    // Each mark holds "old", "was", "reg" or "com": look for those first.
+    // Each mark holds "old", "was", "reg", "com", "rrp", "msr" or "non":
+    // look for those first.
     bool maybe = false;
     for (std::size_t i = 0; i + 2 < tag.size() && !maybe; ++i) {
         const char a = static_cast<char>(tag[i] | 0x20), b = static_cast<char>(tag[i + 1] | 0x20),
                    c = static_cast<char>(tag[i + 2] | 0x20);
         maybe = (a == 'o' && b == 'l' && c == 'd') || (a == 'w' && b == 'a' && c == 's') ||
-                (a == 'r' && b == 'e' && c == 'g') || (a == 'c' && b == 'o' && c == 'm');
+                (a == 'r' && b == 'e' && c == 'g') || (a == 'c' && b == 'o' && c == 'm') ||
+                (a == 'r' && b == 'r' && c == 'p') || (a == 'm' && b == 's' && c == 'r') ||
+                (a == 'n' && b == 'o' && c == 'n');
     }
     return maybe && std::any_of(std::begin(old_price_marks), std::end(old_price_marks), [&](auto mark) {
                return find_ascii_nocase(tag, mark) != std::string_view::npos;

@@ -528,6 +528,12 @@ TEST_CASE("extractor: the current price wins over a struck or old one", "[extrac
     check_price(only_old, "12.00", "USD");
     auto only_del = run("<span class=\"price\"><del>$3.50</del></span>");
     check_price(only_del, "3.50", "USD");
+    // BigCommerce: the MSRP and the price before a sale stand beside the price.
+    check_price(run("<div class=\"price-section rrp-price--withoutTax\">MSRP: <span data-product-rrp-price-without-tax "
+                    "class=\"price price--rrp\">$30.00</span></div>\n<div class=\"price-section\">Was: <span "
+                    "class=\"price price--non-sale\">$27.00</span></div>\n<div class=\"price-section\"><span "
+                    "data-product-price-without-tax class=\"price price--withoutTax\">$25.00</span></div>"),
+                "25.00", "USD");
     // A closed old price before the current one does not mark it.
     auto after_old = run("<span class=\"price-was\">$9.00</span>\n<span class=\"price\">$7.00</span>");
     check_price(after_old, "7.00", "USD");
