@@ -95,12 +95,12 @@ constexpr builtin_rule price_rules[] = {
 };
 
 constexpr builtin_rule currency_rules[] = {
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:currency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "price:currency", lead::in_tag, quote},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead, nullptr},
-    {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']([A-Za-z]{3})["'])re", "pricecurrency", lead::in_tag, quote},
-    {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']([A-Za-z]{3})["'][^>]*?itemprop\s*=\s*["']priceCurrency["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::none, "content"},
+    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:currency["'][^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'])re", "price:currency", lead::in_tag, quote},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead, nullptr},
+    {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'])re", "pricecurrency", lead::in_tag, quote},
+    {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'][^>]*?itemprop\s*=\s*["']priceCurrency["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::none, "content"},
     // Only in JSON-LD: not an analytics script's, nor one in the page's text.
-    {R"re("priceCurrency"\s*:\s*"([A-Za-z]{3})")re", "\"pricecurrency\"", lead::none, space_or_colon, price_source::ld_json},
+    {R"re("priceCurrency"\s*:\s*"\s*([A-Za-z]{3})\s*")re", "\"pricecurrency\"", lead::none, space_or_colon, price_source::ld_json},
 };
 
 // Most literals above contain "price": they are found among the page's

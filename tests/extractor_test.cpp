@@ -433,6 +433,14 @@ TEST_CASE("extractor: priceCurrency counts only in JSON-LD and microdata", "[ext
     check_price(ld, "12.50", "GBP");
     auto microdata = run("<meta itemprop=\"priceCurrency\" content=\"CHF\"><span class=\"price\">12.50</span>");
     check_price(microdata, "12.50", "CHF");
+    // Spaces around the code, as some templates write it.
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"priceCurrency\": \" GBP \"}}</script>"
+                    "<span class=\"price\">12.50</span>"),
+                "12.50", "GBP");
+    check_price(run("<meta itemprop=\"priceCurrency\" content=\" CHF\"><span class=\"price\">12.50</span>"), "12.50",
+                "CHF");
+    check_price(run("<meta property=\"og:price:currency\" content=\"SEK \"><span class=\"price\">12.50</span>"),
+                "12.50", "SEK");
 }
 
 TEST_CASE("extractor: cents raised in sup after a visible price", "[extractor]") {
