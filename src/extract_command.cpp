@@ -153,6 +153,8 @@ int run_extract_command(int argc, char** argv) {
             r.title = std::move(e.title);
             r.price = std::move(e.price);
             r.fields = std::move(e.fields);
+        } else {
+            r.fields = ex.empty_fields();
         }
         r.elapsed_ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)

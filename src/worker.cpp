@@ -381,6 +381,8 @@ private:
             if (charset != "UTF-8" || !is_valid_utf8(body)) {
                 converted = to_utf8(body, charset);
                 text = converted;
+            } else if (text.starts_with("\xEF\xBB\xBF")) {
+                text.remove_prefix(3);  // a byte order mark is no text, as to_utf8 drops it
             }
             extraction e = setup_.rules.extract(text, charset_currency_hint(charset), r.final_url);
             r.title = std::move(e.title);

@@ -213,6 +213,43 @@ TEST_CASE("extract: a charset the page declares and shoal does not know is skipp
     }
 }
 
+TEST_CASE("extract: a page with a byte order mark, and one of a type not read, give what a crawl gives",
+          "[extract][crawl]") {
+    temp_dir root;
+    write_file(root / "bom.html", "\xEF\xBB\xBF<title>With a BOM</title>");
+    write_file(root / "bom.html.content-type", "text/html; charset=utf-8");
+    write_file(root / "logo.png", "\x89PNG\r\n<title>not read</title>");
+    write_file(root / "logo.png.content-type", "image/png");
+    temp_dir dir;
+    // The first three characters of the page, and every match's first one.
+    write_file(dir / "rules.toml",
+               "[[rule]]\nname = \"start\"\npattern = '\\A(.{3})'\ntype = \"raw\"\n"
+               "[[rule]]\nname = \"letters\"\npattern = '<(t)'\nall = true\n");
+    shoal::test::local_site site(std::nullopt, {"--root", root.path().string()});
+    write_file(dir / "urls.txt", site.url("/bom.html") + "\n" + site.url("/logo.png") + "\n");
+    auto crawl = run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                              (dir / "out.jsonl").string(), "-q", "-p", "1", "--rules",
+                              (dir / "rules.toml").string()},
+                             "", std::chrono::seconds(60));
+    REQUIRE(crawl.exit_code == 0);
+    std::map<std::int64_t, std::string> crawled;
+    for (const auto& r : shoal::test::read_jsonl(dir / "out.jsonl"))
+        crawled[r.at("line").as_int64()] = json::serialize(r.at("fields"));
+    REQUIRE(crawled.size() == 2);
+    CHECK(crawled[1] == R"({"start":"<ti","letters":["t"]})");
+    CHECK(crawled[2] == R"({"start":null,"letters":[]})");
+    const char* types[] = {"text/html; charset=utf-8", "image/png"};
+    const char* pages[] = {"bom.html", "logo.png"};
+    for (std::int64_t line : {1, 2}) {
+        INFO("line " << line);
+        const auto k = static_cast<std::size_t>(line - 1);
+        auto extracted = shoal::test::parse_jsonl(run_in_process(
+            {"--rules", (dir / "rules.toml").string(), "--content-type", types[k], (root / pages[k]).string()}));
+        REQUIRE(extracted.size() == 1);
+        CHECK(json::serialize(extracted[0].at("fields")) == crawled[line]);
+    }
+}
+
 TEST_CASE("extract: the shoal binary, exit codes and messages", "[extract]") {
     temp_dir dir;
     write_file(dir / "bad.toml", "[[rule]]\nname = \"title\"\npattern = '<h1>(.*?</h1>'\n");
