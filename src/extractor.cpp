@@ -1000,7 +1000,8 @@ struct page {
 };
 
 [[noreturn]] void rule_error(const rule_file& f, const rule& r, const std::string& message) {
-    throw setup_error(exit_code::usage, f.source + ": rule '" + r.name + "': " + message);
+    const std::string line = r.pattern_line > 0 ? "line " + std::to_string(r.pattern_line) + ": " : "";
+    throw setup_error(exit_code::usage, f.source + ": rule '" + r.name + "': " + line + message);
 }
 
 // A name the pattern gives to more than one capture group, or empty. RE2

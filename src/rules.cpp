@@ -55,6 +55,7 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
     if (!pattern || pattern->empty())
         fail(where + at_line(t) + "needs a non-empty string 'pattern'");
     r.pattern = *pattern;
+    r.pattern_line = t.get("pattern")->source().begin.line;
     // In "...", TOML reads \b as a backspace before RE2 sees the pattern (a
     // word boundary never matches then). \t, \n, \r, \f and \uXXXX mean to
     // RE2 what TOML makes of them, and \d and the like TOML refuses.

@@ -145,12 +145,12 @@ TEST_CASE("extract: errors before any output", "[extract]") {
     };
     auto bad_rules = code_of({"--rules", (dir / "bad.toml").string(), (dir / "p.html").string()});
     CHECK(bad_rules.first == 1);
-    CHECK(bad_rules.second == (dir / "bad.toml").string() + ": rule 'price': missing ): (unclosed");
+    CHECK(bad_rules.second == (dir / "bad.toml").string() + ": rule 'price': line 3: missing ): (unclosed");
     write_file(dir / "twice.toml", "[[rule]]\nname = \"item\"\npattern = '(?P<sku>\\d+)-(?P<sku>\\w+)'\n");
     auto twice = code_of({"--rules", (dir / "twice.toml").string(), (dir / "p.html").string()});
     CHECK(twice.first == 1);
     CHECK_THAT(twice.second, Catch::StartsWith((dir / "twice.toml").string() +
-                                               ": rule 'item': the pattern has more than one group named 'sku'"));
+                                               ": rule 'item': line 3: the pattern has more than one group named 'sku'"));
     auto missing = code_of({(dir / "p.html").string(), (dir / "nope.html").string()});
     CHECK(missing.first == 2);
     CHECK_THAT(missing.second, Catch::Contains("nope.html"));
@@ -265,7 +265,7 @@ TEST_CASE("extract: the shoal binary, exit codes and messages", "[extract]") {
                             (dir / "p.html").string()});
     CHECK(bad.exit_code == 1);
     CHECK(bad.out.empty());
-    CHECK_THAT(bad.err, Catch::Contains("bad.toml: rule 'title': missing ): <h1>(.*?</h1>"));
+    CHECK_THAT(bad.err, Catch::Contains("bad.toml: rule 'title': line 3: missing ): <h1>(.*?</h1>"));
 
     auto missing = run_process({SHOAL_BINARY, "extract", (dir / "missing.html").string()});
     CHECK(missing.exit_code == 2);

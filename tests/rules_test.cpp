@@ -79,7 +79,7 @@ TEST_CASE("rules: title, price and currency rules give what the record holds, or
                Catch::Contains("rule 'title': line 7: type = \"number\""));
     // Named groups give an object per match.
     CHECK(error_of("[[rule]]\nname = 'price'\npattern = '(?P<amount>[0-9.]+) (?P<unit>[A-Z]+)'\n") ==
-          "test.toml: rule 'price': named groups ((?P<amount>...)) give an object, which cannot be the record's "
+          "test.toml: rule 'price': line 3: named groups ((?P<amount>...)) give an object, which cannot be the record's "
           "price; use unnamed groups (...), or give the rule another name to put the objects in fields");
     CHECK_THAT(error_of("[[rule]]\nname = 'title'\npattern = '<h1>(?P<t>.*?)</h1>'\nall = true\n"),
                Catch::Contains("cannot be the record's title"));
@@ -199,9 +199,9 @@ TEST_CASE("rules: [items] must name all = true rules", "[rules]") {
 
 TEST_CASE("rules: a bad regex is reported with RE2's message", "[rules]") {
     CHECK(error_of("[[rule]]\nname = 'price'\npattern = '<span>(.*?</span>'\n") ==
-          "test.toml: rule 'price': missing ): <span>(.*?</span>");
+          "test.toml: rule 'price': line 3: missing ): <span>(.*?</span>");
     CHECK(error_of("[[rule]]\nname = 'x'\npattern = '<span>'\n") ==
-          "test.toml: rule 'x': the pattern has no capture group: put the value in (...)");
+          "test.toml: rule 'x': line 3: the pattern has no capture group: put the value in (...)");
     CHECK_THAT(error_of("[[rule]]\nname = 'x'\npattern = '(?P<a>.)'\ntypes = { b = 'number' }\n"),
                Catch::Contains("'types' names group 'b'"));
 }
@@ -209,11 +209,11 @@ TEST_CASE("rules: a bad regex is reported with RE2's message", "[rules]") {
 TEST_CASE("rules: a group name used twice is refused, naming the rule and the group", "[rules]") {
     // RE2 compiles it and keeps only the leftmost group under the name.
     CHECK(error_of("[[rule]]\nname = 'offer'\npattern = '(?P<price>\\$\\d+)|(?P<price>\\d+ EUR)'\n") ==
-          "test.toml: rule 'offer': the pattern has more than one group named 'price': give each its own "
+          "test.toml: rule 'offer': line 3: the pattern has more than one group named 'price': give each its own "
           "name, or put alternatives in one group, (?P<price>a|b)");
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\n[[rule]]\nname = 'b'\n"
                         "pattern = '(?P<n>.)(?P<m>.)(?P<n>.)'\n"),
-               Catch::Contains("rule 'b': the pattern has more than one group named 'n'"));
+               Catch::Contains("rule 'b': line 6: the pattern has more than one group named 'n'"));
     // One name per group is fine.
     CHECK(make("[[rule]]\nname = 'b'\npattern = '(?P<n>.)(?P<m>.)(.)'\n")->field_names().size() == 1);
 }

@@ -44,6 +44,7 @@ struct rule {
     bool all = false;
     std::string currency;            // upper-case ISO 4217 code, or empty
     std::vector<std::string> hosts;  // normalise_host_glob() globs; empty = every host
+    std::size_t pattern_line = 0;    // the file's line of `pattern`, for messages (0: unknown)
 };
 
 struct rule_file {
