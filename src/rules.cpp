@@ -46,6 +46,12 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
     rule r;
     std::string where = source + ": rule #" + std::to_string(index + 1) + ": ";
     if (auto name = t["name"].value<std::string>(); name && !name->empty()) {
+        // A name is a JSON key and a CSV column: no line breaks, tabs or other controls.
+        if (std::any_of(name->begin(), name->end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }))
+            fail(where + at_line(*t.get("name")) +
+                 "a name may not hold a control character (a line break, a tab): it names a JSON key and a "
+                 "CSV column");
         r.name = *name;
         where = source + ": rule '" + r.name + "': ";
     } else {

@@ -106,6 +106,11 @@ TEST_CASE("rules: malformed files name the file, the rule and the problem", "[ru
                Catch::Contains("rule #1: line 1: needs a non-empty string 'name'"));
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\n"),
                Catch::Contains("rule 'a': line 1: needs a non-empty string 'pattern'"));
+    // A name is a JSON key and a CSV column: no line break or tab in it.
+    CHECK_THAT(error_of("[[rule]]\nname = \"two\\nlines\"\npattern = '(x)'\n"),
+               Catch::Contains("rule #1: line 2: a name may not hold a control character"));
+    CHECK_THAT(error_of("[[rule]]\nname = \"a\\tb\"\npattern = '(x)'\n"), Catch::Contains("control character"));
+    CHECK(make("[[rule]]\nname = 'Preis, brutto \u20ac'\npattern = '(x)'\n")->field_names().size() == 1);
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\ntype = 'float'\n"),
                Catch::Contains("test.toml: rule 'a': line 4: type must be one of"));
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\npatern = 'y'\n"),
