@@ -871,6 +871,41 @@ bool in_tag(std::string_view html, std::size_t at) {
     return lt != std::string_view::npos && (gt == std::string_view::npos || gt < lt);
 }
 
+// The href of the page's first <base> element that has one (outside
+// comments, scripts and the like), entities decoded: the base of the
+// page's relative links (HTML's document base URL). nullopt when none.
+std::optional<std::string> base_element_href(std::string_view html, literal_positions& literals) {
+    constexpr std::size_t npos = std::string_view::npos;
+    for (std::size_t at = literals.find("<base"); at != npos; at = literals.find("<base", at + 1)) {
+        const char next = at + 5 < html.size() ? html[at + 5] : '>';
+        if (!(is_space(next) || next == '/') || literals.hidden_end(at) != 0) continue;
+        // Its attributes: name, then = and a quoted or unquoted value, or none.
+        for (std::size_t i = at + 5; i < html.size() && html[i] != '>';) {
+            if (is_space(html[i]) || html[i] == '/') {
+                ++i;
+                continue;
+            }
+            const std::size_t name = i;
+            while (i < html.size() && !is_space(html[i]) && html[i] != '=' && html[i] != '>' && html[i] != '/') ++i;
+            const std::string_view attribute = html.substr(name, i - name);
+            while (i < html.size() && is_space(html[i])) ++i;
+            if (i >= html.size() || html[i] != '=') continue;  // no value
+            for (++i; i < html.size() && is_space(html[i]);) ++i;
+            std::size_t begin = i, end;
+            if (i < html.size() && (html[i] == '"' || html[i] == '\'')) {
+                end = html.find(html[i], ++begin);
+                if (end == npos) return std::nullopt;
+                i = end + 1;
+            } else {
+                while (i < html.size() && !is_space(html[i]) && html[i] != '>') ++i;
+                end = i;
+            }
+            if (ascii_iequals(attribute, "href")) return decode_entities(html.substr(begin, end - begin));
+        }
+    }
+    return std::nullopt;
+}
+
 // Where the main product area starts: the page's first <h1> outside
 // comments, scripts and the like (a product page's name), else the top.
 std::size_t product_area_start(std::string_view html, literal_positions& literals) {
@@ -1117,6 +1152,17 @@ std::optional<std::string> first_number(std::string_view s) {
     return out;
 }
 
+// Whether s starts with a URL scheme and its ':' ("mailto:", "http:"),
+// where a relative reference ("/wiki/File:X.png") does not.
+bool starts_with_scheme(std::string_view s) {
+    const std::size_t colon = s.find(':');
+    if (colon == std::string_view::npos || colon == 0 || !std::isalpha(static_cast<unsigned char>(s[0])))
+        return false;
+    return std::all_of(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(colon), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+    });
+}
+
 value render(value_type type, std::string_view capture, const page& pg,
              std::string_view rule_currency) {
     value v;
@@ -1128,13 +1174,20 @@ value render(value_type type, std::string_view capture, const page& pg,
         case value_type::raw:
             s.assign(capture);
             break;
-        case value_type::url:
+        case value_type::url: {
             s = collapse_whitespace(decode_entities(capture));
-            if (pg.base && !s.empty()) {
-                auto resolved = resolve_location(*pg.base, s);
-                if (auto* t = std::get_if<target_url>(&resolved)) s = t->url;
+            if (s.empty()) break;
+            auto resolved = pg.base ? resolve_location(*pg.base, s) : parse_url(s);
+            if (auto* t = std::get_if<target_url>(&resolved)) {
+                s = t->url;
+            } else if (!pg.base && !starts_with_scheme(s)) {
+                // Relative, and nothing to resolve it against: as written.
+            } else if (const std::string& code = std::get<url_error>(resolved).code;
+                       code != "unsupported_scheme" && code != "userinfo" && code != "too_long") {
+                s.clear();  // not a URL a browser could follow: null (mailto: and the like stay)
             }
             break;
+        }
         case value_type::number:
             if (auto n = first_number(html_to_text(capture))) {
                 v.present = true;
@@ -1229,6 +1282,7 @@ struct extractor::rule_programs {
     std::vector<std::size_t> items_from;   // indexes into fields
     std::vector<std::string> field_names;  // what extraction::fields holds
     std::vector<std::pair<std::string, std::string>> empty_fields;  // field_names, nothing matched
+    bool reads_urls = false;  // a rule gives url values: the page's <base href> counts
 
     explicit rule_programs(const rule_file& f) {
         for (const rule& r : f.rules) {
@@ -1239,6 +1293,10 @@ struct extractor::rule_programs {
                 it = fields.end() - 1;
             }
             it->alternatives.push_back(compile_rule(f, r));
+            const user_rule& u = it->alternatives.back();
+            reads_urls = reads_urls || (u.named.empty() && u.type == value_type::url) ||
+                         std::any_of(u.named.begin(), u.named.end(),
+                                     [](const named_group& g) { return g.type == value_type::url; });
         }
         for (field_rules& fr : fields) {
             // Their types and groups are checked: title and currency rules
@@ -1281,11 +1339,21 @@ struct extractor::rule_programs {
                        std::string_view page_url) const {
         page pg;
         pg.html = html;
+        std::string host;
         if (!page_url.empty()) {
             auto parsed = parse_url(page_url);
             if (auto* t = std::get_if<target_url>(&parsed)) {
+                host = t->host;
                 pg.base = std::move(*t);
-                pg.host = pg.base->host;
+            }
+        }
+        pg.host = host;
+        if (reads_urls) {
+            // A <base href> sets the base of relative links.
+            literal_positions literals(html);
+            if (auto href = base_element_href(html, literals)) {
+                auto based = pg.base ? resolve_location(*pg.base, *href) : parse_url(*href);
+                if (auto* t = std::get_if<target_url>(&based)) pg.base = std::move(*t);
             }
         }
         // The page's declared currency beats the caller's hint.

@@ -363,6 +363,35 @@ pattern = '<blink>(.*?)</blink>'
     CHECK_THAT(field(offline, "link"), Catch::StartsWith(R"(["/p/2.html?a=1&b=2",)"));
 }
 
+TEST_CASE("rules: url values follow the page's <base href>, and one no browser could follow is null", "[rules]") {
+    auto ex = make("[[rule]]\nname = 'link'\npattern = '<a href=\"([^\"]*)\"'\ntype = 'url'\nall = true\n"
+                   "[[rule]]\nname = 'item'\npattern = '<i href=\"(?P<to>[^\"]*)\"'\ntypes = { to = 'url' }\n");
+    const std::string links = R"(<a href="p/2.html"><a href="/wiki/File:X.png"><a href="mailto:a@b.example">)"
+                              R"(<a href="http://[bad/x"><a href="https://exa mple.com/"><i href="q.html">)";
+    // The base element, relative to the page's URL; its entities decoded.
+    auto based = ex->extract("<head><!-- <base href=\"/not/\"> --><BASE target=_top HREF='/shop/v2/?a=1&amp;b=2'>"
+                             "</head>" + links,
+                             "", "https://shop.example.com/list/page.html");
+    CHECK(field(based, "link") ==
+          R"(["https://shop.example.com/shop/v2/p/2.html","https://shop.example.com/wiki/File:X.png",)"
+          R"("mailto:a@b.example",null,null])");
+    CHECK(field(based, "item") == R"({"to":"https://shop.example.com/shop/v2/q.html"})");
+    // Unquoted, and another host's.
+    auto other = ex->extract("<base href=https://cdn.example.org/a/>" + links, "", "https://shop.example.com/");
+    CHECK_THAT(field(other, "link"), Catch::StartsWith(R"(["https://cdn.example.org/a/p/2.html",)"));
+    // Without one, the page's URL; a <base> without href or with one that is no http(s) URL counts for nothing.
+    for (const std::string head : {"", "<base target=\"_blank\">", "<base href=\"javascript:x\">"}) {
+        INFO(head);
+        auto plain = ex->extract(head + links, "", "https://shop.example.com/list/page.html");
+        CHECK_THAT(field(plain, "link"), Catch::StartsWith(R"(["https://shop.example.com/list/p/2.html",)"));
+    }
+    // Without a page URL, an absolute <base href> still resolves; relative values otherwise stay as written.
+    CHECK_THAT(field(ex->extract("<base href=\"https://b.example/d/\">" + links), "link"),
+               Catch::StartsWith(R"(["https://b.example/d/p/2.html",)"));
+    CHECK(field(ex->extract(links), "link") ==
+          R"(["p/2.html","/wiki/File:X.png","mailto:a@b.example",null,null])");
+}
+
 TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     auto ex = make("[[rule]]\nname = 'n'\npattern = '<n>(.*?)</n>'\ntype = 'number'\n");
     auto n = [&](const std::string& s) { return field(ex->extract("<n>" + s + "</n>"), "n"); };
