@@ -1189,7 +1189,7 @@ value render(value_type type, std::string_view capture, const page& pg,
             break;
         }
         case value_type::number:
-            if (auto n = first_number(html_to_text(capture))) {
+            if (auto n = first_number(fold_for_parsing(html_to_text(capture)))) {
                 v.present = true;
                 v.json = std::move(*n);
             }

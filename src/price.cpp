@@ -249,29 +249,6 @@ constexpr fold_rule fold_rules[] = {
     {"\xD9", 0xAB, 0xAB, '.'},      {"\xD9", 0xAC, 0xAC, ','},  // Arabic separators
 };
 
-std::string fold_for_parsing(string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size();) {
-        const fold_rule* hit = nullptr;
-        if (byte_at(s, i) < 0x80) {  // every rule starts with a non-ASCII byte
-            out += s[i++];
-            continue;
-        }
-        for (const auto& r : fold_rules) {
-            const unsigned char next = byte_at(s, i + r.from.size());
-            if (has_at(s, i, r.from) && next >= r.first && next <= r.last) hit = &r;
-        }
-        if (hit == nullptr) {
-            out += s[i++];
-            continue;
-        }
-        const unsigned char next = byte_at(s, i + hit->from.size());
-        out += static_cast<char>(hit->to + (next - hit->first));
-        i += hit->from.size() + 1;
-    }
-    return out;
-}
 
 // ---- Currency markers ----
 
@@ -968,6 +945,30 @@ constexpr std::array<string_view, 183> iso_4217_codes{{
 static_assert(std::is_sorted(iso_4217_codes.begin(), iso_4217_codes.end()));
 
 }  // namespace
+
+std::string fold_for_parsing(string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        const fold_rule* hit = nullptr;
+        if (byte_at(s, i) < 0x80) {  // every rule starts with a non-ASCII byte
+            out += s[i++];
+            continue;
+        }
+        for (const auto& r : fold_rules) {
+            const unsigned char next = byte_at(s, i + r.from.size());
+            if (has_at(s, i, r.from) && next >= r.first && next <= r.last) hit = &r;
+        }
+        if (hit == nullptr) {
+            out += s[i++];
+            continue;
+        }
+        const unsigned char next = byte_at(s, i + hit->from.size());
+        out += static_cast<char>(hit->to + (next - hit->first));
+        i += hit->from.size() + 1;
+    }
+    return out;
+}
 
 std::string currency_code(std::string_view text) {
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);

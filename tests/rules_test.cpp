@@ -402,6 +402,10 @@ TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     CHECK(n("-3 degrees") == "-3");
     CHECK(n("about 12,500,000 sold") == "12500000");
     CHECK(n("1,23") == "1.23");  // a decimal comma: ',' starts no group of three
+    // Digits of other scripts read as prices read them: full-width, Arabic-Indic, Devanagari.
+    CHECK(n("\uFF11\uFF12\uFF13\uFF14 \u4EF6") == "1234");
+    CHECK(n("\u0663\u066B\u0665") == "3.5");
+    CHECK(n("\u0967\u0968") == "12");
     CHECK(n("4,7/5") == "4.7");
     CHECK(n("1,234") == "1234");
     CHECK(n("12 345 items") == "12345");

@@ -68,6 +68,11 @@ enum class price_format {
 std::optional<price> parse_price(std::string_view text, std::string_view currency_hint = {},
                                  price_format format = price_format::text);
 
+// `s` with full-width, Arabic-Indic, Devanagari and Bengali digits and
+// separators in ASCII, and typographic apostrophes as '\'': "１２３" is
+// "123", "٣٫٥" is "3.5". Other bytes stay.
+std::string fold_for_parsing(std::string_view s);
+
 // `text` as an ISO 4217 code: spaces around it dropped, upper-cased, and the
 // codes pages still give for ones ISO 4217 has replaced or never had read as
 // ISO's (RUR is RUB, NIS is ILS); "" when it is no ISO 4217 code ("BTC",
