@@ -337,6 +337,7 @@ constexpr marker markers[] = {
     {"₡", "CRC", "", anywhere},
     {"₲", "PYG", "", anywhere},
     {"₵", "GHS", "", anywhere},
+    {"GH\u00a2", "GHS", "", word | anywhere},  // the cedi as Ghanaian shops write it: GH¢
     {"₸", "KZT", "", anywhere},
     {"₼", "AZN", "", anywhere},
     {"₾", "GEL", "", anywhere},
@@ -889,6 +890,23 @@ bool in_range(string_view t, const candidate& a, const candidate& b) {
     return false;
 }
 
+// Whether a cent sign follows the number ("99¢", "49 ¢"): its amount is
+// in cents then. (Before a number, as in Ghana's "GH¢ 5", it is no cent.)
+bool cents_after(string_view t, const number& n) {
+    const size_t q = byte_at(t, n.end) == ' ' ? n.end + 1 : n.end;
+    return has_at(t, q, "\u00A2") && n.amount.find('.') == std::string::npos && !n.scientific;
+}
+
+// A whole number of cents as an amount: "99" is "0.99", "5" is "0.05".
+std::string from_cents(string_view cents) {
+    std::string digits(cents);
+    if (digits.size() < 3) digits.insert(0, 3 - digits.size(), '0');
+    const size_t point = digits.size() - 2;
+    const size_t nz = digits.find_first_not_of('0');
+    const std::string whole = nz >= point ? "0" : digits.substr(nz, point - nz);
+    return whole + "." + digits.substr(point);
+}
+
 std::optional<price> parse(string_view text, string_view currency_hint, price_format format) {
     price result;
     result.raw = clean_text(decode_entities(decode_entities(input_window(text))));
@@ -904,6 +922,14 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
         candidate c = inspect(t, std::move(num));
         if (!c.usable || c.num.amount.empty() || negative(t, c)) continue;
         if (!previous || !in_range(t, *previous, c)) range_start = c.num;
+        if (cents_after(t, c.num)) {
+            // Dollar cents (or those of a "$" currency the hint names).
+            static_assert(markers[0].text == "$");
+            result.currency = currency_of(markers[0], hint);
+            const bool whole = range_start.amount.find('.') == std::string::npos;
+            result.amount = from_cents(whole ? range_start.amount : c.num.amount);
+            return result;
+        }
         if (c.mark) {
             result.currency = currency_of(*c.mark, hint);
             result.amount = amount_in(range_start, result.currency, format);

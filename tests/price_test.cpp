@@ -91,6 +91,21 @@ TEST_CASE("price: dollars and pounds", "[price]") {
     });
 }
 
+TEST_CASE("price: a number of cents, with the cent sign after it", "[price]") {
+    check_cases({
+        {"99\u00a2", "", "0.99", "USD"},
+        {"Only 49 \u00a2!", "", "0.49", "USD"},
+        {"5\u00a2", "", "0.05", "USD"},
+        {"150\u00a2", "", "1.50", "USD"},
+        {"1,299\u00a2", "", "12.99", "USD"},
+        {"99\u00a2", "CAD", "0.99", "CAD"},  // a "$" currency the page names
+        {"50-99\u00a2", "", "0.50", "USD"},  // a range: its low end
+        {"Was $1.29, now 99\u00a2", "", "1.29", "USD"},  // the first with a currency
+        {"GH\u00a2 5", "", "5", "GHS"},  // before the number it is no cent (Ghana's cedi, written GH¢)
+        {"GH\u00a225.00", "", "25.00", "GHS"},
+    });
+}
+
 TEST_CASE("price: euro conventions", "[price]") {
     check_cases({
         {"1.299,00 €", "", "1299.00", "EUR"},
