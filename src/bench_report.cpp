@@ -612,11 +612,13 @@ std::string to_svg(const std::vector<result_row>& rows, const report_context& ct
            "</text>\n";
 
     const std::string xlabel = "fetches in flight, P × C (wrk: connections), log scale";
-    draw_axes(out, top, "Throughput (median of runs)", "pages/s, log scale", xlabel);
-    for (const series& s : speed) draw_series(out, top, s, "pages/s");
+    const bool any_wrk = std::any_of(speed.begin(), speed.end(), [](const series& s) { return s.kind == "wrk"; });
+    draw_axes(out, top, "Throughput (median of runs)",
+              any_wrk ? "pages/s (wrk: requests/s), log scale" : "pages/s, log scale", xlabel);
+    for (const series& s : speed) draw_series(out, top, s, s.kind == "wrk" ? "requests/s" : "pages/s");
     draw_axes(out, bottom, "Client CPU per page (crawl process tree; wrk: per request)",
               "client CPU µs / page", xlabel);
-    for (const series& s : cpu) draw_series(out, bottom, s, "µs/page");
+    for (const series& s : cpu) draw_series(out, bottom, s, s.kind == "wrk" ? "µs/request" : "µs/page");
     if (speed.empty())
         out += "  <text x=\"" + num(top.x + top.w / 2) + "\" y=\"" + num(top.y + top.h / 2) +
                "\" text-anchor=\"middle\" fill=\"#777777\">no data</text>\n";

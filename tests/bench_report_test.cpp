@@ -241,13 +241,17 @@ TEST_CASE("bench report: SVG panels, one polyline per series, markers per point"
     for (const char* tick : {">500<", ">1k<", ">2k<", ">5k<", ">10k<", ">20k<", ">50k<"})
         CHECK(svg.find(tick) != std::string::npos);
     CHECK(svg.find(">100k<") == std::string::npos);
-    CHECK(svg.find("pages/s, log scale") != std::string::npos);
+    // wrk's points count requests, not pages.
+    CHECK(svg.find("pages/s (wrk: requests/s), log scale") != std::string::npos);
+    CHECK(count(svg, " requests/s</title>") == 4);
+    CHECK(count(svg, " µs/request</title>") == 4);
     CHECK(svg.find("client CPU µs / page") != std::string::npos);
 }
 
 TEST_CASE("bench report: SVG with no rows still renders", "[bench]") {
     const std::string svg = to_svg({}, report_context{});
     CHECK(svg.find("no data") != std::string::npos);
+    CHECK(svg.find("pages/s, log scale") != std::string::npos);
     CHECK(count(svg, "<polyline") == 0);
     CHECK(svg.find("nan") == std::string::npos);
 }
