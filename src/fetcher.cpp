@@ -18,6 +18,7 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <limits>
@@ -592,13 +593,29 @@ struct fetcher::impl {
         return a;
     }
 
+    // A kept-alive connection to origin that can carry the next request,
+    // or nullptr. One the server wrote to or closed since its last response
+    // is closed instead: bytes there (an unsolicited 408, a stray second
+    // response) would be read as the next request's answer.
     std::unique_ptr<connection> take_idle(const std::string& origin) {
         auto it = idle.find(origin);
-        if (it == idle.end() || it->second.empty()) return nullptr;
-        auto c = std::move(it->second.back());
-        it->second.pop_back();
-        --idle_total;
-        return c;
+        if (it == idle.end()) return nullptr;
+        while (!it->second.empty()) {
+            auto c = std::move(it->second.back());
+            it->second.pop_back();
+            --idle_total;
+            if (still_quiet(*c)) return c;
+        }
+        return nullptr;
+    }
+
+    // Whether nothing came on an idle connection since its last response,
+    // and the server has not closed it: one non-blocking peek at its socket.
+    static bool still_quiet(connection& c) {
+        if (c.buffer.size() != 0 || (c.tls && c.tls->holds_input())) return false;
+        char byte = 0;
+        const ssize_t n = ::recv(c.tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
 
     void put_idle(const std::string& origin, std::unique_ptr<connection> c) {
@@ -1083,9 +1100,12 @@ struct fetcher::impl {
             bool keep_alive = false, got_bytes = false;
             if (c->tls) co_await exchange(*c->tls, *c, u, plan, a, keep_alive, got_bytes);
             else co_await exchange(*c->plain, *c, u, plan, a, keep_alive, got_bytes);
-            if (reused && a.stage != error_stage::none && !got_bytes && a.code != "timeout") {
-                // A stale keep-alive connection: the request goes again on a
-                // new one, unless the run has stopped meanwhile.
+            // A stale keep-alive connection: the request goes again on a new
+            // one, unless the run has stopped meanwhile. So it does after a
+            // 408 there: a server that timed the idle connection out may
+            // answer the next request so (RFC 9110 15.5.9 lets it be sent again).
+            if (reused && ((a.stage != error_stage::none && !got_bytes && a.code != "timeout") ||
+                           (a.stage == error_stage::none && a.status == 408))) {
                 if (stopped) {
                     a = abandoned_attempt();
                     break;

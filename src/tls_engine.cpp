@@ -141,6 +141,10 @@ tls_engine::step tls_engine::write(const void* data, std::size_t size, std::size
     return r == 1 ? step::done : unfinished(r, ec);
 }
 
+bool tls_engine::holds_input() const {
+    return input_begin_ < input_end_ || SSL_pending(ssl_) > 0 || deferred_;
+}
+
 std::span<char> tls_engine::input_space() {
     if (!input_) input_.reset(new char[input_bytes]);
     return {input_.get() + input_end_, input_bytes - input_end_};

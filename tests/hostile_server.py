@@ -46,6 +46,12 @@ is to break HTTP in ways a real server library would not allow:
   /binary-as-html          random bytes labelled text/html
   /invalid-utf8-title      a title with invalid UTF-8, declared UTF-8
   /ok                      a normal page: title "ok", price "$1.00"
+  /late-extra              the /ok page, then 0.3 s later an unsolicited second 200
+                           (title "stale") on the kept-alive connection
+  /late-408                the /ok page, then 0.3 s later an unsolicited
+                           `408 Request Timeout`, Connection: close, and close
+  /408-next                the /ok page; the next request on the connection, whatever
+                           it asks, gets `408 Request Timeout` and the connection closes
 
 Without --tls-cert, a connection that opens with a TLS handshake (an https://
 URL sent to this plain server) gets a plain-HTTP 400 answer and is closed.
@@ -221,11 +227,25 @@ class Site:
                 await writer.drain()
                 return
             prefix = first
+            timed_out = False  # /408-next came: the next request gets a 408
             while True:
                 path = await read_request(reader, prefix)
                 prefix = b""
                 if path is None:
                     return
+                if timed_out:
+                    writer.write(page(b"", status="408 Request Timeout", extra=[("Connection", "close")]))
+                    await writer.drain()
+                    return
+                if path in ("/late-extra", "/late-408", "/408-next"):
+                    writer.write(page(OK_PAGE))
+                    await writer.drain()
+                    timed_out = path == "/408-next"
+                    if path != "/408-next":
+                        late = asyncio.ensure_future(self.late(path, writer))
+                        self.tasks.add(late)
+                        late.add_done_callback(self.tasks.discard)
+                    continue
                 answer = self.fixed(path)
                 if answer is not None:
                     writer.write(answer)
@@ -249,6 +269,21 @@ class Site:
             self.tasks.discard(task)
             if not writer.is_closing():
                 writer.close()
+
+    # Bytes no request asked for, on a kept-alive connection after its answer.
+    async def late(self, path: str, writer: asyncio.StreamWriter) -> None:
+        try:
+            await asyncio.sleep(0.3)
+            if path == "/late-extra":
+                writer.write(page(b"<html><head><title>stale</title></head>"
+                                  b"<body><span class=\"price\">$9.99</span></body></html>"))
+            else:
+                writer.write(page(b"", status="408 Request Timeout", extra=[("Connection", "close")]))
+            await writer.drain()
+            if path == "/late-408":
+                writer.close()
+        except (ConnectionError, OSError, asyncio.CancelledError):
+            pass
 
     # The broken answers: each ends the connection.
     async def misbehave(self, path: str, writer: asyncio.StreamWriter) -> None:

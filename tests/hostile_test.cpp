@@ -384,6 +384,33 @@ TEST_CASE("hostile: bytes past Content-Length do not poison a kept-alive connect
     for (int line : {2, 4, 5}) check_ok(r.by_line.at(line));
 }
 
+TEST_CASE("hostile: what a server sends on an idle kept-alive connection is no answer to the next request",
+          "[hostile][tls]") {
+    const auto& ca = shoal::test::test_ca_dir();
+    for (bool tls : {false, true}) {
+        INFO((tls ? "https" : "http"));
+        hostile_site site(tls ? std::optional(shoal::test::tls_files{ca / "server.crt", ca / "server.key"})
+                              : std::nullopt);
+        temp_dir dir;
+        // Two requests a second on one connection: each late answer (0.3 s after
+        // the page) waits in the idle connection when the next request is due.
+        std::vector<std::string> urls = {site.url("/late-extra"), site.url("/ok"), site.url("/ok"),
+                                         site.url("/late-408"),   site.url("/ok"), site.url("/ok"),
+                                         site.url("/408-next"),   site.url("/ok"), site.url("/ok")};
+        std::vector<std::string> args = k_one_connection;
+        args.insert(args.end(), {"--per-host-rate", "2", "--ca-file", (ca / "ca.crt").string()});
+        auto r = crawl(dir, urls, args);
+        REQUIRE(r.by_line.size() == urls.size());
+        for (int line = 1; line <= static_cast<int>(urls.size()); ++line) {
+            INFO("line " << line);
+            check_ok(r.by_line.at(line));
+            // A 408 on a reused connection goes again on a new one, without counting an attempt.
+            const json::value* attempts = field(r.by_line.at(line), "attempts");
+            CHECK((attempts != nullptr && attempts->is_number() && attempts->to_number<int>() == 1));
+        }
+    }
+}
+
 TEST_CASE("hostile: an endless chunk-size line is refused at a line limit", "[hostile]") {
     hostile_site site;
     temp_dir dir;

@@ -33,6 +33,8 @@ public:
     executor_type get_executor() noexcept { return tcp_.get_executor(); }
     boost::beast::tcp_stream& next_layer() { return tcp_; }
     SSL* native_handle() { return engine_.native_handle(); }
+    // Whether bytes came from the server that no read has taken yet.
+    bool holds_input() const { return engine_.holds_input(); }
 
     // Completes with (error_code).
     template <class Token>

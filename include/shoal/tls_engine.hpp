@@ -59,6 +59,10 @@ public:
     // The error for a transport read that failed while a step needed input.
     boost::system::error_code transport_failed(const boost::system::error_code& ec) const;
 
+    // Whether bytes came that no read() has taken yet: records in the
+    // input, or plaintext OpenSSL holds.
+    bool holds_input() const;
+
     // Records to send before anything else, then output_sent().
     const std::string& output() const { return output_; }
     void output_sent() { output_.clear(); }
