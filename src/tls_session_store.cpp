@@ -16,8 +16,9 @@ namespace shoal {
 // reader copies, then checks that seq did not move.
 struct tls_session_store::slot {
     std::uint32_t seq;
-    std::uint32_t len;
-    std::uint64_t key;  // origin_hash of the origin (1 for 0); 0: empty
+    std::uint16_t origin_len;  // data: the origin, then the session's DER
+    std::uint16_t len;         // of the DER
+    std::uint64_t key;         // origin_hash of the origin (1 for 0); 0: empty
     // A full handshake under way (claim()): until when, in milliseconds of
     // the steady clock, in the high half; the claiming pid in the low half.
     std::uint64_t claim;
@@ -49,33 +50,72 @@ tls_session_store::~tls_session_store() {
 
 tls_session_store::slot* tls_session_store::slot_for(std::uint64_t key) const noexcept {
     static_assert(sizeof(slot) == slot_bytes);
+    static_assert(max_session_bytes <= UINT16_MAX);
     return static_cast<slot*>(map_) + key % slot_count;
 }
 
+// An origin's other slot: two origins that share their first slot seldom
+// share this one too.
+tls_session_store::slot* tls_session_store::second_slot_for(std::uint64_t key) const noexcept {
+    slot* first = slot_for(key);
+    slot* second = static_cast<slot*>(map_) + (key >> 32) % slot_count;
+    return second != first ? second : static_cast<slot*>(map_) + (key + 1) % slot_count;
+}
+
+// Whether s holds a session of origin (whose key is key), as far as a
+// read that no write overlapped can tell.
+bool tls_session_store::holds(const slot& s, std::uint64_t key, std::string_view origin) noexcept {
+    const std::uint32_t before = __atomic_load_n(&s.seq, __ATOMIC_ACQUIRE);
+    if ((before & 1) != 0 || __atomic_load_n(&s.key, __ATOMIC_RELAXED) != key ||
+        __atomic_load_n(&s.origin_len, __ATOMIC_RELAXED) != origin.size())
+        return false;
+    const bool same = std::memcmp(s.data, origin.data(), origin.size()) == 0;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return same && __atomic_load_n(&s.seq, __ATOMIC_RELAXED) == before;
+}
+
 void tls_session_store::put(std::string_view origin, std::string_view der) noexcept {
-    if (der.empty() || der.size() > max_session_bytes) return;
+    if (der.empty() || origin.size() + der.size() > max_session_bytes) return;
     const std::uint64_t key = key_of(origin);
+    // The slot holding origin's session, else an empty one, else the
+    // first, whose session goes.
     slot* s = slot_for(key);
+    slot* second = second_slot_for(key);
+    if (!holds(*s, key, origin) &&
+        (holds(*second, key, origin) ||
+         (__atomic_load_n(&s->key, __ATOMIC_RELAXED) != 0 && __atomic_load_n(&second->key, __ATOMIC_RELAXED) == 0)))
+        s = second;
     std::uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
     if ((seq & 1) != 0 ||
         !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return;  // another process is writing it
     __atomic_store_n(&s->key, key, __ATOMIC_RELAXED);
-    __atomic_store_n(&s->len, static_cast<std::uint32_t>(der.size()), __ATOMIC_RELAXED);
-    std::memcpy(s->data, der.data(), der.size());
+    __atomic_store_n(&s->origin_len, static_cast<std::uint16_t>(origin.size()), __ATOMIC_RELAXED);
+    __atomic_store_n(&s->len, static_cast<std::uint16_t>(der.size()), __ATOMIC_RELAXED);
+    std::memcpy(s->data, origin.data(), origin.size());
+    std::memcpy(s->data + origin.size(), der.data(), der.size());
     __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
 bool tls_session_store::get(std::string_view origin, std::string& der) const {
     const std::uint64_t key = key_of(origin);
-    const slot* s = slot_for(key);
-    const std::uint32_t before = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-    if ((before & 1) != 0 || __atomic_load_n(&s->key, __ATOMIC_RELAXED) != key) return false;
-    const std::uint32_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
-    if (len == 0 || len > max_session_bytes) return false;
-    der.assign(reinterpret_cast<const char*>(s->data), len);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == before;
+    for (const slot* s : {slot_for(key), second_slot_for(key)}) {
+        const std::uint32_t before = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+        if ((before & 1) != 0 || __atomic_load_n(&s->key, __ATOMIC_RELAXED) != key) continue;
+        const std::size_t origin_len = __atomic_load_n(&s->origin_len, __ATOMIC_RELAXED);
+        const std::size_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
+        if (len == 0 || origin_len != origin.size() || origin_len + len > max_session_bytes) continue;
+        // The origin itself, not only its hash: a session resumed with
+        // another host would skip that host's certificate check.
+        der.assign(reinterpret_cast<const char*>(s->data), origin_len + len);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != before) continue;
+        if (std::string_view(der).substr(0, origin_len) != origin) continue;
+        der.erase(0, origin_len);
+        return true;
+    }
+    der.clear();
+    return false;
 }
 
 bool tls_session_store::claim(std::string_view origin, std::chrono::steady_clock::time_point until) noexcept {

@@ -3,17 +3,20 @@
 // chunk's worker) has already visited resumes a session instead of making a
 // full handshake (which costs both sides about 1 ms of CPU with OpenSSL 3.0).
 // The table lives in memory the supervisor maps before it forks: one slot per
-// origin hash, holding the latest session's DER bytes (i2d_SSL_SESSION).
+// origin (two slots picked by its hash), holding the origin and its latest
+// session's DER bytes (i2d_SSL_SESSION).
 //
 //   worker:  if (store.get(origin, der)) ...d2i_SSL_SESSION, SSL_set_session...
 //            else if (!store.claim(origin, until)) ...another worker is making
 //                 the full handshake: poll get() until its session is there...
 //            after a good exchange: store.put(origin, der_of_new_session)
 //
-// It is a cache: a slot that is being written when another process reads it,
-// or that two origins share, is a miss, never a wrong answer for the origin
-// (the key is checked); a session too big for a slot is not kept. A worker
-// killed in the middle of a write leaves that one slot unusable for the run.
+// It is a cache: a slot that is being written when another process reads it
+// is a miss, and a session another origin put in its place is gone; never a
+// wrong answer for the origin (the origin itself is compared, not only its
+// hash: resuming another host's session would skip this host's certificate
+// check). A session too big for a slot is not kept. A worker killed in the
+// middle of a write leaves that one slot unusable for the run.
 #pragma once
 
 #include <chrono>
@@ -27,9 +30,9 @@ namespace shoal {
 
 class tls_session_store {
 public:
-    static constexpr std::size_t slot_count = 2048;
+    static constexpr std::size_t slot_count = 8192;  // 32 MiB mapped; pages used as slots are
     static constexpr std::size_t slot_bytes = 4096;
-    static constexpr std::size_t max_session_bytes = slot_bytes - 32;
+    static constexpr std::size_t max_session_bytes = slot_bytes - 32;  // origin and DER together
 
     // Maps the table (shared, anonymous). Throws setup_error if it cannot.
     tls_session_store();
@@ -37,8 +40,9 @@ public:
     tls_session_store(const tls_session_store&) = delete;
     tls_session_store& operator=(const tls_session_store&) = delete;
 
-    // Keeps der as origin's session. Skipped when der is empty or larger
-    // than max_session_bytes, or when another process is writing the slot.
+    // Keeps der as origin's session. Skipped when der is empty, or with the
+    // origin larger than max_session_bytes, or when another process is
+    // writing the slot.
     void put(std::string_view origin, std::string_view der) noexcept;
     // The session kept for origin, copied into der; false when there is none.
     bool get(std::string_view origin, std::string& der) const;
@@ -56,6 +60,8 @@ public:
 private:
     struct slot;
     slot* slot_for(std::uint64_t key) const noexcept;
+    slot* second_slot_for(std::uint64_t key) const noexcept;
+    static bool holds(const slot& s, std::uint64_t key, std::string_view origin) noexcept;
 
     void* map_ = nullptr;
 };
