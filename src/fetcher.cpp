@@ -295,11 +295,30 @@ std::string message_of(const boost::system::error_code& ec, error_stage stage) {
     if (ec.category() == http::make_error_code(http::error::end_of_stream).category())
         return "not a well-formed HTTP/1.x response (" + ec.message() + ")";
     if (ec.category() == net::error::get_ssl_category()) {
-        const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
-        if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_UNSUPPORTED_PROTOCOL)
-            return "the server speaks no TLS version shoal does (1.2 and 1.3; older ones are "
-                   "insecure and refused, --insecure too): " + ec.message();
+        switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
+            case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+            case SSL_R_UNSUPPORTED_PROTOCOL:
+                return "the server speaks no TLS version shoal does (1.2 and 1.3; older ones are "
+                       "insecure and refused, --insecure too): " + ec.message();
+            case SSL_R_WRONG_VERSION_NUMBER:
+                return "the server did not answer in TLS (plain HTTP on this port? then the URL is http://): " +
+                       ec.message();
+            case SSL_R_EXCESSIVE_MESSAGE_SIZE:
+                return "a handshake message over OpenSSL's size limit (a certificate chain over 100 KB?): " +
+                       ec.message();
+            case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+                return "the server refused the handshake (no cipher in common, or it wants a client "
+                       "certificate, which shoal does not send): " + ec.message();
+            case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+                return "the server wants a client certificate, which shoal does not send: " + ec.message();
+            default:
+                break;
+        }
     }
+    if (ec == net::ssl::error::stream_truncated)
+        return stage == error_stage::body
+                   ? "the connection closed (without TLS close_notify) before the whole body came"
+                   : "the connection closed without TLS close_notify";
     return ec.message();
 }
 
@@ -308,6 +327,11 @@ void fail(attempt& a, error_stage stage, const boost::system::error_code& ec) {
     a.code = code_of(ec);
     a.message = message_of(ec, stage);
     a.retryable = is_transient(ec);
+    // TLS 1.3 ends the client's handshake before the server has checked it:
+    // a server that wants a client certificate says so at the first read.
+    if (ec.category() == net::error::get_ssl_category() &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED)
+        a.stage = error_stage::tls;
 }
 
 double parse_retry_after(std::string_view v) {
@@ -880,11 +904,14 @@ struct fetcher::impl {
         auto [ec] = co_await s.async_handshake(use_tuple);
         if (ec) {
             fail(a, error_stage::tls, ec);
-            long verify = SSL_get_verify_result(ssl_handle);
+            // With --insecure nothing was verified: OpenSSL's result is
+            // not why the handshake failed.
+            const long verify = cfg.insecure ? X509_V_OK : SSL_get_verify_result(ssl_handle);
             if (verify != X509_V_OK) {
                 a.code = "certificate_verify_failed";
-                a.message = std::string("certificate verify failed: ") +
-                            X509_verify_cert_error_string(verify);
+                a.message = std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
+                if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
+                    a.message += " (the certificate does not name " + name + ")";
             }
             a.retryable = ec == beast::error::timeout;
             co_return false;

@@ -718,6 +718,9 @@ TEST_CASE("crawl: expired and wrong-host certificates fail at stage tls", "[craw
         require_complete(r, lines);
         check_stage(r.by_line.at(1), {"tls"});
         CHECK(is_null_or_missing(r.by_line.at(1), "status"));
+        const auto message = r.by_line.at(1).at("error").at("message").as_string();
+        if (std::string(name) == "wronghost")
+            CHECK(message == "certificate verify failed: IP address mismatch (the certificate does not name 127.0.0.1)");
     }
 }
 

@@ -612,6 +612,27 @@ TEST_CASE("hostile: a server that speaks only TLS 1.0 and 1.1 is told apart, --i
               "the server speaks no TLS version shoal does (1.2 and 1.3;", 0) == 0);
 }
 
+TEST_CASE("hostile: a server that wants a client certificate says so at stage tls, --insecure too",
+          "[hostile][tls]") {
+    const auto& ca = shoal::test::test_ca_dir();
+    for (const char* version : {"1.2", "1.3"}) {
+        shoal::test::local_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"},
+                                     {"--client-cert-tls", version}, "tests/old_tls_server.py");
+        for (bool insecure : {false, true}) {
+            INFO("TLS " << version << (insecure ? ", --insecure" : ", --ca-file"));
+            temp_dir dir;
+            std::vector<std::string> options = k_fast;
+            if (insecure) options.push_back("--insecure");
+            else options.insert(options.end(), {"--ca-file", (ca / "ca.crt").string()});
+            auto r = crawl(dir, {site.url("/ok")}, options);
+            const json::object& rec = r.by_line.at(1);
+            // Not a certificate check (--insecure makes none; the server's certificate is good).
+            check_error(rec, "tls", "tls_error");
+            CHECK_THAT(error_field(rec, "message").value_or(""), Catch::Contains("client certificate"));
+        }
+    }
+}
+
 TEST_CASE("hostile: TLS handshakes that stall or meet plain HTTP fail at stage tls in time",
           "[hostile][tls]") {
     // A listener that never accepts: the kernel completes the TCP connection,
@@ -633,6 +654,8 @@ TEST_CASE("hostile: TLS handshakes that stall or meet plain HTTP fail at stage t
     CHECK(silent.connected());
     check_error(r.by_line.at(1), "tls", "timeout");
     check_error(r.by_line.at(2), "tls", "tls_error");
+    CHECK_THAT(error_field(r.by_line.at(2), "message").value_or(""),
+               Catch::StartsWith("the server did not answer in TLS (plain HTTP on this port?"));
     // Over plain HTTP the silence is a response that never starts.
     check_error(r.by_line.at(3), "response", "timeout");
     for (int line = 1; line <= 3; ++line) {

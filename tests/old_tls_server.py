@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""A TLS server too old to update, for shoal's tests (127.0.0.1 only): it
-speaks only TLS 1.0 and 1.1, so a modern client's handshake ends in the
-server's protocol_version alert, as such servers answer. It serves nothing
-else. Blocking sockets, so the alert is sent before the close (asyncio's TLS
-drops it).
+"""A TLS server whose handshakes fail, for shoal's tests (127.0.0.1 only). By
+default it is too old to update: it speaks only TLS 1.0 and 1.1, so a modern
+client's handshake ends in the server's protocol_version alert, as such
+servers answer. With --client-cert-tls 1.2 or 1.3 it speaks that version and
+wants a client certificate (signed by its own certificate), which ends the
+handshake of a client that sends none: in TLS 1.2 with a handshake_failure
+alert, in TLS 1.3 with certificate_required after the client's Finished. It
+serves nothing else. Blocking sockets, so the alert is sent before the close
+(asyncio's TLS drops it).
 
-  python3 tests/old_tls_server.py --port 0 --port-file F --tls-cert C --tls-key K
+  python3 tests/old_tls_server.py --port 0 --port-file F --tls-cert C --tls-key K [--client-cert-tls 1.3]
 """
 
 from __future__ import annotations
@@ -29,14 +33,21 @@ def main(argv: list[str]) -> int:
     p.add_argument("--max-seconds", type=float, default=300)
     p.add_argument("--tls-cert", required=True)
     p.add_argument("--tls-key", required=True)
+    p.add_argument("--client-cert-tls", choices=["1.2", "1.3"])
     args = p.parse_args(argv)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
-    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    if args.client_cert_tls:
+        version = ssl.TLSVersion.TLSv1_2 if args.client_cert_tls == "1.2" else ssl.TLSVersion.TLSv1_3
+        ctx.minimum_version = ctx.maximum_version = version
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(args.tls_cert)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     with socket.create_server(("127.0.0.1", args.port)) as listener:
         listener.settimeout(0.5)
         loopback_server.write_port_file(args.port_file, listener.getsockname()[1])
@@ -49,7 +60,9 @@ def main(argv: list[str]) -> int:
             with conn:
                 conn.settimeout(5)
                 try:
-                    ctx.wrap_socket(conn, server_side=True).close()
+                    tls = ctx.wrap_socket(conn, server_side=True)
+                    tls.recv(1)  # TLS 1.3: the client's certificate is checked as its data comes
+                    tls.close()
                 except (ssl.SSLError, OSError):
                     pass  # the handshake fails: that is the point
     return 0
