@@ -12,6 +12,15 @@
 namespace shoal {
 namespace {
 
+// Whether the bytes after a whole gzip member start another one (its magic
+// bytes, or the first of them at the very end). Other bytes there (a line
+// break some servers add) are not part of the stream: they are ignored, as
+// gzip -d and curl do.
+bool another_gzip_member(std::string_view rest) {
+    return !rest.empty() && static_cast<unsigned char>(rest[0]) == 0x1f &&
+           (rest.size() == 1 || static_cast<unsigned char>(rest[1]) == 0x8b);
+}
+
 // Inflates with the given windowBits (31 = gzip, 15 = zlib, -15 = raw).
 decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap, std::string& out) {
     z_stream z{};
@@ -37,7 +46,8 @@ decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap,
         produced = out.size() - z.avail_out;
         if (rc == Z_STREAM_END) {
             // Concatenated gzip members: keep going on what is left.
-            if (window_bits == 31 && z.avail_in > 0 && inflateReset(&z) == Z_OK) continue;
+            const std::string_view rest(reinterpret_cast<const char*>(z.next_in), z.avail_in);
+            if (window_bits == 31 && another_gzip_member(rest) && inflateReset(&z) == Z_OK) continue;
             break;
         }
         if (rc == Z_BUF_ERROR && z.avail_out != 0) {
@@ -84,7 +94,9 @@ bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& o
                                 : libdeflate_deflate_decompress_ex(d, in.data(), in.size(),
                                                                   out.data(), room, &in_used,
                                                                   &produced);
-        if (rc == LIBDEFLATE_SUCCESS && in_used == in.size()) return true;
+        if (rc == LIBDEFLATE_SUCCESS &&
+            (in_used == in.size() || (f == format::gzip && !another_gzip_member(in.substr(in_used)))))
+            return true;
         if (rc != LIBDEFLATE_INSUFFICIENT_SPACE || room >= cap) return false;
         size = std::min(room * 2, cap);
     }

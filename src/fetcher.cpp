@@ -1272,6 +1272,9 @@ std::string_view decode_body(fetch_result& f, std::size_t max_body, std::string&
         f.stage = error_stage::decode;
         f.error_code = "corrupt_encoding";
         f.error_message = "cannot decode the " + f.content_encoding + " body";
+        // What came out before the damage was found may be damaged too: no
+        // title or price is read from it (a cut-off stream's start is sound).
+        return {};
     } else if (rc == decode_status::truncated && !f.body_cut) {
         f.stage = error_stage::decode;
         f.error_code = "corrupt_encoding";

@@ -245,6 +245,24 @@ TEST_CASE("content_decoder: concatenated gzip members", "[content_decoder]") {
     CHECK(out == (a + b).substr(0, a.size() + 5));
 }
 
+TEST_CASE("content_decoder: bytes after the last gzip member that start no member are ignored",
+          "[content_decoder]") {
+    // Some servers end the body with a line break (gzip -d and curl ignore it).
+    const std::string a = sample_text(30000), b = "second member\n";
+    const std::string gz = compress(a, wrap::gzip);
+    std::string out;
+    for (const std::string& tail : {std::string("\n"), std::string("\r\n\r\n"), std::string(3, '\0'), std::string("junk")}) {
+        CHECK(decode_content("gzip", gz + tail, 8 * mib, out) == decode_status::ok);
+        CHECK(out == a);
+        CHECK(decode_content("gzip", gz + compress(b, wrap::gzip) + tail, 8 * mib, out) == decode_status::ok);
+        CHECK(out == a + b);
+    }
+    // The start of another member is one cut off.
+    CHECK(decode_content("gzip", gz + "\x1f", 8 * mib, out) == decode_status::truncated);
+    CHECK(decode_content("gzip", gz + "\x1f\x8b\x08", 8 * mib, out) == decode_status::truncated);
+    CHECK(out == a);
+}
+
 TEST_CASE("content_decoder: decoding into a buffer that only grows", "[content_decoder]") {
     // Body after body into one buffer, as a worker decodes its pages: each
     // body is the buffer's first `size` bytes, whatever came before it.
@@ -298,4 +316,16 @@ TEST_CASE("content_decoder: decode_body fails a cut-off page but reads a body_cu
     CHECK(start.stage == shoal::error_stage::none);
     CHECK(text.size() > plain.size() / 3);
     CHECK(plain.starts_with(text));
+
+    // A damaged stream gives nothing to read titles from: what came out
+    // before the damage was found may be damaged too.
+    shoal::fetch_result damaged;
+    damaged.status = 200;
+    damaged.content_encoding = "gzip";
+    damaged.body = gz;
+    damaged.body[gz.size() / 2] = static_cast<char>(damaged.body[gz.size() / 2] ^ 0x55);
+    CHECK(shoal::decode_body(damaged, 8 * mib, scratch).empty());
+    CHECK(damaged.stage == shoal::error_stage::decode);
+    CHECK(damaged.error_code == "corrupt_encoding");
+    CHECK(damaged.error_message == "cannot decode the gzip body");
 }
