@@ -169,15 +169,19 @@ public:
     bool cut = false;
 
 private:
+    bool chunked = false;  // a Transfer-Encoding field named chunked
     using string_view = beast::string_view;
     using error_code = boost::system::error_code;
 
     void on_request_impl(http::verb, string_view, string_view, int, error_code&) override {}
-    void on_response_impl(int code, string_view, int, error_code&) override { status = code; }
+    void on_response_impl(int code, string_view, int, error_code& ec) override {
+        status = code;
+        if (code < 100) ec = http::error::bad_status;  // "000": no HTTP status (RFC 9110 15: 100-599)
+    }
     // The first of repeated fields counts, as with message::operator[],
     // but for Content-Type (see fetch_content_type); coding lists given in
     // several fields are one list.
-    void on_field_impl(http::field f, string_view, string_view value, error_code&) override {
+    void on_field_impl(http::field f, string_view, string_view value, error_code& ec) override {
         auto keep = [&](std::string& to) {
             if (to.empty()) to.assign(value.data(), value.size());
         };
@@ -193,8 +197,16 @@ private:
             case http::field::transfer_encoding:
                 // Beast frames the body by "chunked"; a coding before it
                 // (gzip) is undone with the content codings, after them.
-                for (const auto& item : http::token_list(value))
-                    if (!beast::iequals(item, "chunked")) add(transfer_codings, item);
+                // Chunked twice, or a coding after it, frames no body
+                // (RFC 9112 6.1): a malformed response, in one field or several.
+                for (const auto& item : http::token_list(value)) {
+                    if (chunked) {
+                        ec = http::error::bad_transfer_encoding;
+                        return;
+                    }
+                    if (beast::iequals(item, "chunked")) chunked = true;
+                    else add(transfer_codings, item);
+                }
                 break;
             default: break;
         }
@@ -226,6 +238,17 @@ private:
     }
     void on_finish_impl(error_code&) override {}
 };
+
+// Whether unread chunked bytes start with the last chunk: the line ending
+// the chunk before, then a size of zeros ("0", "000") and its end or an
+// extension.
+bool last_chunk_at(std::string_view unread) {
+    if (unread.starts_with("\r\n")) unread.remove_prefix(2);
+    std::size_t zeros = 0;
+    while (zeros < unread.size() && unread[zeros] == '0') ++zeros;
+    return zeros > 0 && zeros < unread.size() && (unread[zeros] == '\r' || unread[zeros] == ';' ||
+                                                  unread[zeros] == ' ' || unread[zeros] == '\t');
+}
 
 bool is_redirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -1092,8 +1115,14 @@ struct fetcher::impl {
                 a.message = "body larger than --max-body (" + std::to_string(plan.body_limit) +
                             " bytes) as sent; nothing of it is kept";
             if (rec == http::error::buffer_overflow) {
-                a.code = header_done ? "chunk_line_too_long" : "header_too_large";
-                if (header_done) a.message = "a chunk-size line over 128 KiB";
+                // Beast reads the last chunk's line and its trailer fields as one.
+                const auto unread = c.buffer.data();
+                const bool trailers =
+                    header_done && last_chunk_at(std::string_view(static_cast<const char*>(unread.data()), unread.size()));
+                a.code = !header_done ? "header_too_large" : trailers ? "trailers_too_large" : "chunk_line_too_long";
+                if (header_done)
+                    a.message = trailers ? "trailer fields after the last chunk over 128 KiB"
+                                         : "a chunk-size line over 128 KiB";
             }
             co_return;
         }

@@ -28,6 +28,10 @@ is to break HTTP in ways a real server library would not allow:
   /te-gzip-chunked         the /ok page gzipped, Transfer-Encoding: gzip, chunked
   /te-unknown              Transfer-Encoding: foo, chunked (a coding shoal does not know)
   /switching-protocols     101 Switching Protocols to a GET that asked for no upgrade
+  /chunked-twice           Transfer-Encoding: chunked, chunked over a body chunked once
+  /chunked-then-gzip       Transfer-Encoding: chunked, gzip (a coding after chunked)
+  /status-000              `HTTP/1.1 000 Zero` and the /ok page
+  /endless-trailers        the /ok page chunked, then trailer field lines forever
   /close-delimited         the /ok page without Content-Length, ended by closing the
                            connection (over TLS: without close_notify)
   /bad-chunked             an invalid chunk-size line
@@ -373,6 +377,20 @@ class Site:
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
+        elif path in ("/chunked-twice", "/chunked-then-gzip"):
+            codings = "chunked, chunked" if path == "/chunked-twice" else "chunked, gzip"
+            writer.write(head("200 OK", [("Content-Type", "text/html"), ("Transfer-Encoding", codings)])
+                         + b"%x\r\n" % len(OK_PAGE) + OK_PAGE + b"\r\n0\r\n\r\n")
+        elif path == "/endless-trailers":
+            writer.write(head("200 OK", [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")])
+                         + b"%x\r\n" % len(OK_PAGE) + OK_PAGE + b"\r\n0\r\n")
+            line = b"X-Trailer: " + b"t" * 100 + b"\r\n"
+            for _ in range(4096):  # 450 KB, then silence
+                writer.write(line)
+                await writer.drain()
+            await asyncio.sleep(IDLE_SECONDS)
+        elif path == "/status-000":
+            writer.write(page(OK_PAGE, status="000 Zero"))
         elif path == "/switching-protocols":
             writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                          b"Connection: Upgrade\r\n\r\n\x81\x05hello")

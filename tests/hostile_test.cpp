@@ -301,6 +301,27 @@ TEST_CASE("hostile: a transfer coding before chunked and stacked content codings
     CHECK(error_field(unknown.by_line.at(1), "message") == "Transfer-Encoding 'foo' is not supported");
 }
 
+TEST_CASE("hostile: chunked twice, a coding after chunked and status 000 are malformed responses",
+          "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    auto r = crawl(dir, {site.url("/chunked-twice"), site.url("/chunked-then-gzip"), site.url("/status-000"),
+                         site.url("/ok")},
+                   k_fast);
+    for (int line = 1; line <= 3; ++line) {
+        INFO(brief(r.by_line.at(line)));
+        check_error(r.by_line.at(line), "response", "bad_response");
+        CHECK(elapsed_ms(r.by_line.at(line)) < 1500.0);  // at once, not at the body's timeout
+    }
+    CHECK(error_field(r.by_line.at(1), "message") == "not a well-formed HTTP/1.x response (bad Transfer-Encoding)");
+    CHECK(error_field(r.by_line.at(3), "message") == "not a well-formed HTTP/1.x response (bad status)");
+    check_ok(r.by_line.at(4));
+    // Trailer fields without end are named as such, not as a chunk-size line.
+    auto trailers = crawl(dir, {site.url("/endless-trailers")}, k_fast);
+    check_error(trailers.by_line.at(1), "body", "trailers_too_large");
+    CHECK(error_field(trailers.by_line.at(1), "message") == "trailer fields after the last chunk over 128 KiB");
+}
+
 TEST_CASE("hostile: several Content-Type fields are read as browsers read them", "[hostile]") {
     hostile_site site;
     temp_dir dir;
