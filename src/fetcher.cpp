@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 #include <deque>
 #include <limits>
 #include <optional>
@@ -357,14 +358,27 @@ void fail(attempt& a, error_stage stage, const boost::system::error_code& ec) {
         a.stage = error_stage::tls;
 }
 
-double parse_retry_after(std::string_view v) {
-    double s = 0;
-    for (char c : v) {
-        if (c < '0' || c > '9') return 0;  // an HTTP date: use our own backoff
-        s = s * 10 + (c - '0');
-        if (s > 3600) return 3600;
+// Retry-After as seconds to wait: delay-seconds, or an HTTP-date (the
+// IMF-fixdate form, "Sun, 06 Nov 1994 08:49:37 GMT", as RFC 9110 says
+// senders write it) less the time now; 0 for anything else, or a date past.
+// At most an hour: the caller caps it lower.
+double parse_retry_after(std::string_view v, std::time_t now = std::time(nullptr)) {
+    v = trim_blanks(v);
+    if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        double s = 0;
+        for (char c : v) {
+            s = s * 10 + (c - '0');
+            if (s > 3600) return 3600;
+        }
+        return s;
     }
-    return s;
+    std::tm tm{};
+    const std::string date(v);
+    const char* end = ::strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == nullptr || *end != '\0') return 0;
+    const std::time_t at = ::timegm(&tm);
+    if (at == static_cast<std::time_t>(-1) || at <= now) return 0;
+    return std::min<double>(static_cast<double>(at - now), 3600);
 }
 
 // Whether this machine has ::1 (a kernel without IPv6, or with it turned

@@ -293,6 +293,20 @@ TEST_CASE("crawl: --retries recovers from 503 and 429", "[crawl]") {
     CHECK(int_field(r.by_line.at(3), "attempts") == 3);
 }
 
+TEST_CASE("crawl: a Retry-After given as an HTTP-date is waited for", "[crawl]") {
+    local_site site;
+    temp_dir dir;
+    // The date is 2 s ahead when sent, in whole seconds: the wait is over 1 s.
+    std::vector<std::string> lines = {site.url("/429date/d/1/p/3.html")};
+    auto r = crawl(dir, lines, {"--retries", "1"}, 60s);
+    require_complete(r, lines);
+    check_product(r.by_line.at(1), 3, lines[0]);
+    CHECK(int_field(r.by_line.at(1), "attempts") == 2);
+    const double elapsed = r.by_line.at(1).at("elapsed_ms").to_number<double>();
+    CHECK(elapsed > 1000.0);
+    CHECK(elapsed < 5000.0);
+}
+
 TEST_CASE("crawl: a fetch waiting for its retry holds no place among --concurrency", "[crawl]") {
     // One lane: while line 1 waits out its backoffs (0.1 s and more each),
     // lines 2 to 6 are fetched on its place, and their records come first.

@@ -20,6 +20,7 @@ of generated pages whose paths name the behaviour under test:
   /status/CODE              that status (200-999), small HTML body
   /flaky/ID/K/p/N.html      503 for the first K requests with that ID, then the page
   /429/ID/K/p/N.html        same with 429 and Retry-After: 0
+  /429date/ID/K/p/N.html    same with 429 and Retry-After as an HTTP-date 2 s ahead
   /slow/MS/p/N.html         answers after MS milliseconds
   /trickle                  headers, then one body byte per second, forever
   /hang                     reads the request, never answers
@@ -81,6 +82,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import decimal
+import email.utils
 import gzip
 import html
 import ipaddress
@@ -406,11 +408,14 @@ class Site:
         if m := re.fullmatch(r"/status/(\d{3})", path):
             code = int(m.group(1))
             return self.status_page(code if 200 <= code <= 999 else 400)
-        if m := re.fullmatch(r"/(flaky|429)/([^/]+)/(\d+)(/p/\d+\.html)", path):
+        if m := re.fullmatch(r"/(flaky|429|429date)/([^/]+)/(\d+)(/p/\d+\.html)", path):
             kind, ident, k, tail = m.groups()
             if self.counted(f"{kind}/{ident}", int(k)):
                 if kind == "flaky":
                     return self.status_page(503)
+                if kind == "429date":
+                    at = email.utils.formatdate(time.time() + 2, usegmt=True)
+                    return self.status_page(429, [("Retry-After", at)])
                 return self.status_page(429, [("Retry-After", "0")])
             return self.page_response(tail) or self.status_page(404)
         if m := re.fullmatch(r"/slow/(\d{1,7})(/p/\d+\.html)", path):
