@@ -100,7 +100,18 @@ bool url_source::fill() {
     ssize_t n = sys::retry_eintr([&] { return ::read(fd_, buf_.data() + end_, room); });
     if (n < 0) sys::throw_errno(exit_code::file, "cannot read " + name_);
     bytes_read_ += static_cast<std::uint64_t>(n);
-    if (n == 0) eof_ = true;
+    if (n == 0) {
+        // A file cut shorter while it is read (rewritten in place: `cp
+        // shorter.txt urls.txt`) ends before where reading got to: its end
+        // is no end of the list, and the line read last may be torn.
+        struct stat st{};
+        const off_t at = ::lseek(fd_, 0, SEEK_CUR);
+        if (at > 0 && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < at)
+            throw setup_error(exit_code::file, name_ + " was cut shorter while it was read (to " +
+                                                   std::to_string(st.st_size) + " bytes, after " +
+                                                   std::to_string(at) + " were read)");
+        eof_ = true;
+    }
     end_ += static_cast<std::size_t>(n);
     return n > 0;
 }

@@ -3,6 +3,8 @@
 // including overlong lines and lines that straddle the reader's 64 KiB buffer.
 #include "shoal/url_source.hpp"
 
+#include "shoal/error.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -238,6 +240,44 @@ TEST_CASE("url_source: last line without a newline", "[url_source]") {
     REQUIRE(single.lines.size() == 1);
     CHECK(single.lines[0].number == 1);
     CHECK(single.lines[0].text == "http://only.example/");
+}
+
+TEST_CASE("url_source: a file cut shorter while it is read is an error, its torn line not a line",
+          "[url_source]") {
+    // 4,000 lines (about 100 KB): the first 64 KiB are read with the first line.
+    std::string content;
+    for (int n = 1; n <= 4000; ++n) content += "http://a.example/p/" + std::to_string(n) + ".html\n";
+    temp_file f(content);
+    int fd = ::open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    url_source src(fd, "URL file u.txt");
+    input_line line;
+    REQUIRE(src.next(line));
+    // Rewritten in place with its first 100 lines (as `cp shorter.txt u.txt` does).
+    const std::string shorter = content.substr(0, content.find("http://a.example/p/101.html"));
+    {
+        int w = ::open(f.path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+        REQUIRE(w >= 0);
+        REQUIRE(::write(w, shorter.data(), shorter.size()) == static_cast<ssize_t>(shorter.size()));
+        ::close(w);
+    }
+    // The lines in the buffer are whole lines of the list; then the error,
+    // where the buffer ends inside a line.
+    std::uint64_t last = 1;
+    try {
+        while (src.next(line)) {
+            CHECK(line.text == "http://a.example/p/" + std::to_string(line.number) + ".html");
+            last = line.number;
+        }
+        FAIL("the end of the shorter file was taken as the end of the list");
+    } catch (const shoal::setup_error& e) {
+        CHECK(e.code() == shoal::exit_code::file);
+        CHECK_THAT(e.what(), Catch::StartsWith("URL file u.txt was cut shorter while it was read (to " +
+                                               std::to_string(shorter.size()) + " bytes, after 65536 were read)"));
+    }
+    CHECK(last > 100);
+    CHECK(last < 4000);
+    ::close(fd);
 }
 
 TEST_CASE("url_source: empty input and input of only skipped lines", "[url_source]") {
