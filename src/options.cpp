@@ -144,13 +144,13 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}).description(""))
         ->type_name("N");
     crawl.add_option("--per-host", o.per_host,
-                     "max concurrent fetches to one host, all workers together (default: no limit)")
+                     "max concurrent fetches to one host, all workers together (1-100000; default: no limit)")
         ->transform(whole_number())
         ->check(CLI::Range(1u, 100000u).description(""))
         ->type_name("N");
     crawl.add_option("--per-host-rate", o.per_host_rate,
                      "max requests per second to one host, all workers together, spaced evenly "
-                     "(0.5 = one every 2 s; default: no limit)")
+                     "(0.001-1000000; 0.5 = one every 2 s; default: no limit)")
         ->check(decimal_number())
         ->check(decimal_range(0.001, 1000000.0))
         ->type_name("R");

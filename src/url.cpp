@@ -23,7 +23,7 @@ namespace urls = boost::urls;
 std::string target_url::origin() const {
     std::string s = https ? "https://" : "http://";
     if (host.find(':') != std::string::npos) s += '[' + host + ']';
-    else s += host;
+    else s += without_root_dot(host);  // "shop.example." is the same site as "shop.example"
     s += ':';
     s += std::to_string(port);
     return s;

@@ -61,8 +61,12 @@ TEST_CASE("pool: --per-host holds over all workers together", "[pool]") {
         return stats.at("max_active").to_number<int>();
     };
     auto run = [](const local_site& site, const temp_dir& dir, std::vector<std::string> extra) {
+        // The site as localhost, with and without its last dot: one host, one budget.
+        const std::string port = std::to_string(site.port());
         std::string text;
-        for (int i = 1; i <= 60; ++i) text += site.url("/slow/150/p/" + std::to_string(i) + ".html") + "\n";
+        for (int i = 1; i <= 60; ++i)
+            text += (i % 2 == 0 ? "http://localhost:" : "http://localhost.:") + port + "/slow/150/p/" +
+                    std::to_string(i) + ".html\n";
         shoal::test::write_file(dir / "urls.txt", text);
         std::vector<std::string> argv = {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
                                          (dir / "out.jsonl").string(), "-q", "-p", "3", "-c", "20",

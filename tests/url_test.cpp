@@ -59,6 +59,11 @@ TEST_CASE("url: http and https with default ports", "[url]") {
     CHECK(s.port == 443);
     CHECK(s.target == "/a/b?c=d");
     CHECK(s.origin() == "https://shop.example.org:443");
+    // A name's last dot names the same site: one origin for pools and per-host limits.
+    auto dot = ok("https://shop.example.org.:443/x");
+    CHECK(dot.host == "shop.example.org.");
+    CHECK(dot.url == "https://shop.example.org./x");
+    CHECK(dot.origin() == s.origin());
 }
 
 TEST_CASE("url: explicit ports", "[url]") {

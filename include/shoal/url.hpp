@@ -18,7 +18,8 @@ struct target_url {
     bool ip_literal = false;
     std::string url;       // the whole URL, normalised (no fragment)
 
-    // "host:port" as used for pools and per-host limits, with the scheme.
+    // "host:port" as used for pools and per-host limits, with the scheme;
+    // a name's last dot left out ("shop.example." is shop.example).
     std::string origin() const;
 };
 
