@@ -1159,6 +1159,15 @@ struct fetcher::impl {
         }
         auto deadline = clock_type::now() + timeout();
         for (int round = 0; round < 2; ++round) {
+            // The request sent again takes a --per-host-rate turn of its own.
+            if (round > 0) {
+                const auto left = deadline - clock_type::now();  // the wait for a turn is not the attempt's
+                if (stopped || !co_await pace(origin)) {
+                    a = abandoned_attempt();
+                    break;
+                }
+                deadline = clock_type::now() + left;
+            }
             a = attempt{};
             auto c = take_idle(origin);
             bool reused = c != nullptr;
