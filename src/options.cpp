@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
@@ -266,7 +267,34 @@ command parse_command_line(int argc, char** argv) {
         throw setup_error(exit_code::usage, "no command given; try: shoal crawl URLS.txt -o results.jsonl (see shoal --help)");
     cmd.what = command::kind::crawl;
     crawl_options& o = cmd.crawl;
-    for (const auto& h : headers) o.headers.push_back(split_header(h));
+    // A User-Agent given as a --header is the --user-agent: the one sent is
+    // the one whose product token --robots obeys for.
+    std::optional<std::string> header_agent;
+    bool host_given = false;
+    for (const auto& h : headers) {
+        auto header = split_header(h);
+        if (ascii_iequals(header.first, "User-Agent")) {
+            if (header_agent) throw setup_error(exit_code::usage, "--header User-Agent is given twice");
+            header_agent = std::move(header.second);
+            continue;
+        }
+        if (ascii_iequals(header.first, "Host")) {
+            // RFC 9112 3.2: one Host field, naming the host (a server answers 400 otherwise).
+            if (host_given) throw setup_error(exit_code::usage, "--header Host is given twice");
+            if (header.second.empty() || header.second.find_first_of(" \t") != std::string::npos)
+                throw setup_error(exit_code::usage, "--header Host wants a host name (and :port), got '" +
+                                                        header.second + "'");
+            host_given = true;
+        }
+        o.headers.push_back(std::move(header));
+    }
+    if (header_agent) {
+        if (crawl->count("--user-agent") > 0 && trim_blanks(o.user_agent) != trim_blanks(*header_agent))
+            throw setup_error(exit_code::usage,
+                              "--user-agent and --header 'User-Agent: ...' differ: give the User-Agent once");
+        o.user_agent = *header_agent;
+    }
+    o.user_agent = std::string(trim_blanks(o.user_agent));  // its first word is the product token
     if (o.processes == 0) o.processes = sys::cpu_count();
     if (o.chunk_size == 0) o.chunk_size = default_chunk_size(o.concurrency);
     o.format = ends_with(o.output, ".csv") ? output_format::csv : output_format::jsonl;
@@ -402,8 +430,14 @@ std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash,
       << " max-body=" << o.max_body << " retries=" << o.retries
       << " max-redirects=" << o.max_redirects << " insecure=" << o.insecure
       << " ca-file=" << as_item(one_spelling(o.ca_file)) << " user-agent=" << as_item(o.user_agent);
-    // A header name is a token (no ':', space or quote); its value may hold anything.
-    for (const auto& [k, v] : o.headers) s << " header=" << ascii_lower(k) << ':' << as_item(v);
+    // A header name is a token (no ':', space or quote); its value may hold
+    // anything. Credentials are kept as a hash: the run file is readable by
+    // others, and a mismatch message prints it.
+    for (const auto& [k, v] : o.headers) {
+        const std::string name = ascii_lower(k);
+        const bool secret = name == "authorization" || name == "cookie" || name == "proxy-authorization";
+        s << " header=" << name << ':' << (secret ? hash_text(fnv1a(v)) : as_item(v));
+    }
     // Only when on, so that the runs before --robots existed resume as they were.
     if (o.robots) s << " robots=1";
     return s.str();

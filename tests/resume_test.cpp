@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "shoal/done_lines.hpp"
+#include "shoal/error.hpp"
 #include "shoal/options.hpp"
 #include "shoal/resume.hpp"
 #include "support/process.hpp"
@@ -156,6 +157,45 @@ TEST_CASE("resume: the fingerprint keeps one header from looking like two", "[re
     CHECK_THAT(fingerprint_of({"--header", R"(X-Q: a"b\c)"}), Catch::EndsWith(R"( header=x-q:"a\"b\\c")"));
     CHECK(fingerprint_of({"--header", R"(X-Q: a" header=x-r:"b)"}) !=
           fingerprint_of({"--header", "X-Q: a", "--header", "X-R: b"}));
+}
+
+TEST_CASE("resume: credentials in --header are kept as a hash, not as written", "[resume]") {
+    for (const char* name : {"Authorization", "cookie", "Proxy-Authorization"}) {
+        INFO(name);
+        const std::string f = fingerprint_of({"--header", std::string(name) + ": Bearer TOPSECRET"});
+        CHECK(f.find("TOPSECRET") == std::string::npos);
+        CHECK(f != fingerprint_of({"--header", std::string(name) + ": Bearer OTHER"}));
+        CHECK(f == fingerprint_of({"--header", std::string(name) + ":Bearer TOPSECRET"}));
+    }
+    CHECK_THAT(fingerprint_of({"--header", "X-Api-Key: visible"}), Catch::EndsWith(" header=x-api-key:visible"));
+}
+
+TEST_CASE("crawl options: a User-Agent header is the --user-agent, Host once and naming a host", "[resume]") {
+    // The one sent is the one --robots obeys for.
+    CHECK(crawl_options_of({"--header", "User-Agent: PriceBot/2.0"}).user_agent == "PriceBot/2.0");
+    CHECK(crawl_options_of({"--header", "user-agent: PriceBot/2.0"}).headers.empty());
+    CHECK(crawl_options_of({"--header", "User-Agent: PriceBot/2.0", "--user-agent", "PriceBot/2.0"}).user_agent ==
+          "PriceBot/2.0");
+    CHECK(crawl_options_of({"--user-agent", "  PriceBot/2.0 "}).user_agent == "PriceBot/2.0");
+    auto refused = [](std::vector<std::string> args) {
+        args.insert(args.begin(), {"shoal", "crawl", "-", "-o", "out.jsonl"});
+        std::vector<char*> argv;
+        for (std::string& a : args) argv.push_back(a.data());
+        try {
+            shoal::parse_command_line(static_cast<int>(argv.size()), argv.data());
+        } catch (const shoal::setup_error& e) {
+            CHECK(e.code() == shoal::exit_code::usage);
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    CHECK(refused({"--header", "User-Agent: a", "--user-agent", "b"}) ==
+          "--user-agent and --header 'User-Agent: ...' differ: give the User-Agent once");
+    CHECK(refused({"--header", "User-Agent: a", "--header", "User-Agent: a"}) == "--header User-Agent is given twice");
+    CHECK(refused({"--header", "Host: a", "--header", "host: b"}) == "--header Host is given twice");
+    CHECK(refused({"--header", "Host:"}) == "--header Host wants a host name (and :port), got ''");
+    CHECK(refused({"--header", "Host: a b"}) == "--header Host wants a host name (and :port), got 'a b'");
+    CHECK(crawl_options_of({"--header", "Host: shop.example:8080"}).headers.size() == 1);
 }
 
 TEST_CASE("resume: header names count the same in any case", "[resume]") {
