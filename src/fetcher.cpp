@@ -1278,12 +1278,14 @@ struct fetcher::impl {
                 co_return r;
             }
             if (is_redirect(a.status) && !a.location.empty()) {
-                if (redirects >= cfg.max_redirects) {
+                // A robots.txt (the one fetch that is not gated) follows at
+                // least five, as RFC 9309 2.3.1.2 asks, whatever --max-redirects says.
+                const unsigned limit = gated ? cfg.max_redirects : std::max(cfg.max_redirects, 5u);
+                if (redirects >= limit) {
                     r.stage = error_stage::redirect;
                     r.error_code = "too_many_redirects";
-                    r.error_message = cfg.max_redirects == 0
-                                          ? std::string("a redirect, and --max-redirects is 0")
-                                          : "more than " + std::to_string(cfg.max_redirects) + " redirects";
+                    r.error_message = limit == 0 ? std::string("a redirect, and --max-redirects is 0")
+                                                 : "more than " + std::to_string(limit) + " redirects";
                     co_return r;
                 }
                 auto next = resolve_location(url, a.location);

@@ -104,7 +104,13 @@ std::string robots_token(std::string_view user_agent) {
 }
 
 robots_rules robots_rules::parse(std::string_view text, std::string_view token) {
-    text = text.substr(0, parse_limit);
+    if (text.size() >= parse_limit) {
+        // Cut at the limit (or a file of that size): its last line may be
+        // cut short, and a shorter path is a broader rule. It goes.
+        text = text.substr(0, parse_limit);
+        const std::size_t end = text.find_last_of("\r\n");
+        text = text.substr(0, end == std::string_view::npos ? 0 : end + 1);
+    }
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
     std::vector<rule> named, star;
     std::optional<double> named_delay, star_delay;

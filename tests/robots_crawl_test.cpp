@@ -151,6 +151,20 @@ TEST_CASE("robots: a missing robots.txt allows all and without --robots none is 
     CHECK(robots_requests(*other.site) == 0);
 }
 
+TEST_CASE("robots: a redirected robots.txt is followed five hops, whatever --max-redirects says",
+          "[robots_crawl]") {
+    temp_dir root;
+    shoal::test::write_file(root / "rules.txt", "User-agent: *\nDisallow: /p/\n");
+    local_site site(std::nullopt, {"--root", root.path().string(), "--robots-redirect", "/redirect/3/rules.txt"});
+    for (const char* limit : {"0", "1"}) {
+        INFO("--max-redirects " << limit);
+        temp_dir dir;
+        // robots.txt -> /redirect/3/rules.txt -> /redirect/2/... -> /rules.txt: 4 hops.
+        auto recs = crawl(dir, {site.url("/p/1.html")}, {"--robots", "--max-redirects", limit});
+        check_refused(recs.at(1), "robots_disallowed");
+    }
+}
+
 TEST_CASE("robots: an unreachable robots.txt (5xx, 429, no answer) keeps the whole site unfetched",
           "[robots_crawl]") {
     temp_dir dir;

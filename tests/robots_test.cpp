@@ -182,6 +182,14 @@ TEST_CASE("robots: only the first parse_limit bytes are read", "[robots]") {
     text += "\nDisallow: /late\n";
     CHECK_FALSE(allowed(text, "/early"));
     CHECK(allowed(text, "/late"));
+    // A line cut at the limit is not read: its shorter path would be a broader rule.
+    std::string cut = "User-agent: *\nDisallow: /p\n";
+    cut.append(robots_rules::parse_limit - cut.size() - 30, '#');
+    cut += "\nAllow: /p" + std::string(41, 'X') + "\n";  // straddles the limit
+    const std::string beyond = "/p" + std::string(30, 'X') + "zz";
+    CHECK_FALSE(allowed(cut, beyond));
+    // What the cut line would say: allowed.
+    CHECK(allowed("User-agent: *\nDisallow: /p\nAllow: /p" + std::string(29, 'X') + "\n", beyond));
 }
 
 TEST_CASE("robots: Crawl-delay of the groups that apply, the largest of them", "[robots]") {

@@ -10,7 +10,8 @@ of generated pages whose paths name the behaviour under test:
   /gzip/p/N.html            same, Content-Encoding: gzip
   /deflate/p/N.html         same, Content-Encoding: deflate (zlib-wrapped)
   /chunked/p/N.html         same, Transfer-Encoding: chunked, several chunks
-  /redirect/K/p/N.html      302 with a relative Location, K hops to /p/N.html
+  /redirect/K/p/N.html      302 with a relative Location, K hops to /p/N.html (or to /NAME:
+  /redirect/K/NAME          a --root file)
   /redirect-abs/p/N.html    301 to the absolute http(s)://HOST:PORT/p/N.html
   /to-https/P/p/N.html      301 to https://HOST:P/p/N.html (another site, over TLS)
   /to-port/P/PATH?QUERY     302 to the same scheme and host on port P, PATH?QUERY there
@@ -31,8 +32,8 @@ of generated pages whose paths name the behaviour under test:
                              "max_active": most requests answered at once} as JSON
   /requested                the paths (and queries) asked for, in order, as a JSON list
                             (the first 100000; /stats, /arrivals, /requested not counted)
-  /robots.txt               a static file from --root when there is one, else the status
-                            --robots-status gives (default 404)
+  /robots.txt               a static file from --root when there is one, else a 301 to
+                            --robots-redirect, else the status --robots-status gives (default 404)
   (static files)            from --root; a sibling FILE.content-type gives the Content-Type,
                             a sibling FILE.content-encoding holding "gzip" has FILE sent
                             gzip-compressed with Content-Encoding: gzip
@@ -196,6 +197,7 @@ class Site:
         self.requested: list[str] = []  # for --robots tests
         self.robots_requests = 0
         self.robots_status = args.robots_status
+        self.robots_redirect = args.robots_redirect
         self.attempts: dict[str, int] = {}
         self.tasks: set[asyncio.Task] = set()
         self._bomb: bytes | None = None
@@ -385,7 +387,7 @@ class Site:
                 return self.status_page(404)
             inner.chunks = 5
             return inner
-        if m := re.fullmatch(r"/redirect/(\d{1,4})(/p/\d+\.html)", path):
+        if m := re.fullmatch(r"/redirect/(\d{1,4})(/p/\d+\.html|/[\w.-]+)", path):
             k, tail = int(m.group(1)), m.group(2)
             target = f"/redirect/{k - 1}{tail}" if k > 1 else tail
             # Alternate the two relative forms: path-absolute and dot-segments.
@@ -438,6 +440,8 @@ class Site:
                     f"<body>connection {req.conn_number}</body></html>\n")
             return Response(200, body.encode())
         if path == "/robots.txt":
+            if self.robots_redirect:
+                return self.redirect(301, self.robots_redirect)
             return self.status_page(self.robots_status)
         if path == "/requested":
             return Response(200, json.dumps(self.requested).encode(), content_type="application/json")
@@ -655,6 +659,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
     p.add_argument("--robots-status", type=int, default=404, metavar="CODE",
                    help="status of /robots.txt when --root has none (default 404)")
+    p.add_argument("--robots-redirect", metavar="PATH",
+                   help="/robots.txt answers 301 to PATH (when --root has none)")
     p.add_argument("--max-seconds", type=float, default=120, help="exit after this long")
     p.add_argument("--idle-timeout", type=float, default=60,
                    help="close keep-alive connections idle this long")

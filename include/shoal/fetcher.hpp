@@ -142,7 +142,7 @@ public:
     // The same without asking cfg.gate, for the gate's own fetches
     // (robots.txt), and whatever cfg.max_body says: a body longer than
     // prefix_limit bytes as sent is read up to there, kept, and body_cut set
-    // (its connection is closed).
+    // (its connection is closed). It follows at least 5 redirects.
     boost::asio::awaitable<fetch_result> fetch_ungated(target_url url, std::size_t prefix_limit);
 
     // The run is stopping: no request starts from now on, and the fetches
