@@ -340,9 +340,9 @@ std::string message_of(const boost::system::error_code& ec, error_stage stage) {
         }
     }
     if (ec == net::ssl::error::stream_truncated)
-        return stage == error_stage::body
-                   ? "the connection closed (without TLS close_notify) before the whole body came"
-                   : "the connection closed without TLS close_notify";
+        return stage == error_stage::body  ? "the connection closed (without TLS close_notify) before the whole body came"
+               : stage == error_stage::tls ? "the connection closed in the TLS handshake"
+                                           : "the connection closed without TLS close_notify";
     return ec.message();
 }
 
@@ -950,7 +950,10 @@ struct fetcher::impl {
                 if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
                     a.message += " (the certificate does not name " + name + ")";
             }
-            a.retryable = ec == beast::error::timeout;
+            // A connection closed or reset in the handshake is tried again,
+            // as one closed before its answer; a refused handshake is not.
+            a.retryable = ec == beast::error::timeout || ec == net::ssl::error::stream_truncated ||
+                          ec == net::error::eof || ec == net::error::connection_reset;
             co_return false;
         }
         if (SSL_session_reused(ssl_handle)) ++counters.tls_resumed;

@@ -657,6 +657,20 @@ TEST_CASE("hostile: a server that wants a client certificate says so at stage tl
     }
 }
 
+TEST_CASE("hostile: a connection closed in the TLS handshake is tried again, and said so", "[hostile][tls]") {
+    const auto& ca = shoal::test::test_ca_dir();
+    shoal::test::local_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"},
+                                 {"--close-in-handshake"}, "tests/old_tls_server.py");
+    temp_dir dir;
+    std::vector<std::string> options = {"--timeout", "2", "--retries", "2", "--insecure"};
+    auto r = crawl(dir, {site.url("/ok")}, options);
+    const json::object& rec = r.by_line.at(1);
+    check_error(rec, "tls", "tls_truncated");
+    CHECK(error_field(rec, "message") == "the connection closed in the TLS handshake");
+    const json::value* attempts = field(rec, "attempts");
+    CHECK((attempts != nullptr && attempts->is_number() && attempts->to_number<int>() == 3));
+}
+
 TEST_CASE("hostile: TLS handshakes that stall or meet plain HTTP fail at stage tls in time",
           "[hostile][tls]") {
     // A listener that never accepts: the kernel completes the TCP connection,

@@ -7,7 +7,9 @@ wants a client certificate (signed by its own certificate), which ends the
 handshake of a client that sends none: in TLS 1.2 with a handshake_failure
 alert, in TLS 1.3 with certificate_required after the client's Finished. It
 serves nothing else. Blocking sockets, so the alert is sent before the close
-(asyncio's TLS drops it).
+(asyncio's TLS drops it). With --close-in-handshake it reads the ClientHello
+and closes the connection without a word, as a server or proxy going down
+would.
 
   python3 tests/old_tls_server.py --port 0 --port-file F --tls-cert C --tls-key K [--client-cert-tls 1.3]
 """
@@ -34,6 +36,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--tls-cert", required=True)
     p.add_argument("--tls-key", required=True)
     p.add_argument("--client-cert-tls", choices=["1.2", "1.3"])
+    p.add_argument("--close-in-handshake", action="store_true")
     args = p.parse_args(argv)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.tls_cert, args.tls_key)
@@ -59,6 +62,12 @@ def main(argv: list[str]) -> int:
                 continue
             with conn:
                 conn.settimeout(5)
+                if args.close_in_handshake:
+                    try:
+                        conn.recv(4096)
+                    except OSError:
+                        pass
+                    continue
                 try:
                     tls = ctx.wrap_socket(conn, server_side=True)
                     tls.recv(1)  # TLS 1.3: the client's certificate is checked as its data comes
