@@ -286,6 +286,10 @@ command parse_command_line(int argc, char** argv) {
                                                         header.second + "'");
             host_given = true;
         }
+        if (!o.proxy.empty() && ascii_iequals(header.first, "Proxy-Authorization"))
+            throw setup_error(exit_code::usage,
+                              "--header Proxy-Authorization with --proxy: give the proxy's credentials in it, "
+                              "--proxy http://USER:PASS@HOST:PORT (the header would go to the sites too)");
         o.headers.push_back(std::move(header));
     }
     if (header_agent) {

@@ -196,6 +196,8 @@ TEST_CASE("crawl options: a User-Agent header is the --user-agent, Host once and
     CHECK(refused({"--header", "Host:"}) == "--header Host wants a host name (and :port), got ''");
     CHECK(refused({"--header", "Host: a b"}) == "--header Host wants a host name (and :port), got 'a b'");
     CHECK(crawl_options_of({"--header", "Host: shop.example:8080"}).headers.size() == 1);
+    CHECK_THAT(refused({"--proxy", "http://127.0.0.1:3128", "--header", "Proxy-Authorization: Basic eDp5"}),
+               Catch::StartsWith("--header Proxy-Authorization with --proxy: give the proxy's credentials in it"));
 }
 
 TEST_CASE("resume: header names count the same in any case", "[resume]") {
