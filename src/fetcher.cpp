@@ -498,6 +498,7 @@ struct fetcher::impl {
     std::string fixed_headers;   // request headers after Host, and the blank line
     std::string headers_elsewhere;  // the same for a redirect to another origin
     bool custom_host = false;    // --header 'Host: ...' replaces ours (on the first origin)
+    bool asks_close = false;     // --header 'Connection: close': no connection is kept alive
 
     impl(net::io_context& io_, fetch_config cfg_)
         : io(io_), cfg(std::move(cfg_)), idle_cap(std::max<std::size_t>(cfg.idle_cap, 1)) {
@@ -513,6 +514,9 @@ struct fetcher::impl {
             return false;
         };
         custom_host = given("Host");
+        for (const auto& [name, v] : cfg.headers)
+            for (const auto& token : http::token_list(v))
+                if (beast::iequals(name, "Connection") && beast::iequals(token, "close")) asks_close = true;
         const std::pair<const char*, std::string> defaults[] = {
             {"User-Agent", cfg.user_agent},
             {"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"},
@@ -1143,7 +1147,7 @@ struct fetcher::impl {
             }
             co_return;
         }
-        keep_alive = parser->keep_alive() && !a.body_cut;
+        keep_alive = parser->keep_alive() && !a.body_cut && !asks_close;  // RFC 9112 9.6: the request said close
         a.raw_body = std::move(parser->body);
     }
 

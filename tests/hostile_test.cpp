@@ -435,6 +435,22 @@ TEST_CASE("hostile: what a server sends on an idle kept-alive connection is no a
     }
 }
 
+TEST_CASE("hostile: a request that says Connection: close keeps no connection, whatever the server does",
+          "[hostile]") {
+    hostile_site site;  // keeps every connection open
+    temp_dir dir;
+    const std::vector<std::string> urls(5, site.url("/ok"));
+    std::vector<std::string> args = k_one_connection;
+    const std::string stats = (dir / "stats.json").string();
+    args.insert(args.end(), {"--header", "Connection: close", "--stats", stats});
+    auto r = crawl(dir, urls, args);
+    for (int line = 1; line <= 5; ++line) check_ok(r.by_line.at(line));
+    const auto fetch = json::parse(shoal::test::read_file(stats)).at("fetch").as_object();
+    INFO("--stats: " << json::serialize(fetch));
+    CHECK(fetch.at("connections").to_number<std::int64_t>() == 5);
+    CHECK(fetch.at("reused").to_number<std::int64_t>() == 0);
+}
+
 TEST_CASE("hostile: an endless chunk-size line is refused at a line limit", "[hostile]") {
     hostile_site site;
     temp_dir dir;
