@@ -68,12 +68,23 @@ def main(argv: list[str]) -> int:
                     except OSError:
                         pass
                     continue
-                try:
-                    tls = ctx.wrap_socket(conn, server_side=True)
-                    tls.recv(1)  # TLS 1.3: the client's certificate is checked as its data comes
-                    tls.close()
-                except (ssl.SSLError, OSError):
-                    pass  # the handshake fails: that is the point
+                # A second descriptor of the socket: a failed handshake closes
+                # the wrapped one, and what the client sent meanwhile (a TLS
+                # 1.3 client's request) is read from this one before the
+                # close, so that no reset overtakes the alert.
+                with conn.dup() as raw:
+                    try:
+                        tls = ctx.wrap_socket(conn, server_side=True)
+                        tls.recv(1)  # TLS 1.3: the client's certificate is checked as its data comes
+                        tls.close()
+                    except (ssl.SSLError, OSError):
+                        pass  # the handshake fails: that is the point
+                    raw.settimeout(0.3)
+                    try:
+                        while raw.recv(4096):
+                            pass
+                    except OSError:
+                        pass
     return 0
 
 
