@@ -420,7 +420,7 @@ private:
         std::uint64_t already = 0;
         if (o_.resume) {
             check_fingerprint(o_, fingerprint());  // refuse before reading or cutting the file
-            refuse_foreign_csv();
+            refuse_foreign_output();
             earlier_ = load_existing_output(o_.output, o_.format, done_);
             existing_output& e = earlier_;
             refuse_other_columns(e);
@@ -484,18 +484,24 @@ private:
         // A file system without locks: go on without one.
     }
 
-    // shoal starts every CSV with its header: a file to resume whose first
-    // line is something else is another program's (or JSONL named .csv),
-    // refused before anything in it is cut.
-    void refuse_foreign_csv() const {
-        if (o_.format != output_format::csv) return;
-        char start[5] = {};
-        const ssize_t n = ::pread(output_fd_, start, sizeof start, 0);
-        if (n <= 0 || std::string_view(start, static_cast<std::size_t>(n)) == std::string_view("line,", static_cast<std::size_t>(n)))
+    // shoal starts every CSV with its header, and every JSONL output with a
+    // record ({"line":...): a file to resume that starts otherwise is
+    // another program's (or the other format under this name), refused
+    // before anything in it is cut.
+    void refuse_foreign_output() const {
+        const bool csv = o_.format == output_format::csv;
+        const std::string_view expected = csv ? "line," : "{\"line\":";
+        char start[8] = {};
+        const ssize_t n = ::pread(output_fd_, start, expected.size(), 0);
+        if (n <= 0 || std::string_view(start, static_cast<std::size_t>(n)) == expected.substr(0, static_cast<std::size_t>(n)))
             return;
-        throw setup_error(exit_code::usage, "--resume: " + o_.output +
-                                                " does not start with shoal's CSV header (line,url,...): it is not a "
-                                                "shoal CSV output, so not even --force appends to it");
+        throw setup_error(exit_code::usage,
+                          "--resume: " + o_.output +
+                              (csv ? " does not start with shoal's CSV header (line,url,...): it is not a shoal CSV "
+                                     "output, so not even --force appends to it"
+                                   : " does not start with a shoal record ({\"line\":...): it is not a shoal JSONL "
+                                     "output (a CSV one resumes under its .csv name), so not even --force appends "
+                                     "to it"));
     }
 
     // A CSV's rows must match its header: rules with other fields (allowed

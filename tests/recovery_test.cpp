@@ -1109,13 +1109,22 @@ TEST_CASE("recovery: --resume tells one header from two, and takes header names 
     require_all_pages(records_by_line(out), 2);
 }
 
-TEST_CASE("recovery: --resume refuses a CSV that shoal did not write, and cuts nothing of it", "[recovery]") {
+TEST_CASE("recovery: --resume refuses an output that shoal did not write, and cuts nothing of it", "[recovery]") {
     local_site site;
     temp_dir dir;
     auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
-    for (const std::string& foreign : {std::string("a,b,c\n1,2,3\n4,5"),
-                                      std::string("{\"line\":1,\"url\":\"x\"}\n{\"line\":2")}) {
-        const fs::path out = dir / "out.csv";
+    const std::string shoal_csv = "line,url,status,final_url,title\r\n1,http://x/,200,,\r\n";
+    const std::pair<std::string, std::string> cases[] = {
+        {"out.csv", "a,b,c\n1,2,3\n4,5"},
+        {"out.csv", "{\"line\":1,\"url\":\"x\"}\n{\"line\":2"},
+        // A shoal CSV, or another program's lines, under a JSONL name.
+        {"out.jsonl", shoal_csv},
+        {"out.jsonl", "url,price\nhttp://x/,1\n"},
+    };
+    for (const auto& [name, foreign] : cases) {
+        INFO(name << ": " << foreign);
+        const fs::path out = dir / name;
+        const bool csv = name == "out.csv";
         shoal::test::write_file(out, foreign);
         for (bool force : {false, true}) {
             std::vector<std::string> extra = {"--resume"};
@@ -1123,9 +1132,10 @@ TEST_CASE("recovery: --resume refuses a CSV that shoal did not write, and cuts n
             auto r = shoal::test::run_process(crawl_args(urls, out, extra), "", 60s);
             INFO(r.err);
             CHECK(r.exit_code == 1);
-            CHECK_THAT(r.err, Catch::Contains("not a shoal CSV output"));
+            CHECK_THAT(r.err, Catch::Contains(csv ? "not a shoal CSV output" : "not a shoal JSONL output"));
             CHECK(shoal::test::read_file(out) == foreign);
         }
+        fs::remove(out);
     }
 }
 
