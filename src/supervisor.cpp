@@ -1141,11 +1141,14 @@ private:
             return static_cast<int>(exit_code::file);
         }
         if (interrupted) {
-            if (resumable_output_)
+            // Through stdout (-o - or -o /dev/stdout, > FILE), the same
+            // command's redirection would empty the file first.
+            const std::string file = stdout_file();
+            if (resumable_output_ && file.empty())
                 std::fprintf(stderr,
                              "shoal: interrupted; the output holds whole records. To finish, run the "
                              "same command with --resume\n");
-            else if (const std::string file = stdout_file(); !file.empty() && !file.ends_with(".csv"))
+            else if (!file.empty() && (o_.format == output_format::csv) == file.ends_with(".csv"))
                 std::fprintf(stderr,
                              "shoal: interrupted; the records so far are whole. They went to %s "
                              "through stdout: to finish, run the same command with -o %s --resume "
@@ -1177,10 +1180,13 @@ private:
         return stats_unwritten ? static_cast<int>(exit_code::file) : 0;
     }
 
-    // The regular file the records went to through stdout (> FILE), or "".
+    // The regular file the records went to through stdout (-o - or -o
+    // /dev/stdout, and > FILE), or "".
     std::string stdout_file() const {
         struct stat st{};
-        if (o_.output != "-" || ::fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) return {};
+        if ((o_.output != "-" && sys::standard_stream_for(o_.output) != STDOUT_FILENO) ||
+            ::fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+            return {};
         return sys::path_of_fd(STDOUT_FILENO);
     }
 

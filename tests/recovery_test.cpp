@@ -545,23 +545,30 @@ TEST_CASE("recovery: lines handed back from worker to worker are counted once ea
 TEST_CASE("recovery: Ctrl-C with the records on stdout redirected to a file advises -o FILE --resume",
           "[recovery]") {
     local_site site;
-    temp_dir dir;
-    auto urls = write_urls(dir, slow_pages(site, 40, 300));
-    const fs::path out = dir / "stdout";
-    {
-        background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-q", "-c", "2"}, out, dir / "stderr");
-        std::this_thread::sleep_for(1s);
-        ::kill(shoal.pid(), SIGINT);
-        const std::string err = stopped_run_err(shoal, dir, 30s);
-        INFO(err);
-        CHECK(err.find("run the same command with -o " + out.string() + " --resume") != std::string::npos);
-        CHECK(shoal::test::read_jsonl(out).size() < 40);  // whole records only
+    // -o - (the default) and -o /dev/stdout alike: the same command's
+    // redirection would empty the file before --resume reads it.
+    for (const char* to : {"-", "/dev/stdout"}) {
+        INFO("-o " << to);
+        temp_dir dir;
+        auto urls = write_urls(dir, slow_pages(site, 40, 300));
+        const fs::path out = dir / "stdout";
+        {
+            background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-o", to, "-q", "-c", "2"}, out,
+                                     dir / "stderr");
+            std::this_thread::sleep_for(1s);
+            ::kill(shoal.pid(), SIGINT);
+            const std::string err = stopped_run_err(shoal, dir, 30s);
+            INFO(err);
+            CHECK(err.find("run the same command with -o " + out.string() + " --resume instead of the redirection") !=
+                  std::string::npos);
+            CHECK(shoal::test::read_jsonl(out).size() < 40);  // whole records only
+        }
+        // As advised: the run goes on in that file, each line once.
+        auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume", "-c", "4"}), "", 60s);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        require_all_pages(records_by_line(out), 40);
     }
-    // As advised: the run goes on in that file, each line once.
-    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume", "-c", "4"}), "", 60s);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    require_all_pages(records_by_line(out), 40);
 }
 
 TEST_CASE("recovery: Ctrl-C with the records on stdout redirected to a .csv name advises a rename", "[recovery]") {
