@@ -145,6 +145,9 @@ private:
         open_input();
         refuse_shared_files();
         check_stats_path();
+        // Heard from here on: a stop during --resume's read of a large output
+        // ends the run as a stop does (exit 3), not by the signal's default.
+        install_signal_handlers();
         open_output();
         empty_old_stats();
         make_control_pair(control_);
@@ -156,7 +159,6 @@ private:
         if (o_.per_host_rate > 0 || o_.robots) pacer_ = std::make_unique<host_pacer>(o_.per_host_rate);
         // --robots: what workers learn of a site's robots.txt, for the others.
         if (o_.robots) robots_dir_.emplace("shoal-robots");
-        install_signal_handlers();
         start_writer();
         source_ = std::make_unique<url_source>(input_fd_, list_name());
         // Lines are dealt by host, P chunks from each window of P x K lines
