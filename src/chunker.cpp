@@ -140,7 +140,11 @@ void chunker::read_window() {
     const std::size_t cap = chunk_size_ * dealing_.ways;
     input_line line;
     try {
-        while (window.size() < cap && source_.next(line)) {
+        while (window.size() < cap) {
+            if (!source_.next(line)) {
+                ended_ = true;  // exhausted() once the window's chunks are out
+                break;
+            }
             if (skip_ && skip_(line)) {
                 ++skipped_;
                 continue;

@@ -605,7 +605,9 @@ private:
                 return c;
             }
             auto c = chunker_->next();
-            if (!c) input_done_ = true;
+            // Known as soon as the last chunk is out: a stop that comes when
+            // its records are all written leaves nothing to --resume.
+            if (!c || chunker_->exhausted()) input_done_ = true;
             return c;
         } catch (const setup_error& e) {
             input_failed_ = e.what();

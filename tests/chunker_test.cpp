@@ -134,6 +134,21 @@ TEST_CASE("chunker: an exact multiple gives no empty trailing chunk", "[chunker]
     CHECK_FALSE(chunks.next());  // stays exhausted
 }
 
+TEST_CASE("chunker: next() says the input is exhausted once the last chunk is out", "[chunker]") {
+    // Dealt 2 ways: windows of 6 lines. 10 lines: the second window meets the end.
+    list_pipe in(numbered_urls(10));
+    shoal::url_source src(in.fd());
+    shoal::chunker chunks(src, 3, nullptr, shoal::chunk_dealing{2, 1});
+    std::size_t lines = 0;
+    while (!chunks.exhausted()) {
+        auto c = chunks.next();
+        REQUIRE(c);
+        lines += c->lines.size();
+    }
+    CHECK(lines == 10);  // exhausted right after the last, without another call
+    CHECK_FALSE(chunks.next());
+}
+
 TEST_CASE("chunker: ids increase and new_id continues the sequence", "[chunker]") {
     list_pipe in(numbered_urls(7));
     shoal::url_source src(in.fd());

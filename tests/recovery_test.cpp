@@ -8,9 +8,12 @@
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -749,6 +752,45 @@ TEST_CASE("recovery: a stop that comes when every line has its record leaves a c
     CHECK(*status == 0);  // was 3, with every record written
     REQUIRE(reader.wait(20s).has_value());
     CHECK(shoal::test::read_jsonl(dir / "got.jsonl").size() == 400);
+    const auto stats = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
+    CHECK(stats.at("interrupted") == false);
+}
+
+TEST_CASE("recovery: a stop the supervisor hears only after every record is written leaves a complete run",
+          "[recovery]") {
+    // The supervisor is held (SIGSTOP) once its writer and worker run; the
+    // worker fetches the 40 slow pages and the writer writes them all; then
+    // the stop comes, and the supervisor goes on (SIGCONT).
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, slow_pages(site, 40, 300));
+    const fs::path out = dir / "out.jsonl";
+    background_process shoal(crawl_args(urls, out, {"-p", "1", "-c", "40", "--stats", (dir / "stats.json").string()}),
+                             dir / "stdout", dir / "stderr");
+    const std::string children = "/proc/" + std::to_string(shoal.pid()) + "/task/" + std::to_string(shoal.pid()) +
+                                 "/children";
+    auto count_children = [&] {
+        std::istringstream in(shoal::test::read_file(children));
+        return std::distance(std::istream_iterator<std::string>(in), std::istream_iterator<std::string>());
+    };
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (count_children() < 2 && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(5ms);
+    REQUIRE(count_children() >= 2);  // the writer and the worker
+    ::kill(shoal.pid(), SIGSTOP);
+    auto written = [&] {
+        const std::string text = shoal::test::read_file(out);
+        return std::count(text.begin(), text.end(), '\n');
+    };
+    while (written() < 40 && std::chrono::steady_clock::now() < give_up + 10s) std::this_thread::sleep_for(20ms);
+    REQUIRE(written() == 40);
+    std::this_thread::sleep_for(300ms);  // the worker ends
+    ::kill(shoal.pid(), SIGINT);
+    ::kill(shoal.pid(), SIGCONT);
+    const auto status = shoal.wait(30s);
+    INFO(shoal::test::read_file(dir / "stderr"));
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);  // was 3: the end of the list was not known yet
+    require_all_pages(records_by_line(out), 40);
     const auto stats = json::parse(shoal::test::read_file(dir / "stats.json")).as_object();
     CHECK(stats.at("interrupted") == false);
 }

@@ -65,7 +65,9 @@ public:
     std::optional<chunk> next_at_hand(clock::time_point now);
     // When the lines taken so far are cut however few; nullopt when none.
     std::optional<clock::time_point> cut_due() const;
-    // The input has ended and every line is handed out.
+    // The input has ended and every line is handed out (known once a read
+    // met the end: a list that fills its last window exactly is known to
+    // end at the next call).
     bool exhausted() const { return ended_ && waiting_.empty() && dealt_.empty(); }
 
     // Chunk ids are also handed out for re-runs of a dead worker's lines.
