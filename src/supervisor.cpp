@@ -730,6 +730,7 @@ private:
             for (const auto& [id, rc] : running_)
                 if (rc.status_fd >= 0) fds.push_back({rc.status_fd, POLLIN, 0});
             if (const int due_ms = end_writer_when_due(); due_ms >= 0) timeout_ms = std::min(timeout_ms, due_ms);
+            if (const int due_ms = end_workers_when_due(); due_ms >= 0) timeout_ms = std::min(timeout_ms, due_ms);
             int n = ::poll(fds.data(), fds.size(), timeout_ms);
             if (n < 0 && errno != EINTR) sys::throw_errno(exit_code::internal, "poll");
             if (n <= 0) continue;
@@ -822,6 +823,36 @@ private:
         for (const auto& [id, rc] : running_)
             if (!rc.reaped) ::kill(rc.pid, SIGKILL);
         writer_ended_ = true;
+        return -1;
+    }
+
+    // Workers have --grace to end their fetches once the run stops. One
+    // still there past that, while the output takes no records (a worker
+    // hung, or held by SIGSTOP: the writer waits for it), is ended, so that
+    // the run ends with the others' records written; its unfinished lines
+    // are left to --resume. A worker that waits to hand over records an
+    // output takes slowly is not (the output moves). Returns how long to
+    // wait before looking again (-1: no need).
+    int end_workers_when_due() {
+        using clock = std::chrono::steady_clock;
+        if (!stopping_ || stop_now_ || !stop_at_ || !last_output_move_ || workers_ended_) return -1;
+        const auto grace = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(o_.grace_s));
+        const clock::time_point due = std::max(*stop_at_ + grace, *last_output_move_) + std::chrono::seconds(1);
+        const auto now = clock::now();
+        if (now < due) {
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(due - now);
+            return static_cast<int>(std::min<std::int64_t>(left.count(), 100));
+        }
+        workers_ended_ = true;
+        int ended = 0;
+        for (const auto& [id, rc] : running_)
+            if (!rc.reaped && ::kill(rc.pid, SIGKILL) == 0) ++ended;
+        if (ended > 0)
+            std::fprintf(stderr,
+                         "shoal: %d worker%s did not end within --grace (%.0f s) and %s ended; %s unfinished "
+                         "lines are left to --resume\n",
+                         ended, ended == 1 ? "" : "s", o_.grace_s, ended == 1 ? "was" : "were",
+                         ended == 1 ? "its" : "their");
         return -1;
     }
 
@@ -1233,6 +1264,7 @@ private:
     std::optional<std::string> input_failed_;  // why the list could not be read to its end
     bool stopping_ = false;
     bool stop_now_ = false;      // a second stop signal, or SIGQUIT
+    bool workers_ended_ = false;  // end_workers_when_due() has ended the workers left
     bool writer_ended_ = false;  // killed by end_writer_when_due
     bool lines_left_ = false;    // lines a stopped run leaves without a record (to --resume)
     std::optional<std::chrono::steady_clock::time_point> stop_at_, stop_now_at_, last_output_move_;

@@ -962,6 +962,40 @@ TEST_CASE("recovery: Ctrl-C after a worker died leaves its lines to --resume, wi
     require_all_pages(records_by_line(dir / "out.jsonl"), n);
 }
 
+TEST_CASE("recovery: a worker held (SIGSTOP) at a stop is ended after --grace, its lines left to --resume",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const int n = 40;
+    background_process shoal = slow_crawl(site, dir, n, 400, {"-p", "2", "-c", "4", "--chunk-size", "20", "--grace", "2"});
+    std::vector<pid_t> workers;
+    for (int i = 0; i < 200 && workers.size() < 2; ++i) {
+        std::this_thread::sleep_for(50ms);
+        workers = shoal::test::children_titled(shoal.pid(), "shoal: worker");
+    }
+    REQUIRE(workers.size() == 2);
+    ::kill(workers[0], SIGSTOP);
+    std::this_thread::sleep_for(300ms);
+    const auto stop = std::chrono::steady_clock::now();
+    ::kill(shoal.pid(), SIGINT);
+    auto status = shoal.wait(20s);
+    const std::string err = shoal::test::read_file(dir / "stderr");
+    INFO(err);
+    REQUIRE(status.has_value());
+    CHECK(*status == 3);
+    CHECK(std::chrono::steady_clock::now() - stop < 3800ms);  // --grace and a second, not twice --grace
+    CHECK(err.find("1 worker did not end within --grace (2 s) and was ended; its unfinished lines are left to "
+                   "--resume") != std::string::npos);
+    CHECK(err.find("took no more records") == std::string::npos);  // the output was never at fault
+    CHECK(err.find("run the same command with --resume") != std::string::npos);
+
+    const fs::path urls = dir / "urls.txt";
+    auto r = shoal::test::run_process(crawl_args(urls, dir / "out.jsonl", {"--resume"}), "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    require_all_pages(records_by_line(dir / "out.jsonl"), n);
+}
+
 TEST_CASE("recovery: one run at a time writes an output, and a --resume right after a killed supervisor "
           "finishes exactly once",
           "[recovery]") {
