@@ -434,8 +434,12 @@ private:
                 std::fprintf(stderr, "shoal: resume: %llu %s of %s %s not records; kept as they are\n",
                              static_cast<unsigned long long>(e.unreadable), e.unreadable == 1 ? "line" : "lines",
                              o_.output.c_str(), e.unreadable == 1 ? "is" : "are");
-            std::fprintf(stderr, "shoal: resume: %llu %s already done\n", static_cast<unsigned long long>(already),
-                         already == 1 ? "line" : "lines");
+            if (!exists)  // a typo in -o would crawl the whole list again
+                std::fprintf(stderr, "shoal: resume: %s does not exist; the run starts at the first line\n",
+                             o_.output.c_str());
+            else
+                std::fprintf(stderr, "shoal: resume: %llu %s already done\n",
+                             static_cast<unsigned long long>(already), already == 1 ? "line" : "lines");
         } else if (regular) {
             // A fresh run's file is emptied once it is open and locked and
             // the fingerprint is written.

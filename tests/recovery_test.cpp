@@ -1192,6 +1192,18 @@ TEST_CASE("recovery: --resume tells one header from two, and takes header names 
     require_all_pages(records_by_line(out), 2);
 }
 
+TEST_CASE("recovery: --resume of an output that does not exist says so and runs the whole list", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
+    const fs::path out = dir / "typo.jsonl";
+    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("resume: " + out.string() + " does not exist; the run starts at the first line"));
+    require_all_pages(records_by_line(out), 2);
+}
+
 TEST_CASE("recovery: --resume refuses an output that shoal did not write, and cuts nothing of it", "[recovery]") {
     local_site site;
     temp_dir dir;
