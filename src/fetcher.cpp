@@ -1132,6 +1132,15 @@ struct fetcher::impl {
             bool header_done = parser->is_header_done();
             fail(a, header_done ? error_stage::body : error_stage::response, rec);
             if (!header_done && rec == http::error::partial_message) a.code = "truncated_response";
+            if (!header_done && a.code == "bad_response") {
+                // A head whose lines end in LF alone reads as a bad reason
+                // phrase or field: say what it is.
+                const auto unread = c.buffer.data();
+                const std::string_view head(static_cast<const char*>(unread.data()), unread.size());
+                const std::size_t lf = head.find('\n');
+                if (head.starts_with("HTTP/") && lf != std::string_view::npos && (lf == 0 || head[lf - 1] != '\r'))
+                    a.message = "not a well-formed HTTP/1.x response: its lines end in LF alone, not CRLF";
+            }
             if (rec == http::error::body_limit)
                 a.message = "body larger than --max-body (" + std::to_string(plan.body_limit) +
                             " bytes) as sent; nothing of it is kept";

@@ -31,6 +31,7 @@ is to break HTTP in ways a real server library would not allow:
   /chunked-twice           Transfer-Encoding: chunked, chunked over a body chunked once
   /chunked-then-gzip       Transfer-Encoding: chunked, gzip (a coding after chunked)
   /status-000              `HTTP/1.1 000 Zero` and the /ok page
+  /lf-only                 the /ok page with a head whose lines end in LF alone
   /endless-trailers        the /ok page chunked, then trailer field lines forever
   /close-delimited         the /ok page without Content-Length, ended by closing the
                            connection (over TLS: without close_notify)
@@ -389,6 +390,9 @@ class Site:
                 writer.write(line)
                 await writer.drain()
             await asyncio.sleep(IDLE_SECONDS)
+        elif path == "/lf-only":
+            writer.write(b"HTTP/1.1 200 OK\nContent-Type: text/html\nContent-Length: %d\n\n" % len(OK_PAGE)
+                         + OK_PAGE)
         elif path == "/status-000":
             writer.write(page(OK_PAGE, status="000 Zero"))
         elif path == "/switching-protocols":

@@ -316,6 +316,11 @@ TEST_CASE("hostile: chunked twice, a coding after chunked and status 000 are mal
     CHECK(error_field(r.by_line.at(1), "message") == "not a well-formed HTTP/1.x response (bad Transfer-Encoding)");
     CHECK(error_field(r.by_line.at(3), "message") == "not a well-formed HTTP/1.x response (bad status)");
     check_ok(r.by_line.at(4));
+    // A head whose lines end in LF alone is refused, and named so.
+    auto lf = crawl(dir, {site.url("/lf-only")}, k_fast);
+    check_error(lf.by_line.at(1), "response", "bad_response");
+    CHECK(error_field(lf.by_line.at(1), "message") ==
+          "not a well-formed HTTP/1.x response: its lines end in LF alone, not CRLF");
     // Trailer fields without end are named as such, not as a chunk-size line.
     auto trailers = crawl(dir, {site.url("/endless-trailers")}, k_fast);
     check_error(trailers.by_line.at(1), "body", "trailers_too_large");
