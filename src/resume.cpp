@@ -219,10 +219,14 @@ void write_sidecar(const std::string& path, const std::string& text) {
     static bool warned = false;
     if (!sys::write_file_atomically(path, text) && !warned) {
         warned = true;
+        const int err = errno;
+        // Written atomically: one that was there stays as it was.
+        const bool kept = read_sidecar(path).found;
         std::fprintf(stderr,
-                     "shoal: warning: cannot write %s (%s); a later --resume cannot check that its "
-                     "options match this run's\n",
-                     path.c_str(), std::strerror(errno));
+                     kept ? "shoal: warning: cannot write %s (%s); it keeps what the run before wrote in it\n"
+                          : "shoal: warning: cannot write %s (%s); a later --resume cannot check that its "
+                            "options match this run's\n",
+                     path.c_str(), std::strerror(err));
     }
 }
 
