@@ -34,6 +34,11 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
     if (text.empty()) return bad("the proxy URL is empty");
     std::string full(text);
     if (full.find("://") == std::string::npos) full = "http://" + full;
+    // USER:PASS@HOST with a raw '@' in USER or PASS: the last '@' ends them.
+    if (const std::size_t start = full.find("://") + 3, end = full.find_first_of("/?#", start),
+        last = full.rfind('@', end == std::string::npos ? std::string::npos : end);
+        last != std::string::npos && last >= start && full.find('@', start) < last)
+        return bad("the user name or password holds a raw '@': write it %40 (http://USER:P%40SS@HOST:PORT)");
     std::string digit_encoded;
     auto parsed = urls::parse_uri(digit_led_host_as_name(full, digit_encoded));
     if (!parsed) return bad("not a URL; give http://HOST:PORT");  // not echoed: it may hold a password
@@ -74,6 +79,10 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
     if (u.has_userinfo()) {
         std::string user = u.user();
         std::string password = u.password();
+        // RFC 7617 2: no control characters in either (a %00 or %0A would be sent).
+        const std::string both = user + password;
+        if (std::any_of(both.begin(), both.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+            return bad("the user name or password holds a control character");
         p.authorization = "Basic " + base64(user + ':' + password);
     }
     p.shown = "http://" + bracketed(p.host) + ':' + std::to_string(p.port);

@@ -143,6 +143,14 @@ TEST_CASE("proxy: parse_proxy takes http://[user:pass@]host[:port]", "[proxy]") 
         CHECK_THAT(refusal("http://" + std::string(64, 'a') + ":3128"), Catch::Contains("longer than 63 bytes"));
         // A URL that does not parse is not echoed: it may hold a password.
         CHECK_THAT(refusal("http://u:secret@bad host:1"), !Catch::Contains("secret"));
+        // A raw '@' in the credentials says how to write it; control characters are refused (RFC 7617).
+        for (const char* text : {"http://us@er:pw@127.0.0.1:3128", "u:p@@127.0.0.1:3128"}) {
+            INFO(text);
+            CHECK(refusal(text) == "the user name or password holds a raw '@': write it %40 "
+                                   "(http://USER:P%40SS@HOST:PORT)");
+        }
+        CHECK(refusal("http://u:p%00w@127.0.0.1:3128") == "the user name or password holds a control character");
+        CHECK(refusal("http://u%0A:pw@127.0.0.1:3128") == "the user name or password holds a control character");
     }
 }
 
