@@ -1185,7 +1185,9 @@ struct fetcher::impl {
                 deadline = clock_type::now() + left;
             }
             a = attempt{};
-            auto c = take_idle(origin);
+            // The request sent again goes on a new connection: another idle
+            // one may have been timed out by the server as well (a second 408).
+            auto c = round == 0 ? take_idle(origin) : nullptr;
             bool reused = c != nullptr;
             if (!c) c = co_await connect(u, origin, deadline, a);
             if (!c) break;

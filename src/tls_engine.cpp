@@ -142,7 +142,7 @@ tls_engine::step tls_engine::write(const void* data, std::size_t size, std::size
 }
 
 bool tls_engine::holds_input() const {
-    return input_begin_ < input_end_ || SSL_pending(ssl_) > 0 || deferred_;
+    return input_begin_ < input_end_ || SSL_has_pending(ssl_) == 1 || deferred_;
 }
 
 std::span<char> tls_engine::input_space() {

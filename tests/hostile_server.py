@@ -57,6 +57,7 @@ is to break HTTP in ways a real server library would not allow:
                            `408 Request Timeout`, Connection: close, and close
   /408-next                the /ok page; the next request on the connection, whatever
                            it asks, gets `408 Request Timeout` and the connection closes
+  /408-next-slow           the same, the page 0.3 s late
 
 Without --tls-cert, a connection that opens with a TLS handshake (an https://
 URL sent to this plain server) gets a plain-HTTP 400 answer and is closed.
@@ -242,11 +243,13 @@ class Site:
                     writer.write(page(b"", status="408 Request Timeout", extra=[("Connection", "close")]))
                     await writer.drain()
                     return
-                if path in ("/late-extra", "/late-408", "/408-next"):
+                if path in ("/late-extra", "/late-408", "/408-next", "/408-next-slow"):
+                    if path == "/408-next-slow":
+                        await asyncio.sleep(0.3)
                     writer.write(page(OK_PAGE))
                     await writer.drain()
-                    timed_out = path == "/408-next"
-                    if path != "/408-next":
+                    timed_out = path.startswith("/408-next")
+                    if not timed_out:
                         late = asyncio.ensure_future(self.late(path, writer))
                         self.tasks.add(late)
                         late.add_done_callback(self.tasks.discard)

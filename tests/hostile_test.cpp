@@ -440,6 +440,22 @@ TEST_CASE("hostile: what a server sends on an idle kept-alive connection is no a
     }
 }
 
+TEST_CASE("hostile: a request sent again after a 408 goes on a new connection, not another idle one",
+          "[hostile]") {
+    // Four turns a second. Line 1 holds connection A for 0.3 s, so line 2
+    // (0.25 s) opens B; line 3 (0.5 s) reuses A: 408. Its request again
+    // (0.75 s) finds B idle, timed out too: on B it would get a second 408.
+    hostile_site site;
+    temp_dir dir;
+    const std::vector<std::string> args = {"--timeout", "2", "--retries", "0", "-p", "1", "-c", "2",
+                                           "--per-host-rate", "4"};
+    auto r = crawl(dir, {site.url("/408-next-slow"), site.url("/408-next-slow"), site.url("/ok")}, args);
+    for (int line = 1; line <= 3; ++line) {
+        INFO("line " << line);
+        check_ok(r.by_line.at(line));
+    }
+}
+
 TEST_CASE("hostile: a request that says Connection: close keeps no connection, whatever the server does",
           "[hostile]") {
     hostile_site site;  // keeps every connection open
