@@ -106,10 +106,17 @@ std::string robots_token(std::string_view user_agent) {
 robots_rules robots_rules::parse(std::string_view text, std::string_view token) {
     if (text.size() >= parse_limit) {
         // Cut at the limit (or a file of that size): its last line may be
-        // cut short, and a shorter path is a broader rule. It goes.
+        // cut short, and a shorter path is a broader rule. A cut Allow
+        // goes; a cut Disallow stays (disallowing more is the polite reading).
         text = text.substr(0, parse_limit);
         const std::size_t end = text.find_last_of("\r\n");
-        text = text.substr(0, end == std::string_view::npos ? 0 : end + 1);
+        const std::size_t last = end == std::string_view::npos ? 0 : end + 1;
+        std::string_view line = text.substr(last);
+        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+        const bool disallow = line.size() >= 9 && ascii_iequals(line.substr(0, 8), "disallow") &&
+                              line.substr(8).find_first_not_of(" \t") != std::string_view::npos &&
+                              line[line.find_first_not_of(" \t", 8)] == ':';
+        if (!disallow) text = text.substr(0, last);
     }
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
     std::vector<rule> named, star;

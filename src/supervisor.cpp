@@ -421,8 +421,8 @@ private:
         // (no "/dev/null.shoal-run").
         std::uint64_t already = 0;
         if (o_.resume) {
+            refuse_foreign_output();  // before the run file is written: nothing of this run stays
             check_fingerprint(o_, fingerprint());  // refuse before reading or cutting the file
-            refuse_foreign_output();
             earlier_ = load_existing_output(o_.output, o_.format, done_);
             existing_output& e = earlier_;
             refuse_other_columns(e);
@@ -499,7 +499,10 @@ private:
         const std::string_view expected = csv ? "line," : "{\"line\":";
         char start[8] = {};
         const ssize_t n = ::pread(output_fd_, start, expected.size(), 0);
-        if (n <= 0 || std::string_view(start, static_cast<std::size_t>(n)) == expected.substr(0, static_cast<std::size_t>(n)))
+        // A start of NUL bytes is what a power failure may leave of a shoal
+        // output (the size grew, the data never came): --resume keeps them.
+        if (n <= 0 || start[0] == '\0' ||
+            std::string_view(start, static_cast<std::size_t>(n)) == expected.substr(0, static_cast<std::size_t>(n)))
             return;
         throw setup_error(exit_code::usage,
                           "--resume: " + o_.output +

@@ -1229,6 +1229,7 @@ TEST_CASE("recovery: --resume refuses an output that shoal did not write, and cu
             CHECK(r.exit_code == 1);
             CHECK_THAT(r.err, Catch::Contains(csv ? "not a shoal CSV output" : "not a shoal JSONL output"));
             CHECK(shoal::test::read_file(out) == foreign);
+            CHECK_FALSE(fs::exists(out.string() + ".shoal-run"));  // a plain run after it is not told to --resume
         }
         fs::remove(out);
     }

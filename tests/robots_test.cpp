@@ -190,6 +190,13 @@ TEST_CASE("robots: only the first parse_limit bytes are read", "[robots]") {
     CHECK_FALSE(allowed(cut, beyond));
     // What the cut line would say: allowed.
     CHECK(allowed("User-agent: *\nDisallow: /p\nAllow: /p" + std::string(29, 'X') + "\n", beyond));
+    // A cut Disallow is read as far as it goes: it disallows more, not less.
+    std::string cut_disallow = "User-agent: *\n";
+    cut_disallow.append(robots_rules::parse_limit - cut_disallow.size() - 16, '#');
+    cut_disallow += "\nDisallow: /private/area\n";  // cut at "Disallow: /priv"
+    CHECK_FALSE(allowed(cut_disallow, "/private/area/x"));
+    CHECK_FALSE(allowed(cut_disallow, "/privacy"));
+    CHECK(allowed(cut_disallow, "/public"));
 }
 
 TEST_CASE("robots: Crawl-delay of the groups that apply, the largest of them", "[robots]") {

@@ -40,9 +40,9 @@ public:
     robots_rules() = default;
 
     // The rules of the groups for `token` (see robots_token) in text, of
-    // which the first parse_limit bytes are read, up to the last line end
-    // in them (a line cut at the limit is not read). Never fails: lines
-    // that are not records are skipped.
+    // which the first parse_limit bytes are read (an Allow line cut at the
+    // limit is not read; a cut Disallow is, disallowing more). Never fails:
+    // lines that are not records are skipped.
     static robots_rules parse(std::string_view text, std::string_view token);
 
     struct verdict {
