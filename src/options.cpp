@@ -424,6 +424,10 @@ std::optional<list_extent> list_extent_of(std::string_view fingerprint) {
     return list_extent{false, bytes};
 }
 
+// Words in a header name that say its value is a credential (Authorization,
+// Proxy-Authorization, X-Api-Key, X-Auth-Token, X-Session-Id, ...).
+constexpr std::string_view secret_words[] = {"auth", "key", "token", "secret", "session", "password", "signature"};
+
 std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash, list_extent list) {
     // Only what changes the content of records; speed knobs may differ.
     std::ostringstream s;
@@ -435,11 +439,12 @@ std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash,
       << " max-redirects=" << o.max_redirects << " insecure=" << o.insecure
       << " ca-file=" << as_item(one_spelling(o.ca_file)) << " user-agent=" << as_item(o.user_agent);
     // A header name is a token (no ':', space or quote); its value may hold
-    // anything. Credentials are kept as a hash: the run file is readable by
-    // others, and a mismatch message prints it.
+    // anything. Credentials are kept as a hash: a mismatch message prints
+    // the fingerprint (and the file is the owner's only).
     for (const auto& [k, v] : o.headers) {
         const std::string name = ascii_lower(k);
-        const bool secret = name == "authorization" || name == "cookie" || name == "proxy-authorization";
+        const bool secret = name == "cookie" || std::any_of(std::begin(secret_words), std::end(secret_words),
+                                                            [&](std::string_view w) { return name.find(w) != std::string::npos; });
         s << " header=" << name << ':' << (secret ? hash_text(fnv1a(v)) : as_item(v));
     }
     // Only when on, so that the runs before --robots existed resume as they were.

@@ -217,7 +217,8 @@ void write_sidecar(const std::string& path, const std::string& text) {
     // Without it the run is whole all the same; only a later --resume
     // cannot check its options (a read-only directory, say). Said once a run.
     static bool warned = false;
-    if (!sys::write_file_atomically(path, text) && !warned) {
+    // Owner only: it names the run's options, --header values among them.
+    if (!sys::write_file_atomically(path, text, 0600) && !warned) {
         warned = true;
         const int err = errno;
         // Written atomically: one that was there stays as it was.

@@ -96,7 +96,7 @@ const char* kernel_file_system(int fd) {
     }
 }
 
-bool write_file_atomically(const std::string& given, std::string_view content) {
+bool write_file_atomically(const std::string& given, std::string_view content, mode_t mode) {
     if (const int stream = standard_stream_for(given); stream >= 0)
         return write_all(stream, content.data(), content.size());
     // A device or a FIFO (/dev/stdout, a pipe) is written in place: a rename
@@ -133,7 +133,7 @@ bool write_file_atomically(const std::string& given, std::string_view content) {
 
     // Give it the mode a plain create would; mkstemp makes it 0600. Best
     // effort: some file systems refuse modes, and the content matters more.
-    (void)::fchmod(fd, 0666 & ~current_umask());
+    (void)::fchmod(fd, mode & 0777 & ~current_umask());
 
     // Write it, close it, and put it in place
     if (!write_all(fd, content.data(), content.size())) {

@@ -1202,6 +1202,10 @@ TEST_CASE("recovery: --resume of an output that does not exist says so and runs 
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.err, Catch::Contains("resume: " + out.string() + " does not exist; the run starts at the first line"));
     require_all_pages(records_by_line(out), 2);
+    // The run file names the options, --header values among them: its owner's only.
+    struct stat st{};
+    REQUIRE(::stat((out.string() + ".shoal-run").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
 }
 
 TEST_CASE("recovery: --resume refuses an output that shoal did not write, and cuts nothing of it", "[recovery]") {

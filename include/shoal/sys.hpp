@@ -52,9 +52,9 @@ std::string path_of_fd(int fd);
 // the file stdout or stderr is open on (see standard_stream_for) is
 // written through that descriptor, where it stands: a shell's `2>>log`
 // keeps the log it appends to, and what it writes after lands after this.
-// Returns false with errno set on failure; `path` is then as it was and the
-// temporary is gone.
-bool write_file_atomically(const std::string& path, std::string_view content);
+// A new regular file gets `mode` less the umask. Returns false with errno
+// set on failure; `path` is then as it was and the temporary is gone.
+bool write_file_atomically(const std::string& path, std::string_view content, mode_t mode = 0666);
 
 // A directory of its own under $TMPDIR (or /tmp), "<prefix>-XXXXXX",
 // removed with what it holds when the process that made it destroys it (a
