@@ -1176,12 +1176,14 @@ value render(value_type type, std::string_view capture, const page& pg,
             break;
         case value_type::url: {
             s = collapse_whitespace(decode_entities(capture));
-            if (s.empty()) break;
-            auto resolved = pg.base ? resolve_location(*pg.base, s) : parse_url(s);
+            // Relative, and nothing to resolve it against: as written.
+            if (s.empty() || (!pg.base && !starts_with_scheme(s))) break;
+            // Without a base, an absolute one is read as leniently as with
+            // one (a raw space in its path is encoded), against a stand-in.
+            static const target_url no_base = std::get<target_url>(parse_url("http://no-base.invalid/"));
+            auto resolved = resolve_location(pg.base ? *pg.base : no_base, s);
             if (auto* t = std::get_if<target_url>(&resolved)) {
                 s = t->url;
-            } else if (!pg.base && !starts_with_scheme(s)) {
-                // Relative, and nothing to resolve it against: as written.
             } else if (const std::string& code = std::get<url_error>(resolved).code;
                        code != "unsupported_scheme" && code != "userinfo" && code != "too_long") {
                 s.clear();  // not a URL a browser could follow: null (mailto: and the like stay)

@@ -49,8 +49,9 @@ std::pair<std::string, std::string> split_header(const std::string& h) {
         throw setup_error(exit_code::usage, "--header wants 'Name: value', got '" + h + "'");
     std::string name = h.substr(0, colon);
     std::string value = h.substr(colon + 1);
+    // Blanks around a value are not part of it (RFC 9110 5.5).
     auto first = value.find_first_not_of(" \t");
-    value = first == std::string::npos ? std::string() : value.substr(first);
+    value = first == std::string::npos ? std::string() : value.substr(first, value.find_last_not_of(" \t") - first + 1);
     for (char c : name + value)
         if (c == '\r' || c == '\n' || c == '\0')
             throw setup_error(exit_code::usage, "--header must not contain line breaks");

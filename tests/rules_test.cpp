@@ -390,6 +390,10 @@ TEST_CASE("rules: url values follow the page's <base href>, and one no browser c
                Catch::StartsWith(R"(["https://b.example/d/p/2.html",)"));
     CHECK(field(ex->extract(links), "link") ==
           R"(["p/2.html","/wiki/File:X.png","mailto:a@b.example",null,null])");
+    // An absolute one is read as with a page URL: a raw space in its path is encoded.
+    CHECK(field(ex->extract(R"(<a href="http://shop.example/my image.jpg">)"), "link") ==
+          R"(["http://shop.example/my%20image.jpg"])");
+    CHECK(field(ex->extract(R"(<a href="//cdn.example/x.js">)"), "link") == R"(["//cdn.example/x.js"])");
 }
 
 TEST_CASE("rules: numbers are exact decimals", "[rules]") {

@@ -40,9 +40,9 @@ public:
     tls_session_store(const tls_session_store&) = delete;
     tls_session_store& operator=(const tls_session_store&) = delete;
 
-    // Keeps der as origin's session. Skipped when der is empty, or with the
-    // origin larger than max_session_bytes, or when another process is
-    // writing the slot.
+    // Keeps der as origin's session. Skipped when der is empty, when origin
+    // and der together are larger than max_session_bytes, or when another
+    // process is writing the slot.
     void put(std::string_view origin, std::string_view der) noexcept;
     // The session kept for origin, copied into der; false when there is none.
     bool get(std::string_view origin, std::string& der) const;
