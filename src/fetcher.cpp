@@ -358,12 +358,14 @@ void fail(attempt& a, error_stage stage, const boost::system::error_code& ec) {
         a.stage = error_stage::tls;
 }
 
-// Retry-After as seconds to wait: delay-seconds, or an HTTP-date (the
-// IMF-fixdate form, "Sun, 06 Nov 1994 08:49:37 GMT", as RFC 9110 says
-// senders write it) less the time now; 0 for anything else, or a date past.
-// At most an hour: the caller caps it lower.
+// Retry-After as seconds to wait: delay-seconds, or an HTTP-date less the
+// time now, in any of the three forms RFC 9110 5.6.7 has recipients read
+// ("Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+// "Sun Nov  6 08:49:37 1994"); 0 for anything else, or a date past. At
+// most an hour: the caller caps it lower.
 double parse_retry_after(std::string_view v, std::time_t now = std::time(nullptr)) {
     v = trim_blanks(v);
+    if (v.empty()) return 0;
     if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         double s = 0;
         for (char c : v) {
@@ -372,10 +374,15 @@ double parse_retry_after(std::string_view v, std::time_t now = std::time(nullptr
         }
         return s;
     }
-    std::tm tm{};
     const std::string date(v);
-    const char* end = ::strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end == nullptr || *end != '\0') return 0;
+    std::tm tm{};
+    bool read = false;
+    for (const char* form : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"}) {
+        tm = {};
+        const char* end = ::strptime(date.c_str(), form, &tm);
+        if ((read = end != nullptr && *end == '\0')) break;
+    }
+    if (!read) return 0;
     const std::time_t at = ::timegm(&tm);
     if (at == static_cast<std::time_t>(-1) || at <= now) return 0;
     return std::min<double>(static_cast<double>(at - now), 3600);

@@ -714,6 +714,9 @@ private:
     }
 
     int loop() {
+        // A stop that came while the run was being set up (a long --resume
+        // read) is heard before any worker starts.
+        if (pollfd p{signal_pipe[0], POLLIN, 0}; ::poll(&p, 1, 0) > 0) on_signals();
         for (;;) {
             fill_pool();
             balance();
@@ -851,13 +854,14 @@ private:
             return static_cast<int>(std::min<std::int64_t>(left.count(), 100));
         }
         workers_ended_ = true;
+        reap();  // one that has just exited is not one that did not end
         int ended = 0;
         for (const auto& [id, rc] : running_)
             if (!rc.reaped && ::kill(rc.pid, SIGKILL) == 0) ++ended;
         if (ended > 0)
             std::fprintf(stderr,
-                         "shoal: %d worker%s did not end within --grace (%.0f s) and %s ended; %s unfinished "
-                         "lines are left to --resume\n",
+                         "shoal: %d worker%s did not end within --grace (%.0f s) and %s ended; %s lines without "
+                         "a record, if any, are left to --resume\n",
                          ended, ended == 1 ? "" : "s", o_.grace_s, ended == 1 ? "was" : "were",
                          ended == 1 ? "its" : "their");
         return -1;

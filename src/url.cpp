@@ -20,10 +20,22 @@
 namespace shoal {
 namespace urls = boost::urls;
 
+namespace {
+
+// A name as a site: "shop.example." is shop.example. A single label keeps
+// its dot ("intranet." is not "intranet", which resolver search domains
+// may make intranet.corp.example), but for localhost (RFC 6761).
+std::string_view same_site_name(std::string_view host) noexcept {
+    const std::string_view bare = without_root_dot(host);
+    return bare.find('.') != std::string_view::npos || bare == "localhost" ? bare : host;
+}
+
+}  // namespace
+
 std::string target_url::origin() const {
     std::string s = https ? "https://" : "http://";
     if (host.find(':') != std::string::npos) s += '[' + host + ']';
-    else s += without_root_dot(host);  // "shop.example." is the same site as "shop.example"
+    else s += same_site_name(host);
     s += ':';
     s += std::to_string(port);
     return s;

@@ -984,8 +984,8 @@ TEST_CASE("recovery: a worker held (SIGSTOP) at a stop is ended after --grace, i
     REQUIRE(status.has_value());
     CHECK(*status == 3);
     CHECK(std::chrono::steady_clock::now() - stop < 3800ms);  // --grace and a second, not twice --grace
-    CHECK(err.find("1 worker did not end within --grace (2 s) and was ended; its unfinished lines are left to "
-                   "--resume") != std::string::npos);
+    CHECK(err.find("1 worker did not end within --grace (2 s) and was ended; its lines without a record, if any, "
+                   "are left to --resume") != std::string::npos);
     CHECK(err.find("took no more records") == std::string::npos);  // the output was never at fault
     CHECK(err.find("run the same command with --resume") != std::string::npos);
 

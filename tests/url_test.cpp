@@ -64,6 +64,10 @@ TEST_CASE("url: http and https with default ports", "[url]") {
     CHECK(dot.host == "shop.example.org.");
     CHECK(dot.url == "https://shop.example.org./x");
     CHECK(dot.origin() == s.origin());
+    CHECK(ok("http://localhost.:8080/").origin() == "http://localhost:8080");
+    // A single label's dot stays: search domains may make "intranet" another host.
+    CHECK(ok("http://intranet./").origin() == "http://intranet.:80");
+    CHECK(ok("http://intranet/").origin() == "http://intranet:80");
 }
 
 TEST_CASE("url: explicit ports", "[url]") {

@@ -22,6 +22,7 @@ of generated pages whose paths name the behaviour under test:
   /flaky/ID/K/p/N.html      503 for the first K requests with that ID, then the page
   /429/ID/K/p/N.html        same with 429 and Retry-After: 0
   /429date/ID/K/p/N.html    same with 429 and Retry-After as an HTTP-date 2 s ahead
+                            (429date850, 429dateasc: in the RFC 850 and asctime forms)
   /slow/MS/p/N.html         answers after MS milliseconds
   /trickle                  headers, then one body byte per second, forever
   /hang                     reads the request, never answers
@@ -410,13 +411,17 @@ class Site:
         if m := re.fullmatch(r"/status/(\d{3})", path):
             code = int(m.group(1))
             return self.status_page(code if 200 <= code <= 999 else 400)
-        if m := re.fullmatch(r"/(flaky|429|429date)/([^/]+)/(\d+)(/p/\d+\.html)", path):
+        if m := re.fullmatch(r"/(flaky|429|429date|429date850|429dateasc)/([^/]+)/(\d+)(/p/\d+\.html)", path):
             kind, ident, k, tail = m.groups()
             if self.counted(f"{kind}/{ident}", int(k)):
                 if kind == "flaky":
                     return self.status_page(503)
-                if kind == "429date":
-                    at = email.utils.formatdate(time.time() + 2, usegmt=True)
+                if kind.startswith("429date"):
+                    # The three HTTP-date forms of RFC 9110 5.6.7, 2 s ahead.
+                    ahead = time.gmtime(time.time() + 2)
+                    at = {"429date": email.utils.formatdate(time.time() + 2, usegmt=True),
+                          "429date850": time.strftime("%A, %d-%b-%y %H:%M:%S GMT", ahead),
+                          "429dateasc": time.asctime(ahead)}[kind]
                     return self.status_page(429, [("Retry-After", at)])
                 return self.status_page(429, [("Retry-After", "0")])
             return self.page_response(tail) or self.status_page(404)

@@ -19,7 +19,9 @@ struct target_url {
     std::string url;       // the whole URL, normalised (no fragment)
 
     // "host:port" as used for pools and per-host limits, with the scheme;
-    // a name's last dot left out ("shop.example." is shop.example).
+    // a name's last dot left out ("shop.example." is shop.example, and
+    // "localhost." localhost), but a single label's ("intranet." may be
+    // another host than "intranet", which search domains complete).
     std::string origin() const;
 };
 
