@@ -366,7 +366,7 @@ void fail(attempt& a, error_stage stage, const boost::system::error_code& ec) {
 double parse_retry_after(std::string_view v, std::time_t now = std::time(nullptr)) {
     v = trim_blanks(v);
     if (v.empty()) return 0;
-    if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         double s = 0;
         for (char c : v) {
             s = s * 10 + (c - '0');
