@@ -1267,6 +1267,13 @@ bool run_rule(const user_rule& u, bool all, const page& pg, std::vector<value>& 
     return matched;
 }
 
+// The record's title from a title rule's value: a NUL in it is U+FFFD, in
+// JSONL as in CSV (a `raw` title keeps every other byte).
+std::string title_text(std::string text) {
+    for (std::size_t at; (at = text.find('\0')) != std::string::npos;) text.replace(at, 1, "\uFFFD");
+    return text;
+}
+
 std::string json_array(const std::vector<value>& values) {
     std::string out = "[";
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -1379,7 +1386,7 @@ struct extractor::rule_programs {
             const std::vector<value>& values = results[i];
             auto first = std::find_if(values.begin(), values.end(),
                                       [](const value& v) { return v.present; });
-            if (fr.what == role::title && first != values.end()) e.title = first->text;
+            if (fr.what == role::title && first != values.end()) e.title = title_text(first->text);
             if (fr.what == role::price && first != values.end()) e.price = first->amount;
             if (fr.all && fr.what != role::currency)
                 e.fields.emplace_back(fr.name, json_array(values));

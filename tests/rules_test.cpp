@@ -265,6 +265,17 @@ TEST_CASE("rules: host globs", "[rules]") {
     CHECK(shoal::hosts_allow({"a.org", "*.b.org"}, "www.b.org"));
 }
 
+TEST_CASE("rules: a NUL in the record's title is U+FFFD whatever the rule's type, raw fields keep it",
+          "[rules]") {
+    auto ex = make("[[rule]]\nname = 'title'\npattern = '<title>(.*?)</title>'\ntype = 'raw'\n"
+                   "[[rule]]\nname = 'raw'\npattern = '<b>(.*?)</b>'\ntype = 'raw'\n");
+    const std::string page("<title>Widget\0Pro</title><b>a\0b</b>", 37);
+    auto e = ex->extract(page);
+    REQUIRE(e.title);
+    CHECK(*e.title == "Widget\uFFFDPro");  // as CSV writes it: one run diffs alike in both formats
+    CHECK(field(e, "raw") == "\"a\\u0000b\"");  // the captured bytes unchanged
+}
+
 TEST_CASE("rules: fallbacks are tried in order until one gives a value", "[rules]") {
     auto ex = make(R"toml(
 [[rule]]
