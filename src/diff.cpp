@@ -23,6 +23,7 @@
 #include "shoal/command_line.hpp"
 #include "shoal/literal_search.hpp"
 #include "shoal/record.hpp"
+#include "shoal/resume.hpp"
 #include "shoal/sys.hpp"
 
 namespace shoal {
@@ -643,7 +644,7 @@ std::vector<url_change> compare_runs(const diff_input& before, const diff_input&
 
 namespace {
 
-enum class output_format { table, jsonl, csv };
+enum class report_format { table, jsonl, csv };
 
 // Collects output and writes it to stdout in large pieces.
 class stdout_sink {
@@ -944,12 +945,19 @@ int run_diff_command(int argc, char** argv) {
     for (const auto& name : only)
         for (change_kind k : kinds_for(name)) filter.only.push_back(k);
 
-    output_format format =
-        ::isatty(STDOUT_FILENO) == 1 ? output_format::table : output_format::jsonl;
-    if (format_name == "table") format = output_format::table;
-    if (format_name == "jsonl") format = output_format::jsonl;
-    if (format_name == "csv") format = output_format::csv;
+    report_format format =
+        ::isatty(STDOUT_FILENO) == 1 ? report_format::table : report_format::jsonl;
+    if (format_name == "table") format = report_format::table;
+    if (format_name == "jsonl") format = report_format::jsonl;
+    if (format_name == "csv") format = report_format::csv;
 
+    // An unfinished run's missing lines would read as URLs gone (or new).
+    for (const std::string* path : {&old_path, &new_path})
+        if (run_finished(*path) == false)
+            std::fprintf(stderr,
+                         "shoal diff: warning: %s is the output of a run that did not finish (%s says so): "
+                         "URLs it has no record of yet show as %s\n",
+                         path->c_str(), fingerprint_path(*path).c_str(), path == &old_path ? "new" : "gone");
     try {
         sys::require_open_stdout("the changes");
         // OLD is loaded whole; NEW is compared record by record as it is read.
@@ -962,16 +970,16 @@ int run_diff_command(int argc, char** argv) {
         warn_duplicates(input_name(new_path), cmp.duplicates());
 
         stdout_sink sink;
-        if (format == output_format::table) {
+        if (format == report_format::table) {
             append_table(cmp, before, input_name(new_path), sink.buf);
         } else {
-            if (format == output_format::csv)
+            if (format == report_format::csv)
                 sink.buf +=
                     "change,changes,url,old_status,new_status,old_title,new_title,"
                     "old_price_amount,old_price_currency,new_price_amount,new_price_currency,"
                     "pct,old_error_stage,old_error_code,new_error_stage,new_error_code\r\n";
             cmp.for_each_change([&](const url_change& c) {
-                if (format == output_format::csv)
+                if (format == report_format::csv)
                     append_change_csv(c, sink.buf);
                 else
                     append_change_jsonl(c, sink.buf);

@@ -233,6 +233,13 @@ void write_sidecar(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+std::optional<bool> run_finished(const std::string& output) {
+    if (output.empty() || output == "-") return std::nullopt;
+    const sidecar have = read_sidecar(fingerprint_path(output));
+    if (!have.found) return std::nullopt;
+    return have.complete;
+}
+
 std::optional<std::string> recorded_fingerprint(const crawl_options& options) {
     if (options.output == "-") return std::nullopt;
     sidecar have = read_sidecar(fingerprint_path(options.output));

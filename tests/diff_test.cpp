@@ -421,6 +421,26 @@ TEST_CASE("diff: a record without a line number shows line null, not 0", "[diff]
     CHECK(m["http://s/a"].at("new").at("line") == 4);
 }
 
+TEST_CASE("diff: an input whose run did not finish is named, its missing URLs are not news", "[diff][binary]") {
+    temp_dir dir;
+    const auto old_path = (dir / "full.jsonl").string(), new_path = (dir / "part.jsonl").string();
+    shoal::test::write_file(old_path, rec(1, "http://s/a", 200, "A", "") + rec(2, "http://s/b", 200, "B", ""));
+    shoal::test::write_file(new_path, rec(1, "http://s/a", 200, "A", ""));
+    // The run files as crawl writes them: a fingerprint, then "complete" once finished.
+    shoal::test::write_file(old_path + ".shoal-run", "input=urls.txt\ncomplete\n");
+    shoal::test::write_file(new_path + ".shoal-run", "input=urls.txt\n");
+    auto r = run_process({SHOAL_BINARY, "diff", old_path, new_path}, "", 30s);
+    INFO("stderr: " << r.err << "\nstdout: " << r.out);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == "shoal diff: warning: " + new_path + " is the output of a run that did not finish (" + new_path +
+                       ".shoal-run says so): URLs it has no record of yet show as gone\n");
+    // A finished one, or one without a run file, says nothing.
+    auto quiet = run_process({SHOAL_BINARY, "diff", new_path, old_path}, "", 30s);
+    CHECK_THAT(quiet.err, Catch::Contains(new_path + " is the output of a run that did not finish"));
+    CHECK_THAT(quiet.err, Catch::Contains("show as new"));
+    CHECK(run_process({SHOAL_BINARY, "diff", old_path, old_path}, "", 30s).err.empty());
+}
+
 TEST_CASE("diff: the table signs a drop that rounds to 0.0 and counts error changes", "[diff][binary]") {
     temp_dir dir;
     const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();

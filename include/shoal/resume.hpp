@@ -47,6 +47,10 @@ std::string fingerprint_path(const std::string& output);
 // The fingerprint the output's sidecar holds, or nullopt when there is none.
 std::optional<std::string> recorded_fingerprint(const crawl_options& options);
 
+// Whether the run that wrote `output` finished, as its sidecar says; nullopt
+// when it has none (stdout, another program's file, a copy without it).
+std::optional<bool> run_finished(const std::string& output);
+
 // Writes `fingerprint` (resume_fingerprint(options, ...)), which marks the
 // output as a run not yet finished.
 // Before that, throws setup_error(exit_code::usage) unless options.force:
