@@ -74,7 +74,10 @@ std::string run_stats::summary() const {
     double s = std::max(seconds(), 1e-9);
     std::string out = "shoal: " + std::to_string(records_) + " records in " + fixed(s) +
                       " s: " + fixed(static_cast<double>(records_) / s, 0) + " pages/s, " +
-                      fixed(static_cast<double>(bytes_) / s / 1e6) + " MB/s\n  status:";
+                      fixed(static_cast<double>(bytes_) / s / 1e6) + " MB/s";
+    if (already_done_ > 0)
+        out += " (and " + std::to_string(already_done_) + " lines done before --resume, not counted below)";
+    out += "\n  status:";
     bool any = false;
     for (std::size_t i = 0; i < by_class_.size(); ++i) {
         if (by_class_[i] == 0) continue;
@@ -105,6 +108,7 @@ std::string run_stats::summary() const {
 std::string run_stats::json() const {
     double s = std::max(seconds(), 1e-9);
     std::string out = "{\"records\":" + std::to_string(records_) +
+                      ",\"already_done\":" + std::to_string(already_done_) +
                       ",\"interrupted\":" + (interrupted_ ? "true" : "false") +
                       ",\"seconds\":" + fixed(s, 3) +
                       ",\"pages_per_second\":" + fixed(static_cast<double>(records_) / s) +

@@ -533,7 +533,7 @@ private:
             become_child(control_[0]);
             if (input_fd_ != STDIN_FILENO) ::close(input_fd_);
             writer_setup s{o_, control_[1], output_fd_, done_, total_, csv_header_,
-                           rules().field_names(), extent_};
+                           rules().field_names(), extent_, earlier_.records};
             std::fflush(stdout);
             ::_exit(run_writer(s));
         }
@@ -858,6 +858,9 @@ private:
         int ended = 0;
         for (const auto& [id, rc] : running_)
             if (!rc.reaped && ::kill(rc.pid, SIGKILL) == 0) ++ended;
+        // The writer gets a whole --grace from here to write what the
+        // others sent (end_writer_when_due counts the output's stillness).
+        if (ended > 0) last_output_move_ = now;
         if (ended > 0)
             std::fprintf(stderr,
                          "shoal: %d worker%s did not end within --grace (%.0f s) and %s ended; %s lines without "

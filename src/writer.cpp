@@ -50,6 +50,7 @@ public:
         // redirected to a file may hold other text before: never cut that.
         cuttable_ = regular_ && s.options.output != "-";
         if (const char* v = std::getenv("SHOAL_FAULT_WRITER_DIE_AT")) die_at_ = std::strtoull(v, nullptr, 10);
+        stats_.set_already_done(s.already_done);
     }
 
     int run() {

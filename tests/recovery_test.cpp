@@ -177,10 +177,15 @@ TEST_CASE("recovery: Ctrl-C stops with exit 3 and --resume finishes exactly once
     CHECK(partial.size() > 0);
     CHECK(partial.size() < static_cast<std::size_t>(n));
 
-    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    const fs::path stats = dir / "stats.json";
+    auto r = shoal::test::run_process(crawl_args(urls, out, {"--resume", "--stats", stats.string()}), "", 60s);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     require_all_pages(records_by_line(out), n);
+    // The resumed run's counts are its own records; already_done the ones before.
+    const auto summary = json::parse(shoal::test::read_file(stats)).as_object();
+    CHECK(summary.at("already_done").to_number<std::size_t>() == partial.size());
+    CHECK(summary.at("records").to_number<std::size_t>() == n - partial.size());
 }
 
 TEST_CASE("recovery: Ctrl-C does not wait out --grace for fetches that wait for their turn", "[recovery]") {

@@ -25,6 +25,9 @@ public:
     }
     // From the supervisor at the end: the run was stopped (Ctrl-C, SIGTERM).
     void set_interrupted(bool interrupted) { interrupted_ = interrupted; }
+    // Lines whose records the output held before this run (--resume): the
+    // counts are of this run's records only.
+    void set_already_done(std::uint64_t lines) { already_done_ = lines; }
 
     std::uint64_t records() const { return records_; }
     std::uint64_t errors() const { return errors_; }
@@ -50,6 +53,7 @@ private:
     fetch_counters fetch_;                // from the workers that finished their chunk
     bool interrupted_ = false;
     std::uint64_t workers_ = 0, lines_handed_back_ = 0;
+    std::uint64_t already_done_ = 0;
 };
 
 // Redraws one status line on stderr at most a few times a second.

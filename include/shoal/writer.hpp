@@ -55,6 +55,7 @@ struct writer_setup {
     bool write_csv_header = false;
     const std::vector<std::string>& field_names;  // custom CSV columns, from the rules
     output_extent& extent;  // set by the supervisor to the file's size at the start
+    std::uint64_t already_done = 0;  // --resume: lines whose records the output held before
 };
 
 // run_writer's exit status when every record was written but --stats could
