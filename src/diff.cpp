@@ -870,7 +870,7 @@ void append_table(const run_comparer& cmp, const diff_input& before, const std::
     }
 
     // The summary line.
-    out += std::to_string(before.by_url.size()) + " URLs in " + before.name + ", " +
+    out += std::to_string(before.by_url.size()) + (before.by_url.size() == 1 ? " URL in " : " URLs in ") + before.name + ", " +
            std::to_string(cmp.urls()) + " in " + after_name + ": ";
     std::string parts;
     for (std::size_t k = 0; k < static_cast<std::size_t>(change_kind::unchanged); ++k) {
