@@ -86,6 +86,24 @@ background_process slow_crawl(const local_site& site, const temp_dir& dir, int n
 
 // Waits up to `timeout` for a run that was told to stop, and returns its
 // stderr (dir/stderr) once it has exited with 3 (interrupted).
+// The run's worker processes, once there are `count` of them (up to 10 s).
+std::vector<pid_t> workers_of(const background_process& run, std::size_t count) {
+    std::vector<pid_t> workers;
+    for (int i = 0; i < 200 && workers.size() < count; ++i) {
+        std::this_thread::sleep_for(50ms);
+        workers = shoal::test::children_titled(run.pid(), "shoal: worker");
+    }
+    return workers;
+}
+
+// `--resume` of the run in dir finishes it: every one of its n pages once.
+void resume_finishes(const temp_dir& dir, int n) {
+    auto r = shoal::test::run_process(crawl_args(dir / "urls.txt", dir / "out.jsonl", {"--resume"}), "", 60s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    require_all_pages(records_by_line(dir / "out.jsonl"), n);
+}
+
 std::string stopped_run_err(background_process& run, const temp_dir& dir, std::chrono::milliseconds timeout) {
     const auto status = run.wait(timeout);
     const std::string err = shoal::test::read_file(dir / "stderr");
@@ -945,11 +963,7 @@ TEST_CASE("recovery: Ctrl-C after a worker died leaves its lines to --resume, wi
     temp_dir dir;
     const int n = 40;
     background_process shoal = slow_crawl(site, dir, n, 1500, {"-p", "1", "-c", "10", "--chunk-size", "20", "--grace", "2"});
-    std::vector<pid_t> workers;
-    for (int i = 0; i < 200 && workers.size() < 2; ++i) {
-        std::this_thread::sleep_for(50ms);
-        workers = shoal::test::children_titled(shoal.pid(), "shoal: worker");
-    }
+    const std::vector<pid_t> workers = workers_of(shoal, 2);
     REQUIRE(workers.size() == 2);  // worker 1 finishing its last fetches, worker 2 taking lines
     for (pid_t w : workers)
         if (shoal::test::title_of(w).rfind("shoal: worker 1 ", 0) == 0) ::kill(w, SIGKILL);
@@ -959,12 +973,7 @@ TEST_CASE("recovery: Ctrl-C after a worker died leaves its lines to --resume, wi
     INFO(shoal::test::read_file(dir / "stderr"));
     REQUIRE(status.has_value());
     CHECK(*status == 3);
-
-    const fs::path urls = dir / "urls.txt";
-    auto r = shoal::test::run_process(crawl_args(urls, dir / "out.jsonl", {"--resume"}), "", 60s);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    require_all_pages(records_by_line(dir / "out.jsonl"), n);
+    resume_finishes(dir, n);
 }
 
 TEST_CASE("recovery: a worker held (SIGSTOP) at a stop is ended after --grace, its lines left to --resume",
@@ -973,11 +982,7 @@ TEST_CASE("recovery: a worker held (SIGSTOP) at a stop is ended after --grace, i
     temp_dir dir;
     const int n = 40;
     background_process shoal = slow_crawl(site, dir, n, 400, {"-p", "2", "-c", "4", "--chunk-size", "20", "--grace", "2"});
-    std::vector<pid_t> workers;
-    for (int i = 0; i < 200 && workers.size() < 2; ++i) {
-        std::this_thread::sleep_for(50ms);
-        workers = shoal::test::children_titled(shoal.pid(), "shoal: worker");
-    }
+    const std::vector<pid_t> workers = workers_of(shoal, 2);
     REQUIRE(workers.size() == 2);
     ::kill(workers[0], SIGSTOP);
     std::this_thread::sleep_for(300ms);
@@ -993,12 +998,7 @@ TEST_CASE("recovery: a worker held (SIGSTOP) at a stop is ended after --grace, i
                    "are left to --resume") != std::string::npos);
     CHECK(err.find("took no more records") == std::string::npos);  // the output was never at fault
     CHECK(err.find("run the same command with --resume") != std::string::npos);
-
-    const fs::path urls = dir / "urls.txt";
-    auto r = shoal::test::run_process(crawl_args(urls, dir / "out.jsonl", {"--resume"}), "", 60s);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    require_all_pages(records_by_line(dir / "out.jsonl"), n);
+    resume_finishes(dir, n);
 }
 
 TEST_CASE("recovery: one run at a time writes an output, and a --resume right after a killed supervisor "
