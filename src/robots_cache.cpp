@@ -69,6 +69,10 @@ std::chrono::nanoseconds robots_cache::crawl_delay(const std::string& origin) co
 }
 
 void robots_cache::settle(site& s, const shared_robots& what) const {
+    if (what.unreachable) {  // another worker found it so, a moment ago
+        s.unreachable = fetch_refusal{"robots_unreachable", what.text};
+        return;
+    }
     if (!what.has_file) return;  // no robots.txt: everything allowed
     s.rules = robots_rules::parse(what.text, token_);
     if (const std::optional<double> d = s.rules.crawl_delay())
@@ -111,6 +115,8 @@ net::awaitable<void> robots_cache::load(site& s, const target_url& url) {
         if (settled) settle(s, *settled);
         if (mine) {
             if (settled) share_->publish(origin, *settled);
+            // Unreachable: the others take it so for a while, not each a try of its own.
+            else if (s.unreachable) share_->publish(origin, shared_robots{false, true, s.unreachable->message});
             share_->release(origin);
         }
     }
@@ -154,7 +160,7 @@ net::awaitable<std::optional<shared_robots>> robots_cache::fetch(site& s) {
         unreachable("could not be decoded (" + f.error_message + ")");
         co_return std::nullopt;
     }
-    co_return shared_robots{true, std::string(body)};
+    co_return shared_robots{true, false, std::string(body)};
 }
 
 }  // namespace shoal

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -17,7 +18,8 @@ namespace shoal {
 namespace {
 
 // A published file: this header line, the origin line, "file" or "none",
-// then the robots.txt bytes.
+// then the robots.txt bytes; or "unreachable", the steady clock's
+// milliseconds when it was found so (one clock for every process), and why.
 constexpr std::string_view magic = "shoal-robots 1\n";
 
 std::optional<std::string> read_whole(const std::string& path) {
@@ -41,6 +43,11 @@ pid_t claimant(const std::string& claim_path) {
 
 bool alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
+long long now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 }  // namespace
 
 robots_share::robots_share(std::string dir) : dir_(std::move(dir)) {}
@@ -63,6 +70,18 @@ std::optional<shared_robots> robots_share::lookup(std::string_view origin) const
     if (rest.starts_with("file\n")) {
         r.has_file = true;
         r.text = std::string(rest.substr(5));
+    } else if (rest.starts_with("unreachable ")) {
+        rest.remove_prefix(12);
+        const std::size_t nl = rest.find('\n');
+        if (nl == std::string_view::npos) return std::nullopt;
+        long long at = 0;
+        for (char c : rest.substr(0, nl)) {
+            if (c < '0' || c > '9') return std::nullopt;
+            at = at * 10 + (c - '0');
+        }
+        if (now_ms() - at >= std::chrono::milliseconds(unreachable_for).count()) return std::nullopt;  // try again
+        r.unreachable = true;
+        r.text = std::string(rest.substr(nl + 1));
     } else if (rest != "none\n") {
         return std::nullopt;
     }
@@ -93,8 +112,11 @@ robots_share::claim_result robots_share::claim(std::string_view origin) {
 void robots_share::publish(std::string_view origin, const shared_robots& what) {
     std::string text(magic);
     text.append(origin);
-    text += what.has_file ? "\nfile\n" : "\nnone\n";
-    if (what.has_file) text += what.text;
+    if (what.unreachable)
+        text += "\nunreachable " + std::to_string(now_ms()) + "\n" + what.text;
+    else
+        text += what.has_file ? "\nfile\n" : "\nnone\n";
+    if (what.has_file && !what.unreachable) text += what.text;
     (void)sys::write_file_atomically(path_of(origin), text);  // not shared: each worker fetches its own
 }
 

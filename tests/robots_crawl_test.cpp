@@ -181,6 +181,25 @@ TEST_CASE("robots: an unreachable robots.txt (5xx, 429, no answer) keeps the who
     CHECK(requested(site) == std::vector<std::string>{"/robots.txt"});
 }
 
+TEST_CASE("robots: an unreachable robots.txt is asked for once a minute by all workers together",
+          "[robots_crawl]") {
+    // 40 lines in chunks of 2, two workers at a time: 20 workers meet the
+    // site. The first to fetch its robots.txt (a 503) tells the others.
+    temp_dir dir;
+    local_site site(std::nullopt, {"--robots-status", "503"});
+    std::vector<std::string> lines;
+    for (int n = 1; n <= 40; ++n) lines.push_back(site.url("/p/" + std::to_string(n) + ".html"));
+    auto recs = crawl(dir, lines, {"--robots", "-p", "2", "--chunk-size", "2"});
+    for (const auto& [line, rec] : recs) {
+        check_refused(rec, "robots_unreachable");
+        CHECK(rec.at("error").at("message").as_string() ==
+              site.url("/robots.txt") + " answered 503: the site counts as disallowed (RFC 9309), nothing of it is "
+                                        "fetched");
+    }
+    CHECK(robots_requests(site) == 1);  // was one a worker
+    CHECK(requested(site) == std::vector<std::string>{"/robots.txt"});
+}
+
 TEST_CASE("robots: a robots.txt retried after a backoff does not hold up its site's lanes", "[robots_crawl]") {
     // One site, few lanes: while its robots.txt waits out a retry's
     // backoff, every lane waits for that robots.txt. Its retry must not

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -44,8 +45,8 @@ TEST_CASE("robots_share: what is published is what another reader finds, per ori
     robots_share a(dir.path().string()), b(dir.path().string());
     const std::string site = "http://shop.example:80", other = "https://shop.example:443";
     CHECK_FALSE(b.lookup(site).has_value());
-    a.publish(site, shared_robots{true, "User-agent: *\nDisallow: /cart\n"});
-    a.publish(other, shared_robots{false, ""});
+    a.publish(site, shared_robots{true, false, "User-agent: *\nDisallow: /cart\n"});
+    a.publish(other, shared_robots{false, false, ""});
     const auto got = b.lookup(site);
     REQUIRE(got.has_value());
     CHECK(got->has_file);
@@ -61,6 +62,31 @@ TEST_CASE("robots_share: what is published is what another reader finds, per ori
     CHECK_FALSE(b.lookup(site).has_value());
     shoal::test::write_file(dir / name, "shoal-robots 1\nhttp://shop.example:80\nfi");  // torn
     CHECK_FALSE(b.lookup(site).has_value());
+}
+
+TEST_CASE("robots_share: an unreachable site is shared with its reason, for a minute", "[robots_share]") {
+    temp_dir dir;
+    robots_share a(dir.path().string()), b(dir.path().string());
+    const std::string site = "http://shop.example:80";
+    a.publish(site, shared_robots{false, true, "http://shop.example/robots.txt answered 503: ..."});
+    const auto got = b.lookup(site);
+    REQUIRE(got.has_value());
+    CHECK(got->unreachable);
+    CHECK_FALSE(got->has_file);
+    CHECK(got->text == "http://shop.example/robots.txt answered 503: ...");
+    // Older than a minute (the steady clock's milliseconds when found): tried again.
+    char name[32];
+    std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(shoal::origin_hash(site)));
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    shoal::test::write_file(dir / name, "shoal-robots 1\nhttp://shop.example:80\nunreachable " +
+                                            std::to_string(now_ms - 61000) + "\nold reason");
+    CHECK_FALSE(b.lookup(site).has_value());
+    shoal::test::write_file(dir / name, "shoal-robots 1\nhttp://shop.example:80\nunreachable " +
+                                            std::to_string(now_ms - 30000) + "\nrecent reason");
+    REQUIRE(b.lookup(site).has_value());
+    CHECK(b.lookup(site)->text == "recent reason");
 }
 
 TEST_CASE("robots_share: one claim per origin, a dead process's taken over", "[robots_share]") {
@@ -91,7 +117,7 @@ TEST_CASE("robots_share: a directory that cannot be written shares nothing", "[r
     temp_dir dir;
     robots_share share((dir / "missing").string());
     CHECK(share.claim("http://shop.example:80") == claim::unavailable);
-    share.publish("http://shop.example:80", shared_robots{true, "x"});  // no error: nothing kept
+    share.publish("http://shop.example:80", shared_robots{true, false, "x"});  // no error: nothing kept
     CHECK_FALSE(share.lookup("http://shop.example:80").has_value());
 }
 

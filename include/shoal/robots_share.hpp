@@ -7,12 +7,15 @@
 //            else if (share.claim(origin) == mine) { ...fetch...; share.publish(origin, what); share.release(origin); }
 //            else ...another worker is fetching it: poll lookup() and claim() again...
 //
-// Only what a fetch settled is shared: a robots.txt with rules, or none
-// (a 4xx). A site found unreachable is not: the next worker to meet it
-// tries again. A claim names its process; one whose process has died
-// counts as released, so a worker killed mid-fetch holds nobody up.
+// What a fetch settled is shared: a robots.txt with rules, or none (a 4xx),
+// and a site found unreachable (5xx, 429, no answer) for a minute
+// (unreachable_for): other workers take that verdict meanwhile, and the
+// first to meet the site after it tries again. A claim names its process;
+// one whose process has died counts as released, so a worker killed
+// mid-fetch holds nobody up.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,17 +23,22 @@
 namespace shoal {
 
 struct shared_robots {
-    bool has_file = false;  // false: the site has no robots.txt (everything allowed)
-    std::string text;       // the file (at most robots_rules::parse_limit bytes)
+    bool has_file = false;     // false: the site has no robots.txt (everything allowed)
+    bool unreachable = false;  // the site could not be had: text says why, as its records do
+    std::string text;          // the file (at most robots_rules::parse_limit bytes)
 };
+
+// How long a site found unreachable is taken as such by the run's workers.
+inline constexpr std::chrono::seconds unreachable_for{60};
 
 class robots_share {
 public:
     // dir: an existing directory private to the run.
     explicit robots_share(std::string dir);
 
-    // What a worker published for origin, or nothing (not yet, or a file
-    // that is not one of ours: another origin of the same hash, a torn write).
+    // What a worker published for origin, or nothing (not yet, an
+    // unreachable verdict older than unreachable_for, or a file that is not
+    // one of ours: another origin of the same hash, a torn write).
     std::optional<shared_robots> lookup(std::string_view origin) const;
     enum class claim_result {
         mine,        // this process fetches and publishes
