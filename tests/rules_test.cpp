@@ -269,7 +269,8 @@ TEST_CASE("rules: a NUL in the record's title is U+FFFD whatever the rule's type
           "[rules]") {
     auto ex = make("[[rule]]\nname = 'title'\npattern = '<title>(.*?)</title>'\ntype = 'raw'\n"
                    "[[rule]]\nname = 'raw'\npattern = '<b>(.*?)</b>'\ntype = 'raw'\n");
-    const std::string page("<title>Widget\0Pro</title><b>a\0b</b>", 37);
+    const char bytes[] = "<title>Widget\0Pro</title><b>a\0b</b>";
+    const std::string page(bytes, sizeof bytes - 1);  // NULs and all
     auto e = ex->extract(page);
     REQUIRE(e.title);
     CHECK(*e.title == "Widget\uFFFDPro");  // as CSV writes it: one run diffs alike in both formats
