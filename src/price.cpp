@@ -249,7 +249,6 @@ constexpr fold_rule fold_rules[] = {
     {"\xD9", 0xAB, 0xAB, '.'},      {"\xD9", 0xAC, 0xAC, ','},  // Arabic separators
 };
 
-
 // ---- Currency markers ----
 
 enum marker_flags : unsigned {

@@ -111,12 +111,10 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
         text = text.substr(0, parse_limit);
         const std::size_t end = text.find_last_of("\r\n");
         const std::size_t last = end == std::string_view::npos ? 0 : end + 1;
-        std::string_view line = text.substr(last);
-        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-        const bool disallow = line.size() >= 9 && ascii_iequals(line.substr(0, 8), "disallow") &&
-                              line.substr(8).find_first_not_of(" \t") != std::string_view::npos &&
-                              line[line.find_first_not_of(" \t", 8)] == ':';
-        if (!disallow) text = text.substr(0, last);
+        const std::string_view line = text.substr(last);
+        const std::size_t colon = line.find(':');  // its key, read as the records below are
+        if (colon == std::string_view::npos || !ascii_iequals(trim_blanks(line.substr(0, colon)), "disallow"))
+            text = text.substr(0, last);
     }
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
     std::vector<rule> named, star;

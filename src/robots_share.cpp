@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -75,10 +76,7 @@ std::optional<shared_robots> robots_share::lookup(std::string_view origin) const
         const std::size_t nl = rest.find('\n');
         if (nl == std::string_view::npos) return std::nullopt;
         long long at = 0;
-        for (char c : rest.substr(0, nl)) {
-            if (c < '0' || c > '9') return std::nullopt;
-            at = at * 10 + (c - '0');
-        }
+        if (std::from_chars(rest.data(), rest.data() + nl, at).ptr != rest.data() + nl) return std::nullopt;
         if (now_ms() - at >= std::chrono::milliseconds(unreachable_for).count()) return std::nullopt;  // try again
         r.unreachable = true;
         r.text = std::string(rest.substr(nl + 1));
@@ -114,9 +112,10 @@ void robots_share::publish(std::string_view origin, const shared_robots& what) {
     text.append(origin);
     if (what.unreachable)
         text += "\nunreachable " + std::to_string(now_ms()) + "\n" + what.text;
+    else if (what.has_file)
+        text += "\nfile\n" + what.text;
     else
-        text += what.has_file ? "\nfile\n" : "\nnone\n";
-    if (what.has_file && !what.unreachable) text += what.text;
+        text += "\nnone\n";
     (void)sys::write_file_atomically(path_of(origin), text);  // not shared: each worker fetches its own
 }
 

@@ -63,13 +63,19 @@ tls_session_store::slot* tls_session_store::second_slot_for(std::uint64_t key) c
 }
 
 // Whether s holds a session of origin (whose key is key), as far as a
-// read that no write overlapped can tell.
-bool tls_session_store::holds(const slot& s, std::uint64_t key, std::string_view origin) noexcept {
+// read that no write overlapped can tell; with der given, that session's
+// DER is copied there (it is then whatever the slot held when false).
+bool tls_session_store::read_slot(const slot& s, std::uint64_t key, std::string_view origin, std::string* der) {
     const std::uint32_t before = __atomic_load_n(&s.seq, __ATOMIC_ACQUIRE);
     if ((before & 1) != 0 || __atomic_load_n(&s.key, __ATOMIC_RELAXED) != key ||
         __atomic_load_n(&s.origin_len, __ATOMIC_RELAXED) != origin.size())
         return false;
+    const std::size_t len = __atomic_load_n(&s.len, __ATOMIC_RELAXED);
+    if (len == 0 || origin.size() + len > max_session_bytes) return false;
+    // The origin itself, not only its hash: a session resumed with another
+    // host would skip that host's certificate check.
     const bool same = std::memcmp(s.data, origin.data(), origin.size()) == 0;
+    if (same && der != nullptr) der->assign(reinterpret_cast<const char*>(s.data) + origin.size(), len);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     return same && __atomic_load_n(&s.seq, __ATOMIC_RELAXED) == before;
 }
@@ -81,8 +87,8 @@ void tls_session_store::put(std::string_view origin, std::string_view der) noexc
     // first, whose session goes.
     slot* s = slot_for(key);
     slot* second = second_slot_for(key);
-    if (!holds(*s, key, origin) &&
-        (holds(*second, key, origin) ||
+    if (!read_slot(*s, key, origin, nullptr) &&
+        (read_slot(*second, key, origin, nullptr) ||
          (__atomic_load_n(&s->key, __ATOMIC_RELAXED) != 0 && __atomic_load_n(&second->key, __ATOMIC_RELAXED) == 0)))
         s = second;
     std::uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
@@ -99,21 +105,8 @@ void tls_session_store::put(std::string_view origin, std::string_view der) noexc
 
 bool tls_session_store::get(std::string_view origin, std::string& der) const {
     const std::uint64_t key = key_of(origin);
-    for (const slot* s : {slot_for(key), second_slot_for(key)}) {
-        const std::uint32_t before = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-        if ((before & 1) != 0 || __atomic_load_n(&s->key, __ATOMIC_RELAXED) != key) continue;
-        const std::size_t origin_len = __atomic_load_n(&s->origin_len, __ATOMIC_RELAXED);
-        const std::size_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
-        if (len == 0 || origin_len != origin.size() || origin_len + len > max_session_bytes) continue;
-        // The origin itself, not only its hash: a session resumed with
-        // another host would skip that host's certificate check.
-        der.assign(reinterpret_cast<const char*>(s->data), origin_len + len);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != before) continue;
-        if (std::string_view(der).substr(0, origin_len) != origin) continue;
-        der.erase(0, origin_len);
-        return true;
-    }
+    for (const slot* s : {slot_for(key), second_slot_for(key)})
+        if (read_slot(*s, key, origin, &der)) return true;
     der.clear();
     return false;
 }

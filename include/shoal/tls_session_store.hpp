@@ -61,7 +61,7 @@ private:
     struct slot;
     slot* slot_for(std::uint64_t key) const noexcept;
     slot* second_slot_for(std::uint64_t key) const noexcept;
-    static bool holds(const slot& s, std::uint64_t key, std::string_view origin) noexcept;
+    static bool read_slot(const slot& s, std::uint64_t key, std::string_view origin, std::string* der);
 
     void* map_ = nullptr;
 };
