@@ -20,6 +20,7 @@
 #include <string>
 #include <utility>
 
+#include "shoal/charset.hpp"
 #include "shoal/command_line.hpp"
 #include "shoal/literal_search.hpp"
 #include "shoal/record.hpp"
@@ -758,25 +759,69 @@ void append_change_csv(const url_change& c, std::string& out) {
 
 // ---- the table ----
 
-// Display width, counted in code points (good enough for aligning Latin text).
+// One code point of s at i, i moved past it; a byte that starts no
+// well-formed sequence reads as U+FFFD (records are UTF-8, a file may not be).
+char32_t next_code_point(std::string_view s, std::size_t& i) {
+    const auto b = static_cast<unsigned char>(s[i++]);
+    const int more = b < 0x80 ? 0 : b >= 0xC2 && b < 0xE0 ? 1 : b >= 0xE0 && b < 0xF0 ? 2 : b >= 0xF0 && b < 0xF5 ? 3 : -1;
+    if (more < 0) return 0xFFFD;
+    char32_t c = more == 0 ? b : more == 1 ? b & 0x1F : more == 2 ? b & 0x0F : b & 0x07;
+    for (int k = 0; k < more; ++k) {
+        if (i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) return 0xFFFD;
+        c = c << 6 | (static_cast<unsigned char>(s[i++]) & 0x3F);
+    }
+    return c;
+}
+
+// Characters that would act on the terminal instead of showing: C0 and C1
+// controls, DEL, and the bidirectional controls that reorder a line (U+202E
+// would print the rest of a row backwards).
+bool acts_on_terminal(char32_t c) {
+    return c < 0x20 || (c >= 0x7F && c < 0xA0) || c == 0x061C || c == 0x200E || c == 0x200F ||
+           (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+// Columns a terminal gives c: none for combining marks and zero-width
+// characters, two for East Asian wide characters and emoji, else one.
+std::size_t columns(char32_t c) {
+    if ((c >= 0x0300 && c < 0x0370) || (c >= 0x1AB0 && c < 0x1B00) || (c >= 0x1DC0 && c < 0x1E00) ||
+        (c >= 0x200B && c <= 0x200D) || (c >= 0x20D0 && c < 0x2100) || (c >= 0xFE00 && c < 0xFE10) ||
+        (c >= 0xFE20 && c < 0xFE30) || c == 0xFEFF)
+        return 0;
+    if ((c >= 0x1100 && c < 0x1160) || (c >= 0x2E80 && c < 0xA4D0 && c != 0x303F) || (c >= 0xAC00 && c < 0xD7A4) ||
+        (c >= 0xF900 && c < 0xFB00) || (c >= 0xFE30 && c < 0xFE50) || (c >= 0xFF00 && c < 0xFF61) ||
+        (c >= 0xFFE0 && c < 0xFFE7) || (c >= 0x1F300 && c < 0x1F650) || (c >= 0x1F900 && c < 0x1FA00) ||
+        (c >= 0x20000 && c < 0x3FFFE))
+        return 2;
+    return 1;
+}
+
+// Display width in terminal columns of a cell's text.
 std::size_t width(std::string_view s) {
     std::size_t n = 0;
-    for (unsigned char c : s)
-        if ((c & 0xC0) != 0x80) ++n;
+    for (std::size_t i = 0; i < s.size();) n += columns(next_code_point(s, i));
     return n;
 }
 
-// s cut to at most max code points (ending in "..." when cut), control characters as spaces.
+// s cut to at most max columns (ending in "..." when cut), with characters
+// that act on the terminal shown as control pictures (C0, DEL) or U+FFFD.
 std::string cell(std::string_view s, std::size_t max) {
     std::string out;
-    std::size_t n = 0, keep = 0;  // code points so far; bytes of the first max - 3
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if ((c & 0xC0) != 0x80) {
-            if (n == max - 3) keep = out.size();
-            if (++n > max) return out.substr(0, keep) + "...";
-        }
-        out += c < 0x20 || c == 0x7F ? ' ' : ch;
+    std::size_t n = 0, keep = 0;  // columns so far; bytes of out within the first max - 3 columns
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t start = i;
+        const char32_t c = next_code_point(s, i);
+        const bool control = acts_on_terminal(c);
+        if ((n += control ? 1 : columns(c)) > max) return out.substr(0, keep) + "...";
+        if (control && (c < 0x20 || c == 0x7F))  // as its control picture: "a\rb" is not "a b"
+            append_utf8(out, c == 0x7F ? 0x2421 : 0x2400 + c);
+        else if (control)
+            out += "\xEF\xBF\xBD";
+        else if (c == 0xFFFD)
+            out += "\xEF\xBF\xBD";  // also for a byte that starts no sequence
+        else
+            out.append(s, start, i - start);
+        if (n <= max - 3) keep = out.size();
     }
     return out;
 }

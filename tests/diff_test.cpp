@@ -750,3 +750,46 @@ TEST_CASE("diff: repeated URLs in NEW, from a file or stdin, count once", "[diff
         CHECK(m["http://s/n"].at("new").at("line") == 5);
     }
 }
+
+TEST_CASE("diff: the table aligns wide characters and shows controls as pictures", "[diff][binary]") {
+    temp_dir dir;
+    const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();
+    // A wide title (CJK, emoji), one with a right-to-left override, one with a CR.
+    shoal::test::write_file(old_path, rec(1, "http://s/a", 200, "\xE6\x97\xA5\xE6\x9C\xAC\xF0\x9F\x98\x80", "") +
+                                          rec(2, "http://s/b", 200, "safe", "") +
+                                          rec(3, "http://s/c", 200, "cr1 cr2", ""));
+    shoal::test::write_file(new_path, rec(1, "http://s/a", 200, "x", "") +
+                                          rec(2, "http://s/b", 200, "evil\xE2\x80\xAEgnp.exe", "") +
+                                          rec(3, "http://s/c", 200, "cr1\rcr2", ""));
+    auto t = run_process({SHOAL_BINARY, "diff", "-f", "table", old_path, new_path}, "", 30s);
+    INFO(t.out);
+    CHECK(t.exit_code == 1);
+    CHECK(t.out.find("\xE2\x80\xAE") == std::string::npos);  // no U+202E reaches the terminal
+    CHECK(t.out.find("evil\xEF\xBF\xBDgnp.exe") != std::string::npos);
+    CHECK(t.out.find("cr1\xE2\x90\x8D" "cr2") != std::string::npos);  // U+240D, the picture of CR
+    CHECK(t.out.find('\r') == std::string::npos);
+    // The "new" column starts at one terminal column on every row: the old
+    // title of /a is 6 columns wide in 10 bytes.
+    auto columns = [](const std::string& s) {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if ((c & 0xC0) == 0x80) continue;
+            n += c >= 0xF0 || (c == 0xE6) ? 2 : 1;  // the emoji and the CJK characters here are wide
+        }
+        return n;
+    };
+    // Each row by the text its "new" cell starts with.
+    const std::vector<std::pair<std::string, std::string>> rows = {
+        {"change  ", "new"}, {"http://s/a", "x"}, {"http://s/b", "evil"}, {"http://s/c", "cr1\xE2"}};
+    std::vector<std::size_t> starts;
+    for (const auto& line : shoal::test::nonempty_lines(t.out))
+        for (const auto& [key, cell] : rows)
+            if (line.find(key) != std::string::npos) {
+                const std::size_t at = line.rfind("  " + cell);
+                REQUIRE(at != std::string::npos);
+                starts.push_back(columns(line.substr(0, at + 2)));
+            }
+    REQUIRE(starts.size() == 4);
+    CHECK(std::adjacent_find(starts.begin(), starts.end(), std::not_equal_to<>()) == starts.end());
+}
