@@ -148,6 +148,8 @@ private:
         // Heard from here on: a stop during --resume's read of a large output
         // ends the run as a stop does (exit 3), not by the signal's default.
         install_signal_handlers();
+        source_ = std::make_unique<url_source>(input_fd_, list_name());
+        wait_for_list_head();
         open_output();
         empty_old_stats();
         make_control_pair(control_);
@@ -160,7 +162,6 @@ private:
         // --robots: what workers learn of a site's robots.txt, for the others.
         if (o_.robots) robots_dir_.emplace("shoal-robots");
         start_writer();
-        source_ = std::make_unique<url_source>(input_fd_, list_name());
         // Lines are dealt by host, P chunks from each window of P x K lines
         // (see chunker.hpp). A pipe's are taken as they come: the loop polls
         // it beside the workers, so that a slow producer's first lines start
@@ -244,6 +245,32 @@ private:
         head.resize(static_cast<std::size_t>(n));
         if (const std::string why = unreadable_list_reason(head); !why.empty())
             throw setup_error(exit_code::file, list_name() + " " + why);
+    }
+
+    // A list that cannot be looked at before it is read (a pipe) is
+    // refused for its first bytes (compressed, UTF-16) once they come: the
+    // run waits for them before the output is opened, so that a refused
+    // list empties no earlier run's records.
+    void wait_for_list_head() {
+        struct stat st{};
+        if (::fstat(input_fd_, &st) == 0 && S_ISREG(st.st_mode)) return;
+        for (;;) {
+            pollfd fds[2] = {{signal_pipe[0], POLLIN, 0}, {input_fd_, POLLIN, 0}};
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                sys::throw_errno(exit_code::internal, "poll");
+            }
+            if (fds[0].revents) {
+                char sigs[64];
+                const ssize_t n = ::read(signal_pipe[0], sigs, sizeof sigs);
+                for (ssize_t i = 0; i < n; ++i)
+                    if (sigs[i] != SIGCHLD)
+                        throw setup_error(exit_code::interrupted,
+                                          "interrupted while waiting for the first line of " + list_name() +
+                                              "; nothing was written");
+            }
+            if (fds[1].revents && source_->read_head()) return;
+        }
     }
 
     // The URL list as messages name it.

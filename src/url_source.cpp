@@ -163,6 +163,17 @@ url_source::parsed url_source::parse(input_line& out) {
     }
 }
 
+bool url_source::read_head() {
+    auto whole = [&] {
+        return eof_ || end_ == buf_.size() || std::memchr(buf_.data(), '\n', end_) != nullptr;
+    };
+    if (!whole()) fill();
+    if (!whole()) return false;
+    if (const std::string why = unreadable_list_reason({buf_.data(), end_}); !why.empty())
+        throw setup_error(exit_code::file, name_ + " " + why);
+    return true;
+}
+
 bool url_source::next(input_line& out) {
     for (;;) {
         switch (parse(out)) {

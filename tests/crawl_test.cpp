@@ -911,6 +911,34 @@ TEST_CASE("crawl: a slow producer's lines on stdin start before the input ends, 
     }
 }
 
+TEST_CASE("crawl: a stop before a pipe's first line ends the run with nothing written", "[crawl][stdin]") {
+    // The output is opened once the first line has come (a refused list
+    // must not empty an earlier run's records); a stop before that ends the
+    // run there: exit 3, the earlier output as it was.
+    temp_dir dir;
+    const fs::path fifo = dir / "in.fifo", out = dir / "out.jsonl";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    shoal::test::write_file(out, "earlier\n");
+    shoal::test::background_process shoal({SHOAL_BINARY, "crawl", "-", "-o", out.string()}, dir / "stdout",
+                                          dir / "stderr", fifo);
+    fifo_writer producer(fifo);
+    // Waiting in poll() for the list: its signal handlers are in place.
+    const std::string wchan = "/proc/" + std::to_string(shoal.pid()) + "/wchan";
+    for (auto until = std::chrono::steady_clock::now() + 10s;
+         shoal::test::read_file(wchan).find("poll") == std::string::npos;) {
+        REQUIRE(std::chrono::steady_clock::now() < until);
+        std::this_thread::sleep_for(10ms);
+    }
+    std::this_thread::sleep_for(100ms);
+    REQUIRE_FALSE(shoal.wait(0ms).has_value());
+    ::kill(shoal.pid(), SIGINT);
+    REQUIRE(shoal.wait(10s) == 3);
+    CHECK(shoal::test::read_file(dir / "stderr") ==
+          "shoal: interrupted while waiting for the first line of the URL list on stdin; nothing was written\n");
+    CHECK(shoal::test::read_file(out) == "earlier\n");
+    CHECK_FALSE(fs::exists(out.string() + ".shoal-run"));
+}
+
 TEST_CASE("crawl: exit codes for usage and input errors", "[crawl]") {
     temp_dir dir;
     shoal::test::write_file(dir / "urls.txt", "http://127.0.0.1:9/\n");

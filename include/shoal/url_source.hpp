@@ -51,6 +51,13 @@ public:
     // brought no line end (call again). Never waits.
     taken next_at_hand(input_line& out);
 
+    // For a list that cannot be looked at before it is read (a pipe): reads
+    // once, without waiting (call when fd is readable), and returns true once
+    // the first line is whole (or the list ended, or the buffer is full),
+    // after refusing a list whose first bytes show it is no text list, as
+    // next() does. What it read is kept for next().
+    bool read_head();
+
     int fd() const { return fd_; }
 
     std::uint64_t lines_read() const { return line_no_; }
