@@ -865,6 +865,19 @@ std::unique_ptr<RE2> compile_unavailable() {
 // A word of each of those phrases, lower case.
 constexpr std::string_view unavailable_words[] = {"sold", "stock", "unavailable"};
 
+// A URL as written in HTML, as browsers read it: tabs and line breaks
+// dropped wherever they are (an href wrapped over lines), controls and
+// spaces trimmed from both ends.
+std::string url_text(std::string_view s) {
+    while (!s.empty() && static_cast<unsigned char>(s.front()) <= ' ') s.remove_prefix(1);
+    while (!s.empty() && static_cast<unsigned char>(s.back()) <= ' ') s.remove_suffix(1);
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s)
+        if (c != '\t' && c != '\n' && c != '\r') out += c;
+    return out;
+}
+
 // Whether `at` lies inside a tag (in an attribute value, say), not in text.
 bool in_tag(std::string_view html, std::size_t at) {
     const std::size_t lt = html.rfind('<', at), gt = html.rfind('>', at);
@@ -900,7 +913,8 @@ std::optional<std::string> base_element_href(std::string_view html, literal_posi
                 while (i < html.size() && !is_space(html[i]) && html[i] != '>') ++i;
                 end = i;
             }
-            if (ascii_iequals(attribute, "href")) return decode_entities(html.substr(begin, end - begin));
+            if (ascii_iequals(attribute, "href"))
+                return decode_entities(html.substr(begin, end - begin), reference_context::attribute);
         }
     }
     return std::nullopt;
@@ -1167,15 +1181,22 @@ value render(value_type type, std::string_view capture, const page& pg,
              std::string_view rule_currency) {
     value v;
     std::string s;
+    // A capture in a tag is (part of) an attribute's value.
+    const bool of_page = capture.data() >= pg.html.data() && capture.data() <= pg.html.data() + pg.html.size();
+    const reference_context where =
+        of_page && capture.data() > pg.html.data() &&
+                in_tag(pg.html, static_cast<std::size_t>(capture.data() - pg.html.data()) - 1)
+            ? reference_context::attribute
+            : reference_context::text;
     switch (type) {
         case value_type::text:
-            s = html_to_text(capture);
+            s = html_to_text(capture, where);
             break;
         case value_type::raw:
             s.assign(capture);
             break;
         case value_type::url: {
-            s = collapse_whitespace(decode_entities(capture));
+            s = url_text(decode_entities(capture, where));
             // Relative, and nothing to resolve it against: as written.
             if (s.empty() || (!pg.base && !starts_with_scheme(s))) break;
             // Without a base, an absolute one is read as leniently as with
@@ -1191,14 +1212,14 @@ value render(value_type type, std::string_view capture, const page& pg,
             break;
         }
         case value_type::number:
-            if (auto n = first_number(fold_for_parsing(html_to_text(capture)))) {
+            if (auto n = first_number(fold_for_parsing(html_to_text(capture, where)))) {
                 v.present = true;
                 v.json = std::move(*n);
             }
             return v;
         case value_type::price:
             v.amount =
-                parse_price(html_to_text(capture), rule_currency.empty() ? pg.hint : rule_currency);
+                parse_price(html_to_text(capture, where), rule_currency.empty() ? pg.hint : rule_currency);
             if (v.amount) {
                 v.present = true;
                 v.json.clear();
@@ -1361,7 +1382,8 @@ struct extractor::rule_programs {
             // A <base href> sets the base of relative links.
             literal_positions literals(html);
             if (auto href = base_element_href(html, literals)) {
-                auto based = pg.base ? resolve_location(*pg.base, *href) : parse_url(*href);
+                const std::string text = url_text(*href);
+                auto based = pg.base ? resolve_location(*pg.base, text) : parse_url(text);
                 if (auto* t = std::get_if<target_url>(&based)) pg.base = std::move(*t);
             }
         }
@@ -1448,7 +1470,7 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
     literal_positions literals(html);
     // A title's value: its text, if there is any.
     auto title_text = [](std::string_view m) -> std::optional<std::string> {
-        std::string t = collapse_whitespace(decode_entities(m));
+        std::string t = collapse_whitespace(decode_entities(m, reference_context::attribute));  // og:title
         if (t.empty()) return std::nullopt;
         return t;
     };

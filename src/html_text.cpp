@@ -89,44 +89,47 @@ void append_reference(char32_t cp, std::string& out) {
 }
 
 // Decodes the reference at s[0] == '&'. Returns bytes consumed, 0 if none.
-std::size_t decode_one(std::string_view s, std::string& out) {
+std::size_t decode_one(std::string_view s, reference_context where, std::string& out) {
     if (s.size() >= 3 && s[1] == '#') {
         bool hex = s[2] == 'x' || s[2] == 'X';
-        std::size_t i = hex ? 3 : 2;
+        std::size_t i = hex ? 3 : 2, digits = 0;
         std::uint32_t v = 0;
-        std::size_t digits = 0;
-        for (; i < s.size() && digits < 8; ++i, ++digits) {
+        // Every digit is read ("&#00000065;" is 'A'); past U+10FFFF the value
+        // stays there (U+FFFD).
+        for (; i < s.size(); ++i, ++digits) {
             char c = s[i];
             int d = c >= '0' && c <= '9' ? c - '0'
                     : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
                     : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
                     : -1;
             if (d < 0) break;
-            v = v * (hex ? 16 : 10) + static_cast<std::uint32_t>(d);
+            v = std::min<std::uint32_t>(v * (hex ? 16 : 10) + static_cast<std::uint32_t>(d), 0x110000);
         }
         if (digits == 0) return 0;
-        // As HTML reads them: &#146; is U+2019, as windows-1252's byte 0x92
-        // (the C1 controls left there, such as &#129;, are U+FFFD).
-        if (v >= 0x80 && v < 0xA0) {
-            v = windows_1252_code_point(static_cast<unsigned char>(v));
-            if (v < 0xA0) v = 0xFFFD;
-        }
+        // As HTML reads them: &#146; is U+2019, as windows-1252's byte 0x92;
+        // the five C1 controls windows-1252 leaves unassigned stay themselves.
+        if (v >= 0x80 && v < 0xA0) v = windows_1252_code_point(static_cast<unsigned char>(v));
         append_reference(v, out);
         return i < s.size() && s[i] == ';' ? i + 1 : i;
     }
     std::size_t end = 1;
     while (end < s.size() && end <= longest_name && std::isalnum(static_cast<unsigned char>(s[end]))) ++end;
-    if (const named_ref* r = find_ref(s.substr(1, end - 1))) {
-        append_reference(r->cp, out);
-        return end < s.size() && s[end] == ';' ? end + 1 : end;
-    }
-    // The longest legacy reference the letters start with: "&copy2024".
-    for (std::size_t len = end - 1; len-- > 2;) {
-        const named_ref* r = find_ref(s.substr(1, len));
-        if (r != nullptr && is_legacy(*r)) {
+    if (end < s.size() && s[end] == ';')
+        if (const named_ref* r = find_ref(s.substr(1, end - 1))) {
             append_reference(r->cp, out);
-            return 1 + len;
+            return end + 1;
         }
+    // Without ';': the longest legacy reference the letters start with
+    // ("&copy2024"), but in an attribute none that a letter, digit or '='
+    // follows (a query string's "&region=" or "&copy=2").
+    for (std::size_t len = end - 1; len >= 2; --len) {
+        const named_ref* r = find_ref(s.substr(1, len));
+        if (r == nullptr || !is_legacy(*r)) continue;
+        const char next = 1 + len < s.size() ? s[1 + len] : '\0';
+        if (where == reference_context::attribute && (std::isalnum(static_cast<unsigned char>(next)) || next == '='))
+            return 0;
+        append_reference(r->cp, out);
+        return 1 + len;
     }
     return 0;
 }
@@ -135,7 +138,7 @@ bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c 
 
 }  // namespace
 
-std::string decode_entities(std::string_view s) {
+std::string decode_entities(std::string_view s, reference_context where) {
     std::string out;
     out.reserve(s.size());
     std::size_t i = 0;
@@ -143,7 +146,7 @@ std::string decode_entities(std::string_view s) {
         auto amp = s.find('&', i);
         if (amp == std::string_view::npos) break;
         out.append(s.substr(i, amp - i));
-        std::size_t n = decode_one(s.substr(amp), out);
+        std::size_t n = decode_one(s.substr(amp), where, out);
         if (n == 0) {
             out += '&';
             n = 1;
@@ -174,7 +177,7 @@ std::string collapse_whitespace(std::string_view s) {
     return out;
 }
 
-std::string html_to_text(std::string_view s) {
+std::string html_to_text(std::string_view s, reference_context where) {
     std::string no_tags;
     no_tags.reserve(s.size());
     bool in_tag = false;
@@ -183,7 +186,7 @@ std::string html_to_text(std::string_view s) {
         else if (c == '>' && in_tag) in_tag = false;
         else if (!in_tag) no_tags += c;
     }
-    return collapse_whitespace(decode_entities(no_tags));
+    return collapse_whitespace(decode_entities(no_tags, where));
 }
 
 }  // namespace shoal

@@ -82,7 +82,13 @@ TEST_CASE("html_text: invalid code points become U+FFFD", "[html_text]") {
     CHECK(decode_entities("&#99999999;") == fffd);
     CHECK(decode_entities("&#xD800;") == fffd);
     CHECK(decode_entities("&#xDFFF;") == fffd);
-    CHECK(decode_entities("&#129;&#x8D;&#157;") == fffd + fffd + fffd);  // C1 controls windows-1252 leaves
+    // The C1 controls windows-1252 leaves unassigned stay themselves (HTML).
+    CHECK(decode_entities("&#129;&#x8D;&#157;") == "\u0081\u008D\u009D");
+    // Every digit counts: leading zeros, and a value too large to hold.
+    CHECK(decode_entities("&#00000000000065;x") == "Ax");
+    CHECK(decode_entities("&#x000000000041;x") == "Ax");
+    CHECK(decode_entities("&#999999999;x") == fffd + "x");
+    CHECK(decode_entities("&#x100000041;x") == fffd + "x");
     CHECK(decode_entities("&#x10FFFF;") == "\U0010FFFF");
     // Whatever the digits, the result is valid UTF-8.
     for (const char* s : {"&#xFFFFFFFF;", "&#4294967295;", "&#x7FFFFFFF;", "&#xFFFFFFFFFFFF;",
@@ -123,4 +129,25 @@ TEST_CASE("html_text: html_to_text", "[html_text]") {
     // A '>' outside a tag is text.
     CHECK(html_to_text("5 > 3") == "5 > 3");
     CHECK(html_to_text("x <unclosed tag") == "x");
+}
+
+TEST_CASE("html_text: a reference without its semicolon is left in an attribute before a letter or digit or =",
+          "[html_text]") {
+    using shoal::decode_entities;
+    using shoal::html_to_text;
+    constexpr auto attribute = shoal::reference_context::attribute;
+    // A query string's parameters named like legacy references.
+    CHECK(decode_entities("/s?q=tv&region=us&param=1&section=2&currency=EUR&times=3", attribute) ==
+          "/s?q=tv&region=us&param=1&section=2&currency=EUR&times=3");
+    CHECK(decode_entities("?a=1&copy=2", attribute) == "?a=1&copy=2");
+    CHECK(decode_entities("&copy2024", attribute) == "&copy2024");
+    // With ';', or before anything else, it is a reference there too.
+    CHECK(decode_entities("a&amp;b &copy; &reg; x", attribute) == "a&b \u00A9 \u00AE x");
+    CHECK(decode_entities("&copy 2024 &lt", attribute) == "\u00A9 2024 <");
+    // In text, HTML reads the legacy prefix whatever follows.
+    CHECK(decode_entities("&copy2024 &region &times=3") == "\u00A92024 \u00AEion \u00D7=3");
+    CHECK(html_to_text("<b>&copy2024</b>", attribute) == "&copy2024");
+    // Other names need their ';' anywhere: HTML has no "&alpha" without it.
+    CHECK(decode_entities("&alpha &alpha;") == "&alpha \u03B1");
+    CHECK(decode_entities("&hellip") == "&hellip");
 }

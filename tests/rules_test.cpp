@@ -408,6 +408,26 @@ TEST_CASE("rules: url values follow the page's <base href>, and one no browser c
     CHECK(field(ex->extract(R"(<a href="//cdn.example/x.js">)"), "link") == R"(["//cdn.example/x.js"])");
 }
 
+TEST_CASE("rules: a query string in an attribute keeps its ampersands and a wrapped href its path", "[rules]") {
+    auto ex = make("[[rule]]\nname = 'link'\npattern = '<a href=\"([^\"]*)\"'\ntype = 'url'\nall = true\n"
+                   "[[rule]]\nname = 'alt'\npattern = 'alt=\"([^\"]*)\"'\n"
+                   "[[rule]]\nname = 'text'\npattern = '<p>(.*?)</p>'\n");
+    // "&reg", "&para", "&sect", "&curren" and "&times" start these names:
+    // in an attribute a browser leaves them, in text it reads them. In an
+    // href, tabs and line breaks are dropped, spaces kept (as a browser).
+    auto e = ex->extract("<a href=\"/s?q=tv&region=us&param=1&section=2&currency=EUR&times=3\">"
+                         "<a href=\"/p/\n  q\t.html \"><a href=\"\n /wrapped/\r\n  path.html\">"
+                         "<img alt=\"a=1&copy=2 &copy 2024\"><p>&region &copy2024</p>",
+                         "", "http://shop.example/");
+    CHECK(field(e, "link") == R"(["http://shop.example/s?q=tv&region=us&param=1&section=2&currency=EUR&times=3",)"
+                              R"("http://shop.example/p/%20%20q.html","http://shop.example/wrapped/%20%20path.html"])");
+    CHECK(field(e, "alt") == "\"a=1&copy=2 \u00A9 2024\"");
+    CHECK(field(e, "text") == "\"\u00AEion \u00A92024\"");
+    // og:title is an attribute too.
+    auto t = shoal::extractor::builtin().extract("<meta property=\"og:title\" content=\"Ben &amp; Jerry &copy=2\">");
+    CHECK(t.title == "Ben & Jerry &copy=2");
+}
+
 TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     auto ex = make("[[rule]]\nname = 'n'\npattern = '<n>(.*?)</n>'\ntype = 'number'\n");
     auto n = [&](const std::string& s) { return field(ex->extract("<n>" + s + "</n>"), "n"); };
