@@ -178,6 +178,7 @@ struct connection {
     pages::body body;                // a product page in pieces
     std::vector<net::const_buffer> out;
     std::optional<net::steady_timer> delay;
+    bool idle = false;  // kept alive after a response, no byte of the next request yet
 };
 
 enum class after_response { keep, close, reset };
@@ -270,7 +271,13 @@ private:
             auto [ec, sock] = co_await acceptor_.async_accept(use_tuple);
             if (st_.stopping || ec == net::error::operation_aborted) co_return;
             if (ec) {
-                // Out of descriptors or similar: wait instead of spinning.
+                // Out of descriptors: idle kept-alive connections make room
+                // for new ones (a client keeping thousands would otherwise
+                // shut every other one out until --idle-timeout). Else, or
+                // for another error, wait instead of spinning.
+                if ((ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) &&
+                    close_idle(32) > 0)
+                    continue;
                 net::steady_timer t(io_, std::chrono::milliseconds(20));
                 co_await t.async_wait(use_tuple);
                 continue;
@@ -287,6 +294,18 @@ private:
             else
                 net::co_spawn(io_, serve_plain(std::move(sock)), net::detached);
         }
+    }
+
+    // Closes up to n idle kept-alive connections, the longest open first.
+    std::size_t close_idle(std::size_t n) {
+        std::size_t closed = 0;
+        boost::system::error_code ec;
+        for (connection* c = st_.live.prev; c != &st_.live && closed < n; c = c->prev)  // oldest last in
+            if (c->idle && c->socket->is_open()) {
+                c->socket->close(ec);
+                ++closed;
+            }
+        return closed;
     }
 
     static bool local_is_loopback(tcp::socket& sock) {
@@ -371,8 +390,10 @@ private:
                     c.begin = 0;
                 }
                 if (c.end == c.in.size()) c.in.resize(c.in.size() * 2);
+                c.idle = served > 0 && c.end == 0;
                 auto [ec, n] = co_await stream.async_read_some(
                     net::buffer(c.in.data() + c.end, c.in.size() - c.end), use_tuple);
+                c.idle = false;
                 if (ec || st_.stopping) co_return;
                 // A head has --idle-timeout from its first byte: more bytes
                 // of it do not move the deadline (one a second would).

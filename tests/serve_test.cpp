@@ -50,8 +50,10 @@ std::string read_if_there(const fs::path& p) {
 // the listening line, the destructor stops it (SIGTERM, then SIGKILL).
 class serve_process {
 public:
-    explicit serve_process(std::vector<std::string> args) {
-        std::vector<std::string> argv = {SHOAL_BINARY, "serve", "--port", "0", "--duration", "60"};
+    // `before`: words run first, which exec the server (a shell setting a limit).
+    explicit serve_process(std::vector<std::string> args, std::vector<std::string> before = {}) {
+        std::vector<std::string> argv = std::move(before);
+        for (const char* w : {SHOAL_BINARY, "serve", "--port", "0", "--duration", "60"}) argv.emplace_back(w);
         argv.insert(argv.end(), args.begin(), args.end());
         proc_.emplace(argv, dir_ / "out.txt", dir_ / "err.txt");
         const auto give_up = std::chrono::steady_clock::now() + 20s;
@@ -188,6 +190,12 @@ public:
     bool closed_by_server() {
         char c;
         return buf_.empty() && ::recv(fd_, &c, 1, 0) <= 0;
+    }
+    // Whether the server has closed the connection already (no waiting).
+    bool closed_now() {
+        char c;
+        const ssize_t n = ::recv(fd_, &c, 1, MSG_DONTWAIT);
+        return buf_.empty() && (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
     }
 
 private:
@@ -523,6 +531,25 @@ TEST_CASE("serve: --idle-timeout closes a head that trickles in, and an idle con
         CHECK(idle >= 350ms);
         CHECK(idle < 800ms);  // the sweeper looks every 100 ms here, not every 500
     }
+}
+
+TEST_CASE("serve: out of descriptors it closes idle kept-alive connections to take new ones", "[serve]") {
+    // 48 descriptors, a few of them the server's own: clients that keep
+    // their connections open after one request would shut every later one
+    // out until --idle-timeout (60 s here) if idle ones were not closed.
+    serve_process s({"--idle-timeout", "60"}, {"sh", "-c", "ulimit -n 48 && exec \"$0\" \"$@\""});
+    std::vector<std::unique_ptr<client>> kept;
+    for (int i = 0; i < 80; ++i) {
+        INFO("client " << i);
+        kept.push_back(std::make_unique<client>(s.port()));
+        const auto start = std::chrono::steady_clock::now();
+        REQUIRE(kept.back()->get("/p/" + std::to_string(i + 1) + ".html").status == 200);
+        CHECK(std::chrono::steady_clock::now() - start < 5s);
+    }
+    // The first ones were closed to make room; the last ones are still open.
+    CHECK(kept.front()->closed_now());
+    CHECK_FALSE(kept.back()->closed_now());
+    CHECK(kept.back()->get("/p/1.html").status == 200);
 }
 
 TEST_CASE("serve: a port in use is refused, also when its listener shares it with SO_REUSEPORT", "[serve]") {
