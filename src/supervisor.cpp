@@ -198,9 +198,10 @@ private:
                          o_.processes, limit, p_fit);
             o_.processes = static_cast<unsigned>(p_fit);
         }
-        // Kept-alive connections get what the lanes leave, up to 8 per lane
+        // Kept-alive connections get what the lanes leave, up to 2 per lane
         // and 1024 more (lanes spread over many hosts leave a few idle
-        // connections on each).
+        // connections on each; many names of one server, more than it may
+        // have descriptors for).
         if (const std::size_t fit = concurrency_fitting(limit); o_.concurrency > fit) {
             std::fprintf(stderr,
                          "shoal: warning: %u fetches in flight per worker (--concurrency) do not "
@@ -209,7 +210,7 @@ private:
             o_.concurrency = static_cast<unsigned>(fit);
         }
         std::size_t spare = limit > 64 + o_.concurrency ? limit - 64 - o_.concurrency : 1;
-        idle_cap_ = std::min<std::size_t>(8 * std::size_t{o_.concurrency} + 1024, spare);
+        idle_cap_ = std::min<std::size_t>(2 * std::size_t{o_.concurrency} + 1024, spare);
     }
 
     void open_input() {
