@@ -750,6 +750,56 @@ std::string iconv_to_utf8(std::string_view in, const decoder& d, iconv_t cd, ico
     return std::move(out.bytes);
 }
 
+// Charsets of one byte per character: ISO-8859-x, windows-125x and 874,
+// KOI8-R/U, IBM866, the Mac ones.
+bool is_single_byte(std::string_view name) noexcept {
+    return name.starts_with("ISO-8859-") || name.starts_with("WINDOWS-") || name.starts_with("KOI8-") ||
+           name.starts_with("MAC") || name == "IBM866";
+}
+
+// The UTF-8 of each byte 0x80..0xFF of a single-byte charset, from iconv one
+// byte at a time (a byte it rejects is U+FFFD). Decoding by table reads each
+// byte as one character, as WHATWG's indexes do: glibc's windows-1255 and
+// windows-1258 compose a letter with the mark after it, and hold a letter
+// back for one, which a stretch cut at markup lost ("Vi\xEA\xF2t" was "Việ").
+using upper_half = std::array<std::string, 128>;
+
+const upper_half& single_byte_table(std::string_view name, iconv_t cd) {
+    thread_local std::vector<std::pair<std::string, std::unique_ptr<upper_half>>> tables;
+    for (const auto& [n, t] : tables)
+        if (n == name) return *t;
+    auto t = std::make_unique<upper_half>();
+    for (unsigned b = 0x80; b <= 0xFF; ++b) {
+        char in = static_cast<char>(b);
+        char out[16];
+        char* src = &in;
+        char* dst = out;
+        std::size_t left = 1, room = sizeof out;
+        iconv(cd, nullptr, nullptr, nullptr, nullptr);
+        const bool ok = iconv(cd, &src, &left, &dst, &room) != static_cast<std::size_t>(-1) && left == 0 &&
+                        iconv(cd, nullptr, nullptr, &dst, &room) != static_cast<std::size_t>(-1);
+        std::string& utf8 = (*t)[b - 0x80];
+        utf8.assign(out, static_cast<std::size_t>(dst - out));
+        if (!ok || utf8.empty()) utf8 = replacement;
+    }
+    iconv(cd, nullptr, nullptr, nullptr, nullptr);
+    return *tables.emplace_back(std::string(name), std::move(t)).second;
+}
+
+std::string single_byte_to_utf8(std::string_view in, const upper_half& table) {
+    std::string out;
+    out.reserve(in.size() + in.size() / 2 + 16);
+    std::size_t i = 0;
+    while (i < in.size()) {
+        const std::size_t end = ascii_end(in, i);
+        out.append(in.substr(i, end - i));
+        if (end == in.size()) break;
+        out += table[static_cast<unsigned char>(in[end]) - 0x80];
+        i = end + 1;
+    }
+    return out;
+}
+
 // The charset body declares by BOM, Content-Type or meta, or empty.
 std::string_view declared_charset(std::string_view body, std::string_view content_type) noexcept {
     if (const std::string_view bom = bom_charset(body); !bom.empty()) return bom;
@@ -809,6 +859,7 @@ std::string to_utf8(std::string_view body, std::string_view charset) {
     iconv_cache& cache = thread_iconv_cache();
     const iconv_t cd = cache.get(d.converter);
     if (cd == no_cd()) return make_valid_utf8(body);
+    if (is_single_byte(name)) return single_byte_to_utf8(body, single_byte_table(name, cd));
     const iconv_t fallback = d.fallback.empty() ? no_cd() : cache.get(d.fallback);
     return iconv_to_utf8(body, d, cd, fallback);
 }
