@@ -2,6 +2,7 @@
 // convert it to UTF-8 as a crawl would, run the extractor, print a record.
 #include "shoal/extract_command.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -9,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -120,15 +120,25 @@ int run_extract_command(int argc, char** argv) {
     const extractor& ex = from_rules ? *from_rules : extractor::builtin();
     sys::require_open_stdout("the records");
     for (const std::string& f : o->files) {
+        struct stat st{};
         if (f == "-") {
             if (sys::standard_fd_was_closed(STDIN_FILENO))
                 throw setup_error(exit_code::file, "cannot read a page from stdin: it is closed");
+            if (::fstat(STDIN_FILENO, &st) == 0 && S_ISDIR(st.st_mode))
+                throw setup_error(exit_code::file, "cannot read a page from stdin: it is a directory");
             continue;
         }
-        std::ifstream probe(f, std::ios::binary);
-        if (!probe) throw setup_error(exit_code::file, f + ": " + std::strerror(errno));
-        std::error_code ec;
-        if (std::filesystem::is_directory(f, ec)) throw setup_error(exit_code::file, f + ": is a directory");
+        if (::stat(f.c_str(), &st) != 0) throw setup_error(exit_code::file, f + ": " + std::strerror(errno));
+        if (S_ISDIR(st.st_mode)) throw setup_error(exit_code::file, f + ": is a directory");
+        // Only a regular file is opened to see that it can be: a FIFO's
+        // writer would take that open for the reader and write into a
+        // closed pipe, and a FIFO without one would wait here.
+        if (S_ISREG(st.st_mode)) {
+            std::ifstream probe(f, std::ios::binary);
+            if (!probe) throw setup_error(exit_code::file, f + ": " + std::strerror(errno));
+        } else if (::access(f.c_str(), R_OK) != 0) {
+            throw setup_error(exit_code::file, f + ": " + std::strerror(errno));
+        }
     }
     std::string out;
     for (std::size_t i = 0; i < o->files.size(); ++i) {

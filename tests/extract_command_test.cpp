@@ -3,6 +3,7 @@
 #include "shoal/extract_command.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -16,6 +17,7 @@
 
 namespace {
 
+using namespace std::chrono_literals;
 namespace json = boost::json;
 using shoal::test::run_process;
 using shoal::test::temp_dir;
@@ -307,4 +309,32 @@ TEST_CASE("extract: the shoal binary, exit codes and messages", "[extract]") {
     auto help = run_process({SHOAL_BINARY, "extract", "--help"});
     CHECK(help.exit_code == 0);
     CHECK_THAT(help.out, Catch::Contains("--content-type"));
+}
+
+TEST_CASE("extract: a FIFO is read once, whether its writer comes first or later", "[extract]") {
+    // Its files are checked before any output; a FIFO is not opened for that
+    // (its writer would take that open and write into a closed pipe).
+    temp_dir dir;
+    const std::string fifo = (dir / "page.fifo").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    for (const char* order : {"writer later", "writer first"}) {
+        INFO(order);
+        const std::string later = std::string(order) == "writer later" ? "sleep 1; " : "";
+        // The writer in the background of the same shell: shoal starts at
+        // once, or after the writer blocks in its open.
+        auto r = run_process({"sh", "-c",
+                              "(" + later + "printf '<title>From a FIFO</title>' > \"$1\") & " +
+                                  (later.empty() ? "sleep 1; " : "") + "exec \"$0\" extract \"$1\"",
+                              SHOAL_BINARY, fifo},
+                             "", 30s);
+        REQUIRE_FALSE(r.timed_out);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("\"title\":\"From a FIFO\"") != std::string::npos);
+        CHECK(r.out.find("\"bytes\":26") != std::string::npos);
+    }
+    // A directory on stdin is no page.
+    auto d = run_process({"sh", "-c", "exec \"$0\" extract - < \"$1\"", SHOAL_BINARY, dir.path().string()}, "", 30s);
+    CHECK(d.exit_code == 2);
+    CHECK(d.err == "shoal: cannot read a page from stdin: it is a directory\n");
+    CHECK(d.out.empty());
 }
