@@ -127,6 +127,11 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->capture_default_str()
         ->check(non_empty_path())
         ->type_name("PATH");
+    crawl.add_option("--format", o.format_name,
+                     "jsonl or csv, whatever the output's name (default: by -o's extension; JSONL "
+                     "for '-')")
+        ->check(CLI::IsMember({"jsonl", "csv"}).description(""))
+        ->type_name("F");
     crawl.add_option("-p,--processes", o.processes,
                      "worker processes taking lines at once (default: CPU count, here " +
                          std::to_string(sys::cpu_count()) + ")")
@@ -300,9 +305,14 @@ command parse_command_line(int argc, char** argv) {
         o.user_agent = *header_agent;
     }
     o.user_agent = std::string(trim_blanks(o.user_agent));  // its first word is the product token
+    if (o.user_agent.empty())
+        throw setup_error(exit_code::usage,
+                          "the User-Agent is empty: give one, such as --user-agent 'mybot/1.0 (+https://example.org/bot)'");
     if (o.processes == 0) o.processes = sys::cpu_count();
     if (o.chunk_size == 0) o.chunk_size = default_chunk_size(o.concurrency);
-    o.format = ends_with(o.output, ".csv") ? output_format::csv : output_format::jsonl;
+    o.format_given = !o.format_name.empty();
+    if (o.format_given) o.format = o.format_name == "csv" ? output_format::csv : output_format::jsonl;
+    else o.format = ends_with(o.output, ".csv") ? output_format::csv : output_format::jsonl;
     if (o.quiet) o.progress = false;
     if (o.resume && o.output == "-")
         throw setup_error(exit_code::usage, "--resume needs an output file (-o PATH), not stdout");

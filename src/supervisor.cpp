@@ -397,6 +397,7 @@ private:
     }
 
     void open_output() {
+        warn_csv_name_for_jsonl();
         if (o_.output == "-") {
             sys::require_open_stdout("the records");
             refuse_kernel_file(STDOUT_FILENO, "the records to stdout");
@@ -493,7 +494,7 @@ private:
     // that suggests another format (out.tsv, out.jsonl.gz) gets a warning.
     void warn_other_extension() const {
         const std::string& path = o_.output;
-        if (path.rfind("/dev/", 0) == 0) return;
+        if (o_.format_given || path.rfind("/dev/", 0) == 0) return;
         const std::size_t slash = path.rfind('/');
         const std::size_t dot = path.rfind('.');
         if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot + 1 == path.size()) return;
@@ -1225,7 +1226,7 @@ private:
                 std::fprintf(stderr,
                              "shoal: interrupted; the output holds whole records. To finish, run the "
                              "same command with --resume\n");
-            else if (!file.empty() && (o_.format == output_format::csv) == file.ends_with(".csv"))
+            else if (!file.empty() && (o_.format_given || (o_.format == output_format::csv) == file.ends_with(".csv")))
                 std::fprintf(stderr,
                              "shoal: interrupted; the records so far are whole. They went to %s "
                              "through stdout: to finish, run the same command with -o %s --resume "
@@ -1255,6 +1256,18 @@ private:
         }
         if (resumable_output_) mark_run_complete(o_, fingerprint());
         return stats_unwritten ? static_cast<int>(exit_code::file) : 0;
+    }
+
+    // Records to stdout, and stdout a file named .csv: the format comes from
+    // -o's name, JSONL for '-' and /dev/stdout, unless --format says.
+    void warn_csv_name_for_jsonl() const {
+        if (o_.format_given || o_.format != output_format::jsonl) return;
+        const std::string file = stdout_file();
+        if (file.size() > 4 && matches_nocase_at(file, file.size() - 4, ".csv"))
+            std::fprintf(stderr,
+                         "shoal: warning: the records go through stdout to %s, as JSONL (the format "
+                         "comes from -o's name): add --format csv for CSV\n",
+                         file.c_str());
     }
 
     // The regular file the records went to through stdout (-o - or -o

@@ -1282,6 +1282,45 @@ TEST_CASE("crawl: --version prints the version after shoal alone and after every
     CHECK(operand.out.empty());
 }
 
+TEST_CASE("crawl: --format chooses the records' format whatever the output's name", "[crawl]") {
+    temp_dir dir;
+    shoal::test::write_file(dir / "urls.txt", "not a url\n");
+    const std::string urls = (dir / "urls.txt").string();
+    // CSV into a .txt file, and JSONL into a .csv one: no warning.
+    auto csv = run_process({SHOAL_BINARY, "crawl", urls, "-o", (dir / "o.txt").string(), "--format", "csv", "-q"}, "", 30s);
+    CHECK(csv.exit_code == 0);
+    CHECK(csv.err.empty());
+    CHECK(shoal::test::read_file(dir / "o.txt").starts_with("line,url,"));
+    auto jsonl = run_process({SHOAL_BINARY, "crawl", urls, "-o", (dir / "o.csv").string(), "--format", "jsonl", "-q"},
+                             "", 30s);
+    CHECK(jsonl.exit_code == 0);
+    CHECK(shoal::test::read_jsonl(dir / "o.csv").size() == 1);
+    // Through stdout to a file named .csv: JSONL by default, with a
+    // warning that says how to get CSV; with --format csv, CSV.
+    const std::string so = (dir / "so.csv").string();
+    for (const char* to : {"-", "/dev/stdout"}) {
+        INFO(to);
+        auto warned = run_process({"sh", "-c", "exec \"$0\" crawl \"$1\" -o \"$2\" -q > \"$3\"", SHOAL_BINARY, urls, to, so},
+                                  "", 30s);
+        CHECK(warned.exit_code == 0);
+        CHECK(warned.err == "shoal: warning: the records go through stdout to " + so +
+                                ", as JSONL (the format comes from -o's name): add --format csv for CSV\n");
+        CHECK(shoal::test::read_jsonl(so).size() == 1);
+        auto chosen = run_process(
+            {"sh", "-c", "exec \"$0\" crawl \"$1\" -o \"$2\" --format csv -q > \"$3\"", SHOAL_BINARY, urls, to, so}, "",
+            30s);
+        CHECK(chosen.exit_code == 0);
+        CHECK(chosen.err.empty());
+        CHECK(shoal::test::read_file(so).starts_with("line,url,"));
+    }
+    auto other = run_process({SHOAL_BINARY, "crawl", urls, "-o", "-", "--format", "xml"}, "", 30s);
+    CHECK(other.exit_code == 1);
+    CHECK_THAT(other.err, Catch::Contains("--format"));
+    auto no_agent = run_process({SHOAL_BINARY, "crawl", urls, "-o", "-", "--user-agent", " "}, "", 30s);
+    CHECK(no_agent.exit_code == 1);
+    CHECK_THAT(no_agent.err, Catch::Contains("the User-Agent is empty"));
+}
+
 TEST_CASE("crawl: an output name with another extension gets JSONL and a warning", "[crawl]") {
     temp_dir dir;
     shoal::test::write_file(dir / "urls.txt", "not a url\n");

@@ -20,6 +20,8 @@ struct crawl_options {
     std::string input = "-";   // URL file; "-" = stdin
     std::string output = "-";  // result file; "-" = stdout
     output_format format = output_format::jsonl;
+    std::string format_name;       // --format as given; empty: by the output's extension
+    bool format_given = false;
     unsigned processes = 0;        // worker processes alive at once (0 = CPU count)
     unsigned concurrency = 512;    // fetches in flight per worker
     // Lines per chunk; 0 until parsed: then default_chunk_size(concurrency)
