@@ -460,6 +460,8 @@ std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash,
     }
     // Only when on, so that the runs before --robots existed resume as they were.
     if (o.robots) s << " robots=1";
+    // Only when given: a format chosen by -o's name stays with the name.
+    if (o.format_given) s << " format=" << o.format_name;
     return s.str();
 }
 

@@ -536,10 +536,11 @@ private:
         throw setup_error(exit_code::usage,
                           "--resume: " + o_.output +
                               (csv ? " does not start with shoal's CSV header (line,url,...): it is not a shoal CSV "
-                                     "output, so not even --force appends to it"
+                                     "output (a JSONL one resumes with --format jsonl), so not even --force appends "
+                                     "to it"
                                    : " does not start with a shoal record ({\"line\":...): it is not a shoal JSONL "
-                                     "output (a CSV one resumes under its .csv name), so not even --force appends "
-                                     "to it"));
+                                     "output (a CSV one resumes under its .csv name, or with --format csv), so not "
+                                     "even --force appends to it"));
     }
 
     // A CSV's rows must match its header: rules with other fields (allowed

@@ -1291,6 +1291,16 @@ TEST_CASE("crawl: --format chooses the records' format whatever the output's nam
     CHECK(csv.exit_code == 0);
     CHECK(csv.err.empty());
     CHECK(shoal::test::read_file(dir / "o.txt").starts_with("line,url,"));
+    // It is part of the run: a resume without it is refused, saying why.
+    auto resumed = run_process({SHOAL_BINARY, "crawl", urls, "-o", (dir / "o.txt").string(), "--resume", "-q"}, "", 30s);
+    CHECK(resumed.exit_code == 1);
+    CHECK_THAT(resumed.err, Catch::Contains("or with --format csv"));
+    auto other_format = run_process(
+        {SHOAL_BINARY, "crawl", urls, "-o", (dir / "o.txt").string(), "--format", "jsonl", "--resume", "-q"}, "", 30s);
+    CHECK(other_format.exit_code == 1);
+    auto same = run_process({SHOAL_BINARY, "crawl", urls, "-o", (dir / "o.txt").string(), "--format", "csv", "--resume", "-q"},
+                            "", 30s);
+    CHECK(same.exit_code == 0);
     auto jsonl = run_process({SHOAL_BINARY, "crawl", urls, "-o", (dir / "o.csv").string(), "--format", "jsonl", "-q"},
                              "", 30s);
     CHECK(jsonl.exit_code == 0);
