@@ -210,6 +210,7 @@ bool csv_reader::next(std::vector<std::string>& fields) {
         int e = sb->sbumpc();
         if (e == '\r' && sb->sgetc() == '\n') sb->sbumpc();
         if (e != traits::eof()) ++line_;
+        cut_at_end_ = e == traits::eof();
     };
 
     std::string field;
@@ -221,7 +222,10 @@ bool csv_reader::next(std::vector<std::string>& fields) {
             sb->sbumpc();
             for (;;) {
                 c = sb->sbumpc();
-                if (c == traits::eof()) throw std::runtime_error("unterminated quoted field");
+                if (c == traits::eof()) {
+                    cut_at_end_ = true;
+                    throw std::runtime_error("unterminated quoted field");
+                }
                 if (c == '"') {
                     if (sb->sgetc() != '"') break;
                     sb->sbumpc();
@@ -329,6 +333,15 @@ bool ends_with_csv(const std::string& path) {
     return path.size() >= 4 && ascii_lower(path.substr(path.size() - 4)) == ".csv";
 }
 
+// A last record cut off where the file ends, as a run stopped (or killed)
+// while writing it leaves one: it is no record yet, and --resume cuts it.
+void warn_cut_record(const std::string& name, std::uint64_t line) {
+    std::fprintf(stderr,
+                 "shoal diff: warning: %s:%llu: the last record is cut off (a run stopped while writing it); "
+                 "compared without it\n",
+                 name.c_str(), static_cast<unsigned long long>(line));
+}
+
 void read_jsonl_records(std::istream& in, const std::string& name, const diff_record_fn& fn) {
     std::string text;
     std::uint64_t line = 0;
@@ -342,6 +355,10 @@ void read_jsonl_records(std::istream& in, const std::string& name, const diff_re
         json::monotonic_resource mr(arena, sizeof arena);
         boost::system::error_code ec;
         json::value v = json::parse(text, ec, &mr);
+        if (ec && in.eof()) {  // no line end after it
+            warn_cut_record(name, line);
+            break;
+        }
         if (ec) fail(name, line, "not valid JSON (" + ec.message() + ")");
         const json::object* o = v.if_object();
         if (!o) fail(name, line, "not a JSON object");
@@ -374,6 +391,10 @@ void read_csv_records(std::istream& in, const std::string& name, const diff_reco
 
         while (reader.next(fields)) {
             const std::uint64_t at = reader.line();
+            if (fields.size() != header.size() && reader.cut_at_end()) {
+                warn_cut_record(name, at);
+                break;
+            }
             if (fields.size() != header.size())
                 fail(name, at,
                      std::to_string(fields.size()) + " fields, but the header has " +
@@ -402,7 +423,8 @@ void read_csv_records(std::istream& in, const std::string& name, const diff_reco
     } catch (const diff_input_error&) {
         throw;
     } catch (const std::runtime_error& e) {
-        fail(name, reader.line(), e.what());
+        if (!reader.cut_at_end()) fail(name, reader.line(), e.what());
+        warn_cut_record(name, reader.line());
     }
     if (in.bad()) throw diff_input_error("cannot read " + name + ": read error");
 }
@@ -972,7 +994,8 @@ int run_diff_command(int argc, char** argv) {
     app.add_option("--only", only,
                    "report only these changes, comma-separated: price, new, gone, title, status, error")
         ->delimiter(',')
-        ->check(CLI::IsMember({"price", "new", "gone", "title", "status", "error"}));
+        ->transform(CLI::IsMember({"price", "new", "gone", "title", "status", "error"}, CLI::ignore_case,
+                                  CLI::ignore_space));  // "price, Title" too
     app.add_flag("-a,--all", filter.all, "also list URLs that did not change");
     try {
         app.parse(argc - 1, argv + 1);

@@ -476,6 +476,10 @@ TEST_CASE("diff: the table signs a drop that rounds to 0.0 and counts error chan
     auto hidden = run_process({SHOAL_BINARY, "diff", "--only", "error", "-f", "table", old_path, new_path}, "", 30s);
     CHECK(hidden.out.find("1 error changed, 1 changed otherwise (not shown: --only), 0 unchanged\n") !=
           std::string::npos);
+    // Spaces after the commas and any case, as people type them.
+    auto spaced = run_process({SHOAL_BINARY, "diff", "--only", "Error, PRICE", "-f", "table", old_path, new_path}, "", 30s);
+    CHECK(spaced.exit_code == 1);
+    CHECK(spaced.out.find("1 error changed, 1 price down, 0 unchanged\n") != std::string::npos);
     auto none = run_process({SHOAL_BINARY, "diff", "--only", "title", "-f", "table", old_path, new_path}, "", 30s);
     INFO(none.out);
     CHECK(none.out.find("no changes of those kinds, 2 changed otherwise (not shown: --only), 0 unchanged\n") !=
@@ -515,6 +519,42 @@ TEST_CASE("diff: unreadable or malformed input exits 2 naming the file and line"
     CHECK(usage.exit_code == 2);
     auto fmt = run_process({SHOAL_BINARY, "diff", "--format", "xml", good, good}, "", 30s);
     CHECK(fmt.exit_code == 2);
+}
+
+TEST_CASE("diff: a last record cut off at the end of the file is left out with a warning", "[diff][binary]") {
+    // What a run stopped (or killed) while writing leaves: no line end after it.
+    temp_dir dir;
+    const auto old_path = (dir / "old.jsonl").string();
+    shoal::test::write_file(old_path, rec(1, "http://s/a", 200, "A", "1") + rec(2, "http://s/b", 200, "B", "2"));
+    const std::string whole = rec(1, "http://s/a", 200, "A", "1");
+    const std::string cut = rec(2, "http://s/b", 200, "B", "3").substr(0, 30);
+    const auto jsonl = (dir / "cut.jsonl").string();
+    shoal::test::write_file(jsonl, whole + cut);
+    auto r = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", old_path, jsonl}, "", 30s);
+    CHECK(r.exit_code == 1);  // /b is gone from the cut run, not a failure to read it
+    CHECK(r.err == "shoal diff: warning: " + jsonl +
+                       ":2: the last record is cut off (a run stopped while writing it); compared without it\n");
+    CHECK(change_of(by_url(r.out).at("http://s/b")) == "gone");
+    // With a line end after it, the same bytes are a broken file.
+    shoal::test::write_file(jsonl, whole + cut + "\n");
+    CHECK(run_process({SHOAL_BINARY, "diff", old_path, jsonl}, "", 30s).exit_code == 2);
+
+    // CSV: cut in a quoted field, or with fewer fields than the header.
+    const auto csv = (dir / "cut.csv").string();
+    const std::string head = "line,url,status,title\r\n1,http://s/a,200,A\r\n";
+    for (const std::string& tail : {std::string("2,http://s/b,200,\"B, cut"), std::string("2,http://s/b,20")}) {
+        INFO(tail);
+        shoal::test::write_file(csv, head + tail);
+        auto c = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", old_path, csv}, "", 30s);
+        CHECK(c.exit_code == 1);
+        CHECK(c.err == "shoal diff: warning: " + csv +
+                           ":3: the last record is cut off (a run stopped while writing it); compared without it\n");
+        CHECK(change_of(by_url(c.out).at("http://s/b")) == "gone");
+    }
+    // Short of fields with a line end after it: a broken file. (A quote that
+    // never closes reads to the end, so it is always a cut last record.)
+    shoal::test::write_file(csv, head + "2,http://s/b,20\r\n3,http://s/c,200,C\r\n");
+    CHECK(run_process({SHOAL_BINARY, "diff", old_path, csv}, "", 30s).exit_code == 2);
 }
 
 TEST_CASE("diff: a crawl of the local site against an older run with other prices",

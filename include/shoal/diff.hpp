@@ -53,9 +53,13 @@ class csv_reader {
     bool next(std::vector<std::string>& fields);
     // The 1-based line on which the last record returned by next() started.
     std::uint64_t line() const { return record_line_; }
+    // Whether the input ended inside the last record read (no line end
+    // after it, or in a quoted field): what a run stopped mid-write leaves.
+    bool cut_at_end() const { return cut_at_end_; }
 
   private:
     std::istream& in_;
+    bool cut_at_end_ = false;
     std::uint64_t line_ = 1;  // the line the next character is on
     std::uint64_t record_line_ = 0;
 };
