@@ -293,6 +293,48 @@ std::string_view charset_parameter(std::string_view s) noexcept {
     }
 }
 
+// The charset parameter of a Content-Type header, read as a MIME type's
+// parameters are (WHATWG MIME Sniffing, spaces around a name and after '='
+// allowed): name=value pairs after ';', a value either a token or a quoted
+// string (backslash escapes; an unclosed one runs to the end; single quotes
+// too), the first charset parameter the one that counts. So
+// `foo="a;charset=koi8-r"; charset=windows-1251` is windows-1251. A header
+// without any parameter the parse finds (`text/html charset=utf-8`, no ';')
+// falls back to the lenient search of a meta's content.
+std::string header_charset_parameter(std::string_view s) {
+    constexpr auto npos = std::string_view::npos;
+    for (std::size_t pos = s.find(';'); pos != npos;) {
+        ++pos;
+        while (pos < s.size() && is_html_space(s[pos])) ++pos;
+        const std::size_t name_start = pos;
+        while (pos < s.size() && s[pos] != ';' && s[pos] != '=') ++pos;
+        std::string_view name = s.substr(name_start, pos - name_start);
+        while (!name.empty() && is_html_space(name.back())) name.remove_suffix(1);
+        if (pos >= s.size()) break;
+        if (s[pos] == ';') continue;
+        ++pos;  // past '='
+        while (pos < s.size() && is_html_space(s[pos])) ++pos;
+        std::string value;
+        if (pos < s.size() && (s[pos] == '"' || s[pos] == '\'')) {  // 'sjis' too, as servers write it
+            const char quote = s[pos];
+            for (++pos; pos < s.size() && s[pos] != quote; ++pos) {
+                if (quote == '"' && s[pos] == '\\' && pos + 1 < s.size()) ++pos;
+                value += s[pos];
+            }
+            pos = s.find(';', pos);
+        } else {
+            const std::size_t end = std::min(s.find(';', pos), s.size());
+            std::size_t last = end;
+            while (last > pos && is_html_space(s[last - 1])) --last;
+            value.assign(s.substr(pos, last - pos));
+            pos = end < s.size() ? end : npos;
+        }
+        if (iequals(name, "charset")) return value;
+    }
+    if (s.find(';') == npos) return std::string(charset_parameter(s));
+    return {};
+}
+
 struct html_attribute {
     std::string_view name;
     std::string_view value;
@@ -803,7 +845,7 @@ std::string single_byte_to_utf8(std::string_view in, const upper_half& table) {
 // The charset body declares by BOM, Content-Type or meta, or empty.
 std::string_view declared_charset(std::string_view body, std::string_view content_type) noexcept {
     if (const std::string_view bom = bom_charset(body); !bom.empty()) return bom;
-    if (const std::string_view header = lookup_label(charset_parameter(content_type));
+    if (const std::string_view header = lookup_label(header_charset_parameter(content_type));
         !header.empty())
         return header;
     const std::string_view head = body.substr(0, prescan_limit);
@@ -879,7 +921,7 @@ std::string charset_name(std::string_view label) {
 }
 
 std::string content_type_charset(std::string_view content_type) {
-    return std::string(charset_parameter(content_type));
+    return header_charset_parameter(content_type);
 }
 
 std::string known_charset_names() {

@@ -311,6 +311,16 @@ TEST_CASE("charset: labels by name, a Content-Type's charset, and the known name
     CHECK(shoal::content_type_charset("text/html; charset=\"x-Bogus\"") == "x-Bogus");
     CHECK(shoal::content_type_charset("text/html;charset=gbk; q=1") == "gbk");
     CHECK(shoal::content_type_charset("text/html").empty());
+    // Parameters as MIME types have them: a quoted value hides its ';' and
+    // "charset=", the first charset counts, an unclosed quote runs to the end.
+    CHECK(shoal::content_type_charset("text/html; foo=\"bar;charset=koi8-r\"; charset=windows-1251") == "windows-1251");
+    CHECK(shoal::content_type_charset("text/html; charset=\"windows-1251") == "windows-1251");
+    CHECK(shoal::content_type_charset("text/html; charset=\"a\\\"b\"") == "a\"b");
+    CHECK(shoal::content_type_charset("text/html; charset=gbk; charset=big5") == "gbk");
+    CHECK(shoal::content_type_charset("text/html; xcharset=big5").empty());
+    CHECK(shoal::content_type_charset("text/html;charset=utf-8 ") == "utf-8");
+    CHECK(shoal::content_type_charset("text/html charset=utf-8") == "utf-8");  // no ';': as a meta's
+    CHECK(shoal::detect_charset("x", "text/html; foo=\"bar;charset=koi8-r\"; charset=windows-1251") == "WINDOWS-1251");
     const std::string names = shoal::known_charset_names();
     CHECK(names.starts_with("UTF-8, "));
     for (const char* name :
