@@ -1111,6 +1111,16 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
 // "1.234,56" (a '.' group only with a second group or a decimal comma
 // after it). The decimal point is '.' or, where ',' does not start a group
 // of three, ',' ("4,7").
+// U+202F (narrow no-break space: French "12 345") and U+2009 (thin
+// space) as ' ', which groups digits as a no-break space does.
+std::string narrow_spaces_as_spaces(std::string s) {
+    for (std::size_t at = 0; (at = s.find("\xE2\x80", at)) != std::string::npos;) {
+        if (at + 2 < s.size() && (s[at + 2] == '\xAF' || s[at + 2] == '\x89')) s.replace(at, 3, " ");
+        else ++at;
+    }
+    return s;
+}
+
 std::optional<std::string> first_number(std::string_view s) {
     auto digit = [&](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
     auto group_at = [&](std::size_t i) {  // a separator at i, then exactly three digits
@@ -1147,7 +1157,7 @@ std::optional<std::string> first_number(std::string_view s) {
         const char sep = i < s.size() ? s[i] : '\0';
         if (!group_at(i) || (grouping != '\0' && sep != grouping)) break;
         if (sep == ',' && grouping == '\0') grouping = ',';
-        else if (sep == ' ' && grouping == '\0' && whole.size() <= 3) grouping = ' ';
+        else if ((sep == ' ' || sep == '\'') && grouping == '\0' && whole.size() <= 3) grouping = sep;  // 1'234 (Swiss)
         else if (sep == '.' && grouping == '\0' && whole.size() <= 3 &&
                  ((s.size() > i + 4 && s[i + 4] == '.' && group_at(i + 4)) ||
                   (s.size() > i + 5 && s[i + 4] == ',' && digit(i + 5))))
@@ -1212,7 +1222,7 @@ value render(value_type type, std::string_view capture, const page& pg,
             break;
         }
         case value_type::number:
-            if (auto n = first_number(fold_for_parsing(html_to_text(capture, where)))) {
+            if (auto n = first_number(narrow_spaces_as_spaces(fold_for_parsing(html_to_text(capture, where))))) {
                 v.present = true;
                 v.json = std::move(*n);
             }

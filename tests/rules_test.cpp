@@ -437,6 +437,12 @@ TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     CHECK(n("0.50") == "0.50");
     CHECK(n("-3 degrees") == "-3");
     CHECK(n("about 12,500,000 sold") == "12500000");
+    // Narrow no-break and thin spaces (French), apostrophes (Swiss) group too.
+    CHECK(n("12\u202F345,50") == "12345.50");
+    CHECK(n("1\u2009000\u2009000") == "1000000");
+    CHECK(n("1'234'567.89") == "1234567.89");
+    CHECK(n("1\u2019234") == "1234");
+    CHECK(n("it's 5") == "5");
     CHECK(n("1,23") == "1.23");  // a decimal comma: ',' starts no group of three
     // Digits of other scripts read as prices read them: full-width, Arabic-Indic, Devanagari.
     CHECK(n("\uFF11\uFF12\uFF13\uFF14 \u4EF6") == "1234");
