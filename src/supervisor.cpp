@@ -214,6 +214,11 @@ private:
     }
 
     void open_input() {
+        // /dev/stdin with stdin closed would be the /dev/null put in its place.
+        const bool names_stdin =
+            o_.input == "-" || o_.input == "/dev/stdin" || o_.input == "/dev/fd/0" || o_.input == "/proc/self/fd/0";
+        if (names_stdin && sys::standard_fd_was_closed(STDIN_FILENO))
+            throw setup_error(exit_code::file, "cannot read the URL list from stdin: it is closed");
         if (o_.input == "-") {
             if (sys::standard_fd_was_closed(STDIN_FILENO))
                 throw setup_error(exit_code::file, "cannot read the URL list from stdin: it is closed");

@@ -964,6 +964,12 @@ TEST_CASE("crawl: a closed stdin or stdout is refused, not taken for an empty li
     auto no_stdin = run_process({"sh", "-c", "exec \"$0\" crawl - -o \"$1\" <&-", SHOAL_BINARY, out}, "", 30s);
     CHECK(no_stdin.exit_code == 2);
     CHECK(no_stdin.err == "shoal: cannot read the URL list from stdin: it is closed\n");
+    for (const char* name : {"/dev/stdin", "/dev/fd/0"}) {
+        INFO(name);
+        auto named = run_process({"sh", "-c", "exec \"$0\" crawl \"$1\" -o \"$2\" <&-", SHOAL_BINARY, name, out}, "", 30s);
+        CHECK(named.exit_code == 2);
+        CHECK(named.err == "shoal: cannot read the URL list from stdin: it is closed\n");
+    }
     CHECK_FALSE(fs::exists(out));
     auto no_stdout = run_process(
         {"sh", "-c", "exec \"$0\" crawl \"$1\" -o - >&-", SHOAL_BINARY, (dir / "urls.txt").string()}, "", 30s);
