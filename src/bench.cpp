@@ -852,6 +852,7 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         ->type_name("N");
     app.add_option("--out", o.out, "where bench.md, bench.csv and bench.svg go")
         ->capture_default_str()
+        ->check(non_empty_path())
         ->type_name("DIR");
     app.add_flag("--no-wrk", no_wrk, "skip the wrk reference (skipped anyway when wrk is not on PATH)");
     app.add_option("--wrk-seconds", o.wrk_seconds, "duration of each wrk run (default 3; --quick: 1)")

@@ -53,6 +53,7 @@ std::optional<extract_options> parse(int argc, char** argv) {
     app.formatter(std::make_shared<extract_usage>());
     add_version_flag(app);
     app.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price")
+        ->check(non_empty_path())
         ->type_name("PATH");
     CLI::Option* url_option = app.add_option("--url", o.url,
                    "the URL the pages came from: the record's url, the host for `hosts`, the base "

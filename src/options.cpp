@@ -90,13 +90,6 @@ CLI::Validator decimal_number() {
         "", "decimal number");
 }
 
-// A path option given as "": refused rather than ignored.
-CLI::Validator non_empty_path() {
-    return CLI::Validator(
-        [](std::string& v) -> std::string { return v.empty() ? "an empty path" : std::string(); }, "",
-        "non-empty path");
-}
-
 // A --proxy that parse_proxy() takes; its message otherwise.
 CLI::Validator proxy_url() {
     return CLI::Validator(
@@ -223,6 +216,47 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
 
 }  // namespace
 
+// Edits (insert, delete, replace one character) from a to b.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// An unknown --option named as such, with the known one it is closest to
+// (CLI11 names the words around it: "not expected: urls.txt --concurency").
+void refuse_unknown_long_options(const CLI::App& crawl, int argc, char** argv, int from) {
+    std::vector<std::string> known = {"--help", "--version"};
+    for (const CLI::Option* opt : crawl.get_options())
+        for (const std::string& name : opt->get_lnames()) known.push_back("--" + name);
+    for (int i = from; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") return;
+        if (!arg.starts_with("--")) continue;
+        const std::string_view name = arg.substr(0, arg.find('='));
+        if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+        std::string best;
+        std::size_t best_distance = 3;  // at most two edits away
+        for (const std::string& k : known)
+            if (const std::size_t d = edit_distance(name, k); d < best_distance) {
+                best_distance = d;
+                best = k;
+            }
+        throw setup_error(exit_code::usage, "unknown option " + std::string(name) +
+                                                (best.empty() ? std::string() : "; did you mean " + best + "?") +
+                                                " (see shoal crawl --help)");
+    }
+}
+
 command parse_command_line(int argc, char** argv) {
     CLI::App app{"shoal: a fast crawler for big URL lists", "shoal"};
     app.formatter(std::make_shared<usage_formatter>());
@@ -242,6 +276,17 @@ command parse_command_line(int argc, char** argv) {
         "fetch every URL of URL_FILE and write one result record per line\n"
         "Exit codes: 0 complete, 1 usage, 2 input/output file, 3 interrupted, 4 internal.");
     add_crawl_options(*crawl, cmd.crawl, headers);
+    // The command comes first: "shoal urls.txt crawl" is no crawl of urls.txt.
+    if (argc >= 2 && argv[1][0] != '-' && std::string_view(argv[1]) != "crawl") {
+        const std::string first = argv[1];
+        // A URL list or a URL where the command goes: "shoal urls.txt".
+        const bool looks_like_input = first.find_first_of("./") != std::string::npos;
+        throw setup_error(exit_code::usage,
+                          "unknown command '" + first + "'; the commands are crawl, extract, diff, serve and bench" +
+                              (looks_like_input ? "; to crawl it: shoal crawl " + first : std::string()) +
+                              " (see shoal --help)");
+    }
+    if (argc >= 2) refuse_unknown_long_options(*crawl, argc, argv, 2);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
@@ -252,15 +297,6 @@ command parse_command_line(int argc, char** argv) {
         return cmd;
     } catch (const CLI::ParseError& e) {
         // CLI11 says "--concurrency: At Most 1 required but received 2" for an option given twice.
-        if (!app.got_subcommand(crawl) && argc >= 2 && argv[1][0] != '-') {
-            const std::string first = argv[1];
-            // A URL list or a URL where the command goes: "shoal urls.txt".
-            const bool looks_like_input = first.find_first_of("./") != std::string::npos;
-            throw setup_error(exit_code::usage,
-                              "unknown command '" + first + "'; the commands are crawl, extract, diff, serve and bench" +
-                                  (looks_like_input ? "; to crawl it: shoal crawl " + first : std::string()) +
-                                  " (see shoal --help)");
-        }
         throw setup_error(exit_code::usage,
                           usage_error_text(e) +
                               (app.got_subcommand(crawl) ? " (see shoal crawl --help)" : " (see shoal --help)"));

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <filesystem>
 #include <functional>
 #include <boost/asio/ssl.hpp>
 #include <charconv>
@@ -848,6 +849,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
                  "127.0.0.1, the first --hosts hosts, at most 4096, and the --bind address)");
     app.add_option("--cert-out", o.cert_out,
                    "write that certificate (PEM) here, for clients' --ca-file")
+        ->check(non_empty_path())
         ->type_name("PATH");
     app.add_option("--hosts", o.hosts,
                    "127.x.y.z hosts the URL list spreads over (default 256): 127.0.0.1..254, "
@@ -863,6 +865,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
                  "print the URL list for these options to stdout and exit (no server)");
     app.add_option("--url-file", o.url_file,
                    "also write the URL list to PATH once listening, then serve")
+        ->check(non_empty_path())
         ->type_name("PATH");
     app.add_option("--duration", o.duration_s,
                    "stop by itself after S seconds (default, or 0: until SIGINT or SIGTERM)")
@@ -889,6 +892,24 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         throw setup_error(exit_code::usage, "--print-urls needs a --port other than 0");
     if (!o.cert_out.empty() && !o.tls)
         throw setup_error(exit_code::usage, "--cert-out needs --tls (there is no certificate without it)");
+    if (!o.cert_out.empty() && !o.url_file.empty()) {
+        // Compared as paths, and as files when one exists already (a link).
+        struct stat a{}, b{};
+        std::error_code ec;
+        const bool same = std::filesystem::absolute(o.cert_out, ec).lexically_normal() ==
+                              std::filesystem::absolute(o.url_file, ec).lexically_normal() ||
+                          (::stat(o.cert_out.c_str(), &a) == 0 && ::stat(o.url_file.c_str(), &b) == 0 &&
+                           a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+        if (same)
+            throw setup_error(exit_code::usage, "--cert-out and --url-file name the same file " + o.url_file +
+                                                    ": one would be written over the other");
+    }
+    if (o.tls && o.hosts > serve_certificate::max_hosts)
+        std::fprintf(stderr,
+                     "shoal serve: warning: the certificate names the first %llu of the %llu hosts: a client "
+                     "that checks it (crawl --ca-file) fails on the others; crawl --insecure does not\n",
+                     static_cast<unsigned long long>(serve_certificate::max_hosts),
+                     static_cast<unsigned long long>(o.hosts));
     if (!bound_host(o).empty()) {
         if (app.count("--hosts") > 0 && o.hosts > 1)
             throw setup_error(exit_code::usage,

@@ -160,6 +160,9 @@ TEST_CASE("extract: errors before any output", "[extract]") {
     CHECK(directory.first == 2);
     CHECK(directory.second == dir.path().string() + ": is a directory");
     CHECK(code_of({}).first == 1);
+    auto empty_rules = code_of({"--rules", "", (dir / "p.html").string()});
+    CHECK(empty_rules.first == 1);
+    CHECK_THAT(empty_rules.second, Catch::Contains("--rules: an empty path"));
     CHECK(code_of({"--bogus", (dir / "p.html").string()}).first == 1);
     for (const char* not_http : {"not a url", "ftp://127.0.0.1/x"}) {
         auto bad_url = code_of({"--url", not_http, (dir / "p.html").string()});

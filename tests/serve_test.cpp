@@ -617,6 +617,11 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
         {{"--page-size", "1G", "--port", "0"}, "--page-size: '1G' (1073741824 bytes) is more than 64M"},
         {{"--page-size", "64X", "--port", "0"}, "--page-size: '64X' is not a size in bytes"},
         {{"--page-size", "19 000", "--port", "0"}, "--page-size: '19 000' is not a size in bytes"},
+        // A path given as "" is refused, not ignored; two outputs in one file too.
+        {{"--url-file", "", "--port", "0"}, "--url-file: an empty path"},
+        {{"--tls", "--cert-out", "", "--port", "0"}, "--cert-out: an empty path"},
+        {{"--tls", "--cert-out", "same.txt", "--url-file", "./same.txt", "--port", "0"},
+         "--cert-out and --url-file name the same file ./same.txt: one would be written over the other"},
     };
     for (const auto& c : cases) {
         std::vector<std::string> argv = {SHOAL_BINARY, "serve"};
@@ -637,6 +642,12 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
     CHECK_THAT(suffixed.out, Catch::Contains(", page size 8192,"));
     auto help = run_process({SHOAL_BINARY, "serve", "--help"}, "", 20s);
     CHECK_THAT(help.out, Catch::Contains("6000 bytes to 64M (67108864 bytes)"));
+    // More hosts than the certificate names: served, with a warning.
+    auto many = run_process({SHOAL_BINARY, "serve", "--tls", "--hosts", "5000", "--print-urls", "--port", "1", "--urls", "1"},
+                            "", 20s);
+    CHECK(many.exit_code == 0);
+    CHECK(many.err == "shoal serve: warning: the certificate names the first 4096 of the 5000 hosts: a client that "
+                      "checks it (crawl --ca-file) fails on the others; crawl --insecure does not\n");
 }
 
 TEST_CASE("serve: --error-rate and --reset-rate pick the same pages every time", "[serve]") {

@@ -50,6 +50,13 @@ inline void add_version_flag(CLI::App& app) {
     app.add_flag("--version")->description("print the version and exit (also after any other command)");
 }
 
+// A path option given as "": refused rather than ignored.
+inline CLI::Validator non_empty_path() {
+    return CLI::Validator(
+        [](std::string& v) -> std::string { return v.empty() ? "an empty path" : std::string(); }, "",
+        "non-empty path");
+}
+
 // CLI11 reads "010" as octal and "0x10" as hex; a count on shoal's command
 // line is decimal. Leading zeros are dropped; anything but digits (an empty
 // item of a list, too) is refused.
