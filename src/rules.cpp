@@ -156,7 +156,7 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
     for (std::size_t at = r.pattern.find("(?<"); at != std::string::npos; at = r.pattern.find("(?<", at + 1)) {
         const bool escaped = at > 0 && r.pattern[at - 1] == '\\';
         if (!escaped)
-            fail(where + at_line(t) + "RE2 does not take '(?<': write a named group as (?P<name>...); "
+            fail(where + at_line(*t.get("pattern")) + "RE2 does not take '(?<': write a named group as (?P<name>...); "
                                       "lookbehind ((?<=...), (?<!...)) is not supported");
     }
     return r;
