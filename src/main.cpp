@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <vector>
 
 #include "shoal/bench.hpp"
 #include "shoal/diff.hpp"
@@ -31,6 +32,17 @@ bool asks_for_version(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     shoal::sys::fill_standard_fds();
+    // "shoal help [COMMAND]" is "shoal [COMMAND] --help".
+    char help_flag[] = "--help";
+    std::vector<char*> help_argv;
+    if (argc >= 2 && std::strcmp(argv[1], "help") == 0) {
+        help_argv.push_back(argv[0]);
+        if (argc >= 3) help_argv.push_back(argv[2]);
+        help_argv.push_back(help_flag);
+        help_argv.push_back(nullptr);
+        argc = static_cast<int>(help_argv.size()) - 1;
+        argv = help_argv.data();
+    }
     if (asks_for_version(argc, argv)) {
         std::puts(version_line);
         return std::fflush(stdout) == 0 ? 0 : static_cast<int>(shoal::exit_code::file);

@@ -360,6 +360,22 @@ TEST_CASE("dirty input: an unknown command is named as one, with the crawl comma
     CHECK(list.exit_code == 1);
     CHECK_THAT(list.err, Catch::Contains("unknown command 'urls.txt'") &&
                              Catch::Contains("to crawl it: shoal crawl urls.txt"));
+    // The command first: a list before it is named as the unknown command.
+    auto before = shoal::test::run_process({SHOAL_BINARY, "urls.txt", "crawl", "-o", "x.jsonl"}, "", 30s);
+    CHECK(before.exit_code == 1);
+    CHECK_THAT(before.err, Catch::Contains("unknown command 'urls.txt'"));
+    // "shoal help [COMMAND]" is its --help.
+    auto help = shoal::test::run_process({SHOAL_BINARY, "help", "crawl"}, "", 30s);
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::Contains("--concurrency"));
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "help", "serve"}, "", 30s).out.find("--page-size") != std::string::npos);
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "help"}, "", 30s).out.find("Other commands") != std::string::npos);
+    // A misspelled option is named, with the one it is closest to.
+    auto typo = shoal::test::run_process({SHOAL_BINARY, "crawl", "--concurency", "5", "urls.txt"}, "", 30s);
+    CHECK(typo.exit_code == 1);
+    CHECK(typo.err == "shoal: unknown option --concurency; did you mean --concurrency? (see shoal crawl --help)\n");
+    auto far = shoal::test::run_process({SHOAL_BINARY, "crawl", "urls.txt", "--frobnicate=2"}, "", 30s);
+    CHECK(far.err == "shoal: unknown option --frobnicate (see shoal crawl --help)\n");
     // Another command's option given twice is said as crawl's is.
     auto twice = shoal::test::run_process({SHOAL_BINARY, "serve", "--duration", "1", "--duration", "2"}, "", 30s);
     CHECK(twice.exit_code == 1);
