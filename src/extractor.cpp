@@ -1103,14 +1103,6 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
     return u;
 }
 
-// The first decimal number in s, as an exact JSON number (no float round
-// trip): an optional '-', digits without leading zeros, and a fraction;
-// ".5" (a '.' before the digits, after no digit) is 0.5, and so is ",5" when
-// no word is glued before the comma.
-// Digit groups of three go away: "12,500,000", "12 345", "1.234.567" and
-// "1.234,56" (a '.' group only with a second group or a decimal comma
-// after it). The decimal point is '.' or, where ',' does not start a group
-// of three, ',' ("4,7").
 // U+202F (narrow no-break space: French "12 345") and U+2009 (thin
 // space) as ' ', which groups digits as a no-break space does.
 std::string narrow_spaces_as_spaces(std::string s) {
@@ -1121,6 +1113,14 @@ std::string narrow_spaces_as_spaces(std::string s) {
     return s;
 }
 
+// The first decimal number in s, as an exact JSON number (no float round
+// trip): an optional '-', digits without leading zeros, and a fraction;
+// ".5" (a '.' before the digits, after no digit) is 0.5, and so is ",5" when
+// no word is glued before the comma.
+// Digit groups of three go away: "12,500,000", "12 345", "1.234.567" and
+// "1.234,56" (a '.' group only with a second group or a decimal comma
+// after it), also "1'234" (Swiss). The decimal point is '.' or, where ','
+// does not start a group of three, ',' ("4,7").
 std::optional<std::string> first_number(std::string_view s) {
     auto digit = [&](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
     auto group_at = [&](std::size_t i) {  // a separator at i, then exactly three digits

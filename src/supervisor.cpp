@@ -220,8 +220,6 @@ private:
         if (names_stdin && sys::standard_fd_was_closed(STDIN_FILENO))
             throw setup_error(exit_code::file, "cannot read the URL list from stdin: it is closed");
         if (o_.input == "-") {
-            if (sys::standard_fd_was_closed(STDIN_FILENO))
-                throw setup_error(exit_code::file, "cannot read the URL list from stdin: it is closed");
             input_fd_ = STDIN_FILENO;
         } else {
             input_fd_ = ::open(o_.input.c_str(), O_RDONLY | O_CLOEXEC);
