@@ -969,7 +969,7 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
         auto price_at = [&](std::string_view m) -> std::optional<std::pair<price, std::size_t>> {
             const std::string text = visible                                 ? visible_price_text(html, m)
                                      : rule.source == price_source::ld_json ? html_to_text(json_string_text(m))
-                                                                            : html_to_text(m);
+                                                                            : html_to_text(m, reference_context::attribute);
             auto p = parse_price(text, currency, format);
             if (!p) return std::nullopt;
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
@@ -1103,11 +1103,13 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
     return u;
 }
 
-// U+202F (narrow no-break space: French "12 345") and U+2009 (thin
-// space) as ' ', which groups digits as a no-break space does.
+// U+202F (narrow no-break space: French "12 345"), U+2007 (figure
+// space), U+2008 (punctuation space) and U+2009 (thin space) as ' ', which
+// groups digits as a no-break space does.
 std::string narrow_spaces_as_spaces(std::string s) {
     for (std::size_t at = 0; (at = s.find("\xE2\x80", at)) != std::string::npos;) {
-        if (at + 2 < s.size() && (s[at + 2] == '\xAF' || s[at + 2] == '\x89')) s.replace(at, 3, " ");
+        const char third = at + 2 < s.size() ? s[at + 2] : '\0';
+        if (third == '\xAF' || third == '\x87' || third == '\x88' || third == '\x89') s.replace(at, 3, " ");
         else ++at;
     }
     return s;
@@ -1187,17 +1189,26 @@ bool starts_with_scheme(std::string_view s) {
     });
 }
 
+// Where a capture of the page sits: in a tag (an attribute's value) when
+// the nearest '<' or '>' before it is a '<'. Looked for at most 4 KiB back,
+// so that thousands of matches in a large script cost no scan of the page
+// each (beyond that: text).
+reference_context context_of(std::string_view capture, std::string_view html) {
+    if (capture.data() <= html.data() || capture.data() > html.data() + html.size()) return reference_context::text;
+    const auto at = static_cast<std::size_t>(capture.data() - html.data());
+    for (std::size_t i = at, stop = at > 4096 ? at - 4096 : 0; i > stop;) {
+        const char c = html[--i];
+        if (c == '<') return reference_context::attribute;
+        if (c == '>') return reference_context::text;
+    }
+    return reference_context::text;
+}
+
 value render(value_type type, std::string_view capture, const page& pg,
              std::string_view rule_currency) {
     value v;
     std::string s;
-    // A capture in a tag is (part of) an attribute's value.
-    const bool of_page = capture.data() >= pg.html.data() && capture.data() <= pg.html.data() + pg.html.size();
-    const reference_context where =
-        of_page && capture.data() > pg.html.data() &&
-                in_tag(pg.html, static_cast<std::size_t>(capture.data() - pg.html.data()) - 1)
-            ? reference_context::attribute
-            : reference_context::text;
+    const reference_context where = type == value_type::raw ? reference_context::text : context_of(capture, pg.html);
     switch (type) {
         case value_type::text:
             s = html_to_text(capture, where);
@@ -1206,7 +1217,9 @@ value render(value_type type, std::string_view capture, const page& pg,
             s.assign(capture);
             break;
         case value_type::url: {
-            s = url_text(decode_entities(capture, where));
+            // Always as in an attribute: a URL in a script or JSON-LD
+            // ("/s?q=tv&region=us") is read by no entity decoder at all.
+            s = url_text(decode_entities(capture, reference_context::attribute));
             // Relative, and nothing to resolve it against: as written.
             if (s.empty() || (!pg.base && !starts_with_scheme(s))) break;
             // Without a base, an absolute one is read as leniently as with

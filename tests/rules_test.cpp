@@ -423,6 +423,10 @@ TEST_CASE("rules: a query string in an attribute keeps its ampersands and a wrap
                               R"("http://shop.example/p/%20%20q.html","http://shop.example/wrapped/%20%20path.html"])");
     CHECK(field(e, "alt") == "\"a=1&copy=2 \u00A9 2024\"");
     CHECK(field(e, "text") == "\"\u00AEion \u00A92024\"");
+    // A URL in a script (JSON) is decoded as in an attribute: no "&region".
+    auto json_link = make("[[rule]]\nname = 'link'\npattern = '\"link\":\"([^\"]*)\"'\ntype = 'url'\n");
+    auto script = json_link->extract("<script>{\"link\":\"/j?x=1&region=us\"}</script>", "", "http://shop.example/");
+    CHECK(field(script, "link") == R"("http://shop.example/j?x=1&region=us")");
     // og:title is an attribute too.
     auto t = shoal::extractor::builtin().extract("<meta property=\"og:title\" content=\"Ben &amp; Jerry &copy=2\">");
     CHECK(t.title == "Ben & Jerry &copy=2");
@@ -442,6 +446,7 @@ TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     CHECK(n("1\u2009000\u2009000") == "1000000");
     CHECK(n("1'234'567.89") == "1234567.89");
     CHECK(n("1\u2019234") == "1234");
+    CHECK(n("12\u2007345") == "12345");
     CHECK(n("it's 5") == "5");
     CHECK(n("1,23") == "1.23");  // a decimal comma: ',' starts no group of three
     // Digits of other scripts read as prices read them: full-width, Arabic-Indic, Devanagari.
