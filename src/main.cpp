@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     std::vector<char*> help_argv;
     if (argc >= 2 && std::strcmp(argv[1], "help") == 0) {
         help_argv.push_back(argv[0]);
-        if (argc >= 3) help_argv.push_back(argv[2]);
+        if (argc >= 3 && std::strcmp(argv[2], "help") != 0) help_argv.push_back(argv[2]);
         help_argv.push_back(help_flag);
         help_argv.push_back(nullptr);
         argc = static_cast<int>(help_argv.size()) - 1;

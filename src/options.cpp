@@ -216,6 +216,8 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
 
 }  // namespace
 
+namespace {
+
 // Edits (insert, delete, replace one character) from a to b.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
@@ -256,6 +258,8 @@ void refuse_unknown_long_options(const CLI::App& crawl, int argc, char** argv, i
                                                 " (see shoal crawl --help)");
     }
 }
+
+}  // namespace
 
 command parse_command_line(int argc, char** argv) {
     CLI::App app{"shoal: a fast crawler for big URL lists", "shoal"};
@@ -496,8 +500,10 @@ std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash,
     }
     // Only when on, so that the runs before --robots existed resume as they were.
     if (o.robots) s << " robots=1";
-    // Only when given: a format chosen by -o's name stays with the name.
-    if (o.format_given) s << " format=" << o.format_name;
+    // Only when it is not the one -o's name gives: a format chosen by the
+    // name stays with the name, and --format csv on out.csv changes nothing.
+    const output_format by_name = o.output.ends_with(".csv") ? output_format::csv : output_format::jsonl;
+    if (o.format != by_name) s << " format=" << (o.format == output_format::csv ? "csv" : "jsonl");
     return s.str();
 }
 

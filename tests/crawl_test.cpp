@@ -1307,6 +1307,12 @@ TEST_CASE("crawl: --format chooses the records' format whatever the output's nam
     auto same = run_process({SHOAL_BINARY, "crawl", urls, "-o", (dir / "o.txt").string(), "--format", "csv", "--resume", "-q"},
                             "", 30s);
     CHECK(same.exit_code == 0);
+    // The format -o's name gives anyway changes nothing: a run of out.csv
+    // resumes with --format csv, and the other way round.
+    const std::string named = (dir / "named.csv").string();
+    CHECK(run_process({SHOAL_BINARY, "crawl", urls, "-o", named, "-q"}, "", 30s).exit_code == 0);
+    CHECK(run_process({SHOAL_BINARY, "crawl", urls, "-o", named, "--format", "csv", "--resume", "-q"}, "", 30s)
+              .exit_code == 0);
     auto jsonl = run_process({SHOAL_BINARY, "crawl", urls, "-o", (dir / "o.csv").string(), "--format", "jsonl", "-q"},
                              "", 30s);
     CHECK(jsonl.exit_code == 0);

@@ -370,6 +370,8 @@ TEST_CASE("dirty input: an unknown command is named as one, with the crawl comma
     CHECK_THAT(help.out, Catch::Contains("--concurrency"));
     CHECK(shoal::test::run_process({SHOAL_BINARY, "help", "serve"}, "", 30s).out.find("--page-size") != std::string::npos);
     CHECK(shoal::test::run_process({SHOAL_BINARY, "help"}, "", 30s).out.find("Other commands") != std::string::npos);
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "help", "help"}, "", 30s).out.find("Other commands") !=
+          std::string::npos);
     // A misspelled option is named, with the one it is closest to.
     auto typo = shoal::test::run_process({SHOAL_BINARY, "crawl", "--concurency", "5", "urls.txt"}, "", 30s);
     CHECK(typo.exit_code == 1);
