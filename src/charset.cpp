@@ -329,7 +329,7 @@ std::string header_charset_parameter(std::string_view s) {
             value.assign(s.substr(pos, last - pos));
             pos = end < s.size() ? end : npos;
         }
-        if (iequals(name, "charset")) return value;
+        if (iequals(name, "charset") && !value.empty()) return value;  // "charset=;" is none
     }
     if (s.find(';') == npos) return std::string(charset_parameter(s));
     return {};

@@ -318,6 +318,7 @@ TEST_CASE("charset: labels by name, a Content-Type's charset, and the known name
     CHECK(shoal::content_type_charset("text/html; charset=\"a\\\"b\"") == "a\"b");
     CHECK(shoal::content_type_charset("text/html; charset=gbk; charset=big5") == "gbk");
     CHECK(shoal::content_type_charset("text/html; xcharset=big5").empty());
+    CHECK(shoal::content_type_charset("text/html; charset=; charset=utf-8") == "utf-8");  // an empty one is none
     CHECK(shoal::content_type_charset("text/html;charset=utf-8 ") == "utf-8");
     CHECK(shoal::content_type_charset("text/html charset=utf-8") == "utf-8");  // no ';': as a meta's
     CHECK(shoal::detect_charset("x", "text/html; foo=\"bar;charset=koi8-r\"; charset=windows-1251") == "WINDOWS-1251");
