@@ -322,6 +322,7 @@ diff_entry entry_from_json(const json::object& o, const std::string& name, std::
 }
 
 std::ifstream open_input(const std::string& path) {
+    if (sys::names_closed_stdin(path)) throw diff_input_error("cannot read " + path + ": stdin is closed");
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) throw diff_input_error("cannot read " + path + ": is a directory");
     std::ifstream in(path, std::ios::binary);
@@ -804,7 +805,8 @@ bool acts_on_terminal(char32_t c) {
 }
 
 // Columns a terminal gives c: none for combining marks and zero-width
-// characters, two for East Asian wide characters and emoji, else one.
+// characters, two for East Asian wide characters and the emoji blocks
+// (pictographs, emoticons, transport, supplemental), else one.
 std::size_t columns(char32_t c) {
     if ((c >= 0x0300 && c < 0x0370) || (c >= 0x1AB0 && c < 0x1B00) || (c >= 0x1DC0 && c < 0x1E00) ||
         (c >= 0x200B && c <= 0x200D) || (c >= 0x20D0 && c < 0x2100) || (c >= 0xFE00 && c < 0xFE10) ||
@@ -812,8 +814,8 @@ std::size_t columns(char32_t c) {
         return 0;
     if ((c >= 0x1100 && c < 0x1160) || (c >= 0x2E80 && c < 0xA4D0 && c != 0x303F) || (c >= 0xAC00 && c < 0xD7A4) ||
         (c >= 0xF900 && c < 0xFB00) || (c >= 0xFE30 && c < 0xFE50) || (c >= 0xFF00 && c < 0xFF61) ||
-        (c >= 0xFFE0 && c < 0xFFE7) || (c >= 0x1F300 && c < 0x1F650) || (c >= 0x1F900 && c < 0x1FA00) ||
-        (c >= 0x20000 && c < 0x3FFFE))
+        (c >= 0xFFE0 && c < 0xFFE7) || (c >= 0x1F300 && c < 0x1F650) || (c >= 0x1F680 && c < 0x1F700) ||
+        (c >= 0x1F900 && c < 0x1FB00) || (c >= 0x20000 && c < 0x3FFFE))
         return 2;
     return 1;
 }
@@ -827,7 +829,8 @@ std::size_t width(std::string_view s) {
 
 // s cut to at most max columns (ending in "..." when cut), with characters
 // that act on the terminal shown as control pictures (C0, DEL) or U+FFFD.
-std::string cell(std::string_view s, std::size_t max) {
+std::string cell(std::string_view raw, std::size_t max) {
+    const std::string s = make_valid_utf8(raw);  // a CSV's cell may hold any bytes
     std::string out;
     std::size_t n = 0, keep = 0;  // columns so far; bytes of out within the first max - 3 columns
     for (std::size_t i = 0; i < s.size();) {
