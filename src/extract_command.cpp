@@ -129,6 +129,7 @@ int run_extract_command(int argc, char** argv) {
                 throw setup_error(exit_code::file, "cannot read a page from stdin: it is a directory");
             continue;
         }
+        if (sys::names_closed_stdin(f)) throw setup_error(exit_code::file, f + ": stdin is closed");
         if (::stat(f.c_str(), &st) != 0) throw setup_error(exit_code::file, f + ": " + std::strerror(errno));
         if (S_ISDIR(st.st_mode)) throw setup_error(exit_code::file, f + ": is a directory");
         // Only a regular file is opened to see that it can be: a FIFO's

@@ -215,9 +215,7 @@ private:
 
     void open_input() {
         // /dev/stdin with stdin closed would be the /dev/null put in its place.
-        const bool names_stdin =
-            o_.input == "-" || o_.input == "/dev/stdin" || o_.input == "/dev/fd/0" || o_.input == "/proc/self/fd/0";
-        if (names_stdin && sys::standard_fd_was_closed(STDIN_FILENO))
+        if ((o_.input == "-" && sys::standard_fd_was_closed(STDIN_FILENO)) || sys::names_closed_stdin(o_.input))
             throw setup_error(exit_code::file, "cannot read the URL list from stdin: it is closed");
         if (o_.input == "-") {
             input_fd_ = STDIN_FILENO;

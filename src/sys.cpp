@@ -243,6 +243,13 @@ void fill_standard_fds() {
 
 bool standard_fd_was_closed(int fd) { return fd >= 0 && fd <= 2 && standard_closed[fd]; }
 
+bool names_closed_stdin(const std::string& path) {
+    if (!standard_closed[STDIN_FILENO] || path == "/dev/null") return false;
+    struct stat named{}, in{};
+    return ::stat(path.c_str(), &named) == 0 && ::fstat(STDIN_FILENO, &in) == 0 && named.st_dev == in.st_dev &&
+           named.st_ino == in.st_ino;
+}
+
 void require_open_stdout(std::string_view what) {
     if (standard_fd_was_closed(STDOUT_FILENO))
         throw setup_error(exit_code::file, "cannot write " + std::string(what) + " to stdout: it is closed");

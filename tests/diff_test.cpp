@@ -515,6 +515,10 @@ TEST_CASE("diff: unreadable or malformed input exits 2 naming the file and line"
     CHECK(wrong_format.exit_code == 2);
     CHECK(wrong_format.err.find("(read as JSONL: only a name ending in .csv is read as CSV)") != std::string::npos);
 
+    auto closed = run_process({"sh", "-c", "exec \"$0\" diff /dev/stdin \"$1\" <&-", SHOAL_BINARY, good}, "", 30s);
+    CHECK(closed.exit_code == 2);
+    CHECK(closed.err == "shoal diff: cannot read /dev/stdin: stdin is closed\n");
+
     auto usage = run_process({SHOAL_BINARY, "diff", good}, "", 30s);
     CHECK(usage.exit_code == 2);
     auto fmt = run_process({SHOAL_BINARY, "diff", "--format", "xml", good, good}, "", 30s);

@@ -335,6 +335,10 @@ TEST_CASE("extract: a FIFO is read once, whether its writer comes first or later
         CHECK(r.out.find("\"title\":\"From a FIFO\"") != std::string::npos);
         CHECK(r.out.find("\"bytes\":26") != std::string::npos);
     }
+    // stdin named as a file while it is closed is no empty page.
+    auto closed = run_process({"sh", "-c", "exec \"$0\" extract /dev/stdin <&-", SHOAL_BINARY}, "", 30s);
+    CHECK(closed.exit_code == 2);
+    CHECK(closed.err == "shoal: /dev/stdin: stdin is closed\n");
     // A directory on stdin is no page.
     auto d = run_process({"sh", "-c", "exec \"$0\" extract - < \"$1\"", SHOAL_BINARY, dir.path().string()}, "", 30s);
     CHECK(d.exit_code == 2);

@@ -104,6 +104,11 @@ void fill_standard_fds();
 // Whether fd (0, 1 or 2) was closed when fill_standard_fds() ran.
 bool standard_fd_was_closed(int fd);
 
+// Whether path is stdin under another name (/dev/stdin, /dev/fd/0, a link
+// to it) while stdin was closed at start: it is the /dev/null that
+// fill_standard_fds() put in its place. /dev/null named as such is not.
+bool names_closed_stdin(const std::string& path);
+
 // Throws setup_error (exit_code::file) "cannot write WHAT to stdout: it is
 // closed" when the process started with stdout closed: what a command
 // writes there would go to /dev/null, and the command would seem to work.
