@@ -276,9 +276,10 @@ private:
                 // for new ones (a client keeping thousands would otherwise
                 // shut every other one out until --idle-timeout). Else, or
                 // for another error, wait instead of spinning.
-                if ((ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) &&
-                    close_idle(32) > 0)
-                    continue;
+                // System-wide (ENFILE), what they free may go to another
+                // process: one batch, then the wait.
+                if (ec == net::error::no_descriptors && close_idle(32) > 0) continue;
+                if (ec == boost::system::errc::too_many_files_open_in_system) close_idle(32);
                 net::steady_timer t(io_, std::chrono::milliseconds(20));
                 co_await t.async_wait(use_tuple);
                 continue;
