@@ -485,21 +485,35 @@ constexpr char16_t windows_1252_c1[32] = {
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 };
 
-// windows-1252 is the fallback for most legacy pages and maps every byte, so
-// it gets a table instead of iconv (glibc rejects 0x81, 0x8D, 0x8F, 0x90, 0x9D).
-std::string windows_1252_to_utf8(std::string_view in) {
+// The UTF-8 of each byte 0x80..0xFF of a single-byte charset.
+using upper_half = std::array<std::string, 128>;
+
+// ASCII runs copied, every other byte through the table.
+std::string single_byte_to_utf8(std::string_view in, const upper_half& table) {
     std::string out;
-    out.reserve(in.size() + in.size() / 4 + 16);
+    out.reserve(in.size() + in.size() / 2 + 16);
     std::size_t i = 0;
     while (i < in.size()) {
         const std::size_t end = ascii_end(in, i);
         out.append(in.substr(i, end - i));
         if (end == in.size()) break;
-        const auto b = static_cast<unsigned char>(in[end]);
-        append_utf8(out, b >= 0xA0 ? char32_t{b} : char32_t{windows_1252_c1[b - 0x80]});
+        out += table[static_cast<unsigned char>(in[end]) - 0x80];
         i = end + 1;
     }
     return out;
+}
+
+// windows-1252 is the fallback for most legacy pages and maps every byte, so
+// it gets a table of its own instead of iconv's (glibc rejects 0x81, 0x8D,
+// 0x8F, 0x90, 0x9D).
+std::string windows_1252_to_utf8(std::string_view in) {
+    static const upper_half table = [] {
+        upper_half t;
+        for (unsigned b = 0x80; b <= 0xFF; ++b)
+            append_utf8(t[b - 0x80], b >= 0xA0 ? char32_t{b} : char32_t{windows_1252_c1[b - 0x80]});
+        return t;
+    }();
+    return single_byte_to_utf8(in, table);
 }
 
 // Drops the byte order mark of encoding name from the front of body, if any.
@@ -799,13 +813,11 @@ bool is_single_byte(std::string_view name) noexcept {
            name.starts_with("MAC") || name == "IBM866";
 }
 
-// The UTF-8 of each byte 0x80..0xFF of a single-byte charset, from iconv one
-// byte at a time (a byte it rejects is U+FFFD). Decoding by table reads each
+// The table of a single-byte charset, from iconv one byte at a time (a byte
+// it rejects is U+FFFD). Decoding by table reads each
 // byte as one character, as WHATWG's indexes do: glibc's windows-1255 and
 // windows-1258 compose a letter with the mark after it, and hold a letter
 // back for one, which a stretch cut at markup lost ("Vi\xEA\xF2t" was "Việ").
-using upper_half = std::array<std::string, 128>;
-
 const upper_half& single_byte_table(std::string_view name, iconv_t cd) {
     thread_local std::vector<std::pair<std::string, std::unique_ptr<upper_half>>> tables;
     for (const auto& [n, t] : tables)
@@ -826,20 +838,6 @@ const upper_half& single_byte_table(std::string_view name, iconv_t cd) {
     }
     iconv(cd, nullptr, nullptr, nullptr, nullptr);
     return *tables.emplace_back(std::string(name), std::move(t)).second;
-}
-
-std::string single_byte_to_utf8(std::string_view in, const upper_half& table) {
-    std::string out;
-    out.reserve(in.size() + in.size() / 2 + 16);
-    std::size_t i = 0;
-    while (i < in.size()) {
-        const std::size_t end = ascii_end(in, i);
-        out.append(in.substr(i, end - i));
-        if (end == in.size()) break;
-        out += table[static_cast<unsigned char>(in[end]) - 0x80];
-        i = end + 1;
-    }
-    return out;
 }
 
 // The charset body declares by BOM, Content-Type or meta, or empty.
