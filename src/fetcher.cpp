@@ -802,6 +802,10 @@ struct fetcher::impl {
         if (rec) {
             fail_at_proxy(a, rec);
             if (rec == http::error::buffer_overflow) a.code = "header_too_large";
+            // Connected, the CONNECT sent: what did not come is its answer.
+            if (a.code == "timeout")
+                a.message = "proxy " + cfg.proxy->shown + ": no answer to CONNECT " + u.host + ':' +
+                            std::to_string(u.port) + " within the timeout";
             co_return false;
         }
         const int st = answer.status;
@@ -1204,6 +1208,10 @@ struct fetcher::impl {
             bool keep_alive = false, got_bytes = false;
             if (c->tls) co_await exchange(*c->tls, *c, u, plan, a, keep_alive, got_bytes);
             else co_await exchange(*c->plain, *c, u, plan, a, keep_alive, got_bytes);
+            // A plain-http request through --proxy is answered by the proxy:
+            // a failure there may be the proxy's, not the site's.
+            if (cfg.proxy && !u.https && a.stage != error_stage::none && !a.message.starts_with("proxy "))
+                a.message += " (through proxy " + cfg.proxy->shown + ")";
             // A stale keep-alive connection: the request goes again on a new
             // one, unless the run has stopped meanwhile. So it does after a
             // 408 there: a server that timed the idle connection out may

@@ -1,6 +1,11 @@
 // --proxy: parsing the proxy URL, the CONNECT request, and real crawls
 // through tests/proxy_server.py (a CONNECT and absolute-form proxy on
 // 127.0.0.1) to tools/local_site.py, plain and over TLS with the test CA.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -246,6 +251,31 @@ TEST_CASE("proxy: what the proxy refuses becomes proxy_error records", "[proxy][
         CHECK(text_at(rec, "error", "code") == "proxy_error");
         CHECK_THAT(text_at(rec, "error", "message"), Catch::Contains("answered 502"));
         CHECK(rec.at("attempts").to_number<int>() == 3);
+    }
+    SECTION("a proxy that never answers is named, for http and https alike") {
+        // A listening socket nobody accepts on: connections complete in
+        // the kernel, requests are taken, nothing comes back.
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(fd, 64) == 0);
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        const std::string at = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+        auto c = crawl(dir, urls, {"--proxy", at, "--retries", "0", "--timeout", "1", "--ca-file", ca_file});
+        ::close(fd);
+        const auto& http_rec = c.by_line.at(1);
+        INFO(json::serialize(http_rec));
+        CHECK(text_at(http_rec, "error", "code") == "timeout");
+        CHECK_THAT(text_at(http_rec, "error", "message"), Catch::EndsWith(" (through proxy " + at + ")"));
+        const auto& https_rec = c.by_line.at(2);
+        INFO(json::serialize(https_rec));
+        CHECK(text_at(https_rec, "error", "stage") == "connect");
+        CHECK(text_at(https_rec, "error", "message") == "proxy " + at + ": no answer to CONNECT 127.0.0.1:" +
+                                                             std::to_string(tls.port()) + " within the timeout");
     }
     SECTION("no proxy listening: connect errors that name the proxy") {
         const std::string at = "http://127.0.0.1:" + std::to_string(shoal::test::unused_port());
