@@ -813,8 +813,7 @@ struct fetcher::impl {
             a.stage = error_stage::connect;
             a.code = "proxy_error";
             a.message = "proxy " + cfg.proxy->shown + " answered " + std::to_string(st) +
-                        (st == 407 ? " (Proxy Authentication Required)" : "") + " to CONNECT " + u.host + ':' +
-                        std::to_string(u.port);
+                        (st == 407 ? " (Proxy Authentication Required)" : "") + " to CONNECT " + connect_authority(u);
             a.retryable = st == 429 || (st >= 500 && st <= 599);
             co_return false;
         }

@@ -89,8 +89,10 @@ std::variant<proxy_server, url_error> parse_proxy(std::string_view text) {
     return p;
 }
 
+std::string connect_authority(const target_url& u) { return bracketed(u.host) + ':' + std::to_string(u.port); }
+
 std::string connect_request(const target_url& u, const proxy_server& p, std::string_view user_agent) {
-    const std::string authority = bracketed(u.host) + ':' + std::to_string(u.port);
+    const std::string authority = connect_authority(u);
     std::string req = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
     if (!user_agent.empty()) req.append("User-Agent: ").append(user_agent).append("\r\n");
     if (!p.authorization.empty()) req += "Proxy-Authorization: " + p.authorization + "\r\n";

@@ -170,6 +170,7 @@ TEST_CASE("proxy: connect_request names the host and port, and credentials only 
     u.port = 8443;
     CHECK(shoal::connect_request(u, parsed("http://a:b@127.0.0.1:3128"), "") ==
           "CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\nProxy-Authorization: Basic YTpi\r\n\r\n");
+    CHECK(shoal::connect_authority(u) == "[::1]:8443");  // as messages name it too
 }
 
 TEST_CASE("proxy: a crawl goes through it, http as absolute-form requests, https in a tunnel", "[proxy][crawl]") {

@@ -36,6 +36,9 @@ constexpr std::uint16_t default_proxy_port = 1080;
 // or a bad host or port give a url_error whose message says which.
 std::variant<proxy_server, url_error> parse_proxy(std::string_view text);
 
+// u's host and port as CONNECT names them ("[::1]:443": an IPv6 host in brackets).
+std::string connect_authority(const target_url& u);
+
 // The request that opens a tunnel to u's host and port through p, with its
 // blank line: CONNECT host:port HTTP/1.1, Host, User-Agent (when not empty)
 // and Proxy-Authorization (when p has credentials).
