@@ -3,6 +3,7 @@
 // changed per URL as a table, JSONL or CSV.
 #include "shoal/diff.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -356,7 +357,7 @@ void read_jsonl_records(std::istream& in, const std::string& name, const diff_re
         json::monotonic_resource mr(arena, sizeof arena);
         boost::system::error_code ec;
         json::value v = json::parse(text, ec, &mr);
-        if (ec && in.eof()) {  // no line end after it
+        if (ec && in.eof()) {  // unfinished, no line end after it (whole JSON without one is a record)
             warn_cut_record(name, line);
             break;
         }
@@ -392,9 +393,10 @@ void read_csv_records(std::istream& in, const std::string& name, const diff_reco
 
         while (reader.next(fields)) {
             const std::uint64_t at = reader.line();
-            // Cut short of its columns: left out. One cut inside its last
-            // column (an error message, a field) has them all and is kept:
-            // diff compares none of those.
+            // Short of its columns with no line end after it: cut. One cut
+            // inside its last column (a field, an error message) has them
+            // all and is kept: diff compares none of those, and a CSV
+            // written elsewhere may end without a line end.
             if (fields.size() != header.size() && reader.cut_at_end()) {
                 warn_cut_record(name, at);
                 break;
@@ -468,6 +470,8 @@ void for_each_diff_record(const std::string& path, const diff_record_fn& fn) {
     if (path == "-") {
         if (sys::standard_fd_was_closed(STDIN_FILENO))
             throw diff_input_error("cannot read <stdin>: it is closed");
+        if (struct stat st{}; ::fstat(STDIN_FILENO, &st) == 0 && S_ISDIR(st.st_mode))
+            throw diff_input_error("cannot read <stdin>: it is a directory");
         return read_jsonl_records(std::cin, input_name(path), fn);
     }
     std::ifstream in = open_input(path);

@@ -519,6 +519,11 @@ TEST_CASE("diff: unreadable or malformed input exits 2 naming the file and line"
     CHECK(closed.exit_code == 2);
     CHECK(closed.err == "shoal diff: cannot read /dev/stdin: stdin is closed\n");
 
+    auto dir_stdin = run_process({"sh", "-c", "exec \"$0\" diff \"$1\" - < \"$2\"", SHOAL_BINARY, good, dir.path().string()},
+                                 "", 30s);
+    CHECK(dir_stdin.exit_code == 2);
+    CHECK(dir_stdin.err == "shoal diff: cannot read <stdin>: it is a directory\n");
+
     auto usage = run_process({SHOAL_BINARY, "diff", good}, "", 30s);
     CHECK(usage.exit_code == 2);
     auto fmt = run_process({SHOAL_BINARY, "diff", "--format", "xml", good, good}, "", 30s);
@@ -542,6 +547,14 @@ TEST_CASE("diff: a last record cut off at the end of the file is left out with a
     // With a line end after it, the same bytes are a broken file.
     shoal::test::write_file(jsonl, whole + cut + "\n");
     CHECK(run_process({SHOAL_BINARY, "diff", old_path, jsonl}, "", 30s).exit_code == 2);
+    // Whole JSON without a line end after it is a record (a file written
+    // elsewhere may end so).
+    std::string unended = rec(2, "http://s/b", 200, "B", "3");
+    unended.pop_back();
+    shoal::test::write_file(jsonl, whole + unended);
+    auto u = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", old_path, jsonl}, "", 30s);
+    CHECK(u.err.empty());
+    CHECK(change_of(by_url(u.out).at("http://s/b")) == "price_up");
 
     // CSV: cut in a quoted field, or with fewer fields than the header.
     const auto csv = (dir / "cut.csv").string();
