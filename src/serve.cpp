@@ -179,7 +179,7 @@ struct connection {
     pages::body body;                // a product page in pieces
     std::vector<net::const_buffer> out;
     std::optional<net::steady_timer> delay;
-    bool idle = false;  // kept alive after a response, no byte of the next request yet
+    bool idle = false;  // no byte of a request yet: kept alive after a response, or new (a preconnect)
 };
 
 enum class after_response { keep, close, reset };
@@ -298,7 +298,8 @@ private:
         }
     }
 
-    // Closes up to n idle kept-alive connections, the longest open first.
+    // Closes up to n idle connections (kept alive, or opened and silent),
+    // the longest open first.
     std::size_t close_idle(std::size_t n) {
         std::size_t closed = 0;
         boost::system::error_code ec;
@@ -392,7 +393,7 @@ private:
                     c.begin = 0;
                 }
                 if (c.end == c.in.size()) c.in.resize(c.in.size() * 2);
-                c.idle = served > 0 && c.end == 0;
+                c.idle = c.end == 0;
                 auto [ec, n] = co_await stream.async_read_some(
                     net::buffer(c.in.data() + c.end, c.in.size() - c.end), use_tuple);
                 c.idle = false;
@@ -901,11 +902,12 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
                               std::filesystem::absolute(o.url_file, ec).lexically_normal() ||
                           (::stat(o.cert_out.c_str(), &a) == 0 && ::stat(o.url_file.c_str(), &b) == 0 &&
                            a.st_dev == b.st_dev && a.st_ino == b.st_ino);
-        if (same)
+        const bool device = ::stat(o.url_file.c_str(), &b) == 0 && !S_ISREG(b.st_mode);  // /dev/null twice is fine
+        if (same && !device)
             throw setup_error(exit_code::usage, "--cert-out and --url-file name the same file " + o.url_file +
                                                     ": one would be written over the other");
     }
-    if (o.tls && o.hosts > serve_certificate::max_hosts)
+    if (o.tls && std::min(o.hosts, o.urls) > serve_certificate::max_hosts)
         std::fprintf(stderr,
                      "shoal serve: warning: the certificate names the first %llu of the %llu hosts: a client "
                      "that checks it (crawl --ca-file) fails on the others; crawl --insecure does not\n",

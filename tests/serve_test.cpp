@@ -539,6 +539,8 @@ TEST_CASE("serve: out of descriptors it closes idle kept-alive connections to ta
     // out until --idle-timeout (60 s here) if idle ones were not closed.
     serve_process s({"--idle-timeout", "60"}, {"sh", "-c", "ulimit -n 48 && exec \"$0\" \"$@\""});
     std::vector<std::unique_ptr<client>> kept;
+    // Connections that send nothing (a browser's preconnects) are idle too.
+    for (int i = 0; i < 40; ++i) kept.push_back(std::make_unique<client>(s.port()));
     for (int i = 0; i < 80; ++i) {
         INFO("client " << i);
         kept.push_back(std::make_unique<client>(s.port()));
@@ -643,11 +645,16 @@ TEST_CASE("serve: option combinations that cannot work are refused", "[serve]") 
     auto help = run_process({SHOAL_BINARY, "serve", "--help"}, "", 20s);
     CHECK_THAT(help.out, Catch::Contains("6000 bytes to 64M (67108864 bytes)"));
     // More hosts than the certificate names: served, with a warning.
-    auto many = run_process({SHOAL_BINARY, "serve", "--tls", "--hosts", "5000", "--print-urls", "--port", "1", "--urls", "1"},
+    auto many = run_process({SHOAL_BINARY, "serve", "--tls", "--hosts", "5000", "--print-urls", "--port", "1", "--urls", "5000"},
                             "", 20s);
     CHECK(many.exit_code == 0);
     CHECK(many.err == "shoal serve: warning: the certificate names the first 4096 of the 5000 hosts: a client that "
                       "checks it (crawl --ca-file) fails on the others; crawl --insecure does not\n");
+    // Fewer URLs than that use no host it does not name.
+    auto few = run_process({SHOAL_BINARY, "serve", "--tls", "--hosts", "5000", "--print-urls", "--port", "1", "--urls", "10"},
+                           "", 20s);
+    CHECK(few.exit_code == 0);
+    CHECK(few.err.empty());
 }
 
 TEST_CASE("serve: --error-rate and --reset-rate pick the same pages every time", "[serve]") {
