@@ -500,10 +500,9 @@ std::string resume_fingerprint(const crawl_options& o, std::uint64_t rules_hash,
     }
     // Only when on, so that the runs before --robots existed resume as they were.
     if (o.robots) s << " robots=1";
-    // Only when it is not the one -o's name gives: a format chosen by the
-    // name stays with the name, and --format csv on out.csv changes nothing.
-    const output_format by_name = o.output.ends_with(".csv") ? output_format::csv : output_format::jsonl;
-    if (o.format != by_name) s << " format=" << (o.format == output_format::csv ? "csv" : "jsonl");
+    // Not the format: the output's first bytes say it (a CSV header or a
+    // record), and --resume refuses the other one (refuse_foreign_output),
+    // however it was chosen (-o's name, --format, stdout into a file).
     return s.str();
 }
 

@@ -1297,7 +1297,8 @@ TEST_CASE("crawl: --format chooses the records' format whatever the output's nam
     CHECK(csv.exit_code == 0);
     CHECK(csv.err.empty());
     CHECK(shoal::test::read_file(dir / "o.txt").starts_with("line,url,"));
-    // It is part of the run: a resume without it is refused, saying why.
+    // The output's first bytes say its format: a resume in the other one
+    // is refused, saying why.
     auto resumed = run_process({SHOAL_BINARY, "crawl", urls, "-o", (dir / "o.txt").string(), "--resume", "-q"}, "", 30s);
     CHECK(resumed.exit_code == 1);
     CHECK_THAT(resumed.err, Catch::Contains("or with --format csv"));
