@@ -255,7 +255,7 @@ private:
     // list empties no earlier run's records.
     void wait_for_list_head() {
         struct stat st{};
-        if (::fstat(input_fd_, &st) == 0 && S_ISREG(st.st_mode)) return;
+        if (::fstat(input_fd_, &st) != 0 || S_ISREG(st.st_mode)) return;
         for (;;) {
             pollfd fds[2] = {{signal_pipe[0], POLLIN, 0}, {input_fd_, POLLIN, 0}};
             if (::poll(fds, 2, -1) < 0) {
@@ -271,8 +271,20 @@ private:
                                           "interrupted while waiting for the first line of " + list_name() +
                                               "; nothing was written");
             }
-            if (fds[1].revents && source_->read_head()) return;
+            if (fds[1].revents && source_->read_head()) break;
         }
+        // A pipe that ends before its first byte is an empty list; more
+        // often a command before it that failed (zcat of a missing file).
+        // An earlier run's records are not emptied for it.
+        struct stat out{};
+        const bool pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);  // not /dev/null, an empty list by name
+        if (pipe && source_->ended_empty() && !o_.resume && o_.output != "-" && ::stat(o_.output.c_str(), &out) == 0 &&
+            S_ISREG(out.st_mode) && out.st_size > 0)
+            throw setup_error(exit_code::file,
+                              list_name() + " is empty (did the command before the pipe fail?); " + o_.output +
+                                  " keeps the " + std::to_string(out.st_size) +
+                                  " bytes it holds. To empty it, crawl an empty list: shoal crawl /dev/null -o " +
+                                  o_.output);
     }
 
     // The URL list as messages name it.

@@ -33,6 +33,10 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 }  // namespace
 
 std::string unreadable_list_reason(std::string_view head) {
+    using namespace std::string_view_literals;
+    if (starts_with(head, "\xFF\xFE\0\0"sv) || starts_with(head, "\0\0\xFE\xFF"sv))
+        return "is UTF-32 (it starts with a UTF-32 byte order mark); shoal reads UTF-8 lists: convert it "
+               "first, e.g. iconv -f UTF-32 -t UTF-8 LIST > LIST.utf8";
     if (starts_with(head, "\xFF\xFE") || starts_with(head, "\xFE\xFF"))
         return "is UTF-16 (it starts with a UTF-16 byte order mark); shoal reads UTF-8 lists: convert it "
                "first, e.g. iconv -f UTF-16 -t UTF-8 LIST > LIST.utf8";
@@ -48,6 +52,14 @@ std::string unreadable_list_reason(std::string_view head) {
         if (starts_with(head, c.magic) && (c.name != "bzip2" || (head.size() > 3 && head[3] >= '1' && head[3] <= '9')))
             return "is " + std::string(c.name) + "-compressed; shoal reads text lists: " + std::string(c.reader) +
                    " LIST | shoal crawl - ...";
+    // UTF-16 or UTF-32 without a byte order mark: a NUL beside every
+    // character ("h\0t\0t\0p\0"); no URL list starts so. (NULs alone, as
+    // /dev/zero gives, are one endless line, which gets its record.)
+    const std::string_view start = head.substr(0, 64);
+    const auto nuls = static_cast<std::size_t>(std::count(start.begin(), start.end(), '\0'));
+    if (start.size() >= 8 && nuls * 3 >= start.size() && (start.size() - nuls) * 3 >= start.size())
+        return "has NUL bytes between its characters: UTF-16 or UTF-32 without a byte order mark? shoal reads "
+               "UTF-8 lists: convert it first, e.g. iconv -f UTF-16LE -t UTF-8 LIST > LIST.utf8";
     // Lines ended by CR alone: one line of URLs, CR between them.
     if (head.find('\n') == std::string_view::npos) {
         const std::size_t cr = head.find('\r');
@@ -162,6 +174,8 @@ url_source::parsed url_source::parse(input_line& out) {
         }
     }
 }
+
+bool url_source::ended_empty() const { return eof_ && bytes_read_ == 0; }
 
 bool url_source::read_head() {
     auto whole = [&] {

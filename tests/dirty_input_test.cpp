@@ -264,6 +264,27 @@ TEST_CASE("dirty input: a UTF-16, compressed or CR-ended list is refused before 
     }
 }
 
+TEST_CASE("dirty input: a pipe that ends before its first byte leaves an earlier output as it was", "[dirty]") {
+    // `zcat missing.gz | shoal crawl - -o out.jsonl`: the command before the
+    // pipe failed; the records of the run before are not emptied for it.
+    temp_dir dir;
+    const fs::path out = dir / "out.jsonl";
+    shoal::test::write_file(out, "{\"line\":1}\n");
+    auto piped = shoal::test::run_process({SHOAL_BINARY, "crawl", "-", "-o", out.string()}, "", 30s);
+    CHECK(piped.exit_code == 2);
+    CHECK(piped.err == "shoal: the URL list on stdin is empty (did the command before the pipe fail?); " +
+                           out.string() + " keeps the 11 bytes it holds. To empty it, crawl an empty list: "
+                           "shoal crawl /dev/null -o " + out.string() + "\n");
+    CHECK(shoal::test::read_file(out) == "{\"line\":1}\n");
+    // An empty list by name is a complete run of nothing, as documented.
+    auto named = shoal::test::run_process({SHOAL_BINARY, "crawl", "/dev/null", "-o", out.string(), "-q"}, "", 30s);
+    CHECK(named.exit_code == 0);
+    CHECK(shoal::test::read_file(out).empty());
+    // With no earlier records, an empty pipe is an empty run too.
+    auto fresh = shoal::test::run_process({SHOAL_BINARY, "crawl", "-", "-o", out.string(), "-q"}, "", 30s);
+    CHECK(fresh.exit_code == 0);
+}
+
 TEST_CASE("dirty input: localhost, localhost. and names under .localhost are loopback, not DNS names", "[dirty]") {
     local_site site;  // on 127.0.0.1
     temp_dir dir;

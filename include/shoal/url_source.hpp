@@ -57,6 +57,8 @@ public:
     // after refusing a list whose first bytes show it is no text list, as
     // next() does. What it read is kept for next().
     bool read_head();
+    // Whether the list ended before its first byte (an empty pipe).
+    bool ended_empty() const;
 
     int fd() const { return fd_; }
 
@@ -97,8 +99,9 @@ private:
 
 // Why a list that starts with `head` cannot be read as one URL per line
 // (its first bytes: all of the list, or at least its first line or 64 KiB):
-// UTF-16, compressed (gzip, bzip2, xz, zstd), or lines ended by CR alone
-// (classic Mac OS); empty when none of these. The reason says what to do.
+// UTF-16 or UTF-32 (with a byte order mark, or NUL bytes between the
+// characters of its first 64 bytes), compressed (gzip, bzip2, xz, zstd), or lines ended by CR
+// alone (classic Mac OS); empty when none of these. The reason says what to do.
 std::string unreadable_list_reason(std::string_view head);
 
 // Counts the lines url_source would yield from a regular file without
