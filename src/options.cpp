@@ -123,7 +123,7 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
     crawl.add_option("--format", o.format_name,
                      "jsonl or csv, whatever the output's name (default: by -o's extension; JSONL "
                      "for '-')")
-        ->check(CLI::IsMember({"jsonl", "csv"}).description(""))
+        ->transform(CLI::IsMember({"jsonl", "csv"}, CLI::ignore_case).description(""))
         ->type_name("F");
     crawl.add_option("-p,--processes", o.processes,
                      "worker processes taking lines at once (default: CPU count, here " +
@@ -216,51 +216,6 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
 
 }  // namespace
 
-namespace {
-
-// Edits (insert, delete, replace one character) from a to b.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
-// An unknown --option named as such, with the known one it is closest to
-// (CLI11 names the words around it: "not expected: urls.txt --concurency").
-void refuse_unknown_long_options(const CLI::App& crawl, int argc, char** argv, int from) {
-    std::vector<std::string> known = {"--help", "--version"};
-    for (const CLI::Option* opt : crawl.get_options())
-        for (const std::string& name : opt->get_lnames()) known.push_back("--" + name);
-    for (int i = from; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (arg == "--") return;
-        if (!arg.starts_with("--")) continue;
-        const std::string_view name = arg.substr(0, arg.find('='));
-        if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-        std::string best;
-        std::size_t best_distance = 3;  // at most two edits away
-        for (const std::string& k : known)
-            if (const std::size_t d = edit_distance(name, k); d < best_distance) {
-                best_distance = d;
-                best = k;
-            }
-        throw setup_error(exit_code::usage, "unknown option " + std::string(name) +
-                                                (best.empty() ? std::string() : "; did you mean " + best + "?") +
-                                                " (see shoal crawl --help)");
-    }
-}
-
-}  // namespace
-
 command parse_command_line(int argc, char** argv) {
     CLI::App app{"shoal: a fast crawler for big URL lists", "shoal"};
     app.formatter(std::make_shared<usage_formatter>());
@@ -285,12 +240,14 @@ command parse_command_line(int argc, char** argv) {
         const std::string first = argv[1];
         // A URL list or a URL where the command goes: "shoal urls.txt".
         const bool looks_like_input = first.find_first_of("./") != std::string::npos;
+        const std::string near = closest_word(first, {"crawl", "extract", "diff", "serve", "bench", "help"});
         throw setup_error(exit_code::usage,
-                          "unknown command '" + first + "'; the commands are crawl, extract, diff, serve and bench" +
+                          "unknown command '" + first + "'" + (near.empty() ? "" : "; did you mean " + near + "?") +
+                              "; the commands are crawl, extract, diff, serve and bench" +
                               (looks_like_input ? "; to crawl it: shoal crawl " + first : std::string()) +
                               " (see shoal --help)");
     }
-    if (argc >= 2) refuse_unknown_long_options(*crawl, argc, argv, 2);
+    if (argc >= 2) refuse_unknown_long_options(*crawl, argc, argv, 2, "crawl");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {

@@ -399,6 +399,16 @@ TEST_CASE("dirty input: an unknown command is named as one, with the crawl comma
     CHECK(typo.err == "shoal: unknown option --concurency; did you mean --concurrency? (see shoal crawl --help)\n");
     auto far = shoal::test::run_process({SHOAL_BINARY, "crawl", "urls.txt", "--frobnicate=2"}, "", 30s);
     CHECK(far.err == "shoal: unknown option --frobnicate (see shoal crawl --help)\n");
+    // So in the other commands, and for a misspelled command.
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "serve", "--page-szie", "8K"}, "", 30s).err ==
+          "shoal: unknown option --page-szie; did you mean --page-size? (see shoal serve --help)\n");
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "diff", "--onyl", "price", "a.jsonl", "b.jsonl"}, "", 30s).err ==
+          "shoal diff: unknown option --onyl; did you mean --only? (see shoal diff --help)\n");
+    auto crwal = shoal::test::run_process({SHOAL_BINARY, "crwal", "urls.txt"}, "", 30s);
+    CHECK(crwal.exit_code == 1);
+    CHECK_THAT(crwal.err, Catch::StartsWith("shoal: unknown command 'crwal'; did you mean crawl?"));
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "crawl", "-", "--format", "CSV", "-o", "-"}, "", 30s)
+              .out.starts_with("line,url,"));
     // Another command's option given twice is said as crawl's is.
     auto twice = shoal::test::run_process({SHOAL_BINARY, "serve", "--duration", "1", "--duration", "2"}, "", 30s);
     CHECK(twice.exit_code == 1);

@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "shoal/error.hpp"
 #include "shoal/literal_search.hpp"
@@ -25,10 +27,60 @@ inline std::string usage_error_text(const CLI::ParseError& e) {
     return what;
 }
 
+// Edits (insert, delete, replace one character) from a to b.
+inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// The word of `known` at most two edits from `word`, the closest; "" if none.
+inline std::string closest_word(std::string_view word, const std::vector<std::string>& known) {
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const std::string& k : known)
+        if (const std::size_t d = edit_distance(word, k); d < best_distance) {
+            best_distance = d;
+            best = k;
+        }
+    return best;
+}
+
+// An unknown --option in argv[from..] named as such, with the known one it
+// is closest to (CLI11 names the words around it: "not expected: urls.txt
+// --concurency").
+inline void refuse_unknown_long_options(const CLI::App& app, int argc, char** argv, int from,
+                                        const std::string& command) {
+    std::vector<std::string> known = {"--help", "--version"};
+    for (const CLI::Option* opt : app.get_options())
+        for (const std::string& name : opt->get_lnames()) known.push_back("--" + name);
+    for (int i = from; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") return;
+        if (!arg.starts_with("--")) continue;
+        const std::string_view name = arg.substr(0, arg.find('='));
+        if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+        const std::string best = closest_word(name, known);
+        throw setup_error(exit_code::usage, "unknown option " + std::string(name) +
+                                                (best.empty() ? std::string() : "; did you mean " + best + "?") +
+                                                " (see shoal " + command + " --help)");
+    }
+}
+
 // Parses argv[2..] (argv[1] is the command) into app. Returns false when
 // help was asked for and printed. Throws setup_error(exit_code::usage)
 // naming `shoal COMMAND --help` on a bad command line.
 inline bool parse_command(CLI::App& app, int argc, char** argv, const std::string& command) {
+    refuse_unknown_long_options(app, argc, argv, 2, command);
     try {
         app.parse(argc - 1, argv + 1);
     } catch (const CLI::CallForHelp&) {
