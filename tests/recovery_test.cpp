@@ -690,13 +690,16 @@ TEST_CASE("recovery: a slow reader of the output FIFO gets every record of a sto
     temp_dir dir;
     const fs::path fifo = dir / "records.fifo";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-    // Reads on, slowly: about 400 records a second.
-    background_process reader(
-        {"bash", "-c", "while IFS= read -r l; do printf '%s\\n' \"$l\"; sleep 0.0025; done < " + fifo.string()},
-        dir / "got.jsonl", dir / "reader.err");
+    // Reads on, slowly: about 400 records a second (no process started per
+    // line, which on a loaded machine stalled the reader past --grace).
+    background_process reader({"python3", "-c",
+                               "import sys, time\n"
+                               "for line in sys.stdin:\n"
+                               "    sys.stdout.write(line); sys.stdout.flush(); time.sleep(0.0025)\n"},
+                              dir / "got.jsonl", dir / "reader.err", fifo);
     auto urls = write_urls(dir, slow_pages(site, 3000, 0));
     background_process shoal({SHOAL_BINARY, "crawl", urls.string(), "-o", fifo.string(), "--no-progress",
-                              "--grace", "1", "-p", "1", "-c", "8"},
+                              "--grace", "2", "-p", "1", "-c", "8"},
                              dir / "stdout", dir / "stderr");
     std::this_thread::sleep_for(2s);
     ::kill(shoal.pid(), SIGINT);
