@@ -57,7 +57,7 @@ std::string unreadable_list_reason(std::string_view head) {
     // /dev/zero gives, are one endless line, which gets its record.)
     const std::string_view start = head.substr(0, 64);
     const auto nuls = static_cast<std::size_t>(std::count(start.begin(), start.end(), '\0'));
-    if (start.size() >= 8 && nuls * 3 >= start.size() && (start.size() - nuls) * 3 >= start.size())
+    if (start.size() >= 8 && nuls * 3 >= start.size() && (start.size() - nuls) * 8 >= start.size())
         return "has NUL bytes between its characters: UTF-16 or UTF-32 without a byte order mark? shoal reads "
                "UTF-8 lists: convert it first, e.g. iconv -f UTF-16LE -t UTF-8 LIST > LIST.utf8";
     // Lines ended by CR alone: one line of URLs, CR between them.

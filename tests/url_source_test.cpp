@@ -395,6 +395,7 @@ TEST_CASE("url_source: a UTF-16, compressed or CR-ended list is refused at its f
              {cr_only, "has lines ended by CR alone"},
              {std::string("\xFF\xFE\0\0h\0\0\0", 8), "is UTF-32"},
              {std::string("h\0t\0t\0p\0:\0/\0/\0a\0\n\0", 18), "has NUL bytes between its characters"},
+             {std::string("h\0\0\0t\0\0\0t\0\0\0p\0\0\0", 16), "has NUL bytes between its characters"},
          }) {
         INFO(said);
         CHECK(shoal::unreadable_list_reason(content).find(said) != std::string::npos);
