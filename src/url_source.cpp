@@ -55,7 +55,10 @@ std::string unreadable_list_reason(std::string_view head) {
     // UTF-16 or UTF-32 without a byte order mark: a NUL beside every
     // character ("h\0t\0t\0p\0"); no URL list starts so. (NULs alone, as
     // /dev/zero gives, are one endless line, which gets its record.)
-    const std::string_view start = head.substr(0, 64);
+    // Only the first line's bytes (at most 64): a pipe's come in pieces, and
+    // the first line is what is sure to be there when this is asked.
+    const std::size_t nl = head.find('\n');
+    const std::string_view start = head.substr(0, std::min<std::size_t>(64, nl == std::string_view::npos ? head.size() : nl + 1));
     const auto nuls = static_cast<std::size_t>(std::count(start.begin(), start.end(), '\0'));
     if (start.size() >= 8 && nuls * 3 >= start.size() && (start.size() - nuls) * 8 >= start.size())
         return "has NUL bytes between its characters: UTF-16 or UTF-32 without a byte order mark? shoal reads "
