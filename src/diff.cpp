@@ -789,17 +789,13 @@ void append_change_csv(const url_change& c, std::string& out) {
 
 // ---- the table ----
 
-// One code point of s at i, i moved past it; a byte that starts no
-// well-formed sequence reads as U+FFFD (records are UTF-8, a file may not be).
+// One code point of s at i, i moved past it. REQUIRES: s is valid UTF-8
+// (cell() makes it so; width() measures cells).
 char32_t next_code_point(std::string_view s, std::size_t& i) {
     const auto b = static_cast<unsigned char>(s[i++]);
-    const int more = b < 0x80 ? 0 : b >= 0xC2 && b < 0xE0 ? 1 : b >= 0xE0 && b < 0xF0 ? 2 : b >= 0xF0 && b < 0xF5 ? 3 : -1;
-    if (more < 0) return 0xFFFD;
+    const int more = b < 0x80 ? 0 : b < 0xE0 ? 1 : b < 0xF0 ? 2 : 3;
     char32_t c = more == 0 ? b : more == 1 ? b & 0x1F : more == 2 ? b & 0x0F : b & 0x07;
-    for (int k = 0; k < more; ++k) {
-        if (i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) return 0xFFFD;
-        c = c << 6 | (static_cast<unsigned char>(s[i++]) & 0x3F);
-    }
+    for (int k = 0; k < more; ++k) c = c << 6 | (static_cast<unsigned char>(s[i++]) & 0x3F);
     return c;
 }
 
@@ -849,8 +845,6 @@ std::string cell(std::string_view raw, std::size_t max) {
             append_utf8(out, c == 0x7F ? 0x2421 : 0x2400 + c);
         else if (control)
             out += "\xEF\xBF\xBD";
-        else if (c == 0xFFFD)
-            out += "\xEF\xBF\xBD";  // also for a byte that starts no sequence
         else
             out.append(s, start, i - start);
         if (n <= max - 3) keep = out.size();
