@@ -1103,18 +1103,6 @@ user_rule compile_rule(const rule_file& f, const rule& r) {
     return u;
 }
 
-// U+202F (narrow no-break space: French "12 345"), U+2007 (figure
-// space), U+2008 (punctuation space) and U+2009 (thin space) as ' ', which
-// groups digits as a no-break space does.
-std::string narrow_spaces_as_spaces(std::string s) {
-    for (std::size_t at = 0; (at = s.find("\xE2\x80", at)) != std::string::npos;) {
-        const char third = at + 2 < s.size() ? s[at + 2] : '\0';
-        if (third == '\xAF' || third == '\x87' || third == '\x88' || third == '\x89') s.replace(at, 3, " ");
-        else ++at;
-    }
-    return s;
-}
-
 // The first decimal number in s, as an exact JSON number (no float round
 // trip): an optional '-', digits without leading zeros, and a fraction;
 // ".5" (a '.' before the digits, after no digit) is 0.5, and so is ",5" when
@@ -1235,7 +1223,7 @@ value render(value_type type, std::string_view capture, const page& pg,
             break;
         }
         case value_type::number:
-            if (auto n = first_number(narrow_spaces_as_spaces(fold_for_parsing(html_to_text(capture, where))))) {
+            if (auto n = first_number(fold_for_parsing(html_to_text(capture, where)))) {
                 v.present = true;
                 v.json = std::move(*n);
             }

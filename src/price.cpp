@@ -247,6 +247,9 @@ constexpr fold_rule fold_rules[] = {
     {"\xEF\xBC", 0x8C, 0x8C, ','},  {"\xEF\xBC", 0x8E, 0x8E, '.'}, {"\xEF\xBC", 0x84, 0x84, '$'},
     {"\xEF\xBC", 0x87, 0x87, '\''}, {"\xEF\xBD", 0x9E, 0x9E, '~'}, {"\xE2\x80", 0x99, 0x99, '\''},
     {"\xD9", 0xAB, 0xAB, '.'},      {"\xD9", 0xAC, 0xAC, ','},  // Arabic separators
+    // Digit-group spaces: figure, punctuation, thin, narrow no-break ("12 345").
+    {"\xE2\x80", 0x87, 0x87, ' '}, {"\xE2\x80", 0x88, 0x88, ' '}, {"\xE2\x80", 0x89, 0x89, ' '},
+    {"\xE2\x80", 0xAF, 0xAF, ' '},
 };
 
 // ---- Currency markers ----

@@ -69,8 +69,9 @@ std::optional<price> parse_price(std::string_view text, std::string_view currenc
                                  price_format format = price_format::text);
 
 // `s` with full-width, Arabic-Indic, Devanagari and Bengali digits and
-// separators in ASCII, and typographic apostrophes as '\'': "１２３" is
-// "123", "٣٫٥" is "3.5". Other bytes stay.
+// separators in ASCII, typographic apostrophes as '\'', and the spaces that
+// group digits (figure, punctuation, thin, narrow no-break) as ' ': "１２３"
+// is "123", "٣٫٥" is "3.5". Other bytes stay.
 std::string fold_for_parsing(std::string_view s);
 
 // `text` as an ISO 4217 code: spaces around it dropped, upper-cased, and the
