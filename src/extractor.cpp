@@ -878,10 +878,17 @@ std::string url_text(std::string_view s) {
     return out;
 }
 
-// Whether `at` lies inside a tag (in an attribute value, say), not in text.
-bool in_tag(std::string_view html, std::size_t at) {
-    const std::size_t lt = html.rfind('<', at), gt = html.rfind('>', at);
-    return lt != std::string_view::npos && (gt == std::string_view::npos || gt < lt);
+// Whether `at` lies inside a tag (in an attribute value, say), not in text:
+// the nearest '<' or '>' at or before it is a '<'. Looked for at most
+// max_back bytes back (beyond that: text).
+bool in_tag(std::string_view html, std::size_t at, std::size_t max_back = std::string_view::npos) {
+    const std::size_t stop = at + 1 > max_back ? at + 1 - max_back : 0;
+    for (std::size_t i = std::min(at + 1, html.size()); i > stop;) {
+        const char c = html[--i];
+        if (c == '<') return true;
+        if (c == '>') return false;
+    }
+    return false;
 }
 
 // The href of the page's first <base> element that has one (outside
@@ -1177,19 +1184,13 @@ bool starts_with_scheme(std::string_view s) {
     });
 }
 
-// Where a capture of the page sits: in a tag (an attribute's value) when
-// the nearest '<' or '>' before it is a '<'. Looked for at most 4 KiB back,
-// so that thousands of matches in a large script cost no scan of the page
-// each (beyond that: text).
+// Where a capture of the page sits: in a tag (an attribute's value) or in
+// text. Looked for at most 4 KiB back, so that thousands of matches in a
+// large script cost no scan of the page each.
 reference_context context_of(std::string_view capture, std::string_view html) {
-    if (capture.data() <= html.data() || capture.data() > html.data() + html.size()) return reference_context::text;
-    const auto at = static_cast<std::size_t>(capture.data() - html.data());
-    for (std::size_t i = at, stop = at > 4096 ? at - 4096 : 0; i > stop;) {
-        const char c = html[--i];
-        if (c == '<') return reference_context::attribute;
-        if (c == '>') return reference_context::text;
-    }
-    return reference_context::text;
+    const bool inside = capture.data() > html.data() && capture.data() <= html.data() + html.size() &&
+                        in_tag(html, static_cast<std::size_t>(capture.data() - html.data()) - 1, 4096);
+    return inside ? reference_context::attribute : reference_context::text;
 }
 
 value render(value_type type, std::string_view capture, const page& pg,
