@@ -871,11 +871,7 @@ constexpr std::string_view unavailable_words[] = {"sold", "stock", "unavailable"
 std::string url_text(std::string_view s) {
     while (!s.empty() && static_cast<unsigned char>(s.front()) <= ' ') s.remove_prefix(1);
     while (!s.empty() && static_cast<unsigned char>(s.back()) <= ' ') s.remove_suffix(1);
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s)
-        if (c != '\t' && c != '\n' && c != '\r') out += c;
-    return out;
+    return without_tabs_and_line_breaks(s);
 }
 
 // Whether `at` lies inside a tag (in an attribute value, say), not in text:

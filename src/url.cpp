@@ -675,13 +675,19 @@ std::variant<target_url, url_error> parse_url(std::string_view text) {
     return r;
 }
 
+std::string without_tabs_and_line_breaks(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::copy_if(s.begin(), s.end(), std::back_inserter(out), [](char c) { return c != '\t' && c != '\n' && c != '\r'; });
+    return out;
+}
+
 std::variant<target_url, url_error> resolve_location(const target_url& base,
                                                      std::string_view location) {
     // Browsers drop tabs and line breaks anywhere in a URL (WHATWG URL).
     std::string unbroken;
     if (location.find_first_of("\t\n\r") != std::string_view::npos) {
-        std::copy_if(location.begin(), location.end(), std::back_inserter(unbroken),
-                     [](char c) { return c != '\t' && c != '\n' && c != '\r'; });
+        unbroken = without_tabs_and_line_breaks(location);
         location = unbroken;
     }
     // In an http(s) URL, browsers read a backslash before the query as a

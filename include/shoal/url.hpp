@@ -83,6 +83,10 @@ std::optional<target_url> parse_plain_url(std::string_view text);
 std::variant<target_url, url_error> parse_any_url(std::string_view text);
 }  // namespace detail
 
+// s without its tabs and line breaks, which browsers drop anywhere in a URL
+// (WHATWG URL: an href wrapped over lines).
+std::string without_tabs_and_line_breaks(std::string_view s);
+
 // Resolves a Location header against the URL it came from.
 std::variant<target_url, url_error> resolve_location(const target_url& base,
                                                      std::string_view location);
