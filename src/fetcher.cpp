@@ -804,8 +804,8 @@ struct fetcher::impl {
             if (rec == http::error::buffer_overflow) a.code = "header_too_large";
             // Connected, the CONNECT sent: what did not come is its answer.
             if (a.code == "timeout")
-                a.message = "proxy " + cfg.proxy->shown + ": no answer to CONNECT " + u.host + ':' +
-                            std::to_string(u.port) + " within the timeout";
+                a.message = "proxy " + cfg.proxy->shown + ": no answer to CONNECT " + connect_authority(u) +
+                            " within the timeout";
             co_return false;
         }
         const int st = answer.status;
