@@ -82,16 +82,16 @@ constexpr builtin_rule title_rules[] = {
 // second alternative captures "<del" when the element opens with one
 // (WooCommerce's <del>old</del> <ins>new</ins>): see visible_price_text().
 constexpr builtin_rule price_rules[] = {
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*["']([^"']+))re", "price:amount", lead::in_tag, quote, price_source::attribute},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr, price_source::attribute},
-    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*["']([^"']+))re", "itemprop", lead::none, space_or_equals, price_source::attribute},
-    {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']([^"']+)["'][^>]*?itemprop\s*=\s*["']price["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute, "content"},
+    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "price:amount", lead::in_tag, quote, price_source::attribute},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr, price_source::attribute},
+    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "itemprop", lead::none, space_or_equals, price_source::attribute},
+    {R"re((?i)<\w+\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?itemprop\s*=\s*["']price["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute, "content"},
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop", lead::none, space_or_equals, price_source::visible},
     {R"re("price"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"price\"", lead::none, space_or_colon, price_source::ld_json},
     {R"re("lowPrice"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
-    {R"re((?i)<\w+\s[^>]*?(?:itemprop\s*=\s*["']lowPrice["'][^>]*?content\s*=\s*["']([^"']+)|content\s*=\s*["']([^"']+)["'][^>]*?itemprop\s*=\s*["']lowPrice["']))re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute},
+    {R"re((?i)<\w+\s[^>]*?(?:itemprop\s*=\s*["']lowPrice["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')|content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?itemprop\s*=\s*["']lowPrice["']))re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute},
     {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote, price_source::visible},
-    {R"re((?i)class\s*=\s*["'](?:[\w-]+\s+)*price(?:\s+[\w-]+)*["'][^>]*>(?:\s*(<del)\b|([^<]+)<|\s*(<(?:span|bdi|b|strong|em|ins|small|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_or_quote, price_source::visible},
+    {R"re((?i)class\s*=\s*["']\s*(?:[\w-]+\s+)*price(?:\s+[\w-]+)*\s*["'][^>]*>(?:\s*(<del)\b|([^<]+)<|\s*(<(?:span|bdi|b|strong|em|ins|small|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_or_quote, price_source::visible},
 };
 
 constexpr builtin_rule currency_rules[] = {
@@ -529,8 +529,8 @@ std::size_t search_start(const compiled_rule& rule, std::string_view text, std::
 // an empty optional inside when none did.
 std::optional<std::optional<std::string_view>> match_at(const RE2& re, std::string_view text,
                                                         std::size_t start, RE2::Anchor anchor) {
-    re2::StringPiece groups[4];
-    int n = std::min(re.NumberOfCapturingGroups() + 1, 4);
+    re2::StringPiece groups[5];
+    int n = std::min(re.NumberOfCapturingGroups() + 1, 5);
     if (!re.Match(re2::StringPiece(text.data(), text.size()), start, text.size(), anchor, groups, n))
         return std::nullopt;
     for (int i = 1; i < n; ++i)

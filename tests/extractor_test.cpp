@@ -511,6 +511,27 @@ TEST_CASE("extractor: a price element that holds no price gives way to the next 
     CHECK_FALSE(run(labels + "<span class=\"price\">$1.00</span>").price);
 }
 
+TEST_CASE("extractor: a quoted structured value runs to its own closing quote", "[extractor]") {
+    // Swiss shops write the apostrophe grouping into the meta as it is.
+    check_price(run("<meta property=\"og:price:amount\" content=\"1'234.50\">"
+                    "<meta property=\"og:price:currency\" content=\"CHF\">"),
+                "1234.50", "CHF");
+    check_price(run("<meta content=\"1'234.50\" property=\"product:price:amount\">"), "1234.50", "");
+    check_price(run("<span itemprop=\"price\" content=\"2'499.00\">CHF 2'499.00</span>"), "2499.00", "");
+    check_price(run("<span content=\"2'499.00\" itemprop=\"price\">CHF 2'499.00</span>"), "2499.00", "");
+    check_price(run("<meta itemprop=\"lowPrice\" content=\"1'099.00\">"), "1099.00", "");
+    // Single quotes hold a double quote as it is.
+    check_price(run("<meta property='og:price:amount' content='12.50'>"), "12.50", "");
+}
+
+TEST_CASE("extractor: a price class with blanks around the class names", "[extractor]") {
+    check_price(run("<span class=\"price \">$19.99</span>"), "19.99", "USD");
+    check_price(run("<span class=\" price\">$19.99</span>"), "19.99", "USD");
+    // Shopify's Dawn theme writes its classes over several lines.
+    check_price(run("<div class=\"\n    price\n    price--large price--on-sale\">\n  <span>\u20ac39,00 EUR</span></div>"),
+                "39.00", "EUR");
+}
+
 TEST_CASE("extractor: the current price wins over a struck or old one", "[extractor]") {
     auto struck = run("<s class=\"price old-price\">$29.99</s> <span class=\"price sale-price\">$19.99</span>");
     check_price(struck, "19.99", "USD");
