@@ -78,20 +78,20 @@ constexpr builtin_rule title_rules[] = {
 // In order of trust: structured data first (an Offer's price, then an
 // AggregateOffer's lowPrice), then visible price elements. A JSON-LD
 // value is a JSON string, taken whole ("19,99 €" names its currency),
-// or a JSON number. The last rule's
-// second alternative captures "<del" when the element opens with one
-// (WooCommerce's <del>old</del> <ins>new</ins>): see visible_price_text().
+// or a JSON number. The visible rules' second alternative captures a child
+// element's start tag right after the element's ("<del", "<span"): see
+// visible_price_text().
 constexpr builtin_rule price_rules[] = {
     {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "price:amount", lead::in_tag, quote, price_source::attribute},
     {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr, price_source::attribute},
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "itemprop", lead::none, space_or_equals, price_source::attribute},
     {R"re((?i)<\w+\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?itemprop\s*=\s*["']price["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute, "content"},
-    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>([^<]+)<)re", "itemprop", lead::none, space_or_equals, price_source::visible},
+    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>(?:([^<]+)<|\s*(<(?:del|s|strike|span|bdi|b|strong|em|ins|small|sup|i|font|data|div|p)\b)))re", "itemprop", lead::none, space_or_equals, price_source::visible},
     {R"re("price"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"price\"", lead::none, space_or_colon, price_source::ld_json},
     {R"re("lowPrice"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
     {R"re((?i)<\w+\s[^>]*?(?:itemprop\s*=\s*["']lowPrice["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')|content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?itemprop\s*=\s*["']lowPrice["']))re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute},
     {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote, price_source::visible},
-    {R"re((?i)class\s*=\s*["']\s*(?:[\w-]+\s+)*price(?:\s+[\w-]+)*\s*["'][^>]*>(?:\s*(<del)\b|([^<]+)<|\s*(<(?:span|bdi|b|strong|em|ins|small|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_or_quote, price_source::visible},
+    {R"re((?i)class\s*=\s*["']\s*(?:[\w-]+\s+)*price(?:\s+[\w-]+)*\s*["'][^>]*>(?:([^<]+)<|\s*(<(?:del|s|strike|span|bdi|b|strong|em|ins|small|sup|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_or_quote, price_source::visible},
 };
 
 constexpr builtin_rule currency_rules[] = {
@@ -597,23 +597,145 @@ bool old_price_at(std::string_view text, std::size_t inside) {
     return false;
 }
 
-// For a capture of "<del" at `del`: the inside of the <ins> right after
-// the </del>, if there is one.
-std::optional<std::string_view> ins_after_del(std::string_view text, std::size_t del) {
+bool has_digit(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The name of the tag that starts at text[lt] ("<span class=x>", "</span>":
+// "span"), as written.
+std::string_view tag_name(std::string_view text, std::size_t lt) {
+    std::size_t begin = lt + 1;
+    if (begin < text.size() && text[begin] == '/') ++begin;
+    std::size_t end = begin;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-')) ++end;
+    return text.substr(begin, end - begin);
+}
+
+bool is_void_element(std::string_view name) {
+    constexpr std::string_view names[] = {"area", "base", "br",   "col",   "embed",  "hr",  "img",
+                                          "input", "link", "meta", "source", "track", "wbr"};
+    return std::any_of(std::begin(names), std::end(names), [&](auto n) { return ascii_iequals(name, n); });
+}
+
+// Classes of text meant for screen readers only (WooCommerce's "Original
+// price was: £25.00." beside the struck price), not shown.
+bool has_screen_reader_mark(std::string_view tag) {
+    constexpr std::string_view marks[] = {"screen-reader-text", "sr-only", "visually-hidden", "visuallyhidden"};
+    return std::any_of(std::begin(marks), std::end(marks),
+                       [&](auto mark) { return find_ascii_nocase(tag, mark) != std::string_view::npos; });
+}
+
+// Past the end tag of the element `name` whose start tag ends at `from`
+// (elements of its name inside it counted); npos when it does not end
+// before `limit`.
+std::size_t past_element(std::string_view text, std::string_view name, std::size_t from, std::size_t limit) {
+    int depth = 1;
+    for (std::size_t lt = from; (lt = text.find('<', lt)) < limit; ++lt) {
+        const bool end_tag = lt + 1 < text.size() && text[lt + 1] == '/';
+        if (!ascii_iequals(tag_name(text, lt), name)) continue;
+        if (end_tag && --depth == 0) {
+            const std::size_t gt = text.find('>', lt);
+            return gt == std::string_view::npos || gt >= limit ? std::string_view::npos : gt + 1;
+        }
+        if (!end_tag) ++depth;
+    }
+    return std::string_view::npos;
+}
+
+// Adds the text of another element to the price text read so far: the two
+// meet without a blank, as shown ("$1,299" and ".99"), but for a number
+// right after a number ("19.99" and "12" stay two numbers).
+void append_element_text(std::string& price, std::string_view t) {
+    if (!t.empty() && !price.empty() && price.back() >= '0' && price.back() <= '9' && t.front() != '.' &&
+        t.front() != ',')
+        price += ' ';
+    price.append(t);
+}
+
+// Adds the inside of a <sup> to the price text read so far: cents after a
+// whole number are joined with a point ("$19" and "99": "$19.99"; "19,"
+// and "99": "19,99"; "$49" and ".99": "$49.99"), anything else as it is.
+void append_sup(std::string& price, std::string_view sup) {
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    while (!sup.empty() && is_space(sup.front())) sup.remove_prefix(1);
+    while (!sup.empty() && is_space(sup.back())) sup.remove_suffix(1);
+    std::string_view cents = sup;
+    char point = '.';
+    if (!cents.empty() && (cents.front() == '.' || cents.front() == ',')) {
+        point = cents.front();
+        cents.remove_prefix(1);
+    }
+    std::size_t end = price.size();
+    while (end > 0 && is_space(price[end - 1])) --end;
+    const bool after_point = end > 1 && (price[end - 1] == '.' || price[end - 1] == ',') && digit(price[end - 2]);
+    const bool after_whole = end > 0 && digit(price[end - 1]) &&
+                             !(end >= 3 && (price[end - 3] == '.' || price[end - 3] == ','));  // no cents yet
+    if (cents.size() != 2 || !digit(cents[0]) || !digit(cents[1]) || !(after_point || after_whole)) {
+        append_element_text(price, sup);
+        return;
+    }
+    price.resize(end);
+    if (!after_point) price += point;
+    price.append(cents);
+}
+
+// The price a price element shows, read from `from` (in the element) to its
+// end tag, at most 1 KiB: the text of its elements, but for struck ones
+// (<s>, <del>, <strike>), old prices (the marks of has_old_price_mark), text
+// for screen readers only and scripts; cents in a <sup> after a whole number
+// joined with a point ("<span>$</span>19<sup>99</sup>" is "$19.99").
+std::string shown_price_text(std::string_view text, std::size_t from) {
     constexpr std::size_t npos = std::string_view::npos;
-    const std::size_t close = find_ascii_nocase(text.substr(del), "</del");
-    if (close == npos) return std::nullopt;
-    std::size_t at = text.find('>', del + close);
-    if (at == npos) return std::nullopt;
-    for (++at; at < text.size() && is_space(text[at]);) ++at;
-    if (!matches_nocase_at(text, at, "<ins") || at + 4 >= text.size() ||
-        !(text[at + 4] == '>' || is_space(text[at + 4])))
-        return std::nullopt;
+    const std::size_t limit = std::min(text.size(), from + 1024);
+    std::string price;
+    int depth = 0;
+    for (std::size_t pos = from; pos < limit;) {
+        const std::size_t lt = std::min(text.find('<', pos), limit);
+        append_element_text(price, text.substr(pos, lt - pos));
+        if (lt == limit) break;
+        if (matches_nocase_at(text, lt, "<!--")) {
+            const std::size_t close = text.find("-->", lt + 4);
+            if (close == npos) break;
+            pos = close + 3;
+            continue;
+        }
+        const std::string_view name = tag_name(text, lt);
+        const std::size_t gt = text.find('>', lt);
+        if (name.empty()) {  // a '<' that starts no tag: text
+            const std::size_t next = std::min(text.find('<', lt + 1), limit);
+            price.append(text.substr(lt, next - lt));
+            pos = next;
+            continue;
+        }
+        if (gt == npos || gt >= limit) break;
+        pos = gt + 1;
+        const std::string_view tag = text.substr(lt, gt + 1 - lt);
+        if (tag[1] == '/') {
+            if (--depth < 0) break;  // the price element's end tag
+        } else if (is_void_element(name) || tag.ends_with("/>")) {
+        } else if (struck_tag(tag) || has_old_price_mark(tag) || has_screen_reader_mark(tag) ||
+                   ascii_iequals(name, "script") || ascii_iequals(name, "style") || ascii_iequals(name, "template")) {
+            pos = past_element(text, name, gt + 1, limit);
+            if (pos == npos) break;
+        } else if (ascii_iequals(name, "sup") && text.substr(gt + 1, 64).find('<') != npos &&
+                   matches_nocase_at(text, text.find('<', gt + 1), "</sup")) {
+            const std::size_t close = text.find('<', gt + 1);
+            append_sup(price, text.substr(gt + 1, close - gt - 1));
+            const std::size_t end = text.find('>', close);
+            if (end == npos) break;
+            pos = end + 1;
+        } else {
+            ++depth;
+        }
+    }
+    return html_to_text(price);
+}
+
+// Whether a price element's content at `at` starts with a struck element.
+bool struck_start(std::string_view text, std::size_t at) {
     const std::size_t gt = text.find('>', at);
-    if (gt == npos) return std::nullopt;
-    const std::size_t end = find_ascii_nocase(text.substr(gt + 1), "</ins");
-    if (end == npos) return std::nullopt;
-    return text.substr(gt + 1, end);
+    return at < text.size() && text[at] == '<' && gt != std::string_view::npos &&
+           struck_tag(text.substr(at, gt + 1 - at));
 }
 
 // What a price rule's match is worth: the value, an old price (taken only
@@ -627,8 +749,9 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     if (rule.source == price_source::ld_json) return literals.in_ld_json(at) ? verdict::take : verdict::reject;
     verdict v = verdict::take;
     if (rule.source == price_source::visible) {
-        if (matches_nocase_at(text, at, "<del")) {
-            v = ins_after_del(text, at) ? verdict::take : verdict::old;
+        if (struck_start(text, at)) {
+            // The element opens with a struck price: the one shown beside it, if any.
+            v = has_digit(shown_price_text(text, at)) ? verdict::take : verdict::old;
         } else {
             // For a child element the price element's tag is before the blanks.
             std::size_t inside = at;
@@ -726,36 +849,6 @@ std::optional<std::string> title_element_text(std::string_view inside) {
     return text;
 }
 
-// The text of the element whose content starts at `at`, up to its end tag
-// (elements of its own name inside it counted), at most 512 bytes of it.
-std::string element_text(std::string_view text, std::size_t at) {
-    constexpr std::size_t npos = std::string_view::npos;
-    const std::size_t lt = at == 0 ? npos : text.rfind('<', at - 1);
-    const std::size_t limit = std::min(text.size(), at + 512);
-    if (lt == npos) return html_to_text(text.substr(at, limit - at));
-    std::size_t name_end = lt + 1;
-    while (name_end < at && std::isalnum(static_cast<unsigned char>(text[name_end]))) ++name_end;
-    const std::string name(text.substr(lt + 1, name_end - lt - 1));
-    auto tag_at = [&](std::size_t pos, std::string_view open) {  // "<name" or "</name", then a delimiter
-        if (name.empty() || !matches_nocase_at(text, pos, open) || !matches_nocase_at(text, pos + open.size(), name))
-            return false;
-        const char next = pos + open.size() + name.size() < text.size() ? text[pos + open.size() + name.size()] : '>';
-        return next == '>' || next == '/' || is_space(next);
-    };
-    int depth = 1;
-    for (std::size_t pos = at; (pos = text.find('<', pos)) < limit; ++pos) {
-        if (tag_at(pos, "</")) {
-            if (--depth == 0) return html_to_text(text.substr(at, pos - at));
-        } else if (tag_at(pos, "<")) {
-            ++depth;
-        }
-    }
-    return html_to_text(text.substr(at, limit - at));
-}
-
-bool has_digit(std::string_view s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 // The text of a JSON string's inside: its escapes (\", \\, \n, \u20AC and
 // surrogate pairs) decoded; a lone surrogate or a bad escape is U+FFFD.
@@ -794,58 +887,26 @@ std::string json_string_text(std::string_view s) {
     return out;
 }
 
-// The price text of a visible rule's match: the element's text with cents
-// raised in a <sup> after it ("$19<sup>99</sup>" is "$19.99", also
-// "$49<sup>.99</sup>"); for "<del" (WooCommerce's sale markup) the text of
-// the <ins> after it, or of the <del> itself when there is none. Where the
-// element's own text before its first child holds no digit (a currency in
-// a <span> of its own, a label, only whitespace), the text of the whole
-// element: "<span class=price><span>$</span>19.99</span>" is "$19.99".
+// The price text of a visible rule's match: the price its element shows
+// (shown_price_text) when the match is a child element's start tag, text
+// without a digit (a currency in a <span> of its own, a label, only
+// whitespace) or text followed by a child element ("$1,299<span>.99</span>",
+// "$19<sup>99</sup>"); else the text. An element that opens with a struck
+// price and shows no other gives the struck one (an old price).
 std::string visible_price_text(std::string_view text, std::string_view capture) {
     constexpr std::size_t npos = std::string_view::npos;
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
-    const bool del = matches_nocase_at(text, at, "<del");
-    if (!del && (capture.starts_with('<') || !has_digit(capture))) return element_text(text, at);
-    if (del) {
-        if (auto ins = ins_after_del(text, at)) return html_to_text(*ins);
-        const std::size_t gt = text.find('>', at);
-        const std::size_t end = gt == npos ? npos : find_ascii_nocase(text.substr(gt + 1), "</del");
-        return end == npos ? std::string() : html_to_text(text.substr(gt + 1, end));
-    }
-    std::string price = html_to_text(capture);
-    const std::size_t sup = at + capture.size();
-    if (price.empty() || !matches_nocase_at(text, sup, "<sup") || sup + 4 >= text.size()) return price;
-    if (text[sup + 4] != '>' && !is_space(text[sup + 4])) return price;
-    const std::size_t gt = text.find('>', sup);
-    if (gt == npos) return price;
-    const std::size_t close = find_ascii_nocase(text.substr(gt + 1, 64), "</sup");
-    if (close == npos) return price;
-    std::string_view cents = text.substr(gt + 1, close);
-    while (!cents.empty() && is_space(cents.front())) cents.remove_prefix(1);
-    while (!cents.empty() && is_space(cents.back())) cents.remove_suffix(1);
-    std::string point = ".";
-    if (!cents.empty() && (cents.front() == '.' || cents.front() == ',')) {
-        point = cents.front();
-        cents.remove_prefix(1);
-    }
-    auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    if (cents.size() != 2 || !digit(cents[0]) || !digit(cents[1])) return price;
-    // Only after a whole number ("$19", "19,"), not after one with cents already.
-    const char last = price.back();
-    const bool ends_with_point = last == '.' || last == ',';
-    if (!digit(last) && !ends_with_point) return price;
-    if (price.size() >= 3 && (price[price.size() - 3] == '.' || price[price.size() - 3] == ','))
-        return price;
-    if (!ends_with_point) price += point;
-    price.append(cents);
-    // A currency after the cents: "19<sup>99</sup> €".
-    const std::size_t after = text.find('>', gt + 1 + close);
-    if (after != npos) {
-        const std::string_view rest = text.substr(after + 1, 32);
-        std::string tail = html_to_text(rest.substr(0, rest.find('<')));
-        if (!tail.empty()) price.append(" ").append(tail);
-    }
-    return price;
+    const std::size_t after = at + capture.size();
+    const bool child_after = after + 1 < text.size() && text[after] == '<' &&
+                             std::isalpha(static_cast<unsigned char>(text[after + 1]));
+    if (!capture.starts_with('<') && has_digit(capture) && !child_after) return html_to_text(capture);
+    std::string shown = shown_price_text(text, at);
+    if (has_digit(shown) || !struck_start(text, at)) return shown;
+    const std::size_t gt = text.find('>', at);
+    const std::size_t end = past_element(text, tag_name(text, at), gt + 1, std::min(text.size(), at + 1024));
+    if (end == npos) return std::string();
+    const std::size_t close = text.rfind('<', end - 1);
+    return html_to_text(text.substr(gt + 1, close - gt - 1));
 }
 
 // Phrases that say the product cannot be bought now, in any case, their

@@ -568,6 +568,46 @@ TEST_CASE("extractor: the current price wins over a struck or old one", "[extrac
     check_price(after_old, "7.00", "USD");
 }
 
+TEST_CASE("extractor: a price element is read as shown, struck prices and screen-reader text left out",
+          "[extractor]") {
+    // WooCommerce 8: the struck price, a screen-reader sentence naming it, then <ins>.
+    const std::string woo8 =
+        "<p class=\"price\"><del aria-hidden=\"true\"><span class=\"woocommerce-Price-amount amount\"><bdi>"
+        "<span class=\"woocommerce-Price-currencySymbol\">&pound;</span>25.00</bdi></span></del> "
+        "<span class=\"screen-reader-text\">Original price was: &pound;25.00.</span><ins aria-hidden=\"true\">"
+        "<span class=\"woocommerce-Price-amount amount\"><bdi><span class=\"woocommerce-Price-currencySymbol\">"
+        "&pound;</span>19.99</bdi></span></ins><span class=\"screen-reader-text\">Current price is: &pound;19.99."
+        "</span></p>";
+    check_price(run(woo8), "19.99", "GBP");
+    // Not a related product's price after it, when the sale price is there.
+    check_price(run(product_page("", woo8 + "\n")), "19.99", "GBP");
+    check_price(run("<p class=\"price\"><del>&pound;25.00</del>&nbsp;<ins>&pound;19.99</ins></p>"), "19.99", "GBP");
+    // Salesforce Commerce Cloud: the struck list price, then the sale price in a span.
+    check_price(run("<div class=\"price\"><span><del><span class=\"strike-through list\"><span class=\"value\" "
+                    "content=\"129.00\">$129.00</span></span></del><span class=\"sales\"><span class=\"value\" "
+                    "content=\"89.00\">$89.00</span></span></span></div>"),
+                "89.00", "USD");
+    check_price(run("<span class=\"price\"><s>$129.00</s> $89.00</span>"), "89.00", "USD");
+    check_price(run("<div class=\"price\"><span>MRP: <del>\u20b91,999</del></span> <span>\u20b91,499</span></div>"),
+                "1499", "INR");
+    // The struck price alone is still the price (an old one).
+    check_price(run("<span class=\"price\"><s>$3.50</s></span>"), "3.50", "USD");
+    // Cents in a <sup> with the currency in an element of its own, or in <sup> too.
+    check_price(run("<span class=\"price\"><span>$</span>19<sup>99</sup></span>"), "19.99", "USD");
+    check_price(run("<span class=\"price\"><sup>$</sup>19<sup>99</sup></span>"), "19.99", "USD");
+    check_price(run("<span itemprop=\"price\"><span class=\"currency\">$</span>19<sup>99</sup></span>"), "19.99",
+                "USD");
+    // Cents in another child element.
+    check_price(run("<span class=\"price\">$1,299<span class=\"cents\">.99</span></span>"), "1299.99", "USD");
+    check_price(run("<span class=\"price\">12<small>,99 \u20ac</small></span>"), "12.99", "EUR");
+    check_price(run("<span class=\"price\">\u20ac 12,<span class=\"decimals\">99</span></span>"), "12.99", "EUR");
+    // itemprop="price" whose first child starts right after its tag.
+    check_price(run("<span itemprop=\"price\"><span class=\"currency\">$</span>19.99</span>"), "19.99", "USD");
+    // Two numbers in two elements stay two numbers.
+    check_price(run("<span class=\"price\">$19.99<span class=\"was\">$29.99</span></span>"), "19.99", "USD");
+    check_price(run("<span class=\"price\">$19<span>99</span></span>"), "19", "USD");
+}
+
 TEST_CASE("extractor: markup in comments, scripts and styles is not the page's", "[extractor]") {
     // A commented-out or scripted <title> before the real one.
     check_title(run("<head><!-- <title>Old</title> --><title>New</title></head>"), "New");
