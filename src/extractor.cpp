@@ -75,13 +75,16 @@ constexpr builtin_rule title_rules[] = {
     {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?property\s*=\s*["']og:title)re", "og:title", lead::max_lead, nullptr},
 };
 
-// In order of trust: structured data first (an Offer's price, then an
-// AggregateOffer's lowPrice), then visible price elements. A JSON-LD
+// In order of trust: structured data first (a sale price's meta, an
+// Offer's price, then an AggregateOffer's lowPrice), then visible price
+// elements. A JSON-LD
 // value is a JSON string, taken whole ("19,99 €" names its currency),
 // or a JSON number. The visible rules' second alternative captures a child
 // element's start tag right after the element's ("<del", "<span"): see
 // visible_price_text().
 constexpr builtin_rule price_rules[] = {
+    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):sale_price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "sale_price:amount", lead::in_tag, quote, price_source::attribute},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?property\s*=\s*["'](?:product|og):sale_price:amount)re", "sale_price:amount", lead::max_lead, nullptr, price_source::attribute},
     {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "price:amount", lead::in_tag, quote, price_source::attribute},
     {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr, price_source::attribute},
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "itemprop", lead::none, space_or_equals, price_source::attribute},
@@ -738,6 +741,55 @@ bool struck_start(std::string_view text, std::size_t at) {
            struck_tag(text.substr(at, gt + 1 - at));
 }
 
+// Whether the JSON object around `at` (a "price" value in JSON-LD) is a
+// price before a sale: its own "priceType" names schema.org's
+// StrikethroughPrice, ListPrice, MSRP or SRP (Google's sale markup puts the
+// old price in such a priceSpecification beside the price). Looked for
+// within 4 KiB either way; braces in strings before `at` are not told apart.
+bool struck_ld_price(std::string_view text, std::size_t at) {
+    constexpr std::size_t reach = 4096;
+    std::size_t open = std::string_view::npos;
+    int depth = 0;
+    for (std::size_t i = at; i > 0 && at - i < reach;) {
+        const char c = text[--i];
+        if (c == '}' || c == ']') ++depth;
+        else if ((c == '{' || c == '[') && depth-- == 0) {
+            if (c == '{') open = i;
+            break;
+        }
+    }
+    if (open == std::string_view::npos) return false;
+    // The object's own members: strings read whole, nested values skipped.
+    const std::size_t end = std::min(text.size(), at + reach);
+    std::string_view previous;  // the last string at the object's level
+    bool after_colon = false;
+    depth = 0;
+    for (std::size_t i = open + 1; i < end; ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            std::size_t j = i + 1;
+            while (j < end && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+            if (j >= end) return false;
+            const std::string_view str = text.substr(i + 1, j - i - 1);
+            if (depth == 0) {
+                if (after_colon && previous == "priceType")
+                    for (std::string_view type : {"StrikethroughPrice", "ListPrice", "MSRP", "SRP"})
+                        if (str == type || str.ends_with("/" + std::string(type))) return true;
+                previous = str;
+            }
+            after_colon = false;
+            i = j;
+        } else if (c == ':') {
+            after_colon = true;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']') {
+            if (depth-- == 0) return false;
+        }
+    }
+    return false;
+}
+
 // What a price rule's match is worth: the value, an old price (taken only
 // when the rule has no other match), or no match at all (a "price" key
 // outside JSON-LD).
@@ -746,7 +798,10 @@ enum class verdict { take, old, reject };
 verdict judge(const compiled_rule& rule, std::string_view text, std::string_view capture,
               literal_positions& literals) {
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
-    if (rule.source == price_source::ld_json) return literals.in_ld_json(at) ? verdict::take : verdict::reject;
+    if (rule.source == price_source::ld_json) {
+        if (!literals.in_ld_json(at)) return verdict::reject;
+        return struck_ld_price(text, at) ? verdict::old : verdict::take;
+    }
     verdict v = verdict::take;
     if (rule.source == price_source::visible) {
         if (struck_start(text, at)) {

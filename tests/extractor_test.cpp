@@ -608,6 +608,42 @@ TEST_CASE("extractor: a price element is read as shown, struck prices and screen
     check_price(run("<span class=\"price\">$19<span>99</span></span>"), "19", "USD");
 }
 
+TEST_CASE("extractor: a sale price meta wins over the price meta", "[extractor]") {
+    check_price(run("<meta property=\"product:price:amount\" content=\"29.99\">"
+                    "<meta property=\"product:sale_price:amount\" content=\"19.99\">"
+                    "<meta property=\"product:price:currency\" content=\"USD\">"),
+                "19.99", "USD");
+    check_price(run("<meta content=\"19.99\" property=\"og:sale_price:amount\">"
+                    "<meta property=\"og:price:amount\" content=\"29.99\">"),
+                "19.99", "");
+    // Without one the price meta as before.
+    check_price(run("<meta property=\"og:price:amount\" content=\"29.99\">"), "29.99", "");
+}
+
+TEST_CASE("extractor: a JSON-LD price before a sale gives way to the price", "[extractor]") {
+    // Google's sale markup: the old price in a StrikethroughPrice priceSpecification.
+    check_price(run("<script type=\"application/ld+json\">{\"@type\":\"Product\",\"offers\":{\"@type\":\"Offer\","
+                    "\"priceSpecification\":{\"@type\":\"UnitPriceSpecification\",\"priceType\":"
+                    "\"https://schema.org/StrikethroughPrice\",\"price\":15.00,\"priceCurrency\":\"USD\"},"
+                    "\"price\":10.00,\"priceCurrency\":\"USD\"}}</script>"),
+                "10.00", "USD");
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"priceSpecification\":["
+                    "{\"@type\":\"UnitPriceSpecification\",\"priceType\":\"StrikethroughPrice\",\"price\":\"59.99\"},"
+                    "{\"@type\":\"UnitPriceSpecification\",\"price\":\"49.99\"}],\"priceCurrency\":\"EUR\"}}</script>"),
+                "49.99", "EUR");
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"priceSpecification\":{\"price\":79,"
+                    "\"priceType\":\"https://schema.org/ListPrice\"},\"price\":69,\"priceCurrency\":\"GBP\"}}</script>"),
+                "69", "GBP");
+    // The old price when it is the only one; a priceType inside a nested value names another object.
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"price\":\"59.99\",\"priceType\":"
+                    "\"https://schema.org/StrikethroughPrice\",\"priceCurrency\":\"EUR\"}}</script>"),
+                "59.99", "EUR");
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"price\":\"10.00\",\"priceCurrency\":\"USD\","
+                    "\"priceSpecification\":{\"priceType\":\"https://schema.org/StrikethroughPrice\",\"price\":15}}}"
+                    "</script>"),
+                "10.00", "USD");
+}
+
 TEST_CASE("extractor: markup in comments, scripts and styles is not the page's", "[extractor]") {
     // A commented-out or scripted <title> before the real one.
     check_title(run("<head><!-- <title>Old</title> --><title>New</title></head>"), "New");
