@@ -778,11 +778,29 @@ bool three_minor_digits(string_view currency) {
     return false;
 }
 
+// ISO 4217's currencies without minor digits.
+bool no_minor_digits(string_view currency) {
+    for (string_view iso : {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                            "VND", "VUV", "XAF", "XOF", "XPF"})
+        if (currency == iso) return true;
+    return false;
+}
+
 // The amount of num in a currency the text names: "KWD 12.500" is 12.500,
 // where "12.500" alone is 12500.
 std::string amount_in(const number& num, string_view currency, price_format format) {
-    if (!three_minor_digits(currency) || num.scientific) return num.amount;
-    return read_amount(num.groups, num.seps, format, true);
+    if (num.scientific) return num.amount;
+    if (three_minor_digits(currency)) return read_amount(num.groups, num.seps, format, true);
+    return num.amount;
+}
+
+// The amount of a machine-written num in a currency without minor digits,
+// named or declared: a lone '.' before three digits groups thousands there
+// ("12.990" CLP is 12990: shops fill og:price:amount with the price as
+// shown), as in text.
+std::string machine_amount_in(const number& num, string_view currency) {
+    if (num.scientific || !no_minor_digits(currency)) return amount_in(num, currency, price_format::machine);
+    return read_amount(num.groups, num.seps, price_format::text);
 }
 
 // ---- Candidates ----
@@ -934,7 +952,8 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
         }
         if (c.mark) {
             result.currency = currency_of(*c.mark, hint);
-            result.amount = amount_in(range_start, result.currency, format);
+            result.amount = format == price_format::machine ? machine_amount_in(range_start, result.currency)
+                                                            : amount_in(range_start, result.currency, format);
             return result;
         }
         if (!first) first = c.num;
@@ -945,7 +964,9 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
     // (which does not change how the number reads).
     const marker* m = marker_anywhere(t);
     result.currency = m ? currency_of(*m, hint) : hint;
-    result.amount = m ? amount_in(*first, result.currency, format) : first->amount;
+    result.amount = format == price_format::machine ? machine_amount_in(*first, result.currency)
+                    : m                             ? amount_in(*first, result.currency, format)
+                                                    : first->amount;
     return result;
 }
 

@@ -616,6 +616,10 @@ TEST_CASE("extractor: a sale price meta wins over the price meta", "[extractor]"
     check_price(run("<meta content=\"19.99\" property=\"og:sale_price:amount\">"
                     "<meta property=\"og:price:amount\" content=\"29.99\">"),
                 "19.99", "");
+    // A shop's shown price in the meta, in a currency without minor digits.
+    check_price(run("<meta property=\"og:price:amount\" content=\"12.990\">"
+                    "<meta property=\"og:price:currency\" content=\"CLP\">"),
+                "12990", "CLP");
     // Without one the price meta as before.
     check_price(run("<meta property=\"og:price:amount\" content=\"29.99\">"), "29.99", "");
 }
