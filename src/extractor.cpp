@@ -62,7 +62,7 @@ struct builtin_rule {
 };
 
 constexpr const char* quote = "\"'";
-constexpr const char* space_or_quote = " \t\n\f\r\"'";  // RE2's \s, or a quote
+constexpr const char* space_quote_or_gt = " \t\n\f\r\"'>";  // RE2's \s, a quote or '>'
 constexpr const char* space_or_colon = " \t\n\f\r:";
 constexpr const char* space_or_equals = " \t\n\f\r=";
 
@@ -94,7 +94,7 @@ constexpr builtin_rule price_rules[] = {
     {R"re("lowPrice"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
     {R"re((?i)<\w+\s[^>]*?(?:itemprop\s*=\s*["']lowPrice["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')|content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?itemprop\s*=\s*["']lowPrice["']))re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute},
     {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote, price_source::visible},
-    {R"re((?i)class\s*=\s*["']\s*(?:[\w-]+\s+)*price(?:\s+[\w-]+)*\s*["'][^>]*>(?:([^<]+)<|\s*(<(?:del|s|strike|span|bdi|b|strong|em|ins|small|sup|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_or_quote, price_source::visible},
+    {R"re((?i)class\s*=\s*(?:["']\s*(?:[\w-]+\s+)*price(?:\s+[\w-]+)*\s*["'][^>]*|price(?:\s[^>]*)?)>(?:([^<]+)<|\s*(<(?:del|s|strike|span|bdi|b|strong|em|ins|small|sup|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_quote_or_gt, price_source::visible},
 };
 
 constexpr builtin_rule currency_rules[] = {

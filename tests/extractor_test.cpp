@@ -527,6 +527,10 @@ TEST_CASE("extractor: a quoted structured value runs to its own closing quote", 
 TEST_CASE("extractor: a price class with blanks around the class names", "[extractor]") {
     check_price(run("<span class=\"price \">$19.99</span>"), "19.99", "USD");
     check_price(run("<span class=\" price\">$19.99</span>"), "19.99", "USD");
+    // Unquoted, as minifiers write it.
+    check_price(run("<span class=price>$5.00</span>"), "5.00", "USD");
+    check_price(run("<div class=price id=p1><span>\u20ac</span> 7,50</div>"), "7.50", "EUR");
+    CHECK_FALSE(run("<span class=price-box>$5.00</span>").price);
     // Shopify's Dawn theme writes its classes over several lines.
     check_price(run("<div class=\"\n    price\n    price--large price--on-sale\">\n  <span>\u20ac39,00 EUR</span></div>"),
                 "39.00", "EUR");
