@@ -358,6 +358,35 @@ void fail(attempt& a, error_stage stage, const boost::system::error_code& ec) {
         a.stage = error_stage::tls;
 }
 
+// The SSL ex_data slot marked when the server asked for a client
+// certificate in the handshake.
+int certificate_request_slot() {
+    static const int slot = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return slot;
+}
+
+// OpenSSL's client certificate callback: marks the connection, sends none.
+int note_certificate_request(SSL* ssl, X509** /*certificate*/, EVP_PKEY** /*key*/) {
+    SSL_set_ex_data(ssl, certificate_request_slot(), ssl);
+    return 0;
+}
+
+// TLS 1.3 ends the client's handshake before the server has checked it. A
+// server that asked for a client certificate and then ends the new
+// connection before any byte of an answer refused the missing certificate,
+// also when its alert was lost to a reset that overtook it: stage tls, not
+// retried (another try goes the same way).
+void blame_missing_client_certificate(attempt& a, tls_client_stream& tls) {
+    if (a.stage == error_stage::tls || a.code == "timeout" ||
+        SSL_get_ex_data(tls.native_handle(), certificate_request_slot()) == nullptr)
+        return;
+    a.stage = error_stage::tls;
+    a.code = "tls_error";
+    a.retryable = false;
+    a.message = "the server asked for a client certificate, which shoal does not send, and ended the "
+                "connection before answering: " + a.message;
+}
+
 // Retry-After as seconds to wait: delay-seconds, or an HTTP-date less the
 // time now, in any of the three forms RFC 9110 5.6.7 has recipients read
 // ("Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
@@ -419,6 +448,7 @@ std::unique_ptr<ssl::context> make_tls_context(const fetch_config& cfg) {
     // ticket again (nginx, shoal serve); one that does not makes a full
     // handshake, which brings a fresh session.
     SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_client_cert_cb(ctx->native_handle(), note_certificate_request);
     // A kept-alive connection at rest holds no record buffers (~34 KB).
     SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
     // TLS 1.3 suites in browsers' order, AES-128-GCM first (OpenSSL's own
@@ -1207,6 +1237,8 @@ struct fetcher::impl {
             bool keep_alive = false, got_bytes = false;
             if (c->tls) co_await exchange(*c->tls, *c, u, plan, a, keep_alive, got_bytes);
             else co_await exchange(*c->plain, *c, u, plan, a, keep_alive, got_bytes);
+            if (!reused && c->tls && a.stage != error_stage::none && !got_bytes)
+                blame_missing_client_certificate(a, *c->tls);
             // A plain-http request through --proxy is answered by the proxy:
             // a failure there may be the proxy's, not the site's.
             if (cfg.proxy && !u.https && a.stage != error_stage::none && !a.message.starts_with("proxy "))

@@ -694,6 +694,22 @@ TEST_CASE("hostile: a server that wants a client certificate says so at stage tl
     }
 }
 
+TEST_CASE("hostile: a server that asked for a client certificate and reset the connection is not retried",
+          "[hostile][tls]") {
+    // Its certificate_required alert overtaken by the reset: the client sees
+    // only the reset, after a handshake in which a certificate was asked for.
+    const auto& ca = shoal::test::test_ca_dir();
+    shoal::test::local_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"},
+                                 {"--client-cert-reset"}, "tests/old_tls_server.py");
+    temp_dir dir;
+    auto r = crawl(dir, {site.url("/ok")},
+                   {"--timeout", "2", "--retries", "2", "--ca-file", (ca / "ca.crt").string()});
+    const json::object& rec = r.by_line.at(1);
+    check_error(rec, "tls", "tls_error");
+    CHECK_THAT(error_field(rec, "message").value_or(""), Catch::Contains("asked for a client certificate"));
+    CHECK(rec.at("attempts").as_int64() == 1);
+}
+
 TEST_CASE("hostile: a connection closed in the TLS handshake is tried again, and said so", "[hostile][tls]") {
     const auto& ca = shoal::test::test_ca_dir();
     shoal::test::local_site site(shoal::test::tls_files{ca / "server.crt", ca / "server.key"},

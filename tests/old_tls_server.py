@@ -9,7 +9,10 @@ alert, in TLS 1.3 with certificate_required after the client's Finished. It
 serves nothing else. Blocking sockets, so the alert is sent before the close
 (asyncio's TLS drops it). With --close-in-handshake it reads the ClientHello
 and closes the connection without a word, as a server or proxy going down
-would.
+would. With --client-cert-reset it speaks TLS 1.3, asks for a client
+certificate without requiring one, and resets each connection right after
+its handshake, as a server whose certificate_required alert a reset
+overtook looks to the client.
 
   python3 tests/old_tls_server.py --port 0 --port-file F --tls-cert C --tls-key K [--client-cert-tls 1.3]
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import socket
 import ssl
+import struct
 import sys
 import time
 import warnings
@@ -37,10 +41,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("--tls-key", required=True)
     p.add_argument("--client-cert-tls", choices=["1.2", "1.3"])
     p.add_argument("--close-in-handshake", action="store_true")
+    p.add_argument("--client-cert-reset", action="store_true")
     args = p.parse_args(argv)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    if args.client_cert_tls:
+    if args.client_cert_reset:
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.load_verify_locations(args.tls_cert)
+    elif args.client_cert_tls:
         version = ssl.TLSVersion.TLSv1_2 if args.client_cert_tls == "1.2" else ssl.TLSVersion.TLSv1_3
         ctx.minimum_version = ctx.maximum_version = version
         ctx.verify_mode = ssl.CERT_REQUIRED
@@ -66,6 +75,13 @@ def main(argv: list[str]) -> int:
                     try:
                         conn.recv(4096)
                     except OSError:
+                        pass
+                    continue
+                if args.client_cert_reset:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    try:
+                        ctx.wrap_socket(conn, server_side=True).close()  # the reset
+                    except (ssl.SSLError, OSError):
                         pass
                     continue
                 # A second descriptor of the socket: a failed handshake closes
