@@ -358,6 +358,17 @@ void fail(attempt& a, error_stage stage, const boost::system::error_code& ec) {
         a.stage = error_stage::tls;
 }
 
+// A Location as an error message shows it: at most 256 bytes of it (cut
+// between characters), then how long it was. A server's header may be up
+// to 64 KiB, a record's message need not.
+std::string shown_location(std::string_view location) {
+    constexpr std::size_t most = 256;
+    if (location.size() <= most) return std::string(location);
+    std::size_t cut = most;
+    while (cut > 0 && (static_cast<unsigned char>(location[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(location.substr(0, cut)) + "... (" + std::to_string(location.size()) + " bytes)";
+}
+
 // The SSL ex_data slot marked when the server asked for a client
 // certificate in the handshake.
 int certificate_request_slot() {
@@ -1356,7 +1367,7 @@ struct fetcher::impl {
                 if (auto* e = std::get_if<url_error>(&next)) {
                     r.stage = error_stage::redirect;
                     r.error_code = e->code;
-                    r.error_message = "redirect to '" + a.location + "': " + e->message;
+                    r.error_message = "redirect to '" + shown_location(a.location) + "': " + e->message;
                     co_return r;
                 }
                 const target_url& to = std::get<target_url>(next);

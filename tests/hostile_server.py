@@ -45,6 +45,7 @@ is to break HTTP in ways a real server library would not allow:
   /redirect-chain/N        302 to /redirect-chain/N-1; /redirect-chain/0 is /ok
   /redirect-javascript     Location: javascript:alert(1)
   /redirect-relative-weird Location: //127.0.0.1:PORT/ok (protocol-relative)
+  /redirect-huge           Location: /ok? and 20,000 'a's (a URL too long to follow)
   /nul-title               a title holding NUL bytes
   /mega-title              a 2 MiB title
   /binary                  random bytes as application/octet-stream
@@ -192,6 +193,8 @@ class Site:
             except ValueError:
                 return None
             return page(b"", status="302 Found", extra=[("Location", f"/redirect-chain/{n - 1}")])
+        if path == "/redirect-huge":
+            return page(b"", status="302 Found", extra=[("Location", "/ok?" + "a" * 20000)])
         if path == "/redirect-javascript":
             return page(b"", status="302 Found", extra=[("Location", "javascript:alert(1)")])
         if path == "/redirect-relative-weird":

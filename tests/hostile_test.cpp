@@ -511,6 +511,16 @@ TEST_CASE("hostile: redirect loops, long chains and javascript: Locations", "[ho
     check_ok(r.by_line.at(6));
 }
 
+TEST_CASE("hostile: a Location too long to follow is shown cut in the message", "[hostile]") {
+    hostile_site site;
+    temp_dir dir;
+    auto r = crawl(dir, {site.url("/redirect-huge")});
+    check_error(r.by_line.at(1), "redirect", "too_long");
+    const std::string message = error_field(r.by_line.at(1), "message").value_or("");
+    CHECK(message.size() < 400);
+    CHECK_THAT(message, Catch::StartsWith("redirect to '/ok?aaaa") && Catch::Contains("... (20004 bytes)"));
+}
+
 TEST_CASE("hostile: NUL bytes, megabyte titles, binary and invalid UTF-8 give valid JSON",
           "[hostile]") {
     hostile_site site;
