@@ -699,6 +699,24 @@ std::variant<target_url, url_error> resolve_location(const target_url& base,
         std::replace(slashed.begin(), slashed.begin() + static_cast<std::ptrdiff_t>(end), '\\', '/');
         location = slashed;
     }
+    // An http(s) scheme without "//" (WHATWG URL's special schemes): with
+    // the base's scheme the rest is relative ("http:/x" is /x on the same
+    // host, "http:x" a relative path); with the other one the slashes are
+    // optional ("https:host/x" is https://host/x). Browsers and curl follow both.
+    std::string special;
+    if (const std::size_t colon = location.find(':'); colon == 4 || colon == 5) {
+        const std::string scheme = ascii_lower(std::string(location.substr(0, colon)));
+        std::string_view rest = location.substr(colon + 1);
+        if ((scheme == "http" || scheme == "https") && !rest.starts_with("//")) {
+            if (scheme == (base.https ? "https" : "http")) {
+                special.assign(rest);
+            } else {
+                while (rest.starts_with('/')) rest.remove_prefix(1);
+                special = scheme + "://" + std::string(rest);
+            }
+            location = special;
+        }
+    }
     std::string digit_encoded;
     location = digit_led_host_at(location, host_start(location), digit_encoded);
     auto ref = urls::parse_uri_reference(location);

@@ -417,6 +417,23 @@ TEST_CASE("url: resolve_location protocol-relative and absolute", "[url]") {
     CHECK(up.target == "/Z");
 }
 
+TEST_CASE("url: resolve_location reads an http(s) scheme without slashes as browsers do", "[url]") {
+    const target_url base = ok("http://shop.example:8080/a/b?q");
+    // The base's scheme: the rest is relative.
+    CHECK(resolved(base, "http:/echo").url == "http://shop.example:8080/echo");
+    CHECK(resolved(base, "HTTP:/echo").url == "http://shop.example:8080/echo");
+    CHECK(resolved(base, "http:echo").url == "http://shop.example:8080/a/echo");
+    CHECK(resolved(base, "http:?r").url == "http://shop.example:8080/a/b?r");
+    // The other one: its slashes are optional.
+    CHECK(resolved(base, "https:other.example/x").url == "https://other.example/x");
+    CHECK(resolved(base, "https:/other.example/x").url == "https://other.example/x");
+    const target_url secure = ok("https://shop.example/a/b");
+    CHECK(resolved(secure, "https:/c").url == "https://shop.example/c");
+    CHECK(resolved(secure, "http:other.example").url == "http://other.example/");
+    // With both slashes as before.
+    CHECK(resolved(base, "http://other.example/y").url == "http://other.example/y");
+}
+
 TEST_CASE("url: resolve_location to another scheme is an error", "[url]") {
     const target_url base = ok("http://shop.example/a");
     auto r = shoal::resolve_location(base, "ftp://files.example/x");
