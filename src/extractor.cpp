@@ -832,9 +832,11 @@ constexpr int max_unread = 16;
 // often without a match is not searched to its end once per rule. Each
 // match is read at most once, and at most max_unread of them without a
 // value. REQUIRES: out is empty.
-template <typename Read, typename Value>
+// A value that weak(value) calls weak (a price of zero: a header's empty
+// cart, a placeholder) is kept as an old one is.
+template <typename Read, typename Value, typename Weak = bool (*)(const Value&)>
 void first_value(const compiled_rule& rule, std::string_view text, literal_positions& literals,
-                 Read read, std::optional<Value>& out) {
+                 Read read, std::optional<Value>& out, Weak weak = [](const Value&) { return false; }) {
     constexpr std::size_t npos = std::string_view::npos;
     std::size_t at = literals.find(rule.literal);
     if (at == npos) return;
@@ -850,6 +852,11 @@ void first_value(const compiled_rule& rule, std::string_view text, literal_posit
         std::optional<Value>& to = v == verdict::old ? old : out;
         to = read(*m);
         if (!to) return ++unread == max_unread;
+        if (v == verdict::take && weak(*out)) {
+            if (!old) old = std::move(out);
+            out.reset();
+            return ++unread == max_unread;
+        }
         return v != verdict::old;
     };
     auto finish = [&] {
@@ -1074,12 +1081,19 @@ bool unavailable_before(const RE2& unavailable, std::string_view html, std::size
     return false;
 }
 
+bool zero_amount(std::string_view amount) {
+    return amount.find_first_not_of("0.") == std::string_view::npos;
+}
+
 // The built-in price: the first rule's (in order) that gives one. A
 // visible price after an availability phrase gives way to the next rules
-// (structured ones later in the order may still hold an offer).
+// (structured ones later in the order may still hold an offer); a price of
+// zero (an empty cart's, a placeholder's) to any other price, of its rule
+// or a later one.
 std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, const RE2& unavailable,
                                    std::string_view html, literal_positions& literals,
                                    const std::string& currency) {
+    std::optional<price> zero;
     for (const auto& rule : rules) {
         const bool visible = rule.source == price_source::visible;
         const auto format = visible ? price_format::text : price_format::machine;
@@ -1094,11 +1108,14 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
         };
         std::optional<std::pair<price, std::size_t>> found;
-        first_value(rule, html, literals, price_at, found);
+        first_value(rule, html, literals, price_at, found,
+                    [](const std::pair<price, std::size_t>& p) { return zero_amount(p.first.amount); });
         if (!found || (visible && unavailable_before(unavailable, html, found->second, literals))) continue;
-        return std::move(found->first);
+        // A price of zero gives way to a later source's price.
+        if (!zero_amount(found->first.amount)) return std::move(found->first);
+        if (!zero) zero = std::move(found->first);
     }
-    return std::nullopt;
+    return zero;
 }
 
 }  // namespace

@@ -612,6 +612,24 @@ TEST_CASE("extractor: a price element is read as shown, struck prices and screen
     check_price(run("<span class=\"price\">$19<span>99</span></span>"), "19", "USD");
 }
 
+TEST_CASE("extractor: a price of zero gives way to any other price", "[extractor]") {
+    // A header's empty cart before the product's price.
+    check_price(run("<div class=\"mini-cart\"><span class=\"price\">$0.00</span></div><h1>Lamp</h1>"
+                    "<span class=\"price\">$24.00</span>"),
+                "24.00", "USD");
+    // A placeholder meta before JSON-LD's price.
+    check_price(run("<meta property=\"og:price:amount\" content=\"0.00\">"
+                    "<script type=\"application/ld+json\">{\"offers\":{\"price\":\"49.00\",\"priceCurrency\":\"EUR\"}}"
+                    "</script>"),
+                "49.00", "EUR");
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"price\":0,\"priceCurrency\":\"EUR\"}}"
+                    "</script><span class=\"price\">12,00 \u20ac</span>"),
+                "12.00", "EUR");
+    // Zero when no source gives another: a free product.
+    check_price(run("<meta property=\"og:price:amount\" content=\"0\"><span class=\"price\">Free</span>"), "0", "");
+    check_price(run("<span class=\"price\">$0.00</span><span class=\"price\">$0</span>"), "0.00", "USD");
+}
+
 TEST_CASE("extractor: a sale price meta wins over the price meta", "[extractor]") {
     check_price(run("<meta property=\"product:price:amount\" content=\"29.99\">"
                     "<meta property=\"product:sale_price:amount\" content=\"19.99\">"
