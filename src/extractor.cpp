@@ -978,8 +978,10 @@ std::unique_ptr<RE2> compile_unavailable() {
     const std::string gap = R"re((?:[\s-]|&nbsp;|\x{a0})+)re";
     RE2::Options opt;
     opt.set_log_errors(false);
-    auto re = std::make_unique<RE2>("(?i)\\b(?:sold" + gap + "out|out" + gap + "of" + gap + "stock|currently" + gap +
-                                        "unavailable)\\b",
+    // "Almost sold out" and "nearly out of stock" say the opposite: their
+    // first word is captured and the match passed over.
+    auto re = std::make_unique<RE2>("(?i)\\b(?:(almost|nearly)" + gap + ")?(?:sold" + gap + "out|out" + gap + "of" + gap +
+                                        "stock|currently" + gap + "unavailable)\\b",
                                     opt);
     if (!re->ok()) throw std::logic_error("built-in availability phrases: " + re->error());
     return re;
@@ -1071,12 +1073,12 @@ bool unavailable_before(const RE2& unavailable, std::string_view html, std::size
                      [&](std::string_view w) { return find_ascii_nocase(area, w) != std::string_view::npos; }))
         return false;
     const re2::StringPiece text(html.data(), html.size());
-    re2::StringPiece m;
+    re2::StringPiece m[2];
     for (std::size_t from = start;
-         from < price_at && unavailable.Match(text, from, price_at, RE2::UNANCHORED, &m, 1);) {
-        const auto at = static_cast<std::size_t>(m.data() - html.data());
-        if (literals.hidden_end(at) == 0 && !in_tag(html, at)) return true;
-        from = at + m.size();
+         from < price_at && unavailable.Match(text, from, price_at, RE2::UNANCHORED, m, 2);) {
+        const auto at = static_cast<std::size_t>(m[0].data() - html.data());
+        if (m[1].data() == nullptr && literals.hidden_end(at) == 0 && !in_tag(html, at)) return true;
+        from = at + m[0].size();
     }
     return false;
 }
