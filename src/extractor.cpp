@@ -741,13 +741,21 @@ bool struck_start(std::string_view text, std::size_t at) {
            struck_tag(text.substr(at, gt + 1 - at));
 }
 
-// Whether the JSON object around `at` (a "price" value in JSON-LD) is a
-// price before a sale: its own "priceType" names schema.org's
-// StrikethroughPrice, ListPrice, MSRP or SRP (Google's sale markup puts the
-// old price in such a priceSpecification beside the price). Looked for
-// within 4 KiB either way; braces in strings before `at` are not told apart.
-bool struck_ld_price(std::string_view text, std::size_t at) {
+// What the JSON object around a "price" value in JSON-LD says of it, by its
+// own members (not those of objects inside it).
+struct ld_offer {
+    // Its "priceType" names schema.org's StrikethroughPrice, ListPrice, MSRP
+    // or SRP: a price before a sale (Google's sale markup puts the old price
+    // in such a priceSpecification beside the price).
+    bool struck = false;
+    std::string currency;  // its "priceCurrency", as written; "" when none
+};
+
+// The object around text[at], looked for within 4 KiB either way; braces in
+// strings before `at` are not told apart.
+ld_offer ld_offer_at(std::string_view text, std::size_t at) {
     constexpr std::size_t reach = 4096;
+    ld_offer offer;
     std::size_t open = std::string_view::npos;
     int depth = 0;
     for (std::size_t i = at; i > 0 && at - i < reach;) {
@@ -758,7 +766,7 @@ bool struck_ld_price(std::string_view text, std::size_t at) {
             break;
         }
     }
-    if (open == std::string_view::npos) return false;
+    if (open == std::string_view::npos) return offer;
     // The object's own members: strings read whole, nested values skipped.
     const std::size_t end = std::min(text.size(), at + reach);
     std::string_view previous;  // the last string at the object's level
@@ -769,14 +777,15 @@ bool struck_ld_price(std::string_view text, std::size_t at) {
         if (c == '"') {
             std::size_t j = i + 1;
             while (j < end && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-            if (j >= end) return false;
+            if (j >= end) break;
             const std::string_view str = text.substr(i + 1, j - i - 1);
-            if (depth == 0) {
-                if (after_colon && previous == "priceType")
-                    for (std::string_view type : {"StrikethroughPrice", "ListPrice", "MSRP", "SRP"})
-                        if (str == type || str.ends_with("/" + std::string(type))) return true;
-                previous = str;
+            if (depth == 0 && after_colon && previous == "priceType") {
+                for (std::string_view type : {"StrikethroughPrice", "ListPrice", "MSRP", "SRP"})
+                    offer.struck = offer.struck || str == type || str.ends_with("/" + std::string(type));
+            } else if (depth == 0 && after_colon && previous == "priceCurrency" && offer.currency.empty()) {
+                offer.currency.assign(str);
             }
+            if (depth == 0) previous = str;
             after_colon = false;
             i = j;
         } else if (c == ':') {
@@ -784,10 +793,10 @@ bool struck_ld_price(std::string_view text, std::size_t at) {
         } else if (c == '{' || c == '[') {
             ++depth;
         } else if (c == '}' || c == ']') {
-            if (depth-- == 0) return false;
+            if (depth-- == 0) break;
         }
     }
-    return false;
+    return offer;
 }
 
 // What a price rule's match is worth: the value, an old price (taken only
@@ -800,7 +809,7 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
     if (rule.source == price_source::ld_json) {
         if (!literals.in_ld_json(at)) return verdict::reject;
-        return struck_ld_price(text, at) ? verdict::old : verdict::take;
+        return ld_offer_at(text, at).struck ? verdict::old : verdict::take;
     }
     verdict v = verdict::take;
     if (rule.source == price_source::visible) {
@@ -1105,7 +1114,11 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
             const std::string text = visible                                 ? visible_price_text(html, m)
                                      : rule.source == price_source::ld_json ? html_to_text(json_string_text(m))
                                                                             : html_to_text(m, reference_context::attribute);
-            auto p = parse_price(text, currency, format);
+            // A JSON-LD price's own priceCurrency beats the page's.
+            std::string own;
+            if (rule.source == price_source::ld_json)
+                own = currency_code(ld_offer_at(html, static_cast<std::size_t>(m.data() - html.data())).currency);
+            auto p = parse_price(text, own.empty() ? currency : own, format);
             if (!p) return std::nullopt;
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
         };

@@ -646,6 +646,30 @@ TEST_CASE("extractor: a sale price meta wins over the price meta", "[extractor]"
     check_price(run("<meta property=\"og:price:amount\" content=\"29.99\">"), "29.99", "");
 }
 
+TEST_CASE("extractor: a JSON-LD price is in its own object's priceCurrency", "[extractor]") {
+    // An organisation's offer names EUR first; the product's offer is in CHF.
+    check_price(run("<script type=\"application/ld+json\">{\"@type\":\"Organization\",\"makesOffer\":{\"@type\":"
+                    "\"Offer\",\"priceCurrency\":\"EUR\"}}</script><script type=\"application/ld+json\">"
+                    "{\"@type\":\"Product\",\"offers\":{\"@type\":\"Offer\",\"price\":\"89.00\",\"priceCurrency\":"
+                    "\"CHF\"}}</script>"),
+                "89.00", "CHF");
+    // Before or after the price, spaces around the code.
+    check_price(run("<meta property=\"og:price:currency\" content=\"USD\"><script type=\"application/ld+json\">"
+                    "{\"offers\":{\"priceCurrency\":\" gbp \",\"price\":12}}</script>"),
+                "12", "GBP");
+    // None of its own, or one that is no ISO code: the page's.
+    check_price(run("<meta property=\"og:price:currency\" content=\"USD\"><script type=\"application/ld+json\">"
+                    "{\"offers\":{\"price\":12,\"seller\":{\"priceCurrency\":\"EUR\"}}}</script>"),
+                "12", "USD");
+    check_price(run("<meta property=\"og:price:currency\" content=\"USD\"><script type=\"application/ld+json\">"
+                    "{\"offers\":{\"price\":12,\"priceCurrency\":\"BTC\"}}</script>"),
+                "12", "USD");
+    // A currency the price text names still wins.
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"price\":\"19,99 \u20ac\",\"priceCurrency\":"
+                    "\"USD\"}}</script>"),
+                "19.99", "EUR");
+}
+
 TEST_CASE("extractor: a JSON-LD price before a sale gives way to the price", "[extractor]") {
     // Google's sale markup: the old price in a StrikethroughPrice priceSpecification.
     check_price(run("<script type=\"application/ld+json\">{\"@type\":\"Product\",\"offers\":{\"@type\":\"Offer\","
