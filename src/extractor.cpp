@@ -1294,6 +1294,15 @@ std::optional<std::string> first_number(std::string_view s) {
     for (; digit(i); ++i) whole += s[i];
     // Which separator groups digits: the first one seen, kept after that.
     char grouping = '\0';
+    // Lakh and crore grouping (India): "1,23,456", "12,34,56,789".
+    if (whole.size() <= 2) {
+        std::size_t j = i;
+        while (j < s.size() && s[j] == ',' && digit(j + 1) && digit(j + 2) && j + 3 < s.size() && s[j + 3] == ',') j += 3;
+        if (j > i && s[j] == ',' && group_at(j)) {
+            for (; i < j; i += 3) whole.append(s.substr(i + 1, 2));
+            grouping = ',';
+        }
+    }
     for (;;) {
         const char sep = i < s.size() ? s[i] : '\0';
         if (!group_at(i) || (grouping != '\0' && sep != grouping)) break;

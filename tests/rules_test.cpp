@@ -449,6 +449,10 @@ TEST_CASE("rules: numbers are exact decimals", "[rules]") {
     CHECK(n("12\u2007345") == "12345");
     CHECK(n("it's 5") == "5");
     CHECK(n("1,23") == "1.23");  // a decimal comma: ',' starts no group of three
+    // Lakh and crore grouping, as prices read it.
+    CHECK(n("1,23,456") == "123456");
+    CHECK(n("12,34,56,789.50") == "123456789.50");
+    CHECK(n("1,23,45") == "1.23");  // no group of three at the end: a decimal comma, then another number
     // Digits of other scripts read as prices read them: full-width, Arabic-Indic, Devanagari.
     CHECK(n("\uFF11\uFF12\uFF13\uFF14 \u4EF6") == "1234");
     CHECK(n("\u0663\u066B\u0665") == "3.5");
