@@ -340,6 +340,12 @@ TEST_CASE("extractor: data/rules/default.toml gives the built-in results", "[ext
                      "<title>  Caf&eacute; &amp;\n Bar </title>"),
         product_page("<script type=\"application/ld+json\">{\"price\": \"1299.5\", \"priceCurrency\": \"GBP\"}</script>\n",
                      "", "<meta property=\"og:title\" content=\"Only OG\">"),
+        product_page("<script type=\"application/ld+json\">{\"price\": \"19,99 \u20ac\", \"priceCurrency\": \"USD\"}"
+                     "</script>\n", ""),
+        product_page("<meta property=\"product:price:amount\" content=\"29.99\">\n"
+                     "<meta property=\"product:sale_price:amount\" content=\"19.99\">\n", ""),
+        product_page("<meta property=\"og:price:amount\" content=\"1'234.50\">\n", ""),
+        product_page("", "<div class=price>\u00a339.00</div>\n"),
         "<p>no title, no price</p>",
     };
     for (const auto& entry : std::filesystem::recursive_directory_iterator(SHOAL_SOURCE_DIR "/data/example-site")) {
