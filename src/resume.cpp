@@ -75,15 +75,20 @@ std::string written_url(std::string_view text, output_format format) {
 
 std::size_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s); }
 
-// Keeps line's url hash if it is among the url_samples lowest lines.
+// Keeps line's url hash if it is among the url_samples lowest lines, or
+// among the url_samples highest.
 void sample_url(existing_output& out, std::uint64_t line, std::string_view url) {
     if (url.empty()) return;
-    auto& kept = out.first_urls;
-    if (kept.size() == existing_output::url_samples) {
-        if (line > kept.rbegin()->first) return;
-        kept.erase(std::prev(kept.end()));
+    auto& low = out.first_urls;
+    if (low.size() < existing_output::url_samples || line < low.rbegin()->first) {
+        if (low.size() == existing_output::url_samples) low.erase(std::prev(low.end()));
+        low.emplace(line, hash_of(url));
     }
-    kept.emplace(line, hash_of(url));
+    auto& high = out.last_urls;
+    if (high.size() < existing_output::url_samples || line > high.begin()->first) {
+        if (high.size() == existing_output::url_samples) high.erase(high.begin());
+        high.emplace(line, hash_of(url));
+    }
 }
 
 // Where a CSV line leaves its record, RFC 4180: a field that starts with a
@@ -179,8 +184,11 @@ existing_output load_existing_output(const std::string& path, output_format form
 }
 
 bool same_url_as_record(const existing_output& out, const input_line& line, output_format format) {
-    const auto it = out.first_urls.find(line.number);
-    return it == out.first_urls.end() || it->second == hash_of(written_url(line.text, format));
+    for (const auto* kept : {&out.first_urls, &out.last_urls}) {
+        const auto it = kept->find(line.number);
+        if (it != kept->end()) return it->second == hash_of(written_url(line.text, format));
+    }
+    return true;
 }
 
 std::string fingerprint_path(const std::string& output) {

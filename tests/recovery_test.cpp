@@ -1267,6 +1267,37 @@ TEST_CASE("recovery: the run file sits beside the file an output link names, whe
     require_all_pages(records_by_line(real), 2);
 }
 
+TEST_CASE("recovery: --resume refuses a list with a line inserted past its hashed start and first done lines",
+          "[recovery]") {
+    // Lines that are no URLs: records without a fetch. 2,500 lines of 60
+    // bytes: the insertion at line 1,500 is past the first 64 KiB and past
+    // the first 1,024 done lines, and shifts the last ones.
+    temp_dir dir;
+    std::string list, edited;
+    for (int n = 1; n <= 2500; ++n) {
+        char line[64];
+        std::snprintf(line, sizeof line, "not a url %045d\n", n);
+        list += line;
+        if (n == 1500) edited += "not a url, inserted\n";
+        edited += line;
+    }
+    const fs::path urls = dir / "urls.txt", out = dir / "out.jsonl";
+    shoal::test::write_file(urls, list);
+    auto args = [&](std::vector<std::string> extra) {
+        std::vector<std::string> argv = {SHOAL_BINARY, "crawl", urls.string(), "-o", out.string(), "-q"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return argv;
+    };
+    REQUIRE(shoal::test::run_process(args({}), "", 60s).exit_code == 0);
+    const std::string before = shoal::test::read_file(out);
+    shoal::test::write_file(urls, edited);
+    auto refused = shoal::test::run_process(args({"--resume"}), "", 60s);
+    INFO(refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("this is not the list the run started with"));
+    CHECK(shoal::test::read_file(out) == before);
+}
+
 TEST_CASE("recovery: --resume from stdin refuses another list before fetching any of it, and takes the same one",
           "[recovery]") {
     local_site site;

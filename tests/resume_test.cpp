@@ -56,6 +56,32 @@ TEST_CASE("resume: a CSV record whose quoted field holds line breaks is one reco
     CHECK(shoal::test::read_file(out) == text);
 }
 
+TEST_CASE("resume: the records of the first and of the last done lines are checked against the list", "[resume]") {
+    temp_dir dir;
+    const fs::path out = dir / "out.jsonl";
+    std::string text;
+    for (int n = 1; n <= 3000; ++n)
+        text += "{\"line\":" + std::to_string(n) + ",\"url\":\"http://127.0.0.1:9/" + std::to_string(n) +
+                "\",\"status\":null}\n";
+    shoal::test::write_file(out, text);
+    done_lines done;
+    existing_output e = load_existing_output(out.string(), output_format::jsonl, done);
+    REQUIRE(e.records == 3000);
+    auto same = [&](std::uint64_t n, const std::string& url) {
+        return shoal::same_url_as_record(e, shoal::input_line{n, url}, output_format::jsonl);
+    };
+    // The first 1,024 and the last 1,024 lines are compared.
+    CHECK(same(1, "http://127.0.0.1:9/1"));
+    CHECK_FALSE(same(1, "http://127.0.0.1:9/x"));
+    CHECK_FALSE(same(1024, "http://127.0.0.1:9/x"));
+    CHECK(same(1025, "http://127.0.0.1:9/x"));  // not sampled
+    CHECK(same(1976, "http://127.0.0.1:9/x"));
+    // A line inserted anywhere before the end shifts the last ones.
+    CHECK_FALSE(same(1977, "http://127.0.0.1:9/1976"));
+    CHECK_FALSE(same(3000, "http://127.0.0.1:9/2999"));
+    CHECK(same(3000, "http://127.0.0.1:9/3000"));
+}
+
 TEST_CASE("resume: a quote inside an unquoted CSV field is a plain byte", "[resume]") {
     // Not what shoal writes, but a file edited by hand may hold one: it must
     // not swallow the records after it as one open field.

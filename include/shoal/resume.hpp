@@ -23,15 +23,17 @@ struct existing_output {
     bool has_csv_header = false;
     std::string csv_header;         // the CSV's first line when it is a header, without its line end
     // Of the records with the lowest line numbers (at most url_samples of
-    // them): line number -> a hash of the url field as written. The resumed
-    // run's input must give those lines again (see same_url_as_record).
-    std::map<std::uint64_t, std::size_t> first_urls;
+    // them), and of those with the highest: line number -> a hash of the url
+    // field as written. The resumed run's input must give those lines again
+    // (see same_url_as_record): a line inserted or removed anywhere before
+    // the last done lines shifts them.
+    std::map<std::uint64_t, std::size_t> first_urls, last_urls;
     static constexpr std::size_t url_samples = 1024;
 };
 
-// For a line that out's records hold (done): false when out.first_urls has
-// its record and that record's url is not line.text as the writer writes
-// it. The input is then another list than the one the run started with.
+// For a line that out's records hold (done): false when out.first_urls or
+// out.last_urls has its record and that record's url is not line.text as
+// the writer writes it. The input is then another list than the one the run started with.
 bool same_url_as_record(const existing_output& out, const input_line& line, output_format format);
 
 // Reads the output at path (JSONL or CSV), marks each record's line done,
