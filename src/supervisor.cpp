@@ -675,7 +675,8 @@ private:
         std::fprintf(stderr,
                      "shoal: resume: line %llu of %s is '%s', but the record of line %llu in %s is "
                      "for another URL: this is not the list the run started with. %s; resume with "
-                     "that list, or start over without --resume\n",
+                     "that list, or start over: without --resume, with --force (its records are then "
+                     "replaced)\n",
                      static_cast<unsigned long long>(other_list_->number),
                      o_.input == "-" ? "the URL list on stdin" : o_.input.c_str(),
                      other_list_->text.substr(0, 200).c_str(),

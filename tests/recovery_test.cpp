@@ -1296,6 +1296,12 @@ TEST_CASE("recovery: --resume refuses a list with a line inserted past its hashe
     CHECK(refused.exit_code == 1);
     CHECK_THAT(refused.err, Catch::Contains("this is not the list the run started with"));
     CHECK(shoal::test::read_file(out) == before);
+    // Starting over as the message says.
+    CHECK_THAT(refused.err, Catch::Contains("start over: without --resume, with --force"));
+    auto over = shoal::test::run_process(args({"--force"}), "", 60s);
+    INFO(over.err);
+    CHECK(over.exit_code == 0);
+    CHECK(shoal::test::read_file(out).find("not a url, inserted") != std::string::npos);
 }
 
 TEST_CASE("recovery: --resume from stdin refuses another list before fetching any of it, and takes the same one",
