@@ -77,6 +77,8 @@ url_source::url_source(int fd, std::string name) : fd_(fd), name_(std::move(name
     // Fault injection for the tests: reads fail (EIO) once this many bytes
     // of the list have been read, as a failing disk's would partway.
     if (const char* v = std::getenv("SHOAL_FAULT_LIST_EIO_AFTER")) fault_after_ = std::strtoull(v, nullptr, 10);
+    struct stat st{};
+    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) size_at_start_ = static_cast<std::uint64_t>(st.st_size);
 }
 
 void url_source::long_line::take(const char* b, const char* e) {
@@ -125,6 +127,12 @@ bool url_source::fill() {
             throw setup_error(exit_code::file, name_ + " was cut shorter while it was read (to " +
                                                    std::to_string(st.st_size) + " bytes, after " +
                                                    std::to_string(at) + " were read)");
+        // Cut shorter past where reading had got to: it ends before the
+        // end it had when the run began, and its later lines are lost.
+        if (at >= 0 && static_cast<std::uint64_t>(at) < size_at_start_)
+            throw setup_error(exit_code::file, name_ + " was cut shorter while it was read (to " +
+                                                   std::to_string(at) + " bytes, from " +
+                                                   std::to_string(size_at_start_) + " when the run began)");
         eof_ = true;
     }
     end_ += static_cast<std::size_t>(n);

@@ -280,6 +280,39 @@ TEST_CASE("url_source: a file cut shorter while it is read is an error, its torn
     ::close(fd);
 }
 
+TEST_CASE("url_source: a file cut shorter past where reading had got to is an error at its new end",
+          "[url_source]") {
+    std::string content;
+    for (int n = 1; n <= 8000; ++n) content += "http://a.example/p/" + std::to_string(n) + ".html\n";
+    temp_file f(content);
+    int fd = ::open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    url_source src(fd, "URL file u.txt");
+    input_line line;
+    REQUIRE(src.next(line));
+    // Rewritten in place with its first 6,000 lines: past the first 64 KiB read.
+    const std::string shorter = content.substr(0, content.find("http://a.example/p/6001.html"));
+    REQUIRE(shorter.size() > 65536);
+    {
+        int w = ::open(f.path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+        REQUIRE(w >= 0);
+        REQUIRE(::write(w, shorter.data(), shorter.size()) == static_cast<ssize_t>(shorter.size()));
+        ::close(w);
+    }
+    std::uint64_t last = 1;
+    try {
+        while (src.next(line)) last = line.number;
+        FAIL("the end of the shorter file was taken as the end of the list");
+    } catch (const shoal::setup_error& e) {
+        CHECK(e.code() == shoal::exit_code::file);
+        CHECK(std::string(e.what()) == "URL file u.txt was cut shorter while it was read (to " +
+                                           std::to_string(shorter.size()) + " bytes, from " +
+                                           std::to_string(content.size()) + " when the run began)");
+    }
+    CHECK(last == 6000);
+    ::close(fd);
+}
+
 TEST_CASE("url_source: empty input and input of only skipped lines", "[url_source]") {
     auto empty = read_both("");
     CHECK(empty.lines.empty());

@@ -95,6 +95,7 @@ private:
     std::uint64_t line_no_ = 0;
     std::uint64_t bytes_read_ = 0;
     std::uint64_t fault_after_ = 0;  // SHOAL_FAULT_LIST_EIO_AFTER (0: none)
+    std::uint64_t size_at_start_ = 0;  // a regular file's size when opened (0: not one)
 };
 
 // Why a list that starts with `head` cannot be read as one URL per line
