@@ -100,6 +100,17 @@ public:
                              s_.options.output.c_str(), now_at.empty() ? "the file it was moved to" : now_at.c_str());
                 return 2;
             }
+            // Cut (logrotate's copytruncate, `: > out.jsonl`) or written to
+            // by another program: records are missing, or others are mixed in.
+            if (cuttable_ && static_cast<std::uint64_t>(st.st_size) != s_.extent.get()) {
+                std::fprintf(stderr,
+                             "shoal: the output %s was cut or written to by another program during the run "
+                             "(it holds %llu bytes where this run's records end at byte %llu): records may "
+                             "be missing; run the same command with --resume to write them\n",
+                             s_.options.output.c_str(), static_cast<unsigned long long>(st.st_size),
+                             static_cast<unsigned long long>(s_.extent.get()));
+                return 2;
+            }
         }
         progress_.finish();
         return finish_report();

@@ -892,6 +892,23 @@ TEST_CASE("recovery: an output deleted or moved during the run is an error, not 
               std::string::npos);
         CHECK(shoal::test::read_jsonl(dir / "out.old").size() == 40);
     }
+    SECTION("cut to nothing (logrotate's copytruncate), then resumed") {
+        // Once records are in it.
+        for (int i = 0; i < 200 && fs::file_size(out) == 0; ++i) std::this_thread::sleep_for(50ms);
+        REQUIRE(fs::file_size(out) > 0);
+        fs::resize_file(out, 0);
+        auto status = shoal.wait(30s);
+        const std::string err = shoal::test::read_file(dir / "stderr");
+        INFO(err);
+        REQUIRE(status.has_value());
+        CHECK(*status == 2);  // was 0, the run marked complete with its first records gone
+        CHECK(err.find("was cut or written to by another program during the run") != std::string::npos);
+        CHECK(shoal::test::read_file(dir / "out.jsonl.shoal-run").find("complete") == std::string::npos);
+        auto resumed = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+        INFO(resumed.err);
+        CHECK(resumed.exit_code == 0);
+        require_all_pages(records_by_line(out), 40);
+    }
 }
 
 TEST_CASE("recovery: an endless line (/dev/zero) gets its record, and SIGTERM stops the run", "[recovery]") {
