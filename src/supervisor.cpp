@@ -416,6 +416,11 @@ private:
             refuse_kernel_file(STDOUT_FILENO, "the records to stdout");
             output_fd_ = STDOUT_FILENO;
             csv_header_ = o_.format == output_format::csv;
+            // Redirected to a regular file: as -o FILE, one run at a time.
+            if (struct stat st{}; ::fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+                const std::string path = sys::path_of_fd(STDOUT_FILENO);
+                lock_output("the file stdout goes to" + (path.empty() ? std::string() : " (" + path + ")"));
+            }
             return;
         }
         if (o_.output.back() == '/')
@@ -458,7 +463,7 @@ private:
         refuse_kernel_file(output_fd_, "the output " + o_.output);
         struct stat st{};
         const bool regular = ::fstat(output_fd_, &st) == 0 && S_ISREG(st.st_mode);
-        if (regular) lock_output();
+        if (regular) lock_output(o_.output);
         // Only a regular file can be resumed, so only it gets a fingerprint
         // (no "/dev/null.shoal-run").
         std::uint64_t already = 0;
@@ -523,10 +528,10 @@ private:
     // started while the writer of a killed run still finishes, would put its
     // records among the first's. The lock belongs to the open file, so the
     // writer, which inherits the descriptor, holds it until it exits.
-    void lock_output() {
+    void lock_output(const std::string& shown) {
         if (::flock(output_fd_, LOCK_EX | LOCK_NB) == 0) return;
         if (errno == EWOULDBLOCK)
-            throw setup_error(exit_code::file, "another shoal run is writing " + o_.output +
+            throw setup_error(exit_code::file, "another shoal run is writing " + shown +
                                                    " (or the writer of a stopped run is still finishing); "
                                                    "run again once it has ended");
         // A file system without locks: go on without one.

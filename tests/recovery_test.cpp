@@ -1040,6 +1040,16 @@ TEST_CASE("recovery: one run at a time writes an output, and a --resume right af
         CHECK(second.exit_code == 2);
         CHECK(second.err.find("another shoal run is writing") != std::string::npos);
     }
+    // Nor through stdout appended to it (-o -, the default).
+    const std::string before = shoal::test::read_file(out);
+    auto appended = shoal::test::run_process(
+        {"/bin/sh", "-c", "exec \"$0\" crawl \"$1\" -q >> \"$2\"", SHOAL_BINARY, urls.string(), out.string()}, "",
+        30s);
+    INFO(appended.err);
+    CHECK(appended.exit_code == 2);
+    CHECK(appended.err.find("another shoal run is writing the file stdout goes to (" + out.string() + ")") !=
+          std::string::npos);
+    CHECK(shoal::test::read_file(out).starts_with(before));
     // The supervisor alone is killed: its writer and workers finish what
     // is in flight meanwhile, then end. A --resume started at once is
     // refused until the writer has ended, and then finishes the list.
