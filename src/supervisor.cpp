@@ -433,12 +433,16 @@ private:
                               "the output " + o_.output +
                                   " is the file stderr goes to: warnings and the summary would be "
                                   "written among the records; give -o another file");
+        // Stdout opened to append (the shell's >>): a fresh run adds to the
+        // file, as with -o -, instead of replacing what it holds.
+        bool shell_appends = false;
         if (stream == STDOUT_FILENO) {
             // -o /dev/stdout with stdout redirected to a file: the shell
             // writes through its own descriptor, at its own offset. Appending
             // there too puts what it writes after the run after the records,
             // not over the first of them.
             const int fl = ::fcntl(STDOUT_FILENO, F_GETFL);
+            shell_appends = fl >= 0 && (fl & O_APPEND) != 0;
             if (fl < 0 || ::fcntl(STDOUT_FILENO, F_SETFL, fl | O_APPEND) != 0)
                 sys::throw_errno(exit_code::file, "cannot set O_APPEND on stdout");
         }
@@ -491,7 +495,8 @@ private:
             // A fresh run's file is emptied once it is open and locked and
             // the fingerprint is written.
             check_fingerprint(o_, fingerprint());
-            if (::ftruncate(output_fd_, 0) != 0) sys::throw_errno(exit_code::file, "cannot empty output " + o_.output);
+            if (!shell_appends && ::ftruncate(output_fd_, 0) != 0)
+                sys::throw_errno(exit_code::file, "cannot empty output " + o_.output);
         }
         if (regular && ::fstat(output_fd_, &st) != 0) sys::throw_errno(exit_code::file, "cannot read " + o_.output);
         if (regular) extent_.set(static_cast<std::uint64_t>(st.st_size));

@@ -1160,6 +1160,16 @@ TEST_CASE("crawl: --stats and -o naming the file a shell redirected stdout or st
         for (int i = 0; i < 3; ++i) CHECK(json::parse(got[i]).at("status") == 200);
         CHECK(got[3] == "after");
     }
+    SECTION("-o /dev/stdout with >>file adds to the file, as -o - does") {
+        shoal::test::write_file(log, "{\"kept\":1}\n");
+        auto r = shell("\"$1\" crawl \"$2\" -o /dev/stdout -q >> \"$3\"");
+        CHECK(r.exit_code == 0);
+        auto got = shoal::test::nonempty_lines(shoal::test::read_file(log));
+        INFO(shoal::test::read_file(log));
+        REQUIRE(got.size() == 4);
+        CHECK(got[0] == "{\"kept\":1}");
+        for (int i = 1; i < 4; ++i) CHECK(json::parse(got[i]).at("status") == 200);
+    }
     SECTION("-o /dev/stderr with 2>file is refused: the summary would be among the records") {
         shoal::test::write_file(log, "old line\n");
         auto r = shell("\"$1\" crawl \"$2\" -o /dev/stderr 2>>\"$3\"");
