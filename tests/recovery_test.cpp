@@ -892,23 +892,37 @@ TEST_CASE("recovery: an output deleted or moved during the run is an error, not 
               std::string::npos);
         CHECK(shoal::test::read_jsonl(dir / "out.old").size() == 40);
     }
-    SECTION("cut to nothing (logrotate's copytruncate), then resumed") {
-        // Once records are in it.
-        for (int i = 0; i < 200 && fs::file_size(out) == 0; ++i) std::this_thread::sleep_for(50ms);
-        REQUIRE(fs::file_size(out) > 0);
-        fs::resize_file(out, 0);
-        auto status = shoal.wait(30s);
-        const std::string err = shoal::test::read_file(dir / "stderr");
-        INFO(err);
-        REQUIRE(status.has_value());
-        CHECK(*status == 2);  // was 0, the run marked complete with its first records gone
-        CHECK(err.find("was cut or written to by another program during the run") != std::string::npos);
-        CHECK(shoal::test::read_file(dir / "out.jsonl.shoal-run").find("complete") == std::string::npos);
-        auto resumed = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
-        INFO(resumed.err);
-        CHECK(resumed.exit_code == 0);
-        require_all_pages(records_by_line(out), 40);
-    }
+}
+
+TEST_CASE("recovery: an output cut by another program during the run is an error, and --resume fills it in",
+          "[recovery]") {
+    // One worker, two fetches at a time, 60 pages of 100 ms: about 3 s, the
+    // writer flushing every second.
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, slow_pages(site, 60, 100));
+    const fs::path out = dir / "out.jsonl";
+    background_process shoal(crawl_args(urls, out, {"-p", "1", "-c", "2"}), dir / "stdout", dir / "stderr");
+    // Cut to nothing (logrotate's copytruncate) once records are in it.
+    auto size = [&] {
+        std::error_code ec;
+        const auto n = fs::file_size(out, ec);
+        return ec ? std::uintmax_t{0} : n;
+    };
+    for (int i = 0; i < 200 && size() == 0; ++i) std::this_thread::sleep_for(20ms);
+    REQUIRE(size() > 0);
+    fs::resize_file(out, 0);
+    auto status = shoal.wait(30s);
+    const std::string err = shoal::test::read_file(dir / "stderr");
+    INFO(err);
+    REQUIRE(status.has_value());
+    CHECK(*status == 2);  // was 0, the run marked complete with its first records gone
+    CHECK(err.find("was cut or written to by another program during the run") != std::string::npos);
+    CHECK(shoal::test::read_file(dir / "out.jsonl.shoal-run").find("complete") == std::string::npos);
+    auto resumed = shoal::test::run_process(crawl_args(urls, out, {"--resume"}), "", 60s);
+    INFO(resumed.err);
+    CHECK(resumed.exit_code == 0);
+    require_all_pages(records_by_line(out), 60);
 }
 
 TEST_CASE("recovery: an endless line (/dev/zero) gets its record, and SIGTERM stops the run", "[recovery]") {
