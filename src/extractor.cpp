@@ -81,7 +81,7 @@ constexpr builtin_rule title_rules[] = {
 // value is a JSON string, taken whole ("19,99 €" names its currency),
 // or a JSON number. The visible rules' second alternative captures a child
 // element's start tag right after the element's ("<del", "<span"): see
-// visible_price_text().
+// read_visible().
 constexpr builtin_rule price_rules[] = {
     {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):sale_price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "sale_price:amount", lead::in_tag, quote, price_source::attribute},
     {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?property\s*=\s*["'](?:product|og):sale_price:amount)re", "sale_price:amount", lead::max_lead, nullptr, price_source::attribute},
@@ -261,6 +261,11 @@ public:
     }
 
     // The first occurrence of literal at or after `from`, or npos.
+    // Whether a JSON-LD price's object may be scanned once more (ld_offer_at):
+    // at most 256 scans of 8 KiB a page, so that a script of many "price"
+    // keys costs no scan each.
+    bool may_scan_ld_object() { return ld_scans_ < 256 && ++ld_scans_ > 0; }
+
     std::size_t find(std::string_view literal, std::size_t from = 0) {
         constexpr std::size_t npos = std::string_view::npos;
         if (from > html_.size()) return npos;
@@ -515,6 +520,7 @@ private:
     std::array<std::size_t, 256> anchors_{};  // where "price" occurs, in order
     std::size_t anchors_count_ = 0;
     bool listed_ = false;
+    int ld_scans_ = 0;
 };
 
 // Where a match of rule that contains the literal at `at` can start at the
@@ -637,8 +643,8 @@ std::size_t past_element(std::string_view text, std::string_view name, std::size
         const bool end_tag = lt + 1 < text.size() && text[lt + 1] == '/';
         if (!ascii_iequals(tag_name(text, lt), name)) continue;
         if (end_tag && --depth == 0) {
-            const std::size_t gt = text.find('>', lt);
-            return gt == std::string_view::npos || gt >= limit ? std::string_view::npos : gt + 1;
+            const std::size_t gt = text.substr(0, limit).find('>', lt);
+            return gt == std::string_view::npos ? std::string_view::npos : gt + 1;
         }
         if (!end_tag) ++depth;
     }
@@ -682,49 +688,56 @@ void append_sup(std::string& price, std::string_view sup) {
     price.append(cents);
 }
 
+// Which elements shown_price_text leaves out.
+enum class leave_out {
+    old_prices,  // struck ones (<s>, <del>, <strike>) and those with an old-price mark too
+    hidden,      // only text for screen readers, scripts, styles and templates
+};
+
 // The price a price element shows, read from `from` (in the element) to its
-// end tag, at most 1 KiB: the text of its elements, but for struck ones
-// (<s>, <del>, <strike>), old prices (the marks of has_old_price_mark), text
-// for screen readers only and scripts; cents in a <sup> after a whole number
-// joined with a point ("<span>$</span>19<sup>99</sup>" is "$19.99").
-std::string shown_price_text(std::string_view text, std::size_t from) {
+// end tag, at most 1 KiB: the text of its elements, but for those `what`
+// leaves out; cents in a <sup> after a whole number joined with a point
+// ("<span>$</span>19<sup>99</sup>" is "$19.99"). Every search stops at
+// the 1 KiB: a page of many price elements costs no scan of it each.
+std::string shown_price_text(std::string_view text, std::size_t from, leave_out what = leave_out::old_prices) {
     constexpr std::size_t npos = std::string_view::npos;
     const std::size_t limit = std::min(text.size(), from + 1024);
+    const std::string_view window = text.substr(0, limit);
     std::string price;
     int depth = 0;
     for (std::size_t pos = from; pos < limit;) {
-        const std::size_t lt = std::min(text.find('<', pos), limit);
+        const std::size_t lt = std::min(window.find('<', pos), limit);
         append_element_text(price, text.substr(pos, lt - pos));
         if (lt == limit) break;
-        if (matches_nocase_at(text, lt, "<!--")) {
-            const std::size_t close = text.find("-->", lt + 4);
+        if (matches_nocase_at(window, lt, "<!--")) {
+            const std::size_t close = window.find("-->", lt + 4);
             if (close == npos) break;
             pos = close + 3;
             continue;
         }
-        const std::string_view name = tag_name(text, lt);
-        const std::size_t gt = text.find('>', lt);
+        const std::string_view name = tag_name(window, lt);
         if (name.empty()) {  // a '<' that starts no tag: text
-            const std::size_t next = std::min(text.find('<', lt + 1), limit);
+            const std::size_t next = std::min(window.find('<', lt + 1), limit);
             price.append(text.substr(lt, next - lt));
             pos = next;
             continue;
         }
-        if (gt == npos || gt >= limit) break;
+        const std::size_t gt = window.find('>', lt);
+        if (gt == npos) break;
         pos = gt + 1;
         const std::string_view tag = text.substr(lt, gt + 1 - lt);
         if (tag[1] == '/') {
             if (--depth < 0) break;  // the price element's end tag
         } else if (is_void_element(name) || tag.ends_with("/>")) {
-        } else if (struck_tag(tag) || has_old_price_mark(tag) || has_screen_reader_mark(tag) ||
-                   ascii_iequals(name, "script") || ascii_iequals(name, "style") || ascii_iequals(name, "template")) {
+        } else if ((what == leave_out::old_prices && (struck_tag(tag) || has_old_price_mark(tag))) ||
+                   has_screen_reader_mark(tag) || ascii_iequals(name, "script") || ascii_iequals(name, "style") ||
+                   ascii_iequals(name, "template")) {
             pos = past_element(text, name, gt + 1, limit);
             if (pos == npos) break;
-        } else if (ascii_iequals(name, "sup") && text.substr(gt + 1, 64).find('<') != npos &&
-                   matches_nocase_at(text, text.find('<', gt + 1), "</sup")) {
-            const std::size_t close = text.find('<', gt + 1);
+        } else if (const std::size_t close = window.substr(0, gt + 65).find('<', gt + 1);
+                   ascii_iequals(name, "sup") && close != npos && matches_nocase_at(window, close, "</sup")) {
             append_sup(price, text.substr(gt + 1, close - gt - 1));
-            const std::size_t end = text.find('>', close);
+            const std::size_t end = window.find('>', close);
             if (end == npos) break;
             pos = end + 1;
         } else {
@@ -734,11 +747,28 @@ std::string shown_price_text(std::string_view text, std::size_t from) {
     return html_to_text(price);
 }
 
-// Whether a price element's content at `at` starts with a struck element.
-bool struck_start(std::string_view text, std::size_t at) {
-    const std::size_t gt = text.find('>', at);
-    return at < text.size() && text[at] == '<' && gt != std::string_view::npos &&
-           struck_tag(text.substr(at, gt + 1 - at));
+// What a visible price rule's match reads: the price its element shows
+// (shown_price_text) when the match is a child element's start tag, text
+// without a digit (a currency in a <span> of its own, a label, only
+// whitespace) or text followed by a child element ("$1,299<span>.99</span>",
+// "$19<sup>99</sup>"); else the text. An element whose only number is in
+// struck or old-price children gives that (an old price).
+struct visible_read {
+    std::string text;
+    bool only_old = false;
+};
+
+visible_read read_visible(std::string_view text, std::string_view capture) {
+    const auto at = static_cast<std::size_t>(capture.data() - text.data());
+    const std::size_t after = at + capture.size();
+    const bool child_after = after + 1 < text.size() && text[after] == '<' &&
+                             std::isalpha(static_cast<unsigned char>(text[after + 1]));
+    if (!capture.starts_with('<') && has_digit(capture) && !child_after) return {html_to_text(capture)};
+    visible_read r{shown_price_text(text, at)};
+    if (has_digit(r.text)) return r;
+    std::string with_old = shown_price_text(text, at, leave_out::hidden);
+    if (has_digit(with_old)) return {std::move(with_old), true};
+    return r;
 }
 
 // What the JSON object around a "price" value in JSON-LD says of it, by its
@@ -809,22 +839,15 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
     if (rule.source == price_source::ld_json) {
         if (!literals.in_ld_json(at)) return verdict::reject;
-        return ld_offer_at(text, at).struck ? verdict::old : verdict::take;
-    }
-    verdict v = verdict::take;
-    if (rule.source == price_source::visible) {
-        if (struck_start(text, at)) {
-            // The element opens with a struck price: the one shown beside it, if any.
-            v = has_digit(shown_price_text(text, at)) ? verdict::take : verdict::old;
-        } else {
-            // For a child element the price element's tag is before the blanks.
-            std::size_t inside = at;
-            while (capture.starts_with('<') && inside > 0 && is_space(text[inside - 1])) --inside;
-            v = old_price_at(text, inside) ? verdict::old : verdict::take;
-        }
+        return literals.may_scan_ld_object() && ld_offer_at(text, at).struck ? verdict::old : verdict::take;
     }
     // Markup in a comment, a template or a text element is not the page's.
-    return rule.markup && literals.hidden_end(at) != 0 ? verdict::reject : v;
+    if (rule.markup && literals.hidden_end(at) != 0) return verdict::reject;
+    if (rule.source != price_source::visible) return verdict::take;
+    // For a child element the price element's tag is before the blanks.
+    std::size_t inside = at;
+    while (capture.starts_with('<') && inside > 0 && is_space(text[inside - 1])) --inside;
+    return old_price_at(text, inside) || read_visible(text, capture).only_old ? verdict::old : verdict::take;
 }
 
 // Matches of a rule read without a value (a price element holding only a
@@ -842,14 +865,15 @@ constexpr int max_unread = 16;
 // match is read at most once, and at most max_unread of them without a
 // value. REQUIRES: out is empty.
 // A value that weak(value) calls weak (a price of zero: a header's empty
-// cart, a placeholder) is kept as an old one is.
+// cart, a placeholder) is taken only when there is no other, old ones
+// included, and counts as read without a value.
 template <typename Read, typename Value, typename Weak = bool (*)(const Value&)>
 void first_value(const compiled_rule& rule, std::string_view text, literal_positions& literals,
                  Read read, std::optional<Value>& out, Weak weak = [](const Value&) { return false; }) {
     constexpr std::size_t npos = std::string_view::npos;
     std::size_t at = literals.find(rule.literal);
     if (at == npos) return;
-    std::optional<Value> old;
+    std::optional<Value> old, weak_one;
     int unread = 0;
     // Whether the match m ends the search: one taken that reads as a value
     // (then in out), or one too many without a value. The first old one
@@ -858,18 +882,17 @@ void first_value(const compiled_rule& rule, std::string_view text, literal_posit
         if (!m) return true;  // no group took part: nothing to read
         const verdict v = judge(rule, text, *m, literals);
         if (v == verdict::reject || (v == verdict::old && old)) return false;
-        std::optional<Value>& to = v == verdict::old ? old : out;
-        to = read(*m);
-        if (!to) return ++unread == max_unread;
-        if (v == verdict::take && weak(*out)) {
-            if (!old) old = std::move(out);
-            out.reset();
+        std::optional<Value> value = read(*m);
+        if (!value) return ++unread == max_unread;
+        if (weak(*value)) {
+            if (!weak_one) weak_one = std::move(value);
             return ++unread == max_unread;
         }
+        (v == verdict::old ? old : out) = std::move(value);
         return v != verdict::old;
     };
     auto finish = [&] {
-        if (!out && old) out = std::move(old);
+        if (!out) out = old ? std::move(old) : std::move(weak_one);
     };
     // A plain search from start on, past the matches not taken.
     auto search_from = [&](std::size_t start) {
@@ -956,28 +979,6 @@ std::string json_string_text(std::string_view s) {
         }
     }
     return out;
-}
-
-// The price text of a visible rule's match: the price its element shows
-// (shown_price_text) when the match is a child element's start tag, text
-// without a digit (a currency in a <span> of its own, a label, only
-// whitespace) or text followed by a child element ("$1,299<span>.99</span>",
-// "$19<sup>99</sup>"); else the text. An element that opens with a struck
-// price and shows no other gives the struck one (an old price).
-std::string visible_price_text(std::string_view text, std::string_view capture) {
-    constexpr std::size_t npos = std::string_view::npos;
-    const auto at = static_cast<std::size_t>(capture.data() - text.data());
-    const std::size_t after = at + capture.size();
-    const bool child_after = after + 1 < text.size() && text[after] == '<' &&
-                             std::isalpha(static_cast<unsigned char>(text[after + 1]));
-    if (!capture.starts_with('<') && has_digit(capture) && !child_after) return html_to_text(capture);
-    std::string shown = shown_price_text(text, at);
-    if (has_digit(shown) || !struck_start(text, at)) return shown;
-    const std::size_t gt = text.find('>', at);
-    const std::size_t end = past_element(text, tag_name(text, at), gt + 1, std::min(text.size(), at + 1024));
-    if (end == npos) return std::string();
-    const std::size_t close = text.rfind('<', end - 1);
-    return html_to_text(text.substr(gt + 1, close - gt - 1));
 }
 
 // Phrases that say the product cannot be bought now, in any case, their
@@ -1107,18 +1108,20 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
     std::optional<price> zero;
     for (const auto& rule : rules) {
         const bool visible = rule.source == price_source::visible;
-        const auto format = visible ? price_format::text : price_format::machine;
+        const auto base_format = visible ? price_format::text : price_format::machine;
         // A match's price and where the match is, if it parses: a label or
         // a text without a number gives way to the rule's next match.
         auto price_at = [&](std::string_view m) -> std::optional<std::pair<price, std::size_t>> {
-            const std::string text = visible                                 ? visible_price_text(html, m)
+            const std::string text = visible                                 ? read_visible(html, m).text
                                      : rule.source == price_source::ld_json ? html_to_text(json_string_text(m))
                                                                             : html_to_text(m, reference_context::attribute);
             // A JSON-LD price's own priceCurrency beats the page's.
             std::string own;
-            if (rule.source == price_source::ld_json)
+            if (rule.source == price_source::ld_json && literals.may_scan_ld_object())
                 own = currency_code(ld_offer_at(html, static_cast<std::size_t>(m.data() - html.data())).currency);
-            auto p = parse_price(text, own.empty() ? currency : own, format);
+            // A JSON number (the rule's second group: no quote before it) holds no grouping.
+            const bool json_number = rule.source == price_source::ld_json && m.data() > html.data() && m.data()[-1] != '"';
+            auto p = parse_price(text, own.empty() ? currency : own, json_number ? price_format::json_number : base_format);
             if (!p) return std::nullopt;
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
         };

@@ -657,7 +657,7 @@ std::string read_amount(const std::vector<string_view>& groups, string_view seps
         const bool three = groups.back().size() == 3;
         bool zero_int = true;
         for (size_t g = 0; g + 1 < groups.size(); ++g) zero_int = zero_int && all_zeros(groups[g]);
-        const bool machine_point = format == price_format::machine && seps == ".";
+        const bool machine_point = format != price_format::text && seps == ".";
         decimal = mixed || !three || (single && (zero_int || three_decimals)) || machine_point;
     }
     std::string integer;
@@ -754,7 +754,7 @@ bool next_number(string_view t, size_t from, price_format format, number& out) {
     // A machine-written number may have an exponent (a JSON number's
     // "1.5E+3"): read exactly, and no amount when beyond the bound.
     int exponent = 0;
-    const size_t exponent_len = format == price_format::machine && (seps.empty() || seps == ".")
+    const size_t exponent_len = format != price_format::text && (seps.empty() || seps == ".")
                                     ? read_exponent(t, i, exponent)
                                     : 0;
     out.scientific = exponent_len > 0;
@@ -794,13 +794,15 @@ std::string amount_in(const number& num, string_view currency, price_format form
     return num.amount;
 }
 
-// The amount of a machine-written num in a currency without minor digits,
-// named or declared: a lone '.' before three digits groups thousands there
-// ("12.990" CLP is 12990: shops fill og:price:amount with the price as
-// shown), as in text.
-std::string machine_amount_in(const number& num, string_view currency) {
-    if (num.scientific || !no_minor_digits(currency)) return amount_in(num, currency, price_format::machine);
-    return read_amount(num.groups, num.seps, price_format::text);
+// The amount of a machine-written num: in a currency without minor digits,
+// named or declared, a lone '.' before three digits of a string groups
+// thousands ("12.990" CLP is 12990: shops fill og:price:amount with the
+// price as shown), as in text; a currency with three minor digits counts
+// only when the text names it, as in text.
+std::string machine_amount_in(const number& num, string_view currency, bool named, price_format format) {
+    if (format == price_format::machine && !num.scientific && no_minor_digits(currency))
+        return read_amount(num.groups, num.seps, price_format::text);
+    return named ? amount_in(num, currency, format) : num.amount;
 }
 
 // ---- Candidates ----
@@ -952,8 +954,9 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
         }
         if (c.mark) {
             result.currency = currency_of(*c.mark, hint);
-            result.amount = format == price_format::machine ? machine_amount_in(range_start, result.currency)
-                                                            : amount_in(range_start, result.currency, format);
+            result.amount = format != price_format::text
+                                ? machine_amount_in(range_start, result.currency, true, format)
+                                : amount_in(range_start, result.currency, format);
             return result;
         }
         if (!first) first = c.num;
@@ -964,9 +967,9 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
     // (which does not change how the number reads).
     const marker* m = marker_anywhere(t);
     result.currency = m ? currency_of(*m, hint) : hint;
-    result.amount = format == price_format::machine ? machine_amount_in(*first, result.currency)
-                    : m                             ? amount_in(*first, result.currency, format)
-                                                    : first->amount;
+    result.amount = format != price_format::text ? machine_amount_in(*first, result.currency, m != nullptr, format)
+                    : m                          ? amount_in(*first, result.currency, format)
+                                                 : first->amount;
     return result;
 }
 

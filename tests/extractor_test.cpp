@@ -618,6 +618,21 @@ TEST_CASE("extractor: a price element is read as shown, struck prices and screen
     check_price(run("<span class=\"price\">$19<span>99</span></span>"), "19", "USD");
 }
 
+TEST_CASE("extractor: an element whose only price is struck or old gives it as an old price", "[extractor]") {
+    for (const char* block : {"<p class=\"price\">\n  <del>$30.00</del>\n</p>",
+                              "<span itemprop=\"price\">\n<del>$30.00</del>\n</span>",
+                              "<div class=\"price\"><span class=\"old-price\">$30.00</span></div>",
+                              "<div class=\"price\"><span><s>$30.00</s></span></div>"}) {
+        INFO(block);
+        check_price(run(std::string("<h1>X</h1>") + block), "30.00", "USD");
+        // And gives way to a current price of its rule after it.
+        const std::string current = std::string(block).find("itemprop") != std::string::npos
+                                        ? "<span itemprop=\"price\">$25.00</span>"
+                                        : "<span class=\"price\">$25.00</span>";
+        check_price(run(std::string("<h1>X</h1>") + block + current), "25.00", "USD");
+    }
+}
+
 TEST_CASE("extractor: a price of zero gives way to any other price", "[extractor]") {
     // A header's empty cart before the product's price.
     check_price(run("<div class=\"mini-cart\"><span class=\"price\">$0.00</span></div><h1>Lamp</h1>"
@@ -631,6 +646,10 @@ TEST_CASE("extractor: a price of zero gives way to any other price", "[extractor
     check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"price\":0,\"priceCurrency\":\"EUR\"}}"
                     "</script><span class=\"price\">12,00 \u20ac</span>"),
                 "12.00", "EUR");
+    // An old price of the same rule after it too.
+    check_price(run("<div class=\"cart\"><span class=\"price\">$0.00</span></div><h1>X</h1>"
+                    "<span class=\"price\"><s>$30.00</s></span>"),
+                "30.00", "USD");
     // Zero when no source gives another: a free product.
     check_price(run("<meta property=\"og:price:amount\" content=\"0\"><span class=\"price\">Free</span>"), "0", "");
     check_price(run("<span class=\"price\">$0.00</span><span class=\"price\">$0</span>"), "0.00", "USD");
@@ -648,6 +667,17 @@ TEST_CASE("extractor: a sale price meta wins over the price meta", "[extractor]"
     check_price(run("<meta property=\"og:price:amount\" content=\"12.990\">"
                     "<meta property=\"og:price:currency\" content=\"CLP\">"),
                 "12990", "CLP");
+    // A JSON number is no shown price: 1.500 stays 1.5 yen.
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"price\":1.500,\"priceCurrency\":\"JPY\"}}"
+                    "</script>"),
+                "1.500", "JPY");
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"price\":\"12.980\",\"priceCurrency\":"
+                    "\"JPY\"}}</script>"),
+                "12980", "JPY");
+    // A declared KWD does not make "1,250" 1.250.
+    check_price(run("<meta property=\"og:price:amount\" content=\"1,250\">"
+                    "<meta property=\"og:price:currency\" content=\"KWD\">"),
+                "1250", "KWD");
     // Without one the price meta as before.
     check_price(run("<meta property=\"og:price:amount\" content=\"29.99\">"), "29.99", "");
 }

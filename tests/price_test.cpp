@@ -597,6 +597,11 @@ TEST_CASE("price: machine format reads a lone '.' as the decimal point", "[price
     CHECK(machine("0.990", "CLP") == "0.990");
     CHECK(machine("1e3", "JPY") == "1000");
     CHECK(machine("12.990", "USD") == "12.990");
+    // A JSON number holds no grouping: 1.500 is 1.5 in any currency.
+    CHECK(shoal::parse_price("1.500", "JPY", shoal::price_format::json_number)->amount == "1.500");
+    // A declared currency with three minor digits changes no reading (as in text).
+    CHECK(machine("1,250", "KWD") == "1250");
+    CHECK(machine("KWD 1,250") == "1.250");
 }
 
 TEST_CASE("price: machine format reads an exponent exactly", "[price]") {

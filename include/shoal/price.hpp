@@ -35,8 +35,11 @@ inline constexpr std::size_t max_price_input = 256;
 enum class price_format {
     text,     // shown to people: the locale rules below ("1.299" is 1299)
     machine,  // structured data (schema.org price, OpenGraph price:amount,
-              // a JSON number): a lone '.' is the decimal point ("12.500" is
-              // 12.500); with ',' in the number too, as text
+              // a JSON string): a lone '.' is the decimal point ("12.500" is
+              // 12.500), but before three digits in a currency without minor
+              // digits ("12.990" CLP is 12990); with ',' in the number too,
+              // as text
+    json_number,  // a JSON number: as machine, a '.' always the decimal point
 };
 
 // Parses a price out of `text` (UTF-8). HTML entities should already be
@@ -53,6 +56,7 @@ enum class price_format {
 // (unless the integer part is 0); followed by other digit counts it is the
 // decimal point. Spaces (incl. NBSP, U+202F, thin space) and apostrophes are
 // thousands separators between digit groups of 3. With price_format::machine
+// (or json_number)
 // a number whose only separator is one '.' has it as the decimal point,
 // whatever follows. So does a number whose only '.' or ',' occurs once when
 // the text names a currency with three minor digits (BHD, JOD, KWD, LYD,
