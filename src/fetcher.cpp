@@ -358,15 +358,14 @@ void fail(attempt& a, error_stage stage, const boost::system::error_code& ec) {
         a.stage = error_stage::tls;
 }
 
-// A Location as an error message shows it: at most 256 bytes of it (cut
-// between characters), then how long it was. A server's header may be up
-// to 64 KiB, a record's message need not.
-std::string shown_location(std::string_view location) {
-    constexpr std::size_t most = 256;
-    if (location.size() <= most) return std::string(location);
+// Text from a server as an error message shows it: at most `most` bytes
+// (cut between characters), then how long it was. A Location header may be
+// up to 64 KiB, a record's message need not.
+std::string shown_text(std::string_view text, std::size_t most = 256) {
+    if (text.size() <= most) return std::string(text);
     std::size_t cut = most;
-    while (cut > 0 && (static_cast<unsigned char>(location[cut]) & 0xC0) == 0x80) --cut;
-    return std::string(location.substr(0, cut)) + "... (" + std::to_string(location.size()) + " bytes)";
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(text.substr(0, cut)) + "... (" + std::to_string(text.size()) + " bytes)";
 }
 
 // The SSL ex_data slot marked when the server asked for a client
@@ -384,16 +383,16 @@ int note_certificate_request(SSL* ssl, X509** /*certificate*/, EVP_PKEY** /*key*
 
 // TLS 1.3 ends the client's handshake before the server has checked it. A
 // server that asked for a client certificate and then ends the new
-// connection before any byte of an answer refused the missing certificate,
-// also when its alert was lost to a reset that overtook it: stage tls, not
-// retried (another try goes the same way).
+// connection before any byte of an answer most likely refused the missing
+// certificate, its alert lost to a reset that overtook it: stage tls, and
+// the message says what is known. Retried as the reset would be: a server
+// that asks but does not require one may have ended it for another reason.
 void blame_missing_client_certificate(attempt& a, tls_client_stream& tls) {
     if (a.stage == error_stage::tls || a.code == "timeout" ||
         SSL_get_ex_data(tls.native_handle(), certificate_request_slot()) == nullptr)
         return;
     a.stage = error_stage::tls;
     a.code = "tls_error";
-    a.retryable = false;
     a.message = "the server asked for a client certificate, which shoal does not send, and ended the "
                 "connection before answering: " + a.message;
 }
@@ -1367,7 +1366,8 @@ struct fetcher::impl {
                 if (auto* e = std::get_if<url_error>(&next)) {
                     r.stage = error_stage::redirect;
                     r.error_code = e->code;
-                    r.error_message = "redirect to '" + shown_location(a.location) + "': " + e->message;
+                    // The URL parser's message may quote parts of it (a scheme, a port).
+                    r.error_message = "redirect to '" + shown_text(a.location) + "': " + shown_text(e->message);
                     co_return r;
                 }
                 const target_url& to = std::get<target_url>(next);

@@ -709,7 +709,10 @@ std::variant<target_url, url_error> resolve_location(const target_url& base,
         std::string_view rest = location.substr(colon + 1);
         if ((scheme == "http" || scheme == "https") && !rest.starts_with("//")) {
             if (scheme == (base.https ? "https" : "http")) {
-                special.assign(rest);
+                // A ':' in its first segment would read as a scheme ("a:b"): "./a:b".
+                const std::size_t first_end = std::min(rest.find_first_of("/?#"), rest.size());
+                if (rest.substr(0, first_end).find(':') != std::string_view::npos) special = "./";
+                special.append(rest);
             } else {
                 while (rest.starts_with('/')) rest.remove_prefix(1);
                 special = scheme + "://" + std::string(rest);

@@ -46,6 +46,7 @@ is to break HTTP in ways a real server library would not allow:
   /redirect-javascript     Location: javascript:alert(1)
   /redirect-relative-weird Location: //127.0.0.1:PORT/ok (protocol-relative)
   /redirect-huge           Location: /ok? and 20,000 'a's (a URL too long to follow)
+  /redirect-huge-scheme    Location: 8,000 'x's, then ':y' (a long unsupported scheme)
   /nul-title               a title holding NUL bytes
   /mega-title              a 2 MiB title
   /binary                  random bytes as application/octet-stream
@@ -195,6 +196,8 @@ class Site:
             return page(b"", status="302 Found", extra=[("Location", f"/redirect-chain/{n - 1}")])
         if path == "/redirect-huge":
             return page(b"", status="302 Found", extra=[("Location", "/ok?" + "a" * 20000)])
+        if path == "/redirect-huge-scheme":
+            return page(b"", status="302 Found", extra=[("Location", "x" * 8000 + ":y")])
         if path == "/redirect-javascript":
             return page(b"", status="302 Found", extra=[("Location", "javascript:alert(1)")])
         if path == "/redirect-relative-weird":

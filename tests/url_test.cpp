@@ -424,6 +424,7 @@ TEST_CASE("url: resolve_location reads an http(s) scheme without slashes as brow
     CHECK(resolved(base, "HTTP:/echo").url == "http://shop.example:8080/echo");
     CHECK(resolved(base, "http:echo").url == "http://shop.example:8080/a/echo");
     CHECK(resolved(base, "http:?r").url == "http://shop.example:8080/a/b?r");
+    CHECK(resolved(base, "http:a:b").url == "http://shop.example:8080/a/a:b");
     // The other one: its slashes are optional.
     CHECK(resolved(base, "https:other.example/x").url == "https://other.example/x");
     CHECK(resolved(base, "https:/other.example/x").url == "https://other.example/x");
