@@ -242,6 +242,19 @@ TEST_CASE("url_source: last line without a newline", "[url_source]") {
     CHECK(single.lines[0].text == "http://only.example/");
 }
 
+namespace {
+
+// Rewrites the file at path with `content` in place (the same inode), as
+// `cp shorter.txt urls.txt` does.
+void rewrite_in_place(const std::string& path, const std::string& content) {
+    int w = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    REQUIRE(w >= 0);
+    REQUIRE(::write(w, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+    ::close(w);
+}
+
+}  // namespace
+
 TEST_CASE("url_source: a file cut shorter while it is read is an error, its torn line not a line",
           "[url_source]") {
     // 4,000 lines (about 100 KB): the first 64 KiB are read with the first line.
@@ -255,12 +268,7 @@ TEST_CASE("url_source: a file cut shorter while it is read is an error, its torn
     REQUIRE(src.next(line));
     // Rewritten in place with its first 100 lines (as `cp shorter.txt u.txt` does).
     const std::string shorter = content.substr(0, content.find("http://a.example/p/101.html"));
-    {
-        int w = ::open(f.path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-        REQUIRE(w >= 0);
-        REQUIRE(::write(w, shorter.data(), shorter.size()) == static_cast<ssize_t>(shorter.size()));
-        ::close(w);
-    }
+    rewrite_in_place(f.path(), shorter);
     // The lines in the buffer are whole lines of the list; then the error,
     // where the buffer ends inside a line.
     std::uint64_t last = 1;
@@ -293,12 +301,7 @@ TEST_CASE("url_source: a file cut shorter past where reading had got to is an er
     // Rewritten in place with its first 6,000 lines: past the first 64 KiB read.
     const std::string shorter = content.substr(0, content.find("http://a.example/p/6001.html"));
     REQUIRE(shorter.size() > 65536);
-    {
-        int w = ::open(f.path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-        REQUIRE(w >= 0);
-        REQUIRE(::write(w, shorter.data(), shorter.size()) == static_cast<ssize_t>(shorter.size()));
-        ::close(w);
-    }
+    rewrite_in_place(f.path(), shorter);
     std::uint64_t last = 1;
     try {
         while (src.next(line)) last = line.number;
