@@ -260,12 +260,16 @@ public:
         }
     }
 
-    // The first occurrence of literal at or after `from`, or npos.
     // Whether a JSON-LD price's object may be scanned once more (ld_offer_at):
     // at most 256 scans of 8 KiB a page, so that a script of many "price"
     // keys costs no scan each.
-    bool may_scan_ld_object() { return ld_scans_ < 256 && ++ld_scans_ > 0; }
+    bool may_scan_ld_object() {
+        if (ld_scans_ == max_ld_scans) return false;
+        ++ld_scans_;
+        return true;
+    }
 
+    // The first occurrence of literal at or after `from`, or npos.
     std::size_t find(std::string_view literal, std::size_t from = 0) {
         constexpr std::size_t npos = std::string_view::npos;
         if (from > html_.size()) return npos;
@@ -520,6 +524,7 @@ private:
     std::array<std::size_t, 256> anchors_{};  // where "price" occurs, in order
     std::size_t anchors_count_ = 0;
     bool listed_ = false;
+    static constexpr int max_ld_scans = 256;
     int ld_scans_ = 0;
 };
 
