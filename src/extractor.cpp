@@ -79,8 +79,9 @@ constexpr builtin_rule title_rules[] = {
 // Offer's price, then an AggregateOffer's lowPrice), then visible price
 // elements. A JSON-LD
 // value is a JSON string, taken whole ("19,99 €" names its currency),
-// or a JSON number. The visible rules' second alternative captures a child
-// element's start tag right after the element's ("<del", "<span"): see
+// or a JSON number. The visible rules' second alternative captures the
+// start of a child element or a comment right after the element's tag
+// ("<del", "<span", "<!--", as front-end frameworks leave them): see
 // read_visible().
 constexpr builtin_rule price_rules[] = {
     {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):sale_price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "sale_price:amount", lead::in_tag, quote, price_source::attribute},
@@ -89,12 +90,12 @@ constexpr builtin_rule price_rules[] = {
     {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr, price_source::attribute},
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "itemprop", lead::none, space_or_equals, price_source::attribute},
     {R"re((?i)<\w+\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?itemprop\s*=\s*["']price["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute, "content"},
-    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>(?:([^<]+)<|\s*(<(?:del|s|strike|span|bdi|b|strong|em|ins|small|sup|i|font|data|div|p)\b)))re", "itemprop", lead::none, space_or_equals, price_source::visible},
+    {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>(?:([^<]+)<|\s*(<(?:[a-zA-Z]|!--))))re", "itemprop", lead::none, space_or_equals, price_source::visible},
     {R"re("price"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"price\"", lead::none, space_or_colon, price_source::ld_json},
     {R"re("lowPrice"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)))re", "\"lowprice\"", lead::none, space_or_colon, price_source::ld_json},
     {R"re((?i)<\w+\s[^>]*?(?:itemprop\s*=\s*["']lowPrice["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')|content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?itemprop\s*=\s*["']lowPrice["']))re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute},
     {R"re((?i)class\s*=\s*["']search_now_price["'][^>]*>([^<]+)<)re", "search_now_price", lead::in_tag, quote, price_source::visible},
-    {R"re((?i)class\s*=\s*(?:["']\s*(?:[\w-]+\s+)*price(?:\s+[\w-]+)*\s*["'][^>]*|price(?:\s[^>]*)?)>(?:([^<]+)<|\s*(<(?:del|s|strike|span|bdi|b|strong|em|ins|small|sup|i|font|data|div|p)\b)))re", "price", lead::in_tag, space_quote_or_gt, price_source::visible},
+    {R"re((?i)class\s*=\s*(?:["']\s*(?:[\w-]+\s+)*price(?:\s+[\w-]+)*\s*["'][^>]*|price(?:\s[^>]*)?)>(?:([^<]+)<|\s*(<(?:[a-zA-Z]|!--))))re", "price", lead::in_tag, space_quote_or_gt, price_source::visible},
 };
 
 constexpr builtin_rule currency_rules[] = {
@@ -846,12 +847,14 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
         if (!literals.in_ld_json(at)) return verdict::reject;
         return literals.may_scan_ld_object() && ld_offer_at(text, at).struck ? verdict::old : verdict::take;
     }
-    // Markup in a comment, a template or a text element is not the page's.
-    if (rule.markup && literals.hidden_end(at) != 0) return verdict::reject;
-    if (rule.source != price_source::visible) return verdict::take;
-    // For a child element the price element's tag is before the blanks.
+    // For a child element (or a comment) the price element's tag is before the blanks.
     std::size_t inside = at;
     while (capture.starts_with('<') && inside > 0 && is_space(text[inside - 1])) --inside;
+    // Markup in a comment, a template or a text element is not the page's
+    // (a comment that is the match itself is the price element's).
+    const std::size_t where = capture.starts_with("<!--") && inside > 0 ? inside - 1 : at;
+    if (rule.markup && literals.hidden_end(where) != 0) return verdict::reject;
+    if (rule.source != price_source::visible) return verdict::take;
     return old_price_at(text, inside) || read_visible(text, capture).only_old ? verdict::old : verdict::take;
 }
 
@@ -1089,10 +1092,22 @@ bool unavailable_before(const RE2& unavailable, std::string_view html, std::size
         return false;
     const re2::StringPiece text(html.data(), html.size());
     re2::StringPiece m[2];
+    // Whether the bytes reached so far are in a tag, followed forward from
+    // the area's start: many phrases in one long attribute cost no walk
+    // back to its '<' each.
+    bool tag = in_tag(html, start);
+    std::size_t followed = start;
+    auto in_tag_at = [&](std::size_t at) {
+        for (; followed <= at; ++followed) {
+            if (html[followed] == '<') tag = true;
+            else if (html[followed] == '>') tag = false;
+        }
+        return tag;
+    };
     for (std::size_t from = start;
          from < price_at && unavailable.Match(text, from, price_at, RE2::UNANCHORED, m, 2);) {
         const auto at = static_cast<std::size_t>(m[0].data() - html.data());
-        if (m[1].data() == nullptr && literals.hidden_end(at) == 0 && !in_tag(html, at)) return true;
+        if (m[1].data() == nullptr && !in_tag_at(at) && literals.hidden_end(at) == 0) return true;
         from = at + m[0].size();
     }
     return false;

@@ -613,6 +613,16 @@ TEST_CASE("extractor: a price element is read as shown, struck prices and screen
     check_price(run("<span class=\"price\">\u20ac 12,<span class=\"decimals\">99</span></span>"), "12.99", "EUR");
     // itemprop="price" whose first child starts right after its tag.
     check_price(run("<span itemprop=\"price\"><span class=\"currency\">$</span>19.99</span>"), "19.99", "USD");
+    // A comment first, as Vue and React leave them, or any element first.
+    check_price(run("<div class=\"price\"><!----><span>$19.99</span></div>"), "19.99", "USD");
+    check_price(run("<div class=\"price\"><!--[--><span>$19.99</span><!--]--></div>"), "19.99", "USD");
+    check_price(run("<span itemprop=\"price\"><!-- -->$19.99</span>"), "19.99", "USD");
+    check_price(run("<dl class=\"price\"><dt>Price</dt><dd>$20.00</dd></dl>"), "20.00", "USD");
+    check_price(run("<div class=\"price\"><svg viewBox=\"0 0 8 8\"><path d=\"M0 0\"/></svg>\u20ac19,99</div>"), "19.99",
+                "EUR");
+    check_price(run("<div class=\"price\"><a href=\"/p/1\">$98.00</a></div>"), "98.00", "USD");
+    // A commented-out price element is still not the page's.
+    CHECK_FALSE(run("<!-- <div class=\"price\"><span>$19.99</span></div> -->").price);
     // Two numbers in two elements stay two numbers.
     check_price(run("<span class=\"price\">$19.99<span class=\"was\">$29.99</span></span>"), "19.99", "USD");
     check_price(run("<span class=\"price\">$19<span>99</span></span>"), "19", "USD");
@@ -867,9 +877,15 @@ TEST_CASE("extractor: many price elements cost no scan of the page each", "[extr
     std::string ld = "<script type=\"application/ld+json\">[" + object;
     while (ld.size() < (8u << 20) - object.size()) ld += "," + object;
     ld += "]</script>";
+    // Availability phrases in one long attribute before the price (a shop's
+    // variations data): each walked back to the tag's start (55 s for 2 MB).
+    std::string variations = "<h1>x</h1><form data-product_variations=\"";
+    for (int i = 0; i < 70000; ++i) variations += "Out of stock, ";
+    variations += "\"></form><span class=\"price\">$5.00</span>";
     const auto start = std::chrono::steady_clock::now();
     check_price(run(comments), "1", "");
     check_price(run(ld), "1", "");
+    check_price(run(variations), "5.00", "USD");
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
 }
 
