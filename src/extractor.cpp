@@ -590,9 +590,20 @@ bool has_old_price_mark(std::string_view tag) {
                 (a == 'r' && b == 'r' && c == 'p') || (a == 'm' && b == 's' && c == 'r') ||
                 (a == 'n' && b == 'o' && c == 'n');
     }
-    return maybe && std::any_of(std::begin(old_price_marks), std::end(old_price_marks), [&](auto mark) {
-               return find_ascii_nocase(tag, mark) != std::string_view::npos;
-           });
+    // A mark is a word of a class or attribute value: not the end of
+    // another word ("gold-price", "bold-price"), nor an attribute's name
+    // (data-was-price="...").
+    auto marks_at = [&](std::string_view mark) {
+        for (std::size_t from = 0;;) {
+            const std::size_t at = find_ascii_nocase(tag.substr(from), mark);
+            if (at == std::string_view::npos) return false;
+            const std::size_t begin = from + at, end = begin + mark.size();
+            const bool word_before = begin > 0 && std::isalnum(static_cast<unsigned char>(tag[begin - 1]));
+            if (!word_before && (end >= tag.size() || tag[end] != '=')) return true;
+            from = begin + 1;
+        }
+    };
+    return maybe && std::any_of(std::begin(old_price_marks), std::end(old_price_marks), marks_at);
 }
 
 // Whether the element whose text starts at `inside` shows a struck or old

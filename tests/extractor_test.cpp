@@ -573,6 +573,16 @@ TEST_CASE("extractor: the current price wins over a struck or old one", "[extrac
                     "class=\"price price--non-sale\">$27.00</span></div>\n<div class=\"price-section\"><span "
                     "data-product-price-without-tax class=\"price price--withoutTax\">$25.00</span></div>"),
                 "25.00", "USD");
+    // A mark is a word: "gold-price" and "bold-price" hold none, nor does an attribute's name.
+    check_price(run("<h1>Ring</h1><span class=\"price gold-price\">$499.00</span>"
+                    "<div class=\"related\"><span class=\"price\">$99.00</span></div>"),
+                "499.00", "USD");
+    check_price(run("<span class=\"price bold-price\">$19.99</span><span class=\"price\">$24.99</span>"), "19.99",
+                "USD");
+    check_price(run("<span class=\"price\" data-was-price=\"25.00\">$20.00</span><span class=\"price\">$9.00</span>"),
+                "20.00", "USD");
+    check_price(run("<span class=\"price product-old-price\">$25.00</span><span class=\"price\">$20.00</span>"),
+                "20.00", "USD");
     // A closed old price before the current one does not mark it.
     auto after_old = run("<span class=\"price-was\">$9.00</span>\n<span class=\"price\">$7.00</span>");
     check_price(after_old, "7.00", "USD");
