@@ -886,9 +886,11 @@ constexpr int max_unread = 16;
 // A value that weak(value) calls weak (a price of zero: a header's empty
 // cart, a placeholder) is taken only when there is no other, old ones
 // included, and counts as read without a value.
+// When `old_taken` is given, it says whether out is an old one.
 template <typename Read, typename Value, typename Weak = bool (*)(const Value&)>
 void first_value(const compiled_rule& rule, std::string_view text, literal_positions& literals,
-                 Read read, std::optional<Value>& out, Weak weak = [](const Value&) { return false; }) {
+                 Read read, std::optional<Value>& out, Weak weak = [](const Value&) { return false; },
+                 bool* old_taken = nullptr) {
     constexpr std::size_t npos = std::string_view::npos;
     std::size_t at = literals.find(rule.literal);
     if (at == npos) return;
@@ -911,7 +913,9 @@ void first_value(const compiled_rule& rule, std::string_view text, literal_posit
         return v != verdict::old;
     };
     auto finish = [&] {
-        if (!out) out = old ? std::move(old) : std::move(weak_one);
+        if (out) return;
+        if (old_taken != nullptr) *old_taken = old.has_value();
+        out = old ? std::move(old) : std::move(weak_one);
     };
     // A plain search from start on, past the matches not taken.
     auto search_from = [&](std::size_t start) {
@@ -1130,13 +1134,14 @@ bool zero_amount(std::string_view amount) {
 
 // The built-in price: the first rule's (in order) that gives one. A
 // visible price after an availability phrase gives way to the next rules
-// (structured ones later in the order may still hold an offer); a price of
-// zero (an empty cart's, a placeholder's) to any other price, of its rule
-// or a later one.
+// (structured ones later in the order may still hold an offer); an old
+// price (struck, or a JSON-LD list price) to any current price of a later
+// rule, and a price of zero (an empty cart's, a placeholder's) to any other
+// price, of its rule or a later one.
 std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, const RE2& unavailable,
                                    std::string_view html, literal_positions& literals,
                                    const std::string& currency) {
-    std::optional<price> zero;
+    std::optional<price> old, zero;
     for (const auto& rule : rules) {
         const bool visible = rule.source == price_source::visible;
         const auto base_format = visible ? price_format::text : price_format::machine;
@@ -1157,14 +1162,17 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
         };
         std::optional<std::pair<price, std::size_t>> found;
-        first_value(rule, html, literals, price_at, found,
-                    [](const std::pair<price, std::size_t>& p) { return zero_amount(p.first.amount); });
+        bool old_taken = false;
+        first_value(
+            rule, html, literals, price_at, found,
+            [](const std::pair<price, std::size_t>& p) { return zero_amount(p.first.amount); }, &old_taken);
         if (!found || (visible && unavailable_before(unavailable, html, found->second, literals))) continue;
-        // A price of zero gives way to a later source's price.
-        if (!zero_amount(found->first.amount)) return std::move(found->first);
-        if (!zero) zero = std::move(found->first);
+        // An old price, then a price of zero, gives way to a later source's price.
+        std::optional<price>& fallback = old_taken ? old : zero;
+        if (!old_taken && !zero_amount(found->first.amount)) return std::move(found->first);
+        if (!fallback) fallback = std::move(found->first);
     }
-    return zero;
+    return old ? std::move(old) : std::move(zero);
 }
 
 }  // namespace

@@ -740,6 +740,17 @@ TEST_CASE("extractor: a JSON-LD price before a sale gives way to the price", "[e
     check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"priceSpecification\":{\"price\":79,"
                     "\"priceType\":\"https://schema.org/ListPrice\"},\"price\":69,\"priceCurrency\":\"GBP\"}}</script>"),
                 "69", "GBP");
+    // A later source's current price wins over it: lowPrice, a visible price.
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"@type\":\"AggregateOffer\",\"lowPrice\":"
+                    "\"24.00\",\"priceCurrency\":\"USD\",\"priceSpecification\":{\"priceType\":\"ListPrice\","
+                    "\"price\":\"50.00\"}}}</script>"),
+                "24.00", "USD");
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"priceSpecification\":{\"priceType\":"
+                    "\"ListPrice\",\"price\":\"30.00\"}}}</script><h1>X</h1><span class=\"price\">$24.00</span>"),
+                "24.00", "USD");
+    // So does a visible struck one of an earlier rule.
+    check_price(run("<h1>X</h1><span itemprop=\"price\"><del>$30.00</del></span><span class=\"price\">$25.00</span>"),
+                "25.00", "USD");
     // The old price when it is the only one; a priceType inside a nested value names another object.
     check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"price\":\"59.99\",\"priceType\":"
                     "\"https://schema.org/StrikethroughPrice\",\"priceCurrency\":\"EUR\"}}</script>"),
