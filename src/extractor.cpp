@@ -262,7 +262,7 @@ public:
     }
 
     // Whether a JSON-LD price's object may be scanned once more (ld_offer_at):
-    // at most 256 scans of 8 KiB a page, so that a script of many "price"
+    // at most 256 scans of 20 KiB a page, so that a script of many "price"
     // keys costs no scan each.
     bool may_scan_ld_object() {
         if (ld_scans_ == max_ld_scans) return false;
@@ -798,8 +798,9 @@ struct ld_offer {
     std::string currency;  // its "priceCurrency", as written; "" when none
 };
 
-// The object around text[at], looked for within 4 KiB either way; braces in
-// strings before `at` are not told apart.
+// The object around text[at], its start looked for within 4 KiB before and
+// its members within 16 KiB after (a long shippingDetails list may come
+// before priceCurrency); braces in strings before `at` are not told apart.
 ld_offer ld_offer_at(std::string_view text, std::size_t at) {
     constexpr std::size_t reach = 4096;
     ld_offer offer;
@@ -815,7 +816,7 @@ ld_offer ld_offer_at(std::string_view text, std::size_t at) {
     }
     if (open == std::string_view::npos) return offer;
     // The object's own members: strings read whole, nested values skipped.
-    const std::size_t end = std::min(text.size(), at + reach);
+    const std::size_t end = std::min(text.size(), at + 4 * reach);
     std::string_view previous;  // the last string at the object's level
     bool after_colon = false;
     depth = 0;

@@ -713,6 +713,15 @@ TEST_CASE("extractor: a JSON-LD price is in its own object's priceCurrency", "[e
     check_price(run("<meta property=\"og:price:currency\" content=\"USD\"><script type=\"application/ld+json\">"
                     "{\"offers\":{\"priceCurrency\":\" gbp \",\"price\":12}}</script>"),
                 "12", "GBP");
+    // After a long list of shipping details.
+    std::string shipping;
+    for (int i = 0; i < 40; ++i)
+        shipping += std::string(i ? "," : "") + "{\"@type\":\"OfferShippingDetails\",\"shippingDestination\":{\"@type\":"
+                    "\"DefinedRegion\",\"addressCountry\":\"CA\"},\"shippingRate\":{\"value\":\"5\"}}";
+    check_price(run("<meta property=\"og:price:currency\" content=\"USD\"><script type=\"application/ld+json\">"
+                    "{\"offers\":{\"price\":\"12.00\",\"shippingDetails\":[" + shipping + "],\"priceCurrency\":\"CAD\"}}"
+                    "</script>"),
+                "12.00", "CAD");
     // None of its own, or one that is no ISO code: the page's.
     check_price(run("<meta property=\"og:price:currency\" content=\"USD\"><script type=\"application/ld+json\">"
                     "{\"offers\":{\"price\":12,\"seller\":{\"priceCurrency\":\"EUR\"}}}</script>"),
