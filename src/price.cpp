@@ -778,14 +778,6 @@ bool three_minor_digits(string_view currency) {
     return false;
 }
 
-// ISO 4217's currencies without minor digits.
-bool no_minor_digits(string_view currency) {
-    for (string_view iso : {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
-                            "VND", "VUV", "XAF", "XOF", "XPF"})
-        if (currency == iso) return true;
-    return false;
-}
-
 // The amount of num in a currency the text names: "KWD 12.500" is 12.500,
 // where "12.500" alone is 12500.
 std::string amount_in(const number& num, string_view currency, price_format format) {
@@ -794,13 +786,14 @@ std::string amount_in(const number& num, string_view currency, price_format form
     return num.amount;
 }
 
-// The amount of a machine-written num: in a currency without minor digits,
-// named or declared, a lone '.' before three digits of a string groups
-// thousands ("12.990" CLP is 12990: shops fill og:price:amount with the
-// price as shown), as in text; a currency with three minor digits counts
+// The amount of a machine-written num: in a known currency without three
+// minor digits, named or declared, a lone '.' before three digits of a
+// string groups thousands, as in text ("12.990" CLP is 12990, "1.299" SEK
+// 1299: shops fill og:price:amount with the price as shown, and no such
+// currency has three decimals); a currency with three minor digits counts
 // only when the text names it, as in text.
 std::string machine_amount_in(const number& num, string_view currency, bool named, price_format format) {
-    if (format == price_format::machine && !num.scientific && no_minor_digits(currency))
+    if (format == price_format::machine && !num.scientific && !currency.empty() && !three_minor_digits(currency))
         return read_amount(num.groups, num.seps, price_format::text);
     return named ? amount_in(num, currency, format) : num.amount;
 }

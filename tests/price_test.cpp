@@ -587,8 +587,8 @@ TEST_CASE("price: machine format reads a lone '.' as the decimal point", "[price
     // The same texts shown to people keep the locale rules.
     CHECK(shoal::parse_price("12.500", "KWD")->amount == "12500");
     CHECK(shoal::parse_price("1.299")->amount == "1299");
-    // A currency without minor digits, declared or named: the '.' before
-    // three digits groups thousands (shops write the shown price there).
+    // A known currency without three minor digits, declared or named: the
+    // '.' before three digits groups thousands (shops write the shown price there).
     CHECK(machine("12.990", "CLP") == "12990");
     CHECK(machine("1.299.000", "KRW") == "1299000");
     CHECK(machine("JPY 12.980") == "12980");
@@ -596,7 +596,10 @@ TEST_CASE("price: machine format reads a lone '.' as the decimal point", "[price
     CHECK(machine("12.5", "JPY") == "12.5");
     CHECK(machine("0.990", "CLP") == "0.990");
     CHECK(machine("1e3", "JPY") == "1000");
-    CHECK(machine("12.990", "USD") == "12.990");
+    CHECK(machine("1.299", "SEK") == "1299");
+    CHECK(machine("12.990", "HUF") == "12990");
+    CHECK(machine("12.990") == "12.990");  // no currency known: the decimal point
+    CHECK(machine("12.5", "SEK") == "12.5");
     // A JSON number holds no grouping: 1.500 is 1.5 in any currency.
     CHECK(shoal::parse_price("1.500", "JPY", shoal::price_format::json_number)->amount == "1.500");
     // A declared currency with three minor digits changes no reading (as in text).
