@@ -148,7 +148,9 @@ net::awaitable<std::optional<shared_robots>> robots_cache::fetch(site& s) {
         unreachable("could not be fetched (" + f.error_message + ")");
         co_return std::nullopt;
     }
-    if (f.status == 429 || (f.status >= 500 && f.status <= 599)) {
+    // A status outside 100-599 is no answer HTTP defines: not a "no rules"
+    // 4xx, so the site is not taken to allow everything.
+    if (f.status == 429 || f.status >= 500 || f.status < 100) {
         unreachable("answered " + std::to_string(f.status));
         co_return std::nullopt;
     }

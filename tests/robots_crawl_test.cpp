@@ -200,6 +200,17 @@ TEST_CASE("robots: an unreachable robots.txt is asked for once a minute by all w
     CHECK(requested(site) == std::vector<std::string>{"/robots.txt"});
 }
 
+TEST_CASE("robots: a robots.txt answered with a status HTTP does not define counts as unreachable",
+          "[robots_crawl]") {
+    // Not a "no rules" 4xx: the site is not taken to allow everything.
+    temp_dir dir;
+    local_site site(std::nullopt, {"--robots-status", "600"});
+    auto recs = crawl(dir, {site.url("/p/1.html")}, {"--robots"});
+    check_refused(recs.at(1), "robots_unreachable");
+    CHECK(recs.at(1).at("error").at("message").as_string().find("answered 600") != std::string::npos);
+    CHECK(requested(site) == std::vector<std::string>{"/robots.txt"});
+}
+
 TEST_CASE("robots: a robots.txt retried after a backoff does not hold up its site's lanes", "[robots_crawl]") {
     // One site, few lanes: while its robots.txt waits out a retry's
     // backoff, every lane waits for that robots.txt. Its retry must not
