@@ -855,6 +855,7 @@ struct fetcher::impl {
             a.message = "proxy " + cfg.proxy->shown + " answered " + std::to_string(st) +
                         (st == 407 ? " (Proxy Authentication Required)" : "") + " to CONNECT " + connect_authority(u);
             a.retryable = st == 429 || (st >= 500 && st <= 599);
+            a.retry_after_s = parse_retry_after(answer.retry_after);  // waited for as a site's
             co_return false;
         }
         if (buffer.size() != 0) {  // the site's bytes come only after our ClientHello

@@ -8,7 +8,8 @@
                            and relays the answer, then closes
 
 With --auth USER:PASS, a request without that Basic Proxy-Authorization gets
-407. With --refuse, every CONNECT gets 403. A target outside 127.0.0.0/8 gets
+407. With --refuse, every CONNECT gets 403; with --busy S, 429 with
+Retry-After: S. A target outside 127.0.0.0/8 gets
 403 too: the tests never leave loopback. Every request is appended to --log
 as one line: METHOD TARGET AUTH, where AUTH is the Proxy-Authorization value
 or '-'.
@@ -38,6 +39,7 @@ class Proxy:
     def __init__(self, args: argparse.Namespace) -> None:
         self.log_path = args.log
         self.refuse = args.refuse
+        self.busy = args.busy
         self.want = None
         if args.auth:
             self.want = "Basic " + base64.b64encode(args.auth.encode()).decode()
@@ -47,8 +49,8 @@ class Proxy:
             with open(self.log_path, "a", encoding="utf-8") as f:
                 f.write(f"{method} {target} {auth or '-'}\n")
 
-    async def answer(self, writer: asyncio.StreamWriter, status: str) -> None:
-        writer.write(f"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+    async def answer(self, writer: asyncio.StreamWriter, status: str, extra: str = "") -> None:
+        writer.write(f"HTTP/1.1 {status}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
         writer.close()
 
@@ -78,6 +80,9 @@ class Proxy:
         host = host.strip("[]")
         if self.refuse or not loopback(host):
             await self.answer(writer, "403 Forbidden")
+            return
+        if self.busy is not None:
+            await self.answer(writer, "429 Too Many Requests", f"Retry-After: {self.busy}\r\n")
             return
         try:
             up_reader, up_writer = await asyncio.open_connection(host, int(port))
@@ -128,6 +133,7 @@ async def main() -> None:
     ap.add_argument("--log")
     ap.add_argument("--auth", help="USER:PASS the proxy asks for")
     ap.add_argument("--refuse", action="store_true", help="answer 403 to every CONNECT")
+    ap.add_argument("--busy", type=int, help="answer 429 with this Retry-After to every CONNECT")
     ap.add_argument("--max-seconds", type=float, default=300)
     args = ap.parse_args()
     proxy = Proxy(args)

@@ -243,6 +243,16 @@ TEST_CASE("proxy: what the proxy refuses becomes proxy_error records", "[proxy][
                    Catch::Contains("answered 403 to CONNECT 127.0.0.1:" + std::to_string(tls.port())));
         CHECK(rec.at("attempts").to_number<int>() == 1);
     }
+    SECTION("429 to CONNECT with Retry-After is retried after it, as a site's") {
+        local_site proxy(std::nullopt, {"--busy", "2"}, "tests/proxy_server.py");
+        auto c = crawl(dir, {tls.url("/p/2.html")},
+                       {"--proxy", "127.0.0.1:" + std::to_string(proxy.port()), "--ca-file", ca_file, "--retries", "1"});
+        const auto& rec = c.by_line.at(1);
+        INFO(json::serialize(rec));
+        CHECK(text_at(rec, "error", "code") == "proxy_error");
+        CHECK(rec.at("attempts").to_number<int>() == 2);
+        CHECK(rec.at("elapsed_ms").to_number<double>() >= 1900);  // was the 0.1-0.3 s backoff
+    }
     SECTION("502 to CONNECT (the site is down) is retried as a 5xx") {
         local_site proxy(std::nullopt, {}, "tests/proxy_server.py");
         const std::string down = "https://127.0.0.1:" + std::to_string(shoal::test::unused_port()) + "/p/1.html";
