@@ -537,6 +537,9 @@ struct fetcher::impl {
     // Timers of the waits before a request is sent (a --per-host slot, a
     // --per-host-rate turn, a retry's backoff): stop() ends them.
     std::unordered_set<net::steady_timer*> waits;
+    // Origins that answered 429 or 503 with Retry-After: no request of this
+    // fetcher goes there before the time given, its retries' or others'.
+    std::unordered_map<std::string, clock_type::time_point> paused_until;
     bool stopped = false;
     std::vector<beast::flat_buffer> spare_buffers;
     fetch_counters counters;
@@ -672,6 +675,15 @@ struct fetcher::impl {
     // request (a retry, a redirect) takes one, whichever worker sends it.
     // False when the run stopped meanwhile.
     net::awaitable<bool> pace(const std::string& origin) {
+        if (auto it = paused_until.find(origin); it != paused_until.end()) {
+            const auto until = it->second;
+            if (until <= clock_type::now()) {
+                paused_until.erase(it);
+            } else {
+                net::steady_timer t(io, until);
+                if (!co_await wait_unless_stopped(t)) co_return false;
+            }
+        }
         if (cfg.pacer == nullptr) co_return true;
         const std::chrono::nanoseconds at_least = cfg.min_spacing ? cfg.min_spacing(origin) : std::chrono::nanoseconds{};
         if (cfg.pacer->interval().count() == 0 && at_least.count() <= 0) co_return true;
@@ -1304,6 +1316,14 @@ struct fetcher::impl {
             if (a.status != -1) received = a.status;
             else a.status = received;  // a 503, then a refused connection: 503
             bool retry_status = a.stage == error_stage::none && (a.status == 429 || (a.status >= 500 && a.status <= 599));
+            // The site asks for a pause (429 Too Many Requests, 503 Service
+            // Unavailable with Retry-After): every request to it waits it out.
+            if (a.stage == error_stage::none && (a.status == 429 || a.status == 503) && a.retry_after_s > 0) {
+                const auto until = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                                           std::chrono::duration<double>(std::min(a.retry_after_s, 30.0)));
+                auto& pause = paused_until[u.origin()];
+                pause = std::max(pause, until);
+            }
             bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
             if (!retry || attempts > cfg.retries) co_return a;
             const bool gives_place = plan.gives_place_in_backoff && cfg.backoff_begins && cfg.backoff_ends;

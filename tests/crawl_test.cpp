@@ -312,6 +312,29 @@ TEST_CASE("crawl: a Retry-After given as an HTTP-date is waited for", "[crawl]")
     }
 }
 
+TEST_CASE("crawl: a 429 with Retry-After holds back every request to its site, not only its own retry",
+          "[crawl]") {
+    // One request at a time to the site; each URL's first request is
+    // answered 429 with Retry-After: 2. The next request, another URL's
+    // included, comes 2 s after each 429.
+    local_site site;
+    temp_dir dir;
+    std::vector<std::string> lines = {site.url("/429wait/a/1/p/1.html"), site.url("/429wait/b/1/p/2.html"),
+                                      site.url("/429wait/c/1/p/3.html")};
+    auto r = crawl(dir, lines, {"--retries", "1", "--per-host", "1"}, 60s);
+    require_complete(r, lines);
+    for (int line = 1; line <= 3; ++line) CHECK(int_field(r.by_line.at(line), "attempts") == 2);
+    auto arrivals = json::parse(site.get("/arrivals")).as_array();
+    REQUIRE(arrivals.size() == 6);
+    std::vector<double> t;
+    for (const auto& v : arrivals) t.push_back(v.to_number<double>());
+    std::sort(t.begin(), t.end());
+    INFO("arrivals (s): " << json::serialize(json::value_from(t)));
+    // Three 429s, each followed by a 2 s pause of the whole site.
+    CHECK(t[1] - t[0] >= 1.9);  // was 0: the next URL's request went out at once
+    CHECK(t.back() - t.front() >= 5.7);
+}
+
 TEST_CASE("crawl: a fetch waiting for its retry holds no place among --concurrency", "[crawl]") {
     // One lane: while line 1 waits out its backoffs (0.1 s and more each),
     // lines 2 to 6 are fetched on its place, and their records come first.

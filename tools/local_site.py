@@ -21,6 +21,7 @@ of generated pages whose paths name the behaviour under test:
   /status/CODE              that status (200-999), small HTML body
   /flaky/ID/K/p/N.html      503 for the first K requests with that ID, then the page
   /429/ID/K/p/N.html        same with 429 and Retry-After: 0
+  /429wait/ID/K/p/N.html    same with 429 and Retry-After: 2
   /429date/ID/K/p/N.html    same with 429 and Retry-After as an HTTP-date 2 s ahead
                             (429date850, 429dateasc: in the RFC 850 and asctime forms)
   /slow/MS/p/N.html         answers after MS milliseconds
@@ -411,7 +412,7 @@ class Site:
         if m := re.fullmatch(r"/status/(\d{3})", path):
             code = int(m.group(1))
             return self.status_page(code if 200 <= code <= 999 else 400)
-        if m := re.fullmatch(r"/(flaky|429|429date|429date850|429dateasc)/([^/]+)/(\d+)(/p/\d+\.html)", path):
+        if m := re.fullmatch(r"/(flaky|429|429wait|429date|429date850|429dateasc)/([^/]+)/(\d+)(/p/\d+\.html)", path):
             kind, ident, k, tail = m.groups()
             if self.counted(f"{kind}/{ident}", int(k)):
                 if kind == "flaky":
@@ -423,7 +424,7 @@ class Site:
                           "429date850": time.strftime("%A, %d-%b-%y %H:%M:%S GMT", ahead),
                           "429dateasc": time.asctime(ahead)}[kind]
                     return self.status_page(429, [("Retry-After", at)])
-                return self.status_page(429, [("Retry-After", "0")])
+                return self.status_page(429, [("Retry-After", "2" if kind == "429wait" else "0")])
             return self.page_response(tail) or self.status_page(404)
         if m := re.fullmatch(r"/slow/(\d{1,7})(/p/\d+\.html)", path):
             await asyncio.sleep(int(m.group(1)) / 1000)
