@@ -184,6 +184,12 @@ constexpr lt_pairs title_starts{"ti", "sv", "ma"};
 // and its comments, templates and text elements (scripts, styles,
 // textareas, titles and the like; see text_elements), listed as far as is
 // asked about.
+// What a visible price rule's match reads (see read_visible).
+struct visible_read {
+    std::string text;
+    bool only_old = false;
+};
+
 class literal_positions {
 public:
     explicit literal_positions(std::string_view html) : html_(html) {}
@@ -261,6 +267,17 @@ public:
         }
     }
 
+    // The last visible price read, by its capture: judge() and the rule's
+    // read of one match both need it.
+    template <typename Read>
+    const visible_read& visible_at(std::string_view capture, Read read) {
+        if (capture.data() != visible_capture_.data() || capture.size() != visible_capture_.size()) {
+            visible_ = read();
+            visible_capture_ = capture;
+        }
+        return visible_;
+    }
+
     // Whether a JSON-LD price's object may be scanned once more (ld_offer_at):
     // at most 256 scans of 20 KiB a page, so that a script of many "price"
     // keys costs no scan each.
@@ -274,14 +291,18 @@ public:
     std::size_t find(std::string_view literal, std::size_t from = 0) {
         constexpr std::size_t npos = std::string_view::npos;
         if (from > html_.size()) return npos;
-        const std::size_t offset = literal.find(price_anchor);
-        if (offset != npos) return find_anchored(literal, offset, from);
+        // A first occurrence is looked for once: rules share literals.
         if (from == 0) {
             for (std::size_t i = 0; i < count_; ++i)
                 if (first_[i].first == literal) return first_[i].second;
         }
-        std::size_t at = find_ascii_nocase(html_.substr(from), literal);
-        if (at != npos) at += from;
+        const std::size_t offset = literal.find(price_anchor);
+        std::size_t at = npos;
+        if (offset != npos) {
+            at = find_anchored(literal, offset, from);
+        } else if (at = find_ascii_nocase(html_.substr(from), literal); at != npos) {
+            at += from;
+        }
         if (from == 0 && count_ < first_.size()) first_[count_++] = {literal, at};
         return at;
     }
@@ -520,13 +541,15 @@ private:
     std::size_t listed_to_ = 0;  // where listing hidden elements goes on
     std::pmr::vector<std::pair<std::size_t, std::size_t>> blocks_{&memory_};  // JSON-LD, [begin, end)
     std::size_t next_block_ = 0;  // where listing blocks goes on
-    std::array<std::pair<std::string_view, std::size_t>, 8> first_{};  // literals without "price"
+    std::array<std::pair<std::string_view, std::size_t>, 16> first_{};  // first occurrences found
     std::size_t count_ = 0;
     std::array<std::size_t, 256> anchors_{};  // where "price" occurs, in order
     std::size_t anchors_count_ = 0;
     bool listed_ = false;
     static constexpr int max_ld_scans = 256;
     int ld_scans_ = 0;
+    std::string_view visible_capture_;
+    visible_read visible_;
 };
 
 // Where a match of rule that contains the literal at `at` can start at the
@@ -770,11 +793,6 @@ std::string shown_price_text(std::string_view text, std::size_t from, leave_out 
 // whitespace) or text followed by a child element ("$1,299<span>.99</span>",
 // "$19<sup>99</sup>"); else the text. An element whose only number is in
 // struck or old-price children gives that (an old price).
-struct visible_read {
-    std::string text;
-    bool only_old = false;
-};
-
 visible_read read_visible(std::string_view text, std::string_view capture) {
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
     const std::size_t after = at + capture.size();
@@ -867,7 +885,10 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     const std::size_t where = capture.starts_with("<!--") && inside > 0 ? inside - 1 : at;
     if (rule.markup && literals.hidden_end(where) != 0) return verdict::reject;
     if (rule.source != price_source::visible) return verdict::take;
-    return old_price_at(text, inside) || read_visible(text, capture).only_old ? verdict::old : verdict::take;
+    return old_price_at(text, inside) ||
+                   literals.visible_at(capture, [&] { return read_visible(text, capture); }).only_old
+               ? verdict::old
+               : verdict::take;
 }
 
 // Matches of a rule read without a value (a price element holding only a
@@ -1149,7 +1170,7 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
         // A match's price and where the match is, if it parses: a label or
         // a text without a number gives way to the rule's next match.
         auto price_at = [&](std::string_view m) -> std::optional<std::pair<price, std::size_t>> {
-            const std::string text = visible                                 ? read_visible(html, m).text
+            const std::string text = visible ? literals.visible_at(m, [&] { return read_visible(html, m); }).text
                                      : rule.source == price_source::ld_json ? html_to_text(json_string_text(m))
                                                                             : html_to_text(m, reference_context::attribute);
             // A JSON-LD price's own priceCurrency beats the page's.
