@@ -621,7 +621,12 @@ bool has_old_price_mark(std::string_view tag) {
             const std::size_t at = find_ascii_nocase(tag.substr(from), mark);
             if (at == std::string_view::npos) return false;
             const std::size_t begin = from + at, end = begin + mark.size();
-            const bool word_before = begin > 0 && std::isalnum(static_cast<unsigned char>(tag[begin - 1]));
+            // A lower-case letter, then the mark's upper-case one, is a
+            // boundary too ("productOldPrice").
+            const bool camel = begin > 0 && std::islower(static_cast<unsigned char>(tag[begin - 1])) &&
+                               std::isupper(static_cast<unsigned char>(tag[begin]));
+            const bool word_before =
+                begin > 0 && std::isalnum(static_cast<unsigned char>(tag[begin - 1])) && !camel;
             if (!word_before && (end >= tag.size() || tag[end] != '=')) return true;
             from = begin + 1;
         }
@@ -907,7 +912,8 @@ constexpr int max_unread = 16;
 // value. REQUIRES: out is empty.
 // A value that weak(value) calls weak (a price of zero: a header's empty
 // cart, a placeholder) is taken only when there is no other, old ones
-// included, and counts as read without a value.
+// included, and counts as read without a value; so does an old match once
+// the rule holds an old value.
 // When `old_taken` is given, it says whether out is an old one.
 template <typename Read, typename Value, typename Weak = bool (*)(const Value&)>
 void first_value(const compiled_rule& rule, std::string_view text, literal_positions& literals,
@@ -924,7 +930,8 @@ void first_value(const compiled_rule& rule, std::string_view text, literal_posit
     auto taken = [&](const std::optional<std::string_view>& m) {
         if (!m) return true;  // no group took part: nothing to read
         const verdict v = judge(rule, text, *m, literals);
-        if (v == verdict::reject || (v == verdict::old && old)) return false;
+        if (v == verdict::reject) return false;
+        if (v == verdict::old && old) return ++unread == max_unread;  // each was read to judge it
         std::optional<Value> value = read(*m);
         if (!value) return ++unread == max_unread;
         if (weak(*value)) {
@@ -1177,9 +1184,8 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
             std::string own;
             if (rule.source == price_source::ld_json && literals.may_scan_ld_object())
                 own = currency_code(ld_offer_at(html, static_cast<std::size_t>(m.data() - html.data())).currency);
-            // A JSON number (the rule's second group: no quote before it) holds no grouping.
-            const bool json_number = rule.source == price_source::ld_json && m.data() > html.data() && m.data()[-1] != '"';
-            auto p = parse_price(text, own.empty() ? currency : own, json_number ? price_format::json_number : base_format);
+            auto p = parse_price(text, own.empty() ? currency : own,
+                                 rule.source == price_source::ld_json ? price_format::json : base_format);
             if (!p) return std::nullopt;
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
         };

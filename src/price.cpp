@@ -787,13 +787,15 @@ std::string amount_in(const number& num, string_view currency, price_format form
 }
 
 // The amount of a machine-written num: in a known currency without three
-// minor digits, named or declared, a lone '.' before three digits of a
-// string groups thousands, as in text ("12.990" CLP is 12990, "1.299" SEK
-// 1299: shops fill og:price:amount with the price as shown, and no such
-// currency has three decimals); a currency with three minor digits counts
+// minor digits, named or declared, a lone '.' after one to three digits
+// and before three of an HTML attribute's value groups thousands, as in
+// text ("12.990" CLP is 12990, "1.299" SEK 1299: shops fill
+// og:price:amount with the price as shown, and no such currency has three
+// decimals; never in JSON-LD); a currency with three minor digits counts
 // only when the text names it, as in text.
 std::string machine_amount_in(const number& num, string_view currency, bool named, price_format format) {
-    if (format == price_format::machine && !num.scientific && !currency.empty() && !three_minor_digits(currency))
+    if (format == price_format::machine && !num.scientific && !currency.empty() && !three_minor_digits(currency) &&
+        !num.groups.empty() && num.groups.front().size() <= 3)
         return read_amount(num.groups, num.seps, price_format::text);
     return named ? amount_in(num, currency, format) : num.amount;
 }

@@ -600,8 +600,11 @@ TEST_CASE("price: machine format reads a lone '.' as the decimal point", "[price
     CHECK(machine("12.990", "HUF") == "12990");
     CHECK(machine("12.990") == "12.990");  // no currency known: the decimal point
     CHECK(machine("12.5", "SEK") == "12.5");
-    // A JSON number holds no grouping: 1.500 is 1.5 in any currency.
-    CHECK(shoal::parse_price("1.500", "JPY", shoal::price_format::json_number)->amount == "1.500");
+    // JSON-LD values hold no such grouping: 1.500 is 1.5 in any currency.
+    CHECK(shoal::parse_price("1.500", "JPY", shoal::price_format::json)->amount == "1.500");
+    CHECK(shoal::parse_price("1.250", "EUR", shoal::price_format::json)->amount == "1.250");
+    // Four digits before the '.': no thousands group (a unit price).
+    CHECK(machine("1234.567", "EUR") == "1234.567");
     // A declared currency with three minor digits changes no reading (as in text).
     CHECK(machine("1,250", "KWD") == "1250");
     CHECK(machine("KWD 1,250") == "1.250");

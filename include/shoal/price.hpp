@@ -34,12 +34,14 @@ inline constexpr std::size_t max_price_input = 256;
 // How the number in a price text is written.
 enum class price_format {
     text,     // shown to people: the locale rules below ("1.299" is 1299)
-    machine,  // structured data (schema.org price, OpenGraph price:amount,
-              // a JSON string): a lone '.' is the decimal point ("12.500" is
-              // 12.500), but before three digits in a currency without minor
-              // digits ("12.990" CLP is 12990); with ',' in the number too,
-              // as text
-    json_number,  // a JSON number: as machine, a '.' always the decimal point
+    machine,  // structured data in HTML (OpenGraph price:amount, content=):
+              // a lone '.' is the decimal point ("12.500" is 12.500), but
+              // after one to three digits and before three, in a known
+              // currency without three decimals, it groups thousands
+              // ("1.299" SEK is 1299: shops write the shown price there);
+              // with ',' in the number too, as text
+    json,     // a JSON-LD value, number or string: as machine, but a lone
+              // '.' is always the decimal point
 };
 
 // Parses a price out of `text` (UTF-8). HTML entities should already be
@@ -56,7 +58,7 @@ enum class price_format {
 // (unless the integer part is 0); followed by other digit counts it is the
 // decimal point. Spaces (incl. NBSP, U+202F, thin space) and apostrophes are
 // thousands separators between digit groups of 3. With price_format::machine
-// (or json_number)
+// (or json)
 // a number whose only separator is one '.' has it as the decimal point,
 // whatever follows. So does a number whose only '.' or ',' occurs once when
 // the text names a currency with three minor digits (BHD, JOD, KWD, LYD,
