@@ -674,16 +674,28 @@ struct fetcher::impl {
     // Waits for origin's turn under --per-host-rate or a Crawl-delay: every
     // request (a retry, a redirect) takes one, whichever worker sends it.
     // False when the run stopped meanwhile.
+    // Seconds left of the pause origin asked for (see paused_until), 0 when none.
+    double pause_left(const std::string& origin) {
+        const auto it = paused_until.find(origin);
+        if (it == paused_until.end()) return 0;
+        const auto left = it->second - clock_type::now();
+        if (left.count() > 0) return std::chrono::duration<double>(left).count();
+        paused_until.erase(it);
+        return 0;
+    }
+
+    void pause(const std::string& origin, double seconds) {
+        const auto now = clock_type::now();
+        if (paused_until.size() >= 1024)  // sites not asked again: their pauses are over
+            std::erase_if(paused_until, [&](const auto& p) { return p.second <= now; });
+        const auto until = now + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
+        auto& at = paused_until[origin];
+        at = std::max(at, until);
+    }
+
     net::awaitable<bool> pace(const std::string& origin) {
-        if (auto it = paused_until.find(origin); it != paused_until.end()) {
-            const auto until = it->second;
-            if (until <= clock_type::now()) {
-                paused_until.erase(it);
-            } else {
-                net::steady_timer t(io, until);
-                if (!co_await wait_unless_stopped(t)) co_return false;
-            }
-        }
+        // A pause that began while this request waited for its slot.
+        if (const double left = pause_left(origin); left > 0 && !co_await sleep(left)) co_return false;
         if (cfg.pacer == nullptr) co_return true;
         const std::chrono::nanoseconds at_least = cfg.min_spacing ? cfg.min_spacing(origin) : std::chrono::nanoseconds{};
         if (cfg.pacer->interval().count() == 0 && at_least.count() <= 0) co_return true;
@@ -1309,7 +1321,17 @@ struct fetcher::impl {
     net::awaitable<attempt> with_retries(const target_url& u, const request_plan& plan, std::uint32_t& attempts) {
         attempts = 0;
         int received = -1;  // the last status an attempt got
+        const bool gives_place = plan.gives_place_in_backoff && cfg.backoff_begins && cfg.backoff_ends;
         for (;;) {
+            // A pause its site asked for is waited out before the request
+            // takes a --per-host slot, its place among -c another line's
+            // meanwhile, as in a backoff.
+            if (const double left = pause_left(u.origin()); left > 0) {
+                if (gives_place) cfg.backoff_begins();
+                const bool waited = co_await sleep(left);
+                if (gives_place) co_await cfg.backoff_ends();
+                if (!waited) co_return abandoned_attempt();
+            }
             attempt a = co_await attempt_once(u, plan);
             if (a.abandoned) co_return a;
             ++attempts;
@@ -1318,15 +1340,10 @@ struct fetcher::impl {
             bool retry_status = a.stage == error_stage::none && (a.status == 429 || (a.status >= 500 && a.status <= 599));
             // The site asks for a pause (429 Too Many Requests, 503 Service
             // Unavailable with Retry-After): every request to it waits it out.
-            if (a.stage == error_stage::none && (a.status == 429 || a.status == 503) && a.retry_after_s > 0) {
-                const auto until = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
-                                                           std::chrono::duration<double>(std::min(a.retry_after_s, 30.0)));
-                auto& pause = paused_until[u.origin()];
-                pause = std::max(pause, until);
-            }
+            if (a.stage == error_stage::none && (a.status == 429 || a.status == 503) && a.retry_after_s > 0)
+                pause(u.origin(), std::min(a.retry_after_s, 30.0));
             bool retry = retry_status || (a.stage != error_stage::none && a.retryable);
             if (!retry || attempts > cfg.retries) co_return a;
-            const bool gives_place = plan.gives_place_in_backoff && cfg.backoff_begins && cfg.backoff_ends;
             if (gives_place) cfg.backoff_begins();
             const bool waited = co_await sleep(backoff(attempts - 1, a.retry_after_s));
             if (gives_place) co_await cfg.backoff_ends();

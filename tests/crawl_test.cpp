@@ -314,14 +314,15 @@ TEST_CASE("crawl: a Retry-After given as an HTTP-date is waited for", "[crawl]")
 
 TEST_CASE("crawl: a 429 with Retry-After holds back every request to its site, not only its own retry",
           "[crawl]") {
-    // One request at a time to the site; each URL's first request is
+    // One worker (the pause is a worker's), one request at a time to the
+    // site; each URL's first request is
     // answered 429 with Retry-After: 2. The next request, another URL's
     // included, comes 2 s after each 429.
     local_site site;
     temp_dir dir;
     std::vector<std::string> lines = {site.url("/429wait/a/1/p/1.html"), site.url("/429wait/b/1/p/2.html"),
                                       site.url("/429wait/c/1/p/3.html")};
-    auto r = crawl(dir, lines, {"--retries", "1", "--per-host", "1"}, 60s);
+    auto r = crawl(dir, lines, {"--retries", "1", "--per-host", "1", "-p", "1"}, 60s);
     require_complete(r, lines);
     for (int line = 1; line <= 3; ++line) CHECK(int_field(r.by_line.at(line), "attempts") == 2);
     auto arrivals = json::parse(site.get("/arrivals")).as_array();
