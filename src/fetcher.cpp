@@ -671,9 +671,6 @@ struct fetcher::impl {
         }
     }
 
-    // Waits for origin's turn under --per-host-rate or a Crawl-delay: every
-    // request (a retry, a redirect) takes one, whichever worker sends it.
-    // False when the run stopped meanwhile.
     // Seconds left of the pause origin asked for (see paused_until), 0 when none.
     double pause_left(const std::string& origin) {
         const auto it = paused_until.find(origin);
@@ -693,6 +690,9 @@ struct fetcher::impl {
         at = std::max(at, until);
     }
 
+    // Waits for origin's turn under --per-host-rate or a Crawl-delay: every
+    // request (a retry, a redirect) takes one, whichever worker sends it.
+    // False when the run stopped meanwhile.
     net::awaitable<bool> pace(const std::string& origin) {
         // A pause that began while this request waited for its slot.
         if (const double left = pause_left(origin); left > 0 && !co_await sleep(left)) co_return false;
