@@ -176,20 +176,21 @@ constexpr lt_pairs template_starts{"!-", "sc", "st", "te", "ti", "xm", "if", "no
 // Where a <title>, an <svg> or a <math> may start.
 constexpr lt_pairs title_starts{"ti", "sv", "ma"};
 
-// Where rule literals occur in one page, found without regard to ASCII case.
-// A literal that contains "price" is found among the occurrences of
-// "price", listed in one pass over the page the first time one is asked
-// for; another literal is searched for, its first position kept. Also where
-// the page's JSON-LD blocks are, listed the first time one is asked about,
-// and its comments, templates and text elements (scripts, styles,
-// textareas, titles and the like; see text_elements), listed as far as is
-// asked about.
 // What a visible price rule's match reads (see read_visible).
 struct visible_read {
     std::string text;
     bool only_old = false;
 };
 
+// Where rule literals occur in one page, found without regard to ASCII case.
+// A literal that contains "price" is found among the occurrences of
+// "price", listed in one pass over the page the first time one is asked
+// for; another literal is searched for. A literal's first position is kept
+// (rules share literals). Also where
+// the page's JSON-LD blocks are, listed the first time one is asked about,
+// and its comments, templates and text elements (scripts, styles,
+// textareas, titles and the like; see text_elements), listed as far as is
+// asked about.
 class literal_positions {
 public:
     explicit literal_positions(std::string_view html) : html_(html) {}
@@ -851,8 +852,10 @@ ld_offer ld_offer_at(std::string_view text, std::size_t at) {
             if (j >= end) break;
             const std::string_view str = text.substr(i + 1, j - i - 1);
             if (depth == 0 && after_colon && previous == "priceType") {
+                // As written, or as a schema.org URL ("https://schema.org/ListPrice").
                 for (std::string_view type : {"StrikethroughPrice", "ListPrice", "MSRP", "SRP"})
-                    offer.struck = offer.struck || str == type || str.ends_with("/" + std::string(type));
+                    offer.struck = offer.struck || str == type ||
+                                   (str.ends_with(type) && str[str.size() - type.size() - 1] == '/');
             } else if (depth == 0 && after_colon && previous == "priceCurrency" && offer.currency.empty()) {
                 offer.currency.assign(str);
             }
