@@ -781,19 +781,18 @@ bool three_minor_digits(string_view currency) {
 // The amount of num in a currency the text names: "KWD 12.500" is 12.500,
 // where "12.500" alone is 12500.
 std::string amount_in(const number& num, string_view currency, price_format format) {
-    if (num.scientific) return num.amount;
-    if (three_minor_digits(currency)) return read_amount(num.groups, num.seps, format, true);
-    return num.amount;
+    if (!three_minor_digits(currency) || num.scientific) return num.amount;
+    return read_amount(num.groups, num.seps, format, true);
 }
 
-// The amount of a machine-written num: in a known currency without three
-// minor digits, named or declared, a lone '.' after one to three digits
-// and before three of an HTML attribute's value groups thousands, as in
-// text ("12.990" CLP is 12990, "1.299" SEK 1299: shops fill
-// og:price:amount with the price as shown, and no such currency has three
-// decimals; never in JSON-LD); a currency with three minor digits counts
-// only when the text names it, as in text.
-std::string machine_amount_in(const number& num, string_view currency, bool named, price_format format) {
+// The amount of num in `currency`, which the text names (`named`) or the
+// page declares. A currency with three minor digits counts only when named
+// (amount_in). In an HTML attribute's machine-written value, a known
+// currency without three minor digits makes a lone '.' after one to three
+// digits and before three group thousands, as in text ("12.990" CLP is
+// 12990, "1.299" SEK 1299: shops fill og:price:amount with the price as
+// shown, and no such currency has three decimals; never in JSON-LD).
+std::string amount_of(const number& num, string_view currency, bool named, price_format format) {
     if (format == price_format::machine && !num.scientific && !currency.empty() && !three_minor_digits(currency) &&
         !num.groups.empty() && num.groups.front().size() <= 3)
         return read_amount(num.groups, num.seps, price_format::text);
@@ -949,9 +948,7 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
         }
         if (c.mark) {
             result.currency = currency_of(*c.mark, hint);
-            result.amount = format != price_format::text
-                                ? machine_amount_in(range_start, result.currency, true, format)
-                                : amount_in(range_start, result.currency, format);
+            result.amount = amount_of(range_start, result.currency, true, format);
             return result;
         }
         if (!first) first = c.num;
@@ -962,9 +959,7 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
     // (which does not change how the number reads).
     const marker* m = marker_anywhere(t);
     result.currency = m ? currency_of(*m, hint) : hint;
-    result.amount = format != price_format::text ? machine_amount_in(*first, result.currency, m != nullptr, format)
-                    : m                          ? amount_in(*first, result.currency, format)
-                                                 : first->amount;
+    result.amount = amount_of(*first, result.currency, m != nullptr, format);
     return result;
 }
 
