@@ -1326,7 +1326,8 @@ struct fetcher::impl {
             // A pause its site asked for is waited out before the request
             // takes a --per-host slot, its place among -c another line's
             // meanwhile, as in a backoff.
-            if (const double left = pause_left(u.origin()); left > 0) {
+            // (No origin string is made while no site asked for a pause.)
+            if (const double left = paused_until.empty() ? 0 : pause_left(u.origin()); left > 0) {
                 if (gives_place) cfg.backoff_begins();
                 const bool waited = co_await sleep(left);
                 if (gives_place) co_await cfg.backoff_ends();
