@@ -84,10 +84,10 @@ constexpr builtin_rule title_rules[] = {
 // ("<del", "<span", "<!--", as front-end frameworks leave them): see
 // read_visible().
 constexpr builtin_rule price_rules[] = {
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):sale_price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "sale_price:amount", lead::in_tag, quote, price_source::attribute},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?property\s*=\s*["'](?:product|og):sale_price:amount)re", "sale_price:amount", lead::max_lead, nullptr, price_source::attribute},
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "price:amount", lead::in_tag, quote, price_source::attribute},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?property\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr, price_source::attribute},
+    {R"re((?i)<meta\s[^>]*?(?:property|name)\s*=\s*["'](?:product|og):sale_price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "sale_price:amount", lead::in_tag, quote, price_source::attribute},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?(?:property|name)\s*=\s*["'](?:product|og):sale_price:amount)re", "sale_price:amount", lead::max_lead, nullptr, price_source::attribute},
+    {R"re((?i)<meta\s[^>]*?(?:property|name)\s*=\s*["'](?:product|og):price:amount["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "price:amount", lead::in_tag, quote, price_source::attribute},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?(?:property|name)\s*=\s*["'](?:product|og):price:amount)re", "price:amount", lead::max_lead, nullptr, price_source::attribute},
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)'))re", "itemprop", lead::none, space_or_equals, price_source::attribute},
     {R"re((?i)<\w+\s[^>]*?content\s*=\s*(?:"([^"]+)"|'([^']+)')[^>]*?itemprop\s*=\s*["']price["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::attribute, "content"},
     {R"re((?i)itemprop\s*=\s*["']price["'][^>]*>(?:([^<]+)<|\s*(<(?:[a-zA-Z]|!--))))re", "itemprop", lead::none, space_or_equals, price_source::visible},
@@ -99,8 +99,8 @@ constexpr builtin_rule price_rules[] = {
 };
 
 constexpr builtin_rule currency_rules[] = {
-    {R"re((?i)<meta\s[^>]*?property\s*=\s*["'](?:product|og):price:currency["'][^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'])re", "price:currency", lead::in_tag, quote},
-    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'][^>]*?property\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead, nullptr},
+    {R"re((?i)<meta\s[^>]*?(?:property|name)\s*=\s*["'](?:product|og):price:currency["'][^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'])re", "price:currency", lead::in_tag, quote},
+    {R"re((?i)<meta\s[^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'][^>]*?(?:property|name)\s*=\s*["'](?:product|og):price:currency)re", "price:currency", lead::max_lead, nullptr},
     {R"re((?i)itemprop\s*=\s*["']priceCurrency["'][^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'])re", "pricecurrency", lead::in_tag, quote},
     {R"re((?i)<\w+\s[^>]*?content\s*=\s*["']\s*([A-Za-z]{3})\s*["'][^>]*?itemprop\s*=\s*["']priceCurrency["'])re", "itemprop", lead::in_tag, space_or_equals, price_source::none, "content"},
     // Only in JSON-LD: not an analytics script's, nor one in the page's text.
@@ -652,6 +652,102 @@ bool old_price_at(std::string_view text, std::size_t inside) {
     return false;
 }
 
+// Words that label an old price where it is shown ("Was $29.99", "List
+// Price: $49.99", "UVP 39,99 €", "29,99 € statt 39,99 €"), matched
+// without regard to ASCII case as whole words; those ending in ':' only
+// with it. "Regular price" is left out: themes label the current price so
+// when there is no sale.
+constexpr std::string_view old_price_labels[] = {
+    "was",   "reg",  "reg.", "regularly", "previously", "originally", "original price", "list price", "list:",
+    "typical price", "rrp", "msrp", "compare at", "uvp", "statt", "au lieu de", "antes",
+};
+
+// Words that label the current price after an old one in the same text
+// ("Was $29.99 Now $19.99").
+constexpr std::string_view current_price_labels[] = {
+    "now", "sale", "today", "only", "our price", "jetzt", "nur", "maintenant", "ahora",
+};
+
+bool ascii_letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Whether `label` ("list:") is written in s at `at` as a whole word: no
+// letter right before or after it.
+bool label_at(std::string_view s, std::size_t at, std::string_view label) {
+    const bool colon = label.ends_with(':');
+    if (colon) label.remove_suffix(1);
+    if (!matches_nocase_at(s, at, label)) return false;
+    if (at > 0 && ascii_letter(s[at - 1])) return false;
+    const std::size_t end = at + label.size();
+    if (colon) return end < s.size() && s[end] == ':';
+    return end >= s.size() || !ascii_letter(s[end]) || label.back() == '.';
+}
+
+// Whether the price text s starts with an old-price label.
+bool starts_with_old_label(std::string_view s) {
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    return std::any_of(std::begin(old_price_labels), std::end(old_price_labels),
+                       [&](auto label) { return label_at(s, 0, label); });
+}
+
+// Where the first current-price label after `from` in s starts; npos when none.
+std::size_t current_label_after(std::string_view s, std::size_t from) {
+    for (std::size_t i = from; i < s.size(); ++i) {
+        if (i > 0 && ascii_letter(s[i - 1])) continue;
+        for (std::string_view label : current_price_labels)
+            if (label_at(s, i, label)) return i;
+    }
+    return std::string_view::npos;
+}
+
+// Whether the text shown right before the element whose text starts at
+// `inside` ends with an old-price label ("Was: <span class=price>",
+// "<span>UVP</span> <span class=price>"): looked for past at most four
+// tags and whitespace, within 256 bytes.
+bool old_label_before(std::string_view text, std::size_t inside) {
+    const std::size_t floor = inside > 256 ? inside - 256 : 0;
+    std::size_t end = inside;
+    for (int tags = 0; end > floor; ) {
+        if (is_space(text[end - 1])) {
+            --end;
+        } else if (end - floor >= 6 && text.substr(0, end).ends_with("&nbsp;")) {
+            end -= 6;
+        } else if (text[end - 1] == '>') {
+            const std::size_t lt = text.substr(floor, end - 1 - floor).rfind('<');
+            if (lt == std::string_view::npos || ++tags > 4) return false;
+            end = floor + lt;
+        } else {
+            break;
+        }
+    }
+    // The text before `end`, back to the tag before it.
+    std::size_t begin = end;
+    while (begin > floor && text[begin - 1] != '>' && end - begin < 64) --begin;
+    std::string_view run = text.substr(begin, end - begin);
+    auto trim = [&] {
+        for (;;) {
+            if (!run.empty() && is_space(run.back())) run.remove_suffix(1);
+            else if (run.ends_with("&nbsp;")) run.remove_suffix(6);
+            else return;
+        }
+    };
+    trim();
+    const bool colon = run.ends_with(':');
+    if (colon) run.remove_suffix(1);
+    trim();
+    return std::any_of(std::begin(old_price_labels), std::end(old_price_labels), [&](std::string_view label) {
+        const bool needs_colon = label.ends_with(':');
+        if (needs_colon) {
+            if (!colon) return false;
+            label.remove_suffix(1);
+        }
+        if (run.size() < label.size()) return false;
+        const std::size_t at = run.size() - label.size();
+        return matches_nocase_at(run, at, label) && (at == 0 || !ascii_letter(run[at - 1]));
+    });
+}
+
 bool has_digit(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -793,13 +889,13 @@ std::string shown_price_text(std::string_view text, std::size_t from, leave_out 
     return html_to_text(price);
 }
 
-// What a visible price rule's match reads: the price its element shows
+// What a visible price rule's match shows: the price its element shows
 // (shown_price_text) when the match is a child element's start tag, text
 // without a digit (a currency in a <span> of its own, a label, only
 // whitespace) or text followed by a child element ("$1,299<span>.99</span>",
 // "$19<sup>99</sup>"); else the text. An element whose only number is in
 // struck or old-price children gives that (an old price).
-visible_read read_visible(std::string_view text, std::string_view capture) {
+visible_read read_shown(std::string_view text, std::string_view capture) {
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
     const std::size_t after = at + capture.size();
     const bool child_after = after + 1 < text.size() && text[after] == '<' &&
@@ -809,6 +905,22 @@ visible_read read_visible(std::string_view text, std::string_view capture) {
     if (has_digit(r.text)) return r;
     std::string with_old = shown_price_text(text, at, leave_out::hidden);
     if (has_digit(with_old)) return {std::move(with_old), true};
+    return r;
+}
+
+// What a visible price rule's match reads: what it shows (read_shown),
+// an old price when that starts with an old-price label ("Was $29.99"),
+// unless a current-price label follows with a number after it ("Was
+// $29.99 Now $19.99": read from "Now").
+visible_read read_visible(std::string_view text, std::string_view capture) {
+    visible_read r = read_shown(text, capture);
+    if (!starts_with_old_label(r.text)) return r;
+    if (const std::size_t now = current_label_after(r.text, 0);
+        now != std::string::npos && has_digit(std::string_view(r.text).substr(now))) {
+        r.text.erase(0, now);
+    } else {
+        r.only_old = true;
+    }
     return r;
 }
 
@@ -893,7 +1005,7 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     const std::size_t where = capture.starts_with("<!--") && inside > 0 ? inside - 1 : at;
     if (rule.markup && literals.hidden_end(where) != 0) return verdict::reject;
     if (rule.source != price_source::visible) return verdict::take;
-    return old_price_at(text, inside) ||
+    return old_price_at(text, inside) || old_label_before(text, inside) ||
                    literals.visible_at(capture, [&] { return read_visible(text, capture); }).only_old
                ? verdict::old
                : verdict::take;

@@ -658,6 +658,54 @@ TEST_CASE("extractor: an element whose only price is struck or old gives it as a
     }
 }
 
+TEST_CASE("extractor: a price labelled as an old one (Was, UVP, List Price:) gives way to the current one",
+          "[extractor]") {
+    // The label in the element's text, before the price.
+    check_price(run("<span class=\"price\">Was $29.99</span> <span class=\"price\">$19.99</span>"), "19.99", "USD");
+    check_price(run("<div class=\"price\">UVP 39,99 \u20ac</div><div class=\"price\">29,99 \u20ac</div>"), "29.99",
+                "EUR");
+    check_price(run("<span class=\"price\"><span class=\"label\">Reg.</span> $49.00</span>"
+                    "<span class=\"price\">$39.00</span>"),
+                "39.00", "USD");
+    // The label in the text or an element right before the price element.
+    check_price(run("<p>List Price: <span class=\"price\">$59.99</span></p><p>Price: <span class=\"price\">$44.99</span>"
+                    "</p>"),
+                "44.99", "USD");
+    check_price(run("<div><span>Typical price:</span>&nbsp;<span class=\"price\">\u00a325.00</span></div>"
+                    "<div><span class=\"price\">\u00a320.00</span></div>"),
+                "20.00", "GBP");
+    check_price(run("<span class=\"price\">29,99 \u20ac</span> statt <span class=\"price\">39,99 \u20ac</span>"), "29.99",
+                "EUR");
+    check_price(run("<li>statt <span class=\"price\">39,99 \u20ac</span></li><li><span class=\"price\">29,99 \u20ac</span>"
+                    "</li>"),
+                "29.99", "EUR");
+    // Old and current in one element: read from the current label.
+    check_price(run("<span class=\"price\">Was $29.99 Now $19.99</span>"), "19.99", "USD");
+    check_price(run("<div class=\"price\">Statt 39,99 \u20ac nur 29,99 \u20ac</div>"), "29.99", "EUR");
+    // A labelled old price that is the only one is still the price.
+    check_price(run("<h1>X</h1><span class=\"price\">Was $29.99</span>"), "29.99", "USD");
+    check_price(run("<h1>X</h1>RRP <span class=\"price\">\u00a310.00</span>"), "10.00", "GBP");
+    // Words that only hold a label's letters are none; "Regular price" labels the current price.
+    check_price(run("<span class=\"price\">Wasabi $4.00</span><span class=\"price\">$3.00</span>"), "4.00", "USD");
+    check_price(run("<p>Lowest in a decade, as it always was. <span class=\"price\">Sale $5.00</span></p>"
+                    "<span class=\"price\">$3.00</span>"),
+                "5.00", "USD");
+    check_price(run("<p>Bestseller list <span class=\"price\">$8.00</span></p><span class=\"price\">$3.00</span>"),
+                "8.00", "USD");
+    check_price(run("<span class=\"visually-hidden\">Regular price</span> <span class=\"price\">$20.00</span>"
+                    "<div class=\"related\"><span class=\"price\">$9.00</span></div>"),
+                "20.00", "USD");
+}
+
+TEST_CASE("extractor: a price meta with name= instead of property= is read", "[extractor]") {
+    check_price(run("<meta name=\"product:price:amount\" content=\"24.50\">"
+                    "<meta name=\"product:price:currency\" content=\"EUR\"><span class=\"price\">$1.00</span>"),
+                "24.50", "EUR");
+    check_price(run("<meta content=\"19.00\" name=\"og:sale_price:amount\">"
+                    "<meta name=\"og:price:amount\" content=\"29.00\">"),
+                "19.00", "");
+}
+
 TEST_CASE("extractor: a price of zero gives way to any other price", "[extractor]") {
     // A header's empty cart before the product's price.
     check_price(run("<div class=\"mini-cart\"><span class=\"price\">$0.00</span></div><h1>Lamp</h1>"
