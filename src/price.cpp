@@ -785,6 +785,43 @@ std::string amount_in(const number& num, string_view currency, price_format form
     return read_amount(num.groups, num.seps, format, true);
 }
 
+// A machine-written amount as the program that wrote it meant it, when a
+// binary float left its mark: 15 to 17 significant digits (a double
+// printed whole), a fraction of 12 digits or more that runs into six or
+// more zeros or nines with at most three digits after ("19.990000000000002"
+// is 19.99, "19.989999999999998" 19.99, "0.30000000000000004" 0.3); any
+// other amount as it is ("1e-30" stays 0.000...1).
+std::string without_float_noise(std::string amount) {
+    const size_t dot = amount.find('.');
+    if (dot == std::string::npos || amount.size() - dot - 1 < 12) return amount;
+    const size_t first = amount.find_first_not_of("0.");
+    const size_t significant =
+        first == std::string::npos ? 0 : amount.size() - first - (first < dot ? 1 : 0);
+    if (significant < 15 || significant > 17) return amount;
+    const string_view fraction = string_view(amount).substr(dot + 1);
+    for (size_t p = 0; p + 6 <= fraction.size(); ++p) {
+        const char d = fraction[p];
+        if (d != '0' && d != '9') continue;
+        size_t run = p;
+        while (run < fraction.size() && fraction[run] == d) ++run;
+        if (run - p < 6 || fraction.size() - run > 3) {
+            p = run - 1;
+            continue;
+        }
+        // Cut at p; for nines, add one at the last digit kept.
+        std::string kept = amount.substr(0, dot) + std::string(fraction.substr(0, p));
+        if (d == '9') {
+            size_t i = kept.size();
+            while (i > 0 && kept[i - 1] == '9') kept[--i] = '0';
+            if (i == 0) kept.insert(0, "1");
+            else ++kept[i - 1];
+        }
+        const size_t int_len = kept.size() - p;
+        return p == 0 ? kept.substr(0, int_len) : kept.substr(0, int_len) + "." + kept.substr(int_len);
+    }
+    return amount;
+}
+
 // The amount of num in `currency`, which the text names (`named`) or the
 // page declares. A currency with three minor digits counts only when named
 // (amount_in). In an HTML attribute's machine-written value, a known
@@ -795,8 +832,9 @@ std::string amount_in(const number& num, string_view currency, price_format form
 std::string amount_of(const number& num, string_view currency, bool named, price_format format) {
     if (format == price_format::machine && !num.scientific && !currency.empty() && !three_minor_digits(currency) &&
         !num.groups.empty() && num.groups.front().size() <= 3)
-        return read_amount(num.groups, num.seps, price_format::text);
-    return named ? amount_in(num, currency, format) : num.amount;
+        return without_float_noise(read_amount(num.groups, num.seps, price_format::text));
+    std::string amount = named ? amount_in(num, currency, format) : num.amount;
+    return format == price_format::text ? amount : without_float_noise(std::move(amount));
 }
 
 // ---- Candidates ----

@@ -648,6 +648,29 @@ TEST_CASE("price: machine format reads an exponent exactly", "[price]") {
     CHECK(shoal::parse_price("1.5E+3")->amount == "3");
 }
 
+TEST_CASE("price: machine format drops a binary float's noise", "[price]") {
+    auto json = [](std::string_view text, std::string_view hint = {}) {
+        auto p = shoal::parse_price(text, hint, shoal::price_format::json);
+        return p ? p->amount : std::string("none");
+    };
+    CHECK(json("19.990000000000002") == "19.99");
+    CHECK(json("19.989999999999998") == "19.99");
+    CHECK(json("0.30000000000000004") == "0.3");
+    CHECK(json("20.000000000000004") == "20");
+    CHECK(json("99.99999999999999") == "100");
+    CHECK(json("0.9999999999999999") == "1");
+    CHECK(json("1299.9899999999998", "USD") == "1299.99");
+    CHECK(shoal::parse_price("19.990000000000002", "", shoal::price_format::machine)->amount == "19.99");
+    // Not a float's noise: fewer or more significant digits, or a tail too long.
+    CHECK(json("1e-30") == "0." + std::string(29, '0') + "1");
+    CHECK(json("12.500000000000") == "12.500000000000");
+    CHECK(json("19.98999999999999843103") == "19.98999999999999843103");
+    CHECK(json("0.123456789012") == "0.123456789012");
+    CHECK(json("19.99") == "19.99");
+    // Text shown to people is read as written.
+    CHECK(shoal::parse_price("$19.990000000000002")->amount == "19.990000000000002");
+}
+
 TEST_CASE("price: raw text", "[price]") {
     const auto p = shoal::parse_price("  \t$1,299.00\n ");
     REQUIRE(p);
