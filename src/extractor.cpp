@@ -201,8 +201,10 @@ public:
         // List blocks until one ends past `at` or there are no more.
         while (next_block_ < html_.size() && (blocks_.empty() || blocks_.back().second <= at))
             list_ld_json();
-        return std::any_of(blocks_.begin(), blocks_.end(),
-                           [at](const auto& b) { return at >= b.first && at < b.second; });
+        // Blocks are listed in page order: the last one starting at or before `at`.
+        auto it = std::upper_bound(blocks_.begin(), blocks_.end(), at,
+                                   [](std::size_t a, const auto& b) { return a < b.first; });
+        return it != blocks_.begin() && at < std::prev(it)->second;
     }
 
     // Where the comment, template or text element that `at` lies in ends
