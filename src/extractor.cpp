@@ -1238,9 +1238,20 @@ std::size_t product_area_start(std::string_view html, literal_positions& literal
     return 0;
 }
 
+// Whether the text at `at` is the text of an element for screen readers
+// only (its start tag, within 256 bytes before, has a screen-reader mark):
+// a variant picker's "Variant sold out or unavailable" beside each choice.
+bool in_screen_reader_text(std::string_view html, std::size_t at) {
+    const std::size_t floor = at > 256 ? at - 256 : 0;
+    const std::size_t lt = html.substr(floor, at - floor).rfind('<');
+    if (lt == std::string_view::npos) return false;
+    const std::string_view tag = html.substr(floor + lt, at - floor - lt);
+    return tag.size() > 1 && tag[1] != '/' && has_screen_reader_mark(tag);
+}
+
 // Whether the page's own text says the product cannot be bought (one of
-// the `unavailable` phrases, not in a tag, a comment or a script) in the
-// main product area before `price_at`: a visible price there is then an
+// the `unavailable` phrases, not in a tag, a comment, a script or text for
+// screen readers only) in the main product area before `price_at`: a visible price there is then an
 // old or a related product's, not an offer.
 bool unavailable_before(const RE2& unavailable, std::string_view html, std::size_t price_at,
                         literal_positions& literals) {
@@ -1268,7 +1279,9 @@ bool unavailable_before(const RE2& unavailable, std::string_view html, std::size
     for (std::size_t from = start;
          from < price_at && unavailable.Match(text, from, price_at, RE2::UNANCHORED, m, 2);) {
         const auto at = static_cast<std::size_t>(m[0].data() - html.data());
-        if (m[1].data() == nullptr && !in_tag_at(at) && literals.hidden_end(at) == 0) return true;
+        if (m[1].data() == nullptr && !in_tag_at(at) && literals.hidden_end(at) == 0 &&
+            !in_screen_reader_text(html, at))
+            return true;
         from = at + m[0].size();
     }
     return false;

@@ -1110,13 +1110,18 @@ TEST_CASE("extractor: no visible price after an availability phrase", "[extracto
     for (const char* before : {"<button title=\"Sold out\" disabled>Add</button>", "<!-- Sold out -->",
                                "<script>var s = 'Out of stock';</script>", "<p>Resold outright</p>",
                                "<p>Outsold out-of-the-box</p>", "<p class=\"badge\">Almost sold out!</p>",
-                               "<p>Nearly&nbsp;out of stock: 2 left</p>"}) {
+                               "<p>Nearly&nbsp;out of stock: 2 left</p>",
+                               "<label for=\"v2\">XL<span class=\"visually-hidden label-unavailable\">Variant sold out "
+                               "or unavailable</span></label>",
+                               "<span class=\"sr-only\">Out of stock</span>"}) {
         INFO(before);
         check_price(run(product_page("", before + price)), "39.99", "USD");
     }
     check_price(run("<nav><a href=\"/sold-out\">Sold out items</a></nav><h1>Lamp</h1>" + price), "39.99", "USD");
     CHECK_FALSE(run("<nav>Menu</nav><h1>Lamp</h1><p>Sold out</p>" + price).price);
     CHECK_FALSE(run("<h1>Lamp</h1><p>Almost gone. Sold out</p>" + price).price);
+    // Shown text beside screen-reader text still counts.
+    CHECK_FALSE(run("<h1>Lamp</h1><p><span class=\"sr-only\">Status:</span> Sold out</p>" + price).price);
 }
 
 TEST_CASE("extractor: AggregateOffer lowPrice after price", "[extractor]") {
