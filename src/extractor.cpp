@@ -796,12 +796,19 @@ std::size_t past_element(std::string_view text, std::string_view name, std::size
 }
 
 // Adds the text of another element to the price text read so far: the two
-// meet without a blank, as shown ("$1,299" and ".99"), but for a number
-// right after a number ("19.99" and "12" stay two numbers).
+// meet without a blank, as shown ("$1,299" and ".99", "$" and "19.99"), but
+// for a number right after a number ("19.99" and "12" stay two numbers)
+// and a number after a number's currency ("20,00 €" and "25,00 €": the
+// "€" stays the first one's).
 void append_element_text(std::string& price, std::string_view t) {
-    if (!t.empty() && !price.empty() && price.back() >= '0' && price.back() <= '9' && t.front() != '.' &&
-        t.front() != ',')
-        price += ' ';
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (!t.empty() && !price.empty()) {
+        const char last = price.back();
+        const bool after_number = digit(last) && t.front() != '.' && t.front() != ',';
+        const bool after_currency = digit(t.front()) && !digit(last) && !is_space(last) && last != '.' &&
+                                    last != ',' && last != '-' && has_digit(price);
+        if (after_number || after_currency) price += ' ';
+    }
     price.append(t);
 }
 

@@ -641,6 +641,14 @@ TEST_CASE("extractor: a price element is read as shown, struck prices and screen
     // Two numbers in two elements stay two numbers.
     check_price(run("<span class=\"price\">$19.99<span class=\"was\">$29.99</span></span>"), "19.99", "USD");
     check_price(run("<span class=\"price\">$19<span>99</span></span>"), "19", "USD");
+    // A number after another's currency keeps that currency the first one's.
+    check_price(run("<span class=\"price\">20,00 \u20ac<span>25,00 \u20ac</span></span>"), "20.00", "EUR");
+    check_price(run("<div class=\"price\"><span>1.299,00 z\u0142</span><span>1.499,00 z\u0142</span></div>"), "1299.00",
+                "PLN");
+    // A currency of its own before the number stays glued to it as shown.
+    const auto own = run("<span class=\"price\"><span>$</span>19.99</span>");
+    check_price(own, "19.99", "USD");
+    CHECK(own.price->raw == "$19.99");
 }
 
 TEST_CASE("extractor: an element whose only price is struck or old gives it as an old price", "[extractor]") {
