@@ -26,6 +26,7 @@ namespace {
 
 constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::size_t prescan_limit = 4096;
+constexpr std::size_t late_meta_limit = 64 * 1024;
 
 // ---------------------------------------------------------------------------
 // UTF-8
@@ -408,8 +409,24 @@ bool is_ascii_alpha(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-// HTML "prescan a byte stream to determine its encoding" over s.
-std::string_view prescan_meta(std::string_view s) noexcept {
+// The end tag ("</script") of the element whose start tag's name is at
+// s[pos] (after '<') when it holds text, not markup (<script>, <style>,
+// <textarea>, <title>); empty for any other.
+std::string_view raw_text_end(std::string_view s, std::size_t pos) noexcept {
+    for (std::string_view end_tag : {"</script", "</style", "</textarea", "</title"}) {
+        const std::string_view name = end_tag.substr(2);
+        const std::size_t after = pos + name.size();
+        if (after < s.size() && iequals(s.substr(pos, name.size()), name) &&
+            (is_html_space(s[after]) || s[after] == '>' || s[after] == '/'))
+            return end_tag;
+    }
+    return {};
+}
+
+// HTML "prescan a byte stream to determine its encoding" over s. With
+// skip_raw_text, the text of scripts, styles, textareas and titles is
+// passed over (a meta written by a script is not the page's).
+std::string_view prescan_meta(std::string_view s, bool skip_raw_text = false) noexcept {
     html_attribute ignored;
     for (std::size_t pos = s.find('<'); pos < s.size(); pos = s.find('<', pos + 1)) {
         const std::string_view rest = s.substr(pos);
@@ -424,8 +441,13 @@ std::string_view prescan_meta(std::string_view s) noexcept {
             if (!charset.empty()) return charset;
         } else if (rest.size() > 2 &&
                    (is_ascii_alpha(rest[1]) || (rest[1] == '/' && is_ascii_alpha(rest[2])))) {
+            const std::string_view end_tag = skip_raw_text ? raw_text_end(s, pos + 1) : std::string_view();
             while (pos < s.size() && !is_html_space(s[pos]) && s[pos] != '>') ++pos;
             while (next_attribute(s, pos, ignored)) {
+            }
+            if (!end_tag.empty()) {  // on to its end tag
+                pos = ifind(s, end_tag, pos);
+                if (pos == std::string_view::npos) return {};
             }
         } else if (rest.starts_with("<!") || rest.starts_with("</") || rest.starts_with("<?")) {
             const std::size_t end = s.find('>', pos + 1);
@@ -530,14 +552,18 @@ struct decoder {
     std::size_t unit;            // bytes skipped per invalid sequence
     bool ascii_compatible;       // ASCII bytes outside characters mean ASCII
     bool holds_state = false;    // may keep a character back (combining pairs)
+    // Double-byte: a rejected lead byte (0x81-0xFE) and the non-ASCII byte
+    // after it are one invalid character, one U+FFFD (WHATWG's decoders); an
+    // ASCII byte after it is read again as ASCII.
+    bool pairs = false;
 };
 
 // Browsers decode these labels as supersets; the rest use their own name.
 constexpr decoder special_decoders[] = {
-    {"SHIFT_JIS", "CP932", "", 1, true},  // glibc SHIFT_JIS maps '\' to yen, lacks NEC/IBM rows
-    {"EUC-KR", "CP949", "", 1, true},     // Unified Hangul Code, as WHATWG euc-kr
-    {"BIG5", "BIG5-HKSCS", "", 1, true, true},  // as WHATWG big5; holds combining pairs
-    {"EUC-JP", "EUC-JP", "EUC-JP-MS", 1, true},  // MS variant adds NEC row 13 (circled digits)
+    {"SHIFT_JIS", "CP932", "", 1, true, false, true},  // glibc SHIFT_JIS maps '\' to yen, lacks NEC/IBM rows
+    {"EUC-KR", "CP949", "", 1, true, false, true},     // Unified Hangul Code, as WHATWG euc-kr
+    {"BIG5", "BIG5-HKSCS", "", 1, true, true, true},   // as WHATWG big5; holds combining pairs
+    {"EUC-JP", "EUC-JP", "EUC-JP-MS", 1, true, false, true},  // MS variant adds NEC row 13 (circled digits)
     {"ISO-2022-JP", "ISO-2022-JP", "", 1, false, true},
     {"UTF-16LE", "UTF-16LE", "", 2, false},
     {"UTF-16BE", "UTF-16BE", "", 2, false},
@@ -626,6 +652,28 @@ std::size_t decode_with_fallback(iconv_t fallback, std::string_view in, out_buff
     return 0;
 }
 
+// Characters that browsers' tables hold and glibc's converter rejects:
+// the pair's bytes and the character's UTF-8.
+struct added_pair {
+    std::string_view decoder, bytes, utf8;
+};
+constexpr added_pair added_pairs[] = {
+    {"BIG5", "\xA3\xE1", "\u20AC"},  // euro sign (CP950, WHATWG big5)
+    {"BIG5", "\xA1\xC3", "\uFFE3"},  // fullwidth macron
+    {"BIG5", "\xA2\xCC", "\u5341"},  // the CP950 duplicates of 十 and 卅
+    {"BIG5", "\xA2\xCE", "\u5345"},
+    {"BIG5", "\xA1\x5A", "\u2574"},  // box drawings light left
+};
+
+// Whether in starts with a double-byte lead byte of d and a non-ASCII byte
+// after it (Shift_JIS's 0xA0-0xDF and 0xFD-0xFF stand alone).
+bool invalid_pair_at(const decoder& d, std::string_view in) {
+    if (!d.pairs || in.size() < 2) return false;
+    const auto lead = static_cast<unsigned char>(in[0]), trail = static_cast<unsigned char>(in[1]);
+    if (lead < 0x81 || lead == 0xFF || trail < 0x80) return false;
+    return d.name != "SHIFT_JIS" || lead <= 0x9F || (lead >= 0xE0 && lead <= 0xFC);
+}
+
 // Handles the bytes iconv rejected at the front of in; returns how many were
 // consumed (at least 1).
 std::size_t replace_invalid(const decoder& d, iconv_t fallback, std::string_view in,
@@ -636,8 +684,14 @@ std::size_t replace_invalid(const decoder& d, iconv_t fallback, std::string_view
         out.append("\xE2\x82\xAC");  // WHATWG gb18030 decodes a lone 0x80 as the euro sign
         return 1;
     }
+    for (const added_pair& a : added_pairs) {
+        if (a.decoder == d.name && in.starts_with(a.bytes)) {
+            out.append(a.utf8);
+            return a.bytes.size();
+        }
+    }
     out.append(replacement);
-    return std::min(d.unit, in.size());
+    return invalid_pair_at(d, in) ? 2 : std::min(d.unit, in.size());
 }
 
 // Writes what a stateful converter still holds (e.g. BIG5-HKSCS combining pairs).
@@ -664,12 +718,17 @@ void convert_segment(const decoder& d, iconv_t cd, iconv_t fallback, std::string
     while (left > 0) {
         char* dst = out.tail();
         std::size_t room = out.room();
+        const char* const from = src;
         const std::size_t rc = iconv(cd, &src, &left, &dst, &room);
         const int err = errno;
         out.used = static_cast<std::size_t>(dst - out.bytes.data());
         if (rc != static_cast<std::size_t>(-1)) break;
         if (err == E2BIG) {
             out.make_room(out.bytes.size());
+        } else if (err == EILSEQ && d.name == "EUC-KR" && src - from >= 2 && src[-2] == '\xA2' && src[-1] == '\xE8') {
+            // glibc's CP949 passes over A2E8 (KS X 1001's ㉾, 2002) without a
+            // character and stops after it: the bytes there are the next ones.
+            out.append("\u327E");
         } else if (err == EILSEQ || (err == EINVAL && !last)) {
             const std::size_t n = replace_invalid(d, fallback, std::string_view(src, left), out);
             src += n;
@@ -852,7 +911,12 @@ std::string_view declared_charset(std::string_view body, std::string_view conten
     if (head.starts_with("<\0?\0x\0"sv)) return "UTF-16LE";
     if (head.starts_with("\0<\0?\0x"sv)) return "UTF-16BE";
     if (const std::string_view meta = prescan_meta(head); !meta.empty()) return meta;
-    return xml_declaration_charset(head);
+    if (const std::string_view xml = xml_declaration_charset(head); !xml.empty()) return xml;
+    // Browsers also change to a meta's encoding met later, by the parser (a
+    // long inline style or script before it): looked for in the first 64
+    // KiB, scripts' and styles' text passed over.
+    if (body.size() > head.size()) return prescan_meta(body.substr(0, late_meta_limit), true);
+    return {};
 }
 
 }  // namespace

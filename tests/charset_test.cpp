@@ -178,9 +178,28 @@ TEST_CASE("charset: meta prescan variants") {
     CHECK(shoal::detect_charset(page("<meta charset=gbk>", "x"), "text/html; charset=unknown") ==
           "GB18030");
 
-    std::string late(5000, ' ');
-    late += "<meta charset=gbk>";
-    CHECK(shoal::detect_charset(late, "") == "UTF-8");
+}
+
+TEST_CASE("charset: a meta after the first 4096 bytes counts within 64 KiB, not in a script or style") {
+    // A long inline style before the meta, as browsers' parsers read it.
+    std::string style = "<html><head><style>";
+    while (style.size() < 6000) style += ".a{color:red}";
+    style += "</style>";
+    CHECK(shoal::detect_charset(style + "<meta charset=gbk><title>x</title>", "") == "GB18030");
+    CHECK(shoal::detect_charset(std::string(5000, ' ') + "<meta charset=gbk>", "") == "GB18030");
+    // One that starts within the 4096 bytes and ends after them.
+    CHECK(shoal::detect_charset(std::string(4080, ' ') + "<meta charset=\"shift_jis\">", "") == "SHIFT_JIS");
+    // A meta in a script's or a style's text past the 4096 bytes is not the page's.
+    CHECK(shoal::detect_charset(std::string(5000, ' ') + "<script>document.write('<meta charset=gbk>')</script>", "") ==
+          "UTF-8");
+    CHECK(shoal::detect_charset(style + "<style>/* <meta charset=gbk> */</style>", "") == "UTF-8");
+    CHECK(shoal::detect_charset(std::string(5000, ' ') + "<script>var a;", "") == "UTF-8");  // unclosed
+    // Nor one past 64 KiB, nor one after the first meta that declares.
+    CHECK(shoal::detect_charset(std::string(70000, ' ') + "<meta charset=gbk>", "") == "UTF-8");
+    CHECK(shoal::detect_charset(std::string(5000, ' ') + "<meta charset=koi8-r><meta charset=gbk>", "") == "KOI8-R");
+    // The page decodes by it.
+    const std::string body = std::string(5000, ' ') + "<meta charset=windows-1251><title>\xCF\xF0\xE8\xE2\xE5\xF2</title>";
+    CHECK(shoal::decode_to_utf8(body, "text/html").find("Привет") != std::string::npos);
 }
 
 TEST_CASE("charset: an XML declaration declares when no meta does") {
@@ -289,6 +308,22 @@ TEST_CASE("charset: invalid bytes become U+FFFD and decoding goes on") {
                          "B"s,
                          "UTF-16LE") == "A" + fffd);
     CHECK(shoal::to_utf8("\xE4\xB8", "UTF-8") == fffd);
+}
+
+TEST_CASE("charset: an invalid double-byte pair is one U+FFFD, an ASCII byte after a lead is kept") {
+    // A rejected lead byte and the non-ASCII byte after it are one character
+    // (the next character is not read from its trail byte).
+    CHECK(shoal::to_utf8("\xC8\xB8\xBB\xE7\xC9\xA1\xB7\xCE\xB0\xED", "EUC-KR") == "회사" + fffd + "로고");
+    CHECK(shoal::to_utf8("a\x85\xA0" "b", "SHIFT_JIS") == "a" + fffd + "b");
+    CHECK(shoal::to_utf8("a\xA9\xA1" "b", "EUC-JP") == "a" + fffd + "b");
+    // An ASCII byte after a lead byte is ASCII: '<' of an end tag is kept.
+    CHECK(shoal::to_utf8("\x85\x41" "c", "SHIFT_JIS") == fffd + "Ac");
+    CHECK(shoal::to_utf8("\xC8<t", "EUC-KR") == fffd + "<t");
+    // Characters browsers' tables hold that glibc's converters reject or skip.
+    CHECK(shoal::to_utf8("\xA2\xE8</title>", "EUC-KR") == "\u327E</title>");
+    CHECK(shoal::to_utf8("\xBF\xEC\xA2\xE8" "ABC", "EUC-KR") == "우\u327E" "ABC");
+    CHECK(shoal::to_utf8("\xA4\xA4\xA3\xE1\xA4\x45", "BIG5") == "中€九");
+    CHECK(shoal::to_utf8("\xA1\xC3\xA2\xCC\xA2\xCE\xA1\x5A", "BIG5") == "\uFFE3\u5341\u5345\u2574");
 }
 
 TEST_CASE("charset: empty input and unknown charsets") {
