@@ -71,8 +71,8 @@ constexpr const char* space_or_equals = " \t\n\f\r=";
 // After the <title> element (literal_positions::title_element(), outside
 // comments, tags, text elements and inline <svg>/<math>), og:title.
 constexpr builtin_rule title_rules[] = {
-    {R"re((?is)<meta\s[^>]*?property\s*=\s*["']og:title["'][^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)'))re", "og:title", lead::in_tag, quote},
-    {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?property\s*=\s*["']og:title)re", "og:title", lead::max_lead, nullptr},
+    {R"re((?is)<meta\s[^>]*?(?:property|name)\s*=\s*["']og:title["'][^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)'))re", "og:title", lead::in_tag, quote},
+    {R"re((?is)<meta\s[^>]*?content\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?(?:property|name)\s*=\s*["']og:title)re", "og:title", lead::max_lead, nullptr},
 };
 
 // In order of trust: structured data first (a sale price's meta, an

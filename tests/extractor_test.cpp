@@ -301,6 +301,9 @@ TEST_CASE("extractor: og:title when there is no title", "[extractor]") {
 
     auto rev = run("<head><meta content='Reversed  Title' property='og:title' /></head>");
     check_title(rev, "Reversed Title");
+    // With name= in place of property=, as many pages write it.
+    check_title(run("<head><meta name=\"og:title\" content=\"Named Title\"></head>"), "Named Title");
+    check_title(run("<head><meta content=\"Named Reversed\" name=\"og:title\"></head>"), "Named Reversed");
 
     // An empty <title> falls back to og:title too.
     auto empty = run("<head><title>  </title><meta property=\"og:title\" content=\"From OG\"></head>");
