@@ -598,21 +598,22 @@ bool struck_tag(std::string_view tag) {
 // Class names (and Magento's data-price-type="oldPrice") that mark a price
 // that does not apply: an old one, or a list price beside the price asked
 // (BigCommerce's "price price--rrp" for MSRP, "price price--non-sale" for
-// the price before a sale).
+// the price before a sale). Not "regular-price": Magento 1 wraps the price
+// in it when there is no sale.
 constexpr std::string_view old_price_marks[] = {
     "old-price", "oldprice", "price-old", "price--old", "was-price", "price-was",
-    "regular-price", "compare-at", "price--rrp", "rrp-price", "msrp", "price--non-sale",
+    "compare-at", "price--rrp", "rrp-price", "msrp", "price--non-sale",
 };
 
 bool has_old_price_mark(std::string_view tag) {
-    // Each mark holds "old", "was", "reg", "com", "rrp", "msr" or "non":
-    // look for those first.
+    // Each mark holds "old", "was", "com", "rrp", "msr" or "non": look for
+    // those first.
     bool maybe = false;
     for (std::size_t i = 0; i + 2 < tag.size() && !maybe; ++i) {
         const char a = static_cast<char>(tag[i] | 0x20), b = static_cast<char>(tag[i + 1] | 0x20),
                    c = static_cast<char>(tag[i + 2] | 0x20);
         maybe = (a == 'o' && b == 'l' && c == 'd') || (a == 'w' && b == 'a' && c == 's') ||
-                (a == 'r' && b == 'e' && c == 'g') || (a == 'c' && b == 'o' && c == 'm') ||
+                (a == 'c' && b == 'o' && c == 'm') ||
                 (a == 'r' && b == 'r' && c == 'p') || (a == 'm' && b == 's' && c == 'r') ||
                 (a == 'n' && b == 'o' && c == 'n');
     }
@@ -659,15 +660,26 @@ bool old_price_at(std::string_view text, std::size_t inside) {
 // without regard to ASCII case as whole words; those ending in ':' only
 // with it. "Regular price" is left out: themes label the current price so
 // when there is no sale.
+// Also a reference price beside the price: the lowest of the last 30 days
+// (the EU's Omnibus rule), a saving, India's MRP.
 constexpr std::string_view old_price_labels[] = {
-    "was",   "reg",  "reg.", "regularly", "previously", "originally", "original price", "list price", "list:",
-    "typical price", "rrp", "msrp", "compare at", "uvp", "statt", "au lieu de", "antes",
+    "was", "reg", "reg.", "regularly", "previously", "originally", "original price", "list price", "list:",
+    "typical price", "rrp", "msrp", "compare at", "you save", "lowest price", "mrp", "m.r.p", "m.r.p.",
+    "uvp", "statt", "vorher", "sie sparen", "niedrigster preis", "au lieu de", "prix barr\u00e9", "ancien prix",
+    "vous \u00e9conomisez", "prix le plus bas", "antes", "de:", "prima", "invece di", "voorheen", "tidigare pris",
+    "normalpris", "cena regularna", "najni\u017csza cena",
+    "\u901a\u5e38\u4fa1\u683c",                          // 通常価格
+    "\u5b9a\u4fa1",                                        // 定価
+    "\u53c2\u8003\u4fa1\u683c",                          // 参考価格
+    "\u30e1\u30fc\u30ab\u30fc\u5e0c\u671b\u5c0f\u58f2\u4fa1\u683c",  // メーカー希望小売価格
 };
 
 // Words that label the current price after an old one in the same text
 // ("Was $29.99 Now $19.99").
 constexpr std::string_view current_price_labels[] = {
-    "now", "sale", "today", "only", "our price", "jetzt", "nur", "maintenant", "ahora",
+    "now", "sale", "today", "only", "our price", "jetzt", "nur", "maintenant", "ahora", "por",
+    "\u8ca9\u58f2\u4fa1\u683c",  // 販売価格
+    "\u7279\u4fa1",                // 特価
 };
 
 bool ascii_letter(char c) {
@@ -735,9 +747,19 @@ bool old_label_before(std::string_view text, std::size_t inside) {
         }
     };
     trim();
-    const bool colon = run.ends_with(':');
-    if (colon) run.remove_suffix(1);
+    const bool colon = run.ends_with(':') || run.ends_with("\uFF1A");  // or a full-width one
+    if (colon) run.remove_suffix(run.ends_with(':') ? 1 : 3);
     trim();
+    // A note in brackets after the label: "通常価格(税込)：", "Was (incl. VAT):".
+    for (std::string_view close : {")", "\uFF09"}) {
+        if (!run.ends_with(close)) continue;
+        const std::size_t ascii = run.rfind('('), wide = run.rfind("\uFF08");
+        const std::size_t open = ascii == std::string_view::npos ? wide
+                                 : wide == std::string_view::npos ? ascii
+                                                                  : std::max(ascii, wide);
+        if (open != std::string_view::npos && run.size() - open <= 32) run = run.substr(0, open);
+        trim();
+    }
     return std::any_of(std::begin(old_price_labels), std::end(old_price_labels), [&](std::string_view label) {
         const bool needs_colon = label.ends_with(':');
         if (needs_colon) {
@@ -796,17 +818,22 @@ std::size_t past_element(std::string_view text, std::string_view name, std::size
 }
 
 // Adds the text of another element to the price text read so far: the two
-// meet without a blank, as shown ("$1,299" and ".99", "$" and "19.99"), but
-// for a number right after a number ("19.99" and "12" stay two numbers)
-// and a number after a number's currency ("20,00 €" and "25,00 €": the
-// "€" stays the first one's).
+// meet without a blank, as shown ("$1,299" and ".99", "$" and "19.99",
+// "19" and "€99"), but for ASCII text right after a number ("19.99" and
+// "12" stay two numbers, "19.99" and "USD" two words) and a number after a
+// number's currency ("20,00 €" and "25,00 €": the "€" stays the first
+// one's).
 void append_element_text(std::string& price, std::string_view t) {
     auto digit = [](char c) { return c >= '0' && c <= '9'; };
     if (!t.empty() && !price.empty()) {
         const char last = price.back();
-        const bool after_number = digit(last) && t.front() != '.' && t.front() != ',';
+        // (A symbol after it stays glued, as "19" and "€" or "€99" show it.)
+        const bool after_number = digit(last) && t.front() != '.' && t.front() != ',' &&
+                                  static_cast<unsigned char>(t.front()) < 0x80;
+        // (But for two digits alone: French cents after the currency, "19€" and "99".)
+        const bool cents = t.size() == 2 && digit(t[0]) && digit(t[1]);
         const bool after_currency = digit(t.front()) && !digit(last) && !is_space(last) && last != '.' &&
-                                    last != ',' && last != '-' && has_digit(price);
+                                    last != ',' && last != '-' && has_digit(price) && !cents;
         if (after_number || after_currency) price += ' ';
     }
     price.append(t);

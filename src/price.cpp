@@ -961,10 +961,29 @@ std::string from_cents(string_view cents) {
     return whole + "." + digits.substr(point);
 }
 
+// The folded text with French retail's cents after the currency ("19€99",
+// "1 299€99": 19.99 and 1299.99 EUR) written as a decimal amount before it
+// ("19.99€"): a currency glued to a digit before it and to exactly two
+// digits after it, which no further digit or decimal part follows.
+std::string with_glued_cents_read(std::string t) {
+    for (size_t i = 0; i + 3 < t.size(); ++i) {
+        if (!is_digit(byte_at(t, i)) || is_digit(byte_at(t, i + 1))) continue;
+        size_t end = 0;
+        const marker* m = marker_starting_at(t, i + 1, end, false);
+        if (m == nullptr || !is_digit(byte_at(t, end)) || !is_digit(byte_at(t, end + 1))) continue;
+        const unsigned char next = byte_at(t, end + 2);
+        if (is_digit(next) || ((next == '.' || next == ',') && is_digit(byte_at(t, end + 3)))) continue;
+        const std::string mark = t.substr(i + 1, end - i - 1);
+        t = t.substr(0, i + 1) + "." + t.substr(end, 2) + mark + t.substr(end + 2);
+        i += 3 + mark.size();
+    }
+    return t;
+}
+
 std::optional<price> parse(string_view text, string_view currency_hint, price_format format) {
     price result;
     result.raw = clean_text(decode_entities(decode_entities(input_window(text))));
-    const std::string t = fold_for_parsing(result.raw);
+    const std::string t = with_glued_cents_read(fold_for_parsing(result.raw));
     const std::string hint = currency_code(currency_hint);
     // The first number with a currency wins, reported as the start of its range.
     std::optional<number> first;

@@ -566,8 +566,14 @@ TEST_CASE("extractor: the current price wins over a struck or old one", "[extrac
         "&#36;</span>19.99</bdi></span></ins></p>");
     check_price(woo, "19.99", "USD");
     // An old price that is the only one is still the price.
-    auto only_old = run("<span class=\"regular-price\"><span class=\"price\">$12.00</span></span>");
+    auto only_old = run("<span class=\"old-price\"><span class=\"price\">$12.00</span></span>");
     check_price(only_old, "12.00", "USD");
+    // Magento 1 wraps the price in "regular-price" when there is no sale: no
+    // old price, not one for the tier price after it.
+    check_price(run("<div class=\"price-box\"><span class=\"regular-price\" id=\"product-price-421\"><span "
+                    "class=\"price\">$210.00</span></span></div><ul class=\"tier-prices product-pricing\"><li "
+                    "class=\"tier-price tier-0\">Buy 3 for <span class=\"price\">$199.00</span> each</li></ul>"),
+                "210.00", "USD");
     auto only_del = run("<span class=\"price\"><del>$3.50</del></span>");
     check_price(only_del, "3.50", "USD");
     // BigCommerce: the MSRP and the price before a sale stand beside the price.
@@ -648,6 +654,11 @@ TEST_CASE("extractor: a price element is read as shown, struck prices and screen
     check_price(run("<span class=\"price\">20,00 \u20ac<span>25,00 \u20ac</span></span>"), "20.00", "EUR");
     check_price(run("<div class=\"price\"><span>1.299,00 z\u0142</span><span>1.499,00 z\u0142</span></div>"), "1299.00",
                 "PLN");
+    // French cents after the currency, in the text or raised.
+    check_price(run("<div class=\"price\">19\u20ac99 <small>TTC</small></div>"), "19.99", "EUR");
+    check_price(run("<div class=\"price\">19<sup>\u20ac99</sup></div>"), "19.99", "EUR");
+    check_price(run("<div class=\"price\">19\u20ac<sup>99</sup></div>"), "19.99", "EUR");
+    check_price(run("<div class=\"price\">19<span>\u20ac</span><span>99</span></div>"), "19.99", "EUR");
     // A currency of its own before the number stays glued to it as shown.
     const auto own = run("<span class=\"price\"><span>$</span>19.99</span>");
     check_price(own, "19.99", "USD");
@@ -690,6 +701,25 @@ TEST_CASE("extractor: a price labelled as an old one (Was, UVP, List Price:) giv
     check_price(run("<li>statt <span class=\"price\">39,99 \u20ac</span></li><li><span class=\"price\">29,99 \u20ac</span>"
                     "</li>"),
                 "29.99", "EUR");
+    // Labels in other languages, a reference price's (EU Omnibus, India's
+    // MRP, a saving), a note in brackets and a full-width colon after one.
+    check_price(run("<div class=\"normal_price\">\u901a\u5e38\u4fa1\u683c(\u7a0e\u8fbc)\uff1a\n<span class=\"price\">"
+                    "6,050\u5186</span></div><dl class=\"sale_price\"><dt>\u8ca9\u58f2\u4fa1\u683c(\u7a0e\u8fbc)\uff1a</dt>"
+                    "<dd class=\"price\">5,390\u5186</dd></dl>"),
+                "5390", "JPY");
+    check_price(run("<span class=\"price\">\u901a\u5e38\u4fa1\u683c \u00a52,200 \u8ca9\u58f2\u4fa1\u683c \u00a51,980</span>"),
+                "1980", "JPY");
+    for (const char* label : {"MRP:", "M.R.P.", "Vorher", "Voorheen", "Tidigare pris", "Normalpris", "Prima",
+                              "Prix barr\u00e9", "Ancien prix", "De:", "Cena regularna",
+                              "Niedrigster Preis der letzten 30 Tage:", "You save", "Sie sparen"}) {
+        INFO(label);
+        check_price(run(std::string("<span class=\"price\">") + label + " 40,00 \u20ac</span><span class=\"price\">"
+                        "30,00 \u20ac</span>"),
+                    "30.00", "EUR");
+    }
+    check_price(run("<p class=\"old\">De: <span class=\"price\">R$ 99,90</span></p><p>Por: <span class=\"price\">"
+                    "R$ 79,90</span></p>"),
+                "79.90", "BRL");
     // Old and current in one element: read from the current label.
     check_price(run("<span class=\"price\">Was $29.99 Now $19.99</span>"), "19.99", "USD");
     check_price(run("<div class=\"price\">Statt 39,99 \u20ac nur 29,99 \u20ac</div>"), "29.99", "EUR");

@@ -648,6 +648,22 @@ TEST_CASE("price: machine format reads an exponent exactly", "[price]") {
     CHECK(shoal::parse_price("1.5E+3")->amount == "3");
 }
 
+TEST_CASE("price: French cents after the currency", "[price]") {
+    auto read = [](std::string_view text) {
+        auto p = shoal::parse_price(text);
+        return p ? p->amount + " " + p->currency : std::string("none");
+    };
+    CHECK(read("19\u20ac99") == "19.99 EUR");
+    CHECK(read("19\u20ac99 TTC") == "19.99 EUR");
+    CHECK(read("1 299\u20ac99") == "1299.99 EUR");
+    CHECK(read("Prix : 4\u20ac50") == "4.50 EUR");
+    // Not cents: three digits, a decimal part, or a symbol with a blank before.
+    CHECK(read("Model 2024\u00a31,299.00") == "1299.00 GBP");
+    CHECK(read("Size 10$49.99") == "49.99 USD");
+    CHECK(read("19 \u20ac 99") == "19 EUR");
+    CHECK(read("5\u20ac100") == "100 EUR");
+}
+
 TEST_CASE("price: machine format drops a binary float's noise", "[price]") {
     auto json = [](std::string_view text, std::string_view hint = {}) {
         auto p = shoal::parse_price(text, hint, shoal::price_format::json);
