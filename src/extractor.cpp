@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "shoal/charset.hpp"
+#include "shoal/currency_locale.hpp"
 #include "shoal/error.hpp"
 #include "shoal/html_text.hpp"
 #include "shoal/literal_search.hpp"
@@ -1331,9 +1332,11 @@ bool zero_amount(std::string_view amount) {
 // price (struck, or a JSON-LD list price) to any current price of a later
 // rule, and a price of zero (an empty cart's, a placeholder's) to any other
 // price, of its rule or a later one.
+// `local` (locale_currency) tells apart the currencies of a shared symbol
+// when neither the page nor the price's JSON-LD object declares one.
 std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, const RE2& unavailable,
                                    std::string_view html, literal_positions& literals,
-                                   const std::string& currency) {
+                                   const std::string& currency, std::string_view local) {
     std::optional<price> old, zero;
     for (const auto& rule : rules) {
         const bool visible = rule.source == price_source::visible;
@@ -1348,9 +1351,14 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
             std::string own;
             if (rule.source == price_source::ld_json && literals.may_scan_ld_object())
                 own = currency_code(ld_offer_at(html, static_cast<std::size_t>(m.data() - html.data())).currency);
-            auto p = parse_price(text, own.empty() ? currency : own,
-                                 rule.source == price_source::ld_json ? price_format::json : base_format);
+            const auto format = rule.source == price_source::ld_json ? price_format::json : base_format;
+            const bool by_locale = own.empty() && currency.empty() && !local.empty();
+            auto p = parse_price(text, !own.empty() ? std::string_view(own) : by_locale ? local : currency, format);
             if (!p) return std::nullopt;
+            // The locale only chooses among a named symbol's currencies: a
+            // price whose text names none keeps none.
+            if (by_locale && p->currency == local && parse_price(text, {}, format)->currency.empty())
+                p->currency.clear();
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
         };
         std::optional<std::pair<price, std::size_t>> found;
@@ -1889,7 +1897,8 @@ extraction extractor::extract(std::string_view html, std::string_view currency_h
             break;
         }
     }
-    e.price = builtin_price(p_->price, *p_->unavailable, html, literals, currency);
+    e.price = builtin_price(p_->price, *p_->unavailable, html, literals, currency,
+                            currency.empty() ? locale_currency(html, page_url) : std::string_view());
     return e;
 }
 
