@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "shoal/literal_search.hpp"
@@ -548,7 +549,6 @@ std::string_view strip_bom(std::string_view body, std::string_view name) noexcep
 struct decoder {
     std::string_view name;       // canonical
     std::string_view converter;  // iconv name used
-    std::string_view fallback;   // iconv name tried on rejected bytes, or empty
     std::size_t unit;            // bytes skipped per invalid sequence
     bool ascii_compatible;       // ASCII bytes outside characters mean ASCII
     bool holds_state = false;    // may keep a character back (combining pairs)
@@ -560,19 +560,19 @@ struct decoder {
 
 // Browsers decode these labels as supersets; the rest use their own name.
 constexpr decoder special_decoders[] = {
-    {"SHIFT_JIS", "CP932", "", 1, true, false, true},  // glibc SHIFT_JIS maps '\' to yen, lacks NEC/IBM rows
-    {"EUC-KR", "CP949", "", 1, true, false, true},     // Unified Hangul Code, as WHATWG euc-kr
-    {"BIG5", "BIG5-HKSCS", "", 1, true, true, true},   // as WHATWG big5; holds combining pairs
-    {"EUC-JP", "EUC-JP", "EUC-JP-MS", 1, true, false, true},  // MS variant adds NEC row 13 (circled digits)
-    {"ISO-2022-JP", "ISO-2022-JP", "", 1, false, true},
-    {"UTF-16LE", "UTF-16LE", "", 2, false},
-    {"UTF-16BE", "UTF-16BE", "", 2, false},
+    {"SHIFT_JIS", "CP932", 1, true, false, true},  // glibc SHIFT_JIS maps '\' to yen, lacks NEC/IBM rows
+    {"EUC-KR", "CP949", 1, true, false, true},     // Unified Hangul Code, as WHATWG euc-kr
+    {"BIG5", "BIG5-HKSCS", 1, true, true, true},   // as WHATWG big5; holds combining pairs
+    {"EUC-JP", "EUC-JP", 1, true, false, true},  // its JIS X 0212 characters (see euc_jp_to_utf8)
+    {"ISO-2022-JP", "ISO-2022-JP", 1, false, true},
+    {"UTF-16LE", "UTF-16LE", 2, false},
+    {"UTF-16BE", "UTF-16BE", 2, false},
 };
 
 decoder find_decoder(std::string_view name) noexcept {
     for (const decoder& d : special_decoders)
         if (d.name == name) return d;
-    return {name, name, "", 1, true};
+    return {name, name, 1, true};
 }
 
 iconv_t no_cd() noexcept {
@@ -634,24 +634,6 @@ struct out_buffer {
     }
 };
 
-// Decodes the shortest prefix (up to 4 bytes) of in that the fallback
-// converter accepts whole; returns its length, 0 when there is none.
-std::size_t decode_with_fallback(iconv_t fallback, std::string_view in, out_buffer& out) {
-    for (std::size_t len = 1; len <= std::min<std::size_t>(4, in.size()); ++len) {
-        iconv(fallback, nullptr, nullptr, nullptr, nullptr);
-        char buf[32];
-        char* src = const_cast<char*>(in.data());  // iconv does not write through it
-        std::size_t left = len, room = sizeof buf;
-        char* dst = buf;
-        if (iconv(fallback, &src, &left, &dst, &room) != static_cast<std::size_t>(-1) &&
-            left == 0) {
-            out.append(std::string_view(buf, static_cast<std::size_t>(dst - buf)));
-            return len;
-        }
-    }
-    return 0;
-}
-
 // Characters that browsers' tables hold and glibc's converter rejects:
 // the pair's bytes and the character's UTF-8.
 struct added_pair {
@@ -676,10 +658,7 @@ bool invalid_pair_at(const decoder& d, std::string_view in) {
 
 // Handles the bytes iconv rejected at the front of in; returns how many were
 // consumed (at least 1).
-std::size_t replace_invalid(const decoder& d, iconv_t fallback, std::string_view in,
-                            out_buffer& out) {
-    if (fallback != no_cd())
-        if (const std::size_t n = decode_with_fallback(fallback, in, out); n > 0) return n;
+std::size_t replace_invalid(const decoder& d, std::string_view in, out_buffer& out) {
     if (d.name == "GB18030" && static_cast<unsigned char>(in[0]) == 0x80) {
         out.append("\xE2\x82\xAC");  // WHATWG gb18030 decodes a lone 0x80 as the euro sign
         return 1;
@@ -711,7 +690,7 @@ void flush_iconv(iconv_t cd, out_buffer& out) {
 // Converts one segment with cd and flushes cd's state. last: the segment ends
 // the input, so a sequence cut off at its end is one U+FFFD; otherwise the
 // segment was cut at an ASCII run and such a prefix is simply invalid.
-void convert_segment(const decoder& d, iconv_t cd, iconv_t fallback, std::string_view in, bool last,
+void convert_segment(const decoder& d, iconv_t cd, std::string_view in, bool last,
                      out_buffer& out) {
     char* src = const_cast<char*>(in.data());  // iconv does not write through it
     std::size_t left = in.size();
@@ -730,7 +709,7 @@ void convert_segment(const decoder& d, iconv_t cd, iconv_t fallback, std::string
             // character and stops after it: the bytes there are the next ones.
             out.append("\u327E");
         } else if (err == EILSEQ || (err == EINVAL && !last)) {
-            const std::size_t n = replace_invalid(d, fallback, std::string_view(src, left), out);
+            const std::size_t n = replace_invalid(d, std::string_view(src, left), out);
             src += n;
             left -= n;
         } else {  // EINVAL: a sequence cut off by the end
@@ -817,7 +796,7 @@ private:
 
 // A non-ASCII stretch of GB18030: two-byte characters by table until the
 // first byte the table cannot take, then the rest through iconv.
-void convert_gb18030_stretch(const decoder& d, iconv_t cd, iconv_t fallback, std::string_view in,
+void convert_gb18030_stretch(const decoder& d, iconv_t cd, std::string_view in,
                              bool last, out_buffer& out) {
     thread_local gb18030_pairs pairs;
     const auto* p = reinterpret_cast<const unsigned char*>(in.data());
@@ -837,17 +816,17 @@ void convert_gb18030_stretch(const decoder& d, iconv_t cd, iconv_t fallback, std
         i += 2;
     }
     out.used = static_cast<std::size_t>(dst - out.bytes.data());
-    if (i < in.size()) convert_segment(d, cd, fallback, in.substr(i), last, out);
+    if (i < in.size()) convert_segment(d, cd, in.substr(i), last, out);
 }
 
-// Converts non-empty in with cd (and fallback, which may be no_cd()). For
+// Converts non-empty in with cd. For
 // ASCII-compatible encodings, long ASCII runs (markup) are copied as they are
 // and only the stretches between them go through iconv.
-std::string iconv_to_utf8(std::string_view in, const decoder& d, iconv_t cd, iconv_t fallback) {
+std::string iconv_to_utf8(std::string_view in, const decoder& d, iconv_t cd) {
     out_buffer out;
     out.bytes.resize(in.size() + in.size() / 2 + 32);
     if (!d.ascii_compatible) {
-        convert_segment(d, cd, fallback, in, true, out);
+        convert_segment(d, cd, in, true, out);
     } else {
         std::size_t i = 0;
         while (i < in.size()) {
@@ -856,9 +835,9 @@ std::string iconv_to_utf8(std::string_view in, const decoder& d, iconv_t cd, ico
             if (j == in.size()) break;
             i = non_ascii_end(in, j);
             if (d.name == "GB18030")
-                convert_gb18030_stretch(d, cd, fallback, in.substr(j, i - j), i == in.size(), out);
+                convert_gb18030_stretch(d, cd, in.substr(j, i - j), i == in.size(), out);
             else
-                convert_segment(d, cd, fallback, in.substr(j, i - j), i == in.size(), out);
+                convert_segment(d, cd, in.substr(j, i - j), i == in.size(), out);
         }
     }
     out.bytes.resize(out.used);
@@ -953,19 +932,78 @@ bool is_valid_utf8(std::string_view s) noexcept {
     return valid_utf8_prefix(s) == s.size();
 }
 
+// EUC-JP as browsers decode it (WHATWG euc-jp). Its two-byte characters
+// are JIS X 0208 codes, the table Shift_JIS indexes too: each is decoded
+// as the CP932 pair of its place in that table (filled per thread on first
+// use), so NEC's and IBM's extensions (髙, 﨑) and symbols (～) read as on a
+// Shift_JIS page; 0x8E's half-width katakana are U+FF61-U+FF9F; 0x8F's
+// JIS X 0212 characters go through glibc's EUC-JP. An invalid lead and
+// the non-ASCII byte after it are one U+FFFD; an ASCII byte after it is
+// read again.
+std::string euc_jp_to_utf8(std::string_view in) {
+    iconv_cache& cache = thread_iconv_cache();
+    const iconv_t cp932 = cache.get("CP932");
+    const iconv_t euc_jp = cache.get("EUC-JP");
+    if (cp932 == no_cd() || euc_jp == no_cd()) return make_valid_utf8(in);
+    // Each pointer's UTF-8, or "" when CP932 has no character there.
+    thread_local std::vector<std::optional<std::string>> jis0208(94 * 94);
+    auto character = [&](unsigned pointer) -> const std::string& {
+        std::optional<std::string>& c = jis0208[pointer];
+        if (!c) {
+            const unsigned lead = pointer / 188, trail = pointer % 188;
+            char pair[2] = {static_cast<char>(lead + (lead < 0x1F ? 0x81 : 0xC1)),
+                            static_cast<char>(trail + (trail < 0x3F ? 0x40 : 0x41))};
+            char buf[16];
+            char* src = pair;
+            char* dst = buf;
+            std::size_t left = 2, room = sizeof buf;
+            iconv(cp932, nullptr, nullptr, nullptr, nullptr);
+            const bool ok = iconv(cp932, &src, &left, &dst, &room) != static_cast<std::size_t>(-1) && left == 0;
+            c.emplace(ok ? std::string(buf, static_cast<std::size_t>(dst - buf)) : std::string());
+        }
+        return *c;
+    };
+    auto in_range = [](unsigned char c) { return c >= 0xA1 && c <= 0xFE; };
+    std::string out;
+    out.reserve(in.size() + in.size() / 2);
+    for (std::size_t i = 0; i < in.size();) {
+        const auto b = static_cast<unsigned char>(in[i]);
+        const auto t = static_cast<unsigned char>(i + 1 < in.size() ? in[i + 1] : 0);
+        if (b < 0x80) {
+            out += static_cast<char>(b);
+            ++i;
+        } else if (b == 0x8E && t >= 0xA1 && t <= 0xDF) {
+            append_utf8(out, char32_t{0xFF61} + (t - 0xA1u));
+            i += 2;
+        } else if (in_range(b) && in_range(t)) {
+            const std::string& c = character((b - 0xA1u) * 94 + (t - 0xA1u));
+            out += c.empty() ? replacement : std::string_view(c);
+            i += 2;
+        } else if (b == 0x8F && in_range(t) && i + 2 < in.size() && in_range(static_cast<unsigned char>(in[i + 2]))) {
+            iconv(euc_jp, nullptr, nullptr, nullptr, nullptr);
+            out += iconv_to_utf8(in.substr(i, 3), find_decoder("EUC-JP"), euc_jp);
+            i += 3;
+        } else {
+            out += replacement;
+            i += i + 1 < in.size() && t >= 0x80 ? 2 : 1;
+        }
+    }
+    return out;
+}
+
 std::string to_utf8(std::string_view body, std::string_view charset) {
     const std::string_view name = lookup_label(charset);
     if (name == "WINDOWS-1252") return windows_1252_to_utf8(body);
     if (name.empty() || name == "UTF-8") return make_valid_utf8(strip_bom(body, "UTF-8"));
     body = strip_bom(body, name);
     if (body.empty()) return {};
+    if (name == "EUC-JP") return euc_jp_to_utf8(body);
     const decoder d = find_decoder(name);
     iconv_cache& cache = thread_iconv_cache();
     const iconv_t cd = cache.get(d.converter);
     if (cd == no_cd()) return make_valid_utf8(body);
     if (is_single_byte(name)) return single_byte_to_utf8(body, single_byte_table(name, cd));
-    const iconv_t fallback = d.fallback.empty() ? no_cd() : cache.get(d.fallback);
-    return iconv_to_utf8(body, d, cd, fallback);
+    return iconv_to_utf8(body, d, cd);
 }
 
 std::string decode_to_utf8(std::string_view body, std::string_view content_type) {

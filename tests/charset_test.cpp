@@ -287,7 +287,16 @@ TEST_CASE("charset: long ASCII runs between encoded text") {
 TEST_CASE("charset: superset decoders for Japanese, Korean and Chinese") {
     CHECK(shoal::to_utf8("C:\x5C\x7E", "SHIFT_JIS") == "C:\\~");   // not yen and overline
     CHECK(shoal::to_utf8("\x87\x40", "SHIFT_JIS") == "①");         // NEC row 13
-    CHECK(shoal::to_utf8("\xAD\xA1\xA1\xC1", "EUC-JP") == "①〜");  // fallback, wave dash kept
+    CHECK(shoal::to_utf8("\xAD\xA1\xA1\xC1", "EUC-JP") == "①～");  // NEC row 13; the wave dash as browsers
+    // EUC-JP as WHATWG decodes it, the same characters as Shift_JIS: NEC's
+    // and IBM's extensions (name kanji), symbols, half-width katakana, JIS X 0212.
+    CHECK(shoal::to_utf8("\xFC\xE2\xB6\xB6", "EUC-JP") == "髙橋");
+    CHECK(shoal::to_utf8("\xF9\xF5\xF9\xFE", "EUC-JP") == "\uFA11\u5FB7");
+    CHECK(shoal::to_utf8("\xA1\xDD\xA2\xCC", "EUC-JP") == "\uFF0D\uFFE2");
+    CHECK(shoal::to_utf8("\x81\x7C\x81\xCA", "SHIFT_JIS") == "\uFF0D\uFFE2");
+    CHECK(shoal::to_utf8("\x8E\xB1\x8E\xDF", "EUC-JP") == "\uFF71\uFF9F");
+    CHECK(shoal::to_utf8("\x8F\xB0\xA1x", "EUC-JP") == "丂x");
+    CHECK(shoal::to_utf8("a\xA9\xA1" "b\xB6<c\xB6", "EUC-JP") == "a\uFFFD" "b\uFFFD<c\uFFFD");
     CHECK(shoal::to_utf8("\x81\x41", "EUC-KR") == "갂");           // CP949 extension
     CHECK(shoal::to_utf8("\x87\x40", "BIG5") == "䏰");             // HKSCS
     CHECK(shoal::to_utf8("\x88\x62", "BIG5") == "Ê̄");              // HKSCS pair, flushed at end
