@@ -146,6 +146,26 @@ bool is_truncated_tail(std::string_view s, std::size_t bad) noexcept {
     return step.truncated && bad + step.len == s.size();
 }
 
+// Whether s, invalid UTF-8, is still UTF-8 text with stray bytes in it (a
+// footer's "caf\xE9" on a UTF-8 page): it holds more valid multi-byte
+// characters than invalid sequences. A windows-1252 page holds almost none
+// of the former.
+bool mostly_utf8(std::string_view s) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    std::size_t valid = 0, invalid = 0;
+    for (std::size_t i = 0; i < n;) {
+        if (p[i] < 0x80) {
+            i = ascii_run_end(p, i, n);
+            continue;
+        }
+        const utf8_step step = scan_utf8(p + i, n - i);
+        ++(step.ok ? valid : invalid);
+        i += std::max<std::size_t>(step.len, 1);
+    }
+    return valid > invalid;
+}
+
 // ---------------------------------------------------------------------------
 // Labels (WHATWG Encoding Standard, section 4.2), plus a few common extras.
 
@@ -904,7 +924,8 @@ std::string detect_charset(std::string_view body, std::string_view content_type)
     std::string_view charset = declared_charset(body, content_type);
     if (charset.empty()) {
         const std::size_t valid = valid_utf8_prefix(body);
-        charset = valid == body.size() || is_truncated_tail(body, valid) ? "UTF-8" : "WINDOWS-1252";
+        charset = valid == body.size() || is_truncated_tail(body, valid) || mostly_utf8(body) ? "UTF-8"
+                                                                                              : "WINDOWS-1252";
     }
     return std::string(charset);
 }
@@ -1013,6 +1034,7 @@ std::string decode_to_utf8(std::string_view body, std::string_view content_type)
     const std::size_t valid = valid_utf8_prefix(body);
     if (valid == body.size()) return std::string(body);
     if (is_truncated_tail(body, valid)) return std::string(body.substr(0, valid)) += replacement;
+    if (mostly_utf8(body)) return make_valid_utf8(body);
     return windows_1252_to_utf8(body);
 }
 

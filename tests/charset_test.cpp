@@ -125,6 +125,17 @@ TEST_CASE("charset: undeclared pages are sniffed as UTF-8 or windows-1252") {
     CHECK(shoal::decode_to_utf8(latin, "").find(title_of("Café – “quoted” €5")) !=
           std::string::npos);
 
+    // A UTF-8 page with a stray byte far from its start is still UTF-8 (a
+    // U+FFFD for the byte); a windows-1252 page with one pair that happens
+    // to be valid UTF-8 is still windows-1252.
+    const std::string stray = page("", "日本語のタイトル") + std::string(18000, ' ') + "<p>caf\xE9</p>";
+    CHECK(shoal::detect_charset(stray, "") == "UTF-8");
+    const std::string stray_text = shoal::decode_to_utf8(stray, "");
+    CHECK(stray_text.find(title_of("日本語のタイトル")) != std::string::npos);
+    CHECK(stray_text.find("caf" + fffd + "</p>") != std::string::npos);
+    const std::string mixed = page("", encode("Café – “quoted”", "WINDOWS-1252")) + "\xC3\xA9";
+    CHECK(shoal::detect_charset(mixed, "") == "WINDOWS-1252");
+
     // A body cut off inside a multibyte character is still UTF-8.
     const std::string cut = page("", "Привет") + "\xD0";
     CHECK(shoal::detect_charset(cut, "") == "UTF-8");
