@@ -17,6 +17,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <boost/asio/ssl.hpp>
 #include <charconv>
@@ -123,6 +124,15 @@ std::string bound_host(const serve_options& o) {
     return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
 }
 
+// The first port of the range the kernel gives client connections
+// (net.ipv4.ip_local_port_range, 32768 when unreadable).
+unsigned client_ports_from() {
+    std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+    unsigned first = 32768;
+    range >> first;
+    return first;
+}
+
 // A listening socket on ep (SO_REUSEPORT when several processes share it).
 int make_listener(const tcp::endpoint& ep, bool reuse_port) {
     const int fd = ::socket(ep.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -137,9 +147,15 @@ int make_listener(const tcp::endpoint& ep, bool reuse_port) {
         const int err = errno;
         ::close(fd);
         std::ostringstream where;  // may change errno
-        where << "cannot listen on " << ep;
-        errno = err;
-        sys::throw_errno(exit_code::usage, where.str());
+        where << "cannot listen on " << ep << ": " << std::strerror(err);
+        // With no listener there, a client's connection in TIME_WAIT holds
+        // the port (after a crawl, for about a minute): ports in the range
+        // the kernel gives clients are its.
+        if (err == EADDRINUSE && ep.port() >= client_ports_from())
+            where << " (a port at or above " << client_ports_from()
+                  << " may be held by a client connection in TIME_WAIT for about a minute after a crawl: choose a "
+                     "lower one, or --port 0 for a free one)";
+        throw setup_error(exit_code::usage, where.str());
     }
     return fd;
 }
