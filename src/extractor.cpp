@@ -1322,6 +1322,74 @@ bool unavailable_before(const RE2& unavailable, std::string_view html, std::size
     return false;
 }
 
+// Words of a class or id that start the other products' area of a product
+// page (WooCommerce's "related products", Magento's "block related",
+// Shopify's "related-products", up-sells and cross-sells), and headings
+// that do (OpenCart's "<h3>Related Products</h3>" has no class).
+constexpr std::string_view related_marks[] = {"related", "upsell", "up-sell", "crosssell", "cross-sell",
+                                              "recently-viewed", "recently_viewed"};
+constexpr std::string_view related_headings[] = {
+    "related products", "you may also like", "you might also like", "customers also bought",
+    "customers who bought", "\u00e4hnliche produkte", "produits similaires", "productos relacionados",
+    "prodotti correlati"};
+
+// Whether html[at] starts a word of the value of a class or id attribute
+// (the tag's '<' within 1 KiB before).
+bool in_class_or_id(std::string_view html, std::size_t at) {
+    if (at > 0 && std::isalnum(static_cast<unsigned char>(html[at - 1]))) return false;
+    const std::size_t floor = at > 1024 ? at - 1024 : 0;
+    std::size_t i = at;
+    while (i > floor && html[i - 1] != '"' && html[i - 1] != '\'' && html[i - 1] != '=' && html[i - 1] != '<' &&
+           html[i - 1] != '>')
+        --i;
+    if (i == floor || html[i - 1] == '<' || html[i - 1] == '>') return false;
+    if (html[i - 1] != '=') --i;  // past the opening quote
+    if (i == floor || html[i - 1] != '=') return false;
+    std::size_t name_end = --i;
+    while (name_end > floor && is_space(html[name_end - 1])) --name_end;
+    std::size_t name_begin = name_end;
+    while (name_begin > floor && (std::isalnum(static_cast<unsigned char>(html[name_begin - 1])) || html[name_begin - 1] == '-'))
+        --name_begin;
+    const std::string_view name = html.substr(name_begin, name_end - name_begin);
+    return (ascii_iequals(name, "class") || ascii_iequals(name, "id")) && in_tag(html, at, 1024);
+}
+
+// Whether the other products' area (a related_marks class or id, or an
+// element whose whole text is one of the related_headings) starts between the main product area's start
+// (its <h1>; only on a page that has one) and `price_at`: a visible price
+// there is another product's.
+bool related_before(std::string_view html, std::size_t price_at, literal_positions& literals) {
+    const std::size_t start = product_area_start(html, literals);
+    if (!matches_nocase_at(html, start, "<h1") || start >= price_at) return false;
+    const std::string_view area = html.substr(start, price_at - start);
+    // Each word's occurrences are looked at, at most 64 of them (a page of
+    // many costs no walk back from each).
+    auto any_of_word = [&](std::string_view word, auto is_it) {
+        std::size_t from = 0;
+        for (int n = 0; n < 64; ++n) {
+            const std::size_t hit = find_ascii_nocase(area.substr(from), word);
+            if (hit == std::string_view::npos) return false;
+            const std::size_t where = start + from + hit;
+            if (is_it(where) && literals.hidden_end(where) == 0) return true;
+            from += hit + 1;
+        }
+        return false;
+    };
+    for (std::string_view mark : related_marks)
+        if (any_of_word(mark, [&](std::size_t at) { return in_class_or_id(html, at); })) return true;
+    // A heading is an element's whole text ("<h3>Related Products</h3>").
+    for (std::string_view heading : related_headings) {
+        auto whole_text = [&](std::size_t at) {
+            std::size_t before = at, after = at + heading.size();
+            while (before > 0 && is_space(html[before - 1])) --before;
+            while (after < html.size() && (is_space(html[after]) || html[after] == ':')) ++after;
+            return before > 0 && html[before - 1] == '>' && after < html.size() && html[after] == '<';
+        };
+        if (any_of_word(heading, whole_text)) return true;
+    }
+    return false;
+}
+
 bool zero_amount(std::string_view amount) {
     return amount.find_first_not_of("0.") == std::string_view::npos;
 }
@@ -1366,7 +1434,9 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
         first_value(
             rule, html, literals, price_at, found,
             [](const std::pair<price, std::size_t>& p) { return zero_amount(p.first.amount); }, &old_taken);
-        if (!found || (visible && unavailable_before(unavailable, html, found->second, literals))) continue;
+        if (!found || (visible && (unavailable_before(unavailable, html, found->second, literals) ||
+                                   related_before(html, found->second, literals))))
+            continue;
         // An old price, then a price of zero, gives way to a later source's price.
         std::optional<price>& fallback = old_taken ? old : zero;
         if (!old_taken && !zero_amount(found->first.amount)) return std::move(found->first);

@@ -215,11 +215,41 @@ TEST_CASE("extractor: related-product prices after the main price do not win", "
     REQUIRE(meta.price);
     CHECK(meta.price->amount == "5.00");
 
-    // No main price at all: the first related item is all there is, unless
-    // the page says the product is out of stock (then it is no offer).
-    auto none = run(product_page("", "<div class=\"buy\">Coming soon</div>\n"));
-    check_price(none, "17.49", "USD");
+    // No main price at all: the related items' prices are other products',
+    // not this one's (a quote-only product, a price shown on request).
+    CHECK_FALSE(run(product_page("", "<div class=\"buy\">Coming soon</div>\n")).price);
     CHECK_FALSE(run(product_page("", "<div class=\"buy\">Out of stock</div>\n")).price);
+}
+
+TEST_CASE("extractor: a visible price after the other products' area starts is not the product's", "[extractor]") {
+    // OpenCart: the main price in a plain <h2>, the related cards' in class="price".
+    CHECK_FALSE(run("<h1>Apple Cinema 30\"</h1><ul class=\"list-unstyled\"><li><h2>$98.00</h2></li></ul>"
+                    "<h3>Related Products</h3><div class=\"product-thumb\"><div class=\"caption\"><h4><a href=\"#\">"
+                    "iPhone</a></h4><p class=\"price\"> $123.20 </p></div></div>")
+                    .price);
+    // WooCommerce, a product without a price: an empty price element, then related products.
+    CHECK_FALSE(run("<h1 class=\"product_title entry-title\">Corner Sofa</h1><p class=\"price\"></p><section "
+                    "class=\"related products\"><h2>Related products</h2><span class=\"price\">$18.00</span></section>")
+                    .price);
+    // Up-sells and cross-sells by id or class; a structured price is still read.
+    CHECK_FALSE(run("<h1>X</h1><div id=\"upsell-products\"><span class=\"price\">$5.00</span></div>").price);
+    check_price(run("<h1>X</h1><div class=\"block crosssell\"><span class=\"price\">$5.00</span></div>"
+                    "<script type=\"application/ld+json\">{\"offers\":{\"price\":\"7.00\",\"priceCurrency\":\"USD\"}}"
+                    "</script>"),
+                "7.00", "USD");
+    // The main price before that area is the product's.
+    check_price(run("<h1>X</h1><span class=\"price\">$9.00</span><section class=\"related\"><span class=\"price\">"
+                    "$5.00</span></section>"),
+                "9.00", "USD");
+    // Not a mark: a word in a link, a longer word, a comment, before the <h1>, a page without one.
+    for (const char* before : {"<a href=\"/related\">More</a>", "<div class=\"unrelated\">u</div>",
+                               "<!-- <div class=\"related\"> -->", "<p data-related=\"1\">p</p>",
+                               "<p>Read the related products guide.</p>"}) {
+        INFO(before);
+        check_price(run(std::string("<h1>X</h1>") + before + "<span class=\"price\">$9.00</span>"), "9.00", "USD");
+    }
+    check_price(run("<nav class=\"related\">n</nav><h1>X</h1><span class=\"price\">$9.00</span>"), "9.00", "USD");
+    check_price(run("<div class=\"related\">n</div><span class=\"price\">$9.00</span>"), "9.00", "USD");
 }
 
 TEST_CASE("extractor: a rule's literal first seen outside a match still finds the match later",
