@@ -32,6 +32,17 @@ TEST_CASE("html_text: named entities", "[html_text]") {
           "\u00c7\u00e3\u00eb\u00ef\u00d2\u00fe\u00ff\u0152");
     CHECK(decode_entities("&alpha;&Omega;&thetasym;&le;&ne;&infin;&hearts;") ==
           "\u03b1\u03a9\u03d1\u2264\u2260\u221e\u2665");
+    // HTML5's names of ASCII punctuation (PHP's htmlentities with ENT_HTML5)
+    // and of some common marks and spaces.
+    CHECK(decode_entities("Sale&excl; Shoes &lpar;men&rpar;&comma; size 42&period; &vert; Shop&colon;") ==
+          "Sale! Shoes (men), size 42. | Shop:");
+    CHECK(decode_entities("&num;1 &dollar;5 &percnt; &ast;&plus;&sol;&semi;&equals;&quest;&commat;&lsqb;&bsol;&rsqb;"
+                          "&Hat;&lowbar;&grave;&lcub;&verbar;&rcub;") ==
+          "#1 $5 % *+/;=?@[\\]^_`{|}");
+    CHECK(decode_entities("&check;&hyphen;&ThinSpace;&starf;&NonBreakingSpace;&CloseCurlyDoubleQuote;") ==
+          "\u2713\u2010\u2009\u2605\u00a0\u201d");
+    // HTML5's Latin-1 names need their semicolon, as HTML reads them.
+    CHECK(decode_entities("&half2 &half;") == "&half2 \u00bd");
 }
 
 TEST_CASE("html_text: named entities without their semicolon, and unknown names", "[html_text]") {
