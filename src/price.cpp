@@ -877,9 +877,13 @@ candidate inspect(string_view t, number num) {
     if (after && is_digit(byte_at(t, after_end))) after = nullptr;
     const bool glued_after = letter_at(t, num.end) && !(after && after_begin == num.end);
     c.usable = !glued_before && !glued_after && byte_at(t, after_begin) != '%';
-    // Prefer the marker that names one currency ("$12 CAD" is CAD).
+    // Prefer the marker that names one currency ("$12 CAD" is CAD), and one
+    // glued to the number over one a blank apart ("還元 1,980円": 還元, a
+    // refund, ends in 元, but the price is in 円).
+    const bool before_apart = p != num.begin;
     const bool after_wins =
-        after && (!before || (!before->alternatives.empty() && after->alternatives.empty()));
+        after && (!before || (!before->alternatives.empty() && after->alternatives.empty()) ||
+                  (before_apart && after_begin == num.end));
     if (after_wins) {
         c.mark = after;
         c.ext_end = after_end;

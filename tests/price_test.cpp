@@ -648,6 +648,16 @@ TEST_CASE("price: machine format reads an exponent exactly", "[price]") {
     CHECK(shoal::parse_price("1.5E+3")->amount == "3");
 }
 
+TEST_CASE("price: a currency glued to the number wins over one a blank apart before it", "[price]") {
+    const auto p = shoal::parse_price("18\u30dd\u30a4\u30f3\u30c8\u9084\u5143 1,980\u5186");  // 18ポイント還元 1,980円
+    REQUIRE(p);
+    CHECK(p->amount == "1980");
+    CHECK(p->currency == "JPY");
+    // A marker that names one currency still wins over a shared one.
+    CHECK(shoal::parse_price("$12 CAD")->currency == "CAD");
+    CHECK(shoal::parse_price("EUR 12,00")->currency == "EUR");
+}
+
 TEST_CASE("price: French cents after the currency", "[price]") {
     auto read = [](std::string_view text) {
         auto p = shoal::parse_price(text);
