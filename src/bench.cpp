@@ -264,17 +264,18 @@ public:
         if (pid_ < 0) return false;
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            wait_status_ = status;
             pid_ = -1;
             return false;
         }
         return true;
     }
-    // The end of its stderr, and how it exited once it has.
+    // The end of its stderr, and how it exited once it has ("killed by
+    // signal Killed", as the crawl says of its own children).
     std::string error_tail() const {
         std::string tail = tail_of(dir_ / "serve.err");
-        if (exit_status_ >= 0) tail += (tail.empty() ? "" : " ") + std::string("(exit status ") +
-                                       std::to_string(exit_status_) + ")";
+        if (wait_status_) tail += (tail.empty() ? "" : " (") + sys::describe_exit(*wait_status_) +
+                                  (tail.empty() ? "" : ")");
         return tail;
     }
     server_counters stats() const { return parse_stats(http_get(port_, tls_, "/stats")); }
@@ -306,7 +307,7 @@ private:
     bool tls_ = false;
     pid_t pid_ = -1;
     unsigned port_ = 0;
-    int exit_status_ = -1;
+    std::optional<int> wait_status_;  // once reaped
 };
 
 // ---------------------------------------------------------------- checking
@@ -376,7 +377,15 @@ struct wrk_report {
     double errors = 0;  // socket errors and non-2xx/3xx responses
 };
 
+// A number of wrk's report; NaN for what only looks like one ("." or "1.2.3").
+double wrk_number(const std::string& text) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    return end == text.c_str() + text.size() && !text.empty() ? v : no_value;
+}
+
 // Reads wrk's text report ("61234 requests in 3.00s", "Requests/sec: ...").
+// What it cannot read stays 0 or NaN: the run then has no result.
 wrk_report parse_wrk(const std::string& text) {
     wrk_report w;
     std::smatch m;
@@ -385,15 +394,29 @@ wrk_report parse_wrk(const std::string& text) {
     static const std::regex non2xx(R"(Non-2xx or 3xx responses:\s*(\d+))");
     static const std::regex sock(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))");
     if (std::regex_search(text, m, total)) {
-        w.requests = std::stod(m[1]);
-        const double t = std::stod(m[2]);
-        w.seconds = m[3] == "us" ? t / 1e6 : m[3] == "ms" ? t / 1e3 : m[3] == "m" ? t * 60 : t;
+        const double t = wrk_number(m[2]);
+        if (std::isfinite(t)) {
+            w.requests = wrk_number(m[1]);
+            w.seconds = m[3] == "us" ? t / 1e6 : m[3] == "ms" ? t / 1e3 : m[3] == "m" ? t * 60 : t;
+        }
     }
-    if (std::regex_search(text, m, rps)) w.requests_per_s = std::stod(m[1]);
-    if (std::regex_search(text, m, non2xx)) w.errors += std::stod(m[1]);
+    if (std::regex_search(text, m, rps)) w.requests_per_s = wrk_number(m[1]);
+    if (std::regex_search(text, m, non2xx)) w.errors += wrk_number(m[1]);
     if (std::regex_search(text, m, sock))
-        for (int i = 1; i <= 4; ++i) w.errors += std::stod(m[i]);
+        for (int i = 1; i <= 4; ++i) w.errors += wrk_number(m[i]);
     return w;
+}
+
+// Text with each run of blanks as one space, none at the ends: wrk indents its lines.
+std::string squeezed(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        const bool blank = c == ' ' || c == '\t';
+        if (blank && (out.empty() || out.back() == ' ')) continue;
+        out += blank ? ' ' : c;
+    }
+    if (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
 }
 
 // wrk's threads for `connections`: the most, up to the CPU count, that divide it.
@@ -541,26 +564,32 @@ public:
                                          "Accept-Encoding: gzip"};
         if (m.setup.name == "close") argv.insert(argv.end(), {"-H", "Connection: close"});
         argv.push_back(url);
+        // A wrk that hangs is stopped 10 s after the duration it was given.
+        const unsigned limit_s = seconds + 10;
         const server_counters before = serve.stats();
         const steady::time_point start = steady::now();
         const pid_t pid = spawn_child(argv, work_ / "wrk.out", work_ / "wrk.err", SIGKILL);
-        const child_exit ex = wait_child(pid, start, seconds + 30.0, interrupted);
+        const child_exit ex = wait_child(pid, start, limit_s, interrupted);
         ::usleep(stats_settle_us);
         const server_counters after = serve.stats();
 
         run_result r;
         const wrk_report w = parse_wrk(read_text(work_ / "wrk.out"));
+        const std::string said = squeezed(tail_of(work_ / "wrk.err").empty() ? tail_of(work_ / "wrk.out", 2)
+                                                                             : tail_of(work_ / "wrk.err"));
         r.sample.wall_s = w.seconds > 0 ? w.seconds : ex.wall_s;
-        r.sample.pages_per_s = w.requests > 0 ? w.requests_per_s : no_value;  // no median of failures
+        if (ex.timed_out) r.problem = "wrk killed after the time limit of " + std::to_string(limit_s) + " s";
+        else if (ex.interrupted) r.problem = "interrupted";
+        else if (ex.code != 0) r.problem = "wrk failed (exit " + std::to_string(ex.code) + "): " + said;
+        else if (!(w.requests > 0) || !std::isfinite(w.requests_per_s))
+            r.problem = "wrk printed no result: " + (said.empty() ? std::string("no output") : said);
+        r.ok = r.problem.empty();
+        // A failed run has no figures (no median of failures); its note says why.
+        if (!r.ok) return r;
+        r.sample.pages_per_s = w.requests_per_s;
         r.sample.client_cpu_us_per_page = per_page_us(ex.cpu_s, w.requests);
         server_figures(before, after, w.requests, m.tls, r.sample);
-        if (ex.timed_out) r.problem = "wrk killed after the time limit";
-        else if (ex.interrupted) r.problem = "interrupted";
-        else if (ex.code != 0 || !(w.requests > 0))
-            r.problem = "wrk failed (exit " + std::to_string(ex.code) + "): " +
-                        (tail_of(work_ / "wrk.err").empty() ? tail_of(work_ / "wrk.out", 2)
-                                                            : tail_of(work_ / "wrk.err"));
-        else if (w.errors > 0.01 * w.requests)
+        if (w.errors > 0.01 * w.requests)
             r.problem = group_thousands(w.errors) + " of " + group_thousands(w.requests) +
                         " requests failed (socket errors or non-2xx)";
         r.ok = r.problem.empty();
@@ -597,6 +626,15 @@ std::vector<unsigned> wrk_totals(const bench_options& o, const std::string& mode
 std::size_t runs_of_mode(const bench_options& o, const std::string& mode, bool wrk) {
     const std::size_t points = processes_for(o).size() * concurrency_for(o, mode).size();
     return repeats_for(o) * (points + (wrk ? wrk_totals(o, mode).size() : 0));
+}
+
+// A CPU figure of a progress line, "client 123.4 us/page", or "client CPU
+// not measured" (no record, no request, or no /stats): never "nan".
+std::string cpu_figure(const char* who, double us, const char* per) {
+    if (!std::isfinite(us)) return std::string(who) + " CPU not measured";
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "%s %.1f us/%s", who, us, per);
+    return buf;
 }
 
 void write_list(const fs::path& path, const std::string& scheme, std::size_t n, unsigned hosts,
@@ -672,7 +710,7 @@ void run_mode(const bench_options& o, const std::string& mode, const std::string
     const unsigned wrk_seconds = o.wrk_seconds ? o.wrk_seconds : o.quick ? 1 : 3;
     auto check_serve = [&] {
         if (!serve.alive())
-            throw setup_error(exit_code::internal, "shoal serve (" + mode + ") exited during the sweep: " +
+            throw setup_error(exit_code::internal, "shoal serve (" + mode + ") ended during the sweep: " +
                                                        serve.error_tail());
     };
     for (unsigned r = 1; r <= repeats && !interrupted; ++r) {
@@ -685,7 +723,7 @@ void run_mode(const bench_options& o, const std::string& mode, const std::string
             const run_sample& s = res.sample;
             std::fprintf(stderr,
                          "shoal bench: [%zu/%zu] %s P=%u C=%u run %u/%u: %s pages in %.2f s, %s pages/s, "
-                         "client %.1f us/page, server %.1f us/page, %.2f%% correct\n",
+                         "%s, %s, %.2f%% correct\n",
                          ++sw.done, sw.total, mode.c_str(), pt.processes, pt.concurrency, r, repeats,
                          (res.records == pt.urls
                               ? group_thousands(static_cast<double>(pt.urls))
@@ -693,8 +731,9 @@ void run_mode(const bench_options& o, const std::string& mode, const std::string
                                     group_thousands(static_cast<double>(pt.urls)))
                              .c_str(),
                          s.wall_s,
-                         group_thousands(s.pages_per_s).c_str(), s.client_cpu_us_per_page,
-                         s.server_cpu_us_per_page, s.correct_percent);
+                         group_thousands(s.pages_per_s).c_str(),
+                         cpu_figure("client", s.client_cpu_us_per_page, "page").c_str(),
+                         cpu_figure("server", s.server_cpu_us_per_page, "page").c_str(), s.correct_percent);
             if (!res.ok) {
                 ++sw.bad_runs;
                 std::fprintf(stderr, "shoal bench:   not complete and correct: %s\n", res.problem.c_str());
@@ -710,19 +749,27 @@ void run_mode(const bench_options& o, const std::string& mode, const std::string
             const run_result res = runner.wrk(serve, m, *wrk_path, pt, wrk_url, wrk_seconds);
             if (interrupted) break;
             sw.rows[first_wrk_row + i].runs.push_back(res.sample);
-            std::fprintf(stderr, "shoal bench: [%zu/%zu] %s wrk -t %u -c %u run %u/%u: %s requests/s, "
-                                 "client %.1f us/request, server %.1f us/request\n",
-                         ++sw.done, sw.total, mode.c_str(), pt.threads, pt.connections, r, repeats,
-                         group_thousands(res.sample.pages_per_s).c_str(),
-                         res.sample.client_cpu_us_per_page, res.sample.server_cpu_us_per_page);
+            const run_sample& s = res.sample;
+            // A run without a result says why in its place.
+            const std::string figures =
+                std::isfinite(s.pages_per_s)
+                    ? group_thousands(s.pages_per_s) + " requests/s, " +
+                          cpu_figure("client", s.client_cpu_us_per_page, "request") + ", " +
+                          cpu_figure("server", s.server_cpu_us_per_page, "request")
+                    : res.problem;
+            std::fprintf(stderr, "shoal bench: [%zu/%zu] %s wrk -t %u -c %u run %u/%u: %s\n", ++sw.done,
+                         sw.total, mode.c_str(), pt.threads, pt.connections, r, repeats, figures.c_str());
             if (!res.ok) {
-                std::fprintf(stderr, "shoal bench:   wrk: %s\n", res.problem.c_str());
+                if (std::isfinite(s.pages_per_s))  // else the line above said it
+                    std::fprintf(stderr, "shoal bench:   wrk: %s\n", res.problem.c_str());
                 add_note(sw, mode + " wrk -c " + std::to_string(pt.connections) + " run " +
                                  std::to_string(r) + ": " + res.problem);
             }
             ::usleep(100000);
         }
     }
+    // A serve that died in the last run is named as one that died earlier.
+    if (!interrupted) check_serve();
 }
 
 // ---------------------------------------------------------------- output
@@ -768,6 +815,19 @@ std::string write_outputs(const fs::path& out, const sweep& sw) {
     write_file_atomic(out / "bench.md", md);
     write_file_atomic(out / "bench.svg", to_svg(rows, sw.ctx));
     return md;
+}
+
+// The report (write_outputs' markdown) to stdout, and where its files are to
+// stderr; "" says no run was made.
+void show_report(const fs::path& out, const std::string& md) {
+    if (md.empty()) {
+        std::fprintf(stderr, "shoal bench: no run was made; %s is left as it was\n", out.c_str());
+        return;
+    }
+    std::fputs(md.c_str(), stdout);
+    std::fflush(stdout);
+    std::fprintf(stderr, "shoal bench: wrote %s, %s and %s\n", (out / "bench.md").c_str(),
+                 (out / "bench.csv").c_str(), (out / "bench.svg").c_str());
 }
 
 }  // namespace
@@ -952,22 +1012,16 @@ int run_bench_command(int argc, char** argv) {
             write_outputs(out, sw);
         }
     } catch (const std::exception& e) {
-        // What was measured before the failure still goes out, saying why it stopped.
+        // What was measured before the failure still goes out, to the files
+        // and stdout, saying why it stopped; main prints the failure.
         sw.ctx.notes.push_back(std::string("the sweep stopped early: ") + e.what());
-        write_outputs(out, sw);
+        show_report(out, write_outputs(out, sw));
         throw;
     }
     if (interrupted)
         sw.ctx.notes.push_back("interrupted (SIGINT, SIGTERM or SIGHUP): the tables hold the runs made before.");
     const std::string md = write_outputs(out, sw);
-    if (md.empty()) {
-        std::fprintf(stderr, "shoal bench: no run was made; %s is left as it was\n", out.c_str());
-    } else {
-        std::fputs(md.c_str(), stdout);
-        std::fflush(stdout);
-        std::fprintf(stderr, "shoal bench: wrote %s, %s and %s\n", (out / "bench.md").c_str(),
-                     (out / "bench.csv").c_str(), (out / "bench.svg").c_str());
-    }
+    show_report(out, md);
     if (interrupted) {
         if (!md.empty()) std::fprintf(stderr, "shoal bench: interrupted; the results so far are in %s\n", out.c_str());
         return static_cast<int>(exit_code::interrupted);

@@ -86,10 +86,7 @@ void become_child(int control_fd) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
-std::string describe_exit(int status) {
-    if (WIFSIGNALED(status)) return std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
-    return "exited with status " + std::to_string(WEXITSTATUS(status));
-}
+using sys::describe_exit;
 
 bool clean_exit(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 

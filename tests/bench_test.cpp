@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <thread>
 #include <string>
@@ -63,6 +65,31 @@ const csv_row* find_row(const std::vector<csv_row>& rows, const std::string& mod
 
 bool wrk_installed() {
     return run_process({"sh", "-c", "command -v wrk"}, "", 10s).exit_code == 0;
+}
+
+// A figure printed from a NaN ("nan", "-nan") as a word of its own.
+bool shows_nan(const std::string& text) {
+    static const std::regex nan_word(R"(\bnan\b)", std::regex::icase);
+    return std::regex_search(text, nan_word);
+}
+
+// A `wrk` in dir/bin running the shell `script`, and the PATH that finds it first.
+std::string fake_wrk(const temp_dir& dir, const std::string& script) {
+    std::filesystem::create_directories(dir / "bin");
+    shoal::test::write_file(dir / "bin" / "wrk", "#!/bin/sh\n" + script + "\n");
+    std::filesystem::permissions(dir / "bin" / "wrk", std::filesystem::perms::owner_all);
+    const char* path = std::getenv("PATH");
+    return "PATH=" + (dir / "bin").string() + ":" + (path ? path : "/usr/bin:/bin");
+}
+
+// Waits up to `timeout` until `path` holds `text` (the child may not have made it yet).
+bool wait_for_text(const std::filesystem::path& path, const std::string& text, std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (!std::filesystem::exists(path) || read_file(path).find(text) == std::string::npos) {
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
 }
 
 }  // namespace
@@ -326,4 +353,91 @@ TEST_CASE("bench: interrupted before any run, an earlier report stays as it was"
     CHECK(read_file(out / "bench.md") == "an earlier report\n");
     CHECK_FALSE(std::filesystem::exists(out / "bench.csv"));
     CHECK(err.find("no run was made; " + out.string() + " is left as it was") != std::string::npos);
+}
+
+TEST_CASE("bench: serve killed during the sweep, the report still goes to stdout and names the signal",
+          "[bench][integration]") {
+    temp_dir dir;
+    const auto out = dir / "report";
+    // Runs of 20 pages at 200 ms, 2 at a time: about 2 s each, 50 of them.
+    shoal::test::background_process bench({SHOAL_BINARY, "bench", "--modes", "latency", "--latency", "200",
+                                           "--processes", "1", "--concurrency", "2", "--urls", "20", "--repeat",
+                                           "50", "--no-wrk", "--hosts", "1", "--out", out.string()},
+                                          dir / "stdout", dir / "stderr");
+    // Once the first run is reported the second is under way: serve dies in it.
+    REQUIRE(wait_for_text(dir / "stderr", "[1/50]", 30s));
+    std::this_thread::sleep_for(500ms);
+    const std::vector<pid_t> serve = shoal::test::children_titled(bench.pid(), "shoal: serve");
+    REQUIRE(serve.size() == 1);
+    ::kill(serve[0], SIGKILL);
+    auto status = bench.wait(60s);
+    const std::string err = read_file(dir / "stderr");
+    INFO(err);
+    REQUIRE(status.has_value());
+    CHECK(*status == 4);
+    const std::string md = read_file(out / "bench.md");
+    CHECK_THAT(md, Catch::Contains("the sweep stopped early: shoal serve (latency) ended during the sweep: "
+                                   "killed by signal Killed"));
+    CHECK_THAT(md, !Catch::Contains("exit status 137"));
+    // The same report goes to stdout, as after Ctrl-C.
+    CHECK(read_file(dir / "stdout") == md);
+    // The run serve died in got no /stats figure: its line says so.
+    CHECK_THAT(err, Catch::Contains("run 2/50: "));
+    CHECK_THAT(err, Catch::Contains("server CPU not measured"));
+    CHECK_FALSE(shows_nan(err));
+    CHECK_FALSE(shows_nan(md));
+}
+
+TEST_CASE("bench: a wrk run that fails or prints no result is shown and noted as failed, never as nan",
+          "[bench][integration]") {
+    struct fake {
+        std::string script;
+        std::string problem;  // as the progress line and the note say it
+        std::string detail;   // what wrk said, quoted after it
+    };
+    for (const fake& f : {
+             fake{"echo 'unable to connect to 127.0.0.1:1 Connection refused' >&2; exit 1", "wrk failed (exit 1): ",
+                  "unable to connect to 127.0.0.1:1 Connection refused"},
+             fake{"echo '  100 requests in 1.00s, 1.00MB read'", "wrk printed no result: ",
+                  "100 requests in 1.00s, 1.00MB read"},
+             fake{"echo '  5 requests in .s'; echo 'Requests/sec: .'", "wrk printed no result: ",
+                  "5 requests in .s Requests/sec: ."},
+         }) {
+        INFO(f.script);
+        temp_dir dir;
+        const auto out = dir / "report";
+        auto r = run_process({"env", fake_wrk(dir, f.script), SHOAL_BINARY, "bench", "--modes", "keep-alive",
+                              "--processes", "1", "--concurrency", "1", "--repeat", "1", "--urls", "100",
+                              "--wrk-seconds", "1", "--out", out.string()},
+                             "", 60s);
+        INFO(r.err);
+        REQUIRE_FALSE(r.timed_out);
+        // wrk is the reference: its failure is noted, the crawl runs decide the exit code.
+        CHECK(r.exit_code == 0);
+        CHECK_THAT(r.err, Catch::Contains("keep-alive wrk -t 1 -c 1 run 1/1: " + f.problem + f.detail + "\n"));
+        CHECK_FALSE(shows_nan(r.err));
+        const std::string md = read_file(out / "bench.md");
+        CHECK_THAT(md, Catch::Contains("- keep-alive wrk -c 1 run 1: " + f.problem + f.detail + "\n"));
+        CHECK_FALSE(shows_nan(md));
+        const std::vector<csv_row> rows = read_csv(out / "bench.csv");
+        const csv_row* wrk = find_row(rows, "keep-alive", "wrk", "1");
+        REQUIRE(wrk);
+        CHECK(wrk->at("pages_per_s").empty());  // a failed run has no figure
+    }
+}
+
+TEST_CASE("bench: a hung wrk is stopped 10 s after --wrk-seconds", "[bench][integration]") {
+    temp_dir dir;
+    const auto out = dir / "report";
+    auto r = run_process({"env", fake_wrk(dir, "sleep 60"), SHOAL_BINARY, "bench", "--modes", "keep-alive",
+                          "--processes", "1", "--concurrency", "1", "--repeat", "1", "--urls", "100",
+                          "--wrk-seconds", "1", "--out", out.string()},
+                         "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.elapsed < 25s);  // 1 s + 10 s, then SIGTERM; the crawl run takes about a second
+    CHECK_THAT(r.err, Catch::Contains("run 1/1: wrk killed after the time limit of 11 s"));
+    CHECK_FALSE(shows_nan(r.err));
+    CHECK_THAT(read_file(out / "bench.md"), Catch::Contains("- keep-alive wrk -c 1 run 1: wrk killed after the time "
+                                                            "limit of 11 s"));
 }

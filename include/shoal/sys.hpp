@@ -120,6 +120,10 @@ std::size_t raise_fd_limit();
 // Number of CPUs this process may run on (at least 1).
 unsigned cpu_count();
 
+// How a child ended, from its wait status: "exited with status 4" or
+// "killed by signal Killed" (strsignal's name of the signal).
+std::string describe_exit(int status);
+
 // Seconds of the steady clock since t.
 inline double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
