@@ -964,12 +964,10 @@ visible_read read_visible(std::string_view text, std::string_view capture) {
 // What the JSON object around a "price" value in JSON-LD says of it, by its
 // own members (not those of objects inside it).
 struct ld_offer {
-    // A price beside the offer's: its "priceType" names schema.org's
-    // StrikethroughPrice, ListPrice, MSRP or SRP, a price before a sale
-    // (Google's sale markup puts the old price in such a priceSpecification
-    // beside the price), or it has a "referenceQuantity", a price per unit
-    // ("2.50" EUR per 100 ml of a 12.49 bottle).
-    bool aside = false;
+    // Its "priceType" names schema.org's StrikethroughPrice, ListPrice, MSRP
+    // or SRP: a price before a sale (Google's sale markup puts the old price
+    // in such a priceSpecification beside the price).
+    bool struck = false;
     std::string currency;  // its "priceCurrency", as written; "" when none
 };
 
@@ -1005,12 +1003,10 @@ ld_offer ld_offer_at(std::string_view text, std::size_t at) {
             if (depth == 0 && after_colon && previous == "priceType") {
                 // As written, or as a schema.org URL ("https://schema.org/ListPrice").
                 for (std::string_view type : {"StrikethroughPrice", "ListPrice", "MSRP", "SRP"})
-                    offer.aside = offer.aside || str == type ||
+                    offer.struck = offer.struck || str == type ||
                                    (str.ends_with(type) && str[str.size() - type.size() - 1] == '/');
             } else if (depth == 0 && after_colon && previous == "priceCurrency" && offer.currency.empty()) {
                 offer.currency.assign(str);
-            } else if (depth == 0 && !after_colon && str == "referenceQuantity") {
-                offer.aside = true;
             }
             if (depth == 0) previous = str;
             after_colon = false;
@@ -1036,7 +1032,7 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
     if (rule.source == price_source::ld_json) {
         if (!literals.in_ld_json(at)) return verdict::reject;
-        return literals.may_scan_ld_object() && ld_offer_at(text, at).aside ? verdict::old : verdict::take;
+        return literals.may_scan_ld_object() && ld_offer_at(text, at).struck ? verdict::old : verdict::take;
     }
     // For a child element (or a comment) the price element's tag is before the blanks.
     std::size_t inside = at;

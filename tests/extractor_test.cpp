@@ -893,12 +893,6 @@ TEST_CASE("extractor: a JSON-LD price before a sale gives way to the price", "[e
                     "\"priceSpecification\":{\"priceType\":\"https://schema.org/StrikethroughPrice\",\"price\":15}}}"
                     "</script>"),
                 "10.00", "USD");
-    // A price per unit (a referenceQuantity) before the offer's price.
-    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"priceSpecification\":{\"@type\":"
-                    "\"UnitPriceSpecification\",\"price\":2.50,\"priceCurrency\":\"EUR\",\"referenceQuantity\":{"
-                    "\"@type\":\"QuantitativeValue\",\"value\":100,\"unitCode\":\"MLT\"}},\"price\":12.49,"
-                    "\"priceCurrency\":\"EUR\"}}</script>"),
-                "12.49", "EUR");
 }
 
 TEST_CASE("extractor: markup in comments, scripts and styles is not the page's", "[extractor]") {
