@@ -1005,8 +1005,11 @@ std::string euc_jp_to_utf8(std::string_view in) {
             out += iconv_to_utf8(in.substr(i, 3), find_decoder("EUC-JP"), euc_jp);
             i += 3;
         } else {
+            // A lead (0x8E, 0x8F, 0xA1-0xFE) and the non-ASCII byte after it
+            // are one invalid character; any other byte is one alone.
+            const bool lead = b == 0x8E || b == 0x8F || in_range(b);
             out += replacement;
-            i += i + 1 < in.size() && t >= 0x80 ? 2 : 1;
+            i += lead && i + 1 < in.size() && t >= 0x80 ? 2 : 1;
         }
     }
     return out;

@@ -1,8 +1,9 @@
 // currency_locale: <html lang> and country-code domains to currencies.
 #include "shoal/currency_locale.hpp"
 
+#include "shoal/literal_search.hpp"
+
 #include <algorithm>
-#include <cctype>
 #include <string>
 
 namespace shoal {
@@ -37,8 +38,7 @@ std::string_view lookup(const auto& table, std::string_view key) {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(), [](char c) { return ascii_lower(c); });
     return out;
 }
 
@@ -108,7 +108,12 @@ std::string_view locale_currency(std::string_view html, std::string_view page_ur
         const bool traditional = language == "zh" && lang.find("hant") != std::string::npos;
         if (const std::string_view code = lookup(languages, language); !code.empty() && !traditional) return code;
     }
-    return lookup(countries, lower(top_level_domain(page_url)));
+    // Country-code domains sites take for their look (".co" for "company",
+    // ".is", ".do", ".sc", ".na", ".mu", ".tt") say nothing of a currency.
+    const std::string tld = lower(top_level_domain(page_url));
+    for (std::string_view pun : {"co", "do", "is", "sc", "na", "mu", "tt", "fm"})
+        if (tld == pun) return {};
+    return lookup(countries, tld);
 }
 
 }  // namespace shoal

@@ -667,13 +667,20 @@ constexpr std::string_view old_price_labels[] = {
     "was", "reg", "reg.", "regularly", "previously", "originally", "original price", "list price", "list:",
     "typical price", "rrp", "msrp", "compare at", "you save", "lowest price", "mrp", "m.r.p", "m.r.p.",
     "uvp", "statt", "vorher", "sie sparen", "niedrigster preis", "au lieu de", "prix barr\u00e9", "ancien prix",
-    "vous \u00e9conomisez", "prix le plus bas", "antes", "de:", "prima", "invece di", "voorheen", "tidigare pris",
-    "normalpris", "cena regularna", "najni\u017csza cena",
+    "vous \u00e9conomisez", "prix le plus bas", "antes", "de:", "invece di", "voorheen", "tidigare pris",
+    "najni\u017csza cena",
     "\u901a\u5e38\u4fa1\u683c",                          // 通常価格
     "\u5b9a\u4fa1",                                        // 定価
     "\u53c2\u8003\u4fa1\u683c",                          // 参考価格
     "\u30e1\u30fc\u30ab\u30fc\u5e0c\u671b\u5c0f\u58f2\u4fa1\u683c",  // メーカー希望小売価格
 };
+
+// Labels of a reference price that go on after them ("Niedrigster Preis
+// der letzten 30 Tage:", "Lowest price in 30 days:"): in the text right
+// before a price element, they count at its start too, when it ends in a
+// colon.
+constexpr std::string_view reference_price_labels[] = {
+    "lowest price", "niedrigster preis", "prix le plus bas", "najni\u017csza cena"};
 
 // Words that label the current price after an old one in the same text
 // ("Was $29.99 Now $19.99").
@@ -761,6 +768,11 @@ bool old_label_before(std::string_view text, std::size_t inside) {
         if (open != std::string_view::npos && run.size() - open <= 32) run = run.substr(0, open);
         trim();
     }
+    std::string_view start = run;
+    while (!start.empty() && is_space(start.front())) start.remove_prefix(1);
+    if (colon && std::any_of(std::begin(reference_price_labels), std::end(reference_price_labels),
+                             [&](std::string_view label) { return label_at(start, 0, label); }))
+        return true;
     return std::any_of(std::begin(old_price_labels), std::end(old_price_labels), [&](std::string_view label) {
         const bool needs_colon = label.ends_with(':');
         if (needs_colon) {
@@ -952,8 +964,13 @@ visible_read read_shown(std::string_view text, std::string_view capture) {
 visible_read read_visible(std::string_view text, std::string_view capture) {
     visible_read r = read_shown(text, capture);
     if (!starts_with_old_label(r.text)) return r;
-    if (const std::size_t now = current_label_after(r.text, 0);
-        now != std::string::npos && has_digit(std::string_view(r.text).substr(now))) {
+    // The current label after the old price's number, a price naming its
+    // currency after it ("Was $29.99 Only 2 left" and "Was only $29.99"
+    // are old prices).
+    const std::size_t digit = r.text.find_first_of("0123456789");
+    const std::size_t now = digit == std::string::npos ? digit : current_label_after(r.text, digit);
+    const auto current = now == std::string::npos ? std::nullopt : parse_price(std::string_view(r.text).substr(now));
+    if (current && !current->currency.empty()) {
         r.text.erase(0, now);
     } else {
         r.only_old = true;
@@ -1330,7 +1347,8 @@ constexpr std::string_view related_marks[] = {"related", "upsell", "up-sell", "c
                                               "recently-viewed", "recently_viewed"};
 constexpr std::string_view related_headings[] = {
     "related products", "you may also like", "you might also like", "customers also bought",
-    "customers who bought", "\u00e4hnliche produkte", "produits similaires", "productos relacionados",
+    "customers who bought", "\u00e4hnliche produkte", "\u00c4hnliche produkte", "produits similaires",
+    "productos relacionados",
     "prodotti correlati"};
 
 // Whether html[at] starts a word of the value of a class or id attribute
@@ -1424,9 +1442,9 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
             auto p = parse_price(text, !own.empty() ? std::string_view(own) : by_locale ? local : currency, format);
             if (!p) return std::nullopt;
             // The locale only chooses among a named symbol's currencies: a
-            // price whose text names none keeps none.
-            if (by_locale && p->currency == local && parse_price(text, {}, format)->currency.empty())
-                p->currency.clear();
+            // price whose text names none is read as without it.
+            if (by_locale && p->currency == local)
+                if (auto plain = parse_price(text, {}, format); plain->currency.empty()) p = std::move(plain);
             return std::pair(std::move(*p), static_cast<std::size_t>(m.data() - html.data()));
         };
         std::optional<std::pair<price, std::size_t>> found;

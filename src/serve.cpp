@@ -124,13 +124,13 @@ std::string bound_host(const serve_options& o) {
     return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
 }
 
-// The first port of the range the kernel gives client connections
-// (net.ipv4.ip_local_port_range, 32768 when unreadable).
-unsigned client_ports_from() {
+// The range of ports the kernel gives client connections
+// (net.ipv4.ip_local_port_range; 32768-60999 when unreadable).
+std::pair<unsigned, unsigned> client_ports() {
     std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-    unsigned first = 32768;
-    range >> first;
-    return first;
+    unsigned first = 32768, last = 60999;
+    range >> first >> last;
+    return {first, last};
 }
 
 // A listening socket on ep (SO_REUSEPORT when several processes share it).
@@ -151,10 +151,10 @@ int make_listener(const tcp::endpoint& ep, bool reuse_port) {
         // With no listener there, a client's connection in TIME_WAIT holds
         // the port (after a crawl, for about a minute): ports in the range
         // the kernel gives clients are its.
-        if (err == EADDRINUSE && ep.port() >= client_ports_from())
-            where << " (a port at or above " << client_ports_from()
-                  << " may be held by a client connection in TIME_WAIT for about a minute after a crawl: choose a "
-                     "lower one, or --port 0 for a free one)";
+        if (const auto [first, last] = client_ports(); err == EADDRINUSE && ep.port() >= first && ep.port() <= last)
+            where << " (a port in " << first << "-" << last
+                  << " may be held by a client connection in TIME_WAIT for about a minute after a crawl: choose "
+                     "another, or --port 0 for a free one)";
         throw setup_error(exit_code::usage, where.str());
     }
     return fd;

@@ -308,6 +308,9 @@ TEST_CASE("charset: superset decoders for Japanese, Korean and Chinese") {
     CHECK(shoal::to_utf8("\x8E\xB1\x8E\xDF", "EUC-JP") == "\uFF71\uFF9F");
     CHECK(shoal::to_utf8("\x8F\xB0\xA1x", "EUC-JP") == "丂x");
     CHECK(shoal::to_utf8("a\xA9\xA1" "b\xB6<c\xB6", "EUC-JP") == "a\uFFFD" "b\uFFFD<c\uFFFD");
+    // A byte that starts no character is one U+FFFD alone: the text after it is read as it is.
+    CHECK(shoal::to_utf8("\xA0\xA4\xA2\xA4\xA4", "EUC-JP") == "\uFFFDあい");
+    CHECK(shoal::to_utf8("\x80\xFF\xA4\xA2", "EUC-JP") == "\uFFFD\uFFFDあ");
     CHECK(shoal::to_utf8("\x81\x41", "EUC-KR") == "갂");           // CP949 extension
     CHECK(shoal::to_utf8("\x87\x40", "BIG5") == "䏰");             // HKSCS
     CHECK(shoal::to_utf8("\x88\x62", "BIG5") == "Ê̄");              // HKSCS pair, flushed at end

@@ -36,6 +36,10 @@ TEST_CASE("currency_locale: the lang region, else the language, else the host's 
     CHECK(locale_currency(lang_page("", ""), "http://butik.dk:8080/x?y=z") == "DKK");
     CHECK(locale_currency(lang_page("lang=\"de\"", ""), "https://shop.de/").empty());
     CHECK(locale_currency(lang_page("lang=\"en\"", ""), "https://127.0.0.1/").empty());
+    // Country domains taken for their look say nothing (".co" for "company").
+    CHECK(locale_currency(lang_page("lang=\"en\"", ""), "https://shop.example.co/p").empty());
+    CHECK(locale_currency(lang_page("", ""), "https://ice.is/").empty());
+    CHECK(locale_currency(lang_page("lang=\"is\"", ""), "https://ice.is/") == "ISK");
     // Not another attribute's lang, nor one after the <html> tag.
     CHECK(locale_currency(lang_page("data-lang=\"da\" xml:lang=\"sv\"", ""), "").empty());
     CHECK(locale_currency("<html><body><p lang=\"da\">x</p>", "").empty());
@@ -55,6 +59,8 @@ TEST_CASE("currency_locale: a shared symbol's currency follows the locale, a dec
     CHECK(price_of(lang_page("lang=\"da\"", "<h1>P</h1><span class=\"price\">19,99 \u20ac</span>")) == "19.99 EUR");
     // A price that names no currency gets none from the locale.
     CHECK(price_of(lang_page("lang=\"da\"", "<h1>P</h1><span class=\"price\">199,00</span>")) == "199.00 ");
+    // Nor is it read otherwise: a meta's "1.299" stays 1.299, as without the locale.
+    CHECK(price_of(lang_page("lang=\"da\"", "<meta itemprop=\"price\" content=\"1.299\">")) == "1.299 ");
     // A declared currency wins, on the page or in the price's JSON-LD object.
     CHECK(price_of(lang_page("lang=\"en-AU\"", "<meta property=\"product:price:currency\" content=\"USD\"><h1>P</h1>"
                                                "<span class=\"price\">$10.00</span>")) == "10.00 USD");

@@ -249,6 +249,8 @@ TEST_CASE("extractor: a visible price after the other products' area starts is n
         check_price(run(std::string("<h1>X</h1>") + before + "<span class=\"price\">$9.00</span>"), "9.00", "USD");
     }
     check_price(run("<nav class=\"related\">n</nav><h1>X</h1><span class=\"price\">$9.00</span>"), "9.00", "USD");
+    CHECK_FALSE(run("<h1>X</h1><p>Auf Anfrage</p><h3>\u00c4hnliche Produkte</h3><div class=\"price\">9,99 \u20ac</div>")
+                    .price);
     check_price(run("<div class=\"related\">n</div><span class=\"price\">$9.00</span>"), "9.00", "USD");
 }
 
@@ -739,9 +741,9 @@ TEST_CASE("extractor: a price labelled as an old one (Was, UVP, List Price:) giv
                 "5390", "JPY");
     check_price(run("<span class=\"price\">\u901a\u5e38\u4fa1\u683c \u00a52,200 \u8ca9\u58f2\u4fa1\u683c \u00a51,980</span>"),
                 "1980", "JPY");
-    for (const char* label : {"MRP:", "M.R.P.", "Vorher", "Voorheen", "Tidigare pris", "Normalpris", "Prima",
-                              "Prix barr\u00e9", "Ancien prix", "De:", "Cena regularna",
-                              "Niedrigster Preis der letzten 30 Tage:", "You save", "Sie sparen"}) {
+    for (const char* label : {"MRP:", "M.R.P.", "Vorher", "Voorheen", "Tidigare pris", "Prix barr\u00e9",
+                              "Ancien prix", "De:", "Niedrigster Preis der letzten 30 Tage:", "You save",
+                              "Sie sparen"}) {
         INFO(label);
         check_price(run(std::string("<span class=\"price\">") + label + " 40,00 \u20ac</span><span class=\"price\">"
                         "30,00 \u20ac</span>"),
@@ -750,6 +752,22 @@ TEST_CASE("extractor: a price labelled as an old one (Was, UVP, List Price:) giv
     check_price(run("<p class=\"old\">De: <span class=\"price\">R$ 99,90</span></p><p>Por: <span class=\"price\">"
                     "R$ 79,90</span></p>"),
                 "79.90", "BRL");
+    // A reference price's label that goes on after it, before the element.
+    check_price(run("<p>Niedrigster Preis der letzten 30 Tage: <span class=\"price\">24,99 \u20ac</span></p><p><span "
+                    "class=\"price\">29,99 \u20ac</span></p>"),
+                "29.99", "EUR");
+    // Translations of "Regular price" and words that are also names are no labels.
+    check_price(run("<span>Cena regularna:</span> <span class=\"price\">129,00 z\u0142</span><div class=\"price\">"
+                    "5,00 z\u0142</div>"),
+                "129.00", "PLN");
+    check_price(run("<p class=\"brand\">Prima</p> <span class=\"price\">3,99 \u20ac</span><span class=\"price\">"
+                    "1,00 \u20ac</span>"),
+                "3.99", "EUR");
+    // A current label with no price after it, or before the old number, reads nothing new.
+    check_price(run("<span class=\"price\">Was $29.99 Only 2 left</span><span class=\"price\">$19.99</span>"), "19.99",
+                "USD");
+    check_price(run("<span class=\"price\">Was only $29.99</span><span class=\"price\">$19.99</span>"), "19.99", "USD");
+    check_price(run("<h1>X</h1><span class=\"price\">Was $29.99 Sale ends 12/31</span>"), "29.99", "USD");
     // Old and current in one element: read from the current label.
     check_price(run("<span class=\"price\">Was $29.99 Now $19.99</span>"), "19.99", "USD");
     check_price(run("<div class=\"price\">Statt 39,99 \u20ac nur 29,99 \u20ac</div>"), "29.99", "EUR");
