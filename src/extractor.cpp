@@ -959,8 +959,8 @@ visible_read read_shown(std::string_view text, std::string_view capture) {
 
 // What a visible price rule's match reads: what it shows (read_shown),
 // an old price when that starts with an old-price label ("Was $29.99"),
-// unless a current-price label follows with a number after it ("Was
-// $29.99 Now $19.99": read from "Now").
+// unless a current-price label follows the old number with a price naming
+// its currency after it ("Was $29.99 Now $19.99": read from "Now").
 visible_read read_visible(std::string_view text, std::string_view capture) {
     visible_read r = read_shown(text, capture);
     if (!starts_with_old_label(r.text)) return r;
