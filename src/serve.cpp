@@ -658,7 +658,7 @@ private:
 // stops it. The parent of other server processes also stops when one of
 // them ends (a server short of a process would serve on, slower, unseen):
 // it returns what became of it, "serve process 1234 was killed by signal
-// 9"; else "".
+// 9 (SIGKILL)"; else "".
 std::string serve_until_stopped(server_state& state, int listen_fd, const tcp::endpoint& ep,
                                 bool parent) {
     net::io_context io(1);
@@ -682,9 +682,7 @@ std::string serve_until_stopped(server_state& state, int listen_fd, const tcp::e
         int st = 0;
         const pid_t pid = ::waitpid(-1, &st, WNOHANG);
         if (pid <= 0) return false;
-        died = "serve process " + std::to_string(pid) +
-               (WIFSIGNALED(st) ? " was killed by signal " + std::to_string(WTERMSIG(st))
-                                : " exited with code " + std::to_string(WEXITSTATUS(st)));
+        died = "serve process " + std::to_string(pid) + (WIFSIGNALED(st) ? " was " : " ") + sys::describe_exit(st);
         stop();
         return true;
     };

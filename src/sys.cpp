@@ -309,7 +309,11 @@ unsigned cpu_count() {
 }
 
 std::string describe_exit(int status) {
-    if (WIFSIGNALED(status)) return std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
+    if (WIFSIGNALED(status)) {
+        const int sig = WTERMSIG(status);
+        const char* name = ::sigabbrev_np(sig);  // "KILL"; nullptr for a number with no name
+        return "killed by signal " + std::to_string(sig) + (name ? std::string(" (SIG") + name + ")" : "");
+    }
     return "exited with status " + std::to_string(WEXITSTATUS(status));
 }
 

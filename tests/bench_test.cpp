@@ -377,7 +377,7 @@ TEST_CASE("bench: serve killed during the sweep, the report still goes to stdout
     CHECK(*status == 4);
     const std::string md = read_file(out / "bench.md");
     CHECK_THAT(md, Catch::Contains("the sweep stopped early: shoal serve (latency) ended during the sweep: "
-                                   "killed by signal Killed"));
+                                   "killed by signal 9 (SIGKILL)"));
     CHECK_THAT(md, !Catch::Contains("exit status 137"));
     // The same report goes to stdout, as after Ctrl-C.
     CHECK(read_file(dir / "stdout") == md);

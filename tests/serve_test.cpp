@@ -1092,7 +1092,7 @@ TEST_CASE("serve: a server process that dies stops the server, which says so (ex
     REQUIRE(status.has_value());
     CHECK(*status == 4);
     CHECK(s.err() == "shoal: serve process " + std::to_string(children[0]) +
-                         " was killed by signal 9; the server stopped, with its other processes\n");
+                         " was killed by signal 9 (SIGKILL); the server stopped, with its other processes\n");
     CHECK_FALSE(process_exists(children[1]));
 }
 
