@@ -985,31 +985,47 @@ struct ld_offer {
     // or SRP: a price before a sale (Google's sale markup puts the old price
     // in such a priceSpecification beside the price).
     bool struck = false;
+    // Its "availability" is schema.org's OutOfStock, SoldOut or Discontinued.
+    bool unavailable = false;
+    // It is an offer of an object with a "lowPrice" (an AggregateOffer's
+    // "offers": {...} or [{...}, ...]): the range's lowPrice, not one
+    // offer's price, is the price.
+    bool in_range = false;
     std::string currency;  // its "priceCurrency", as written; "" when none
 };
 
-// The object around text[at], its start looked for within 4 KiB before and
-// its members within 16 KiB after (a long shippingDetails list may come
-// before priceCurrency); braces in strings before `at` are not told apart.
-ld_offer ld_offer_at(std::string_view text, std::size_t at) {
-    constexpr std::size_t reach = 4096;
-    ld_offer offer;
-    std::size_t open = std::string_view::npos;
+// Whether str is one of names, as written or as a schema.org URL
+// ("https://schema.org/ListPrice", "schema:ListPrice").
+bool schema_name_is(std::string_view str, std::initializer_list<std::string_view> names) {
+    for (std::string_view name : names) {
+        if (str.size() < name.size() || !ascii_iequals(str.substr(str.size() - name.size()), name)) continue;
+        if (str.size() == name.size()) return true;
+        const char before = str[str.size() - name.size() - 1];
+        if (before == '/' || before == ':') return true;
+    }
+    return false;
+}
+
+// Where the JSON object or array that text[at] lies in starts, looked for
+// within `reach` bytes before at; npos when not found.
+std::size_t ld_open_before(std::string_view text, std::size_t at, std::size_t reach) {
     int depth = 0;
     for (std::size_t i = at; i > 0 && at - i < reach;) {
         const char c = text[--i];
         if (c == '}' || c == ']') ++depth;
-        else if ((c == '{' || c == '[') && depth-- == 0) {
-            if (c == '{') open = i;
-            break;
-        }
+        else if ((c == '{' || c == '[') && depth-- == 0) return i;
     }
-    if (open == std::string_view::npos) return offer;
-    // The object's own members: strings read whole, nested values skipped.
-    const std::size_t end = std::min(text.size(), at + 4 * reach);
+    return std::string_view::npos;
+}
+
+// Calls member(key, value) for each member of the object whose '{' is at
+// text[open] whose value is a string, up to `end`: strings read whole,
+// nested values skipped.
+template <typename Member>
+void ld_string_members(std::string_view text, std::size_t open, std::size_t end, Member member) {
     std::string_view previous;  // the last string at the object's level
     bool after_colon = false;
-    depth = 0;
+    int depth = 0;
     for (std::size_t i = open + 1; i < end; ++i) {
         const char c = text[i];
         if (c == '"') {
@@ -1017,14 +1033,7 @@ ld_offer ld_offer_at(std::string_view text, std::size_t at) {
             while (j < end && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
             if (j >= end) break;
             const std::string_view str = text.substr(i + 1, j - i - 1);
-            if (depth == 0 && after_colon && previous == "priceType") {
-                // As written, or as a schema.org URL ("https://schema.org/ListPrice").
-                for (std::string_view type : {"StrikethroughPrice", "ListPrice", "MSRP", "SRP"})
-                    offer.struck = offer.struck || str == type ||
-                                   (str.ends_with(type) && str[str.size() - type.size() - 1] == '/');
-            } else if (depth == 0 && after_colon && previous == "priceCurrency" && offer.currency.empty()) {
-                offer.currency.assign(str);
-            }
+            if (depth == 0 && after_colon) member(previous, str);
             if (depth == 0) previous = str;
             after_colon = false;
             i = j;
@@ -1036,20 +1045,70 @@ ld_offer ld_offer_at(std::string_view text, std::size_t at) {
             if (depth-- == 0) break;
         }
     }
+}
+
+// Whether the object whose '{' is at text[open] has a "lowPrice" member
+// (of any value), looked for up to `end`.
+bool ld_has_low_price(std::string_view text, std::size_t open, std::size_t end) {
+    int depth = 0;
+    for (std::size_t i = open + 1; i < end; ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            std::size_t j = i + 1;
+            while (j < end && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+            if (j >= end) return false;
+            if (depth == 0 && text.substr(i + 1, j - i - 1) == "lowPrice") return true;
+            i = j;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']') {
+            if (depth-- == 0) return false;
+        }
+    }
+    return false;
+}
+
+// The object around text[at], its start looked for within 4 KiB before and
+// its members within 16 KiB after (a long shippingDetails list may come
+// before priceCurrency); braces in strings before `at` are not told apart.
+ld_offer ld_offer_at(std::string_view text, std::size_t at, bool range_possible) {
+    constexpr std::size_t reach = 4096;
+    ld_offer offer;
+    const std::size_t open = ld_open_before(text, at, reach);
+    if (open == std::string_view::npos || text[open] != '{') return offer;
+    ld_string_members(text, open, std::min(text.size(), at + 4 * reach),
+                      [&](std::string_view key, std::string_view value) {
+                          if (key == "priceType")
+                              offer.struck = offer.struck || schema_name_is(value, {"StrikethroughPrice", "ListPrice", "MSRP", "SRP"});
+                          else if (key == "availability")
+                              offer.unavailable = schema_name_is(value, {"OutOfStock", "SoldOut", "Discontinued"});
+                          else if (key == "priceCurrency" && offer.currency.empty())
+                              offer.currency.assign(value);
+                      });
+    if (range_possible) {
+        std::size_t parent = ld_open_before(text, open, reach);
+        if (parent != std::string_view::npos && text[parent] == '[') parent = ld_open_before(text, parent, reach);
+        offer.in_range = parent != std::string_view::npos && text[parent] == '{' &&
+                         ld_has_low_price(text, parent, std::min(text.size(), at + 4 * reach));
+    }
     return offer;
 }
 
-// What a price rule's match is worth: the value, an old price (taken only
-// when the rule has no other match), or no match at all (a "price" key
-// outside JSON-LD).
-enum class verdict { take, old, reject };
+// What a price rule's match is worth: the value; a value of second choice
+// (taken when the rule has no match worth taking: an offer out of stock);
+// an old price (taken only when the rule has no other match, and giving
+// way to a later rule's value); or no match at all (a "price" key outside
+// JSON-LD).
+enum class verdict { take, second, old, reject };
 
 verdict judge(const compiled_rule& rule, std::string_view text, std::string_view capture,
               literal_positions& literals) {
     const auto at = static_cast<std::size_t>(capture.data() - text.data());
     if (rule.source == price_source::ld_json) {
         if (!literals.in_ld_json(at)) return verdict::reject;
-        return literals.may_scan_ld_object() && ld_offer_at(text, at).struck ? verdict::old : verdict::take;
+        if (!literals.may_scan_ld_object()) return verdict::take;
+        const ld_offer offer = ld_offer_at(text, at, literals.find("\"lowprice\"") != std::string_view::npos);
+        return offer.struck || offer.in_range ? verdict::old : offer.unavailable ? verdict::second : verdict::take;
     }
     // For a child element (or a comment) the price element's tag is before the blanks.
     std::size_t inside = at;
@@ -1079,10 +1138,12 @@ constexpr int max_unread = 16;
 // often without a match is not searched to its end once per rule. Each
 // match is read at most once, and at most max_unread of them without a
 // value. REQUIRES: out is empty.
-// A value that weak(value) calls weak (a price of zero: a header's empty
-// cart, a placeholder) is taken only when there is no other, old ones
-// included, and counts as read without a value; so does an old match once
-// the rule holds an old value.
+// A match of second choice is taken when no match is taken, before an old
+// one; the first one with a value is kept for the end, like the first old
+// one. A value that weak(value) calls weak (a price of zero: a header's
+// empty cart, a placeholder) is taken only when there is no other, old ones
+// included, and counts as read without a value; so does an old (or second)
+// match once the rule holds an old (or second) value.
 // When `old_taken` is given, it says whether out is an old one.
 template <typename Read, typename Value, typename Weak = bool (*)(const Value&)>
 void first_value(const compiled_rule& rule, std::string_view text, literal_positions& literals,
@@ -1091,7 +1152,7 @@ void first_value(const compiled_rule& rule, std::string_view text, literal_posit
     constexpr std::size_t npos = std::string_view::npos;
     std::size_t at = literals.find(rule.literal);
     if (at == npos) return;
-    std::optional<Value> old, weak_one;
+    std::optional<Value> second, old, weak_one;
     int unread = 0;
     // Whether the match m ends the search: one taken that reads as a value
     // (then in out), or one too many without a value. The first old one
@@ -1100,20 +1161,21 @@ void first_value(const compiled_rule& rule, std::string_view text, literal_posit
         if (!m) return true;  // no group took part: nothing to read
         const verdict v = judge(rule, text, *m, literals);
         if (v == verdict::reject) return false;
-        if (v == verdict::old && old) return ++unread == max_unread;  // each was read to judge it
+        std::optional<Value>& keep = v == verdict::old ? old : v == verdict::second ? second : out;
+        if (keep) return ++unread == max_unread;  // each was read to judge it
         std::optional<Value> value = read(*m);
         if (!value) return ++unread == max_unread;
         if (weak(*value)) {
             if (!weak_one) weak_one = std::move(value);
             return ++unread == max_unread;
         }
-        (v == verdict::old ? old : out) = std::move(value);
-        return v != verdict::old;
+        keep = std::move(value);
+        return v == verdict::take;
     };
     auto finish = [&] {
         if (out) return;
-        if (old_taken != nullptr) *old_taken = old.has_value();
-        out = old ? std::move(old) : std::move(weak_one);
+        if (old_taken != nullptr) *old_taken = !second && old;
+        out = second ? std::move(second) : old ? std::move(old) : std::move(weak_one);
     };
     // A plain search from start on, past the matches not taken.
     auto search_from = [&](std::size_t start) {
@@ -1436,7 +1498,7 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
             // A JSON-LD price's own priceCurrency beats the page's.
             std::string own;
             if (rule.source == price_source::ld_json && literals.may_scan_ld_object())
-                own = currency_code(ld_offer_at(html, static_cast<std::size_t>(m.data() - html.data())).currency);
+                own = currency_code(ld_offer_at(html, static_cast<std::size_t>(m.data() - html.data()), false).currency);
             const auto format = rule.source == price_source::ld_json ? price_format::json : base_format;
             const bool by_locale = own.empty() && currency.empty() && !local.empty();
             auto p = parse_price(text, !own.empty() ? std::string_view(own) : by_locale ? local : currency, format);

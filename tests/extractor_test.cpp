@@ -1225,8 +1225,54 @@ TEST_CASE("extractor: AggregateOffer lowPrice after price", "[extractor]") {
     auto reversed = run("<meta content=\"7.50\" itemprop=\"lowPrice\">");
     check_price(reversed, "7.50", "");
     // A price beats a lowPrice that comes first.
-    auto both = run("<script type=\"application/ld+json\">{\"lowPrice\": 5, \"offers\": {\"price\": 8}}</script>");
+    auto both = run("<script type=\"application/ld+json\">{\"lowPrice\": 5}</script>"
+                    "<script type=\"application/ld+json\">{\"offers\": {\"price\": 8}}</script>");
     check_price(both, "8", "");
+}
+
+TEST_CASE("extractor: an AggregateOffer's own offers give way to its lowPrice", "[extractor]") {
+    // The range's low end, not its first offer, whether the offers come before or after it.
+    check_price(run("<script type=\"application/ld+json\">{\"@type\":\"Product\",\"offers\":{\"@type\":"
+                    "\"AggregateOffer\",\"lowPrice\":\"19.99\",\"highPrice\":\"39.99\",\"priceCurrency\":\"USD\","
+                    "\"offers\":[{\"@type\":\"Offer\",\"price\":\"29.99\"},{\"@type\":\"Offer\",\"price\":\"19.99\"}]}}"
+                    "</script>"),
+                "19.99", "USD");
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"@type\":\"AggregateOffer\",\"offers\":"
+                    "{\"@type\":\"Offer\",\"price\":\"35.00\"},\"lowPrice\":\"30.00\",\"priceCurrency\":\"EUR\"}}"
+                    "</script>"),
+                "30.00", "EUR");
+    // Offers beside an AggregateOffer, not in it, are read as before.
+    check_price(run("<script type=\"application/ld+json\">[{\"@type\":\"AggregateOffer\",\"lowPrice\":\"5.00\"},"
+                    "{\"@type\":\"Offer\",\"price\":\"7.00\",\"priceCurrency\":\"GBP\"}]</script>"),
+                "7.00", "GBP");
+}
+
+TEST_CASE("extractor: a JSON-LD offer out of stock gives way to one in stock", "[extractor]") {
+    const std::string oos = "{\"@type\":\"Offer\",\"price\":\"24.00\",\"priceCurrency\":\"EUR\",\"availability\":";
+    check_price(run("<script type=\"application/ld+json\">{\"@type\":\"Product\",\"offers\":[" + oos +
+                    "\"https://schema.org/OutOfStock\"},{\"@type\":\"Offer\",\"price\":\"26.00\",\"priceCurrency\":"
+                    "\"EUR\",\"availability\":\"https://schema.org/InStock\"}]}</script>"),
+                "26.00", "EUR");
+    // SoldOut, Discontinued, and schema: or bare names alike; an offer with no availability is in stock.
+    for (const char* gone : {"\"http://schema.org/SoldOut\"", "\"Discontinued\"", "\"schema:OutOfStock\""}) {
+        INFO(gone);
+        check_price(run("<script type=\"application/ld+json\">{\"offers\":[" + oos + gone +
+                        "},{\"price\":\"27.00\",\"priceCurrency\":\"EUR\"}]}</script>"),
+                    "27.00", "EUR");
+    }
+    // Every offer out of stock: the first one's price, not a later source's.
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":[" + oos +
+                    "\"https://schema.org/OutOfStock\"}]}</script><h1>X</h1><span class=\"price\">$9.00</span>"),
+                "24.00", "EUR");
+    // PreOrder and BackOrder can be ordered: the first offer stays the price.
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":[" + oos +
+                    "\"https://schema.org/PreOrder\"},{\"price\":\"27.00\"}]}</script>"),
+                "24.00", "EUR");
+    // An out-of-stock offer beats an old price.
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"priceSpecification\":{\"priceType\":"
+                    "\"ListPrice\",\"price\":\"30.00\"}}}</script><script type=\"application/ld+json\">{\"offers\":[" +
+                    oos + "\"OutOfStock\"}]}</script>"),
+                "24.00", "EUR");
 }
 
 TEST_CASE("extractor: itemprop price and priceCurrency with content first", "[extractor]") {
