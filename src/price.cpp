@@ -984,12 +984,63 @@ std::string with_glued_cents_read(std::string t) {
     return t;
 }
 
+// Whether t[at, ...) starts with `word`, ASCII letters in any case.
+bool word_at(string_view t, size_t at, string_view word) {
+    if (at + word.size() > t.size()) return false;
+    for (size_t k = 0; k < word.size(); ++k)
+        if (to_upper(static_cast<unsigned char>(t[at + k])) != to_upper(static_cast<unsigned char>(word[k])))
+            return false;
+    return true;
+}
+
+// Whether t ends, before `end` and blanks, with `word` (any case), which
+// starts after a non-letter.
+bool word_before(string_view t, size_t end, string_view word) {
+    while (end > 0 && t[end - 1] == ' ') --end;
+    return end >= word.size() && word_at(t, end - word.size(), word) && !letter_before(t, end - word.size());
+}
+
+// Words before an amount that make it one instalment of the price ("10x de
+// R$ 29,90", "12 cuotas de $ 1.999", "or 4 payments of $12.50").
+constexpr string_view instalment_words[] = {
+    "x de", "cuotas de", "cuotas sin inter\u00e9s de", "cuotas sin interes de", "parcelas de",
+    "payments of", "installments of", "instalments of", "mensualit\u00e9s de", "rate da", "raten \u00e0",
+    "raten zu je",
+};
+
+// Words after an amount that make it a monthly one ("$19.99/mo", "R$ 49,90 por mês").
+constexpr string_view monthly_words[] = {
+    "/mo", "/month", "per month", "a month", "/m\u00eas", "por m\u00eas", "/mes", "al mes", "por mes",
+    "/monat", "pro monat", "im monat", "/mois", "par mois",
+};
+
+// Whether the candidate is an instalment or a monthly amount, not the price.
+bool instalment(string_view t, const candidate& c) {
+    for (string_view w : instalment_words)
+        if (word_before(t, c.ext_begin, w)) return true;
+    // "10x R$ 29,90", "12 x $ 99": a count and an x.
+    size_t end = c.ext_begin;
+    while (end > 0 && t[end - 1] == ' ') --end;
+    if (end >= 2 && (t[end - 1] == 'x' || t[end - 1] == 'X' || (end >= 3 && t.substr(end - 2, 2) == "\u00d7"))) {
+        size_t d = t[end - 1] == 'x' || t[end - 1] == 'X' ? end - 1 : end - 2;
+        while (d > 0 && t[d - 1] == ' ') --d;
+        if (d > 0 && is_digit(byte_at(t, d - 1))) return true;
+    }
+    size_t after = c.ext_end;
+    if (byte_at(t, after) == ' ') ++after;
+    for (string_view w : monthly_words)
+        if (word_at(t, after, w) && !letter_at(t, after + w.size())) return true;
+    return false;
+}
+
 std::optional<price> parse(string_view text, string_view currency_hint, price_format format) {
     price result;
     result.raw = clean_text(decode_entities(decode_entities(input_window(text))));
     const std::string t = with_glued_cents_read(fold_for_parsing(result.raw));
     const std::string hint = currency_code(currency_hint);
-    // The first number with a currency wins, reported as the start of its range.
+    // The first number with a currency wins, reported as the start of its
+    // range; an instalment's only when there is no other.
+    std::optional<price> instalment_price;
     std::optional<number> first;
     std::optional<candidate> previous;
     number range_start;
@@ -1010,11 +1061,17 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
         if (c.mark) {
             result.currency = currency_of(*c.mark, hint);
             result.amount = amount_of(range_start, result.currency, true, format);
+            if (format == price_format::text && instalment(t, c)) {
+                if (!instalment_price) instalment_price = result;
+                previous = std::move(c);
+                continue;
+            }
             return result;
         }
         if (!first) first = c.num;
         previous = std::move(c);
     }
+    if (instalment_price) return instalment_price;
     if (!first) return std::nullopt;
     // No currency next to any number: one named elsewhere, else the hint
     // (which does not change how the number reads).

@@ -811,3 +811,25 @@ TEST_CASE("price: hostile input", "[price]") {
         }
     }
 }
+
+TEST_CASE("price: an instalment or a monthly amount gives way to the price beside it", "[price]") {
+    check_cases({
+        {"10x de R$ 29,90 sem juros ou R$ 299,00 \u00e0 vista", "", "299.00", "BRL"},
+        {"R$ 299,00 \u00e0 vista ou 10x de R$ 29,90", "", "299.00", "BRL"},
+        {"em at\u00e9 12x R$ 24,92 sem juros R$ 299,00", "", "299.00", "BRL"},
+        {"12 x $ 1.999 o $ 23.990", "", "23990", "USD"},
+        {"3 cuotas sin inter\u00e9s de $ 8.000 Total: $ 24.000", "", "24000", "USD"},
+        {"or 4 interest-free payments of $12.50 $50.00", "", "50.00", "USD"},
+        {"$19.99/mo or $239.88", "", "239.88", "USD"},
+        {"49,90 \u20ac par mois ou 599,00 \u20ac", "", "599.00", "EUR"},
+        {"6 Raten \u00e0 50,00 \u20ac, 300,00 \u20ac", "", "300.00", "EUR"},
+        {"2 \u00d7 $4.00 $7.50", "", "7.50", "USD"},
+        // Only an instalment shown: it is what there is.
+        {"10x de R$ 29,90", "", "29.90", "BRL"},
+        {"$19.99/month", "", "19.99", "USD"},
+        // Not instalments: an x inside a word, a size, a month in a name.
+        {"Box de $5,00 \u2014 $9,00", "", "5.00", "USD"},
+        {"$25.00 Monthly Planner", "", "25.00", "USD"},
+        {"$12.00 a monogram", "", "12.00", "USD"},
+    });
+}
