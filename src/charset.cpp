@@ -4,6 +4,7 @@
 // The label table and the meta prescan follow the WHATWG Encoding and HTML
 // standards; see include/shoal/charset.hpp for the contracts.
 #include "shoal/charset.hpp"
+#include "shoal/charset_guess.hpp"
 
 #include <iconv.h>
 
@@ -924,8 +925,9 @@ std::string detect_charset(std::string_view body, std::string_view content_type)
     std::string_view charset = declared_charset(body, content_type);
     if (charset.empty()) {
         const std::size_t valid = valid_utf8_prefix(body);
-        charset = valid == body.size() || is_truncated_tail(body, valid) || mostly_utf8(body) ? "UTF-8"
-                                                                                              : "WINDOWS-1252";
+        charset = valid == body.size() || is_truncated_tail(body, valid) || mostly_utf8(body)
+                      ? "UTF-8"
+                      : guess_legacy_charset(body);
     }
     return std::string(charset);
 }
@@ -1038,7 +1040,8 @@ std::string decode_to_utf8(std::string_view body, std::string_view content_type)
     if (valid == body.size()) return std::string(body);
     if (is_truncated_tail(body, valid)) return std::string(body.substr(0, valid)) += replacement;
     if (mostly_utf8(body)) return make_valid_utf8(body);
-    return windows_1252_to_utf8(body);
+    const std::string_view guess = guess_legacy_charset(body);
+    return guess == "WINDOWS-1252" ? windows_1252_to_utf8(body) : to_utf8(body, guess);
 }
 
 std::string charset_name(std::string_view label) {

@@ -114,6 +114,42 @@ TEST_CASE("charset: UTF-16 with a byte order mark only") {
     CHECK(shoal::decode_to_utf8(be, "") == page("", title));
 }
 
+TEST_CASE("charset: an undeclared legacy page is told by its text") {
+    struct legacy {
+        const char* iconv_name;
+        const char* detected;
+        const char* text;  // UTF-8
+    };
+    const legacy pages[] = {
+        {"SHIFT_JIS", "SHIFT_JIS", "日本語のページです。これはテストのための文章で、文字コードの宣言がありません。"},
+        {"EUC-JP", "EUC-JP", "日本語のページです。これはテストのための文章で、文字コードの宣言がありません。"},
+        {"GBK", "GB18030", "这是一个没有声明字符集的中文网页。我们的产品价格很便宜，欢迎大家来购买。"},
+        {"BIG5", "BIG5", "這是一個沒有聲明字元集的中文網頁。我們的產品價格很便宜，歡迎大家來購買。"},
+        {"EUC-KR", "EUC-KR", "이 페이지는 문자 인코딩 선언이 없는 한국어 페이지입니다. 우리 제품의 가격은 저렴합니다."},
+        {"WINDOWS-1251", "WINDOWS-1251", "Это страница на русском языке без объявления кодировки. Цены очень низкие."},
+        {"KOI8-R", "KOI8-R", "Это страница на русском языке без объявления кодировки. Цены очень низкие."},
+        {"WINDOWS-1252", "WINDOWS-1252", "Größe: Übergröße für Männer. Schöne Grüße aus Köln, die Bücher sind günstig."},
+        {"WINDOWS-1252", "WINDOWS-1252", "Promoção de calçados: preço baixo, atenção às ofertas, não perca."},
+        // Quotes and dashes read as Shift_JIS or GBK would make a kanji each, alone between ASCII words.
+        {"WINDOWS-1252", "WINDOWS-1252",
+         "“Hello,” she said — it’s a “great” deal… only €5 – “Buy” now • © 2024 “Shop”."},
+        // Short ones: a price line, a title.
+        {"WINDOWS-1251", "WINDOWS-1251", "Цена: 1990 руб. Купить сейчас"},
+        {"SHIFT_JIS", "SHIFT_JIS", "価格：１９８０円（税込）"},
+    };
+    for (const legacy& l : pages) {
+        INFO(l.iconv_name << ": " << l.text);
+        const std::string body = page("", encode(l.text, l.iconv_name));
+        CHECK(shoal::detect_charset(body, "") == l.detected);
+        CHECK(shoal::decode_to_utf8(body, "").find(title_of(l.text)) != std::string::npos);
+        // What the page declares still wins.
+        CHECK(shoal::detect_charset(body, "text/html; charset=iso-8859-5") == "ISO-8859-5");
+    }
+    // Too little non-ASCII text to tell: windows-1252, as without a guess.
+    CHECK(shoal::detect_charset(page("", encode("日本", "SHIFT_JIS")), "") == "WINDOWS-1252");
+    CHECK(shoal::detect_charset(page("", "Caf\xE9 \xA9 2024"), "") == "WINDOWS-1252");
+}
+
 TEST_CASE("charset: undeclared pages are sniffed as UTF-8 or windows-1252") {
     const std::string utf8 = page("", "Привет €");
     CHECK(shoal::detect_charset(utf8, "text/html") == "UTF-8");

@@ -40,7 +40,10 @@ namespace shoal {
 //      there means UTF-8), or "<?x" in UTF-16 without a BOM (HTML "get an XML
 //      encoding" and the prescan's first step);
 //   5. "UTF-8" if body is valid UTF-8 (a multibyte sequence cut off by the end
-//      of body is allowed), else "WINDOWS-1252".
+//      of body is allowed) or mostly so (more valid multi-byte characters than
+//      stray bytes), else the legacy encoding its text reads best in
+//      (guess_legacy_charset(), charset_guess.hpp: Shift_JIS, EUC-JP, GB18030,
+//      Big5, EUC-KR, windows-1251, KOI8-R), windows-1252 when unsure.
 // A label that is unknown is ignored and the next step decides.
 std::string detect_charset(std::string_view body, std::string_view content_type);
 
