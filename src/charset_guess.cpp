@@ -1,6 +1,6 @@
 // charset_guess: the legacy encoding of an undeclared, non-UTF-8 page, told
 // from its bytes (see include/shoal/charset_guess.hpp). Each candidate
-// decodes the page's first 64 KiB with to_utf8() and is scored by what the
+// decodes the page's first 16 KiB with to_utf8() and is scored by what the
 // text then looks like; the best score wins, windows-1252 on a tie.
 #include "shoal/charset_guess.hpp"
 
@@ -15,7 +15,7 @@ namespace shoal {
 
 namespace {
 
-constexpr std::size_t sample_bytes = 64 * 1024;
+constexpr std::size_t sample_bytes = 16 * 1024;
 
 // Below this many non-ASCII bytes there is too little text to tell (a
 // copyright sign, a name in a footer): windows-1252, as before guessing.
@@ -97,16 +97,27 @@ bool latin_punctuation(char32_t c) {
            c == 0xA0 || c == 0xA9 || c == 0xAE || c == 0xB0 || c == 0x2122;
 }
 
-std::u32string_view frequent_of(script kind) {
+// A frequent set, sorted for binary search.
+struct frequent_set {
+    std::vector<char32_t> sorted;
+    explicit frequent_set(std::u32string_view chars) : sorted(chars.begin(), chars.end()) {
+        std::sort(sorted.begin(), sorted.end());
+    }
+    bool has(char32_t c) const { return std::binary_search(sorted.begin(), sorted.end(), c); }
+};
+
+const frequent_set& frequent_of(script kind) {
+    static const frequent_set latin(latin_frequent), cyrillic(cyrillic_frequent),
+        simplified(simplified_frequent), traditional(traditional_frequent), korean(korean_frequent), none(U"");
     switch (kind) {
-        case script::latin: return latin_frequent;
-        case script::cyrillic: return cyrillic_frequent;
-        case script::simplified_chinese: return simplified_frequent;
-        case script::traditional_chinese: return traditional_frequent;
-        case script::korean: return korean_frequent;
+        case script::latin: return latin;
+        case script::cyrillic: return cyrillic;
+        case script::simplified_chinese: return simplified;
+        case script::traditional_chinese: return traditional;
+        case script::korean: return korean;
         case script::japanese: break;
     }
-    return {};
+    return none;
 }
 
 // How much of text reads as the script's words, per non-ASCII character:
@@ -117,7 +128,7 @@ std::u32string_view frequent_of(script kind) {
 // decoding scatters lone characters (a windows-1252 page's quotes read as
 // Shift_JIS make a kanji of each, between ASCII words).
 double score(const std::u32string& text, script kind) {
-    const std::u32string_view frequent = frequent_of(kind);
+    const frequent_set& frequent = frequent_of(kind);
     std::size_t non_ascii = 0;
     double points = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -140,7 +151,7 @@ double score(const std::u32string& text, script kind) {
         if (!fits) continue;
         points += 1;
         // Hiragana is the most frequent of all Japanese text: frequent in itself.
-        if (kind == script::japanese ? in(c, 0x3041, 0x309F) : frequent.find(c) != std::u32string_view::npos)
+        if (kind == script::japanese ? in(c, 0x3041, 0x309F) : frequent.has(c))
             points += 3;
     }
     return non_ascii == 0 ? 0 : points / static_cast<double>(non_ascii);

@@ -16,7 +16,7 @@ namespace shoal {
 // encoding body is most likely in: "SHIFT_JIS", "EUC-JP", "GB18030",
 // "BIG5", "EUC-KR", "WINDOWS-1251", "KOI8-R", or "WINDOWS-1252" (also
 // when there is too little non-ASCII text to tell). Looks at the first
-// 64 KiB; each candidate decodes them and is scored by how much of the
+// 16 KiB; each candidate decodes them and is scored by how much of the
 // text reads as words of its script: the characters of its language that
 // are most frequent, letters beside letters of the same script, and no
 // undecodable bytes or control characters. REQUIRES: body is not valid UTF-8
