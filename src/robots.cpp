@@ -22,9 +22,11 @@ bool is_unreserved(unsigned char c) {
            c == '.' || c == '_' || c == '~';
 }
 
-// Bytes a path holds only percent-encoded (non-ASCII, controls, space) are
-// encoded; a %xx escape of an unreserved character is decoded (RFC 9309
-// 2.2.2: /%62az is /baz), and every other escape written in upper case.
+// Bytes a path holds only percent-encoded (non-ASCII, controls, space, the
+// characters shoal encodes in a URL's path: " < > ` { } | ^ [ ] \ and a '%'
+// that starts no escape) are encoded, so a rule written with them raw
+// matches the URL; a %xx escape of an unreserved character is decoded (RFC
+// 9309 2.2.2: /%62az is /baz), and every other escape written in upper case.
 // In a URL's path `*` and `$` are encoded too, so a pattern's %2A and %24
 // match them (RFC 9309 2.2.3); in a pattern, where `*` is any run and a last
 // `$` the end, a `$` before the end is a literal one.
@@ -46,7 +48,8 @@ std::string normalise(std::string_view s, bool url_path) {
             }
             i += 2;
         } else if (c >= 0x80 || c <= 0x20 || c == 0x7f || (url_path && c == '*') ||
-                   (c == '$' && (url_path || i + 1 < s.size()))) {
+                   (c == '$' && (url_path || i + 1 < s.size())) || c == '%' ||
+                   std::string_view("\"<>`{}|^[]\\").find(static_cast<char>(c)) != std::string_view::npos) {
             append_percent_encoded(out, c);
         } else {
             out += static_cast<char>(c);
@@ -127,11 +130,21 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
         std::size_t end = text.find_first_of("\r\n");
         std::string_view line = text.substr(0, end);
         text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-        line = line.substr(0, line.find('#'));
-        const std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos) continue;
-        const std::string_view key = trim_blanks(line.substr(0, colon));
-        const std::string_view value = trim_blanks(line.substr(colon + 1));
+        line = trim_blanks(line.substr(0, line.find('#')));
+        std::string_view key, value;
+        if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
+            key = trim_blanks(line.substr(0, colon));
+            value = trim_blanks(line.substr(colon + 1));
+        } else {
+            // A record without its colon, as Google reads one: a key and a
+            // value a blank apart ("Disallow /private"), nothing more.
+            const std::size_t blank = line.find_first_of(" \t");
+            if (blank == std::string_view::npos) continue;
+            key = line.substr(0, blank);
+            value = trim_blanks(line.substr(blank));
+            if (value.find_first_of(" \t") != std::string_view::npos) continue;
+        }
+        if (key.empty()) continue;
         if (ascii_iequals(key, "user-agent") || ascii_iequals(key, "useragent") ||
             ascii_iequals(key, "user agent")) {
             if (!in_agents) names = stars = false;  // a new group starts
@@ -144,8 +157,10 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
             }
             continue;
         }
+        // Any other record ends a group's list of agents (Sitemap and
+        // unknown ones too, as Google reads them).
+        in_agents = false;
         if (ascii_iequals(key, "crawl-delay")) {
-            in_agents = false;
             const std::optional<double> d = delay_seconds(value);
             if (!grouped || !d) continue;
             if (names) keep_larger(named_delay, *d);
@@ -154,13 +169,20 @@ robots_rules robots_rules::parse(std::string_view text, std::string_view token) 
         }
         const bool allow = ascii_iequals(key, "allow");
         if (!allow && !ascii_iequals(key, "disallow")) continue;  // Sitemap, ...
-        in_agents = false;
         // An empty pattern matches nothing; rules before any group count for none.
         if (!grouped || value.empty()) continue;
         std::string pattern = normalise(value, false);
-        if (pattern[0] != '/' && pattern[0] != '*') pattern.insert(0, 1, '/');
-        if (names) named.push_back({allow, pattern});
-        if (stars) star.push_back({allow, std::move(pattern)});
+        if (pattern[0] != '/' && pattern[0] != '*') {
+            // Not a path (RFC 9309: a pattern starts with '/'). An Allow
+            // matches nothing then, as in Google's parser: it must not
+            // widen what the site allows. A Disallow is read as a path
+            // ("Disallow: private" as /private), the polite reading.
+            if (allow) continue;
+            pattern.insert(0, 1, '/');
+        }
+        rule r{allow, std::move(pattern), std::string(allow ? "Allow: " : "Disallow: ") += value};
+        if (names) named.push_back(r);
+        if (stars) star.push_back(std::move(r));
     }
     robots_rules r;
     r.rules_ = named_seen ? std::move(named) : std::move(star);
@@ -181,7 +203,7 @@ robots_rules::verdict robots_rules::check(std::string_view target) const {
     }
     if (best != nullptr) {
         v.allowed = best->allow;
-        v.rule = (best->allow ? "Allow: " : "Disallow: ") + best->pattern;
+        v.rule = best->written;
     }
     return v;
 }

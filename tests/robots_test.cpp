@@ -221,3 +221,54 @@ TEST_CASE("robots: Crawl-delay of the groups that apply, the largest of them", "
     CHECK_FALSE(rules.crawl_delay().has_value());
     CHECK_FALSE(rules.check("/x").allowed);
 }
+
+TEST_CASE("robots: an Allow that is no path matches nothing, a Disallow that is none is read as one", "[robots]") {
+    // RFC 9309: a pattern starts with '/'. Google's parser matches such an
+    // Allow nowhere; reading it as a path would widen what the site allows.
+    const std::string text = "User-agent: *\nDisallow: /\nAllow: foo\nAllow: ?q\n";
+    CHECK_FALSE(allowed(text, "/foo"));
+    CHECK_FALSE(allowed(text, "/?q"));
+    CHECK(robots_rules::parse(text, "shoal").size() == 1);
+    // A pattern that starts with '*' is one.
+    CHECK(allowed("User-agent: *\nDisallow: /\nAllow: *.css\n", "/a/b.css"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: private\n", "/private/x"));
+}
+
+TEST_CASE("robots: a record without its colon, a key and a value a blank apart", "[robots]") {
+    // As Google's parser reads them ("some people forget the colon").
+    CHECK_FALSE(allowed("User-agent: *\nDisallow /y\n", "/y"));
+    CHECK_FALSE(allowed("User-agent *\nDisallow: /y\n", "/y"));
+    CHECK_FALSE(allowed("User-agent shoal\nDisallow\t/y\n", "/y"));
+    CHECK(allowed("User-agent: *\nDisallow: /\nAllow /ok\n", "/ok/1"));
+    // More than two words are no record.
+    CHECK(allowed("User-agent: *\nDisallow /y please\n", "/y"));
+}
+
+TEST_CASE("robots: a rule written with characters URLs hold escaped matches the URL", "[robots]") {
+    // shoal sends " < > ` { } | ^ [ ] \ and a '%' that starts no escape percent-encoded.
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /e{f}\n", "/e%7Bf%7D"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /a|b\n", "/a%7Cb"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /q?f[price]=1\n", "/q?f%5Bprice%5D=1"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /50%off\n", "/50%25off"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /a^b\n", "/a%5eb"));
+    CHECK(allowed("User-agent: *\nDisallow: /a|b\n", "/a%7Cc"));
+}
+
+TEST_CASE("robots: any record but a user-agent ends a group's agents", "[robots]") {
+    // Sitemap and unknown records too, as Crawl-delay does (Google reads them so).
+    for (const char* between : {"Sitemap: http://127.0.0.1/s.xml", "Foo: bar", "Crawl-delay: 1"}) {
+        INFO(between);
+        const std::string text =
+            std::string("User-agent: shoal\n") + between + "\nUser-agent: other\nDisallow: /x\n";
+        CHECK(allowed(text, "/x"));
+        CHECK_FALSE(allowed(text, "/x", "other"));
+    }
+}
+
+TEST_CASE("robots: the rule that decided is named as the file writes it", "[robots]") {
+    const std::string text = "User-agent: *\nDisallow: /%70riv\nDisallow: /d$x\nDisallow: noslash\nAllow:  /%7Euser \n";
+    CHECK(robots_rules::parse(text, "shoal").check("/private").rule == "Disallow: /%70riv");
+    CHECK(robots_rules::parse(text, "shoal").check("/d$x").rule == "Disallow: /d$x");
+    CHECK(robots_rules::parse(text, "shoal").check("/noslash").rule == "Disallow: noslash");
+    CHECK(robots_rules::parse(text, "shoal").check("/~user").rule == "Allow: /%7Euser");
+}

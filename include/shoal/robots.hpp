@@ -47,7 +47,7 @@ public:
 
     struct verdict {
         bool allowed = true;
-        std::string rule;  // "Disallow: /private" as normalised; empty when no rule matched
+        std::string rule;  // the record as written, "Disallow: /private"; empty when no rule matched
     };
     // target: a URL's path and query as sent ("/p/1.html?x=1").
     verdict check(std::string_view target) const;
@@ -62,6 +62,7 @@ private:
     struct rule {
         bool allow;
         std::string pattern;  // normalised; starts with '/' or '*'
+        std::string written;  // the record as the file has it: "Disallow: /%70riv"
     };
     std::vector<rule> rules_;
     std::optional<double> crawl_delay_;
