@@ -705,6 +705,11 @@ struct fetcher::impl {
         co_return co_await wait_unless_stopped(t);
     }
 
+    void space_next(const std::string& origin, std::chrono::nanoseconds spacing) {
+        // A turn taken now (or at the next free one), the one after it `spacing` later.
+        if (cfg.pacer != nullptr && spacing.count() > 0) (void)cfg.pacer->reserve(origin, spacing);
+    }
+
     void release(int entry, const std::string& origin) {
         if (entry < 0) return;
         cfg.limiter->release(cfg.ledger, static_cast<unsigned>(entry));
@@ -1470,6 +1475,10 @@ net::awaitable<fetch_result> fetcher::fetch(target_url url) {
 
 net::awaitable<fetch_result> fetcher::fetch_ungated(target_url url, std::size_t prefix_limit) {
     return impl_->fetch(std::move(url), false, prefix_limit, true);
+}
+
+void fetcher::space_next(const std::string& origin, std::chrono::nanoseconds spacing) {
+    impl_->space_next(origin, spacing);
 }
 
 void fetcher::stop() { impl_->stop(); }

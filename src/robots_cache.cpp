@@ -113,6 +113,10 @@ net::awaitable<void> robots_cache::load(site& s, const target_url& url) {
     } else {
         settled = co_await fetch(s);
         if (settled) settle(s, *settled);
+        // The robots.txt fetch was a request too: a Crawl-delay spaces the
+        // site's first page from it (sites that count it between any two
+        // requests see no burst).
+        fetcher_.space_next(origin, s.crawl_delay);
         if (mine) {
             if (settled) share_->publish(origin, *settled);
             // Unreachable: the others take it so for a while, not each a try of its own.

@@ -145,6 +145,11 @@ public:
     // (its connection is closed). It follows at least 5 redirects.
     boost::asio::awaitable<fetch_result> fetch_ungated(target_url url, std::size_t prefix_limit);
 
+    // A request to origin has just ended (the gate's robots.txt fetch, which
+    // told a Crawl-delay of `spacing`): the next request to origin, of any
+    // worker, waits at least that long from now. Nothing without cfg.pacer.
+    void space_next(const std::string& origin, std::chrono::nanoseconds spacing);
+
     // The run is stopping: no request starts from now on, and the fetches
     // waiting to send one (for a --per-host slot, a --per-host-rate turn or
     // a Crawl-delay, a retry's backoff) end at once, abandoned, as do those
