@@ -255,8 +255,8 @@ std::optional<std::string> recorded_fingerprint(const crawl_options& options) {
     return std::move(have.fingerprint);
 }
 
-void check_fingerprint(const crawl_options& options, const std::string& fingerprint) {
-    if (options.output == "-") return;
+std::optional<std::string> check_fingerprint(const crawl_options& options, const std::string& fingerprint) {
+    if (options.output == "-") return std::nullopt;
     const std::string path = fingerprint_path(options.output);
     const sidecar have = read_sidecar(path);
     if (options.resume && have.found && have.fingerprint != fingerprint && !options.force) {
@@ -308,6 +308,12 @@ void check_fingerprint(const crawl_options& options, const std::string& fingerpr
     // Unfinished until mark_run_complete(): a run stopped from here on
     // leaves an output that only --resume or --force reuses.
     write_sidecar(path, fingerprint + '\n');
+    if (!have.found || (have.fingerprint == fingerprint && !have.complete)) return std::nullopt;
+    return have.fingerprint + '\n' + (have.complete ? std::string(complete_mark) + '\n' : std::string());
+}
+
+void restore_run_file(const crawl_options& options, const std::string& text) {
+    if (options.output != "-") write_sidecar(fingerprint_path(options.output), text);
 }
 
 void mark_run_complete(const crawl_options& options, const std::string& fingerprint) {

@@ -470,7 +470,7 @@ private:
         std::uint64_t already = 0;
         if (o_.resume) {
             refuse_foreign_output();  // before the run file is written: nothing of this run stays
-            check_fingerprint(o_, fingerprint());  // refuse before reading or cutting the file
+            replaced_run_file_ = check_fingerprint(o_, fingerprint());  // refuse before reading or cutting the file
             earlier_ = load_existing_output(o_.output, o_.format, done_);
             existing_output& e = earlier_;
             refuse_other_columns(e);
@@ -689,6 +689,8 @@ private:
                      other_list_->text.substr(0, 200).c_str(),
                      static_cast<unsigned long long>(other_list_->number), o_.output.c_str(),
                      workers_started_ == 0 ? "Nothing was fetched" : "Stopping");
+        // Nothing of this run is in the output: its run file is the earlier run's again.
+        if (workers_started_ == 0 && replaced_run_file_) restore_run_file(o_, *replaced_run_file_);
         for (const auto& [id, rc] : running_)
             if (!rc.reaped) ::kill(rc.pid, SIGTERM);
     }
@@ -1318,6 +1320,8 @@ private:
     std::unique_ptr<extractor> rules_file_;
     std::uint64_t rules_hash_ = 0;  // of the --rules file's bytes, as read
     std::string fingerprint_;       // resume_fingerprint(), made once
+    // The output's run file before --resume --force replaced another run's (see restore_run_file).
+    std::optional<std::string> replaced_run_file_;
     std::vector<unsigned> free_ledgers_;
     bool csv_header_ = false;
     bool resumable_output_ = false;  // -o is a regular file: --resume can finish the run

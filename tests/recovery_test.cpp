@@ -1394,3 +1394,39 @@ TEST_CASE("recovery: --resume from stdin refuses another list before fetching an
     CHECK(asked.find("/p/100.html") == std::string::npos);
     CHECK(asked.find("/p/5.html") != std::string::npos);
 }
+
+TEST_CASE("recovery: a --resume --force refused before any fetch leaves the run file as it was", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    std::string list, other;
+    for (int i = 1; i <= 6; ++i) list += site.url("/p/" + std::to_string(i) + ".html") + "\n";
+    for (int i = 100; i <= 105; ++i) other += site.url("/p/" + std::to_string(i) + ".html") + "\n";
+    shoal::test::write_file(dir / "a.txt", list);
+    shoal::test::write_file(dir / "b.txt", other);
+    const fs::path out = dir / "out.jsonl";
+    auto crawl = [&](const char* input, std::vector<std::string> extra) {
+        std::vector<std::string> argv = {SHOAL_BINARY, "crawl", (dir / input).string(), "-o", out.string(), "-q"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return shoal::test::run_process(argv, "", 60s);
+    };
+    auto first = crawl("a.txt", {});
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    const std::string run_file = shoal::test::read_file(dir / "out.jsonl.shoal-run");
+    const std::string records = shoal::test::read_file(out);
+
+    // Another list: its first line is not the record's, so nothing is fetched.
+    auto refused = crawl("b.txt", {"--resume", "--force"});
+    INFO(refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("Nothing was fetched"));
+    CHECK(shoal::test::read_file(dir / "out.jsonl.shoal-run") == run_file);
+    CHECK(shoal::test::read_file(out) == records);
+
+    // The right command still resumes, with no --force: nothing is left to do.
+    auto again = crawl("a.txt", {"--resume"});
+    INFO(again.err);
+    CHECK(again.exit_code == 0);
+    CHECK(shoal::test::read_file(out) == records);
+    CHECK(site.get("/requested").find("/p/100.html") == std::string::npos);
+}

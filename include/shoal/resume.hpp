@@ -60,7 +60,13 @@ std::optional<bool> run_finished(const std::string& output);
 // when the output is not empty and its sidecar does not say the run that
 // wrote it finished (starting over would throw its records away). A sidecar
 // that cannot be written is a warning on stderr, not an error.
-void check_fingerprint(const crawl_options& options, const std::string& fingerprint);
+// Returns the sidecar's text before, when it held another run's: a run
+// refused later, before any fetch (--resume --force with another list),
+// puts it back with restore_run_file().
+std::optional<std::string> check_fingerprint(const crawl_options& options, const std::string& fingerprint);
+
+// Writes `text` (what check_fingerprint() returned) back as the output's sidecar.
+void restore_run_file(const crawl_options& options, const std::string& text);
 
 // Marks the output's run finished: every line has its record.
 void mark_run_complete(const crawl_options& options, const std::string& fingerprint);
