@@ -413,10 +413,20 @@ private:
             refuse_kernel_file(STDOUT_FILENO, "the records to stdout");
             output_fd_ = STDOUT_FILENO;
             csv_header_ = o_.format == output_format::csv;
-            // Redirected to a regular file: as -o FILE, one run at a time.
+            // Redirected to a regular file: as -o FILE, one run at a time,
+            // and a run file beside it, so that the -o FILE --resume a stop
+            // advises checks the options (and a later run over the file
+            // without --resume is refused while the run is unfinished).
             if (struct stat st{}; ::fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
                 const std::string path = sys::path_of_fd(STDOUT_FILENO);
                 lock_output("the file stdout goes to" + (path.empty() ? std::string() : " (" + path + ")"));
+                if (!path.empty() && path.front() == '/') {
+                    stdout_run_ = o_;
+                    stdout_run_->output = path;
+                    stdout_run_->resume = false;
+                    stdout_run_->force = true;  // the shell emptied it, or appends on purpose (>>)
+                    check_fingerprint(*stdout_run_, fingerprint());
+                }
             }
             return;
         }
@@ -1279,6 +1289,7 @@ private:
             return static_cast<int>(exit_code::file);
         }
         if (resumable_output_) mark_run_complete(o_, fingerprint());
+        if (stdout_run_) mark_run_complete(*stdout_run_, fingerprint());
         return stats_unwritten ? static_cast<int>(exit_code::file) : 0;
     }
 
@@ -1320,6 +1331,8 @@ private:
     std::unique_ptr<extractor> rules_file_;
     std::uint64_t rules_hash_ = 0;  // of the --rules file's bytes, as read
     std::string fingerprint_;       // resume_fingerprint(), made once
+    // -o - onto a regular file: the options its run file is written by (output: that file's path).
+    std::optional<crawl_options> stdout_run_;
     // The output's run file before --resume --force replaced another run's (see restore_run_file).
     std::optional<std::string> replaced_run_file_;
     std::vector<unsigned> free_ledgers_;

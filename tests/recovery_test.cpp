@@ -1430,3 +1430,34 @@ TEST_CASE("recovery: a --resume --force refused before any fetch leaves the run 
     CHECK(shoal::test::read_file(out) == records);
     CHECK(site.get("/requested").find("/p/100.html") == std::string::npos);
 }
+
+TEST_CASE("recovery: records sent to a file through stdout get a run file, and -o FILE --resume checks the options",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    std::string list;
+    for (int i = 1; i <= 5; ++i) list += site.url("/p/" + std::to_string(i) + ".html") + "\n";
+    shoal::test::write_file(dir / "urls.txt", list);
+    const fs::path out = dir / "so.jsonl";
+    auto through_stdout = shoal::test::run_process(
+        {"sh", "-c", std::string(SHOAL_BINARY) + " crawl \"$0\" -q > \"$1\"", (dir / "urls.txt").string(), out.string()},
+        "", 60s);
+    INFO(through_stdout.err);
+    REQUIRE(through_stdout.exit_code == 0);
+    CHECK(shoal::test::read_jsonl(out).size() == 5);
+    const std::string run_file = shoal::test::read_file(dir / "so.jsonl.shoal-run");
+    CHECK_THAT(run_file, Catch::Contains("retries="));
+    CHECK_THAT(run_file, Catch::EndsWith("complete\n"));
+    // A resume with other options is refused, as for -o FILE.
+    auto other = shoal::test::run_process(
+        {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", out.string(), "--resume", "--retries", "0", "-q"}, "",
+        60s);
+    INFO(other.err);
+    CHECK(other.exit_code == 1);
+    CHECK_THAT(other.err, Catch::Contains("--resume with options that differ"));
+    auto same = shoal::test::run_process(
+        {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", out.string(), "--resume", "-q"}, "", 60s);
+    INFO(same.err);
+    CHECK(same.exit_code == 0);
+    CHECK(shoal::test::read_jsonl(out).size() == 5);
+}
