@@ -166,6 +166,8 @@ existing_output load_existing_output(const std::string& path, output_format form
                 ++out.records;
                 out.last_line = std::max(out.last_line, ln);
                 sample_url(out, ln, url_field(s, end, format));
+            } else {
+                ++out.duplicates;
             }
         }
         first = false;

@@ -492,6 +492,13 @@ private:
                 std::fprintf(stderr, "shoal: resume: %llu %s of %s %s not records; kept as they are\n",
                              static_cast<unsigned long long>(e.unreadable), e.unreadable == 1 ? "line" : "lines",
                              o_.output.c_str(), e.unreadable == 1 ? "is" : "are");
+            if (e.duplicates > 0)
+                std::fprintf(stderr,
+                             "shoal: resume: %llu %s of %s %s a line an earlier record has (the file holds "
+                             "another copy of records: it was appended to itself, or two runs wrote it); kept as "
+                             "they are, so the file will hold more than one record per line\n",
+                             static_cast<unsigned long long>(e.duplicates), e.duplicates == 1 ? "record" : "records",
+                             o_.output.c_str(), e.duplicates == 1 ? "is for" : "are for");
             if (!exists)  // a typo in -o would crawl the whole list again
                 std::fprintf(stderr, "shoal: resume: %s does not exist; the run starts at the first line\n",
                              o_.output.c_str());

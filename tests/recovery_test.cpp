@@ -1461,3 +1461,27 @@ TEST_CASE("recovery: records sent to a file through stdout get a run file, and -
     CHECK(same.exit_code == 0);
     CHECK(shoal::test::read_jsonl(out).size() == 5);
 }
+
+TEST_CASE("recovery: --resume says when the output holds more than one record of a line", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    std::string list;
+    for (int i = 1; i <= 4; ++i) list += site.url("/p/" + std::to_string(i) + ".html") + "\n";
+    shoal::test::write_file(dir / "urls.txt", list);
+    const fs::path out = dir / "out.jsonl";
+    const std::vector<std::string> argv = {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", out.string(), "-q"};
+    auto first = shoal::test::run_process(argv, "", 60s);
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    const std::string records = shoal::test::read_file(out);
+    shoal::test::write_file(out, records + records);  // appended to itself
+    auto resumed = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", out.string(),
+                                             "-q", "--resume"},
+                                            "", 60s);
+    INFO(resumed.err);
+    CHECK(resumed.exit_code == 0);
+    CHECK_THAT(resumed.err, Catch::Contains("resume: 4 records of " + out.string() + " are for a line an earlier "
+                                            "record has"));
+    CHECK_THAT(resumed.err, Catch::Contains("resume: 4 lines already done"));
+    CHECK(shoal::test::read_file(out) == records + records);
+}

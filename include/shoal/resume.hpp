@@ -20,6 +20,7 @@ struct existing_output {
     std::uint64_t last_line = 0;    // the highest line number a record has
     std::uint64_t cut_bytes = 0;    // bytes of a torn last line that were cut off
     std::uint64_t unreadable = 0;   // lines that are not records (skipped, kept)
+    std::uint64_t duplicates = 0;   // records of a line that an earlier record has (kept)
     bool has_csv_header = false;
     std::string csv_header;         // the CSV's first line when it is a header, without its line end
     // Of the records with the lowest line numbers (at most url_samples of
