@@ -68,6 +68,9 @@ void install_signal_handlers() {
     sa.sa_flags = SA_RESTART;
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) ::sigaction(sig, &sa, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    // A file size limit smaller than the run file (or --stats) is an EFBIG
+    // the write reports, as the writer's is, not a death by SIGXFSZ.
+    ::signal(SIGXFSZ, SIG_IGN);
     // Workers are forked with SIGUSR1 (hand lines back) blocked, and
     // unblock it once they handle it: one sent earlier waits for that.
     sigset_t usr1;

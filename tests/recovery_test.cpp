@@ -1485,3 +1485,21 @@ TEST_CASE("recovery: --resume says when the output holds more than one record of
     CHECK_THAT(resumed.err, Catch::Contains("resume: 4 lines already done"));
     CHECK(shoal::test::read_file(out) == records + records);
 }
+
+TEST_CASE("recovery: a file size limit smaller than the run file is an error message, not SIGXFSZ", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
+    const fs::path out = dir / "out.jsonl";
+    auto argv = crawl_args(urls, out, {});
+    std::vector<std::string> limited = {"prlimit", "--fsize=100"};
+    limited.insert(limited.end(), argv.begin(), argv.end());
+    auto r = shoal::test::run_process(limited, "", 60s);
+    INFO(r.err);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("File too large"));
+    // No temporary run file is left beside the output.
+    for (const auto& entry : fs::directory_iterator(dir.path()))
+        CHECK(entry.path().filename().string().find(".shoal-run.") == std::string::npos);
+}
