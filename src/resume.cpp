@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <string_view>
 
 #include "shoal/record.hpp"
@@ -243,6 +244,58 @@ void write_sidecar(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// A fingerprint's items, key -> value as written (repeated keys, --header's,
+// joined by a space): "timeout=10 user-agent=\"a b\"" gives {timeout: 10,
+// user-agent: "a b"}.
+std::map<std::string, std::string> fingerprint_items(std::string_view f) {
+    std::map<std::string, std::string> items;
+    std::size_t i = 0;
+    while (i < f.size()) {
+        while (i < f.size() && f[i] == ' ') ++i;
+        const std::size_t start = i;
+        bool quoted = false;
+        for (; i < f.size() && (quoted || f[i] != ' '); ++i) {
+            if (f[i] == '\\' && quoted) ++i;
+            else if (f[i] == '"') quoted = !quoted;
+        }
+        const std::string_view item = f.substr(start, std::min(i, f.size()) - start);
+        const std::size_t eq = item.find('=');
+        if (eq == std::string_view::npos) continue;
+        std::string& value = items[std::string(item.substr(0, eq))];
+        if (!value.empty()) value += ' ';
+        value += item.substr(eq + 1);
+    }
+    return items;
+}
+
+// The options in which two fingerprints differ, as a user gives them:
+// "--timeout 5 (was 30), --retries 0 (was 2)".
+std::string fingerprint_difference(std::string_view was, std::string_view now) {
+    const auto old_items = fingerprint_items(was), new_items = fingerprint_items(now);
+    std::map<std::string, std::pair<std::string, std::string>> differ;
+    for (const auto& [k, v] : old_items) differ[k].first = v;
+    for (const auto& [k, v] : new_items) differ[k].second = v;
+    std::string out;
+    for (const auto& [key, values] : differ) {
+        if (values.first == values.second) continue;
+        if (!out.empty()) out += ", ";
+        const std::string option = key == "input" ? "the URL list" : key == "rules" ? "--rules" : "--" + key;
+        if (key == "robots") {
+            out += values.second.empty() ? "no --robots (was --robots)" : "--robots (was without it)";
+        } else if (key == "header") {
+            out += "--header values";
+        } else {
+            auto shown = [&](const std::string& v) { return v.empty() ? std::string("none") : v; };
+            out += option + " " + shown(values.second) + " (was " + shown(values.first) + ")";
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::optional<bool> run_finished(const std::string& output) {
     if (output.empty() || output == "-") return std::nullopt;
     const sidecar have = read_sidecar(fingerprint_path(output));
@@ -293,10 +346,12 @@ std::optional<std::string> check_fingerprint(const crawl_options& options, const
                                " bytes differ (lines added at its end are fine; lines changed or removed are "
                                "not)") +
                     "; resume with that list, or add --force");
+        const std::string difference = fingerprint_difference(have.fingerprint, fingerprint);
         throw setup_error(exit_code::usage,
-                          "--resume with options that differ from the run that wrote " +
-                              options.output + " (was: " + have.fingerprint + "; now: " + fingerprint +
-                              "); use the same options, or add --force");
+                          "--resume with options that differ from the run that wrote " + options.output + ": " +
+                              (difference.empty() ? "was: " + have.fingerprint + "; now: " + fingerprint
+                                                  : difference) +
+                              "; use the same options, or add --force");
     }
     if (!options.resume && have.found && !have.complete && !options.force) {
         struct stat st{};

@@ -1503,3 +1503,21 @@ TEST_CASE("recovery: a file size limit smaller than the run file is an error mes
     for (const auto& entry : fs::directory_iterator(dir.path()))
         CHECK(entry.path().filename().string().find(".shoal-run.") == std::string::npos);
 }
+
+TEST_CASE("recovery: --resume with other options names the ones that differ", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    auto urls = write_urls(dir, {site.url("/p/1.html"), site.url("/p/2.html")});
+    const fs::path out = dir / "out.jsonl";
+    auto first = shoal::test::run_process(crawl_args(urls, out, {"--timeout", "30", "--user-agent", "a b/1"}), "", 60s);
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    auto other = shoal::test::run_process(
+        crawl_args(urls, out, {"--resume", "--timeout", "5", "--retries", "0", "--user-agent", "a b/1", "--robots"}),
+        "", 60s);
+    INFO(other.err);
+    CHECK(other.exit_code == 1);
+    CHECK_THAT(other.err, Catch::Contains("--resume with options that differ from the run that wrote " +
+                                          out.string() + ": --retries 0 (was 2), --robots (was without it), "
+                                                         "--timeout 5 (was 30); use the same options, or add --force"));
+}
