@@ -289,6 +289,7 @@ std::optional<diff_price> price_from_json(const json::value& v, const std::strin
     if (!o) fail(name, line, "\"price\" is not an object or null");
     const json::string* amount = string_field(*o, "amount");
     if (!amount) fail(name, line, "\"price\" has no \"amount\" string");
+    if (!is_decimal(*amount)) fail(name, line, "\"price\" amount \"" + std::string(*amount) + "\" is not a decimal number");
     diff_price price;
     price.amount = *amount;
     if (const json::string* s = string_field(*o, "currency")) price.currency = *s;
@@ -298,10 +299,15 @@ std::optional<diff_price> price_from_json(const json::value& v, const std::strin
 
 diff_entry entry_from_json(const json::object& o, const std::string& name, std::uint64_t line) {
     diff_entry e;
-    if (const json::value* v = o.if_contains("line"); v && v->is_number()) {
+    // What diff compares is in every record shoal writes: a record short of
+    // one is another program's, or edited, and would show changes that are not.
+    for (const char* key : {"status", "title", "price", "error"})
+        if (!o.contains(key)) fail(name, line, std::string("the record has no \"") + key + "\" (null when none)");
+    if (const json::value* v = o.if_contains("line"); v && !v->is_null()) {
         boost::system::error_code ec;
-        const auto n = v->to_number<std::uint64_t>(ec);
-        if (!ec) e.line = n;
+        const auto n = v->is_number() ? v->to_number<std::uint64_t>(ec) : 0;
+        if (!v->is_number() || ec || n == 0) fail(name, line, "\"line\" is not a line number or null");
+        e.line = n;
     }
     if (const json::value* v = o.if_contains("status"); v && !v->is_null()) {
         boost::system::error_code ec;
@@ -310,13 +316,17 @@ diff_entry entry_from_json(const json::object& o, const std::string& name, std::
         e.status = n;
     }
     if (const json::value* v = o.if_contains("title"); v && !v->is_null()) {
+        if (!v->is_string() && !v->is_array()) fail(name, line, "\"title\" is not a string, an array or null");
         // A title from an `all = true` rule is an array: compare it as JSON text.
         std::string t = v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
         if (!t.empty()) e.title = std::move(t);
     }
     if (const json::value* v = o.if_contains("price")) e.price = price_from_json(*v, name, line);
-    if (const json::value* v = o.if_contains("error"); v && v->is_object()) {
-        if (const json::string* s = string_field(v->get_object(), "stage")) e.error_stage = *s;
+    if (const json::value* v = o.if_contains("error"); v && !v->is_null()) {
+        if (!v->is_object()) fail(name, line, "\"error\" is not an object or null");
+        const json::string* stage = string_field(v->get_object(), "stage");
+        if (!stage) fail(name, line, "\"error\" has no \"stage\" string");
+        e.error_stage = *stage;
         if (const json::string* s = string_field(v->get_object(), "code")) e.error_code = *s;
     }
     return e;
@@ -357,7 +367,11 @@ void read_jsonl_records(std::istream& in, const std::string& name, const diff_re
         json::monotonic_resource mr(arena, sizeof arena);
         boost::system::error_code ec;
         json::value v = json::parse(text, ec, &mr);
-        if (ec && in.eof()) {  // unfinished, no line end after it (whole JSON without one is a record)
+        // Unfinished, with no line end after it: a record cut off (whole
+        // JSON without one is a record). Only the start of an object that
+        // ends too soon is one: other text there is no record.
+        if (ec == json::error::incomplete && in.eof() && text.find_first_not_of(" \t") != std::string::npos &&
+            text[text.find_first_not_of(" \t")] == '{') {
             warn_cut_record(name, line);
             break;
         }
@@ -365,7 +379,7 @@ void read_jsonl_records(std::istream& in, const std::string& name, const diff_re
         const json::object* o = v.if_object();
         if (!o) fail(name, line, "not a JSON object");
         const json::string* url = string_field(*o, "url");
-        if (!url) fail(name, line, "the record has no \"url\" string");
+        if (!url || url->empty()) fail(name, line, "the record has no \"url\" string");
         fn(std::string_view(url->data(), url->size()), entry_from_json(*o, name, line));
     }
     if (in.bad())
@@ -389,7 +403,9 @@ void read_csv_records(std::istream& in, const std::string& name, const diff_reco
                    title = column("title"), amount = column("price_amount"),
                    currency = column("price_currency"), raw = column("price_raw"),
                    stage = column("error_stage"), code = column("error_code");
-        if (!url) fail(name, reader.line(), "no \"url\" column in the CSV header");
+        for (const char* col : {"url", "status", "title", "price_amount", "error_stage"})
+            if (!column(col))
+                fail(name, reader.line(), std::string("no \"") + col + "\" column in the CSV header (not a CSV shoal wrote?)");
 
         while (reader.next(fields)) {
             const std::uint64_t at = reader.line();
@@ -409,8 +425,14 @@ void read_csv_records(std::istream& in, const std::string& name, const diff_reco
                 return i ? fields[*i] : std::string();
             };
             diff_entry e;
-            if (line && !fields[*line].empty())
-                e.line = std::strtoull(fields[*line].c_str(), nullptr, 10);
+            if (fields[*url].empty()) fail(name, at, "the url cell is empty");
+            if (line && !fields[*line].empty()) {
+                const std::string& l = fields[*line];
+                char* end = nullptr;
+                errno = 0;
+                e.line = l.find_first_not_of("0123456789") == std::string::npos ? std::strtoull(l.c_str(), &end, 10) : 0;
+                if (e.line == 0 || errno != 0) fail(name, at, "line \"" + l + "\" is not a line number");
+            }
             if (const std::string s = get(status); !s.empty()) {
                 char* end = nullptr;
                 errno = 0;
@@ -420,8 +442,10 @@ void read_csv_records(std::istream& in, const std::string& name, const diff_reco
                 e.status = static_cast<int>(n);
             }
             if (std::string t = get(title); !t.empty()) e.title = std::move(t);
-            if (std::string a = get(amount); !a.empty())
+            if (std::string a = get(amount); !a.empty()) {
+                if (!is_decimal(a)) fail(name, at, "price_amount \"" + a + "\" is not a decimal number");
                 e.price = diff_price{std::move(a), get(currency), get(raw)};
+            }
             if (e.error_stage = get(stage); e.error_stage == "none") e.error_stage.clear();
             e.error_code = get(code);
             fn(fields[*url], e);
@@ -571,6 +595,7 @@ run_comparer::run_comparer(const diff_input& before, diff_filter filter)
     : before_(before),
       filter_(std::move(filter)),
       state_(before.by_url.size(), absent),
+      new_line_(before.by_url.size(), 0),
       added_(before.by_url.hash()) {}
 
 void run_comparer::add(std::string_view url, const diff_entry& e) {
@@ -583,10 +608,13 @@ void run_comparer::add(std::string_view url, const diff_entry& e) {
         return;
     }
     std::uint32_t& state = state_[i];
-    if (state == absent)
+    if (state == absent) {
         ++in_both_;
-    else
+    } else {
         ++duplicates_;
+        if (later_line(new_line_[i], e.line)) return;  // the record of a later line of the list stays
+    }
+    new_line_[i] = e.line;
     bool same = false;
     if (compare_entries(before_.by_url.entry(i), e, filter_, same).kinds.empty()) {
         state = same ? no_change : not_shown;
@@ -631,6 +659,7 @@ void run_comparer::finish() {
         return x.url < y.url;
     });
     std::vector<std::uint32_t>().swap(state_);  // not needed any more
+    std::vector<std::uint64_t>().swap(new_line_);
 }
 
 url_change run_comparer::make_change(const row& r) const {

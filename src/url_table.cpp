@@ -188,7 +188,7 @@ std::size_t url_table::find(std::string_view url, std::uint64_t h) const {
 bool url_table::put(std::string_view url, const diff_entry& e) {
     const std::uint64_t h = hash_(url);
     if (const std::size_t i = find(url, h); i != npos) {
-        arena_.replace(i, url, e);
+        if (!later_line(arena_.entry(i).line, e.line)) arena_.replace(i, url, e);
         return false;
     }
     if (size() >= max_size) throw std::length_error("more than 4294967294 URLs in one run");

@@ -224,7 +224,7 @@ TEST_CASE("diff: reading JSONL keeps the last record of a URL and names bad line
                       Catch::StartsWith("r.jsonl:2: not valid JSON"));
     std::istringstream no_url("\n[1,2]\n");
     CHECK_THROWS_WITH(shoal::read_jsonl_input(no_url, "r.jsonl"), "r.jsonl:2: not a JSON object");
-    std::istringstream bad_status("{\"url\":\"u\",\"status\":\"200\"}\n");
+    std::istringstream bad_status("{\"url\":\"u\",\"status\":\"200\",\"title\":null,\"price\":null,\"error\":null}\n");
     CHECK_THROWS_WITH(shoal::read_jsonl_input(bad_status, "r.jsonl"),
                       Catch::Contains("r.jsonl:1: \"status\""));
     CHECK_THROWS_WITH(shoal::read_diff_input("/nonexistent/old.jsonl"),
@@ -411,7 +411,7 @@ TEST_CASE("diff: the binary classifies JSONL runs and sets the exit code", "[dif
 TEST_CASE("diff: a record without a line number shows line null, not 0", "[diff][binary]") {
     temp_dir dir;
     const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();
-    shoal::test::write_file(old_path, R"({"url":"http://s/a","status":200,"title":"A","price":null})" "\n");
+    shoal::test::write_file(old_path, R"({"url":"http://s/a","status":200,"title":"A","price":null,"error":null})" "\n");
     shoal::test::write_file(new_path, rec(4, "http://s/a", 404, "A", ""));
     auto r = run_process({SHOAL_BINARY, "diff", old_path, new_path}, "", 30s);
     INFO("stderr: " << r.err << "\nstdout: " << r.out);
@@ -558,7 +558,8 @@ TEST_CASE("diff: a last record cut off at the end of the file is left out with a
 
     // CSV: cut in a quoted field, or with fewer fields than the header.
     const auto csv = (dir / "cut.csv").string();
-    const std::string head = "line,url,status,title\r\n1,http://s/a,200,A\r\n";
+    const std::string head =
+        "line,url,status,title,price_amount,error_stage\r\n1,http://s/a,200,A,1,\r\n";
     for (const std::string& tail : {std::string("2,http://s/b,200,\"B, cut"), std::string("2,http://s/b,20")}) {
         INFO(tail);
         shoal::test::write_file(csv, head + tail);
@@ -849,4 +850,92 @@ TEST_CASE("diff: the table aligns wide characters and shows controls as pictures
             }
     REQUIRE(starts.size() == 4);
     CHECK(std::adjacent_find(starts.begin(), starts.end(), std::not_equal_to<>()) == starts.end());
+}
+
+TEST_CASE("diff: text that cannot start a record is an error at the end of a file too, not a cut record",
+          "[diff][binary]") {
+    temp_dir dir;
+    const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();
+    shoal::test::write_file(old_path, rec(1, "http://s/a", 200, "A", "10.00"));
+    for (const std::string& tail : std::vector<std::string>{"not json at all", "{\"url\":\"http://s/b\"}}",
+                                                         "{\"url\":\"http://s/b\"} xx", "123abc",
+                                                         std::string("\x1f\x8b\x08\x00 binary", 12)}) {
+        INFO(tail);
+        shoal::test::write_file(new_path, rec(1, "http://s/a", 200, "A", "10.00") + tail);
+        auto r = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", old_path, new_path}, "", 30s);
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Catch::StartsWith("shoal diff: " + new_path + ":2: not valid JSON"));
+    }
+}
+
+TEST_CASE("diff: of several records of a URL, the one of the latest line of the list counts, in any file order",
+          "[diff][binary]") {
+    // A crawl writes records as fetches end: a list with a URL twice may
+    // give them in either order, and two runs of it must not differ for that.
+    temp_dir dir;
+    const std::string ok = R"({"line":2,"url":"http://h/x","status":200,"title":"ok","price":null,"error":null})";
+    const std::string failed = R"({"line":1,"url":"http://h/x","status":null,"title":null,"price":null,)"
+                               R"("error":{"stage":"connect","code":"timeout","message":"t"}})";
+    const auto a = (dir / "a.jsonl").string(), b = (dir / "b.jsonl").string();
+    shoal::test::write_file(a, ok + "\n" + failed + "\n");
+    shoal::test::write_file(b, failed + "\n" + ok + "\n");
+    for (const auto& [x, y] : {std::pair(a, b), std::pair(b, a)}) {
+        auto r = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", x, y}, "", 30s);
+        INFO(r.err << r.out);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.empty());
+    }
+    // And it is line 2's record that is compared: another run whose line 2 failed differs.
+    const auto c = (dir / "c.jsonl").string();
+    shoal::test::write_file(c, failed + "\n" + R"({"line":2,"url":"http://h/x","status":404,"title":null,)"
+                                                R"("price":null,"error":null})" "\n");
+    auto r = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", a, c}, "", 30s);
+    CHECK(r.exit_code == 1);
+    CHECK(change_of(by_url(r.out).at("http://h/x")) == "status_changed");
+}
+
+TEST_CASE("diff: a record short of a field or with a value of the wrong type is an error naming the line",
+          "[diff][binary]") {
+    temp_dir dir;
+    const auto old_path = (dir / "old.jsonl").string(), bad = (dir / "bad.jsonl").string();
+    shoal::test::write_file(old_path, rec(1, "http://s/a", 200, "A", "10.00"));
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"({"url":"http://s/a"})", "the record has no \"status\""},
+        {R"({"url":"http://s/a","status":200,"price":null,"error":null})", "the record has no \"title\""},
+        {R"({"url":"","status":200,"title":null,"price":null,"error":null})",
+         "the record has no \"url\" string"},
+        {R"({"url":"http://s/a","status":200,"title":null,"price":{"amount":"ten"},"error":null})",
+         "\"price\" amount \"ten\" is not a decimal number"},
+        {R"({"url":"http://s/a","status":200,"title":null,"price":{"amount":"1e5"},"error":null})",
+         "\"price\" amount \"1e5\" is not a decimal number"},
+        {R"({"url":"http://s/a","status":200,"title":null,"price":null,"error":"oops"})",
+         "\"error\" is not an object or null"},
+        {R"({"url":"http://s/a","status":200,"title":5,"price":null,"error":null})",
+         "\"title\" is not a string, an array or null"},
+        {R"({"line":"x","url":"http://s/a","status":200,"title":null,"price":null,"error":null})",
+         "\"line\" is not a line number or null"},
+    };
+    for (const auto& [text, says] : cases) {
+        INFO(text);
+        shoal::test::write_file(bad, text + "\n");
+        auto r = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", old_path, bad}, "", 30s);
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Catch::Contains(bad + ":1: " + says));
+    }
+    // CSV: shoal's columns, a url in each row, decimal amounts.
+    const auto csv = (dir / "bad.csv").string();
+    const std::string head = "line,url,status,title,price_amount,error_stage\r\n";
+    const std::vector<std::pair<std::string, std::string>> csv_cases = {
+        {"line,url\r\n1,http://s/a\r\n", ":1: no \"status\" column in the CSV header"},
+        {head + "1,,200,A,10.00,\r\n", ":2: the url cell is empty"},
+        {head + "1,http://s/a,200,A,ten,\r\n", ":2: price_amount \"ten\" is not a decimal number"},
+        {head + "x,http://s/a,200,A,10.00,\r\n", ":2: line \"x\" is not a line number"},
+    };
+    for (const auto& [text, says] : csv_cases) {
+        INFO(text);
+        shoal::test::write_file(csv, text);
+        auto r = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", old_path, csv}, "", 30s);
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Catch::Contains(csv + says));
+    }
 }

@@ -182,6 +182,7 @@ class run_comparer {
     const diff_input& before_;
     diff_filter filter_;
     std::vector<std::uint32_t> state_;  // by OLD's entry number
+    std::vector<std::uint64_t> new_line_;  // by OLD's entry number: the line of NEW's record that state_ is of
     entry_arena kept_;  // NEW's entries of OLD's URLs that make a row (URL left out)
     url_table added_;   // NEW's URLs that OLD does not have
     std::uint64_t records_ = 0, duplicates_ = 0;

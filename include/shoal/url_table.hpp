@@ -77,6 +77,12 @@ class entry_arena {
 using url_hash_fn = std::uint64_t (*)(std::string_view url);
 std::uint64_t default_url_hash(std::string_view url);
 
+// Whether a record of line `kept` stays over one of line `coming` for the
+// same URL: it is of a later line of the list (0 is no line: file order).
+inline bool later_line(std::uint64_t kept, std::uint64_t coming) {
+    return kept != 0 && coming != 0 && kept > coming;
+}
+
 // One entry per URL: an entry_arena with an index by URL.
 class url_table {
   public:
@@ -86,8 +92,11 @@ class url_table {
 
     explicit url_table(url_hash_fn hash_fn = default_url_hash) : hash_(hash_fn) {}
 
-    // Stores e as the entry of url, replacing the entry the URL had.
-    // Returns true when the URL is new to the table.
+    // Stores e as the entry of url, replacing the entry the URL had unless
+    // that one is of a later line of the list (a higher `line`: a crawl
+    // writes records in the order their fetches end, not the list's; with
+    // no line on either, the later put wins). Returns true when the URL is
+    // new to the table.
     bool put(std::string_view url, const diff_entry& e);
     // Returns the number of url's entry, or npos.
     std::size_t find(std::string_view url) const;
