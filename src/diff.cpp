@@ -881,14 +881,18 @@ std::string cell(std::string_view raw, std::size_t max) {
     return out;
 }
 
-std::string price_text(const diff_entry& e) {
-    if (!e.price) return "no price";
-    return e.price->currency.empty() ? e.price->amount : e.price->amount + " " + e.price->currency;
-}
-
 std::string error_text(const diff_entry& e) {
     if (e.error_stage.empty()) return "no error";
     return e.error_stage + " error" + (e.error_code.empty() ? "" : ": " + e.error_code);
+}
+
+// A price, or why there is none when the fetch failed or the page was no
+// success: a price that "went" with a timeout or a 404 is no price news.
+std::string price_text(const diff_entry& e) {
+    if (e.price) return e.price->currency.empty() ? e.price->amount : e.price->amount + " " + e.price->currency;
+    if (!e.error_stage.empty()) return "no price (" + error_text(e) + ")";
+    if (e.status && (*e.status < 200 || *e.status > 299)) return "no price (status " + std::to_string(*e.status) + ")";
+    return "no price";
 }
 
 std::string status_text(const diff_entry& e) {

@@ -939,3 +939,22 @@ TEST_CASE("diff: a record short of a field or with a value of the wrong type is 
         CHECK_THAT(r.err, Catch::Contains(csv + says));
     }
 }
+
+TEST_CASE("diff: a price gone with a failed fetch or a 404 says so in the table", "[diff][binary]") {
+    temp_dir dir;
+    const auto old_path = (dir / "old.jsonl").string(), new_path = (dir / "new.jsonl").string();
+    shoal::test::write_file(old_path, rec(1, "http://s/a", 200, "A", "5") + rec(2, "http://s/b", 200, "B", "6") +
+                                          rec(3, "http://s/c", 200, "C", "7"));
+    shoal::test::write_file(
+        new_path,
+        std::string(R"({"line":1,"url":"http://s/a","status":null,"title":null,"price":null,)"
+                    R"("error":{"stage":"connect","code":"timeout","message":"t"}})") +
+            "\n" + rec(2, "http://s/b", 404, "", "") + rec(3, "http://s/c", 200, "C", ""));
+    auto r = run_process({SHOAL_BINARY, "diff", "--only", "price", "-f", "table", old_path, new_path}, "", 30s);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("no price (connect error: timeout)"));
+    CHECK_THAT(r.out, Catch::Contains("no price (status 404)"));
+    // A page that came, without a price, is plain "no price".
+    CHECK_THAT(r.out, Catch::Matches("(.|\n)*7 USD +no price\n(.|\n)*"));
+}
