@@ -875,40 +875,33 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
                    "crawl worker processes P to sweep (default: 1 and the CPU count, here " +
                        std::to_string(sys::cpu_count()) + ")")
         ->delimiter(',')
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 1024u).description(""))
+        ->transform(whole_number(1u, 1024u))
         ->type_name("LIST");
     app.add_option("--concurrency", o.concurrency,
                    "fetches per worker C to sweep (default: 16,64,256,1024; latency mode 100,1000,10000)")
         ->delimiter(',')
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 100000u).description(""))
+        ->transform(whole_number(1u, 100000u))
         ->type_name("LIST");
     app.add_option("--urls", o.urls,
                    "URLs per run (default 20000, 2000 with --quick; latency mode: 3 s at the "
                    "ideal rate P*C/latency, 1 s with --quick, at least 1000 and 10 per fetch in "
                    "flight, at most 50000 unless 10 per fetch in flight needs more)")
-        ->transform(whole_number())
-        ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}).description(""))
+        ->transform(whole_number(std::size_t{1}, std::size_t{100000000}))
         ->type_name("N");
     app.add_option("--hosts", o.hosts, "loopback hosts the URLs spread over")
         ->capture_default_str()
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 1000000u).description(""))
+        ->transform(whole_number(1u, 1000000u))
         ->type_name("H");
     app.add_option("--repeat", o.repeat, "runs per point, interleaved; the median is reported (default 3)")
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 1000u).description(""))
+        ->transform(whole_number(1u, 1000u))
         ->type_name("R");
     app.add_option("--latency", o.latency_ms, "per-page delay of the latency mode in ms")
         ->capture_default_str()
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 60000u).description(""))
+        ->transform(whole_number(1u, 60000u))
         ->type_name("MS");
     app.add_option("--serve-processes", o.serve_processes, "server processes (at most 256, as shoal serve)")
         ->capture_default_str()
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 256u).description(""))
+        ->transform(whole_number(1u, 256u))
         ->type_name("N");
     app.add_option("--out", o.out, "where bench.md, bench.csv and bench.svg go")
         ->capture_default_str()
@@ -916,8 +909,7 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         ->type_name("DIR");
     app.add_flag("--no-wrk", no_wrk, "skip the wrk reference (skipped anyway when wrk is not on PATH)");
     app.add_option("--wrk-seconds", o.wrk_seconds, "duration of each wrk run (default 3; --quick: 1)")
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 3600u).description(""))
+        ->transform(whole_number(1u, 3600u))
         ->type_name("S");
     app.add_flag("--quick", o.quick,
                  "a small sweep (P=1, C=16,64, latency mode 100,500; 2000 URLs; one run; 1 s of wrk) "

@@ -1044,7 +1044,7 @@ int run_diff_command(int argc, char** argv) {
         std::fputs(app.help().c_str(), stdout);
         return 0;
     } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "shoal diff: %s (see shoal diff --help)\n", e.what());
+        std::fprintf(stderr, "shoal diff: %s (see shoal diff --help)\n", usage_error_text(e).c_str());
         return trouble;
     }
     if (old_path == "-" && new_path == "-") {

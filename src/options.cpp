@@ -73,23 +73,6 @@ std::pair<std::string, std::string> split_header(const std::string& h) {
     return {name, value};
 }
 
-// A number of seconds: digits with an optional fraction or exponent, not
-// "nan", "inf" or hex (which the range check would let through or misread).
-CLI::Validator decimal_number() {
-    return CLI::Validator(
-        [](std::string& v) -> std::string {
-            bool digit = false;
-            for (char c : v) {
-                if (c >= '0' && c <= '9') digit = true;
-                else if (std::string_view(".eE+-").find(c) == std::string_view::npos)
-                    return "'" + v + "' is not a number";
-            }
-            if (!digit) return "'" + v + "' is not a number";
-            return {};
-        },
-        "", "decimal number");
-}
-
 // A --proxy that parse_proxy() takes; its message otherwise.
 CLI::Validator proxy_url() {
     return CLI::Validator(
@@ -128,30 +111,25 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
     crawl.add_option("-p,--processes", o.processes,
                      "worker processes taking lines at once (default: CPU count, here " +
                          std::to_string(sys::cpu_count()) + ")")
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 1024u).description(""))
+        ->transform(whole_number(1u, 1024u))
         ->type_name("N");
     crawl.add_option("-c,--concurrency", o.concurrency, "concurrent fetches per worker (1-100000); a worker finishing its chunk's last "
                      "fetches overlaps the next worker: use --per-host for a hard cap on a site")
         ->capture_default_str()
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 100000u).description(""))
+        ->transform(whole_number(1u, 100000u))
         ->type_name("N");
     crawl.add_option("--chunk-size", o.chunk_size,
                      "lines per chunk, one worker process each (default: 10000, or 10 x --concurrency if more; "
                      "lines from a pipe start at most 1 s after they came)")
-        ->transform(whole_number())
-        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}).description(""))
+        ->transform(whole_number(std::size_t{1}, std::size_t{10000000}))
         ->type_name("N");
     crawl.add_option("--per-host", o.per_host,
                      "max concurrent fetches to one host, all workers together (1-100000; default: no limit)")
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, 100000u).description(""))
+        ->transform(whole_number(1u, 100000u))
         ->type_name("N");
     crawl.add_option("--per-host-rate", o.per_host_rate,
                      "max requests per second to one host, all workers together, spaced evenly "
                      "(0.001-1000000; 0.5 = one every 2 s; default: no limit)")
-        ->check(decimal_number())
         ->check(decimal_range(0.001, 1000000.0))
         ->type_name("R");
     crawl.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price")
@@ -159,7 +137,6 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->type_name("PATH");
     crawl.add_option("--timeout", o.timeout_s, "seconds for one fetch attempt, all phases")
         ->capture_default_str()
-        ->check(decimal_number())
         ->check(decimal_range(0.001, 86400.0))
         ->type_name("S");
     crawl.add_option("--max-body", o.max_body,
@@ -170,13 +147,11 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
         ->type_name("BYTES");
     crawl.add_option("--retries", o.retries, "retries (0-100) on connect errors, timeouts, a connection closed or reset before the whole answer came, 429 and 5xx")
         ->capture_default_str()
-        ->transform(whole_number())
-        ->check(CLI::Range(0u, 100u).description(""))
+        ->transform(whole_number(0u, 100u))
         ->type_name("N");
     crawl.add_option("--max-redirects", o.max_redirects, "redirects followed per URL (0-100)")
         ->capture_default_str()
-        ->transform(whole_number())
-        ->check(CLI::Range(0u, 100u).description(""))
+        ->transform(whole_number(0u, 100u))
         ->type_name("N");
     crawl.add_flag("--insecure", o.insecure, "do not verify TLS certificates or host names");
     crawl.add_option("--ca-file", o.ca_file, "PEM file of CA certificates to trust instead of the system store")
@@ -206,7 +181,6 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
                      "seconds fetches under way may finish after Ctrl-C (those waiting "
                      "for a slot, a turn or a retry end at once, left to --resume)")
         ->capture_default_str()
-        ->check(decimal_number())
         ->check(decimal_range(0.0, 3600.0))
         ->type_name("S");
     crawl.add_flag("--no-progress", [&o](std::int64_t) { o.progress = false; },

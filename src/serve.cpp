@@ -817,8 +817,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
     add_version_flag(app);
     std::string gzip = "on", keep_alive = "on", transfer = "length";
     app.add_option("--port", o.port, "TCP port (default 8080; 0 = pick a free port)")
-        ->transform(whole_number())
-        ->check(CLI::Range(0, 65535))
+        ->transform(whole_number(0, 65535))
         ->type_name("N");
     app.add_option("--bind", o.bind,
                    "listen on this address only, and name it in the URL list (default: 0.0.0.0, "
@@ -826,8 +825,7 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         ->type_name("ADDR");
     app.add_option("--processes", o.processes,
                    "server processes sharing the port with SO_REUSEPORT (default 1, at most 256)")
-        ->transform(whole_number())
-        ->check(CLI::Range(1u, max_processes))
+        ->transform(whole_number(1u, max_processes))
         ->type_name("N");
     // The minimum is checked after parsing, with its reason.
     app.add_option("--page-size", o.page_size,
@@ -870,12 +868,10 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
     app.add_option("--hosts", o.hosts,
                    "127.x.y.z hosts the URL list spreads over (default 256): 127.0.0.1..254, "
                    "127.0.1.1..254, ...")
-        ->transform(whole_number())
-        ->check(CLI::Range(std::uint64_t{1}, pages::max_hosts))
+        ->transform(whole_number(std::uint64_t{1}, pages::max_hosts))
         ->type_name("H");
     app.add_option("--urls", o.urls, "URLs in the list (default 20000)")
-        ->transform(whole_number())
-        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+        ->transform(whole_number(std::int64_t{1}, std::int64_t{1} << 40))
         ->type_name("N");
     app.add_flag("--print-urls", o.print_urls,
                  "print the URL list for these options to stdout and exit (no server)");

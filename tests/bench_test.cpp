@@ -298,9 +298,9 @@ TEST_CASE("bench: usage and output errors", "[bench]") {
     CHECK_FALSE(std::filesystem::exists(dir / "x"));
     // Each count of a list is decimal digits, said so by name.
     auto words = run_process({SHOAL_BINARY, "bench", "--out", (dir / "x").string(), "--concurrency", "16,abc"}, "", 20s);
-    CHECK(words.err == "shoal: --concurrency: 'abc' is not a whole number (see shoal bench --help)\n");
+    CHECK(words.err == "shoal: --concurrency: 'abc' is not a whole number from 1 to 100000 (see shoal bench --help)\n");
     auto hex = run_process({SHOAL_BINARY, "bench", "--out", (dir / "x").string(), "--processes", "0x2"}, "", 20s);
-    CHECK(hex.err == "shoal: --processes: '0x2' is not a whole number (see shoal bench --help)\n");
+    CHECK(hex.err == "shoal: --processes: '0x2' is not a whole number from 1 to 1024 (see shoal bench --help)\n");
     // An empty item is a typo, not a shorter list.
     for (std::vector<std::string> empty : {std::vector<std::string>{"--processes", "1,,2"},
                                            {"--concurrency=16,"}, {"--modes", ",https"}, {"--modes="}}) {

@@ -19,11 +19,14 @@
 namespace shoal {
 
 // A command-line error as shoal words it: CLI11's, but for an option given
-// twice ("--urls: At Most 1 required but received 2"), said plainly.
+// twice ("--urls: At Most 1 required but received 2") or without its value
+// ("--port: 1 required N missing"), said plainly.
 inline std::string usage_error_text(const CLI::ParseError& e) {
     std::string what = e.what();
     if (auto at = what.find(": At Most 1 required but received "); at != std::string::npos)
         what = what.substr(0, at) + ": given more than once; give it once";
+    else if (auto needs = what.find(": 1 required "); needs != std::string::npos && what.ends_with(" missing"))
+        what = what.substr(0, needs) + ": needs a value (" + what.substr(needs + 13, what.size() - needs - 13 - 8) + ")";
     return what;
 }
 
@@ -109,24 +112,28 @@ inline CLI::Validator non_empty_path() {
         "non-empty path");
 }
 
-// CLI11 reads "010" as octal and "0x10" as hex; a count on shoal's command
-// line is decimal. Leading zeros are dropped; anything but digits (an empty
-// item of a list, too) is refused.
-inline CLI::Validator whole_number() {
+// A count from lo to hi. CLI11 reads "010" as octal and "0x10" as hex; a
+// count on shoal's command line is decimal: leading zeros are dropped, and
+// anything but digits (an empty item of a list, too) is refused. One
+// message names the range whatever is wrong: "'-1' is not a whole number
+// from 1 to 100000", "'0' is not from 1 to 100000". It belongs in
+// ->transform().
+inline CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
     return CLI::Validator(
-        [](std::string& v) -> std::string {
-            if (v.empty()) return "an empty value is not a whole number";
-            if (!std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
-                return "'" + v + "' is not a whole number";
+        [=](std::string& v) -> std::string {
+            const std::string range = "from " + std::to_string(lo) + " to " + std::to_string(hi);
+            if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                return (v.empty() ? std::string("an empty value") : "'" + v + "'") + " is not a whole number " + range;
             v.erase(0, std::min(v.find_first_not_of('0'), v.size() - 1));
+            if (v.size() > 19 || std::stoull(v) < lo || std::stoull(v) > hi) return "'" + v + "' is not " + range;
             return {};
         },
         "", "whole number");
 }
 
-// A check that a decimal value lies in [lo, hi], whose message prints the
-// bounds as written ("0.001 to 86400"), where CLI::Range prints
-// "0.001000 to 86400.000000".
+// A check that a value is a decimal number (digits, a fraction, an
+// exponent) in [lo, hi], whose message prints the bounds as written ("'0' is not from 0.001 to 86400"), where CLI::Range
+// prints "0.001000 to 86400.000000".
 inline CLI::Validator decimal_range(double lo, double hi) {
     auto shown = [](double v) {
         char buf[32];
@@ -136,15 +143,22 @@ inline CLI::Validator decimal_range(double lo, double hi) {
     };
     return CLI::Validator(
         [=](std::string& v) -> std::string {
+            const std::string range = "from " + shown(lo) + " to " + shown(hi);
+            // Digits with an optional fraction or exponent: not "nan", "inf"
+            // or hex, which stod would read.
+            const bool decimal =
+                std::any_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                v.find_first_not_of("0123456789.eE+-") == std::string::npos;
+            if (!decimal) return "'" + v + "' is not a number " + range;
             double d = 0;
             try {
                 std::size_t used = 0;
                 d = std::stod(v, &used);
-                if (used != v.size()) return "'" + v + "' is not a number";
+                if (used != v.size()) return "'" + v + "' is not a number " + range;
             } catch (const std::exception&) {
-                return "'" + v + "' is not a number";
+                return "'" + v + "' is not a number " + range;
             }
-            if (!(d >= lo && d <= hi)) return "Value " + v + " not in range " + shown(lo) + " to " + shown(hi);
+            if (!(d >= lo && d <= hi)) return "'" + v + "' is not " + range;
             return {};
         },
         "", "decimal range");
