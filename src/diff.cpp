@@ -1041,7 +1041,12 @@ int run_diff_command(int argc, char** argv) {
         std::fprintf(stderr, "shoal diff: %s\n", e.what());
         return trouble;
     } catch (const CLI::CallForHelp&) {
-        std::fputs(app.help().c_str(), stdout);
+        try {
+            write_help(app.help());
+        } catch (const setup_error& e) {
+            std::fprintf(stderr, "shoal diff: %s\n", e.what());
+            return trouble;
+        }
         return 0;
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "shoal diff: %s (see shoal diff --help)\n", usage_error_text(e).c_str());

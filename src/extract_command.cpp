@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -120,8 +121,11 @@ int run_extract_command(int argc, char** argv) {
     if (!o->rules.empty()) from_rules = extractor::from_file(o->rules);
     const extractor& ex = from_rules ? *from_rules : extractor::builtin();
     sys::require_open_stdout("the records");
+    if (std::count(o->files.begin(), o->files.end(), "-") > 1)
+        throw setup_error(exit_code::usage, "'-' (a page from stdin) is given more than once: stdin holds one page");
     for (const std::string& f : o->files) {
         struct stat st{};
+        if (f.empty()) throw setup_error(exit_code::usage, "an empty FILE name");
         if (f == "-") {
             if (sys::standard_fd_was_closed(STDIN_FILENO))
                 throw setup_error(exit_code::file, "cannot read a page from stdin: it is closed");

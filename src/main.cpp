@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "shoal/bench.hpp"
+#include "shoal/command_line.hpp"
 #include "shoal/diff.hpp"
 #include "shoal/error.hpp"
 #include "shoal/extract_command.hpp"
@@ -60,7 +61,7 @@ int main(int argc, char** argv) {
         shoal::sys::init_process_title(argc, argv);
         switch (cmd.what) {
             case shoal::command::kind::help:
-                std::fputs(cmd.help_text.c_str(), stdout);
+                shoal::write_help(cmd.help_text);
                 return 0;
             case shoal::command::kind::version:
                 std::puts(version_line);

@@ -72,7 +72,7 @@ double run_stats::latency_ms(double q) const {
 
 std::string run_stats::summary() const {
     double s = std::max(seconds(), 1e-9);
-    std::string out = "shoal: " + std::to_string(records_) + " records in " + fixed(s) +
+    std::string out = "shoal: " + std::to_string(records_) + (records_ == 1 ? " record in " : " records in ") + fixed(s) +
                       " s: " + fixed(static_cast<double>(records_) / s, 0) + " pages/s, " +
                       fixed(static_cast<double>(bytes_) / s / 1e6) + " MB/s";
     if (already_done_ > 0)

@@ -534,11 +534,25 @@ private:
     // that suggests another format (out.tsv, out.jsonl.gz) gets a warning.
     void warn_other_extension() const {
         const std::string& path = o_.output;
-        if (o_.format_given || path.rfind("/dev/", 0) == 0) return;
+        if (path.rfind("/dev/", 0) == 0) return;
         const std::size_t slash = path.rfind('/');
         const std::size_t dot = path.rfind('.');
         if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot + 1 == path.size()) return;
         const std::string ext = path.substr(dot + 1);
+        if (o_.format_given) {
+            // --format against the name's format: shoal diff (and people) go by the name.
+            const bool named_csv = ext.size() == 3 && matches_nocase_at(ext, 0, "csv");
+            bool named_jsonl = false;
+            for (std::string_view known : {"jsonl", "ndjson", "json"})
+                named_jsonl = named_jsonl || (ext.size() == known.size() && matches_nocase_at(ext, 0, known));
+            const bool csv = o_.format == output_format::csv;
+            if ((csv && named_jsonl) || (!csv && named_csv))
+                std::fprintf(stderr,
+                             "shoal: warning: %s: --format %s writes %s into a file whose name says %s; "
+                             "shoal diff reads a file by its name\n",
+                             path.c_str(), csv ? "csv" : "jsonl", csv ? "CSV" : "JSONL", csv ? "JSONL" : "CSV");
+            return;
+        }
         for (std::string_view known : {"jsonl", "ndjson", "json", "csv"})
             if (ext.size() == known.size() && matches_nocase_at(ext, 0, known)) return;
         std::fprintf(stderr,

@@ -556,3 +556,31 @@ TEST_CASE("dirty input: the files a run writes are never the files it reads", "[
         CHECK_FALSE(listener.connected());
     }
 }
+
+TEST_CASE("dirty input: help that cannot be written, stdin named twice, a format against the name", "[dirty]") {
+    // Help to a full disk is an error, not a silent exit 0.
+    for (const char* command : {"crawl", "serve", "bench", "extract", "diff"}) {
+        INFO(command);
+        auto r = shoal::test::run_process({"sh", "-c", std::string(SHOAL_BINARY) + " " + command + " --help > /dev/full"},
+                                          "", 30s);
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Catch::Contains("cannot write the help to stdout"));
+    }
+    // stdin holds one page.
+    auto twice = shoal::test::run_process({SHOAL_BINARY, "extract", "-", "-"}, "<title>x</title>", 30s);
+    CHECK(twice.exit_code == 1);
+    CHECK_THAT(twice.err, Catch::Contains("'-' (a page from stdin) is given more than once"));
+    auto empty = shoal::test::run_process({SHOAL_BINARY, "extract", ""}, "", 30s);
+    CHECK(empty.exit_code == 1);
+    CHECK_THAT(empty.err, Catch::Contains("an empty FILE name"));
+    // --format against the output's name: a warning, and the one-record summary in the singular.
+    local_site site;
+    temp_dir dir;
+    shoal::test::write_file(dir / "urls.txt", site.url("/p/1.html") + "\n");
+    auto csv_in_jsonl = shoal::test::run_process(
+        {SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o", (dir / "out.jsonl").string(), "--format", "csv"}, "",
+        30s);
+    CHECK(csv_in_jsonl.exit_code == 0);
+    CHECK_THAT(csv_in_jsonl.err, Catch::Contains("--format csv writes CSV into a file whose name says JSONL"));
+    CHECK_THAT(csv_in_jsonl.err, Catch::Contains("shoal: 1 record in "));
+}

@@ -5,8 +5,10 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -79,6 +81,13 @@ inline void refuse_unknown_long_options(const CLI::App& app, int argc, char** ar
     }
 }
 
+// Writes a command's help to stdout. Throws setup_error(exit_code::file)
+// when it cannot be written (stdout on a full disk, /dev/full).
+inline void write_help(const std::string& text) {
+    if (std::fputs(text.c_str(), stdout) < 0 || std::fflush(stdout) != 0)
+        throw setup_error(exit_code::file, std::string("cannot write the help to stdout: ") + std::strerror(errno));
+}
+
 // Parses argv[2..] (argv[1] is the command) into app. Returns false when
 // help was asked for and printed. Throws setup_error(exit_code::usage)
 // naming `shoal COMMAND --help` on a bad command line.
@@ -87,10 +96,10 @@ inline bool parse_command(CLI::App& app, int argc, char** argv, const std::strin
     try {
         app.parse(argc - 1, argv + 1);
     } catch (const CLI::CallForHelp&) {
-        std::fputs(app.help().c_str(), stdout);
+        write_help(app.help());
         return false;
     } catch (const CLI::CallForAllHelp&) {
-        std::fputs(app.help().c_str(), stdout);
+        write_help(app.help());
         return false;
     } catch (const CLI::ParseError& e) {
         throw setup_error(exit_code::usage, usage_error_text(e) + " (see shoal " + command + " --help)");
