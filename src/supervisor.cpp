@@ -38,6 +38,7 @@
 #include "shoal/literal_search.hpp"
 #include "shoal/record.hpp"
 #include "shoal/resume.hpp"
+#include "shoal/robots.hpp"
 #include "shoal/sys.hpp"
 #include "shoal/tls_session_store.hpp"
 #include "shoal/url_source.hpp"
@@ -411,6 +412,7 @@ private:
 
     void open_output() {
         warn_csv_name_for_jsonl();
+        warn_tokenless_user_agent();
         if (o_.output == "-") {
             sys::require_open_stdout("the records");
             refuse_kernel_file(STDOUT_FILENO, "the records to stdout");
@@ -528,6 +530,17 @@ private:
         if (const char* kernel = sys::kernel_file_system(fd))
             throw setup_error(exit_code::file, "cannot write " + what + ": it is a file of the kernel's " + kernel +
                                                    " file system, which holds settings, not records");
+    }
+
+    // --robots obeys the groups for the User-Agent's product token: one that
+    // starts with none ("(compatible; X)") is held to the `*` groups only.
+    void warn_tokenless_user_agent() const {
+        if (!o_.robots || !robots_token(o_.user_agent).empty()) return;
+        std::fprintf(stderr,
+                     "shoal: warning: --user-agent '%s' starts with no product token (letters, digits, '_' or "
+                     "'-', as in 'PriceBot/2.0'): robots.txt groups that name a crawler never apply to it, only "
+                     "'User-agent: *' ones\n",
+                     o_.user_agent.c_str());
     }
 
     // The format follows the name: .csv is CSV, anything else JSONL. A name

@@ -368,3 +368,24 @@ TEST_CASE("robots: a gzip robots.txt over 512 KiB as sent is decoded as far as i
     CHECK(recs.at(1).at("status") == 200);
     check_refused(recs.at(2), "robots_disallowed");
 }
+
+TEST_CASE("robots: a --user-agent with no product token gets a warning: only * groups apply to it", "[robots_crawl]") {
+    temp_dir root, dir;
+    shoal::test::write_file(root / "robots.txt", "User-agent: *\nDisallow: /p/\n");
+    local_site site(std::nullopt, {"--root", root.path().string()});
+    shoal::test::write_file(dir / "urls.txt", site.url("/p/1.html") + "\n");
+    auto r = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                       (dir / "out.jsonl").string(), "-q", "--robots", "--user-agent", "(weird)"},
+                                      "", 60s);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("--user-agent '(weird)' starts with no product token"));
+    const auto recs = shoal::test::read_jsonl(dir / "out.jsonl");
+    REQUIRE(recs.size() == 1);
+    CHECK(recs[0].at("error").at("code") == "robots_disallowed");
+    // A token, or no --robots: no warning.
+    auto named = shoal::test::run_process({SHOAL_BINARY, "crawl", (dir / "urls.txt").string(), "-o",
+                                           (dir / "out.jsonl").string(), "-q", "--user-agent", "(weird)"},
+                                          "", 60s);
+    CHECK(named.err.find("product token") == std::string::npos);
+}
