@@ -1035,7 +1035,7 @@ int run_diff_command(int argc, char** argv) {
                                   CLI::ignore_space));  // "price, Title" too
     app.add_flag("-a,--all", filter.all, "also list URLs that did not change");
     try {
-        refuse_unknown_long_options(app, argc, argv, 2, "diff");
+        refuse_unknown_options(app, argc, argv, 2, "diff");
         app.parse(argc - 1, argv + 1);
     } catch (const setup_error& e) {  // an unknown option
         std::fprintf(stderr, "shoal diff: %s\n", e.what());

@@ -216,12 +216,27 @@ command parse_command_line(int argc, char** argv) {
         const bool looks_like_input = first.find_first_of("./") != std::string::npos;
         const std::string near = closest_word(first, {"crawl", "extract", "diff", "serve", "bench", "help"});
         throw setup_error(exit_code::usage,
-                          "unknown command '" + first + "'" + (near.empty() ? "" : "; did you mean " + near + "?") +
+                          "unknown command '" + first + "'" + (near.empty() ? "" : " (did you mean " + near + "?)") +
                               "; the commands are crawl, extract, diff, serve and bench" +
                               (looks_like_input ? "; to crawl it: shoal crawl " + first : std::string()) +
                               " (see shoal --help)");
     }
-    if (argc >= 2) refuse_unknown_long_options(*crawl, argc, argv, 2, "crawl");
+    if (argc >= 2 && argv[1][0] == '-') {
+        // An option before any command: shoal's own are few.
+        std::vector<std::string> known;
+        for (const CLI::Option* opt : app.get_options()) {
+            for (const std::string& name : opt->get_lnames()) known.push_back("--" + name);
+            for (const std::string& name : opt->get_snames()) known.push_back("-" + name);
+        }
+        const std::string first = std::string(argv[1]).substr(0, std::string_view(argv[1]).find('='));
+        if (std::find(known.begin(), known.end(), first) == known.end()) {
+            const std::string near = closest_word(first, known);
+            throw setup_error(exit_code::usage, "unknown option " + first +
+                                                    (near.empty() ? std::string() : "; did you mean " + near + "?") +
+                                                    " (see shoal --help)");
+        }
+    }
+    if (argc >= 2) refuse_unknown_options(*crawl, argc, argv, 2, "crawl");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {

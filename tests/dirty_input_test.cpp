@@ -406,7 +406,21 @@ TEST_CASE("dirty input: an unknown command is named as one, with the crawl comma
           "shoal diff: unknown option --onyl; did you mean --only? (see shoal diff --help)\n");
     auto crwal = shoal::test::run_process({SHOAL_BINARY, "crwal", "urls.txt"}, "", 30s);
     CHECK(crwal.exit_code == 1);
-    CHECK_THAT(crwal.err, Catch::StartsWith("shoal: unknown command 'crwal'; did you mean crawl?"));
+    CHECK_THAT(crwal.err, Catch::StartsWith("shoal: unknown command 'crwal' (did you mean crawl?); the commands"));
+    // Before any command, and short options: named, not "argument was not expected" or a missing file.
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "--verison"}, "", 30s).err ==
+          "shoal: unknown option --verison; did you mean --version? (see shoal --help)\n");
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "crawl", "urls.txt", "-Z"}, "", 30s).err ==
+          "shoal: unknown option -Z (see shoal crawl --help)\n");
+    auto dash = shoal::test::run_process({SHOAL_BINARY, "extract", "-dash.html"}, "", 30s);
+    CHECK(dash.exit_code == 1);
+    CHECK(dash.err == "shoal: unknown option -d in '-dash.html' (a file whose name starts with '-' is given as "
+                      "./-dash.html; see shoal extract --help)\n");
+    CHECK_THAT(shoal::test::run_process({SHOAL_BINARY, "diff", "-old.jsonl", "new.jsonl"}, "", 30s).err,
+               Catch::StartsWith("shoal diff: unknown option -o in '-old.jsonl'"));
+    // An option's value that starts with '-' is its value.
+    CHECK_THAT(shoal::test::run_process({SHOAL_BINARY, "crawl", "urls.txt", "-c", "-5"}, "", 30s).err,
+               Catch::Contains("--concurrency: '-5' is not a whole number from 1 to 100000"));
     CHECK(shoal::test::run_process({SHOAL_BINARY, "crawl", "-", "--format", "CSV", "-o", "-"}, "", 30s)
               .out.starts_with("line,url,"));
     // Another command's option given twice is said as crawl's is.

@@ -60,24 +60,53 @@ inline std::string closest_word(std::string_view word, const std::vector<std::st
     return best;
 }
 
-// An unknown --option in argv[from..] named as such, with the known one it
-// is closest to (CLI11 names the words around it: "not expected: urls.txt
-// --concurency").
-inline void refuse_unknown_long_options(const CLI::App& app, int argc, char** argv, int from,
-                                        const std::string& command) {
-    std::vector<std::string> known = {"--help", "--version"};
-    for (const CLI::Option* opt : app.get_options())
-        for (const std::string& name : opt->get_lnames()) known.push_back("--" + name);
+// An unknown option in argv[from..] named as such, a --long one with the
+// known one it is closest to (CLI11 names the words around it: "not
+// expected: urls.txt --concurency", or takes "-dash.html" for flags and
+// then misses a file). The values of options that take one are passed over.
+inline void refuse_unknown_options(const CLI::App& app, int argc, char** argv, int from, const std::string& command) {
+    std::vector<std::string> known = {"--help", "--version", "-h"};
+    std::vector<std::string> with_value;
+    for (const CLI::Option* opt : app.get_options()) {
+        const bool value = opt->get_items_expected_max() > 0 && opt->get_expected_max() > 0;
+        for (const std::string& name : opt->get_lnames()) {
+            known.push_back("--" + name);
+            if (value) with_value.push_back("--" + name);
+        }
+        for (const std::string& name : opt->get_snames()) {
+            known.push_back("-" + name);
+            if (value) with_value.push_back("-" + name);
+        }
+    }
+    auto among = [](const std::vector<std::string>& v, std::string_view s) {
+        return std::find(v.begin(), v.end(), s) != v.end();
+    };
     for (int i = from; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--") return;
-        if (!arg.starts_with("--")) continue;
-        const std::string_view name = arg.substr(0, arg.find('='));
-        if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-        const std::string best = closest_word(name, known);
-        throw setup_error(exit_code::usage, "unknown option " + std::string(name) +
-                                                (best.empty() ? std::string() : "; did you mean " + best + "?") +
-                                                " (see shoal " + command + " --help)");
+        if (arg.size() < 2 || arg[0] != '-') continue;
+        if (arg.starts_with("--")) {
+            const std::string_view name = arg.substr(0, arg.find('='));
+            if (among(known, name)) {
+                if (name.size() == arg.size() && among(with_value, name)) ++i;  // its value
+                continue;
+            }
+            const std::string best = closest_word(name, known);
+            throw setup_error(exit_code::usage, "unknown option " + std::string(name) +
+                                                    (best.empty() ? std::string() : "; did you mean " + best + "?") +
+                                                    " (see shoal " + command + " --help)");
+        }
+        const std::string_view name = arg.substr(0, 2);  // "-c5" is -c with 5
+        if (among(known, name)) {
+            if (arg.size() == 2 && among(with_value, name)) ++i;
+            continue;
+        }
+        if (arg.size() == 2)
+            throw setup_error(exit_code::usage,
+                              "unknown option " + std::string(name) + " (see shoal " + command + " --help)");
+        throw setup_error(exit_code::usage, "unknown option " + std::string(name) + " in '" + std::string(arg) +
+                                                "' (a file whose name starts with '-' is given as ./" +
+                                                std::string(arg) + "; see shoal " + command + " --help)");
     }
 }
 
@@ -92,7 +121,7 @@ inline void write_help(const std::string& text) {
 // help was asked for and printed. Throws setup_error(exit_code::usage)
 // naming `shoal COMMAND --help` on a bad command line.
 inline bool parse_command(CLI::App& app, int argc, char** argv, const std::string& command) {
-    refuse_unknown_long_options(app, argc, argv, 2, command);
+    refuse_unknown_options(app, argc, argv, 2, command);
     try {
         app.parse(argc - 1, argv + 1);
     } catch (const CLI::CallForHelp&) {
