@@ -1015,7 +1015,7 @@ int run_diff_command(int argc, char** argv) {
 
     CLI::App app{
         "Compares two shoal outputs by URL: new and gone URLs, price, title, status and error "
-        "changes.\nExit code: 0 no changes, 1 changes, 2 trouble.",
+        "changes.\nExit code: 0 no changes, 1 changes, 2 an input that cannot be read or parsed, or bad usage.",
         "shoal diff"};
     add_version_flag(app);
     std::string old_path, new_path, format_name;
@@ -1027,7 +1027,7 @@ int run_diff_command(int argc, char** argv) {
         ->required();
     app.add_option("-f,--format", format_name,
                    "table, jsonl or csv (default: table on a terminal, else jsonl)")
-        ->check(CLI::IsMember({"table", "jsonl", "csv"}));
+        ->transform(CLI::IsMember({"table", "jsonl", "csv"}, CLI::ignore_case));  // as crawl's --format
     app.add_option("--only", only,
                    "report only these changes, comma-separated: price, new, gone, title, status, error")
         ->delimiter(',')

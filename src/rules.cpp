@@ -55,11 +55,14 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
         r.name = *name;
         where = source + ": rule '" + r.name + "': ";
     } else {
-        fail(where + at_line(t) + "needs a non-empty string 'name'");
+        fail(where + at_line(t.contains("name") ? *t.get("name") : static_cast<const toml::node&>(t)) +
+             "needs a non-empty string 'name'");
     }
+    r.line = t.source().begin.line;
     auto pattern = t["pattern"].value<std::string>();
     if (!pattern || pattern->empty())
-        fail(where + at_line(t) + "needs a non-empty string 'pattern'");
+        fail(where + at_line(t.contains("pattern") ? *t.get("pattern") : static_cast<const toml::node&>(t)) +
+             "needs a non-empty string 'pattern'");
     r.pattern = *pattern;
     r.pattern_line = t.get("pattern")->source().begin.line;
     // In "...", TOML reads \b as a backspace before RE2 sees the pattern (a
@@ -148,7 +151,7 @@ rule read_rule(const toml::table& t, const std::string& source, std::size_t inde
                              std::any_of(r.group_types.begin(), r.group_types.end(),
                                          [](const auto& g) { return g.second == value_type::price; });
     if (!r.currency.empty() && !gives_price)
-        fail(where + at_line(t) + "'currency' is for prices that name none; this rule gives " +
+        fail(where + at_line(*t.get("currency")) + "'currency' is for prices that name none; this rule gives " +
              std::string(to_string(r.type)) +
              " (add type = \"price\", give a group the price type with types = { NAME = \"price\" }, "
              "or leave 'currency' out)");
@@ -179,17 +182,19 @@ void read_items(const toml::node& node, rule_file& f) {
         if (!name) fail(where + at_line(n) + "'from' must hold rule names (strings)");
         auto it = std::find_if(f.rules.begin(), f.rules.end(),
                                [&](const rule& r) { return r.name == *name; });
-        if (it == f.rules.end()) fail(where + "'from' names '" + *name + "', which no rule has");
-        if (*name == "currency") fail(where + "'currency' is the hint for prices, not a field");
+        const std::string here = where + at_line(n);
+        if (it == f.rules.end()) fail(here + "'from' names '" + *name + "', which no rule has");
+        if (*name == "currency") fail(here + "'currency' is the hint for prices, not a field");
         if (!it->all)
-            fail(where + "'from' names '" + *name + "', which is not an `all = true` rule");
+            fail(here + "'from' names '" + *name + "', which is not an `all = true` rule (" +
+                 (it->line > 0 ? "line " + std::to_string(it->line) : std::string("its [[rule]]")) + ")");
         if (std::find(f.items_from.begin(), f.items_from.end(), *name) != f.items_from.end())
-            fail(where + "'from' names '" + *name + "' twice");
+            fail(here + "'from' names '" + *name + "' twice");
         f.items_from.push_back(*name);
     }
-    if (std::any_of(f.rules.begin(), f.rules.end(),
-                    [](const rule& r) { return r.name == "items"; }))
-        fail(where + "a rule is named 'items', which [items] writes");
+    for (const rule& r : f.rules)
+        if (r.name == "items")
+            fail(where + "a rule is named 'items' (line " + std::to_string(r.line) + "), which [items] writes");
 }
 
 }  // namespace
@@ -239,8 +244,15 @@ rule_file parse_rule_file(std::string_view toml_text, const std::string& source)
         // Fallbacks are alternatives for one value: they must agree on its shape.
         for (const rule& earlier : f.rules) {
             if (earlier.name != r.name) continue;
+            const std::string where = source + ": rule '" + r.name + "': line " + std::to_string(r.line) + ": ";
+            const std::string other = "the rule '" + r.name + "' at line " + std::to_string(earlier.line);
             if (earlier.all != r.all)
-                fail(source + ": rule '" + r.name + "': rules sharing a name must agree on 'all'");
+                fail(where + "rules sharing a name must agree on 'all' (" + other + " has all = " +
+                     (earlier.all ? "true" : "false") + ", this one all = " + (r.all ? "true" : "false") + ")");
+            if (earlier.type != r.type)
+                fail(where + "rules sharing a name must agree on 'type' (" + other + " gives " +
+                     std::string(to_string(earlier.type)) + ", this one " + std::string(to_string(r.type)) + ")");
+            break;
         }
         f.rules.push_back(std::move(r));
     }

@@ -528,6 +528,10 @@ TEST_CASE("diff: unreadable or malformed input exits 2 naming the file and line"
     CHECK(usage.exit_code == 2);
     auto fmt = run_process({SHOAL_BINARY, "diff", "--format", "xml", good, good}, "", 30s);
     CHECK(fmt.exit_code == 2);
+    // Case does not matter, as in crawl's --format.
+    auto upper = run_process({SHOAL_BINARY, "diff", "--format", "CSV", good, good}, "", 30s);
+    CHECK(upper.exit_code == 0);
+    CHECK(upper.out.starts_with("change,changes,url,"));
 }
 
 TEST_CASE("diff: a last record cut off at the end of the file is left out with a warning", "[diff][binary]") {

@@ -126,13 +126,26 @@ TEST_CASE("rules: malformed files name the file, the rule and the problem", "[ru
     CHECK_THAT(error_of("rule = 3\n"), Catch::Contains("[[rule]] tables"));
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\n[extra]\n"),
                Catch::Contains("unknown key 'extra'"));
-    CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\n[[rule]]\nname = 'a'\npattern = "
-                        "'(y)'\nall = true\n"),
-               Catch::Contains("rule 'a': rules sharing a name must agree on 'all'"));
+    CHECK(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\n\n[[rule]]\nname = 'a'\npattern = "
+                   "'(y)'\nall = true\n") ==
+          "test.toml: rule 'a': line 5: rules sharing a name must agree on 'all' (the rule 'a' at line 1 has "
+          "all = false, this one all = true)");
+    // Fallbacks give one value: one type.
+    CHECK(error_of("[[rule]]\nname = 'n'\npattern = '(x)'\ntype = 'number'\n[[rule]]\nname = 'n'\npattern = "
+                   "'(y)'\n") ==
+          "test.toml: rule 'n': line 5: rules sharing a name must agree on 'type' (the rule 'n' at line 1 gives "
+          "number, this one text)");
+    CHECK_NOTHROW(shoal::parse_rule_file("[[rule]]\nname = 'n'\npattern = '(x)'\ntype = 'url'\n[[rule]]\n"
+                                         "name = 'n'\npattern = '(y)'\ntype = 'url'\n", "test.toml"));
+    // A name or pattern of the wrong kind: the line of the key, not of [[rule]].
+    CHECK_THAT(error_of("[[rule]]\npattern = '(x)'\n\nname = 5\n"),
+               Catch::Contains("rule #1: line 4: needs a non-empty string 'name'"));
+    CHECK_THAT(error_of("[[rule]]\nname = 'a'\n\npattern = ''\n"),
+               Catch::Contains("rule 'a': line 4: needs a non-empty string 'pattern'"));
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\nhosts = []\n"),
                Catch::Contains("'hosts' is empty"));
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(x)'\ncurrency = 'EUR'\n"),
-               Catch::Contains("'currency' is for prices that name none; this rule gives text"));
+               Catch::Contains("line 4: 'currency' is for prices that name none; this rule gives text"));
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = '(?<v>x)'\n"),
                Catch::Contains("line 3: RE2 does not take '(?<': write a named group as (?P<name>...)"));
     CHECK_THAT(error_of("[[rule]]\nname = 'a'\npattern = \"(\\d+)\"\n"),
@@ -194,9 +207,12 @@ TEST_CASE("rules: [items] must name all = true rules", "[rules]") {
         "[[rule]]\nname = 'a'\npattern = '(x)'\nall = true\n[[rule]]\nname = 'b'\npattern = "
         "'(y)'\n";
     CHECK_THAT(error_of(a + "[items]\nfrom = ['a', 'c']\n"),
-               Catch::Contains("[items]: 'from' names 'c', which no rule has"));
-    CHECK_THAT(error_of(a + "[items]\nfrom = ['a', 'b']\n"),
-               Catch::Contains("'b', which is not an `all = true` rule"));
+               Catch::Contains("[items]: line 9: 'from' names 'c', which no rule has"));
+    // The line of the name, and of the rule it names.
+    CHECK_THAT(error_of(a + "[items]\nfrom = [\n'a',\n'b']\n"),
+               Catch::Contains("[items]: line 11: 'from' names 'b', which is not an `all = true` rule (line 5)"));
+    CHECK_THAT(error_of(a + "[[rule]]\nname = 'items'\npattern = '(z)'\n[items]\nfrom = ['a']\n"),
+               Catch::Contains("a rule is named 'items' (line 8), which [items] writes"));
     CHECK_THAT(error_of(a + "[items]\nfrom = []\n"), Catch::Contains("needs 'from'"));
     CHECK_THAT(error_of(a + "[items]\nfrom = ['a']\nkeep = true\n"),
                Catch::Contains("unknown key 'keep'"));

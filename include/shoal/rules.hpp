@@ -45,6 +45,7 @@ struct rule {
     std::string currency;            // upper-case ISO 4217 code, or empty
     std::vector<std::string> hosts;  // normalise_host_glob() globs; empty = every host
     std::size_t pattern_line = 0;    // the file's line of `pattern`, for messages (0: unknown)
+    std::size_t line = 0;            // the file's line of the rule's [[rule]], for messages (0: unknown)
 };
 
 struct rule_file {
