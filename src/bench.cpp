@@ -56,15 +56,6 @@ extern "C" void on_stop_signal(int) { interrupted = 1; }
 
 // ---------------------------------------------------------------- options
 
-class bench_usage : public CLI::Formatter {
-public:
-    std::string make_usage(const CLI::App*, std::string) const override {
-        return "\nUsage: shoal bench [--modes LIST] [--processes LIST] [--concurrency LIST] [--urls N]\n"
-               "                   [--hosts H] [--repeat R] [--latency MS] [--serve-processes N]\n"
-               "                   [--out DIR] [--no-wrk] [--wrk-seconds S] [--quick]\n";
-    }
-};
-
 std::string shell_quote(const std::string& s) {
     if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                           "0123456789_./,=:+-@%") == std::string::npos)
@@ -863,11 +854,15 @@ std::optional<bench_options> parse_bench_options(int argc, char** argv) {
         "Exit codes: 0 every run complete and correct, 1 usage, 2 unwritable --out,\n"
         "3 interrupted, 4 a run incomplete, incorrect or timed out, or serve failed.",
         "shoal bench");
-    app.formatter(std::make_shared<bench_usage>());
-    add_version_flag(app);
+    app.formatter(std::make_shared<help_layout>(
+        "\nUsage: shoal bench [--modes LIST] [--processes LIST] [--concurrency LIST] [--urls N]\n"
+        "                   [--hosts H] [--repeat R] [--latency MS] [--serve-processes N]\n"
+        "                   [--out DIR] [--no-wrk] [--wrk-seconds S] [--quick]\n"));
+    add_help_and_version(app);
     app.add_option("--modes", o.modes,
                    "modes to sweep, in order: keep-alive (serve defaults), close (a new connection "
-                   "per URL), https (TLS; crawl --insecure), latency (each page delayed --latency ms)")
+                   "per URL), https (TLS; crawl --insecure), latency (each page delayed --latency ms); "
+                   "default: all four")
         ->delimiter(',')
         ->check(CLI::IsMember(all_modes))
         ->type_name("LIST");

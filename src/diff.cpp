@@ -1014,17 +1014,21 @@ int run_diff_command(int argc, char** argv) {
     if (argc < 2) return trouble;
 
     CLI::App app{
-        "Compares two shoal outputs by URL: new and gone URLs, price, title, status and error "
+        "compares two shoal outputs by URL: new and gone URLs, price, title, status and error "
         "changes.\nExit code: 0 no changes, 1 changes, 2 an input that cannot be read or parsed, or bad usage.",
         "shoal diff"};
-    add_version_flag(app);
+    app.formatter(std::make_shared<help_layout>(
+        "\nUsage: shoal diff OLD NEW [--format table|jsonl|csv] [--only KINDS] [--all]\n"));
+    add_help_and_version(app);
     std::string old_path, new_path, format_name;
     std::vector<std::string> only;
     diff_filter filter;
     app.add_option("OLD", old_path, "the earlier run: JSONL, or CSV when it ends in .csv")
-        ->required();
+        ->required()
+        ->type_name("PATH");
     app.add_option("NEW", new_path, "the later run, likewise ('-' for either: JSONL on stdin)")
-        ->required();
+        ->required()
+        ->type_name("PATH");
     app.add_option("-f,--format", format_name,
                    "table, jsonl or csv (default: table on a terminal, else jsonl)")
         ->transform(CLI::IsMember({"table", "jsonl", "csv"}, CLI::ignore_case));  // as crawl's --format

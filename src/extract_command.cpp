@@ -37,13 +37,6 @@ struct extract_options {
     std::vector<std::string> files;
 };
 
-class extract_usage : public CLI::Formatter {
-  public:
-    std::string make_usage(const CLI::App*, std::string) const override {
-        return "\nUsage: shoal extract [--rules PATH] [--url URL] [--content-type TYPE] [--max-body BYTES] FILE...\n";
-    }
-};
-
 // Returns nullopt after printing help.
 std::optional<extract_options> parse(int argc, char** argv) {
     extract_options o;
@@ -51,8 +44,9 @@ std::optional<extract_options> parse(int argc, char** argv) {
         "run extraction rules over saved pages, offline, and print one JSONL record per FILE\n"
         "Exit codes: 0 done, 1 usage or bad rules, 2 unreadable FILE.",
         "shoal extract");
-    app.formatter(std::make_shared<extract_usage>());
-    add_version_flag(app);
+    app.formatter(std::make_shared<help_layout>(
+        "\nUsage: shoal extract [--rules PATH] [--url URL] [--content-type TYPE] [--max-body BYTES] FILE...\n"));
+    add_help_and_version(app);
     app.add_option("--rules", o.rules, "extraction rules (TOML); default: built-in title + price")
         ->check(non_empty_path())
         ->type_name("PATH");

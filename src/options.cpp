@@ -85,16 +85,16 @@ CLI::Validator proxy_url() {
 }
 
 // Usage lines that name the program and the command as users type them.
-class usage_formatter : public CLI::Formatter {
+class usage_formatter : public help_layout {
 public:
     std::string make_usage(const CLI::App* app, std::string) const override {
         if (app->get_parent() != nullptr) return "\nUsage: shoal " + app->get_name() + " URL_FILE [OPTIONS]\n";
-        return "\nUsage: shoal crawl URL_FILE [OPTIONS]   (shoal crawl --help for the options)\n";
+        return "\nUsage: shoal COMMAND [OPTIONS]   (shoal COMMAND --help for its options)\n";
     }
 };
 
 void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::string>& headers) {
-    add_version_flag(crawl);
+    add_help_and_version(crawl);
     crawl.add_option("URL_FILE", o.input, "file with one URL per line; '-' reads stdin")
         ->required()
         ->type_name("PATH");
@@ -142,7 +142,7 @@ void add_crawl_options(CLI::App& crawl, crawl_options& o, std::vector<std::strin
     crawl.add_option("--max-body", o.max_body,
                      "cap on the decoded body, " + size_text(1) + " to " + size_text(std::uint64_t{1} << 32) +
                          "; K, M and G are 1024-based (64K, 8M)")
-        ->capture_default_str()
+        ->default_str("8M")
         ->transform(byte_size(1, std::uint64_t{1} << 32))
         ->type_name("BYTES");
     crawl.add_option("--retries", o.retries, "retries (0-100) on connect errors, timeouts, a connection closed or reset before the whole answer came, 429 and 5xx")
@@ -195,7 +195,8 @@ command parse_command_line(int argc, char** argv) {
     app.formatter(std::make_shared<usage_formatter>());
     app.require_subcommand(0, 1);
     bool version = false;
-    app.add_flag("--version", version, "print the version (also after any command)");
+    app.set_help_flag("-h,--help", "print this help and exit");
+    app.add_flag("--version", version, "print the version and exit (also after any command)");
     app.footer(
         "Other commands, each with its own --help:\n"
         "  shoal serve    the built-in experiment site (synthetic shop pages on 127.x.y.z)\n"
@@ -208,6 +209,7 @@ command parse_command_line(int argc, char** argv) {
         "crawl",
         "fetch every URL of URL_FILE and write one result record per line\n"
         "Exit codes: 0 complete, 1 usage, 2 input/output file, 3 interrupted, 4 internal.");
+    crawl->group("Commands");
     add_crawl_options(*crawl, cmd.crawl, headers);
     // The command comes first: "shoal urls.txt crawl" is no crawl of urls.txt.
     if (argc >= 2 && argv[1][0] != '-' && std::string_view(argv[1]) != "crawl") {

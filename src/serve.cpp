@@ -796,13 +796,6 @@ bool parse_on_off(const std::string& v, const char* option) {
                       std::string(option) + " " + v + ": expected on or off (see shoal serve --help)");
 }
 
-class serve_usage : public CLI::Formatter {
-public:
-    std::string make_usage(const CLI::App*, std::string) const override {
-        return "\nUsage: shoal serve [options]\n";
-    }
-};
-
 }  // namespace
 
 bool parse_serve_options(int argc, char** argv, serve_options& o) {
@@ -813,8 +806,8 @@ bool parse_serve_options(int argc, char** argv, serve_options& o) {
         "that cannot be bound; 2 a file that cannot be written; 4 a server process that died "
         "(the others stop with it).",
         "shoal serve");
-    app.formatter(std::make_shared<serve_usage>());
-    add_version_flag(app);
+    app.formatter(std::make_shared<help_layout>("\nUsage: shoal serve [OPTIONS]\n"));
+    add_help_and_version(app);
     std::string gzip = "on", keep_alive = "on", transfer = "length";
     app.add_option("--port", o.port, "TCP port (default 8080; 0 = pick a free port)")
         ->transform(whole_number(0, 65535))

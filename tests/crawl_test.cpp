@@ -1282,8 +1282,32 @@ TEST_CASE("crawl: shoal --help names every command, shoal crawl --help every opt
         INFO(option);
         CHECK(crawl.out.find(option) != std::string::npos);
     }
-    // Size bounds in both forms, as the errors give them.
+    // Size bounds in both forms, as the errors give them; the default as it is written.
     CHECK_THAT(crawl.out, Catch::Contains("1 byte to 4G (4294967296 bytes)"));
+    CHECK_THAT(crawl.out, Catch::Contains("--max-body BYTES=8M "));
+}
+
+TEST_CASE("crawl: every command's --help fits 100 columns and reads the same way", "[crawl]") {
+    for (const char* command : {"", "crawl", "serve", "bench", "extract", "diff"}) {
+        INFO(command);
+        std::vector<std::string> line = {SHOAL_BINARY};
+        if (*command != '\0') line.emplace_back(command);
+        line.emplace_back("--help");
+        auto help = run_process(line, "", 20s);
+        CHECK(help.exit_code == 0);
+        std::size_t longest = 0, lines = 0;
+        for (std::size_t at = 0; at < help.out.size();) {
+            std::size_t end = help.out.find('\n', at);
+            if (end == std::string::npos) end = help.out.size();
+            longest = std::max(longest, end - at);
+            ++lines;
+            at = end + 1;
+        }
+        CHECK(lines > 5);
+        CHECK(longest <= 100);
+        CHECK_THAT(help.out, Catch::Contains("-h,--help                   print this help and exit\n"));
+        CHECK_THAT(help.out, Catch::Contains("Usage: shoal "));
+    }
 }
 
 TEST_CASE("crawl: --version prints the version after shoal alone and after every command",

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -136,10 +137,72 @@ inline bool parse_command(CLI::App& app, int argc, char** argv, const std::strin
     return true;
 }
 
-// Lists --version in a command's --help, after --help. main() answers
-// --version before any command reads its line, so this flag only shows
-// (and is never set).
-inline void add_version_flag(CLI::App& app) {
+// Words of `text` laid into lines of at most `width` characters (a word
+// longer than that gets a line of its own); the text's own line breaks stay.
+inline std::string wrap_words(std::string_view text, std::size_t width) {
+    std::string out;
+    std::size_t column = 0;
+    for (std::size_t at = 0; at < text.size();) {
+        if (text[at] == '\n') {
+            out += '\n';
+            column = 0;
+            ++at;
+            continue;
+        }
+        if (text[at] == ' ') {
+            ++at;
+            continue;
+        }
+        std::size_t end = text.find_first_of(" \n", at);
+        if (end == std::string_view::npos) end = text.size();
+        // Characters, not bytes: a UTF-8 continuation byte takes no column.
+        const std::string_view word = text.substr(at, end - at);
+        const auto length = static_cast<std::size_t>(
+            std::count_if(word.begin(), word.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+        if (column > 0 && column + 1 + length > width) {
+            out += '\n';
+            column = 0;
+        } else if (column > 0) {
+            out += ' ';
+            ++column;
+        }
+        out += word;
+        column += length;
+        at = end;
+    }
+    return out;
+}
+
+// Help laid out for a terminal of 100 columns: the command's and each
+// option's description wrapped at spaces (an option's under its column),
+// and the usage line as the command writes it.
+class help_layout : public CLI::Formatter {
+public:
+    static constexpr std::size_t width = 100;
+    explicit help_layout(std::string usage = {}) : usage_(std::move(usage)) {}
+    std::string make_usage(const CLI::App*, std::string) const override { return usage_; }
+    std::string make_description(const CLI::App* app) const override {
+        return wrap_words(CLI::Formatter::make_description(app), width);
+    }
+    std::string make_option_desc(const CLI::Option* opt) const override {
+        return wrap_words(CLI::Formatter::make_option_desc(opt), width - column_width_);
+    }
+    std::string make_subcommand(const CLI::App* sub) const override {
+        std::stringstream out;
+        CLI::detail::format_help(out, sub->get_name(), wrap_words(sub->get_description(), width - column_width_),
+                                 column_width_);
+        return out.str();
+    }
+
+private:
+    std::string usage_;
+};
+
+// What every command's --help has: -h and --help, and --version, after
+// them. main() answers --version before any command reads its line, so
+// that flag only shows (and is never set).
+inline void add_help_and_version(CLI::App& app) {
+    app.set_help_flag("-h,--help", "print this help and exit");
     app.add_flag("--version")->description("print the version and exit (also after any other command)");
 }
 
