@@ -486,9 +486,15 @@ private:
         if (o_.resume) {
             refuse_foreign_output();  // before the run file is written: nothing of this run stays
             replaced_run_file_ = check_fingerprint(o_, fingerprint());  // refuse before reading or cutting the file
-            earlier_ = load_existing_output(o_.output, o_.format, done_);
+            try {
+                earlier_ = load_existing_output(o_.output, o_.format, done_);
+                refuse_other_columns(earlier_);
+            } catch (...) {
+                // Refused before any fetch: the run file is the earlier run's again.
+                if (replaced_run_file_) restore_run_file(o_, *replaced_run_file_);
+                throw;
+            }
             existing_output& e = earlier_;
-            refuse_other_columns(e);
             already = e.records;
             if (e.cut_bytes > 0)
                 std::fprintf(stderr, "shoal: resume: cut a torn last record (%llu bytes) off %s\n",

@@ -1429,6 +1429,28 @@ TEST_CASE("recovery: a --resume --force refused before any fetch leaves the run 
     CHECK(again.exit_code == 0);
     CHECK(shoal::test::read_file(out) == records);
     CHECK(site.get("/requested").find("/p/100.html") == std::string::npos);
+
+    // A CSV whose columns other rules would change is refused (not even
+    // --force mixes them): the run file is the earlier run's still.
+    shoal::test::write_file(dir / "r1.toml", "[[rule]]\nname = 'aaa'\npattern = '<title>([^<]*)'\n");
+    shoal::test::write_file(dir / "r2.toml", "[[rule]]\nname = 'bbb'\npattern = '<title>([^<]*)'\n");
+    const std::string csv = (dir / "out.csv").string();
+    auto csv_crawl = [&](const char* rules, std::vector<std::string> extra) {
+        std::vector<std::string> argv = {SHOAL_BINARY, "crawl", (dir / "a.txt").string(), "-o", csv, "-q",
+                                         "--rules", (dir / rules).string()};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return shoal::test::run_process(argv, "", 60s);
+    };
+    REQUIRE(csv_crawl("r1.toml", {}).exit_code == 0);
+    const std::string csv_run_file = shoal::test::read_file(csv + ".shoal-run");
+    auto columns = csv_crawl("r2.toml", {"--resume", "--force"});
+    INFO(columns.err);
+    CHECK(columns.exit_code == 1);
+    CHECK_THAT(columns.err, Catch::Contains("not even --force"));
+    CHECK(shoal::test::read_file(csv + ".shoal-run") == csv_run_file);
+    auto csv_again = csv_crawl("r1.toml", {"--resume"});
+    INFO(csv_again.err);
+    CHECK(csv_again.exit_code == 0);
 }
 
 TEST_CASE("recovery: records sent to a file through stdout get a run file, and -o FILE --resume checks the options",
