@@ -54,6 +54,9 @@ bool in(char32_t c, char32_t lo, char32_t hi) { return c >= lo && c <= hi; }
 bool ascii_letter(char32_t c) { return in(c, 'a', 'z') || in(c, 'A', 'Z'); }
 bool latin_letter(char32_t c) { return in(c, 0xC0, 0x24F) && c != 0xD7 && c != 0xF7; }
 bool cyrillic_letter(char32_t c) { return in(c, 0x410, 0x44F) || c == 0x401 || c == 0x451; }
+bool cyrillic_upper(char32_t c) { return in(c, 0x410, 0x42F) || c == 0x401; }
+bool cyrillic_lower(char32_t c) { return in(c, 0x430, 0x44F) || c == 0x451; }
+bool kana(char32_t c) { return in(c, 0x3041, 0x30FF); }
 bool cjk_ideograph(char32_t c) { return in(c, 0x4E00, 0x9FFF); }
 bool cjk_punctuation(char32_t c) { return in(c, 0x3000, 0x303F) || in(c, 0xFF01, 0xFF5E); }
 
@@ -149,12 +152,42 @@ double score(const std::u32string& text, script kind) {
                                                    ? ascii_letter(before) || ascii_letter(after)
                                                    : belongs(before, kind) || belongs(after, kind));
         if (!fits) continue;
+        // A capital after a small letter of its word: what two-byte text
+        // read as a Cyrillic code page gives (its bytes fall on both cases
+        // at random); Russian text capitalises a word's first letter.
+        if (kind == script::cyrillic && cyrillic_upper(c) && cyrillic_lower(before)) {
+            points -= 3;
+            continue;
+        }
         points += 1;
         // Hiragana is the most frequent of all Japanese text: frequent in itself.
         if (kind == script::japanese ? in(c, 0x3041, 0x309F) : frequent.has(c))
             points += 3;
     }
-    return non_ascii == 0 ? 0 : points / static_cast<double>(non_ascii);
+    if (non_ascii == 0) return 0;
+    // Japanese text always has kana (its particles are hiragana); Chinese
+    // text read as EUC-JP or Shift_JIS gives kanji alone.
+    if (kind == script::japanese && std::none_of(text.begin(), text.end(), kana)) points /= 2;
+    return points / static_cast<double>(non_ascii);
+}
+
+// The share of a page's two-byte characters that GB2312 holds (both bytes
+// 0xA1 to 0xFE), which is nearly all of a Chinese page's; Japanese or
+// Big5 text read as GB18030 falls on GBK's rare characters instead.
+double gb2312_share(std::string_view bytes) {
+    std::size_t in_gb2312 = 0, other = 0;
+    for (std::size_t i = 0; i + 1 < bytes.size();) {
+        const auto lead = static_cast<unsigned char>(bytes[i]);
+        if (lead < 0x81) {
+            ++i;
+            continue;
+        }
+        const auto trail = static_cast<unsigned char>(bytes[i + 1]);
+        if (lead >= 0xA1 && lead <= 0xFE && trail >= 0xA1 && trail <= 0xFE) ++in_gb2312;
+        else ++other;
+        i += 2;
+    }
+    return in_gb2312 + other == 0 ? 1.0 : static_cast<double>(in_gb2312) / static_cast<double>(in_gb2312 + other);
 }
 
 }  // namespace
@@ -164,13 +197,15 @@ std::string_view guess_legacy_charset(std::string_view body) {
     const auto non_ascii = static_cast<std::size_t>(
         std::count_if(sample.begin(), sample.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }));
     if (non_ascii < min_non_ascii) return candidates[0].charset;
-    // A character cut by the sample's end is not the candidate's fault.
-    while (!sample.empty() && sample.size() == sample_bytes && static_cast<unsigned char>(sample.back()) >= 0x80)
-        sample.remove_suffix(1);
+    // A character cut by the sample's end is not the candidate's fault:
+    // the non-ASCII bytes there are left out.
+    if (sample.size() == sample_bytes)
+        while (!sample.empty() && static_cast<unsigned char>(sample.back()) >= 0x80) sample.remove_suffix(1);
     std::string_view best = candidates[0].charset;
     double best_score = 0;
     for (const candidate& c : candidates) {
-        const double s = score(code_points(to_utf8(sample, c.charset)), c.kind);
+        double s = score(code_points(to_utf8(sample, c.charset)), c.kind);
+        if (c.kind == script::simplified_chinese) s *= gb2312_share(sample);
         if (s > best_score) {
             best_score = s;
             best = c.charset;

@@ -136,6 +136,16 @@ TEST_CASE("charset: an undeclared legacy page is told by its text") {
         // Short ones: a price line, a title.
         {"WINDOWS-1251", "WINDOWS-1251", "Цена: 1990 руб. Купить сейчас"},
         {"SHIFT_JIS", "SHIFT_JIS", "価格：１９８０円（税込）"},
+        // Shop pages: a menu and a product, none of the language's most frequent words.
+        {"GBK", "GB18030", "首页 | 手机 | 电脑 | 家电 | 服装 | 华为 Mate 60 手机 颜色: 黑色 ￥2999.00"},
+        {"GBK", "GB18030", "苹果手机 价格 优惠"},
+        {"GBK", "GB18030", "女装 男装 鞋靴 箱包 运动 户外 珠宝 饰品"},
+        {"BIG5", "BIG5", "首頁 | 手機 | 電腦 | 購物車 | 會員登入 | 價格 NT$ 2,990"},
+        {"EUC-KR", "EUC-KR", "홈 | 휴대폰 | 장바구니 | 로그인 | 가격 29,900원 무료배송"},
+        {"EUC-JP", "EUC-JP", "トップ | カート | ログイン | 価格 1,980円 送料無料"},
+        {"SHIFT_JIS", "SHIFT_JIS", "トップ | カート | ログイン | 価格 1,980円 送料無料"},
+        {"WINDOWS-1251", "WINDOWS-1251", "Главная | Корзина | Войти | Смартфон ЧЕРНЫЙ 29 990 руб."},
+        {"KOI8-R", "KOI8-R", "Главная | Корзина | Войти | Смартфон ЧЕРНЫЙ 29 990 руб."},
     };
     for (const legacy& l : pages) {
         INFO(l.iconv_name << ": " << l.text);
