@@ -612,9 +612,10 @@ void run_comparer::add(std::string_view url, const diff_entry& e) {
         ++in_both_;
     } else {
         ++duplicates_;
-        if (later_line(new_line_[i], e.line)) return;  // the record of a later line of the list stays
+        if (later_line(new_line_[i], std::min<std::uint64_t>(e.line, 0xFFFFFFFFu)))
+            return;  // the record of a later line of the list stays
     }
-    new_line_[i] = e.line;
+    new_line_[i] = static_cast<std::uint32_t>(std::min<std::uint64_t>(e.line, 0xFFFFFFFFu));
     bool same = false;
     if (compare_entries(before_.by_url.entry(i), e, filter_, same).kinds.empty()) {
         state = same ? no_change : not_shown;
@@ -659,7 +660,7 @@ void run_comparer::finish() {
         return x.url < y.url;
     });
     std::vector<std::uint32_t>().swap(state_);  // not needed any more
-    std::vector<std::uint64_t>().swap(new_line_);
+    std::vector<std::uint32_t>().swap(new_line_);
 }
 
 url_change run_comparer::make_change(const row& r) const {
@@ -992,7 +993,7 @@ void warn_duplicates(const std::string& name, std::uint64_t duplicates) {
     if (duplicates == 0) return;
     std::fprintf(stderr,
                  "shoal diff: %s: %llu %s a URL seen earlier in the file; "
-                 "the last record of each URL is used\n",
+                 "the record of the latest line of the list is used (of records without a line, the last)\n",
                  name.c_str(), static_cast<unsigned long long>(duplicates),
                  duplicates == 1 ? "record repeats" : "records repeat");
 }

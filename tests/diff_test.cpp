@@ -801,7 +801,8 @@ TEST_CASE("diff: repeated URLs in NEW, from a file or stdin, count once", "[diff
         const std::string name = path == "-" ? "<stdin>" : new_path;
         CHECK(t.err == "shoal diff: " + name +
                            ": 2 records repeat a URL seen earlier in the file; "
-                           "the last record of each URL is used\n");
+                           "the record of the latest line of the list is used (of records without a line, the "
+                           "last)\n");
         CHECK(t.out.find("2 URLs in " + old_path + ", 3 in " + name + ": 1 new, 2 unchanged\n") !=
               std::string::npos);
         auto j = run_process({SHOAL_BINARY, "diff", old_path, path}, new_run, 30s);
@@ -896,6 +897,20 @@ TEST_CASE("diff: of several records of a URL, the one of the latest line of the 
     auto r = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", a, c}, "", 30s);
     CHECK(r.exit_code == 1);
     CHECK(change_of(by_url(r.out).at("http://h/x")) == "status_changed");
+    // A record without a line between them gives way to both: line 5 counts, in OLD and in NEW.
+    const std::string five = R"({"line":5,"url":"http://h/y","status":200,"title":"five","price":null,"error":null})";
+    const std::string none = R"({"line":null,"url":"http://h/y","status":200,"title":"none","price":null,"error":null})";
+    const std::string three = R"({"line":3,"url":"http://h/y","status":200,"title":"three","price":null,"error":null})";
+    const auto d = (dir / "d.jsonl").string(), e = (dir / "e.jsonl").string();
+    shoal::test::write_file(d, five + "\n" + none + "\n" + three + "\n");
+    shoal::test::write_file(e, R"({"line":5,"url":"http://h/y","status":200,"title":"five","price":null,"error":null})"
+                               "\n");
+    for (const auto& [x, y] : {std::pair(d, e), std::pair(e, d)}) {
+        auto same = run_process({SHOAL_BINARY, "diff", "-f", "jsonl", x, y}, "", 30s);
+        INFO(same.err << same.out);
+        CHECK(same.exit_code == 0);
+        CHECK(same.out.empty());
+    }
 }
 
 TEST_CASE("diff: a record short of a field or with a value of the wrong type is an error naming the line",

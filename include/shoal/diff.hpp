@@ -182,7 +182,9 @@ class run_comparer {
     const diff_input& before_;
     diff_filter filter_;
     std::vector<std::uint32_t> state_;  // by OLD's entry number
-    std::vector<std::uint64_t> new_line_;  // by OLD's entry number: the line of NEW's record that state_ is of
+    // By OLD's entry number: the line of NEW's record that state_ is of
+    // (lines past 4294967295 are kept as that: such records go by file order).
+    std::vector<std::uint32_t> new_line_;
     entry_arena kept_;  // NEW's entries of OLD's URLs that make a row (URL left out)
     url_table added_;   // NEW's URLs that OLD does not have
     std::uint64_t records_ = 0, duplicates_ = 0;

@@ -78,9 +78,10 @@ using url_hash_fn = std::uint64_t (*)(std::string_view url);
 std::uint64_t default_url_hash(std::string_view url);
 
 // Whether a record of line `kept` stays over one of line `coming` for the
-// same URL: it is of a later line of the list (0 is no line: file order).
+// same URL: it is of a later line of the list, or it has a line and the
+// coming one has none (0 is no line; among records without one, file order).
 inline bool later_line(std::uint64_t kept, std::uint64_t coming) {
-    return kept != 0 && coming != 0 && kept > coming;
+    return kept != 0 && (coming == 0 || kept > coming);
 }
 
 // One entry per URL: an entry_arena with an index by URL.
