@@ -1062,8 +1062,9 @@ std::optional<price> parse(string_view text, string_view currency_hint, price_fo
             result.currency = currency_of(*c.mark, hint);
             result.amount = amount_of(range_start, result.currency, true, format);
             if (format == price_format::text && instalment(t, c)) {
+                // Nor does it start a range: "10x R$ 29,90 - R$ 299,00" is 299,00.
                 if (!instalment_price) instalment_price = result;
-                previous = std::move(c);
+                previous.reset();
                 continue;
             }
             return result;

@@ -826,6 +826,8 @@ TEST_CASE("price: an instalment or a monthly amount gives way to the price besid
         {"2 \u00d7 $4.00 $7.50", "", "7.50", "USD"},
         // Only an instalment shown: it is what there is.
         {"10x de R$ 29,90", "", "29.90", "BRL"},
+        // An instalment starts no range: the dash leads to the price.
+        {"10x R$ 29,90 - R$ 299,00", "", "299.00", "BRL"},
         {"$19.99/month", "", "19.99", "USD"},
         // Not instalments: an x inside a word, a size, a month in a name.
         {"Box de $5,00 \u2014 $9,00", "", "5.00", "USD"},
