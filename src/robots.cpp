@@ -33,8 +33,14 @@ bool is_unreserved(unsigned char c) {
 std::string normalise(std::string_view s, bool url_path) {
     std::string out;
     out.reserve(s.size());
+    bool query = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
+        query = query || c == '?';
+        if (c == '\\' && !query) {  // as the URL's own: a path's backslash is a slash
+            out += '/';
+            continue;
+        }
         const int high = c == '%' && i + 2 < s.size() ? hex_digit_value(s[i + 1]) : -1;
         const int low = high >= 0 ? hex_digit_value(s[i + 2]) : -1;
         if (low >= 0) {

@@ -252,6 +252,10 @@ TEST_CASE("robots: a rule written with characters URLs hold escaped matches the 
     CHECK_FALSE(allowed("User-agent: *\nDisallow: /50%off\n", "/50%25off"));
     CHECK_FALSE(allowed("User-agent: *\nDisallow: /a^b\n", "/a%5eb"));
     CHECK(allowed("User-agent: *\nDisallow: /a|b\n", "/a%7Cc"));
+    // A backslash in the path is the slash the URL's own becomes; in the query, itself escaped.
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /a\\b\n", "/a/b"));
+    CHECK_FALSE(allowed("User-agent: *\nDisallow: /q?x=\\y\n", "/q?x=%5Cy"));
+    CHECK(allowed("User-agent: *\nDisallow: /q?x=\\y\n", "/q?x=/y"));
 }
 
 TEST_CASE("robots: any record but a user-agent ends a group's agents", "[robots]") {
