@@ -706,8 +706,10 @@ struct fetcher::impl {
     }
 
     void space_next(const std::string& origin, std::chrono::nanoseconds spacing) {
-        // A turn taken now (or at the next free one), the one after it `spacing` later.
-        if (cfg.pacer != nullptr && spacing.count() > 0) (void)cfg.pacer->reserve(origin, spacing);
+        // The request just answered took its turn: the next is `spacing` from
+        // now, or later if --per-host-rate already put it there.
+        if (cfg.pacer != nullptr && spacing.count() > 0)
+            cfg.pacer->hold_until(origin, std::chrono::steady_clock::now() + spacing);
     }
 
     void release(int entry, const std::string& origin) {

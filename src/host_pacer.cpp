@@ -40,4 +40,13 @@ std::chrono::nanoseconds host_pacer::reserve(std::string_view origin, std::chron
     return std::chrono::nanoseconds(at - t);
 }
 
+void host_pacer::hold_until(std::string_view origin, std::chrono::steady_clock::time_point until) noexcept {
+    const auto u = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count());
+    std::uint64_t* slot = &next_[origin_hash(origin) % slot_count];
+    std::uint64_t seen = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    while (seen < u && !__atomic_compare_exchange_n(slot, &seen, u, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
 }  // namespace shoal

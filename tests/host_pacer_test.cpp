@@ -86,3 +86,14 @@ TEST_CASE("host_pacer: a request may ask for a longer interval (a Crawl-delay), 
     CHECK(none.reserve("http://b:80", t0 + 2s) == 0ns);
     CHECK(none.reserve("http://b:80", t0 + 2s) == 0ns);
 }
+
+TEST_CASE("host_pacer: a turn held back to a time moves only later, and takes no turn itself", "[pacer]") {
+    host_pacer pacer(10.0);  // 100 ms apart
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(pacer.reserve("http://a:80", t0) == 0ns);  // robots.txt, say; the next turn is t0 + 100 ms
+    pacer.hold_until("http://a:80", t0 + 1s);        // its Crawl-delay: 1 s
+    CHECK(pacer.reserve("http://a:80", t0) == 1s);   // not 1.1 s
+    CHECK(pacer.reserve("http://a:80", t0) == 1100ms);
+    pacer.hold_until("http://a:80", t0 + 500ms);     // earlier than the next turn: no change
+    CHECK(pacer.reserve("http://a:80", t0) == 1200ms);
+}

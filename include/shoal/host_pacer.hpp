@@ -45,6 +45,10 @@ public:
         return reserve(origin, std::chrono::steady_clock::now(), at_least);
     }
 
+    // Moves origin's next turn to `until` if it comes earlier (a Crawl-delay
+    // learnt after the request that fetched robots.txt took its turn).
+    void hold_until(std::string_view origin, std::chrono::steady_clock::time_point until) noexcept;
+
     std::chrono::nanoseconds interval() const { return std::chrono::nanoseconds(interval_ns_); }
 
 private:
