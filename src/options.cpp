@@ -231,11 +231,23 @@ command parse_command_line(int argc, char** argv) {
             for (const std::string& name : opt->get_snames()) known.push_back("-" + name);
         }
         const std::string first = std::string(argv[1]).substr(0, std::string_view(argv[1]).find('='));
+        if (first == "-")
+            throw setup_error(exit_code::usage,
+                              "'-' where the command goes; to crawl a list on stdin: shoal crawl - (see shoal --help)");
         if (std::find(known.begin(), known.end(), first) == known.end()) {
-            const std::string near = closest_word(first, known);
-            throw setup_error(exit_code::usage, "unknown option " + first +
-                                                    (near.empty() ? std::string() : "; did you mean " + near + "?") +
-                                                    " (see shoal --help)");
+            // A command's option before the command: say where it goes.
+            if (first.starts_with("--") && crawl->get_option_no_throw(first) != nullptr)
+                throw setup_error(exit_code::usage, first + " is an option of crawl, given after it: shoal crawl "
+                                                    "URL_FILE " + first + " ... (see shoal crawl --help)");
+            // A one-letter option is too short to be near another.
+            const std::string near = first.size() > 2 ? closest_word(first, known) : std::string();
+            throw setup_error(exit_code::usage,
+                              "unknown option " + first +
+                                  (near.empty() ? std::string() : "; did you mean " + near + "?") +
+                                  (first.starts_with("--") && near.empty()
+                                       ? "; a command's options go after the command (shoal COMMAND " + first + " ...)"
+                                       : std::string()) +
+                                  " (see shoal --help)");
         }
     }
     if (argc >= 2) refuse_unknown_options(*crawl, argc, argv, 2, "crawl");

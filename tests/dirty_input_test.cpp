@@ -418,6 +418,22 @@ TEST_CASE("dirty input: an unknown command is named as one, with the crawl comma
                       "./-dash.html; see shoal extract --help)\n");
     CHECK_THAT(shoal::test::run_process({SHOAL_BINARY, "diff", "-old.jsonl", "new.jsonl"}, "", 30s).err,
                Catch::StartsWith("shoal diff: unknown option -o in '-old.jsonl'"));
+    // Flags run together: each is looked at.
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "diff", "-ax", "a.jsonl", "b.jsonl"}, "", 30s).err ==
+          "shoal diff: unknown option -x in '-ax' (a file whose name starts with '-' is given as ./-ax; see shoal "
+          "diff --help)\n");
+    // Before the command: a crawl option is sent after it, a one-letter one gets no guess, '-' is stdin's.
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "--concurrency", "5", "crawl", "urls.txt"}, "", 30s).err ==
+          "shoal: --concurrency is an option of crawl, given after it: shoal crawl URL_FILE --concurrency ... (see "
+          "shoal crawl --help)\n");
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "--urls=5"}, "", 30s).err ==
+          "shoal: unknown option --urls; a command's options go after the command (shoal COMMAND --urls ...) (see "
+          "shoal --help)\n");
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "-x"}, "", 30s).err == "shoal: unknown option -x (see shoal --help)\n");
+    auto stdin_first = shoal::test::run_process({SHOAL_BINARY, "-"}, "", 30s);
+    CHECK(stdin_first.exit_code == 1);
+    CHECK(stdin_first.err ==
+          "shoal: '-' where the command goes; to crawl a list on stdin: shoal crawl - (see shoal --help)\n");
     // An option's value that starts with '-' is its value.
     CHECK_THAT(shoal::test::run_process({SHOAL_BINARY, "crawl", "urls.txt", "-c", "-5"}, "", 30s).err,
                Catch::Contains("--concurrency: '-5' is not a whole number from 1 to 100000"));

@@ -97,17 +97,20 @@ inline void refuse_unknown_options(const CLI::App& app, int argc, char** argv, i
                                                     (best.empty() ? std::string() : "; did you mean " + best + "?") +
                                                     " (see shoal " + command + " --help)");
         }
-        const std::string_view name = arg.substr(0, 2);  // "-c5" is -c with 5
-        if (among(known, name)) {
-            if (arg.size() == 2 && among(with_value, name)) ++i;
-            continue;
+        // Short options: "-c5" is -c with 5, "-aq" is -a and -q.
+        for (std::size_t at = 1; at < arg.size(); ++at) {
+            const std::string name = std::string("-") + arg[at];
+            if (among(known, name)) {
+                if (!among(with_value, name)) continue;  // a flag: more may follow
+                if (at + 1 == arg.size()) ++i;          // its value is the next word
+                break;                                   // else the rest is its value
+            }
+            if (arg.size() == 2)
+                throw setup_error(exit_code::usage, "unknown option " + name + " (see shoal " + command + " --help)");
+            throw setup_error(exit_code::usage, "unknown option " + name + " in '" + std::string(arg) +
+                                                    "' (a file whose name starts with '-' is given as ./" +
+                                                    std::string(arg) + "; see shoal " + command + " --help)");
         }
-        if (arg.size() == 2)
-            throw setup_error(exit_code::usage,
-                              "unknown option " + std::string(name) + " (see shoal " + command + " --help)");
-        throw setup_error(exit_code::usage, "unknown option " + std::string(name) + " in '" + std::string(arg) +
-                                                "' (a file whose name starts with '-' is given as ./" +
-                                                std::string(arg) + "; see shoal " + command + " --help)");
     }
 }
 
