@@ -282,12 +282,23 @@ std::string fingerprint_difference(std::string_view was, std::string_view now) {
         if (values.first == values.second) continue;
         if (!out.empty()) out += ", ";
         const std::string option = key == "input" ? "the URL list" : key == "rules" ? "--rules" : "--" + key;
-        if (key == "robots") {
-            out += values.second.empty() ? "no --robots (was --robots)" : "--robots (was without it)";
+        auto shown = [&](const std::string& v) { return v.empty() ? std::string("none") : v; };
+        if (key == "robots" || key == "insecure") {  // flags: on ("1") or not there
+            const bool on = !values.second.empty() && values.second != "0";
+            out += on ? option + " (was without it)" : "no " + option + " (was " + option + ")";
+        } else if (key == "input" || key == "rules") {
+            // A path and the hash of what it held ("urls.txt@8f3a...:65536"):
+            // the paths as given, or that the content changed.
+            auto path_of = [](const std::string& v) {
+                const std::size_t at = v.rfind('@');
+                return at == std::string::npos || v.back() == '"' ? v : v.substr(0, at);
+            };
+            const std::string was_path = path_of(values.first), now_path = path_of(values.second);
+            out += option + " " + shown(now_path) +
+                   (was_path == now_path ? " (its content changed since that run)" : " (was " + shown(was_path) + ")");
         } else if (key == "header") {
             out += "--header values";
         } else {
-            auto shown = [&](const std::string& v) { return v.empty() ? std::string("none") : v; };
             out += option + " " + shown(values.second) + " (was " + shown(values.first) + ")";
         }
     }

@@ -1542,4 +1542,22 @@ TEST_CASE("recovery: --resume with other options names the ones that differ", "[
     CHECK_THAT(other.err, Catch::Contains("--resume with options that differ from the run that wrote " +
                                           out.string() + ": --retries 0 (was 2), --robots (was without it), "
                                                          "--timeout 5 (was 30); use the same options, or add --force"));
+    // Flags by presence, rule files by path, or by what changed in them.
+    shoal::test::write_file(dir / "r.toml", "[[rule]]\nname = 'a'\npattern = '<title>([^<]*)'\n");
+    auto with_rules = shoal::test::run_process(
+        crawl_args(urls, out, {"--force", "--timeout", "30", "--user-agent", "a b/1", "--rules", (dir / "r.toml").string()}),
+        "", 60s);
+    REQUIRE(with_rules.exit_code == 0);
+    shoal::test::write_file(dir / "r.toml", "[[rule]]\nname = 'a'\npattern = '<h1>([^<]*)'\n");
+    auto changed = shoal::test::run_process(
+        crawl_args(urls, out, {"--resume", "--timeout", "30", "--user-agent", "a b/1", "--rules",
+                               (dir / "r.toml").string(), "--insecure"}),
+        "", 60s);
+    INFO(changed.err);
+    CHECK(changed.exit_code == 1);
+    CHECK_THAT(changed.err, Catch::Contains(": --insecure (was without it), --rules " + (dir / "r.toml").string() +
+                                            " (its content changed since that run); use the same options"));
+    auto none = shoal::test::run_process(
+        crawl_args(urls, out, {"--resume", "--timeout", "30", "--user-agent", "a b/1"}), "", 60s);
+    CHECK_THAT(none.err, Catch::Contains(": --rules none (was " + (dir / "r.toml").string() + "); use the same"));
 }
