@@ -503,6 +503,7 @@ TEST_CASE("dirty input: bad command lines are refused before any fetch, in one l
         {{urls, "-o", out, "-p", "abc"}, 1, "--processes: 'abc' is not a whole number from 1 to 1024"},
         {{urls, "-o", out, "-c", "-1"}, 1, "--concurrency: '-1' is not a whole number from 1 to 100000"},
         {{urls, "-o", out, "-c", "0"}, 1, "--concurrency: '0' is not from 1 to 100000"},
+        {{urls, "-o", out, "-c", "000"}, 1, "--concurrency: '000' is not from 1 to 100000"},
         {{urls, "-o", out, "--timeout", "30s"}, 1, "--timeout: '30s' is not a number from 0.001 to 86400"},
         {{urls, "-o", out, "-c"}, 1, "--concurrency: needs a value (N)"},
         // Headers that would break the request.

@@ -228,8 +228,9 @@ inline CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
             const std::string range = "from " + std::to_string(lo) + " to " + std::to_string(hi);
             if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
                 return (v.empty() ? std::string("an empty value") : "'" + v + "'") + " is not a whole number " + range;
+            const std::string given = v;
             v.erase(0, std::min(v.find_first_not_of('0'), v.size() - 1));
-            if (v.size() > 19 || std::stoull(v) < lo || std::stoull(v) > hi) return "'" + v + "' is not " + range;
+            if (v.size() > 19 || std::stoull(v) < lo || std::stoull(v) > hi) return "'" + given + "' is not " + range;
             return {};
         },
         "", "whole number");
