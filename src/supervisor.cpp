@@ -935,6 +935,7 @@ private:
             auto left = std::chrono::ceil<std::chrono::milliseconds>(due - now);
             return static_cast<int>(std::min<std::int64_t>(left.count(), 100));
         }
+        writer_was_stopped_ = sys::process_stopped(writer_pid_);  // held by SIGSTOP: not the output's doing
         ::kill(writer_pid_, SIGKILL);
         for (const auto& [id, rc] : running_)
             if (!rc.reaped) ::kill(rc.pid, SIGKILL);
@@ -999,6 +1000,11 @@ private:
                          "shoal: stopped now, before the writer had written every record it held: those "
                          "are not in %s%s\n",
                          output, ends.c_str());
+        else if (writer_was_stopped_)
+            std::fprintf(stderr,
+                         "shoal: stopped while the writer process was held stopped (SIGSTOP) for %.0f s: the "
+                         "records not yet written are not in %s%s\n",
+                         std::max(1.0, o_.grace_s), output, ends.c_str());
         else
             std::fprintf(stderr,
                          "shoal: stopped while the output took no more records for %.0f s (%s): the "
@@ -1403,6 +1409,7 @@ private:
     bool stop_now_ = false;      // a second stop signal, or SIGQUIT
     bool workers_ended_ = false;  // end_workers_when_due() has ended the workers left
     bool writer_ended_ = false;  // killed by end_writer_when_due
+    bool writer_was_stopped_ = false;  // ... while held by SIGSTOP
     bool lines_left_ = false;    // lines a stopped run leaves without a record (to --resume)
     std::optional<std::chrono::steady_clock::time_point> stop_at_, stop_now_at_, last_output_move_;
     std::uint64_t output_written_ = 0;  // the output extent when output_moved() last looked

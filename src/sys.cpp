@@ -74,6 +74,16 @@ int standard_stream_for(const std::string& path) {
     return -1;
 }
 
+bool process_stopped(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    std::getline(in, stat);
+    // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, the state follows its last ')'.
+    const std::size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) return false;
+    return stat[close + 2] == 'T' || stat[close + 2] == 't';
+}
+
 std::string path_of_fd(int fd) {
     std::error_code ec;
     const std::string path = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec).string();

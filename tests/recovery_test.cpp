@@ -1035,6 +1035,28 @@ TEST_CASE("recovery: a worker held (SIGSTOP) at a stop is ended after --grace, i
     resume_finishes(dir, n);
 }
 
+TEST_CASE("recovery: a writer held (SIGSTOP) at a stop is ended, and the message says so, not that the output "
+          "took nothing",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const int n = 30;
+    background_process shoal = slow_crawl(site, dir, n, 300, {"-p", "1", "-c", "4", "--grace", "1"});
+    std::vector<pid_t> writer;
+    for (int i = 0; i < 200 && writer.empty(); ++i) {
+        std::this_thread::sleep_for(50ms);
+        writer = shoal::test::children_titled(shoal.pid(), "shoal: writer");
+    }
+    REQUIRE(writer.size() == 1);
+    ::kill(writer[0], SIGSTOP);
+    std::this_thread::sleep_for(300ms);
+    ::kill(shoal.pid(), SIGINT);
+    const std::string err = stopped_run_err(shoal, dir, 20s);
+    CHECK(err.find("stopped while the writer process was held stopped (SIGSTOP) for 1 s") != std::string::npos);
+    CHECK(err.find("took no more records") == std::string::npos);
+    resume_finishes(dir, n);
+}
+
 TEST_CASE("recovery: one run at a time writes an output, and a --resume right after a killed supervisor "
           "finishes exactly once",
           "[recovery]") {

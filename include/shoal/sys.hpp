@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
 
@@ -35,6 +37,10 @@ int standard_stream_for(const std::string& path);
 // reports, not data (as root, /proc/version opens for writing and fails on
 // the first write); nullptr for any other file.
 const char* kernel_file_system(int fd);
+
+// Whether process `pid` is stopped (SIGSTOP, SIGTSTP, a tracer), as
+// /proc/PID/stat says; false when it cannot be read.
+bool process_stopped(pid_t pid);
 
 // The path the file open as `fd` has now (it follows a rename), from
 // /proc/self/fd; "" when it has none (deleted, a pipe) or /proc says nothing.
