@@ -194,6 +194,17 @@ bool same_url_as_record(const existing_output& out, const input_line& line, outp
     return true;
 }
 
+std::size_t joined_url_length(const existing_output& out, const input_line& line, output_format format) {
+    std::optional<std::size_t> want;
+    for (const auto* kept : {&out.first_urls, &out.last_urls})
+        if (const auto it = kept->find(line.number); it != kept->end()) want = it->second;
+    if (!want) return 0;
+    const std::size_t longest = std::min(line.text.size(), url_source::max_line_bytes);
+    for (std::size_t n = 1; n < longest; ++n)
+        if (hash_of(written_url(std::string_view(line.text).substr(0, n), format)) == *want) return n;
+    return 0;
+}
+
 std::string fingerprint_path(const std::string& output) {
     // Beside the file the name leads to: -o /dev/stdout onto a file, or a
     // link, puts it where a later --resume -o FILE looks (not in /dev).

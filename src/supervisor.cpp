@@ -732,6 +732,21 @@ private:
     void refuse_other_list() {
         if (stopping_) return;
         stopping_ = true;
+        // The list's last line had no line end and lines were added after it.
+        if (const std::size_t joined = joined_url_length(earlier_, *other_list_, o_.format); joined > 0) {
+            std::fprintf(stderr,
+                         "shoal: resume: line %llu of %s is '%s', whose start '%s' is the URL the record of line "
+                         "%llu in %s has: the list's last line had no line end, and what was added after it "
+                         "joined it. %s; put a line break after '%s' and resume\n",
+                         static_cast<unsigned long long>(other_list_->number),
+                         o_.input == "-" ? "the URL list on stdin" : o_.input.c_str(),
+                         other_list_->text.substr(0, 200).c_str(), other_list_->text.substr(0, joined).c_str(),
+                         static_cast<unsigned long long>(other_list_->number), o_.output.c_str(),
+                         workers_started_ == 0 ? "Nothing was fetched" : "Stopping",
+                         other_list_->text.substr(0, joined).c_str());
+            if (workers_started_ == 0 && replaced_run_file_) restore_run_file(o_, *replaced_run_file_);
+            return;
+        }
         std::fprintf(stderr,
                      "shoal: resume: line %llu of %s is '%s', but the record of line %llu in %s is "
                      "for another URL: this is not the list the run started with. %s; resume with "

@@ -1475,6 +1475,34 @@ TEST_CASE("recovery: a --resume --force refused before any fetch leaves the run 
     CHECK(csv_again.exit_code == 0);
 }
 
+TEST_CASE("recovery: lines appended to a list whose last line had no line end are named as joined to it",
+          "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    const std::string a = site.url("/p/1.html"), b = site.url("/p/2.html"), c = site.url("/p/3.html");
+    shoal::test::write_file(dir / "urls.txt", a + "\n" + b);  // no line end after the last line
+    auto first = shoal::test::run_process(crawl_args(dir / "urls.txt", dir / "out.jsonl", {}), "", 60s);
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    const std::string records = shoal::test::read_file(dir / "out.jsonl");
+    shoal::test::write_file(dir / "urls.txt", a + "\n" + b + c + "\n");  // what `echo URL >> urls.txt` does
+    auto resumed = shoal::test::run_process(crawl_args(dir / "urls.txt", dir / "out.jsonl", {"--resume"}), "", 60s);
+    INFO(resumed.err);
+    CHECK(resumed.exit_code == 1);
+    CHECK_THAT(resumed.err, Catch::Contains("line 2 of " + (dir / "urls.txt").string() + " is '" + b + c +
+                                            "', whose start '" + b + "' is the URL the record of line 2") &&
+                                Catch::Contains("the list's last line had no line end, and what was added after it "
+                                                "joined it. Nothing was fetched; put a line break after '" + b +
+                                                "' and resume"));
+    CHECK(shoal::test::read_file(dir / "out.jsonl") == records);
+    // With the line break, the added line is crawled.
+    shoal::test::write_file(dir / "urls.txt", a + "\n" + b + "\n" + c + "\n");
+    auto fixed = shoal::test::run_process(crawl_args(dir / "urls.txt", dir / "out.jsonl", {"--resume"}), "", 60s);
+    INFO(fixed.err);
+    CHECK(fixed.exit_code == 0);
+    CHECK(shoal::test::read_jsonl(dir / "out.jsonl").size() == 3);
+}
+
 TEST_CASE("recovery: records sent to a file through stdout get a run file, and -o FILE --resume checks the options",
           "[recovery]") {
     local_site site;

@@ -37,6 +37,12 @@ struct existing_output {
 // the writer writes it. The input is then another list than the one the run started with.
 bool same_url_as_record(const existing_output& out, const input_line& line, output_format format);
 
+// For a line that same_url_as_record() refused: the length of the start of
+// line.text that is its record's url, when there is one (0: none). A list
+// whose last line had no line end, appended to, joins the lines added to
+// that last line ("http://a/1http://a/2").
+std::size_t joined_url_length(const existing_output& out, const input_line& line, output_format format);
+
 // Reads the output at path (JSONL or CSV), marks each record's line done,
 // and truncates a torn last record. A CSV record may span several lines (a
 // quoted field with line breaks). A missing or empty file gives {}.
