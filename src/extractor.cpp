@@ -1018,12 +1018,11 @@ std::size_t ld_open_before(std::string_view text, std::size_t at, std::size_t re
     return std::string_view::npos;
 }
 
-// Calls member(key, value) for each member of the object whose '{' is at
-// text[open] whose value is a string, up to `end`: strings read whole,
-// nested values skipped.
-template <typename Member>
-void ld_string_members(std::string_view text, std::size_t open, std::size_t end, Member member) {
-    std::string_view previous;  // the last string at the object's level
+// Calls on_string(str, depth, after_colon) for each string of the object
+// whose '{' is at text[open], up to `end` (depth 0: the object's own level;
+// after_colon: a member's value, not its key), until it returns false.
+template <typename OnString>
+void ld_walk_strings(std::string_view text, std::size_t open, std::size_t end, OnString on_string) {
     bool after_colon = false;
     int depth = 0;
     for (std::size_t i = open + 1; i < end; ++i) {
@@ -1031,10 +1030,8 @@ void ld_string_members(std::string_view text, std::size_t open, std::size_t end,
         if (c == '"') {
             std::size_t j = i + 1;
             while (j < end && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-            if (j >= end) break;
-            const std::string_view str = text.substr(i + 1, j - i - 1);
-            if (depth == 0 && after_colon) member(previous, str);
-            if (depth == 0) previous = str;
+            if (j >= end) return;
+            if (!on_string(text.substr(i + 1, j - i - 1), depth, after_colon)) return;
             after_colon = false;
             i = j;
         } else if (c == ':') {
@@ -1042,30 +1039,33 @@ void ld_string_members(std::string_view text, std::size_t open, std::size_t end,
         } else if (c == '{' || c == '[') {
             ++depth;
         } else if (c == '}' || c == ']') {
-            if (depth-- == 0) break;
+            if (depth-- == 0) return;
         }
     }
+}
+
+// Calls member(key, value) for each member of the object whose '{' is at
+// text[open] whose value is a string, up to `end`: strings read whole,
+// nested values skipped.
+template <typename Member>
+void ld_string_members(std::string_view text, std::size_t open, std::size_t end, Member member) {
+    std::string_view previous;  // the last string at the object's level
+    ld_walk_strings(text, open, end, [&](std::string_view str, int depth, bool after_colon) {
+        if (depth == 0 && after_colon) member(previous, str);
+        if (depth == 0) previous = str;
+        return true;
+    });
 }
 
 // Whether the object whose '{' is at text[open] has a "lowPrice" member
 // (of any value), looked for up to `end`.
 bool ld_has_low_price(std::string_view text, std::size_t open, std::size_t end) {
-    int depth = 0;
-    for (std::size_t i = open + 1; i < end; ++i) {
-        const char c = text[i];
-        if (c == '"') {
-            std::size_t j = i + 1;
-            while (j < end && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-            if (j >= end) return false;
-            if (depth == 0 && text.substr(i + 1, j - i - 1) == "lowPrice") return true;
-            i = j;
-        } else if (c == '{' || c == '[') {
-            ++depth;
-        } else if (c == '}' || c == ']') {
-            if (depth-- == 0) return false;
-        }
-    }
-    return false;
+    bool found = false;
+    ld_walk_strings(text, open, end, [&](std::string_view str, int depth, bool after_colon) {
+        found = depth == 0 && !after_colon && str == "lowPrice";
+        return !found;
+    });
+    return found;
 }
 
 // The object around text[at], its start looked for within 4 KiB before and
