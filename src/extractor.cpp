@@ -639,21 +639,45 @@ bool has_old_price_mark(std::string_view tag) {
     return maybe && std::any_of(std::begin(old_price_marks), std::end(old_price_marks), marks_at);
 }
 
-// Whether the element whose text starts at `inside` shows a struck or old
-// price: it, or an element opened right before it (only whitespace and
-// start tags between), is <s>, <del> or <strike> or has an old-price mark.
-bool old_price_at(std::string_view text, std::size_t inside) {
+// Whether the element whose text starts at `inside`, or an element opened
+// right before it (only whitespace and start tags between, four at most),
+// has a start tag that `marked` says yes to.
+template <typename Marked>
+bool enclosing_tag_marked(std::string_view text, std::size_t inside, Marked marked) {
     std::size_t end = inside;  // just past the '>' of the tag looked at
     for (int depth = 0; depth < 4 && end > 0 && text[end - 1] == '>'; ++depth) {
         const std::size_t lt = text.rfind('<', end - 1);
         if (lt == std::string_view::npos) return false;
         const std::string_view tag = text.substr(lt, end - lt);
         if (tag.size() < 2 || tag[1] == '/' || tag[1] == '!') return false;  // not an enclosing element
-        if (struck_tag(tag) || has_old_price_mark(tag)) return true;
+        if (marked(tag)) return true;
         end = lt;
         while (end > 0 && is_space(text[end - 1])) --end;
     }
     return false;
+}
+
+// Whether the element whose text starts at `inside` shows a struck or old
+// price: it, or an element opened right before it, is <s>, <del> or
+// <strike> or has an old-price mark.
+bool old_price_at(std::string_view text, std::size_t inside) {
+    return enclosing_tag_marked(text, inside,
+                                [](std::string_view tag) { return struck_tag(tag) || has_old_price_mark(tag); });
+}
+
+// Class names and ids of a price without tax shown beside the one with it
+// (Magento's "price-excluding-tax", PrestaShop's "product-without-taxes").
+constexpr std::string_view net_price_marks[] = {
+    "excluding-tax", "excluding_tax", "excl-tax", "excl_tax", "tax-excl", "price-excl", "without-tax",
+    "ex-vat", "excl-vat", "exc-vat",
+};
+
+bool net_price_at(std::string_view text, std::size_t inside) {
+    return enclosing_tag_marked(text, inside, [](std::string_view tag) {
+        return std::any_of(std::begin(net_price_marks), std::end(net_price_marks), [&](std::string_view mark) {
+            return find_ascii_nocase(tag, mark) != std::string_view::npos;
+        });
+    });
 }
 
 // Words that label an old price where it is shown ("Was $29.99", "List
@@ -723,11 +747,17 @@ std::size_t current_label_after(std::string_view s, std::size_t from) {
     return std::string_view::npos;
 }
 
-// Whether the text shown right before the element whose text starts at
-// `inside` ends with an old-price label ("Was: <span class=price>",
-// "<span>UVP</span> <span class=price>"): looked for past at most four
-// tags and whitespace, within 256 bytes.
-bool old_label_before(std::string_view text, std::size_t inside) {
+// The text shown right before the element whose text starts at `inside`
+// ("Was: <span class=price>", "<span>UVP</span> <span class=price>"),
+// looked for past at most four tags and whitespace, within 256 bytes: its
+// last run of text (64 bytes at most), without a colon at its end (then
+// `colon`) or a note in brackets before that ("通常価格(税込)：").
+struct label_before {
+    std::string_view run;
+    bool colon = false;
+};
+
+label_before shown_label_before(std::string_view text, std::size_t inside) {
     const std::size_t floor = inside > 256 ? inside - 256 : 0;
     std::size_t end = inside;
     for (int tags = 0; end > floor; ) {
@@ -737,7 +767,7 @@ bool old_label_before(std::string_view text, std::size_t inside) {
             end -= 6;
         } else if (text[end - 1] == '>') {
             const std::size_t lt = text.substr(floor, end - 1 - floor).rfind('<');
-            if (lt == std::string_view::npos || ++tags > 4) return false;
+            if (lt == std::string_view::npos || ++tags > 4) return {};
             end = floor + lt;
         } else {
             break;
@@ -746,7 +776,8 @@ bool old_label_before(std::string_view text, std::size_t inside) {
     // The text before `end`, back to the tag before it.
     std::size_t begin = end;
     while (begin > floor && text[begin - 1] != '>' && end - begin < 64) --begin;
-    std::string_view run = text.substr(begin, end - begin);
+    label_before label{text.substr(begin, end - begin)};
+    std::string_view& run = label.run;
     auto trim = [&] {
         for (;;) {
             if (!run.empty() && is_space(run.back())) run.remove_suffix(1);
@@ -755,8 +786,8 @@ bool old_label_before(std::string_view text, std::size_t inside) {
         }
     };
     trim();
-    const bool colon = run.ends_with(':') || run.ends_with("\uFF1A");  // or a full-width one
-    if (colon) run.remove_suffix(run.ends_with(':') ? 1 : 3);
+    label.colon = run.ends_with(':') || run.ends_with("\uFF1A");  // or a full-width one
+    if (label.colon) run.remove_suffix(run.ends_with(':') ? 1 : 3);
     trim();
     // A note in brackets after the label: "通常価格(税込)：", "Was (incl. VAT):".
     for (std::string_view close : {")", "\uFF09"}) {
@@ -768,21 +799,61 @@ bool old_label_before(std::string_view text, std::size_t inside) {
         if (open != std::string_view::npos && run.size() - open <= 32) run = run.substr(0, open);
         trim();
     }
-    std::string_view start = run;
+    return label;
+}
+
+// Whether run ends with `label` as a whole word.
+bool ends_with_label(std::string_view run, std::string_view label) {
+    if (run.size() < label.size()) return false;
+    const std::size_t at = run.size() - label.size();
+    return matches_nocase_at(run, at, label) && (at == 0 || !ascii_letter(run[at - 1]));
+}
+
+// Whether the text shown right before the element whose text starts at
+// `inside` ends with an old-price label.
+bool old_label_before(std::string_view text, std::size_t inside) {
+    const label_before label = shown_label_before(text, inside);
+    std::string_view start = label.run;
     while (!start.empty() && is_space(start.front())) start.remove_prefix(1);
-    if (colon && std::any_of(std::begin(reference_price_labels), std::end(reference_price_labels),
-                             [&](std::string_view label) { return label_at(start, 0, label); }))
+    if (label.colon && std::any_of(std::begin(reference_price_labels), std::end(reference_price_labels),
+                                   [&](std::string_view l) { return label_at(start, 0, l); }))
         return true;
-    return std::any_of(std::begin(old_price_labels), std::end(old_price_labels), [&](std::string_view label) {
-        const bool needs_colon = label.ends_with(':');
+    return std::any_of(std::begin(old_price_labels), std::end(old_price_labels), [&](std::string_view l) {
+        const bool needs_colon = l.ends_with(':');
         if (needs_colon) {
-            if (!colon) return false;
-            label.remove_suffix(1);
+            if (!label.colon) return false;
+            l.remove_suffix(1);
         }
-        if (run.size() < label.size()) return false;
-        const std::size_t at = run.size() - label.size();
-        return matches_nocase_at(run, at, label) && (at == 0 || !ascii_letter(run[at - 1]));
+        return ends_with_label(label.run, l);
     });
+}
+
+// Labels of a price without tax shown beside the one with it ("Excl. Tax:
+// €10.00 Incl. Tax: €12.10"), matched at the end of the text before it.
+constexpr std::string_view net_price_labels[] = {
+    "excl. tax", "excl tax", "excluding tax", "excl. vat", "excl vat", "ex. vat", "ex vat", "excluding vat",
+    "exkl. mwst.", "exkl. mwst", "netto", "hors taxes", "excl. btw", "exkl. moms",
+};
+
+bool net_label_before(std::string_view text, std::size_t inside) {
+    const std::string_view run = shown_label_before(text, inside).run;
+    return std::any_of(std::begin(net_price_labels), std::end(net_price_labels),
+                       [&](std::string_view l) { return ends_with_label(run, l); });
+}
+
+// Marks and labels of the price with tax, looked for within 1 KiB after a
+// price without it: only then does that one give way (a shop that shows
+// prices without tax alone keeps its price, not a related product's).
+constexpr std::string_view gross_price_marks[] = {
+    "including-tax", "including_tax", "incl-tax", "incl_tax", "tax-incl", "price-incl", "with-tax",
+    "incl. tax", "incl tax", "including tax", "incl. vat", "incl vat", "inc. vat", "inc vat", "including vat",
+    "inkl. mwst", "brutto", "ttc", "incl. btw", "inkl. moms",
+};
+
+bool gross_price_after(std::string_view text, std::size_t at) {
+    const std::string_view after = text.substr(at, 1024);
+    return std::any_of(std::begin(gross_price_marks), std::end(gross_price_marks),
+                       [&](std::string_view m) { return find_ascii_nocase(after, m) != std::string_view::npos; });
 }
 
 bool has_digit(std::string_view s) {
@@ -1118,9 +1189,12 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     const std::size_t where = capture.starts_with("<!--") && inside > 0 ? inside - 1 : at;
     if (rule.markup && literals.hidden_end(where) != 0) return verdict::reject;
     if (rule.source != price_source::visible) return verdict::take;
-    return old_price_at(text, inside) || old_label_before(text, inside) ||
-                   literals.visible_at(capture, [&] { return read_visible(text, capture); }).only_old
-               ? verdict::old
+    if (old_price_at(text, inside) || old_label_before(text, inside) ||
+        literals.visible_at(capture, [&] { return read_visible(text, capture); }).only_old)
+        return verdict::old;
+    // A price without tax gives way to the one with it beside it.
+    return (net_price_at(text, inside) || net_label_before(text, inside)) && gross_price_after(text, at)
+               ? verdict::second
                : verdict::take;
 }
 

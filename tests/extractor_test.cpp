@@ -817,6 +817,27 @@ TEST_CASE("extractor: a price of zero gives way to any other price", "[extractor
     check_price(run("<span class=\"price\">$0.00</span><span class=\"price\">$0</span>"), "0.00", "USD");
 }
 
+TEST_CASE("extractor: a price without tax gives way to the price with tax beside it", "[extractor]") {
+    // Magento 1 showing both: the price without tax comes first.
+    check_price(run(product_page("", "<div class=\"price-box\"><span class=\"price-excluding-tax\"><span "
+                                     "class=\"label\">Excl. Tax:</span> <span class=\"price\" "
+                                     "id=\"price-excluding-tax-1\">\u20ac10.00</span></span>\n<span "
+                                     "class=\"price-including-tax\"><span class=\"label\">Incl. Tax:</span> <span "
+                                     "class=\"price\" id=\"price-including-tax-1\">\u20ac12.10</span></span></div>")),
+                "12.10", "EUR");
+    // Told by the label alone.
+    check_price(run(product_page("", "<p>Excl. VAT: <span class=\"price\">\u00a3100.00</span></p><p>Incl. VAT: "
+                                     "<span class=\"price\">\u00a3120.00</span></p>")),
+                "120.00", "GBP");
+    // A shop that shows the price without tax alone keeps it, not a related product's.
+    check_price(run(product_page("", "<p>Excl. Tax: <span class=\"price\">\u20ac10.00</span></p>")), "10.00", "EUR");
+    // Magento 2 puts the price with tax first: taken as it comes.
+    check_price(run(product_page("", "<span class=\"price-wrapper price-including-tax\"><span "
+                                     "class=\"price\">\u20ac12.10</span></span><span class=\"price-wrapper "
+                                     "price-excluding-tax\"><span class=\"price\">\u20ac10.00</span></span>")),
+                "12.10", "EUR");
+}
+
 TEST_CASE("extractor: a sale price meta wins over the price meta", "[extractor]") {
     check_price(run("<meta property=\"product:price:amount\" content=\"29.99\">"
                     "<meta property=\"product:sale_price:amount\" content=\"19.99\">"
