@@ -1,8 +1,8 @@
 // Fuzzes robots.txt parsing and matching. The input is the file; the paths
 // checked are the rule values it holds (so matches happen) and a few fixed
 // ones, for the token "shoal" and the empty token. For every check:
-// /robots.txt is allowed, and a verdict names the rule that decided it
-// ("Allow: /..." or "Disallow: /...", or nothing when allowed by no rule);
+// /robots.txt is allowed, and a verdict names the rule that decided it as
+// written ("Allow: /..." or "Disallow: ...", or nothing when allowed by no rule);
 // a Crawl-delay, when there is one, is a finite number >= 0.
 #include <cmath>
 #include <cstddef>
@@ -23,9 +23,11 @@ void check(const shoal::robots_rules& rules, std::string_view target) {
         return;
     }
     const std::string_view want = v.allowed ? "Allow: " : "Disallow: ";
-    if (!v.rule.starts_with(want)) std::abort();
+    if (!v.rule.starts_with(want) || v.rule.size() == want.size()) std::abort();
+    // An Allow that is no path matches nothing; a Disallow is quoted as
+    // written, whatever it starts with ("Disallow: private" is read as /private).
     const char first = v.rule[want.size()];
-    if (first != '/' && first != '*') std::abort();
+    if (v.allowed && first != '/' && first != '*') std::abort();
 }
 
 }  // namespace
