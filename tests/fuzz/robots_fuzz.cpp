@@ -24,10 +24,11 @@ void check(const shoal::robots_rules& rules, std::string_view target) {
     }
     const std::string_view want = v.allowed ? "Allow: " : "Disallow: ";
     if (!v.rule.starts_with(want) || v.rule.size() == want.size()) std::abort();
-    // An Allow that is no path matches nothing; a Disallow is quoted as
-    // written, whatever it starts with ("Disallow: private" is read as /private).
+    // An Allow that is no path matches nothing (a backslash before the query is
+    // a '/', as in URLs); a Disallow is quoted as written, whatever it starts
+    // with ("Disallow: private" is read as /private).
     const char first = v.rule[want.size()];
-    if (v.allowed && first != '/' && first != '*') std::abort();
+    if (v.allowed && first != '/' && first != '*' && first != '\\') std::abort();
 }
 
 }  // namespace
