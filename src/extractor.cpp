@@ -841,6 +841,56 @@ bool net_label_before(std::string_view text, std::size_t inside) {
                        [&](std::string_view l) { return ends_with_label(run, l); });
 }
 
+// Labels written after a price without tax ("16,66 € HT", "16,80 €
+// <small>zzgl. MwSt.</small>"). Not "zzgl. Versand" (plus shipping), which
+// follows prices with tax too.
+constexpr std::string_view net_price_labels_after[] = {
+    "ht", "h.t.", "hors taxes", "zzgl. mwst", "zzgl. ust", "exkl. mwst", "excl. vat", "excl vat", "ex. vat",
+    "ex vat", "excl. tax", "excl tax", "+ vat", "plus vat", "netto", "excl. btw", "exkl. moms", "sin iva",
+    "+ iva", "iva excluida", "iva esclusa",
+};
+
+// Whether the price text `capture` (an element's text up to its first tag)
+// is followed by a net-price label: in it, after the amount, or in the
+// text shown right after the element (past at most four tags and
+// whitespace).
+bool net_label_after(std::string_view text, std::string_view capture) {
+    if (capture.empty() || capture.front() == '<') return false;
+    auto label_starts = [](std::string_view run) {
+        for (;;) {  // past blanks and the currency's signs
+            if (!run.empty() && (is_space(run.front()) || run.front() == '*')) run.remove_prefix(1);
+            else if (run.starts_with("&nbsp;")) run.remove_prefix(6);
+            else break;
+        }
+        return std::any_of(std::begin(net_price_labels_after), std::end(net_price_labels_after),
+                           [&](std::string_view l) { return label_at(run, 0, l); });
+    };
+    // In the element's text: what follows its last digit, past a currency.
+    const std::size_t last_digit = capture.find_last_of("0123456789");
+    if (last_digit == std::string_view::npos) return false;
+    std::string_view rest = capture.substr(last_digit + 1);
+    for (std::size_t i = 0; i < rest.size() && i < 24; ++i) {
+        if ((i == 0 || !ascii_letter(rest[i - 1])) && label_starts(rest.substr(i))) return true;
+    }
+    // After the element.
+    std::size_t at = static_cast<std::size_t>(capture.data() - text.data()) + capture.size();
+    const std::size_t limit = std::min(text.size(), at + 256);
+    for (int tags = 0; at < limit;) {
+        if (is_space(text[at])) {
+            ++at;
+        } else if (text.substr(at).starts_with("&nbsp;")) {
+            at += 6;
+        } else if (text[at] == '<') {
+            const std::size_t gt = text.find('>', at);
+            if (gt == std::string_view::npos || gt >= limit || ++tags > 4) return false;
+            at = gt + 1;
+        } else {
+            break;
+        }
+    }
+    return at < limit && label_starts(text.substr(at, std::min<std::size_t>(64, limit - at)));
+}
+
 // Marks and labels of the price with tax, looked for within 1 KiB after a
 // price without it: only then does that one give way (a shop that shows
 // prices without tax alone keeps its price, not a related product's).
@@ -1193,7 +1243,8 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
         literals.visible_at(capture, [&] { return read_visible(text, capture); }).only_old)
         return verdict::old;
     // A price without tax gives way to the one with it beside it.
-    return (net_price_at(text, inside) || net_label_before(text, inside)) && gross_price_after(text, at)
+    return (net_price_at(text, inside) || net_label_before(text, inside) || net_label_after(text, capture)) &&
+                   gross_price_after(text, at)
                ? verdict::second
                : verdict::take;
 }

@@ -831,6 +831,19 @@ TEST_CASE("extractor: a price without tax gives way to the price with tax beside
                 "120.00", "GBP");
     // A shop that shows the price without tax alone keeps it, not a related product's.
     check_price(run(product_page("", "<p>Excl. Tax: <span class=\"price\">\u20ac10.00</span></p>")), "10.00", "EUR");
+    // Told by a label after it, in the element or right after it.
+    check_price(run(product_page("", "<span class=\"price\">16,66 \u20ac HT</span> <span class=\"price\">19,99 "
+                                     "\u20ac TTC</span>")),
+                "19.99", "EUR");
+    check_price(run(product_page("", "<span class=\"price\">16,80 \u20ac</span> <small>zzgl. MwSt.</small><br>"
+                                     "<span class=\"price\">19,99 \u20ac</span> <small>inkl. MwSt.</small>")),
+                "19.99", "EUR");
+    // "zzgl. Versand" (plus shipping) follows prices with tax: no net price.
+    check_price(run(product_page("", "<span class=\"price\">19,99 \u20ac</span> <small>inkl. MwSt. zzgl. "
+                                     "Versand</small>")),
+                "19.99", "EUR");
+    check_price(run(product_page("", "<span class=\"price\">16,80 \u20ac</span> <small>zzgl. MwSt.</small>")),
+                "16.80", "EUR");
     // Magento 2 puts the price with tax first: taken as it comes.
     check_price(run(product_page("", "<span class=\"price-wrapper price-including-tax\"><span "
                                      "class=\"price\">\u20ac12.10</span></span><span class=\"price-wrapper "
