@@ -167,7 +167,7 @@ double score(const std::u32string& text, script kind) {
     if (non_ascii == 0) return 0;
     // Japanese text always has kana (its particles are hiragana); Chinese
     // text read as EUC-JP or Shift_JIS gives kanji alone.
-    if (kind == script::japanese && std::none_of(text.begin(), text.end(), kana)) points /= 2;
+    if (kind == script::japanese && points > 0 && std::none_of(text.begin(), text.end(), kana)) points /= 2;
     return points / static_cast<double>(non_ascii);
 }
 
@@ -197,10 +197,12 @@ std::string_view guess_legacy_charset(std::string_view body) {
     const auto non_ascii = static_cast<std::size_t>(
         std::count_if(sample.begin(), sample.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }));
     if (non_ascii < min_non_ascii) return candidates[0].charset;
-    // A character cut by the sample's end is not the candidate's fault:
-    // the non-ASCII bytes there are left out.
+    // A character cut by the sample's end is not the candidate's fault: the
+    // non-ASCII bytes there, as many as one character may have (three), are
+    // left out. (Text may run for kilobytes without an ASCII byte.)
     if (sample.size() == sample_bytes)
-        while (!sample.empty() && static_cast<unsigned char>(sample.back()) >= 0x80) sample.remove_suffix(1);
+        for (int n = 0; n < 3 && !sample.empty() && static_cast<unsigned char>(sample.back()) >= 0x80; ++n)
+            sample.remove_suffix(1);
     std::string_view best = candidates[0].charset;
     double best_score = 0;
     for (const candidate& c : candidates) {

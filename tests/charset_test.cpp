@@ -155,6 +155,12 @@ TEST_CASE("charset: an undeclared legacy page is told by its text") {
         // What the page declares still wins.
         CHECK(shoal::detect_charset(body, "text/html; charset=iso-8859-5") == "ISO-8859-5");
     }
+    // Text that runs past the 16 KiB sample without an ASCII byte is still read whole.
+    std::string run_on;
+    while (run_on.size() < 40000) run_on += "这是一个没有声明字符集的中文网页我们的产品价格很便宜欢迎大家来购买";
+    const std::string long_page = "<html><head><title>" + encode("商品", "GBK") + "</title></head><body><p>" +
+                                  encode(run_on, "GBK") + "</p></body></html>";
+    CHECK(shoal::detect_charset(long_page, "") == "GB18030");
     // Too little non-ASCII text to tell: windows-1252, as without a guess.
     CHECK(shoal::detect_charset(page("", encode("日本", "SHIFT_JIS")), "") == "WINDOWS-1252");
     CHECK(shoal::detect_charset(page("", "Caf\xE9 \xA9 2024"), "") == "WINDOWS-1252");
