@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory_resource>
@@ -1157,6 +1158,8 @@ void ld_walk_strings(std::string_view text, std::size_t open, std::size_t end, O
             i = j;
         } else if (c == ':') {
             after_colon = true;
+        } else if (c == ',') {
+            after_colon = false;  // a value that is no string (40.00, null) ended
         } else if (c == '{' || c == '[') {
             ++depth;
         } else if (c == '}' || c == ']') {
@@ -1219,8 +1222,9 @@ ld_offer ld_offer_at(std::string_view text, std::size_t at, bool range_possible)
 // (taken when the rule has no match worth taking: an offer out of stock);
 // an old price (taken only when the rule has no other match, and giving
 // way to a later rule's value); or no match at all (a "price" key outside
-// JSON-LD).
-enum class verdict { take, second, old, reject };
+// JSON-LD); or a price without tax shown beside the price with it, which
+// gives way to the next match when that one is its price with tax.
+enum class verdict { take, second, old, reject, net };
 
 verdict judge(const compiled_rule& rule, std::string_view text, std::string_view capture,
               literal_positions& literals) {
@@ -1245,7 +1249,7 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     // A price without tax gives way to the one with it beside it.
     return (net_price_at(text, inside) || net_label_before(text, inside) || net_label_after(text, capture)) &&
                    gross_price_after(text, at)
-               ? verdict::second
+               ? verdict::net
                : verdict::take;
 }
 
@@ -1270,14 +1274,18 @@ constexpr int max_unread = 16;
 // included, and counts as read without a value; so does an old (or second)
 // match once the rule holds an old (or second) value.
 // When `old_taken` is given, it says whether out is an old one.
-template <typename Read, typename Value, typename Weak = bool (*)(const Value&)>
+// A price without tax (verdict::net) is taken unless the match right after
+// it reads as its price with tax (with_tax(net, next)): then that one is.
+template <typename Read, typename Value, typename Weak = bool (*)(const Value&),
+          typename WithTax = bool (*)(const Value&, const Value&)>
 void first_value(const compiled_rule& rule, std::string_view text, literal_positions& literals,
                  Read read, std::optional<Value>& out, Weak weak = [](const Value&) { return false; },
-                 bool* old_taken = nullptr) {
+                 bool* old_taken = nullptr,
+                 WithTax with_tax = [](const Value&, const Value&) { return false; }) {
     constexpr std::size_t npos = std::string_view::npos;
     std::size_t at = literals.find(rule.literal);
     if (at == npos) return;
-    std::optional<Value> second, old, weak_one;
+    std::optional<Value> second, old, weak_one, net;
     int unread = 0;
     // Whether the match m ends the search: one taken that reads as a value
     // (then in out), or one too many without a value. The first old one
@@ -1286,7 +1294,16 @@ void first_value(const compiled_rule& rule, std::string_view text, literal_posit
         if (!m) return true;  // no group took part: nothing to read
         const verdict v = judge(rule, text, *m, literals);
         if (v == verdict::reject) return false;
-        std::optional<Value>& keep = v == verdict::old ? old : v == verdict::second ? second : out;
+        if (net) {  // the match after a price without tax: its price with tax, or not
+            std::optional<Value> value = read(*m);
+            const bool gross = value && v != verdict::old && !weak(*value) && with_tax(*net, *value);
+            out = gross ? std::move(value) : std::move(net);
+            return true;
+        }
+        std::optional<Value>& keep = v == verdict::old      ? old
+                                     : v == verdict::second ? second
+                                     : v == verdict::net    ? net
+                                                            : out;
         if (keep) return ++unread == max_unread;  // each was read to judge it
         std::optional<Value> value = read(*m);
         if (!value) return ++unread == max_unread;
@@ -1299,6 +1316,10 @@ void first_value(const compiled_rule& rule, std::string_view text, literal_posit
     };
     auto finish = [&] {
         if (out) return;
+        if (net) {
+            out = std::move(net);
+            return;
+        }
         if (old_taken != nullptr) *old_taken = !second && old;
         out = second ? std::move(second) : old ? std::move(old) : std::move(weak_one);
     };
@@ -1636,9 +1657,20 @@ std::optional<price> builtin_price(const std::vector<compiled_rule>& rules, cons
         };
         std::optional<std::pair<price, std::size_t>> found;
         bool old_taken = false;
+        // The price with tax shown after one without: in the same currency,
+        // at most 28 % more (no VAT is higher), and not another product's.
+        auto with_tax = [&](const std::pair<price, std::size_t>& net, const std::pair<price, std::size_t>& next) {
+            if (!net.first.currency.empty() && !next.first.currency.empty() && net.first.currency != next.first.currency)
+                return false;
+            const double without = std::strtod(net.first.amount.c_str(), nullptr);
+            const double with = std::strtod(next.first.amount.c_str(), nullptr);
+            return without > 0 && with >= without && with <= without * 1.28 &&
+                   !related_before(html, next.second, literals);
+        };
         first_value(
             rule, html, literals, price_at, found,
-            [](const std::pair<price, std::size_t>& p) { return zero_amount(p.first.amount); }, &old_taken);
+            [](const std::pair<price, std::size_t>& p) { return zero_amount(p.first.amount); }, &old_taken,
+            with_tax);
         if (!found || (visible && (unavailable_before(unavailable, html, found->second, literals) ||
                                    related_before(html, found->second, literals))))
             continue;

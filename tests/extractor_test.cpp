@@ -844,6 +844,21 @@ TEST_CASE("extractor: a price without tax gives way to the price with tax beside
                 "19.99", "EUR");
     check_price(run(product_page("", "<span class=\"price\">16,80 \u20ac</span> <small>zzgl. MwSt.</small>")),
                 "16.80", "EUR");
+    // Only the price right after it, in its currency and at most 28 % more, is its price with tax:
+    // not a related product's nor a delivery charge, even one said to include VAT.
+    check_price(run("<h1>Drill</h1><div class=\"product-price\"><span class=\"price\">\u00a3100.00</span> <small>"
+                    "Excl. VAT</small></div><div class=\"related\"><h3>R</h3><span class=\"price\">\u00a33.00</span> inc "
+                    "VAT</div>"),
+                "100.00", "GBP");
+    check_price(run("<h1>Drill</h1><div><span class=\"price\">\u00a3100.00</span> <small>Excl. VAT</small></div>"
+                    "<div class=\"xx\"><span class=\"price\">\u00a33.00</span> inc VAT</div>"),
+                "100.00", "GBP");
+    check_price(run("<h1>Drill</h1>Excl. VAT: <span class=\"price\">\u00a3100.00</span> Delivery: <span "
+                    "class=\"price\">\u00a35.00</span> incl. VAT"),
+                "100.00", "GBP");
+    check_price(run("<h1>Drill</h1>Excl. VAT: <span class=\"price\">\u00a3100.00</span> Incl. VAT: <span "
+                    "class=\"price\">\u00a3120.00</span>"),
+                "120.00", "GBP");
     // Magento 2 puts the price with tax first: taken as it comes.
     check_price(run(product_page("", "<span class=\"price-wrapper price-including-tax\"><span "
                                      "class=\"price\">\u20ac12.10</span></span><span class=\"price-wrapper "
@@ -1274,6 +1289,11 @@ TEST_CASE("extractor: an AggregateOffer's own offers give way to its lowPrice", 
     check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"@type\":\"AggregateOffer\",\"offers\":"
                     "{\"@type\":\"Offer\",\"price\":\"35.00\"},\"lowPrice\":\"30.00\",\"priceCurrency\":\"EUR\"}}"
                     "</script>"),
+                "30.00", "EUR");
+    // Its key after a number, null or a nested value is a key too.
+    check_price(run("<script type=\"application/ld+json\">{\"offers\":{\"@type\":\"AggregateOffer\",\"offers\":"
+                    "[{\"@type\":\"Offer\",\"price\":\"35.00\"}],\"highPrice\":40.00,\"offerCount\":null,"
+                    "\"lowPrice\":\"30.00\",\"priceCurrency\":\"EUR\"}}</script>"),
                 "30.00", "EUR");
     // Offers beside an AggregateOffer, not in it, are read as before.
     check_price(run("<script type=\"application/ld+json\">[{\"@type\":\"AggregateOffer\",\"lowPrice\":\"5.00\"},"
