@@ -199,9 +199,19 @@ std::size_t joined_url_length(const existing_output& out, const input_line& line
     for (const auto* kept : {&out.first_urls, &out.last_urls})
         if (const auto it = kept->find(line.number); it != kept->end()) want = it->second;
     if (!want) return 0;
-    const std::size_t longest = std::min(line.text.size(), url_source::max_line_bytes);
+    // Where an added line joined it: an http or https URL starts there.
+    auto url_starts = [](std::string_view rest) {
+        auto is = [&](std::string_view scheme) {
+            return rest.size() >= scheme.size() &&
+                   std::equal(scheme.begin(), scheme.end(), rest.begin(),
+                              [](char a, char b) { return a == (b | (b >= 'A' && b <= 'Z' ? 0x20 : 0)); });
+        };
+        return is("http://") || is("https://");
+    };
+    const std::string_view text = line.text;
+    const std::size_t longest = std::min(text.size(), url_source::max_line_bytes);
     for (std::size_t n = 1; n < longest; ++n)
-        if (hash_of(written_url(std::string_view(line.text).substr(0, n), format)) == *want) return n;
+        if (url_starts(text.substr(n)) && hash_of(written_url(text.substr(0, n), format)) == *want) return n;
     return 0;
 }
 

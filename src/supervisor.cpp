@@ -90,6 +90,31 @@ void become_child(int control_fd) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
+// Forks a child of the supervisor. Every signal is blocked across the
+// fork: one that came between the fork and become_child() would run the
+// supervisor's handler in the child, which writes to the supervisor's
+// signal pipe (a SIGTERM meant for a worker reached the supervisor, and
+// the worker never saw it). The child gets the default handlers, then the
+// supervisor's mask back, with SIGTERM still blocked when `hold_sigterm`:
+// a worker unblocks it once its handler is in place, so that a SIGTERM
+// sent right after the fork waits for it. Returns fork()'s result.
+pid_t fork_child(int control_fd, bool hold_sigterm) {
+    sigset_t all, old;
+    ::sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &old);
+    const pid_t pid = ::fork();
+    const int fork_errno = errno;
+    if (pid != 0) {
+        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        errno = fork_errno;
+        return pid;
+    }
+    become_child(control_fd);
+    if (hold_sigterm) ::sigaddset(&old, SIGTERM);
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return 0;
+}
+
 using sys::describe_exit;
 
 bool clean_exit(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
@@ -630,10 +655,9 @@ private:
     }
 
     void start_writer() {
-        writer_pid_ = ::fork();
+        writer_pid_ = fork_child(control_[0], false);
         if (writer_pid_ < 0) sys::throw_errno(exit_code::internal, "fork");
         if (writer_pid_ == 0) {
-            become_child(control_[0]);
             if (input_fd_ != STDIN_FILENO) ::close(input_fd_);
             writer_setup s{o_, control_[1], output_fd_, done_, total_, csv_header_,
                            rules().field_names(), extent_, earlier_.records};
@@ -732,31 +756,29 @@ private:
     void refuse_other_list() {
         if (stopping_) return;
         stopping_ = true;
+        const char* list = o_.input == "-" ? "the URL list on stdin" : o_.input.c_str();
+        const auto number = static_cast<unsigned long long>(other_list_->number);
+        const std::string line = other_list_->text.substr(0, 200);
+        const char* what_now = workers_started_ == 0 ? "Nothing was fetched" : "Stopping";
         // The list's last line had no line end and lines were added after it.
-        if (const std::size_t joined = joined_url_length(earlier_, *other_list_, o_.format); joined > 0) {
+        const std::size_t joined = other_list_->number == earlier_.last_line
+                                       ? joined_url_length(earlier_, *other_list_, o_.format)
+                                       : 0;
+        if (joined > 0) {
+            const std::string url = other_list_->text.substr(0, joined);
             std::fprintf(stderr,
                          "shoal: resume: line %llu of %s is '%s', whose start '%s' is the URL the record of line "
                          "%llu in %s has: the list's last line had no line end, and what was added after it "
                          "joined it. %s; put a line break after '%s' and resume\n",
-                         static_cast<unsigned long long>(other_list_->number),
-                         o_.input == "-" ? "the URL list on stdin" : o_.input.c_str(),
-                         other_list_->text.substr(0, 200).c_str(), other_list_->text.substr(0, joined).c_str(),
-                         static_cast<unsigned long long>(other_list_->number), o_.output.c_str(),
-                         workers_started_ == 0 ? "Nothing was fetched" : "Stopping",
-                         other_list_->text.substr(0, joined).c_str());
-            if (workers_started_ == 0 && replaced_run_file_) restore_run_file(o_, *replaced_run_file_);
-            return;
+                         number, list, line.c_str(), url.c_str(), number, o_.output.c_str(), what_now, url.c_str());
+        } else {
+            std::fprintf(stderr,
+                         "shoal: resume: line %llu of %s is '%s', but the record of line %llu in %s is "
+                         "for another URL: this is not the list the run started with. %s; resume with "
+                         "that list, or start over: without --resume, with --force (its records are then "
+                         "replaced)\n",
+                         number, list, line.c_str(), number, o_.output.c_str(), what_now);
         }
-        std::fprintf(stderr,
-                     "shoal: resume: line %llu of %s is '%s', but the record of line %llu in %s is "
-                     "for another URL: this is not the list the run started with. %s; resume with "
-                     "that list, or start over: without --resume, with --force (its records are then "
-                     "replaced)\n",
-                     static_cast<unsigned long long>(other_list_->number),
-                     o_.input == "-" ? "the URL list on stdin" : o_.input.c_str(),
-                     other_list_->text.substr(0, 200).c_str(),
-                     static_cast<unsigned long long>(other_list_->number), o_.output.c_str(),
-                     workers_started_ == 0 ? "Nothing was fetched" : "Stopping");
         // Nothing of this run is in the output: its run file is the earlier run's again.
         if (workers_started_ == 0 && replaced_run_file_) restore_run_file(o_, *replaced_run_file_);
         for (const auto& [id, rc] : running_)
@@ -812,10 +834,9 @@ private:
         if (free_ledgers_.empty()) throw std::logic_error("no free host-limiter ledger");
         rc.ledger = free_ledgers_.back();
         free_ledgers_.pop_back();
-        pid_t pid = ::fork();
+        pid_t pid = fork_child(control_[0], true);
         if (pid < 0) sys::throw_errno(exit_code::internal, "fork");
         if (pid == 0) {
-            become_child(control_[0]);
             ::signal(SIGINT, SIG_IGN);  // the supervisor decides: it forwards SIGTERM
             ::signal(SIGHUP, SIG_IGN);
             ::signal(SIGQUIT, SIG_IGN);

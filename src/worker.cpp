@@ -599,11 +599,13 @@ int run_worker(const worker_setup& setup) {
             signals.async_wait(on_signal);
         };
     signals.async_wait(on_signal);
-    // The supervisor forks workers with SIGUSR1 blocked, so that one sent
-    // before the handler above was in place waits for it instead of killing.
+    // The supervisor forks workers with SIGUSR1 and SIGTERM blocked, so
+    // that one sent before the handler above was in place waits for it
+    // instead of killing (or being lost).
     sigset_t usr1;
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);
+    sigaddset(&usr1, SIGTERM);
     ::sigprocmask(SIG_UNBLOCK, &usr1, nullptr);
     // Lanes and the flusher end by themselves; then the signal wait must not
     // keep run() alive (nor a signal whose handler was queued before).

@@ -1503,6 +1503,39 @@ TEST_CASE("recovery: lines appended to a list whose last line had no line end ar
     CHECK(shoal::test::read_jsonl(dir / "out.jsonl").size() == 3);
 }
 
+TEST_CASE("recovery: a joined last line found while workers run stops them at once", "[recovery]") {
+    local_site site;
+    temp_dir dir;
+    // Lines 1-10 fail at once (a closed port), 11-20 take 3 s each, line 21 is the last, without a line end.
+    std::string list;
+    for (int i = 1; i <= 10; ++i) list += "http://127.0.0.1:1/x" + std::to_string(i) + "\n";
+    for (int i = 11; i <= 20; ++i) list += site.url("/slow/3000/p/" + std::to_string(i) + ".html") + "\n";
+    const std::string last = site.url("/p/30.html"), added = site.url("/p/31.html");
+    shoal::test::write_file(dir / "urls.txt", list + last);
+    auto first = shoal::test::run_process(
+        crawl_args(dir / "urls.txt", dir / "out.jsonl", {"--retries", "0", "-c", "32"}), "", 60s);
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    // Only the last line's record is kept: the others are to do again.
+    std::string kept;
+    std::istringstream records(shoal::test::read_file(dir / "out.jsonl"));
+    for (std::string line; std::getline(records, line);)
+        if (line.find("\"line\":21,") != std::string::npos) kept = line + "\n";
+    REQUIRE_FALSE(kept.empty());
+    shoal::test::write_file(dir / "out.jsonl", kept);
+    shoal::test::write_file(dir / "urls.txt", list + last + added + "\n");
+    const auto start = std::chrono::steady_clock::now();
+    auto resumed = shoal::test::run_process(
+        crawl_args(dir / "urls.txt", dir / "out.jsonl",
+                   {"--resume", "--retries", "0", "-p", "2", "-c", "1", "--chunk-size", "10"}),
+        "", 60s);
+    INFO(resumed.err);
+    CHECK(resumed.exit_code == 1);
+    CHECK_THAT(resumed.err, Catch::Contains("what was added after it joined it. Stopping; put a line break after"));
+    CHECK(resumed.err.find("did not end within --grace") == std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - start < 9s);  // not the 30 s of lines 11-20 one by one
+}
+
 TEST_CASE("recovery: records sent to a file through stdout get a run file, and -o FILE --resume checks the options",
           "[recovery]") {
     local_site site;

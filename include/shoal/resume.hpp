@@ -38,7 +38,8 @@ struct existing_output {
 bool same_url_as_record(const existing_output& out, const input_line& line, output_format format);
 
 // For a line that same_url_as_record() refused: the length of the start of
-// line.text that is its record's url, when there is one (0: none). A list
+// line.text that is its record's url, when an http(s) URL follows it
+// (0: none). A list
 // whose last line had no line end, appended to, joins the lines added to
 // that last line ("http://a/1http://a/2").
 std::size_t joined_url_length(const existing_output& out, const input_line& line, output_format format);
