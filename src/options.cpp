@@ -236,11 +236,15 @@ command parse_command_line(int argc, char** argv) {
                               "'-' where the command goes; to crawl a list on stdin: shoal crawl - (see shoal --help)");
         if (std::find(known.begin(), known.end(), first) == known.end()) {
             // A command's option before the command: say where it goes.
-            if (first.starts_with("--") && crawl->get_option_no_throw(first) != nullptr)
+            if (crawl->get_option_no_throw(first) != nullptr)
                 throw setup_error(exit_code::usage, first + " is an option of crawl, given after it: shoal crawl "
                                                     "URL_FILE " + first + " ... (see shoal crawl --help)");
-            // A one-letter option is too short to be near another.
-            const std::string near = first.size() > 2 ? closest_word(first, known) : std::string();
+            // A one-letter option is too short to be near another; a long
+            // one may be near shoal's own or crawl's.
+            std::vector<std::string> near_ones = known;
+            for (const CLI::Option* opt : crawl->get_options())
+                for (const std::string& name : opt->get_lnames()) near_ones.push_back("--" + name);
+            const std::string near = first.size() > 2 ? closest_word(first, near_ones) : std::string();
             throw setup_error(exit_code::usage,
                               "unknown option " + first +
                                   (near.empty() ? std::string() : "; did you mean " + near + "?") +

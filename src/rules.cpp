@@ -252,6 +252,11 @@ rule_file parse_rule_file(std::string_view toml_text, const std::string& source)
             if (earlier.type != r.type)
                 fail(where + "rules sharing a name must agree on 'type' (" + other + " gives " +
                      std::string(to_string(earlier.type)) + ", this one " + std::string(to_string(r.type)) + ")");
+            const bool named = r.pattern.find("(?P<") != std::string::npos;
+            if ((earlier.pattern.find("(?P<") != std::string::npos) != named)
+                fail(where + "rules sharing a name must agree on named groups (" + other + " gives " +
+                     (named ? "a value" : "an object of named groups") + ", this one " +
+                     (named ? "an object of named groups" : "a value") + ")");
             break;
         }
         f.rules.push_back(std::move(r));

@@ -1038,8 +1038,8 @@ private:
                          output, ends.c_str());
         else if (writer_was_stopped_)
             std::fprintf(stderr,
-                         "shoal: stopped while the writer process was held stopped (SIGSTOP) for %.0f s: the "
-                         "records not yet written are not in %s%s\n",
+                         "shoal: stopped while the writer process was held stopped (SIGSTOP, SIGTSTP or a "
+                         "debugger) and wrote nothing for %.0f s: the records not yet written are not in %s%s\n",
                          std::max(1.0, o_.grace_s), output, ends.c_str());
         else
             std::fprintf(stderr,

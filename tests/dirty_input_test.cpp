@@ -411,7 +411,7 @@ TEST_CASE("dirty input: an unknown command is named as one, with the crawl comma
     CHECK(shoal::test::run_process({SHOAL_BINARY, "--verison"}, "", 30s).err ==
           "shoal: unknown option --verison; did you mean --version? (see shoal --help)\n");
     CHECK(shoal::test::run_process({SHOAL_BINARY, "crawl", "urls.txt", "-Z"}, "", 30s).err ==
-          "shoal: unknown option -Z (see shoal crawl --help)\n");
+          "shoal: unknown option -Z (a file named -Z is given as ./-Z; see shoal crawl --help)\n");
     auto dash = shoal::test::run_process({SHOAL_BINARY, "extract", "-dash.html"}, "", 30s);
     CHECK(dash.exit_code == 1);
     CHECK(dash.err == "shoal: unknown option -d in '-dash.html' (a file whose name starts with '-' is given as "
@@ -430,6 +430,11 @@ TEST_CASE("dirty input: an unknown command is named as one, with the crawl comma
           "shoal: unknown option --urls; a command's options go after the command (shoal COMMAND --urls ...) (see "
           "shoal --help)\n");
     CHECK(shoal::test::run_process({SHOAL_BINARY, "-x"}, "", 30s).err == "shoal: unknown option -x (see shoal --help)\n");
+    // Crawl's options, short or misspelt, before the command.
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "-c", "5", "crawl", "urls.txt"}, "", 30s).err ==
+          "shoal: -c is an option of crawl, given after it: shoal crawl URL_FILE -c ... (see shoal crawl --help)\n");
+    CHECK(shoal::test::run_process({SHOAL_BINARY, "--resum", "crawl", "urls.txt"}, "", 30s).err ==
+          "shoal: unknown option --resum; did you mean --resume? (see shoal --help)\n");
     auto stdin_first = shoal::test::run_process({SHOAL_BINARY, "-"}, "", 30s);
     CHECK(stdin_first.exit_code == 1);
     CHECK(stdin_first.err ==

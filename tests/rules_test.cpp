@@ -135,6 +135,9 @@ TEST_CASE("rules: malformed files name the file, the rule and the problem", "[ru
                    "'(y)'\n") ==
           "test.toml: rule 'n': line 5: rules sharing a name must agree on 'type' (the rule 'n' at line 1 gives "
           "number, this one text)");
+    CHECK(error_of("[[rule]]\nname = 'o'\npattern = '(?P<a>x)'\n[[rule]]\nname = 'o'\npattern = '(y)'\n") ==
+          "test.toml: rule 'o': line 4: rules sharing a name must agree on named groups (the rule 'o' at line 1 "
+          "gives an object of named groups, this one a value)");
     CHECK_NOTHROW(shoal::parse_rule_file("[[rule]]\nname = 'n'\npattern = '(x)'\ntype = 'url'\n[[rule]]\n"
                                          "name = 'n'\npattern = '(y)'\ntype = 'url'\n", "test.toml"));
     // A name or pattern of the wrong kind: the line of the key, not of [[rule]].

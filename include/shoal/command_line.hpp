@@ -106,7 +106,9 @@ inline void refuse_unknown_options(const CLI::App& app, int argc, char** argv, i
                 break;                                   // else the rest is its value
             }
             if (arg.size() == 2)
-                throw setup_error(exit_code::usage, "unknown option " + name + " (see shoal " + command + " --help)");
+                throw setup_error(exit_code::usage, "unknown option " + name + " (a file named " + name +
+                                                        " is given as ./" + name + "; see shoal " + command +
+                                                        " --help)");
             throw setup_error(exit_code::usage, "unknown option " + name + " in '" + std::string(arg) +
                                                     "' (a file whose name starts with '-' is given as ./" +
                                                     std::string(arg) + "; see shoal " + command + " --help)");
