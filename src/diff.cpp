@@ -608,14 +608,14 @@ void run_comparer::add(std::string_view url, const diff_entry& e) {
         return;
     }
     std::uint32_t& state = state_[i];
+    const auto line = static_cast<std::uint32_t>(std::min<std::uint64_t>(e.line, 0xFFFFFFFFu));
     if (state == absent) {
         ++in_both_;
     } else {
         ++duplicates_;
-        if (later_line(new_line_[i], std::min<std::uint64_t>(e.line, 0xFFFFFFFFu)))
-            return;  // the record of a later line of the list stays
+        if (later_line(new_line_[i], line)) return;  // the record of a later line of the list stays
     }
-    new_line_[i] = static_cast<std::uint32_t>(std::min<std::uint64_t>(e.line, 0xFFFFFFFFu));
+    new_line_[i] = line;
     bool same = false;
     if (compare_entries(before_.by_url.entry(i), e, filter_, same).kinds.empty()) {
         state = same ? no_change : not_shown;

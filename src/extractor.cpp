@@ -810,10 +810,9 @@ bool ends_with_label(std::string_view run, std::string_view label) {
     return matches_nocase_at(run, at, label) && (at == 0 || !ascii_letter(run[at - 1]));
 }
 
-// Whether the text shown right before the element whose text starts at
-// `inside` ends with an old-price label.
-bool old_label_before(std::string_view text, std::size_t inside) {
-    const label_before label = shown_label_before(text, inside);
+// Whether the text shown right before a price element (shown_label_before)
+// ends with an old-price label.
+bool old_label(const label_before& label) {
     std::string_view start = label.run;
     while (!start.empty() && is_space(start.front())) start.remove_prefix(1);
     if (label.colon && std::any_of(std::begin(reference_price_labels), std::end(reference_price_labels),
@@ -836,10 +835,9 @@ constexpr std::string_view net_price_labels[] = {
     "exkl. mwst.", "exkl. mwst", "netto", "hors taxes", "excl. btw", "exkl. moms",
 };
 
-bool net_label_before(std::string_view text, std::size_t inside) {
-    const std::string_view run = shown_label_before(text, inside).run;
+bool net_label(const label_before& label) {
     return std::any_of(std::begin(net_price_labels), std::end(net_price_labels),
-                       [&](std::string_view l) { return ends_with_label(run, l); });
+                       [&](std::string_view l) { return ends_with_label(label.run, l); });
 }
 
 // Labels written after a price without tax ("16,66 € HT", "16,80 €
@@ -1243,11 +1241,12 @@ verdict judge(const compiled_rule& rule, std::string_view text, std::string_view
     const std::size_t where = capture.starts_with("<!--") && inside > 0 ? inside - 1 : at;
     if (rule.markup && literals.hidden_end(where) != 0) return verdict::reject;
     if (rule.source != price_source::visible) return verdict::take;
-    if (old_price_at(text, inside) || old_label_before(text, inside) ||
+    const label_before label = shown_label_before(text, inside);
+    if (old_price_at(text, inside) || old_label(label) ||
         literals.visible_at(capture, [&] { return read_visible(text, capture); }).only_old)
         return verdict::old;
     // A price without tax gives way to the one with it beside it.
-    return (net_price_at(text, inside) || net_label_before(text, inside) || net_label_after(text, capture)) &&
+    return (net_price_at(text, inside) || net_label(label) || net_label_after(text, capture)) &&
                    gross_price_after(text, at)
                ? verdict::net
                : verdict::take;

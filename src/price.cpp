@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "shoal/charset.hpp"
+#include "shoal/literal_search.hpp"
 
 namespace shoal {
 namespace {
@@ -984,20 +985,12 @@ std::string with_glued_cents_read(std::string t) {
     return t;
 }
 
-// Whether t[at, ...) starts with `word`, ASCII letters in any case.
-bool word_at(string_view t, size_t at, string_view word) {
-    if (at + word.size() > t.size()) return false;
-    for (size_t k = 0; k < word.size(); ++k)
-        if (to_upper(static_cast<unsigned char>(t[at + k])) != to_upper(static_cast<unsigned char>(word[k])))
-            return false;
-    return true;
-}
-
-// Whether t ends, before `end` and blanks, with `word` (any case), which
+// Whether t ends, before `end` and blanks, with `word` (lower case; ASCII
+// letters of t in any case), which
 // starts after a non-letter.
 bool word_before(string_view t, size_t end, string_view word) {
     while (end > 0 && t[end - 1] == ' ') --end;
-    return end >= word.size() && word_at(t, end - word.size(), word) && !letter_before(t, end - word.size());
+    return end >= word.size() && matches_nocase_at(t, end - word.size(), word) && !letter_before(t, end - word.size());
 }
 
 // Words before an amount that make it one instalment of the price ("10x de
@@ -1029,7 +1022,7 @@ bool instalment(string_view t, const candidate& c) {
     size_t after = c.ext_end;
     if (byte_at(t, after) == ' ') ++after;
     for (string_view w : monthly_words)
-        if (word_at(t, after, w) && !letter_at(t, after + w.size())) return true;
+        if (matches_nocase_at(t, after, w) && !letter_at(t, after + w.size())) return true;
     return false;
 }
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <string_view>
 
+#include "shoal/literal_search.hpp"
 #include "shoal/record.hpp"
 #include "shoal/sys.hpp"
 
@@ -201,12 +202,7 @@ std::size_t joined_url_length(const existing_output& out, const input_line& line
     if (!want) return 0;
     // Where an added line joined it: an http or https URL starts there.
     auto url_starts = [](std::string_view rest) {
-        auto is = [&](std::string_view scheme) {
-            return rest.size() >= scheme.size() &&
-                   std::equal(scheme.begin(), scheme.end(), rest.begin(),
-                              [](char a, char b) { return a == (b | (b >= 'A' && b <= 'Z' ? 0x20 : 0)); });
-        };
-        return is("http://") || is("https://");
+        return matches_nocase_at(rest, 0, "http://") || matches_nocase_at(rest, 0, "https://");
     };
     const std::string_view text = line.text;
     const std::size_t longest = std::min(text.size(), url_source::max_line_bytes);
