@@ -40,6 +40,16 @@ TEST_CASE("literal_search: finds literals in any ASCII case", "[literal_search]"
     CHECK(find_ascii_nocase(page, "price") == 5000);
     // At the very end, past the last full 16-byte block.
     CHECK(find_ascii_nocase(std::string(37, '-') + "og:title", "og:title") == 37);
+    // Near misses in every 64-byte step (first, second and last bytes right,
+    // a middle one wrong), then the literal where a step starts and ends.
+    std::string near;
+    for (int i = 0; i < 40; ++i) near += "PRxcE prIcx xricE-";
+    CHECK(find_ascii_nocase(near, "price") == npos);
+    for (std::size_t at : {std::size_t{64}, std::size_t{128 - 5}, std::size_t{191}}) {
+        std::string with = near;
+        with.replace(at, 5, "PrIcE");
+        CHECK(find_ascii_nocase(with, "price") == at);
+    }
 }
 
 TEST_CASE("literal_search: bytes that are not letters match exactly", "[literal_search]") {
@@ -57,8 +67,10 @@ TEST_CASE("literal_search: agrees with a naive search on random text", "[literal
     const std::string alphabet = "aApPrRiIcCeE<>\"':_ \x1c\\|\xC3\xA9";
     const std::string literals[] = {"price", "<title", "\"price\"", "p", "pp", "price:amount",
                                     "e\xC3", "search_now_price", "aaaaaaaaaaaaaaaaaaaa"};
+    // Up to 600 bytes: several 64-byte steps of the AVX2 scan, and the
+    // 32-byte and byte-by-byte tails after them.
     for (int round = 0; round < 3000; ++round) {
-        std::string text(rng() % 200, ' ');
+        std::string text(rng() % 600, ' ');
         for (auto& c : text) c = alphabet[rng() % alphabet.size()];
         for (const auto& lit : literals) {
             INFO("text: " << text << " literal: " << lit);
