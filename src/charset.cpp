@@ -771,22 +771,23 @@ std::size_t non_ascii_end(std::string_view in, std::size_t i) noexcept {
 // sequences, invalid bytes) still goes through iconv.
 class gb18030_pairs {
 public:
-    // The UTF-8 of the pair at p (p[0] a lead byte), or empty when the pair
-    // is not a two-byte character that iconv decodes.
-    std::string_view decode(const unsigned char* p, iconv_t cd) {
-        const unsigned trail = p[1];
-        if (trail < 0x40 || trail == 0x7F || trail == 0xFF) return {};
-        auto& row = rows_[p[0] - 0x81];
-        if (!row) row = fill(p[0], cd);
-        const entry& e = (*row)[trail < 0x7F ? trail - 0x40 : trail - 0x41];
-        return std::string_view(e.bytes, e.len);
-    }
-
-private:
     struct entry {
         char bytes[3];
         unsigned char len;  // 0: iconv does not decode the pair to 1-3 bytes
     };
+    static constexpr entry none{};
+
+    // The UTF-8 of the pair at p (p[0] a lead byte): an entry whose len is
+    // 0 when the pair is not a two-byte character that iconv decodes.
+    const entry& decode(const unsigned char* p, iconv_t cd) {
+        const unsigned trail = p[1];
+        if (trail < 0x40 || trail == 0x7F || trail == 0xFF) return none;
+        auto& row = rows_[p[0] - 0x81];
+        if (!row) row = fill(p[0], cd);
+        return (*row)[trail < 0x7F ? trail - 0x40 : trail - 0x41];
+    }
+
+private:
     using row_type = std::array<entry, 190>;
 
     static std::unique_ptr<row_type> fill(unsigned char lead, iconv_t cd) {
@@ -815,29 +816,39 @@ private:
     std::array<std::unique_ptr<row_type>, 126> rows_;
 };
 
-// A non-ASCII stretch of GB18030: two-byte characters by table until the
-// first byte the table cannot take, then the rest through iconv.
-void convert_gb18030_stretch(const decoder& d, iconv_t cd, std::string_view in,
-                             bool last, out_buffer& out) {
+// GB18030 in one pass: ASCII runs copied, two-byte characters by table,
+// and from a byte the table cannot take (a four-byte sequence, an invalid
+// byte) to the next run of copied_ascii_run ASCII bytes through iconv.
+void gb18030_to_utf8(const decoder& d, iconv_t cd, std::string_view in, out_buffer& out) {
     thread_local gb18030_pairs pairs;
     const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-    // Two bytes become at most three: room for all of it, written in place.
-    out.make_room(in.size() + in.size() / 2 + 4);
-    char* dst = out.tail();
+    const std::size_t n = in.size();
     std::size_t i = 0;
-    while (i < in.size()) {
+    // Two bytes become at most three, one at most one: room for the rest.
+    out.make_room(n + n / 2 + 4);
+    while (i < n) {
         if (p[i] < 0x80) {
-            *dst++ = static_cast<char>(p[i++]);
+            const std::size_t j = ascii_end(in, i);
+            std::memcpy(out.tail(), p + i, j - i);
+            out.used += j - i;
+            i = j;
             continue;
         }
-        if (p[i] < 0x81 || p[i] > 0xFE || i + 1 >= in.size()) break;
-        const std::string_view utf8 = pairs.decode(p + i, cd);
-        if (utf8.empty()) break;
-        for (char c : utf8) *dst++ = c;
-        i += 2;
+        if (p[i] >= 0x81 && p[i] <= 0xFE && i + 1 < n) {
+            if (const gb18030_pairs::entry& e = pairs.decode(p + i, cd); e.len != 0) {
+                // All four bytes at once (the room has one to spare), len of them kept.
+                static_assert(sizeof e == 4);
+                std::memcpy(out.tail(), &e, sizeof e);
+                out.used += e.len;
+                i += 2;
+                continue;
+            }
+        }
+        const std::size_t j = non_ascii_end(in, i);
+        convert_segment(d, cd, in.substr(i, j - i), j == n, out);
+        i = j;
+        out.make_room(n - i + (n - i) / 2 + 4);
     }
-    out.used = static_cast<std::size_t>(dst - out.bytes.data());
-    if (i < in.size()) convert_segment(d, cd, in.substr(i), last, out);
 }
 
 // Converts non-empty in with cd. For
@@ -848,6 +859,8 @@ std::string iconv_to_utf8(std::string_view in, const decoder& d, iconv_t cd) {
     out.bytes.resize(in.size() + in.size() / 2 + 32);
     if (!d.ascii_compatible) {
         convert_segment(d, cd, in, true, out);
+    } else if (d.name == "GB18030") {
+        gb18030_to_utf8(d, cd, in, out);
     } else {
         std::size_t i = 0;
         while (i < in.size()) {
@@ -855,10 +868,7 @@ std::string iconv_to_utf8(std::string_view in, const decoder& d, iconv_t cd) {
             out.append(in.substr(i, j - i));
             if (j == in.size()) break;
             i = non_ascii_end(in, j);
-            if (d.name == "GB18030")
-                convert_gb18030_stretch(d, cd, in.substr(j, i - j), i == in.size(), out);
-            else
-                convert_segment(d, cd, in.substr(j, i - j), i == in.size(), out);
+            convert_segment(d, cd, in.substr(j, i - j), i == in.size(), out);
         }
     }
     out.bytes.resize(out.used);
