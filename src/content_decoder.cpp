@@ -1,12 +1,16 @@
-// gzip and deflate decoding with zlib, capped (see content_decoder.hpp).
+// gzip and deflate decoding, capped (see content_decoder.hpp): libdeflate for
+// whole buffers, the gzip member header and trailer read here, zlib streaming
+// for everything else.
 #include "shoal/content_decoder.hpp"
 
 #include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
+#include "shoal/crc32.hpp"
 #include "shoal/literal_search.hpp"
 
 namespace shoal {
@@ -70,15 +74,61 @@ decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap,
 // back to the streaming zlib path, which gives the exact status.
 enum class format { gzip, zlib, raw };
 
+std::uint32_t little_endian_32(std::string_view at) {
+    const auto* p = reinterpret_cast<const unsigned char*>(at.data());
+    return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
+}
+
+// The length of the gzip member header in starts with (RFC 1952 2.3: the
+// fixed ten bytes, then the optional extra field, name, comment and header
+// CRC, which is passed over as libdeflate and zlib do), or 0 when in starts
+// with no deflate member header whole.
+std::size_t gzip_header_size(std::string_view in) {
+    constexpr unsigned char fhcrc = 2, fextra = 4, fname = 8, fcomment = 16, reserved = 0xE0;
+    if (in.size() < 10 || static_cast<unsigned char>(in[0]) != 0x1f || static_cast<unsigned char>(in[1]) != 0x8b ||
+        in[2] != 8)
+        return 0;
+    const auto flags = static_cast<unsigned char>(in[3]);
+    if ((flags & reserved) != 0) return 0;
+    std::size_t at = 10;
+    if ((flags & fextra) != 0) {
+        if (in.size() < at + 2) return 0;
+        at += 2 + (std::size_t{static_cast<unsigned char>(in[at])} | std::size_t{static_cast<unsigned char>(in[at + 1])} << 8);
+    }
+    for (const unsigned char text : {fname, fcomment}) {
+        if ((flags & text) == 0) continue;
+        const std::size_t nul = at < in.size() ? in.find('\0', at) : std::string_view::npos;
+        if (nul == std::string_view::npos) return 0;
+        at = nul + 1;
+    }
+    if ((flags & fhcrc) != 0) at += 2;
+    return at <= in.size() ? at : 0;
+}
+
+// Decodes one gzip member's deflate data and checks its trailer (the CRC-32
+// and length of what it decodes to); in_used is then the member's length.
+libdeflate_result inflate_gzip_member(libdeflate_decompressor* d, std::string_view in, char* out, std::size_t room,
+                                      std::size_t& in_used, std::size_t& produced) {
+    const std::size_t header = gzip_header_size(in);
+    if (header == 0) return LIBDEFLATE_BAD_DATA;
+    std::size_t deflate_used = 0;
+    const libdeflate_result rc = libdeflate_deflate_decompress_ex(d, in.data() + header, in.size() - header, out,
+                                                                  room, &deflate_used, &produced);
+    if (rc != LIBDEFLATE_SUCCESS) return rc;
+    const std::size_t trailer = header + deflate_used;
+    if (in.size() - trailer < 8) return LIBDEFLATE_BAD_DATA;
+    if (little_endian_32(in.substr(trailer)) != crc32_gzip(0, std::string_view(out, produced)) ||
+        little_endian_32(in.substr(trailer + 4)) != static_cast<std::uint32_t>(produced))
+        return LIBDEFLATE_BAD_DATA;
+    in_used = trailer + 8;
+    return LIBDEFLATE_SUCCESS;
+}
+
 bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& out, std::size_t& produced) {
     static thread_local libdeflate_decompressor* d = libdeflate_alloc_decompressor();
     if (d == nullptr) return false;
     std::size_t size = std::max<std::size_t>(in.size() * 4, 16384);
-    if (f == format::gzip && in.size() >= 18) {
-        auto p = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
-        size = std::size_t{p[0]} | std::size_t{p[1]} << 8 | std::size_t{p[2]} << 16 |
-               std::size_t{p[3]} << 24;
-    }
+    if (f == format::gzip && in.size() >= 18) size = little_endian_32(in.substr(in.size() - 4));
     size = std::min(std::max<std::size_t>(size, 1), cap);
     for (;;) {
         // out only grows: the room it has from the last body is used as is.
@@ -87,8 +137,7 @@ bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& o
         std::size_t in_used = 0;
         produced = 0;
         libdeflate_result rc =
-            f == format::gzip ? libdeflate_gzip_decompress_ex(d, in.data(), in.size(), out.data(),
-                                                             room, &in_used, &produced)
+            f == format::gzip ? inflate_gzip_member(d, in, out.data(), room, in_used, produced)
             : f == format::zlib ? libdeflate_zlib_decompress_ex(d, in.data(), in.size(), out.data(),
                                                                room, &in_used, &produced)
                                 : libdeflate_deflate_decompress_ex(d, in.data(), in.size(),

@@ -201,6 +201,45 @@ TEST_CASE("content_decoder: garbage is corrupt", "[content_decoder]") {
     CHECK(decode_content("gzip", gz, 8 * mib, out) == decode_status::corrupt);
 }
 
+TEST_CASE("content_decoder: gzip headers with an extra field, a name, a comment and a header CRC",
+          "[content_decoder]") {
+    const std::string text = sample_text(30000);
+    // zlib writes every optional field of RFC 1952's header.
+    z_stream z{};
+    REQUIRE(deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+    unsigned char extra[] = {'S', 'H', 4, 0, 1, 2, 3, 4};
+    char name[] = "page.html", comment[] = "made for a test";
+    gz_header header{};
+    header.extra = extra;
+    header.extra_len = sizeof extra;
+    header.name = reinterpret_cast<Bytef*>(name);
+    header.comment = reinterpret_cast<Bytef*>(comment);
+    header.hcrc = 1;
+    REQUIRE(deflateSetHeader(&z, &header) == Z_OK);
+    std::string gz(deflateBound(&z, text.size()) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+    z.avail_in = static_cast<uInt>(text.size());
+    z.next_out = reinterpret_cast<Bytef*>(gz.data());
+    z.avail_out = static_cast<uInt>(gz.size());
+    REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    gz.resize(z.total_out);
+    deflateEnd(&z);
+    REQUIRE((static_cast<unsigned char>(gz[3]) & 0x1e) == 0x1e);  // FHCRC, FEXTRA, FNAME, FCOMMENT
+
+    std::string out;
+    REQUIRE(decode_content("gzip", gz, 8 * mib, out) == decode_status::ok);
+    CHECK(out == text);
+    // Two such members, one after the other.
+    REQUIRE(decode_content("gzip", gz + gz, 8 * mib, out) == decode_status::ok);
+    CHECK(out == text + text);
+    // The trailer's length that does not match what the member decodes to.
+    std::string wrong_size = gz;
+    wrong_size[wrong_size.size() - 1] = static_cast<char>(wrong_size.back() ^ 1);
+    CHECK(decode_content("gzip", wrong_size, 8 * mib, out) == decode_status::corrupt);
+    // A header cut inside its name: no stream to decode.
+    CHECK(decode_content("gzip", gz.substr(0, 22), 8 * mib, out) != decode_status::ok);
+}
+
 TEST_CASE("content_decoder: a gzip bomb stops at the cap, quickly", "[content_decoder]") {
     // 64 MiB of zeros compress to about 64 KB.
     const std::string zeros(mib, '\0');
