@@ -14,7 +14,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 targets_all=(url_fuzz frame_fuzz charset_fuzz price_fuzz extract_fuzz record_fuzz session_der_fuzz tls_engine_fuzz
-             url_source_fuzz resume_fuzz robots_fuzz)
+             url_source_fuzz resume_fuzz robots_fuzz content_decoder_fuzz)
 seconds="${FUZZ_SECONDS:-60}"
 
 replay=0
