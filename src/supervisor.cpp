@@ -157,9 +157,10 @@ private:
     void prepare() {
         clamp_concurrency();
         // A --ca-file is loaded now, so a bad one stops the run before any
-        // fetch; the system store (~70 ms to parse) only once a chunk has an
-        // https URL (see spawn()).
-        if (o_.insecure || !o_.ca_file.empty()) make_tls_context();
+        // fetch; the system store (~70 ms to parse), or the context of
+        // --insecure (OpenSSL's setup, ~4 ms), only once a chunk has an https
+        // URL (see spawn()).
+        if (!o_.ca_file.empty()) make_tls_context();
         // Rules are compiled once, here: a bad file stops the run before any
         // fetch, and every forked worker inherits the compiled programs.
         if (!o_.rules.empty()) {
