@@ -70,6 +70,21 @@ std::size_t scan_sse2(std::string_view text, std::string_view lit, std::size_t& 
     return std::string_view::npos;
 }
 
+// The first position of a 64-position step (candidates h0 for its first 32,
+// h1 for the rest) that `confirmed` accepts, or npos.
+template <typename Confirm>
+__attribute__((target("avx2"), always_inline)) inline std::size_t first_confirmed_avx2(__m256i h0, __m256i h1,
+                                                                                    std::size_t i,
+                                                                                    Confirm confirmed) {
+    auto mask = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(h0))) |
+                static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(h1))) << 32;
+    for (; mask != 0; mask &= mask - 1) {
+        const std::size_t at = i + static_cast<std::size_t>(__builtin_ctzll(mask));
+        if (confirmed(at)) return at;
+    }
+    return std::string_view::npos;
+}
+
 // The positions of p[0, 32) whose bytes at +0, +second and +last fold to
 // the wanted ones (see scan_avx2).
 struct wanted_avx2 {
@@ -101,12 +116,9 @@ __attribute__((target("avx2"))) std::size_t scan_avx2(std::string_view text, std
         const __m256i h1 = candidates_avx2(text.data() + i + 32, second, m - 1, w);
         const __m256i any = _mm256_or_si256(h0, h1);
         if (_mm256_testz_si256(any, any)) continue;
-        auto mask = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(h0))) |
-                    static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(h1))) << 32;
-        for (; mask != 0; mask &= mask - 1) {
-            const std::size_t found = i + static_cast<std::size_t>(__builtin_ctzll(mask));
-            if (matches_at(text, found, lit)) return found;
-        }
+        const std::size_t found =
+            first_confirmed_avx2(h0, h1, i, [&](std::size_t at) { return matches_at(text, at, lit); });
+        if (found != std::string_view::npos) return found;
     }
     for (; i + (m - 1) + 32 <= n; i += 32) {
         const __m256i hit = candidates_avx2(text.data() + i, second, m - 1, w);
@@ -177,12 +189,9 @@ __attribute__((target("avx2"))) std::size_t lt_pair_avx2(std::string_view text, 
         const __m256i h1 = pair_hits_avx2(text.data() + i + 32, t);
         const __m256i any = _mm256_or_si256(h0, h1);
         if (_mm256_testz_si256(any, any)) continue;
-        auto mask = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(h0))) |
-                    static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(h1))) << 32;
-        for (; mask != 0; mask &= mask - 1) {
-            const std::size_t at = i + static_cast<std::size_t>(__builtin_ctzll(mask));
-            if (pair_at(text, at, pairs)) return at;
-        }
+        const std::size_t found =
+            first_confirmed_avx2(h0, h1, i, [&](std::size_t at) { return pair_at(text, at, pairs); });
+        if (found != std::string_view::npos) return found;
     }
     for (; i + 2 + 32 <= n; i += 32) {
         for (auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(pair_hits_avx2(text.data() + i, t)));
