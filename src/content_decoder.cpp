@@ -81,8 +81,9 @@ std::uint32_t little_endian_32(std::string_view at) {
 
 // The length of the gzip member header in starts with (RFC 1952 2.3: the
 // fixed ten bytes, then the optional extra field, name, comment and header
-// CRC, which is passed over as libdeflate and zlib do), or 0 when in starts
-// with no deflate member header whole.
+// CRC), or 0 when in starts with no deflate member header whole and right.
+// The header CRC is checked, as zlib, gzip -d and curl check it (libdeflate
+// passes over it): a member with a wrong one is corrupt, alone or not.
 std::size_t gzip_header_size(std::string_view in) {
     constexpr unsigned char fhcrc = 2, fextra = 4, fname = 8, fcomment = 16, reserved = 0xE0;
     if (in.size() < 10 || static_cast<unsigned char>(in[0]) != 0x1f || static_cast<unsigned char>(in[1]) != 0x8b ||
@@ -101,7 +102,14 @@ std::size_t gzip_header_size(std::string_view in) {
         if (nul == std::string_view::npos) return 0;
         at = nul + 1;
     }
-    if ((flags & fhcrc) != 0) at += 2;
+    if ((flags & fhcrc) != 0) {
+        // The low 16 bits of the CRC-32 of the header before it.
+        if (at > in.size() || in.size() - at < 2) return 0;
+        const auto stored = static_cast<std::uint32_t>(static_cast<unsigned char>(in[at]) |
+                                                       static_cast<unsigned char>(in[at + 1]) << 8);
+        if ((crc32_gzip(0, in.substr(0, at)) & 0xFFFFu) != stored) return 0;
+        at += 2;
+    }
     return at <= in.size() ? at : 0;
 }
 

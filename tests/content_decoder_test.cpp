@@ -238,6 +238,13 @@ TEST_CASE("content_decoder: gzip headers with an extra field, a name, a comment 
     CHECK(decode_content("gzip", wrong_size, 8 * mib, out) == decode_status::corrupt);
     // A header cut inside its name: no stream to decode.
     CHECK(decode_content("gzip", gz.substr(0, 22), 8 * mib, out) != decode_status::ok);
+    // A wrong header CRC (its two bytes come right before the deflate data):
+    // corrupt, alone or followed by another member, as zlib and gzip -d read it.
+    const std::size_t header_crc = 10 + sizeof extra + 2 + sizeof name + sizeof comment;
+    std::string wrong_header = gz;
+    wrong_header[header_crc] = static_cast<char>(wrong_header[header_crc] ^ 1);
+    CHECK(decode_content("gzip", wrong_header, 8 * mib, out) == decode_status::corrupt);
+    CHECK(decode_content("gzip", wrong_header + gz, 8 * mib, out) == decode_status::corrupt);
 }
 
 TEST_CASE("content_decoder: a gzip bomb stops at the cap, quickly", "[content_decoder]") {
