@@ -74,6 +74,11 @@ decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap,
 // back to the streaming zlib path, which gives the exact status.
 enum class format { gzip, zlib, raw };
 
+std::uint32_t little_endian_16(std::string_view at) {
+    const auto* p = reinterpret_cast<const unsigned char*>(at.data());
+    return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8;
+}
+
 std::uint32_t little_endian_32(std::string_view at) {
     const auto* p = reinterpret_cast<const unsigned char*>(at.data());
     return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
@@ -94,7 +99,7 @@ std::size_t gzip_header_size(std::string_view in) {
     std::size_t at = 10;
     if ((flags & fextra) != 0) {
         if (in.size() < at + 2) return 0;
-        at += 2 + (std::size_t{static_cast<unsigned char>(in[at])} | std::size_t{static_cast<unsigned char>(in[at + 1])} << 8);
+        at += 2 + little_endian_16(in.substr(at));
     }
     for (const unsigned char text : {fname, fcomment}) {
         if ((flags & text) == 0) continue;
@@ -105,9 +110,7 @@ std::size_t gzip_header_size(std::string_view in) {
     if ((flags & fhcrc) != 0) {
         // The low 16 bits of the CRC-32 of the header before it.
         if (at > in.size() || in.size() - at < 2) return 0;
-        const auto stored = static_cast<std::uint32_t>(static_cast<unsigned char>(in[at]) |
-                                                       static_cast<unsigned char>(in[at + 1]) << 8);
-        if ((crc32_gzip(0, in.substr(0, at)) & 0xFFFFu) != stored) return 0;
+        if ((crc32_gzip(0, in.substr(0, at)) & 0xFFFFu) != little_endian_16(in.substr(at))) return 0;
         at += 2;
     }
     return at <= in.size() ? at : 0;
