@@ -986,8 +986,7 @@ std::string with_glued_cents_read(std::string t) {
 }
 
 // Whether t ends, before `end` and blanks, with `word` (lower case; ASCII
-// letters of t in any case), which
-// starts after a non-letter.
+// letters of t in any case), which starts after a non-letter.
 bool word_before(string_view t, size_t end, string_view word) {
     while (end > 0 && t[end - 1] == ' ') --end;
     return end >= word.size() && matches_nocase_at(t, end - word.size(), word) && !letter_before(t, end - word.size());
