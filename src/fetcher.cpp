@@ -251,6 +251,55 @@ bool last_chunk_at(std::string_view unread) {
                                                   unread[zeros] == ' ' || unread[zeros] == '\t');
 }
 
+// Reading a response as http::async_read_header and http::async_read do,
+// with less per response: what the buffer already holds (most bodies
+// come with their header) is parsed at once, and only what is missing is
+// read from the stream, with no composed operations or post around it.
+enum class read_goal { header, message };
+
+bool goal_met(const response_reader& p, read_goal goal) {
+    return goal == read_goal::header ? p.is_header_done() : p.is_done();
+}
+
+// Parses what buffer holds. True when the goal is met or ec says why not;
+// false when the stream must be read for more.
+bool parse_buffered(beast::flat_buffer& buffer, response_reader& p, read_goal goal,
+                    boost::system::error_code& ec) {
+    p.eager(goal == read_goal::message);
+    for (;;) {
+        if (goal_met(p, goal)) return true;
+        if (buffer.size() == 0) return false;
+        const std::size_t used = p.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == http::error::need_more) {
+            ec = {};
+            return false;
+        }
+        if (ec) return true;
+    }
+}
+
+// Reads until the goal is met: the error, if any, as Beast's reads give it
+// (end_of_stream for a close before any byte, partial_message after some).
+template <class Stream>
+net::awaitable<boost::system::error_code> read_response(Stream& stream, beast::flat_buffer& buffer,
+                                                        response_reader& p, read_goal goal) {
+    boost::system::error_code ec;
+    while (!parse_buffered(buffer, p, goal, ec)) {
+        const std::size_t size = beast::read_size(buffer, 65536);  // never past max_size()
+        if (size == 0) co_return http::error::buffer_overflow;
+        auto [rec, n] = co_await stream.async_read_some(buffer.prepare(size), use_tuple);
+        buffer.commit(n);
+        if (rec == net::error::eof) {
+            if (!p.got_some()) co_return http::error::end_of_stream;
+            p.put_eof(ec);
+            co_return ec;
+        }
+        if (rec) co_return rec;
+    }
+    co_return ec;
+}
+
 bool is_redirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
@@ -1136,10 +1185,14 @@ struct fetcher::impl {
             req += "\r\n";
         }
         req += first_origin ? fixed_headers : headers_elsewhere;
-        auto [wec, wn] = co_await net::async_write(stream, net::buffer(req), use_tuple);
-        if (wec) {
-            fail(a, error_stage::request, wec);
-            co_return;
+        for (std::size_t sent = 0; sent < req.size();) {  // as net::async_write, less wrapped
+            const net::const_buffer rest(req.data() + sent, req.size() - sent);
+            auto [wec, wn] = co_await stream.async_write_some(rest, use_tuple);
+            if (wec) {
+                fail(a, error_stage::request, wec);
+                co_return;
+            }
+            sent += wn;
         }
         // Read the response, skipping interim 1xx answers (100 Continue, 103
         // Early Hints): each gets a fresh parser, under the same deadline.
@@ -1154,9 +1207,9 @@ struct fetcher::impl {
             } else {
                 parser->body_limit(plan.body_limit);
             }
-            auto [hec, hn] = co_await http::async_read_header(stream, c.buffer, *parser, use_tuple);
+            if (!parse_buffered(c.buffer, *parser, read_goal::header, rec))
+                rec = co_await read_response(stream, c.buffer, *parser, read_goal::header);
             got_bytes = got_bytes || parser->got_some();
-            rec = hec;
             if (rec) break;
             const int st = parser->status;
             if (st < 100 || st >= 200 || st == 101) break;
@@ -1177,8 +1230,8 @@ struct fetcher::impl {
             co_return;
         }
         if (!rec) {
-            auto [bec, bn] = co_await http::async_read(stream, c.buffer, *parser, use_tuple);
-            rec = bec;
+            if (!parse_buffered(c.buffer, *parser, read_goal::message, rec))
+                rec = co_await read_response(stream, c.buffer, *parser, read_goal::message);
             if (rec == net::ssl::error::stream_truncated && parser->need_eof()) {
                 // A body that ends where the connection does, closed without
                 // TLS close_notify (as many servers do): the end of the body,
