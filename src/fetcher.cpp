@@ -281,11 +281,14 @@ bool parse_buffered(beast::flat_buffer& buffer, response_reader& p, read_goal go
 
 // Reads until the goal is met: the error, if any, as Beast's reads give it
 // (end_of_stream for a close before any byte, partial_message after some).
+// REQUIRES: parse_buffered() has just asked for more. Every parse follows
+// a read, as in Beast: the parser is not given the same bytes twice (it
+// asserts against that on a last chunk's line cut short).
 template <class Stream>
 net::awaitable<boost::system::error_code> read_response(Stream& stream, beast::flat_buffer& buffer,
                                                         response_reader& p, read_goal goal) {
     boost::system::error_code ec;
-    while (!parse_buffered(buffer, p, goal, ec)) {
+    do {
         const std::size_t size = beast::read_size(buffer, 65536);  // never past max_size()
         if (size == 0) co_return http::error::buffer_overflow;
         auto [rec, n] = co_await stream.async_read_some(buffer.prepare(size), use_tuple);
@@ -296,7 +299,7 @@ net::awaitable<boost::system::error_code> read_response(Stream& stream, beast::f
             co_return ec;
         }
         if (rec) co_return rec;
-    }
+    } while (!parse_buffered(buffer, p, goal, ec));
     co_return ec;
 }
 

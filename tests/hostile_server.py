@@ -260,6 +260,17 @@ class Site:
                         self.tasks.add(late)
                         late.add_done_callback(self.tasks.discard)
                     continue
+                if path in ("/split-last-chunk", "/split-last-chunk-after-data"):
+                    # The last chunk's line comes in two pieces, 50 ms apart:
+                    # "0\r\n", then the blank line that ends the message.
+                    data = b"" if path == "/split-last-chunk" else b"%x\r\n" % len(OK_PAGE) + OK_PAGE + b"\r\n"
+                    writer.write(head("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                                 ("Transfer-Encoding", "chunked")]) + data + b"0\r\n")
+                    await writer.drain()
+                    await asyncio.sleep(0.05)
+                    writer.write(b"\r\n")
+                    await writer.drain()
+                    continue
                 answer = self.fixed(path)
                 if answer is not None:
                     writer.write(answer)

@@ -301,6 +301,29 @@ TEST_CASE("hostile: a transfer coding before chunked and stacked content codings
     CHECK(error_field(unknown.by_line.at(1), "message") == "Transfer-Encoding 'foo' is not supported");
 }
 
+TEST_CASE("hostile: a last chunk whose line comes in two pieces ends the body, plain and over TLS",
+          "[hostile][tls]") {
+    const auto& ca = shoal::test::test_ca_dir();
+    hostile_site plain;
+    hostile_site tls(shoal::test::tls_files{ca / "server.crt", ca / "server.key"});
+    temp_dir dir;
+    std::vector<std::string> options = k_fast;
+    // One connection: each response must end where it does for the next to be read.
+    options.insert(options.end(), {"-p", "1", "-c", "1", "--ca-file", (ca / "ca.crt").string()});
+    for (const hostile_site* site : {&plain, &tls}) {
+        auto r = crawl(dir, {site->url("/split-last-chunk"), site->url("/split-last-chunk-after-data"),
+                             site->url("/ok")},
+                       options);
+        const json::object& empty = r.by_line.at(1);
+        INFO(brief(empty));
+        CHECK(status(empty) == 200);
+        CHECK(error_is_null(empty));
+        CHECK(field(empty, "bytes")->to_number<std::int64_t>() == 0);
+        check_ok(r.by_line.at(2));
+        check_ok(r.by_line.at(3));
+    }
+}
+
 TEST_CASE("hostile: chunked twice, a coding after chunked and status 000 are malformed responses",
           "[hostile]") {
     hostile_site site;
