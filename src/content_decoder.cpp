@@ -37,17 +37,20 @@ decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap,
     std::size_t produced = 0;
     decode_status result = decode_status::ok;
     for (;;) {
-        if (produced == out.size()) {
-            if (out.size() >= cap) {
-                result = decode_status::too_large;
-                break;
-            }
-            out.resize(std::min(cap, out.size() * 2));
-        }
-        z.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
-        z.avail_out = static_cast<uInt>(out.size() - produced);
+        if (produced == out.size() && out.size() < cap) out.resize(std::min(cap, out.size() * 2));
+        // Full at the cap: what is left may still hold no byte of output
+        // (a member's trailer, an empty member after it), so one byte of
+        // room more tells whether the body is larger than the cap.
+        const bool at_cap = produced == out.size();
+        Bytef probe = 0;
+        z.next_out = at_cap ? &probe : reinterpret_cast<Bytef*>(out.data() + produced);
+        z.avail_out = at_cap ? 1U : static_cast<uInt>(out.size() - produced);
         int rc = inflate(&z, Z_NO_FLUSH);
-        produced = out.size() - z.avail_out;
+        if (at_cap && z.avail_out == 0) {
+            result = decode_status::too_large;
+            break;
+        }
+        if (!at_cap) produced = out.size() - z.avail_out;
         if (rc == Z_STREAM_END) {
             // Concatenated gzip members: keep going on what is left.
             const std::string_view rest(reinterpret_cast<const char*>(z.next_in), z.avail_in);

@@ -289,6 +289,18 @@ TEST_CASE("content_decoder: concatenated gzip members", "[content_decoder]") {
     // The cap applies to the members together.
     CHECK(decode_content("gzip", gz, a.size() + 5, out) == decode_status::too_large);
     CHECK(out == (a + b).substr(0, a.size() + 5));
+    // Members that fill the cap exactly, then one that holds nothing: the
+    // body is the cap's size, not larger. One byte more after them is.
+    const std::string exact = compress(a, wrap::gzip) + compress(b, wrap::gzip) + compress("", wrap::gzip);
+    CHECK(decode_content("gzip", exact, a.size() + b.size(), out) == decode_status::ok);
+    CHECK(out == a + b);
+    const std::string over = exact + compress("!", wrap::gzip);
+    CHECK(decode_content("gzip", over, a.size() + b.size(), out) == decode_status::too_large);
+    CHECK(out == a + b);
+    // Cut inside the empty member's trailer: the stream ended early.
+    CHECK(decode_content("gzip", exact.substr(0, exact.size() - 2), a.size() + b.size(), out) ==
+          decode_status::truncated);
+    CHECK(out == a + b);
 }
 
 TEST_CASE("content_decoder: bytes after the last gzip member that start no member are ignored",
