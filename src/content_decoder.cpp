@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "shoal/crc32.hpp"
+#include "shoal/little_endian.hpp"
 #include "shoal/literal_search.hpp"
 
 namespace shoal {
@@ -77,14 +78,13 @@ decode_status inflate_all(std::string_view in, int window_bits, std::size_t cap,
 // back to the streaming zlib path, which gives the exact status.
 enum class format { gzip, zlib, raw };
 
-std::uint32_t little_endian_16(std::string_view at) {
-    const auto* p = reinterpret_cast<const unsigned char*>(at.data());
-    return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8;
+// The bytes of in from `at` on (at least 2 or 4 of them), as gzip's integers.
+std::uint32_t le16_at(std::string_view in, std::size_t at) {
+    return load_le16(reinterpret_cast<const unsigned char*>(in.data() + at));
 }
 
-std::uint32_t little_endian_32(std::string_view at) {
-    const auto* p = reinterpret_cast<const unsigned char*>(at.data());
-    return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
+std::uint32_t le32_at(std::string_view in, std::size_t at) {
+    return load_le32(reinterpret_cast<const unsigned char*>(in.data() + at));
 }
 
 // The length of the gzip member header in starts with (RFC 1952 2.3: the
@@ -102,7 +102,7 @@ std::size_t gzip_header_size(std::string_view in) {
     std::size_t at = 10;
     if ((flags & fextra) != 0) {
         if (in.size() < at + 2) return 0;
-        at += 2 + little_endian_16(in.substr(at));
+        at += 2 + le16_at(in, at);
     }
     for (const unsigned char text : {fname, fcomment}) {
         if ((flags & text) == 0) continue;
@@ -113,7 +113,7 @@ std::size_t gzip_header_size(std::string_view in) {
     if ((flags & fhcrc) != 0) {
         // The low 16 bits of the CRC-32 of the header before it.
         if (at > in.size() || in.size() - at < 2) return 0;
-        if ((crc32_gzip(0, in.substr(0, at)) & 0xFFFFu) != little_endian_16(in.substr(at))) return 0;
+        if ((crc32_gzip(0, in.substr(0, at)) & 0xFFFFu) != le16_at(in, at)) return 0;
         at += 2;
     }
     return at <= in.size() ? at : 0;
@@ -131,8 +131,8 @@ libdeflate_result inflate_gzip_member(libdeflate_decompressor* d, std::string_vi
     if (rc != LIBDEFLATE_SUCCESS) return rc;
     const std::size_t trailer = header + deflate_used;
     if (in.size() - trailer < 8) return LIBDEFLATE_BAD_DATA;
-    if (little_endian_32(in.substr(trailer)) != crc32_gzip(0, std::string_view(out, produced)) ||
-        little_endian_32(in.substr(trailer + 4)) != static_cast<std::uint32_t>(produced))
+    if (le32_at(in, trailer) != crc32_gzip(0, std::string_view(out, produced)) ||
+        le32_at(in, trailer + 4) != static_cast<std::uint32_t>(produced))
         return LIBDEFLATE_BAD_DATA;
     in_used = trailer + 8;
     return LIBDEFLATE_SUCCESS;
@@ -142,7 +142,7 @@ bool fast_inflate(std::string_view in, format f, std::size_t cap, std::string& o
     static thread_local libdeflate_decompressor* d = libdeflate_alloc_decompressor();
     if (d == nullptr) return false;
     std::size_t size = std::max<std::size_t>(in.size() * 4, 16384);
-    if (f == format::gzip && in.size() >= 18) size = little_endian_32(in.substr(in.size() - 4));
+    if (f == format::gzip && in.size() >= 18) size = le32_at(in, in.size() - 4);
     size = std::min(std::max<std::size_t>(size, 1), cap);
     for (;;) {
         // out only grows: the room it has from the last body is used as is.

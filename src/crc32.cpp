@@ -22,6 +22,8 @@
 #include <immintrin.h>
 #endif
 
+#include "shoal/little_endian.hpp"
+
 namespace shoal {
 namespace {
 
@@ -50,11 +52,6 @@ constexpr std::array<std::array<std::uint32_t, 256>, 8> make_byte_tables() noexc
 }
 
 constexpr auto byte_tables = make_byte_tables();
-
-std::uint32_t load_le32(const unsigned char* p) noexcept {
-    return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
-           static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
-}
 
 std::uint32_t table_update(std::uint32_t state, const unsigned char* p, std::size_t n) noexcept {
     const auto& t = byte_tables;
